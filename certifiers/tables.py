@@ -1,0 +1,109 @@
+"""Conservative radius tables: p -> R, built once per noise, cached on disk.
+
+A table holds pairs ``(p_j, R_j)`` meaning "at ``p_A >= p_j`` the radius ``R_j`` is
+certified". Lookup returns, for each ``p``, the largest ``R_j`` with ``p_j <= p``
+(0 when there is none). Because every pair is a valid certificate on its own, and a
+certificate valid at ``p_j`` is valid at every ``p >= p_j``, the lookup never
+overestimates the radius of the function it tabulates: it never interpolates upward
+and never extrapolates beyond the last pair. Accuracy is that of the grid.
+
+Tables are cached as ``.npz`` under the user cache folder (``$SMOOTHBENCH_CACHE``, else
+``$XDG_CACHE_HOME/smoothbench``, else ``~/.cache/smoothbench``), keyed by a sha256 of the
+key a certifier supplies (family, parameters, dim, norm and its code version).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+def cache_dir(*parts: str) -> Path:
+    """The smoothbench cache folder (created), optionally a sub-folder of it."""
+    root = os.environ.get("SMOOTHBENCH_CACHE")
+    if root:
+        base = Path(root)
+    else:
+        xdg = os.environ.get("XDG_CACHE_HOME")
+        base = (Path(xdg) if xdg else Path.home() / ".cache") / "smoothbench"
+    path = base.joinpath(*parts)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+class RadiusTable:
+    """A monotone, conservative lookup ``p -> R`` from certified pairs ``(p_j, R_j)``."""
+
+    def __init__(self, p: np.ndarray, radius: np.ndarray) -> None:
+        p = np.asarray(p, dtype=np.float64).ravel()
+        r = np.asarray(radius, dtype=np.float64).ravel()
+        if p.shape != r.shape or p.size == 0:
+            raise ValueError("p and radius must be non-empty arrays of the same length")
+        if np.isnan(p).any() or np.isnan(r).any() or (r < 0).any():
+            raise ValueError("a radius table needs finite p and non-negative radii")
+        order = np.argsort(p, kind="stable")
+        p, r = p[order], r[order]
+        # Each pair certifies R_j for every p >= p_j, so the best radius certified at
+        # p_j is the running maximum of the radii of all pairs at or below it.
+        self.p = p
+        self.radius = np.maximum.accumulate(r)
+
+    def __call__(self, p: np.ndarray | float) -> np.ndarray:
+        q = np.asarray(p, dtype=np.float64)
+        idx = np.searchsorted(self.p, q, side="right") - 1
+        out = np.where(idx >= 0, self.radius[np.clip(idx, 0, None)], 0.0)
+        return out
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
+        os.close(fd)
+        with open(tmp, "wb") as fh:
+            np.savez(fh, p=self.p, radius=self.radius)
+        os.replace(tmp, path)  # atomic: a crash never leaves half a table
+
+    @classmethod
+    def load(cls, path: Path) -> RadiusTable:
+        with np.load(path) as data:
+            return cls(data["p"], data["radius"])
+
+
+def table_key_hash(key: dict[str, Any]) -> str:
+    blob = json.dumps(key, sort_keys=True, default=repr).encode()
+    return hashlib.sha256(blob).hexdigest()[:24]
+
+
+_MEMORY: dict[str, RadiusTable] = {}
+
+
+def cached_table(
+    key: dict[str, Any], build: Callable[[], tuple[np.ndarray, np.ndarray]]
+) -> RadiusTable:
+    """The table for ``key``: from memory, else from the disk cache, else ``build()``.
+
+    ``key`` must identify everything the table depends on, including a code version
+    that the certifier bumps whenever its mathematics changes.
+    """
+    digest = table_key_hash(key)
+    if digest in _MEMORY:
+        return _MEMORY[digest]
+    path = cache_dir("tables") / f"{digest}.npz"
+    table = None
+    if path.exists():
+        try:
+            table = RadiusTable.load(path)
+        except (OSError, ValueError, KeyError):
+            table = None  # a corrupt cache entry is rebuilt, never trusted
+    if table is None:
+        table = RadiusTable(*build())
+        table.save(path)
+        path.with_suffix(".json").write_text(json.dumps(key, sort_keys=True, default=repr))
+    _MEMORY[digest] = table
+    return table
