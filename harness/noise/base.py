@@ -34,14 +34,18 @@ def noise_families() -> list[str]:
     return sorted(_REGISTRY)
 
 
+def noise_class(family: str) -> type[Noise]:
+    """The class registered for a noise family."""
+    if family not in _REGISTRY:
+        raise ValueError(f"unknown noise family {family!r}; known: {noise_families()}")
+    return _REGISTRY[family]
+
+
 def from_spec(spec: dict[str, Any]) -> Noise:
     """Rebuild a noise from ``Noise.spec()`` (as stored in a run's database)."""
     if not isinstance(spec, dict) or "family" not in spec:
         raise ValueError(f"a noise spec is a dict with a 'family' key, got {spec!r}")
-    family = spec["family"]
-    if family not in _REGISTRY:
-        raise ValueError(f"unknown noise family {family!r}; known: {noise_families()}")
-    return _REGISTRY[family](**spec.get("params", {}))
+    return noise_class(spec["family"])(**spec.get("params", {}))
 
 
 def check_positive_finite(name: str, value: Any) -> float:

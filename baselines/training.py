@@ -1,0 +1,100 @@
+"""Training the embedded default models with Gaussian noise augmentation (Cohen et al.
+2019 train the base classifier on x + N(0, sigma^2 I)), cached with their sha256.
+
+A model is identified by its recipe (architecture, dataset, sigma, hyper-parameters and
+``RECIPE_VERSION``); a changed recipe hashes differently and retrains.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+
+from baselines.architectures import build
+from baselines.datasets import Dataset
+from certifiers.tables import cache_dir
+
+RECIPE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Recipe:
+    arch: str
+    dataset: str
+    sigma: float
+    epochs: int = 60
+    batch_size: int = 128
+    lr: float = 2e-3
+    weight_decay: float = 1e-4
+    seed: int = 0
+    version: int = RECIPE_VERSION
+
+    def digest(self) -> str:
+        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:16]
+
+    @property
+    def name(self) -> str:
+        return f"{self.dataset}-{self.arch}-sigma{self.sigma:g}"
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def train(recipe: Recipe, data: Dataset) -> torch.nn.Module:
+    """Adam on cross-entropy of x + N(0, sigma^2 I), deterministic given the recipe."""
+    gen = torch.Generator().manual_seed(recipe.seed)
+    torch.manual_seed(recipe.seed)
+    model = build(recipe.arch)
+    opt = torch.optim.Adam(model.parameters(), lr=recipe.lr, weight_decay=recipe.weight_decay)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=recipe.epochs)
+    x = data.images[data.train_indices]
+    y = data.labels[data.train_indices]
+    model.train()
+    for _ in range(recipe.epochs):
+        perm = torch.randperm(len(y), generator=gen)
+        for start in range(0, len(y), recipe.batch_size):
+            idx = perm[start : start + recipe.batch_size]
+            xb = x[idx]
+            xb = xb + recipe.sigma * torch.randn(xb.shape, generator=gen)
+            loss = torch.nn.functional.cross_entropy(model(xb), y[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+        sched.step()
+    model.eval()
+    return model
+
+
+@dataclass(frozen=True)
+class TrainedModel:
+    name: str
+    model: torch.nn.Module
+    sha256: str
+    path: Path
+    recipe: Recipe
+
+
+def load_or_train(recipe: Recipe, data: Dataset, retrain: bool = False) -> TrainedModel:
+    """The cached model for ``recipe`` (training it first if missing or ``retrain``)."""
+    path = cache_dir("models") / f"{recipe.name}-{recipe.digest()}.pt"
+    if retrain or not path.exists():
+        model = train(recipe, data)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        os.close(fd)
+        torch.save(model.state_dict(), tmp)
+        os.replace(tmp, path)
+    model = build(recipe.arch)
+    model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+    model.eval()
+    return TrainedModel(recipe.name, model, file_sha256(path), path, recipe)

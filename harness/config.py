@@ -1,0 +1,241 @@
+"""Experiment configs (TOML), validated with errors that name the offending key.
+
+    [run]            name, dataset, arch | checkpoint, train_sigmas, seed, n_test, n0, n,
+                     batch_size, device, data_root
+    [[noises]]       family = "...", matched = true (default), shape parameters; a list
+                     value expands into a grid (one noise per value)
+    [certify]        certifiers = ["all"] | names, norms, alpha = [..]
+    [report]         reference, radii.<norm> = [..]
+
+With ``matched = true`` each noise is built per model by ``Family.matched(sigma0, dim,
+**shape)``, ``sigma0`` being the Gaussian sigma the model was trained with, so that
+``E||z||^2 = dim * sigma0^2`` (DESIGN.md, moment matching).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from certifiers.base import NORMS
+
+_RUN_KEYS: dict[str, Any] = {
+    "name": str,
+    "dataset": str,
+    "arch": str,
+    "checkpoint": str,
+    "data_root": str,
+    "train_sigmas": list,
+    "seed": int,
+    "n_test": int,
+    "n0": int,
+    "n": int,
+    "batch_size": int,
+    "device": str,
+}
+_CERTIFY_KEYS = {"certifiers": list, "norms": list, "alpha": list}
+_REPORT_KEYS = {"reference": str, "radii": dict}
+_SECTIONS = {"run", "noises", "certify", "report"}
+
+
+class ConfigError(ValueError):
+    """A config that cannot be run; the message names the key."""
+
+
+@dataclass(frozen=True)
+class NoiseEntry:
+    family: str
+    matched: bool
+    params: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Config:
+    name: str
+    dataset: str
+    arch: str | None
+    checkpoint: str | None
+    data_root: str | None
+    train_sigmas: tuple[float, ...]
+    seed: int
+    n_test: int
+    n0: int
+    n: int
+    batch_size: int
+    device: str
+    noises: tuple[NoiseEntry, ...]
+    certifiers: tuple[str, ...]
+    norms: tuple[str, ...]
+    alphas: tuple[float, ...]
+    reference: str
+    radii: dict[str, tuple[float, ...]] = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+def _type_name(t: Any) -> str:
+    return {str: "a string", int: "an integer", list: "a list", dict: "a table"}[t]
+
+
+def _check_keys(section: str, table: Any, allowed: dict[str, Any]) -> dict[str, Any]:
+    if not isinstance(table, dict):
+        raise ConfigError(f"config section [{section}] must be a table")
+    for key, value in table.items():
+        if key not in allowed:
+            raise ConfigError(
+                f"unknown config key '{section}.{key}'; known keys: {sorted(allowed)}"
+            )
+        want = allowed[key]
+        if want is int and (isinstance(value, bool) or not isinstance(value, int)):
+            raise ConfigError(f"config key '{section}.{key}' must be an integer, got {value!r}")
+        if want is not int and not isinstance(value, want):
+            raise ConfigError(
+                f"config key '{section}.{key}' must be {_type_name(want)}, got {value!r}"
+            )
+    return table
+
+
+def _positive_int(key: str, value: int) -> int:
+    if value < 1:
+        raise ConfigError(f"config key '{key}' must be >= 1, got {value}")
+    return value
+
+
+def _positive_float(key: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(f"config key '{key}' must be a number, got {value!r}")
+    if not math.isfinite(value) or value <= 0:
+        raise ConfigError(f"config key '{key}' must be positive and finite, got {value!r}")
+    return float(value)
+
+
+def expand_noise(entry: dict[str, Any], where: str) -> list[NoiseEntry]:
+    """One ``[[noises]]`` table -> one entry per point of its parameter grid."""
+    from harness.noise import noise_families
+
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{where} must be a table")
+    if "family" not in entry:
+        raise ConfigError(f"config key '{where}.family' is missing")
+    family = entry["family"]
+    if family not in noise_families():
+        raise ConfigError(
+            f"config key '{where}.family': unknown noise family {family!r}; "
+            f"known: {noise_families()}"
+        )
+    matched = entry.get("matched", True)
+    if not isinstance(matched, bool):
+        raise ConfigError(f"config key '{where}.matched' must be true or false")
+    shape = {k: v for k, v in entry.items() if k not in ("family", "matched")}
+    grids = {k: (v if isinstance(v, list) else [v]) for k, v in shape.items()}
+    for k, values in grids.items():
+        if not values:
+            raise ConfigError(f"config key '{where}.{k}' is an empty list")
+    keys = sorted(grids)
+    return [
+        NoiseEntry(family, matched, dict(zip(keys, combo, strict=True)))
+        for combo in itertools.product(*(grids[k] for k in keys))
+    ]
+
+
+def parse(data: dict[str, Any], source: str = "<config>") -> Config:
+    """Validate a parsed TOML document."""
+    for section in data:
+        if section not in _SECTIONS:
+            raise ConfigError(
+                f"{source}: unknown config section [{section}]; known: {sorted(_SECTIONS)}"
+            )
+    if "run" not in data:
+        raise ConfigError(f"{source}: the [run] section is missing")
+    run = _check_keys("run", data["run"], _RUN_KEYS)
+    for required in ("dataset", "train_sigmas"):
+        if required not in run:
+            raise ConfigError(f"{source}: config key 'run.{required}' is missing")
+    if ("arch" in run) == ("checkpoint" in run):
+        raise ConfigError(f"{source}: give exactly one of 'run.arch' and 'run.checkpoint'")
+    sigmas = tuple(
+        _positive_float(f"run.train_sigmas[{i}]", s) for i, s in enumerate(run["train_sigmas"])
+    )
+    if not sigmas:
+        raise ConfigError("config key 'run.train_sigmas' is empty")
+    if "checkpoint" in run and len(sigmas) != 1:
+        raise ConfigError("config key 'run.train_sigmas' must hold one sigma with a checkpoint")
+    seed = run.get("seed", 0)
+    if seed < 0:
+        raise ConfigError(f"config key 'run.seed' must be >= 0, got {seed}")
+
+    noises_raw = data.get("noises", [{"family": "gaussian"}])
+    if not isinstance(noises_raw, list) or not noises_raw:
+        raise ConfigError("config key 'noises' must be a non-empty array of tables [[noises]]")
+    noises = tuple(
+        e for i, entry in enumerate(noises_raw) for e in expand_noise(entry, f"noises[{i}]")
+    )
+
+    certify = _check_keys("certify", data.get("certify", {}), _CERTIFY_KEYS)
+    names = tuple(certify.get("certifiers", ["all"]))
+    import certifiers
+
+    for i, name in enumerate(names):
+        if name != "all" and name not in certifiers.available():
+            raise ConfigError(
+                f"config key 'certify.certifiers[{i}]': unknown certifier {name!r}; "
+                f"available: {certifiers.available()}"
+            )
+    norms = tuple(certify.get("norms", list(NORMS)))
+    for i, norm in enumerate(norms):
+        if norm not in NORMS:
+            raise ConfigError(f"config key 'certify.norms[{i}]': unknown norm {norm!r}")
+    alphas = tuple(certify.get("alpha", [0.001]))
+    for i, a in enumerate(alphas):
+        if isinstance(a, bool) or not isinstance(a, int | float) or not 0 < a < 1:
+            raise ConfigError(f"config key 'certify.alpha[{i}]' must lie in (0, 1), got {a!r}")
+    if not alphas:
+        raise ConfigError("config key 'certify.alpha' is empty")
+
+    report = _check_keys("report", data.get("report", {}), _REPORT_KEYS)
+    radii: dict[str, tuple[float, ...]] = {}
+    for norm, values in report.get("radii", {}).items():
+        if norm not in NORMS:
+            raise ConfigError(f"config key 'report.radii.{norm}': unknown norm")
+        if not isinstance(values, list) or not all(
+            isinstance(v, int | float) and not isinstance(v, bool) and v >= 0 for v in values
+        ):
+            raise ConfigError(f"config key 'report.radii.{norm}' must be non-negative numbers")
+        radii[norm] = tuple(float(v) for v in values)
+
+    return Config(
+        name=run.get("name", Path(source).stem),
+        dataset=run["dataset"],
+        arch=run.get("arch"),
+        checkpoint=run.get("checkpoint"),
+        data_root=run.get("data_root"),
+        train_sigmas=sigmas,
+        seed=seed,
+        n_test=_positive_int("run.n_test", run.get("n_test", 200)),
+        n0=_positive_int("run.n0", run.get("n0", 100)),
+        n=_positive_int("run.n", run.get("n", 10_000)),
+        batch_size=_positive_int("run.batch_size", run.get("batch_size", 1000)),
+        device=run.get("device", "auto"),
+        noises=noises,
+        certifiers=names,
+        norms=norms,
+        alphas=tuple(float(a) for a in alphas),
+        reference=report.get("reference", "cohen"),
+        radii=radii,
+        raw=data,
+    )
+
+
+def load(path: str | Path) -> Config:
+    """Read and validate a TOML config file."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no config file at {path}")
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path}: not valid TOML: {err}") from None
+    return parse(data, str(path))

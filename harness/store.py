@@ -1,0 +1,259 @@
+"""The run store: one SQLite file (WAL mode) per run.
+
+Tables
+- ``manifest(key, value)``: JSON values; the run's identity (config, seed, code version,
+  dataset, the exact index set, device, torch version, chunk size) and model hashes.
+- ``noises(noise, spec)``: every noise by its stable name, with the spec that rebuilds it.
+- ``counts``: per (model, noise, image) the label and the raw class counts of the
+  selection (n0) and estimation (n) draws, with the sampling seconds.
+- ``certificates``: per count row x certifier x norm x alpha the prediction (-1 when
+  abstaining), p_lower, radius, correctness and the confidence the certifier spent.
+
+Counts are the sufficient statistic, so certificates can be recomputed for any alpha
+or certifier without the model. Every row is written inside a transaction: it is in
+the store whole, or not at all.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS manifest (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS noises (noise TEXT PRIMARY KEY, spec TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS counts (
+    model TEXT NOT NULL,
+    noise TEXT NOT NULL REFERENCES noises(noise),
+    image INTEGER NOT NULL,
+    label INTEGER NOT NULL,
+    n0 INTEGER NOT NULL,
+    n INTEGER NOT NULL,
+    selection TEXT NOT NULL,
+    estimation TEXT NOT NULL,
+    seconds REAL NOT NULL,
+    PRIMARY KEY (model, noise, image)
+);
+CREATE TABLE IF NOT EXISTS certificates (
+    model TEXT NOT NULL,
+    noise TEXT NOT NULL,
+    image INTEGER NOT NULL,
+    certifier TEXT NOT NULL,
+    norm TEXT NOT NULL,
+    alpha REAL NOT NULL,
+    prediction INTEGER NOT NULL,
+    p_lower REAL NOT NULL,
+    radius REAL NOT NULL,
+    correct INTEGER NOT NULL,
+    confidence_spent REAL NOT NULL,
+    PRIMARY KEY (model, noise, image, certifier, norm, alpha),
+    FOREIGN KEY (model, noise, image) REFERENCES counts(model, noise, image)
+);
+"""
+
+
+@dataclass(frozen=True)
+class CountRow:
+    model: str
+    noise: str
+    image: int
+    label: int
+    selection: np.ndarray
+    estimation: np.ndarray
+    seconds: float
+
+    @property
+    def n0(self) -> int:
+        return int(self.selection.sum())
+
+    @property
+    def n(self) -> int:
+        return int(self.estimation.sum())
+
+
+@dataclass(frozen=True)
+class CertificateRow:
+    model: str
+    noise: str
+    image: int
+    certifier: str
+    norm: str
+    alpha: float
+    prediction: int
+    p_lower: float
+    radius: float
+    correct: bool
+    confidence_spent: float
+
+
+class Store:
+    """A run's SQLite store. Use as a context manager or call ``close()``."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.executescript(_SCHEMA)
+        version = self.get_manifest("schema_version")
+        if version is None:
+            with self.transaction():
+                self._put_manifest("schema_version", SCHEMA_VERSION)
+        elif version != SCHEMA_VERSION:
+            raise ValueError(
+                f"{self.path}: store schema {version}, this code reads {SCHEMA_VERSION}"
+            )
+
+    @classmethod
+    def open_existing(cls, path: str | Path) -> Store:
+        """Open a store that must already exist (for certify and report)."""
+        if not Path(path).is_file():
+            raise FileNotFoundError(f"no store at {path}")
+        return cls(path)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """All statements inside commit together or not at all."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # manifest -------------------------------------------------------------------
+    def _put_manifest(self, key: str, value: Any) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO manifest(key, value) VALUES (?, ?)",
+            (key, json.dumps(value, sort_keys=True)),
+        )
+
+    def put_manifest(self, entries: dict[str, Any]) -> None:
+        with self.transaction():
+            for key, value in entries.items():
+                self._put_manifest(key, value)
+
+    def get_manifest(self, key: str) -> Any:
+        row = self._db.execute("SELECT value FROM manifest WHERE key = ?", (key,)).fetchone()
+        return None if row is None else json.loads(row[0])
+
+    def manifest(self) -> dict[str, Any]:
+        rows = self._db.execute("SELECT key, value FROM manifest ORDER BY key").fetchall()
+        return {k: json.loads(v) for k, v in rows}
+
+    # noises ---------------------------------------------------------------------
+    def put_noises(self, specs: dict[str, dict[str, Any]]) -> None:
+        with self.transaction() as db:
+            for name, spec in specs.items():
+                db.execute(
+                    "INSERT OR IGNORE INTO noises(noise, spec) VALUES (?, ?)",
+                    (name, json.dumps(spec, sort_keys=True)),
+                )
+
+    def noise_specs(self) -> dict[str, dict[str, Any]]:
+        rows = self._db.execute("SELECT noise, spec FROM noises").fetchall()
+        return {name: json.loads(spec) for name, spec in rows}
+
+    # counts ---------------------------------------------------------------------
+    def put_counts(self, rows: Iterable[CountRow]) -> None:
+        """Write count rows atomically (all of them, or none)."""
+        with self.transaction() as db:
+            for r in rows:
+                db.execute(
+                    "INSERT INTO counts(model, noise, image, label, n0, n, selection,"
+                    " estimation, seconds) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        r.model,
+                        r.noise,
+                        int(r.image),
+                        int(r.label),
+                        r.n0,
+                        r.n,
+                        json.dumps([int(c) for c in r.selection]),
+                        json.dumps([int(c) for c in r.estimation]),
+                        float(r.seconds),
+                    ),
+                )
+
+    def done_keys(self) -> set[tuple[str, str, int]]:
+        rows = self._db.execute("SELECT model, noise, image FROM counts").fetchall()
+        return {(m, nz, int(i)) for m, nz, i in rows}
+
+    def count_rows(self) -> list[CountRow]:
+        rows = self._db.execute(
+            "SELECT model, noise, image, label, selection, estimation, seconds FROM counts"
+            " ORDER BY model, noise, image"
+        ).fetchall()
+        return [
+            CountRow(
+                model=m,
+                noise=nz,
+                image=int(i),
+                label=int(lab),
+                selection=np.asarray(json.loads(s), dtype=np.int64),
+                estimation=np.asarray(json.loads(e), dtype=np.int64),
+                seconds=float(sec),
+            )
+            for m, nz, i, lab, s, e, sec in rows
+        ]
+
+    # certificates ---------------------------------------------------------------
+    def put_certificates(self, rows: Iterable[CertificateRow]) -> None:
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO certificates(model, noise, image, certifier, norm,"
+                " alpha, prediction, p_lower, radius, correct, confidence_spent)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        r.model,
+                        r.noise,
+                        int(r.image),
+                        r.certifier,
+                        r.norm,
+                        float(r.alpha),
+                        int(r.prediction),
+                        float(r.p_lower),
+                        float(r.radius),
+                        int(bool(r.correct)),
+                        float(r.confidence_spent),
+                    )
+                    for r in rows
+                ],
+            )
+
+    def query(self, sql: str, params: tuple = ()) -> list[tuple]:
+        """Read-only access for reports."""
+        return self._db.execute(sql, params).fetchall()
+
+    def table_rows(self, table: str) -> list[tuple]:
+        if table not in ("manifest", "noises", "counts", "certificates"):
+            raise ValueError(f"unknown table {table!r}")
+        order = {
+            "manifest": "1",
+            "noises": "1",
+            "counts": "1, 2, 3",
+            "certificates": "1, 2, 3, 4, 5, 6",
+        }
+        return self._db.execute(f"SELECT * FROM {table} ORDER BY {order[table]}").fetchall()

@@ -1,0 +1,1 @@
+"""Statistics, sanity checks, leaderboards and plots, from a run's store."""

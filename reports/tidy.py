@@ -1,0 +1,70 @@
+"""The store as tidy pandas tables: one row per certificate, with the run's context.
+
+``load_outcomes(store)`` columns:
+    dataset, model, noise, family, certifier, norm, alpha, image, label, prediction,
+    p_lower, radius, correct (bool: not abstained and right), abstained (bool),
+    confidence_spent, seconds (sampling seconds for this image and noise)
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from harness.store import Store
+
+OUTCOME_COLUMNS = [
+    "dataset", "model", "noise", "family", "certifier", "norm", "alpha", "image", "label",
+    "prediction", "p_lower", "radius", "correct", "abstained", "confidence_spent", "seconds",
+]  # fmt: skip
+
+
+def _open(store: Store | str | Path) -> tuple[Store, bool]:
+    if isinstance(store, Store):
+        return store, False
+    return Store.open_existing(store), True
+
+
+def load_outcomes(store: Store | str | Path) -> pd.DataFrame:
+    """Per-image certificates joined with labels and sampling times."""
+    st, owned = _open(store)
+    try:
+        rows = st.query(
+            "SELECT c.model, c.noise, n.spec, c.certifier, c.norm, c.alpha, c.image,"
+            " k.label, c.prediction, c.p_lower, c.radius, c.correct, c.confidence_spent,"
+            " k.seconds FROM certificates c"
+            " JOIN counts k ON k.model = c.model AND k.noise = c.noise AND k.image = c.image"
+            " JOIN noises n ON n.noise = c.noise"
+        )
+        dataset = st.get_manifest("dataset")
+    finally:
+        if owned:
+            st.close()
+    cols = ["model", "noise", "spec", "certifier", "norm", "alpha", "image", "label",
+            "prediction", "p_lower", "radius", "correct", "confidence_spent", "seconds"]  # fmt: skip
+    df = pd.DataFrame(rows, columns=cols)
+    df["family"] = [json.loads(s)["family"] for s in df["spec"]]
+    df["dataset"] = dataset
+    df["correct"] = df["correct"].astype(bool)
+    df["abstained"] = df["prediction"] < 0
+    return (
+        df[OUTCOME_COLUMNS]
+        .sort_values(["dataset", "norm", "model", "noise", "certifier", "alpha", "image"])
+        .reset_index(drop=True)
+    )
+
+
+def load_counts(store: Store | str | Path) -> pd.DataFrame:
+    """Raw counts: model, noise, image, label, selection, estimation (lists), seconds."""
+    st, owned = _open(store)
+    try:
+        rows = st.count_rows()
+    finally:
+        if owned:
+            st.close()
+    return pd.DataFrame(
+        [(r.model, r.noise, r.image, r.label, r.selection, r.estimation, r.seconds) for r in rows],
+        columns=["model", "noise", "image", "label", "selection", "estimation", "seconds"],
+    )
