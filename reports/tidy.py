@@ -43,7 +43,8 @@ def load_outcomes(store: Store | str | Path) -> pd.DataFrame:
         if owned:
             st.close()
     cols = ["model", "noise", "spec", "certifier", "norm", "alpha", "image", "label",
-            "prediction", "p_lower", "radius", "correct", "confidence_spent", "seconds"]  # fmt: skip
+            "prediction", "p_lower", "radius", "correct", "confidence_spent",
+            "seconds"]  # fmt: skip
     df = pd.DataFrame(rows, columns=cols)
     df["family"] = [json.loads(s)["family"] for s in df["spec"]]
     df["dataset"] = dataset
