@@ -86,18 +86,22 @@ def build_models(cfg: Config, data: Dataset) -> list[ModelEntry]:
 
 
 def identity(cfg: Config, data: Dataset, models: Sequence[ModelEntry], device: torch.device):
-    """Manifest fields a resumed run must share with the stored one."""
+    """Manifest fields a resumed run must share with the stored one: everything that
+    decides the counts (not the batch size, the certifiers or the report)."""
+    run_section = {
+        k: v for k, v in cfg.raw.get("run", {}).items() if k not in ("batch_size", "device")
+    }
     return {
-        "config": cfg.raw,
-        "dataset": data.name,
         "seed": cfg.seed,
         "n0": cfg.n0,
         "n": cfg.n,
+        "dataset": data.name,
         "index_set": [int(i) for i in data.test_indices[: cfg.n_test]],
         "models": {m.name: {"sha256": m.sha256, "sigma0": m.sigma0} for m in models},
         "device_type": device.type,
         "torch_version": torch.__version__,
         "chunk_rows": CHUNK_ROWS,
+        "sampling_config": {"run": run_section, "noises": cfg.raw.get("noises")},
     }
 
 
@@ -144,6 +148,7 @@ def run(
         store.put_manifest(
             {
                 **ident,
+                "config": cfg.raw,
                 "code_version": code_version(),
                 "device": str(dev),
                 "device_name": torch.cuda.get_device_name(dev)

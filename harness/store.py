@@ -71,6 +71,21 @@ class CountRow:
     estimation: np.ndarray
     seconds: float
 
+    def __post_init__(self) -> None:
+        for name in ("selection", "estimation"):
+            arr = getattr(self, name)
+            if not (
+                isinstance(arr, np.ndarray)
+                and arr.ndim == 1
+                and np.issubdtype(arr.dtype, np.integer)
+                and (arr >= 0).all()
+            ):
+                raise ValueError(f"{name} counts must be a 1-D array of non-negative integers")
+        if self.selection.shape != self.estimation.shape:
+            raise ValueError("selection and estimation counts must have the same classes")
+        if not 0 <= int(self.label) < len(self.estimation):
+            raise ValueError(f"label {self.label} outside the {len(self.estimation)} classes")
+
     @property
     def n0(self) -> int:
         return int(self.selection.sum())

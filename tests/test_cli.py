@@ -1,0 +1,44 @@
+import subprocess
+import sys
+
+import pytest
+
+from harness.cli import main
+
+
+@pytest.mark.parametrize("cmd", [[], ["run"], ["certify"], ["report"], ["list"]])
+def test_help(cmd, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main([*cmd, "--help"])
+    assert exc.value.code == 0
+    assert "usage: smoothbench" in capsys.readouterr().out
+
+
+def test_run_certify_report(tmp_path):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(
+        '[run]\nname = "t"\ndataset = "digits"\narch = "mlp"\ntrain_sigmas = [0.5]\n'
+        'n_test = 4\nn0 = 10\nn = 200\n[[noises]]\nfamily = "gaussian"\n'
+        '[certify]\ncertifiers = ["cohen"]\n'
+    )
+    store = tmp_path / "s.sqlite"
+    assert main(["run", str(cfg), "--store", str(store), "--quiet"]) == 0
+    assert main(["certify", str(store), "--alpha", "0.01", "--quiet"]) == 0
+    out = tmp_path / "out"
+    assert main(["report", str(store), "--out", str(out)]) == 0
+    assert (out / "leaderboard.md").read_text().count("cohen") >= 3
+
+
+def test_errors_are_reported_not_raised(tmp_path, capsys):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[run]\ndataset = "digits"\narch = "mlp"\ntrain_sigmas = [0.5]\nn0 = 0\n')
+    assert main(["run", str(cfg), "--store", str(tmp_path / "s.sqlite")]) == 2
+    assert "run.n0" in capsys.readouterr().err
+    assert main(["report", str(tmp_path / "missing.sqlite")]) == 2
+
+
+def test_console_module_entry():
+    out = subprocess.run(
+        [sys.executable, "-m", "harness.cli", "list"], capture_output=True, text=True, check=True
+    )
+    assert "cohen" in out.stdout and "gaussian" in out.stdout
