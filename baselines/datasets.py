@@ -1,12 +1,14 @@
 """Datasets. The embedded default is scikit-learn's bundled 8x8 digits: no download.
 
-Every dataset returns images as float32 tensors in [0, 1] (the space noise is added
-in and radii are measured in, as in Cohen et al.), integer labels, and a fixed,
-recorded train/test split.
+Every dataset yields images as float32 tensors in [0, 1] (the space noise is added in
+and radii are measured in, as in Cohen et al.), integer labels, and a fixed, recorded
+split. CIFAR-10 and ImageNet are read from local torchvision folders (never downloaded)
+and loaded lazily, one test image at a time.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,15 +21,18 @@ DIGITS_TEST_FRACTION = 0.2
 @dataclass(frozen=True)
 class Dataset:
     name: str
-    images: torch.Tensor  # (N, *shape), float32 in [0, 1]
-    labels: torch.Tensor  # (N,), int64
+    num_classes: int
+    input_shape: tuple[int, ...]
     train_indices: np.ndarray
     test_indices: np.ndarray
-    num_classes: int
+    get: Callable[[int], tuple[torch.Tensor, int]]
+    #: Whole-set tensors, for datasets small enough to train on here (digits).
+    images: torch.Tensor | None = None
+    labels: torch.Tensor | None = None
 
-    @property
-    def input_shape(self) -> tuple[int, ...]:
-        return tuple(self.images.shape[1:])
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+        """Image ``index`` (float32 in [0, 1], shape ``input_shape``) and its label."""
+        return self.get(int(index))
 
     @property
     def dim(self) -> int:
@@ -35,7 +40,7 @@ class Dataset:
 
 
 def load_digits() -> Dataset:
-    """The 1797 8x8 digits of scikit-learn (pixels 0..16 scaled to [0, 1]).
+    """The 1797 8x8 digits of scikit-learn (pixels 0..16 scaled to [0, 1]), 1x8x8.
 
     Split: a stratified 80/20 split with a fixed seed; indices refer to the order of
     ``sklearn.datasets.load_digits``.
@@ -46,37 +51,63 @@ def load_digits() -> Dataset:
     bunch = sk_load_digits()
     images = torch.from_numpy(bunch.images.astype(np.float32) / 16.0).unsqueeze(1)
     labels = torch.from_numpy(bunch.target.astype(np.int64))
-    all_idx = np.arange(len(labels))
     train, test = train_test_split(
-        all_idx,
+        np.arange(len(labels)),
         test_size=DIGITS_TEST_FRACTION,
         random_state=DIGITS_SPLIT_SEED,
         stratify=bunch.target,
     )
-    return Dataset("digits", images, labels, np.sort(train), np.sort(test), 10)
+    return Dataset(
+        "digits", 10, (1, 8, 8), np.sort(train), np.sort(test),
+        lambda i: (images[i], int(labels[i])), images, labels,
+    )  # fmt: skip
 
 
-def load_torchvision(name: str, root: str) -> Dataset:
-    """CIFAR-10 test set from a local torchvision folder (no download is attempted)."""
+def load_cifar10(root: str) -> Dataset:
+    """The CIFAR-10 test set (10,000 images, 3x32x32) from a local torchvision folder."""
     import torchvision
 
-    if name != "cifar10":
-        raise ValueError(f"unknown torchvision dataset {name!r}; known: ['cifar10']")
     test = torchvision.datasets.CIFAR10(root=root, train=False, download=False)
-    images = torch.from_numpy(test.data).permute(0, 3, 1, 2).float().div_(255.0)
-    labels = torch.tensor(test.targets, dtype=torch.int64)
-    idx = np.arange(len(labels))
-    return Dataset("cifar10", images, labels, np.array([], dtype=np.int64), idx, 10)
+
+    def get(i: int) -> tuple[torch.Tensor, int]:
+        x = torch.from_numpy(test.data[i]).permute(2, 0, 1).float().div_(255.0)
+        return x, int(test.targets[i])
+
+    return Dataset(
+        "cifar10", 10, (3, 32, 32), np.array([], dtype=np.int64), np.arange(len(test)), get
+    )
 
 
-DATASETS = ("digits", "cifar10")
+def load_imagenet(root: str) -> Dataset:
+    """ImageNet validation images from ``root/val`` (an ImageFolder), resized to 256 and
+    centre-cropped to 224 as in Cohen et al. (2019); 3x224x224 in [0, 1]."""
+    import torchvision
+    from torchvision import transforms
+
+    tf = transforms.Compose(
+        [transforms.Resize(256), transforms.CenterCrop(224), transforms.ToTensor()]
+    )
+    val = torchvision.datasets.ImageFolder(f"{root}/val", transform=tf)
+
+    def get(i: int) -> tuple[torch.Tensor, int]:
+        x, y = val[i]
+        return x, int(y)
+
+    return Dataset(
+        "imagenet", 1000, (3, 224, 224), np.array([], dtype=np.int64), np.arange(len(val)), get
+    )
+
+
+LOADERS: dict[str, Callable[..., Dataset]] = {
+    "digits": lambda root=None: load_digits(),
+    "cifar10": load_cifar10,
+    "imagenet": load_imagenet,
+}
 
 
 def load_dataset(name: str, root: str | None = None) -> Dataset:
-    if name == "digits":
-        return load_digits()
-    if name == "cifar10":
-        if root is None:
-            raise ValueError("dataset 'cifar10' needs run.data_root (a local torchvision folder)")
-        return load_torchvision(name, root)
-    raise ValueError(f"unknown dataset {name!r}; known: {list(DATASETS)}")
+    if name not in LOADERS:
+        raise ValueError(f"unknown dataset {name!r}; known: {sorted(LOADERS)}")
+    if name != "digits" and root is None:
+        raise ValueError(f"dataset {name!r} needs 'run.data_root' (a local torchvision folder)")
+    return LOADERS[name](root)

@@ -8,6 +8,7 @@ A model is identified by its recipe (architecture, dataset, sigma, hyper-paramet
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import tempfile
@@ -90,10 +91,14 @@ def load_or_train(recipe: Recipe, data: Dataset, retrain: bool = False) -> Train
     path = cache_dir("models") / f"{recipe.name}-{recipe.digest()}.pt"
     if retrain or not path.exists():
         model = train(recipe, data)
+        # torch.save names the archive after the file it writes to; save to memory so
+        # that the bytes, and so the sha256, depend on the weights alone.
+        buffer = io.BytesIO()
+        torch.save(model.state_dict(), buffer)
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        os.close(fd)
-        torch.save(model.state_dict(), tmp)
-        os.replace(tmp, path)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(buffer.getvalue())
+        os.replace(tmp, path)  # atomic: a crash never leaves half a model
     model = build(recipe.arch)
     model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
     model.eval()

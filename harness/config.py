@@ -1,7 +1,7 @@
 """Experiment configs (TOML), validated with errors that name the offending key.
 
-    [run]            name, dataset, arch | checkpoint, train_sigmas, seed, n_test, n0, n,
-                     batch_size, device, data_root
+    [run]            name, dataset, arch | checkpoint, train_sigmas, seed, n_test,
+                     index_stride, n0, n, batch_size, device, data_root
     [[noises]]       family = "...", matched = true (default), shape parameters; a list
                      value expands into a grid (one noise per value)
     [certify]        certifiers = ["all"] | names, norms, alpha = [..]
@@ -32,6 +32,7 @@ _RUN_KEYS: dict[str, Any] = {
     "train_sigmas": list,
     "seed": int,
     "n_test": int,
+    "index_stride": int,
     "n0": int,
     "n": int,
     "batch_size": int,
@@ -63,6 +64,7 @@ class Config:
     train_sigmas: tuple[float, ...]
     seed: int
     n_test: int
+    index_stride: int
     n0: int
     n: int
     batch_size: int
@@ -215,6 +217,7 @@ def parse(data: dict[str, Any], source: str = "<config>") -> Config:
         train_sigmas=sigmas,
         seed=seed,
         n_test=_positive_int("run.n_test", run.get("n_test", 200)),
+        index_stride=_positive_int("run.index_stride", run.get("index_stride", 1)),
         n0=_positive_int("run.n0", run.get("n0", 100)),
         n=_positive_int("run.n", run.get("n", 10_000)),
         batch_size=_positive_int("run.batch_size", run.get("batch_size", 1000)),

@@ -58,3 +58,17 @@ def test_missing_file_and_bad_toml(tmp_path):
     bad.write_text("[run\n")
     with pytest.raises(ConfigError, match="TOML"):
         load(bad)
+
+
+@pytest.mark.parametrize("name", ["cifar10", "imagenet"])
+def test_full_size_configs_parse(name):
+    cfg = load(f"configs/{name}.toml")
+    assert cfg.n_test == 500 and cfg.n == 100_000 and cfg.checkpoint
+
+
+def test_full_size_dataset_without_data_is_a_clear_error(tmp_path):
+    from harness import runner
+
+    cfg = load("configs/cifar10.toml")
+    with pytest.raises((ValueError, FileNotFoundError, RuntimeError)):
+        runner.run(cfg, tmp_path / "s.sqlite", progress=False)
