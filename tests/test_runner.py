@@ -112,3 +112,45 @@ def test_manifest_records_the_run(tmp_path):
     (model,) = m["models"].values()
     assert len(model["sha256"]) == 64
     json.dumps(m)
+
+
+@pytest.mark.slow
+def test_killed_process_resumes_to_the_same_store(tmp_path):
+    """SIGKILL a real `smoothbench run` mid-way, run it again, compare with a clean run."""
+    import os
+    import signal
+    import sqlite3
+    import subprocess
+    import sys
+    import time
+
+    cfg = tmp_path / "kill.toml"
+    cfg.write_text(
+        '[run]\nname = "kill"\ndataset = "digits"\narch = "mlp"\ntrain_sigmas = [0.25]\n'
+        "seed = 9\nn_test = 40\nn0 = 50\nn = 4000\nbatch_size = 1000\n"
+        '[[noises]]\nfamily = "gaussian"\n[certify]\ncertifiers = ["cohen"]\n'
+    )
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    cmd = [sys.executable, "-m", "harness.cli", "run", str(cfg), "--quiet", "--store"]
+    killed = tmp_path / "killed.sqlite"
+    proc = subprocess.Popen([*cmd, str(killed)], env=env)
+    deadline = time.time() + 120
+    rows = 0
+    while time.time() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+        if killed.exists():
+            try:
+                db = sqlite3.connect(f"file:{killed}?mode=ro", uri=True)
+                rows = db.execute("SELECT COUNT(*) FROM counts").fetchone()[0]
+                db.close()
+            except sqlite3.Error:  # the schema may not be written yet
+                rows = 0
+            if rows >= 5:
+                break
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert 5 <= rows < 40, f"kill landed at {rows} rows; the test needs a mid-run kill"
+    subprocess.run([*cmd, str(killed)], env=env, check=True)
+    clean = tmp_path / "clean.sqlite"
+    subprocess.run([*cmd, str(clean)], env=env, check=True)
+    assert snapshot(killed) == snapshot(clean)
