@@ -79,9 +79,23 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="leaderboards, statistics and plots from a store")
     p.add_argument("store", type=Path)
     p.add_argument("--out", type=Path, default=Path("out"), help="output folder (default out/)")
-    p.add_argument("--reference", default=None, help="reference certifier (default cohen)")
-    p.add_argument("--radii", type=float, nargs="+", help="radius grid for every norm")
-    p.add_argument("--format", nargs="+", default=None, help="formats to write (default all)")
+    p.add_argument(
+        "--reference",
+        default=None,
+        help="reference certifier (default: the run config's [report].reference, else cohen)",
+    )
+    p.add_argument(
+        "--radii",
+        type=float,
+        nargs="+",
+        help="radius grid for every norm (default: the config's [report].radii, else built-in)",
+    )
+    p.add_argument(
+        "--format",
+        nargs="+",
+        default=None,
+        help="md, html, csv, latex, json, plots (default: all)",
+    )
     p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser("list", help="registered certifiers and noise families")

@@ -1,0 +1,541 @@
+"""Statistics for leaderboards: tests, intervals, multiplicity, power and Monte Carlo error.
+
+Every number comes from statsmodels or scipy; this module only chooses the right call,
+fixes the conventions and returns small result objects.
+
+Paired vs unpaired. All rows of a leaderboard certify the same test images, and all
+noises of a model see the same seeded base draws, so per-image outcomes of two rows are
+*paired*: McNemar's test (exact conditional, or its mid-p version) is the comparison.
+The two-proportion z-test treats the two accuracies as independent samples; papers use
+it, so the report shows it too, labelled *unpaired*.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike
+from scipy import stats as sps
+from statsmodels.stats.contingency_tables import mcnemar as _sm_mcnemar
+from statsmodels.stats.multitest import multipletests
+from statsmodels.stats.power import NormalIndPower
+from statsmodels.stats.proportion import (
+    proportion_confint,
+    proportion_effectsize,
+    proportions_ztest,
+)
+
+__all__ = [
+    "McNemarResult",
+    "PairedDiffResult",
+    "PowerPlan",
+    "ZTestResult",
+    "adjust_pvalues",
+    "benjamini_hochberg",
+    "clopper_pearson_interval",
+    "false_certificate_bound",
+    "holm",
+    "mcnemar",
+    "mcnemar_power",
+    "mcnemar_sample_size",
+    "paired_difference_test",
+    "proportion_interval",
+    "two_proportion_ztest",
+    "unpaired_sample_size",
+    "wilson_interval",
+]
+
+
+# --------------------------------------------------------------------------------------
+# Unpaired two-proportion z-test
+# --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ZTestResult:
+    """Result of the (unpaired) two-proportion z-test."""
+
+    statistic: float
+    pvalue: float
+    p1: float
+    p2: float
+    nobs1: int
+    nobs2: int
+    alternative: str
+    label: str = "unpaired two-proportion z-test"
+
+
+def _count(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        if isinstance(value, float | np.floating) and float(value).is_integer():
+            return int(value)
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    return int(value)
+
+
+def two_proportion_ztest(
+    count1: int, nobs1: int, count2: int, nobs2: int, alternative: str = "two-sided"
+) -> ZTestResult:
+    """Two-proportion z-test with pooled variance (statsmodels ``proportions_ztest``).
+
+    ``z = (p1 - p2) / sqrt(p (1 - p) (1/n1 + 1/n2))`` with the pooled ``p = (k1 + k2) /
+    (n1 + n2)``; two-sided ``p = 2 (1 - Phi(|z|))`` (e.g. Agresti, *Categorical Data
+    Analysis*, 3rd ed., sec. 2.1). It assumes independent samples: for two certifiers on
+    the same images it is the *unpaired* test papers report, not the right one (use
+    :func:`mcnemar`). 50% vs 49% on 50,000 images each gives p = 0.001565; on 500
+    images each, p = 0.75.
+
+    When both proportions are equal and the pooled proportion is 0 or 1 the statistic is
+    0/0; there is no evidence of a difference and the result is z = 0, p = 1.
+    """
+    k1, n1, k2, n2 = (
+        _count("count1", count1),
+        _count("nobs1", nobs1),
+        _count("count2", count2),
+        _count("nobs2", nobs2),
+    )
+    for k, n, which in ((k1, n1, "1"), (k2, n2, "2")):
+        if n < 1:
+            raise ValueError(f"nobs{which} must be >= 1, got {n}")
+        if not 0 <= k <= n:
+            raise ValueError(f"count{which} must lie in [0, nobs{which}], got {k}")
+    if alternative not in ("two-sided", "larger", "smaller"):
+        raise ValueError(f"alternative must be two-sided, larger or smaller, got {alternative!r}")
+    pooled = (k1 + k2) / (n1 + n2)
+    if pooled in (0.0, 1.0):
+        z, p = 0.0, 1.0
+    else:
+        z, p = proportions_ztest([k1, k2], [n1, n2], alternative=alternative)
+    return ZTestResult(float(z), float(p), k1 / n1, k2 / n2, n1, n2, alternative)
+
+
+# --------------------------------------------------------------------------------------
+# McNemar (paired)
+# --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class McNemarResult:
+    """McNemar's test on paired binary outcomes of a *first* and a *second* classifier.
+
+    ``n10``: images only the first gets right; ``n01``: only the second; ``n11`` both,
+    ``n00`` neither. ``statistic`` is ``min(n10, n01)`` (the exact test's statistic).
+    ``pvalue`` is the mid-p value when ``mid_p`` is set, else the exact one; both are
+    always available.
+    """
+
+    n11: int
+    n10: int
+    n01: int
+    n00: int
+    statistic: float
+    pvalue_exact: float
+    pvalue_midp: float
+    mid_p: bool
+
+    @property
+    def pvalue(self) -> float:
+        return self.pvalue_midp if self.mid_p else self.pvalue_exact
+
+    @property
+    def discordant(self) -> int:
+        return self.n10 + self.n01
+
+    @property
+    def nobs(self) -> int:
+        return self.n11 + self.n10 + self.n01 + self.n00
+
+    @property
+    def table(self) -> np.ndarray:
+        return np.array([[self.n11, self.n10], [self.n01, self.n00]], dtype=np.int64)
+
+
+def _as_table(table_or_pairs: ArrayLike | Sequence[ArrayLike]) -> np.ndarray:
+    """A 2x2 count table, from a table or from two per-image outcome arrays."""
+    if isinstance(table_or_pairs, tuple | list) and len(table_or_pairs) == 2:
+        first = np.asarray(table_or_pairs[0])
+        second = np.asarray(table_or_pairs[1])
+        if first.shape != second.shape:
+            raise ValueError(
+                f"paired outcomes must have the same shape, got {first.shape} and {second.shape}"
+            )
+        arr = np.stack([first, second]) if first.ndim == 1 else np.asarray(table_or_pairs)
+    else:
+        arr = np.asarray(table_or_pairs)
+    if arr.ndim != 2:
+        raise ValueError(f"expected a 2x2 table or two 1-D outcome arrays, got shape {arr.shape}")
+    is_pairs = arr.dtype == np.bool_ or (
+        arr.shape[0] == 2 and arr.shape != (2, 2) and np.isin(arr, (0, 1)).all()
+    )
+    if is_pairs:
+        if arr.shape[0] != 2:
+            raise ValueError(f"paired outcomes must have shape (2, n_images), got {arr.shape}")
+        x = arr[0].astype(bool)
+        y = arr[1].astype(bool)
+        return np.array(
+            [[np.sum(x & y), np.sum(x & ~y)], [np.sum(~x & y), np.sum(~x & ~y)]],
+            dtype=np.int64,
+        )
+    if arr.shape != (2, 2):
+        raise ValueError(f"a McNemar table is 2x2, got shape {arr.shape}")
+    if not np.issubdtype(arr.dtype, np.number) or not np.all(np.mod(arr, 1) == 0):
+        raise TypeError("a McNemar table holds integer counts")
+    if (arr < 0).any():
+        raise ValueError("a McNemar table holds non-negative counts")
+    return arr.astype(np.int64)
+
+
+def mcnemar(table_or_pairs: ArrayLike | Sequence[ArrayLike], mid_p: bool = True) -> McNemarResult:
+    """McNemar's test, exact conditional and mid-p.
+
+    Input: a 2x2 table ``[[n11, n10], [n01, n00]]`` (rows: first classifier right/wrong,
+    columns: second right/wrong), or the two per-image boolean outcome arrays
+    ``(first, second)`` (a tuple, or an array of shape ``(2, n_images)`` of booleans).
+
+    Conditional on the ``N = n10 + n01`` discordant pairs, ``n10 ~ Bin(N, 1/2)`` under
+    the null. With ``k = min(n10, n01)`` and ``X ~ Bin(N, 1/2)``:
+
+    - exact: ``p = min(1, 2 P(X <= k))`` (statsmodels ``mcnemar(table, exact=True)``);
+    - mid-p: ``p = 2 [P(X <= k) - P(X = k) / 2] = 2 P(X <= k) - P(X = k)``, capped at 1
+      (Fagerland, Lydersen and Laake 2013, "The McNemar test for binary matched-pairs
+      data: mid-p and asymptotic are better than exact conditional", BMC Med. Res.
+      Methodol. 13:91), from ``scipy.stats.binom``; statsmodels has no mid-p.
+    """
+    table = _as_table(table_or_pairs)
+    n10, n01 = int(table[0, 1]), int(table[1, 0])
+    exact = _sm_mcnemar(table, exact=True)
+    k = min(n10, n01)
+    n_disc = n10 + n01
+    midp = 2.0 * sps.binom.cdf(k, n_disc, 0.5) - sps.binom.pmf(k, n_disc, 0.5)
+    return McNemarResult(
+        n11=int(table[0, 0]),
+        n10=n10,
+        n01=n01,
+        n00=int(table[1, 1]),
+        statistic=float(exact.statistic),
+        pvalue_exact=float(min(1.0, exact.pvalue)),
+        pvalue_midp=float(min(1.0, midp)),
+        mid_p=bool(mid_p),
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Confidence intervals for a proportion (certified accuracy)
+# --------------------------------------------------------------------------------------
+def proportion_interval(
+    count: ArrayLike, nobs: ArrayLike, alpha: float = 0.05, method: str = "wilson"
+) -> tuple[np.ndarray | float, np.ndarray | float]:
+    """Two-sided ``(1 - alpha)`` interval for a binomial proportion (statsmodels
+    ``proportion_confint``), ``method`` "wilson" or "beta" (Clopper-Pearson).
+
+    Trap (statsmodels): with ``alternative="larger"`` ``proportion_confint`` returns the
+    *upper* one-sided bound; the one-sided lower bound is ``alternative="smaller"``
+    (see ``certifiers.bounds.clopper_pearson_lower``). This function is two-sided only.
+    """
+    if method not in ("wilson", "beta"):
+        raise ValueError(f"method must be 'wilson' or 'beta', got {method!r}")
+    if not 0.0 < float(alpha) < 1.0:
+        raise ValueError(f"alpha must lie in (0, 1), got {alpha!r}")
+    k = np.asarray(count, dtype=np.float64)
+    n = np.asarray(nobs, dtype=np.float64)
+    if (n < 1).any() or (k < 0).any() or (k > n).any():
+        raise ValueError("need nobs >= 1 and 0 <= count <= nobs")
+    lo, hi = proportion_confint(k, n, alpha=alpha, method=method)
+    lo = np.clip(np.asarray(lo, dtype=np.float64), 0.0, 1.0)
+    hi = np.clip(np.asarray(hi, dtype=np.float64), 0.0, 1.0)
+    if lo.ndim == 0:
+        return float(lo), float(hi)
+    return lo, hi
+
+
+def wilson_interval(
+    count: ArrayLike, nobs: ArrayLike, alpha: float = 0.05
+) -> tuple[np.ndarray | float, np.ndarray | float]:
+    """Wilson score interval (Wilson 1927): the roots in ``p`` of
+    ``(p_hat - p)^2 = z^2 p (1 - p) / n`` with ``z = Phi^{-1}(1 - alpha/2)``; used for
+    display. statsmodels ``proportion_confint(method="wilson")``."""
+    return proportion_interval(count, nobs, alpha, "wilson")
+
+
+def clopper_pearson_interval(
+    count: ArrayLike, nobs: ArrayLike, alpha: float = 0.05
+) -> tuple[np.ndarray | float, np.ndarray | float]:
+    """Clopper-Pearson (1934) exact interval ``[B(alpha/2; k, n-k+1), B(1-alpha/2;
+    k+1, n-k)]`` (Beta quantiles), guaranteed coverage; statsmodels
+    ``proportion_confint(method="beta")``."""
+    return proportion_interval(count, nobs, alpha, "beta")
+
+
+# --------------------------------------------------------------------------------------
+# Multiple comparisons
+# --------------------------------------------------------------------------------------
+def adjust_pvalues(pvalues: ArrayLike, method: str) -> np.ndarray:
+    """Adjusted p-values by statsmodels ``multipletests`` with ``method`` named
+    explicitly ("holm", "fdr_bh", ...; its default "hs" is Holm-Sidak, not Holm).
+    NaN entries are left out of the family and stay NaN."""
+    if not isinstance(method, str) or not method:
+        raise ValueError("name the multiple-testing method explicitly, e.g. 'holm' or 'fdr_bh'")
+    p = np.asarray(pvalues, dtype=np.float64)
+    out = np.full(p.shape, np.nan)
+    finite = np.isfinite(p)
+    if finite.any():
+        if ((p[finite] < 0) | (p[finite] > 1)).any():
+            raise ValueError("p-values must lie in [0, 1]")
+        # statsmodels' Holm branch calls gc.collect() (0.1 s with torch loaded); freezing
+        # the existing objects first keeps that collection to the few new ones.
+        gc.freeze()
+        try:
+            out[finite] = multipletests(p[finite], method=method)[1]
+        finally:
+            gc.unfreeze()
+    return out
+
+
+def holm(pvalues: ArrayLike) -> np.ndarray:
+    """Holm (1979) step-down: ``p_(i) -> max_{j <= i} min(1, (m - j + 1) p_(j))``.
+    Controls the family-wise error rate; used for headline claims."""
+    return adjust_pvalues(pvalues, "holm")
+
+
+def benjamini_hochberg(pvalues: ArrayLike) -> np.ndarray:
+    """Benjamini-Hochberg (1995) step-up: ``p_(i) -> min_{j >= i} min(1, m p_(j) / j)``.
+    Controls the false discovery rate; used for per-radius grids."""
+    return adjust_pvalues(pvalues, "fdr_bh")
+
+
+# --------------------------------------------------------------------------------------
+# Paired test of a real-valued per-image score (ACR)
+# --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PairedDiffResult:
+    """Paired comparison of per-image scores ``x`` and ``y`` (e.g. radius x correct)."""
+
+    mean_x: float
+    mean_y: float
+    diff: float
+    wilcoxon_statistic: float
+    wilcoxon_pvalue: float
+    ci_low: float
+    ci_high: float
+    confidence: float
+    n: int
+
+
+def paired_difference_test(
+    x: ArrayLike,
+    y: ArrayLike,
+    *,
+    confidence: float = 0.95,
+    n_resamples: int = 2000,
+    seed: int = 0,
+) -> PairedDiffResult:
+    """Paired test for a difference of means of per-image scores, e.g. ACR.
+
+    - Wilcoxon signed-rank test on ``d_i = x_i - y_i`` (``scipy.stats.wilcoxon``,
+      zero differences dropped: Wilcoxon 1945, zero_method "wilcox"); p = 1 when all
+      differences are zero.
+    - Paired bootstrap interval for ``mean(d)`` (``scipy.stats.bootstrap`` with
+      ``paired=True``, BCa; percentile if BCa is degenerate; Efron and Tibshirani 1993),
+      seeded for reproducibility.
+    """
+    xa = np.asarray(x, dtype=np.float64).ravel()
+    ya = np.asarray(y, dtype=np.float64).ravel()
+    if xa.shape != ya.shape or xa.size == 0:
+        raise ValueError("x and y must be non-empty and of the same length")
+    d = xa - ya
+    if np.all(d == 0):
+        stat, pval = 0.0, 1.0
+    else:
+        res = sps.wilcoxon(xa, ya, zero_method="wilcox")
+        stat, pval = float(res.statistic), float(res.pvalue)
+    if np.ptp(d) == 0 or xa.size < 3:
+        lo = hi = float(d.mean())
+    else:
+
+        def mean_diff(a: np.ndarray, b: np.ndarray, axis: int = -1) -> np.ndarray:
+            return np.mean(a - b, axis=axis)
+
+        def boot(method: str):
+            return sps.bootstrap(
+                (xa, ya),
+                mean_diff,
+                paired=True,
+                vectorized=True,
+                confidence_level=confidence,
+                n_resamples=n_resamples,
+                method=method,
+                rng=np.random.default_rng(seed),
+            ).confidence_interval
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", sps.DegenerateDataWarning)
+            warnings.simplefilter("ignore", RuntimeWarning)
+            try:
+                ci = boot("BCa")
+                if not (np.isfinite(ci.low) and np.isfinite(ci.high)):
+                    raise sps.DegenerateDataWarning("non-finite BCa interval")
+            except sps.DegenerateDataWarning:
+                ci = boot("percentile")
+        lo, hi = float(ci.low), float(ci.high)
+    return PairedDiffResult(
+        float(xa.mean()), float(ya.mean()), float(d.mean()), stat, pval, lo, hi, confidence, d.size
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Sample-size planning
+# --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PowerPlan:
+    """How many test images a comparison needs."""
+
+    n: int
+    power: float
+    alpha: float
+    method: str
+    detail: str
+
+
+def unpaired_sample_size(
+    p1: float, p2: float, alpha: float = 0.05, power: float = 0.8
+) -> PowerPlan:
+    """Images per arm for an unpaired two-sided comparison of two proportions.
+
+    statsmodels ``NormalIndPower().solve_power`` on Cohen's effect size
+    ``h = 2 asin(sqrt(p1)) - 2 asin(sqrt(p2))`` (``proportion_effectsize``; Cohen 1988,
+    ch. 6): the transformed proportions have variance ``1/n`` each, so
+    ``n = 2 ((z_{1-alpha/2} + z_{power}) / h)^2`` per arm, rounded up. 50% vs 49% at
+    80% power needs 39,240 images per arm.
+    """
+    _check_planner(alpha, power)
+    for name, p in (("p1", p1), ("p2", p2)):
+        if not 0.0 < p < 1.0:
+            raise ValueError(f"{name} must lie in (0, 1), got {p!r}")
+    if p1 == p2:
+        raise ValueError("p1 and p2 are equal: no sample size detects a zero gap")
+    h = proportion_effectsize(p1, p2)
+    n = NormalIndPower().solve_power(
+        effect_size=abs(h), alpha=alpha, power=power, ratio=1.0, alternative="two-sided"
+    )
+    return PowerPlan(
+        int(math.ceil(float(n))),
+        power,
+        alpha,
+        "unpaired two-proportion (normal, arcsine effect size)",
+        f"{p1:.3f} vs {p2:.3f}, h = {h:.4f}; images per arm",
+    )
+
+
+def _check_planner(alpha: float, power: float) -> None:
+    if not 0.0 < alpha < 1.0:
+        raise ValueError(f"alpha must lie in (0, 1), got {alpha!r}")
+    if not 0.0 < power < 1.0:
+        raise ValueError(f"power must lie in (0, 1), got {power!r}")
+
+
+def _check_discordance(p10: float, p01: float) -> None:
+    if p10 < 0 or p01 < 0 or p10 + p01 > 1 or p10 + p01 == 0:
+        raise ValueError("discordance rates need p10, p01 >= 0 and 0 < p10 + p01 <= 1")
+
+
+def _mcnemar_rejection_bound(d: np.ndarray, alpha: float, mid_p: bool) -> np.ndarray:
+    """For each number of discordant pairs ``d``: the largest ``k`` whose two-sided
+    (exact or mid-p) McNemar p-value, ``min(n10, n01) = k``, is ``<= alpha`` (-1: none)."""
+    cdf = sps.binom.cdf
+    pmf = sps.binom.pmf
+
+    def pval(k: np.ndarray) -> np.ndarray:
+        p = 2.0 * cdf(k, d, 0.5)
+        return p - pmf(k, d, 0.5) if mid_p else p
+
+    k = sps.binom.ppf(alpha / 2.0, d, 0.5)  # smallest k with cdf >= alpha/2
+    k = np.where(np.isnan(k), -1, k) + 1
+    # walk down until the p-value is <= alpha (at most a few steps), then cap below d/2
+    for _ in range(4):
+        k = np.where((k >= 0) & (pval(k) > alpha), k - 1, k)
+    k = np.minimum(k, np.ceil(d / 2.0) - 1)
+    return k.astype(np.int64)
+
+
+def mcnemar_power(
+    n: int, p10: float, p01: float, alpha: float = 0.05, mid_p: bool = False
+) -> float:
+    """Exact power of the two-sided McNemar test on ``n`` paired images.
+
+    ``p10``/``p01``: probabilities that only the first/only the second row is right on
+    an image. The number of discordant pairs is ``D ~ Bin(n, p10 + p01)`` and, given D,
+    ``n10 ~ Bin(D, q)`` with ``q = p10 / (p10 + p01)``; the power is
+    ``sum_D P(D) [P(n10 <= k*(D)) + P(n10 >= D - k*(D))]`` where ``k*(D)`` is the
+    rejection bound of the exact (or mid-p) test (all terms from ``scipy.stats.binom``;
+    the conditional-power construction of e.g. Fagerland et al. 2013).
+    """
+    if isinstance(n, bool) or int(n) != n or n < 1:
+        raise ValueError(f"n must be a positive integer, got {n!r}")
+    _check_planner(alpha, 0.5)
+    _check_discordance(p10, p01)
+    pd = p10 + p01
+    q = p10 / pd
+    lo = int(sps.binom.ppf(1e-12, n, pd))
+    hi = int(sps.binom.isf(1e-12, n, pd))
+    d = np.arange(max(lo, 0), min(hi, n) + 1, dtype=np.float64)
+    k = _mcnemar_rejection_bound(d, alpha, mid_p).astype(np.float64)
+    reject = np.where(
+        k >= 0, sps.binom.cdf(k, d, q) + sps.binom.sf(d - k - 1, d, q), 0.0
+    )  # both tails; disjoint since k < d/2
+    return float(np.clip(np.sum(sps.binom.pmf(d, n, pd) * reject), 0.0, 1.0))
+
+
+def mcnemar_sample_size(
+    p10: float, p01: float, alpha: float = 0.05, power: float = 0.8, mid_p: bool = False
+) -> PowerPlan:
+    """Paired images needed by McNemar's test to detect discordance ``p10`` vs ``p01``.
+
+    Connor's (1987, Biometrics 43:207) normal approximation
+    ``n = (z_{1-alpha/2} sqrt(p_d) + z_{power} sqrt(p_d - delta^2))^2 / delta^2`` with
+    ``p_d = p10 + p01`` and ``delta = p10 - p01`` (``scipy.stats.norm`` quantiles),
+    rounded up; the returned ``power`` is the exact power at that n
+    (:func:`mcnemar_power`), which can fall a little short of the target because the
+    exact test is discrete.
+    """
+    _check_planner(alpha, power)
+    _check_discordance(p10, p01)
+    delta = p10 - p01
+    if delta == 0:
+        raise ValueError("p10 equals p01: no sample size detects a zero gap")
+    pd = p10 + p01
+    za = sps.norm.ppf(1.0 - alpha / 2.0)
+    zb = sps.norm.ppf(power)
+    n = int(math.ceil((za * math.sqrt(pd) + zb * math.sqrt(pd - delta**2)) ** 2 / delta**2))
+    exact = mcnemar_power(n, p10, p01, alpha, mid_p)
+    return PowerPlan(
+        n,
+        exact,
+        alpha,
+        "paired McNemar (Connor 1987)",
+        f"p10 = {p10:.4f}, p01 = {p01:.4f}; exact {'mid-p ' if mid_p else ''}"
+        f"power at n: {exact:.3f} (target {power:g})",
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Monte Carlo error of the certificates themselves
+# --------------------------------------------------------------------------------------
+def false_certificate_bound(n_certificates: int, alpha: float, confidence: float = 0.95) -> int:
+    """An upper bound, holding with probability ``>= confidence``, on the number of
+    false certificates among ``n_certificates``.
+
+    Each certificate rests on a one-sided ``(1 - alpha)`` Clopper-Pearson bound, so it is
+    wrong with probability at most ``alpha``; the draws of different images are
+    independent, so the number of false ones is stochastically dominated by
+    ``Bin(n, alpha)`` and is ``<= binom.ppf(confidence, n, alpha)`` with probability at
+    least ``confidence`` (``scipy.stats.binom.ppf``).
+    """
+    n = _count("n_certificates", n_certificates)
+    if n < 0:
+        raise ValueError(f"n_certificates must be >= 0, got {n}")
+    if not 0.0 < alpha < 1.0 or not 0.0 < confidence < 1.0:
+        raise ValueError("alpha and confidence must lie in (0, 1)")
+    if n == 0:
+        return 0
+    return int(sps.binom.ppf(confidence, n, alpha))

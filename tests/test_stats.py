@@ -1,0 +1,253 @@
+"""reports.stats pinned against hand computations and direct scipy/statsmodels calls."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats as sps
+from statsmodels.stats.contingency_tables import mcnemar as sm_mcnemar
+from statsmodels.stats.multitest import multipletests
+
+from reports import stats
+
+FAST = settings(max_examples=60, deadline=None, database=None)
+
+
+# --- two-proportion z-test (unpaired) -------------------------------------------------
+def test_ztest_reproduces_rebuttal_p_value():
+    # 50% vs 49% on 50,000 images each: the rebuttal's p = 0.001565
+    res = stats.two_proportion_ztest(25_000, 50_000, 24_500, 50_000)
+    assert round(res.pvalue, 6) == 0.001565
+    assert res.label.startswith("unpaired")
+
+
+def test_ztest_same_gap_on_500_images_is_not_significant():
+    res = stats.two_proportion_ztest(250, 500, 245, 500)
+    assert round(res.pvalue, 2) == 0.75
+
+
+def test_ztest_matches_pooled_formula_by_hand():
+    k1, n1, k2, n2 = 130, 200, 112, 210
+    pool = (k1 + k2) / (n1 + n2)
+    z = (k1 / n1 - k2 / n2) / math.sqrt(pool * (1 - pool) * (1 / n1 + 1 / n2))
+    p = math.erfc(abs(z) / math.sqrt(2))  # 2 * (1 - Phi(|z|))
+    res = stats.two_proportion_ztest(k1, n1, k2, n2)
+    assert res.statistic == pytest.approx(z, rel=1e-12)
+    assert res.pvalue == pytest.approx(p, rel=1e-10)
+
+
+def test_ztest_degenerate_and_bad_input():
+    assert stats.two_proportion_ztest(0, 10, 0, 20).pvalue == 1.0
+    assert stats.two_proportion_ztest(10, 10, 20, 20).pvalue == 1.0
+    with pytest.raises(ValueError):
+        stats.two_proportion_ztest(11, 10, 1, 10)
+    with pytest.raises(ValueError):
+        stats.two_proportion_ztest(1, 0, 1, 10)
+    with pytest.raises(TypeError):
+        stats.two_proportion_ztest(1.5, 10, 1, 10)
+
+
+# --- McNemar ---------------------------------------------------------------------------
+def test_mcnemar_known_table_by_hand():
+    # n10 = 8, n01 = 2: N = 10 discordant pairs, k = 2, X ~ Bin(10, 1/2)
+    cdf = sum(math.comb(10, i) for i in range(3)) / 2**10  # P(X <= 2) = 56/1024
+    pmf = math.comb(10, 2) / 2**10  # P(X = 2) = 45/1024
+    res = stats.mcnemar([[50, 8], [2, 40]])
+    assert res.pvalue_exact == pytest.approx(2 * cdf)  # 112/1024 = 0.109375
+    assert res.pvalue_midp == pytest.approx(2 * cdf - pmf)  # 67/1024 = 0.0654296875
+    assert res.pvalue_midp == pytest.approx(67 / 1024)
+    assert res.pvalue == res.pvalue_midp
+    assert stats.mcnemar([[50, 8], [2, 40]], mid_p=False).pvalue == pytest.approx(112 / 1024)
+    assert (res.n10, res.n01, res.discordant, res.nobs) == (8, 2, 10, 100)
+
+
+def test_mcnemar_pairs_equal_table():
+    rng = np.random.default_rng(1)
+    x = rng.random(300) < 0.7
+    y = rng.random(300) < 0.6
+    table = [[np.sum(x & y), np.sum(x & ~y)], [np.sum(~x & y), np.sum(~x & ~y)]]
+    a = stats.mcnemar((x, y))
+    b = stats.mcnemar(np.array(table))
+    c = stats.mcnemar(np.stack([x, y]))
+    assert a == b == c
+    assert a.pvalue_exact == pytest.approx(sm_mcnemar(table, exact=True).pvalue)
+
+
+def test_mcnemar_no_or_balanced_discordance():
+    assert stats.mcnemar([[5, 0], [0, 5]]).pvalue_midp == 1.0
+    assert stats.mcnemar([[5, 0], [0, 5]]).pvalue_exact == 1.0
+    res = stats.mcnemar([[5, 4], [4, 5]])
+    assert res.pvalue_exact == 1.0 and res.pvalue_midp == pytest.approx(1.0)
+
+
+def test_mcnemar_rejects_bad_input():
+    with pytest.raises(ValueError):
+        stats.mcnemar([[1, 2, 3], [4, 5, 6], [7, 8, 9]])
+    with pytest.raises(ValueError):
+        stats.mcnemar([[1, -2], [3, 4]])
+    with pytest.raises(ValueError):
+        stats.mcnemar((np.ones(3, bool), np.ones(4, bool)))
+
+
+@FAST
+@given(st.integers(0, 40), st.integers(0, 40), st.integers(0, 40), st.integers(0, 40))
+def test_mcnemar_properties(a, b, c, d):
+    res = stats.mcnemar([[a, b], [c, d]])
+    swapped = stats.mcnemar([[d, c], [b, a]])  # swap the two classifiers' roles
+    transposed = stats.mcnemar([[a, c], [b, d]])
+    assert res.pvalue_midp == pytest.approx(transposed.pvalue_midp)
+    assert res.pvalue_exact == pytest.approx(swapped.pvalue_exact)
+    assert 0.0 <= res.pvalue_midp <= res.pvalue_exact <= 1.0
+    # mid-p = exact minus P(X = k) (uncapped), from the binomial formula by hand
+    n, k = b + c, min(b, c)
+    pmf = math.comb(n, k) / 2**n
+    cdf = sum(math.comb(n, i) for i in range(k + 1)) / 2**n
+    assert res.pvalue_midp == pytest.approx(min(1.0, 2 * cdf - pmf), abs=1e-12)
+
+
+# --- intervals -------------------------------------------------------------------------
+def test_wilson_matches_closed_form():
+    k, n, alpha = 37, 120, 0.05
+    z = sps.norm.ppf(1 - alpha / 2)
+    center = (k + z**2 / 2) / (n + z**2)
+    half = z / (n + z**2) * math.sqrt(k * (n - k) / n + z**2 / 4)
+    lo, hi = stats.wilson_interval(k, n, alpha)
+    assert lo == pytest.approx(center - half, rel=1e-10)
+    assert hi == pytest.approx(center + half, rel=1e-10)
+
+
+def test_clopper_pearson_matches_beta_quantiles():
+    k, n, alpha = 7, 50, 0.05
+    lo, hi = stats.clopper_pearson_interval(k, n, alpha)
+    assert lo == pytest.approx(sps.beta.ppf(alpha / 2, k, n - k + 1), rel=1e-9)
+    assert hi == pytest.approx(sps.beta.ppf(1 - alpha / 2, k + 1, n - k), rel=1e-9)
+    assert stats.clopper_pearson_interval(0, 50)[0] == 0.0
+    assert stats.clopper_pearson_interval(50, 50)[1] == 1.0
+
+
+def test_interval_vectorized_and_bad_input():
+    lo, hi = stats.wilson_interval(np.array([0, 5, 10]), 10)
+    assert lo.shape == (3,) and lo[0] == 0.0 and hi[-1] == 1.0
+    with pytest.raises(ValueError):
+        stats.wilson_interval(11, 10)
+    with pytest.raises(ValueError):
+        stats.proportion_interval(1, 10, method="normal")
+
+
+@FAST
+@given(st.integers(1, 5000), st.data())
+def test_intervals_contain_point_estimate(n, data):
+    k = data.draw(st.integers(0, n))
+    for lo, hi in (stats.wilson_interval(k, n), stats.clopper_pearson_interval(k, n)):
+        assert lo - 1e-12 <= k / n <= hi + 1e-12
+        assert 0.0 <= lo <= hi <= 1.0
+
+
+# --- multiple comparisons --------------------------------------------------------------
+def test_holm_and_bh_by_hand():
+    p = [0.01, 0.04, 0.03]
+    # Holm: sorted 0.01, 0.03, 0.04 -> 3*0.01, max(.03, 2*.03), max(.06, 1*.04)
+    assert stats.holm(p) == pytest.approx([0.03, 0.06, 0.06])
+    # BH: m p_(i) / i = .03, .045, .04 -> step-up minima .03, .04, .04
+    assert stats.benjamini_hochberg(p) == pytest.approx([0.03, 0.04, 0.04])
+
+
+def test_holm_is_not_statsmodels_default():
+    p = [0.01, 0.02, 0.03, 0.2]
+    default = multipletests(p)[1]  # Holm-Sidak
+    assert not np.allclose(stats.holm(p), default)
+    assert np.allclose(stats.holm(p), multipletests(p, method="holm")[1])
+
+
+def test_adjust_keeps_nan_out_of_the_family():
+    out = stats.holm([0.01, np.nan, 0.02])
+    assert np.isnan(out[1])
+    assert out[[0, 2]] == pytest.approx([0.02, 0.02])
+    with pytest.raises(ValueError):
+        stats.adjust_pvalues([0.1], "")
+
+
+@FAST
+@given(st.lists(st.floats(0, 1), min_size=1, max_size=30))
+def test_adjusted_p_at_least_raw(p):
+    raw = np.array(p)
+    h = stats.holm(raw)
+    b = stats.benjamini_hochberg(raw)
+    assert (h >= raw - 1e-12).all() and (b >= raw - 1e-12).all()
+    assert (h >= b - 1e-12).all() and (h <= 1).all()
+
+
+# --- paired ACR test -------------------------------------------------------------------
+def test_paired_difference_matches_scipy():
+    rng = np.random.default_rng(3)
+    x = rng.exponential(0.5, 150)
+    y = x - rng.normal(0.05, 0.1, 150)
+    res = stats.paired_difference_test(x, y)
+    assert res.wilcoxon_pvalue == pytest.approx(sps.wilcoxon(x, y).pvalue)
+    assert res.diff == pytest.approx(np.mean(x - y))
+    assert res.ci_low <= res.diff <= res.ci_high
+    again = stats.paired_difference_test(x, y)
+    assert (again.ci_low, again.ci_high) == (res.ci_low, res.ci_high)  # seeded
+
+
+def test_paired_difference_identical_rows():
+    x = np.r_[np.zeros(50), np.linspace(0.1, 1, 50)]
+    res = stats.paired_difference_test(x, x)
+    assert res.wilcoxon_pvalue == 1.0 and res.ci_low == res.ci_high == 0.0
+
+
+# --- sample-size planning --------------------------------------------------------------
+def test_unpaired_sample_size_by_hand():
+    # Var(2 asin sqrt(p_hat)) = 1/n per arm, so the difference has variance 2/n:
+    # n = 2 ((z_{0.975} + z_{0.8}) / h)^2
+    h = 2 * math.asin(math.sqrt(0.5)) - 2 * math.asin(math.sqrt(0.49))
+    n = 2 * ((sps.norm.ppf(0.975) + sps.norm.ppf(0.8)) / h) ** 2
+    plan = stats.unpaired_sample_size(0.5, 0.49)
+    assert plan.n == math.ceil(n) == 39240
+
+
+def _simulated_mcnemar_power(n, p10, p01, alpha, reps, seed):
+    rng = np.random.default_rng(seed)
+    cells = rng.multinomial(n, [p10, p01, 1 - p10 - p01], size=reps)
+    b, c = cells[:, 0], cells[:, 1]
+    k, m = np.minimum(b, c), b + c
+    p = np.minimum(1.0, 2 * sps.binom.cdf(k, m, 0.5))
+    return float(np.mean(p <= alpha))
+
+
+def test_mcnemar_power_matches_simulation():
+    exact = stats.mcnemar_power(200, 0.08, 0.03, alpha=0.05)
+    sim = _simulated_mcnemar_power(200, 0.08, 0.03, 0.05, reps=20_000, seed=0)
+    assert exact == pytest.approx(sim, abs=0.015)
+
+
+def test_mcnemar_sample_size_reaches_target_power():
+    plan = stats.mcnemar_sample_size(0.06, 0.03, alpha=0.05, power=0.8)
+    pd_, delta = 0.09, 0.03
+    n = (sps.norm.ppf(0.975) * math.sqrt(pd_) + sps.norm.ppf(0.8) * math.sqrt(pd_ - delta**2)) ** 2
+    assert plan.n == math.ceil(n / delta**2)
+    assert 0.75 <= plan.power <= 0.85
+    assert stats.mcnemar_power(plan.n, 0.06, 0.03, mid_p=True) >= plan.power
+    with pytest.raises(ValueError):
+        stats.mcnemar_sample_size(0.05, 0.05)
+
+
+# --- Monte Carlo error bound ---------------------------------------------------------
+def test_false_certificate_bound_by_hand():
+    # n = 200, alpha = 0.001: P(X = 0) = 0.999^200 = 0.8186 < 0.95,
+    # P(X <= 1) = 0.8186 + 200 * 0.001 * 0.999^199 = 0.9825 >= 0.95  ->  1
+    assert 0.999**200 < 0.95 <= 0.999**200 + 200 * 0.001 * 0.999**199
+    assert stats.false_certificate_bound(200, 0.001) == 1
+    assert stats.false_certificate_bound(0, 0.001) == 0
+
+
+@FAST
+@given(st.integers(1, 100_000), st.sampled_from([0.001, 0.01, 0.05]))
+def test_false_certificate_bound_is_the_binomial_quantile(n, alpha):
+    k = stats.false_certificate_bound(n, alpha, 0.95)
+    assert sps.binom.cdf(k, n, alpha) >= 0.95
+    assert k == 0 or sps.binom.cdf(k - 1, n, alpha) < 0.95
