@@ -4,7 +4,10 @@
 common-random-numbers transform (DESIGN.md): ``x ~ Gamma(a)`` is mapped to
 ``F_b^{-1}(F_a(x)) ~ Gamma(b)``. It works in float64 and in whichever tail is below 1/2
 (``gammainc``/``gammaincinv`` below the median, ``gammaincc``/``gammainccinv`` above it),
-so neither the probability nor the quantile saturates at 0 or 1.
+so neither the probability nor the quantile saturates at 0 or 1. Only beyond probabilities
+of about 1e-308 (never reached by Gaussian base draws) does the tail probability underflow;
+it is then clamped to the smallest normal double, so the map stays finite and monotone
+(flat out there).
 """
 
 from __future__ import annotations
@@ -35,10 +38,12 @@ def couple_gamma(x: np.ndarray, shape_from: float, shape_to: float) -> np.ndarra
     x = np.asarray(x, dtype=np.float64)
     if shape_from == shape_to:
         return x.copy()
+    tiny = np.finfo(np.float64).tiny
     lower = sp.gammainc(shape_from, x)
     out = np.empty_like(x)
     below = lower < 0.5
-    out[below] = sp.gammaincinv(shape_to, lower[below])
+    out[below] = sp.gammaincinv(shape_to, np.maximum(lower[below], tiny))
     above = ~below
-    out[above] = sp.gammainccinv(shape_to, sp.gammaincc(shape_from, x[above]))
+    upper = sp.gammaincc(shape_from, x[above])
+    out[above] = sp.gammainccinv(shape_to, np.maximum(upper, tiny))
     return out
