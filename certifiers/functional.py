@@ -24,8 +24,15 @@ GeneralizedLaplace l1           Monte Carlo Neyman-Pearson at ``eps e_1``,
 
 The generalized Gaussian needs ``dim >= 2`` and ``k <= dim - 2``. Monte Carlo tables spend
 ``mc_alpha`` of confidence (``confidence_spent``) on top of the ``alpha`` of ``p_A``. All
-tables are computed at unit scale and cached on disk; radii scale linearly with sigma (or
-the Laplace scale).
+tables are computed at unit scale, once per (family, k, dim, norm), and cached on disk;
+radii scale linearly with sigma (or the Laplace scale), and a look-up is a binary search.
+
+Costs on one CPU core: an l2 table takes 0.3 to 3 s (any dim up to 150528); a Monte Carlo
+table with the default budget (2,000,000 draws, 400 radii) about 7 to 9 s at dim 64, and
+its sampling grows like ``samples * dim`` for the mixed norm (lower ``mc_samples`` at large
+dim). The Monte Carlo certificate is conservative by construction: with the default
+budget it is 2 to 4% below the exact radius for p_A in [0.8, 0.999] (about 11% at
+p_A = 0.55, 5% at 0.9999), as measured on the k = 0 cases where the exact answer is known.
 """
 
 from __future__ import annotations

@@ -7,8 +7,8 @@ not worse). With ``T = ||z||_1`` and ``D = |z_1 - eps| - |z_1|``,
 
     Lambda = -k log1p(D / T) - D,
 
-and ``D`` is computed piecewise (``eps`` for ``z_1 <= 0``, ``-eps`` for ``z_1 >= eps``,
-``eps - 2 z_1`` between) so that the atoms of ``Lambda`` at ``k = 0`` are exact.
+and ``D = eps - 2 clip(z_1, 0, eps)`` (``eps`` for ``z_1 <= 0``, ``-eps`` for ``z_1 >= eps``),
+exact at the atoms of ``Lambda`` that ``k = 0`` has.
 The statistics are drawn exactly: ``T ~ Gamma(dim - k)``, ``|z_1| = T B`` with
 ``B ~ Beta(1, dim - 1)`` (a Dirichlet(1, ..., 1) coordinate) and a fair sign.
 ``certifiers.montecarlo.np_table`` turns them into a sound table.
@@ -45,11 +45,14 @@ def axis_log_ratio(k: float) -> callable:
     """``Lambda(eps, stats)`` for the shift ``eps * e_1``."""
 
     def log_ratio(eps: float, s: dict[str, np.ndarray]) -> np.ndarray:
-        z1 = s["z1"]
-        D = np.where(z1 <= 0.0, eps, np.where(z1 >= eps, -eps, eps - 2.0 * z1))
-        out = -D
-        if k:
-            out = out - k * np.log1p(D / s["norm"])
+        D = np.clip(s["z1"], 0.0, eps)
+        D *= -2.0
+        D += eps
+        if not k:
+            return np.negative(D, out=D)
+        out = np.log1p(D / s["norm"])
+        out *= -k
+        out -= D
         return out
 
     return log_ratio

@@ -111,7 +111,7 @@ class UnitFamily:
         self.r_lo, self.r_hi = float(self.breaks[0]), float(self.breaks[-1])
         self.kink_grid = np.linspace(np.log(self.r_lo), np.log(self.r_hi), _KINK_GRID)
         m = self.m
-        if m >= 10:
+        if m >= 30:  # Stirling's series, truncation error < 1e-16 there
             stirling = 1 / (12 * m) - 1 / (360 * m**3) + 1 / (1260 * m**5) - 1 / (1680 * m**7)
             self._log_norm = -0.5 * np.log(2 * np.pi * m) - stirling
         else:
@@ -126,7 +126,7 @@ class UnitFamily:
         m = self.m
         w = r * r / 2.0
         with np.errstate(divide="ignore"):
-            if m >= 10:
+            if m >= 30:
                 lw = (m - 1) * np.log1p((w - m) / m) - (w - m) + self._log_norm
             else:
                 lw = (m - 1) * np.log(w) - w + self._log_norm
@@ -152,14 +152,14 @@ class UnitFamily:
             v = v - h(v) / (a + w * np.exp(v))
         return np.expm1(v)
 
-    def threshold_cosine(self, r: np.ndarray, R: np.ndarray, L: np.ndarray) -> np.ndarray:
-        """``c*(r, L)``: for ``||z|| = r``, ``Lambda <= L`` iff ``cos(z, delta) <= c*``."""
-        y = self.solve_y(r * r / 2.0, L)
-        return R / (2.0 * r) - y * r / (2.0 * R)
-
-    def dcos_dL(self, r: np.ndarray, R: np.ndarray, L: np.ndarray) -> np.ndarray:
-        y = self.solve_y(r * r / 2.0, L)
-        return (r / (2.0 * R)) / (self.a / (1.0 + y) + r * r / 2.0)
+    def threshold_cosine(
+        self, r: np.ndarray, R: np.ndarray, L: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``c*(r, L)`` and ``dc*/dL``: for ``||z|| = r``, ``Lambda <= L`` iff
+        ``cos(z, delta) <= c*``; ``dc*/dL = (r / 2R) / (k/(2(1 + y*)) + w)``."""
+        w = r * r / 2.0
+        y = self.solve_y(w, L)
+        return R / (2.0 * r) - y * r / (2.0 * R), (r / (2.0 * R)) / (self.a / (1.0 + y) + w)
 
     def pole_log_ratio(self, r: np.ndarray, R: np.ndarray, sign: int) -> np.ndarray:
         """``Lambda`` at ``c = sign`` (+1 or -1), in closed form."""
@@ -237,8 +237,7 @@ def _panel_integrals(fam, pid, a, b, kl, kr, R, L, upper, derivative):
     dphi = np.where(kl & kr, 6 * t * (1 - t), np.where(kl, 2 * t, np.where(kr, 2 - 2 * t, 1.0)))
     width = (b - a)[:, None]
     r = a[:, None] + width * phi
-    Rn, Ln = R[pid], L[pid]
-    c = fam.threshold_cosine(r, Rn, Ln)
+    c, dc = fam.threshold_cosine(r, R[pid], L[pid])
     cc = np.clip(c, -1.0, 1.0)
     xb = (1.0 - cc) / 2.0 if upper else (1.0 + cc) / 2.0
     dens = np.exp(fam.log_density(r)) * (width * wgt * dphi)
@@ -248,21 +247,16 @@ def _panel_integrals(fam, pid, a, b, kl, kr, R, L, upper, derivative):
     inside = np.abs(c) < 1.0
     xin = np.where(inside, xb, 0.5)
     log_pdf = (fam.beta - 1) * (np.log(xin) + np.log1p(-xin)) - sp.betaln(fam.beta, fam.beta)
-    dpsi = np.where(inside, np.exp(log_pdf) * 0.5 * fam.dcos_dL(r, Rn, Ln), 0.0)
+    dpsi = np.where(inside, np.exp(log_pdf) * 0.5 * dc, 0.0)
     return val, (dens * dpsi).sum(axis=1)
-
-
-def _as_problems(R: ArrayLike, L: ArrayLike) -> tuple[np.ndarray, np.ndarray, tuple]:
-    Rb, Lb = np.broadcast_arrays(np.asarray(R, dtype=np.float64), np.asarray(L, np.float64))
-    shape = Rb.shape
-    return Rb.reshape(-1, 1), Lb.reshape(-1, 1), shape
 
 
 def pi0_mass(k: float, dim: int, R: ArrayLike, L: ArrayLike, upper: bool = False) -> np.ndarray:
     """``P_0(Lambda <= L)`` (or ``P_0(Lambda > L)`` with ``upper``) at ``sigma = 1`` for a
     shift of norm ``R``; broadcasts over ``R`` and ``L``."""
-    val, _ = _mass(unit_family(k, dim), *_as_problems(R, L)[:2], upper, derivative=False)
-    return val.reshape(np.broadcast_shapes(np.shape(R), np.shape(L)))
+    Rb, Lb = np.broadcast_arrays(np.asarray(R, dtype=np.float64), np.asarray(L, np.float64))
+    val, _ = _mass(unit_family(k, dim), Rb.reshape(-1, 1), Lb.reshape(-1, 1), upper, False)
+    return val.reshape(Rb.shape)
 
 
 def _mass(
