@@ -9,6 +9,7 @@ entry-point group ``smoothbench.certifiers``.
 """
 
 from certifiers import cohen as _cohen  # noqa: F401  (registers)
+from certifiers import functional as _functional  # noqa: F401  (registers)
 from certifiers.base import NORMS, Certifier, UnsupportedError
 from certifiers.registry import ENTRY_POINT_GROUP, available, get, register
 
