@@ -4,11 +4,25 @@ One family a module; importing this package registers them all for ``from_spec``
 """
 
 from harness.noise.base import Noise, from_spec, noise_families, register_noise
+from harness.noise.exp2 import Exp2
+from harness.noise.exp_inf import ExpInf
 from harness.noise.gaussian import Gaussian
+from harness.noise.laplace import Laplace
+from harness.noise.pareto import Pareto
+from harness.noise.pow_inf import PowInf
+from harness.noise.uniform_ball import UniformBall
+from harness.noise.uniform_cube import UniformCube
 
 __all__ = [
+    "Exp2",
+    "ExpInf",
     "Gaussian",
+    "Laplace",
     "Noise",
+    "Pareto",
+    "PowInf",
+    "UniformBall",
+    "UniformCube",
     "from_spec",
     "noise_families",
     "register_noise",
