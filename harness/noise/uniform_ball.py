@@ -45,9 +45,9 @@ class UniformBall(Noise):
         return finish(spherical(G, self._quantile), G, out)
 
     def log_prob(self, z: torch.Tensor) -> torch.Tensor:
-        # A sample's norm can exceed R by a rounding error; a few ulps of slack keep every
-        # sample on the support.
-        slack = 1.0 + 8.0 * torch.finfo(z.dtype).eps
+        # A sample's norm can exceed R by a rounding error (samples are float32 in the
+        # sampler); a few float32 ulps of slack keep every sample on the support.
+        slack = 1.0 + 8.0 * torch.finfo(torch.float32).eps
         inside = torch.linalg.vector_norm(z, dim=-1) <= self.radius * slack
         zero = torch.zeros(z.shape[:-1], dtype=z.dtype, device=z.device)
         return torch.where(inside, zero, torch.full_like(zero, -math.inf))
