@@ -95,7 +95,7 @@ def pareto_l1(scale: float, a: float, p: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         w = -np.expm1(np.log1p(-2.0 * (1.0 - p)) / c)  # 1 - z without cancellation
         direct = special.hyp2f1(1.0, c, 1.0 + c, 1.0 - w)
-        n = np.arange(40.0)[:, None]
+        n = np.arange(40.0).reshape((40,) + (1,) * p.ndim)
         pochhammer = np.exp(special.gammaln(c + n) - special.gammaln(c) - special.gammaln(n + 1))
         terms = pochhammer * (special.digamma(n + 1) - special.digamma(c + n) - np.log(w)) * w**n
         continued = c * terms.sum(axis=0)

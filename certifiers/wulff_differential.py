@@ -40,10 +40,11 @@ from scipy.stats import binom
 
 from certifiers.tables import RadiusTable, cached_table
 
-VERSION = 1
-#: Fine-grid size for the Riemann sum and the number of pairs kept in a table.
+VERSION = 3
+#: Fine-grid size for the Riemann sum; the table keeps a pair whenever the radius has grown
+#: by ``KEEP_STEP`` (relative) since the last pair kept, so lookups lose at most that much.
 GRID = 2**18
-KEEP_EVERY = 16
+KEEP_STEP = 1e-3
 #: The m grid is ``Phi_N(-x)`` with ``x = X_MAX u^2``, u uniform in [0, 1]: p up to
 #: 1 - 1e-17, with steps in x that are small relative to x near p = 1/2 as well.
 X_MAX = 8.5
@@ -62,16 +63,32 @@ def lower_riemann_radii(phi: PhiFn, diverges_at_one: bool) -> tuple[np.ndarray, 
     """
     x = X_MAX * np.linspace(0.0, 1.0, GRID) ** 2
     m = special.ndtr(-x)  # decreasing from 1/2
-    values = phi(m[1:])
+    # On [m_{i+1}, m_i] Phi is at most Phi(m_i) (non-decreasing), so 1/Phi is at least
+    # 1/Phi(m_i): the larger end gives the lower sum.
+    values = phi(m[:-1])
     if np.any(~np.isfinite(values)) or np.any(values <= 0):
-        raise ArithmeticError("Phi must be positive and finite on (0, 1/2)")
+        raise ArithmeticError("Phi must be positive and finite on (0, 1/2]")
     pieces = (m[:-1] - m[1:]) / values  # integral over [m_{i+1}, m_i] >= this
     radius = np.concatenate([[0.0], np.cumsum(pieces)]) * (1.0 - ROUND_DOWN)
     p = np.nextafter(1.0 - m, 2.0)  # round p up: the radius is valid at every larger p
-    p, radius = p[::KEEP_EVERY], radius[::KEEP_EVERY]
+    p, radius = _thin(p, radius)
     if diverges_at_one:
         p, radius = np.append(p, 1.0), np.append(radius, np.inf)
     return p, radius
+
+
+def _thin(p: np.ndarray, radius: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A subset of the pairs (each pair is a certificate on its own) in which consecutive
+    radii differ by about ``KEEP_STEP`` relative."""
+    positive = radius > 0
+    if not positive.any():
+        return p[:1], radius[:1]
+    first = int(np.argmax(positive))
+    steps = np.log(radius[positive] / radius[first]) / math.log1p(KEEP_STEP)
+    _, keep = np.unique(np.floor(steps), return_index=True)
+    idx = np.concatenate([[0], first + keep, [len(p) - 1]])
+    idx = np.unique(idx)
+    return p[idx], radius[idx]
 
 
 # --- E[h; top v] for the l-inf radial families (scale 1; Phi scales as 1/s) ---------------
