@@ -57,8 +57,12 @@ def native_radii(noise: Noise, p: np.ndarray) -> dict[str, np.ndarray]:
                 return -np.expm1(d * np.log1p(-frac))
 
         return {
-            "l1": fd.hockey_stick_radius(lambda g, e: cube_l1(e), cube_l1, p, l, 2.0 * l),
-            "linf": fd.hockey_stick_radius(lambda g, e: cube_linf(e), cube_linf, p, l, 2.0 * l),
+            "l1": fd.hockey_stick_radius(
+                lambda g, e: cube_l1(e), cube_l1, p, l, 2.0 * l, gamma_free=True
+            ),
+            "linf": fd.hockey_stick_radius(
+                lambda g, e: cube_linf(e), cube_linf, p, l, 2.0 * l, gamma_free=True
+            ),
         }
     if isinstance(noise, UniformBall):
         R, d = noise.radius, noise.dim
@@ -67,7 +71,8 @@ def native_radii(noise: Noise, p: np.ndarray) -> dict[str, np.ndarray]:
             x = np.minimum((np.asarray(eps, dtype=np.float64) / (2.0 * R)) ** 2, 1.0)
             return special.betainc(0.5, (d + 1.0) / 2.0, x)
 
-        return {"l2": fd.hockey_stick_radius(lambda g, e: ball(e), ball, p, R, 2.0 * R)}
+        radius = fd.hockey_stick_radius(lambda g, e: ball(e), ball, p, R, 2.0 * R, gamma_free=True)
+        return {"l2": radius}
     raise ValueError(f"fdiv-hockey-stick does not know {noise.name}")
 
 

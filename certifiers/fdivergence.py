@@ -156,7 +156,7 @@ def best_renyi_over_order(objective: Callable[[np.ndarray, np.ndarray], np.ndarr
 # --- hockey-stick: the Neyman-Pearson-recovering solver --------------------------------
 
 _GOLDEN = (math.sqrt(5.0) - 1.0) / 2.0
-_GOLDEN_STEPS = 90
+_GOLDEN_STEPS = 64
 
 
 def min_over_gamma(
@@ -203,6 +203,7 @@ def hockey_stick_radius(
     p: np.ndarray,
     scale: float,
     eps_cap: float = math.inf,
+    gamma_free: bool = False,
 ) -> np.ndarray:
     """The largest eps with ``min_gamma D_gamma(eps) + gamma(1 - p) - 1/2 < 0``.
 
@@ -210,14 +211,19 @@ def hockey_stick_radius(
     of radius eps (non-decreasing in eps); ``limit(eps)`` is its limit as gamma grows
     (used at p = 1, where the condition is ``D_gamma(eps) < 1/2`` for some gamma).
     ``scale`` sets the first bracket; ``eps_cap`` is a radius known not to be certified
-    (infinite if none). The returned radius is the end of the final root bracket at which
-    the condition was verified, rounded down.
+    (infinite if none). ``gamma_free`` declares that ``D_gamma`` does not depend on gamma
+    (uniform noises), so gamma = 1 is best and no search is needed. The returned radius is
+    a point at which the condition was verified, rounded down.
     """
     p = np.asarray(p, dtype=np.float64)
     out = np.zeros_like(p)
     inner = p < 1.0
     if inner.any():
-        out[inner] = _root(lambda e, pp: min_over_gamma(profile, e, pp), p[inner], scale, eps_cap)
+        if gamma_free:
+            F = lambda e, pp: profile(1.0, e) + (1.0 - pp) - 0.5  # noqa: E731
+        else:
+            F = lambda e, pp: min_over_gamma(profile, e, pp)  # noqa: E731
+        out[inner] = _root(F, p[inner], scale, eps_cap)
     if (~inner).any():
         ones = p[~inner]
         out[~inner] = _root(lambda e, pp: limit(e) - 0.5 + 0.0 * pp, ones, scale, eps_cap)

@@ -198,7 +198,9 @@ def test_exp_inf_non_monotone_h_uses_an_upper_bound_on_phi():
         assert got <= exact * (1 + 1e-3)
 
 
-@pytest.mark.parametrize("a,dim", [(6.0, 2), (9.5, 5), (70.0, 64)])
+@pytest.mark.parametrize(
+    "a,dim", [(6.0, 2), (9.5, 5), pytest.param(70.0, 64, marks=pytest.mark.slow)]
+)
 def test_pow_inf_tables_against_quadrature(a, dim):
     s = 0.3
     law = stats.betaprime(dim, a - dim)  # r / s
@@ -247,7 +249,7 @@ def test_laplace_linf_differential_against_binomial_quadrature(dim):
 # --- Exp2: the level-set method --------------------------------------------------------
 
 
-@pytest.mark.parametrize("dim", [2, 5, 64])
+@pytest.mark.parametrize("dim", [2, 5, pytest.param(64, marks=pytest.mark.slow)])
 def test_exp2_k2_level_set_recovers_cohen(dim):
     # Exp2(s, k=2, j=0) is N(0, s^2/2): the exact Neyman-Pearson table must be Cohen's.
     p, eps = ls.exp2_pairs(2.0, 0.0, dim)
