@@ -159,7 +159,10 @@ class UnitFamily:
         ``cos(z, delta) <= c*``; ``dc*/dL = (r / 2R) / (k/(2(1 + y*)) + w)``."""
         w = r * r / 2.0
         y = self.solve_y(w, L)
-        return R / (2.0 * r) - y * r / (2.0 * R), (r / (2.0 * R)) / (self.a / (1.0 + y) + w)
+        with np.errstate(divide="ignore"):  # r -> 0 gives c* = +inf, clipped by the caller
+            c = R / (2.0 * r) - y * r / (2.0 * R)
+        pole = self.a / (1.0 + y) if self.a else 0.0  # k = 0: no pole term (avoids 0/0)
+        return c, (r / (2.0 * R)) / (pole + w)
 
     def pole_log_ratio(self, r: np.ndarray, R: np.ndarray, sign: int) -> np.ndarray:
         """``Lambda`` at ``c = sign`` (+1 or -1), in closed form."""

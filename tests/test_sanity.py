@@ -228,3 +228,20 @@ def test_matched_variance_fail_without_a_matched_gaussian(tmp_path, register, gg
     on_gg = table["noise"] == TestGG(0.3, DIM).name
     assert (table.loc[on_gg, "sanity"] == "fail: matched-variance").all()
     assert (table.loc[~on_gg, "sanity"] == "ok").all()
+
+
+def test_framework_integral_pass_and_fail(tmp_path, monkeypatch):
+    """Corollary 1 without the closed form: the l2 framework's integral at k = 0 against
+    Cohen at the stored p_lower; a 1e-4 error in the integral must fail the check."""
+    from certifiers import functional_l2
+    from reports.sanity import check_framework_integral
+
+    with winner_store(tmp_path / "s.sqlite") as store:
+        inputs = SanityInputs.from_store(store)
+    res = check_framework_integral(inputs, points=4)
+    assert res.status == PASS, res.summary
+    assert res.max_diff < 1e-6
+    real = functional_l2.radius_direct
+    monkeypatch.setattr(functional_l2, "radius_direct", lambda *a, **k: real(*a, **k) * (1 + 1e-4))
+    bad = check_framework_integral(inputs, points=4)
+    assert bad.status == FAIL and bad.max_diff > 5e-5
