@@ -62,7 +62,7 @@ from scipy.optimize import brentq
 from certifiers.tables import RadiusTable, cached_table
 
 #: Bump whenever the mathematics or numerics of the table change (it keys the disk cache).
-CODE_VERSION = 1
+CODE_VERSION = 2  # 2: derivative free of 0 * log 0 at Beta(1, 1) and of 0/0 at k = 0
 
 _QUANTILE_LEVELS = np.array(
     [1e-30, 1e-20, 1e-14, 1e-10, 1e-7, 1e-5, 1e-3, 0.01, 0.05, 0.15, 0.3, 0.5]
@@ -159,10 +159,11 @@ class UnitFamily:
         ``cos(z, delta) <= c*``; ``dc*/dL = (r / 2R) / (k/(2(1 + y*)) + w)``."""
         w = r * r / 2.0
         y = self.solve_y(w, L)
-        with np.errstate(divide="ignore"):  # r -> 0 gives c* = +inf, clipped by the caller
-            c = R / (2.0 * r) - y * r / (2.0 * R)
-        pole = self.a / (1.0 + y) if self.a else 0.0  # k = 0: no pole term (avoids 0/0)
-        return c, (r / (2.0 * R)) / (pole + w)
+        # r -> 0 gives c* = +inf (clipped by the caller) and an unused derivative; y* = -1
+        # gives an infinite pole term and dc*/dL = 0, its limit. k = 0 has no pole term.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            pole = self.a / (1.0 + y) if self.a else 0.0
+            return R / (2.0 * r) - y * r / (2.0 * R), (r / (2.0 * R)) / (pole + w)
 
     def pole_log_ratio(self, r: np.ndarray, R: np.ndarray, sign: int) -> np.ndarray:
         """``Lambda`` at ``c = sign`` (+1 or -1), in closed form."""
@@ -249,8 +250,11 @@ def _panel_integrals(fam, pid, a, b, kl, kr, R, L, upper, derivative):
         return val, None
     inside = np.abs(c) < 1.0
     xin = np.where(inside, xb, 0.5)
-    log_pdf = (fam.beta - 1) * (np.log(xin) + np.log1p(-xin)) - sp.betaln(fam.beta, fam.beta)
-    dpsi = np.where(inside, np.exp(log_pdf) * 0.5 * dc, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):  # Beta(1, 1): 0 * log 0 = 0
+        log_pdf = (sp.xlogy(fam.beta - 1, xin) + sp.xlog1py(fam.beta - 1, -xin)) - sp.betaln(
+            fam.beta, fam.beta
+        )
+        dpsi = np.where(inside, np.exp(log_pdf) * 0.5 * dc, 0.0)
     return val, (dens * dpsi).sum(axis=1)
 
 

@@ -251,3 +251,15 @@ def test_false_certificate_bound_is_the_binomial_quantile(n, alpha):
     k = stats.false_certificate_bound(n, alpha, 0.95)
     assert sps.binom.cdf(k, n, alpha) >= 0.95
     assert k == 0 or sps.binom.cdf(k - 1, n, alpha) < 0.95
+
+
+def test_acr_test_treats_numerical_round_down_as_ties():
+    """A certifier equal to another up to 1e-10 relative round-down on every image is not
+    significantly different, although every difference has the same sign."""
+    from reports.stats import paired_difference_test
+
+    x = np.linspace(0.1, 1.0, 200)
+    res = paired_difference_test(x * (1 - 1e-10), x)
+    assert res.wilcoxon_pvalue == 1.0
+    real = paired_difference_test(x * 0.99, x)
+    assert real.wilcoxon_pvalue < 1e-10
