@@ -223,3 +223,35 @@ def test_single_row_board(tmp_path):
         board = report_of(store, radii=RADII).boards[0]
     assert board.comparisons.empty and not board.marks
     assert "nothing to compare" in headline(board).text
+
+
+def test_headline_tests_the_best_challenger_when_a_reference_row_wins(monkeypatch):
+    """When a reference (Gaussian, cohen) row has the best ACR, the headline is the claim a
+    paper would make: the best row on another noise against its model's Gaussian row."""
+    from reports import significance as sig
+    from reports.headline import headline
+
+    class FakeData:
+        keys = [("m", "gauss", "cohen"), ("m", "lap", "wulff"), ("m", "gauss", "other")]
+        acr = {keys[0]: 0.5, keys[1]: 0.4, keys[2]: 0.49}
+        images = list(range(10))
+
+        def value(self, key, column, default):
+            return self.acr[key]
+
+    class FakeBoard:
+        data = FakeData()
+        reference = "cohen"
+        refs = {FakeData.keys[1]: {sig.GAUSSIAN: FakeData.keys[0]}}
+
+    seen = {}
+
+    def fake_compare(board, row, other, relation, level):
+        seen.update(row=row, other=other)
+        return "compared"
+
+    import reports.headline as hl
+
+    monkeypatch.setattr(hl, "compare_rows", fake_compare)
+    assert headline(FakeBoard()) == "compared"
+    assert seen == {"row": ("m", "lap", "wulff"), "other": ("m", "gauss", "cohen")}
