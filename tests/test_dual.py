@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import math
-import os
 
 import numpy as np
 import pytest
@@ -15,17 +14,6 @@ from certifiers import dual, functional_l2
 from certifiers.functional import Functional
 from certifiers.testing import neyman_pearson_lower
 from harness.noise import Gaussian, GeneralizedGaussian, MixedNorm
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _private_cache(tmp_path_factory):
-    old = os.environ.get("SMOOTHBENCH_CACHE")
-    os.environ["SMOOTHBENCH_CACHE"] = str(tmp_path_factory.mktemp("tables"))
-    yield
-    if old is None:
-        os.environ.pop("SMOOTHBENCH_CACHE", None)
-    else:
-        os.environ["SMOOTHBENCH_CACHE"] = old
 
 
 def _axis(dim: int, size: float) -> np.ndarray:

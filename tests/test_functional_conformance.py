@@ -4,7 +4,6 @@ Monte Carlo Neyman-Pearson soundness at small dimension (axis, diagonal and rand
 
 from __future__ import annotations
 
-import os
 import pickle
 
 import pytest
@@ -13,18 +12,6 @@ import certifiers
 from certifiers.functional import Functional
 from certifiers.testing import check_certifier
 from harness.noise import Gaussian, GeneralizedGaussian, GeneralizedLaplace, MixedNorm
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _private_cache(tmp_path_factory):
-    old = os.environ.get("SMOOTHBENCH_CACHE")
-    os.environ["SMOOTHBENCH_CACHE"] = str(tmp_path_factory.mktemp("tables"))
-    yield
-    if old is None:
-        os.environ.pop("SMOOTHBENCH_CACHE", None)
-    else:
-        os.environ["SMOOTHBENCH_CACHE"] = old
-
 
 # (noise, norms): every supported pair of every family is covered; the l1 and l-inf
 # radii of the generalized Gaussian are its l2 radius rescaled, so they are checked on

@@ -10,7 +10,6 @@ for the cosine law), and Monte Carlo Neyman-Pearson with ``noise.sample`` + ``lo
 from __future__ import annotations
 
 import math
-import os
 
 import numpy as np
 import pytest
@@ -23,18 +22,6 @@ from certifiers import functional_l2 as fl2
 from certifiers.tables import RadiusTable
 from certifiers.testing import neyman_pearson_lower
 from harness.noise import Gaussian, GeneralizedGaussian
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _private_cache(tmp_path_factory):
-    old = os.environ.get("SMOOTHBENCH_CACHE")
-    os.environ["SMOOTHBENCH_CACHE"] = str(tmp_path_factory.mktemp("tables"))
-    yield
-    if old is None:
-        os.environ.pop("SMOOTHBENCH_CACHE", None)
-    else:
-        os.environ["SMOOTHBENCH_CACHE"] = old
-
 
 # ---------------------------------------------------------------------------------------
 # An independent implementation of P_0(Lambda <= L) (and of its complement)

@@ -5,7 +5,6 @@ functional_linf, functional_l1) and the closed forms they must reproduce."""
 from __future__ import annotations
 
 import math
-import os
 
 import numpy as np
 import pytest
@@ -28,17 +27,6 @@ from harness.noise import Gaussian, GeneralizedLaplace, MixedNorm
 
 SMALL = MCSettings(samples=200_000, grid=150, alpha=1e-4, seed=0)
 P = np.array([0.7, 0.9, 0.99])
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _private_cache(tmp_path_factory):
-    old = os.environ.get("SMOOTHBENCH_CACHE")
-    os.environ["SMOOTHBENCH_CACHE"] = str(tmp_path_factory.mktemp("tables"))
-    yield
-    if old is None:
-        os.environ.pop("SMOOTHBENCH_CACHE", None)
-    else:
-        os.environ["SMOOTHBENCH_CACHE"] = old
 
 
 def test_gaussian_corollary2_and_l1():
