@@ -15,7 +15,9 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -30,7 +32,12 @@ from harness.noise import Noise, from_spec, noise_class
 from harness.sampler import certify_counts
 from harness.store import CertificateRow, CountRow, Store
 
-__version__ = "0.1.0"
+
+def _package_version() -> str:
+    try:
+        return version("smoothbench")
+    except PackageNotFoundError:  # run from a checkout that is not installed
+        return "0+unknown"
 
 
 @dataclass(frozen=True)
@@ -53,7 +60,8 @@ def code_version() -> str:
         ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         commit = ""
-    return f"{__version__}+{commit}" if commit else __version__
+    base = _package_version()
+    return f"{base}+{commit}" if commit else base
 
 
 def build_noise(entry: NoiseEntry, sigma0: float, dim: int) -> Noise:
@@ -97,7 +105,9 @@ def select_indices(cfg: Config, data: Dataset) -> list[int]:
     return [int(i) for i in chosen]
 
 
-def identity(cfg: Config, data: Dataset, models: Sequence[ModelEntry], device: torch.device):
+def identity(
+    cfg: Config, data: Dataset, models: Sequence[ModelEntry], device: torch.device
+) -> dict[str, Any]:
     """Manifest fields a resumed run must share with the stored one: everything that
     decides the counts (not the batch size, the certifiers or the report)."""
     run_section = {
