@@ -24,7 +24,7 @@ import math
 
 import numpy as np
 
-from certifiers.montecarlo import MCSettings, np_table
+from certifiers.montecarlo import MCSettings, split_sample_table
 from certifiers.tables import RadiusTable, cached_table
 
 #: Bump whenever the mathematics of the table change (it keys the disk cache).
@@ -60,15 +60,12 @@ def axis_log_ratio(k: float) -> callable:
 
 def build_table(k: float, dim: int, settings: MCSettings) -> tuple[np.ndarray, np.ndarray]:
     """Certified pairs ``(p_j, eps_j)`` at ``scale = 1`` over a geometric grid of radii."""
-    rng = np.random.default_rng([settings.seed, 11])
-    n_a = settings.samples // 2
-    n_b = settings.samples - n_a
-    sample_a = sample_statistics(k, dim, n_a, rng)
-    sample_b = sample_statistics(k, dim, n_b, rng)
     # Laplace with the same second moment: R = -b ln(2(1 - p)), b the matched scale
     scale = math.sqrt((dim - k) * (dim - k + 1) / (dim * (dim + 1.0)))
     radii = scale * np.geomspace(0.02, 14.0, settings.grid)
-    return np_table(axis_log_ratio(k), sample_a, sample_b, n_a, n_b, radii, settings.alpha, rng)
+    return split_sample_table(
+        sample_statistics, axis_log_ratio(k), k, dim, radii, settings, stream=11
+    )
 
 
 def radius_table(k: float, dim: int, settings: MCSettings) -> RadiusTable:

@@ -26,7 +26,7 @@ import math
 import numpy as np
 from scipy import special as sp
 
-from certifiers.montecarlo import MCSettings, np_table
+from certifiers.montecarlo import MCSettings, split_sample_table
 from certifiers.tables import RadiusTable, cached_table
 from harness.noise.mixed_norm import max_law
 
@@ -79,16 +79,11 @@ def vertex_log_ratio(k: float, dim: int) -> callable:
 
 def build_table(k: float, dim: int, settings: MCSettings) -> tuple[np.ndarray, np.ndarray]:
     """Certified pairs ``(p_j, eps_j)`` at ``sigma = 1`` over a geometric grid of radii."""
-    rng = np.random.default_rng([settings.seed, 7])
-    n_a = settings.samples // 2
-    n_b = settings.samples - n_a
-    sample_a = sample_statistics(k, dim, n_a, rng)
-    sample_b = sample_statistics(k, dim, n_b, rng)
     # the Gaussian with the same second moment certifies Phi^{-1}(p) sqrt((d-k)/d)/sqrt(d)
     scale = math.sqrt((dim - k) / dim) / math.sqrt(dim)
     radii = scale * np.geomspace(0.02, 5.0, settings.grid)
-    return np_table(
-        vertex_log_ratio(k, dim), sample_a, sample_b, n_a, n_b, radii, settings.alpha, rng
+    return split_sample_table(
+        sample_statistics, vertex_log_ratio(k, dim), k, dim, radii, settings, stream=7
     )
 
 

@@ -127,3 +127,23 @@ def np_table(
         p[i] = 1.0 - clopper_pearson_lower(n_b - count, n_b, step_alpha)
     # a larger shift can be certified only at a larger p: make p_j non-decreasing
     return np.maximum.accumulate(p), radii
+
+
+def split_sample_table(
+    sample_statistics: Callable[[float, int, int, np.random.Generator], object],
+    log_ratio: Callable[[float, object], np.ndarray],
+    k: float,
+    dim: int,
+    radii: np.ndarray,
+    settings: MCSettings,
+    stream: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``np_table`` on two independent halves ``A`` and ``B`` of ``settings.samples`` draws
+    of ``sample_statistics(k, dim, n, rng)``, from the generator ``(settings.seed, stream)``
+    (each family has its own ``stream``)."""
+    rng = np.random.default_rng([settings.seed, stream])
+    n_a = settings.samples // 2
+    n_b = settings.samples - n_a
+    sample_a = sample_statistics(k, dim, n_a, rng)
+    sample_b = sample_statistics(k, dim, n_b, rng)
+    return np_table(log_ratio, sample_a, sample_b, n_a, n_b, radii, settings.alpha, rng)

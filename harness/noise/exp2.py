@@ -4,18 +4,15 @@ with ``sigma = s / sqrt 2``."""
 
 from __future__ import annotations
 
-import math
-from typing import Any
-
-import numpy as np
 import torch
 
-from harness.noise.base import Noise, check_dim, check_positive_finite, register_noise
-from harness.noise.coupling import check_nonnegative_finite, finish, gamma_quantile, spherical
+from harness.noise.base import register_noise
+from harness.noise.coupling import RadiusQuantile, spherical
+from harness.noise.norm_exponential import NormExponential
 
 
 @register_noise("exp2")
-class Exp2(Noise):
+class Exp2(NormExponential):
     """Spherically symmetric; the radius satisfies ``(||z|| / s)^k ~ Gamma((d - j) / k, 1)``.
 
     Transform: direction ``G / ||G||``, radius ``s * T^{1/k}`` with T the Gamma quantile at
@@ -23,45 +20,8 @@ class Exp2(Noise):
     ``E||z||_2^2 = s^2 Gamma(a + 2/k) / Gamma(a)``, ``a = (d - j) / k``.
     """
 
-    def __init__(self, scale: float, k: float, j: float, dim: int) -> None:
-        self.scale = check_positive_finite("scale", scale)
-        self.k = check_positive_finite("k", k)
-        self.j = check_nonnegative_finite("j", j)
-        self.dim = check_dim(dim)
-        if self.j >= self.dim:
-            raise ValueError(f"j must be < dim for a proper density, got j={self.j}, dim={dim}")
+    def _norm(self, z: torch.Tensor) -> torch.Tensor:
+        return torch.linalg.vector_norm(z, dim=-1)
 
-    @property
-    def shape(self) -> float:
-        """``a = (d - j) / k``: the Gamma shape of ``(||z|| / s)^k``."""
-        return (self.dim - self.j) / self.k
-
-    @classmethod
-    def matched(cls, sigma0: float, dim: int, k: float = 1.0, j: float = 0.0) -> Exp2:
-        """The member with ``E||z||^2 = dim * sigma0^2``:
-        ``s = sigma0 * sqrt(d * Gamma(a) / Gamma(a + 2/k))``."""
-        sigma0 = check_positive_finite("sigma0", sigma0)
-        probe = cls(scale=1.0, k=k, j=j, dim=dim)
-        return cls(scale=sigma0 * math.sqrt(dim / probe.second_moment()), k=k, j=j, dim=dim)
-
-    def params(self) -> dict[str, Any]:
-        return {"scale": self.scale, "k": self.k, "j": self.j, "dim": self.dim}
-
-    def _quantile(self, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
-        T = gamma_quantile(self.shape)(lower, upper)
-        return self.scale * T ** (1.0 / self.k)
-
-    def transform(self, G: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
-        self._check_G(G)
-        return finish(spherical(G, self._quantile), G, out)
-
-    def log_prob(self, z: torch.Tensor) -> torch.Tensor:
-        r = torch.linalg.vector_norm(z, dim=-1)
-        out = -((r / self.scale) ** self.k)
-        if self.j > 0:
-            out = out - self.j * torch.log(r)
-        return out
-
-    def second_moment(self) -> float:
-        a = self.shape
-        return self.scale**2 * math.exp(math.lgamma(a + 2.0 / self.k) - math.lgamma(a))
+    def _couple(self, G: torch.Tensor, quantile: RadiusQuantile) -> torch.Tensor:
+        return spherical(G, quantile)
