@@ -111,3 +111,15 @@ def load_dataset(name: str, root: str | None = None) -> Dataset:
     if name != "digits" and root is None:
         raise ValueError(f"dataset {name!r} needs 'run.data_root' (a local torchvision folder)")
     return LOADERS[name](root)
+
+
+def select_indices(data: Dataset, index_stride: int, n_test: int) -> list[int]:
+    """The test images of a run: every ``index_stride``-th test image, ``n_test`` of them
+    (Cohen et al. certify every 20th CIFAR-10 and every 100th ImageNet image)."""
+    chosen = data.test_indices[::index_stride][:n_test]
+    if len(chosen) < n_test:
+        raise ValueError(
+            f"config key 'run.n_test' is {n_test} but {data.name} has only "
+            f"{len(chosen)} test images at index_stride {index_stride}"
+        )
+    return [int(i) for i in chosen]

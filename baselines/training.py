@@ -19,7 +19,7 @@ import torch
 
 from baselines.architectures import build
 from baselines.datasets import Dataset
-from certifiers.tables import cache_dir
+from smoothbench.cache import cache_dir
 
 RECIPE_VERSION = 1
 

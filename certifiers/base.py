@@ -1,14 +1,21 @@
 """The certifier interface: a lower bound p_A on the top-class probability -> a radius.
 
-A certifier never runs a model (IBP aside, which receives it explicitly). ``radius``
-validates its input, abstains (radius 0) where ``p_A <= 1/2``, and hands the
-remaining probabilities to ``_radius`` as a float64 array.
+A certifier states what it certifies as data: ``certificates``, a table from
+``(noise family, norm)`` to a ``Certificate`` (the radius function, the condition on the
+noise's parameters under which it applies, and the confidence it spends beyond alpha).
+``supports``, ``confidence_spent`` and ``is_exact`` derive from the table, so adding a
+noise to a certifier is one entry, and a noise unknown to a certifier is unsupported.
+
+``radius`` validates its input, abstains (radius 0) where ``p_A <= 1/2``, hands the
+remaining probabilities to the entry's radius function as a float64 array. A certifier
+never runs a model (the deterministic ones aside, which receive it explicitly).
 """
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
-from typing import ClassVar
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -44,31 +51,75 @@ def check_probabilities(p: ArrayLike, name: str = "p_lower") -> np.ndarray:
     return arr
 
 
-class Certifier(ABC):
-    """Base class of all count-based certifiers.
+def _always(noise: Noise) -> bool:
+    return True
 
-    Subclasses set ``name`` (through ``@certifiers.register``), implement
-    ``supports(noise, norm)`` and ``_radius(noise, p, norm)`` for ``p > 1/2``.
+
+RadiusFunction = Callable[[Any, Noise, np.ndarray], np.ndarray]
+"""``radius(certifier, noise, p)``: radii for a float64 array ``p`` in (1/2, 1]."""
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """How a certifier certifies one (noise family, norm) pair.
+
+    ``radius(certifier, noise, p)`` computes the radii; ``applies(noise)`` restricts the
+    entry to the parameters where it holds (default: all); ``spends(certifier, noise)``
+    is the failure probability the certificate spends on top of the alpha of p_A (its own
+    Monte Carlo), 0 for an exact certificate."""
+
+    radius: RadiusFunction
+    applies: Callable[[Noise], bool] = _always
+    spends: Callable[[Any, Noise], float] | None = None
+
+
+class Certifier:
+    """Base class of the count-based certifiers.
+
+    Subclasses are registered with ``@certifiers.register("name")`` and fill the class
+    table ``certificates``. Options (e.g. a Monte Carlo budget) are constructor keyword
+    arguments, returned by ``options()`` so that a store can record them.
     """
 
     name: ClassVar[str] = "certifier"
-    #: Certifiers computed by Monte Carlo spend part of the confidence budget; they
-    #: report it here so that the store and the report can state it.
-    deterministic: ClassVar[bool] = True
+    certificates: ClassVar[Mapping[tuple[str, str], Certificate]] = {}
 
-    @abstractmethod
+    def options(self) -> dict[str, Any]:
+        """The constructor options of this instance (JSON-serialisable)."""
+        return {}
+
+    def certificate(self, noise: Noise, norm: str) -> Certificate | None:
+        """The table entry for ``(noise.family, norm)``, if it applies to ``noise``."""
+        if not isinstance(noise, Noise):
+            return None
+        entry = self.certificates.get((noise.family, norm))
+        if entry is None or not entry.applies(noise):
+            return None
+        return entry
+
     def supports(self, noise: Noise, norm: str) -> bool:
         """Whether a certificate exists for this noise against this norm."""
-
-    @abstractmethod
-    def _radius(self, noise: Noise, p: np.ndarray, norm: str) -> np.ndarray:
-        """Radii for a 1-D float64 array ``p`` with every entry in (1/2, 1]."""
+        return self.certificate(noise, norm) is not None
 
     def confidence_spent(self, noise: Noise, norm: str) -> float:
         """Failure probability the certifier itself spends (e.g. on its own Monte Carlo
-        integration), on top of the ``alpha`` of ``p_lower``; 0 for exact certifiers.
+        integration), on top of the ``alpha`` of ``p_lower``; 0 for exact certificates.
         The store records it next to each certificate and the report states it."""
-        return 0.0
+        entry = self.certificate(noise, norm)
+        if entry is None or entry.spends is None:
+            return 0.0
+        return float(entry.spends(self, noise))
+
+    def is_exact(self, noise: Noise, norm: str) -> bool:
+        """True when the certificate is a deterministic function of p_A (no extra
+        confidence spent), so that a report can recompute it bit for bit."""
+        return self.confidence_spent(noise, norm) == 0.0
+
+    def _radius(self, noise: Noise, p: np.ndarray, norm: str) -> np.ndarray:
+        """Radii for a 1-D float64 array ``p`` with every entry in (1/2, 1]."""
+        entry = self.certificate(noise, norm)
+        assert entry is not None  # radius() checked supports()
+        return entry.radius(self, noise, p)
 
     def radius(self, noise: Noise, p_lower: ArrayLike, norm: str = "l2") -> float | np.ndarray:
         """Certified radius for each lower bound ``p_lower``; 0.0 where ``p_lower <= 1/2``.
@@ -95,10 +146,11 @@ class Certifier(ABC):
         return out
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
+        args = ", ".join(f"{k}={v!r}" for k, v in self.options().items())
+        return f"{type(self).__name__}({args})"
 
     def __eq__(self, other: object) -> bool:
-        return type(self) is type(other)
+        return type(self) is type(other) and self.options() == other.options()
 
     def __hash__(self) -> int:
         return hash(type(self))

@@ -1,6 +1,10 @@
-"""Confidence bounds on the top-class probability from Monte Carlo counts."""
+"""Confidence bounds on the top-class probability from Monte Carlo counts, and Cohen et
+al.'s CERTIFY rule (``certify_top_class``), the one place that turns counts into a
+prediction and a bound."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -37,3 +41,47 @@ def clopper_pearson_lower(count: ArrayLike, n: ArrayLike, alpha: float) -> float
     lower, _ = proportion_confint(k, nn, alpha=alpha, method="beta", alternative="smaller")
     lower = np.where(k == 0, 0.0, np.asarray(lower, dtype=np.float64))
     return float(lower) if lower.ndim == 0 else lower
+
+
+@dataclass(frozen=True)
+class TopClass:
+    """The outcome of Cohen et al.'s CERTIFY for each row of counts: the top class chosen
+    from the selection counts, the lower confidence bound ``p_lower`` on its probability
+    from the estimation counts, and the prediction (the top class, or -1 for abstain
+    where ``p_lower <= 1/2``)."""
+
+    top: np.ndarray
+    p_lower: np.ndarray
+    prediction: np.ndarray
+
+
+def certify_top_class(selection: ArrayLike, estimation: ArrayLike, alpha: float) -> TopClass:
+    """Cohen et al. (2019), CERTIFY: the top class is the arg max of the ``n0`` selection
+    counts; ``p_lower`` is the one-sided ``(1 - alpha)`` Clopper-Pearson lower bound of its
+    probability from the ``n`` estimation counts, drawn separately (selecting and bounding
+    from the same counts would bias the bound upward). Abstain where ``p_lower <= 1/2``.
+
+    ``selection`` and ``estimation`` are integer counts of shape ``(classes,)`` or
+    ``(rows, classes)``; the outputs have shape ``()`` or ``(rows,)``. Ties in the
+    selection counts go to the lowest class index.
+    """
+    sel = np.asarray(selection)
+    est = np.asarray(estimation)
+    if sel.shape != est.shape or sel.ndim not in (1, 2) or sel.shape[-1] < 1:
+        raise ValueError(
+            f"selection and estimation counts must have the same shape (classes,) or "
+            f"(rows, classes), got {sel.shape} and {est.shape}"
+        )
+    for name, arr in (("selection", sel), ("estimation", est)):
+        if not np.issubdtype(arr.dtype, np.integer) or (arr < 0).any():
+            raise ValueError(f"{name} counts must be non-negative integers")
+    single = sel.ndim == 1
+    sel2, est2 = np.atleast_2d(sel), np.atleast_2d(est)
+    top = sel2.argmax(axis=1)
+    count = est2[np.arange(len(top)), top]
+    n = est2.sum(axis=1)
+    p_lower = np.atleast_1d(clopper_pearson_lower(count, n, alpha))
+    prediction = np.where(p_lower > 0.5, top, -1)
+    if single:
+        return TopClass(top[0], p_lower[0], prediction[0])
+    return TopClass(top, p_lower, prediction)

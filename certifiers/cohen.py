@@ -1,4 +1,4 @@
-"""Cohen, Rosenfeld and Kolter (2019): Gaussian randomized smoothing.
+"""Cohen, Rosenfeld and Kolter (2019): Gaussian randomized smoothing, registered as ``cohen``.
 
 l2: ``R = sigma * Phi^{-1}(p_A)`` (Theorem 1, binary form with p_B = 1 - p_A).
 linf: ``||d||_2 <= sqrt(d) ||d||_inf`` gives ``R_inf = R_2 / sqrt(d)``.
@@ -10,18 +10,23 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import ndtri
 
-from certifiers.base import Certifier
+from certifiers.base import Certificate, Certifier
 from certifiers.registry import register
-from harness.noise import Gaussian, Noise
+from harness.noise import Noise
+
+
+def gaussian_l2(certifier: Certifier, noise: Noise, p: np.ndarray) -> np.ndarray:
+    return noise.sigma * ndtri(p)
+
+
+def gaussian_linf(certifier: Certifier, noise: Noise, p: np.ndarray) -> np.ndarray:
+    return noise.sigma * ndtri(p) / np.sqrt(noise.dim)
 
 
 @register("cohen")
 class Cohen(Certifier):
-    def supports(self, noise: Noise, norm: str) -> bool:
-        return isinstance(noise, Gaussian) and norm in ("l1", "l2", "linf")
-
-    def _radius(self, noise: Noise, p: np.ndarray, norm: str) -> np.ndarray:
-        r2 = noise.sigma * ndtri(p)
-        if norm == "linf":
-            return r2 / np.sqrt(noise.dim)
-        return r2
+    certificates = {
+        ("gaussian", "l2"): Certificate(gaussian_l2),
+        ("gaussian", "l1"): Certificate(gaussian_l2),
+        ("gaussian", "linf"): Certificate(gaussian_linf),
+    }

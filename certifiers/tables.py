@@ -7,9 +7,9 @@ certificate valid at ``p_j`` is valid at every ``p >= p_j``, the lookup never
 overestimates the radius of the function it tabulates: it never interpolates upward
 and never extrapolates beyond the last pair. Accuracy is that of the grid.
 
-Tables are cached as ``.npz`` under the user cache folder (``$SMOOTHBENCH_CACHE``, else
-``$XDG_CACHE_HOME/smoothbench``, else ``~/.cache/smoothbench``), keyed by a sha256 of the
-key a certifier supplies (family, parameters, dim, norm and its code version).
+Tables are cached as ``.npz`` under the user cache folder (``smoothbench.cache``), keyed
+by a sha256 of the key a certifier supplies (family, parameters, dim, norm and its code
+version).
 """
 
 from __future__ import annotations
@@ -24,18 +24,7 @@ from typing import Any
 
 import numpy as np
 
-
-def cache_dir(*parts: str) -> Path:
-    """The smoothbench cache folder (created), optionally a sub-folder of it."""
-    root = os.environ.get("SMOOTHBENCH_CACHE")
-    if root:
-        base = Path(root)
-    else:
-        xdg = os.environ.get("XDG_CACHE_HOME")
-        base = (Path(xdg) if xdg else Path.home() / ".cache") / "smoothbench"
-    path = base.joinpath(*parts)
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+from smoothbench.cache import cache_dir
 
 
 class RadiusTable:

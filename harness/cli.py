@@ -22,11 +22,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_certify(args: argparse.Namespace) -> int:
-    from harness import runner
+    from harness.certify import certify_store
     from harness.store import Store
 
     with Store.open_existing(args.store) as store:
-        n = runner.certify_store(
+        n = certify_store(
             store,
             args.certifier or ["all"],
             args.norm or NORMS,

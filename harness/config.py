@@ -4,12 +4,13 @@
                      index_stride, n0, n, batch_size, device, data_root
     [[noises]]       family = "...", matched = true (default), shape parameters; a list
                      value expands into a grid (one noise per value)
-    [certify]        certifiers = ["all"] | names, norms, alpha = [..]
+    [certify]        certifiers = ["all"] | names, norms, alpha = [..],
+                     options.<certifier> = {option = value, ...}
     [report]         reference, radii.<norm> = [..]
 
 With ``matched = true`` each noise is built per model by ``Family.matched(sigma0, dim,
 **shape)``, ``sigma0`` being the Gaussian sigma the model was trained with, so that
-``E||z||^2 = dim * sigma0^2`` (DESIGN.md, moment matching).
+``E||z||^2 = dim * sigma0^2`` (moment matching, ``Noise.matched``).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ _RUN_KEYS: dict[str, Any] = {
     "batch_size": int,
     "device": str,
 }
-_CERTIFY_KEYS = {"certifiers": list, "norms": list, "alpha": list}
+_CERTIFY_KEYS = {"certifiers": list, "norms": list, "alpha": list, "options": dict}
 _REPORT_KEYS = {"reference": str, "radii": dict}
 _SECTIONS = {"run", "noises", "certify", "report"}
 
@@ -75,6 +76,7 @@ class Config:
     alphas: tuple[float, ...]
     reference: str
     radii: dict[str, tuple[float, ...]] = field(default_factory=dict)
+    certifier_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
 
 
@@ -197,6 +199,22 @@ def parse(data: dict[str, Any], source: str = "<config>") -> Config:
     if not alphas:
         raise ConfigError("config key 'certify.alpha' is empty")
 
+    options: dict[str, dict[str, Any]] = {}
+    for name, opts in certify.get("options", {}).items():
+        key = f"certify.options.{name}"
+        if name not in certifiers.available():
+            raise ConfigError(
+                f"config key '{key}': unknown certifier {name!r}; "
+                f"available: {certifiers.available()}"
+            )
+        if not isinstance(opts, dict):
+            raise ConfigError(f"config key '{key}' must be a table of options")
+        try:
+            certifiers.get(name, **opts)
+        except (ValueError, TypeError) as err:
+            raise ConfigError(f"config key '{key}': {err}") from None
+        options[name] = dict(opts)
+
     report = _check_keys("report", data.get("report", {}), _REPORT_KEYS)
     radii: dict[str, tuple[float, ...]] = {}
     for norm, values in report.get("radii", {}).items():
@@ -228,6 +246,7 @@ def parse(data: dict[str, Any], source: str = "<config>") -> Config:
         alphas=tuple(float(a) for a in alphas),
         reference=report.get("reference", "cohen"),
         radii=radii,
+        certifier_options=options,
         raw=data,
     )
 

@@ -1,118 +1,176 @@
-"""The smoothing-noise interface shared by every distribution.
+"""The smoothing-noise interface: everything a run, a certifier and a report use.
 
 Every noise is a deterministic transform of base draws ``G ~ N(0, I_d)`` (one row a
 sample), so that all distributions evaluated on one image see the same randomness and
-their per-image outcomes are paired (common random numbers, DESIGN.md).
+their per-image outcomes are paired (common random numbers).
+
+A family is one class, registered with ``@register_noise("name")``, that states:
+
+- ``scale_param``: the name of its scale parameter (the second moment scales as its
+  square); ``matched`` is derived from it and ``second_moment``;
+- ``transform`` (base draws -> noise), ``log_prob`` (log density up to a constant) and
+  ``second_moment`` (``E ||z||_2^2``);
+- ``marginals``: one-dimensional statistics whose laws characterize the family (the
+  radius, a coordinate, the max-coordinate law), stated independently of the transform;
+  ``harness.noise.testing.check_noise`` tests the samples against them;
+- ``example_params``: shape parameters of a few members, for the registry-wide
+  conformance tests.
+
+Registration refuses a class that lacks any of these (``harness.noise.registry``), so a
+missing piece is an error when the family is defined, never in the middle of a run.
 """
 
 from __future__ import annotations
 
+import inspect
 import math
 from abc import ABC, abstractmethod
-from typing import Any, ClassVar
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar, Protocol
 
+import numpy as np
 import torch
 
-_REGISTRY: dict[str, type[Noise]] = {}
+from harness.noise.params import check_positive_finite
+
+#: Rows per chunk of the full-dimensional Monte Carlo in ``log_ratio_samples``.
+_LOG_RATIO_CHUNK_VALUES = 1 << 22
 
 
-def register_noise(family: str):
-    """Class decorator: make a noise family constructible from its spec (``from_spec``)."""
+class Law(Protocol):
+    """A one-dimensional law, as a frozen scipy distribution provides it."""
 
-    def decorate(cls: type[Noise]) -> type[Noise]:
-        if family in _REGISTRY and _REGISTRY[family] is not cls:
-            raise ValueError(f"noise family {family!r} is registered twice")
-        cls.family = family
-        _REGISTRY[family] = cls
-        return cls
+    def cdf(self, x: Any) -> Any: ...
 
-    return decorate
+    def ppf(self, q: Any) -> Any: ...
 
 
-def noise_families() -> list[str]:
-    """Names of the registered noise families."""
-    return sorted(_REGISTRY)
+@dataclass(frozen=True)
+class Marginal:
+    """A one-dimensional statistic of the samples and its law under the family.
 
+    ``statistic`` maps samples ``z`` of shape ``(n, dim)`` (float64 numpy) to ``n``
+    values; ``cdf`` is their CDF under the stated law."""
 
-def noise_class(family: str) -> type[Noise]:
-    """The class registered for a noise family."""
-    if family not in _REGISTRY:
-        raise ValueError(f"unknown noise family {family!r}; known: {noise_families()}")
-    return _REGISTRY[family]
-
-
-def from_spec(spec: dict[str, Any]) -> Noise:
-    """Rebuild a noise from ``Noise.spec()`` (as stored in a run's database)."""
-    if not isinstance(spec, dict) or "family" not in spec:
-        raise ValueError(f"a noise spec is a dict with a 'family' key, got {spec!r}")
-    return noise_class(spec["family"])(**spec.get("params", {}))
-
-
-def check_positive_finite(name: str, value: Any) -> float:
-    """Validate a positive, finite real parameter and return it as a float."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    value = float(value)
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be positive and finite, got {value!r}")
-    return value
-
-
-def check_dim(dim: Any) -> int:
-    """Validate the data dimension ``d >= 1``."""
-    if isinstance(dim, bool) or not isinstance(dim, int):
-        raise TypeError(f"dim must be an int, got {type(dim).__name__}")
-    if dim < 1:
-        raise ValueError(f"dim must be >= 1, got {dim}")
-    return dim
+    name: str
+    statistic: Callable[[np.ndarray], np.ndarray]
+    cdf: Callable[[np.ndarray], np.ndarray]
 
 
 class Noise(ABC):
     """A smoothing distribution on R^d, realised as a transform of base normals.
 
-    Subclasses set ``family`` through ``@register_noise``, validate parameters in
-    ``__init__``, and implement ``transform`` and ``log_prob``. ``params()`` must
-    return the constructor's keyword arguments, so that ``from_spec(noise.spec())``
-    rebuilds an equal noise.
+    Subclasses set ``scale_param``, validate parameters in ``__init__`` (storing each
+    under its own name, ``dim`` included) and implement ``transform``, ``log_prob`` and
+    ``second_moment``. ``params()`` returns the constructor's keyword arguments, so that
+    ``from_spec(noise.spec())`` rebuilds an equal noise.
     """
 
     family: ClassVar[str] = "noise"
+    #: The constructor parameter that scales the law: ``E||z||^2`` grows as its square.
+    scale_param: ClassVar[str]
+    #: Shape parameters (no scale, no dim) of members used by the conformance tests.
+    example_params: ClassVar[tuple[dict[str, Any], ...]] = ({},)
     dim: int
 
-    @abstractmethod
-    def params(self) -> dict[str, Any]:
-        """Constructor keyword arguments (JSON-serialisable), ``dim`` included."""
-
+    # what every family implements ------------------------------------------------------
     @abstractmethod
     def transform(self, G: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
-        """Map base draws ``G`` of shape ``(n, dim)`` to noise samples of the same shape.
+        """Map base draws ``G`` of shape ``(n, dim)`` to noise samples of the same shape,
+        dtype and device.
 
-        ``out`` may be ``G`` itself (in place) or a preallocated buffer.
-        """
+        ``out`` may be ``G`` itself (in place) or a preallocated buffer."""
 
     @abstractmethod
     def log_prob(self, z: torch.Tensor) -> torch.Tensor:
         """Log density of each row of ``z`` up to an additive constant (``-inf`` off support)."""
 
+    @abstractmethod
+    def second_moment(self) -> float:
+        """``E ||z||_2^2`` (``inf`` where it diverges); used to match noises in variance."""
+
+    def marginals(self) -> list[Marginal]:
+        """Statistics whose laws characterize the family, stated independently of
+        ``transform`` (see ``Marginal``). Families that share a coupling inherit theirs."""
+        return []
+
+    # derived from the above -------------------------------------------------------------
+    @classmethod
+    def constructor_params(cls) -> tuple[str, ...]:
+        """Names of the constructor's parameters (``dim`` included)."""
+        sig = inspect.signature(cls.__init__)
+        return tuple(name for name in sig.parameters if name != "self")
+
+    def params(self) -> dict[str, Any]:
+        """Constructor keyword arguments (JSON-serialisable), ``dim`` included."""
+        return {name: getattr(self, name) for name in self.constructor_params()}
+
+    def shape_params(self) -> dict[str, Any]:
+        """The parameters other than the scale and the dimension (e.g. ``{"k": 8.0}``)."""
+        return {k: v for k, v in self.params().items() if k not in (self.scale_param, "dim")}
+
+    @classmethod
+    def matched(cls, sigma0: float, dim: int, **params: Any) -> Noise:
+        """The member with ``E||z||_2^2 = dim * sigma0^2``, the second moment of the
+        Gaussian ``N(0, sigma0^2 I)`` a model was trained with.
+
+        ``params`` are the shape parameters; the scale is set as
+        ``sigma0 * sqrt(dim / m_1)``, ``m_1`` being the second moment at unit scale (it
+        grows as the square of the scale)."""
+        sigma0 = check_positive_finite("sigma0", sigma0)
+        if cls.scale_param in params:
+            raise TypeError(f"matched sets {cls.scale_param!r} itself; give shape parameters")
+        probe = cls(**{cls.scale_param: 1.0}, dim=dim, **params)
+        moment = probe.second_moment()
+        if not (math.isfinite(moment) and moment > 0):
+            raise ValueError(
+                f"{probe.name} has no finite second moment, so it cannot be matched to "
+                f"a Gaussian's; give its {cls.scale_param} explicitly (matched = false)"
+            )
+        return cls(**{cls.scale_param: sigma0 * math.sqrt(dim / moment)}, dim=dim, **params)
+
+    @classmethod
+    def examples(cls, dim: int) -> list[Noise]:
+        """Members for conformance tests: ``example_params`` matched to sigma0 = 0.5."""
+        return [cls.matched(0.5, dim, **p) for p in cls.example_params]
+
     def perturb(self, x: torch.Tensor, G: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
         """``out = x + transform(G)`` for a flat input ``x`` of shape ``(dim,)``.
 
-        The sampler's hot path; families may fuse the two steps.
-        """
+        The sampler's hot path; families may fuse the two steps."""
         self.transform(G, out=out)
         return out.add_(x)
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Draw ``n`` samples: base normals from ``generator``, then ``transform``."""
+        """Draw ``n`` samples (float64): base normals from ``generator``, then ``transform``."""
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise ValueError(f"n must be a positive int, got {n!r}")
         device = generator.device if generator is not None else torch.device("cpu")
         G = torch.randn(n, self.dim, generator=generator, device=device, dtype=torch.float64)
         return self.transform(G, out=G)
 
-    def second_moment(self) -> float:
-        """``E ||z||_2^2``; used to compare noises at matched variance."""
-        raise NotImplementedError(f"{type(self).__name__} does not state its second moment")
+    def log_ratio_samples(self, delta: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
+        """``n`` draws of ``Lambda = log pi(z - delta) - log pi(z)`` with ``z ~ pi``: the
+        statistic of the Neyman-Pearson test against the shift ``delta``.
+
+        Here in full dimension, in chunks (memory ``O(chunk * dim)``, time ``O(n dim)``);
+        families with structure override it with a reduced form."""
+        delta_t = torch.as_tensor(np.asarray(delta, dtype=np.float64))
+        if delta_t.shape != (self.dim,):
+            raise ValueError(f"delta must have shape ({self.dim},), got {tuple(delta_t.shape)}")
+        gen = torch.Generator().manual_seed(int(seed))
+        rows = max(1, _LOG_RATIO_CHUNK_VALUES // self.dim)
+        out = np.empty(n, dtype=np.float64)
+        for start in range(0, n, rows):
+            z = self.sample(min(rows, n - start), gen)
+            out[start : start + len(z)] = (self.log_prob(z - delta_t) - self.log_prob(z)).numpy()
+        return out
+
+    def log_ratio_cost(self, delta: np.ndarray) -> int:
+        """Values ``log_ratio_samples`` computes per sample for ``delta``: ``dim`` here;
+        ``O(1)`` for the families with a reduced form."""
+        return self.dim
 
     def spec(self) -> dict[str, Any]:
         return {"family": self.family, "params": self.params()}

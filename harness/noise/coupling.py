@@ -1,7 +1,7 @@
 """Inverse-CDF couplings of the base draw ``G ~ N(0, I_d)``, shared by the noise families.
 
-Every family in this package is a deterministic transform of ``G`` (DESIGN.md, "Common
-random numbers"). Three couplings cover the families here; all compute in float64:
+Every family in this package is a deterministic transform of ``G`` (see ``docs/architecture.md``,
+"Common random numbers"). Three couplings cover the families here; all compute in float64:
 
 - coordinate-wise, symmetric laws: ``z_i = sign(G_i) * F^{-1}(1 - Phi(-|G_i|))`` written
   through the tail probability ``Phi(-|G_i|)`` (kept as its logarithm, ``log_ndtr``), so
@@ -15,7 +15,10 @@ random numbers"). Three couplings cover the families here; all compute in float6
   probability. This is an exact transform of ``G``.
 
 Radius quantiles are computed with scipy on the CPU; only one number per row crosses
-devices.
+devices. The families that share a coupling subclass ``SphericalNoise``
+(``harness.noise.spherical``), ``CoordinateNoise`` (``harness.noise.coordinatewise``) or
+``LinfRadialNoise`` (``harness.noise.linf_radial``), which state the law each coupling
+produces.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ import numpy as np
 import torch
 from scipy import special
 
-_TINY = float(np.finfo(np.float64).tiny)
+from harness.noise.numerics import TINY as _TINY
 
 RadiusQuantile = Callable[[np.ndarray, np.ndarray], np.ndarray]
 """``quantile(lower, upper)``: radii at a probability given by both tails (upper = 1 - lower)."""
@@ -106,34 +109,6 @@ def linf_spherical(G: torch.Tensor, quantile: RadiusQuantile) -> torch.Tensor:
     V, lower, upper = cube_surface(G)
     radius = torch.as_tensor(quantile(lower, upper), dtype=torch.float64, device=V.device)
     return V * radius.unsqueeze(1)
-
-
-def gamma_quantile(shape: float) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
-    """Quantile of Gamma(shape, 1) at a probability given by both tails, each end exact."""
-
-    def quantile(lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
-        lower = np.asarray(lower, dtype=np.float64)
-        upper = np.asarray(upper, dtype=np.float64)
-        use_lower = lower <= 0.5
-        with np.errstate(all="ignore"):
-            out = np.where(
-                use_lower,
-                special.gammaincinv(shape, np.where(use_lower, lower, 0.25)),
-                special.gammainccinv(shape, np.where(use_lower, 0.25, upper)),
-            )
-        return out
-
-    return quantile
-
-
-def check_nonnegative_finite(name: str, value: object) -> float:
-    """Validate a non-negative, finite real parameter and return it as a float."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    value = float(value)
-    if not math.isfinite(value) or value < 0:
-        raise ValueError(f"{name} must be non-negative and finite, got {value!r}")
-    return value
 
 
 def linf_norm(z: torch.Tensor) -> torch.Tensor:

@@ -4,24 +4,14 @@ with ``sigma = s / sqrt 2``."""
 
 from __future__ import annotations
 
-import torch
-
-from harness.noise.base import register_noise
-from harness.noise.coupling import RadiusQuantile, spherical
 from harness.noise.norm_exponential import NormExponential
+from harness.noise.registry import register_noise
+from harness.noise.spherical import SphericalNoise
 
 
 @register_noise("exp2")
-class Exp2(NormExponential):
-    """Spherically symmetric; the radius satisfies ``(||z|| / s)^k ~ Gamma((d - j) / k, 1)``.
-
-    Transform: direction ``G / ||G||``, radius ``s * T^{1/k}`` with T the Gamma quantile at
-    ``F_chi_d(||G||)`` (both tails kept exact). Needs ``k > 0`` and ``0 <= j < d``.
+class Exp2(NormExponential, SphericalNoise):
+    """Spherically symmetric; ``(||z||_2 / s)^k ~ Gamma((d - j) / k, 1)``
+    (``harness.noise.norm_exponential``). Needs ``k > 0`` and ``0 <= j < d``.
     ``E||z||_2^2 = s^2 Gamma(a + 2/k) / Gamma(a)``, ``a = (d - j) / k``.
     """
-
-    def _norm(self, z: torch.Tensor) -> torch.Tensor:
-        return torch.linalg.vector_norm(z, dim=-1)
-
-    def _couple(self, G: torch.Tensor, quantile: RadiusQuantile) -> torch.Tensor:
-        return spherical(G, quantile)

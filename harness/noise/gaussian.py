@@ -2,28 +2,34 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+import numpy as np
 import torch
+from scipy import stats
 
-from harness.noise.base import Noise, check_dim, check_positive_finite, register_noise
+from harness.noise.params import check_dim, check_positive_finite
+from harness.noise.registry import register_noise
+from harness.noise.spherical import SphericalNoise
 
 
 @register_noise("gaussian")
-class Gaussian(Noise):
-    """``z = sigma * G``; log density ``-||z||_2^2 / (2 sigma^2)`` up to a constant."""
+class Gaussian(SphericalNoise):
+    """``z = sigma * G``; log density ``-||z||_2^2 / (2 sigma^2)`` up to a constant;
+    ``||z|| / sigma ~ chi_d``; ``E||z||^2 = d sigma^2``."""
+
+    scale_param = "sigma"
 
     def __init__(self, sigma: float, dim: int) -> None:
         self.sigma = check_positive_finite("sigma", sigma)
         self.dim = check_dim(dim)
 
-    @classmethod
-    def matched(cls, sigma0: float, dim: int) -> Gaussian:
-        """The Gaussian with ``E||z||^2 = dim * sigma0^2`` (itself)."""
-        return cls(sigma=sigma0, dim=dim)
+    def radius_law(self) -> stats.rv_continuous:
+        return stats.chi(self.dim, scale=self.sigma)
 
-    def params(self) -> dict[str, Any]:
-        return {"sigma": self.sigma, "dim": self.dim}
+    def radius_quantile(self, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+        return self.sigma * stats.chi(self.dim).isf(upper)
+
+    def radial_log_prob(self, r: torch.Tensor) -> torch.Tensor:
+        return -(r * r) / (2.0 * self.sigma**2)
 
     def transform(self, G: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
         self._check_G(G)

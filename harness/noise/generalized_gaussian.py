@@ -7,42 +7,46 @@ larger ``k`` puts more mass near the centre.
 
 Sampler (exact, a transform of the base draw ``G ~ N(0, I)``): the direction is
 ``G / ||G||`` and the radius is coupled by inverse CDFs, ``||G||^2 / 2 ~ Gamma(dim/2)``
-mapped to ``Gamma((dim - k)/2)`` (``harness.noise.radial.couple_gamma``, float64, tail-aware).
-For ``k = 0`` the map is the identity and ``transform(G) = sigma * G`` up to rounding.
+mapped to ``Gamma((dim - k)/2)`` (``harness.noise.numerics.couple_gamma``, float64,
+tail-aware). For ``k = 0`` the map is the identity and ``transform(G) = sigma * G`` up to
+rounding.
 """
 
 from __future__ import annotations
 
-import math
-from typing import Any
-
 import numpy as np
 import torch
+from scipy import stats
 
-from harness.noise.base import Noise, check_dim, check_positive_finite, register_noise
-from harness.noise.radial import check_exponent, couple_gamma
+from harness.noise.numerics import couple_gamma, gamma_quantile
+from harness.noise.params import check_dim, check_exponent, check_positive_finite
+from harness.noise.registry import register_noise
+from harness.noise.spherical import SphericalNoise
 
 
 @register_noise("generalized_gaussian")
-class GeneralizedGaussian(Noise):
+class GeneralizedGaussian(SphericalNoise):
     """``pi_0(z) ~ ||z||^{-k} exp(-||z||^2 / (2 sigma^2))``; ``E||z||^2 = (dim - k) sigma^2``."""
+
+    scale_param = "sigma"
+    example_params = ({"k": 0.0}, {"k": 1.0})
 
     def __init__(self, sigma: float, k: float, dim: int) -> None:
         self.sigma = check_positive_finite("sigma", sigma)
         self.dim = check_dim(dim)
         self.k = check_exponent(k, self.dim)
 
-    @classmethod
-    def matched(cls, sigma0: float, k: float, dim: int) -> GeneralizedGaussian:
-        """The member with ``E||z||^2 = dim * sigma0^2`` (the second moment of the Gaussian
-        ``N(0, sigma0^2 I)`` a model was trained with): ``sigma = sigma0 sqrt(dim / (dim - k))``."""
-        sigma0 = check_positive_finite("sigma0", sigma0)
-        dim = check_dim(dim)
-        k = check_exponent(k, dim)
-        return cls(sigma=sigma0 * math.sqrt(dim / (dim - k)), k=k, dim=dim)
+    def radius_law(self) -> stats.rv_continuous:
+        return stats.chi(self.dim - self.k, scale=self.sigma)
 
-    def params(self) -> dict[str, Any]:
-        return {"sigma": self.sigma, "k": self.k, "dim": self.dim}
+    def radius_quantile(self, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+        return self.sigma * np.sqrt(2.0 * gamma_quantile((self.dim - self.k) / 2.0, lower, upper))
+
+    def radial_log_prob(self, r: torch.Tensor) -> torch.Tensor:
+        out = -(r * r) / (2.0 * self.sigma**2)
+        if self.k:
+            out = out - self.k * torch.log(r)
+        return out
 
     def radius_scale(self, G: torch.Tensor) -> torch.Tensor:
         """Per-row factor ``s`` with ``transform(G) = s * G``: ``sigma * r' / ||G||``."""

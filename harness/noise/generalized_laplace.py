@@ -14,39 +14,52 @@ never saturates), whose l1 norm ``T ~ Gamma(dim)`` is independent of the directi
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 import torch
+from scipy import stats
 
-from harness.noise.base import Noise, check_dim, check_positive_finite, register_noise
-from harness.noise.radial import check_exponent, couple_gamma
+from harness.noise.base import Marginal, Noise
+from harness.noise.numerics import couple_gamma
+from harness.noise.params import check_dim, check_exponent, check_positive_finite
+from harness.noise.registry import register_noise
 
 _LOG2 = math.log(2.0)
 
 
 @register_noise("generalized_laplace")
 class GeneralizedLaplace(Noise):
-    """``pi_0(z) ~ ||z||_1^{-k} exp(-||z||_1 / scale)``; ``E||z||_1 = (dim - k) scale``."""
+    """``pi_0(z) ~ ||z||_1^{-k} exp(-||z||_1 / scale)``; ``E||z||_1 = (dim - k) scale``;
+    ``E||z||_2^2 = 2 scale^2 (d - k)(d - k + 1) / (d + 1)`` (``E||u||_2^2 = 2 / (d + 1)``
+    for ``u`` uniform on the l1 sphere)."""
+
+    scale_param = "scale"
+    example_params = ({"k": 0.0}, {"k": 1.5})
 
     def __init__(self, scale: float, k: float, dim: int) -> None:
         self.scale = check_positive_finite("scale", scale)
         self.dim = check_dim(dim)
         self.k = check_exponent(k, self.dim)
 
-    @classmethod
-    def matched(cls, sigma0: float, k: float, dim: int) -> GeneralizedLaplace:
-        """The member with ``E||z||_2^2 = dim * sigma0^2``. With ``u`` uniform on the l1
-        sphere, ``E||u||_2^2 = 2 / (dim + 1)`` and ``E T^2 = (dim-k)(dim-k+1) scale^2``, so
-        ``scale = sigma0 sqrt(dim (dim + 1) / (2 (dim - k)(dim - k + 1)))``."""
-        sigma0 = check_positive_finite("sigma0", sigma0)
-        dim = check_dim(dim)
-        k = check_exponent(k, dim)
-        scale = sigma0 * math.sqrt(dim * (dim + 1) / (2.0 * (dim - k) * (dim - k + 1)))
-        return cls(scale=scale, k=k, dim=dim)
-
-    def params(self) -> dict[str, Any]:
-        return {"scale": self.scale, "k": self.k, "dim": self.dim}
+    def marginals(self) -> list[Marginal]:
+        """``||z||_1 ~ Gamma(dim - k, scale)``; ``|z_1| / ||z||_1 ~ Beta(1, dim - 1)`` (a
+        Dirichlet(1, ..., 1) coordinate); the sign of ``z_1`` is fair."""
+        out = [
+            Marginal(
+                "l1 norm ||z||_1",
+                lambda z: np.abs(z).sum(axis=1),
+                stats.gamma(self.dim - self.k, scale=self.scale).cdf,
+            )
+        ]
+        if self.dim >= 2:
+            out.append(
+                Marginal(
+                    "direction |z_1| / ||z||_1",
+                    lambda z: np.abs(z[:, 0]) / np.abs(z).sum(axis=1),
+                    stats.beta(1.0, self.dim - 1.0).cdf,
+                )
+            )
+        return out
 
     def transform(self, G: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
         self._check_G(G)

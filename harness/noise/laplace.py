@@ -4,37 +4,37 @@ Yang et al. 2020, "Randomized smoothing of all shapes and sizes", the l1 Wulff n
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import torch
+from scipy import stats
 
-from harness.noise.base import Noise, check_dim, check_positive_finite, register_noise
-from harness.noise.coupling import finish, symmetric_tail
+from harness.noise.coordinatewise import CoordinateNoise
+from harness.noise.coupling import symmetric_tail
+from harness.noise.params import check_dim, check_positive_finite
+from harness.noise.registry import register_noise
 
 
 @register_noise("laplace")
-class Laplace(Noise):
+class Laplace(CoordinateNoise):
     """``z_i = sign(G_i) * b * (-log(2 Phi(-|G_i|)))``: the tail form of ``F^{-1}(Phi(G_i))``
     with ``F^{-1}(u) = b log(2u)`` for ``u < 1/2``. ``E||z||_2^2 = 2 d b^2``."""
+
+    scale_param = "scale"
 
     def __init__(self, scale: float, dim: int) -> None:
         self.scale = check_positive_finite("scale", scale)
         self.dim = check_dim(dim)
 
-    @classmethod
-    def matched(cls, sigma0: float, dim: int) -> Laplace:
-        """The Laplace noise with ``E||z||^2 = dim * sigma0^2``: ``b = sigma0 / sqrt 2``."""
-        sigma0 = check_positive_finite("sigma0", sigma0)
-        return cls(scale=sigma0 / math.sqrt(2.0), dim=dim)
+    def coordinate_law(self) -> stats.rv_continuous:
+        return stats.laplace(scale=self.scale)
 
-    def params(self) -> dict[str, Any]:
-        return {"scale": self.scale, "dim": self.dim}
-
-    def transform(self, G: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
-        self._check_G(G)
+    def coordinate_map(self, G: torch.Tensor) -> torch.Tensor:
         sign, log_tail = symmetric_tail(G)
         magnitude = -(math.log(2.0) + log_tail)  # -log(2 Phi(-|G|)) >= 0
-        return finish(sign * (self.scale * magnitude.clamp_min(0.0)), G, out)
+        return sign * (self.scale * magnitude.clamp_min(0.0))
+
+    def coordinate_log_prob(self, x: torch.Tensor) -> torch.Tensor:
+        return -x.abs() / self.scale
 
     def log_prob(self, z: torch.Tensor) -> torch.Tensor:
         return -z.abs().sum(dim=-1) / self.scale

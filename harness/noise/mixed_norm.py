@@ -27,15 +27,16 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
-from typing import Any
 
 import numpy as np
 import torch
 from scipy import special as sp
 from scipy.interpolate import CubicHermiteSpline
 
-from harness.noise.base import Noise, check_dim, check_positive_finite, register_noise
-from harness.noise.radial import check_exponent
+from harness.noise.base import Marginal, Noise
+from harness.noise.numerics import gauss_legendre_panels
+from harness.noise.params import check_dim, check_exponent, check_positive_finite
+from harness.noise.registry import register_noise
 
 _GRID = 8193
 _GL = 6
@@ -63,9 +64,8 @@ class MaxLaw:
         keep = coarse[lc >= lc.max() - _SPAN]
         t = np.linspace(keep[0], keep[-1], _GRID)
         h = t[1] - t[0]
-        x, w = np.polynomial.legendre.leggauss(_GL)
-        nodes = t[:-1, None] + h * (x[None, :] + 1) / 2
-        cells = sp.logsumexp(self.log_density_t(nodes) + np.log(w * h / 2), axis=1)
+        nodes, weights = gauss_legendre_panels(t[:-1], h, _GL)
+        cells = sp.logsumexp(self.log_density_t(nodes) + np.log(weights), axis=1)
         lt = self.log_density_t(t)
         # tails beyond the grid: the log density is linear in t on the left (slope dim - k)
         # and falls like -e^{2t}/2 on the right
@@ -88,15 +88,19 @@ class MaxLaw:
         # E||z||^2 / sigma^2 = E[M^2 + (dim - 1) v(M)], v(m) the variance of N(0, 1)
         # truncated to [-m, m]
         mn = np.exp(nodes)
-        weights = np.exp(self.log_density_t(nodes) - log_z) * (w * h / 2)
+        weights = np.exp(self.log_density_t(nodes) - log_z) * weights
         phi = np.exp(-mn * mn / 2) / math.sqrt(2 * math.pi)
         v = 1.0 - 2.0 * mn * phi / sp.erf(mn / math.sqrt(2))
         self.second_moment = float((weights * (mn * mn + (self.dim - 1) * v)).sum())
 
     def log_density_t(self, t: np.ndarray) -> np.ndarray:
         """Unnormalized log density of ``t = log M``."""
+        return self.log_density_t_of(self.k, self.dim, t)
+
+    @staticmethod
+    def log_density_t_of(k: float, dim: int, t: np.ndarray) -> np.ndarray:
         m = np.exp(t)
-        return (1.0 - self.k) * t - m * m / 2 + (self.dim - 1) * _log_erf(m / math.sqrt(2))
+        return (1.0 - k) * t - m * m / 2 + (dim - 1) * _log_erf(m / math.sqrt(2))
 
     def quantile_from_logs(self, log_u: np.ndarray, log_1mu: np.ndarray) -> np.ndarray:
         """``F^{-1}(u)`` given ``log u`` and ``log(1 - u)`` (whichever is accurate is used)."""
@@ -107,6 +111,19 @@ class MaxLaw:
         x_hi = np.clip(-log_1mu[~lower], self._upper.x[0], self._upper.x[-1])
         out[~lower] = self._upper(x_hi)
         return np.exp(out)
+
+
+def _max_cdf_by_quadrature(k: float, dim: int, points: int = 200_001):
+    """CDF of ``||z||_inf / sigma`` by cumulative Simpson integration of its density in
+    ``t = log m`` on a uniform grid (a second method beside ``MaxLaw``)."""
+    from scipy.integrate import cumulative_simpson
+
+    t = np.linspace(-40.0, 4.5, points)
+    log_f = MaxLaw.log_density_t_of(k, dim, t)
+    f = np.exp(log_f - log_f.max())
+    cum = cumulative_simpson(f, x=t, initial=0.0)
+    cum /= cum[-1]
+    return lambda m: np.interp(np.log(np.maximum(m, 1e-300)), t, cum)
 
 
 @lru_cache(maxsize=32)
@@ -128,22 +145,38 @@ def gaussian_max_logs(m: np.ndarray, dim: int) -> tuple[np.ndarray, np.ndarray]:
 class MixedNorm(Noise):
     """``pi_0(z) ~ ||z||_inf^{-k} exp(-||z||_2^2 / (2 sigma^2))``."""
 
+    scale_param = "sigma"
+    example_params = ({"k": 0.0}, {"k": 1.5})
+
     def __init__(self, sigma: float, k: float, dim: int) -> None:
         self.sigma = check_positive_finite("sigma", sigma)
         self.dim = check_dim(dim)
         self.k = check_exponent(k, self.dim)
 
-    @classmethod
-    def matched(cls, sigma0: float, k: float, dim: int) -> MixedNorm:
-        """The member with ``E||z||^2 = dim * sigma0^2``: ``sigma = sigma0 sqrt(dim / (dim - k))``
-        (see ``second_moment``)."""
-        sigma0 = check_positive_finite("sigma0", sigma0)
-        dim = check_dim(dim)
-        k = check_exponent(k, dim)
-        return cls(sigma=sigma0 * math.sqrt(dim / (dim - k)), k=k, dim=dim)
+    def marginals(self) -> list[Marginal]:
+        """``||z||_inf / sigma`` against its law integrated independently of ``MaxLaw``
+        (cumulative Simpson on a fine grid in ``log m``), and a coordinate other than the
+        extreme one: given ``M = m`` it is ``N(0, 1)`` truncated to ``[-m, m]``, so
+        ``(Phi(|z_i| / sigma) - 1/2) / (Phi(m) - 1/2)`` is uniform on [0, 1]."""
+        sigma = self.sigma
+        cdf_m = _max_cdf_by_quadrature(self.k, self.dim)
 
-    def params(self) -> dict[str, Any]:
-        return {"sigma": self.sigma, "k": self.k, "dim": self.dim}
+        def other(z: np.ndarray) -> np.ndarray:
+            a = np.abs(z) / sigma
+            arg = a.argmax(axis=1)
+            col = np.where(arg == 0, 1, 0)
+            m = a[np.arange(len(a)), arg]
+            x = a[np.arange(len(a)), col]
+            return (sp.ndtr(x) - 0.5) / (sp.ndtr(m) - 0.5)
+
+        out = [
+            Marginal("max coordinate ||z||_inf / sigma", lambda z: np.abs(z).max(1) / sigma, cdf_m)
+        ]
+        if self.dim >= 2:
+            out.append(
+                Marginal("truncated coordinate (uniform)", other, lambda u: np.clip(u, 0.0, 1.0))
+            )
+        return out
 
     def transform(self, G: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
         self._check_G(G)

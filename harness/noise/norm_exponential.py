@@ -1,29 +1,35 @@
-"""The norm-exponential families ``pi(z) ~ ||z||^{-j} exp(-(||z|| / s)^k)`` of Yang et al.
-(2020), "Randomized smoothing of all shapes and sizes": ``Exp2`` (l2 norm) and ``ExpInf``
-(l-inf norm) differ only in the norm, in how G is coupled to the norm's sphere, and in
-the factor relating ``E||z||_2^2`` to ``E||z||^2``; this base class holds the rest.
+"""The parameterization shared by the norm-exponential families of Yang et al. 2020
+("Randomized smoothing of all shapes and sizes"): ``pi(z) ~ ||z||^{-j} exp(-(||z|| / s)^k)``
+for a norm ``||.||`` (l2 for ``Exp2``, l-inf for ``ExpInf``).
 
-For either norm, ``(||z|| / s)^k ~ Gamma(a, 1)`` with ``a = (d - j) / k``, so
-``E||z||^2 = s^2 Gamma(a + 2/k) / Gamma(a)``.
+Whatever the norm, the surface of its sphere of radius r grows like ``r^{d-1}``, so
+``(||z|| / s)^k ~ Gamma(a, 1)`` with ``a = (d - j) / k``: ``||z||`` follows the
+generalized Gamma law ``s * Gamma(a)^{1/k}``. The radius quantile is
+``s * T^{1/k}`` with T the Gamma quantile at the coupled probability (both tails exact).
+``E||z||_2^2 = s^2 Gamma(a + 2/k) / Gamma(a) * E||u||_2^2`` for ``u`` on the norm's
+unit sphere (1 for l2, ``(d + 2) / 3`` for l-inf).
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 import torch
+from scipy import stats
 
-from harness.noise.base import Noise, check_dim, check_positive_finite
-from harness.noise.coupling import RadiusQuantile, check_nonnegative_finite, finish, gamma_quantile
+from harness.noise.numerics import gamma_quantile
+from harness.noise.params import check_dim, check_nonnegative_finite, check_positive_finite
 
 
-class NormExponential(Noise):
-    """Shared parameters, law and matching of ``Exp2`` and ``ExpInf``. Needs ``k > 0`` and
-    ``0 <= j < d``."""
+class NormExponential:
+    """Mixin of ``Exp2`` and ``ExpInf`` (combined with ``SphericalNoise`` resp.
+    ``LinfRadialNoise``). Needs ``k > 0`` and ``0 <= j < d``; ``k = 1, j = 0`` by default."""
 
-    def __init__(self, scale: float, k: float, j: float, dim: int) -> None:
+    scale_param = "scale"
+    example_params = ({"k": 1.0, "j": 0.0}, {"k": 2.0, "j": 1.0})
+
+    def __init__(self, scale: float, k: float = 1.0, j: float = 0.0, dim: int | None = None):
         self.scale = check_positive_finite("scale", scale)
         self.k = check_positive_finite("k", k)
         self.j = check_nonnegative_finite("j", j)
@@ -31,43 +37,19 @@ class NormExponential(Noise):
         if self.j >= self.dim:
             raise ValueError(f"j must be < dim for a proper density, got j={self.j}, dim={dim}")
 
-    def _norm(self, z: torch.Tensor) -> torch.Tensor:
-        """The family's norm of each row of ``z``."""
-        raise NotImplementedError
-
-    def _couple(self, G: torch.Tensor, quantile: RadiusQuantile) -> torch.Tensor:
-        """``G`` mapped to the family's norm sphere, scaled by ``quantile`` (float64)."""
-        raise NotImplementedError
-
-    def _l2_factor(self) -> float:
-        """``E||z||_2^2 / E||z||^2`` for the family's norm."""
-        return 1.0
-
     @property
     def shape(self) -> float:
         """``a = (d - j) / k``: the Gamma shape of ``(||z|| / s)^k``."""
         return (self.dim - self.j) / self.k
 
-    @classmethod
-    def matched(cls, sigma0: float, dim: int, k: float = 1.0, j: float = 0.0) -> NormExponential:
-        """The member with ``E||z||_2^2 = dim * sigma0^2`` (the second moment scales as s^2)."""
-        sigma0 = check_positive_finite("sigma0", sigma0)
-        probe = cls(scale=1.0, k=k, j=j, dim=dim)
-        return cls(scale=sigma0 * math.sqrt(dim / probe.second_moment()), k=k, j=j, dim=dim)
+    def radius_law(self) -> stats.rv_continuous:
+        return stats.gengamma(self.shape, self.k, scale=self.scale)
 
-    def params(self) -> dict[str, Any]:
-        return {"scale": self.scale, "k": self.k, "j": self.j, "dim": self.dim}
-
-    def _quantile(self, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
-        T = gamma_quantile(self.shape)(lower, upper)
+    def radius_quantile(self, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+        T = gamma_quantile(self.shape, lower, upper)
         return self.scale * T ** (1.0 / self.k)
 
-    def transform(self, G: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
-        self._check_G(G)
-        return finish(self._couple(G, self._quantile), G, out)
-
-    def log_prob(self, z: torch.Tensor) -> torch.Tensor:
-        r = self._norm(z)
+    def radial_log_prob(self, r: torch.Tensor) -> torch.Tensor:
         out = -((r / self.scale) ** self.k)
         if self.j > 0:
             out = out - self.j * torch.log(r)
@@ -76,4 +58,4 @@ class NormExponential(Noise):
     def second_moment(self) -> float:
         a = self.shape
         radial = self.scale**2 * math.exp(math.lgamma(a + 2.0 / self.k) - math.lgamma(a))
-        return radial * self._l2_factor()
+        return radial * self.unit_sphere_l2_moment()

@@ -4,24 +4,26 @@
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 import torch
-from scipy import special
+from scipy import special, stats
 
-from harness.noise.base import Noise, check_dim, check_positive_finite, register_noise
-from harness.noise.coupling import finish, linf_norm, linf_spherical
+from harness.noise.linf_radial import LinfRadialNoise
+from harness.noise.params import check_dim, check_positive_finite
+from harness.noise.registry import register_noise
 
 
 @register_noise("pow_inf")
-class PowInf(Noise):
+class PowInf(LinfRadialNoise):
     """l-inf symmetric; ``t = ||z||_inf / s`` has density ``~ t^{d-1} (1 + t)^{-a}``, i.e.
-    ``B = t / (1 + t) ~ Beta(d, a - d)``; given its l-inf norm, z is uniform on the cube's
-    surface (same exact transform of G as ExpInf, with the Beta quantile).
-    ``E||z||_2^2 = s^2 d (d + 1) / ((a - d - 1)(a - d - 2)) * (d + 2) / 3`` for ``a > d + 2``
-    (infinite otherwise).
+    ``B = t / (1 + t) ~ Beta(d, a - d)`` (``t`` is beta-prime); given its l-inf norm, z is
+    uniform on the cube's surface (``harness.noise.linf_radial``).
+    ``E||z||_2^2 = s^2 d (d + 1) / ((a - d - 1)(a - d - 2)) * (d + 2) / 3`` for
+    ``a > d + 2`` (infinite otherwise).
     """
+
+    scale_param = "scale"
 
     def __init__(self, scale: float, a: float, dim: int) -> None:
         self.scale = check_positive_finite("scale", scale)
@@ -31,19 +33,13 @@ class PowInf(Noise):
             raise ValueError(f"a must exceed dim for a proper density, got a={self.a}, dim={dim}")
 
     @classmethod
-    def matched(cls, sigma0: float, dim: int, a: float) -> PowInf:
-        """The member with ``E||z||^2 = dim * sigma0^2`` (needs ``a > dim + 2``)."""
-        sigma0 = check_positive_finite("sigma0", sigma0)
-        probe = cls(scale=1.0, a=a, dim=dim)
-        moment = probe.second_moment()
-        if not math.isfinite(moment):
-            raise ValueError(f"PowInf has no finite second moment unless a > dim + 2, got a={a}")
-        return cls(scale=sigma0 * math.sqrt(dim / moment), a=a, dim=dim)
+    def examples(cls, dim: int) -> list[PowInf]:
+        return [cls.matched(0.5, dim, a=dim + 4.0), cls.matched(0.5, dim, a=2.0 * dim + 8.0)]
 
-    def params(self) -> dict[str, Any]:
-        return {"scale": self.scale, "a": self.a, "dim": self.dim}
+    def radius_law(self) -> stats.rv_continuous:
+        return stats.betaprime(float(self.dim), self.a - self.dim, scale=self.scale)
 
-    def _quantile(self, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    def radius_quantile(self, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
         # t = B / (1 - B) with B ~ Beta(d, a - d) at probability `lower`; C = 1 - B is the
         # Beta(a - d, d) quantile at `upper`. Each inverse is accurate where its value is
         # small, so B is used where B <= 1/2 and C elsewhere.
@@ -54,19 +50,15 @@ class PowInf(Noise):
             t = np.where(B <= 0.5, B / (1.0 - B), (1.0 - C) / C)
         return self.scale * t
 
-    def transform(self, G: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
-        self._check_G(G)
-        return finish(linf_spherical(G, self._quantile), G, out)
-
-    def log_prob(self, z: torch.Tensor) -> torch.Tensor:
-        return -self.a * torch.log1p(linf_norm(z) / self.scale)
+    def radial_log_prob(self, r: torch.Tensor) -> torch.Tensor:
+        return -self.a * torch.log1p(r / self.scale)
 
     def second_moment(self) -> float:
         d, b = self.dim, self.a - self.dim
         if b <= 2:
             return math.inf
         radial = self.scale**2 * d * (d + 1.0) / ((b - 1.0) * (b - 2.0))
-        return radial * (d + 2.0) / 3.0
+        return radial * self.unit_sphere_l2_moment()
 
 
 def _beta_quantile(a: float, b: float, y: np.ndarray) -> np.ndarray:

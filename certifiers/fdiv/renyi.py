@@ -21,8 +21,15 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from certifiers import fdivergence as fd
-from certifiers.base import Certifier, UnsupportedError, check_norm, check_probabilities
+from certifiers.base import (
+    NORMS,
+    Certificate,
+    Certifier,
+    UnsupportedError,
+    check_norm,
+    check_probabilities,
+)
+from certifiers.fdiv import divergences as fd
 from certifiers.norm_conversion import convert
 from certifiers.registry import register
 from harness.noise import Gaussian, Noise
@@ -33,19 +40,23 @@ def _gaussian_radius(noise: Gaussian, divergence_over_order: np.ndarray, norm: s
     return convert(r2, "l2", norm, noise.dim) * (1.0 - fd.ROUND_DOWN)
 
 
+def _binary(c: Certifier, noise: Noise, p: np.ndarray, norm: str) -> np.ndarray:
+    out = np.full(p.shape, np.inf)
+    finite = p < 1.0
+    if finite.any():
+        q = p[finite]
+        best = fd.best_renyi_over_order(lambda a, i: fd.renyi_half(a, q[i]) / a, q.size)
+        out[finite] = _gaussian_radius(noise, best, norm)
+    return out
+
+
+def _certificate(norm: str) -> Certificate:
+    return Certificate(lambda c, noise, p: _binary(c, noise, p, norm))
+
+
 @register("fdiv-renyi")
 class FdivRenyi(Certifier):
-    def supports(self, noise: Noise, norm: str) -> bool:
-        return type(noise) is Gaussian and norm in ("l1", "l2", "linf")
-
-    def _radius(self, noise: Noise, p: np.ndarray, norm: str) -> np.ndarray:
-        out = np.full(p.shape, np.inf)
-        finite = p < 1.0
-        if finite.any():
-            q = p[finite]
-            best = fd.best_renyi_over_order(lambda a, i: fd.renyi_half(a, q[i]) / a, q.size)
-            out[finite] = _gaussian_radius(noise, best, norm)
-        return out
+    certificates = {("gaussian", norm): _certificate(norm) for norm in NORMS}
 
     def radius_with_runner_up(
         self, noise: Noise, p_lower: ArrayLike, p_b_upper: ArrayLike, norm: str = "l2"

@@ -107,5 +107,5 @@ def pareto_l1(scale: float, a: float, p: np.ndarray) -> np.ndarray:
 def pow_inf_l1_linear(scale: float, a: float, dim: int, p: np.ndarray) -> np.ndarray:
     """``PowInf`` l1 (differential method) for ``p <= 1 - 1/(2d)``, where
     ``Phi(m) = E[h] / (2d)`` with ``h = a / (s + ||z||_inf)`` and ``E[h] = (a - d) / s``:
-    ``R = 2 d s (p - 1/2) / (a - d)``. (Beyond that knee see ``wulff_differential``.)"""
+    ``R = 2 d s (p - 1/2) / (a - d)``. (Beyond that knee see ``certifiers.wulff.differential``.)"""
     return 2.0 * dim * scale * (p - 0.5) / (a - dim)

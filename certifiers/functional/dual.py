@@ -14,7 +14,7 @@ Neyman-Pearson value. The objective is concave in ``lambda`` with slope
 
 ``solve_dual`` estimates everything by Monte Carlo from ``noise.sample`` and
 ``noise.log_prob`` (any noise, any shift); ``solve_dual_l2`` evaluates the objective
-exactly for the generalized Gaussian (``certifiers.functional_l2.pi0_mass``) and maximizes
+exactly for the generalized Gaussian (``certifiers.functional.l2.pi0_mass``) and maximizes
 it numerically over ``log lambda``.
 """
 
@@ -28,7 +28,7 @@ import torch
 from numpy.typing import ArrayLike
 from scipy.optimize import minimize_scalar
 
-from certifiers import functional_l2
+from certifiers.functional.l2 import pi0_mass
 from harness.noise import Noise
 
 
@@ -95,7 +95,7 @@ def solve_dual_l2(sigma: float, k: float, dim: int, radius: float, p: float) -> 
     R = radius / sigma  # the problem is scale-free
 
     def robustness(L: float) -> float:
-        lo, hi = functional_l2.pi0_mass(k, dim, R, np.array([L, -L]))
+        lo, hi = pi0_mass(k, dim, R, np.array([L, -L]))
         return math.exp(L) * (1.0 - lo) + 1.0 - hi
 
     def negative(L: float) -> float:

@@ -49,13 +49,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numpy.polynomial.legendre import leggauss
 from scipy import special
 from scipy.optimize import elementwise
 
 from certifiers.tables import RadiusTable, cached_table
+from harness.noise.numerics import gamma_quantile, gauss_legendre_panels, gauss_legendre_unit
 
-VERSION = 2
+VERSION = 3  # 3: the shared Gauss-Legendre panels of harness.noise.numerics
 PANELS = 64
 NODES = 8
 W = 9.0
@@ -78,25 +78,20 @@ class Exp2LevelSet:
         self.k, self.j, self.dim = float(k), float(j), int(dim)
         self.a = (dim - j) / k
         self.b = (dim - 1.0) / 2.0
-        x, wx = leggauss(NODES)
         self.edges = np.linspace(-W, W, panels + 1)
-        half = 0.5 * (self.edges[1] - self.edges[0])
-        mid = 0.5 * (self.edges[:-1] + self.edges[1:])
-        self.nodes = mid[:, None] + half * x[None, :]  # (panels, NODES)
-        self.weights = half * wx[None, :] * _phi(self.nodes)
+        self.nodes, weights = gauss_legendre_panels(  # (panels, NODES)
+            self.edges[:-1], self.edges[1:] - self.edges[:-1], NODES
+        )
+        self.weights = weights * _phi(self.nodes)
         self.T_nodes = self._T(self.nodes)
         self.T_edges = self._T(self.edges)
         self._log_gamma_a = math.lgamma(self.a)
-        self.sub_pos, self.sub_w = _graded_rule(x, wx)
+        self.sub_pos, self.sub_w = _graded_rule(*gauss_legendre_unit(NODES))
         self.outside = 2.0 * special.ndtr(-W)  # radial mass the rule does not see
 
     def _T(self, w: np.ndarray) -> np.ndarray:
         """Gamma(a) quantile at probability ``Phi(w)`` (both tails exact)."""
-        return np.where(
-            w <= 0,
-            special.gammaincinv(self.a, special.ndtr(np.minimum(w, 0.0))),
-            special.gammainccinv(self.a, special.ndtr(-np.maximum(w, 0.0))),
-        )
+        return gamma_quantile(self.a, special.ndtr(w), special.ndtr(-w))
 
     def _ell(self, T: np.ndarray) -> np.ndarray:
         if self.j == 0:
@@ -196,15 +191,16 @@ class Exp2LevelSet:
         return self._integral(np.asarray(eps, float), np.asarray(lam, float), -1.0, True)
 
 
-def _graded_rule(x: np.ndarray, wx: np.ndarray, ratio: float = 0.25, levels: int = 5):
+def _graded_rule(u: np.ndarray, wu: np.ndarray, ratio: float = 0.25, levels: int = 5):
     """A rule on [0, 1] for integrands with endpoint singularities: sub-intervals shrinking
     geometrically (by ``ratio``) toward both ends, each with a cosine-substituted
-    Gauss-Legendre rule (which absorbs ``|t - t*|^b`` behaviour at its own ends)."""
+    Gauss-Legendre rule (nodes ``u`` and weights ``wu`` on [0, 1]; the substitution
+    ``t = (1 - cos(pi u)) / 2`` absorbs ``|t - t*|^b`` behaviour at its own ends)."""
     left = np.concatenate([[0.0], ratio ** np.arange(levels, 0, -1), [0.5]])
     breaks = np.concatenate([left, 1.0 - left[-2::-1]])
-    theta = 0.5 * np.pi * (1.0 + x)
+    theta = np.pi * u
     pos = 0.5 * (1.0 - np.cos(theta))
-    wt = 0.5 * np.sin(theta) * 0.5 * np.pi * wx
+    wt = 0.5 * np.sin(theta) * np.pi * wu
     a, b = breaks[:-1, None], breaks[1:, None]
     return (a + (b - a) * pos[None, :]).ravel(), ((b - a) * wt[None, :]).ravel()
 

@@ -39,6 +39,7 @@ from scipy import special
 from scipy.stats import binom
 
 from certifiers.tables import RadiusTable, cached_table
+from harness.noise.numerics import gamma_quantile
 
 VERSION = 3
 #: Fine-grid size for the Riemann sum; the table keeps a pair whenever the radius has grown
@@ -113,14 +114,14 @@ def exp_inf_top_mean(k: float, j: float, dim: int) -> TopMean:
 
     def top_mean(v: np.ndarray) -> np.ndarray:
         v = np.asarray(v, dtype=np.float64)
-        tau_lo = _gamma_quantile(a, v)  # P(T <= tau_lo) = v
+        tau_lo = gamma_quantile(a, v)  # P(T <= tau_lo) = v
         out = np.zeros_like(v)
         if j > 0:
             out += j * g1 * special.gammainc(a - 1.0 / k, tau_lo)
         if k <= 1.0:
             out += k * g2 * special.gammainc(c2, tau_lo)
         else:
-            tau_hi = _gamma_quantile(a, 1.0 - v, upper=v)  # P(T >= tau_hi) = v
+            tau_hi = gamma_quantile(a, 1.0 - v, v)  # P(T >= tau_hi) = v
             out += k * g2 * special.gammaincc(c2, tau_hi)
         return out
 
@@ -138,18 +139,6 @@ def pow_inf_top_mean(a: float, dim: int) -> TopMean:
         return b * special.betainc(d, b + 1.0, beta)
 
     return top_mean
-
-
-def _gamma_quantile(a: float, lower: np.ndarray, upper: np.ndarray | None = None) -> np.ndarray:
-    """Gamma(a) quantile at ``lower`` (``upper = 1 - lower`` given for accuracy when large)."""
-    if upper is None:
-        upper = 1.0 - lower
-    use_lower = lower <= 0.5
-    return np.where(
-        use_lower,
-        special.gammaincinv(a, np.where(use_lower, lower, 0.25)),
-        special.gammainccinv(a, np.where(use_lower, 0.25, upper)),
-    )
 
 
 def linf_family_phi(top_mean: TopMean, norm: str, dim: int) -> PhiFn:

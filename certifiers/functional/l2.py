@@ -13,7 +13,7 @@ here works at ``sigma = 1``; the radius scales linearly, ``R(sigma) = sigma * R(
 decreasing in ``y``, hence increasing in ``c`` for fixed ``r``. So ``{Lambda <= L}`` is
 ``{c <= c*(r, L)}`` with ``c* = R/(2r) - y* r/(2R)``, where ``y*`` solves
 ``(k/2) log1p(y) + w y = -L``; and ``(1 + c)/2 ~ Beta((d-1)/2, (d-1)/2)`` independently of
-``r``. Hence the 1-D integral over the radius (DESIGN.md, issue 3)
+``r``. Hence the 1-D integral over the radius (``docs/mathematics.md``)
 
     psi(L) = E_r[ I_{(1 + c*(r, L))/2}((d-1)/2, (d-1)/2) ],
 
@@ -60,6 +60,7 @@ from scipy.interpolate import CubicSpline
 from scipy.optimize import brentq
 
 from certifiers.tables import RadiusTable, cached_table
+from harness.noise.numerics import gauss_legendre_unit
 
 #: Bump whenever the mathematics or numerics of the table change (it keys the disk cache).
 CODE_VERSION = 2  # 2: derivative free of 0 * log 0 at Beta(1, 1) and of 0/0 at k = 0
@@ -84,11 +85,6 @@ _STEP_COARSE = 1e-3  # below p = 0.501
 _SPLINE_RTOL = 1e-7
 _QUAD_RTOL = 1e-13
 _QUAD_DEPTH = 40
-
-
-def _gauss_legendre(n: int) -> tuple[np.ndarray, np.ndarray]:
-    x, w = np.polynomial.legendre.leggauss(n)
-    return (x + 1.0) / 2.0, w / 2.0
 
 
 class UnitFamily:
@@ -234,7 +230,7 @@ def _panels(fam: UnitFamily, R: np.ndarray, L: np.ndarray):
 
 def _panel_integrals(fam, pid, a, b, kl, kr, R, L, upper, derivative):
     """Gauss-Legendre integral of the mass integrand (and of its L-derivative) per panel."""
-    x, wgt = _gauss_legendre(_GL_NODES)
+    x, wgt = gauss_legendre_unit(_GL_NODES)
     t = x[None, :]
     kl, kr = kl[:, None], kr[:, None]
     phi = np.where(kl & kr, t * t * (3 - 2 * t), np.where(kl, t * t, np.where(kr, t * (2 - t), t)))

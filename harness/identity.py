@@ -1,0 +1,54 @@
+"""A run's identity: the manifest fields that decide its counts, which a resumed run must
+share with the stored one."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+
+from baselines.models import ModelEntry
+from harness.config import Config
+from harness.draws import CHUNK_ROWS
+from harness.store import Store
+
+
+def identity(
+    cfg: Config,
+    dataset: str,
+    index_set: Sequence[int],
+    models: Sequence[ModelEntry],
+    device: torch.device,
+) -> dict[str, Any]:
+    """Everything that decides the counts (not the batch size, the certifiers or the
+    report)."""
+    run_section = {
+        k: v for k, v in cfg.raw.get("run", {}).items() if k not in ("batch_size", "device")
+    }
+    return {
+        "seed": cfg.seed,
+        "n0": cfg.n0,
+        "n": cfg.n,
+        "dataset": dataset,
+        "index_set": [int(i) for i in index_set],
+        "models": {m.name: {"sha256": m.sha256, "sigma0": m.sigma0} for m in models},
+        "device_type": device.type,
+        "torch_version": torch.__version__,
+        "chunk_rows": CHUNK_ROWS,
+        "sampling_config": {"run": run_section, "noises": cfg.raw.get("noises")},
+    }
+
+
+def check_resume(store: Store, ident: dict[str, Any]) -> None:
+    """Refuse to continue a stored run whose identity differs, naming the key."""
+    stored = {k: store.get_manifest(k) for k in ident}
+    if all(v is None for v in stored.values()):
+        return
+    for key, value in ident.items():
+        if stored[key] != value:
+            raise ValueError(
+                f"{store.path} holds a run whose manifest differs in '{key}' "
+                f"(stored {str(stored[key])[:120]}, now {str(value)[:120]}); "
+                "use a new --store path, or delete the old store"
+            )

@@ -1,0 +1,72 @@
+"""The registry of noise families: ``@register_noise``, ``from_spec`` and the entry-point
+group ``smoothbench.noises`` for third-party families.
+
+Registration checks that a family states everything a run uses (``harness.noise.base``):
+no abstract method left, a ``scale_param`` that names a constructor parameter, a ``dim``
+parameter, and every constructor parameter stored under its own name (``params()``).
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from harness.noise.base import Noise
+from smoothbench.registry import Registry
+
+ENTRY_POINT_GROUP = "smoothbench.noises"
+
+
+def validate_family(cls: type[Noise]) -> None:
+    """Raise ``TypeError`` naming what a noise family lacks."""
+    where = f"noise family {cls.family!r} ({cls.__module__}.{cls.__qualname__})"
+    if inspect.isabstract(cls):
+        missing = ", ".join(sorted(cls.__abstractmethods__))
+        raise TypeError(f"{where} does not implement {missing}")
+    params = cls.constructor_params()
+    if "dim" not in params:
+        raise TypeError(f"{where}: the constructor must take the dimension as 'dim'")
+    scale = getattr(cls, "scale_param", None)
+    if not isinstance(scale, str) or scale not in params:
+        raise TypeError(
+            f"{where} must name its scale parameter in the class attribute 'scale_param' "
+            f"(one of its constructor parameters {list(params)}), got {scale!r}"
+        )
+    for example in cls.example_params:
+        if not isinstance(example, dict) or set(example) - set(params):
+            raise TypeError(f"{where}: example_params must be dicts of constructor parameters")
+
+
+NOISES: Registry[Noise] = Registry(
+    "noise family", Noise, ENTRY_POINT_GROUP, name_attribute="family", validate=validate_family
+)
+
+
+def register_noise(family: str):
+    """Class decorator: register a noise family under ``family`` (constructible from its
+    spec, listed by ``noise_families``, usable in configs)."""
+    return NOISES.register(family)
+
+
+def noise_families() -> list[str]:
+    """Names of the registered noise families, built-in and plugin."""
+    return NOISES.names()
+
+
+def noise_class(family: str) -> type[Noise]:
+    """The class registered for a noise family."""
+    return NOISES.get(family)
+
+
+def from_spec(spec: dict[str, Any]) -> Noise:
+    """Rebuild a noise from ``Noise.spec()`` (as stored in a run's database)."""
+    if not isinstance(spec, dict) or "family" not in spec:
+        raise ValueError(f"a noise spec is a dict with a 'family' key, got {spec!r}")
+    params = spec.get("params", {})
+    if not isinstance(params, dict):
+        raise ValueError(f"the 'params' of a noise spec must be a dict, got {params!r}")
+    cls = noise_class(spec["family"])
+    try:
+        return cls(**params)
+    except TypeError as err:
+        raise ValueError(f"noise spec {spec!r} does not fit {cls.__name__}: {err}") from None

@@ -1,0 +1,89 @@
+"""Spherically symmetric families: ``z = R u`` with ``u`` uniform on the unit l2 sphere and
+the radius ``R = ||z||_2`` independent of it.
+
+A family states the law of ``R`` (``radius_law``, a scipy distribution), its quantile
+(``radius_quantile``, used by the transform: direction ``G / ||G||``, radius at the chi_d
+probability of ``||G||``, both tails exact) and the log density as a function of the
+radius (``radial_log_prob``). Everything else follows:
+
+- ``log_prob(z) = radial_log_prob(||z||_2)``;
+- the marginals that characterize the law: ``R`` itself, and the direction's first
+  coordinate, ``(1 + u_1) / 2 ~ Beta((d - 1)/2, (d - 1)/2)``;
+- the reduced Neyman-Pearson statistic: the law of
+  ``Lambda = log pi(z - delta) - log pi(z)`` depends on ``s = ||delta||_2`` only, and
+  ``||z - delta||^2 = R^2 - 2 s R u_1 + s^2``; ``log_ratio_samples`` draws ``(R, u_1)``
+  and costs ``O(n)`` whatever the dimension.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+
+import numpy as np
+import torch
+from scipy import stats
+
+from harness.noise.base import Law, Marginal, Noise
+from harness.noise.coupling import finish, spherical
+from harness.noise.numerics import open_unit
+
+
+class SphericalNoise(Noise):
+    """Base of the spherically symmetric families (see the module docstring)."""
+
+    @abstractmethod
+    def radius_law(self) -> Law:
+        """The law of ``||z||_2`` (a frozen scipy distribution)."""
+
+    @abstractmethod
+    def radius_quantile(self, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+        """Quantile of ``||z||_2`` at probability ``lower`` (``upper = 1 - lower``)."""
+
+    @abstractmethod
+    def radial_log_prob(self, r: torch.Tensor) -> torch.Tensor:
+        """``log pi(z)`` up to a constant, as a function of ``r = ||z||_2``."""
+
+    def unit_sphere_l2_moment(self) -> float:
+        """``E||u||_2^2 = 1`` for ``u`` on the unit l2 sphere."""
+        return 1.0
+
+    def transform(self, G: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
+        self._check_G(G)
+        return finish(spherical(G, self.radius_quantile), G, out)
+
+    def log_prob(self, z: torch.Tensor) -> torch.Tensor:
+        return self.radial_log_prob(torch.linalg.vector_norm(z, dim=-1))
+
+    def marginals(self) -> list[Marginal]:
+        law = self.radius_law()
+        out = [Marginal("radius ||z||_2", lambda z: np.linalg.norm(z, axis=1), law.cdf)]
+        if self.dim >= 2:
+            half = (self.dim - 1) / 2.0
+            out.append(
+                Marginal(
+                    "direction (1 + z_1 / ||z||_2) / 2",
+                    lambda z: (1.0 + z[:, 0] / np.linalg.norm(z, axis=1)) / 2.0,
+                    stats.beta(half, half).cdf,
+                )
+            )
+        return out
+
+    def log_ratio_cost(self, delta: np.ndarray) -> int:
+        return 1
+
+    def log_ratio_samples(self, delta: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
+        delta = np.asarray(delta, dtype=np.float64)
+        if delta.shape != (self.dim,):
+            raise ValueError(f"delta must have shape ({self.dim},), got {delta.shape}")
+        s = float(np.linalg.norm(delta))
+        rng = np.random.default_rng(seed)
+        R = np.asarray(self.radius_law().ppf(open_unit(rng, n)), dtype=np.float64)
+        if self.dim >= 2:
+            half = (self.dim - 1) / 2.0
+            u1 = 2.0 * rng.beta(half, half, size=n) - 1.0
+        else:
+            u1 = np.where(rng.random(n) < 0.5, -1.0, 1.0)
+        shifted = np.sqrt(np.maximum(R * R - 2.0 * s * R * u1 + s * s, 0.0))
+        r0 = torch.from_numpy(R)
+        r1 = torch.from_numpy(shifted)
+        return (self.radial_log_prob(r1) - self.radial_log_prob(r0)).numpy()

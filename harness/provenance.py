@@ -1,0 +1,52 @@
+"""Where a run's numbers come from: the code version and the machine, for the manifest."""
+
+from __future__ import annotations
+
+import platform
+import subprocess
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import torch
+
+
+def package_version() -> str:
+    """The installed smoothbench version (``0+unknown`` from an uninstalled checkout)."""
+    try:
+        return version("smoothbench")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+def code_version() -> str:
+    """The package version, with the git commit when run from a checkout."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            cwd=Path(__file__).parent,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        commit = ""
+    base = package_version()
+    return f"{base}+{commit}" if commit else base
+
+
+def device_name(device: torch.device) -> str:
+    """The GPU's name, or the CPU's."""
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    return platform.processor() or platform.machine()
+
+
+def provenance(device: torch.device) -> dict[str, str]:
+    """Manifest fields that describe the code and the machine (not part of the identity a
+    resumed run must share)."""
+    return {
+        "code_version": code_version(),
+        "device": str(device),
+        "device_name": device_name(device),
+        "python": platform.python_version(),
+    }

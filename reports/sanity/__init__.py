@@ -1,0 +1,84 @@
+"""Sanity checks on a run's stored counts and certificates, one module a check.
+
+A new check is one file: a ``SanityCheck`` subclass with ``run(inputs, context)``,
+registered with ``@register_check("name")`` (and imported here, or registered by a
+third-party package through the entry-point group ``smoothbench.sanity``).
+``run_checks`` runs every registered check in report order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from reports.sanity import (  # noqa: F401  (register the built-in checks)
+    corollary_1,
+    corollary_2,
+    framework_integral,
+    hockey_stick,
+    matched_variance,
+    monotone,
+    reproducible,
+)
+from reports.sanity.base import (
+    FAIL,
+    GROUP,
+    PASS,
+    SKIPPED,
+    BoardRow,
+    CheckResult,
+    SanityCheck,
+    SanityContext,
+    SanityInputs,
+)
+from reports.sanity.equals_reference import check_equals_cohen
+from reports.sanity.framework_integral import check_framework_integral
+from reports.sanity.matched_variance import check_matched_variance
+from reports.sanity.monotone import check_monotone
+from reports.sanity.registry import SANITY_CHECKS, register_check
+from reports.sanity.reproducible import check_reproducible
+
+__all__ = [
+    "FAIL",
+    "GROUP",
+    "PASS",
+    "SANITY_CHECKS",
+    "SKIPPED",
+    "BoardRow",
+    "CheckResult",
+    "SanityCheck",
+    "SanityContext",
+    "SanityInputs",
+    "affected_rows",
+    "check_equals_cohen",
+    "check_framework_integral",
+    "check_matched_variance",
+    "check_monotone",
+    "check_reproducible",
+    "register_check",
+    "run_checks",
+]
+
+
+def run_checks(
+    inputs: SanityInputs,
+    context: SanityContext | None = None,
+    **names: str,
+) -> list[CheckResult]:
+    """Every registered check, in report order. ``names`` override fields of the context
+    (``reference``, ``functional``, ``hockey_stick``, ``generalized_family``; ``cohen``
+    and ``gg_family`` are accepted as aliases)."""
+    aliases = {"cohen": "reference", "gg_family": "generalized_family"}
+    fields = {aliases.get(k, k): v for k, v in names.items()}
+    context = SanityContext(**{**(context.__dict__ if context else {}), **fields})
+    checks = sorted((cls() for _, cls in SANITY_CHECKS.items()), key=lambda c: (c.order, c.name))
+    return [check.run(inputs, context) for check in checks]
+
+
+def affected_rows(results: Iterable[CheckResult]) -> dict[BoardRow, list[str]]:
+    """Leaderboard row -> names of the failing checks that affect it."""
+    out: dict[BoardRow, list[str]] = {}
+    for res in results:
+        if res.status == FAIL:
+            for row in res.affected:
+                out.setdefault(row, []).append(res.name)
+    return out

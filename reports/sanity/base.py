@@ -1,0 +1,153 @@
+"""What every sanity check shares: its inputs (the tidy certificates, the raw counts, the
+noise specs), its result, the context that names the certifiers it compares, and the
+``SanityCheck`` base that a new check subclasses in a module of its own.
+
+A check returns a :class:`CheckResult`: ``pass`` or ``fail`` with the largest
+discrepancy found, or ``skipped`` with the reason (its inputs are not in the store and
+cannot be recomputed in this checkout). A failing check lists the leaderboard rows it
+affects, as ``(dataset, norm, alpha, model, noise, certifier)``; the report marks them.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+import certifiers
+from certifiers.bounds import certify_top_class
+from harness.noise import Gaussian, Noise, from_spec
+from harness.store import Store
+from reports.tidy import load_counts, load_outcomes
+
+BoardRow = tuple[str, str, float, str, str, str]  # dataset, norm, alpha, model, noise, certifier
+GROUP = ["dataset", "norm", "alpha", "model", "noise", "certifier"]
+
+PASS, FAIL, SKIPPED = "pass", "fail", "skipped"
+
+
+@dataclass
+class CheckResult:
+    name: str
+    title: str
+    status: str
+    summary: str
+    details: list[str] = field(default_factory=list)
+    max_diff: float | None = None
+    affected: set[BoardRow] = field(default_factory=set)
+
+    def line(self) -> str:
+        return f"[{self.status.upper()}] {self.title}: {self.summary}"
+
+
+@dataclass
+class SanityInputs:
+    """What the checks read: the tidy certificates, the raw counts, the noise specs, and
+    the options each certifier was run with (so that a recomputation uses the same)."""
+
+    outcomes: pd.DataFrame
+    counts: pd.DataFrame
+    specs: dict[str, dict[str, Any]]
+    dataset: str
+    certifier_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    @classmethod
+    def from_store(cls, store: Store | str | Path) -> SanityInputs:
+        owned = not isinstance(store, Store)
+        st = Store.open_existing(store) if owned else store
+        try:
+            return cls(
+                load_outcomes(st),
+                load_counts(st),
+                st.noise_specs(),
+                st.get_manifest("dataset"),
+                st.get_manifest("certifier_options") or {},
+            )
+        finally:
+            if owned:
+                st.close()
+
+    def certifier(self, name: str) -> certifiers.Certifier:
+        """The registered certifier ``name``, built with the options stored for it."""
+        return certifiers.get(name, **dict(self.certifier_options.get(name, {})))
+
+
+@dataclass(frozen=True)
+class SanityContext:
+    """The certifiers and families the checks compare, by registered name: the
+    reference certifier (Cohen's, by default), the functional framework, the hockey-stick
+    certifier and the generalized Gaussian family. Tests substitute test-only ones."""
+
+    reference: str = "cohen"
+    functional: str = "functional"
+    hockey_stick: str = "fdiv-hockey-stick"
+    generalized_family: str = "generalized_gaussian"
+
+
+class SanityCheck(ABC):
+    """A sanity check, registered with ``@register_check("name")``; ``order`` places it in
+    the report (smaller first)."""
+
+    name: ClassVar[str] = "check"
+    order: ClassVar[int] = 100
+
+    @abstractmethod
+    def run(self, inputs: SanityInputs, context: SanityContext) -> CheckResult:
+        """Run the check on a store's data."""
+
+
+def registered(name: str) -> bool:
+    return name in certifiers.available()
+
+
+def rebuild_noise(spec: Mapping[str, Any] | None) -> Noise | None:
+    """Rebuild a stored noise; None when its family is not registered in this checkout."""
+    if spec is None:
+        return None
+    try:
+        return from_spec(dict(spec))
+    except (ValueError, TypeError):
+        return None
+
+
+def as_gaussian(spec: Mapping[str, Any], gg_family: str) -> Gaussian | None:
+    """The Gaussian a stored noise is, if it is one: family ``gaussian``, or the
+    generalized Gaussian with ``k = 0`` (its l2 member is N(0, sigma^2 I))."""
+    params = dict(spec.get("params", {}))
+    try:
+        if spec.get("family") == "gaussian":
+            return Gaussian(sigma=params["sigma"], dim=params["dim"])
+        if spec.get("family") == gg_family and params.get("k") == 0 and "sigma" in params:
+            return Gaussian(sigma=params["sigma"], dim=params["dim"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return None
+
+
+def board_row(key: tuple) -> BoardRow:
+    dataset, norm, alpha, model, noise, cert = key
+    return (str(dataset), str(norm), float(alpha), str(model), str(noise), str(cert))
+
+
+def p_lower_from_counts(
+    counts: pd.DataFrame, model: str, noise: str, alpha: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(images, labels, predictions, p_lower) recomputed from stored counts (Cohen's
+    CERTIFY: top class from the selection counts, Clopper-Pearson bound from the
+    estimation counts)."""
+    g = counts[(counts["model"] == model) & (counts["noise"] == noise)].sort_values("image")
+    if g.empty:
+        empty = np.zeros(0)
+        return empty.astype(int), empty.astype(int), empty.astype(int), empty
+    outcome = certify_top_class(np.stack(g["selection"]), np.stack(g["estimation"]), alpha)
+    p = np.asarray(outcome.p_lower, dtype=np.float64)
+    return g["image"].to_numpy(), g["label"].to_numpy(), np.asarray(outcome.prediction), p
+
+
+def within(a: np.ndarray, b: np.ndarray, rtol: float, atol: float) -> np.ndarray:
+    return np.abs(a - b) <= atol + rtol * np.abs(b)

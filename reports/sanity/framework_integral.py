@@ -1,0 +1,96 @@
+"""``framework-integral``: Corollary 1 through the functional framework's own integral at
+``k = 0`` (no closed form), at the stored p_lower of every Gaussian row.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from certifiers.functional import l2 as functional_l2
+from harness.noise import from_spec
+from reports.sanity.base import (
+    FAIL,
+    GROUP,
+    PASS,
+    SKIPPED,
+    BoardRow,
+    CheckResult,
+    SanityCheck,
+    SanityContext,
+    SanityInputs,
+    board_row,
+)
+from reports.sanity.registry import register_check
+
+
+def check_framework_integral(
+    inputs: SanityInputs,
+    *,
+    functional: str = "functional",
+    cohen: str = "cohen",
+    points: int = 12,
+    rtol: float = 1e-6,
+) -> CheckResult:
+    """Corollary 1 without the shortcut: the functional framework's exact Neyman-Pearson
+    integral for the l2 family with ``k = 0`` (``functional_l2.radius_direct``, root
+    finding on a 1-D integral of a regularized incomplete beta function, no closed form)
+    must give ``sigma Phi^{-1}(p)`` at the stored p_lower of every Gaussian row.
+
+    The registered certifier answers Gaussian noise with the closed form (Corollary 1 is a
+    theorem), so this check is what keeps the corollary a test on the stored data. It
+    evaluates ``points`` p_lower values per (model, noise), spread over their quantiles
+    (tens of milliseconds each).
+    """
+    name = "framework-integral"
+    title = "Corollary 1 through the framework's integral (k = 0, no closed form)"
+    out = inputs.outcomes
+    rows = out[(out["certifier"] == cohen) & (out["norm"] == "l2") & (out["p_lower"] > 0.5)]
+    gaussians = {nz: spec for nz, spec in inputs.specs.items() if spec.get("family") == "gaussian"}
+    rows = rows[rows["noise"].isin(list(gaussians))]
+    if rows.empty:
+        return CheckResult(name, title, SKIPPED, "the store holds no certified Gaussian l2 rows")
+    details: list[str] = []
+    affected: set[BoardRow] = set()
+    worst = 0.0
+    compared = 0
+    failed = False
+    for (model, noise_name), g in rows.groupby(["model", "noise"], sort=True):
+        params = gaussians[noise_name]["params"]
+        sigma, dim = float(params["sigma"]), int(params["dim"])
+        p = np.unique(np.quantile(g["p_lower"].to_numpy(), np.linspace(0, 1, points)))
+        got = functional_l2.radius_direct(sigma, 0, dim, p)
+        want = np.asarray(inputs.certifier(cohen).radius(from_spec(gaussians[noise_name]), p))
+        rel = np.abs(got - want) / np.maximum(want, 1e-300)
+        i = int(np.argmax(rel))
+        worst = max(worst, float(rel[i]))
+        compared += len(p)
+        label = f"{model} | {noise_name}"
+        if (rel <= rtol).all():
+            details.append(f"{label}: {len(p)} p_lower values, max relative diff {rel[i]:.2g}")
+        else:
+            failed = True
+            for key, _ in out[
+                (out["certifier"] == functional) & (out["noise"] == noise_name)
+                & (out["model"] == model)
+            ].groupby(GROUP, sort=True):  # fmt: skip
+                affected.add(board_row(key))
+            details.append(
+                f"{label}: at p_lower={p[i]:.8f} the integral gives {got[i]:.8g}, "
+                f"Cohen {want[i]:.8g} (relative diff {rel[i]:.2g} > {rtol:g})"
+            )
+    status = FAIL if failed else PASS
+    summary = (
+        f"{compared} stored p_lower values, largest relative difference {worst:.2g} "
+        f"(tolerance {rtol:g})"
+    )
+    return CheckResult(name, title, status, summary, details, worst, affected)
+
+
+@register_check("framework-integral")
+class FrameworkIntegral(SanityCheck):
+    order = 20
+
+    def run(self, inputs: SanityInputs, context: SanityContext) -> CheckResult:
+        return check_framework_integral(
+            inputs, functional=context.functional, cohen=context.reference
+        )

@@ -1,0 +1,138 @@
+"""One generic registry for every plugin kind: certifiers, noise families, sanity checks.
+
+A registry maps names to classes. Built-ins register with a class decorator::
+
+    CERTIFIERS = Registry("certifier", Certifier, "smoothbench.certifiers", "name")
+
+    @CERTIFIERS.register("cohen")
+    class Cohen(Certifier): ...
+
+Third-party packages register through the registry's entry-point group (in their
+``pyproject.toml``: ``[project.entry-points."smoothbench.certifiers"] mine =
+"mypkg.module:Mine"``); entry points are loaded the first time a registry is read.
+
+Registering the same class again under the same name is not an error: a notebook cell
+run twice defines a new class object with the same module and qualified name, which
+replaces the old one. Another class under a taken name is refused.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterator
+from importlib.metadata import entry_points
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class PluginWarning(UserWarning):
+    """A third-party plugin could not be loaded or would shadow a registered one."""
+
+
+def _same_definition(a: type, b: type) -> bool:
+    return a is b or (a.__module__, a.__qualname__) == (b.__module__, b.__qualname__)
+
+
+class Registry(Generic[T]):
+    """Name -> plugin class for one plugin kind.
+
+    ``kind`` names the kind in messages; ``base`` is the class every plugin subclasses;
+    ``group`` is the entry-point group for third-party plugins; ``name_attribute`` is the
+    class attribute set to the registered name (``name`` for certifiers, ``family`` for
+    noises); ``validate`` checks a class before it is registered and raises ``TypeError``
+    naming what it lacks.
+    """
+
+    def __init__(
+        self,
+        kind: str,
+        base: type[T],
+        group: str,
+        name_attribute: str = "name",
+        validate: Callable[[type[T]], None] | None = None,
+    ) -> None:
+        self.kind = kind
+        self.base = base
+        self.group = group
+        self.name_attribute = name_attribute
+        self._validate = validate
+        self._classes: dict[str, type[T]] = {}
+        self._plugins_loaded = False
+
+    # registration ---------------------------------------------------------------------
+    def register(self, name: str) -> Callable[[type[T]], type[T]]:
+        """Class decorator registering the class under ``name``."""
+        self._check_name(name)
+
+        def decorate(cls: type[T]) -> type[T]:
+            self.add(name, cls)
+            return cls
+
+        return decorate
+
+    def add(self, name: str, cls: type[T]) -> None:
+        """Register ``cls`` under ``name`` (see the module docstring for re-registration)."""
+        self._check_name(name)
+        if not (isinstance(cls, type) and issubclass(cls, self.base)):
+            raise TypeError(f"{cls!r} is not a subclass of {self.base.__name__}")
+        old = self._classes.get(name)
+        if old is not None and not _same_definition(old, cls):
+            raise ValueError(
+                f"{self.kind} {name!r} is already registered by {old.__module__}.{old.__qualname__}"
+            )
+        setattr(cls, self.name_attribute, name)
+        if self._validate is not None:
+            self._validate(cls)
+        self._classes[name] = cls
+
+    def unregister(self, name: str) -> None:
+        """Remove ``name`` (for tests and notebooks); unknown names are ignored."""
+        self._classes.pop(name, None)
+
+    def _check_name(self, name: object) -> None:
+        if not isinstance(name, str) or not name.strip() or name != name.strip():
+            raise ValueError(f"a {self.kind} name is a non-empty string, got {name!r}")
+
+    # plugins --------------------------------------------------------------------------
+    def load_plugins(self, *, force: bool = False) -> None:
+        """Load the entry points of ``group`` (once, unless ``force``). A plugin that
+        fails to import, or whose name is taken by another class, is skipped with a
+        ``PluginWarning``; it never breaks the built-ins."""
+        if self._plugins_loaded and not force:
+            return
+        self._plugins_loaded = True
+        for ep in entry_points(group=self.group):
+            try:
+                cls = ep.load()
+                self.add(ep.name, cls)
+            except Exception as err:  # a broken plugin must not break the tool
+                warnings.warn(
+                    f"smoothbench: {self.kind} plugin {ep.name!r} ({ep.value}) from the "
+                    f"entry-point group {self.group!r} was not loaded: {err}",
+                    PluginWarning,
+                    stacklevel=2,
+                )
+
+    # reading --------------------------------------------------------------------------
+    def names(self) -> list[str]:
+        """Every registered name, built-in and plugin, sorted."""
+        self.load_plugins()
+        return sorted(self._classes)
+
+    def get(self, name: str) -> type[T]:
+        """The class registered under ``name``; a clear ``ValueError`` otherwise."""
+        self.load_plugins()
+        if not isinstance(name, str) or name not in self._classes:
+            raise ValueError(f"unknown {self.kind} {name!r}; known: {self.names()}")
+        return self._classes[name]
+
+    def __contains__(self, name: object) -> bool:
+        self.load_plugins()
+        return name in self._classes
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names())
+
+    def items(self) -> list[tuple[str, type[T]]]:
+        return [(name, self._classes[name]) for name in self.names()]
