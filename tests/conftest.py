@@ -24,3 +24,44 @@ def _private_cache(tmp_path_factory):
         os.environ.pop("SMOOTHBENCH_CACHE", None)
     else:
         os.environ["SMOOTHBENCH_CACHE"] = old
+
+
+class _Plugins:
+    """Registers test-only plugins and removes them when the test ends."""
+
+    def __init__(self) -> None:
+        self._added: list[tuple[object, str]] = []
+
+    def certifier(self, name: str, cls: type) -> type:
+        from certifiers.registry import CERTIFIERS
+
+        CERTIFIERS.add(name, cls)
+        self._added.append((CERTIFIERS, name))
+        return cls
+
+    def noise(self, family: str, cls: type) -> type:
+        from harness.noise.registry import NOISES
+
+        NOISES.add(family, cls)
+        self._added.append((NOISES, family))
+        return cls
+
+    def check(self, name: str, cls: type) -> type:
+        from reports.sanity.registry import SANITY_CHECKS
+
+        SANITY_CHECKS.add(name, cls)
+        self._added.append((SANITY_CHECKS, name))
+        return cls
+
+    def remove_all(self) -> None:
+        for registry, name in reversed(self._added):
+            registry.unregister(name)
+
+
+@pytest.fixture
+def plugins():
+    """``plugins.certifier(name, cls)``, ``plugins.noise(family, cls)``,
+    ``plugins.check(name, cls)``: registered for this test only."""
+    p = _Plugins()
+    yield p
+    p.remove_all()

@@ -1,0 +1,190 @@
+"""The l-inf (mixed-norm) and l1 (generalized Laplace) certificates: Monte Carlo
+Neyman-Pearson tables with Clopper-Pearson corrections (certifiers.montecarlo,
+functional_linf, functional_l1) and the closed forms they must reproduce."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from scipy import stats
+
+import certifiers
+from certifiers.functional import Functional
+from certifiers.functional import l1 as functional_l1
+from certifiers.functional import linf as functional_linf
+from certifiers.montecarlo import (
+    MCSettings,
+    _lex_count_below,
+    _lex_select,
+    _order_statistic,
+    lower_median_rank,
+)
+from certifiers.tables import RadiusTable
+from certifiers.testing import neyman_pearson_lower
+from harness.noise import Gaussian, GeneralizedLaplace, MixedNorm
+
+SMALL = MCSettings(samples=200_000, grid=150, alpha=1e-4, seed=0)
+P = np.array([0.7, 0.9, 0.99])
+
+
+def test_gaussian_corollary2_and_l1():
+    c = certifiers.get("functional")
+    p = np.array([0.3, 0.6, 0.9, 0.999])
+    want = 0.5 * stats.norm.ppf(np.maximum(p, 0.5))
+    assert np.array_equal(c.radius(Gaussian(0.5, 49), p, "linf"), want / 7)
+    assert np.array_equal(c.radius(Gaussian(0.5, 49), p, "l1"), want)
+    assert np.array_equal(c.radius(MixedNorm(0.5, 0, 49), p, "linf"), want / 7)
+    assert np.allclose(
+        c.radius(GeneralizedLaplace(0.5, 0, 3), p, "l1"),
+        -0.5 * np.log(2 * (1 - np.maximum(p, 0.5))),
+        rtol=1e-15,
+    )
+
+
+@pytest.mark.parametrize("dim", [4, 64])
+def test_monte_carlo_path_reproduces_corollary2(dim):
+    """MixedNorm with k = 0 through the Monte Carlo table: never above sigma Phi^{-1}(p)/sqrt(d)
+    and within the Monte Carlo loss (200,000 draws) of it."""
+    table = RadiusTable(*functional_linf.build_table(0.0, dim, SMALL))
+    ratio = table(P) / (stats.norm.ppf(P) / math.sqrt(dim))
+    assert np.all(ratio <= 1.0) and np.all(ratio >= 0.85)
+
+
+@pytest.mark.parametrize("dim", [3, 64])
+def test_monte_carlo_path_reproduces_laplace(dim):
+    """GeneralizedLaplace with k = 0 (log ratio with atoms, handled by the tie-breaker):
+    never above -scale ln(2(1 - p)), within the Monte Carlo loss of it."""
+    table = RadiusTable(*functional_l1.build_table(0.0, dim, SMALL))
+    ratio = table(P) / -np.log(2 * (1 - P))
+    assert np.all(ratio <= 1.0) and np.all(ratio >= 0.85)
+
+
+@pytest.mark.parametrize(
+    "noise,norm", [(MixedNorm(0.6, 2.0, 3), "linf"), (GeneralizedLaplace(0.6, 2.0, 4), "l1")]
+)
+def test_certificate_is_sound_and_nearly_tight(noise, norm):
+    """At the Monte Carlo certified radius, the worst case computed independently (400,000
+    fresh draws from noise.sample, log_prob) is at least 1/2 and not far above it."""
+    c = Functional(mc_samples=400_000, mc_grid=200)
+    for p in (0.75, 0.95):
+        eps = c.radius(noise, p, norm)
+        assert eps > 0
+        delta = np.full(noise.dim, eps) if norm == "linf" else eps * np.eye(noise.dim)[0]
+        est, se = neyman_pearson_lower(noise, delta, p, samples=400_000, seed=99)
+        assert est >= 0.5 - 4 * se - 1e-3
+        assert est <= 0.56
+
+
+def _np_bound(noise, z, lp0, delta, p):
+    lr = (noise.log_prob(z - torch.as_tensor(delta)) - lp0).numpy()
+    r = np.exp(np.sort(lr))
+    m = int(p * r.size)
+    return r[:m].sum() / r.size
+
+
+@pytest.mark.parametrize(
+    "noise,norm",
+    [
+        (MixedNorm(1.0, 1.0, 2), "linf"),
+        (MixedNorm(1.0, 2.5, 3), "linf"),
+        (MixedNorm(1.0, 3.0, 5), "linf"),
+        (GeneralizedLaplace(1.0, 1.0, 2), "l1"),
+        (GeneralizedLaplace(1.0, 2.5, 3), "l1"),
+        (GeneralizedLaplace(1.0, 3.0, 5), "l1"),
+    ],
+)
+def test_worst_shift_is_the_vertex_or_the_axis(noise, norm):
+    """The paper's worst shifts (l-inf: a vertex eps*(1,...,1); l1: eps*e_1): random points
+    of the norm sphere, and smaller shifts inside the ball, give a Neyman-Pearson worst case
+    at least as high (same draws for all shifts, so the comparison is paired)."""
+    d = noise.dim
+    z = noise.sample(50_000, torch.Generator().manual_seed(5)).to(torch.float64)
+    lp0 = noise.log_prob(z)
+    eps, p = (0.3, 0.9) if norm == "linf" else (0.8, 0.9)
+    worst = np.full(d, eps) if norm == "linf" else eps * np.eye(d)[0]
+    b_worst = _np_bound(noise, z, lp0, worst, p)
+    rng = np.random.default_rng(d)
+    for i in range(20):
+        if norm == "linf":
+            delta = rng.uniform(-1, 1, d)
+            j = rng.integers(d)
+            delta[j] = 1.0 if delta[j] >= 0 else -1.0
+            delta *= eps
+        else:
+            delta = rng.exponential(size=d) * rng.choice([-1.0, 1.0], d)
+            delta *= eps / np.abs(delta).sum()
+        if i % 3 == 0:
+            delta *= rng.uniform(0.2, 1.0)
+        assert _np_bound(noise, z, lp0, delta, p) >= b_worst - 2e-3
+
+
+@pytest.mark.parametrize("k,dim", [(0.0, 3), (2.0, 5)])
+def test_mixed_norm_statistics_sampler_is_exact(k, dim):
+    """The table's dedicated sampler of (max, min, sum, ||z||_inf) gives the same law of
+    Lambda as full draws of MixedNorm (two-sample KS)."""
+    rng = np.random.default_rng(0)
+    s = functional_linf.sample_statistics(k, dim, 20_000, rng)
+    eps = 0.2
+    lam = functional_linf.vertex_log_ratio(k, dim)(eps, s)
+    noise = MixedNorm(1.0, k, dim)
+    z = noise.sample(20_000, torch.Generator().manual_seed(1)).to(torch.float64)
+    ref = (noise.log_prob(z - eps) - noise.log_prob(z)).numpy()
+    assert stats.ks_2samp(lam, ref).pvalue > 1e-3
+
+
+@pytest.mark.parametrize("k,dim", [(0.0, 1), (2.0, 5), (30.0, 40)])
+def test_laplace_statistics_sampler_is_exact(k, dim):
+    rng = np.random.default_rng(0)
+    s = functional_l1.sample_statistics(k, dim, 20_000, rng)
+    eps = 0.5
+    lam = functional_l1.axis_log_ratio(k)(eps, s)
+    noise = GeneralizedLaplace(1.0, k, dim)
+    z = noise.sample(20_000, torch.Generator().manual_seed(1)).to(torch.float64)
+    shift = torch.zeros(dim, dtype=torch.float64)
+    shift[0] = eps
+    ref = (noise.log_prob(z - shift) - noise.log_prob(z)).numpy()
+    # (the reference's atoms at +-eps carry rounding errors: compare at 1e-12)
+    assert stats.ks_2samp(np.round(lam, 12), np.round(ref, 12)).pvalue > 1e-3
+
+
+def test_confidence_spent_and_supports():
+    c = Functional(mc_alpha=2e-4)
+    assert c.confidence_spent(MixedNorm(1.0, 2.0, 5), "linf") == 2e-4
+    assert c.confidence_spent(GeneralizedLaplace(1.0, 2.0, 5), "l1") == 2e-4
+    assert c.confidence_spent(MixedNorm(1.0, 0.0, 5), "linf") == 0.0
+    assert c.confidence_spent(Gaussian(1.0, 5), "linf") == 0.0
+    assert not c.supports(MixedNorm(1.0, 2.0, 5), "l2")
+    assert not c.supports(GeneralizedLaplace(1.0, 2.0, 5), "linf")
+    assert certifiers.get("functional").confidence_spent(MixedNorm(1.0, 2.0, 5), "linf") == 1e-4
+
+
+def test_radius_scales_with_sigma_and_scale():
+    c = Functional(mc_samples=200_000, mc_grid=150)
+    p = np.array([0.6, 0.9, 0.99])
+    a, b = MixedNorm(0.5, 2.0, 6), MixedNorm(1.5, 2.0, 6)
+    assert np.allclose(c.radius(b, p, "linf"), 3 * c.radius(a, p, "linf"), rtol=1e-14)
+    a, b = GeneralizedLaplace(0.5, 2.0, 6), GeneralizedLaplace(1.5, 2.0, 6)
+    assert np.allclose(c.radius(b, p, "l1"), 3 * c.radius(a, p, "l1"), rtol=1e-14)
+
+
+@pytest.mark.parametrize("n,alpha", [(2000, 1e-3), (100_000, 1e-7), (1_000_000, 1e-4)])
+def test_lower_median_rank(n, alpha):
+    x = lower_median_rank(n, alpha)
+    assert stats.binom.cdf(x, n, 0.5) <= alpha < stats.binom.cdf(x + 1, n, 0.5)
+
+
+def test_lexicographic_selection_and_count():
+    rng = np.random.default_rng(0)
+    values = rng.integers(0, 5, 200_000).astype(float)  # heavy ties
+    ties = rng.random(values.size)
+    order = np.lexsort((ties, values))
+    for rank in (0, 1234, 99_999, 150_000):
+        v, u = _lex_select(values, ties, rank)
+        assert (v, u) == (values[order[rank]], ties[order[rank]])
+        assert _lex_count_below(values, ties, v, u) == rank
+    smooth = rng.standard_normal(300_000)
+    for rank in (10, 150_000, 299_000):
+        assert _order_statistic(smooth, rank) == np.partition(smooth, rank)[rank]

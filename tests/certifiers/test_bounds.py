@@ -1,0 +1,79 @@
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from scipy.stats import beta, binom
+
+from certifiers.bounds import clopper_pearson_lower
+
+
+@given(
+    n=st.integers(1, 200_000),
+    frac=st.floats(0.0, 1.0),
+    alpha=st.floats(1e-6, 0.5),
+)
+def test_matches_beta_quantile(n, frac, alpha):
+    k = int(round(frac * n))
+    expected = 0.0 if k == 0 else beta.ppf(alpha, k, n - k + 1)
+    assert clopper_pearson_lower(k, n, alpha) == pytest.approx(expected, rel=1e-10, abs=1e-15)
+
+
+def test_edges():
+    assert clopper_pearson_lower(0, 10, 0.05) == 0.0
+    # k = n: Beta(n, 1) quantile is alpha^(1/n)
+    assert clopper_pearson_lower(100, 100, 0.001) == pytest.approx(0.001 ** (1 / 100))
+
+
+def test_is_a_lower_not_an_upper_bound():
+    lo = clopper_pearson_lower(900, 1000, 0.001)
+    assert lo < 0.9
+
+
+def test_vectorized_equals_scalar():
+    k = np.array([0, 10, 500, 999, 1000])
+    vec = clopper_pearson_lower(k, 1000, 0.01)
+    assert vec.shape == k.shape
+    assert np.allclose(vec, [clopper_pearson_lower(int(c), 1000, 0.01) for c in k])
+
+
+@pytest.mark.parametrize("p", [0.3, 0.9, 0.99])
+@pytest.mark.parametrize("n", [50, 1000])
+def test_coverage_is_at_least_one_minus_alpha(p, n):
+    """Exact coverage: P_K~Bin(n,p)(lower(K) > p) <= alpha, summed over all outcomes."""
+    alpha = 0.05
+    k = np.arange(n + 1)
+    lower = clopper_pearson_lower(k, n, alpha)
+    miss = binom.pmf(k[lower > p], n, p).sum()
+    assert miss <= alpha + 1e-12
+
+
+@pytest.mark.parametrize(
+    "args",
+    [(5, 10, 0.0), (5, 10, 1.0), (5, 10, float("nan")), (11, 10, 0.1), (-1, 10, 0.1),
+     (5, 0, 0.1), (2.5, 10, 0.1)],
+)  # fmt: skip
+def test_bad_input(args):
+    with pytest.raises((ValueError, TypeError)):
+        clopper_pearson_lower(*args)
+
+
+def test_certify_top_class_selects_from_selection_and_bounds_from_estimation():
+    """Cohen et al.'s CERTIFY: the class comes from the selection counts even where the
+    estimation counts would pick another one; the bound is scipy's Beta quantile."""
+    from scipy import stats
+
+    from certifiers.bounds import certify_top_class
+
+    selection = np.array([[0, 90, 10], [50, 0, 50], [1, 2, 97]])
+    estimation = np.array([[600, 400, 0], [100, 800, 100], [0, 0, 1000]])
+    out = certify_top_class(selection, estimation, 0.01)
+    assert out.top.tolist() == [1, 0, 2]  # ties to the lowest index
+    want = [stats.beta.ppf(0.01, k, 1000 - k + 1) for k in (400, 100, 1000)]
+    assert np.allclose(out.p_lower, want, rtol=1e-12)
+    assert out.prediction.tolist() == [-1, -1, 2]
+    single = certify_top_class(selection[2], estimation[2], 0.01)
+    assert int(single.prediction) == 2 and np.isclose(float(single.p_lower), want[2])
+    with pytest.raises(ValueError, match="same shape"):
+        certify_top_class(selection, estimation[:, :2], 0.01)
+    with pytest.raises(ValueError, match="non-negative integers"):
+        certify_top_class(selection * 1.0, estimation, 0.01)

@@ -1,0 +1,82 @@
+from importlib.metadata import EntryPoint
+
+import numpy as np
+import pytest
+
+import certifiers
+from certifiers.base import Certifier
+from certifiers.registry import CERTIFIERS
+from harness.noise import Gaussian
+from smoothbench import registry as generic
+
+
+class HalfCohen(Certifier):
+    """A test-only plugin: half of Cohen's radius (still sound)."""
+
+    def supports(self, noise, norm):
+        return isinstance(noise, Gaussian) and norm == "l2"
+
+    def _radius(self, noise, p, norm):
+        return 0.5 * certifiers.get("cohen").radius(noise, p, norm=norm)
+
+
+def test_builtin_names():
+    assert "cohen" in certifiers.available()
+    assert certifiers.get("cohen").name == "cohen"
+
+
+def test_unknown_name_is_a_clear_error():
+    with pytest.raises(ValueError, match="unknown certifier 'nope'.*known"):
+        certifiers.get("nope")
+
+
+def test_unknown_option_is_a_clear_error():
+    with pytest.raises(ValueError, match="does not take the options"):
+        certifiers.get("cohen", budget=3)
+    assert certifiers.get("functional", mc_samples=4000).options()["mc_samples"] == 4000
+
+
+def test_entry_point_plugins_register(monkeypatch):
+    ep = EntryPoint(name="half-cohen", value=f"{__name__}:HalfCohen", group="x")
+    monkeypatch.setattr(generic, "entry_points", lambda group: [ep])
+    try:
+        CERTIFIERS.load_plugins(force=True)
+        assert "half-cohen" in certifiers.available()
+        c = certifiers.get("half-cohen")
+        noise = Gaussian(1.0, 4)
+        ref = certifiers.get("cohen").radius(noise, np.array([0.9]))
+        assert np.allclose(c.radius(noise, np.array([0.9])), 0.5 * ref)
+    finally:
+        CERTIFIERS.unregister("half-cohen")
+
+
+def test_a_broken_plugin_warns_and_leaves_the_builtins(monkeypatch):
+    ep = EntryPoint(name="broken", value="no_such_module_here:Thing", group="x")
+    monkeypatch.setattr(generic, "entry_points", lambda group: [ep])
+    with pytest.warns(generic.PluginWarning, match="'broken'.*was not loaded"):
+        CERTIFIERS.load_plugins(force=True)
+    assert "broken" not in certifiers.available() and "cohen" in certifiers.available()
+
+
+def test_register_rejects_non_certifiers_and_duplicates():
+    with pytest.raises(TypeError):
+        certifiers.register("thing")(object)
+    with pytest.raises(ValueError, match="already registered"):
+        certifiers.register("cohen")(HalfCohen)
+
+
+def test_registering_the_same_class_again_is_not_an_error(plugins):
+    """A notebook cell run twice defines a new class with the same qualified name."""
+
+    def define():
+        class Rerun(HalfCohen):
+            pass
+
+        Rerun.__qualname__ = "Rerun"
+        return Rerun
+
+    first, second = define(), define()
+    assert first is not second
+    plugins.certifier("rerun", first)
+    plugins.certifier("rerun", second)
+    assert type(certifiers.get("rerun")) is second

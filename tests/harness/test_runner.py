@@ -1,0 +1,157 @@
+"""End-to-end: config -> counts -> certificates, resumption and atomicity."""
+
+import json
+
+import numpy as np
+import pytest
+
+from harness import runner
+from harness.certify import certify_store
+from harness.config import parse
+from harness.store import CountRow, Store
+
+
+def tiny(**run):
+    return parse(
+        {
+            "run": {
+                "name": "tiny", "dataset": "digits", "arch": "mlp", "train_sigmas": [0.25],
+                "seed": 3, "n_test": 8, "n0": 20, "n": 600, "batch_size": 250, **run,
+            },
+            "noises": [
+                {"family": "gaussian"},
+                {"family": "gaussian", "matched": False, "sigma": 0.4},
+            ],
+            "certify": {"certifiers": ["cohen"], "alpha": [0.001]},
+        }
+    )  # fmt: skip
+
+
+def snapshot(path):
+    """Counts and certificates, without wall-clock seconds."""
+    with Store(path) as st:
+        counts = [row[:8] for row in st.table_rows("counts")]
+        certs = st.table_rows("certificates")
+        manifest = {k: v for k, v in st.manifest().items() if k != "code_version"}
+    return counts, certs, manifest
+
+
+def test_resumed_run_equals_uninterrupted(tmp_path):
+    cfg = tiny()
+    full = runner.run(cfg, tmp_path / "full.sqlite", progress=False)
+    part = tmp_path / "part.sqlite"
+    runner.run(cfg, part, progress=False, stop_after=3, certify=False)
+    with Store(part) as st:
+        assert len(st.done_keys()) == 3 * 2
+    runner.run(cfg, part, progress=False)
+    assert snapshot(full) == snapshot(part)
+    counts, certs, manifest = snapshot(full)
+    assert len(counts) == 8 * 2 and len(certs) == 8 * 2 * 3  # 3 norms
+    assert manifest["index_set"] == sorted(manifest["index_set"])
+    assert len(manifest["index_set"]) == 8
+
+
+def test_batch_size_does_not_change_the_store(tmp_path):
+    a = runner.run(tiny(batch_size=600), tmp_path / "a.sqlite", progress=False)
+    b = runner.run(tiny(batch_size=77), tmp_path / "b.sqlite", progress=False)
+    ca, _, _ = snapshot(a)
+    cb, _, _ = snapshot(b)
+    assert ca == cb
+
+
+def test_failure_mid_write_leaves_no_partial_row(tmp_path):
+    path = tmp_path / "s.sqlite"
+    with Store(path) as st:
+        st.put_noises({"g": {"family": "gaussian", "params": {"sigma": 1.0, "dim": 4}}})
+        good = CountRow("m", "g", 0, 1, np.array([1, 2]), np.array([3, 4]), 0.1)
+
+        def rows():
+            yield good
+            yield CountRow("m", "g", 1, 1, np.array([1, 2]), np.array([3, -4]), 0.1)
+
+        with pytest.raises(ValueError, match="non-negative"):
+            st.put_counts(rows())
+        assert st.done_keys() == set()
+        st.put_counts([good])
+        with pytest.raises(Exception, match="UNIQUE"):
+            st.put_counts([good])
+        assert st.done_keys() == {("m", "g", 0)}
+
+
+def test_changed_config_refuses_to_resume(tmp_path):
+    path = tmp_path / "s.sqlite"
+    runner.run(tiny(), path, progress=False, stop_after=1, certify=False)
+    with pytest.raises(ValueError, match="differs in 'seed'"):
+        runner.run(tiny(seed=4), path, progress=False)
+
+
+def test_certify_recomputes_for_another_alpha(tmp_path):
+    path = runner.run(tiny(), tmp_path / "s.sqlite", progress=False)
+    with Store(path) as st:
+        certify_store(st, ["cohen"], ["l2"], [0.1], progress=False)
+        rows = st.query(
+            "SELECT alpha, image, radius, p_lower FROM certificates WHERE norm = 'l2'"
+            " ORDER BY image, alpha"
+        )
+        counts = {r.image: r for r in st.count_rows() if r.noise.endswith("sigma=0.25)")}
+    by_image = {}
+    for alpha, image, radius, p_lower in rows:
+        by_image.setdefault(image, {})[alpha] = (radius, p_lower)
+    # looser alpha: a higher lower bound, never a smaller radius
+    for pair in by_image.values():
+        assert pair[0.1][1] >= pair[0.001][1] and pair[0.1][0] >= pair[0.001][0]
+    assert counts and all(int(r.estimation.sum()) == 600 for r in counts.values())
+
+
+def test_manifest_records_the_run(tmp_path):
+    path = runner.run(tiny(), tmp_path / "s.sqlite", progress=False, stop_after=1)
+    with Store(path) as st:
+        m = st.manifest()
+    for key in ("config", "seed", "code_version", "models", "dataset", "index_set", "device",
+                "torch_version", "n0", "n"):  # fmt: skip
+        assert key in m, key
+    (model,) = m["models"].values()
+    assert len(model["sha256"]) == 64
+    json.dumps(m)
+
+
+@pytest.mark.slow
+def test_killed_process_resumes_to_the_same_store(tmp_path):
+    """SIGKILL a real `smoothbench run` mid-way, run it again, compare with a clean run."""
+    import os
+    import signal
+    import sqlite3
+    import subprocess
+    import sys
+    import time
+
+    cfg = tmp_path / "kill.toml"
+    cfg.write_text(
+        '[run]\nname = "kill"\ndataset = "digits"\narch = "mlp"\ntrain_sigmas = [0.25]\n'
+        "seed = 9\nn_test = 40\nn0 = 50\nn = 4000\nbatch_size = 1000\n"
+        '[[noises]]\nfamily = "gaussian"\n[certify]\ncertifiers = ["cohen"]\n'
+    )
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    cmd = [sys.executable, "-m", "harness.cli", "run", str(cfg), "--quiet", "--store"]
+    killed = tmp_path / "killed.sqlite"
+    proc = subprocess.Popen([*cmd, str(killed)], env=env)
+    deadline = time.time() + 120
+    rows = 0
+    while time.time() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+        if killed.exists():
+            try:
+                db = sqlite3.connect(f"file:{killed}?mode=ro", uri=True)
+                rows = db.execute("SELECT COUNT(*) FROM counts").fetchone()[0]
+                db.close()
+            except sqlite3.Error:  # the schema may not be written yet
+                rows = 0
+            if rows >= 5:
+                break
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert 5 <= rows < 40, f"kill landed at {rows} rows; the test needs a mid-run kill"
+    subprocess.run([*cmd, str(killed)], env=env, check=True)
+    clean = tmp_path / "clean.sqlite"
+    subprocess.run([*cmd, str(clean)], env=env, check=True)
+    assert snapshot(killed) == snapshot(clean)

@@ -1,0 +1,152 @@
+"""Synthetic stores for the report tests: counts written directly, no model, no sampling.
+
+Each image's estimation counts put ``top`` of ``n`` draws on the predicted class and
+spread the rest over the other classes; the selection counts point at the same class.
+Certificates come from the real ``harness.certify.certify_store``, or are written directly
+when a test needs rows no registered certifier would produce.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from harness.noise import Gaussian, Noise
+from harness.store import CertificateRow, CountRow, Store
+
+N_CLASSES = 10
+N0 = 100
+N = 1000
+DIM = 64
+ALPHA = 0.001
+
+
+def count_rows(
+    model: str,
+    noise: Noise,
+    labels: Sequence[int],
+    predicted: Sequence[int],
+    top: Sequence[int],
+    seconds: float = 0.01,
+) -> list[CountRow]:
+    rows = []
+    for i, (lab, pred, k) in enumerate(zip(labels, predicted, top, strict=True)):
+        est = np.zeros(N_CLASSES, dtype=np.int64)
+        rest = N - int(k)
+        others = [c for c in range(N_CLASSES) if c != pred]
+        est[others] = rest // len(others)
+        est[others[0]] += rest - est[others].sum()
+        est[pred] = int(k)
+        sel = np.zeros(N_CLASSES, dtype=np.int64)
+        sel[pred] = N0
+        rows.append(CountRow(model, noise.name, i, int(lab), sel, est, seconds))
+    return rows
+
+
+def new_store(path: str | Path, n_images: int, models: dict[str, float], **manifest: Any) -> Store:
+    store = Store(path)
+    cfg = manifest.pop("config", {"report": {"reference": "cohen"}})
+    store.put_manifest(
+        {
+            "config": cfg,
+            "dataset": "synthetic",
+            "seed": 7,
+            "n0": N0,
+            "n": N,
+            "index_set": list(range(n_images)),
+            "models": {
+                m: {"sha256": f"{i:064d}", "sigma0": s} for i, (m, s) in enumerate(models.items())
+            },
+            "code_version": "test",
+            **manifest,
+        }
+    )
+    return store
+
+
+def add_counts(
+    store: Store,
+    model: str,
+    noise: Noise,
+    labels: Sequence[int],
+    predicted: Sequence[int],
+    top: Sequence[int],
+) -> None:
+    store.put_noises({noise.name: noise.spec()})
+    store.put_counts(count_rows(model, noise, labels, predicted, top))
+
+
+def winner_store(path: str | Path, n_images: int = 200) -> Store:
+    """Three models on one Gaussian noise, Cohen only; ``m-win`` is right on 90% of the
+    images with a large radius, ``m-mid`` on 65% and ``m-low`` on 60% with small radii."""
+    from harness.certify import certify_store
+
+    noise = Gaussian(0.25, DIM)
+    store = new_store(path, n_images, {"m-win": 0.25, "m-mid": 0.25, "m-low": 0.25})
+    labels = np.arange(n_images) % N_CLASSES
+    wrong = (labels + 1) % N_CLASSES
+    rng = np.random.default_rng(0)
+    for model, share, top in (("m-win", 0.90, 995), ("m-mid", 0.65, 900), ("m-low", 0.60, 800)):
+        right = rng.random(n_images) < share
+        tops = np.clip(top + rng.integers(-30, 6, n_images), 0, N)  # varied p_A
+        add_counts(store, model, noise, labels, np.where(right, labels, wrong), tops)
+    certify_store(store, ["cohen"], ["l2"], [ALPHA], progress=False)
+    return store
+
+
+def put_rows(store: Store, rows: Sequence[CertificateRow]) -> None:
+    store.put_certificates(rows)
+
+
+def copy_certificates(
+    store: Store, source: str, target: str, radius_fn, norm: str | None = None
+) -> None:
+    """Write rows for certifier ``target`` copying ``source``'s, with
+    ``radius = radius_fn(p_lower, noise_spec, norm)`` where ``p_lower > 1/2``."""
+    specs = store.noise_specs()
+    rows = store.query(
+        "SELECT model, noise, image, norm, alpha, prediction, p_lower, correct"
+        " FROM certificates WHERE certifier = ?",
+        (source,),
+    )
+    out = []
+    for model, noise, image, nm, alpha, pred, p, correct in rows:
+        if norm is not None and nm != norm:
+            continue
+        r = float(radius_fn(p, specs[noise], nm)) if p > 0.5 else 0.0
+        out.append(
+            CertificateRow(model, noise, image, target, nm, alpha, pred, p, r, bool(correct), 0.0)
+        )
+    store.put_certificates(out)
+
+
+class TestGG(Noise):
+    """A Gaussian in law under another family name: stands in for a generalized
+    Gaussian in the tests (registered only inside a test, through the ``plugins`` fixture)."""
+
+    family = "test_gg"
+    scale_param = "sigma"
+
+    def __init__(self, sigma: float, dim: int, k: int = 1) -> None:
+        self.sigma = float(sigma)
+        self.dim = int(dim)
+        self.k = int(k)
+
+    def params(self) -> dict[str, Any]:
+        return {"sigma": self.sigma, "dim": self.dim, "k": self.k}
+
+    def transform(self, G: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
+        return G * self.sigma if out is None else torch.mul(G, self.sigma, out=out)
+
+    def log_prob(self, z: torch.Tensor) -> torch.Tensor:
+        return -(z * z).sum(-1) / (2 * self.sigma**2)
+
+    def second_moment(self) -> float:
+        return self.dim * self.sigma**2
+
+
+TestGG.__test__ = False  # not a pytest class

@@ -1,0 +1,219 @@
+"""``smoothbench report``: every format written and parseable, options honoured."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from harness.cli import main
+from reports.cli import resolve_formats
+from tests.reports._report_synth import winner_store
+
+
+@pytest.fixture(scope="module")
+def store_path(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("store") / "s.sqlite"
+    winner_store(path).close()
+    return path
+
+
+@pytest.fixture(scope="module")
+def full(store_path, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("out")
+    assert main(["report", str(store_path), "--out", str(out)]) == 0
+    return out
+
+
+class _Refs(HTMLParser):
+    """Collects every attribute that could load something, and forbidden tags."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+        self.tags: list[str] = []
+        self.style = ""
+        self._in_style = False
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        self._in_style = tag == "style"
+        for name, value in attrs:
+            if name in ("src", "href", "srcset", "data", "poster", "action") and value:
+                self.urls.append(value)
+
+    def handle_endtag(self, tag):
+        self._in_style = False if tag == "style" else self._in_style
+
+    def handle_data(self, data):
+        if self._in_style:
+            self.style += data
+
+
+def test_every_format_is_written(full):
+    names = {p.relative_to(full).as_posix() for p in full.rglob("*") if p.is_file()}
+    for expected in (
+        "leaderboard.md",
+        "leaderboard.html",
+        "leaderboard.csv",
+        "leaderboard.tex",
+        "comparisons.csv",
+        "outcomes.csv",
+        "sanity.csv",
+    ):
+        assert expected in names
+    for kind in ("cert_acc", "radii"):
+        for ext in ("png", "svg"):
+            assert f"plots/{kind}_synthetic_l2_a0.001.{ext}" in names
+    entries = sorted(n for n in names if n.startswith("entries/"))
+    assert len(entries) == 3 and all(n.startswith("entries/synthetic/L2/a0.001/") for n in entries)
+
+
+def test_csv_and_json_parse(full):
+    board = pd.read_csv(full / "leaderboard.csv")
+    assert len(board) == 3 and board.loc[0, "model"] == "m-win"
+    assert {"clean", "clean_lo", "clean_hi", "acr", "sanity", "false_cert_bound"} <= set(board)
+    comps = pd.read_csv(full / "comparisons.csv")
+    assert {"p", "p_exact", "p_holm", "p_bh", "p_unpaired"} <= set(comps)
+    outcomes = pd.read_csv(full / "outcomes.csv")
+    assert len(outcomes) == 3 * 200
+    sanity = pd.read_csv(full / "sanity.csv")
+    assert set(sanity["status"]) <= {"pass", "fail", "skipped"}
+    for path in (full / "entries").rglob("*.json"):
+        entry = json.loads(path.read_text())
+        assert entry["threat_model"] == "L2" and entry["n_test"] == 200
+        assert 0 <= entry["clean_acc"] <= 100
+        assert set(entry["certified_acc"]) == {"0.25", "0.5", "0.75", "1", "1.5"}
+
+
+def test_html_is_self_contained(full):
+    page = (full / "leaderboard.html").read_text(encoding="utf-8")
+    parser = _Refs()
+    parser.feed(page)
+    assert parser.urls, "expected embedded images"
+    assert all(u.startswith("data:image/png;base64,") for u in parser.urls), parser.urls
+    assert not {"script", "link", "iframe", "object", "embed"} & set(parser.tags)
+    assert "@import" not in parser.style and "url(" not in parser.style
+    assert not re.search(r"https?://", page)
+    for needle in ("Headline", "Sanity checks", "Footnotes", "McNemar", "unpaired"):
+        assert needle in page
+
+
+def test_html_loads_in_a_headless_browser(full, tmp_path):
+    browser = next(
+        (b for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)), None
+    )
+    if browser is None:
+        pytest.skip("no headless browser (chromium) on this machine; not installed on purpose")
+    proc = subprocess.run(
+        [
+            browser,
+            "--headless",
+            "--disable-gpu",
+            "--no-sandbox",
+            "--dump-dom",
+            (full / "leaderboard.html").as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "smoothbench leaderboard" in proc.stdout
+
+
+def test_markdown_has_the_sections_and_plots(full):
+    md = (full / "leaderboard.md").read_text()
+    for needle in (
+        "## Headline",
+        "## Sanity checks",
+        "## synthetic, l2, alpha = 0.001",
+        "## Footnotes",
+        "index set sha256",
+        "n0 = 100",
+        "seed = 7",
+        "★",
+    ):
+        assert needle in md
+    for image in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", md):
+        assert (full / image).is_file()
+
+
+def test_plots_are_valid_files(full):
+    for png in (full / "plots").glob("*.png"):
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    for svg in (full / "plots").glob("*.svg"):
+        assert ET.parse(svg).getroot().tag.endswith("svg")
+
+
+def test_latex_tables(full):
+    tex = (full / "leaderboard.tex").read_text()
+    assert tex.count("\\begin{table}") == tex.count("\\end{table}") == 1
+    body = tex.split("\\midrule")[1].split("\\bottomrule")[0]
+    header = tex.split("\\toprule")[1].split("\\midrule")[0]
+    widths = {line.count("&") for line in body.strip().splitlines()}
+    assert widths == {header.count("&")}
+    assert "_" not in body.replace("\\_", "")  # underscores escaped
+    if shutil.which("pdflatex"):
+        doc = (
+            "\\documentclass{article}\\usepackage{booktabs,amssymb}\\begin{document}"
+            + tex
+            + "\\end{document}"
+        )
+        (Path(full) / "doc.tex").write_text(doc)
+        proc = subprocess.run(
+            ["pdflatex", "-interaction=nonstopmode", "doc.tex"], cwd=full, capture_output=True
+        )
+        assert proc.returncode == 0
+
+
+def test_formats_option_and_radii(store_path, tmp_path, capsys):
+    out = tmp_path / "o"
+    rc = main(
+        [
+            "report",
+            str(store_path),
+            "--out",
+            str(out),
+            "--format",
+            "md",
+            "csv",
+            "--radii",
+            "0.1",
+            "0.2",
+        ]
+    )
+    assert rc == 0
+    written = {p.name for p in out.rglob("*") if p.is_file()}
+    assert written == {
+        "leaderboard.md",
+        "leaderboard.csv",
+        "comparisons.csv",
+        "outcomes.csv",
+        "sanity.csv",
+    }
+    board = pd.read_csv(out / "leaderboard.csv")
+    assert {"cert@0.1", "cert@0.2"} <= set(board) and "cert@0.5" not in board
+    text = capsys.readouterr().out
+    assert "Headline:" in text and "mid-p" in text and "[PASS]" in text
+
+
+def test_bad_options_give_an_error(store_path, tmp_path, capsys):
+    assert main(["report", str(store_path), "--out", str(tmp_path), "--reference", "cohn"]) == 2
+    assert "reference certifier 'cohn'" in capsys.readouterr().err
+    assert main(["report", str(store_path), "--out", str(tmp_path), "--format", "pdf"]) == 2
+    assert main(["report", str(tmp_path / "missing.sqlite"), "--out", str(tmp_path)]) == 2
+
+
+def test_resolve_formats():
+    assert resolve_formats(None) == ["md", "html", "csv", "latex", "json", "plots"]
+    assert resolve_formats(["markdown,tex", "png", "svg"]) == ["md", "latex", "plots"]
+    with pytest.raises(ValueError):
+        resolve_formats(["docx"])

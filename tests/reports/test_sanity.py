@@ -1,0 +1,245 @@
+"""reports.sanity: every check's skipped, pass and fail paths, on synthetic stores.
+
+The certifiers and noise families the checks look for in a full run (functional,
+fdiv-hockey-stick, generalized_gaussian) are stood in for by test-only ones, registered
+under test names for the duration of a test only.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats as sps
+
+from certifiers.base import Certifier
+from harness.certify import certify_store
+from harness.noise import Gaussian
+from harness.store import CertificateRow
+from reports.leaderboard import build_report
+from reports.sanity import FAIL, PASS, SKIPPED, SanityInputs, run_checks
+from reports.tidy import load_outcomes
+from tests.reports._report_synth import (
+    ALPHA,
+    DIM,
+    TestGG,
+    add_counts,
+    copy_certificates,
+    new_store,
+    winner_store,
+)
+
+ABSENT = {"functional": "test-absent-functional", "hockey_stick": "test-absent-hs"}
+
+
+def cohen_by_hand(p: float, spec: dict, norm: str) -> float:
+    """sigma * Phi^{-1}(p), divided by sqrt(d) against l-inf (scipy, not the certifier)."""
+    sigma, dim = spec["params"]["sigma"], spec["params"]["dim"]
+    r = sigma * sps.norm.ppf(p)
+    return r / np.sqrt(dim) if norm == "linf" else r
+
+
+class CohenLike(Certifier):
+    """Cohen's formula times ``factor`` (1: right; otherwise deliberately wrong)."""
+
+    factor = 1.0
+
+    def supports(self, noise, norm):
+        return isinstance(noise, Gaussian | TestGG)
+
+    def _radius(self, noise, p, norm):
+        r = self.factor * noise.sigma * sps.norm.ppf(p)
+        return r / np.sqrt(noise.dim) if norm == "linf" else r
+
+
+@pytest.fixture
+def register(plugins):
+    """Register a test-only certifier (a fresh subclass) for this test only."""
+
+    def reg(name: str, factor: float = 1.0):
+        cls = type(f"Test_{name}", (CohenLike,), {"factor": factor})
+        cls.name = name
+        plugins.certifier(name, cls)
+        return cls
+
+    return reg
+
+
+@pytest.fixture
+def gg_family(plugins):
+    plugins.noise("test_gg", TestGG)
+    return "test_gg"
+
+
+def checks(store, **names):
+    return {c.name: c for c in run_checks(SanityInputs.from_store(store), **{**ABSENT, **names})}
+
+
+def test_skipped_with_reasons_when_inputs_absent(tmp_path):
+    with winner_store(tmp_path / "s.sqlite") as store:
+        res = checks(store, gg_family="test-absent-gg")
+    for name in ("corollary-1", "corollary-2", "hockey-stick"):
+        assert res[name].status == SKIPPED
+        assert "not registered" in res[name].summary
+    assert res["matched-variance"].status == SKIPPED
+    assert "no 'test-absent-gg' certificates" in res["matched-variance"].summary
+    assert res["monotone"].status == PASS
+    assert res["reproducible"].status == PASS
+    assert all(r.line().startswith(f"[{r.status.upper()}]") for r in res.values())
+
+
+def test_corollary_1_pass_on_stored_rows(tmp_path):
+    with winner_store(tmp_path / "s.sqlite") as store:
+        copy_certificates(store, "cohen", "test-functional", cohen_by_hand)
+        res = checks(store, functional="test-functional")
+    c1 = res["corollary-1"]
+    assert c1.status == PASS, c1.summary
+    assert c1.max_diff < 1e-12
+    assert "largest difference" in c1.summary
+    assert res["corollary-2"].status == SKIPPED  # only l2 rows were written
+
+
+def test_corollary_1_fail_marks_the_rows(tmp_path):
+    with winner_store(tmp_path / "s.sqlite") as store:
+        wrong = lambda p, spec, norm: 1.01 * cohen_by_hand(p, spec, norm)  # noqa: E731
+        copy_certificates(store, "cohen", "test-functional", wrong)
+        res = checks(store, functional="test-functional")
+        c1 = res["corollary-1"]
+        assert c1.status == FAIL
+        assert c1.max_diff > 1e-3
+        assert {row[5] for row in c1.affected} == {"test-functional"}
+        assert {row[3] for row in c1.affected} == {"m-win", "m-mid", "m-low"}
+        report = build_report(
+            load_outcomes(store),
+            manifest=store.manifest(),
+            specs=store.noise_specs(),
+            sanity=list(res.values()),
+        )
+    table = report.boards[0].table
+    bad = table[table["certifier"] == "test-functional"]
+    good = table[table["certifier"] == "cohen"]
+    assert (bad["sanity"] == "fail: corollary-1").all()
+    assert (good["sanity"] == "ok").all()
+
+
+def test_corollary_2_linf_pass_and_fail(tmp_path):
+    with winner_store(tmp_path / "s.sqlite") as store:
+        certify_store(store, ["cohen"], ["linf"], [ALPHA], progress=False)
+        copy_certificates(store, "cohen", "test-functional", cohen_by_hand, norm="linf")
+        no_sqrt_d = lambda p, spec, norm: cohen_by_hand(p, spec, "l2")  # noqa: E731
+        copy_certificates(store, "cohen", "test-functional-bad", no_sqrt_d, norm="linf")
+        good = checks(store, functional="test-functional")["corollary-2"]
+        bad = checks(store, functional="test-functional-bad")["corollary-2"]
+    assert good.status == PASS and good.max_diff < 1e-12
+    assert bad.status == FAIL
+    assert {row[1] for row in bad.affected} == {"linf"}
+
+
+def test_recomputed_from_counts_when_no_rows_are_stored(tmp_path, register):
+    register("test-functional-good", 1.0)
+    register("test-functional-bad", 1.05)
+    with winner_store(tmp_path / "s.sqlite") as store:
+        good = checks(store, functional="test-functional-good")
+        bad = checks(store, functional="test-functional-bad")
+    for name in ("corollary-1", "corollary-2"):
+        assert good[name].status == PASS, good[name].summary
+        assert "recomputed from the stored counts" in good[name].summary
+        assert bad[name].status == FAIL
+        assert not bad[name].affected  # no leaderboard row to mark
+    assert bad["corollary-1"].max_diff > 0.01
+
+
+def test_hockey_stick_every_stored_norm(tmp_path):
+    with winner_store(tmp_path / "s.sqlite") as store:
+        certify_store(store, ["cohen"], ["linf"], [ALPHA], progress=False)
+        copy_certificates(store, "cohen", "test-hs", cohen_by_hand)
+        res = checks(store, hockey_stick="test-hs")["hockey-stick"]
+    assert res.status == PASS
+    assert any("| l2 |" in d for d in res.details) and any("| linf |" in d for d in res.details)
+
+
+def test_monotone_fail_on_a_decreasing_certifier(tmp_path):
+    with winner_store(tmp_path / "s.sqlite") as store:
+        copy_certificates(store, "cohen", "test-decreasing", lambda p, s, n: 2.0 - p)
+        res = checks(store)["monotone"]
+    assert res.status == FAIL
+    assert {row[5] for row in res.affected} == {"test-decreasing"}
+    assert res.max_diff > 0
+
+
+def test_monotone_fail_on_a_registered_certifier_between_stored_points(tmp_path, register):
+    # a radius function that is non-monotone only between the stored p values
+    cls = register("test-wiggly")
+    cls._radius = lambda self, noise, p, norm: 0.1 + 0.05 * np.sin(200 * p)
+    with winner_store(tmp_path / "s.sqlite") as store:
+        certify_store(store, ["test-wiggly"], ["l2"], [ALPHA], progress=False)
+        res = checks(store)["monotone"]
+    assert res.status == FAIL
+    assert all(row[5] == "test-wiggly" for row in res.affected)
+
+
+def test_reproducible_fails_on_a_tampered_radius(tmp_path):
+    with winner_store(tmp_path / "s.sqlite") as store:
+        (m, nz, img, cert, norm, alpha, pred, p, r, correct, spent) = store.table_rows(
+            "certificates"
+        )[0]
+        store.put_certificates(
+            [CertificateRow(m, nz, img, cert, norm, alpha, pred, p, r + 0.1, bool(correct), spent)]
+        )
+        res = checks(store)["reproducible"]
+    assert res.status == FAIL
+    assert res.affected == {("synthetic", norm, alpha, m, nz, cert)}
+
+
+def _variance_store(path, gg_sigma, register):
+    register("test-gg-cert")
+    store = new_store(path, 120, {"m": 0.25})
+    labels = np.arange(120) % 10
+    add_counts(store, "m", Gaussian(0.25, DIM), labels, labels, [900] * 120)
+    add_counts(store, "m", TestGG(gg_sigma, DIM), labels, labels, [950] * 120)
+    certify_store(store, ["cohen", "test-gg-cert"], ["l2"], [ALPHA], progress=False)
+    return store
+
+
+def test_matched_variance_pass_explains_the_gain(tmp_path, register, gg_family):
+    with _variance_store(tmp_path / "s.sqlite", 0.25, register) as store:
+        res = checks(store, gg_family=gg_family)["matched-variance"]
+    assert res.status == PASS, res.summary
+    (detail,) = res.details
+    assert "mean p_A" in detail and "radius at the same p_A" in detail
+    # same law, same radius function: the whole gain comes from the higher p_A
+    assert "+0.0000 (radius at the same p_A)" in detail
+
+
+def test_matched_variance_fail_without_a_matched_gaussian(tmp_path, register, gg_family):
+    with _variance_store(tmp_path / "s.sqlite", 0.3, register) as store:
+        res = checks(store, gg_family=gg_family)
+        mv = res["matched-variance"]
+        assert mv.status == FAIL
+        assert {row[4] for row in mv.affected} == {TestGG(0.3, DIM).name}
+        report = build_report(
+            load_outcomes(store),
+            manifest=store.manifest(),
+            specs=store.noise_specs(),
+            sanity=list(res.values()),
+        )
+    table = report.boards[0].table
+    on_gg = table["noise"] == TestGG(0.3, DIM).name
+    assert (table.loc[on_gg, "sanity"] == "fail: matched-variance").all()
+    assert (table.loc[~on_gg, "sanity"] == "ok").all()
+
+
+def test_framework_integral_pass_and_fail(tmp_path, monkeypatch):
+    """Corollary 1 without the closed form: the l2 framework's integral at k = 0 against
+    Cohen at the stored p_lower; a 1e-4 error in the integral must fail the check."""
+    from certifiers.functional import l2 as functional_l2
+    from reports.sanity import check_framework_integral
+
+    with winner_store(tmp_path / "s.sqlite") as store:
+        inputs = SanityInputs.from_store(store)
+    res = check_framework_integral(inputs, points=4)
+    assert res.status == PASS, res.summary
+    assert res.max_diff < 1e-6
+    real = functional_l2.radius_direct
+    monkeypatch.setattr(functional_l2, "radius_direct", lambda *a, **k: real(*a, **k) * (1 + 1e-4))
+    bad = check_framework_integral(inputs, points=4)
+    assert bad.status == FAIL and bad.max_diff > 5e-5
