@@ -1,5 +1,6 @@
-"""Building the models of a run: a checkpoint of the user's, or the embedded recipes
-trained here (``baselines.training``), each with its sha256 and training sigma."""
+"""Building the models of a run from their specs (the config's ``[[models]]`` entries):
+a checkpoint of the user's, or an embedded recipe trained here (``baselines.training``),
+each with its sha256 and the Gaussian sigma it was trained with."""
 
 from __future__ import annotations
 
@@ -13,36 +14,70 @@ from baselines.datasets import Dataset
 
 
 @dataclass(frozen=True)
+class ModelSpec:
+    """One model of a run, as the config gives it.
+
+    Exactly one of ``recipe`` (an architecture trained here, e.g. ``"mlp"``, the way
+    ``training`` says) and ``checkpoint`` (a file of the user's, read as ``format``;
+    ``arch`` names the architecture of a bare state_dict). ``sigma0`` is the Gaussian sigma
+    the model was trained with, to which the run's noises are matched; ``smoothing = false``
+    runs no smoothing noise on it (a model for the deterministic certifiers only).
+    ``trust_pickle`` allows reading a pickled file (which can run code)."""
+
+    name: str | None = None
+    recipe: str | None = None
+    training: str = "gaussian"
+    checkpoint: str | None = None
+    format: str = "torchscript"
+    arch: str | None = None
+    sigma0: float | None = None
+    smoothing: bool = True
+    trust_pickle: bool = False
+
+    def display_name(self, dataset: str) -> str:
+        """The name shown in the store and the report."""
+        if self.name:
+            return self.name
+        if self.checkpoint is not None:
+            return Path(self.checkpoint).stem
+        suffix = "" if self.training == "gaussian" else f"-{self.training}"
+        return f"{dataset}-{self.recipe}{suffix}-sigma{self.sigma0:g}"
+
+
+@dataclass(frozen=True)
 class ModelEntry:
     """A model of a run: display name, module, sha256 of its weights, training sigma0."""
 
     name: str
     model: torch.nn.Module
     sha256: str
-    sigma0: float
+    sigma0: float | None
+    spec: ModelSpec | None = None
 
 
-def build_models(
-    *,
-    arch: str | None,
-    checkpoint: str | None,
-    train_sigmas: Sequence[float],
-    data: Dataset,
-) -> list[ModelEntry]:
-    """A TorchScript ``checkpoint`` (one model, trained at ``train_sigmas[0]``), or one
-    model of ``arch`` trained here per sigma (cached)."""
+def build_model(spec: ModelSpec, data: Dataset) -> ModelEntry:
+    """Load the checkpoint, or train (cached) the recipe, of one spec."""
     from baselines.training import Recipe, file_sha256, load_or_train
 
-    if checkpoint is not None:
-        path = Path(checkpoint)
+    if spec.checkpoint is not None:
+        path = Path(spec.checkpoint)
         if not path.is_file():
-            raise FileNotFoundError(f"config key 'run.checkpoint': no file at {path}")
+            raise FileNotFoundError(f"config key 'models.checkpoint': no file at {path}")
         model = torch.jit.load(str(path), map_location="cpu")
-        return [ModelEntry(path.stem, model, file_sha256(path), train_sigmas[0])]
-    if arch is None:
-        raise ValueError("give one of 'run.arch' and 'run.checkpoint'")
-    out = []
-    for sigma in train_sigmas:
-        trained = load_or_train(Recipe(arch, data.name, sigma), data)
-        out.append(ModelEntry(trained.name, trained.model, trained.sha256, sigma))
+        return ModelEntry(spec.display_name(data.name), model, file_sha256(path), spec.sigma0, spec)
+    if spec.recipe is None:
+        raise ValueError("a model needs a 'recipe' or a 'checkpoint'")
+    if spec.training != "gaussian":
+        raise ValueError(f"unknown training {spec.training!r} for recipe {spec.recipe!r}")
+    trained = load_or_train(Recipe(spec.recipe, data.name, spec.sigma0), data)
+    name = spec.name or trained.name
+    return ModelEntry(name, trained.model, trained.sha256, spec.sigma0, spec)
+
+
+def build_models(specs: Sequence[ModelSpec], data: Dataset) -> list[ModelEntry]:
+    """Every model of a run, in config order; display names must be unique."""
+    out = [build_model(spec, data) for spec in specs]
+    names = [m.name for m in out]
+    if len(set(names)) != len(names):
+        raise ValueError(f"two models share a name: {sorted(names)}; give each a 'name'")
     return out

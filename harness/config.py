@@ -1,7 +1,10 @@
 """Experiment configs (TOML), validated with errors that name the offending key.
 
-    [run]            name, dataset, arch | checkpoint, train_sigmas, seed, n_test,
-                     index_stride, n0, n, batch_size, device, data_root
+    [run]            name, dataset, seed, n_test, index_stride, n0, n, batch_size,
+                     device, data_root; and either arch | checkpoint with train_sigmas
+                     (one model per sigma), or [[models]] entries
+    [[models]]       recipe | checkpoint, sigma0, name, training, format, arch,
+                     smoothing, trust_pickle (``baselines.models.ModelSpec``)
     [[noises]]       family = "...", matched = true (default), shape parameters; a list
                      value expands into a grid (one noise per value)
     [certify]        certifiers = ["all"] | names, norms, alpha = [..],
@@ -22,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from baselines.models import ModelSpec
 from certifiers.base import NORMS
 
 _RUN_KEYS: dict[str, Any] = {
@@ -41,7 +45,18 @@ _RUN_KEYS: dict[str, Any] = {
 }
 _CERTIFY_KEYS = {"certifiers": list, "norms": list, "alpha": list, "options": dict}
 _REPORT_KEYS = {"reference": str, "radii": dict}
-_SECTIONS = {"run", "noises", "certify", "report"}
+_MODEL_KEYS = {
+    "name": str,
+    "recipe": str,
+    "training": str,
+    "checkpoint": str,
+    "format": str,
+    "arch": str,
+    "sigma0": (int, float),
+    "smoothing": bool,
+    "trust_pickle": bool,
+}
+_SECTIONS = {"run", "models", "noises", "certify", "report"}
 
 
 class ConfigError(ValueError):
@@ -58,6 +73,7 @@ class NoiseEntry:
 @dataclass(frozen=True)
 class Config:
     name: str
+    models: tuple[ModelSpec, ...]
     dataset: str
     arch: str | None
     checkpoint: str | None
@@ -81,7 +97,9 @@ class Config:
 
 
 def _type_name(t: Any) -> str:
-    return {str: "a string", int: "an integer", list: "a list", dict: "a table"}[t]
+    names = {str: "a string", int: "an integer", list: "a list", dict: "a table"}
+    names.update({bool: "true or false", (int, float): "a number"})
+    return names[t]
 
 
 def _check_keys(section: str, table: Any, allowed: dict[str, Any]) -> dict[str, Any]:
@@ -145,6 +163,62 @@ def expand_noise(entry: dict[str, Any], where: str) -> list[NoiseEntry]:
     ]
 
 
+def _parse_models(
+    data: dict[str, Any], run: dict[str, Any], source: str
+) -> tuple[tuple[ModelSpec, ...], tuple[float, ...]]:
+    """The ``[[models]]`` entries, or the models that ``run.arch``/``run.checkpoint`` with
+    ``run.train_sigmas`` stand for (one per sigma; a checkpoint takes one sigma)."""
+    legacy = [k for k in ("arch", "checkpoint", "train_sigmas") if k in run]
+    if "models" in data:
+        if legacy:
+            raise ConfigError(
+                f"{source}: give the models either as [[models]] entries or with "
+                f"'run.{legacy[0]}', not both"
+            )
+        entries = data["models"]
+        if not isinstance(entries, list) or not entries:
+            raise ConfigError("config key 'models' must be a non-empty array of tables [[models]]")
+        specs = tuple(_model_spec(e, f"models[{i}]") for i, e in enumerate(entries))
+        sigmas = tuple(s.sigma0 for s in specs if s.sigma0 is not None)
+        return specs, sigmas
+    if "train_sigmas" not in run:
+        raise ConfigError(
+            f"{source}: no models: give [[models]] entries, or 'run.arch' (or "
+            "'run.checkpoint') with 'run.train_sigmas'"
+        )
+    if ("arch" in run) == ("checkpoint" in run):
+        raise ConfigError(f"{source}: give exactly one of 'run.arch' and 'run.checkpoint'")
+    sigmas = tuple(
+        _positive_float(f"run.train_sigmas[{i}]", s) for i, s in enumerate(run["train_sigmas"])
+    )
+    if not sigmas:
+        raise ConfigError("config key 'run.train_sigmas' is empty")
+    if "checkpoint" in run:
+        if len(sigmas) != 1:
+            raise ConfigError(
+                "config key 'run.train_sigmas' must hold one sigma with 'run.checkpoint' "
+                "(to compare several checkpoints, give one [[models]] entry each)"
+            )
+        return (ModelSpec(checkpoint=run["checkpoint"], sigma0=sigmas[0]),), sigmas
+    return tuple(ModelSpec(recipe=run["arch"], sigma0=s) for s in sigmas), sigmas
+
+
+def _model_spec(entry: Any, where: str) -> ModelSpec:
+    table = _check_keys(where, entry, _MODEL_KEYS)
+    if ("recipe" in table) == ("checkpoint" in table):
+        raise ConfigError(f"config key '{where}': give exactly one of 'recipe' and 'checkpoint'")
+    smoothing = table.get("smoothing", True)
+    sigma0 = table.get("sigma0")
+    if sigma0 is not None:
+        sigma0 = _positive_float(f"{where}.sigma0", sigma0)
+    elif smoothing:
+        raise ConfigError(
+            f"config key '{where}.sigma0' is missing: the Gaussian sigma the model was "
+            "trained with, to which the noises are matched (or set smoothing = false)"
+        )
+    return ModelSpec(**{**table, "sigma0": sigma0})
+
+
 def parse(data: dict[str, Any], source: str = "<config>") -> Config:
     """Validate a parsed TOML document."""
     for section in data:
@@ -155,18 +229,9 @@ def parse(data: dict[str, Any], source: str = "<config>") -> Config:
     if "run" not in data:
         raise ConfigError(f"{source}: the [run] section is missing")
     run = _check_keys("run", data["run"], _RUN_KEYS)
-    for required in ("dataset", "train_sigmas"):
-        if required not in run:
-            raise ConfigError(f"{source}: config key 'run.{required}' is missing")
-    if ("arch" in run) == ("checkpoint" in run):
-        raise ConfigError(f"{source}: give exactly one of 'run.arch' and 'run.checkpoint'")
-    sigmas = tuple(
-        _positive_float(f"run.train_sigmas[{i}]", s) for i, s in enumerate(run["train_sigmas"])
-    )
-    if not sigmas:
-        raise ConfigError("config key 'run.train_sigmas' is empty")
-    if "checkpoint" in run and len(sigmas) != 1:
-        raise ConfigError("config key 'run.train_sigmas' must hold one sigma with a checkpoint")
+    if "dataset" not in run:
+        raise ConfigError(f"{source}: config key 'run.dataset' is missing")
+    models, sigmas = _parse_models(data, run, source)
     seed = run.get("seed", 0)
     if seed < 0:
         raise ConfigError(f"config key 'run.seed' must be >= 0, got {seed}")
@@ -229,6 +294,7 @@ def parse(data: dict[str, Any], source: str = "<config>") -> Config:
     return Config(
         name=run.get("name", Path(source).stem),
         dataset=run["dataset"],
+        models=models,
         arch=run.get("arch"),
         checkpoint=run.get("checkpoint"),
         data_root=run.get("data_root"),

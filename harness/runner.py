@@ -58,9 +58,7 @@ def run(
     """
     dev = resolve_device(device or cfg.device)
     data = load_dataset(cfg.dataset, cfg.data_root)
-    models = build_models(
-        arch=cfg.arch, checkpoint=cfg.checkpoint, train_sigmas=cfg.train_sigmas, data=data
-    )
+    models = build_models(cfg.models, data)
     index_set = select_indices(data, cfg.index_stride, cfg.n_test)
     ident = identity(cfg, data.name, index_set, models, dev)
     processed = 0
@@ -68,6 +66,8 @@ def run(
         check_resume(store, ident)
         store.put_manifest({**ident, "config": cfg.raw, **provenance(dev)})
         for entry in models:
+            if entry.spec is not None and not entry.spec.smoothing:
+                continue
             model = entry.model.to(dev).eval()
             noises = [build_noise(e, entry.sigma0, data.dim) for e in cfg.noises]
             names = [nz.name for nz in noises]

@@ -84,3 +84,59 @@ def test_certifier_options_from_the_config():
         parse({**base, "certify": {"options": {"nope": {}}}})
     with pytest.raises(ConfigError, match="'certify.options.functional'"):
         parse({**base, "certify": {"options": {"functional": {"mc_samples": 10}}}})
+
+
+def test_models_entries():
+    run = {"dataset": "digits"}
+    cfg = parse(
+        {
+            "run": run,
+            "models": [
+                {"recipe": "mlp", "sigma0": 0.25, "name": "a"},
+                {"checkpoint": "x.pt", "format": "torchscript", "sigma0": 0.5},
+                {"recipe": "mlp", "smoothing": False, "name": "deterministic-only"},
+            ],
+        }
+    )
+    assert [m.name for m in cfg.models] == ["a", None, "deterministic-only"]
+    assert cfg.models[1].checkpoint == "x.pt" and cfg.models[1].sigma0 == 0.5
+    assert cfg.models[2].sigma0 is None and not cfg.models[2].smoothing
+    legacy = parse({"run": {**run, "arch": "mlp", "train_sigmas": [0.12, 0.5]}})
+    assert [(m.recipe, m.sigma0) for m in legacy.models] == [("mlp", 0.12), ("mlp", 0.5)]
+
+
+@pytest.mark.parametrize(
+    "models,message",
+    [
+        ([{"sigma0": 0.25}], "exactly one of 'recipe' and 'checkpoint'"),
+        ([{"recipe": "mlp", "checkpoint": "x", "sigma0": 0.25}], "exactly one of"),
+        ([{"recipe": "mlp"}], "'models\\[0\\].sigma0' is missing"),
+        ([{"recipe": "mlp", "sigma0": -1}], "'models\\[0\\].sigma0' must be positive"),
+        (
+            [{"recipe": "mlp", "sigma0": 0.2, "colour": 1}],
+            "unknown config key 'models\\[0\\].colour'",
+        ),
+        (
+            [{"recipe": "mlp", "sigma0": 0.2, "smoothing": "no"}],
+            "'models\\[0\\].smoothing' must be true or false",
+        ),
+        ([], "non-empty array"),
+    ],
+)
+def test_models_entries_are_checked(models, message):
+    with pytest.raises(ConfigError, match=message):
+        parse({"run": {"dataset": "digits"}, "models": models})
+
+
+def test_models_entries_and_run_arch_exclude_each_other():
+    with pytest.raises(
+        ConfigError, match="either as \\[\\[models\\]\\] entries or with 'run.arch'"
+    ):
+        parse(
+            {
+                "run": {"dataset": "digits", "arch": "mlp"},
+                "models": [{"recipe": "mlp", "sigma0": 1}],
+            }
+        )
+    with pytest.raises(ConfigError, match="no models"):
+        parse({"run": {"dataset": "digits"}})
