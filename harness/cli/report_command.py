@@ -1,0 +1,36 @@
+"""``smoothbench report STORE``: leaderboards, statistics and plots from a store."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    p = sub.add_parser("report", help="leaderboards, statistics and plots from a store")
+    p.add_argument("store", type=Path)
+    p.add_argument("--out", type=Path, default=Path("out"), help="output folder (default out/)")
+    p.add_argument(
+        "--reference",
+        default=None,
+        help="reference certifier (default: the run config's [report].reference, else cohen)",
+    )
+    p.add_argument(
+        "--radii",
+        type=float,
+        nargs="+",
+        help="radius grid for every norm (default: the config's [report].radii, else built-in)",
+    )
+    p.add_argument(
+        "--format",
+        nargs="+",
+        default=None,
+        help="md, html, csv, latex, json, plots (default: all)",
+    )
+    return p
+
+
+def main(args: argparse.Namespace) -> int:
+    from reports.cli import report_main
+
+    return report_main(args)

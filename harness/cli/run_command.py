@@ -1,0 +1,28 @@
+"""``smoothbench run CONFIG``: sample counts for a config, then certify them (resumable)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    p = sub.add_parser("run", help="sample counts for a config, then certify them (resumable)")
+    p.add_argument("config", type=Path, help="experiment config (TOML), e.g. configs/default.toml")
+    p.add_argument("--store", type=Path, help="SQLite store (default out/<name>.sqlite)")
+    p.add_argument("--device", help="cpu, cuda, cuda:1, ... (default: the config's, else auto)")
+    p.add_argument("--no-certify", action="store_true", help="only sample counts")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    return p
+
+
+def main(args: argparse.Namespace) -> int:
+    from harness import config, runner
+
+    cfg = config.load(args.config)
+    store = args.store or Path("out") / f"{cfg.name}.sqlite"
+    path = runner.run(
+        cfg, store, device=args.device, progress=not args.quiet, certify=not args.no_certify
+    )
+    print(f"counts and certificates in {path}")
+    return 0
