@@ -4,11 +4,15 @@ prediction and a bound."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
 from statsmodels.stats.proportion import proportion_confint
+
+#: The confidence level 1 - alpha of p_A where a config or command does not give one.
+DEFAULT_ALPHA = 0.001
 
 
 def _check_alpha(alpha: float) -> float:
@@ -85,3 +89,33 @@ def certify_top_class(selection: ArrayLike, estimation: ArrayLike, alpha: float)
     if single:
         return TopClass(top[0], p_lower[0], prediction[0])
     return TopClass(top, p_lower, prediction)
+
+
+def estimation_draws_needed(
+    p: float, p_needed: float, alpha: float = DEFAULT_ALPHA, limit: int = 10**9
+) -> int | None:
+    """The smallest number of estimation draws ``n`` at which a top class of true
+    probability ``p`` is expected to certify: the one-sided Clopper-Pearson bound at the
+    expected count ``floor(p n)`` reaches ``p_needed``. None where ``p <= p_needed`` (no
+    budget suffices) or beyond ``limit``.
+
+    The bound grows with n at a fixed ratio, so the answer is bracketed by doubling and
+    found by bisection."""
+    if not (0 < p <= 1 and 0 < p_needed < 1):
+        raise ValueError(f"p and p_needed must lie in (0, 1], got {p!r}, {p_needed!r}")
+    if p <= p_needed:
+        return None
+
+    def enough(n: int) -> bool:
+        return clopper_pearson_lower(int(math.floor(p * n)), n, alpha) >= p_needed
+
+    hi = 1
+    while not enough(hi):
+        hi *= 2
+        if hi > limit:
+            return None
+    lo = hi // 2
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if enough(mid) else (mid, hi)
+    return hi

@@ -49,6 +49,7 @@ from hypothesis import strategies as st
 
 from certifiers.base import NORMS, Certifier
 from harness.noise import Noise, SphericalNoise
+from harness.noise.base import LogRatioSampler
 
 CERTIFIER_PROPERTIES = ("abstains", "monotone", "vectorized", "bad_input", "picklable", "sound")
 _NP_P_GRID = (0.55, 0.7, 0.9, 0.99)
@@ -217,14 +218,24 @@ def shift_directions(
 
 
 def neyman_pearson_lower(
-    noise: Noise, delta: np.ndarray, p: float, samples: int = 200_000, seed: int = 0
+    noise: Noise,
+    delta: np.ndarray,
+    p: float,
+    samples: int = 200_000,
+    seed: int = 0,
+    sampler: LogRatioSampler | None = None,
 ) -> tuple[float, float]:
     """Monte Carlo estimate (and standard error) of ``min E_delta[f]`` over ``f`` with
     ``E_0[f] = p``: the worst-case top-class probability after shifting by ``delta``.
 
     ``f`` takes the lowest likelihood ratios ``pi_delta / pi_0`` (Neyman-Pearson); the
-    ratios come from ``noise.log_ratio_samples`` (reduced where the law allows it)."""
-    log_ratio = noise.log_ratio_samples(np.asarray(delta, dtype=np.float64), samples, seed)
+    ratios come from ``noise.log_ratio_samples`` (reduced where the law allows it), or
+    from ``sampler`` (``noise.log_ratio_sampler(samples, seed)``) to reuse its draws."""
+    delta = np.asarray(delta, dtype=np.float64)
+    if sampler is None:
+        sampler = noise.log_ratio_sampler(samples, seed)
+    log_ratio = sampler(delta)
+    samples = log_ratio.size
     ratio = np.exp(np.minimum(np.sort(log_ratio), 700.0))
     m = int(math.floor(p * samples))
     contrib = np.zeros(samples)

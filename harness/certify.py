@@ -16,7 +16,7 @@ from tqdm import tqdm
 
 import certifiers
 from certifiers.base import Certifier
-from certifiers.bounds import certify_top_class
+from certifiers.bounds import DEFAULT_ALPHA, certify_top_class
 from harness.noise import from_spec
 from harness.store import CertificateRow, CountRow, Store
 
@@ -37,7 +37,7 @@ def certify_store(
     store: Store,
     certifier_names: Iterable[str] = ("all",),
     norms: Iterable[str] = certifiers.NORMS,
-    alphas: Iterable[float] = (0.001,),
+    alphas: Iterable[float] = (DEFAULT_ALPHA,),
     progress: bool = True,
     options: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> int:

@@ -9,7 +9,7 @@
                      value expands into a grid (one noise per value)
     [certify]        certifiers = ["all"] | names, norms, alpha = [..],
                      options.<certifier> = {option = value, ...}
-    [report]         reference, radii.<norm> = [..]
+    [report]         reference, radii.<norm> = [..], level (``reports.settings``)
 
 With ``matched = true`` each noise is built per model by ``Family.matched(sigma0, dim,
 **shape)``, ``sigma0`` being the Gaussian sigma the model was trained with, so that
@@ -27,6 +27,8 @@ from typing import Any
 
 from baselines.models import ModelSpec
 from certifiers.base import NORMS
+from certifiers.bounds import DEFAULT_ALPHA
+from reports.settings import ReportSettings, ReportSettingsError
 
 _RUN_KEYS: dict[str, Any] = {
     "name": str,
@@ -44,7 +46,6 @@ _RUN_KEYS: dict[str, Any] = {
     "device": str,
 }
 _CERTIFY_KEYS = {"certifiers": list, "norms": list, "alpha": list, "options": dict}
-_REPORT_KEYS = {"reference": str, "radii": dict}
 _MODEL_KEYS = {
     "name": str,
     "recipe": str,
@@ -90,8 +91,7 @@ class Config:
     certifiers: tuple[str, ...]
     norms: tuple[str, ...]
     alphas: tuple[float, ...]
-    reference: str
-    radii: dict[str, tuple[float, ...]] = field(default_factory=dict)
+    report: ReportSettings = field(default_factory=ReportSettings)
     certifier_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
 
@@ -257,7 +257,7 @@ def parse(data: dict[str, Any], source: str = "<config>") -> Config:
     for i, norm in enumerate(norms):
         if norm not in NORMS:
             raise ConfigError(f"config key 'certify.norms[{i}]': unknown norm {norm!r}")
-    alphas = tuple(certify.get("alpha", [0.001]))
+    alphas = tuple(certify.get("alpha", [DEFAULT_ALPHA]))
     for i, a in enumerate(alphas):
         if isinstance(a, bool) or not isinstance(a, int | float) or not 0 < a < 1:
             raise ConfigError(f"config key 'certify.alpha[{i}]' must lie in (0, 1), got {a!r}")
@@ -280,16 +280,15 @@ def parse(data: dict[str, Any], source: str = "<config>") -> Config:
             raise ConfigError(f"config key '{key}': {err}") from None
         options[name] = dict(opts)
 
-    report = _check_keys("report", data.get("report", {}), _REPORT_KEYS)
-    radii: dict[str, tuple[float, ...]] = {}
-    for norm, values in report.get("radii", {}).items():
-        if norm not in NORMS:
-            raise ConfigError(f"config key 'report.radii.{norm}': unknown norm")
-        if not isinstance(values, list) or not all(
-            isinstance(v, int | float) and not isinstance(v, bool) and v >= 0 for v in values
-        ):
-            raise ConfigError(f"config key 'report.radii.{norm}' must be non-negative numbers")
-        radii[norm] = tuple(float(v) for v in values)
+    try:
+        report = ReportSettings.from_table(data.get("report"))
+    except ReportSettingsError as err:
+        raise ConfigError(str(err)) from None
+    if report.reference not in certifiers.available():
+        raise ConfigError(
+            f"config key 'report.reference': unknown certifier {report.reference!r}; "
+            f"available: {certifiers.available()}"
+        )
 
     return Config(
         name=run.get("name", Path(source).stem),
@@ -310,8 +309,7 @@ def parse(data: dict[str, Any], source: str = "<config>") -> Config:
         certifiers=names,
         norms=norms,
         alphas=tuple(float(a) for a in alphas),
-        reference=report.get("reference", "cohen"),
-        radii=radii,
+        report=report,
         certifier_options=options,
         raw=data,
     )

@@ -1,27 +1,41 @@
 """``smoothbench report``: everything the report writes, from one store.
 
-    smoothbench report STORE [--out DIR] [--reference NAME] [--radii R ...] [--format F ...]
+    smoothbench report STORE [--out DIR] [--reference NAME] [--radii R ...]
+                             [--alpha A] [--certifier C ...] [--model M ...] [--norm N ...]
+                             [--format F ...]
 
-Formats: ``md`` (leaderboard.md), ``html`` (leaderboard.html, self-contained), ``csv``
-(leaderboard, comparisons, outcomes, sanity), ``latex`` (leaderboard.tex), ``json``
-(entries/<dataset>/<threat>/<alpha>/<row>.json) and ``plots`` (plots/*.png and *.svg);
-all of them by default. The reference certifier defaults to the run config's
-``[report].reference``, else ``cohen``; the radius grid to the config's
-``[report].radii``, else built-in defaults (``--radii`` sets one grid for every norm).
+Formats: ``md`` (leaderboard.md and appendix.md), ``html`` (leaderboard.html,
+self-contained), ``csv`` (leaderboard, comparisons, outcomes, sanity), ``latex``
+(leaderboard.tex), ``json`` (entries/<dataset>/<threat>/<alpha>/<row>.json) and ``plots``
+(plots/*.png and *.svg); all of them by default. Settings come from the run config's
+``[report]`` table (``reports.settings``), overridden by the options. Every file is
+written atomically: a failed report never leaves a half-written file in place of a good
+one.
 """
 
 from __future__ import annotations
 
 import argparse
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+import pandas as pd
+
 from harness.store import Store
-from reports import formats
+from reports import render
+from reports.completeness import sampling_warnings
+from reports.csv_files import write_csvs
 from reports.headline import Headline, headline
-from reports.leaderboard import Report, build_report, resolve_radii
-from reports.sanity import SanityInputs, run_checks
+from reports.json_entries import write_json_entries
+from reports.latex import to_latex
+from reports.leaderboard import Report, build_report
+from reports.plots import Figure, write_plots
+from reports.sanity import SanityContext, SanityInputs, run_checks
+from reports.settings import ReportSettings
 from reports.tidy import load_counts, load_outcomes
+from reports.view import build_view
+from smoothbench.atomic import write_atomic
 
 FORMATS = ("md", "html", "csv", "latex", "json", "plots")
 _ALIASES = {"markdown": "md", "tex": "latex", "png": "plots", "svg": "plots", "all": "all"}
@@ -44,29 +58,57 @@ def resolve_formats(requested: Sequence[str] | None) -> list[str]:
     return out
 
 
+def _filter(outcomes: pd.DataFrame, settings: ReportSettings) -> pd.DataFrame:
+    for column, wanted, option in (
+        ("certifier", settings.certifiers, "--certifier"),
+        ("model", settings.models, "--model"),
+        ("norm", settings.norms, "--norm"),
+    ):
+        if wanted:
+            present = sorted(set(outcomes[column]))
+            missing = [w for w in wanted if w not in present]
+            if missing:
+                raise ValueError(f"{option} {missing[0]!r} is not in the store; stored: {present}")
+            outcomes = outcomes[outcomes[column].isin(wanted)]
+    if settings.alpha is not None:
+        present = sorted(set(map(float, outcomes["alpha"])))
+        if settings.alpha not in present:
+            raise ValueError(f"--alpha {settings.alpha:g} is not in the store; stored: {present}")
+        outcomes = outcomes[outcomes["alpha"] == settings.alpha]
+    return outcomes.reset_index(drop=True)
+
+
 def make_report(
-    store_path: str | Path,
-    reference: str | None = None,
-    radii: Sequence[float] | None = None,
-) -> tuple[Report, list[Headline], dict]:
-    """Load a store, run the sanity checks and build every leaderboard and headline."""
+    store_path: str | Path, settings: ReportSettings | None = None, **overrides
+) -> tuple[Report, list[Headline]]:
+    """Load a store, run the sanity checks and build every leaderboard and headline.
+
+    ``settings`` defaults to the stored config's ``[report]``; ``overrides`` are
+    ``ReportSettings.override`` arguments (reference, radii, alpha, certifiers, models,
+    norms)."""
     with Store.open_existing(store_path) as store:
         outcomes = load_outcomes(store)
         counts = load_counts(store)
         manifest = store.manifest()
         specs = store.noise_specs()
+        options = manifest.get("certifier_options") or {}
     if outcomes.empty:
         raise ValueError(f"{store_path} holds no certificates; run 'smoothbench certify' first")
-    config = manifest.get("config") or {}
-    reference = reference or (config.get("report") or {}).get("reference") or "cohen"
-    grid = resolve_radii(sorted(outcomes["norm"].unique()), radii, config)
-    inputs = SanityInputs(outcomes, counts, specs, manifest.get("dataset") or "")
-    checks = run_checks(inputs, cohen="cohen")
-    report = build_report(
-        outcomes, manifest=manifest, specs=specs, reference=reference, radii=grid, sanity=checks
+    settings = (settings or ReportSettings.from_config(manifest.get("config"))).override(
+        **overrides
     )
-    headlines = [headline(b, report.level) for b in report.boards]
-    return report, headlines, specs
+    outcomes = _filter(outcomes, settings)
+    if outcomes.empty:
+        raise ValueError("the filters leave no certificate to report")
+    inputs = SanityInputs(outcomes, counts, specs, manifest.get("dataset") or "", options)
+    checks = run_checks(inputs, SanityContext(reference=settings.reference))
+    warnings = sampling_warnings(manifest, counts, outcomes)
+    report = build_report(
+        outcomes, manifest=manifest, specs=specs, settings=settings, sanity=checks,
+        warnings=warnings,
+    )  # fmt: skip
+    headlines = [headline(b, settings.level) for b in report.boards]
+    return report, headlines
 
 
 def write_report(
@@ -74,57 +116,60 @@ def write_report(
     headlines: Sequence[Headline],
     out: str | Path,
     fmts: Sequence[str] = FORMATS,
-    specs: dict | None = None,
 ) -> list[Path]:
     """Write the requested formats under ``out``; returns the paths written."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    md_images: dict[str, dict[str, str]] = {}
-    if "plots" in fmts:
-        from reports.plots import write_plots
-
-        for board in report.boards:
-            paths = write_plots(board, out / "plots")
-            written += paths
-            md_images[board.slug] = {
-                name: f"plots/{name}_{board.slug}.png" for name in ("cert_acc", "radii")
-            }
-    if "md" in fmts:
-        path = out / "leaderboard.md"
-        path.write_text(formats.to_markdown(formats.document(report, headlines, md_images)))
-        written.append(path)
-    if "html" in fmts:
-        from reports.plots import board_pngs
-
-        pngs = {b.slug: board_pngs(b) for b in report.boards}
-        path = out / "leaderboard.html"
-        page = formats.to_html(
-            formats.document(report, headlines, pngs),
-            title=f"smoothbench leaderboard: {report.footnotes['dataset']}",
-        )
-        path.write_text(page, encoding="utf-8")
-        written.append(path)
+    with tempfile.TemporaryDirectory() as scratch:
+        figures: dict[str, list[Figure]] = {}
+        if {"plots", "html", "md"} & set(fmts):
+            where = out / "plots" if "plots" in fmts else Path(scratch)
+            for board in report.boards:
+                figures[board.slug] = write_plots(board, where)
+            if "plots" in fmts:
+                written += [p for figs in figures.values() for f in figs for p in (f.png, f.svg)]
+        if "md" in fmts:
+            if "plots" not in fmts:
+                md_figs: dict[str, list[Figure]] = {}
+            else:
+                md_figs = figures
+            view = build_view(report, list(headlines), md_figs, inline_images=False)
+            main, appendix = render.markdown(view)
+            written.append(write_atomic(out / "leaderboard.md", main))
+            written.append(write_atomic(out / "appendix.md", appendix))
+        if "html" in fmts:
+            view = build_view(report, list(headlines), figures, inline_images=True)
+            written.append(write_atomic(out / "leaderboard.html", render.html(view)))
     if "csv" in fmts:
-        written += formats.write_csvs(report, out)
+        written += write_csvs(report, out)
     if "latex" in fmts:
-        path = out / "leaderboard.tex"
-        path.write_text(formats.to_latex(report))
-        written.append(path)
+        written.append(write_atomic(out / "leaderboard.tex", to_latex(report)))
     if "json" in fmts:
-        written += formats.write_json_entries(report, out, specs)
+        written += write_json_entries(report, out)
     return written
 
 
 def report_main(args: argparse.Namespace) -> int:
     fmts = resolve_formats(getattr(args, "format", None))
-    report, headlines, specs = make_report(args.store, args.reference, args.radii)
-    paths = write_report(report, headlines, args.out, fmts, specs)
-    for path in paths:
-        print(f"wrote {path}")
+    report, headlines = make_report(
+        args.store,
+        reference=args.reference,
+        radii=args.radii,
+        alpha=getattr(args, "alpha", None),
+        certifiers=getattr(args, "certifier", None),
+        models=getattr(args, "model", None),
+        norms=getattr(args, "norm", None),
+    )
+    paths = write_report(report, headlines, args.out, fmts)
+    print(f"wrote {len(paths)} files under {args.out} (leaderboard.md, leaderboard.html, ...)")
+    for w in report.warnings:
+        print(f"WARNING: {w}")
     for check in report.sanity:
         print(check.line())
-    print()
     for h in headlines:
-        print("Headline:", h.text)
+        print()
+        print(h.board)
+        for label, text in h.lines():
+            print(f"  {label}: {text}")
     return 0

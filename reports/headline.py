@@ -1,26 +1,30 @@
-"""The headline claim of a leaderboard, stated with both its paired and unpaired tests.
+"""The headline claim of a leaderboard, as a short structured block: the claim, the
+paired test, the unpaired test papers use, the ACR test and the power statement.
 
-The headline compares the best row by ACR with its reference: the reference
-certifier's row on the same model and noise, else the model's Gaussian row of the
-reference certifier. Where the best row is itself a reference row, the claim a paper
-would make is tested instead: the best challenger on another noise (a row compared with
-its model's Gaussian reference row) against that Gaussian row. Only where there is no
-such challenger does it fall back to the runner-up by ACR.
+The headline compares the best row by ACR with its reference: the reference certifier's
+row on the same model and noise, else the model's Gaussian row of the reference
+certifier. Where the best row is itself a reference row, the claim a paper would make is
+tested instead: the best challenger on another noise against its Gaussian row. Only
+where there is no such challenger does it fall back to the runner-up by ACR. Rows of a
+certifier that failed the soundness check never enter a headline.
 
-Certified accuracy is compared at every radius of the grid; the radius quoted is the
-one with the largest gap, and because that choice is made after looking, the quoted
-McNemar mid-p is Holm-adjusted over the whole grid.
+Certified accuracy is compared at every radius of the grid; the radius quoted is the one
+with the largest gap, and because that choice is made after looking, the quoted McNemar
+mid-p is Holm-adjusted over the whole grid. The ACR difference is tested with the
+paired t-test of its mean and shown with a paired bootstrap interval: both are about the
+mean difference, so they agree (up to the normal approximation).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from reports import significance as sig
 from reports import stats
-from reports.leaderboard import Board, noise_label
+from reports.leaderboard import Board
+from reports.rows import Row
 
 
 def fmt_p(p: float) -> str:
@@ -30,180 +34,182 @@ def fmt_p(p: float) -> str:
     return f"{p:.4g}"
 
 
-def short_label(key: sig.RowKey) -> str:
-    model, noise, cert = key
-    return f"{model} | {noise_label(noise)} | {cert}"
-
-
 @dataclass(frozen=True)
 class Headline:
     board: str
-    row: sig.RowKey | None
-    other: sig.RowKey | None
+    row: Row | None
+    other: Row | None
     relation: str
-    radius: float
-    value: float
-    other_value: float
-    n: int
-    n10: int
-    n01: int
-    p_midp: float
-    p_exact: float
-    p_holm: float
-    family_size: int
-    p_unpaired: float
-    z_unpaired: float
-    acr: float
-    other_acr: float
-    acr_ci: tuple[float, float]
-    p_wilcoxon: float
-    n_paired_needed: int | None
-    n_unpaired_needed: int | None
-    significant: bool
-    text: str
+    radius: float = float("nan")
+    value: float = float("nan")
+    other_value: float = float("nan")
+    n: int = 0
+    n10: int = 0
+    n01: int = 0
+    p_midp: float = float("nan")
+    p_exact: float = float("nan")
+    p_holm: float = float("nan")
+    family_size: int = 0
+    p_unpaired: float = float("nan")
+    acr: float = float("nan")
+    other_acr: float = float("nan")
+    acr_ci: tuple[float, float] = (float("nan"), float("nan"))
+    p_acr: float = float("nan")
+    n_paired_needed: int | None = None
+    n_unpaired_needed: int | None = None
+    significant: bool = False
+    level: float = 0.05
+    excluded: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[tuple[str, str]]:
+        """The block, as (label, text) pairs."""
+        if self.row is None:
+            return [("Claim", f"{self.board}: no row to compare.")]
+        if self.other is None:
+            return [("Claim", f"{self.board}: a single row ({self.row.full_label()}).")]
+        if self.row.model == self.other.model:
+            claim = (
+                f"{self.row.label} · {self.row.certifier} against {self.other.label} · "
+                f"{self.other.certifier}, on {self.row.model}"
+            )
+        else:
+            claim = f"{self.row.full_label()} against {self.other.full_label()}"
+        out = [
+            ("Claim", claim + (f" ({self.relation})" if self.relation else "")),
+            (
+                "Largest gap",
+                f"r = {self.radius:g}: {100 * self.value:.1f}% vs {100 * self.other_value:.1f}%"
+                f" ({100 * (self.value - self.other_value):+.1f} points) on the {self.n} images "
+                f"both rows certify; {self.n10} certified only by the first, {self.n01} only "
+                "by the second",
+            ),
+            (
+                "Paired test (McNemar)",
+                f"mid-p = {fmt_p(self.p_midp)} (exact {fmt_p(self.p_exact)}); Holm over the "
+                f"{self.family_size} radii: {fmt_p(self.p_holm)}, "
+                f"{'significant' if self.significant else 'not significant'} at {self.level:g}",
+            ),
+            (
+                "Unpaired test (z-test, as papers report it)",
+                f"p = {fmt_p(self.p_unpaired)} (ignores that both rows see the same images "
+                "and draws)",
+            ),
+            (
+                "ACR",
+                f"{self.acr:.4f} vs {self.other_acr:.4f}, difference "
+                f"{self.acr - self.other_acr:+.4f}, 95% paired bootstrap interval "
+                f"[{self.acr_ci[0]:+.4f}, {self.acr_ci[1]:+.4f}]; paired t-test p = "
+                f"{fmt_p(self.p_acr)}",
+            ),
+        ]
+        parts = []
+        if self.n_paired_needed is not None:
+            parts.append(f"about {self.n_paired_needed:,} paired images (McNemar)")
+        if self.n_unpaired_needed is not None:
+            parts.append(f"{self.n_unpaired_needed:,} images per arm (z-test)")
+        power = (
+            f"a gap of this size needs {' or '.join(parts)} for 80% power at 0.05"
+            if parts
+            else "no gap at the quoted radius: no sample size would show one"
+        )
+        out.append(("Power", power))
+        if self.excluded:
+            out.append(("Left out", "; ".join(self.excluded)))
+        return out
+
+    @property
+    def text(self) -> str:
+        """The block as one paragraph (console output)."""
+        return f"{self.board}: " + " | ".join(f"{k}: {v}" for k, v in self.lines())
 
 
-def _pick_other(board: Board, best: sig.RowKey) -> tuple[sig.RowKey | None, str]:
-    refs = board.refs.get(best, {})
+def _pick_other(board: Board, best: Row, candidates: list[Row]) -> tuple[Row | None, str]:
+    refs = board.refs.get(best.key, {})
     if sig.SAME_NOISE in refs:
-        return refs[sig.SAME_NOISE], "its reference-certifier row (same model and noise)"
+        return refs[sig.SAME_NOISE], "its reference-certifier row, same model and noise"
     if sig.GAUSSIAN in refs:
         return refs[sig.GAUSSIAN], "the model's Gaussian row of the reference certifier"
-    rest = [k for k in board.data.keys if k != best]
+    rest = [r for r in candidates if r is not best]
     if not rest:
         return None, ""
-    runner_up = max(rest, key=lambda k: board.data.value(k, "acr", 0.0))
+    acr = board.column("acr")
+    runner_up = max(rest, key=lambda r: acr.value(r, board.context))
     why = (
-        "the best row is itself a reference-certifier row"
-        if best[2] == board.reference
+        "the best row is itself a reference row"
+        if board.reference in best.certifiers
         else "it has no reference row on its model"
     )
-    return runner_up, f"the runner-up by ACR ({why})"
+    return runner_up, f"the runner-up by ACR: {why}"
 
 
 def compare_rows(
-    board: Board, row: sig.RowKey, other: sig.RowKey, relation: str = "", level: float = 0.05
+    board: Board, row: Row, other: Row, relation: str = "", level: float = 0.05
 ) -> Headline:
-    """``row`` against ``other`` over the board's radius grid and on ACR."""
-    data = board.data
-    n = len(data.images)
+    """``row`` against ``other`` over the board's radius grid and on ACR, on the images
+    both rows have."""
+    images = np.intersect1d(row.images, other.images)
+    a, b = row.on(images), other.on(images)
+    n = int(images.size)
     per_r = []
     for r in board.radii:
-        x, y = data.certified(row, r), data.certified(other, r)
+        x, y = a.certified(r), b.certified(r)
         mc = stats.mcnemar((x, y), mid_p=True)
         z = stats.two_proportion_ztest(int(x.sum()), n, int(y.sum()), n)
-        per_r.append((r, x.mean(), y.mean(), mc, z))
+        per_r.append((r, float(x.mean()), float(y.mean()), mc, z))
     holm = stats.holm([m.pvalue_midp for *_, m, _ in per_r])
-    # largest gap; ties: smaller p, then smaller radius
     i = min(
         range(len(per_r)),
         key=lambda j: (-abs(per_r[j][1] - per_r[j][2]), per_r[j][3].pvalue_midp, per_r[j][0]),
     )
     r, v, ov, mc, z = per_r[i]
-    acr = stats.paired_difference_test(data.score(row), data.score(other))
-    p10, p01 = mc.n10 / n, mc.n01 / n
+    acr = stats.paired_difference_test(a.score(), b.score())
     n_paired = n_unpaired = None
     if mc.n10 != mc.n01:
-        n_paired = stats.mcnemar_sample_size(p10, p01).n
+        n_paired = stats.mcnemar_sample_size(mc.n10 / n, mc.n01 / n).n
     if 0 < v < 1 and 0 < ov < 1 and v != ov:
-        n_unpaired = stats.unpaired_sample_size(float(v), float(ov)).n
-    significant = bool(holm[i] < level)
-    m = len(per_r)
-    text = (
-        f"{board.title}, n_test = {n}: {short_label(row)} (ACR {acr.mean_x:.4f}) against "
-        f"{relation + ' ' if relation else ''}{short_label(other)} (ACR {acr.mean_y:.4f}). "
-        f"Largest gap in certified accuracy over the {m} radii of the grid: at r = {r:g}, "
-        f"{100 * v:.1f}% vs {100 * ov:.1f}% ({100 * (v - ov):+.1f} points; {mc.n10} images "
-        f"certified only by the first, {mc.n01} only by the second). "
-        f"Paired McNemar: mid-p = {fmt_p(mc.pvalue_midp)}, exact p = {fmt_p(mc.pvalue_exact)};"
-        f" Holm-adjusted over the {m} radii: mid-p = {fmt_p(holm[i])}, "
-        f"{'significant' if significant else 'not significant'} at {level:g}. "
-        f"Unpaired two-proportion z-test (as papers report it; ignores the pairing): "
-        f"z = {z.statistic:.3f}, p = {fmt_p(z.pvalue)}. "
-        f"ACR difference {acr.diff:+.4f} (95% paired bootstrap interval "
-        f"[{acr.ci_low:+.4f}, {acr.ci_high:+.4f}]; Wilcoxon signed-rank p = "
-        f"{fmt_p(acr.wilcoxon_pvalue)})."
-    )
-    if n_paired is not None or n_unpaired is not None:
-        parts = []
-        if n_paired is not None:
-            parts.append(f"{n_paired:,} paired images (McNemar, at the observed discordance)")
-        if n_unpaired is not None:
-            parts.append(f"{n_unpaired:,} images per arm (unpaired z-test)")
-        text += f" A gap of this size needs about {' or '.join(parts)} for 80% power at 0.05."
+        n_unpaired = stats.unpaired_sample_size(v, ov).n
     return Headline(
-        board.title,
-        row,
-        other,
-        relation,
-        float(r),
-        float(v),
-        float(ov),
-        n,
-        mc.n10,
-        mc.n01,
-        mc.pvalue_midp,
-        mc.pvalue_exact,
-        float(holm[i]),
-        m,
-        z.pvalue,
-        z.statistic,
-        acr.mean_x,
-        acr.mean_y,
-        (acr.ci_low, acr.ci_high),
-        acr.wilcoxon_pvalue,
-        n_paired,
-        n_unpaired,
-        significant,
-        text,
-    )
+        board.title, row, other, relation, float(r), v, ov, n, mc.n10, mc.n01,
+        mc.pvalue_midp, mc.pvalue_exact, float(holm[i]), len(per_r), z.pvalue,
+        acr.mean_x, acr.mean_y, (acr.ci_low, acr.ci_high), acr.ttest_pvalue,
+        n_paired, n_unpaired, bool(holm[i] < level), level,
+    )  # fmt: skip
 
 
 def headline(board: Board, level: float = 0.05) -> Headline:
     """The headline comparison of one leaderboard (see the module docstring)."""
-    data = board.data
-    if not data.keys or len(data.images) == 0:
-        raise ValueError(f"{board.title}: no rows to compare")
-    best = sig.best_key(data, "acr", 0.0)
-    if best[2] == board.reference:
-        challengers = [k for k in data.keys if sig.GAUSSIAN in board.refs.get(k, {})]
+    candidates = [r for r in board.rows if r.key not in board.unsound]
+    excluded = [
+        f"{r.full_label()} (failed the soundness check)"
+        for r in board.rows
+        if r.key in board.unsound
+    ]
+    if not candidates:
+        return Headline(board.title, None, None, "", excluded=excluded, level=level)
+    acr = board.column("acr")
+    best = max(candidates, key=lambda r: acr.value(r, board.context))
+    if board.reference in best.certifiers:
+        challengers = [
+            r
+            for r in candidates
+            if sig.GAUSSIAN in board.refs.get(r.key, {})
+            and board.refs[r.key][sig.GAUSSIAN].key not in board.unsound
+        ]
         if challengers:
-            challenger = max(challengers, key=lambda k: data.value(k, "acr", 0.0))
+            challenger = max(challengers, key=lambda r: acr.value(r, board.context))
             relation = (
-                "the model's Gaussian row of the reference certifier (the best row overall"
-                f" is a reference row, {short_label(best)}; this is the best challenger on"
-                " another noise)"
+                "the best challenger on another noise against its Gaussian reference row; "
+                f"the best row overall is a reference row, {best.full_label()}"
             )
-            return compare_rows(
-                board, challenger, board.refs[challenger][sig.GAUSSIAN], relation, level
+            h = compare_rows(
+                board, challenger, board.refs[challenger.key][sig.GAUSSIAN], relation, level
             )
-    other, relation = _pick_other(board, best)
+            return _with_excluded(h, excluded)
+    other, relation = _pick_other(board, best, candidates)
     if other is None:
-        nan = float("nan")
-        return Headline(
-            board.title,
-            best,
-            None,
-            "",
-            0.0,
-            data.value(best, "clean", 0.0),
-            nan,
-            len(data.images),
-            0,
-            0,
-            nan,
-            nan,
-            nan,
-            0,
-            nan,
-            nan,
-            data.value(best, "acr", 0.0),
-            nan,
-            (nan, nan),
-            nan,
-            None,
-            None,
-            False,
-            f"{board.title}: a single row ({short_label(best)}); nothing to compare.",
-        )
-    return compare_rows(board, best, other, relation, level)
+        return Headline(board.title, best, None, "", excluded=excluded, level=level)
+    return _with_excluded(compare_rows(board, best, other, relation, level), excluded)
+
+
+def _with_excluded(h: Headline, excluded: list[str]) -> Headline:
+    return replace(h, excluded=excluded)

@@ -1,17 +1,22 @@
-"""Plots (matplotlib, Agg backend, no display needed), PNG and SVG.
+"""Plots a paper can use (matplotlib, Agg backend), PNG and SVG, readable at their
+default size.
 
 Per leaderboard (dataset, norm, alpha):
 
-- ``cert_acc_<slug>``: certified accuracy against radius, one line per row, with the
-  pointwise Wilson 95% band (``stats.wilson_interval``) around it;
-- ``radii_<slug>``: the distribution of certified radii per row (box plot of the radii
-  of the images certified correctly; the count is in the label).
+- ``cert_acc_<slug>_<model>``: certified accuracy against radius for one model, at most
+  eight curves (the reference row and the best others by ACR; the caption of the page
+  says how many rows the table has), colour and line style both varying, the legend
+  outside the axes, pointwise Wilson 95% bands kept light;
+- ``envelope_<slug>``: the best-over-sigma envelope of each noise and certifier (Cohen et
+  al.'s figures), at most eight curves;
+- ``radii_<slug>``: box plots of the certified radii of the best rows of each model (at
+  most ten boxes a model), sized to fit a page.
 """
 
 from __future__ import annotations
 
-import io
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
@@ -22,107 +27,150 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from reports import stats  # noqa: E402
-from reports.headline import short_label  # noqa: E402
+from reports.envelope import envelope, envelope_curve  # noqa: E402
 from reports.leaderboard import Board  # noqa: E402
+from reports.rows import Row  # noqa: E402
 
 matplotlib.rcParams["svg.hashsalt"] = "smoothbench"  # reproducible SVG ids
+matplotlib.rcParams["svg.fonttype"] = "none"  # text stays text: small, fast, searchable
 _METADATA = {"svg": {"Date": None}, "png": {"Software": None}}
-# boxplot's ``vert`` is deprecated from matplotlib 3.10 on, ``orientation`` is new there
 _MPL = tuple(int(x) for x in re.findall(r"\d+", matplotlib.__version__)[:2])
 _HORIZONTAL = {"orientation": "horizontal"} if _MPL >= (3, 10) else {"vert": False}
+MAX_CURVES = 8
+MAX_BOXES = 10
+_STYLES = ["-", "--", "-.", ":"]
+_COLOURS = plt.get_cmap("tab10").colors
 
 
-def _save(fig: plt.Figure, stem: Path, formats: tuple[str, ...]) -> list[Path]:
+@dataclass(frozen=True)
+class Figure:
+    """A written figure: its name, files and what it shows."""
+
+    name: str
+    png: Path
+    svg: Path
+    caption: str
+    curves: int
+
+
+def _style(i: int) -> dict:
+    return {"color": _COLOURS[i % len(_COLOURS)], "linestyle": _STYLES[(i // 3) % len(_STYLES)]}
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_")
+
+
+def _save(fig: plt.Figure, stem: Path) -> tuple[Path, Path]:
     paths = []
-    for fmt in formats:
+    for fmt in ("png", "svg"):
         path = stem.parent / f"{stem.name}.{fmt}"  # not with_suffix: slugs hold dots
-        fig.savefig(path, format=fmt, dpi=120, bbox_inches="tight", metadata=_METADATA[fmt])
+        fig.savefig(path, format=fmt, dpi=100, metadata=_METADATA[fmt])
         paths.append(path)
-    return paths
+    plt.close(fig)
+    return paths[0], paths[1]
 
 
-def figure_png(fig: plt.Figure) -> bytes:
-    """The figure as PNG bytes (for embedding in the HTML page)."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight", metadata=_METADATA["png"])
-    return buf.getvalue()
+def _radius_grid(board: Board, rows: list[Row], points: int = 160) -> np.ndarray:
+    rmax = max([float(r.radius[r.correct].max(initial=0.0)) for r in rows] + [max(board.radii)])
+    return np.linspace(0.0, rmax * 1.05 if rmax > 0 else 1.0, points)
 
 
-def certified_accuracy_figure(board: Board, points: int = 200) -> plt.Figure:
-    """Certified accuracy vs radius with Wilson 95% bands, one curve per row."""
-    data = board.data
-    n = len(data.images)
-    rmax = max([float(data.radius[k].max(initial=0.0)) for k in data.keys] + [max(board.radii)])
-    grid = np.linspace(0.0, rmax * 1.05 if rmax > 0 else 1.0, points)
-    fig, ax = plt.subplots(figsize=(7.5, 4.5))
-    for key in board.table[["model", "noise", "certifier"]].itertuples(index=False):
-        key = tuple(key)
-        cert = data.correct[key][None, :] & (data.radius[key][None, :] >= grid[:, None])
+def plotted_rows(board: Board, model: str) -> list[Row]:
+    """The rows a model's figure shows: the reference row first, then the best by ACR."""
+    rows = board.rows_of(model)
+    acr = board.column("acr")
+    ref = [r for r in rows if board.reference in r.certifiers and r.family == "gaussian"]
+    rest = sorted((r for r in rows if r not in ref), key=lambda r: -acr.value(r, board.context))
+    return (ref[:1] + rest)[:MAX_CURVES]
+
+
+def certified_accuracy_figure(board: Board, model: str) -> tuple[plt.Figure, int]:
+    rows = plotted_rows(board, model)
+    grid = _radius_grid(board, rows)
+    fig, ax = plt.subplots(figsize=(6.4, 4.6), layout="constrained")
+    for i, row in enumerate(rows):
+        cert = row.correct[None, :] & (row.radius[None, :] >= grid[:, None])
         k = cert.sum(axis=1)
-        acc = k / n
-        lo, hi = stats.wilson_interval(k, np.full_like(k, n), 0.05)
-        (line,) = ax.plot(grid, acc, lw=1.6, label=short_label(key))
-        ax.fill_between(grid, lo, hi, color=line.get_color(), alpha=0.15, lw=0)
+        lo, hi = stats.wilson_interval(k, np.full_like(k, row.n), 0.05)
+        style = _style(i)
+        name = f"{row.label} · {row.certifier_short}"
+        if row.key in board.unsound:
+            name += " (UNSOUND)"
+        ax.plot(grid, k / row.n, lw=1.7, label=name, **style)
+        ax.fill_between(grid, lo, hi, color=style["color"], alpha=0.08, lw=0)
     ax.set_xlabel(f"{board.norm} radius")
     ax.set_ylabel("certified accuracy")
     ax.set_ylim(0, 1.02)
     ax.set_xlim(0, grid[-1])
     ax.grid(alpha=0.3)
-    ax.set_title(f"{board.title}: certified accuracy (Wilson 95% bands, n = {n})", fontsize=10)
-    ax.legend(fontsize=7, loc="upper right")
-    fig.tight_layout()
-    return fig
+    s0 = board.sigma0.get(model)
+    sigma = f", sigma0 = {s0:g}" if s0 is not None else ""
+    ax.set_title(f"{board.dataset}, {board.norm}: {model}{sigma}", fontsize=10)
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)
+    return fig, len(rows)
 
 
-def radius_distribution_figure(board: Board) -> plt.Figure:
-    """Box plots of the certified radii (correct, non-abstained images) per row."""
-    data = board.data
-    keys = [tuple(k) for k in board.table[["model", "noise", "certifier"]].itertuples(False)]
-    fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(keys) + 1.4))
+def envelope_figure(board: Board) -> tuple[plt.Figure, int] | None:
+    env = envelope(board)[:MAX_CURVES]
+    if not env:
+        return None
+    rows = [r for e in env for r in e.rows]
+    grid = _radius_grid(board, rows)
+    fig, ax = plt.subplots(figsize=(6.4, 4.6), layout="constrained")
+    for i, e in enumerate(env):
+        ax.plot(grid, envelope_curve(e.rows, grid), lw=1.7, label=f"{e.label} · {e.certifier}",
+                **_style(i))  # fmt: skip
+    ax.set_xlabel(f"{board.norm} radius")
+    ax.set_ylabel("certified accuracy (best over sigma0)")
+    ax.set_ylim(0, 1.02)
+    ax.set_xlim(0, grid[-1])
+    ax.grid(alpha=0.3)
+    ax.set_title(f"{board.dataset}, {board.norm}: best over the models' sigma0", fontsize=10)
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)
+    return fig, len(env)
+
+
+def radius_distribution_figure(board: Board) -> tuple[plt.Figure, int]:
     values, labels = [], []
-    for key in keys:
-        r = data.radius[key][data.correct[key]]
-        values.append(r if r.size else np.array([np.nan]))
-        labels.append(f"{short_label(key)} (n = {r.size})")
-    ax.boxplot(values, widths=0.6, showfliers=True, **_HORIZONTAL)
-    ax.set_yticks(np.arange(1, len(keys) + 1), labels, fontsize=7)
+    for model in board.models:
+        for row in plotted_rows(board, model)[:MAX_BOXES]:
+            r = row.radius[row.correct]
+            values.append(r if r.size else np.array([np.nan]))
+            labels.append(f"{model} · {row.label} · {row.certifier_short} (n={r.size})")
+    height = min(9.0, 0.24 * len(values) + 1.2)
+    fig, ax = plt.subplots(figsize=(8.4, height), layout="constrained")
+    ax.boxplot(values, widths=0.6, showfliers=False, **_HORIZONTAL)
+    ax.set_yticks(np.arange(1, len(values) + 1), labels, fontsize=6.5)
     ax.invert_yaxis()
     ax.set_xlabel(f"{board.norm} radius of correctly certified images")
     ax.grid(alpha=0.3, axis="x")
-    ax.set_title(f"{board.title}: distribution of certified radii", fontsize=10)
-    fig.tight_layout()
-    return fig
+    ax.set_title(f"{board.dataset}, {board.norm}: certified radii", fontsize=10)
+    return fig, len(values)
 
 
-def write_plots(
-    board: Board, out: str | Path, formats: tuple[str, ...] = ("png", "svg")
-) -> list[Path]:
-    """Both figures of a board in every format; returns the paths."""
+def write_plots(board: Board, out: str | Path) -> list[Figure]:
+    """Every figure of a board, PNG and SVG, under ``out``."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for name, make in (
-        ("cert_acc", certified_accuracy_figure),
-        ("radii", radius_distribution_figure),
-    ):
-        fig = make(board)
-        try:
-            paths += _save(fig, out / f"{name}_{board.slug}", formats)
-        finally:
-            plt.close(fig)
-    return paths
-
-
-def board_pngs(board: Board) -> dict[str, bytes]:
-    """Both figures of a board as PNG bytes, keyed ``cert_acc`` and ``radii``."""
-    out = {}
-    for name, make in (
-        ("cert_acc", certified_accuracy_figure),
-        ("radii", radius_distribution_figure),
-    ):
-        fig = make(board)
-        try:
-            out[name] = figure_png(fig)
-        finally:
-            plt.close(fig)
-    return out
+    figures = []
+    for model in board.models:
+        fig, n = certified_accuracy_figure(board, model)
+        name = f"cert_acc_{board.slug}_{_safe(model)}"
+        total = len(board.rows_of(model))
+        caption = (
+            f"Certified accuracy of {model} against {board.norm} radius, with Wilson 95% bands; "
+            f"{n} of its {total} rows (the reference and the best by ACR)."
+        )
+        figures.append(Figure(name, *_save(fig, out / name), caption, n))
+    made = envelope_figure(board)
+    if made is not None:
+        fig, n = made
+        name = f"envelope_{board.slug}"
+        caption = f"Best certified accuracy over the models' sigma0 ({n} noise-certifier pairs)."
+        figures.append(Figure(name, *_save(fig, out / name), caption, n))
+    fig, n = radius_distribution_figure(board)
+    name = f"radii_{board.slug}"
+    caption = f"Certified radii of correctly certified images ({n} rows)."
+    figures.append(Figure(name, *_save(fig, out / name), caption, n))
+    return figures

@@ -42,12 +42,14 @@ __all__ = [
     "holm",
     "mcnemar",
     "mcnemar_power",
+    "mcnemar_pvalues",
     "mcnemar_sample_size",
     "paired_difference_test",
     "proportion_interval",
     "two_proportion_ztest",
     "unpaired_sample_size",
     "wilson_interval",
+    "ztest_pvalues",
 ]
 
 
@@ -220,6 +222,34 @@ def mcnemar(table_or_pairs: ArrayLike | Sequence[ArrayLike], mid_p: bool = True)
     )
 
 
+def mcnemar_pvalues(n10: ArrayLike, n01: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """Exact and mid-p McNemar p-values for arrays of discordant counts at once (the
+    formulas of :func:`mcnemar`, vectorized with ``scipy.stats.binom``): for the many
+    cells of a leaderboard's comparison grid."""
+    b = np.asarray(n10, dtype=np.int64)
+    c = np.asarray(n01, dtype=np.int64)
+    k, n = np.minimum(b, c), b + c
+    cdf = sps.binom.cdf(k, n, 0.5)
+    exact = np.minimum(1.0, 2.0 * cdf)
+    midp = np.minimum(1.0, 2.0 * cdf - sps.binom.pmf(k, n, 0.5))
+    return np.where(n == 0, 1.0, exact), np.where(n == 0, 1.0, midp)
+
+
+def ztest_pvalues(
+    count1: ArrayLike, count2: ArrayLike, nobs: ArrayLike
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(z, two-sided p)`` of :func:`two_proportion_ztest` for arrays of counts out of
+    ``nobs`` each, vectorized (pooled variance; z = 0, p = 1 where it is 0/0)."""
+    k1 = np.asarray(count1, dtype=np.float64)
+    k2 = np.asarray(count2, dtype=np.float64)
+    n = np.asarray(nobs, dtype=np.float64)
+    pooled = (k1 + k2) / (2 * n)
+    se = np.sqrt(pooled * (1 - pooled) * (2 / n))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(se > 0, (k1 / n - k2 / n) / se, 0.0)
+    return z, np.where(se > 0, 2 * sps.norm.sf(np.abs(z)), 1.0)
+
+
 # --------------------------------------------------------------------------------------
 # Confidence intervals for a proportion (certified accuracy)
 # --------------------------------------------------------------------------------------
@@ -320,6 +350,7 @@ class PairedDiffResult:
     ci_high: float
     confidence: float
     n: int
+    ttest_pvalue: float = float("nan")
 
 
 def paired_difference_test(
@@ -330,6 +361,7 @@ def paired_difference_test(
     n_resamples: int = 2000,
     seed: int = 0,
     tie_rtol: float = 1e-7,
+    interval: bool = True,
 ) -> PairedDiffResult:
     """Paired test for a difference of means of per-image scores, e.g. ACR.
 
@@ -343,7 +375,12 @@ def paired_difference_test(
       differences are zero.
     - Paired bootstrap interval for ``mean(d)`` (``scipy.stats.bootstrap`` with
       ``paired=True``, BCa; percentile if BCa is degenerate; Efron and Tibshirani 1993),
-      seeded for reproducibility.
+      seeded for reproducibility (``interval=False`` skips it: NaN bounds).
+    - Paired t-test of ``mean(d) = 0`` (``scipy.stats.ttest_1samp`` on the differences,
+      Student 1908): a test of the same quantity the bootstrap interval is for, so the
+      two agree up to the normal approximation. The Wilcoxon test asks another question
+      (are the differences symmetric about 0, weighted by rank), so it can disagree with
+      the interval when most differences are tiny and of one sign and a few are large.
     """
     xa = np.asarray(x, dtype=np.float64).ravel()
     ya = np.asarray(y, dtype=np.float64).ravel()
@@ -356,7 +393,9 @@ def paired_difference_test(
     else:
         res = sps.wilcoxon(d, zero_method="wilcox")
         stat, pval = float(res.statistic), float(res.pvalue)
-    if np.ptp(d) == 0 or xa.size < 3:
+    if not interval:
+        lo = hi = float("nan")
+    elif np.ptp(d) == 0 or xa.size < 3:
         lo = hi = float(d.mean())
     else:
 
@@ -385,8 +424,21 @@ def paired_difference_test(
             except sps.DegenerateDataWarning:
                 ci = boot("percentile")
         lo, hi = float(ci.low), float(ci.high)
+    if np.ptp(d) == 0:
+        t_p = 1.0 if d[0] == 0 else 0.0
+    else:
+        t_p = float(sps.ttest_1samp(d, 0.0).pvalue)
     return PairedDiffResult(
-        float(xa.mean()), float(ya.mean()), float(d.mean()), stat, pval, lo, hi, confidence, d.size
+        float(xa.mean()),
+        float(ya.mean()),
+        float(d.mean()),
+        stat,
+        pval,
+        lo,
+        hi,
+        confidence,
+        d.size,
+        t_p,
     )
 
 

@@ -21,6 +21,10 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         nargs="+",
         help="radius grid for every norm (default: the config's [report].radii, else built-in)",
     )
+    p.add_argument("--alpha", type=float, help="only this alpha (default: every stored alpha)")
+    p.add_argument("--certifier", nargs="+", help="only these certifiers")
+    p.add_argument("--model", nargs="+", help="only these models")
+    p.add_argument("--norm", nargs="+", choices=("l1", "l2", "linf"), help="only these norms")
     p.add_argument(
         "--format",
         nargs="+",

@@ -13,6 +13,11 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--device", help="cpu, cuda, cuda:1, ... (default: the config's, else auto)")
     p.add_argument("--no-certify", action="store_true", help="only sample counts")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument(
+        "--threads",
+        type=int,
+        help="torch CPU threads (default: torch's; on a loaded machine 1 can be much faster)",
+    )
     return p
 
 
@@ -21,8 +26,32 @@ def main(args: argparse.Namespace) -> int:
 
     cfg = config.load(args.config)
     store = args.store or Path("out") / f"{cfg.name}.sqlite"
-    path = runner.run(
-        cfg, store, device=args.device, progress=not args.quiet, certify=not args.no_certify
-    )
+    if args.threads is not None:
+        if args.threads < 1:
+            raise ValueError(f"--threads must be >= 1, got {args.threads}")
+        import torch
+
+        torch.set_num_threads(args.threads)
+    try:
+        path = runner.run(
+            cfg, store, device=args.device, progress=not args.quiet, certify=not args.no_certify
+        )
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: {_stored(store)} stored in {store}; run the same command again "
+              "to resume")  # fmt: skip
+        return 130
     print(f"counts and certificates in {path}")
     return 0
+
+
+def _stored(store: Path) -> str:
+    """How much of the run the store holds, for the interruption message."""
+    from harness.store import Store
+
+    try:
+        with Store.open_existing(store) as st:
+            images = {i for _, _, i in st.done_keys()}
+            total = len(st.get_manifest("index_set") or [])
+    except (OSError, ValueError):
+        return "nothing"
+    return f"{len(images)} of {total} images"

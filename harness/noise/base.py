@@ -45,6 +45,13 @@ class Law(Protocol):
 
     def ppf(self, q: Any) -> Any: ...
 
+    def rvs(self, size: Any = None, random_state: Any = None) -> Any: ...
+
+
+LogRatioSampler = Callable[[np.ndarray], np.ndarray]
+"""``sampler(delta)``: draws of ``log pi(z - delta) - log pi(z)``, ``z ~ pi``, on draws of
+``z`` fixed when the sampler was made (so shifts of several sizes see the same draws)."""
+
 
 @dataclass(frozen=True)
 class Marginal:
@@ -152,20 +159,38 @@ class Noise(ABC):
 
     def log_ratio_samples(self, delta: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
         """``n`` draws of ``Lambda = log pi(z - delta) - log pi(z)`` with ``z ~ pi``: the
-        statistic of the Neyman-Pearson test against the shift ``delta``.
+        statistic of the Neyman-Pearson test against the shift ``delta``."""
+        return self.log_ratio_sampler(n, seed)(delta)
 
-        Here in full dimension, in chunks (memory ``O(chunk * dim)``, time ``O(n dim)``);
-        families with structure override it with a reduced form."""
-        delta_t = torch.as_tensor(np.asarray(delta, dtype=np.float64))
-        if delta_t.shape != (self.dim,):
-            raise ValueError(f"delta must have shape ({self.dim},), got {tuple(delta_t.shape)}")
-        gen = torch.Generator().manual_seed(int(seed))
+    def log_ratio_sampler(self, n: int, seed: int = 0) -> LogRatioSampler:
+        """A ``LogRatioSampler`` over ``n`` draws. Here in full dimension: the draws are
+        kept while ``n * dim`` values fit in memory (else regenerated, the same, at each
+        call, in chunks of ``O(chunk * dim)``); time ``O(n dim)`` per shift. Families with
+        structure override it with a reduced form."""
         rows = max(1, _LOG_RATIO_CHUNK_VALUES // self.dim)
-        out = np.empty(n, dtype=np.float64)
-        for start in range(0, n, rows):
-            z = self.sample(min(rows, n - start), gen)
-            out[start : start + len(z)] = (self.log_prob(z - delta_t) - self.log_prob(z)).numpy()
-        return out
+        kept: list[torch.Tensor] | None = (
+            [] if n * self.dim <= 4 * _LOG_RATIO_CHUNK_VALUES else None
+        )
+
+        def chunks():
+            if kept:
+                yield from kept
+                return
+            gen = torch.Generator().manual_seed(int(seed))
+            for start in range(0, n, rows):
+                z = self.sample(min(rows, n - start), gen)
+                if kept is not None:
+                    kept.append(z)
+                yield z
+
+        def sampler(delta: np.ndarray) -> np.ndarray:
+            delta_t = torch.as_tensor(np.asarray(delta, dtype=np.float64))
+            if delta_t.shape != (self.dim,):
+                raise ValueError(f"delta must have shape ({self.dim},), got {tuple(delta_t.shape)}")
+            parts = [(self.log_prob(z - delta_t) - self.log_prob(z)).numpy() for z in chunks()]
+            return np.concatenate(parts)
+
+        return sampler
 
     def log_ratio_cost(self, delta: np.ndarray) -> int:
         """Values ``log_ratio_samples`` computes per sample for ``delta``: ``dim`` here;

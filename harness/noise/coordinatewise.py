@@ -19,7 +19,6 @@ import torch
 
 from harness.noise.base import Law, Marginal, Noise
 from harness.noise.coupling import finish
-from harness.noise.numerics import open_unit
 
 _CHUNK_VALUES = 1 << 22
 
@@ -37,6 +36,11 @@ class SymmetricLaw:
     def ppf(self, q: np.ndarray) -> np.ndarray:
         q = np.asarray(q, dtype=np.float64)
         return np.sign(q - 0.5) * self.magnitude.ppf(np.abs(2.0 * q - 1.0))
+
+    def rvs(self, size=None, random_state=None) -> np.ndarray:
+        rng = np.random.default_rng(random_state)
+        magnitude = self.magnitude.rvs(size=size, random_state=rng)
+        return np.where(rng.random(size) < 0.5, -magnitude, magnitude)
 
 
 class CoordinateNoise(Noise):
@@ -71,20 +75,41 @@ class CoordinateNoise(Noise):
     def log_ratio_cost(self, delta: np.ndarray) -> int:
         return max(1, int(np.count_nonzero(np.asarray(delta))))
 
-    def log_ratio_samples(self, delta: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
-        delta = np.asarray(delta, dtype=np.float64)
-        if delta.shape != (self.dim,):
-            raise ValueError(f"delta must have shape ({self.dim},), got {delta.shape}")
-        shift = torch.from_numpy(delta[delta != 0])
+    def log_ratio_sampler(self, n: int, seed: int = 0):
+        """Only the shifted coordinates enter ``Lambda``; their draws are kept (and grown
+        as wider shifts ask for more) while they fit in memory, else regenerated in
+        chunks. An axis shift costs ``O(n)``."""
         law = self.coordinate_law()
-        rng = np.random.default_rng(seed)
-        out = np.zeros(n, dtype=np.float64)
-        if shift.numel() == 0:
+        kept = np.empty((n, 0))
+
+        def columns(k: int) -> np.ndarray:
+            nonlocal kept
+            if kept.shape[1] < k:
+                rng = np.random.default_rng([seed, kept.shape[1]])
+                extra = law.rvs(size=(n, k - kept.shape[1]), random_state=rng)
+                kept = np.concatenate([kept, np.asarray(extra, dtype=np.float64)], axis=1)
+            return kept[:, :k]
+
+        def sampler(delta: np.ndarray) -> np.ndarray:
+            delta = np.asarray(delta, dtype=np.float64)
+            if delta.shape != (self.dim,):
+                raise ValueError(f"delta must have shape ({self.dim},), got {delta.shape}")
+            shift = torch.from_numpy(delta[delta != 0])
+            k = shift.numel()
+            out = np.zeros(n, dtype=np.float64)
+            if k == 0:
+                return out
+            if n * k <= 4 * _CHUNK_VALUES:
+                x = torch.from_numpy(columns(k))
+                lam = self.coordinate_log_prob(x - shift) - self.coordinate_log_prob(x)
+                return lam.sum(dim=1).numpy()
+            rows = max(1, _CHUNK_VALUES // k)
+            for start in range(0, n, rows):
+                m = min(rows, n - start)
+                rng = np.random.default_rng([seed, 1 << 30, start])
+                x = torch.from_numpy(np.asarray(law.rvs(size=(m, k), random_state=rng), float))
+                lam = self.coordinate_log_prob(x - shift) - self.coordinate_log_prob(x)
+                out[start : start + m] = lam.sum(dim=1).numpy()
             return out
-        rows = max(1, _CHUNK_VALUES // shift.numel())
-        for start in range(0, n, rows):
-            m = min(rows, n - start)
-            x = torch.from_numpy(np.asarray(law.ppf(open_unit(rng, (m, shift.numel())))))
-            lam = self.coordinate_log_prob(x - shift) - self.coordinate_log_prob(x)
-            out[start : start + m] = lam.sum(dim=1).numpy()
-        return out
+
+        return sampler

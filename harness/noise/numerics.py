@@ -49,12 +49,6 @@ def couple_gamma(x: np.ndarray, shape_from: float, shape_to: float) -> np.ndarra
     return gamma_quantile(shape_to, lower, upper)
 
 
-def open_unit(rng: np.random.Generator, size: int | tuple[int, ...]) -> np.ndarray:
-    """Uniform draws on the open interval (0, 1), for inverse-CDF sampling: never exactly
-    0 or 1, where a quantile function is infinite."""
-    return np.clip(rng.random(size), 2.0**-60, 1.0 - 2.0**-53)
-
-
 def gauss_legendre_unit(order: int) -> tuple[np.ndarray, np.ndarray]:
     """Nodes and weights of the ``order``-point Gauss-Legendre rule on [0, 1]."""
     x, w = np.polynomial.legendre.leggauss(order)

@@ -25,7 +25,6 @@ from scipy import stats
 
 from harness.noise.base import Law, Marginal, Noise
 from harness.noise.coupling import finish, spherical
-from harness.noise.numerics import open_unit
 
 
 class SphericalNoise(Noise):
@@ -71,19 +70,23 @@ class SphericalNoise(Noise):
     def log_ratio_cost(self, delta: np.ndarray) -> int:
         return 1
 
-    def log_ratio_samples(self, delta: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
-        delta = np.asarray(delta, dtype=np.float64)
-        if delta.shape != (self.dim,):
-            raise ValueError(f"delta must have shape ({self.dim},), got {delta.shape}")
-        s = float(np.linalg.norm(delta))
+    def log_ratio_sampler(self, n: int, seed: int = 0):
+        """Draws ``(R, u_1)`` once; a shift of l2 norm ``s`` then costs ``O(n)``."""
         rng = np.random.default_rng(seed)
-        R = np.asarray(self.radius_law().ppf(open_unit(rng, n)), dtype=np.float64)
+        R = np.asarray(self.radius_law().rvs(size=n, random_state=rng), dtype=np.float64)
         if self.dim >= 2:
             half = (self.dim - 1) / 2.0
             u1 = 2.0 * rng.beta(half, half, size=n) - 1.0
         else:
             u1 = np.where(rng.random(n) < 0.5, -1.0, 1.0)
-        shifted = np.sqrt(np.maximum(R * R - 2.0 * s * R * u1 + s * s, 0.0))
-        r0 = torch.from_numpy(R)
-        r1 = torch.from_numpy(shifted)
-        return (self.radial_log_prob(r1) - self.radial_log_prob(r0)).numpy()
+        base = self.radial_log_prob(torch.from_numpy(R)).numpy()
+
+        def sampler(delta: np.ndarray) -> np.ndarray:
+            delta = np.asarray(delta, dtype=np.float64)
+            if delta.shape != (self.dim,):
+                raise ValueError(f"delta must have shape ({self.dim},), got {delta.shape}")
+            s = float(np.linalg.norm(delta))
+            shifted = np.sqrt(np.maximum(R * R - 2.0 * s * R * u1 + s * s, 0.0))
+            return self.radial_log_prob(torch.from_numpy(shifted)).numpy() - base
+
+        return sampler

@@ -18,6 +18,7 @@ from reports.sanity import (  # noqa: F401  (register the built-in checks)
     matched_variance,
     monotone,
     reproducible,
+    soundness,
 )
 from reports.sanity.base import (
     FAIL,

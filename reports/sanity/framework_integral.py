@@ -28,7 +28,7 @@ def check_framework_integral(
     *,
     functional: str = "functional",
     cohen: str = "cohen",
-    points: int = 12,
+    points: int = 5,
     rtol: float = 1e-6,
 ) -> CheckResult:
     """Corollary 1 without the shortcut: the functional framework's exact Neyman-Pearson

@@ -156,7 +156,7 @@ def _variance_split(
     p_g = both["p_lower_g"].to_numpy(np.float64)
     score_gg = np.where(both["correct_gg"], both["radius_gg"], 0.0)
     score_g = np.where(both["correct_g"], both["radius_g"], 0.0)
-    pa = stats.paired_difference_test(p_gg, p_g)
+    pa = stats.paired_difference_test(p_gg, p_g, interval=False)
     text = (
         f"{model} | {norm} | alpha={alpha:g}: {gg_name} + {cert} vs {g_name} + {reference}"
         f" (same E||z||^2, {len(both)} images): mean p_A {p_gg.mean():.4f} vs {p_g.mean():.4f}"

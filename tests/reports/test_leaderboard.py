@@ -16,12 +16,14 @@ from harness.noise import Gaussian
 from reports import significance as sig
 from reports import stats
 from reports.headline import headline
-from reports.leaderboard import DEFAULT_RADII, build_report, noise_label, resolve_radii
+from reports.labels import noise_label
+from reports.leaderboard import build_report
+from reports.settings import DEFAULT_RADII, ReportSettings, ReportSettingsError
 from reports.tidy import load_outcomes
 from tests.reports._report_synth import ALPHA, DIM, TestGG, add_counts, new_store, winner_store
 
 ALL_MARKS = set("▲▼△▽★☆≈")
-RADII = {"l2": [0.0, 0.25, 0.5]}
+SETTINGS = ReportSettings(radii={"l2": (0.0, 0.25, 0.5)})
 
 
 class Scaled(Certifier):
@@ -47,9 +49,13 @@ def register(plugins):
     return reg
 
 
-def report_of(store, **kw):
+def report_of(store, settings=SETTINGS, **kw):
     return build_report(
-        load_outcomes(store), manifest=store.manifest(), specs=store.noise_specs(), **kw
+        load_outcomes(store),
+        manifest=store.manifest(),
+        specs=store.noise_specs(),
+        settings=settings,
+        **kw,
     )
 
 
@@ -60,10 +66,11 @@ def marks_of(table, model):
 
 def test_known_winner_is_marked_and_only_it(tmp_path):
     with winner_store(tmp_path / "s.sqlite") as store:
-        report = report_of(store, radii=RADII)
+        report = report_of(store)
     (board,) = report.boards
     table = board.table
-    assert table["rank"].tolist() == [1, 2, 3] and table["model"].iloc[0] == "m-win"
+    assert table["rank"].tolist() == [1, 1, 1]  # one row per model, ranked within it
+    assert sorted(table["model"]) == ["m-low", "m-mid", "m-win"]
     win = marks_of(table, "m-win")
     for metric, mark in win.items():
         assert mark == sig.MARK_BEST, (metric, mark)
@@ -74,12 +81,12 @@ def test_known_winner_is_marked_and_only_it(tmp_path):
 def test_numbers_intervals_and_bounds_by_hand(tmp_path):
     with winner_store(tmp_path / "s.sqlite") as store:
         out = load_outcomes(store)
-        report = report_of(store, radii=RADII)
+        report = report_of(store)
     table = report.boards[0].table.set_index("model")
     for model, g in out.groupby("model"):
         row = table.loc[model]
         n = len(g)
-        assert row["n_test"] == n == 200
+        assert row["n"] == n == 200
         for r, col in ((0.0, "clean"), (0.25, "cert@0.25"), (0.5, "cert@0.5")):
             k = int((g["correct"] & (g["radius"] >= r)).sum())
             assert row[col] == k / n
@@ -90,7 +97,7 @@ def test_numbers_intervals_and_bounds_by_hand(tmp_path):
         assert row["acr"] == pytest.approx(np.mean(g["radius"] * g["correct"]))
         assert row["abstain"] == pytest.approx(np.mean(g["prediction"] < 0))
         n_cert = int((g["prediction"] >= 0).sum())
-        assert row["false_cert_bound"] == sps.binom.ppf(0.95, n_cert, ALPHA)
+        assert row["false_cert"] == sps.binom.ppf(0.95, n_cert, ALPHA)
     assert report.footnotes["n_test"] == 200 and report.footnotes["seed"] == 7
     assert len(report.footnotes["index_set_sha256"]) == 64
 
@@ -105,7 +112,7 @@ def test_rows_that_cannot_be_separated_are_not_starred(tmp_path):
     add_counts(store, "b", noise, labels, pred_b, [990] * 200)
     certify_store(store, ["cohen"], ["l2"], [ALPHA], progress=False)
     with store:
-        table = report_of(store, radii=RADII).boards[0].table
+        table = report_of(store).boards[0].table
     a, b = marks_of(table, "a"), marks_of(table, "b")
     assert a["clean"] == sig.MARK_BEST_TIED and b["clean"] == sig.MARK_TIED
     assert sig.MARK_BEST not in "".join(a.values()) + "".join(b.values())
@@ -116,13 +123,14 @@ def test_marks_against_the_same_noise_reference(tmp_path, register, factor, mark
     register("test-scaled", factor)
     with winner_store(tmp_path / "s.sqlite") as store:
         certify_store(store, ["test-scaled"], ["l2"], [ALPHA], progress=False)
-        board = report_of(store, radii=RADII).boards[0]
+        board = report_of(store).boards[0]
     t = board.table
-    scaled = t[(t["certifier"] == "test-scaled") & (t["model"] == "m-win")].iloc[0]
-    assert scaled["ref_same_noise"] == sig.row_label(("m-win", Gaussian(0.25, DIM).name, "cohen"))
+    key = ("m-win", Gaussian(0.25, DIM).name, "test-scaled")
+    scaled = t[(t["certifiers"] == "test-scaled") & (t["model"] == "m-win")].iloc[0]
+    assert board.refs[key][sig.SAME_NOISE].key == ("m-win", Gaussian(0.25, DIM).name, "cohen")
     assert mark in scaled["marks:cert@0.5"]
     assert scaled["marks:clean"] in ("", sig.MARK_TIED, sig.MARK_BEST_TIED)  # same predictions
-    cohen_marks = "".join(t.loc[t["certifier"] == "cohen", [c for c in t if "marks:" in c]].sum())
+    cohen_marks = "".join(t.loc[t["certifiers"] == "cohen", [c for c in t if "marks:" in c]].sum())
     assert not set(cohen_marks) & {sig.MARK_UP, sig.MARK_DOWN}
     comps = board.comparisons
     same = comps[comps["kind"] == sig.SAME_NOISE]
@@ -144,10 +152,11 @@ def test_gaussian_baseline_for_another_noise(tmp_path, register, plugins):
     add_counts(store, "m", TestGG(0.25, DIM), labels, labels, [990] * 200)
     certify_store(store, ["cohen", "test-gg-only"], ["l2"], [ALPHA], progress=False)
     with store:
-        board = report_of(store, radii=RADII).boards[0]
+        board = report_of(store).boards[0]
     gg_key = ("m", TestGG(0.25, DIM).name, "test-gg-only")
-    assert board.refs[gg_key] == {sig.GAUSSIAN: ("m", Gaussian(0.25, DIM).name, "cohen")}
-    row = board.table[board.table["certifier"] == "test-gg-only"].iloc[0]
+    refs = {kind: r.key for kind, r in board.refs[gg_key].items()}
+    assert refs == {sig.GAUSSIAN: ("m", Gaussian(0.25, DIM).name, "cohen")}
+    row = board.table[board.table["certifiers"] == "test-gg-only"].iloc[0]
     assert sig.MARK_UP_G in row["marks:clean"] and sig.MARK_UP_G in row["marks:cert@0.25"]
     assert sig.MARK_UP not in row["marks:clean"]
 
@@ -155,10 +164,10 @@ def test_gaussian_baseline_for_another_noise(tmp_path, register, plugins):
 def test_headline_states_both_tests(tmp_path):
     with winner_store(tmp_path / "s.sqlite") as store:
         out = load_outcomes(store)
-        board = report_of(store, radii=RADII).boards[0]
+        board = report_of(store).boards[0]
     h = headline(board)
-    assert h.row[0] == "m-win" and h.other[0] == "m-mid"
-    assert "runner-up" in h.relation and "reference-certifier row" in h.relation
+    assert h.row.model == "m-win" and h.other.model == "m-mid"
+    assert "runner-up" in h.relation and "reference row" in h.relation
     # recompute the paired and unpaired tests at the quoted radius, independently
     cert = {
         m: (
@@ -176,8 +185,14 @@ def test_headline_states_both_tests(tmp_path):
     assert h.p_midp == pytest.approx(min(1.0, midp), rel=1e-9)
     assert h.p_holm >= h.p_midp and h.family_size == 3
     assert h.significant
-    for needle in ("McNemar", "mid-p", "exact p", "Holm", "Unpaired two-proportion z-test"):
-        assert needle in h.text
+    z = stats.two_proportion_ztest(int(x.sum()), len(x), int(y.sum()), len(y))
+    assert h.p_unpaired == pytest.approx(z.pvalue)
+    labels = [label for label, _ in h.lines()]
+    assert labels[:5] == [
+        "Claim", "Largest gap", "Paired test (McNemar)",
+        "Unpaired test (z-test, as papers report it)", "ACR",
+    ]  # fmt: skip
+    assert "Power" in labels
     assert f"{100 * x.mean():.1f}%" in h.text
 
 
@@ -185,31 +200,46 @@ def test_headline_compares_with_the_reference_row(tmp_path, register):
     register("test-scaled", 2.0)
     with winner_store(tmp_path / "s.sqlite") as store:
         certify_store(store, ["test-scaled"], ["l2"], [ALPHA], progress=False)
-        board = report_of(store, radii=RADII).boards[0]
+        board = report_of(store).boards[0]
     h = headline(board)
-    assert h.row == ("m-win", Gaussian(0.25, DIM).name, "test-scaled")
-    assert h.other == ("m-win", Gaussian(0.25, DIM).name, "cohen")
+    assert h.row.key == ("m-win", Gaussian(0.25, DIM).name, "test-scaled")
+    assert h.other.key == ("m-win", Gaussian(0.25, DIM).name, "cohen")
     assert "same model and noise" in h.relation
 
 
-def test_radius_grid_precedence():
-    cfg = {"report": {"radii": {"l2": [0.5, 0.1]}}}
-    assert resolve_radii(["l2"], [0.3], cfg) == {"l2": [0.0, 0.3]}
-    assert resolve_radii(["l2"], None, cfg) == {"l2": [0.0, 0.1, 0.5]}
-    assert resolve_radii(["linf"], None, cfg) == {"linf": list(DEFAULT_RADII["linf"])}
-    with pytest.raises(ValueError):
-        resolve_radii(["l2"], [-1.0])
+def test_report_settings_defaults_config_and_overrides():
+    cfg = {"report": {"radii": {"l2": [0.5, 0.1]}, "reference": "wulff"}}
+    settings = ReportSettings.from_config(cfg)
+    assert settings.grid("l2") == [0.0, 0.1, 0.5] and settings.reference == "wulff"
+    assert settings.grid("linf") == list(DEFAULT_RADII["linf"])
+    assert settings.override(radii=[0.3]).grid("l1") == [0.0, 0.3]
+    assert ReportSettings.from_config({}).reference == "cohen"
+    for bad, key in (
+        ({"radii": {"l2": [-1.0]}}, "report.radii.l2"),
+        ({"radii": {"l2": [float("inf")]}}, "report.radii.l2"),
+        ({"radii": {"l5": [1.0]}}, "report.radii.l5"),
+        ({"reference": ""}, "report.reference"),
+        ({"colour": 1}, "report.colour"),
+    ):
+        with pytest.raises(ReportSettingsError, match=key.replace(".", "\\.")):
+            ReportSettings.from_table(bad)
 
 
 def test_unknown_reference_is_refused(tmp_path):
     with winner_store(tmp_path / "s.sqlite") as store:
         with pytest.raises(ValueError, match="reference certifier"):
-            report_of(store, reference="cohn")
+            report_of(store, settings=ReportSettings(reference="cohn"))
 
 
-def test_noise_label_drops_the_dimension():
-    assert noise_label("gaussian(dim=64,sigma=0.25)") == "gaussian(sigma=0.25)"
-    assert noise_label("gg(dim=3072,k=10,sigma=0.5)") == "gg(k=10,sigma=0.5)"
+def test_noise_labels_are_short():
+    g = Gaussian(0.25, 64).spec()
+    assert noise_label(g, 0.25) == "Gaussian"  # matched to the model's sigma0
+    assert noise_label(g, 0.5) == "Gaussian sigma=0.25"
+    from harness.noise import GeneralizedGaussian
+
+    gg = GeneralizedGaussian.matched(0.25, 64, k=32.0).spec()
+    assert noise_label(gg, 0.25) == "gen. Gaussian k=32"
+    assert noise_label(gg, None) == "gen. Gaussian k=32, sigma=0.354"
 
 
 def test_single_row_board(tmp_path):
@@ -218,38 +248,53 @@ def test_single_row_board(tmp_path):
     add_counts(store, "a", Gaussian(0.25, DIM), labels, labels, [990] * 30)
     certify_store(store, ["cohen"], ["l2"], [ALPHA], progress=False)
     with store:
-        board = report_of(store, radii=RADII).boards[0]
+        board = report_of(store).boards[0]
     assert board.comparisons.empty and not board.marks
-    assert "nothing to compare" in headline(board).text
+    assert "a single row" in headline(board).text
 
 
-def test_headline_tests_the_best_challenger_when_a_reference_row_wins(monkeypatch):
+def test_headline_tests_the_best_challenger_when_a_reference_row_wins(tmp_path, plugins):
     """When a reference (Gaussian, cohen) row has the best ACR, the headline is the claim a
     paper would make: the best row on another noise against its model's Gaussian row."""
-    from reports import significance as sig
-    from reports.headline import headline
+    plugins.noise("test_gg", TestGG)
 
-    class FakeData:
-        keys = [("m", "gauss", "cohen"), ("m", "lap", "wulff"), ("m", "gauss", "other")]
-        acr = {keys[0]: 0.5, keys[1]: 0.4, keys[2]: 0.49}
-        images = list(range(10))
+    class OnTestGG(Scaled):
+        factor, families = 0.5, (TestGG,)
 
-        def value(self, key, column, default):
-            return self.acr[key]
+    plugins.certifier("test-gg-half", OnTestGG)
+    store = new_store(tmp_path / "s.sqlite", 100, {"m": 0.25})
+    labels = np.arange(100) % 10
+    add_counts(store, "m", Gaussian(0.25, DIM), labels, labels, [995] * 100)
+    add_counts(store, "m", TestGG(0.25, DIM), labels, labels, [995] * 100)
+    certify_store(store, ["cohen", "test-gg-half"], ["l2"], [ALPHA], progress=False)
+    with store:
+        board = report_of(store).boards[0]
+    h = headline(board)
+    assert h.row.key == ("m", TestGG(0.25, DIM).name, "test-gg-half")
+    assert h.other.key == ("m", Gaussian(0.25, DIM).name, "cohen")
+    assert "best challenger" in h.relation
 
-    class FakeBoard:
-        data = FakeData()
-        reference = "cohen"
-        refs = {FakeData.keys[1]: {sig.GAUSSIAN: FakeData.keys[0]}}
 
-    seen = {}
+def test_certifiers_with_equal_radii_are_one_row(tmp_path, register):
+    register("test-twin", 1.0)  # Cohen's radius by another name
+    with winner_store(tmp_path / "s.sqlite") as store:
+        certify_store(store, ["test-twin"], ["l2"], [ALPHA], progress=False)
+        board = report_of(store).boards[0]
+    assert len(board.rows) == 3
+    assert all(r.certifiers == ("cohen", "test-twin") for r in board.rows)
+    assert set(board.table["certifiers"]) == {"cohen = test-twin"}
 
-    def fake_compare(board, row, other, relation, level):
-        seen.update(row=row, other=other)
-        return "compared"
 
-    import reports.headline as hl
-
-    monkeypatch.setattr(hl, "compare_rows", fake_compare)
-    assert headline(FakeBoard()) == "compared"
-    assert seen == {"row": ("m", "lap", "wulff"), "other": ("m", "gauss", "cohen")}
+def test_paired_comparisons_use_the_images_both_rows_share(tmp_path, register):
+    """A row with fewer images is compared on the images it shares, and says so."""
+    register("test-scaled", 2.0)
+    with winner_store(tmp_path / "s.sqlite") as store:
+        certify_store(store, ["test-scaled"], ["l2"], [ALPHA], progress=False)
+        store.query("DELETE FROM certificates WHERE certifier = 'test-scaled' AND image >= 150")
+        store._db.commit()
+        board = report_of(store).boards[0]
+    c = board.comparisons
+    mine = c[c["row"].map(lambda k: k[2]) == "test-scaled"]
+    assert not mine.empty and (mine["n"] == 150).all()
+    assert (board.table.set_index("certifiers").loc["test-scaled", "n"] == 150).all()
+    assert any("150 of the board's 200 images" in n for n in board.notes)

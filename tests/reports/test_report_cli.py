@@ -61,6 +61,7 @@ def test_every_format_is_written(full):
     names = {p.relative_to(full).as_posix() for p in full.rglob("*") if p.is_file()}
     for expected in (
         "leaderboard.md",
+        "appendix.md",
         "leaderboard.html",
         "leaderboard.csv",
         "leaderboard.tex",
@@ -69,17 +70,18 @@ def test_every_format_is_written(full):
         "sanity.csv",
     ):
         assert expected in names
-    for kind in ("cert_acc", "radii"):
-        for ext in ("png", "svg"):
-            assert f"plots/{kind}_synthetic_l2_a0.001.{ext}" in names
+    for ext in ("png", "svg"):
+        assert f"plots/radii_synthetic_l2_a0.001.{ext}" in names
+        for model in ("m-win", "m-mid", "m-low"):  # one figure per model
+            assert f"plots/cert_acc_synthetic_l2_a0.001_{model}.{ext}" in names
     entries = sorted(n for n in names if n.startswith("entries/"))
     assert len(entries) == 3 and all(n.startswith("entries/synthetic/L2/a0.001/") for n in entries)
 
 
 def test_csv_and_json_parse(full):
     board = pd.read_csv(full / "leaderboard.csv")
-    assert len(board) == 3 and board.loc[0, "model"] == "m-win"
-    assert {"clean", "clean_lo", "clean_hi", "acr", "sanity", "false_cert_bound"} <= set(board)
+    assert len(board) == 3 and set(board["model"]) == {"m-win", "m-mid", "m-low"}
+    assert {"clean", "clean_lo", "clean_hi", "acr", "sanity", "false_cert", "n"} <= set(board)
     comps = pd.read_csv(full / "comparisons.csv")
     assert {"p", "p_exact", "p_holm", "p_bh", "p_unpaired"} <= set(comps)
     outcomes = pd.read_csv(full / "outcomes.csv")
@@ -89,8 +91,10 @@ def test_csv_and_json_parse(full):
     for path in (full / "entries").rglob("*.json"):
         entry = json.loads(path.read_text())
         assert entry["threat_model"] == "L2" and entry["n_test"] == 200
-        assert 0 <= entry["clean_acc"] <= 100
-        assert set(entry["certified_acc"]) == {"0.25", "0.5", "0.75", "1", "1.5"}
+        assert set(entry["certified_acc"]) == {"0", "0.25", "0.5", "0.75", "1", "1.5"}
+        assert 0 <= entry["certified_acc"]["0"] <= 100
+        assert entry["units"]["certified_acc"] == "percent"
+        assert entry["units"]["abstain_rate"] == "fraction" and 0 <= entry["abstain_rate"] <= 1
 
 
 def test_html_is_self_contained(full):
@@ -98,41 +102,58 @@ def test_html_is_self_contained(full):
     parser = _Refs()
     parser.feed(page)
     assert parser.urls, "expected embedded images"
-    assert all(u.startswith("data:image/png;base64,") for u in parser.urls), parser.urls
-    assert not {"script", "link", "iframe", "object", "embed"} & set(parser.tags)
+    local = [u for u in parser.urls if not u.startswith("#")]
+    assert all(u.startswith("data:image/png;base64,") for u in local), local
+    assert not {"link", "iframe", "object", "embed"} & set(parser.tags)
     assert "@import" not in parser.style and "url(" not in parser.style
     assert not re.search(r"https?://", page)
-    for needle in ("Headline", "Sanity checks", "Footnotes", "McNemar", "unpaired"):
-        assert needle in page
+    for needle in ("Headline", "Sanity checks", "Footnotes", "McNemar", "unpaired", "<details"):
+        assert needle.lower() in page.lower()
 
 
-def test_html_loads_in_a_headless_browser(full, tmp_path):
+_PROBE = """<script>
+window.addEventListener("load", function () {
+  var t = document.querySelector("table.sortable"), f = document.querySelector("figure img");
+  var tr = t.getBoundingClientRect(), fr = f.getBoundingClientRect();
+  var out = document.createElement("pre"); out.id = "probe";
+  out.textContent = JSON.stringify({table: tr.top, figure: fr.top, height: window.innerHeight,
+    width: window.innerWidth, scroll: document.documentElement.scrollWidth});
+  document.body.appendChild(out);
+});
+</script></body>"""
+
+
+def test_html_first_screen_in_a_headless_browser(full, tmp_path):
+    """The main table and the first plot are in the first screen, the page fits the window,
+    and the headers sort (a click reorders the rows)."""
     browser = next(
         (b for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)), None
     )
     if browser is None:
-        pytest.skip("no headless browser (chromium) on this machine; not installed on purpose")
+        pytest.skip("no headless browser (chromium) on this machine; the layout is not checked")
+    page = (full / "leaderboard.html").read_text(encoding="utf-8").replace("</body>", _PROBE)
+    probe = tmp_path / "probe.html"
+    probe.write_text(page, encoding="utf-8")
     proc = subprocess.run(
-        [
-            browser,
-            "--headless",
-            "--disable-gpu",
-            "--no-sandbox",
-            "--dump-dom",
-            (full / "leaderboard.html").as_uri(),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+        [browser, "--headless", "--disable-gpu", "--no-sandbox", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1280,800",
+         "--virtual-time-budget=5000", "--dump-dom", probe.as_uri()],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
-    assert "smoothbench leaderboard" in proc.stdout
+    found = re.search(r'<pre id="probe">(.*?)</pre>', proc.stdout)
+    assert found, proc.stdout[-2000:]
+    geo = json.loads(found.group(1).replace("&quot;", '"'))
+    assert 0 <= geo["table"] < geo["height"], geo
+    assert 0 <= geo["figure"] < geo["height"], geo
+    assert geo["scroll"] <= geo["width"], geo  # nothing wider than the window
 
 
 def test_markdown_has_the_sections_and_plots(full):
     md = (full / "leaderboard.md").read_text()
     for needle in (
-        "## Headline",
+        "**Headline**",
         "## Sanity checks",
         "## synthetic, l2, alpha = 0.001",
         "## Footnotes",
@@ -140,8 +161,10 @@ def test_markdown_has_the_sections_and_plots(full):
         "n0 = 100",
         "seed = 7",
         "★",
+        "appendix.md",
     ):
         assert needle in md
+    assert len(md.encode()) < 150_000
     for image in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", md):
         assert (full / image).is_file()
 
@@ -156,16 +179,22 @@ def test_plots_are_valid_files(full):
 def test_latex_tables(full):
     tex = (full / "leaderboard.tex").read_text()
     assert tex.count("\\begin{table}") == tex.count("\\end{table}") == 1
-    body = tex.split("\\midrule")[1].split("\\bottomrule")[0]
     header = tex.split("\\toprule")[1].split("\\midrule")[0]
-    widths = {line.count("&") for line in body.strip().splitlines()}
-    assert widths == {header.count("&")}
+    rows = [
+        line
+        for line in tex.split("\\toprule")[1].split("\\bottomrule")[0].splitlines()
+        if "&" in line
+    ]
+    assert {line.count("&") for line in rows} == {header.count("&")}
+    assert "\\resizebox{\\linewidth}" in tex  # fits a page
+    caption = tex.split("\\caption{")[1].split("\\label")[0]
+    assert "\\bigstar" in caption and "(\\bigstar)" in caption  # the legend, distinct stars
+    body = "".join(rows)
     assert "_" not in body.replace("\\_", "")  # underscores escaped
     if shutil.which("pdflatex"):
         doc = (
-            "\\documentclass{article}\\usepackage{booktabs,amssymb}\\begin{document}"
-            + tex
-            + "\\end{document}"
+            "\\documentclass{article}\\usepackage{booktabs,amssymb,graphicx}"
+            "\\begin{document}" + tex + "\\end{document}"
         )
         (Path(full) / "doc.tex").write_text(doc)
         proc = subprocess.run(
@@ -194,6 +223,7 @@ def test_formats_option_and_radii(store_path, tmp_path, capsys):
     written = {p.name for p in out.rglob("*") if p.is_file()}
     assert written == {
         "leaderboard.md",
+        "appendix.md",
         "leaderboard.csv",
         "comparisons.csv",
         "outcomes.csv",
@@ -202,7 +232,18 @@ def test_formats_option_and_radii(store_path, tmp_path, capsys):
     board = pd.read_csv(out / "leaderboard.csv")
     assert {"cert@0.1", "cert@0.2"} <= set(board) and "cert@0.5" not in board
     text = capsys.readouterr().out
-    assert "Headline:" in text and "mid-p" in text and "[PASS]" in text
+    assert "Paired test (McNemar)" in text and "mid-p" in text and "[PASS]" in text
+
+
+def test_report_filters(store_path, tmp_path, capsys):
+    out = tmp_path / "f"
+    assert main(["report", str(store_path), "--out", str(out), "--format", "csv",
+                 "--model", "m-win", "m-mid", "--alpha", "0.001"]) == 0  # fmt: skip
+    assert set(pd.read_csv(out / "leaderboard.csv")["model"]) == {"m-win", "m-mid"}
+    assert main(["report", str(store_path), "--out", str(out), "--model", "m-nope"]) == 2
+    assert "--model 'm-nope' is not in the store" in capsys.readouterr().err
+    assert main(["report", str(store_path), "--out", str(out), "--alpha", "0.01"]) == 2
+    assert "--alpha 0.01 is not in the store" in capsys.readouterr().err
 
 
 def test_bad_options_give_an_error(store_path, tmp_path, capsys):

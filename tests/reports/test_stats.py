@@ -263,3 +263,20 @@ def test_acr_test_treats_numerical_round_down_as_ties():
     assert res.wilcoxon_pvalue == 1.0
     real = paired_difference_test(x * 0.99, x)
     assert real.wilcoxon_pvalue < 1e-10
+
+
+def test_vectorized_mcnemar_and_ztest_agree_with_the_single_calls():
+    """The grid's vectorized p-values equal statsmodels' (through the single-call API)."""
+    rng = np.random.default_rng(3)
+    n10, n01 = rng.integers(0, 40, 60), rng.integers(0, 40, 60)
+    exact, midp = stats.mcnemar_pvalues(n10, n01)
+    for b, c, e, m in zip(n10, n01, exact, midp, strict=True):
+        one = stats.mcnemar(np.array([[5, b], [c, 7]]))
+        assert np.isclose(e, one.pvalue_exact, rtol=1e-12) and np.isclose(m, one.pvalue_midp)
+    n = 200
+    k1, k2 = rng.integers(0, n + 1, 60), rng.integers(0, n + 1, 60)
+    k1[:3], k2[:3] = 0, 0  # pooled 0: z = 0, p = 1
+    z, p = stats.ztest_pvalues(k1, k2, np.full(60, n))
+    for a, b, zz, pp in zip(k1, k2, z, p, strict=True):
+        one = stats.two_proportion_ztest(int(a), n, int(b), n)
+        assert np.isclose(zz, one.statistic, atol=1e-12) and np.isclose(pp, one.pvalue)

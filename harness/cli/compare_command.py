@@ -1,0 +1,37 @@
+"""``smoothbench compare STORE``: two rows of a leaderboard image by image.
+
+    smoothbench compare STORE --first MODEL NOISE CERTIFIER --second MODEL NOISE CERTIFIER
+                        --norm l2 --radius 0.5 [--alpha 0.001]
+
+NOISE is a stored noise name or a part of one that matches a single noise. Prints the
+McNemar test at the radius and every discordant image (certified by one row only) with
+both rows' p_A and radius.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    p = sub.add_parser("compare", help="two rows image by image: the discordant images")
+    p.add_argument("store", type=Path)
+    p.add_argument("--first", nargs=3, metavar=("MODEL", "NOISE", "CERTIFIER"), required=True)
+    p.add_argument("--second", nargs=3, metavar=("MODEL", "NOISE", "CERTIFIER"), required=True)
+    p.add_argument("--norm", choices=("l1", "l2", "linf"), required=True)
+    p.add_argument("--radius", type=float, required=True)
+    p.add_argument("--alpha", type=float, help="default: the only stored alpha")
+    return p
+
+
+def main(args: argparse.Namespace) -> int:
+    from reports.discordant import compare_rows_by_image
+
+    table, summary = compare_rows_by_image(
+        args.store, tuple(args.first), tuple(args.second), args.norm, args.radius, args.alpha
+    )
+    print(summary)
+    if not table.empty:
+        print(table.to_string(index=False))
+    return 0

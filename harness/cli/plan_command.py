@@ -1,0 +1,82 @@
+"""``smoothbench plan``: the sample-size planner.
+
+    smoothbench plan images --base 0.50 --gap 0.01 [--discordant 0.04] [--power 0.8]
+    smoothbench plan draws --sigma 0.25 --radius 0.5 --p 0.99 [--alpha 0.001]
+
+``images``: the test images needed to detect a gap in certified accuracy (``base`` vs
+``base + gap``): per arm for the unpaired z-test papers use, and in total for the paired
+McNemar test given the share of images on which the two rows disagree (``discordant``;
+from a pilot run's comparison table). ``draws``: the Monte Carlo estimation draws
+needed to certify radius ``r`` with Gaussian noise ``sigma`` where the top class has
+probability ``p`` (Cohen's radius ``sigma Phi^{-1}(p_A) >= r``).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    p = sub.add_parser("plan", help="sample sizes: test images for a gap, draws for a radius")
+    kinds = p.add_subparsers(dest="kind", required=True)
+    im = kinds.add_parser("images", help="test images needed to detect a gap")
+    im.add_argument("--base", type=float, required=True, help="certified accuracy of one row")
+    im.add_argument("--gap", type=float, required=True, help="difference to detect")
+    im.add_argument(
+        "--discordant",
+        type=float,
+        help="share of images certified by exactly one of the two rows (default: the gap "
+        "itself, the least a gap of that size allows)",
+    )
+    im.add_argument("--power", type=float, default=0.8)
+    im.add_argument("--level", type=float, default=0.05, help="significance level")
+    dr = kinds.add_parser("draws", help="Monte Carlo draws needed to certify a radius")
+    dr.add_argument("--sigma", type=float, required=True, help="Gaussian noise sigma")
+    dr.add_argument("--radius", type=float, required=True, help="l2 radius to certify")
+    dr.add_argument("--p", type=float, required=True, help="true top-class probability")
+    dr.add_argument("--alpha", type=float, default=None, help="default 0.001")
+    return p
+
+
+def main(args: argparse.Namespace) -> int:
+    if args.kind == "images":
+        return _images(args)
+    return _draws(args)
+
+
+def _images(args: argparse.Namespace) -> int:
+    from reports import stats
+
+    p2, p1 = args.base, args.base + args.gap
+    if not (0 < p2 < 1 and 0 < p1 < 1) or args.gap == 0:
+        raise ValueError("--base and --base + --gap must lie in (0, 1), and --gap must not be 0")
+    disc = abs(args.gap) if args.discordant is None else args.discordant
+    if not abs(args.gap) <= disc <= 1:
+        raise ValueError(f"--discordant must lie in [|gap|, 1], got {disc}")
+    unpaired = stats.unpaired_sample_size(p1, p2, args.level, args.power)
+    paired = stats.mcnemar_sample_size(
+        (disc + args.gap) / 2, (disc - args.gap) / 2, args.level, args.power
+    )
+    print(f"to detect {100 * p1:.2f}% vs {100 * p2:.2f}% at level {args.level:g}, power "
+          f"{args.power:g}:")  # fmt: skip
+    print(f"  paired (McNemar, {100 * disc:.2f}% discordant images): {paired.n:,} test images")
+    print(f"  unpaired (two-proportion z-test, as papers use): {unpaired.n:,} images per arm")
+    return 0
+
+
+def _draws(args: argparse.Namespace) -> int:
+    from scipy.stats import norm
+
+    from certifiers.bounds import DEFAULT_ALPHA, estimation_draws_needed
+
+    alpha = DEFAULT_ALPHA if args.alpha is None else args.alpha
+    if args.sigma <= 0 or args.radius < 0:
+        raise ValueError("--sigma must be positive and --radius non-negative")
+    p_needed = float(norm.cdf(args.radius / args.sigma))
+    n = estimation_draws_needed(args.p, p_needed, alpha)
+    print(f"radius {args.radius:g} with sigma {args.sigma:g} needs p_A >= {p_needed:.6f}")
+    if n is None:
+        print(f"  not reachable: the top-class probability {args.p:g} is not above it")
+    else:
+        print(f"  at p = {args.p:g}, alpha = {alpha:g}: about {n:,} estimation draws")
+    return 0

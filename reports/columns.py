@@ -1,0 +1,171 @@
+"""The column registry: one record per leaderboard column, iterated by every writer
+(Markdown, HTML, LaTeX, CSV, JSON) and by the significance tests, so that a new column is
+one entry here and the formats cannot drift apart.
+
+A record states the column's key, its title, how a row's value is computed, the
+per-image score and the paired test that compares two rows on it (McNemar for a
+per-image yes/no, a sign-flip permutation test of the mean for a real score), its
+display format, its JSON key and unit, and whether the main table shows it. A record with
+``per_radius`` expands into one column per radius of the board's grid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from reports import stats
+from reports.rows import Row
+
+#: The confidence of the false-certificate bound.
+FALSE_CERT_CONFIDENCE = 0.95
+#: Intervals of certified accuracy: Wilson, 1 - INTERVAL_ALPHA.
+INTERVAL_ALPHA = 0.05
+
+MCNEMAR = "mcnemar"  # paired binary outcomes
+PERMUTATION = "permutation"  # paired real scores: sign-flip permutation test of the mean
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a column's value may depend on besides the row: the board's alpha."""
+
+    alpha: float
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    title: str
+    value: Callable[[Row, Context], float]
+    fmt: Callable[[float], str]
+    json_key: str
+    unit: str
+    score: Callable[[Row], np.ndarray] | None = None
+    test: str | None = None
+    main: bool = True
+    per_radius: bool = False
+    radius: float | None = None
+    description: str = ""
+
+    def at(self, r: float) -> Column:
+        """The column of a per-radius record at radius ``r``."""
+        if r == 0:
+            key, title = "clean", "clean"
+        else:
+            key, title = f"cert@{r:g}", f"r={r:g}"
+        return replace(
+            self,
+            key=key,
+            title=title,
+            radius=float(r),
+            value=lambda row, ctx: float(row.certified(r).mean()) if row.n else float("nan"),
+            score=lambda row: row.certified(r),
+        )
+
+    def interval(self, row: Row) -> tuple[float, float] | None:
+        """Wilson interval of a certified-accuracy column (None for other columns)."""
+        if self.radius is None or row.n == 0:
+            return None
+        k = int(row.certified(self.radius).sum())
+        lo, hi = stats.wilson_interval(k, row.n, INTERVAL_ALPHA)
+        return float(lo), float(hi)
+
+
+def _pct(v: float) -> str:
+    return "n/a" if not np.isfinite(v) else f"{100 * v:.1f}"
+
+
+def _false_cert_bound(row: Row, ctx: Context) -> float:
+    n_cert = int((~row.abstained).sum())
+    if row.kind != "smoothing" or n_cert == 0:
+        return 0.0
+    failure = min(ctx.alpha + row.confidence_spent, 0.999999)
+    return float(stats.false_certificate_bound(n_cert, failure, FALSE_CERT_CONFIDENCE))
+
+
+COLUMNS: list[Column] = [
+    Column(
+        key="cert",
+        title="certified accuracy",
+        value=lambda row, ctx: float("nan"),
+        fmt=_pct,
+        json_key="certified_acc",
+        unit="percent",
+        test=MCNEMAR,
+        per_radius=True,
+        description="certified accuracy at radius r: not abstained, correct, radius >= r "
+        "(r = 0: clean smoothed accuracy)",
+    ),
+    Column(
+        key="acr",
+        title="ACR",
+        value=lambda row, ctx: float(row.score().mean()) if row.n else float("nan"),
+        fmt=lambda v: "n/a" if not np.isfinite(v) else f"{v:.3f}",
+        json_key="acr",
+        unit="radius",
+        score=lambda row: row.score(),
+        test=PERMUTATION,
+        description="average certified radius, the mean of radius x correct",
+    ),
+    Column(
+        key="n",
+        title="n",
+        value=lambda row, ctx: float(row.n),
+        fmt=lambda v: f"{int(v)}",
+        json_key="n_test",
+        unit="images",
+        description="test images of the row",
+    ),
+    Column(
+        key="abstain",
+        title="abstain",
+        value=lambda row, ctx: float(row.abstained.mean()) if row.n else float("nan"),
+        fmt=lambda v: f"{_pct(v)}%",
+        json_key="abstain_rate",
+        unit="fraction",
+        main=False,
+        description="share of images with p_A <= 1/2 (no prediction)",
+    ),
+    Column(
+        key="false_cert",
+        title="false certificates <=",
+        value=_false_cert_bound,
+        fmt=lambda v: f"{int(v)}",
+        json_key="false_certificates_bound_95",
+        unit="certificates",
+        main=False,
+        description="with probability >= 95%, at most this many of the row's certificates "
+        "are false (each fails with probability <= alpha + the certifier's own spent "
+        "confidence)",
+    ),
+    Column(
+        key="sec_per_img",
+        title="sampling s/img",
+        value=lambda row, ctx: row.seconds,
+        fmt=lambda v: f"{v:.3g}",
+        json_key="sampling_seconds_per_image",
+        unit="seconds",
+        main=False,
+        description="seconds of sampling per image for the model, shared by all the noises "
+        "sampled with it in one pass (not a per-noise cost)",
+    ),
+]
+
+
+def board_columns(radii: Sequence[float]) -> list[Column]:
+    """The concrete columns of a board with radius grid ``radii``, in display order."""
+    out: list[Column] = []
+    for col in COLUMNS:
+        if col.per_radius:
+            out.extend(col.at(r) for r in radii)
+        else:
+            out.append(col)
+    return out
+
+
+def compared_columns(columns: Sequence[Column]) -> list[Column]:
+    """The columns rows are compared on (those with a paired test)."""
+    return [c for c in columns if c.test is not None]

@@ -1,0 +1,84 @@
+"""Two rows of a store compared image by image: the McNemar test at a radius and the
+discordant images (certified by one row only), with both rows' p_A and radius."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from harness.store import Store
+from reports import stats
+from reports.tidy import load_outcomes
+
+Selector = tuple[str, str, str]  # model, noise (name or a unique part of one), certifier
+
+
+def _pick(outcomes: pd.DataFrame, sel: Selector, norm: str, alpha: float) -> pd.DataFrame:
+    model, noise, cert = sel
+    g = outcomes[(outcomes["norm"] == norm) & (outcomes["alpha"] == alpha)]
+    if model not in set(g["model"]):
+        raise ValueError(f"unknown model {model!r}; stored: {sorted(set(g['model']))}")
+    g = g[g["model"] == model]
+    noises = sorted(set(g["noise"]))
+    match = (
+        [n for n in noises if n == noise]
+        or [n for n in noises if n.startswith(noise + "(")]
+        or [n for n in noises if noise in n]
+    )
+    if len(match) != 1:
+        raise ValueError(
+            f"noise {noise!r} matches {len(match)} stored noises ({match or noises}); "
+            "give more of its name"
+        )
+    rows = g[(g["model"] == model) & (g["noise"] == match[0]) & (g["certifier"] == cert)]
+    if rows.empty:
+        raise ValueError(
+            f"no certificates for model {model!r}, noise {match[0]}, certifier {cert!r}, "
+            f"{norm}, alpha {alpha:g}; models: {sorted(set(g['model']))}, certifiers: "
+            f"{sorted(set(g['certifier']))}"
+        )
+    return rows.set_index("image").sort_index()
+
+
+def compare_rows_by_image(
+    store_path: str | Path,
+    first: Selector,
+    second: Selector,
+    norm: str,
+    radius: float,
+    alpha: float | None = None,
+) -> tuple[pd.DataFrame, str]:
+    """``(discordant images, summary line)``."""
+    with Store.open_existing(store_path) as store:
+        outcomes = load_outcomes(store)
+    alphas = sorted(set(map(float, outcomes["alpha"])))
+    if alpha is None:
+        if len(alphas) != 1:
+            raise ValueError(f"the store holds several alphas {alphas}; choose one with --alpha")
+        alpha = alphas[0]
+    a, b = _pick(outcomes, first, norm, alpha), _pick(outcomes, second, norm, alpha)
+    images = a.index.intersection(b.index)
+    a, b = a.loc[images], b.loc[images]
+    x = (a["correct"] & (a["radius"] >= radius)).to_numpy()
+    y = (b["correct"] & (b["radius"] >= radius)).to_numpy()
+    mc = stats.mcnemar((x, y), mid_p=True)
+    summary = (
+        f"{len(images)} shared images; certified at r = {radius:g}: first {x.sum()}, second "
+        f"{y.sum()}; only the first {mc.n10}, only the second {mc.n01}; McNemar mid-p "
+        f"{mc.pvalue_midp:.4g} (exact {mc.pvalue_exact:.4g})"
+    )
+    idx = np.flatnonzero(x != y)
+    table = pd.DataFrame(
+        {
+            "image": images[idx],
+            "label": a["label"].to_numpy()[idx],
+            "certified by": np.where(x[idx], "first", "second"),
+            "p_A first": a["p_lower"].to_numpy()[idx],
+            "radius first": a["radius"].to_numpy()[idx],
+            "p_A second": b["p_lower"].to_numpy()[idx],
+            "radius second": b["radius"].to_numpy()[idx],
+        }
+    )
+    return table, summary

@@ -1,0 +1,63 @@
+"""The best-over-sigma envelope, as in Cohen et al. (2019), Table 1: for each noise (the
+same family and shape, matched to each model's training sigma) and certifier, the best
+certified accuracy at each radius over the models of the run, with the sigma0 that
+achieves it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from reports.leaderboard import Board
+from reports.rows import Row
+
+
+@dataclass(frozen=True)
+class EnvelopeRow:
+    """One noise and certifier: per radius, the best value and the model achieving it."""
+
+    label: str
+    certifier: str
+    values: list[float]
+    models: list[str]
+    sigma0: list[float | None]
+    rows: list[Row]
+
+
+def envelope(board: Board) -> list[EnvelopeRow]:
+    """Envelope rows of a board (noises present on at least two models), best ACR first;
+    rows of certifiers that failed the soundness check are left out."""
+    groups: dict[tuple[str, str], list[Row]] = {}
+    for row in board.rows:
+        if row.key in board.unsound or row.kind != "smoothing":
+            continue
+        groups.setdefault((row.label, row.certifier_short), []).append(row)
+    out = []
+    ctx = board.context
+    for (label, cert), rows in groups.items():
+        if len({r.model for r in rows}) < 2:
+            continue
+        values, models, sigmas = [], [], []
+        for col in board.columns:
+            if col.radius is None:
+                continue
+            best = max(rows, key=lambda r: col.value(r, ctx))
+            values.append(col.value(best, ctx))
+            models.append(best.model)
+            sigmas.append(board.sigma0.get(best.model))
+        out.append(EnvelopeRow(label, cert, values, models, sigmas, rows))
+    radii = [c.radius for c in board.columns if c.radius is not None]
+    weights = np.diff(np.r_[radii, radii[-1]]) if radii else np.zeros(0)
+    out.sort(key=lambda e: -float(np.dot(e.values, weights)) if len(weights) else 0.0)
+    return out
+
+
+def envelope_curve(rows: list[Row], grid: np.ndarray) -> np.ndarray:
+    """Pointwise best certified accuracy over ``rows`` on a radius grid."""
+    best = np.zeros(grid.size)
+    for row in rows:
+        acc = (row.correct[None, :] & (row.radius[None, :] >= grid[:, None])).mean(axis=1)
+        best = np.maximum(best, acc)
+    return best

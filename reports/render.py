@@ -1,0 +1,49 @@
+"""The Markdown and HTML pages, rendered from jinja2 templates (``reports/templates``)
+over one view (``reports.view``), so that both say the same things."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+
+import pandas as pd
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from reports.view import Cell, View
+
+
+def md_table(header: Sequence[str], rows: Sequence[Sequence[Cell]]) -> str:
+    """A GitHub-flavoured Markdown table (``|`` in cells escaped)."""
+    frame = pd.DataFrame([[c.text.replace("|", "\\|") for c in r] for r in rows], columns=header)
+    return frame.to_markdown(index=False, disable_numparse=True)
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _environment(autoescape: bool) -> Environment:
+    env = Environment(
+        loader=PackageLoader("reports", "templates"),
+        autoescape=select_autoescape(["html"]) if autoescape else False,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.globals["md_table"] = md_table
+    env.filters["b64"] = _b64
+    return env
+
+
+def markdown(view: View) -> tuple[str, str]:
+    """``(leaderboard.md, appendix.md)``."""
+    env = _environment(False)
+    main = env.get_template("leaderboard.md.j2").render(view=view)
+    appendix = env.get_template("appendix.md.j2").render(view=view)
+    return main, appendix
+
+
+def html(view: View) -> str:
+    """The self-contained page (images as data URIs, no network)."""
+    return _environment(True).get_template("leaderboard.html.j2").render(view=view)

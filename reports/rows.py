@@ -1,0 +1,150 @@
+"""Leaderboard rows: per-image outcomes of one (model, noise, certifier) on one board.
+
+A row holds its images and, per image, the radius, correctness, abstention and p_A, so
+every statistic (certified accuracy, ACR, the paired tests) is computed from one place.
+Certifiers that give the same outcome on every image of the same (model, noise) are one
+row listing them all (on Gaussian noise, ``cohen = functional = wulff =
+fdiv-hockey-stick``): their rows would be copies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from reports.labels import certifier_label, noise_label
+
+RowKey = tuple[str, str, str]  # (model, noise, first certifier)
+
+#: Radii within this relative distance count as equal (numerical round-down of certifiers
+#: that compute the same bound by different means).
+SAME_RADIUS_RTOL = 1e-7
+SAME_RADIUS_ATOL = 1e-9
+
+
+@dataclass
+class Row:
+    """One leaderboard row (see the module docstring)."""
+
+    model: str
+    noise: str
+    certifiers: tuple[str, ...]
+    family: str
+    label: str
+    images: np.ndarray
+    radius: np.ndarray
+    correct: np.ndarray
+    abstained: np.ndarray
+    p_lower: np.ndarray
+    seconds: float
+    confidence_spent: float
+    kind: str = "smoothing"
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def key(self) -> RowKey:
+        return (self.model, self.noise, self.certifiers[0])
+
+    @property
+    def certifier(self) -> str:
+        return certifier_label(self.certifiers)
+
+    @property
+    def certifier_short(self) -> str:
+        """The first certifier, and how many more give the same radii: ``cohen +3``."""
+        more = len(self.certifiers) - 1
+        return self.certifiers[0] + (f" +{more}" if more else "")
+
+    @property
+    def n(self) -> int:
+        return int(self.images.size)
+
+    def certified(self, r: float) -> np.ndarray:
+        """Per image: not abstained, correct, radius >= r."""
+        return self.correct & (self.radius >= r)
+
+    def score(self) -> np.ndarray:
+        """Per image: ``radius x correct`` (its mean is the ACR)."""
+        return np.where(self.correct, self.radius, 0.0)
+
+    def on(self, images: np.ndarray) -> Row:
+        """The row restricted to ``images`` (a subset of its own, sorted)."""
+        pos = np.searchsorted(self.images, images)
+        return Row(
+            self.model, self.noise, self.certifiers, self.family, self.label,
+            images, self.radius[pos], self.correct[pos], self.abstained[pos],
+            self.p_lower[pos], self.seconds, self.confidence_spent, self.kind, self.notes,
+        )  # fmt: skip
+
+    def full_label(self) -> str:
+        return f"{self.model} · {self.label} · {self.certifier}"
+
+
+def shared_images(rows: Sequence[Row]) -> np.ndarray:
+    """The images every row has (paired tests use these)."""
+    if not rows:
+        return np.zeros(0, dtype=np.int64)
+    common = rows[0].images
+    for row in rows[1:]:
+        common = np.intersect1d(common, row.images)
+    return common
+
+
+def _same(a: Row, b: Row) -> bool:
+    if not np.array_equal(a.images, b.images) or not np.array_equal(a.correct, b.correct):
+        return False
+    tol = SAME_RADIUS_ATOL + SAME_RADIUS_RTOL * np.maximum(np.abs(a.radius), np.abs(b.radius))
+    return bool(np.all(np.abs(a.radius - b.radius) <= tol))
+
+
+def _row(g: pd.DataFrame, model: str, noise: str, cert: str, label: str) -> Row:
+    g = g.sort_values("image")
+    return Row(
+        model=model,
+        noise=noise,
+        certifiers=(cert,),
+        family=str(g["family"].iloc[0]),
+        label=label,
+        images=g["image"].to_numpy(np.int64),
+        radius=g["radius"].to_numpy(np.float64),
+        correct=g["correct"].to_numpy(bool),
+        abstained=g["abstained"].to_numpy(bool),
+        p_lower=g["p_lower"].to_numpy(np.float64),
+        seconds=float(g["seconds"].mean()),
+        confidence_spent=float(g["confidence_spent"].max()),
+        kind=str(g["kind"].iloc[0]) if "kind" in g else "smoothing",
+    )
+
+
+def build_rows(
+    g: pd.DataFrame,
+    *,
+    specs: Mapping[str, Mapping[str, Any]] | None = None,
+    sigma0: Mapping[str, float] | None = None,
+    reference: str = "",
+    merge: bool = True,
+) -> list[Row]:
+    """The rows of one board's tidy outcomes, identical certifiers merged (the reference
+    certifier named first in its group)."""
+    specs = specs or {}
+    sigma0 = sigma0 or {}
+    rows: list[Row] = []
+    for (model, noise), mg in g.groupby(["model", "noise"], sort=True):
+        label = noise_label(specs.get(noise), sigma0.get(model)) if noise in specs else noise
+        certs = sorted(mg["certifier"].unique(), key=lambda c: (c != reference, c))
+        groups: list[Row] = []
+        for cert in certs:
+            row = _row(mg[mg["certifier"] == cert], model, noise, cert, label)
+            match = next((grp for grp in groups if merge and _same(grp, row)), None)
+            if match is None:
+                groups.append(row)
+            else:
+                match.certifiers = (*match.certifiers, cert)
+                match.radius = np.minimum(match.radius, row.radius)
+                match.confidence_spent = max(match.confidence_spent, row.confidence_spent)
+        rows.extend(groups)
+    return rows

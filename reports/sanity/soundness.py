@@ -1,0 +1,161 @@
+"""``soundness``: no stored certificate exceeds a bound known to be valid for its (noise,
+norm). Plugins are held to it like the built-ins, from their stored rows alone.
+
+1. **Gaussian optimum.** On Gaussian noise the Neyman-Pearson optimum is known in
+   closed form (Cohen et al. 2019): ``sigma Phi^{-1}(p_A)`` against l2 and l1 (the worst
+   l1 shift is along an axis) and ``sigma Phi^{-1}(p_A) / sqrt(d)`` against l-inf (the
+   worst shift is a vertex of the cube); every stored radius on a Gaussian noise must be
+   at most that, at its own p_A, up to float rounding.
+2. **Monte Carlo Neyman-Pearson at the data's dimension**, for every certifier on every
+   (noise, norm) pair: at stored certificates (the median and the largest p_A of each
+   row) the shift of the certified size must leave the worst-case top-class probability
+   at 1/2 or above (``certifiers.testing.neyman_pearson_lower``, in the dimension-reduced
+   form the noise offers: two numbers per draw for a spherical law, one coordinate for
+   an axis shift of i.i.d. coordinates; full-dimensional otherwise, within a budget).
+
+A certifier that fails either part is marked in every row of the report and never enters
+a headline; pairs that could not be checked are listed.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.special import ndtri
+
+from certifiers.testing import neyman_pearson_lower, shift_directions
+from harness.noise import Noise, SphericalNoise
+from reports.sanity.base import (
+    FAIL,
+    GROUP,
+    PASS,
+    SKIPPED,
+    CheckResult,
+    SanityCheck,
+    SanityContext,
+    SanityInputs,
+    board_row,
+    rebuild_noise,
+)
+from reports.sanity.registry import register_check
+
+#: Monte Carlo draws per Neyman-Pearson estimate, and the most values (draws x values per
+#: draw) a full-dimensional estimate may compute.
+SAMPLES = 10_000
+BUDGET = 1 << 25
+_RTOL, _ATOL = 1e-9, 1e-12
+
+
+def gaussian_optimum(noise: Noise, p: np.ndarray, norm: str) -> np.ndarray | None:
+    """The Neyman-Pearson radius of a Gaussian noise, or None for another law."""
+    if noise.family != "gaussian":
+        return None
+    r2 = noise.sigma * ndtri(np.asarray(p, dtype=np.float64))
+    return r2 / math.sqrt(noise.dim) if norm == "linf" else r2
+
+
+def _directions(noise: Noise, norm: str) -> list[tuple[str, np.ndarray]]:
+    dirs = shift_directions(noise, norm, np.random.default_rng(0))
+    if isinstance(noise, SphericalNoise):
+        return dirs
+    return [d for d in dirs if d[0] in ("axis", "diagonal")]
+
+
+@register_check("soundness")
+class Soundness(SanityCheck):
+    order = 5
+
+    def run(self, inputs: SanityInputs, context: SanityContext) -> CheckResult:
+        title = "soundness: no radius above a valid bound (Gaussian optimum, Monte Carlo NP)"
+        out = inputs.outcomes
+        if out.empty:
+            return CheckResult(self.name, title, SKIPPED, "the store holds no certificates")
+        failed: dict[str, list[str]] = {}
+        checked: dict[str, int] = {}
+        unchecked: dict[str, set[str]] = {}
+        cache: dict[tuple, tuple[float, float]] = {}
+        worst = 0.0
+        noises: dict[str, Noise | None] = {}
+        samplers: dict[str, object] = {}
+        for key, g in out.groupby(GROUP, sort=True):
+            dataset, norm, alpha, model, noise_name, cert = key
+            if noise_name not in noises:
+                noises[noise_name] = rebuild_noise(inputs.specs.get(noise_name))
+            noise = noises[noise_name]
+            live = g[g["p_lower"] > 0.5]
+            if noise is None:
+                unchecked.setdefault(cert, set()).add(f"{noise_name} (family not registered)")
+                continue
+            if live.empty:
+                continue
+            p = live["p_lower"].to_numpy(np.float64)
+            r = live["radius"].to_numpy(np.float64)
+            bound = gaussian_optimum(noise, p, norm)
+            if bound is not None:
+                excess = r - bound
+                over = excess > _ATOL + _RTOL * np.abs(bound)
+                if over.any():
+                    i = int(np.argmax(excess))
+                    worst = max(worst, float(excess[i] / max(bound[i], 1e-300)))
+                    failed.setdefault(cert, []).append(
+                        f"{model} | {noise_name} | {norm}: {int(over.sum())} of {len(r)} radii "
+                        f"above the Gaussian optimum; at p_A = {p[i]:.6f}: {r[i]:.6g} > "
+                        f"{bound[i]:.6g}"
+                    )
+                    continue
+            for q in sorted({float(np.median(p)), float(p.max())}):
+                j = int(np.argmin(np.abs(p - q)))
+                pj, rj = float(p[j]), float(r[j])
+                if not (0 < rj < math.inf):
+                    continue
+                for label, unit in _directions(noise, norm):
+                    if SAMPLES * noise.log_ratio_cost(unit) > BUDGET:
+                        unchecked.setdefault(cert, set()).add(
+                            f"{noise_name} against {norm}, {label} shift (beyond the budget)"
+                        )
+                        continue
+                    ck = (noise_name, norm, label, pj, rj)
+                    if ck not in cache:
+                        if noise_name not in samplers:
+                            samplers[noise_name] = noise.log_ratio_sampler(SAMPLES, seed=1)
+                        cache[ck] = neyman_pearson_lower(
+                            noise, rj * unit, pj, sampler=samplers[noise_name]
+                        )
+                    est, se = cache[ck]
+                    checked[cert] = checked.get(cert, 0) + 1
+                    if est < 0.5 - 4 * se - 2e-3:
+                        failed.setdefault(cert, []).append(
+                            f"{model} | {noise_name} | {norm}: radius {rj:.6g} at p_A = {pj:.6f}"
+                            f" lets a {label} shift lower the top-class probability to "
+                            f"{est:.4f} (+- {se:.4f}) < 1/2"
+                        )
+                        break
+        details = []
+        for cert in sorted(set(out["certifier"])):
+            if cert in failed:
+                details += [f"{cert}: UNSOUND: {line}" for line in failed[cert][:5]]
+            elif cert in checked:
+                details.append(f"{cert}: {checked[cert]} Neyman-Pearson checks passed")
+            if cert in unchecked:
+                details.append(f"{cert}: not checked on " + "; ".join(sorted(unchecked[cert])))
+            if cert not in failed and cert not in checked and cert not in unchecked:
+                details.append(f"{cert}: nothing to check (no certified image)")
+        affected = {board_row(k) for k, _ in out[out["certifier"].isin(failed)].groupby(GROUP)}
+        if failed:
+            return CheckResult(
+                self.name,
+                title,
+                FAIL,
+                f"unsound: {', '.join(sorted(failed))}; their rows are marked and kept out "
+                "of the headlines",
+                details,
+                worst,
+                affected,
+            )
+        not_checked = sorted(c for c in unchecked if c not in checked)
+        summary = f"{sum(checked.values())} checks on {len(checked)} certifier(s) passed"
+        if unchecked:
+            summary += f"; not (fully) checked: {', '.join(sorted(unchecked))}"
+        status = SKIPPED if not checked and not_checked else PASS
+        return CheckResult(self.name, title, status, summary, details, worst)

@@ -1,0 +1,137 @@
+"""The ``[report]`` section of a config, owned by one typed object with its defaults
+defined here and nowhere else.
+
+    [report]
+    reference = "cohen"                 # the certifier every row is compared with
+    radii.l2 = [0.0, 0.25, 0.5, ...]    # the radius grid of each norm's table
+    level = 0.05                        # significance level of the marks and headlines
+
+``smoothbench report`` reads the section from the config stored in the run's manifest;
+its command-line options override it (``ReportSettings.override``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+NORMS = ("l1", "l2", "linf")
+DEFAULT_REFERENCE = "cohen"
+DEFAULT_LEVEL = 0.05
+DEFAULT_RADII: dict[str, tuple[float, ...]] = {
+    "l2": (0.0, 0.25, 0.5, 0.75, 1.0, 1.5),
+    "l1": (0.0, 0.25, 0.5, 0.75, 1.0, 1.5),
+    "linf": (0.0, 0.01, 0.02, 0.04, 0.06, 0.1),
+}
+_KEYS = ("reference", "radii", "level")
+
+
+class ReportSettingsError(ValueError):
+    """An invalid ``[report]`` setting; the message names the config key."""
+
+
+def _radius_grid(key: str, values: Any) -> tuple[float, ...]:
+    if not isinstance(values, list | tuple) or not values:
+        raise ReportSettingsError(f"config key '{key}' must be a non-empty list of radii")
+    out = []
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, int | float):
+            raise ReportSettingsError(f"config key '{key}' must hold numbers, got {v!r}")
+        if not math.isfinite(v) or v < 0:
+            raise ReportSettingsError(f"config key '{key}' must hold finite radii >= 0, got {v!r}")
+        out.append(float(v))
+    return tuple(sorted({0.0, *out}))
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    """What a report compares and shows.
+
+    ``reference``: the certifier each row is compared with (and, for noises other than
+    the Gaussian, the model's Gaussian row of it). ``radii``: the grid of each norm
+    (0 always included). ``level``: the significance level. ``alpha``, ``certifiers``,
+    ``models``, ``norms``: optional filters (None: everything in the store)."""
+
+    reference: str = DEFAULT_REFERENCE
+    radii: Mapping[str, tuple[float, ...]] = field(default_factory=lambda: dict(DEFAULT_RADII))
+    level: float = DEFAULT_LEVEL
+    alpha: float | None = None
+    certifiers: tuple[str, ...] | None = None
+    models: tuple[str, ...] | None = None
+    norms: tuple[str, ...] | None = None
+
+    @classmethod
+    def from_table(cls, table: Mapping[str, Any] | None) -> ReportSettings:
+        """Parse a ``[report]`` table (as in a config file), refusing unknown keys and
+        bad values with the key named."""
+        table = dict(table or {})
+        for key in table:
+            if key not in _KEYS:
+                raise ReportSettingsError(
+                    f"unknown config key 'report.{key}'; known keys: {sorted(_KEYS)}"
+                )
+        reference = table.get("reference", DEFAULT_REFERENCE)
+        if not isinstance(reference, str) or not reference.strip():
+            raise ReportSettingsError(
+                f"config key 'report.reference' must name a certifier, got {reference!r}"
+            )
+        radii = dict(DEFAULT_RADII)
+        given = table.get("radii", {})
+        if not isinstance(given, Mapping):
+            raise ReportSettingsError("config key 'report.radii' must be a table of norms")
+        for norm, values in given.items():
+            if norm not in NORMS:
+                raise ReportSettingsError(
+                    f"config key 'report.radii.{norm}': unknown norm; use one of {NORMS}"
+                )
+            radii[norm] = _radius_grid(f"report.radii.{norm}", values)
+        level = table.get("level", DEFAULT_LEVEL)
+        if isinstance(level, bool) or not isinstance(level, int | float) or not 0 < level < 1:
+            raise ReportSettingsError(
+                f"config key 'report.level' must lie in (0, 1), got {level!r}"
+            )
+        return cls(reference=reference, radii=radii, level=float(level))
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any] | None) -> ReportSettings:
+        """The settings of a whole config document (its ``[report]`` table)."""
+        return cls.from_table((config or {}).get("report"))
+
+    def override(
+        self,
+        *,
+        reference: str | None = None,
+        radii: Sequence[float] | None = None,
+        alpha: float | None = None,
+        certifiers: Sequence[str] | None = None,
+        models: Sequence[str] | None = None,
+        norms: Sequence[str] | None = None,
+    ) -> ReportSettings:
+        """The settings with command-line values (None: keep); ``radii`` sets one grid
+        for every norm."""
+        out = self
+        if reference is not None:
+            out = replace(out, reference=reference)
+        if radii:
+            grid = _radius_grid("--radii", list(radii))
+            out = replace(out, radii={norm: grid for norm in NORMS})
+        if alpha is not None:
+            if not 0 < alpha < 1:
+                raise ReportSettingsError(f"--alpha must lie in (0, 1), got {alpha!r}")
+            out = replace(out, alpha=float(alpha))
+        if certifiers:
+            out = replace(out, certifiers=tuple(certifiers))
+        if models:
+            out = replace(out, models=tuple(models))
+        if norms:
+            bad = [n for n in norms if n not in NORMS]
+            if bad:
+                raise ReportSettingsError(f"--norm: unknown norm {bad[0]!r}; use one of {NORMS}")
+            out = replace(out, norms=tuple(norms))
+        return out
+
+    def grid(self, norm: str) -> list[float]:
+        """The radius grid of ``norm`` (0 first)."""
+        return list(self.radii.get(norm, (0.0,)))

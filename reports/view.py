@@ -1,0 +1,328 @@
+"""What a reader sees, as plain data: the Markdown and HTML templates render the same
+view, so the formats say the same things.
+
+The main document: warnings first (incomplete sampling, unsound certifiers), then per
+leaderboard its headline block, the table grouped by model with its plots, and the
+best-over-sigma envelope; then the sanity summary and the footnotes. The appendix: the
+comparison grids, every row's details, the per-check details and the images behind each
+headline's gap.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from reports import significance as sig
+from reports.columns import Column
+from reports.envelope import envelope
+from reports.headline import Headline, fmt_p
+from reports.leaderboard import Board, Report
+from reports.plots import Figure
+from reports.rows import Row
+from reports.sanity import FAIL, PASS
+
+
+@dataclass
+class Cell:
+    text: str
+    sort: Any = None
+    title: str = ""
+    cls: str = ""
+
+
+@dataclass
+class Table:
+    header: list[str]
+    groups: list[tuple[str, list[list[Cell]]]]  # (heading or "", rows)
+    caption: str = ""
+
+    @property
+    def rows(self) -> list[list[Cell]]:
+        return [r for _, rows in self.groups for r in rows]
+
+
+@dataclass
+class BoardView:
+    id: str
+    title: str
+    summary: str
+    headline: list[tuple[str, str]]
+    table: Table
+    figures: list[dict[str, Any]]
+    envelope: Table | None
+    notes: list[str]
+    comparisons: Table | None = None
+    best: Table | None = None
+    details: Table | None = None
+    discordant: Table | None = None
+
+
+@dataclass
+class View:
+    title: str
+    warnings: list[str]
+    boards: list[BoardView]
+    sanity: Table
+    sanity_details: list[tuple[str, list[str]]]
+    footnotes: list[str]
+    legend: str
+    specs: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()
+
+
+def _value_cell(board: Board, row: Row, col: Column) -> Cell:
+    v = col.value(row, board.context)
+    mark = board.marks.get((row.key, col.key), "")
+    text = col.fmt(v) + (f" {mark}" if mark else "")
+    interval = col.interval(row)
+    title = ""
+    if interval is not None:
+        title = f"Wilson 95%: [{100 * interval[0]:.1f}, {100 * interval[1]:.1f}]"
+    return Cell(text, None if not np.isfinite(v) else float(v), title)
+
+
+def _row_cells(board: Board, row: Row, main: list[Column], rank: int) -> list[Cell]:
+    flag = ""
+    if row.key in board.unsound:
+        flag = " ⚠ UNSOUND"
+    elif board.table.loc[_table_index(board, row), "sanity"] != "ok":
+        flag = " ⚠"
+    label = row.label + ("" if row.kind == "smoothing" else f" ({row.kind})")
+    cells = [
+        Cell(str(rank), rank),
+        Cell(label + flag, row.label, row.noise),
+        Cell(
+            row.certifier_short,
+            row.certifier,
+            f"same radii on every image: {row.certifier}" if len(row.certifiers) > 1 else "",
+        ),
+    ]
+    cells += [_value_cell(board, row, c) for c in main]
+    return cells
+
+
+def _table_index(board: Board, row: Row) -> int:
+    return board.rows.index(row)
+
+
+def main_table(board: Board) -> Table:
+    main = [c for c in board.columns if c.main]
+    header = ["#", "noise", "certifier"] + [c.title for c in main]
+    groups = []
+    for model in board.models:
+        rows = board.rows_of(model)
+        cells = [_row_cells(board, r, main, i + 1) for i, r in enumerate(rows)]
+        groups.append((board.model_heading(model), cells))
+    merged = sorted({r.certifier for r in board.rows if len(r.certifiers) > 1})
+    caption = (
+        "Accuracies in %; marks: see the legend. n: test images of the row (paired tests use "
+        "the images both rows share). Wilson 95% intervals in the HTML tooltips and the "
+        "appendix. Noises matched to the model's sigma0 (E||z||^2 = d sigma0^2) show no scale."
+    )
+    if merged:
+        caption += " '+k': k more certifiers give the same radii on every image: "
+        caption += "; ".join(merged) + "."
+    return Table(header, groups, caption)
+
+
+def envelope_table(board: Board) -> Table | None:
+    env = envelope(board)
+    if not env:
+        return None
+    radii = [c for c in board.columns if c.radius is not None]
+    header = ["noise", "certifier"] + [c.title for c in radii]
+    rows = []
+    for e in env:
+        cells = [Cell(e.label), Cell(e.certifier)]
+        for v, s in zip(e.values, e.sigma0, strict=True):
+            cells.append(Cell(f"{100 * v:.1f}" + (f" (σ0={s:g})" if s is not None else ""), v))
+        rows.append(cells)
+    return Table(
+        header,
+        [("", rows)],
+        "Best certified accuracy (%) over the models' sigma0, "
+        "and the sigma0 that achieves it (Cohen et al. 2019, Table 1).",
+    )
+
+
+def _labels(board: Board) -> dict:
+    return {r.key: r.full_label() for r in board.rows}
+
+
+def comparison_table(board: Board, kinds: list[str]) -> Table | None:
+    c = board.comparisons
+    if c.empty:
+        return None
+    c = c[c["kind"].isin(kinds)]
+    if c.empty:
+        return None
+    labels = _labels(board)
+    header = ["column", "row", "compared with", "n", "value", "other", "only row / other",
+              "paired p", "Holm", "BH", "unpaired p"]  # fmt: skip
+    rows = []
+    for rec in c.to_dict("records"):
+        acr = rec["column"] == "acr"
+        fmt = (lambda v: f"{v:.4f}") if acr else (lambda v: f"{100 * v:.1f}")
+        rows.append(
+            [
+                Cell(rec["column"]), Cell(labels[rec["row"]]), Cell(labels[rec["other"]]),
+                Cell(str(rec["n"]), rec["n"]), Cell(fmt(rec["value"]), rec["value"]),
+                Cell(fmt(rec["other_value"]), rec["other_value"]),
+                Cell("" if acr else f"{int(rec['n10'])} / {int(rec['n01'])}"),
+                Cell(fmt_p(rec["p"]), rec["p"]), Cell(fmt_p(rec["p_holm"]), rec["p_holm"]),
+                Cell(fmt_p(rec["p_bh"]), rec["p_bh"]),
+                Cell("" if acr else fmt_p(rec["p_unpaired"]), rec["p_unpaired"]),
+            ]
+        )  # fmt: skip
+    return Table(
+        header,
+        [("", rows)],
+        "Paired p: McNemar mid-p (accuracy) or the paired "
+        "t-test (ACR); unpaired p: the two-proportion z-test papers use.",
+    )
+
+
+def details_table(board: Board) -> Table:
+    cols = board.columns
+    header = ["model", "noise", "certifier"] + [c.title for c in cols] + ["sanity", "spec"]
+    rows = []
+    specs = {}
+    for row in board.rows:
+        cells = [Cell(row.model), Cell(row.label), Cell(row.certifier)]
+        for c in cols:
+            v = c.value(row, board.context)
+            interval = c.interval(row)
+            text = c.fmt(v)
+            if interval is not None:
+                text += f" [{100 * interval[0]:.1f}, {100 * interval[1]:.1f}]"
+            cells.append(Cell(text, v))
+        cells.append(Cell(board.table.loc[_table_index(board, row), "sanity"]))
+        cells.append(Cell(row.noise))
+        specs[row.noise] = True
+        rows.append(cells)
+    return Table(
+        header, [("", rows)], "Every column of every row; accuracy with its Wilson 95% interval."
+    )
+
+
+def discordant_table(board: Board, h: Headline) -> Table | None:
+    """The images behind a headline's gap: certified at the quoted radius by one row only."""
+    if h.row is None or h.other is None:
+        return None
+    images = np.intersect1d(h.row.images, h.other.images)
+    a, b = h.row.on(images), h.other.on(images)
+    x, y = a.certified(h.radius), b.certified(h.radius)
+    idx = np.flatnonzero(x != y)
+    rows = [
+        [
+            Cell(str(int(images[i])), int(images[i])),
+            Cell("first" if x[i] else "second"),
+            Cell(f"{a.p_lower[i]:.5f}", a.p_lower[i]), Cell(f"{a.radius[i]:.4f}", a.radius[i]),
+            Cell(f"{b.p_lower[i]:.5f}", b.p_lower[i]), Cell(f"{b.radius[i]:.4f}", b.radius[i]),
+        ]
+        for i in idx
+    ]  # fmt: skip
+    header = ["image", "certified by", "p_A (first)", "radius (first)", "p_A (second)",
+              "radius (second)"]  # fmt: skip
+    caption = (
+        f"Images certified at r = {h.radius:g} by only one of {h.row.full_label()} (first) and "
+        f"{h.other.full_label()} (second)."
+    )
+    return Table(header, [("", rows)], caption)
+
+
+def sanity_table(report: Report) -> Table:
+    rows = [
+        [Cell(r.title), Cell(r.status.upper(), r.status, cls=f"status-{r.status}"), Cell(r.summary)]
+        for r in report.sanity
+    ]
+    return Table(["check", "status", "result"], [("", rows)])
+
+
+def footnotes(report: Report) -> list[str]:
+    f = report.footnotes
+    alphas = ", ".join(f"{a:g}" for a in f["alpha"])
+    models = "; ".join(
+        f"{m} (sigma0 {f['sigma0'].get(m, 'n/a')}, sha256 {h}…)" for m, h in f["models"].items()
+    )
+    cols = {c.key: c for b in report.boards for c in b.columns}
+    described = [f"{c.title}: {c.description}." for c in cols.values() if c.description]
+    return [
+        f"{f['dataset']}: n_test = {f['n_test']} test images (index set sha256 "
+        f"{f['index_set_sha256'][:16]}…); n0 = {f['n0']} selection and n = {f['n']} "
+        f"estimation draws per image and noise; alpha = {alphas}; seed = {f['seed']}; code "
+        f"{f['code_version']}; device {f['device']}.",
+        f"Models: {models or 'n/a'}.",
+        *described,
+        "Rows: one per (model, noise, certifiers); certifiers that give the same radius on "
+        "every image are one row ('a = b'). Noise labels give the family and its shape; a "
+        "noise matched to its model's sigma0 (E||z||^2 = d sigma0^2) shows no scale; full "
+        "specs below and in leaderboard.csv.",
+        "All rows certify the same images on the same seeded draws, so comparisons are paired "
+        "(McNemar); the two-proportion z-test ignores the pairing and is shown, labelled "
+        "unpaired, because papers report it.",
+        f"Reference certifier: {report.reference}; significance level {report.level:g}.",
+    ]
+
+
+def _figures(figs: list[Figure], inline: bool) -> list[dict[str, Any]]:
+    out = []
+    for fig in figs:
+        src = fig.png.read_bytes() if inline else f"plots/{fig.png.name}"
+        out.append({"name": fig.name, "src": src, "caption": fig.caption, "curves": fig.curves})
+    return out
+
+
+def build_view(
+    report: Report,
+    headlines: list[Headline],
+    figures: dict[str, list[Figure]],
+    *,
+    inline_images: bool,
+) -> View:
+    boards = []
+    for board, h in zip(report.boards, headlines, strict=True):
+        summary = (
+            f"{board.n_images} test images, {len(board.rows)} rows on {len(board.models)} "
+            f"model(s); reference {board.reference}."
+        )
+        boards.append(
+            BoardView(
+                id=_slug(board.title),
+                title=board.title,
+                summary=summary,
+                headline=h.lines(),
+                table=main_table(board),
+                figures=_figures(figures.get(board.slug, []), inline_images),
+                envelope=envelope_table(board),
+                notes=list(board.notes),
+                comparisons=comparison_table(board, [sig.SAME_NOISE, sig.GAUSSIAN]),
+                best=comparison_table(board, [sig.BEST]),
+                details=details_table(board),
+                discordant=discordant_table(board, h),
+            )
+        )
+    warnings = list(report.warnings)
+    for r in report.sanity:
+        if r.status == FAIL:
+            warnings.append(f"sanity check failed: {r.title}: {r.summary}")
+    n_pass = sum(r.status == PASS for r in report.sanity)
+    title = f"smoothbench leaderboard: {report.footnotes['dataset']}"
+    details = [(f"{r.title}: {r.status}", r.details[:60]) for r in report.sanity if r.details]
+    specs = sorted(
+        (name, json.dumps(spec, sort_keys=True))
+        for name, spec in report.footnotes.get("specs", {}).items()
+    )
+    legend = sig.LEGEND.replace("LEVEL", f"{report.level:g}")
+    view = View(title, warnings, boards, sanity_table(report), details,
+                footnotes(report), legend, specs)  # fmt: skip
+    view.sanity.caption = f"{n_pass} of {len(report.sanity)} checks passed."
+    return view
