@@ -71,6 +71,12 @@ def _save(fig: plt.Figure, stem: Path) -> tuple[Path, Path]:
     return paths[0], paths[1]
 
 
+def _legend_below(fig: plt.Figure, ax: plt.Axes) -> None:
+    """Legend in two columns under the axes, in a fixed layout (one draw per save)."""
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, frameon=False)
+    fig.subplots_adjust(left=0.1, right=0.97, top=0.93, bottom=0.33)
+
+
 def _radius_grid(board: Board, rows: list[Row], points: int = 160) -> np.ndarray:
     rmax = max([float(r.radius[r.correct].max(initial=0.0)) for r in rows] + [max(board.radii)])
     return np.linspace(0.0, rmax * 1.05 if rmax > 0 else 1.0, points)
@@ -88,7 +94,7 @@ def plotted_rows(board: Board, model: str) -> list[Row]:
 def certified_accuracy_figure(board: Board, model: str) -> tuple[plt.Figure, int]:
     rows = plotted_rows(board, model)
     grid = _radius_grid(board, rows)
-    fig, ax = plt.subplots(figsize=(6.4, 4.6), layout="constrained")
+    fig, ax = plt.subplots(figsize=(6.4, 4.6))
     for i, row in enumerate(rows):
         cert = row.correct[None, :] & (row.radius[None, :] >= grid[:, None])
         k = cert.sum(axis=1)
@@ -107,7 +113,7 @@ def certified_accuracy_figure(board: Board, model: str) -> tuple[plt.Figure, int
     s0 = board.sigma0.get(model)
     sigma = f", sigma0 = {s0:g}" if s0 is not None else ""
     ax.set_title(f"{board.dataset}, {board.norm}: {model}{sigma}", fontsize=10)
-    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)
+    _legend_below(fig, ax)
     return fig, len(rows)
 
 
@@ -117,7 +123,7 @@ def envelope_figure(board: Board) -> tuple[plt.Figure, int] | None:
         return None
     rows = [r for e in env for r in e.rows]
     grid = _radius_grid(board, rows)
-    fig, ax = plt.subplots(figsize=(6.4, 4.6), layout="constrained")
+    fig, ax = plt.subplots(figsize=(6.4, 4.6))
     for i, e in enumerate(env):
         ax.plot(grid, envelope_curve(e.rows, grid), lw=1.7, label=f"{e.label} · {e.certifier}",
                 **_style(i))  # fmt: skip
@@ -127,7 +133,7 @@ def envelope_figure(board: Board) -> tuple[plt.Figure, int] | None:
     ax.set_xlim(0, grid[-1])
     ax.grid(alpha=0.3)
     ax.set_title(f"{board.dataset}, {board.norm}: best over the models' sigma0", fontsize=10)
-    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)
+    _legend_below(fig, ax)
     return fig, len(env)
 
 

@@ -42,3 +42,43 @@ def test_console_module_entry():
         [sys.executable, "-m", "harness.cli", "list"], capture_output=True, text=True, check=True
     )
     assert "cohen" in out.stdout and "gaussian" in out.stdout
+
+
+def test_plan_images_and_draws(capsys):
+    from scipy.stats import norm
+
+    from certifiers.bounds import clopper_pearson_lower
+    from reports import stats
+
+    assert main(["plan", "images", "--base", "0.49", "--gap", "0.01"]) == 0
+    text = capsys.readouterr().out
+    assert f"{stats.unpaired_sample_size(0.5, 0.49).n:,} images per arm" in text
+    assert main(["plan", "draws", "--sigma", "0.25", "--radius", "0.5", "--p", "0.99"]) == 0
+    text = capsys.readouterr().out
+    n = int(text.split("about ")[1].split(" ")[0].replace(",", ""))
+    need = norm.cdf(0.5 / 0.25)
+    assert clopper_pearson_lower(int(0.99 * n), n, 0.001) >= need  # enough at n
+    assert clopper_pearson_lower(int(0.99 * (n - 1)), n - 1, 0.001) < need  # not at n - 1
+    assert main(["plan", "draws", "--sigma", "0.25", "--radius", "0.5", "--p", "0.9"]) == 0
+    assert "not reachable" in capsys.readouterr().out
+    assert main(["plan", "images", "--base", "0.99", "--gap", "0.05"]) == 2
+
+
+def test_run_ctrl_c_says_how_to_resume(tmp_path, monkeypatch, capsys):
+    from harness import runner
+
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(
+        '[run]\nname = "t"\ndataset = "digits"\narch = "mlp"\ntrain_sigmas = [0.5]\n'
+        "n_test = 2\nn = 100\n"
+    )
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(runner, "run", interrupted)
+    rc = main(["run", str(cfg), "--store", str(tmp_path / "s.sqlite"), "--threads", "1"])
+    assert rc == 130
+    out = capsys.readouterr().out
+    assert "interrupted" in out and "run the same command again to resume" in out
+    assert "Traceback" not in out

@@ -258,3 +258,29 @@ def test_resolve_formats():
     assert resolve_formats(["markdown,tex", "png", "svg"]) == ["md", "latex", "plots"]
     with pytest.raises(ValueError):
         resolve_formats(["docx"])
+
+
+def test_compare_lists_the_discordant_images(store_path, capsys):
+    from reports.tidy import load_outcomes
+
+    rc = main(
+        ["compare", str(store_path), "--first", "m-win", "gaussian", "cohen",
+         "--second", "m-mid", "gaussian", "cohen", "--norm", "l2", "--radius", "0.25"]
+    )  # fmt: skip
+    assert rc == 0
+    text = capsys.readouterr().out
+    out = load_outcomes(store_path)
+    cert = {
+        m: (
+            g.sort_values("image")["correct"] & (g.sort_values("image")["radius"] >= 0.25)
+        ).to_numpy()
+        for m, g in out.groupby("model")
+    }
+    only_first = int((cert["m-win"] & ~cert["m-mid"]).sum())
+    only_second = int((~cert["m-win"] & cert["m-mid"]).sum())
+    assert f"only the first {only_first}, only the second {only_second}" in text
+    assert len(text.strip().splitlines()) == 2 + only_first + only_second  # summary, header
+    assert main(["compare", str(store_path), "--first", "m-x", "gaussian", "cohen",
+                 "--second", "m-mid", "gaussian", "cohen", "--norm", "l2",
+                 "--radius", "0.25"]) == 2  # fmt: skip
+    assert "unknown model 'm-x'" in capsys.readouterr().err
