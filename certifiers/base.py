@@ -24,6 +24,11 @@ from harness.noise import Noise
 
 NORMS: tuple[str, ...] = ("l1", "l2", "linf")
 
+#: Every radius is multiplied by ``1 - RADIUS_ROUND_DOWN`` (four units in the last place),
+#: so that float rounding in a closed form (``ndtri``, a product) never makes a
+#: certificate larger than the exact one.
+RADIUS_ROUND_DOWN = 4 * float(np.finfo(np.float64).eps)
+
 
 class UnsupportedError(ValueError):
     """The certifier has no certificate for this (noise, norm) pair."""
@@ -36,13 +41,16 @@ def check_norm(norm: object) -> str:
 
 
 def check_probabilities(p: ArrayLike, name: str = "p_lower") -> np.ndarray:
-    """Return ``p`` as a float64 array, refusing NaN and values outside [0, 1]."""
-    if isinstance(p, str | bytes):
-        raise TypeError(f"{name} must be a number or an array of numbers, got a string")
-    try:
-        arr = np.asarray(p, dtype=np.float64)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"{name} must be a number or an array of numbers: {err}") from None
+    """Return ``p`` as a float64 array, refusing what is not a real number (None, bools,
+    strings, complex numbers, objects), NaN and values outside [0, 1]."""
+    if p is None or isinstance(p, str | bytes | bool | np.bool_):
+        raise TypeError(f"{name} must be a real number or an array of them, got {p!r}")
+    raw = np.asarray(p)
+    if raw.dtype.kind not in "iuf":
+        raise TypeError(
+            f"{name} must be a real number or an array of them, got dtype {raw.dtype} ({p!r:.60})"
+        )
+    arr = raw.astype(np.float64)
     if np.isnan(arr).any():
         raise ValueError(f"{name} contains NaN")
     if ((arr < 0) | (arr > 1)).any():
@@ -124,7 +132,8 @@ class Certifier:
     def radius(self, noise: Noise, p_lower: ArrayLike, norm: str = "l2") -> float | np.ndarray:
         """Certified radius for each lower bound ``p_lower``; 0.0 where ``p_lower <= 1/2``.
 
-        Scalar in, float out; array in, array of the same shape out.
+        Scalar in, float out; array in, array of the same shape out. Radii are rounded
+        toward zero by ``RADIUS_ROUND_DOWN``.
         """
         check_norm(norm)
         if not isinstance(noise, Noise):
@@ -140,7 +149,7 @@ class Certifier:
             r = np.asarray(self._radius(noise, p[mask], norm), dtype=np.float64)
             if np.isnan(r).any() or (r < 0).any():
                 raise ArithmeticError(f"{self.name} produced an invalid radius for {noise.name}")
-            out[mask] = r
+            out[mask] = r * (1.0 - RADIUS_ROUND_DOWN)
         if out.ndim == 0:
             return float(out)
         return out

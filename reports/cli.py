@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import tempfile
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -30,6 +31,7 @@ from reports.headline import Headline, headline
 from reports.json_entries import write_json_entries
 from reports.latex import to_latex
 from reports.leaderboard import Report, build_report
+from reports.parallel import run_all
 from reports.plots import Figure, write_plots
 from reports.sanity import SanityContext, SanityInputs, run_checks
 from reports.settings import ReportSettings
@@ -101,7 +103,7 @@ def make_report(
     if outcomes.empty:
         raise ValueError("the filters leave no certificate to report")
     inputs = SanityInputs(outcomes, counts, specs, manifest.get("dataset") or "", options)
-    checks = run_checks(inputs, SanityContext(reference=settings.reference))
+    checks = run_checks(inputs, SanityContext(reference=settings.reference), run=run_all)
     warnings = sampling_warnings(manifest, counts, outcomes)
     report = build_report(
         outcomes, manifest=manifest, specs=specs, settings=settings, sanity=checks,
@@ -125,8 +127,8 @@ def write_report(
         figures: dict[str, list[Figure]] = {}
         if {"plots", "html", "md"} & set(fmts):
             where = out / "plots" if "plots" in fmts else Path(scratch)
-            for board in report.boards:
-                figures[board.slug] = write_plots(board, where)
+            made = run_all([partial(write_plots, board, where) for board in report.boards])
+            figures = {board.slug: figs for board, figs in zip(report.boards, made, strict=True)}
             if "plots" in fmts:
                 written += [p for figs in figures.values() for f in figs for p in (f.png, f.svg)]
         if "md" in fmts:

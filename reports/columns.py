@@ -82,8 +82,11 @@ def _false_cert_bound(row: Row, ctx: Context) -> float:
     n_cert = int((~row.abstained).sum())
     if row.kind != "smoothing" or n_cert == 0:
         return 0.0
-    failure = min(ctx.alpha + row.confidence_spent, 0.999999)
-    return float(stats.false_certificate_bound(n_cert, failure, FALSE_CERT_CONFIDENCE))
+    return float(
+        stats.false_certificate_bound(
+            n_cert, ctx.alpha, FALSE_CERT_CONFIDENCE, shared=row.confidence_spent
+        )
+    )
 
 
 COLUMNS: list[Column] = [
@@ -138,8 +141,8 @@ COLUMNS: list[Column] = [
         unit="certificates",
         main=False,
         description="with probability >= 95%, at most this many of the row's certificates "
-        "are false (each fails with probability <= alpha + the certifier's own spent "
-        "confidence)",
+        "are false (each fails with probability <= alpha on its own draws; a Monte Carlo "
+        "certifier's table, shared by every image, spends its confidence once)",
     ),
     Column(
         key="sec_per_img",

@@ -30,6 +30,7 @@ from reports import stats  # noqa: E402
 from reports.envelope import envelope, envelope_curve  # noqa: E402
 from reports.leaderboard import Board  # noqa: E402
 from reports.rows import Row  # noqa: E402
+from smoothbench.atomic import atomic_path  # noqa: E402
 
 matplotlib.rcParams["svg.hashsalt"] = "smoothbench"  # reproducible SVG ids
 matplotlib.rcParams["svg.fonttype"] = "none"  # text stays text: small, fast, searchable
@@ -65,7 +66,8 @@ def _save(fig: plt.Figure, stem: Path) -> tuple[Path, Path]:
     paths = []
     for fmt in ("png", "svg"):
         path = stem.parent / f"{stem.name}.{fmt}"  # not with_suffix: slugs hold dots
-        fig.savefig(path, format=fmt, dpi=100, metadata=_METADATA[fmt])
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format=fmt, dpi=100, metadata=_METADATA[fmt])
         paths.append(path)
     plt.close(fig)
     return paths[0], paths[1]

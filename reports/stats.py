@@ -580,21 +580,27 @@ def mcnemar_sample_size(
 # --------------------------------------------------------------------------------------
 # Monte Carlo error of the certificates themselves
 # --------------------------------------------------------------------------------------
-def false_certificate_bound(n_certificates: int, alpha: float, confidence: float = 0.95) -> int:
+def false_certificate_bound(
+    n_certificates: int, alpha: float, confidence: float = 0.95, shared: float = 0.0
+) -> int:
     """An upper bound, holding with probability ``>= confidence``, on the number of
     false certificates among ``n_certificates``.
 
-    Each certificate rests on a one-sided ``(1 - alpha)`` Clopper-Pearson bound, so it is
-    wrong with probability at most ``alpha``; the draws of different images are
-    independent, so the number of false ones is stochastically dominated by
-    ``Bin(n, alpha)`` and is ``<= binom.ppf(confidence, n, alpha)`` with probability at
-    least ``confidence`` (``scipy.stats.binom.ppf``).
+    Each certificate rests on a one-sided ``(1 - alpha)`` Clopper-Pearson bound on its own
+    image's draws, so the number of false ones is stochastically dominated by
+    ``Bin(n, alpha)``. A failure probability ``shared`` by every certificate at once (the
+    Monte Carlo table of a certifier, which serves every image) is not independent per
+    image: it is spent once, so ``P(#false > k) <= shared + P(Bin(n, alpha) > k)``, and
+    the bound is the smallest ``k`` with ``P(Bin(n, alpha) > k) <= 1 - confidence -
+    shared`` (``scipy.stats.binom.ppf``); ``n`` where no such ``k`` exists.
     """
     n = _count("n_certificates", n_certificates)
     if n < 0:
         raise ValueError(f"n_certificates must be >= 0, got {n}")
-    if not 0.0 < alpha < 1.0 or not 0.0 < confidence < 1.0:
-        raise ValueError("alpha and confidence must lie in (0, 1)")
+    if not 0.0 < alpha < 1.0 or not 0.0 < confidence < 1.0 or not 0.0 <= shared < 1.0:
+        raise ValueError("alpha and confidence must lie in (0, 1), shared in [0, 1)")
     if n == 0:
         return 0
-    return int(sps.binom.ppf(confidence, n, alpha))
+    if confidence + shared >= 1.0:
+        return n
+    return int(sps.binom.ppf(confidence + shared, n, alpha))

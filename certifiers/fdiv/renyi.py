@@ -80,9 +80,9 @@ class FdivRenyi(Certifier):
         if live.any():
             a_, b_ = pa[live], pb[live]
             best = fd.best_renyi_over_order(
-                lambda a, i: fd.renyi_multiclass(a, a_[i], b_[i]) / a, a_.size
+                lambda a, i: fd.renyi_multiclass_lower(a, a_[i], b_[i]) / a, a_.size
             )
-            best = best * (1.0 - 1e-9) - 1e-15  # the closed form subtracts nearby numbers
+            best = best * (1.0 - 1e-9)
             out[live] = _gaussian_radius(noise, best, norm)
         if out.ndim == 0:
             return float(out)

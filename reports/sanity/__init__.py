@@ -8,7 +8,8 @@ third-party package through the entry-point group ``smoothbench.sanity``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import partial
 
 from reports.sanity import (  # noqa: F401  (register the built-in checks)
     corollary_1,
@@ -63,16 +64,19 @@ __all__ = [
 def run_checks(
     inputs: SanityInputs,
     context: SanityContext | None = None,
+    run: Callable[[list[Callable[[], CheckResult]]], list[CheckResult]] | None = None,
     **names: str,
 ) -> list[CheckResult]:
     """Every registered check, in report order. ``names`` override fields of the context
     (``reference``, ``functional``, ``hockey_stick``, ``generalized_family``; ``cohen``
-    and ``gg_family`` are accepted as aliases)."""
+    and ``gg_family`` are accepted as aliases). ``run`` executes the list of checks
+    (``reports.parallel.run_all`` runs them in parallel); by default one after another."""
     aliases = {"cohen": "reference", "gg_family": "generalized_family"}
     fields = {aliases.get(k, k): v for k, v in names.items()}
     context = SanityContext(**{**(context.__dict__ if context else {}), **fields})
     checks = sorted((cls() for _, cls in SANITY_CHECKS.items()), key=lambda c: (c.order, c.name))
-    return [check.run(inputs, context) for check in checks]
+    tasks = [partial(check.run, inputs, context) for check in checks]
+    return run(tasks) if run is not None else [task() for task in tasks]
 
 
 def affected_rows(results: Iterable[CheckResult]) -> dict[BoardRow, list[str]]:

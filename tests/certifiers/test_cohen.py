@@ -58,3 +58,56 @@ def test_conformance_kit():
         certifiers.get("cohen"), [Gaussian(0.5, 2), Gaussian(0.25, 8), Gaussian(0.12, 3072)]
     )
     assert len(checked) == 9
+
+
+def test_never_above_the_exact_radius_in_high_precision():
+    """Cohen's radius (and the functional certifier's closed form) is at or below
+    sigma * Phi^{-1}(p) computed with 50 digits, at p near 1/2, near 1 and in between:
+    the round-down covers the float error of ndtri and the product."""
+    import mpmath as mp
+
+    mp.mp.dps = 50
+    rng = np.random.default_rng(0)
+    ps = np.concatenate(
+        [0.5 + 10.0 ** -rng.uniform(1, 15, 300), 1 - 10.0 ** -rng.uniform(1, 15, 300),
+         rng.uniform(0.5, 1.0, 400)]
+    )  # fmt: skip
+    ps = ps[(ps > 0.5) & (ps < 1)]
+    noise = Gaussian(0.37, 3072)
+    for name in ("cohen", "functional"):
+        c = certifiers.get(name)
+        for norm_name, scale in (("l2", 1.0), ("linf", 1 / mp.sqrt(3072))):
+            got = c.radius(noise, ps, norm=norm_name)
+            for p, r in zip(ps, got, strict=True):
+                exact = mp.mpf("0.37") * mp.sqrt(2) * mp.erfinv(2 * mp.mpf(p) - 1) * scale
+                assert mp.mpf(r) <= exact, (name, norm_name, p, r, exact)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        True,
+        np.True_,
+        ["0.7"],
+        np.array(["0.7"]),
+        0.7 + 0j,
+        np.array([0.7 + 0j]),
+        None,
+        [None],
+        object(),
+    ],  # fmt: skip
+    ids=[
+        "True",
+        "np.True_",
+        "list-of-str",
+        "str-array",
+        "complex",
+        "complex-array",
+        "None",
+        "list-of-None",
+        "object",
+    ],  # fmt: skip
+)
+def test_radius_refuses_what_is_not_a_real_number(bad):
+    with pytest.raises(TypeError, match="real number"):
+        certifiers.get("cohen").radius(Gaussian(0.5, 4), bad)

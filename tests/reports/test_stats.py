@@ -280,3 +280,16 @@ def test_vectorized_mcnemar_and_ztest_agree_with_the_single_calls():
     for a, b, zz, pp in zip(k1, k2, z, p, strict=True):
         one = stats.two_proportion_ztest(int(a), n, int(b), n)
         assert np.isclose(zz, one.statistic, atol=1e-12) and np.isclose(pp, one.pvalue)
+
+
+def test_false_certificate_bound_spends_a_shared_failure_once():
+    """A Monte Carlo table serves every image: its failure probability is added once, not
+    per certificate. By hand: P(Bin(n, a) > k) <= 1 - confidence - shared."""
+    from scipy.stats import binom
+
+    n, alpha, shared = 500, 0.001, 0.01
+    k = stats.false_certificate_bound(n, alpha, 0.95, shared=shared)
+    assert binom.sf(k, n, alpha) <= 0.05 - shared + 1e-12
+    assert binom.sf(k - 1, n, alpha) > 0.05 - shared
+    assert k >= stats.false_certificate_bound(n, alpha, 0.95)
+    assert stats.false_certificate_bound(n, alpha, 0.95, shared=0.06) == n  # nothing left

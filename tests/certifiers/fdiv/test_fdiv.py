@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy import integrate, optimize, stats
 
@@ -262,3 +262,35 @@ def test_unsupported_pairs():
     assert not RENYI.supports(Laplace(1.0, 3), "l1")
     with pytest.raises(UnsupportedError):
         HS.radius(certifiers.testing._AlienNoise(3), 0.9, "l2")
+
+
+@given(
+    p_a=st.floats(0.05, 0.99),
+    log_gap=st.floats(-14.0, -0.5),
+)
+@settings(max_examples=150, deadline=None)
+def test_renyi_runner_up_never_above_the_two_class_optimum(p_a, log_gap):
+    """With a runner-up bound the best possible l2 radius is Cohen et al.'s Theorem 1,
+    ``sigma / 2 (Phi^{-1}(p_A) - Phi^{-1}(p_B))`` (50-digit arithmetic); the Renyi radius,
+    a weaker bound, must stay below it, also when ``p_A - p_B`` is tiny (a former bug
+    returned 4e-6 sigma there)."""
+    import mpmath as mp
+
+    mp.mp.dps = 50
+    p_b = p_a - 10.0**log_gap
+    assume(p_b > 1e-6 and p_a + p_b <= 1)
+    sigma = 1.0
+    r = RENYI.radius_with_runner_up(Gaussian(sigma, 16), p_a, p_b)
+
+    def q(p):
+        return mp.sqrt(2) * mp.erfinv(2 * mp.mpf(p) - 1)
+
+    exact = sigma / 2 * (q(p_a) - q(p_b))
+    assert mp.mpf(r) <= exact, (p_a, p_b, r, exact)
+
+
+def test_renyi_runner_up_at_a_tiny_gap():
+    """The case reported in the audit: p_A = 0.5 + 5e-13, p_B = 0.5 - 5e-13 (exact two-class
+    radius 1.25e-12) gave 4.0e-6."""
+    r = RENYI.radius_with_runner_up(Gaussian(1.0, 16), 0.5 + 5e-13, 0.5 - 5e-13)
+    assert r <= 1.3e-12

@@ -1,0 +1,55 @@
+"""Independent pieces of a report (the sanity checks, each leaderboard's plots) run on
+the machine's cores: forked worker processes that inherit the data in memory, so nothing
+is pickled on the way in; results come back pickled.
+
+``SMOOTHBENCH_WORKERS`` sets the number of processes (default: the CPU count, at most 4;
+1 runs everything in this process). Where ``fork`` is not available (Windows, or a
+platform that only spawns) everything runs in this process.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import TypeVar
+
+T = TypeVar("T")
+_TASKS: list[Callable[[], object]] = []
+
+
+def workers() -> int:
+    """The number of worker processes to use."""
+    env = os.environ.get("SMOOTHBENCH_WORKERS")
+    if env:
+        try:
+            return max(1, int(env))
+        except ValueError:
+            raise ValueError(f"SMOOTHBENCH_WORKERS must be an integer, got {env!r}") from None
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def _init() -> None:
+    import torch
+
+    torch.set_num_threads(1)  # one thread a worker: no OpenMP pool inherited across fork
+
+
+def _run(i: int) -> object:
+    return _TASKS[i]()
+
+
+def run_all(tasks: Sequence[Callable[[], T]]) -> list[T]:
+    """``[task() for task in tasks]``, in parallel where it helps; results in order."""
+    global _TASKS
+    n = min(len(tasks), workers())
+    if n < 2 or "fork" not in mp.get_all_start_methods():
+        return [task() for task in tasks]
+    _TASKS = list(tasks)
+    try:
+        ctx = mp.get_context("fork")
+        with ProcessPoolExecutor(n, mp_context=ctx, initializer=_init) as pool:
+            return list(pool.map(_run, range(len(tasks))))
+    finally:
+        _TASKS = []
