@@ -8,7 +8,7 @@ import argparse
 import sys
 from importlib import import_module
 
-COMMANDS = ("run", "certify", "report", "list")
+COMMANDS = ("run", "certify", "report", "import", "export", "list")
 
 
 def build_parser() -> argparse.ArgumentParser:
