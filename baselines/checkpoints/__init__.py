@@ -19,7 +19,6 @@ from torch import nn
 
 from baselines.checkpoints import cohen, pickled_module, state_dict, torchscript  # noqa: F401
 from baselines.checkpoints.base import (
-    PICKLE_WHY,
     CheckpointError,
     CheckpointFile,
     CheckpointFormat,
@@ -96,9 +95,10 @@ def load_checkpoint(
 
 
 def _trust_message(path: Path, where: str, reason: str) -> str:
+    """What to do about a pickle; ``reason`` (if given) says why it needs trust."""
     lead = f"{path}: {reason}. " if reason else ""
     return (
         f"{lead}If it is a whole module saved with torch.save(model), or a checkpoint that "
         f"holds other Python objects, set '{where}.trust_pickle = true', but only for a file "
-        f"whose source you trust: {PICKLE_WHY}"
+        "whose source you trust"
     )
