@@ -2,14 +2,21 @@
 
 Every dataset yields images as float32 tensors in [0, 1] (the space noise is added in
 and radii are measured in, as in Cohen et al.), integer labels, and a fixed, recorded
-split. CIFAR-10 and ImageNet are read from local torchvision folders (never downloaded)
-and loaded lazily, one test image at a time.
+split. CIFAR-10 (its test batch, in torchvision's folder layout) and the ImageNet
+validation set (an ImageFolder) are read from local folders, never downloaded unless the
+config says ``download = true`` (CIFAR-10 only); errors name the config key and what the
+folder must hold. Named index subsets (``SUBSETS``) fix the test images of a run, e.g.
+Cohen et al.'s every 20th CIFAR-10 and every 100th ImageNet image.
 """
 
 from __future__ import annotations
 
+import hashlib
+import pickle
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -29,6 +36,8 @@ class Dataset:
     #: Whole-set tensors, for datasets small enough to train on here (digits).
     images: torch.Tensor | None = None
     labels: torch.Tensor | None = None
+    #: A digest of the data files read (CIFAR-10: md5 of the test batch), for the store.
+    checksum: str | None = None
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
         """Image ``index`` (float32 in [0, 1], shape ``input_shape``) and its label."""
@@ -63,54 +72,204 @@ def load_digits() -> Dataset:
     )  # fmt: skip
 
 
-def load_cifar10(root: str) -> Dataset:
-    """The CIFAR-10 test set (10,000 images, 3x32x32) from a local torchvision folder."""
-    import torchvision
+#: The shape of one input of each dataset (without reading it).
+INPUT_SHAPES: dict[str, tuple[int, ...]] = {
+    "digits": (1, 8, 8),
+    "cifar10": (3, 32, 32),
+    "imagenet": (3, 224, 224),
+}
 
-    test = torchvision.datasets.CIFAR10(root=root, train=False, download=False)
+CIFAR10_FOLDER = "cifar-10-batches-py"
+CIFAR10_TEST_FILE = "test_batch"
+#: md5 of the official test batch, as torchvision checks it.
+CIFAR10_TEST_MD5 = "40351d587109b95175f43aff81a1287e"
+IMAGENET_CLASSES = 1000
+
+
+class DatasetError(ValueError):
+    """Data that cannot be read; the message names the config key and what it must hold."""
+
+
+class _ArrayUnpickler(pickle.Unpickler):
+    """Reads the pickled dicts of numpy arrays that CIFAR-10's python files are, and
+    nothing else: no other global can be loaded, so reading a data file runs no code."""
+
+    _ALLOWED = {
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
+        ("_codecs", "encode"),
+        ("numpy.core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy.core.multiarray", "scalar"),
+        ("numpy._core.multiarray", "scalar"),
+        ("numpy.core.numeric", "_frombuffer"),
+        ("numpy._core.numeric", "_frombuffer"),
+    }
+
+    def find_class(self, module: str, name: str) -> object:
+        if (module, name) not in self._ALLOWED:
+            raise pickle.UnpicklingError(f"a data file may not load {module}.{name}")
+        module = module.replace("numpy.core.", "numpy._core.")
+        return super().find_class(module, name)
+
+
+def _file_md5(path: Path) -> str:
+    h = hashlib.md5(usedforsecurity=False)
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def load_cifar10(root: str, download: bool = False) -> Dataset:
+    """The CIFAR-10 test set (10,000 images, 3x32x32) from a local torchvision folder:
+    ``root/cifar-10-batches-py/test_batch`` (the python version, as torchvision extracts
+    it). With ``download``, torchvision downloads and checks the archive first.
+
+    A test batch other than the official one (md5 ``CIFAR10_TEST_MD5``) is read with a
+    warning: its results are not comparable with published numbers. Its md5 is the
+    dataset's ``checksum``, recorded in the store either way.
+    """
+    folder = Path(root) / CIFAR10_FOLDER
+    if download:
+        import torchvision
+
+        torchvision.datasets.CIFAR10(root=root, train=False, download=True)
+    path = folder / CIFAR10_TEST_FILE
+    if not path.is_file():
+        raise DatasetError(
+            f"config key 'run.data_root' is {root!r}, but {path} does not exist: the folder "
+            f"must hold {CIFAR10_FOLDER}/{CIFAR10_TEST_FILE} (the python version of CIFAR-10, "
+            "as torchvision extracts cifar-10-python.tar.gz); set 'run.download = true' to "
+            "let torchvision download it there"
+        )
+    try:
+        with open(path, "rb") as fh:
+            batch = _ArrayUnpickler(fh, encoding="latin1").load()
+        data = np.asarray(batch["data"], dtype=np.uint8).reshape(-1, 3, 32, 32)
+        labels = np.asarray(batch["labels"], dtype=np.int64)
+    except (pickle.UnpicklingError, KeyError, ValueError, TypeError, EOFError) as err:
+        raise DatasetError(
+            f"config key 'run.data_root': {path} is not a CIFAR-10 python batch "
+            f"(a pickled dict with 'data', N x 3072 uint8, and 'labels'): {err}"
+        ) from None
+    if len(labels) != len(data) or not ((labels >= 0) & (labels < 10)).all():
+        raise DatasetError(f"config key 'run.data_root': {path} has labels outside 0..9")
+    checksum = _file_md5(path)
+    if checksum != CIFAR10_TEST_MD5:
+        warnings.warn(
+            f"{path} is not the official CIFAR-10 test batch (md5 {checksum}, expected "
+            f"{CIFAR10_TEST_MD5}); its results are not comparable with published ones",
+            stacklevel=2,
+        )
+    images = torch.from_numpy(data)
 
     def get(i: int) -> tuple[torch.Tensor, int]:
-        x = torch.from_numpy(test.data[i]).permute(2, 0, 1).float().div_(255.0)
-        return x, int(test.targets[i])
+        return images[i].float().div_(255.0), int(labels[i])
 
     return Dataset(
-        "cifar10", 10, (3, 32, 32), np.array([], dtype=np.int64), np.arange(len(test)), get
-    )
+        "cifar10", 10, (3, 32, 32), np.array([], dtype=np.int64), np.arange(len(labels)), get,
+        checksum=f"md5:{checksum}",
+    )  # fmt: skip
 
 
 def load_imagenet(root: str) -> Dataset:
-    """ImageNet validation images from ``root/val`` (an ImageFolder), resized to 256 and
-    centre-cropped to 224 as in Cohen et al. (2019); 3x224x224 in [0, 1]."""
+    """ImageNet validation images from ``root/val`` (an ImageFolder: one folder per class,
+    named by its WordNet id, 1000 of them, so that sorted folder names give the standard
+    class indices), resized to 256 and centre-cropped to 224 as in Cohen et al. (2019);
+    3x224x224 in [0, 1], not normalized (the model normalizes)."""
     import torchvision
     from torchvision import transforms
 
+    val = Path(root) / "val"
+    must_hold = (
+        f"it must hold val/<wnid>/<image>.JPEG, one folder per class ({IMAGENET_CLASSES}, "
+        "named n01440764 ... n15075141); a flat val/ folder must first be sorted into its "
+        "class folders"
+    )
+    if not val.is_dir():
+        raise DatasetError(
+            f"config key 'run.data_root' is {root!r}, but {val} is missing: {must_hold}"
+        )
+    classes = sorted(p.name for p in val.iterdir() if p.is_dir())
+    if len(classes) != IMAGENET_CLASSES:
+        raise DatasetError(
+            f"config key 'run.data_root': {val} has {len(classes)} class folders, not "
+            f"{IMAGENET_CLASSES}: {must_hold}"
+        )
     tf = transforms.Compose(
         [transforms.Resize(256), transforms.CenterCrop(224), transforms.ToTensor()]
     )
-    val = torchvision.datasets.ImageFolder(f"{root}/val", transform=tf)
+    folder = torchvision.datasets.ImageFolder(str(val), transform=tf, allow_empty=True)
+    if not len(folder):
+        raise DatasetError(f"config key 'run.data_root': {val} holds no images: {must_hold}")
 
     def get(i: int) -> tuple[torch.Tensor, int]:
-        x, y = val[i]
+        x, y = folder[i]
         return x, int(y)
 
     return Dataset(
-        "imagenet", 1000, (3, 224, 224), np.array([], dtype=np.int64), np.arange(len(val)), get
-    )
+        "imagenet", IMAGENET_CLASSES, (3, 224, 224), np.array([], dtype=np.int64),
+        np.arange(len(folder)), get,
+    )  # fmt: skip
 
 
 LOADERS: dict[str, Callable[..., Dataset]] = {
-    "digits": lambda root=None: load_digits(),
+    "digits": lambda root=None, download=False: load_digits(),
     "cifar10": load_cifar10,
-    "imagenet": load_imagenet,
+    "imagenet": lambda root, download=False: load_imagenet(root),
 }
 
 
-def load_dataset(name: str, root: str | None = None) -> Dataset:
+def load_dataset(name: str, root: str | None = None, download: bool = False) -> Dataset:
+    """Dataset ``name`` from ``root`` (``run.data_root``); only CIFAR-10 can be downloaded,
+    and only when ``download`` (``run.download``) says so."""
     if name not in LOADERS:
         raise ValueError(f"unknown dataset {name!r}; known: {sorted(LOADERS)}")
     if name != "digits" and root is None:
-        raise ValueError(f"dataset {name!r} needs 'run.data_root' (a local torchvision folder)")
-    return LOADERS[name](root)
+        raise DatasetError(
+            f"dataset {name!r} needs 'run.data_root', a local folder (nothing is downloaded "
+            "unless 'run.download = true')"
+        )
+    if download and name != "cifar10":
+        raise DatasetError(f"config key 'run.download': {name} cannot be downloaded")
+    return LOADERS[name](root, download=download)
+
+
+@dataclass(frozen=True)
+class IndexSubset:
+    """A named set of test images: every ``stride``-th one, ``count`` of them."""
+
+    name: str
+    dataset: str
+    stride: int
+    count: int
+    source: str
+
+
+SUBSETS: dict[tuple[str, str], IndexSubset] = {
+    (s.dataset, s.name): s
+    for s in (
+        IndexSubset(
+            "cohen2019", "cifar10", 20, 500,
+            "Cohen et al. (2019): every 20th CIFAR-10 test image (certify.py --skip 20)",
+        ),
+        IndexSubset(
+            "cohen2019", "imagenet", 100, 500,
+            "Cohen et al. (2019): every 100th ImageNet validation image (--skip 100)",
+        ),
+        IndexSubset("full", "cifar10", 1, 10_000, "the whole CIFAR-10 test set"),
+        IndexSubset("full", "imagenet", 1, 50_000, "the whole ImageNet validation set"),
+    )
+}  # fmt: skip
+
+
+def named_subset(dataset: str, name: str) -> IndexSubset:
+    """The subset ``name`` of ``dataset``; a ``ValueError`` naming the known ones."""
+    if (dataset, name) not in SUBSETS:
+        known = sorted(n for d, n in SUBSETS if d == dataset)
+        raise ValueError(f"no index subset {name!r} for {dataset}; known: {known}")
+    return SUBSETS[(dataset, name)]
 
 
 def select_indices(data: Dataset, index_stride: int, n_test: int) -> list[int]:

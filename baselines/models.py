@@ -1,6 +1,7 @@
 """Building the models of a run from their specs (the config's ``[[models]]`` entries):
-a checkpoint of the user's, or an embedded recipe trained here (``baselines.training``),
-each with its sha256 and the Gaussian sigma it was trained with."""
+a checkpoint of the user's (any format of ``baselines.checkpoints``, or a known public
+checkpoint), or an embedded recipe trained here (``baselines.training``), each with its
+sha256 and the Gaussian sigma it was trained with."""
 
 from __future__ import annotations
 
@@ -10,7 +11,11 @@ from pathlib import Path
 
 import torch
 
+from baselines.architectures import ARCHITECTURES
 from baselines.datasets import Dataset
+
+#: File names that say nothing about the model; the folders above them name it instead.
+_GENERIC_STEMS = {"checkpoint", "model", "best", "last", "final", "weights"}
 
 
 @dataclass(frozen=True)
@@ -18,28 +23,41 @@ class ModelSpec:
     """One model of a run, as the config gives it.
 
     Exactly one of ``recipe`` (an architecture trained here, e.g. ``"mlp"``, the way
-    ``training`` says) and ``checkpoint`` (a file of the user's, read as ``format``;
-    ``arch`` names the architecture of a bare state_dict). ``sigma0`` is the Gaussian sigma
-    the model was trained with, to which the run's noises are matched; ``smoothing = false``
-    runs no smoothing noise on it (a model for the deterministic certifiers only).
-    ``trust_pickle`` allows reading a pickled file (which can run code)."""
+    ``training`` says) and ``checkpoint`` (a file of the user's, read as ``format``, by
+    default ``auto``; ``arch`` names the architecture of a bare state_dict). ``known``
+    names a public checkpoint (``baselines.checkpoints.KNOWN_CHECKPOINTS``) whose
+    architecture, format and training sigma the config need not repeat. ``sigma0`` is the
+    Gaussian sigma the model was trained with, to which the run's noises are matched;
+    ``smoothing = false`` runs no smoothing noise on it (a model for the deterministic
+    certifiers only). ``trust_pickle`` allows reading a pickled file (which can run code).
+    """
 
     name: str | None = None
     recipe: str | None = None
     training: str = "gaussian"
     checkpoint: str | None = None
-    format: str = "torchscript"
+    format: str = "auto"
     arch: str | None = None
     sigma0: float | None = None
     smoothing: bool = True
     trust_pickle: bool = False
+    known: str | None = None
 
     def display_name(self, dataset: str) -> str:
-        """The name shown in the store and the report."""
+        """The name shown in the store and the report: ``name``, else the known
+        checkpoint's name, else the file's name without its suffixes (prefixed by up to
+        three parent folders when the file name is generic, as ``checkpoint.pth.tar``)."""
         if self.name:
             return self.name
+        if self.known:
+            return self.known
         if self.checkpoint is not None:
-            return Path(self.checkpoint).stem
+            path = Path(self.checkpoint)
+            stem = path.name.split(".")[0] or path.stem
+            if stem.lower() in _GENERIC_STEMS:
+                parents = [p for p in path.parent.parts[-3:] if p not in ("", ".", "/")]
+                return "-".join(parents) or stem
+            return stem
         suffix = "" if self.training == "gaussian" else f"-{self.training}"
         return f"{dataset}-{self.recipe}{suffix}-sigma{self.sigma0:g}"
 
@@ -55,18 +73,30 @@ class ModelEntry:
     spec: ModelSpec | None = None
 
 
-def build_model(spec: ModelSpec, data: Dataset) -> ModelEntry:
-    """Load the checkpoint, or train (cached) the recipe, of one spec."""
+def build_model(spec: ModelSpec, data: Dataset, where: str = "models[0]") -> ModelEntry:
+    """Load the checkpoint, or train (cached) the recipe, of one spec; ``where`` names
+    the spec's config entry in messages."""
     from baselines.training import Recipe, file_sha256, load_or_train
 
     if spec.checkpoint is not None:
-        path = Path(spec.checkpoint)
-        if not path.is_file():
-            raise FileNotFoundError(f"config key 'models.checkpoint': no file at {path}")
-        model = torch.jit.load(str(path), map_location="cpu")
-        return ModelEntry(spec.display_name(data.name), model, file_sha256(path), spec.sigma0, spec)
+        from baselines.checkpoints import CheckpointError, LoadRequest, load_checkpoint
+        from baselines.checkpoints.known import known_checkpoint
+
+        _check_arch_dataset(spec.arch, data, where)
+        request = LoadRequest(arch=spec.arch, trust_pickle=spec.trust_pickle, where=where)
+        model = load_checkpoint(spec.checkpoint, spec.format, request)
+        sha256 = file_sha256(Path(spec.checkpoint))
+        if spec.known is not None:
+            published = known_checkpoint(spec.known).sha256
+            if published is not None and published != sha256:
+                raise CheckpointError(
+                    f"config key '{where}.checkpoint': {spec.checkpoint} has sha256 {sha256}, "
+                    f"but the published {spec.known} has {published}"
+                )
+        check_outputs(model, data, where)
+        return ModelEntry(spec.display_name(data.name), model, sha256, spec.sigma0, spec)
     if spec.recipe is None:
-        raise ValueError("a model needs a 'recipe' or a 'checkpoint'")
+        raise ValueError(f"config key '{where}': a model needs a 'recipe' or a 'checkpoint'")
     if spec.training != "gaussian":
         raise ValueError(f"unknown training {spec.training!r} for recipe {spec.recipe!r}")
     trained = load_or_train(Recipe(spec.recipe, data.name, spec.sigma0), data)
@@ -74,9 +104,45 @@ def build_model(spec: ModelSpec, data: Dataset) -> ModelEntry:
     return ModelEntry(name, trained.model, trained.sha256, spec.sigma0, spec)
 
 
+def _check_arch_dataset(arch: str | None, data: Dataset, where: str) -> None:
+    if arch is None:
+        return
+    if arch not in ARCHITECTURES:
+        raise ValueError(
+            f"config key '{where}.arch': unknown architecture {arch!r}; "
+            f"known: {sorted(ARCHITECTURES)}"
+        )
+    wants = ARCHITECTURES[arch].dataset
+    if wants != data.name:
+        raise ValueError(
+            f"config key '{where}.arch': {arch!r} takes {wants} inputs, but the run's "
+            f"dataset is {data.name}"
+        )
+
+
+def check_outputs(model: torch.nn.Module, data: Dataset, where: str) -> None:
+    """One forward pass on a blank input: the model must take the dataset's input shape
+    and return one logit per class (a clear error now, not deep inside the sampler)."""
+    x = torch.zeros(1, *data.input_shape)
+    try:
+        with torch.inference_mode():
+            logits = model.eval()(x)
+    except Exception as err:
+        raise ValueError(
+            f"config key '{where}.checkpoint': the model rejects a batch of shape "
+            f"{tuple(x.shape)} ({data.name} images in [0, 1]): {err}"
+        ) from None
+    if not isinstance(logits, torch.Tensor) or tuple(logits.shape) != (1, data.num_classes):
+        shape = tuple(logits.shape) if isinstance(logits, torch.Tensor) else type(logits).__name__
+        raise ValueError(
+            f"config key '{where}.checkpoint': the model returns {shape} for one input; "
+            f"{data.name} needs logits of shape (batch, {data.num_classes})"
+        )
+
+
 def build_models(specs: Sequence[ModelSpec], data: Dataset) -> list[ModelEntry]:
     """Every model of a run, in config order; display names must be unique."""
-    out = [build_model(spec, data) for spec in specs]
+    out = [build_model(spec, data, f"models[{i}]") for i, spec in enumerate(specs)]
     names = [m.name for m in out]
     if len(set(names)) != len(names):
         raise ValueError(f"two models share a name: {sorted(names)}; give each a 'name'")

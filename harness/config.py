@@ -1,10 +1,10 @@
 """Experiment configs (TOML), validated with errors that name the offending key.
 
-    [run]            name, dataset, seed, n_test, index_stride, n0, n, batch_size,
-                     device, data_root; and either arch | checkpoint with train_sigmas
-                     (one model per sigma), or [[models]] entries
+    [run]            name, dataset, seed, n_test, index_stride | subset, n0, n,
+                     batch_size, device, data_root, download; and either arch | checkpoint
+                     with train_sigmas (one model per sigma), or [[models]] entries
     [[models]]       recipe | checkpoint, sigma0, name, training, format, arch,
-                     smoothing, trust_pickle (``baselines.models.ModelSpec``)
+                     smoothing, trust_pickle, known (``baselines.models.ModelSpec``)
     [[noises]]       family = "...", matched = true (default), shape parameters; a list
                      value expands into a grid (one noise per value)
     [certify]        certifiers = ["all"] | names, norms, alpha = [..],
@@ -14,6 +14,12 @@
 With ``matched = true`` each noise is built per model by ``Family.matched(sigma0, dim,
 **shape)``, ``sigma0`` being the Gaussian sigma the model was trained with, so that
 ``E||z||^2 = dim * sigma0^2`` (moment matching, ``Noise.matched``).
+
+``run.subset`` names an index subset of the dataset (``baselines.datasets.SUBSETS``, e.g.
+``"cohen2019"``), which fixes ``index_stride`` and ``n_test``. ``run.download = true`` lets
+torchvision download CIFAR-10 into ``run.data_root``; nothing is downloaded otherwise. A
+model entry with ``known = NAME`` (``baselines.checkpoints.KNOWN_CHECKPOINTS``) takes its
+architecture, format and sigma0 from there unless it gives them.
 """
 
 from __future__ import annotations
@@ -36,6 +42,8 @@ _RUN_KEYS: dict[str, Any] = {
     "arch": str,
     "checkpoint": str,
     "data_root": str,
+    "download": bool,
+    "subset": str,
     "train_sigmas": list,
     "seed": int,
     "n_test": int,
@@ -56,6 +64,7 @@ _MODEL_KEYS = {
     "sigma0": (int, float),
     "smoothing": bool,
     "trust_pickle": bool,
+    "known": str,
 }
 _SECTIONS = {"run", "models", "noises", "certify", "report"}
 
@@ -94,6 +103,8 @@ class Config:
     report: ReportSettings = field(default_factory=ReportSettings)
     certifier_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
+    subset: str | None = None
+    download: bool = False
 
 
 def _type_name(t: Any) -> str:
@@ -204,9 +215,27 @@ def _parse_models(
 
 
 def _model_spec(entry: Any, where: str) -> ModelSpec:
-    table = _check_keys(where, entry, _MODEL_KEYS)
+    table = dict(_check_keys(where, entry, _MODEL_KEYS))
+    if "known" in table:
+        table = _with_known(table, where)
     if ("recipe" in table) == ("checkpoint" in table):
         raise ConfigError(f"config key '{where}': give exactly one of 'recipe' and 'checkpoint'")
+    if "format" in table:
+        from baselines.checkpoints import format_names
+
+        if table["format"] not in format_names():
+            raise ConfigError(
+                f"config key '{where}.format': unknown format {table['format']!r}; "
+                f"known: {format_names()}"
+            )
+    if "arch" in table:
+        from baselines.architectures import ARCHITECTURES
+
+        if table["arch"] not in ARCHITECTURES:
+            raise ConfigError(
+                f"config key '{where}.arch': unknown architecture {table['arch']!r}; "
+                f"known: {sorted(ARCHITECTURES)}"
+            )
     smoothing = table.get("smoothing", True)
     sigma0 = table.get("sigma0")
     if sigma0 is not None:
@@ -217,6 +246,59 @@ def _model_spec(entry: Any, where: str) -> ModelSpec:
             "trained with, to which the noises are matched (or set smoothing = false)"
         )
     return ModelSpec(**{**table, "sigma0": sigma0})
+
+
+def _with_known(table: dict[str, Any], where: str) -> dict[str, Any]:
+    """Fill a ``known = NAME`` entry's arch, format and sigma0 from the known checkpoint;
+    values the entry gives must agree with it (sigma0 aside: it may be chosen for a model
+    not trained with Gaussian noise)."""
+    from baselines.checkpoints.known import KNOWN_CHECKPOINTS
+
+    name = table["known"]
+    if name not in KNOWN_CHECKPOINTS:
+        raise ConfigError(
+            f"config key '{where}.known': unknown checkpoint {name!r}; "
+            f"known: {sorted(KNOWN_CHECKPOINTS)}"
+        )
+    known = KNOWN_CHECKPOINTS[name]
+    if "checkpoint" not in table:
+        raise ConfigError(
+            f"config key '{where}.checkpoint' is missing: the path of your copy of {name} "
+            f"(in its release: {known.path}); nothing is downloaded"
+        )
+    for key in ("arch", "format"):
+        given = table.get(key)
+        if given is not None and given not in ("auto", getattr(known, key)):
+            raise ConfigError(
+                f"config key '{where}.{key}' is {given!r}, but {name} is "
+                f"{getattr(known, key)!r}; leave it out"
+            )
+    out = {**table, "arch": known.arch, "format": known.format}
+    if "sigma0" not in table and known.sigma0 is not None:
+        out["sigma0"] = known.sigma0
+    return out
+
+
+def _index_set(run: dict[str, Any]) -> tuple[int, int]:
+    """``(index_stride, n_test)``: from ``run.subset`` when it names one (explicit values
+    must agree with it), else from the keys themselves."""
+    stride = _positive_int("run.index_stride", run.get("index_stride", 1))
+    n_test = _positive_int("run.n_test", run.get("n_test", 200))
+    if "subset" not in run:
+        return stride, n_test
+    from baselines.datasets import named_subset
+
+    try:
+        subset = named_subset(run["dataset"], run["subset"])
+    except ValueError as err:
+        raise ConfigError(f"config key 'run.subset': {err}") from None
+    for key, value in (("index_stride", subset.stride), ("n_test", subset.count)):
+        if key in run and run[key] != value:
+            raise ConfigError(
+                f"config key 'run.{key}' is {run[key]}, but subset {subset.name!r} of "
+                f"{subset.dataset} has {key} = {value}; leave it out"
+            )
+    return subset.stride, subset.count
 
 
 def parse(data: dict[str, Any], source: str = "<config>") -> Config:
@@ -232,6 +314,7 @@ def parse(data: dict[str, Any], source: str = "<config>") -> Config:
     if "dataset" not in run:
         raise ConfigError(f"{source}: config key 'run.dataset' is missing")
     models, sigmas = _parse_models(data, run, source)
+    index_stride, n_test = _index_set(run)
     seed = run.get("seed", 0)
     if seed < 0:
         raise ConfigError(f"config key 'run.seed' must be >= 0, got {seed}")
@@ -299,8 +382,8 @@ def parse(data: dict[str, Any], source: str = "<config>") -> Config:
         data_root=run.get("data_root"),
         train_sigmas=sigmas,
         seed=seed,
-        n_test=_positive_int("run.n_test", run.get("n_test", 200)),
-        index_stride=_positive_int("run.index_stride", run.get("index_stride", 1)),
+        n_test=n_test,
+        index_stride=index_stride,
         n0=_positive_int("run.n0", run.get("n0", 100)),
         n=_positive_int("run.n", run.get("n", 10_000)),
         batch_size=_positive_int("run.batch_size", run.get("batch_size", 1000)),
@@ -312,6 +395,8 @@ def parse(data: dict[str, Any], source: str = "<config>") -> Config:
         report=report,
         certifier_options=options,
         raw=data,
+        subset=run.get("subset"),
+        download=run.get("download", False),
     )
 
 

@@ -20,11 +20,15 @@ def identity(
     index_set: Sequence[int],
     models: Sequence[ModelEntry],
     device: torch.device,
+    data_checksum: str | None = None,
 ) -> dict[str, Any]:
     """Everything that decides the counts (not the batch size, the certifiers or the
-    report)."""
+    report): among them the named index subset (``run.subset``) and a digest of the data
+    files read (``data_checksum``, e.g. the md5 of CIFAR-10's test batch)."""
     run_section = {
-        k: v for k, v in cfg.raw.get("run", {}).items() if k not in ("batch_size", "device")
+        k: v
+        for k, v in cfg.raw.get("run", {}).items()
+        if k not in ("batch_size", "device", "download")
     }
     return {
         "seed": cfg.seed,
@@ -32,6 +36,8 @@ def identity(
         "n": cfg.n,
         "dataset": dataset,
         "index_set": [int(i) for i in index_set],
+        "subset": cfg.subset,
+        "data_checksum": data_checksum,
         "models": {m.name: {"sha256": m.sha256, "sigma0": m.sigma0} for m in models},
         "device_type": device.type,
         "torch_version": torch.__version__,

@@ -57,10 +57,10 @@ def run(
     resumption; a real interruption is just a kill).
     """
     dev = resolve_device(device or cfg.device)
-    data = load_dataset(cfg.dataset, cfg.data_root)
+    data = load_dataset(cfg.dataset, cfg.data_root, download=cfg.download)
     models = build_models(cfg.models, data)
     index_set = select_indices(data, cfg.index_stride, cfg.n_test)
-    ident = identity(cfg, data.name, index_set, models, dev)
+    ident = identity(cfg, data.name, index_set, models, dev, data_checksum=data.checksum)
     processed = 0
     with Store(store_path) as store:
         check_resume(store, ident)

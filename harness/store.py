@@ -8,6 +8,11 @@ Tables
   selection (n0) and estimation (n) draws, with the sampling seconds.
 - ``certificates``: per count row x certifier x norm x alpha the prediction (-1 when
   abstaining), p_lower, radius, correctness and the confidence the certifier spent.
+- ``imported``: certificates made elsewhere (Cohen et al.'s certify TSV): per dataset,
+  model, noise, certifier, norm, alpha and image the label, prediction (-1 abstain),
+  radius, correctness, seconds and the source file. They have no counts, so they cannot
+  be recertified; a store opened by older code simply lacks the table, which is created
+  on first use.
 
 Counts are the sufficient statistic, so certificates can be recomputed for any alpha
 or certifier without the model. Every row is written inside a transaction: it is in
@@ -57,6 +62,22 @@ CREATE TABLE IF NOT EXISTS certificates (
     confidence_spent REAL NOT NULL,
     PRIMARY KEY (model, noise, image, certifier, norm, alpha),
     FOREIGN KEY (model, noise, image) REFERENCES counts(model, noise, image)
+);
+CREATE TABLE IF NOT EXISTS imported (
+    dataset TEXT NOT NULL,
+    model TEXT NOT NULL,
+    noise TEXT NOT NULL,
+    certifier TEXT NOT NULL,
+    norm TEXT NOT NULL,
+    alpha REAL NOT NULL,
+    image INTEGER NOT NULL,
+    label INTEGER NOT NULL,
+    prediction INTEGER NOT NULL,
+    radius REAL NOT NULL,
+    correct INTEGER NOT NULL,
+    seconds REAL NOT NULL,
+    source TEXT NOT NULL,
+    PRIMARY KEY (model, noise, certifier, norm, alpha, image)
 );
 """
 
@@ -108,6 +129,41 @@ class CertificateRow:
     radius: float
     correct: bool
     confidence_spent: float
+
+
+@dataclass(frozen=True)
+class ImportedRow:
+    """A certificate made elsewhere, without counts (``prediction`` -1: abstained)."""
+
+    dataset: str
+    model: str
+    noise: str
+    certifier: str
+    norm: str
+    alpha: float
+    image: int
+    label: int
+    prediction: int
+    radius: float
+    correct: bool
+    seconds: float
+    source: str
+
+    def __post_init__(self) -> None:
+        if self.image < 0 or self.label < 0 or self.prediction < -1:
+            raise ValueError(
+                f"image {self.image}, label {self.label}, prediction {self.prediction}: "
+                "indices are >= 0 (prediction -1 for abstain)"
+            )
+        if not (self.radius >= 0):  # also refuses NaN
+            raise ValueError(f"radius must be >= 0, got {self.radius}")
+        if self.prediction == -1 and self.radius != 0:
+            raise ValueError(f"image {self.image} abstains but has radius {self.radius}")
+        if bool(self.correct) != (self.prediction == self.label):
+            raise ValueError(
+                f"image {self.image}: correct is {int(self.correct)} but prediction "
+                f"{self.prediction} and label {self.label} say otherwise"
+            )
 
 
 class Store:
@@ -258,17 +314,67 @@ class Store:
                 ],
             )
 
+    # imported certificates -------------------------------------------------------
+    def put_imported(self, rows: Iterable[ImportedRow]) -> int:
+        """Write imported rows atomically. Rows of a group (model, noise, certifier,
+        norm, alpha) replace that group's rows from the same source file; a group that
+        already holds rows from another file is refused (import it under another model
+        name, or remove the old rows). Returns the rows written."""
+        rows = list(rows)
+        groups = {(r.model, r.noise, r.certifier, r.norm, float(r.alpha), r.source) for r in rows}
+        with self.transaction() as db:
+            for model, noise, certifier, norm, alpha, source in sorted(groups):
+                key = (model, noise, certifier, norm, alpha)
+                where = "model = ? AND noise = ? AND certifier = ? AND norm = ? AND alpha = ?"
+                others = db.execute(
+                    f"SELECT DISTINCT source FROM imported WHERE {where} AND source != ?",
+                    (*key, source),
+                ).fetchall()
+                if others:
+                    raise ValueError(
+                        f"{self.path} already holds imported rows for model {model!r}, noise "
+                        f"{noise!r}, certifier {certifier!r}, {norm}, alpha {alpha:g} from "
+                        f"{others[0][0]}; import {source} under another --model"
+                    )
+                db.execute(f"DELETE FROM imported WHERE {where} AND source = ?", (*key, source))
+            db.executemany(
+                "INSERT INTO imported(dataset, model, noise, certifier, norm, alpha, image,"
+                " label, prediction, radius, correct, seconds, source)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        r.dataset, r.model, r.noise, r.certifier, r.norm, float(r.alpha),
+                        int(r.image), int(r.label), int(r.prediction), float(r.radius),
+                        int(bool(r.correct)), float(r.seconds), r.source,
+                    )
+                    for r in rows
+                ],
+            )  # fmt: skip
+        return len(rows)
+
+    def imported_rows(self) -> list[ImportedRow]:
+        rows = self._db.execute(
+            "SELECT dataset, model, noise, certifier, norm, alpha, image, label, prediction,"
+            " radius, correct, seconds, source FROM imported"
+            " ORDER BY model, noise, certifier, norm, alpha, image"
+        ).fetchall()
+        return [
+            ImportedRow(d, m, nz, c, nm, a, int(i), int(lab), int(p), r, bool(ok), sec, src)
+            for d, m, nz, c, nm, a, i, lab, p, r, ok, sec, src in rows
+        ]
+
     def query(self, sql: str, params: tuple = ()) -> list[tuple]:
         """Read-only access for reports."""
         return self._db.execute(sql, params).fetchall()
 
     def table_rows(self, table: str) -> list[tuple]:
-        if table not in ("manifest", "noises", "counts", "certificates"):
-            raise ValueError(f"unknown table {table!r}")
         order = {
             "manifest": "1",
             "noises": "1",
             "counts": "1, 2, 3",
             "certificates": "1, 2, 3, 4, 5, 6",
+            "imported": "2, 3, 4, 5, 6, 7",
         }
+        if table not in order:
+            raise ValueError(f"unknown table {table!r}")
         return self._db.execute(f"SELECT * FROM {table} ORDER BY {order[table]}").fetchall()

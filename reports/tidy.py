@@ -4,6 +4,11 @@
     dataset, model, noise, family, certifier, norm, alpha, image, label, prediction,
     p_lower, radius, correct (bool: not abstained and right), abstained (bool),
     confidence_spent, seconds (sampling seconds for this image and noise)
+
+``load_imported_outcomes(store)`` columns (certificates made elsewhere, e.g. Cohen et al.'s
+certify TSVs, imported with ``smoothbench import``; they have no counts and no p_lower):
+    dataset, model, noise, certifier, norm, alpha, image, label, prediction (-1 abstain),
+    radius, correct (bool), seconds, source (the file imported)
 """
 
 from __future__ import annotations
@@ -55,6 +60,29 @@ def load_outcomes(store: Store | str | Path) -> pd.DataFrame:
         .sort_values(["dataset", "norm", "model", "noise", "certifier", "alpha", "image"])
         .reset_index(drop=True)
     )
+
+
+IMPORTED_COLUMNS = [
+    "dataset", "model", "noise", "certifier", "norm", "alpha", "image", "label",
+    "prediction", "radius", "correct", "seconds", "source",
+]  # fmt: skip
+
+
+def load_imported_outcomes(store: Store | str | Path) -> pd.DataFrame:
+    """The store's imported certificates, one row per image (empty if none)."""
+    st, owned = _open(store)
+    try:
+        rows = st.imported_rows()
+    finally:
+        if owned:
+            st.close()
+    df = pd.DataFrame(
+        [[getattr(r, c) for c in IMPORTED_COLUMNS] for r in rows], columns=IMPORTED_COLUMNS
+    )
+    df["correct"] = df["correct"].astype(bool)
+    return df.sort_values(
+        ["dataset", "norm", "model", "noise", "certifier", "alpha", "image"]
+    ).reset_index(drop=True)
 
 
 def load_counts(store: Store | str | Path) -> pd.DataFrame:

@@ -8,7 +8,7 @@ import argparse
 import sys
 from importlib import import_module
 
-COMMANDS = ("run", "certify", "report", "compare", "plan", "list")
+COMMANDS = ("run", "certify", "report", "compare", "plan", "import", "export", "list")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -6,7 +6,9 @@ import pytest
 from harness.cli import main
 
 
-@pytest.mark.parametrize("cmd", [[], ["run"], ["certify"], ["report"], ["list"]])
+@pytest.mark.parametrize(
+    "cmd", [[], ["run"], ["certify"], ["report"], ["import"], ["export"], ["list"]]
+)
 def test_help(cmd, capsys):
     with pytest.raises(SystemExit) as exc:
         main([*cmd, "--help"])
@@ -42,6 +44,8 @@ def test_console_module_entry():
         [sys.executable, "-m", "harness.cli", "list"], capture_output=True, text=True, check=True
     )
     assert "cohen" in out.stdout and "gaussian" in out.stdout
+    assert "cifar_resnet110" in out.stdout and "state_dict" in out.stdout
+    assert "cohen2019-cifar10-resnet110-noise0.25" in out.stdout
 
 
 def test_plan_images_and_draws(capsys):

@@ -60,18 +60,96 @@ def test_missing_file_and_bad_toml(tmp_path):
         load(bad)
 
 
-@pytest.mark.parametrize("name", ["cifar10", "imagenet"])
-def test_full_size_configs_parse(name):
+@pytest.mark.parametrize(
+    "name,stride,sigmas",
+    [("cifar10", 20, {0.12, 0.25, 0.5, 1.0}), ("imagenet", 100, {0.25, 0.5, 1.0})],
+)
+def test_full_size_configs_follow_cohens_protocol(name, stride, sigmas):
+    from baselines.checkpoints import KNOWN_CHECKPOINTS
+
     cfg = load(f"configs/{name}.toml")
-    assert cfg.n_test == 500 and cfg.n == 100_000 and cfg.checkpoint
+    assert (cfg.n_test, cfg.index_stride, cfg.subset) == (500, stride, "cohen2019")
+    assert (cfg.n0, cfg.n, cfg.alphas) == (100, 100_000, (0.001,))
+    assert not cfg.download
+    assert {m.sigma0 for m in cfg.models} == sigmas
+    for m in cfg.models:  # each a known Cohen et al. checkpoint, at its released path
+        known = KNOWN_CHECKPOINTS[m.known]
+        assert known.dataset == name and m.checkpoint == known.path
+        assert (m.arch, m.format, m.sigma0) == (known.arch, known.format, known.sigma0)
+    families = {e.family for e in cfg.noises}
+    assert {"gaussian", "generalized_gaussian", "generalized_laplace", "laplace"} <= families
+
+
+def test_the_cifar10_config_has_every_noise_family():
+    from harness.noise import noise_families
+
+    cfg = load("configs/cifar10.toml")
+    assert {e.family for e in cfg.noises} == set(noise_families())
+    assert cfg.radii["linf"][1:] == (2 / 255, 8 / 255)
 
 
 def test_full_size_dataset_without_data_is_a_clear_error(tmp_path):
     from harness import runner
 
     cfg = load("configs/cifar10.toml")
-    with pytest.raises((ValueError, FileNotFoundError, RuntimeError)):
+    with pytest.raises(ValueError, match="run.data_root.*cifar-10-batches-py"):
         runner.run(cfg, tmp_path / "s.sqlite", progress=False)
+
+
+def test_named_subsets_fix_stride_and_count():
+    base = {"dataset": "cifar10", "data_root": "x", "checkpoint": "m.pt", "train_sigmas": [0.25]}
+    cfg = parse({"run": {**base, "subset": "cohen2019"}})
+    assert (cfg.index_stride, cfg.n_test, cfg.subset) == (20, 500, "cohen2019")
+    assert parse({"run": {**base, "subset": "cohen2019", "n_test": 500}}).n_test == 500
+    with pytest.raises(ConfigError, match="'run.n_test' is 20, but subset 'cohen2019'"):
+        parse({"run": {**base, "subset": "cohen2019", "n_test": 20}})
+    with pytest.raises(ConfigError, match="'run.subset': no index subset 'every7th'"):
+        parse({"run": {**base, "subset": "every7th"}})
+    with pytest.raises(ConfigError, match="'run.download' must be true or false"):
+        parse({"run": {**base, "download": "yes"}})
+
+
+def test_known_checkpoints_fill_in_their_entries():
+    run = {"dataset": "cifar10", "data_root": "x"}
+    cfg = parse(
+        {
+            "run": run,
+            "models": [
+                {"known": "cohen2019-cifar10-resnet110-noise0.50", "checkpoint": "a.tar"},
+                {"known": "trades2019-cifar10-wrn34-10", "checkpoint": "b.pt", "sigma0": 0.1},
+            ],
+        }
+    )
+    a, b = cfg.models
+    assert (a.arch, a.format, a.sigma0) == ("cifar_resnet110", "cohen", 0.5)
+    assert a.display_name("cifar10") == "cohen2019-cifar10-resnet110-noise0.50"
+    assert (b.arch, b.format, b.sigma0) == ("trades_wrn34_10", "state_dict", 0.1)
+    bad = [
+        ({"known": "nope", "checkpoint": "a"}, "'models\\[0\\].known': unknown checkpoint"),
+        ({"known": "trades2019-cifar10-wrn34-10", "checkpoint": "a"}, "'models\\[0\\].sigma0'"),
+        ({"known": "cohen2019-cifar10-resnet110-noise0.50"}, "nothing is downloaded"),
+        (
+            {
+                "known": "cohen2019-cifar10-resnet110-noise0.50",
+                "checkpoint": "a",
+                "arch": "resnet50",
+            },
+            "'models\\[0\\].arch' is 'resnet50'",
+        ),
+        ({"checkpoint": "a", "format": "onnx", "sigma0": 1}, "'models\\[0\\].format'"),
+        ({"checkpoint": "a", "arch": "vgg", "sigma0": 1}, "'models\\[0\\].arch'"),
+    ]
+    for entry, message in bad:
+        with pytest.raises(ConfigError, match=message):
+            parse({"run": run, "models": [entry]})
+
+
+def test_generic_checkpoint_names_take_their_folders():
+    from baselines.models import ModelSpec
+
+    spec = ModelSpec(checkpoint="models/cifar10/resnet110/noise_0.25/checkpoint.pth.tar")
+    assert spec.display_name("cifar10") == "cifar10-resnet110-noise_0.25"
+    assert ModelSpec(checkpoint="ckpts/my_net.v2.pt").display_name("cifar10") == "my_net"
 
 
 def test_certifier_options_from_the_config():

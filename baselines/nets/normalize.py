@@ -1,0 +1,52 @@
+"""The per-channel normalization layer that models smoothed in pixel space put first.
+
+Noise is added to images in [0, 1] (radii are measured there, as in Cohen et al. 2019),
+so standardization cannot be part of the data pipeline: it is the network's first layer,
+``(x - mean[c]) / std[c]``, an affine map per channel with weight ``1 / std[c]`` and bias
+``-mean[c] / std[c]``. It holds no state in a checkpoint (Cohen et al.'s checkpoints have
+no keys for it); mean and std are non-persistent buffers, so they follow ``.to(device)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+#: Cohen et al.'s CIFAR-10 channel statistics.
+CIFAR10_MEAN = (0.4914, 0.4822, 0.4465)
+CIFAR10_STD = (0.2023, 0.1994, 0.2010)
+#: The ImageNet channel statistics of torchvision's models.
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+class NormalizeLayer(nn.Module):
+    """``(x - mean[c]) / std[c]`` on a batch of shape (batch, C, H, W)."""
+
+    mean: torch.Tensor
+    std: torch.Tensor
+
+    def __init__(self, mean: Sequence[float], std: Sequence[float]) -> None:
+        super().__init__()
+        if len(mean) != len(std) or not len(mean):
+            raise ValueError(f"mean and std need one entry per channel, got {mean} and {std}")
+        if any(s <= 0 for s in std):
+            raise ValueError(f"std must be positive, got {std}")
+        self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32), persistent=False)
+        self.register_buffer("std", torch.tensor(std, dtype=torch.float32), persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not torch.jit.is_tracing() and (x.ndim != 4 or x.shape[1] != self.mean.shape[0]):
+            raise ValueError(
+                f"NormalizeLayer expects (batch, {self.mean.shape[0]}, H, W), got {tuple(x.shape)}"
+            )
+        return (x - self.mean.view(1, -1, 1, 1)) / self.std.view(1, -1, 1, 1)
+
+    def channel_affine(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(weight, bias)``, each of shape (C,): forward is ``x * weight[c] + bias[c]``."""
+        return 1.0 / self.std, -self.mean / self.std
+
+    def extra_repr(self) -> str:
+        return f"mean={tuple(self.mean.tolist())}, std={tuple(self.std.tolist())}"

@@ -1,0 +1,165 @@
+"""Cohen et al.'s (2019) certify TSV: one row per image,
+
+    idx	label	predict	radius	correct	time
+
+``predict`` is -1 where the smoothed classifier abstains (radius 0.0), ``correct`` is
+``int(predict == label)``, ``radius`` is printed with Python's ``{:.3}`` (3 significant
+digits) and ``time`` as ``str(datetime.timedelta)``, ``H:MM:SS.ffffff`` (their released
+files also hold plain seconds, e.g. ``15.4``; both are read).
+
+Rounding: Cohen et al.'s code rounds radii to the nearest 3-digit value, so an imported
+radius can exceed the certified one by half a unit in its third digit. ``format_radius``
+rounds down instead: a radius smoothbench writes never exceeds the certificate.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import ROUND_FLOOR, Decimal
+from pathlib import Path
+
+HEADER = ("idx", "label", "predict", "radius", "correct", "time")
+_TIMEDELTA = re.compile(
+    r"^(?:(?P<days>-?\d+) days?, )?(?P<h>\d+):(?P<m>\d{2}):(?P<s>\d{2}(?:\.\d{1,6})?)$"
+)
+
+
+class TsvError(ValueError):
+    """A file that is not a certify TSV; the message names the file and line."""
+
+
+@dataclass(frozen=True)
+class TsvRow:
+    idx: int
+    label: int
+    predict: int
+    radius: float
+    correct: bool
+    seconds: float
+
+
+def format_radius(radius: float) -> str:
+    """``radius`` rounded down to 3 significant digits, printed as ``{:.3}`` prints it."""
+    if math.isinf(radius) and radius > 0:
+        return "inf"
+    if not (radius >= 0):
+        raise ValueError(f"a radius is >= 0, got {radius}")
+    if radius == 0:
+        return "0.0"
+    exact = Decimal(repr(float(radius)))
+    quantum = Decimal(1).scaleb(exact.adjusted() - 2)  # the third significant digit
+    return format(float(exact.quantize(quantum, rounding=ROUND_FLOOR)), ".3")
+
+
+def format_time(seconds: float) -> str:
+    """``H:MM:SS.ffffff`` (``N day(s), `` first past a day), microseconds always shown."""
+    if not (seconds >= 0) or math.isinf(seconds):
+        raise ValueError(f"seconds must be finite and >= 0, got {seconds}")
+    td = timedelta(seconds=seconds)
+    hours, rest = divmod(td.seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    days = f"{td.days} day{'s' if td.days != 1 else ''}, " if td.days else ""
+    return f"{days}{hours}:{minutes:02d}:{secs:02d}.{td.microseconds:06d}"
+
+
+def parse_time(text: str) -> float:
+    """Seconds from ``str(timedelta)`` (``H:MM:SS[.ffffff]``, with days) or plain seconds."""
+    text = text.strip()
+    match = _TIMEDELTA.match(text)
+    if match:
+        days = int(match["days"] or 0)
+        return days * 86400 + int(match["h"]) * 3600 + int(match["m"]) * 60 + float(match["s"])
+    value = float(text)  # ValueError on anything else
+    if not (value >= 0) or math.isinf(value):
+        raise ValueError(f"time must be finite and >= 0, got {text!r}")
+    return value
+
+
+def format_row(row: TsvRow) -> str:
+    radius = 0.0 if row.predict == -1 else row.radius
+    return "\t".join(
+        (
+            str(row.idx),
+            str(row.label),
+            str(row.predict),
+            format_radius(radius),
+            str(int(row.correct)),
+            format_time(row.seconds),
+        )
+    )
+
+
+def write_tsv(path: str | Path, rows: list[TsvRow]) -> Path:
+    """Write ``rows`` (sorted by ``idx``) with the header line."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = ["\t".join(HEADER), *(format_row(r) for r in sorted(rows, key=lambda r: r.idx))]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def read_tsv(path: str | Path) -> list[TsvRow]:
+    """The rows of a certify TSV, checked: integers where integers belong, ``predict``
+    >= -1, a non-negative radius (0 when abstaining), ``correct`` equal to ``predict ==
+    label``, each ``idx`` once."""
+    path = Path(path)
+    lines = path.read_text().splitlines()
+    if not lines or tuple(lines[0].strip().split("\t")) != HEADER:
+        found = lines[0].strip() if lines else "an empty file"
+        raise TsvError(
+            f"{path}:1: not a certify TSV: the header must be {chr(9).join(HEADER)!r} "
+            f"(tab-separated), found {found!r}"
+        )
+    rows: list[TsvRow] = []
+    seen: set[int] = set()
+    for number, line in enumerate(lines[1:], start=2):
+        if not line.strip():
+            continue
+        fields = line.rstrip("\n").split("\t")
+        if len(fields) != len(HEADER):
+            raise TsvError(f"{path}:{number}: {len(fields)} fields, expected {len(HEADER)}")
+        try:
+            row = TsvRow(
+                idx=int(fields[0]),
+                label=int(fields[1]),
+                predict=int(fields[2]),
+                radius=float(fields[3]),
+                correct=_flag(fields[4]),
+                seconds=parse_time(fields[5]),
+            )
+        except ValueError as err:
+            raise TsvError(f"{path}:{number}: {err}") from None
+        problem = _problem(row)
+        if problem:
+            raise TsvError(f"{path}:{number}: {problem}")
+        if row.idx in seen:
+            raise TsvError(f"{path}:{number}: image {row.idx} appears twice")
+        seen.add(row.idx)
+        rows.append(row)
+    return rows
+
+
+def _flag(text: str) -> bool:
+    if text.strip() not in ("0", "1"):
+        raise ValueError(f"correct must be 0 or 1, got {text!r}")
+    return text.strip() == "1"
+
+
+def _problem(row: TsvRow) -> str | None:
+    if row.idx < 0 or row.label < 0:
+        return f"idx and label are >= 0, got {row.idx} and {row.label}"
+    if row.predict < -1:
+        return f"predict is a class or -1 (abstain), got {row.predict}"
+    if not (row.radius >= 0):
+        return f"radius must be >= 0, got {row.radius}"
+    if row.predict == -1 and row.radius != 0:
+        return f"image {row.idx} abstains (predict -1) but has radius {row.radius}"
+    if row.correct != (row.predict == row.label):
+        return (
+            f"correct is {int(row.correct)} but predict {row.predict} and label "
+            f"{row.label} say {int(row.predict == row.label)}"
+        )
+    return None

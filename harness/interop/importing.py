@@ -1,0 +1,194 @@
+"""Certify TSVs -> a store's ``imported`` table.
+
+Each file's model, noise, certifier, norm, alpha and dataset come from the command line,
+else from the ``index.json`` that ``smoothbench export`` writes beside its files, else from
+Cohen et al.'s folder layout (``harness.interop.cohen_layout``). A noise is named as the
+runner names it (``gaussian(dim=3072,sigma=0.25)``), and its spec goes to the store's
+``noises`` table, so that imported rows meet the rows of a run on the same images. Rows
+have no counts: they cannot be recertified, and the report says so.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from baselines.datasets import INPUT_SHAPES
+from certifiers.base import NORMS
+from harness.interop.cohen_layout import COHEN_ALPHA, parse_layout
+from harness.interop.cohen_tsv import read_tsv
+from harness.noise import Gaussian, Noise, noise_class
+from harness.store import ImportedRow, Store
+
+INDEX_FILE = "index.json"
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """What the command line says (``None``: infer it)."""
+
+    model: str | None = None
+    noise: str | None = None
+    certifier: str | None = None
+    norm: str | None = None
+    alpha: float | None = None
+    dataset: str | None = None
+
+
+@dataclass(frozen=True)
+class ImportedFile:
+    source: str
+    dataset: str
+    model: str
+    noise: str
+    certifier: str
+    norm: str
+    alpha: float
+    rows: int
+
+
+def _dim(dataset: str) -> int:
+    shape = INPUT_SHAPES.get(dataset)
+    if shape is None:
+        raise ValueError(f"unknown dataset {dataset!r}; known: {sorted(INPUT_SHAPES)}")
+    size = 1
+    for s in shape:
+        size *= s
+    return size
+
+
+def parse_noise(text: str, dataset: str, store: Store) -> tuple[str, dict[str, Any] | None]:
+    """``family:param=value,...`` (e.g. ``gaussian:sigma=0.25``) -> the runner's name for
+    that noise at the dataset's dimension and its spec; or the name of a noise the store
+    already holds."""
+    if text in store.noise_specs():
+        return text, None
+    family, _, rest = text.partition(":")
+    params: dict[str, Any] = {}
+    for item in filter(None, rest.split(",")):
+        key, eq, value = item.partition("=")
+        if not eq:
+            raise ValueError(f"--noise {text!r}: write parameters as key=value")
+        params[key.strip()] = float(value)
+    try:
+        cls = noise_class(family.strip())
+        noise: Noise = cls(dim=_dim(dataset), **params)
+    except (ValueError, TypeError) as err:
+        raise ValueError(
+            f"--noise {text!r} is neither a noise of the store nor family:param=value,... "
+            f"(e.g. gaussian:sigma=0.25): {err}"
+        ) from None
+    return noise.name, noise.spec()
+
+
+def _from_index(path: Path) -> dict[str, Any] | None:
+    """The entry of ``path`` in an ``index.json`` written by ``smoothbench export``."""
+    resolved = path.resolve()
+    for folder in list(resolved.parents)[:6]:
+        index = folder / INDEX_FILE
+        if not index.is_file():
+            continue
+        for entry in json.loads(index.read_text()).get("files", []):
+            if (folder / entry["file"]).resolve() == resolved:
+                return entry
+    return None
+
+
+def describe(path: Path, options: ImportOptions, store: Store) -> dict[str, Any]:
+    """Model, noise (name and spec), certifier, norm, alpha and dataset of one file."""
+    meta: dict[str, Any] = {}
+    entry = _from_index(path)
+    layout = parse_layout(path)
+    if entry is not None:
+        meta = {k: entry[k] for k in ("dataset", "model", "noise", "certifier", "norm", "alpha")}
+        meta["spec"] = entry.get("spec")
+    elif layout is not None:
+        if layout.split != "test":
+            raise ValueError(
+                f"{path} certifies the {layout.split!r} split; only test images join a leaderboard"
+            )
+        gaussian = Gaussian(layout.sigma, _dim(layout.dataset))
+        meta = {
+            "dataset": layout.dataset, "model": layout.model, "noise": gaussian.name,
+            "spec": gaussian.spec(), "certifier": "cohen", "norm": "l2", "alpha": COHEN_ALPHA,
+        }  # fmt: skip
+    given = {k: v for k, v in vars(options).items() if v is not None}
+    dataset = given.get("dataset") or meta.get("dataset") or store.get_manifest("dataset")
+    if dataset is None:
+        raise ValueError(f"{path}: cannot infer the dataset; give --dataset")
+    meta["dataset"] = dataset
+    if "noise" in given:
+        meta["noise"], meta["spec"] = parse_noise(given["noise"], dataset, store)
+    for key in ("model", "certifier", "norm", "alpha"):
+        if key in given:
+            meta[key] = given[key]
+    missing = [k for k in ("model", "noise", "certifier", "norm", "alpha") if k not in meta]
+    if missing:
+        raise ValueError(
+            f"{path} does not follow Cohen et al.'s layout (<dataset>/<network>/noise_<s>/"
+            f"test/sigma_<s>) and no index.json lists it: give "
+            + ", ".join(f"--{k}" for k in missing)
+        )
+    if meta["norm"] not in NORMS:
+        raise ValueError(f"--norm {meta['norm']!r}: one of {list(NORMS)}")
+    if not 0 < float(meta["alpha"]) < 1:
+        raise ValueError(f"--alpha {meta['alpha']}: must lie in (0, 1)")
+    return meta
+
+
+def import_cohen_tsv(
+    store: Store, paths: list[str | Path], options: ImportOptions | None = None
+) -> list[ImportedFile]:
+    """Import every file, all of them or none: each file is read and checked, then all
+    rows are written in one transaction. Returns what each file became."""
+    options = options or ImportOptions()
+    datasets = {store.get_manifest("dataset")} | {
+        d for (d,) in store.query("SELECT DISTINCT dataset FROM imported")
+    }
+    datasets.discard(None)
+    done: list[ImportedFile] = []
+    rows: list[ImportedRow] = []
+    specs: dict[str, dict[str, Any]] = {}
+    groups: dict[tuple, str] = {}
+    for raw in paths:
+        path = Path(raw)
+        if not path.is_file():
+            raise FileNotFoundError(f"no file at {path}")
+        meta = describe(path, options, store)
+        if datasets - {meta["dataset"]}:
+            raise ValueError(
+                f"{path} holds {meta['dataset']} results, but {store.path} holds "
+                f"{sorted(datasets)[0]} results"
+            )
+        datasets.add(meta["dataset"])
+        source = str(path)
+        group = (meta["model"], meta["noise"], meta["certifier"], meta["norm"], meta["alpha"])
+        if group in groups:
+            raise ValueError(
+                f"{groups[group]} and {source} are both model {group[0]!r}, noise "
+                f"{group[1]!r}, certifier {group[2]!r}: import them one at a time with --model"
+            )
+        groups[group] = source
+        table = read_tsv(path)
+        rows += [
+            ImportedRow(
+                meta["dataset"], meta["model"], meta["noise"], meta["certifier"],
+                meta["norm"], float(meta["alpha"]), r.idx, r.label, r.predict, r.radius,
+                r.correct, r.seconds, source,
+            )
+            for r in table
+        ]  # fmt: skip
+        if meta.get("spec"):
+            specs[meta["noise"]] = meta["spec"]
+        done.append(
+            ImportedFile(
+                source, meta["dataset"], meta["model"], meta["noise"], meta["certifier"],
+                meta["norm"], float(meta["alpha"]), len(table),
+            )
+        )  # fmt: skip
+    store.put_imported(rows)
+    if specs:
+        store.put_noises(specs)
+    return done

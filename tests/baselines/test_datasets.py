@@ -1,0 +1,105 @@
+"""Datasets from disk: CIFAR-10 in torchvision's layout, ImageNet validation as an
+ImageFolder, errors that name the config key, Cohen et al.'s index subsets."""
+
+import numpy as np
+import pytest
+import torch
+
+from baselines.datasets import (
+    Dataset,
+    DatasetError,
+    load_cifar10,
+    load_dataset,
+    load_imagenet,
+    named_subset,
+    select_indices,
+)
+from tests.baselines.fake_data import write_fake_cifar10, write_fake_imagenet_val
+
+
+def test_cifar10_reads_torchvisions_python_batch(tmp_path):
+    data, labels = write_fake_cifar10(tmp_path, n=30)
+    with pytest.warns(UserWarning, match="not the official CIFAR-10 test batch"):
+        ds = load_cifar10(str(tmp_path))
+    assert ds.name == "cifar10" and ds.input_shape == (3, 32, 32) and ds.dim == 3072
+    assert list(ds.test_indices) == list(range(30))
+    for i in (0, 17, 29):
+        x, y = ds[i]
+        assert x.dtype == torch.float32 and x.shape == (3, 32, 32)
+        np.testing.assert_array_equal((x * 255).round().to(torch.uint8).numpy(), data[i])
+        assert y == labels[i]
+    assert ds.checksum.startswith("md5:") and len(ds.checksum) == 36
+
+
+def test_cifar10_pixels_are_torchvisions(tmp_path):
+    """The same [0, 1] tensor as torchvision's ToTensor of the HWC image it stores."""
+    from PIL import Image
+    from torchvision.transforms.functional import to_tensor
+
+    data, _ = write_fake_cifar10(tmp_path, n=3)
+    with pytest.warns(UserWarning):
+        ds = load_cifar10(str(tmp_path))
+    image = Image.fromarray(data[2].transpose(1, 2, 0))  # torchvision keeps N x 32 x 32 x 3
+    torch.testing.assert_close(ds[2][0], to_tensor(image), rtol=0, atol=0)
+
+
+def test_missing_cifar10_says_what_the_folder_must_hold(tmp_path):
+    with pytest.raises(DatasetError) as err:
+        load_dataset("cifar10", str(tmp_path / "nothing"))
+    text = str(err.value)
+    assert "run.data_root" in text and "cifar-10-batches-py/test_batch" in text
+    assert "run.download = true" in text
+    with pytest.raises(DatasetError, match="run.data_root"):
+        load_dataset("cifar10")
+
+
+def test_a_foreign_pickle_in_place_of_the_batch_is_refused_without_running_it(tmp_path):
+    import pickle
+
+    folder = tmp_path / "cifar-10-batches-py"
+    folder.mkdir()
+    with open(folder / "test_batch", "wb") as fh:
+        pickle.dump({"data": Dataset, "labels": [1]}, fh)  # names a class: not data
+    with pytest.raises(DatasetError, match="not a CIFAR-10 python batch"):
+        load_cifar10(str(tmp_path))
+
+
+def test_only_cifar10_can_be_downloaded(tmp_path):
+    with pytest.raises(DatasetError, match="run.download"):
+        load_dataset("imagenet", str(tmp_path), download=True)
+
+
+def test_imagenet_val_as_an_image_folder(tmp_path):
+    wnids = write_fake_imagenet_val(tmp_path, {0: 1, 3: 2})
+    ds = load_imagenet(str(tmp_path))
+    assert ds.num_classes == 1000 and len(ds.test_indices) == 3
+    labels = [ds[i][1] for i in range(3)]
+    assert labels == [0, 3, 3]  # sorted wnids give the class indices
+    x, _ = ds[1]
+    assert x.shape == (3, 224, 224) and 0.0 <= float(x.min()) and float(x.max()) <= 1.0
+    assert wnids == sorted(wnids)
+
+
+def test_imagenet_errors_name_the_key_and_the_layout(tmp_path):
+    with pytest.raises(DatasetError, match="run.data_root.*val/<wnid>/<image>.JPEG"):
+        load_imagenet(str(tmp_path))
+    write_fake_imagenet_val(tmp_path, {0: 1}, classes=10)
+    with pytest.raises(DatasetError, match="10 class folders, not 1000"):
+        load_imagenet(str(tmp_path))
+
+
+def fake(name: str, size: int) -> Dataset:
+    return Dataset(name, 10, (3, 32, 32), np.array([], dtype=np.int64), np.arange(size), None)
+
+
+@pytest.mark.parametrize(
+    "dataset,size,stride", [("cifar10", 10_000, 20), ("imagenet", 50_000, 100)]
+)
+def test_cohens_subsets(dataset, size, stride):
+    subset = named_subset(dataset, "cohen2019")
+    assert (subset.stride, subset.count) == (stride, 500)
+    chosen = select_indices(fake(dataset, size), subset.stride, subset.count)
+    assert chosen == [i for i in range(size) if i % stride == 0]  # certify.py --skip
+    assert len(chosen) == 500
+    with pytest.raises(ValueError, match="known"):
+        named_subset(dataset, "cohen2020")
