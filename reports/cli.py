@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from harness.store import Store
@@ -35,7 +36,7 @@ from reports.parallel import run_all
 from reports.plots import Figure, write_plots
 from reports.sanity import SanityContext, SanityInputs, run_checks
 from reports.settings import ReportSettings
-from reports.tidy import load_counts, load_outcomes
+from reports.tidy import load_counts, load_imported_outcomes, load_outcomes
 from reports.view import build_view
 from smoothbench.atomic import write_atomic
 
@@ -80,20 +81,40 @@ def _filter(outcomes: pd.DataFrame, settings: ReportSettings) -> pd.DataFrame:
     return outcomes.reset_index(drop=True)
 
 
+def _imported_as_outcomes(imported: pd.DataFrame, specs: dict) -> pd.DataFrame:
+    """Imported certificates in the outcome table's columns (no p_A: no counts)."""
+    if imported.empty:
+        return imported
+    out = imported.copy()
+    out["family"] = [(specs.get(nz) or {}).get("family", "imported") for nz in out["noise"]]
+    out["p_lower"] = np.nan
+    out["abstained"] = out["prediction"] < 0
+    out["confidence_spent"] = 0.0
+    out["kind"] = "imported"
+    return out
+
+
 def make_report(
-    store_path: str | Path, settings: ReportSettings | None = None, **overrides
+    store_path: str | Path,
+    settings: ReportSettings | None = None,
+    published: list[dict] | None = None,
+    **overrides,
 ) -> tuple[Report, list[Headline]]:
     """Load a store, run the sanity checks and build every leaderboard and headline.
 
     ``settings`` defaults to the stored config's ``[report]``; ``overrides`` are
     ``ReportSettings.override`` arguments (reference, radii, alpha, certifiers, models,
-    norms)."""
+    norms). ``published``: the papers' numbers (plain records) to show beside the rows.
+    Imported rows (results made elsewhere, no counts) join the leaderboards, marked."""
     with Store.open_existing(store_path) as store:
-        outcomes = load_outcomes(store)
+        sampled = load_outcomes(store)
+        imported = _imported_as_outcomes(load_imported_outcomes(store), store.noise_specs())
         counts = load_counts(store)
         manifest = store.manifest()
         specs = store.noise_specs()
         options = manifest.get("certifier_options") or {}
+    sampled["kind"] = "smoothing"
+    outcomes = pd.concat([sampled, imported], ignore_index=True) if not imported.empty else sampled
     if outcomes.empty:
         raise ValueError(f"{store_path} holds no certificates; run 'smoothbench certify' first")
     settings = (settings or ReportSettings.from_config(manifest.get("config"))).override(
@@ -102,7 +123,8 @@ def make_report(
     outcomes = _filter(outcomes, settings)
     if outcomes.empty:
         raise ValueError("the filters leave no certificate to report")
-    inputs = SanityInputs(outcomes, counts, specs, manifest.get("dataset") or "", options)
+    checked = outcomes[outcomes["kind"] == "smoothing"]
+    inputs = SanityInputs(checked, counts, specs, manifest.get("dataset") or "", options)
     checks = run_checks(inputs, SanityContext(reference=settings.reference), run=run_all)
     warnings = sampling_warnings(manifest, counts, outcomes)
     report = build_report(
@@ -110,6 +132,7 @@ def make_report(
         warnings=warnings,
     )  # fmt: skip
     headlines = [headline(b, settings.level) for b in report.boards]
+    report.published = list(published or [])
     return report, headlines
 
 
@@ -136,12 +159,16 @@ def write_report(
                 md_figs: dict[str, list[Figure]] = {}
             else:
                 md_figs = figures
-            view = build_view(report, list(headlines), md_figs, inline_images=False)
+            view = build_view(
+                report, list(headlines), md_figs, inline_images=False, published=report.published
+            )
             main, appendix = render.markdown(view)
             written.append(write_atomic(out / "leaderboard.md", main))
             written.append(write_atomic(out / "appendix.md", appendix))
         if "html" in fmts:
-            view = build_view(report, list(headlines), figures, inline_images=True)
+            view = build_view(
+                report, list(headlines), figures, inline_images=True, published=report.published
+            )
             written.append(write_atomic(out / "leaderboard.html", render.html(view)))
     if "csv" in fmts:
         written += write_csvs(report, out)
@@ -156,6 +183,7 @@ def report_main(args: argparse.Namespace) -> int:
     fmts = resolve_formats(getattr(args, "format", None))
     report, headlines = make_report(
         args.store,
+        published=getattr(args, "published", None),
         reference=args.reference,
         radii=args.radii,
         alpha=getattr(args, "alpha", None),

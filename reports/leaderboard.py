@@ -101,6 +101,7 @@ class Report:
     footnotes: dict[str, Any]
     outcomes: pd.DataFrame
     warnings: list[str] = field(default_factory=list)
+    published: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def reference(self) -> str:

@@ -47,7 +47,14 @@ class Row:
 
     @property
     def key(self) -> RowKey:
-        return (self.model, self.noise, self.certifiers[0])
+        """``(model, noise, first certifier)``, the certifier tagged with the row's kind
+        where it is not sampled here (an imported row beside the run's own)."""
+        cert = self.certifiers[0]
+        return (
+            self.model,
+            self.noise,
+            cert if self.kind == "smoothing" else f"{cert} [{self.kind}]",
+        )
 
     @property
     def certifier(self) -> str:
@@ -129,11 +136,14 @@ def build_rows(
     merge: bool = True,
 ) -> list[Row]:
     """The rows of one board's tidy outcomes, identical certifiers merged (the reference
-    certifier named first in its group)."""
+    certifier named first in its group). Rows of another kind (``imported`` results made
+    elsewhere, ``deterministic`` certifiers) are kept apart from sampled ones."""
     specs = specs or {}
     sigma0 = sigma0 or {}
     rows: list[Row] = []
-    for (model, noise), mg in g.groupby(["model", "noise"], sort=True):
+    if "kind" not in g:
+        g = g.assign(kind="smoothing")
+    for (model, noise, _kind), mg in g.groupby(["model", "noise", "kind"], sort=True):
         label = noise_label(specs.get(noise), sigma0.get(model)) if noise in specs else noise
         certs = sorted(mg["certifier"].unique(), key=lambda c: (c != reference, c))
         groups: list[Row] = []

@@ -82,7 +82,7 @@ def reference_map(
     """For every row, its reference rows by kind (``same-noise``, ``gaussian``)."""
     specs = specs or {}
     sigma0 = sigma0 or {}
-    refs_of = [r for r in rows if reference in r.certifiers]
+    refs_of = [r for r in rows if reference in r.certifiers and r.kind == "smoothing"]
     out: dict[RowKey, dict[str, Row]] = {}
     notes: list[str] = []
     for row in rows:

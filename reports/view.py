@@ -56,6 +56,7 @@ class BoardView:
     figures: list[dict[str, Any]]
     envelope: Table | None
     notes: list[str]
+    published: Table | None = None
     comparisons: Table | None = None
     best: Table | None = None
     details: Table | None = None
@@ -151,6 +152,23 @@ def envelope_table(board: Board) -> Table | None:
         "Best certified accuracy (%) over the models' sigma0, "
         "and the sigma0 that achieves it (Cohen et al. 2019, Table 1).",
     )
+
+
+def published_table(board: Board, records: list[dict[str, Any]] | None) -> Table | None:
+    """Published numbers of the board's dataset and norm, beside the lined-up rows."""
+    from reports.published import PUBLISHED_HEADER, compare_published, published_cells
+
+    comps = compare_published(board, records or [], level=0.05)
+    if not comps:
+        return None
+    rows = [[Cell(text) for text in r] for r in published_cells(comps)]
+    caption = (
+        "Reported: the paper's numbers (no per-image outcomes, so only the unpaired z-test "
+        "applies). 'here': the row of this run on the same checkpoint and noise, where one "
+        "lines up. Power: that of the unpaired test at the paper's n to detect the gap seen "
+        "here."
+    )
+    return Table(PUBLISHED_HEADER, [("", rows)], caption)
 
 
 def _labels(board: Board) -> dict:
@@ -287,6 +305,7 @@ def build_view(
     figures: dict[str, list[Figure]],
     *,
     inline_images: bool,
+    published: list[dict[str, Any]] | None = None,
 ) -> View:
     boards = []
     for board, h in zip(report.boards, headlines, strict=True):
@@ -303,6 +322,7 @@ def build_view(
                 table=main_table(board),
                 figures=_figures(figures.get(board.slug, []), inline_images),
                 envelope=envelope_table(board),
+                published=published_table(board, published),
                 notes=list(board.notes),
                 comparisons=comparison_table(board, [sig.SAME_NOISE, sig.GAUSSIAN]),
                 best=comparison_table(board, [sig.BEST]),

@@ -35,6 +35,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def main(args: argparse.Namespace) -> int:
+    from baselines.published import published_records
     from reports.cli import report_main
 
+    args.published = published_records()
     return report_main(args)

@@ -85,7 +85,7 @@ def test_the_cifar10_config_has_every_noise_family():
 
     cfg = load("configs/cifar10.toml")
     assert {e.family for e in cfg.noises} == set(noise_families())
-    assert cfg.radii["linf"][1:] == (2 / 255, 8 / 255)
+    assert cfg.report.grid("linf")[1:] == [2 / 255, 8 / 255]
 
 
 def test_full_size_dataset_without_data_is_a_clear_error(tmp_path):

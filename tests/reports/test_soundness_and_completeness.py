@@ -121,3 +121,46 @@ def test_an_interrupted_store_warns_everywhere_and_states_n(tmp_path):
         first = text[: text.find("<main>") + 600] if name.endswith("html") else text[:800]
         assert "sampling incomplete: 29 of 200 images" in first, name
     assert "| 29 " in (out / "leaderboard.md").read_text()  # the row's n column
+
+
+def test_imported_rows_and_published_numbers_join_the_report(tmp_path):
+    """Rows imported from another codebase (no counts) are compared image by image with
+    the run's rows; published numbers stand beside the lined-up row with the unpaired
+    test and its power at the paper's n."""
+    from harness.store import ImportedRow
+    from reports.published import compare_published, unpaired_power
+
+    path = tmp_path / "s.sqlite"
+    store = new_store(path, 100, {"m": 0.25})
+    labels = np.arange(100) % 10
+    noise = Gaussian(0.25, DIM)
+    predicted = np.where(np.arange(100) < 70, labels, (labels + 1) % 10)  # 70% right
+    add_counts(store, "m", noise, labels, predicted, [990] * 100)
+    certify_store(store, ["cohen"], ["l2"], [ALPHA], progress=False)
+    ours = store.query("SELECT image, radius FROM certificates WHERE certifier = 'cohen'")
+    store.put_imported(
+        [
+            ImportedRow("synthetic", "m", noise.name, "cohen", "l2", ALPHA, int(i), int(i % 10),
+                        int(i % 10), float(r) * (0.5 if i < 30 else 1.0), True, 1.0, "x.tsv")
+            for i, r in ours
+        ]
+    )  # fmt: skip
+    store.close()
+    record = {
+        "paper": "P", "table": "T", "dataset": "synthetic", "norm": "l2", "method": "M",
+        "noise": "gaussian", "sigma": 0.25, "model": "m", "radii": [0.25], "n_images": 500,
+        "certified_accuracy": [50.0],
+    }  # fmt: skip
+    report, headlines = make_report(path, published=[record])
+    (board,) = report.boards
+    imported = [r for r in board.rows if r.kind == "imported"]
+    assert len(imported) == 1 and imported[0].n == 100
+    ref = board.refs[imported[0].key]["same-noise"]
+    assert ref.kind == "smoothing" and "cohen" in ref.certifiers
+    (c,) = compare_published(board, [record])
+    assert c.row is ref and c.reported == 0.5
+    assert c.ours == pytest.approx(float(ref.certified(0.25).mean())) == pytest.approx(0.7)
+    assert c.power == pytest.approx(unpaired_power(0.5, c.ours, 500, 100))
+    written = write_report(report, headlines, tmp_path / "out", ["md"])
+    md = next(p for p in written if p.name == "leaderboard.md").read_text()
+    assert "(imported)" in md and "**Published numbers**" in md

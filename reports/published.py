@@ -1,0 +1,123 @@
+"""Published numbers beside reproduced rows, marked "reported".
+
+A published record gives certified accuracy (%) at radii for a dataset and norm, from a
+paper's table, with the number of test images behind it where the paper states it. It
+has no per-image outcomes, so it can only be compared with the unpaired two-proportion
+z-test; the power that test has at the paper's n to detect the gap observed here is
+stated beside it (for a gap of a point or two it is small, which is the point).
+
+A record lines up with a reproduced row when it names the model (a known checkpoint a
+run used under that name) and the row's noise family matches the record's; the
+reference certifier's row is preferred.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from statsmodels.stats.power import NormalIndPower
+from statsmodels.stats.proportion import proportion_effectsize
+
+from reports import stats
+from reports.leaderboard import Board
+from reports.rows import Row
+
+
+@dataclass(frozen=True)
+class PublishedComparison:
+    """One published value against the lined-up row at the same radius."""
+
+    record: Mapping[str, Any]
+    radius: float
+    reported: float  # fraction
+    row: Row | None
+    ours: float | None
+    n_ours: int | None
+    p_unpaired: float | None
+    power: float | None
+
+
+def lined_up_row(board: Board, record: Mapping[str, Any]) -> Row | None:
+    """The reproduced row a published record corresponds to, if any."""
+    model = record.get("model")
+    if model is None or model not in board.models:
+        return None
+    rows = [
+        r
+        for r in board.rows_of(model)
+        if r.family == record.get("noise") and r.n > 0 and r.kind == "smoothing"
+    ]
+    ref = [r for r in rows if board.reference in r.certifiers]
+    return (ref or rows or [None])[0]
+
+
+def unpaired_power(p1: float, p2: float, n1: int, n2: int, level: float = 0.05) -> float:
+    """Power of the two-sided two-proportion z-test at sample sizes ``n1`` and ``n2`` to
+    detect ``p1`` vs ``p2`` (statsmodels ``NormalIndPower`` on Cohen's h)."""
+    if p1 == p2:
+        return level
+    h = abs(proportion_effectsize(p1, p2))
+    return float(NormalIndPower().power(effect_size=h, nobs1=n1, alpha=level, ratio=n2 / n1))
+
+
+def compare_published(
+    board: Board, records: Sequence[Mapping[str, Any]], level: float = 0.05
+) -> list[PublishedComparison]:
+    """Every published value of the board's dataset and norm, with its comparison."""
+    out = []
+    for rec in records:
+        if rec.get("dataset") != board.dataset or rec.get("norm") != board.norm:
+            continue
+        row = lined_up_row(board, rec)
+        n_paper = rec.get("n_images")
+        for r, acc in zip(rec["radii"], rec["certified_accuracy"], strict=True):
+            reported = float(acc) / 100.0
+            ours = p = power = None
+            n_ours = None
+            if row is not None:
+                n_ours = row.n
+                ours = float(row.certified(float(r)).mean())
+                if n_paper:
+                    k_paper = int(round(reported * n_paper))
+                    k_ours = int(row.certified(float(r)).sum())
+                    p = stats.two_proportion_ztest(k_paper, n_paper, k_ours, n_ours).pvalue
+                    if 0 < reported < 1 and 0 < ours < 1:
+                        power = unpaired_power(reported, ours, n_paper, n_ours, level)
+            out.append(PublishedComparison(rec, float(r), reported, row, ours, n_ours, p, power))
+    return out
+
+
+def _fmt(v: float | None, pct: bool = False) -> str:
+    if v is None or not np.isfinite(v):
+        return "—"
+    return f"{100 * v:.1f}" if pct else f"{v:.3g}"
+
+
+def published_cells(comparisons: Sequence[PublishedComparison]) -> list[list[str]]:
+    """Rows of the report's "published numbers" table (strings)."""
+    rows = []
+    for c in comparisons:
+        rec = c.record
+        n = rec.get("n_images")
+        rows.append(
+            [
+                f"{rec['paper']}, {rec['table']}",
+                str(rec["method"]),
+                "n/a" if n is None else str(n),
+                f"{c.radius:g}",
+                _fmt(c.reported, pct=True),
+                "—" if c.row is None else f"{_fmt(c.ours, pct=True)} (n={c.n_ours})",
+                _fmt(c.p_unpaired),
+                _fmt(c.power),
+            ]
+        )
+    return rows
+
+
+PUBLISHED_HEADER = [
+    "reported by", "method", "n", "r", "reported %", "here %", "z-test p (unpaired)",
+    "power at their n",
+]  # fmt: skip
