@@ -88,7 +88,11 @@ def plotted_rows(board: Board, model: str) -> list[Row]:
     """The rows a model's figure shows: the reference row first, then the best by ACR."""
     rows = board.rows_of(model)
     acr = board.column("acr")
-    ref = [r for r in rows if board.reference in r.certifiers and r.family == "gaussian"]
+    ref = [
+        r
+        for r in rows
+        if board.reference in r.certifiers and r.family == "gaussian" and r.kind == "smoothing"
+    ]
     rest = sorted((r for r in rows if r not in ref), key=lambda r: -acr.value(r, board.context))
     return (ref[:1] + rest)[:MAX_CURVES]
 

@@ -26,7 +26,7 @@ SAME_RADIUS_RTOL = 1e-7
 SAME_RADIUS_ATOL = 1e-9
 
 
-@dataclass
+@dataclass(eq=False)  # rows hold arrays: identity is equality
 class Row:
     """One leaderboard row (see the module docstring)."""
 
