@@ -33,7 +33,7 @@ from reports.json_entries import write_json_entries
 from reports.latex import to_latex
 from reports.leaderboard import Report, build_report
 from reports.parallel import run_all
-from reports.plots import Figure, write_plots
+from reports.plots import write_plots
 from reports.sanity import SanityContext, SanityInputs, run_checks
 from reports.settings import ReportSettings
 from reports.tidy import load_counts, load_imported_outcomes, load_outcomes
@@ -147,36 +147,40 @@ def write_report(
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     with tempfile.TemporaryDirectory() as scratch:
-        figures: dict[str, list[Figure]] = {}
-        if {"plots", "html", "md"} & set(fmts):
-            where = out / "plots" if "plots" in fmts else Path(scratch)
-            made = run_all([partial(write_plots, board, where) for board in report.boards])
-            figures = {board.slug: figs for board, figs in zip(report.boards, made, strict=True)}
-            if "plots" in fmts:
-                written += [p for figs in figures.values() for f in figs for p in (f.png, f.svg)]
-        if "md" in fmts:
-            if "plots" not in fmts:
-                md_figs: dict[str, list[Figure]] = {}
-            else:
-                md_figs = figures
+        where = out / "plots" if "plots" in fmts else Path(scratch)
+        plotted = report.boards if {"plots", "html", "md"} & set(fmts) else []
+        tasks = [partial(write_plots, board, where) for board in plotted]
+        if "csv" in fmts:
+            tasks.append(partial(write_csvs, report, out))
+        if "latex" in fmts:
+            tasks.append(partial(_write_latex, report, out))
+        if "json" in fmts:
+            tasks.append(partial(write_json_entries, report, out))
+        done = run_all(tasks)  # plots and the files that need no plot, side by side
+        figures = {b.slug: figs for b, figs in zip(plotted, done, strict=False)}
+        for result in done[len(plotted) :]:
+            written += result
+        if "plots" in fmts:
+            written += [p for figs in figures.values() for f in figs for p in (f.png, f.svg)]
+        if {"md", "html"} & set(fmts):
             view = build_view(
-                report, list(headlines), md_figs, inline_images=False, published=report.published
+                report,
+                list(headlines),
+                figures,
+                linked_figures="plots" in fmts,
+                published=report.published,
             )
+        if "md" in fmts:
             main, appendix = render.markdown(view)
             written.append(write_atomic(out / "leaderboard.md", main))
             written.append(write_atomic(out / "appendix.md", appendix))
         if "html" in fmts:
-            view = build_view(
-                report, list(headlines), figures, inline_images=True, published=report.published
-            )
             written.append(write_atomic(out / "leaderboard.html", render.html(view)))
-    if "csv" in fmts:
-        written += write_csvs(report, out)
-    if "latex" in fmts:
-        written.append(write_atomic(out / "leaderboard.tex", to_latex(report)))
-    if "json" in fmts:
-        written += write_json_entries(report, out)
     return written
+
+
+def _write_latex(report: Report, out: Path) -> list[Path]:
+    return [write_atomic(out / "leaderboard.tex", to_latex(report))]
 
 
 def report_main(args: argparse.Namespace) -> int:

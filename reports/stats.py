@@ -45,6 +45,7 @@ __all__ = [
     "mcnemar_pvalues",
     "mcnemar_sample_size",
     "paired_difference_test",
+    "paired_ttest_pvalue",
     "proportion_interval",
     "two_proportion_ztest",
     "unpaired_sample_size",
@@ -424,10 +425,7 @@ def paired_difference_test(
             except sps.DegenerateDataWarning:
                 ci = boot("percentile")
         lo, hi = float(ci.low), float(ci.high)
-    if np.ptp(d) == 0:
-        t_p = 1.0 if d[0] == 0 else 0.0
-    else:
-        t_p = float(sps.ttest_1samp(d, 0.0).pvalue)
+    t_p = paired_ttest_pvalue(xa, ya, tie_rtol)
     return PairedDiffResult(
         float(xa.mean()),
         float(ya.mean()),
@@ -440,6 +438,19 @@ def paired_difference_test(
         d.size,
         t_p,
     )
+
+
+def paired_ttest_pvalue(x: ArrayLike, y: ArrayLike, tie_rtol: float = 1e-7) -> float:
+    """Two-sided paired t-test of ``mean(x - y) = 0`` (``scipy.stats.ttest_1samp`` on the
+    differences), ties within ``tie_rtol`` counted as zero as in
+    :func:`paired_difference_test`; 1 when every difference is zero."""
+    xa = np.asarray(x, dtype=np.float64).ravel()
+    ya = np.asarray(y, dtype=np.float64).ravel()
+    d = xa - ya
+    d[np.abs(d) <= tie_rtol * np.maximum(np.abs(xa), np.abs(ya))] = 0.0
+    if np.ptp(d) == 0:
+        return 1.0 if d[0] == 0 else 0.0
+    return float(sps.ttest_1samp(d, 0.0).pvalue)
 
 
 # --------------------------------------------------------------------------------------

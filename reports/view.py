@@ -291,12 +291,19 @@ def footnotes(report: Report) -> list[str]:
     ]
 
 
-def _figures(figs: list[Figure], inline: bool) -> list[dict[str, Any]]:
-    out = []
-    for fig in figs:
-        src = fig.png.read_bytes() if inline else f"plots/{fig.png.name}"
-        out.append({"name": fig.name, "src": src, "caption": fig.caption, "curves": fig.curves})
-    return out
+def _figures(figs: list[Figure], linked: bool) -> list[dict[str, Any]]:
+    """Each figure's PNG (bytes, for the HTML page) and, where the plots folder is written
+    (``linked``), its relative path (for Markdown)."""
+    return [
+        {
+            "name": f.name,
+            "png": f.png.read_bytes(),
+            "path": f"plots/{f.png.name}" if linked else None,
+            "caption": f.caption,
+            "curves": f.curves,
+        }
+        for f in figs
+    ]
 
 
 def build_view(
@@ -304,7 +311,7 @@ def build_view(
     headlines: list[Headline],
     figures: dict[str, list[Figure]],
     *,
-    inline_images: bool,
+    linked_figures: bool,
     published: list[dict[str, Any]] | None = None,
 ) -> View:
     boards = []
@@ -320,7 +327,7 @@ def build_view(
                 summary=summary,
                 headline=h.lines(),
                 table=main_table(board),
-                figures=_figures(figures.get(board.slug, []), inline_images),
+                figures=_figures(figures.get(board.slug, []), linked_figures),
                 envelope=envelope_table(board),
                 published=published_table(board, published),
                 notes=list(board.notes),

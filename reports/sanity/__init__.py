@@ -75,8 +75,14 @@ def run_checks(
     fields = {aliases.get(k, k): v for k, v in names.items()}
     context = SanityContext(**{**(context.__dict__ if context else {}), **fields})
     checks = sorted((cls() for _, cls in SANITY_CHECKS.items()), key=lambda c: (c.order, c.name))
-    tasks = [partial(check.run, inputs, context) for check in checks]
-    return run(tasks) if run is not None else [task() for task in tasks]
+    if run is None:
+        return [check.run(inputs, context) for check in checks]
+    by_cost = sorted(range(len(checks)), key=lambda i: -checks[i].cost)
+    done = run([partial(checks[i].run, inputs, context) for i in by_cost])
+    results: list[CheckResult] = [None] * len(checks)  # type: ignore[list-item]
+    for i, res in zip(by_cost, done, strict=True):
+        results[i] = res
+    return results
 
 
 def affected_rows(results: Iterable[CheckResult]) -> dict[BoardRow, list[str]]:

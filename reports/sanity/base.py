@@ -95,6 +95,8 @@ class SanityCheck(ABC):
 
     name: ClassVar[str] = "check"
     order: ClassVar[int] = 100
+    #: Relative cost, so that a parallel run starts the longest checks first.
+    cost: ClassVar[float] = 1.0
 
     @abstractmethod
     def run(self, inputs: SanityInputs, context: SanityContext) -> CheckResult:

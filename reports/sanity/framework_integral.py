@@ -89,6 +89,7 @@ def check_framework_integral(
 @register_check("framework-integral")
 class FrameworkIntegral(SanityCheck):
     order = 20
+    cost = 2.0
 
     def run(self, inputs: SanityInputs, context: SanityContext) -> CheckResult:
         return check_framework_integral(

@@ -184,6 +184,7 @@ def _variance_split(
 @register_check("matched-variance")
 class MatchedVariance(SanityCheck):
     order = 70
+    cost = 1.0
 
     def run(self, inputs: SanityInputs, context: SanityContext) -> CheckResult:
         return check_matched_variance(

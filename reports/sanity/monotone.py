@@ -104,6 +104,7 @@ def check_monotone(inputs: SanityInputs, tol: float = 1e-9, grid_points: int = 6
 @register_check("monotone")
 class Monotone(SanityCheck):
     order = 50
+    cost = 2.0
 
     def run(self, inputs: SanityInputs, context: SanityContext) -> CheckResult:
         return check_monotone(inputs)

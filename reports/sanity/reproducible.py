@@ -113,6 +113,7 @@ def check_reproducible(
 @register_check("reproducible")
 class Reproducible(SanityCheck):
     order = 60
+    cost = 4.0
 
     def run(self, inputs: SanityInputs, context: SanityContext) -> CheckResult:
         return check_reproducible(inputs)

@@ -65,6 +65,7 @@ def _directions(noise: Noise, norm: str) -> list[tuple[str, np.ndarray]]:
 @register_check("soundness")
 class Soundness(SanityCheck):
     order = 5
+    cost = 5.0
 
     def run(self, inputs: SanityInputs, context: SanityContext) -> CheckResult:
         title = "soundness: no radius above a valid bound (Gaussian optimum, Monte Carlo NP)"
