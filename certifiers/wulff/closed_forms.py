@@ -69,14 +69,23 @@ def exp_inf_k1_linf(scale: float, p: np.ndarray) -> np.ndarray:
 
 def exp2_k1_l2(scale: float, dim: int, p: np.ndarray) -> np.ndarray:
     """``Exp2`` with k = 1, j = 0, l2 (differential method), ``d >= 2``:
-    ``R = (d - 1) s arctanh(2 B - 1) = (d - 1) (s / 2) log(B / (1 - B))`` with
-    ``B = I^{-1}_p(b, b)``, ``b = (d - 1)/2``; ``1 - B = I^{-1}_{1-p}(b, b)`` by symmetry."""
+    ``R = (d - 1) s arctanh(2 B - 1)`` with ``B = I^{-1}_p(b, b)``, ``b = (d - 1)/2``.
+
+    Computed without the cancellation of ``log B - log(1 - B)`` near ``p = 1/2``: for
+    ``B ~ Beta(b, b)``, ``T = (2B - 1) sqrt(2b) / (2 sqrt(B (1 - B)))`` has Student's t law
+    with ``2b = d - 1`` degrees of freedom, and ``arctanh(2B - 1) = asinh(T / sqrt(d - 1))``,
+    so ``R = (d - 1) s asinh(t_{d-1}^{-1}(p) / sqrt(d - 1))`` (``scipy.special.stdtrit``;
+    for d = 2 the Cauchy quantile ``tan(pi (p - 1/2))``)."""
     if dim < 2:
         return laplace_l1(scale, p)
-    b = (dim - 1.0) / 2.0
-    with np.errstate(divide="ignore"):
-        log_ratio = np.log(special.betaincinv(b, b, p)) - np.log(special.betaincinv(b, b, 1.0 - p))
-    return 0.5 * (dim - 1.0) * scale * log_ratio
+    p = np.asarray(p, dtype=np.float64)
+    df = dim - 1.0
+    with np.errstate(over="ignore", divide="ignore"):
+        if dim == 2:  # tan(pi (p - 1/2)) = 1 / tan(pi (1 - p)): the exact small argument
+            t = np.where(p <= 0.75, np.tan(np.pi * (p - 0.5)), 1.0 / np.tan(np.pi * (1.0 - p)))
+        else:
+            t = special.stdtrit(df, p)
+    return df * scale * np.arcsinh(t / np.sqrt(df))
 
 
 def pareto_l1(scale: float, a: float, p: np.ndarray) -> np.ndarray:
