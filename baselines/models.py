@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import torch
 
 from baselines.datasets import Dataset
+from baselines.ibp_training import VerifiedBounds
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,8 @@ class ModelSpec:
         if self.checkpoint is not None:
             return Path(self.checkpoint).stem
         suffix = "" if self.training == "gaussian" else f"-{self.training}"
-        return f"{dataset}-{self.recipe}{suffix}-sigma{self.sigma0:g}"
+        sigma = "" if self.sigma0 is None else f"-sigma{self.sigma0:g}"
+        return f"{dataset}-{self.recipe}{suffix}{sigma}"
 
 
 @dataclass(frozen=True)
@@ -55,8 +58,12 @@ class ModelEntry:
     spec: ModelSpec | None = None
 
 
-def build_model(spec: ModelSpec, data: Dataset) -> ModelEntry:
-    """Load the checkpoint, or train (cached) the recipe, of one spec."""
+def build_model(
+    spec: ModelSpec, data: Dataset, verified_bounds: VerifiedBounds | None = None
+) -> ModelEntry:
+    """Load the checkpoint, or train (cached) the recipe, of one spec. A recipe with
+    ``training = "ibp"`` is trained with interval bounds (``baselines.ibp_training``),
+    which needs ``verified_bounds`` (the runner passes the ``ibp`` certifier's)."""
     from baselines.training import Recipe, file_sha256, load_or_train
 
     if spec.checkpoint is not None:
@@ -67,16 +74,38 @@ def build_model(spec: ModelSpec, data: Dataset) -> ModelEntry:
         return ModelEntry(spec.display_name(data.name), model, file_sha256(path), spec.sigma0, spec)
     if spec.recipe is None:
         raise ValueError("a model needs a 'recipe' or a 'checkpoint'")
-    if spec.training != "gaussian":
-        raise ValueError(f"unknown training {spec.training!r} for recipe {spec.recipe!r}")
-    trained = load_or_train(Recipe(spec.recipe, data.name, spec.sigma0), data)
+    if spec.training == "ibp":
+        trained = _train_ibp(spec, data, verified_bounds)
+    elif spec.training == "gaussian":
+        trained = load_or_train(Recipe(spec.recipe, data.name, spec.sigma0), data)
+    else:
+        raise ValueError(
+            f"unknown training {spec.training!r} for recipe {spec.recipe!r}; "
+            "known: 'gaussian', 'ibp'"
+        )
     name = spec.name or trained.name
     return ModelEntry(name, trained.model, trained.sha256, spec.sigma0, spec)
 
 
-def build_models(specs: Sequence[ModelSpec], data: Dataset) -> list[ModelEntry]:
-    """Every model of a run, in config order; display names must be unique."""
-    out = [build_model(spec, data) for spec in specs]
+def _train_ibp(spec: ModelSpec, data: Dataset, verified_bounds: VerifiedBounds | None):
+    from baselines.ibp_training import IBPRecipe, train_ibp
+    from baselines.training import load_or_train
+
+    if verified_bounds is None:
+        raise ValueError(
+            f"recipe {spec.recipe!r} with training = 'ibp' needs verified_bounds, the "
+            "interval bound function (e.g. certifiers.get('ibp').margin_bounds)"
+        )
+    recipe = IBPRecipe(spec.recipe, data.name)
+    return load_or_train(recipe, data, train_fn=partial(train_ibp, verified_bounds=verified_bounds))
+
+
+def build_models(
+    specs: Sequence[ModelSpec], data: Dataset, verified_bounds: VerifiedBounds | None = None
+) -> list[ModelEntry]:
+    """Every model of a run, in config order; display names must be unique.
+    ``verified_bounds`` trains the ``training = "ibp"`` recipes (see ``build_model``)."""
+    out = [build_model(spec, data, verified_bounds) for spec in specs]
     names = [m.name for m in out]
     if len(set(names)) != len(names):
         raise ValueError(f"two models share a name: {sorted(names)}; give each a 'name'")

@@ -4,6 +4,12 @@
     dataset, model, noise, family, certifier, norm, alpha, image, label, prediction,
     p_lower, radius, correct (bool: not abstained and right), abstained (bool),
     confidence_spent, seconds (sampling seconds for this image and noise)
+
+``load_deterministic_outcomes(store)`` columns (the deterministic certifiers, ``ibp`` and
+``crown``: no noise, no alpha, no abstention):
+    dataset, model, certifier, norm, image, label, prediction, radius (the largest
+    certified eps), correct (bool: the prediction is the label), seconds (of the
+    bisection, for this image)
 """
 
 from __future__ import annotations
@@ -53,6 +59,37 @@ def load_outcomes(store: Store | str | Path) -> pd.DataFrame:
     return (
         df[OUTCOME_COLUMNS]
         .sort_values(["dataset", "norm", "model", "noise", "certifier", "alpha", "image"])
+        .reset_index(drop=True)
+    )
+
+
+DETERMINISTIC_COLUMNS = [
+    "dataset", "model", "certifier", "norm", "image", "label", "prediction", "radius",
+    "correct", "seconds",
+]  # fmt: skip
+
+
+def load_deterministic_outcomes(store: Store | str | Path) -> pd.DataFrame:
+    """Per-image largest certified eps of the deterministic certifiers. Certified
+    accuracy at ``r`` counts an image when it is ``correct`` and ``radius >= r``, as for
+    the smoothing rows, on the same test images (so paired tests apply)."""
+    st, owned = _open(store)
+    try:
+        rows = st.query(
+            "SELECT model, certifier, norm, image, label, prediction, radius, seconds"
+            " FROM deterministic_radii"
+        )
+        dataset = st.get_manifest("dataset")
+    finally:
+        if owned:
+            st.close()
+    cols = ["model", "certifier", "norm", "image", "label", "prediction", "radius", "seconds"]
+    df = pd.DataFrame(rows, columns=cols)
+    df["dataset"] = dataset
+    df["correct"] = (df["prediction"] == df["label"]).astype(bool)
+    return (
+        df[DETERMINISTIC_COLUMNS]
+        .sort_values(["dataset", "norm", "model", "certifier", "image"])
         .reset_index(drop=True)
     )
 

@@ -416,9 +416,10 @@ class ReLU(Op):
 
     def backward(self, lam: Tensor, state: BoundState) -> tuple[Tensor, Tensor]:
         alpha, slope, intercept = relu_relaxation(state.input_of(self))
-        positive, negative = lam.clamp(min=0), lam.clamp(max=0)
-        new = positive * alpha.unsqueeze(1) + negative * slope.unsqueeze(1)
-        bias = (negative * intercept.unsqueeze(1)).flatten(2).sum(-1)
+        positive = lam.clamp(min=0)
+        negative = lam - positive
+        bias = (negative.flatten(2) @ intercept.flatten(1).unsqueeze(-1)).squeeze(-1)
+        new = positive.mul_(alpha.unsqueeze(1)).addcmul_(negative, slope.unsqueeze(1))
         return new, bias
 
 

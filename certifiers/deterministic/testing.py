@@ -153,6 +153,49 @@ def deterministic_checks(
     ]
 
 
+def example_networks() -> dict[str, tuple[nn.Module, Tensor, Tensor, float]]:
+    """Seeded small float64 networks (an MLP; a CNN with batch normalization and average
+    pooling) with inputs in [0, 1], their predictions as labels and an eps at which some
+    inputs are certified and the attack has room: what the registry-wide test runs."""
+    gen = torch.Generator().manual_seed(7)
+    torch.manual_seed(7)
+    mlp = nn.Sequential(
+        nn.Flatten(), nn.Linear(16, 12), nn.ReLU(), nn.Linear(12, 12), nn.ReLU(), nn.Linear(12, 4)
+    )
+    cnn = nn.Sequential(
+        nn.Conv2d(1, 3, 3, padding=1), nn.BatchNorm2d(3), nn.ReLU(), nn.AvgPool2d(2),
+        nn.Flatten(), nn.Linear(12, 8), nn.ReLU(), nn.Linear(8, 4),
+    )  # fmt: skip
+    with torch.no_grad():
+        bn = cnn[1]
+        bn.running_mean.copy_(0.2 * torch.randn(3, generator=gen))
+        bn.running_var.copy_(0.5 + torch.rand(3, generator=gen))
+    out = {}
+    for name, net, eps in (("mlp", mlp, 0.1), ("cnn", cnn, 0.21)):  # ibp certifies about half
+        net = net.double().eval()
+        x = torch.rand(12, 1, 4, 4, generator=gen, dtype=torch.float64)
+        with torch.no_grad():
+            y = net(x).argmax(1)
+        out[name] = (net, x, y, eps)
+    return out
+
+
+def registered_deterministic_checks() -> list[tuple[str, Callable[[], object]]]:
+    """``(id, check)`` for every registered deterministic certifier, example network and
+    property: what the registry-wide conformance test parametrizes over."""
+    import certifiers
+
+    out = []
+    for name in certifiers.available():
+        c = certifiers.get(name)
+        if not getattr(c, "deterministic", False):
+            continue
+        for net_name, (net, x, y, eps) in example_networks().items():
+            for prop, check in deterministic_checks(c, net, x, y, eps):
+                out.append((f"{name}-{net_name}-{prop}", check))
+    return out
+
+
 def check_deterministic_certifier(
     certifier: DeterministicCertifier, model: nn.Module, x: Tensor, y: Tensor, eps: float
 ) -> None:
