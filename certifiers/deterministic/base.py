@@ -20,7 +20,9 @@ so the count certification of a store skips them; ``deterministic = True`` marks
 
 from __future__ import annotations
 
+import itertools
 import math
+import weakref
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -60,6 +62,24 @@ def input_box(x: Tensor, eps: Tensor) -> Box:
     """The l-inf box of radius ``eps`` (one per input) around ``x``, clipped to [0, 1]."""
     e = eps.reshape(-1, *([1] * (x.ndim - 1))).to(x.dtype)
     return Box((x - e).clamp(0.0, 1.0), (x + e).clamp(0.0, 1.0))
+
+
+_READINGS: weakref.WeakKeyDictionary[nn.Module, tuple[tuple, Chain]] = weakref.WeakKeyDictionary()
+
+
+def _structure(model: nn.Module) -> tuple:
+    """What a reading depends on beyond the weights' values: the modules, their modes,
+    and the parameter and buffer objects."""
+    modules = tuple((id(m), m.training) for m in model.modules())
+    tensors = tuple(id(t) for t in itertools.chain(model.parameters(), model.buffers()))
+    return modules, tensors
+
+
+def _dtype_of(model: nn.Module, default: torch.dtype) -> torch.dtype:
+    for t in model.parameters():
+        if t.is_floating_point():
+            return t.dtype
+    return default
 
 
 def _device_of(model: nn.Module) -> torch.device:
@@ -114,8 +134,18 @@ class DeterministicCertifier(Certifier):
     # --- the public methods ----------------------------------------------------------
 
     def read(self, model: nn.Module) -> Chain:
-        """The network of ``model`` as this certifier bounds it (clear error otherwise)."""
-        network = read_network(model)
+        """The network of ``model`` as this certifier bounds it (clear error otherwise).
+        Readings are cached per model while its modules, their modes and its tensors
+        stay the same objects (weights are read at every bound, so training is seen)."""
+        if not isinstance(model, nn.Module):
+            raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+        key = _structure(model)
+        cached = _READINGS.get(model)
+        if cached is not None and cached[0] == key:
+            network = cached[1]
+        else:
+            network = read_network(model)
+            _READINGS[model] = (key, network)
         self.check_network(network)
         return network
 
@@ -215,7 +245,7 @@ class DeterministicCertifier(Certifier):
         """The model's predictions, after checking that the network as read reproduces
         the model's logits (a forward the reading missed would make the bounds void)."""
         read = network.forward(x.to(DTYPES[self.dtype]))
-        logits = model(x)
+        logits = model(x.to(_dtype_of(model, x.dtype)))
         if read.shape != logits.shape or read.ndim != 2 or read.shape[1] < 2:
             raise ValueError(
                 f"the network as read outputs {tuple(read.shape)}, the model "

@@ -276,8 +276,8 @@ class _Reader:
             raise self.fail(here, name, f"an operand {value!r} that is not a number or tensor")
 
         if _is_in(target, _ADD | _SUB | _RSUB | _MUL | _DIV):
-            if kwargs or len(args) != 2:
-                raise self.fail(here, name, "arithmetic with keyword arguments")
+            if kwargs or len(args) != 2 or len(others) != 1:
+                raise self.fail(here, name, "arithmetic other than with one constant")
             c = const(others[0])
             first = args[0] is head
             if _is_in(target, _ADD):
@@ -296,7 +296,7 @@ class _Reader:
         if _is_in(target, _NEG):
             return ElementwiseAffine(name, lambda: (-1.0, 0.0), where)
         if _is_in(target, _RELU):
-            if others or set(kwargs) - {"inplace"}:
+            if any(not isinstance(a, bool) for a in others) or set(kwargs) - {"inplace"}:
                 raise self.fail(here, name, "relu with extra arguments")
             return ReLU(where)
         if _is_in(target, _NO_OPS):

@@ -120,3 +120,34 @@ def test_bad_residual_parts_and_flatten_over_the_batch():
         read_network(nn.Sequential(Bad()))
     with pytest.raises(UnsupportedLayerError, match="batch dimension"):
         read_network(nn.Sequential(nn.Flatten(0), nn.Linear(4, 3)))
+
+
+def test_readings_are_cached_until_the_model_changes():
+    c = certifiers.get("ibp")
+    model = mlp()
+    first = c.read(model)
+    assert c.read(model) is first and certifiers.get("crown").read(model) is first
+    model[1] = nn.Linear(4, 5)  # a replaced layer
+    second = c.read(model)
+    assert second is not first and second.ops[1].module is model[1]
+    model.train()  # a changed mode
+    assert c.read(model) is not second
+    model.eval()
+    with torch.no_grad():
+        model[1].weight.mul_(2.0)  # weights are read at every bound, not at reading
+    x = torch.rand(2, 1, 2, 2)
+    with torch.no_grad():
+        assert torch.allclose(c.read(model).forward(x.double()).float(), model(x), atol=1e-6)
+
+
+def test_arithmetic_between_two_layer_outputs_is_refused():
+    class Square(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.net = mlp()
+
+        def forward(self, x):
+            return self.net(x * x)
+
+    with pytest.raises(UnsupportedLayerError, match="one constant"):
+        read_network(Square())

@@ -1,0 +1,54 @@
+"""Inputs per second of the deterministic certifiers on the digits MLP (64-256-256-10).
+
+    python -m pytest benchmarks/bench_deterministic.py -o python_files='bench_*.py'
+
+One thread (``torch.set_num_threads(1)``), the 360 digits test images in one call, an
+untrained MLP (the cost does not depend on the weights): ``certify`` at one eps, and
+``certified_radius`` (bisection, 16 steps plus the two ends). Each row records
+``inputs_per_second`` in ``extra_info`` and a line in the summary.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import certifiers
+from baselines.architectures import build
+from baselines.datasets import load_digits
+from benchmarks.conftest import SUMMARY
+
+CASES = [("ibp", {}), ("crown", {}), ("crown", {"intermediate": "crown", "batch_size": 64})]
+
+
+@pytest.fixture(scope="module")
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    data = load_digits()
+    torch.manual_seed(0)
+    model = build("mlp").eval()
+    return model, data.images[data.test_indices], data.labels[data.test_indices]
+
+
+@pytest.mark.parametrize("what", ["certify", "certified_radius"])
+@pytest.mark.parametrize("name,options", CASES, ids=["ibp", "crown", "crown-full"])
+def test_inputs_per_second(benchmark, one_thread, digits, name, options, what):
+    model, x, y = digits
+    certifier = certifiers.get(name, **options)
+    if what == "certify":
+        result = benchmark.pedantic(certifier.certify, (model, x, y, 0.01), rounds=3)
+        assert result.certified.shape == y.shape
+    else:
+        radius = benchmark.pedantic(certifier.certified_radius, (model, x, y), rounds=1)
+        assert (radius >= 0).all()
+    rate = len(y) / benchmark.stats["mean"]
+    benchmark.extra_info["inputs_per_second"] = rate
+    label = f"{name}{'-full' if options.get('intermediate') == 'crown' else ''}"
+    SUMMARY.append(f"{label} {what}: {rate:,.0f} inputs/s (digits MLP, 1 thread)")
