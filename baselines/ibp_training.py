@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass
 
 import torch
 from torch import Tensor, nn
+from tqdm import tqdm
 
 from baselines.architectures import build
 from baselines.datasets import Dataset
@@ -74,7 +75,8 @@ class IBPRecipe:
 
 
 def train_ibp(recipe: IBPRecipe, data: Dataset, verified_bounds: VerifiedBounds) -> nn.Module:
-    """Adam on Gowal et al.'s mixed loss, deterministic given the recipe."""
+    """Adam on Gowal et al.'s mixed loss, deterministic given the recipe (a progress bar
+    on a terminal)."""
     if data.images is None or data.labels is None:
         raise ValueError(f"dataset {data.name!r} has no in-memory training set to train on")
     gen = torch.Generator().manual_seed(recipe.seed)
@@ -88,7 +90,9 @@ def train_ibp(recipe: IBPRecipe, data: Dataset, verified_bounds: VerifiedBounds)
     sched = torch.optim.lr_scheduler.MultiStepLR(opt, [int(0.7 * total), int(0.9 * total)], 0.1)
     model.train()
     step = 0
-    for _ in range(recipe.epochs):
+    epochs = tqdm(range(recipe.epochs), desc=f"training {recipe.name}", unit="epoch",
+                  disable=None, mininterval=1.0, leave=False)  # fmt: skip
+    for _ in epochs:
         perm = torch.randperm(len(y), generator=gen)
         for start in range(0, len(y), recipe.batch_size):
             idx = perm[start : start + recipe.batch_size]
