@@ -7,11 +7,16 @@ sampling loop. Resumable: an image is redone only if its radius or a certificate
 eps of the grid is missing; each batch of images is written in one transaction. The
 radius stored is the larger of the bisection's and the largest eps of the grid that was
 certified (a certified box certifies every smaller radius, so both are guarantees).
+
+A model a certifier cannot bound (a layer it does not support, a TorchScript checkpoint,
+more coefficients than allowed) is skipped for that certifier with a warning, and the
+reason is recorded in the manifest (``deterministic_skipped``): the run goes on.
 """
 
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -22,10 +27,17 @@ import certifiers
 from baselines.datasets import Dataset
 from baselines.ibp_training import VerifiedBounds
 from baselines.models import ModelEntry
+from certifiers.base import UnsupportedError
 from certifiers.deterministic import DeterministicCertifier
 from harness.certify import resolve_certifiers
 from harness.config import Config
 from harness.store import DeterministicRadiusRow, DeterministicRow, Store
+
+
+class DeterministicSkipWarning(UserWarning):
+    """A deterministic certifier cannot bound a model of the run (an unsupported layer,
+    a TorchScript checkpoint, too many coefficients): it is skipped for that model and
+    the reason recorded in the manifest (``deterministic_skipped``)."""
 
 
 def training_bounds() -> VerifiedBounds:
@@ -67,6 +79,7 @@ def certify_deterministic(
     store.put_manifest({"certifier_options": recorded})
     grid = eps_grid(cfg)
     written = 0
+    skipped: dict[str, dict[str, str]] = {}
     for entry in models:
         model = entry.model.to(device).eval()
         for name, certifier in chosen.items():
@@ -77,14 +90,24 @@ def certify_deterministic(
                     total=len(todo), desc=f"{entry.name} {name}", unit="img",
                     disable=not progress or not todo, mininterval=1.0,
                 )  # fmt: skip
-                for start in range(0, len(todo), certifier.batch_size):
-                    images = todo[start : start + certifier.batch_size]
-                    _certify_batch(
-                        store, entry.name, model, data, images, name, certifier, norm, grid
+                try:
+                    for start in range(0, len(todo), certifier.batch_size):
+                        images = todo[start : start + certifier.batch_size]
+                        _certify_batch(
+                            store, entry.name, model, data, images, name, certifier, norm, grid
+                        )
+                        written += len(images)
+                        bar.update(len(images))
+                except UnsupportedError as err:
+                    skipped.setdefault(entry.name, {})[name] = str(err)
+                    warnings.warn(
+                        f"{name} does not certify {entry.name}: {err}",
+                        DeterministicSkipWarning,
+                        stacklevel=2,
                     )
-                    written += len(images)
-                    bar.update(len(images))
-                bar.close()
+                finally:
+                    bar.close()
+    store.put_manifest({"deterministic_skipped": skipped})
     return written
 
 

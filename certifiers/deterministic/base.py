@@ -255,7 +255,7 @@ class DeterministicCertifier(Certifier):
         scale = max(1.0, float(ref.abs().max()))
         gap = float((read - ref).abs().max())
         if gap > 1e-4 * scale:
-            raise ValueError(
+            raise UnsupportedError(
                 f"the network as read differs from the model's outputs by {gap:.3g}: its "
                 "forward does something the reading missed, so it cannot be certified"
             )

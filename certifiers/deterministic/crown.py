@@ -16,6 +16,11 @@ the CROWN bound and the IBP bound of ``certifiers.deterministic.ibp`` on the sam
 intermediate bounds: both are valid lower bounds, so their maximum is one, and ``crown``
 certifies every input ``ibp`` certifies. Max pooling has no linear relaxation here:
 ``crown`` refuses it (``ibp`` bounds it).
+
+Memory: ``lam`` holds (margins, or two rows per neuron for full CROWN) x (the widest
+layer) numbers per input; batches are split so that it stays within
+``max_coefficients`` (2^26, half a GiB in float64), and an input that alone exceeds it
+is refused with a clear error (e.g. 1000 ImageNet classes at a ResNet's width).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from certifiers.base import UnsupportedError
 from certifiers.deterministic.base import DeterministicCertifier
 from certifiers.deterministic.ibp import folded_margins
 from certifiers.deterministic.network import UnsupportedLayerError
@@ -33,6 +39,7 @@ from certifiers.deterministic.ops import (
     BoundState,
     Box,
     Chain,
+    ReLU,
     Residual,
     concretize,
     numel,
@@ -76,14 +83,39 @@ class CROWN(DeterministicCertifier):
         dtype: str = "float64",
         batch_size: int = 256,
         bisection_steps: int = 16,
+        max_coefficients: int = 1 << 26,
     ) -> None:
         super().__init__(dtype=dtype, batch_size=batch_size, bisection_steps=bisection_steps)
         if intermediate not in INTERMEDIATE:
             raise ValueError(f"intermediate must be one of {INTERMEDIATE}, got {intermediate!r}")
+        if isinstance(max_coefficients, bool) or not isinstance(max_coefficients, int):
+            raise ValueError(f"max_coefficients must be an integer, got {max_coefficients!r}")
+        if max_coefficients < 1:
+            raise ValueError(f"max_coefficients must be positive, got {max_coefficients}")
         self.intermediate = intermediate
+        self.max_coefficients = max_coefficients
 
     def options(self) -> dict[str, Any]:
-        return {"intermediate": self.intermediate, **super().options()}
+        return {
+            "intermediate": self.intermediate,
+            **super().options(),
+            "max_coefficients": self.max_coefficients,
+        }
+
+    def coefficients_per_input(self, network: Chain, box: Box, specs: int) -> int:
+        """How many numbers one input's coefficients ``lam`` take at the widest layer:
+        ``specs`` rows (the margins), or for full CROWN two rows per neuron of the widest
+        ReLU input, times the largest layer."""
+        one = Box(box.lower[:1], box.upper[:1])
+        state = BoundState(box.lower.dtype, one)
+        output = network.interval(one, state, None)
+        sizes = {i: numel(b.lower.shape[1:]) for i, b in state.inputs.items()}
+        widest = max([numel(output.lower.shape[1:]), *sizes.values()])
+        rows = specs
+        if self.intermediate == "crown":
+            relus = [sizes[op.index] for op in network.walk() if isinstance(op, ReLU)]
+            rows = max([specs, *(2 * n for n in relus)])
+        return rows * widest
 
     def check_network(self, network: Chain) -> None:
         for position, op in enumerate(network.walk()):
@@ -94,6 +126,26 @@ class CROWN(DeterministicCertifier):
                 )
 
     def bound_margins(self, network: Chain, box: Box, spec: Tensor) -> Tensor:
+        """CROWN bounds, in sub-batches that keep ``lam`` within ``max_coefficients``."""
+        per_input = self.coefficients_per_input(network, box, spec.shape[1])
+        if per_input > self.max_coefficients:
+            raise UnsupportedError(
+                f"crown would hold {per_input:,} coefficients for one input (margins or "
+                f"neurons x the widest layer), above max_coefficients = "
+                f"{self.max_coefficients:,}; use ibp, or raise max_coefficients"
+            )
+        rows = max(1, self.max_coefficients // per_input)
+        if len(spec) <= rows:
+            return self._bound(network, box, spec)
+        return torch.cat(
+            [
+                self._bound(network, Box(box.lower[s : s + rows], box.upper[s : s + rows]),
+                            spec[s : s + rows])
+                for s in range(0, len(spec), rows)
+            ]
+        )  # fmt: skip
+
+    def _bound(self, network: Chain, box: Box, spec: Tensor) -> Tensor:
         refine = crown_refinement(box) if self.intermediate == "crown" else None
         state = BoundState(box.lower.dtype, box, refine)
         output = network.interval(box, state, None)

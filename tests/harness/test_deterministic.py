@@ -109,3 +109,30 @@ def test_older_stores_open_with_the_new_tables(tmp_path):
         assert st.table_rows("deterministic_radii") == []
     with pytest.raises(ValueError, match="unknown table"):
         Store(path).table_rows("nope")
+
+
+@pytest.mark.filterwarnings("ignore:`torch.jit.(script|load)` is deprecated:FutureWarning")
+def test_a_model_the_certifiers_cannot_read_is_skipped_with_a_warning(tmp_path):
+    import torch
+
+    from baselines.architectures import build
+    from harness.deterministic import DeterministicSkipWarning
+
+    scripted = tmp_path / "mlp.pt"
+    torch.jit.script(build("mlp").eval()).save(str(scripted))
+    cfg = parse(
+        {
+            "run": {"name": "ts", "dataset": "digits", "seed": 1, "n_test": 3, "n0": 10,
+                    "n": 100, "batch_size": 100},
+            "models": [{"checkpoint": str(scripted), "sigma0": 0.25}],
+            "noises": [{"family": "gaussian"}],
+            "certify": {"certifiers": ["cohen", "ibp"]},
+        }
+    )  # fmt: skip
+    with pytest.warns(DeterministicSkipWarning, match="TorchScript"):
+        path = runner.run(cfg, tmp_path / "s.sqlite", progress=False)
+    with Store(path) as st:
+        skipped = st.get_manifest("deterministic_skipped")
+        assert st.table_rows("deterministic_radii") == []
+    assert "TorchScript" in skipped["mlp"]["ibp"]
+    assert len(load_outcomes(path)) == 3 * 3  # the counts were certified all the same

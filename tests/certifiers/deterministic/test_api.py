@@ -9,6 +9,7 @@ from torch import nn
 
 import certifiers
 from certifiers import UnsupportedError
+from certifiers.deterministic.ops import Box
 from harness.noise import Gaussian
 
 
@@ -110,3 +111,21 @@ def test_misclassified_inputs_have_radius_zero_and_a_constant_network_radius_one
         constant[1].bias.copy_(torch.tensor([1.0, 0.0, 0.0]))
     radius = certifiers.get("crown").certified_radius(constant, X, torch.zeros(4, dtype=int))
     assert (radius == 1.0).all()
+
+
+@pytest.mark.parametrize("intermediate", ["ibp", "crown"])
+def test_crown_splits_batches_to_its_coefficient_budget_and_refuses_beyond(intermediate):
+    model = tiny()
+    x = torch.rand(9, 1, 2, 2)
+    y = labels(model).repeat(3)[:9]
+    wide = certifiers.get("crown", intermediate=intermediate)
+    box = Box(x.double(), x.double())
+    per_input = wide.coefficients_per_input(wide.read(model), box, specs=3)
+    assert per_input == (3 if intermediate == "ibp" else 2 * 8) * 8  # rows x widest (8)
+    narrow = certifiers.get("crown", intermediate=intermediate, max_coefficients=2 * per_input)
+    a = wide.certify(model, x, y, 0.05)
+    b = narrow.certify(model, x, y, 0.05)
+    assert torch.allclose(a.margins, b.margins, rtol=0, atol=1e-12)
+    tight = certifiers.get("crown", intermediate=intermediate, max_coefficients=per_input - 1)
+    with pytest.raises(UnsupportedError, match="max_coefficients"):
+        tight.certify(model, x, y, 0.05)
