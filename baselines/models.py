@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import torch
 
 from baselines.architectures import ARCHITECTURES
 from baselines.datasets import Dataset
+from baselines.ibp_training import VerifiedBounds
 
 #: File names that say nothing about the model; the folders above them name it instead.
 _GENERIC_STEMS = {"checkpoint", "model", "best", "last", "final", "weights"}
@@ -59,7 +61,8 @@ class ModelSpec:
                 return "-".join(parents) or stem
             return stem
         suffix = "" if self.training == "gaussian" else f"-{self.training}"
-        return f"{dataset}-{self.recipe}{suffix}-sigma{self.sigma0:g}"
+        sigma = "" if self.sigma0 is None else f"-sigma{self.sigma0:g}"
+        return f"{dataset}-{self.recipe}{suffix}{sigma}"
 
 
 @dataclass(frozen=True)
@@ -73,9 +76,16 @@ class ModelEntry:
     spec: ModelSpec | None = None
 
 
-def build_model(spec: ModelSpec, data: Dataset, where: str = "models[0]") -> ModelEntry:
+def build_model(
+    spec: ModelSpec,
+    data: Dataset,
+    where: str = "models[0]",
+    verified_bounds: VerifiedBounds | None = None,
+) -> ModelEntry:
     """Load the checkpoint, or train (cached) the recipe, of one spec; ``where`` names
-    the spec's config entry in messages."""
+    the spec's config entry in messages. A recipe with ``training = "ibp"`` is trained
+    with interval bounds (``baselines.ibp_training``), which needs ``verified_bounds``
+    (the runner passes the ``ibp`` certifier's)."""
     from baselines.training import Recipe, file_sha256, load_or_train
 
     if spec.checkpoint is not None:
@@ -97,9 +107,15 @@ def build_model(spec: ModelSpec, data: Dataset, where: str = "models[0]") -> Mod
         return ModelEntry(spec.display_name(data.name), model, sha256, spec.sigma0, spec)
     if spec.recipe is None:
         raise ValueError(f"config key '{where}': a model needs a 'recipe' or a 'checkpoint'")
-    if spec.training != "gaussian":
-        raise ValueError(f"unknown training {spec.training!r} for recipe {spec.recipe!r}")
-    trained = load_or_train(Recipe(spec.recipe, data.name, spec.sigma0), data)
+    if spec.training == "ibp":
+        trained = _train_ibp(spec, data, verified_bounds)
+    elif spec.training == "gaussian":
+        trained = load_or_train(Recipe(spec.recipe, data.name, spec.sigma0), data)
+    else:
+        raise ValueError(
+            f"config key '{where}.training': unknown training {spec.training!r} for recipe "
+            f"{spec.recipe!r}; known: 'gaussian', 'ibp'"
+        )
     name = spec.name or trained.name
     return ModelEntry(name, trained.model, trained.sha256, spec.sigma0, spec)
 
@@ -140,9 +156,25 @@ def check_outputs(model: torch.nn.Module, data: Dataset, where: str) -> None:
         )
 
 
-def build_models(specs: Sequence[ModelSpec], data: Dataset) -> list[ModelEntry]:
-    """Every model of a run, in config order; display names must be unique."""
-    out = [build_model(spec, data, f"models[{i}]") for i, spec in enumerate(specs)]
+def _train_ibp(spec: ModelSpec, data: Dataset, verified_bounds: VerifiedBounds | None):
+    from baselines.ibp_training import IBPRecipe, train_ibp
+    from baselines.training import load_or_train
+
+    if verified_bounds is None:
+        raise ValueError(
+            f"recipe {spec.recipe!r} with training = 'ibp' needs verified_bounds, the "
+            "interval bound function (e.g. certifiers.get('ibp').margin_bounds)"
+        )
+    recipe = IBPRecipe(spec.recipe, data.name)
+    return load_or_train(recipe, data, train_fn=partial(train_ibp, verified_bounds=verified_bounds))
+
+
+def build_models(
+    specs: Sequence[ModelSpec], data: Dataset, verified_bounds: VerifiedBounds | None = None
+) -> list[ModelEntry]:
+    """Every model of a run, in config order; display names must be unique.
+    ``verified_bounds`` trains the ``training = "ibp"`` recipes (see ``build_model``)."""
+    out = [build_model(spec, data, f"models[{i}]", verified_bounds) for i, spec in enumerate(specs)]
     names = [m.name for m in out]
     if len(set(names)) != len(names):
         raise ValueError(f"two models share a name: {sorted(names)}; give each a 'name'")

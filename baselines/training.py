@@ -12,8 +12,10 @@ import io
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -86,11 +88,18 @@ class TrainedModel:
     recipe: Recipe
 
 
-def load_or_train(recipe: Recipe, data: Dataset, retrain: bool = False) -> TrainedModel:
-    """The cached model for ``recipe`` (training it first if missing or ``retrain``)."""
+def load_or_train(
+    recipe: Recipe,
+    data: Dataset,
+    retrain: bool = False,
+    train_fn: Callable[[Any, Dataset], torch.nn.Module] | None = None,
+) -> TrainedModel:
+    """The cached model for ``recipe`` (training it first if missing or ``retrain``).
+    ``train_fn(recipe, data)`` trains another kind of recipe (one with ``arch``,
+    ``name`` and ``digest()``, e.g. ``baselines.ibp_training.IBPRecipe``)."""
     path = cache_dir("models") / f"{recipe.name}-{recipe.digest()}.pt"
     if retrain or not path.exists():
-        model = train(recipe, data)
+        model = (train_fn or train)(recipe, data)
         # torch.save names the archive after the file it writes to; save to memory so
         # that the bytes, and so the sha256, depend on the weights alone.
         buffer = io.BytesIO()

@@ -7,10 +7,13 @@
 Built-in certifiers register on import of this package; third-party ones through the
 entry-point group ``smoothbench.certifiers``. Each family of certifiers is a subpackage
 (``functional``, ``wulff``, ``fdiv``); each certifier states what it certifies as a table
-of (noise family, norm) entries (``certifiers.base``).
+of (noise family, norm) entries (``certifiers.base``). The deterministic certifiers
+(``ibp``, ``crown``: ``certifiers.deterministic``) bound a model over an input box
+instead; they have no table entries and ``deterministic = True``.
 """
 
 from certifiers import cohen as _cohen  # noqa: F401  (registers)
+from certifiers import deterministic as _deterministic  # noqa: F401  (registers)
 from certifiers import fdiv as _fdiv  # noqa: F401  (registers)
 from certifiers import functional as _functional  # noqa: F401  (registers)
 from certifiers import wulff as _wulff  # noqa: F401  (registers)

@@ -1,5 +1,8 @@
 """The runner: config -> seeded counts in the store -> certificates.
 
+After the sampling loop, the deterministic certifiers (``ibp``, ``crown``) certify every
+model on the same images (``harness.deterministic``).
+
 For every model and every image of the recorded index set, all noises share one
 stream of base draws (``harness.draws``); their selection and estimation counts for
 that image are written in one transaction. A killed run started again skips the
@@ -23,6 +26,7 @@ from baselines.datasets import load_dataset, select_indices
 from baselines.models import build_models
 from harness.certify import certify_store
 from harness.config import Config, NoiseEntry
+from harness.deterministic import certify_deterministic, training_bounds
 from harness.draws import resolve_device
 from harness.identity import check_resume, identity
 from harness.noise import Noise, noise_class
@@ -58,7 +62,7 @@ def run(
     """
     dev = resolve_device(device or cfg.device)
     data = load_dataset(cfg.dataset, cfg.data_root, download=cfg.download)
-    models = build_models(cfg.models, data)
+    models = build_models(cfg.models, data, verified_bounds=training_bounds())
     index_set = select_indices(data, cfg.index_stride, cfg.n_test)
     ident = identity(cfg, data.name, index_set, models, dev, data_checksum=data.checksum)
     processed = 0
@@ -108,6 +112,7 @@ def run(
                     for j, nz in enumerate(missing)
                 )
                 processed += 1
+        certify_deterministic(store, cfg, models, data, index_set, dev, progress=progress)
         if certify:
             certify_store(
                 store,

@@ -13,6 +13,11 @@ Tables
   radius, correctness, seconds and the source file. They have no counts, so they cannot
   be recertified; a store opened by older code simply lacks the table, which is created
   on first use.
+- ``deterministic_certificates``: per (model, image, certifier, norm, eps) of a
+  deterministic certifier (``ibp``, ``crown``), whether the image's label is certified
+  in the box of radius eps, the lower bound of its worst margin, and the seconds spent.
+- ``deterministic_radii``: per (model, image, certifier, norm) the label, the model's
+  prediction, the largest certified eps (bisection) and the seconds the bisection took.
 
 Counts are the sufficient statistic, so certificates can be recomputed for any alpha
 or certifier without the model. Every row is written inside a transaction: it is in
@@ -78,6 +83,29 @@ CREATE TABLE IF NOT EXISTS imported (
     seconds REAL NOT NULL,
     source TEXT NOT NULL,
     PRIMARY KEY (model, noise, certifier, norm, alpha, image)
+
+);
+CREATE TABLE IF NOT EXISTS deterministic_certificates (
+    model TEXT NOT NULL,
+    image INTEGER NOT NULL,
+    certifier TEXT NOT NULL,
+    norm TEXT NOT NULL,
+    eps REAL NOT NULL,
+    certified INTEGER NOT NULL,
+    margin REAL NOT NULL,
+    seconds REAL NOT NULL,
+    PRIMARY KEY (model, image, certifier, norm, eps)
+);
+CREATE TABLE IF NOT EXISTS deterministic_radii (
+    model TEXT NOT NULL,
+    image INTEGER NOT NULL,
+    certifier TEXT NOT NULL,
+    norm TEXT NOT NULL,
+    label INTEGER NOT NULL,
+    prediction INTEGER NOT NULL,
+    radius REAL NOT NULL,
+    seconds REAL NOT NULL,
+    PRIMARY KEY (model, image, certifier, norm)
 );
 """
 
@@ -164,6 +192,35 @@ class ImportedRow:
                 f"image {self.image}: correct is {int(self.correct)} but prediction "
                 f"{self.prediction} and label {self.label} say otherwise"
             )
+
+
+@dataclass(frozen=True)
+class DeterministicRow:
+    """A deterministic certificate: ``certified`` in the box of radius ``eps``, with the
+    lower bound of the worst margin (positive iff certified) and the seconds spent."""
+
+    model: str
+    image: int
+    certifier: str
+    norm: str
+    eps: float
+    certified: bool
+    margin: float
+    seconds: float
+
+
+@dataclass(frozen=True)
+class DeterministicRadiusRow:
+    """The largest eps a deterministic certifier certified for an image (bisection)."""
+
+    model: str
+    image: int
+    certifier: str
+    norm: str
+    label: int
+    prediction: int
+    radius: float
+    seconds: float
 
 
 class Store:
@@ -363,6 +420,53 @@ class Store:
             for d, m, nz, c, nm, a, i, lab, p, r, ok, sec, src in rows
         ]
 
+    # deterministic certificates -------------------------------------------------------
+    def put_deterministic(
+        self, certificates: Iterable[DeterministicRow], radii: Iterable[DeterministicRadiusRow]
+    ) -> None:
+        """Write deterministic certificates and radii atomically (all of them, or none)."""
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO deterministic_certificates(model, image, certifier,"
+                " norm, eps, certified, margin, seconds) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (r.model, int(r.image), r.certifier, r.norm, float(r.eps),
+                     int(bool(r.certified)), float(r.margin), float(r.seconds))
+                    for r in certificates
+                ],
+            )  # fmt: skip
+            db.executemany(
+                "INSERT OR REPLACE INTO deterministic_radii(model, image, certifier, norm,"
+                " label, prediction, radius, seconds) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (r.model, int(r.image), r.certifier, r.norm, int(r.label),
+                     int(r.prediction), float(r.radius), float(r.seconds))
+                    for r in radii
+                ],
+            )  # fmt: skip
+
+    def deterministic_done(
+        self, model: str, certifier: str, norm: str, eps_grid: Iterable[float]
+    ) -> set[int]:
+        """The images with a radius and a certificate at every eps of ``eps_grid``."""
+        grid = {float(e) for e in eps_grid}
+        have: dict[int, set[float]] = {}
+        for image, eps in self._db.execute(
+            "SELECT image, eps FROM deterministic_certificates"
+            " WHERE model = ? AND certifier = ? AND norm = ?",
+            (model, certifier, norm),
+        ):
+            have.setdefault(int(image), set()).add(float(eps))
+        radii = {
+            int(i)
+            for (i,) in self._db.execute(
+                "SELECT image FROM deterministic_radii WHERE model = ? AND certifier = ?"
+                " AND norm = ?",
+                (model, certifier, norm),
+            )
+        }
+        return {i for i in radii if grid <= have.get(i, set())}
+
     def query(self, sql: str, params: tuple = ()) -> list[tuple]:
         """Read-only access for reports."""
         return self._db.execute(sql, params).fetchall()
@@ -374,6 +478,8 @@ class Store:
             "counts": "1, 2, 3",
             "certificates": "1, 2, 3, 4, 5, 6",
             "imported": "2, 3, 4, 5, 6, 7",
+            "deterministic_certificates": "1, 2, 3, 4, 5",
+            "deterministic_radii": "1, 2, 3, 4",
         }
         if table not in order:
             raise ValueError(f"unknown table {table!r}")

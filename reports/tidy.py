@@ -9,6 +9,11 @@
 certify TSVs, imported with ``smoothbench import``; they have no counts and no p_lower):
     dataset, model, noise, certifier, norm, alpha, image, label, prediction (-1 abstain),
     radius, correct (bool), seconds, source (the file imported)
+``load_deterministic_outcomes(store)`` columns (the deterministic certifiers, ``ibp`` and
+``crown``: no noise, no alpha, no abstention):
+    dataset, model, certifier, norm, image, label, prediction, radius (the largest
+    certified eps), correct (bool: the prediction is the label), seconds (of the
+    bisection, for this image)
 """
 
 from __future__ import annotations
@@ -83,6 +88,37 @@ def load_imported_outcomes(store: Store | str | Path) -> pd.DataFrame:
     return df.sort_values(
         ["dataset", "norm", "model", "noise", "certifier", "alpha", "image"]
     ).reset_index(drop=True)
+
+
+DETERMINISTIC_COLUMNS = [
+    "dataset", "model", "certifier", "norm", "image", "label", "prediction", "radius",
+    "correct", "seconds",
+]  # fmt: skip
+
+
+def load_deterministic_outcomes(store: Store | str | Path) -> pd.DataFrame:
+    """Per-image largest certified eps of the deterministic certifiers. Certified
+    accuracy at ``r`` counts an image when it is ``correct`` and ``radius >= r``, as for
+    the smoothing rows, on the same test images (so paired tests apply)."""
+    st, owned = _open(store)
+    try:
+        rows = st.query(
+            "SELECT model, certifier, norm, image, label, prediction, radius, seconds"
+            " FROM deterministic_radii"
+        )
+        dataset = st.get_manifest("dataset")
+    finally:
+        if owned:
+            st.close()
+    cols = ["model", "certifier", "norm", "image", "label", "prediction", "radius", "seconds"]
+    df = pd.DataFrame(rows, columns=cols)
+    df["dataset"] = dataset
+    df["correct"] = (df["prediction"] == df["label"]).astype(bool)
+    return (
+        df[DETERMINISTIC_COLUMNS]
+        .sort_values(["dataset", "norm", "model", "certifier", "image"])
+        .reset_index(drop=True)
+    )
 
 
 def load_counts(store: Store | str | Path) -> pd.DataFrame:

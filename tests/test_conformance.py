@@ -1,7 +1,8 @@
 """Every registered plugin passes its conformance kit, one pytest id per (plugin, example,
 property), as scikit-learn's ``parametrize_with_checks`` does: noise families through
 ``harness.noise.testing``, certifiers through ``certifiers.testing`` (every supported
-(noise, norm) pair of every family's examples at dimensions 3 and 64). A family or
+(noise, norm) pair of every family's examples at dimensions 3 and 64), deterministic
+certifiers through ``certifiers.deterministic.testing`` (its example networks). A family or
 certifier registered anywhere (a built-in module or an entry point) is checked here
 without an edit to this file."""
 
@@ -9,11 +10,13 @@ from __future__ import annotations
 
 import pytest
 
+from certifiers.deterministic.testing import registered_deterministic_checks
 from certifiers.testing import registered_certifier_checks
 from harness.noise.testing import registered_noise_checks
 
 NOISE_CASES = registered_noise_checks(dims=(5,))
 CERTIFIER_CASES = registered_certifier_checks(dims=(3, 64))
+DETERMINISTIC_CASES = registered_deterministic_checks()
 
 
 @pytest.mark.parametrize("check", [c for _, c in NOISE_CASES], ids=[i for i, _ in NOISE_CASES])
@@ -28,3 +31,10 @@ def test_certifier(check):
     status = check()
     # the soundness check returns how it ran; at these dimensions nothing may be skipped
     assert not (isinstance(status, str) and "not checked" in status), status
+
+
+@pytest.mark.parametrize(
+    "check", [c for _, c in DETERMINISTIC_CASES], ids=[i for i, _ in DETERMINISTIC_CASES]
+)
+def test_deterministic_certifier(check):
+    check()

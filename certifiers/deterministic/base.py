@@ -1,0 +1,288 @@
+"""Deterministic certifiers: a model, inputs ``x`` with labels ``y`` and an l-inf radius
+``eps`` -> whether every point of the box certainly keeps the label.
+
+The box is ``[clip(x - eps), clip(x + eps)]`` clipped to the pixel range [0, 1] (inputs
+live in [0, 1], radii are measured there, before any normalization layer). A certifier
+bounds from below every margin ``z_y - z_j`` of the logits ``z`` over the box; ``y`` is
+certified when every margin with ``j != y`` is bounded by a positive number. There is no
+sampling, no alpha and no failure probability: the certificate is a proof about the
+network as read (``certifiers.deterministic.network``), computed in ``dtype`` (float64
+by default, so that rounding stays far below any margin that matters).
+
+The largest certified eps (``certified_radius``) is found by bisection on [0, 1]; it
+only ever reports an eps at which the box was certified, and a certified box contains
+every smaller one, so the radius is a guarantee even where a bound is not monotone in
+eps. At eps = 1 the clipped box is the whole pixel cube: radii are capped there.
+
+Deterministic certifiers have no count-based table entries (``certificates`` is empty),
+so the count certification of a store skips them; ``deterministic = True`` marks them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import weakref
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import torch
+from numpy.typing import ArrayLike
+from torch import Tensor, nn
+
+from certifiers.base import Certifier, UnsupportedError
+from certifiers.deterministic.network import read_network
+from certifiers.deterministic.ops import Box, Chain
+
+#: At eps = 1 the clipped box is all of [0, 1]^d; no larger radius means more.
+MAX_EPS = 1.0
+DTYPES = {"float64": torch.float64, "float32": torch.float32}
+
+
+@dataclass(frozen=True)
+class MarginCertificate:
+    """Per input of a batch: ``certified`` (bool), ``margins`` ``(B, C)`` (lower bounds of
+    ``z_y - z_j`` over the box; 0 at ``j = y``), ``worst_margin`` (the smallest bound over
+    ``j != y``, positive iff certified) and the model's ``prediction`` at x."""
+
+    certified: Tensor
+    margins: Tensor
+    worst_margin: Tensor
+    prediction: Tensor
+
+
+def margin_spec(y: Tensor, classes: int, dtype: torch.dtype) -> Tensor:
+    """``C`` of shape ``(B, classes, classes)`` with row ``j`` equal to ``e_y - e_j``, so
+    that ``C z`` is the vector of margins ``z_y - z_j``."""
+    eye = torch.eye(classes, dtype=dtype, device=y.device)
+    return eye[y].unsqueeze(1) - eye.unsqueeze(0)
+
+
+def input_box(x: Tensor, eps: Tensor) -> Box:
+    """The l-inf box of radius ``eps`` (one per input) around ``x``, clipped to [0, 1]."""
+    e = eps.reshape(-1, *([1] * (x.ndim - 1))).to(x.dtype)
+    return Box((x - e).clamp(0.0, 1.0), (x + e).clamp(0.0, 1.0))
+
+
+_READINGS: weakref.WeakKeyDictionary[nn.Module, tuple[tuple, Chain]] = weakref.WeakKeyDictionary()
+
+
+def _structure(model: nn.Module) -> tuple:
+    """What a reading depends on beyond the weights' values: the modules, their modes,
+    and the parameter and buffer objects."""
+    modules = tuple((id(m), m.training) for m in model.modules())
+    tensors = tuple(id(t) for t in itertools.chain(model.parameters(), model.buffers()))
+    return modules, tensors
+
+
+def _dtype_of(model: nn.Module, default: torch.dtype) -> torch.dtype:
+    for t in model.parameters():
+        if t.is_floating_point():
+            return t.dtype
+    return default
+
+
+def _device_of(model: nn.Module) -> torch.device:
+    for t in model.parameters():
+        return t.device
+    for t in model.buffers():
+        return t.device
+    return torch.device("cpu")
+
+
+class DeterministicCertifier(Certifier):
+    """Base class of the certifiers that bound a model over an input box.
+
+    Subclasses implement ``bound_margins(network, box, spec)``: lower bounds ``(B, K)``
+    of ``spec @ z`` over the box, ``spec`` of shape ``(B, K, classes)``. Options:
+    ``dtype`` of the bound computation (``"float64"``, or ``"float32"`` for training),
+    ``batch_size`` (inputs bounded at once) and ``bisection_steps`` for the radius
+    (resolution ``2^-steps``)."""
+
+    deterministic: ClassVar[bool] = True
+    certificates: ClassVar[dict] = {}
+    norms: ClassVar[tuple[str, ...]] = ("linf",)
+
+    def __init__(
+        self, dtype: str = "float64", batch_size: int = 256, bisection_steps: int = 16
+    ) -> None:
+        if dtype not in DTYPES:
+            raise ValueError(f"dtype must be one of {sorted(DTYPES)}, got {dtype!r}")
+        for key, value in (("batch_size", batch_size), ("bisection_steps", bisection_steps)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{key} must be a positive integer, got {value!r}")
+        self.dtype = dtype
+        self.batch_size = batch_size
+        self.bisection_steps = bisection_steps
+
+    def options(self) -> dict[str, Any]:
+        return {
+            "dtype": self.dtype,
+            "batch_size": self.batch_size,
+            "bisection_steps": self.bisection_steps,
+        }
+
+    # --- what a subclass states ------------------------------------------------------
+
+    def check_network(self, network: Chain) -> None:
+        """Refuse, with ``UnsupportedLayerError``, a network this method cannot bound."""
+
+    def bound_margins(self, network: Chain, box: Box, spec: Tensor) -> Tensor:
+        """Lower bounds ``(B, K)`` of ``spec @ network(x)`` over ``x`` in ``box``."""
+        raise NotImplementedError
+
+    # --- the public methods ----------------------------------------------------------
+
+    def read(self, model: nn.Module) -> Chain:
+        """The network of ``model`` as this certifier bounds it (clear error otherwise).
+        Readings are cached per model while its modules, their modes and its tensors
+        stay the same objects (weights are read at every bound, so training is seen)."""
+        if not isinstance(model, nn.Module):
+            raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+        key = _structure(model)
+        cached = _READINGS.get(model)
+        if cached is not None and cached[0] == key:
+            network = cached[1]
+        else:
+            network = read_network(model)
+            _READINGS[model] = (key, network)
+        self.check_network(network)
+        return network
+
+    def margin_bounds(
+        self, model: nn.Module, x: Tensor, y: ArrayLike, eps: float | ArrayLike, norm="linf"
+    ) -> Tensor:
+        """Lower bounds ``(B, C)`` of the margins ``z_y - z_j`` over the clipped l-inf box
+        of radius ``eps`` around each input (0 at ``j = y``). Differentiable in the
+        model's parameters (for verified training: Gowal et al.'s worst-case logits are
+        ``-margin_bounds``)."""
+        network = self.read(model)
+        x, y, eps = self._inputs(model, x, y, eps, norm)
+        classes = self._classes(network, x[:1])
+        return self._margins(network, x, y, eps, classes)
+
+    def certify(
+        self, model: nn.Module, x: Tensor, y: ArrayLike, eps: float | ArrayLike, norm="linf"
+    ) -> MarginCertificate:
+        """Whether each input's label ``y`` is certified in its box of radius ``eps``."""
+        network = self.read(model)
+        x, y, eps = self._inputs(model, x, y, eps, norm)
+        parts = []
+        with torch.no_grad():
+            for s in range(0, len(y), self.batch_size):
+                sl = slice(s, s + self.batch_size)
+                prediction, classes = self._check_reading(network, model, x[sl])
+                margins = self._margins(network, x[sl], y[sl], eps[sl], classes)
+                worst = self._worst(margins, y[sl])
+                parts.append((worst > 0, margins, worst, prediction))
+        return MarginCertificate(*(torch.cat(p) for p in zip(*parts, strict=True)))
+
+    def certified_radius(
+        self, model: nn.Module, x: Tensor, y: ArrayLike, norm: str = "linf"
+    ) -> Tensor:
+        """The largest eps in [0, 1] (to ``2^-bisection_steps``) at which each input is
+        certified, found by bisection; 0 where even eps = 0 is not (misclassified)."""
+        network = self.read(model)
+        x, y, _ = self._inputs(model, x, y, 0.0, norm)
+        radii = []
+        with torch.no_grad():
+            for s in range(0, len(y), self.batch_size):
+                sl = slice(s, s + self.batch_size)
+                _, classes = self._check_reading(network, model, x[sl])
+                radii.append(self._bisect(network, x[sl], y[sl], classes))
+        return torch.cat(radii)
+
+    def radius(self, noise: Any, p_lower: ArrayLike, norm: str = "l2") -> float:
+        raise UnsupportedError(
+            f"{self.name!r} is deterministic: it certifies a model over an input box "
+            "(certify, certified_radius), not Monte Carlo counts"
+        )
+
+    # --- internals -------------------------------------------------------------------
+
+    def _bisect(self, network: Chain, x: Tensor, y: Tensor, classes: int) -> Tensor:
+        def certified(eps: Tensor) -> Tensor:
+            return self._certified(self._margins(network, x, y, eps, classes), y)
+
+        n = len(y)
+        zero = torch.zeros(n, dtype=torch.float64, device=x.device)
+        ok = certified(zero)
+        lo = torch.where(certified(zero + MAX_EPS) & ok, MAX_EPS, 0.0).to(torch.float64)
+        hi = torch.full_like(lo, MAX_EPS)
+        active = ok & (lo < MAX_EPS)
+        for _ in range(self.bisection_steps):
+            if not active.any():
+                break
+            mid = (lo + hi) / 2
+            good = certified(mid)
+            lo = torch.where(active & good, mid, lo)
+            hi = torch.where(active & ~good, mid, hi)
+        return lo
+
+    def _worst(self, margins: Tensor, y: Tensor) -> Tensor:
+        return margins.scatter(1, y.unsqueeze(1), math.inf).amin(1)
+
+    def _certified(self, margins: Tensor, y: Tensor) -> Tensor:
+        return self._worst(margins, y) > 0
+
+    def _margins(self, network: Chain, x: Tensor, y: Tensor, eps: Tensor, classes: int):
+        if (y >= classes).any():
+            raise ValueError(f"labels must be below the model's {classes} classes")
+        dtype = DTYPES[self.dtype]
+        box = input_box(x.to(dtype), eps)
+        return self.bound_margins(network, box, margin_spec(y, classes, dtype))
+
+    def _classes(self, network: Chain, x: Tensor) -> int:
+        with torch.no_grad():
+            out = network.forward(x.to(DTYPES[self.dtype]))
+        if out.ndim != 2 or out.shape[1] < 2:
+            raise ValueError(
+                f"the model must output logits (batch, classes), got {tuple(out.shape)}"
+            )
+        return int(out.shape[1])
+
+    def _check_reading(self, network: Chain, model: nn.Module, x: Tensor) -> tuple[Tensor, int]:
+        """The model's predictions, after checking that the network as read reproduces
+        the model's logits (a forward the reading missed would make the bounds void)."""
+        read = network.forward(x.to(DTYPES[self.dtype]))
+        logits = model(x.to(_dtype_of(model, x.dtype)))
+        if read.shape != logits.shape or read.ndim != 2 or read.shape[1] < 2:
+            raise ValueError(
+                f"the network as read outputs {tuple(read.shape)}, the model "
+                f"{tuple(logits.shape)}; the model must output logits (batch, classes)"
+            )
+        ref = logits.to(read.dtype)
+        scale = max(1.0, float(ref.abs().max()))
+        gap = float((read - ref).abs().max())
+        if gap > 1e-4 * scale:
+            raise UnsupportedError(
+                f"the network as read differs from the model's outputs by {gap:.3g}: its "
+                "forward does something the reading missed, so it cannot be certified"
+            )
+        return logits.argmax(1), int(read.shape[1])
+
+    def _inputs(
+        self, model: nn.Module, x: Tensor, y: ArrayLike, eps: float | ArrayLike, norm: str
+    ) -> tuple[Tensor, Tensor, Tensor]:
+        if norm not in self.norms:
+            raise UnsupportedError(f"{self.name!r} certifies against {self.norms}, not {norm!r}")
+        if not isinstance(model, nn.Module):
+            raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+        if not isinstance(x, Tensor) or not x.is_floating_point() or x.ndim < 2:
+            raise TypeError("x must be a floating tensor holding a batch (B, ...) of inputs")
+        device = _device_of(model)
+        x = x.to(device)
+        if not torch.isfinite(x).all() or float(x.min()) < 0.0 or float(x.max()) > 1.0:
+            raise ValueError("inputs must be finite and lie in the pixel range [0, 1]")
+        y_t = torch.as_tensor(y, device=device)
+        if y_t.is_floating_point() or y_t.shape != (len(x),):
+            raise ValueError(f"y must hold one integer label per input ({len(x)}), got {y!r}")
+        y_t = y_t.long()
+        if (y_t < 0).any():
+            raise ValueError("labels must be non-negative")
+        e = torch.as_tensor(eps, dtype=torch.float64, device=device)
+        if e.ndim == 0:
+            e = e.expand(len(x))
+        if e.shape != (len(x),) or not torch.isfinite(e).all() or (e < 0).any():
+            raise ValueError(f"eps must be a finite number >= 0, or one per input; got {eps!r}")
+        return x, y_t, e

@@ -1,0 +1,154 @@
+"""Deterministic certification in a run: every deterministic certifier of the config
+(``ibp``, ``crown``) on every model, per test image, at each eps of the grid (the
+config's ``[report] radii.linf``, and 0) and at the largest certified eps (bisection).
+
+Unlike the count certificates these need the model, so the runner calls this after the
+sampling loop. Resumable: an image is redone only if its radius or a certificate at some
+eps of the grid is missing; each batch of images is written in one transaction. The
+radius stored is the larger of the bisection's and the largest eps of the grid that was
+certified (a certified box certifies every smaller radius, so both are guarantees).
+
+A model a certifier cannot bound (a layer it does not support, a TorchScript checkpoint,
+more coefficients than allowed) is skipped for that certifier with a warning, and the
+reason is recorded in the manifest (``deterministic_skipped``): the run goes on.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import torch
+from tqdm import tqdm
+
+import certifiers
+from baselines.datasets import Dataset
+from baselines.ibp_training import VerifiedBounds
+from baselines.models import ModelEntry
+from certifiers.base import UnsupportedError
+from certifiers.deterministic import DeterministicCertifier
+from harness.certify import resolve_certifiers
+from harness.config import Config
+from harness.store import DeterministicRadiusRow, DeterministicRow, Store
+
+
+class DeterministicSkipWarning(UserWarning):
+    """A deterministic certifier cannot bound a model of the run (an unsupported layer,
+    a TorchScript checkpoint, too many coefficients): it is skipped for that model and
+    the reason recorded in the manifest (``deterministic_skipped``)."""
+
+
+def training_bounds() -> VerifiedBounds:
+    """The interval bounds that train the ``training = "ibp"`` models (float32, with
+    gradients): the ``ibp`` certifier's ``margin_bounds``."""
+    return certifiers.get("ibp", dtype="float32").margin_bounds
+
+
+def deterministic_certifiers(
+    names: Sequence[str], options: Mapping[str, Mapping[str, Any]] | None = None
+) -> dict[str, DeterministicCertifier]:
+    """The deterministic certifiers among ``names`` (``"all"``: every registered one)."""
+    instances = resolve_certifiers(names, options)
+    return {n: c for n, c in instances.items() if getattr(c, "deterministic", False)}
+
+
+def eps_grid(cfg: Config) -> tuple[float, ...]:
+    """0 and the config's ``[report] radii.linf``, sorted."""
+    return tuple(sorted({0.0, *cfg.radii.get("linf", ())}))
+
+
+def certify_deterministic(
+    store: Store,
+    cfg: Config,
+    models: Sequence[ModelEntry],
+    data: Dataset,
+    index_set: Sequence[int],
+    device: torch.device,
+    progress: bool = True,
+) -> int:
+    """Certify every image of ``index_set`` on every model with the config's
+    deterministic certifiers; returns the number of images certified (skipping those
+    already stored)."""
+    chosen = deterministic_certifiers(cfg.certifiers, cfg.certifier_options)
+    if not chosen:
+        return 0
+    recorded = dict(store.get_manifest("certifier_options") or {})
+    recorded.update({name: c.options() for name, c in chosen.items()})
+    store.put_manifest({"certifier_options": recorded})
+    grid = eps_grid(cfg)
+    written = 0
+    skipped: dict[str, dict[str, str]] = {}
+    for entry in models:
+        model = entry.model.to(device).eval()
+        for name, certifier in chosen.items():
+            for norm in (n for n in certifier.norms if n in cfg.norms):
+                done = store.deterministic_done(entry.name, name, norm, grid)
+                todo = [i for i in index_set if i not in done]
+                bar = tqdm(
+                    total=len(todo), desc=f"{entry.name} {name}", unit="img",
+                    disable=not progress or not todo, mininterval=1.0,
+                )  # fmt: skip
+                try:
+                    for start in range(0, len(todo), certifier.batch_size):
+                        images = todo[start : start + certifier.batch_size]
+                        _certify_batch(
+                            store, entry.name, model, data, images, name, certifier, norm, grid
+                        )
+                        written += len(images)
+                        bar.update(len(images))
+                except UnsupportedError as err:
+                    skipped.setdefault(entry.name, {})[name] = str(err)
+                    warnings.warn(
+                        f"{name} does not certify {entry.name}: {err}",
+                        DeterministicSkipWarning,
+                        stacklevel=2,
+                    )
+                finally:
+                    bar.close()
+    store.put_manifest({"deterministic_skipped": skipped})
+    return written
+
+
+def _certify_batch(
+    store: Store,
+    model_name: str,
+    model: torch.nn.Module,
+    data: Dataset,
+    images: Sequence[int],
+    name: str,
+    certifier: DeterministicCertifier,
+    norm: str,
+    grid: Sequence[float],
+) -> None:
+    pairs = [data[i] for i in images]
+    x = torch.stack([p[0] for p in pairs])
+    labels = torch.tensor([p[1] for p in pairs])
+    rows: list[DeterministicRow] = []
+    best = torch.zeros(len(images), dtype=torch.float64)
+    prediction = None
+    for eps in grid:
+        t0 = time.perf_counter()
+        result = certifier.certify(model, x, labels, eps, norm=norm)
+        seconds = (time.perf_counter() - t0) / len(images)
+        certified = result.certified.cpu()
+        margin = result.worst_margin.cpu()
+        if prediction is None:
+            prediction = result.prediction.cpu()
+        best = torch.where(certified, torch.as_tensor(eps, dtype=torch.float64), best)
+        rows.extend(
+            DeterministicRow(model_name, i, name, norm, eps, bool(certified[k]),
+                             float(margin[k]), seconds)
+            for k, i in enumerate(images)
+        )  # fmt: skip
+    t0 = time.perf_counter()
+    radius = certifier.certified_radius(model, x, labels, norm=norm).cpu()
+    seconds = (time.perf_counter() - t0) / len(images)
+    radius = torch.maximum(radius, best)
+    radii = [
+        DeterministicRadiusRow(model_name, i, name, norm, int(labels[k]), int(prediction[k]),
+                               float(radius[k]), seconds)
+        for k, i in enumerate(images)
+    ]  # fmt: skip
+    store.put_deterministic(rows, radii)

@@ -1,0 +1,153 @@
+"""Reading models: the layers, the two protocols, traced forwards, and clear errors that
+name an unsupported layer and its position."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+import certifiers
+from certifiers.deterministic import UnsupportedLayerError, read_network
+from tests.certifiers.deterministic.networks import Block, ChannelAffine, Shifted
+
+
+def mlp(*middle: nn.Module) -> nn.Sequential:
+    return nn.Sequential(nn.Flatten(), nn.Linear(4, 5), *middle, nn.Linear(5, 3)).eval()
+
+
+X = torch.rand(3, 1, 2, 2)
+Y = torch.tensor([0, 1, 2])
+
+
+@pytest.mark.parametrize("name", ["ibp", "crown"])
+def test_an_unsupported_layer_is_named_with_its_position(name):
+    model = mlp(nn.Sigmoid())
+    with pytest.raises(UnsupportedLayerError) as err:
+        certifiers.get(name).certify(model, X, Y, 0.1)
+    message = str(err.value)
+    assert "layer 3 of the network" in message and "'2' (Sigmoid)" in message
+    assert "support" in message
+
+
+def test_nested_paths_and_positions():
+    model = nn.Sequential(nn.Flatten(), nn.Sequential(nn.Linear(4, 4), nn.Tanh()))
+    with pytest.raises(UnsupportedLayerError, match=r"layer 3 of the network, '1.1' \(Tanh\)"):
+        read_network(model)
+
+
+def test_an_inline_residual_connection_asks_for_the_protocol():
+    class Inline(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(4, 4)
+
+        def forward(self, x):
+            x = x.flatten(1)
+            return self.fc(x) + x
+
+    with pytest.raises(UnsupportedLayerError, match="residual_parts"):
+        read_network(Inline())
+
+
+@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated")
+def test_torchscript_batch_norm_in_training_and_dropout_in_training_are_refused():
+    with pytest.raises(UnsupportedLayerError, match="TorchScript"):
+        read_network(torch.jit.script(mlp()))
+    with pytest.raises(UnsupportedLayerError, match=r"'2' \(BatchNorm1d\).*eval"):
+        read_network(mlp(nn.BatchNorm1d(5)).train())
+    with pytest.raises(UnsupportedLayerError, match=r"Dropout.*eval"):
+        read_network(mlp(nn.Dropout()).train())
+
+
+def test_the_protocols_are_read_as_their_parts():
+    block = Block(
+        nn.Identity(), nn.Sequential(nn.Linear(4, 4), nn.ReLU()), nn.Identity(), nn.ReLU()
+    )
+    model = nn.Sequential(
+        ChannelAffine(torch.tensor([2.0]), torch.tensor([-1.0])), nn.Flatten(), block,
+        nn.Linear(4, 3),
+    )  # fmt: skip
+    kinds = [type(op).__name__ for op in read_network(model).walk()]
+    assert kinds[:3] == ["Chain", "ElementwiseAffine", "Reshape"]
+    assert "Residual" in kinds
+    x = torch.rand(5, 1, 2, 2)
+    with torch.no_grad():
+        assert torch.allclose(read_network(model).forward(x), model(x))
+
+
+def test_a_traced_forward_with_constants_reproduces_the_model():
+    class Normalized(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("mean", torch.tensor([0.4]).reshape(1, 1, 1, 1))
+            self.register_buffer("std", torch.tensor([0.2]).reshape(1, 1, 1, 1))
+            self.net = mlp()
+
+        def forward(self, x):
+            h = (x - self.mean) / self.std
+            h = -h + 1.0
+            return self.net(h.view(h.size(0), -1).reshape(h.shape[0], 1, 2, 2))
+
+    for model in (Normalized().eval(), Shifted(mlp())):
+        network = read_network(model)
+        x = torch.rand(4, 1, 2, 2)
+        with torch.no_grad():
+            assert torch.allclose(network.forward(x.double()).float(), model(x), atol=1e-6)
+        assert certifiers.get("crown").certify(model, x, model(x).argmax(1), 0.0).certified.all()
+
+
+def test_a_reading_that_misses_the_forward_is_refused():
+    class Lying(Block):
+        def forward(self, x):
+            return 2 * super().forward(x)
+
+    model = nn.Sequential(nn.Flatten(), Lying(nn.Identity(), nn.Linear(4, 4), nn.Identity(),
+                                              nn.Identity()), nn.Linear(4, 3))  # fmt: skip
+    with pytest.raises(ValueError, match="differs from the model's outputs"):
+        certifiers.get("ibp").certify(model, X, Y, 0.1)
+
+
+def test_bad_residual_parts_and_flatten_over_the_batch():
+    class Bad(nn.Module):
+        def forward(self, x):
+            return x
+
+        def residual_parts(self):
+            return nn.Identity(), nn.Identity()
+
+    with pytest.raises(UnsupportedLayerError, match="4 modules"):
+        read_network(nn.Sequential(Bad()))
+    with pytest.raises(UnsupportedLayerError, match="batch dimension"):
+        read_network(nn.Sequential(nn.Flatten(0), nn.Linear(4, 3)))
+
+
+def test_readings_are_cached_until_the_model_changes():
+    c = certifiers.get("ibp")
+    model = mlp()
+    first = c.read(model)
+    assert c.read(model) is first and certifiers.get("crown").read(model) is first
+    model[1] = nn.Linear(4, 5)  # a replaced layer
+    second = c.read(model)
+    assert second is not first and second.ops[1].module is model[1]
+    model.train()  # a changed mode
+    assert c.read(model) is not second
+    model.eval()
+    with torch.no_grad():
+        model[1].weight.mul_(2.0)  # weights are read at every bound, not at reading
+    x = torch.rand(2, 1, 2, 2)
+    with torch.no_grad():
+        assert torch.allclose(c.read(model).forward(x.double()).float(), model(x), atol=1e-6)
+
+
+def test_arithmetic_between_two_layer_outputs_is_refused():
+    class Square(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.net = mlp()
+
+        def forward(self, x):
+            return self.net(x * x)
+
+    with pytest.raises(UnsupportedLayerError, match="one constant"):
+        read_network(Square())
