@@ -56,7 +56,7 @@ def deterministic_certifiers(
 
 def eps_grid(cfg: Config) -> tuple[float, ...]:
     """0 and the config's ``[report] radii.linf``, sorted."""
-    return tuple(sorted({0.0, *cfg.radii.get("linf", ())}))
+    return tuple(sorted({0.0, *cfg.report.grid("linf")}))
 
 
 def certify_deterministic(

@@ -36,7 +36,12 @@ from reports.parallel import run_all
 from reports.plots import write_plots
 from reports.sanity import SanityContext, SanityInputs, run_checks
 from reports.settings import ReportSettings
-from reports.tidy import load_counts, load_imported_outcomes, load_outcomes
+from reports.tidy import (
+    load_counts,
+    load_deterministic_outcomes,
+    load_imported_outcomes,
+    load_outcomes,
+)
 from reports.view import build_view
 from smoothbench.atomic import write_atomic
 
@@ -94,6 +99,23 @@ def _imported_as_outcomes(imported: pd.DataFrame, specs: dict) -> pd.DataFrame:
     return out
 
 
+def _deterministic_as_outcomes(det: pd.DataFrame, alphas: list[float]) -> pd.DataFrame:
+    """Deterministic certificates (ibp, crown) in the outcome table's columns: no noise,
+    no p_A, nothing abstained; repeated for each alpha so they stand in every table of
+    their norm."""
+    if det.empty:
+        return det
+    out = det.copy()
+    out["noise"] = "none"
+    out["family"] = "deterministic"
+    out["p_lower"] = np.nan
+    out["abstained"] = False
+    out["confidence_spent"] = 0.0
+    out["kind"] = "deterministic"
+    frames = [out.assign(alpha=a) for a in alphas] if alphas else [out.assign(alpha=np.nan)]
+    return pd.concat(frames, ignore_index=True)
+
+
 def make_report(
     store_path: str | Path,
     settings: ReportSettings | None = None,
@@ -109,12 +131,15 @@ def make_report(
     with Store.open_existing(store_path) as store:
         sampled = load_outcomes(store)
         imported = _imported_as_outcomes(load_imported_outcomes(store), store.noise_specs())
+        deterministic = load_deterministic_outcomes(store)
         counts = load_counts(store)
         manifest = store.manifest()
         specs = store.noise_specs()
         options = manifest.get("certifier_options") or {}
     sampled["kind"] = "smoothing"
-    outcomes = pd.concat([sampled, imported], ignore_index=True) if not imported.empty else sampled
+    alphas = sorted(set(map(float, pd.concat([sampled["alpha"], imported.get("alpha", [])]))))
+    extra = [f for f in (imported, _deterministic_as_outcomes(deterministic, alphas)) if len(f)]
+    outcomes = pd.concat([sampled, *extra], ignore_index=True) if extra else sampled
     if outcomes.empty:
         raise ValueError(f"{store_path} holds no certificates; run 'smoothbench certify' first")
     settings = (settings or ReportSettings.from_config(manifest.get("config"))).override(

@@ -143,8 +143,13 @@ def build_rows(
     rows: list[Row] = []
     if "kind" not in g:
         g = g.assign(kind="smoothing")
-    for (model, noise, _kind), mg in g.groupby(["model", "noise", "kind"], sort=True):
-        label = noise_label(specs.get(noise), sigma0.get(model)) if noise in specs else noise
+    for (model, noise, kind), mg in g.groupby(["model", "noise", "kind"], sort=True):
+        if kind == "deterministic":
+            label = "no smoothing"
+        elif noise in specs:
+            label = noise_label(specs.get(noise), sigma0.get(model))
+        else:
+            label = noise
         certs = sorted(mg["certifier"].unique(), key=lambda c: (c != reference, c))
         groups: list[Row] = []
         for cert in certs:
