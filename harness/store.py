@@ -27,8 +27,9 @@ the store whole, or not at all.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: imported and deterministic certificates
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS manifest (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -223,35 +224,199 @@ class DeterministicRadiusRow:
     seconds: float
 
 
-class Store:
-    """A run's SQLite store. Use as a context manager or call ``close()``."""
+class StoreError(ValueError):
+    """A store that cannot be used as asked: not a file, not SQLite, not a smoothbench
+    store, damaged, written by a newer version, or without a manifest."""
 
-    def __init__(self, path: str | Path) -> None:
+
+class StoreBusyError(StoreError):
+    """Another process is writing to the store."""
+
+
+_SQLITE_HEADER = b"SQLite format 3\x00"
+_OUR_TABLES = {"manifest", "noises", "counts", "certificates"}
+#: schema version -> the step that brings a store of that version to the next one. The
+#: tables added since version 1 (imported and deterministic certificates) are created by
+#: ``_SCHEMA`` itself, so stepping from 1 to 2 only records the version.
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: lambda db: None}
+
+
+def _check_path(path: Path, must_exist: bool) -> None:
+    if path.is_dir():
+        raise StoreError(f"{path} is a directory, not a store file; give a file path")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise StoreError(f"cannot put a store at {path}: {parent} is a file")
+            break
+    if must_exist and not path.is_file():
+        raise FileNotFoundError(f"no store at {path}")
+    if path.is_file() and path.stat().st_size > 0:
+        with open(path, "rb") as fh:
+            head = fh.read(len(_SQLITE_HEADER))
+        if head != _SQLITE_HEADER:
+            raise StoreError(f"{path} is not a smoothbench store (not an SQLite file)")
+
+
+class _WriterLock:
+    """An exclusive advisory lock on ``<store>.lock`` (``fcntl.flock``), held while a
+    store is open for writing: a second writer is refused at once. Where ``fcntl`` does
+    not exist (Windows) there is no lock."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path.with_name(path.name + ".lock")
+        self._fh = None
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - Windows
+            return
+        fh = open(self.path, "a+")  # noqa: SIM115 - held until release()
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            fh.seek(0)
+            holder = fh.read().strip() or "another process"
+            fh.close()
+            raise StoreBusyError(
+                f"{path} is being written by {holder}; wait for it to finish, or use "
+                "another --store"
+            ) from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"process {os.getpid()}")
+        fh.flush()
+        self._fh = fh
+
+    def release(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+
+
+class Store:
+    """A run's SQLite store. Use as a context manager or call ``close()``.
+
+    Opened for writing (the default) it holds an exclusive lock (one writer per store),
+    creates missing tables and migrates an older schema. ``readonly=True`` (reports)
+    takes no lock and writes nothing. Either way a file that is not an SQLite database,
+    a foreign database, a damaged one (``PRAGMA quick_check``) or one written by a newer
+    schema is refused with a ``StoreError`` that says which."""
+
+    def __init__(self, path: str | Path, *, readonly: bool = False) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA foreign_keys=ON")
+        self.readonly = readonly
+        _check_path(self.path, must_exist=readonly)
+        self._lock = None if readonly else _WriterLock(self.path)
+        try:
+            self._db = self._connect()
+            self._check_integrity()
+            self._check_schema()
+        except BaseException:
+            if self._lock is not None:
+                self._lock.release()
+            raise
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            if self.readonly:
+                try:
+                    db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True,
+                                         isolation_level=None)  # fmt: skip
+                    db.execute("SELECT 1 FROM sqlite_master LIMIT 1")
+                except sqlite3.OperationalError:  # a WAL store on read-only media
+                    db = sqlite3.connect(f"{self.path.resolve().as_uri()}?immutable=1",
+                                         uri=True, isolation_level=None)  # fmt: skip
+                return db
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(self.path, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA foreign_keys=ON")
+            return db
+        except sqlite3.DatabaseError as err:
+            raise StoreError(f"{self.path} cannot be opened as a store: {err}") from None
+
+    def _check_integrity(self) -> None:
+        try:
+            result = self._db.execute("PRAGMA quick_check").fetchall()
+        except sqlite3.DatabaseError as err:
+            raise StoreError(
+                f"{self.path} is damaged (not a valid SQLite database): {err}"
+            ) from None
+        if result != [("ok",)]:
+            problems = "; ".join(r[0] for r in result[:3])
+            raise StoreError(f"{self.path} is damaged: {problems}")
+        page = self._db.execute("PRAGMA page_size").fetchone()[0]
+        size = self.path.stat().st_size if self.path.exists() else 0
+        if size % page:  # SQLite writes whole pages: a partial one means a cut file
+            raise StoreError(
+                f"{self.path} is damaged: truncated ({size} bytes, not a whole number of "
+                f"{page}-byte pages)"
+            )
+
+    def _tables(self) -> set[str]:
+        rows = self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        return {r[0] for r in rows}
+
+    def _check_schema(self) -> None:
+        tables = self._tables()
+        if tables and not (_OUR_TABLES & tables):
+            raise StoreError(
+                f"{self.path} is an SQLite database of something else (tables "
+                f"{sorted(tables)[:5]}), not a smoothbench store"
+            )
+        if self.readonly:
+            if "manifest" not in tables:
+                raise StoreError(f"{self.path} is not a smoothbench store (no manifest)")
+            version = self.get_manifest("schema_version")
+            if isinstance(version, int) and version > SCHEMA_VERSION:
+                raise StoreError(self._newer(version))
+            return
         self._db.executescript(_SCHEMA)
         version = self.get_manifest("schema_version")
         if version is None:
+            if (
+                tables
+                and "counts" in tables
+                and self._db.execute("SELECT 1 FROM counts LIMIT 1").fetchone()
+            ):
+                raise StoreError(
+                    f"{self.path} holds counts but no manifest (it was deleted or never "
+                    "written): it cannot say which run made them; use a new --store"
+                )
             with self.transaction():
                 self._put_manifest("schema_version", SCHEMA_VERSION)
-        elif version != SCHEMA_VERSION:
-            raise ValueError(
-                f"{self.path}: store schema {version}, this code reads {SCHEMA_VERSION}"
-            )
+            return
+        if not isinstance(version, int) or version < 1:
+            raise StoreError(f"{self.path}: unreadable schema version {version!r}")
+        if version > SCHEMA_VERSION:
+            raise StoreError(self._newer(version))
+        while version < SCHEMA_VERSION:
+            with self.transaction() as db:
+                MIGRATIONS[version](db)
+                version += 1
+                self._put_manifest("schema_version", version)
+
+    def _newer(self, version: int) -> str:
+        return (
+            f"{self.path} was written by a newer smoothbench (store schema {version}; this "
+            f"version reads up to {SCHEMA_VERSION}): upgrade smoothbench to read it"
+        )
+
+    def has_table(self, name: str) -> bool:
+        return name in self._tables()
 
     @classmethod
-    def open_existing(cls, path: str | Path) -> Store:
+    def open_existing(cls, path: str | Path, *, readonly: bool = False) -> Store:
         """Open a store that must already exist (for certify and report)."""
         if not Path(path).is_file():
             raise FileNotFoundError(f"no store at {path}")
-        return cls(path)
+        return cls(path, readonly=readonly)
 
     def close(self) -> None:
         self._db.close()
+        if self._lock is not None:
+            self._lock.release()
 
     def __enter__(self) -> Store:
         return self
@@ -329,22 +494,38 @@ class Store:
         return {(m, nz, int(i)) for m, nz, i in rows}
 
     def count_rows(self) -> list[CountRow]:
+        """Every count row, validated on read: counts that do not parse as integer
+        vectors, whose classes differ between selection and estimation, or whose totals
+        are not the run's n0 and n (from the manifest) are refused with a
+        ``StoreError`` naming the row: a store edited or damaged by hand is never
+        certified or reported silently."""
+        n0, n = self.get_manifest("n0"), self.get_manifest("n")
         rows = self._db.execute(
-            "SELECT model, noise, image, label, selection, estimation, seconds FROM counts"
-            " ORDER BY model, noise, image"
+            "SELECT model, noise, image, label, n0, n, selection, estimation, seconds"
+            " FROM counts ORDER BY model, noise, image"
         ).fetchall()
-        return [
-            CountRow(
-                model=m,
-                noise=nz,
-                image=int(i),
-                label=int(lab),
-                selection=np.asarray(json.loads(s), dtype=np.int64),
-                estimation=np.asarray(json.loads(e), dtype=np.int64),
-                seconds=float(sec),
-            )
-            for m, nz, i, lab, s, e, sec in rows
-        ]
+        out = []
+        for m, nz, i, lab, row_n0, row_n, s, e, sec in rows:
+            where = f"{self.path}: the counts of ({m}, {nz}, image {i})"
+            try:
+                sel = np.asarray(json.loads(s))
+                est = np.asarray(json.loads(e))
+                if not (
+                    np.issubdtype(sel.dtype, np.integer) and np.issubdtype(est.dtype, np.integer)
+                ):
+                    raise ValueError("not integer counts")
+                row = CountRow(m, nz, int(i), int(lab), sel.astype(np.int64),
+                               est.astype(np.int64), float(sec))  # fmt: skip
+            except (ValueError, TypeError) as err:
+                raise StoreError(f"{where} are unreadable ({err}): the store is damaged") from None
+            totals = (row.n0, row.n)
+            if totals != (row_n0, row_n) or (n0 is not None and totals != (n0, n)):
+                raise StoreError(
+                    f"{where} total {row.n0} selection and {row.n} estimation draws, but the "
+                    f"run drew n0 = {n0} and n = {n}: the store was edited or is damaged"
+                )
+            out.append(row)
+        return out
 
     # certificates ---------------------------------------------------------------
     def put_certificates(self, rows: Iterable[CertificateRow]) -> None:

@@ -128,7 +128,7 @@ def make_report(
     ``ReportSettings.override`` arguments (reference, radii, alpha, certifiers, models,
     norms). ``published``: the papers' numbers (plain records) to show beside the rows.
     Imported rows (results made elsewhere, no counts) join the leaderboards, marked."""
-    with Store.open_existing(store_path) as store:
+    with Store.open_existing(store_path, readonly=True) as store:
         sampled = load_outcomes(store)
         imported = _imported_as_outcomes(load_imported_outcomes(store), store.noise_specs())
         deterministic = load_deterministic_outcomes(store)

@@ -51,7 +51,7 @@ def compare_rows_by_image(
     alpha: float | None = None,
 ) -> tuple[pd.DataFrame, str]:
     """``(discordant images, summary line)``."""
-    with Store.open_existing(store_path) as store:
+    with Store.open_existing(store_path, readonly=True) as store:
         outcomes = load_outcomes(store)
     alphas = sorted(set(map(float, outcomes["alpha"])))
     if alpha is None:

@@ -34,7 +34,7 @@ OUTCOME_COLUMNS = [
 def _open(store: Store | str | Path) -> tuple[Store, bool]:
     if isinstance(store, Store):
         return store, False
-    return Store.open_existing(store), True
+    return Store.open_existing(store, readonly=True), True
 
 
 def load_outcomes(store: Store | str | Path) -> pd.DataFrame:
@@ -77,7 +77,7 @@ def load_imported_outcomes(store: Store | str | Path) -> pd.DataFrame:
     """The store's imported certificates, one row per image (empty if none)."""
     st, owned = _open(store)
     try:
-        rows = st.imported_rows()
+        rows = st.imported_rows() if st.has_table("imported") else []
     finally:
         if owned:
             st.close()
@@ -102,9 +102,13 @@ def load_deterministic_outcomes(store: Store | str | Path) -> pd.DataFrame:
     the smoothing rows, on the same test images (so paired tests apply)."""
     st, owned = _open(store)
     try:
-        rows = st.query(
-            "SELECT model, certifier, norm, image, label, prediction, radius, seconds"
-            " FROM deterministic_radii"
+        rows = (
+            st.query(
+                "SELECT model, certifier, norm, image, label, prediction, radius, seconds"
+                " FROM deterministic_radii"
+            )
+            if st.has_table("deterministic_radii")
+            else []
         )
         dataset = st.get_manifest("dataset")
     finally:

@@ -1,10 +1,18 @@
 """The ``smoothbench`` command line: one module a command (``harness/cli/<command>.py``),
 each with ``add_parser(subparsers)`` and ``main(args) -> exit code``; ``COMMANDS`` lists
-them in help order."""
+them in help order.
+
+Every failure is one line on stderr, never a traceback (unless ``--debug``): exit code 2
+for bad input (a config, a store, an argument), 1 for the environment (permissions, a
+full disk, a busy device) or an internal error, 130 when interrupted (Ctrl-C or
+SIGTERM, which end a run cleanly: what is stored stays, and running again resumes).
+"""
 
 from __future__ import annotations
 
 import argparse
+import signal
+import sqlite3
 import sys
 from importlib import import_module
 
@@ -17,6 +25,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Certified-robustness benchmarking by randomized smoothing, "
         "on shared seeded Monte Carlo draws.",
     )
+    parser.add_argument(
+        "--debug", action="store_true", help="show the traceback of an error (for bug reports)"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     for name in COMMANDS:
         module = import_module(f"harness.cli.{name.replace('-', '_')}_command")
@@ -25,13 +36,56 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _sigterm(signum, frame) -> None:
+    raise KeyboardInterrupt  # the same clean stop as Ctrl-C
+
+
+def _one_line(err: BaseException) -> str:
+    text = " ".join(str(err).split()) or type(err).__name__
+    return text
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        previous = signal.signal(signal.SIGTERM, _sigterm)
+    except ValueError:  # not the main thread: leave signals alone
+        previous = None
+    try:
         return args.func(args)
-    except (ValueError, TypeError, FileNotFoundError) as err:
-        print(f"smoothbench {args.command}: error: {err}", file=sys.stderr)
+    except KeyboardInterrupt:
+        if args.debug:
+            raise
+        print(f"smoothbench {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # output piped into a program that stopped reading
+        sys.stderr.close()
+        return 0
+    except (ValueError, TypeError, FileNotFoundError, KeyError) as err:
+        if args.debug:
+            raise
+        print(f"smoothbench {args.command}: error: {_one_line(err)}", file=sys.stderr)
         return 2
+    except (OSError, sqlite3.Error) as err:
+        if args.debug:
+            raise
+        print(
+            f"smoothbench {args.command}: error ({type(err).__name__}): {_one_line(err)}",
+            file=sys.stderr,
+        )
+        return 1
+    except Exception as err:  # an internal error: one line, the traceback on --debug
+        if args.debug:
+            raise
+        print(
+            f"smoothbench {args.command}: internal error ({type(err).__name__}): "
+            f"{_one_line(err)}; rerun with --debug for the traceback",
+            file=sys.stderr,
+        )
+        return 1
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ def main(args: argparse.Namespace) -> int:
     from harness.store import Store
 
     out = args.out or Path("out") / f"{args.store.stem}-cohen-tsv"
-    with Store.open_existing(args.store) as store:
+    with Store.open_existing(args.store, readonly=True) as store:
         paths = export_cohen_tsv(store, out)
     print(f"wrote {len(paths)} TSV files and index.json to {out}")
     return 0

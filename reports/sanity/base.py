@@ -59,7 +59,7 @@ class SanityInputs:
     @classmethod
     def from_store(cls, store: Store | str | Path) -> SanityInputs:
         owned = not isinstance(store, Store)
-        st = Store.open_existing(store) if owned else store
+        st = Store.open_existing(store, readonly=True) if owned else store
         try:
             return cls(
                 load_outcomes(st),

@@ -1,0 +1,89 @@
+"""Every CLI failure is one clear line on stderr with exit code 2 (bad input) or 1 (the
+environment), never a traceback unless ``--debug``."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+
+from harness.cli import main
+from harness.store import Store
+
+
+def _fails(capsys, argv, code, needle):
+    assert main(argv) == code
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.count("\n") == 1, err
+    assert needle in err, err
+    return err
+
+
+def test_store_paths_that_are_no_store(tmp_path, capsys):
+    _fails(capsys, ["report", str(tmp_path)], 2, "no store at")
+    (tmp_path / "file").write_text("x")
+    _fails(capsys, ["report", str(tmp_path / "file")], 2, "not an SQLite file")
+    foreign = tmp_path / "foreign.sqlite"
+    db = sqlite3.connect(foreign)
+    db.execute("CREATE TABLE t (x)")
+    db.commit()
+    db.close()
+    _fails(capsys, ["certify", str(foreign)], 2, "something else")
+
+
+def test_a_busy_store_is_one_line(tmp_path, capsys):
+    path = tmp_path / "s.sqlite"
+    with Store(path):
+        _fails(capsys, ["certify", str(path)], 2, "being written by process")
+
+
+def test_report_out_under_a_file(tmp_path, capsys):
+    from tests.reports._report_synth import winner_store
+
+    winner_store(tmp_path / "s.sqlite", n_images=20).close()
+    (tmp_path / "f").write_text("x")
+    _fails(capsys, ["report", str(tmp_path / "s.sqlite"), "--out", str(tmp_path / "f" / "o")],
+           1, "error (")  # fmt: skip
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "harness.cli", "--debug", "report", str(tmp_path / "none")],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert proc.returncode != 0 and "Traceback" in proc.stderr
+    proc = subprocess.run(
+        [sys.executable, "-m", "harness.cli", "report", str(tmp_path / "none")],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["plan", "draws", "--sigma", "-1", "--radius", "0.5", "--p", "0.9"],
+        ["plan", "images", "--base", "2", "--gap", "0.1"],
+        [
+            "compare",
+            "missing.sqlite",
+            "--first",
+            "a",
+            "b",
+            "c",
+            "--second",
+            "a",
+            "b",
+            "c",
+            "--norm",
+            "l2",
+            "--radius",
+            "1",
+        ],
+    ],  # fmt: skip
+)
+def test_bad_arguments_are_one_line(argv, capsys):
+    assert main(argv) == 2
+    assert "Traceback" not in capsys.readouterr().err

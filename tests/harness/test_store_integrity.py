@@ -1,0 +1,124 @@
+"""Stores are checked on open and on read: a path that is no store, a foreign, damaged,
+truncated or newer one, a second writer, edited counts and a deleted manifest are each
+refused with an error that says which, never reused or reported silently."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import numpy as np
+import pytest
+
+from harness.store import SCHEMA_VERSION, CountRow, Store, StoreBusyError, StoreError
+
+
+def _store(path, images: int = 40) -> None:
+    with Store(path) as st:
+        st.put_manifest({"n0": 10, "n": 100, "seed": 0, "dataset": "digits"})
+        st.put_noises({"g": {"family": "gaussian", "params": {"sigma": 0.5, "dim": 4}}})
+        st.put_counts(
+            CountRow("m", "g", i, i % 3, np.array([10, 0, 0]), np.array([90, 6, 4]), 0.1)
+            for i in range(images)
+        )
+
+
+def test_a_directory_or_a_path_under_a_file_is_refused(tmp_path):
+    with pytest.raises(StoreError, match="is a directory"):
+        Store(tmp_path)
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(StoreError, match="is a file"):
+        Store(tmp_path / "file" / "s.sqlite")
+
+
+def test_not_sqlite_and_foreign_databases_are_refused(tmp_path):
+    path = tmp_path / "notes.sqlite"
+    path.write_text("hello, not a database")
+    with pytest.raises(StoreError, match="not an SQLite file"):
+        Store(path)
+    foreign = tmp_path / "foreign.sqlite"
+    db = sqlite3.connect(foreign)
+    db.execute("CREATE TABLE invoices (id INTEGER)")
+    db.commit()
+    db.close()
+    with pytest.raises(StoreError, match="something else"):
+        Store(foreign)
+    with pytest.raises(StoreError, match="something else"):
+        Store(foreign, readonly=True)
+
+
+@pytest.mark.parametrize("damage", ["truncate", "overwrite"])
+def test_damaged_stores_are_refused(tmp_path, damage):
+    path = tmp_path / "s.sqlite"
+    _store(path, images=400)
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+    data = bytearray(path.read_bytes())
+    if damage == "truncate":
+        data = data[:-1]
+    else:  # 64 random bytes inside the b-tree pages
+        rng = np.random.default_rng(0)
+        at = len(data) // 2
+        data[at : at + 64] = rng.integers(0, 256, 64, dtype=np.uint8).tobytes()
+    path.write_bytes(bytes(data))
+    with pytest.raises(StoreError, match="damaged|cannot be opened|malformed|unreadable"):
+        with Store(path) as st:
+            st.count_rows()
+
+
+def test_a_newer_schema_is_refused_and_an_older_one_migrated(tmp_path):
+    path = tmp_path / "s.sqlite"
+    _store(path)
+    db = sqlite3.connect(path)
+    db.execute("UPDATE manifest SET value = ? WHERE key = 'schema_version'", (json.dumps(99),))
+    db.commit()
+    with pytest.raises(StoreError, match="newer smoothbench"):
+        Store(path)
+    db.execute("UPDATE manifest SET value = ? WHERE key = 'schema_version'", (json.dumps(1),))
+    db.execute("DROP TABLE imported")
+    db.commit()
+    db.close()
+    with Store(path) as st:
+        assert st.get_manifest("schema_version") == SCHEMA_VERSION
+        assert st.has_table("imported")
+
+
+def test_one_writer_at_a_time_readers_welcome(tmp_path):
+    path = tmp_path / "s.sqlite"
+    _store(path)
+    with Store(path):
+        with pytest.raises(StoreBusyError, match="being written by process"):
+            Store(path)
+        with Store(path, readonly=True) as reader:
+            assert len(reader.count_rows()) == 40
+    with Store(path):  # released on close
+        pass
+
+
+def test_edited_counts_are_refused_on_read(tmp_path):
+    path = tmp_path / "s.sqlite"
+    _store(path)
+    db = sqlite3.connect(path)
+    db.execute("UPDATE counts SET estimation = '[91, 6, 4]' WHERE image = 3")  # total 101
+    db.commit()
+    db.close()
+    with Store(path, readonly=True) as st, pytest.raises(StoreError, match="image 3.*edited"):
+        st.count_rows()
+    db = sqlite3.connect(path)
+    db.execute("UPDATE counts SET estimation = '[90, 6, 4' WHERE image = 3")
+    db.commit()
+    db.close()
+    with Store(path, readonly=True) as st, pytest.raises(StoreError, match="unreadable"):
+        st.count_rows()
+
+
+def test_counts_without_a_manifest_are_refused(tmp_path):
+    path = tmp_path / "s.sqlite"
+    _store(path)
+    db = sqlite3.connect(path)
+    db.execute("DELETE FROM manifest")
+    db.commit()
+    db.close()
+    with pytest.raises(StoreError, match="counts but no manifest"):
+        Store(path)
