@@ -38,7 +38,14 @@ def identity(
         "index_set": [int(i) for i in index_set],
         "subset": cfg.subset,
         "data_checksum": data_checksum,
-        "models": {m.name: {"sha256": m.sha256, "sigma0": m.sigma0} for m in models},
+        "models": {
+            m.name: {
+                "sha256": m.sha256,
+                "sigma0": m.sigma0,
+                "smoothing": m.spec.smoothing if m.spec is not None else True,
+            }
+            for m in models
+        },
         "device_type": device.type,
         "torch_version": torch.__version__,
         "chunk_rows": CHUNK_ROWS,

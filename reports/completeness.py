@@ -18,7 +18,11 @@ def sampling_warnings(
     out: list[str] = []
     index_set = manifest.get("index_set")
     expected = len(index_set) if index_set is not None else None
-    models = list((manifest.get("models") or {}).keys())
+    models = [
+        name
+        for name, entry in (manifest.get("models") or {}).items()
+        if not (isinstance(entry, dict) and entry.get("smoothing") is False)
+    ]
     if expected is not None:
         per_model = {}
         for model in models:
