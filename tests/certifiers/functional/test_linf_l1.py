@@ -30,17 +30,28 @@ SMALL = MCSettings(samples=200_000, grid=150, alpha=1e-4, seed=0)
 P = np.array([0.7, 0.9, 0.99])
 
 
+def _rounded_down_from(got: np.ndarray, exact: np.ndarray) -> bool:
+    """``got`` is ``exact`` rounded toward zero by the certifiers' few-ulp margin: never
+    above it, and no further below than 8 ulps."""
+    return bool(np.all(got <= exact) and np.allclose(got, exact, rtol=8 * EPS, atol=0.0))
+
+
+EPS = float(np.finfo(np.float64).eps)
+
+
 def test_gaussian_corollary2_and_l1():
+    """Corollaries 1 and 2 of Zhang et al.: on Gaussian noise the framework's l1 radius is
+    sigma Phi^{-1}(p) and its l-inf radius that divided by sqrt(dim), computed here from
+    scipy's normal quantile (up to the certifiers' round-down margin)."""
     c = certifiers.get("functional")
     p = np.array([0.3, 0.6, 0.9, 0.999])
     want = 0.5 * stats.norm.ppf(np.maximum(p, 0.5))
-    assert np.array_equal(c.radius(Gaussian(0.5, 49), p, "linf"), want / 7)
-    assert np.array_equal(c.radius(Gaussian(0.5, 49), p, "l1"), want)
-    assert np.array_equal(c.radius(MixedNorm(0.5, 0, 49), p, "linf"), want / 7)
-    assert np.allclose(
+    assert _rounded_down_from(c.radius(Gaussian(0.5, 49), p, "linf"), want / 7)
+    assert _rounded_down_from(c.radius(Gaussian(0.5, 49), p, "l1"), want)
+    assert _rounded_down_from(c.radius(MixedNorm(0.5, 0, 49), p, "linf"), want / 7)
+    assert _rounded_down_from(
         c.radius(GeneralizedLaplace(0.5, 0, 3), p, "l1"),
         -0.5 * np.log(2 * (1 - np.maximum(p, 0.5))),
-        rtol=1e-15,
     )
 
 
