@@ -1,21 +1,62 @@
 """Seeded base draws ``G ~ N(0, I_d)``, addressed by (seed, image index, stream, chunk).
 
 Rows of a stream are cut into fixed chunks of ``CHUNK_ROWS``; each chunk has its own
-generator seed, derived from ``(seed, index, stream, chunk)`` by numpy's SeedSequence.
-Row ``j`` of a stream is therefore the same whatever the batch size, and a resumed run
-draws exactly what an uninterrupted one would. The draws depend on the device's
-generator (CPU and CUDA produce different, equally valid streams); the run manifest
-records the device.
+seed, derived from ``(seed, index, stream, chunk)`` by numpy's SeedSequence. Row ``j`` of
+a stream is therefore the same whatever the batch size, and a resumed run draws exactly
+what an uninterrupted one would.
+
+**The method** (``DRAW_METHOD``): Box-Muller pairs
+``(g_1, g_2) = R (cos theta, sin theta)``, ``R = sqrt(-2 ln(1 - u))``, ``theta = 2 pi v``,
+with ``u`` a uniform of 53 random bits (``k 2^-53``, float64) and ``v`` a uniform of 24
+random bits (float32). ``R`` is computed in float64 and the pair in the output dtype
+(float32 in the sampler). The uniforms come from the device: two SFC64 streams of numpy
+per chunk on the CPU (one for ``u``, one for ``v``), torch's Philox generator on a GPU
+(seeded per super-block of pairs, so that a prefix of a chunk never depends on how
+much of it was asked for). CPU and GPU streams differ; each is a valid stream, and the
+run identity records the method and the device type.
+
+**Layout**: the values of a chunk (``rows x dim``, row-major) are cut into blocks of
+``2 * BLOCK_PAIRS`` values; a block holds the cosines of its ``BLOCK_PAIRS`` pairs and
+then their sines. A prefix of a chunk (the first rows) is generated without the rest.
+
+**How exact** (``draw_distance``): given its two uniforms, a pair is the exact
+Box-Muller image, which is N(0, I_2). The uniforms are quantized: ``1 - u`` to the grid
+``k 2^-53`` (cut at ``2^-53``, so ``R <= sqrt(106 ln 2) = 8.57``) and ``v`` to ``k 2^-24``.
+Each pair is therefore an exact N(0, I_2) pair moved by at most ``2 pi 2^-24 R`` along its
+circle (``3.7e-7 R``, the order of float32 rounding of the output) and by at most
+``2^-52 / ((1 - u) R)`` along its radius, except when the exact radius exceeds 8.57,
+which has probability ``2^-53`` per pair. The mass the draws cannot reach is thus
+``(d / 2) 2^-53`` per row: ``8.4e-12`` at ImageNet size (d = 150,528), where float32
+``torch.randn`` on the CPU (Box-Muller on 24-bit uniforms, ``|g| <= 5.768``) misses
+``(d / 2) 2^-24 = 4.5e-3``.
 """
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 import numpy as np
 import torch
+
+from harness.noise.batch import Workspace
 
 CHUNK_ROWS = 1000
 SELECTION = 0  # the n0 draws that choose the top class
 ESTIMATION = 1  # the n draws that bound its probability
+
+#: Pairs per block of the chunk layout (cosines, then sines).
+BLOCK_PAIRS = 4096
+#: Blocks per seeded super-block of a device (GPU) generator.
+SUPER_BLOCKS = 256
+#: Blocks per tile of the CPU path (the uniforms and the pairs stay in cache).
+_TILE_BLOCKS = 16
+RADIUS_BITS = 53
+ANGLE_BITS = 24
+#: The largest radius the draws reach: ``1 - u >= 2^-53``.
+RADIUS_CUT = math.sqrt(2.0 * RADIUS_BITS * math.log(2.0))
+DRAW_METHOD = f"box-muller(u{RADIUS_BITS},v{ANGLE_BITS},block{BLOCK_PAIRS})"
+_TWO_PI = 2.0 * math.pi
 
 
 def resolve_device(device: str | torch.device | None = None) -> torch.device:
@@ -28,14 +69,69 @@ def resolve_device(device: str | torch.device | None = None) -> torch.device:
     return dev
 
 
-def chunk_seed(seed: int, index: int, stream: int, chunk: int) -> int:
-    """A 63-bit generator seed for one chunk, well mixed by SeedSequence."""
+def draw_method(device: torch.device | str) -> str:
+    """The method and the source of its uniforms on ``device`` (part of the run identity)."""
+    source = "numpy-sfc64" if torch.device(device).type == "cpu" else "torch-philox"
+    return f"{DRAW_METHOD}/{source}"
+
+
+def draw_distance(dim: int) -> dict[str, Any]:
+    """How far the base draws of one row of dimension ``dim`` are from N(0, I_dim) (see the
+    module docstring), for the run manifest."""
+    pairs = math.ceil(dim / 2)
+    return {
+        "method": DRAW_METHOD,
+        "radius_cut": RADIUS_CUT,
+        "unreachable_mass_per_row": pairs * 2.0**-RADIUS_BITS,
+        "angle_step": _TWO_PI * 2.0**-ANGLE_BITS,
+        "radius_grid": 2.0**-RADIUS_BITS,
+        "float32_randn_unreachable_mass_per_row": pairs * 2.0**-24,
+    }
+
+
+def _check_address(seed: int, index: int, stream: int, chunk: int) -> None:
     for name, v in (("seed", seed), ("index", index), ("stream", stream), ("chunk", chunk)):
         if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < 0:
             raise ValueError(f"{name} must be a non-negative int, got {v!r}")
-    words = np.random.SeedSequence([int(seed), int(index), int(stream), int(chunk)])
-    hi, lo = words.generate_state(2, dtype=np.uint32)
+
+
+def chunk_sequence(seed: int, index: int, stream: int, chunk: int) -> np.random.SeedSequence:
+    """The SeedSequence of one chunk; its children seed the chunk's uniform streams."""
+    _check_address(seed, index, stream, chunk)
+    return np.random.SeedSequence([int(seed), int(index), int(stream), int(chunk)])
+
+
+def chunk_seed(seed: int, index: int, stream: int, chunk: int) -> int:
+    """A 63-bit generator seed for one chunk, well mixed by SeedSequence."""
+    hi, lo = chunk_sequence(seed, index, stream, chunk).generate_state(2, dtype=np.uint32)
     return ((int(hi) << 32) | int(lo)) & ((1 << 63) - 1)
+
+
+def box_muller(
+    uv: torch.Tensor,
+    cos_out: torch.Tensor,
+    sin_out: torch.Tensor,
+    radius: torch.Tensor,
+    theta: torch.Tensor,
+) -> None:
+    """Box-Muller on blocks of uniforms: ``uv`` (float64, shape ``(blocks, 2, pairs)``)
+    holds ``u`` in ``uv[:, 0]`` and ``v`` in ``uv[:, 1]``; write ``R cos(2 pi v)`` to
+    ``cos_out`` and ``R sin(2 pi v)`` to ``sin_out`` (shape ``(blocks, pairs)``, one float
+    dtype), ``R = sqrt(-2 ln(1 - u))``. ``uv`` is overwritten; ``radius`` and ``theta``
+    (the outputs' dtype and shape) are scratch."""
+    u, v = uv[:, 0], uv[:, 1]
+    # 1 - u is exact on the 2^-53 grid, and log is correctly rounded to an ulp, so -2 ln(1 - u)
+    # is exact to float64 rounding before it is rounded to the output dtype.
+    torch.log(u.neg_().add_(1.0), out=u)
+    radius.copy_(u).mul_(-2.0).sqrt_()
+    theta.copy_(v).mul_(_TWO_PI)
+    torch.cos(theta, out=cos_out).mul_(radius)
+    torch.sin(theta, out=sin_out).mul_(radius)
+
+
+def _cpu_uniforms(sequence: np.random.SeedSequence) -> np.random.Generator:
+    """The uniforms of one chunk on the CPU: one SFC64 stream, read block by block."""
+    return np.random.Generator(np.random.SFC64(sequence))
 
 
 class DrawStream:
@@ -49,42 +145,116 @@ class DrawStream:
         dim: int,
         device: torch.device | str = "cpu",
         dtype: torch.dtype = torch.float32,
+        workspace: Workspace | None = None,
     ) -> None:
-        chunk_seed(seed, index, stream, 0)  # validates
-        if dim < 1:
-            raise ValueError(f"dim must be >= 1, got {dim}")
+        _check_address(seed, index, stream, 0)
+        if isinstance(dim, bool) or not isinstance(dim, int | np.integer) or dim < 1:
+            raise ValueError(f"dim must be a positive int, got {dim!r}")
+        if dtype not in (torch.float32, torch.float64):
+            raise ValueError(f"base draws are float32 or float64, never {dtype}")
         self.seed, self.index, self.stream, self.dim = int(seed), int(index), int(stream), dim
         self.device = torch.device(device)
         self.dtype = dtype
-        self._generator = torch.Generator(device=self.device)
+        self._workspace = workspace if workspace is not None else Workspace()
         self._chunk_buf: torch.Tensor | None = None
         self._chunk_id = -1
+        step = _TILE_BLOCKS if self.device.type == "cpu" else SUPER_BLOCKS
+        self._step = step
+        get = self._workspace.get
+        self._uv = get("draws uv", (step, 2, BLOCK_PAIRS), torch.float64, self.device)
+        self._radius = get("draws radius", (step, BLOCK_PAIRS), dtype, self.device)
+        self._theta = get("draws theta", (step, BLOCK_PAIRS), dtype, self.device)
+        self._tail = get("draws tail", (1, 2, BLOCK_PAIRS), dtype, self.device)
+        if self.device.type != "cpu":
+            self._generator = torch.Generator(device=self.device)
 
+    # one chunk ---------------------------------------------------------------------------
     def _generate(self, chunk: int, out: torch.Tensor) -> None:
-        self._generator.manual_seed(chunk_seed(self.seed, self.index, self.stream, chunk))
-        torch.randn(out.shape, generator=self._generator, out=out)
+        """Write the first ``len(out)`` rows of ``chunk`` into ``out`` (contiguous)."""
+        flat = out.view(-1)
+        values = flat.numel()
+        full = values // (2 * BLOCK_PAIRS)
+        partial = values - full * 2 * BLOCK_PAIRS
+        blocks = full + (1 if partial else 0)
+        sequence = chunk_sequence(self.seed, self.index, self.stream, chunk)
+        cpu = self.device.type == "cpu"
+        rng = _cpu_uniforms(sequence) if cpu else None
+        for b0 in range(0, blocks, self._step):
+            nb = min(self._step, blocks - b0)
+            if rng is not None:
+                uv = self._uv[:nb]
+                rng.random(out=uv.numpy())
+            else:
+                uv = self._device_uniforms(sequence, b0 // SUPER_BLOCKS)[:nb]
+            nfull = max(0, min(nb, full - b0))
+            if nfull:
+                region = flat[2 * BLOCK_PAIRS * b0 : 2 * BLOCK_PAIRS * (b0 + nfull)]
+                region = region.view(nfull, 2, BLOCK_PAIRS)
+                box_muller(
+                    uv[:nfull],
+                    region[:, 0],
+                    region[:, 1],
+                    self._radius[:nfull],
+                    self._theta[:nfull],
+                )
+            if nfull < nb:  # the last, partial block: generated whole, then cut
+                tail = self._tail
+                box_muller(
+                    uv[nfull : nfull + 1],
+                    tail[:, 0],
+                    tail[:, 1],
+                    self._radius[:1],
+                    self._theta[:1],
+                )
+                flat[full * 2 * BLOCK_PAIRS :].copy_(tail.view(-1)[:partial])
 
+    def _device_uniforms(self, sequence: np.random.SeedSequence, superblock: int) -> torch.Tensor:
+        """The uniforms of one whole super-block, from a generator seeded for it alone."""
+        words = np.random.SeedSequence(
+            sequence.entropy, spawn_key=(*sequence.spawn_key, superblock)
+        ).generate_state(2, dtype=np.uint32)
+        self._generator.manual_seed(((int(words[0]) << 32) | int(words[1])) & ((1 << 63) - 1))
+        return torch.rand(
+            (SUPER_BLOCKS, 2, BLOCK_PAIRS),
+            generator=self._generator,
+            device=self.device,
+            dtype=torch.float64,
+            out=self._uv,
+        )
+
+    # rows --------------------------------------------------------------------------------
     def fill(self, out: torch.Tensor, start: int) -> torch.Tensor:
         """Write rows ``[start, start + len(out))`` of the stream into ``out``."""
+        if out.dtype != self.dtype or out.device != self.device or out.shape[1:] != (self.dim,):
+            raise ValueError(
+                f"out must be ({len(out)}, {self.dim}) {self.dtype} on {self.device}, got "
+                f"{tuple(out.shape)} {out.dtype} on {out.device}"
+            )
         rows = out.shape[0]
         pos = 0
         while pos < rows:
             row = start + pos
             chunk, offset = divmod(row, CHUNK_ROWS)
             take = min(CHUNK_ROWS - offset, rows - pos)
-            if offset == 0 and take == CHUNK_ROWS:
-                self._generate(chunk, out[pos : pos + take])
+            target = out[pos : pos + take]
+            if offset == 0 and target.is_contiguous():
+                self._generate(chunk, target)
             else:
-                if self._chunk_id != chunk:
-                    if self._chunk_buf is None:
-                        self._chunk_buf = torch.empty(
-                            CHUNK_ROWS, self.dim, device=self.device, dtype=self.dtype
-                        )
-                    self._generate(chunk, self._chunk_buf)
-                    self._chunk_id = chunk
-                out[pos : pos + take].copy_(self._chunk_buf[offset : offset + take])
+                buf = self._chunk(chunk)
+                target.copy_(buf[offset : offset + take])
             pos += take
         return out
+
+    def _chunk(self, chunk: int) -> torch.Tensor:
+        """A buffer holding the whole of ``chunk`` (for rows that start inside a chunk)."""
+        if self._chunk_buf is None:
+            self._chunk_buf = torch.empty(
+                CHUNK_ROWS, self.dim, device=self.device, dtype=self.dtype
+            )
+        if self._chunk_id != chunk:
+            self._generate(chunk, self._chunk_buf)
+            self._chunk_id = chunk
+        return self._chunk_buf
 
     def rows(self, start: int, stop: int) -> torch.Tensor:
         """Rows ``[start, stop)`` as a new tensor (convenience; the sampler uses ``fill``)."""
