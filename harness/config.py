@@ -1,8 +1,10 @@
 """Experiment configs (TOML), validated with errors that name the offending key.
 
-    [run]            name, dataset, seed, n_test, index_stride, n0, n, batch_size,
-                     device, data_root; and either arch | checkpoint with train_sigmas
-                     (one model per sigma), or [[models]] entries
+    [run]            name, dataset, seed, n_test, index_stride, n0, n, batch_size
+                     (absent: chosen to fit the device), device, data_root, autocast
+                     ("none" | "bf16" | "fp16", the forward pass only), channels_last,
+                     compile; and either arch | checkpoint with train_sigmas (one model
+                     per sigma), or [[models]] entries
     [[models]]       recipe | checkpoint, sigma0, name, training, format, arch,
                      smoothing, trust_pickle (``baselines.models.ModelSpec``)
     [[noises]]       family = "...", matched = true (default), shape parameters; a list
@@ -27,6 +29,7 @@ from typing import Any
 
 from baselines.models import ModelSpec
 from certifiers.base import NORMS
+from harness.sampler import AUTOCAST_DTYPES, SamplerOptions
 
 _RUN_KEYS: dict[str, Any] = {
     "name": str,
@@ -42,6 +45,9 @@ _RUN_KEYS: dict[str, Any] = {
     "n": int,
     "batch_size": int,
     "device": str,
+    "autocast": str,
+    "channels_last": bool,
+    "compile": bool,
 }
 _CERTIFY_KEYS = {"certifiers": list, "norms": list, "alpha": list, "options": dict}
 _REPORT_KEYS = {"reference": str, "radii": dict}
@@ -84,7 +90,7 @@ class Config:
     index_stride: int
     n0: int
     n: int
-    batch_size: int
+    batch_size: int | None
     device: str
     noises: tuple[NoiseEntry, ...]
     certifiers: tuple[str, ...]
@@ -94,6 +100,13 @@ class Config:
     radii: dict[str, tuple[float, ...]] = field(default_factory=dict)
     certifier_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
+    autocast: str | None = None
+    channels_last: bool = False
+    compile: bool = False
+
+    def sampler_options(self) -> SamplerOptions:
+        """How the models' forward passes run (``harness.sampler.SamplerOptions``)."""
+        return SamplerOptions(self.autocast, self.channels_last, self.compile)
 
 
 def _type_name(t: Any) -> str:
@@ -280,6 +293,13 @@ def parse(data: dict[str, Any], source: str = "<config>") -> Config:
             raise ConfigError(f"config key '{key}': {err}") from None
         options[name] = dict(opts)
 
+    autocast = run.get("autocast", "none")
+    if autocast not in ("none", *AUTOCAST_DTYPES):
+        raise ConfigError(
+            f"config key 'run.autocast' must be one of 'none', 'bf16', 'fp16', got {autocast!r}"
+        )
+    autocast = None if autocast == "none" else autocast
+
     report = _check_keys("report", data.get("report", {}), _REPORT_KEYS)
     radii: dict[str, tuple[float, ...]] = {}
     for norm, values in report.get("radii", {}).items():
@@ -304,7 +324,9 @@ def parse(data: dict[str, Any], source: str = "<config>") -> Config:
         index_stride=_positive_int("run.index_stride", run.get("index_stride", 1)),
         n0=_positive_int("run.n0", run.get("n0", 100)),
         n=_positive_int("run.n", run.get("n", 10_000)),
-        batch_size=_positive_int("run.batch_size", run.get("batch_size", 1000)),
+        batch_size=(
+            _positive_int("run.batch_size", run["batch_size"]) if "batch_size" in run else None
+        ),
         device=run.get("device", "auto"),
         noises=noises,
         certifiers=names,
@@ -314,6 +336,9 @@ def parse(data: dict[str, Any], source: str = "<config>") -> Config:
         radii=radii,
         certifier_options=options,
         raw=data,
+        autocast=autocast,
+        channels_last=run.get("channels_last", False),
+        compile=run.get("compile", False),
     )
 
 

@@ -13,16 +13,42 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--device", help="cpu, cuda, cuda:1, ... (default: the config's, else auto)")
     p.add_argument("--no-certify", action="store_true", help="only sample counts")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument(
+        "--executor",
+        choices=("local", "ray"),
+        default="local",
+        help="where the (model, image) tasks run: this process (default) or Ray actors, "
+        "one per GPU (CPU actors where there is none); the store is the same",
+    )
+    p.add_argument(
+        "--address",
+        help="with --executor ray: the cluster to join ('auto', 'ray://host:10001'); "
+        "default: start a local one",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        help="with --executor ray: the number of actors (default: one per GPU, or one per CPU)",
+    )
     return p
 
 
 def main(args: argparse.Namespace) -> int:
     from harness import config, runner
 
+    if args.executor != "ray" and (args.address is not None or args.workers is not None):
+        raise ValueError("--address and --workers need --executor ray")
     cfg = config.load(args.config)
     store = args.store or Path("out") / f"{cfg.name}.sqlite"
     path = runner.run(
-        cfg, store, device=args.device, progress=not args.quiet, certify=not args.no_certify
+        cfg,
+        store,
+        device=args.device,
+        progress=not args.quiet,
+        certify=not args.no_certify,
+        executor=args.executor,
+        address=args.address,
+        workers=args.workers,
     )
     print(f"counts and certificates in {path}")
     return 0
