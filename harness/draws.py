@@ -7,13 +7,14 @@ what an uninterrupted one would.
 
 **The method** (``DRAW_METHOD``): Box-Muller pairs
 ``(g_1, g_2) = R (cos theta, sin theta)``, ``R = sqrt(-2 ln(1 - u))``, ``theta = 2 pi v``,
-with ``u`` a uniform of 53 random bits (``k 2^-53``, float64) and ``v`` a uniform of 24
-random bits (float32). ``R`` is computed in float64 and the pair in the output dtype
-(float32 in the sampler). The uniforms come from the device: two SFC64 streams of numpy
-per chunk on the CPU (one for ``u``, one for ``v``), torch's Philox generator on a GPU
-(seeded per super-block of pairs, so that a prefix of a chunk never depends on how
-much of it was asked for). CPU and GPU streams differ; each is a valid stream, and the
-run identity records the method and the device type.
+with ``u`` and ``v`` uniforms of 53 random bits (``k 2^-53``, float64). ``R`` is computed
+in float64, the angle and the pair in the output dtype (float32 in the sampler). The
+uniforms come from the device: one SFC64 stream of numpy per chunk on the CPU, read
+block by block (for each block, its ``u`` then its ``v``), torch's Philox generator on a
+GPU (seeded per super-block of ``SUPER_BLOCKS`` blocks and always drawn whole, so that a
+prefix of a chunk never depends on how much of it was asked for). CPU and GPU streams
+differ; each is a valid stream, and the run identity records the method, its source and
+the device type.
 
 **Layout**: the values of a chunk (``rows x dim``, row-major) are cut into blocks of
 ``2 * BLOCK_PAIRS`` values; a block holds the cosines of its ``BLOCK_PAIRS`` pairs and
@@ -21,11 +22,13 @@ then their sines. A prefix of a chunk (the first rows) is generated without the 
 
 **How exact** (``draw_distance``): given its two uniforms, a pair is the exact
 Box-Muller image, which is N(0, I_2). The uniforms are quantized: ``1 - u`` to the grid
-``k 2^-53`` (cut at ``2^-53``, so ``R <= sqrt(106 ln 2) = 8.57``) and ``v`` to ``k 2^-24``.
-Each pair is therefore an exact N(0, I_2) pair moved by at most ``2 pi 2^-24 R`` along its
-circle (``3.7e-7 R``, the order of float32 rounding of the output) and by at most
-``2^-52 / ((1 - u) R)`` along its radius, except when the exact radius exceeds 8.57,
-which has probability ``2^-53`` per pair. The mass the draws cannot reach is thus
+``k 2^-53`` (cut at ``2^-53``, so ``R <= sqrt(106 ln 2) = 8.57``), and the angle to the
+output dtype (float32: one rounding to a grid no coarser than ``2^-21``, so with cos and
+sin a move of at most ``3e-7 R`` along the pair's circle, the order of float32 rounding
+of the output). Along
+its radius a pair moves by at most ``2^-52 / ((1 - u) R)`` (relative ``2^-52`` at the cut,
+less than float64 rounding elsewhere), except when the exact radius exceeds 8.57, which
+has probability ``2^-53`` per pair. The mass the draws cannot reach is thus
 ``(d / 2) 2^-53`` per row: ``8.4e-12`` at ImageNet size (d = 150,528), where float32
 ``torch.randn`` on the CPU (Box-Muller on 24-bit uniforms, ``|g| <= 5.768``) misses
 ``(d / 2) 2^-24 = 4.5e-3``.
@@ -51,11 +54,12 @@ BLOCK_PAIRS = 4096
 SUPER_BLOCKS = 256
 #: Blocks per tile of the CPU path (the uniforms and the pairs stay in cache).
 _TILE_BLOCKS = 16
-RADIUS_BITS = 53
-ANGLE_BITS = 24
+UNIFORM_BITS = 53
 #: The largest radius the draws reach: ``1 - u >= 2^-53``.
-RADIUS_CUT = math.sqrt(2.0 * RADIUS_BITS * math.log(2.0))
-DRAW_METHOD = f"box-muller(u{RADIUS_BITS},v{ANGLE_BITS},block{BLOCK_PAIRS})"
+RADIUS_CUT = math.sqrt(2.0 * UNIFORM_BITS * math.log(2.0))
+#: The largest move of a float32 pair along its circle, per unit of radius.
+FLOAT32_ANGLE_MOVE = 3e-7
+DRAW_METHOD = f"box-muller(u{UNIFORM_BITS},v{UNIFORM_BITS},block{BLOCK_PAIRS})"
 _TWO_PI = 2.0 * math.pi
 
 
@@ -81,10 +85,11 @@ def draw_distance(dim: int) -> dict[str, Any]:
     pairs = math.ceil(dim / 2)
     return {
         "method": DRAW_METHOD,
+        "dim": int(dim),
         "radius_cut": RADIUS_CUT,
-        "unreachable_mass_per_row": pairs * 2.0**-RADIUS_BITS,
-        "angle_step": _TWO_PI * 2.0**-ANGLE_BITS,
-        "radius_grid": 2.0**-RADIUS_BITS,
+        "unreachable_mass_per_row": pairs * 2.0**-UNIFORM_BITS,
+        "uniform_grid": 2.0**-UNIFORM_BITS,
+        "float32_angle_move_per_unit_radius": FLOAT32_ANGLE_MOVE,
         "float32_randn_unreachable_mass_per_row": pairs * 2.0**-24,
     }
 
@@ -124,7 +129,7 @@ def box_muller(
     # is exact to float64 rounding before it is rounded to the output dtype.
     torch.log(u.neg_().add_(1.0), out=u)
     radius.copy_(u).mul_(-2.0).sqrt_()
-    theta.copy_(v).mul_(_TWO_PI)
+    theta.copy_(v.mul_(_TWO_PI))  # one rounding of the float64 angle
     torch.cos(theta, out=cos_out).mul_(radius)
     torch.sin(theta, out=sin_out).mul_(radius)
 
@@ -165,7 +170,12 @@ class DrawStream:
         self._radius = get("draws radius", (step, BLOCK_PAIRS), dtype, self.device)
         self._theta = get("draws theta", (step, BLOCK_PAIRS), dtype, self.device)
         self._tail = get("draws tail", (1, 2, BLOCK_PAIRS), dtype, self.device)
-        if self.device.type != "cpu":
+        if self.device.type == "cpu":
+            # numpy writes the uniforms straight into the buffer, through a view made once
+            # per workspace
+            uv = self._uv
+            self._uv_host = self._workspace.host_view(uv, lambda: uv.numpy())
+        else:
             self._generator = torch.Generator(device=self.device)
 
     # one chunk ---------------------------------------------------------------------------
@@ -183,7 +193,7 @@ class DrawStream:
             nb = min(self._step, blocks - b0)
             if rng is not None:
                 uv = self._uv[:nb]
-                rng.random(out=uv.numpy())
+                rng.random(out=self._uv_host[:nb])
             else:
                 uv = self._device_uniforms(sequence, b0 // SUPER_BLOCKS)[:nb]
             nfull = max(0, min(nb, full - b0))

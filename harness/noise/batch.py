@@ -14,6 +14,7 @@ Everything stays on the draws' device: no statistic is read back to the host.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import torch
 
@@ -27,6 +28,7 @@ class Workspace:
     def __init__(self) -> None:
         self._buffers: dict[tuple[str, torch.dtype, torch.device], torch.Tensor] = {}
         self._constants: dict[object, torch.Tensor] = {}
+        self._views: dict[object, Any] = {}
 
     def constant(self, key: object, build: Callable[[], torch.Tensor]) -> torch.Tensor:
         """A tensor built once by ``build`` and kept under ``key``."""
@@ -48,6 +50,14 @@ class Workspace:
             buf = torch.empty(max(numel, 1), dtype=dtype, device=device)
             self._buffers[key] = buf
         return buf[:numel].view(shape)
+
+    def host_view(self, buffer: torch.Tensor, make: Callable[[], Any]) -> Any:
+        """A host (numpy) view of a CPU ``buffer`` of this workspace, made once."""
+        key = ("host view", buffer.data_ptr(), tuple(buffer.shape), buffer.dtype)
+        view = self._views.get(key)
+        if view is None:
+            view = self._views[key] = make()
+        return view
 
     def get_like(self, name: str, like: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
         """A buffer of ``like``'s shape and device in ``dtype``."""

@@ -152,7 +152,7 @@ class MonotoneTable:
         nodes, previous = _FIRST_NODES, math.inf
         while True:
             t = np.linspace(lo, hi, nodes)
-            h = float(t[1] - t[0])
+            h = (hi - lo) / (nodes - 1)  # the step linspace adds, not t[1] - t[0]
             y = rising(t)
             m = _slopes(rising, t, _FD_FRACTION * h)
             if not (np.all(np.isfinite(y)) and np.all(np.isfinite(m))):
@@ -183,8 +183,10 @@ class MonotoneTable:
         density = np.exp(in_log_density(tc))
         with np.errstate(divide="ignore", invalid="ignore"):
             prob = np.where(slope > 1e-8, err * density / slope, err * density * 1e8)
-        max_log = 2.0 * worst
-        max_prob = 2.0 * float(prob.max())
+        # twice the largest error seen, and never below a few ulps of the values (the
+        # exact map's own rounding)
+        max_log = max(2.0 * worst, 8.0 * np.finfo(np.float64).eps * float(np.abs(y).max()))
+        max_prob = float(prob.max()) * max_log / max(worst, 1e-300)
         tv = 2.0 * (nodes - 1) * max_prob + outside
         self.bound = TableBound(nodes, max_log, max_prob, outside, tv)
         y, m = sign * y, sign * m

@@ -55,7 +55,8 @@ class UniformBall(SphericalNoise):
 
             def minus_log_f(s: np.ndarray) -> np.ndarray:
                 lower, upper = law.tails(s)
-                return np.where(lower <= 0.5, -np.log(lower), -np.log1p(-upper))
+                with np.errstate(divide="ignore"):
+                    return np.where(lower <= 0.5, -np.log(lower), -np.log1p(-upper))
 
             return MonotoneTable(
                 minus_log_f,
