@@ -6,32 +6,35 @@ a stream is therefore the same whatever the batch size, and a resumed run draws 
 what an uninterrupted one would.
 
 **The method** (``DRAW_METHOD``): Box-Muller pairs
-``(g_1, g_2) = R (cos theta, sin theta)``, ``R = sqrt(-2 ln(1 - u))``, ``theta = 2 pi v``,
-with ``u`` and ``v`` uniforms of 53 random bits (``k 2^-53``, float64). ``R`` is computed
+``(g_1, g_2) = R (cos theta, sin theta)``, ``R = sqrt(-2 ln(u + 2^-54))``,
+``theta = 2 pi v``, with ``u`` and ``v`` uniforms of 53 random bits (``k 2^-53``, float64;
+``u + 2^-54`` is the midpoint of ``u``'s cell). ``R`` is computed
 in float64, the angle and the pair in the output dtype (float32 in the sampler). The
 uniforms come from the device: one SFC64 stream of numpy per chunk on the CPU, read
 block by block (for each block, its ``u`` then its ``v``), torch's Philox generator on a
-GPU (seeded per super-block of ``SUPER_BLOCKS`` blocks and always drawn whole, so that a
-prefix of a chunk never depends on how much of it was asked for). CPU and GPU streams
+GPU (seeded per super-block of about ``SUPER_VALUES`` values, always drawn whole, so that
+a prefix of a chunk never depends on how much of it was asked for). CPU and GPU streams
 differ; each is a valid stream, and the run identity records the method, its source and
 the device type.
 
-**Layout**: the values of a chunk (``rows x dim``, row-major) are cut into blocks of
-``2 * BLOCK_PAIRS`` values; a block holds the cosines of its ``BLOCK_PAIRS`` pairs and
-then their sines. A prefix of a chunk (the first rows) is generated without the rest.
+**Layout**: a chunk (``rows x dim``, row-major) is cut into blocks of ``block_rows(dim)``
+whole rows (a divisor of ``CHUNK_ROWS``, about ``BLOCK_VALUES`` values); a block holds
+the cosines of its pairs and then their sines, and its uniforms are read in one piece
+(its ``u`` then its ``v``). A prefix of a chunk (its first rows) is generated without the
+rest, and a whole chunk without a partial block.
 
 **How exact** (``draw_distance``): given its two uniforms, a pair is the exact
-Box-Muller image, which is N(0, I_2). The uniforms are quantized: ``1 - u`` to the grid
-``k 2^-53`` (cut at ``2^-53``, so ``R <= sqrt(106 ln 2) = 8.57``), and the angle to the
+Box-Muller image, which is N(0, I_2). The uniforms are quantized to cells of ``2^-53``:
+the radius is taken at the midpoint of ``u``'s cell, and the angle is rounded to the
 output dtype (float32: one rounding to a grid no coarser than ``2^-21``, so with cos and
 sin a move of at most ``3e-7 R`` along the pair's circle, the order of float32 rounding
-of the output). Along
-its radius a pair moves by at most ``2^-52 / ((1 - u) R)`` (relative ``2^-52`` at the cut,
-less than float64 rounding elsewhere), except when the exact radius exceeds 8.57, which
-has probability ``2^-53`` per pair. The mass the draws cannot reach is thus
-``(d / 2) 2^-53`` per row: ``8.4e-12`` at ImageNet size (d = 150,528), where float32
-``torch.randn`` on the CPU (Box-Muller on 24-bit uniforms, ``|g| <= 5.768``) misses
-``(d / 2) 2^-24 = 4.5e-3``.
+of the output). Along its radius a pair moves within its cell: by at most
+``2^-53 / (u R)``, below float32 rounding wherever ``u > 2^-28`` (then ``R < 6.2``), and
+unbounded only in the first cell, ``u < 2^-53``, where every radius beyond 8.57 is
+represented by ``sqrt(108 ln 2) = 8.65``: probability ``2^-53`` per pair. The mass the
+draws cannot represent is thus ``(d / 2) 2^-53`` per row: ``8.4e-12`` at ImageNet size
+(d = 150,528), where float32 ``torch.randn`` on the CPU (Box-Muller on 24-bit uniforms,
+``|g| <= 5.768``) misses ``(d / 2) 2^-24 = 4.5e-3``.
 """
 
 from __future__ import annotations
@@ -48,19 +51,34 @@ CHUNK_ROWS = 1000
 SELECTION = 0  # the n0 draws that choose the top class
 ESTIMATION = 1  # the n draws that bound its probability
 
-#: Pairs per block of the chunk layout (cosines, then sines).
-BLOCK_PAIRS = 4096
-#: Blocks per seeded super-block of a device (GPU) generator.
-SUPER_BLOCKS = 256
-#: Blocks per tile of the CPU path (the uniforms and the pairs stay in cache).
-_TILE_BLOCKS = 16
+#: Values a block of the chunk layout aims at (a block is whole rows: ``block_rows``).
+BLOCK_VALUES = 8192
+#: Values per seeded super-block of a device (GPU) generator (whole blocks).
+SUPER_VALUES = 1 << 22
+#: Values per tile of the CPU path (the uniforms and the pairs stay in cache).
+_TILE_VALUES = 1 << 17
 UNIFORM_BITS = 53
-#: The largest radius the draws reach: ``1 - u >= 2^-53``.
-RADIUS_CUT = math.sqrt(2.0 * UNIFORM_BITS * math.log(2.0))
+_HALF_CELL = 2.0 ** -(UNIFORM_BITS + 1)
+#: The largest radius the draws reach: ``u + 2^-54 >= 2^-54``.
+RADIUS_CUT = math.sqrt(2.0 * (UNIFORM_BITS + 1) * math.log(2.0))
 #: The largest move of a float32 pair along its circle, per unit of radius.
 FLOAT32_ANGLE_MOVE = 3e-7
-DRAW_METHOD = f"box-muller(u{UNIFORM_BITS},v{UNIFORM_BITS},block{BLOCK_PAIRS})"
+DRAW_METHOD = f"box-muller(u{UNIFORM_BITS},v{UNIFORM_BITS},rows-blocks{BLOCK_VALUES})"
 _TWO_PI = 2.0 * math.pi
+
+
+def block_rows(dim: int) -> int:
+    """Rows per block for rows of ``dim`` values: the largest divisor of ``CHUNK_ROWS``
+    whose block holds at most ``BLOCK_VALUES`` values (at least one row) and an even
+    number of them (whole pairs). Chunks are thus whole blocks."""
+    best = 0
+    for rows in range(1, CHUNK_ROWS + 1):
+        if CHUNK_ROWS % rows == 0 and (rows * dim) % 2 == 0:
+            if rows * dim <= BLOCK_VALUES or best == 0:
+                best = rows
+    if best == 0:
+        raise ValueError(f"no block of whole rows holds whole pairs for dim={dim}")
+    return best
 
 
 def resolve_device(device: str | torch.device | None = None) -> torch.device:
@@ -120,14 +138,14 @@ def box_muller(
     theta: torch.Tensor,
 ) -> None:
     """Box-Muller on blocks of uniforms: ``uv`` (float64, shape ``(blocks, 2, pairs)``)
-    holds ``u`` in ``uv[:, 0]`` and ``v`` in ``uv[:, 1]``; write ``R cos(2 pi v)`` to
-    ``cos_out`` and ``R sin(2 pi v)`` to ``sin_out`` (shape ``(blocks, pairs)``, one float
-    dtype), ``R = sqrt(-2 ln(1 - u))``. ``uv`` is overwritten; ``radius`` and ``theta``
-    (the outputs' dtype and shape) are scratch."""
+    holds ``u`` in ``uv[:, 0]`` and ``v`` in ``uv[:, 1]``, both on the grid ``k 2^-53``;
+    write ``R cos(2 pi v)`` to ``cos_out`` and ``R sin(2 pi v)`` to ``sin_out`` (shape
+    ``(blocks, pairs)``, one float dtype), ``R = sqrt(-2 ln(u + 2^-54))``: ``u + 2^-54``
+    is the midpoint of ``u``'s cell, never 0. ``uv`` is overwritten; ``radius`` and
+    ``theta`` (the outputs' dtype and shape) are scratch."""
     u, v = uv[:, 0], uv[:, 1]
-    # 1 - u is exact on the 2^-53 grid, and log is correctly rounded to an ulp, so -2 ln(1 - u)
-    # is exact to float64 rounding before it is rounded to the output dtype.
-    torch.log(u.neg_().add_(1.0), out=u)
+    # the logarithm in float64 (correctly rounded to an ulp), rounded once to the output
+    torch.log(u.add_(_HALF_CELL), out=u)
     radius.copy_(u).mul_(-2.0).sqrt_()
     theta.copy_(v.mul_(_TWO_PI))  # one rounding of the float64 angle
     torch.cos(theta, out=cos_out).mul_(radius)
@@ -163,14 +181,18 @@ class DrawStream:
         self._workspace = workspace if workspace is not None else Workspace()
         self._chunk_buf: torch.Tensor | None = None
         self._chunk_id = -1
-        step = _TILE_BLOCKS if self.device.type == "cpu" else SUPER_BLOCKS
-        self._step = step
+        self.block_rows = block_rows(dim)
+        self._pairs = self.block_rows * dim // 2
+        values = 2 * self._pairs
+        cpu = self.device.type == "cpu"
+        # blocks per step: a cache-sized tile on the CPU, a seeded super-block on a GPU
+        self._step = max(1, (_TILE_VALUES if cpu else SUPER_VALUES) // values)
         get = self._workspace.get
-        self._uv = get("draws uv", (step, 2, BLOCK_PAIRS), torch.float64, self.device)
-        self._radius = get("draws radius", (step, BLOCK_PAIRS), dtype, self.device)
-        self._theta = get("draws theta", (step, BLOCK_PAIRS), dtype, self.device)
-        self._tail = get("draws tail", (1, 2, BLOCK_PAIRS), dtype, self.device)
-        if self.device.type == "cpu":
+        shape = (self._step, 2, self._pairs)
+        self._uv = get("draws uv", shape, torch.float64, self.device)
+        self._radius = get("draws radius", shape[::2], dtype, self.device)
+        self._theta = get("draws theta", shape[::2], dtype, self.device)
+        if cpu:
             # numpy writes the uniforms straight into the buffer, through a view made once
             # per workspace
             uv = self._uv
@@ -180,26 +202,26 @@ class DrawStream:
 
     # one chunk ---------------------------------------------------------------------------
     def _generate(self, chunk: int, out: torch.Tensor) -> None:
-        """Write the first ``len(out)`` rows of ``chunk`` into ``out`` (contiguous)."""
+        """Write the first ``len(out)`` rows of ``chunk`` into ``out`` (contiguous): whole
+        blocks in place, a last partial block through a scratch block."""
+        rows = out.shape[0]
+        blocks = -(-rows // self.block_rows)
+        full = rows // self.block_rows
         flat = out.view(-1)
-        values = flat.numel()
-        full = values // (2 * BLOCK_PAIRS)
-        partial = values - full * 2 * BLOCK_PAIRS
-        blocks = full + (1 if partial else 0)
         sequence = chunk_sequence(self.seed, self.index, self.stream, chunk)
-        cpu = self.device.type == "cpu"
-        rng = _cpu_uniforms(sequence) if cpu else None
+        rng = _cpu_uniforms(sequence) if self.device.type == "cpu" else None
+        block_values = 2 * self._pairs
         for b0 in range(0, blocks, self._step):
             nb = min(self._step, blocks - b0)
             if rng is not None:
                 uv = self._uv[:nb]
                 rng.random(out=self._uv_host[:nb])
             else:
-                uv = self._device_uniforms(sequence, b0 // SUPER_BLOCKS)[:nb]
+                uv = self._device_uniforms(sequence, b0 // self._step)[:nb]
             nfull = max(0, min(nb, full - b0))
             if nfull:
-                region = flat[2 * BLOCK_PAIRS * b0 : 2 * BLOCK_PAIRS * (b0 + nfull)]
-                region = region.view(nfull, 2, BLOCK_PAIRS)
+                region = flat[block_values * b0 : block_values * (b0 + nfull)]
+                region = region.view(nfull, 2, self._pairs)
                 box_muller(
                     uv[:nfull],
                     region[:, 0],
@@ -208,15 +230,14 @@ class DrawStream:
                     self._theta[:nfull],
                 )
             if nfull < nb:  # the last, partial block: generated whole, then cut
-                tail = self._tail
-                box_muller(
-                    uv[nfull : nfull + 1],
-                    tail[:, 0],
-                    tail[:, 1],
-                    self._radius[:1],
-                    self._theta[:1],
+                tail = self._workspace.get(
+                    "draws tail", (1, 2, self._pairs), self.dtype, self.device
                 )
-                flat[full * 2 * BLOCK_PAIRS :].copy_(tail.view(-1)[:partial])
+                box_muller(
+                    uv[nfull : nfull + 1], tail[:, 0], tail[:, 1], self._radius[:1], self._theta[:1]
+                )
+                start = block_values * (b0 + nfull)
+                flat[start:].copy_(tail.view(-1)[: flat.numel() - start])
 
     def _device_uniforms(self, sequence: np.random.SeedSequence, superblock: int) -> torch.Tensor:
         """The uniforms of one whole super-block, from a generator seeded for it alone."""
@@ -225,7 +246,7 @@ class DrawStream:
         ).generate_state(2, dtype=np.uint32)
         self._generator.manual_seed(((int(words[0]) << 32) | int(words[1])) & ((1 << 63) - 1))
         return torch.rand(
-            (SUPER_BLOCKS, 2, BLOCK_PAIRS),
+            tuple(self._uv.shape),
             generator=self._generator,
             device=self.device,
             dtype=torch.float64,

@@ -217,9 +217,11 @@ def count_on_device(
                             f"model returns {logits.shape[1]} logits, expected {classes}"
                         )
                     counts = torch.zeros(len(noises), classes, dtype=torch.int64, device=device)
-                nan_rows[i] += torch.isnan(logits).any(dim=1).sum()
+                # max propagates NaN: a row's maximum is NaN iff the row holds one
+                top, predictions = logits.max(dim=1)
+                nan_rows[i] += torch.isnan(top).sum()
                 # index_add_, not bincount: bincount waits for the host on a GPU
-                counts[i].index_add_(0, logits.argmax(dim=1), ones[:b])
+                counts[i].index_add_(0, predictions, ones[:b])
     assert counts is not None
     return counts, nan_rows
 

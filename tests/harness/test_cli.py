@@ -42,3 +42,15 @@ def test_console_module_entry():
         [sys.executable, "-m", "harness.cli", "list"], capture_output=True, text=True, check=True
     )
     assert "cohen" in out.stdout and "gaussian" in out.stdout
+
+
+def test_run_refuses_ray_arguments_without_the_ray_executor(tmp_path, capsys):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(
+        '[run]\ndataset = "digits"\narch = "mlp"\ntrain_sigmas = [0.5]\nn_test = 2\n'
+        '[[noises]]\nfamily = "gaussian"\n'
+    )
+    assert main(["run", str(cfg), "--address", "auto", "--store", str(tmp_path / "s")]) == 2
+    assert "--executor ray" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["run", str(cfg), "--executor", "dask"])

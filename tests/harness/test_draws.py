@@ -8,12 +8,12 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from harness.draws import (
-    BLOCK_PAIRS,
     CHUNK_ROWS,
     FLOAT32_ANGLE_MOVE,
     RADIUS_CUT,
     DrawStream,
     _cpu_uniforms,
+    block_rows,
     box_muller,
     chunk_seed,
     chunk_sequence,
@@ -53,10 +53,11 @@ def test_bad_addresses(bad):
 
 # the law of the draws ---------------------------------------------------------------------
 def _pairs(draws: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """The Box-Muller pairs of whole blocks of a chunk's values: (cosine side, sine side)."""
-    flat = draws.reshape(-1).double()
-    blocks = flat.numel() // (2 * BLOCK_PAIRS)
-    view = flat[: blocks * 2 * BLOCK_PAIRS].view(blocks, 2, BLOCK_PAIRS)
+    """The Box-Muller pairs of whole blocks of a chunk's rows: (cosine side, sine side)."""
+    rows = block_rows(draws.shape[1])
+    blocks = draws.shape[0] // rows
+    pairs = rows * draws.shape[1] // 2
+    view = draws[: blocks * rows].reshape(blocks, 2, pairs).double()
     return view[:, 0].reshape(-1), view[:, 1].reshape(-1)
 
 
@@ -87,13 +88,13 @@ def test_the_tail_of_the_pair_radius_is_exact():
 
 
 def test_uniforms_have_53_bits_and_reach_the_radius_cut():
-    """The radius comes from 1 - u on the 2^-53 grid: its extreme value is
-    sqrt(106 ln 2) = 8.57, beyond the 5.77 of float32 torch.randn."""
-    uv = torch.tensor([[[1.0 - 2.0**-53, 0.5], [0.0, 0.25]]], dtype=torch.float64)
+    """The radius comes from the midpoint of u's cell on the 2^-53 grid: its extreme
+    value is sqrt(108 ln 2) = 8.65, beyond the 5.77 of float32 torch.randn."""
+    uv = torch.tensor([[[0.0, 0.5], [0.0, 0.25]]], dtype=torch.float64)
     cos_out, sin_out = torch.empty(1, 2), torch.empty(1, 2)
     box_muller(uv, cos_out, sin_out, torch.empty(1, 2), torch.empty(1, 2))
-    assert float(cos_out[0, 0]) == pytest.approx(RADIUS_CUT, rel=1e-6)  # R = 8.57, theta = 0
-    assert RADIUS_CUT > 8.5 and math.sqrt(-2 * math.log(2.0**-24)) < 5.77
+    assert float(cos_out[0, 0]) == pytest.approx(RADIUS_CUT, rel=1e-6)  # R = 8.65, theta = 0
+    assert RADIUS_CUT > 8.6 and math.sqrt(-2 * math.log(2.0**-24)) < 5.77
     assert float(sin_out[0, 1]) == pytest.approx(math.sqrt(-2 * math.log(0.5)), rel=1e-6)
     # what numpy's SFC64 stream gives: doubles on the 2^-53 grid, finer than 2^-24
     u = _cpu_uniforms(chunk_sequence(0, 0, 0, 0)).random(100_000)
@@ -121,6 +122,13 @@ def test_distance_statement():
         d["unreachable_mass_per_row"] < 1e-11 < 4e-3 < d["float32_randn_unreachable_mass_per_row"]
     )
     assert draw_method("cpu") != draw_method("cuda")
+
+
+@pytest.mark.parametrize("dim", [1, 3, 5, 64, 784, 3072, 150_528])
+def test_blocks_are_whole_rows_and_whole_pairs(dim):
+    rows = block_rows(dim)
+    assert CHUNK_ROWS % rows == 0 and (rows * dim) % 2 == 0
+    assert rows * dim <= 8192 or rows <= 2
 
 
 def test_bad_stream_arguments():

@@ -1,0 +1,81 @@
+"""(4) Peak memory does not grow with n: the sampler streams batches through buffers
+allocated once, so counting 10x more samples needs no more memory.
+
+Each n runs in a fresh process (CIFAR-shaped inputs, d = 3072, a linear model, Gaussian
+and mixed-norm noise, batches of 1000) that reports its peak resident memory after the
+imports and after the counting; on a GPU, also ``torch.cuda.max_memory_allocated``.
+Target: the growth over the imports is the same for n = 20,000 and n = 200,000 (within
+5% + 8 MiB).
+
+    pytest benchmarks/bench_memory.py -o python_files='bench_*.py'
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from benchmarks.conftest import SUMMARY
+
+PROBE = r"""
+import json, resource, sys, torch
+torch.set_num_threads(1)
+from harness.noise import Gaussian, MixedNorm
+from harness.sampler import count_predictions
+n, device = int(sys.argv[1]), sys.argv[2]
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(3072, 10)).to(device)
+noises = [Gaussian(0.25, 3072), MixedNorm.matched(0.25, 3072, k=8.0)]
+counts = count_predictions(model, torch.rand(3, 32, 32), noises, n, seed=0, batch_size=1000)
+assert counts.sum() == 2 * n
+gpu = torch.cuda.max_memory_allocated() if device == "cuda" else 0
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"before_kib": before, "after_kib": after, "gpu_bytes": gpu}))
+"""
+
+
+def _peak(n: int, device: str) -> dict[str, int]:
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE, str(n), device],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("device", ["cpu", "cuda"])
+def test_peak_memory_is_independent_of_n(benchmark, device):
+    if device == "cuda" and not torch.cuda.is_available():
+        pytest.skip("no CUDA device here; the CPU case runs")
+    small, large = 20_000, 200_000
+    peaks = {}
+
+    def measure() -> None:
+        peaks[small] = _peak(small, device)
+        peaks[large] = _peak(large, device)
+
+    benchmark.group = "peak-memory"
+    benchmark.pedantic(measure, rounds=1, iterations=1)
+    growth = {n: (p["after_kib"] - p["before_kib"]) / 1024 for n, p in peaks.items()}
+    benchmark.extra_info.update({"growth_mib": growth})
+    ok = growth[large] <= 1.05 * growth[small] + 8
+    line = (
+        f"peak memory ({device}, d = 3072, 2 noises, batch 1000): growth over the imports "
+        f"{growth[small]:.0f} MiB at n = {small:,}, {growth[large]:.0f} MiB at n = {large:,} "
+        f"({'independent of n' if ok else 'GROWS with n'})"
+    )
+    if device == "cuda":
+        line += (
+            f"; GPU peak {peaks[small]['gpu_bytes'] / 2**20:.0f} / "
+            f"{peaks[large]['gpu_bytes'] / 2**20:.0f} MiB"
+        )
+    SUMMARY.append(line)
+    assert ok, line
