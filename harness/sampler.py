@@ -110,7 +110,7 @@ def auto_batch_size(
     torch.cuda.reset_peak_memory_stats(device)
     base = torch.cuda.memory_allocated(device)
     inputs = torch.zeros(probe, *x.shape, device=device)
-    with torch.inference_mode(), _autocast(device, options):
+    with torch.inference_mode(), _Autocast(device, options):
         model(inputs)
     per_row = (torch.cuda.max_memory_allocated(device) - base) / probe
     per_row += dim * (4 + 4 + 8 + 8)  # draws, noisy inputs, float64 and float32 scratch
@@ -123,7 +123,7 @@ def auto_batch_size(
     return max(1, min(n, rows))
 
 
-class _autocast:
+class _Autocast:
     """``torch.autocast`` for the forward pass when ``options`` ask for it."""
 
     def __init__(self, device: torch.device, options: SamplerOptions | None) -> None:
@@ -195,7 +195,7 @@ def count_on_device(
     noisy = workspace.get("sampler noisy", (batch, dim), dtype, device)
     ones = torch.ones(batch, dtype=torch.int64, device=device)
     channels_last = options is not None and options.channels_last and x.ndim == 3
-    autocast = _autocast(device, options)
+    autocast = _Autocast(device, options)
     counts: torch.Tensor | None = None
     nan_rows = torch.zeros(len(noises), dtype=torch.int64, device=device)
     with torch.inference_mode():

@@ -63,7 +63,7 @@ class CoordinateNoise(Noise):
         ``_fused(batch, out, x)``: the same map in fused in-place passes; it is used unless
         a subclass overrides ``coordinate_map`` (which then defines the noise)."""
         if self._fused_applies():
-            return self._fused(batch, out, x)
+            return self._fused(batch, out, x)  # type: ignore[attr-defined]
         for rows in batch.row_tiles():
             finish(self.coordinate_map(batch.G[rows]), out[rows], out[rows])
             if x is not None:
@@ -77,9 +77,6 @@ class CoordinateNoise(Noise):
             if "coordinate_map" in vars(klass):
                 return False
         return False
-
-    def _fused(self, batch: Batch, out: torch.Tensor, x: torch.Tensor | None) -> torch.Tensor:
-        raise NotImplementedError
 
     def transform(self, G: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
         self._check_G(G)

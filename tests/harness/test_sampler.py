@@ -10,7 +10,7 @@ from certifiers.bounds import clopper_pearson_lower
 from harness import certify_counts, count_predictions, sample_counts
 from harness.noise import Gaussian
 from harness.noise.batch import Workspace
-from harness.sampler import SamplerOptions, auto_batch_size, count_on_device
+from harness.sampler import SamplerOptions, auto_batch_size, count_on_device, prepare_model
 
 
 def mlp(dim=64, classes=10, seed=0):
@@ -200,3 +200,15 @@ def test_batch_size_is_chosen_when_not_given():
         sample_counts(model, x, noise, 2300, seed=4, batch_size=None),
         sample_counts(model, x, noise, 2300, seed=4, batch_size=2300),
     )
+
+
+def test_prepare_model_converts_once_as_the_options_ask(monkeypatch):
+    compiled = []
+    monkeypatch.setattr(torch, "compile", lambda m: compiled.append(m) or m)
+    conv = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.Flatten())
+    out = prepare_model(conv, SamplerOptions(channels_last=True, compile=True), sample_ndim=3)
+    assert compiled == [conv] and not out.training
+    assert conv[0].weight.is_contiguous(memory_format=torch.channels_last)
+    flat = torch.nn.Linear(4, 2)
+    prepare_model(flat, SamplerOptions(channels_last=True), sample_ndim=1)  # not an image
+    assert flat.weight.is_contiguous()
