@@ -169,6 +169,7 @@ class DrawStream:
         device: torch.device | str = "cpu",
         dtype: torch.dtype = torch.float32,
         workspace: Workspace | None = None,
+        source: str | None = None,
     ) -> None:
         _check_address(seed, index, stream, 0)
         if isinstance(dim, bool) or not isinstance(dim, int | np.integer) or dim < 1:
@@ -184,7 +185,17 @@ class DrawStream:
         self.block_rows = block_rows(dim)
         self._pairs = self.block_rows * dim // 2
         values = 2 * self._pairs
-        cpu = self.device.type == "cpu"
+        # the uniforms: numpy's SFC64 on the CPU, torch's generator of the device elsewhere
+        # (the tests also run the torch source on the CPU, to exercise the GPU path)
+        default = "numpy" if self.device.type == "cpu" else "torch"
+        self.source = default if source is None else source
+        if self.source not in ("numpy", "torch") or (
+            self.source == "numpy" and self.device.type != "cpu"
+        ):
+            raise ValueError(
+                f"uniform source {source!r} on {self.device}: 'numpy' (CPU) or 'torch'"
+            )
+        cpu = self.source == "numpy"
         # blocks per step: a cache-sized tile on the CPU, a seeded super-block on a GPU
         self._step = max(1, (_TILE_VALUES if cpu else SUPER_VALUES) // values)
         get = self._workspace.get
@@ -209,7 +220,7 @@ class DrawStream:
         full = rows // self.block_rows
         flat = out.view(-1)
         sequence = chunk_sequence(self.seed, self.index, self.stream, chunk)
-        rng = _cpu_uniforms(sequence) if self.device.type == "cpu" else None
+        rng = _cpu_uniforms(sequence) if self.source == "numpy" else None
         block_values = 2 * self._pairs
         for b0 in range(0, blocks, self._step):
             nb = min(self._step, blocks - b0)

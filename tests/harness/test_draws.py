@@ -32,6 +32,27 @@ def test_rows_do_not_depend_on_how_they_are_cut(start, length):
     assert torch.equal(whole[start:], piece)
 
 
+@given(
+    start=st.integers(0, 2 * CHUNK_ROWS),
+    length=st.integers(1, CHUNK_ROWS + 5),
+)
+def test_the_device_source_cuts_the_same_way(start, length):
+    """The GPU path (torch's generator, seeded per super-block) run on the CPU: rows do not
+    depend on how they are cut either, and are standard normal."""
+    whole = DrawStream(7, 3, 1, dim=300, source="torch").rows(0, start + length)
+    piece = DrawStream(7, 3, 1, dim=300, source="torch").rows(start, start + length)
+    assert torch.equal(whole[start:], piece)
+
+
+def test_the_device_source_draws_standard_normals():
+    g = DrawStream(2, 0, 1, dim=3072, source="torch").rows(0, 400).reshape(-1).double()
+    assert stats.kstest(g[:300_000].numpy(), "norm").pvalue > 1e-3
+    c, s = _pairs(DrawStream(2, 0, 1, dim=3072, source="torch").rows(0, 400))
+    assert stats.kstest((c * c + s * s).numpy(), stats.expon(scale=2.0).cdf).pvalue > 1e-3
+    with pytest.raises(ValueError, match="uniform source"):
+        DrawStream(0, 0, 0, dim=4, source="dice")
+
+
 def test_streams_images_and_seeds_differ():
     base = DrawStream(0, 0, 0, dim=4).rows(0, 10)
     for other in [(1, 0, 0), (0, 1, 0), (0, 0, 1)]:
