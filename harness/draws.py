@@ -211,22 +211,42 @@ class DrawStream:
         else:
             self._generator = torch.Generator(device=self.device)
 
-    # one chunk ---------------------------------------------------------------------------
-    def _generate(self, chunk: int, out: torch.Tensor) -> None:
-        """Write the first ``len(out)`` rows of ``chunk`` into ``out`` (contiguous): whole
-        blocks in place, a last partial block through a scratch block."""
+    # chunks ----------------------------------------------------------------------------------
+    def _generate(self, first_chunk: int, out: torch.Tensor) -> None:
+        """Write the rows of ``out`` (contiguous) from the start of ``first_chunk`` on: every
+        chunk whole but the last, of which a prefix. Whole blocks are written in place, a
+        last partial block through a scratch block. With numpy's source the chunks'
+        streams are read one after the other into shared tiles, so a batch of many small
+        rows costs one pass of Box-Muller; the device source goes chunk by chunk, its
+        super-blocks seeded on their own."""
         rows = out.shape[0]
-        blocks = -(-rows // self.block_rows)
-        full = rows // self.block_rows
+        br = self.block_rows
+        per_chunk = CHUNK_ROWS // br
+        blocks = -(-rows // br)
+        full = rows // br
+        if self.source != "numpy" and blocks > per_chunk:
+            for c in range(0, rows, CHUNK_ROWS):
+                self._generate(first_chunk + c // CHUNK_ROWS, out[c : c + CHUNK_ROWS])
+            return
         flat = out.view(-1)
-        sequence = chunk_sequence(self.seed, self.index, self.stream, chunk)
-        rng = _cpu_uniforms(sequence) if self.source == "numpy" else None
         block_values = 2 * self._pairs
+        rng, rng_chunk = None, -1
+        sequence = chunk_sequence(self.seed, self.index, self.stream, first_chunk)
         for b0 in range(0, blocks, self._step):
             nb = min(self._step, blocks - b0)
-            if rng is not None:
+            if self.source == "numpy":
+                j = b0
+                while j < b0 + nb:  # the blocks of this tile, chunk by chunk
+                    chunk = first_chunk + j // per_chunk
+                    if chunk != rng_chunk:
+                        rng = _cpu_uniforms(
+                            chunk_sequence(self.seed, self.index, self.stream, chunk)
+                        )
+                        rng_chunk = chunk
+                    upto = min(b0 + nb, (j // per_chunk + 1) * per_chunk)
+                    rng.random(out=self._uv_host[j - b0 : upto - b0])
+                    j = upto
                 uv = self._uv[:nb]
-                rng.random(out=self._uv_host[:nb])
             else:
                 uv = self._device_uniforms(sequence, b0 // self._step)[:nb]
             nfull = max(0, min(nb, full - b0))
@@ -273,18 +293,19 @@ class DrawStream:
                 f"{tuple(out.shape)} {out.dtype} on {out.device}"
             )
         rows = out.shape[0]
+        chunk, offset = divmod(start, CHUNK_ROWS)
         pos = 0
-        while pos < rows:
-            row = start + pos
-            chunk, offset = divmod(row, CHUNK_ROWS)
-            take = min(CHUNK_ROWS - offset, rows - pos)
-            target = out[pos : pos + take]
-            if offset == 0 and target.is_contiguous():
-                self._generate(chunk, target)
-            else:
-                buf = self._chunk(chunk)
-                target.copy_(buf[offset : offset + take])
-            pos += take
+        if offset or not out.is_contiguous():  # rows inside a chunk: from a whole chunk
+            take = min(CHUNK_ROWS - offset, rows) if offset else min(CHUNK_ROWS, rows)
+            out[:take].copy_(self._chunk(chunk)[offset : offset + take])
+            pos, chunk = take, chunk + 1
+            if not out.is_contiguous():
+                while pos < rows:
+                    take = min(CHUNK_ROWS, rows - pos)
+                    out[pos : pos + take].copy_(self._chunk(chunk)[:take])
+                    pos, chunk = pos + take, chunk + 1
+        if pos < rows:
+            self._generate(chunk, out[pos:])
         return out
 
     def _chunk(self, chunk: int) -> torch.Tensor:

@@ -29,7 +29,8 @@ from harness.noise import Noise
 from harness.noise.batch import Batch, Workspace
 
 AUTOCAST_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
-_CPU_BATCH = 1000
+_CPU_VALUES = 1 << 18  # values per CPU batch for small inputs
+_CPU_MAX_VALUES = 1 << 24  # at most, for large ones (64 MiB of float32 per buffer)
 _GPU_MEMORY_SHARE = 0.6  # of the free memory, for the batch's inputs and activations
 
 
@@ -97,14 +98,22 @@ def auto_batch_size(
     n: int,
     options: SamplerOptions | None = None,
 ) -> int:
-    """A batch size for ``model`` on inputs shaped like ``x``: ``1000`` rows on the CPU
-    (the draws' chunk, so batches align with chunks); on a GPU, the largest multiple of the
-    chunk (or power of two below it) whose inputs, noise scratch and activations fit in
-    ``_GPU_MEMORY_SHARE`` of the free memory, measured with a probe batch."""
+    """A batch size for ``model`` on inputs shaped like ``x``, aligned with the draws'
+    chunks (``CHUNK_ROWS``) so that no chunk is cut. On the CPU: about ``_CPU_VALUES``
+    values (whole chunks: 4000 rows of 64 values, 1000 of 3072), fewer rows for large
+    inputs (a divisor of the chunk, at least ``_CPU_MAX_VALUES`` values at most); small
+    inputs thus pay the per-batch work once for many rows. On a GPU, the largest such
+    batch whose inputs, noise scratch and activations fit in ``_GPU_MEMORY_SHARE`` of the
+    free memory, measured with a probe batch."""
     device = model_device(model)
-    if device.type != "cuda":
-        return min(n, _CPU_BATCH)
     dim = x.numel()
+    if device.type != "cuda":
+        rows = _CPU_VALUES // dim
+        if rows >= CHUNK_ROWS:
+            rows -= rows % CHUNK_ROWS
+        else:
+            rows = _chunk_divisor(min(CHUNK_ROWS, max(1, _CPU_MAX_VALUES // dim)))
+        return max(1, min(n, rows))
     probe = 64
     torch.cuda.synchronize(device)
     torch.cuda.reset_peak_memory_stats(device)
@@ -116,11 +125,13 @@ def auto_batch_size(
     per_row += dim * (4 + 4 + 8 + 8)  # draws, noisy inputs, float64 and float32 scratch
     free, _ = torch.cuda.mem_get_info(device)
     rows = int(_GPU_MEMORY_SHARE * free / max(per_row, 1.0))
-    if rows >= CHUNK_ROWS:
-        rows -= rows % CHUNK_ROWS
-    else:
-        rows = 1 << max(0, rows.bit_length() - 1)
+    rows = rows - rows % CHUNK_ROWS if rows >= CHUNK_ROWS else _chunk_divisor(max(1, rows))
     return max(1, min(n, rows))
+
+
+def _chunk_divisor(rows: int) -> int:
+    """The largest divisor of ``CHUNK_ROWS`` not above ``rows``."""
+    return max(r for r in range(1, min(rows, CHUNK_ROWS) + 1) if CHUNK_ROWS % r == 0)
 
 
 class _Autocast:
