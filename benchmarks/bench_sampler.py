@@ -2,8 +2,8 @@
 
 ``count_predictions`` for one noise over n = 10,000 samples of one input, against the
 forward pass (with the arg-max) of the same model over 10,000 noisy inputs of that noise
-already in memory, in the same batches (the sampler's choice, ``auto_batch_size``: 4000
-rows on the MLP, 1000 on the CNN), as a ratio; on the digits MLP (d = 64) and on a
+already in memory, in the same batches (the sampler's choice, ``auto_batch_size``: 1000
+rows), as a ratio; on the digits MLP (d = 64) and on a
 CIFAR-shaped CNN (3x32x32, d = 3072). For Gaussian noise, also Cohen et al.'s minimal
 loop on the same model: ``randn_like``, scale, add, forward, arg-max, count.
 

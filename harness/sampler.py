@@ -29,8 +29,7 @@ from harness.noise import Noise
 from harness.noise.batch import Batch, Workspace
 
 AUTOCAST_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
-_CPU_VALUES = 1 << 18  # values per CPU batch for small inputs
-_CPU_MAX_VALUES = 1 << 24  # at most, for large ones (64 MiB of float32 per buffer)
+_CPU_MAX_VALUES = 1 << 24  # values per CPU batch at most (64 MiB of float32 a buffer)
 _GPU_MEMORY_SHARE = 0.6  # of the free memory, for the batch's inputs and activations
 
 
@@ -99,21 +98,17 @@ def auto_batch_size(
     options: SamplerOptions | None = None,
 ) -> int:
     """A batch size for ``model`` on inputs shaped like ``x``, aligned with the draws'
-    chunks (``CHUNK_ROWS``) so that no chunk is cut. On the CPU: about ``_CPU_VALUES``
-    values (whole chunks: 4000 rows of 64 values, 1000 of 3072), fewer rows for large
-    inputs (a divisor of the chunk, at least ``_CPU_MAX_VALUES`` values at most); small
-    inputs thus pay the per-batch work once for many rows. On a GPU, the largest such
-    batch whose inputs, noise scratch and activations fit in ``_GPU_MEMORY_SHARE`` of the
-    free memory, measured with a probe batch."""
+    chunks (``CHUNK_ROWS``) so that no chunk is cut. On the CPU: one chunk (1000 rows), or
+    for large inputs the largest divisor of it with at most ``_CPU_MAX_VALUES`` values
+    (100 rows of ImageNet). Larger CPU batches do not pay: the model's activations then
+    outgrow what the allocator keeps, and every batch page-faults them back. On a GPU,
+    the largest multiple of the chunk (or divisor of it) whose inputs, noise scratch and
+    activations fit in ``_GPU_MEMORY_SHARE`` of the free memory, measured with a probe
+    batch."""
     device = model_device(model)
     dim = x.numel()
     if device.type != "cuda":
-        rows = _CPU_VALUES // dim
-        if rows >= CHUNK_ROWS:
-            rows -= rows % CHUNK_ROWS
-        else:
-            rows = _chunk_divisor(min(CHUNK_ROWS, max(1, _CPU_MAX_VALUES // dim)))
-        return max(1, min(n, rows))
+        return max(1, min(n, _chunk_divisor(max(1, _CPU_MAX_VALUES // dim))))
     probe = 64
     torch.cuda.synchronize(device)
     torch.cuda.reset_peak_memory_stats(device)

@@ -194,8 +194,8 @@ def test_gpu_options_run_on_any_device_and_keep_the_noise_float32():
 
 def test_batch_size_is_chosen_when_not_given():
     model, x = mlp(), torch.rand(64)
-    # whole chunks of 1000 rows for small inputs, a divisor of the chunk for large ones
-    assert auto_batch_size(model, x, 50_000) == 4000 and auto_batch_size(model, x, 300) == 300
+    # a chunk of 1000 rows, or a divisor of it for large inputs
+    assert auto_batch_size(model, x, 50_000) == 1000 and auto_batch_size(model, x, 300) == 300
     assert auto_batch_size(model, torch.rand(3, 32, 32), 50_000) == 1000
     assert auto_batch_size(model, torch.rand(3, 224, 224), 50_000) == 100
     noise = Gaussian(0.5, 64)
