@@ -1,16 +1,42 @@
 """Benchmarks (pytest-benchmark): `tox -e benchmarks`, or
 `pytest benchmarks -o python_files='bench_*.py'`. Speed targets live here, not in tests.
 
-Each suite may add lines to ``SUMMARY``; they are printed at the end of the run.
+Each suite may add lines to ``SUMMARY``; they are printed at the end of the run, after a
+line naming the device, the torch version and the thread count.
 """
 
 from __future__ import annotations
 
+import platform
+
+import pytest
+import torch
+
 SUMMARY: list[str] = []
+
+
+def machine_line() -> str:
+    """Where the numbers come from."""
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
+    return (
+        f"machine: {platform.processor() or platform.machine()}, {gpu}; torch "
+        f"{torch.__version__}; torch threads {torch.get_num_threads()} (suites that say "
+        "so run on one thread)"
+    )
+
+
+@pytest.fixture
+def one_thread():
+    """One torch thread for the test (targets are per CPU core), restored afterwards."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 def pytest_terminal_summary(terminalreporter):
     if SUMMARY:
         terminalreporter.section("smoothbench benchmark summary")
+        terminalreporter.write_line(machine_line())
         for line in SUMMARY:
             terminalreporter.write_line(line)

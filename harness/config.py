@@ -1,8 +1,10 @@
 """Experiment configs (TOML), validated with errors that name the offending key.
 
     [run]            name, dataset, seed, n_test, index_stride | subset, n0, n,
-                     batch_size, device, data_root, download; and either arch | checkpoint
-                     with train_sigmas (one model per sigma), or [[models]] entries
+                     batch_size (absent: chosen to fit the device), device, data_root,
+                     download, autocast ("none" | "bf16" | "fp16", the forward pass only),
+                     channels_last, compile; and either arch | checkpoint with
+                     train_sigmas (one model per sigma), or [[models]] entries
     [[models]]       recipe | checkpoint, sigma0, name, training, format, arch,
                      smoothing, trust_pickle, known (``baselines.models.ModelSpec``)
     [[noises]]       family = "...", matched = true (default), shape parameters; a list
@@ -34,6 +36,7 @@ from typing import Any
 from baselines.models import ModelSpec
 from certifiers.base import NORMS
 from certifiers.bounds import DEFAULT_ALPHA
+from harness.sampler import AUTOCAST_DTYPES, SamplerOptions
 from reports.settings import ReportSettings, ReportSettingsError
 
 _RUN_KEYS: dict[str, Any] = {
@@ -52,6 +55,9 @@ _RUN_KEYS: dict[str, Any] = {
     "n": int,
     "batch_size": int,
     "device": str,
+    "autocast": str,
+    "channels_last": bool,
+    "compile": bool,
 }
 _CERTIFY_KEYS = {"certifiers": list, "norms": list, "alpha": list, "options": dict}
 _MODEL_KEYS = {
@@ -94,7 +100,7 @@ class Config:
     index_stride: int
     n0: int
     n: int
-    batch_size: int
+    batch_size: int | None
     device: str
     noises: tuple[NoiseEntry, ...]
     certifiers: tuple[str, ...]
@@ -105,6 +111,13 @@ class Config:
     raw: dict[str, Any] = field(default_factory=dict)
     subset: str | None = None
     download: bool = False
+    autocast: str | None = None
+    channels_last: bool = False
+    compile: bool = False
+
+    def sampler_options(self) -> SamplerOptions:
+        """How the models' forward passes run (``harness.sampler.SamplerOptions``)."""
+        return SamplerOptions(self.autocast, self.channels_last, self.compile)
 
 
 def _type_name(t: Any) -> str:
@@ -373,6 +386,13 @@ def parse(data: dict[str, Any], source: str = "<config>") -> Config:
             f"available: {certifiers.available()}"
         )
 
+    autocast = run.get("autocast", "none")
+    if autocast not in ("none", *AUTOCAST_DTYPES):
+        raise ConfigError(
+            f"config key 'run.autocast' must be one of 'none', 'bf16', 'fp16', got {autocast!r}"
+        )
+    autocast = None if autocast == "none" else autocast
+
     return Config(
         name=run.get("name", Path(source).stem),
         dataset=run["dataset"],
@@ -386,7 +406,9 @@ def parse(data: dict[str, Any], source: str = "<config>") -> Config:
         index_stride=index_stride,
         n0=_positive_int("run.n0", run.get("n0", 100)),
         n=_positive_int("run.n", run.get("n", 10_000)),
-        batch_size=_positive_int("run.batch_size", run.get("batch_size", 1000)),
+        batch_size=(
+            _positive_int("run.batch_size", run["batch_size"]) if "batch_size" in run else None
+        ),
         device=run.get("device", "auto"),
         noises=noises,
         certifiers=names,
@@ -397,6 +419,9 @@ def parse(data: dict[str, Any], source: str = "<config>") -> Config:
         raw=data,
         subset=run.get("subset"),
         download=run.get("download", False),
+        autocast=autocast,
+        channels_last=run.get("channels_last", False),
+        compile=run.get("compile", False),
     )
 
 

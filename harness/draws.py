@@ -1,21 +1,84 @@
 """Seeded base draws ``G ~ N(0, I_d)``, addressed by (seed, image index, stream, chunk).
 
 Rows of a stream are cut into fixed chunks of ``CHUNK_ROWS``; each chunk has its own
-generator seed, derived from ``(seed, index, stream, chunk)`` by numpy's SeedSequence.
-Row ``j`` of a stream is therefore the same whatever the batch size, and a resumed run
-draws exactly what an uninterrupted one would. The draws depend on the device's
-generator (CPU and CUDA produce different, equally valid streams); the run manifest
-records the device.
+seed, derived from ``(seed, index, stream, chunk)`` by numpy's SeedSequence. Row ``j`` of
+a stream is therefore the same whatever the batch size, and a resumed run draws exactly
+what an uninterrupted one would.
+
+**The method** (``DRAW_METHOD``): Box-Muller pairs
+``(g_1, g_2) = R (cos theta, sin theta)``, ``R = sqrt(-2 ln(u + 2^-54))``,
+``theta = 2 pi v``, with ``u`` and ``v`` uniforms of 53 random bits (``k 2^-53``, float64;
+``u + 2^-54`` is the midpoint of ``u``'s cell). ``R`` is computed
+in float64, the angle and the pair in the output dtype (float32 in the sampler). The
+uniforms come from the device: one SFC64 stream of numpy per chunk on the CPU, read
+block by block (for each block, its ``u`` then its ``v``), torch's Philox generator on a
+GPU (seeded per super-block of about ``SUPER_VALUES`` values, always drawn whole, so that
+a prefix of a chunk never depends on how much of it was asked for). CPU and GPU streams
+differ; each is a valid stream, and the run identity records the method, its source and
+the device type.
+
+**Layout**: a chunk (``rows x dim``, row-major) is cut into blocks of ``block_rows(dim)``
+whole rows (a divisor of ``CHUNK_ROWS``, about ``BLOCK_VALUES`` values); a block holds
+the cosines of its pairs and then their sines, and its uniforms are read in one piece
+(its ``u`` then its ``v``). A prefix of a chunk (its first rows) is generated without the
+rest, and a whole chunk without a partial block.
+
+**How exact** (``draw_distance``): given its two uniforms, a pair is the exact
+Box-Muller image, which is N(0, I_2). The uniforms are quantized to cells of ``2^-53``:
+the radius is taken at the midpoint of ``u``'s cell, and the angle is rounded to the
+output dtype (float32: one rounding to a grid no coarser than ``2^-21``, so with cos and
+sin a move of at most ``3e-7 R`` along the pair's circle, the order of float32 rounding
+of the output). Along its radius a pair moves within its cell: by at most
+``2^-53 / (u R)``, below float32 rounding wherever ``u > 2^-28`` (then ``R < 6.2``), and
+unbounded only in the first cell, ``u < 2^-53``, where every radius beyond 8.57 is
+represented by ``sqrt(108 ln 2) = 8.65``: probability ``2^-53`` per pair. The mass the
+draws cannot represent is thus ``(d / 2) 2^-53`` per row: ``8.4e-12`` at ImageNet size
+(d = 150,528), where float32 ``torch.randn`` on the CPU (Box-Muller on 24-bit uniforms,
+``|g| <= 5.768``) misses ``(d / 2) 2^-24 = 4.5e-3``.
 """
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 import numpy as np
 import torch
+
+from harness.noise.batch import Workspace
 
 CHUNK_ROWS = 1000
 SELECTION = 0  # the n0 draws that choose the top class
 ESTIMATION = 1  # the n draws that bound its probability
+
+#: Values a block of the chunk layout aims at (a block is whole rows: ``block_rows``).
+BLOCK_VALUES = 8192
+#: Values per seeded super-block of a device (GPU) generator (whole blocks).
+SUPER_VALUES = 1 << 22
+#: Values per tile of the CPU path (the uniforms and the pairs stay in cache).
+_TILE_VALUES = 1 << 17
+UNIFORM_BITS = 53
+_HALF_CELL = 2.0 ** -(UNIFORM_BITS + 1)
+#: The largest radius the draws reach: ``u + 2^-54 >= 2^-54``.
+RADIUS_CUT = math.sqrt(2.0 * (UNIFORM_BITS + 1) * math.log(2.0))
+#: The largest move of a float32 pair along its circle, per unit of radius.
+FLOAT32_ANGLE_MOVE = 3e-7
+DRAW_METHOD = f"box-muller(u{UNIFORM_BITS},v{UNIFORM_BITS},rows-blocks{BLOCK_VALUES})"
+_TWO_PI = 2.0 * math.pi
+
+
+def block_rows(dim: int) -> int:
+    """Rows per block for rows of ``dim`` values: the largest divisor of ``CHUNK_ROWS``
+    whose block holds at most ``BLOCK_VALUES`` values (at least one row) and an even
+    number of them (whole pairs). Chunks are thus whole blocks."""
+    best = 0
+    for rows in range(1, CHUNK_ROWS + 1):
+        if CHUNK_ROWS % rows == 0 and (rows * dim) % 2 == 0:
+            if rows * dim <= BLOCK_VALUES or best == 0:
+                best = rows
+    if best == 0:
+        raise ValueError(f"no block of whole rows holds whole pairs for dim={dim}")
+    return best
 
 
 def resolve_device(device: str | torch.device | None = None) -> torch.device:
@@ -28,14 +91,70 @@ def resolve_device(device: str | torch.device | None = None) -> torch.device:
     return dev
 
 
-def chunk_seed(seed: int, index: int, stream: int, chunk: int) -> int:
-    """A 63-bit generator seed for one chunk, well mixed by SeedSequence."""
+def draw_method(device: torch.device | str) -> str:
+    """The method and the source of its uniforms on ``device`` (part of the run identity)."""
+    source = "numpy-sfc64" if torch.device(device).type == "cpu" else "torch-philox"
+    return f"{DRAW_METHOD}/{source}"
+
+
+def draw_distance(dim: int) -> dict[str, Any]:
+    """How far the base draws of one row of dimension ``dim`` are from N(0, I_dim) (see the
+    module docstring), for the run manifest."""
+    pairs = math.ceil(dim / 2)
+    return {
+        "method": DRAW_METHOD,
+        "dim": int(dim),
+        "radius_cut": RADIUS_CUT,
+        "unreachable_mass_per_row": pairs * 2.0**-UNIFORM_BITS,
+        "uniform_grid": 2.0**-UNIFORM_BITS,
+        "float32_angle_move_per_unit_radius": FLOAT32_ANGLE_MOVE,
+        "float32_randn_unreachable_mass_per_row": pairs * 2.0**-24,
+    }
+
+
+def _check_address(seed: int, index: int, stream: int, chunk: int) -> None:
     for name, v in (("seed", seed), ("index", index), ("stream", stream), ("chunk", chunk)):
         if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < 0:
             raise ValueError(f"{name} must be a non-negative int, got {v!r}")
-    words = np.random.SeedSequence([int(seed), int(index), int(stream), int(chunk)])
-    hi, lo = words.generate_state(2, dtype=np.uint32)
+
+
+def chunk_sequence(seed: int, index: int, stream: int, chunk: int) -> np.random.SeedSequence:
+    """The SeedSequence of one chunk; its children seed the chunk's uniform streams."""
+    _check_address(seed, index, stream, chunk)
+    return np.random.SeedSequence([int(seed), int(index), int(stream), int(chunk)])
+
+
+def chunk_seed(seed: int, index: int, stream: int, chunk: int) -> int:
+    """A 63-bit generator seed for one chunk, well mixed by SeedSequence."""
+    hi, lo = chunk_sequence(seed, index, stream, chunk).generate_state(2, dtype=np.uint32)
     return ((int(hi) << 32) | int(lo)) & ((1 << 63) - 1)
+
+
+def box_muller(
+    uv: torch.Tensor,
+    cos_out: torch.Tensor,
+    sin_out: torch.Tensor,
+    radius: torch.Tensor,
+    theta: torch.Tensor,
+) -> None:
+    """Box-Muller on blocks of uniforms: ``uv`` (float64, shape ``(blocks, 2, pairs)``)
+    holds ``u`` in ``uv[:, 0]`` and ``v`` in ``uv[:, 1]``, both on the grid ``k 2^-53``;
+    write ``R cos(2 pi v)`` to ``cos_out`` and ``R sin(2 pi v)`` to ``sin_out`` (shape
+    ``(blocks, pairs)``, one float dtype), ``R = sqrt(-2 ln(u + 2^-54))``: ``u + 2^-54``
+    is the midpoint of ``u``'s cell, never 0. ``uv`` is overwritten; ``radius`` and
+    ``theta`` (the outputs' dtype and shape) are scratch."""
+    u, v = uv[:, 0], uv[:, 1]
+    # the logarithm in float64 (correctly rounded to an ulp), rounded once to the output
+    torch.log(u.add_(_HALF_CELL), out=u)
+    radius.copy_(u).mul_(-2.0).sqrt_()
+    theta.copy_(v.mul_(_TWO_PI))  # one rounding of the float64 angle
+    torch.cos(theta, out=cos_out).mul_(radius)
+    torch.sin(theta, out=sin_out).mul_(radius)
+
+
+def _cpu_uniforms(sequence: np.random.SeedSequence) -> np.random.Generator:
+    """The uniforms of one chunk on the CPU: one SFC64 stream, read block by block."""
+    return np.random.Generator(np.random.SFC64(sequence))
 
 
 class DrawStream:
@@ -49,42 +168,156 @@ class DrawStream:
         dim: int,
         device: torch.device | str = "cpu",
         dtype: torch.dtype = torch.float32,
+        workspace: Workspace | None = None,
+        source: str | None = None,
     ) -> None:
-        chunk_seed(seed, index, stream, 0)  # validates
-        if dim < 1:
-            raise ValueError(f"dim must be >= 1, got {dim}")
+        _check_address(seed, index, stream, 0)
+        if isinstance(dim, bool) or not isinstance(dim, int | np.integer) or dim < 1:
+            raise ValueError(f"dim must be a positive int, got {dim!r}")
+        if dtype not in (torch.float32, torch.float64):
+            raise ValueError(f"base draws are float32 or float64, never {dtype}")
         self.seed, self.index, self.stream, self.dim = int(seed), int(index), int(stream), dim
         self.device = torch.device(device)
         self.dtype = dtype
-        self._generator = torch.Generator(device=self.device)
+        self._workspace = workspace if workspace is not None else Workspace()
         self._chunk_buf: torch.Tensor | None = None
         self._chunk_id = -1
+        self.block_rows = block_rows(dim)
+        self._pairs = self.block_rows * dim // 2
+        values = 2 * self._pairs
+        # the uniforms: numpy's SFC64 on the CPU, torch's generator of the device elsewhere
+        # (the tests also run the torch source on the CPU, to exercise the GPU path)
+        default = "numpy" if self.device.type == "cpu" else "torch"
+        self.source = default if source is None else source
+        if self.source not in ("numpy", "torch") or (
+            self.source == "numpy" and self.device.type != "cpu"
+        ):
+            raise ValueError(
+                f"uniform source {source!r} on {self.device}: 'numpy' (CPU) or 'torch'"
+            )
+        cpu = self.source == "numpy"
+        # blocks per step: a cache-sized tile on the CPU, a seeded super-block on a GPU
+        self._step = max(1, (_TILE_VALUES if cpu else SUPER_VALUES) // values)
+        get = self._workspace.get
+        shape = (self._step, 2, self._pairs)
+        self._uv = get("draws uv", shape, torch.float64, self.device)
+        self._radius = get("draws radius", shape[::2], dtype, self.device)
+        self._theta = get("draws theta", shape[::2], dtype, self.device)
+        if cpu:
+            # numpy writes the uniforms straight into the buffer, through a view made once
+            # per workspace
+            uv = self._uv
+            self._uv_host = self._workspace.host_view(uv, lambda: uv.numpy())
+        else:
+            self._generator = torch.Generator(device=self.device)
 
-    def _generate(self, chunk: int, out: torch.Tensor) -> None:
-        self._generator.manual_seed(chunk_seed(self.seed, self.index, self.stream, chunk))
-        torch.randn(out.shape, generator=self._generator, out=out)
+    # chunks ----------------------------------------------------------------------------------
+    def _generate(self, first_chunk: int, out: torch.Tensor) -> None:
+        """Write the rows of ``out`` (contiguous) from the start of ``first_chunk`` on: every
+        chunk whole but the last, of which a prefix. Whole blocks are written in place, a
+        last partial block through a scratch block. With numpy's source the chunks'
+        streams are read one after the other into shared tiles, so a batch of many small
+        rows costs one pass of Box-Muller; the device source goes chunk by chunk, its
+        super-blocks seeded on their own."""
+        rows = out.shape[0]
+        br = self.block_rows
+        per_chunk = CHUNK_ROWS // br
+        blocks = -(-rows // br)
+        full = rows // br
+        if self.source != "numpy" and blocks > per_chunk:
+            for c in range(0, rows, CHUNK_ROWS):
+                self._generate(first_chunk + c // CHUNK_ROWS, out[c : c + CHUNK_ROWS])
+            return
+        flat = out.view(-1)
+        block_values = 2 * self._pairs
+        rng, rng_chunk = None, -1
+        sequence = chunk_sequence(self.seed, self.index, self.stream, first_chunk)
+        for b0 in range(0, blocks, self._step):
+            nb = min(self._step, blocks - b0)
+            if self.source == "numpy":
+                j = b0
+                while j < b0 + nb:  # the blocks of this tile, chunk by chunk
+                    chunk = first_chunk + j // per_chunk
+                    if chunk != rng_chunk:
+                        rng = _cpu_uniforms(
+                            chunk_sequence(self.seed, self.index, self.stream, chunk)
+                        )
+                        rng_chunk = chunk
+                    upto = min(b0 + nb, (j // per_chunk + 1) * per_chunk)
+                    rng.random(out=self._uv_host[j - b0 : upto - b0])
+                    j = upto
+                uv = self._uv[:nb]
+            else:
+                uv = self._device_uniforms(sequence, b0 // self._step)[:nb]
+            nfull = max(0, min(nb, full - b0))
+            if nfull:
+                region = flat[block_values * b0 : block_values * (b0 + nfull)]
+                region = region.view(nfull, 2, self._pairs)
+                box_muller(
+                    uv[:nfull],
+                    region[:, 0],
+                    region[:, 1],
+                    self._radius[:nfull],
+                    self._theta[:nfull],
+                )
+            if nfull < nb:  # the last, partial block: generated whole, then cut
+                tail = self._workspace.get(
+                    "draws tail", (1, 2, self._pairs), self.dtype, self.device
+                )
+                box_muller(
+                    uv[nfull : nfull + 1], tail[:, 0], tail[:, 1], self._radius[:1], self._theta[:1]
+                )
+                start = block_values * (b0 + nfull)
+                flat[start:].copy_(tail.view(-1)[: flat.numel() - start])
 
+    def _device_uniforms(self, sequence: np.random.SeedSequence, superblock: int) -> torch.Tensor:
+        """The uniforms of one whole super-block, from a generator seeded for it alone."""
+        words = np.random.SeedSequence(
+            sequence.entropy, spawn_key=(*sequence.spawn_key, superblock)
+        ).generate_state(2, dtype=np.uint32)
+        self._generator.manual_seed(((int(words[0]) << 32) | int(words[1])) & ((1 << 63) - 1))
+        return torch.rand(
+            tuple(self._uv.shape),
+            generator=self._generator,
+            device=self.device,
+            dtype=torch.float64,
+            out=self._uv,
+        )
+
+    # rows --------------------------------------------------------------------------------
     def fill(self, out: torch.Tensor, start: int) -> torch.Tensor:
         """Write rows ``[start, start + len(out))`` of the stream into ``out``."""
+        if out.dtype != self.dtype or out.device != self.device or out.shape[1:] != (self.dim,):
+            raise ValueError(
+                f"out must be ({len(out)}, {self.dim}) {self.dtype} on {self.device}, got "
+                f"{tuple(out.shape)} {out.dtype} on {out.device}"
+            )
         rows = out.shape[0]
+        chunk, offset = divmod(start, CHUNK_ROWS)
         pos = 0
-        while pos < rows:
-            row = start + pos
-            chunk, offset = divmod(row, CHUNK_ROWS)
-            take = min(CHUNK_ROWS - offset, rows - pos)
-            if offset == 0 and take == CHUNK_ROWS:
-                self._generate(chunk, out[pos : pos + take])
-            else:
-                if self._chunk_id != chunk:
-                    if self._chunk_buf is None:
-                        self._chunk_buf = torch.empty(
-                            CHUNK_ROWS, self.dim, device=self.device, dtype=self.dtype
-                        )
-                    self._generate(chunk, self._chunk_buf)
-                    self._chunk_id = chunk
-                out[pos : pos + take].copy_(self._chunk_buf[offset : offset + take])
-            pos += take
+        if offset or not out.is_contiguous():  # rows inside a chunk: from a whole chunk
+            take = min(CHUNK_ROWS - offset, rows) if offset else min(CHUNK_ROWS, rows)
+            out[:take].copy_(self._chunk(chunk)[offset : offset + take])
+            pos, chunk = take, chunk + 1
+            if not out.is_contiguous():
+                while pos < rows:
+                    take = min(CHUNK_ROWS, rows - pos)
+                    out[pos : pos + take].copy_(self._chunk(chunk)[:take])
+                    pos, chunk = pos + take, chunk + 1
+        if pos < rows:
+            self._generate(chunk, out[pos:])
         return out
+
+    def _chunk(self, chunk: int) -> torch.Tensor:
+        """A buffer holding the whole of ``chunk`` (for rows that start inside a chunk)."""
+        if self._chunk_buf is None:
+            self._chunk_buf = torch.empty(
+                CHUNK_ROWS, self.dim, device=self.device, dtype=self.dtype
+            )
+        if self._chunk_id != chunk:
+            self._generate(chunk, self._chunk_buf)
+            self._chunk_id = chunk
+        return self._chunk_buf
 
     def rows(self, start: int, stop: int) -> torch.Tensor:
         """Rows ``[start, stop)`` as a new tensor (convenience; the sampler uses ``fill``)."""

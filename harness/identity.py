@@ -10,7 +10,7 @@ import torch
 
 from baselines.models import ModelEntry
 from harness.config import Config
-from harness.draws import CHUNK_ROWS
+from harness.draws import CHUNK_ROWS, draw_method
 from harness.store import Store
 
 
@@ -22,9 +22,10 @@ def identity(
     device: torch.device,
     data_checksum: str | None = None,
 ) -> dict[str, Any]:
-    """Everything that decides the counts (not the batch size, the certifiers or the
-    report): among them the named index subset (``run.subset``) and a digest of the data
-    files read (``data_checksum``, e.g. the md5 of CIFAR-10's test batch)."""
+    """Everything that decides the counts (not the batch size, the executor, the
+    certifiers or the report): the draw method and the device type among them, the named
+    index subset (``run.subset``) and a digest of the data files read (``data_checksum``,
+    e.g. the md5 of CIFAR-10's test batch)."""
     run_section = {
         k: v
         for k, v in cfg.raw.get("run", {}).items()
@@ -49,6 +50,7 @@ def identity(
         "device_type": device.type,
         "torch_version": torch.__version__,
         "chunk_rows": CHUNK_ROWS,
+        "draw_method": draw_method(device),
         "sampling_config": {"run": run_section, "noises": cfg.raw.get("noises")},
     }
 
@@ -58,6 +60,13 @@ def check_resume(store: Store, ident: dict[str, Any]) -> None:
     stored = {k: store.get_manifest(k) for k in ident}
     if all(v is None for v in stored.values()):
         return
+    if stored.get("draw_method") is None and "draw_method" in ident:
+        raise ValueError(
+            f"{store.path} holds counts sampled with the earlier base draws (float32 "
+            "torch.randn, Box-Muller on 24-bit uniforms, which never reach |G| > 5.77); "
+            f"this version draws {ident['draw_method']}, so those counts cannot be "
+            "continued: use a new --store path, or delete the old store"
+        )
     for key, value in ident.items():
         if stored[key] != value:
             raise ValueError(

@@ -1,5 +1,8 @@
 """The runner: config -> seeded counts in the store -> certificates.
 
+After the sampling, the deterministic certifiers (``ibp``, ``crown``) certify every
+model on the same images (``harness.deterministic``).
+
 After the sampling loop, the deterministic certifiers (``ibp``, ``crown``) certify every
 model on the same images (``harness.deterministic``).
 
@@ -9,6 +12,10 @@ that image are written in one transaction. A killed run started again skips the
 images already stored and, since draws are addressed by (seed, image, stream, chunk),
 ends with exactly the store an uninterrupted run would have written.
 
+The sampling work, one task per (model, image), is done by an executor
+(``harness.executors``): in this process (``local``, the default) or on Ray actors
+(``ray``); either way this process is the store's single writer.
+
 Its parts live elsewhere: the models (``baselines.models``), the index set
 (``baselines.datasets.select_indices``), the identity a resumed run must share
 (``harness.identity``), provenance (``harness.provenance``) and certification
@@ -17,22 +24,20 @@ Its parts live elsewhere: the models (``baselines.models``), the index set
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
-
-from tqdm import tqdm
+from typing import Any
 
 from baselines.datasets import load_dataset, select_indices
 from baselines.models import build_models
 from harness.certify import certify_store
 from harness.config import Config, NoiseEntry
 from harness.deterministic import certify_deterministic, training_bounds
-from harness.draws import resolve_device
+from harness.draws import draw_distance
+from harness.executors import ImageTask, ModelWork, SamplingPlan, make_executor
 from harness.identity import check_resume, identity
 from harness.noise import Noise, noise_class
 from harness.provenance import provenance
-from harness.sampler import certify_counts
-from harness.store import CountRow, Store
+from harness.store import Store
 
 
 def build_noise(entry: NoiseEntry, sigma0: float, dim: int) -> Noise:
@@ -54,72 +59,70 @@ def run(
     progress: bool = True,
     stop_after: int | None = None,
     certify: bool = True,
+    executor: str = "local",
+    address: str | None = None,
+    workers: int | None = None,
 ) -> Path:
     """Sample counts for every (model, image), then certify them. Resumable.
 
     ``stop_after`` processes at most that many new images and returns (for tests of
-    resumption; a real interruption is just a kill).
-    """
-    dev = resolve_device(device or cfg.device)
-    data = load_dataset(cfg.dataset, cfg.data_root, download=cfg.download)
-    models = build_models(cfg.models, data, verified_bounds=training_bounds())
-    index_set = select_indices(data, cfg.index_stride, cfg.n_test)
-    ident = identity(cfg, data.name, index_set, models, dev, data_checksum=data.checksum)
-    processed = 0
-    with Store(store_path) as store:
-        check_resume(store, ident)
-        store.put_manifest({**ident, "config": cfg.raw, **provenance(dev)})
-        for entry in models:
-            if entry.spec is not None and not entry.spec.smoothing:
-                continue
-            model = entry.model.to(dev).eval()
-            noises = [build_noise(e, entry.sigma0, data.dim) for e in cfg.noises]
-            names = [nz.name for nz in noises]
-            if len(set(names)) != len(names):
-                raise ValueError(f"the config defines the same noise twice: {sorted(names)}")
-            store.put_noises({nz.name: nz.spec() for nz in noises})
+    resumption; a real interruption is just a kill). ``executor``: ``"local"`` or
+    ``"ray"`` (``address``: a Ray cluster to join; ``workers``: how many actors)."""
+    exe = make_executor(executor, address=address, workers=workers)
+    try:
+        dev = exe.device(device or cfg.device)
+        data = load_dataset(cfg.dataset, cfg.data_root, download=cfg.download)
+        models = build_models(cfg.models, data, verified_bounds=training_bounds())
+        index_set = select_indices(data, cfg.index_stride, cfg.n_test)
+        ident = identity(cfg, data.name, index_set, models, dev, data_checksum=data.checksum)
+        options = cfg.sampler_options()
+        plan = SamplingPlan(cfg.seed, cfg.n0, cfg.n, cfg.batch_size, options)
+        with Store(store_path) as store:
+            check_resume(store, ident)
+            approximations: dict[str, Any] = {}
             done = store.done_keys()
-            todo = [i for i in index_set if any((entry.name, nm, i) not in done for nm in names)]
-            bar = tqdm(todo, desc=entry.name, unit="img", disable=not progress, mininterval=1.0)
-            for image in bar:
-                if stop_after is not None and processed >= stop_after:
-                    bar.close()
-                    return Path(store_path)
-                missing = [nz for nz in noises if (entry.name, nz.name, image) not in done]
-                x, label = data[image]
-                t0 = time.perf_counter()
-                counts = certify_counts(
-                    model,
-                    x,
-                    missing,
-                    cfg.n0,
-                    cfg.n,
-                    seed=cfg.seed,
-                    index=image,
-                    batch_size=cfg.batch_size,
+            for entry in models:
+                if entry.spec is not None and not entry.spec.smoothing:
+                    continue
+                noises = [build_noise(e, entry.sigma0, data.dim) for e in cfg.noises]
+                names = [nz.name for nz in noises]
+                if len(set(names)) != len(names):
+                    raise ValueError(f"the config defines the same noise twice: {sorted(names)}")
+                store.put_noises({nz.name: nz.spec() for nz in noises})
+                approximations.update(
+                    {nz.name: a for nz in noises if (a := nz.approximation()) is not None}
                 )
-                seconds = (time.perf_counter() - t0) / len(missing)
-                store.put_counts(
-                    CountRow(
-                        entry.name,
-                        nz.name,
-                        image,
-                        label,
-                        counts.selection[j],
-                        counts.estimation[j],
-                        seconds,
-                    )
-                    for j, nz in enumerate(missing)
-                )
-                processed += 1
-        certify_deterministic(store, cfg, models, data, index_set, dev, progress=progress)
-        if certify:
-            certify_store(
-                store,
-                cfg.certifiers,
-                cfg.norms,
-                cfg.alphas,
-                progress=progress,
-                options=cfg.certifier_options,
+                work = ModelWork(entry.name, entry.model, {nz.name: nz for nz in noises})
+                for image in index_set:
+                    missing = tuple(nm for nm in names if (entry.name, nm, image) not in done)
+                    if missing:
+                        x, label = data[image]
+                        work.tasks.append(ImageTask(entry.name, image, label, x, missing))
+                plan.models.append(work)
+            store.put_manifest(
+                {
+                    **ident,
+                    "config": cfg.raw,
+                    **provenance(dev),
+                    "executor": exe.name,
+                    "sampler": options.manifest(),
+                    "base_draws": draw_distance(data.dim),
+                    "noise_approximations": approximations,
+                }
             )
+            finished = exe.run(plan, store, device=dev, progress=progress, stop_after=stop_after)
+            if not finished:
+                return Path(store_path)
+            certify_deterministic(store, cfg, models, data, index_set, dev, progress=progress)
+            if certify:
+                certify_store(
+                    store,
+                    cfg.certifiers,
+                    cfg.norms,
+                    cfg.alphas,
+                    progress=progress,
+                    options=cfg.certifier_options,
+                )
+    finally:
+        exe.close()
     return Path(store_path)

@@ -3,7 +3,17 @@
 Cohen et al. (2019), CERTIFY: ``n0`` selection draws choose the top class, ``n``
 separate estimation draws count it. Counting streams batches through the model in
 inference mode; memory is O(batch x d), never O(n x d). All noises evaluated on one
-image transform the same base draws (``harness.draws``), so their outcomes are paired.
+image transform the same batch of base draws (``harness.draws``), so their outcomes are
+paired, and the per-row statistics several of them need are computed once per batch
+(``harness.noise.batch.Batch``).
+
+The loop is the forward pass and little else: the draws, the noise transforms, the
+arg-max, the counting and the NaN check all run on the model's device, into buffers
+allocated once (``Workspace``), and nothing is read back to the host until the counts
+are complete (``count_on_device``; ``tests/harness/test_sampler.py`` checks it). On a
+GPU, ``SamplerOptions`` adds a bf16/fp16 autocast of the model's forward pass (never of
+the noise, which stays float32), channels_last inputs, and ``auto_batch_size`` picks a
+batch that fits the device's memory.
 """
 
 from __future__ import annotations
@@ -14,8 +24,42 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from harness.draws import ESTIMATION, SELECTION, DrawStream, resolve_device
+from harness.draws import CHUNK_ROWS, ESTIMATION, SELECTION, DrawStream, resolve_device
 from harness.noise import Noise
+from harness.noise.batch import Batch, Workspace
+
+AUTOCAST_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
+_CPU_MAX_VALUES = 1 << 24  # values per CPU batch at most (64 MiB of float32 a buffer)
+_GPU_MEMORY_SHARE = 0.6  # of the free memory, for the batch's inputs and activations
+
+
+@dataclass(frozen=True)
+class SamplerOptions:
+    """How the model's forward pass runs (the noise is float32 whatever these say).
+
+    ``autocast``: ``None``, ``"bf16"`` or ``"fp16"``: the forward pass in that precision
+    (``torch.autocast``); it changes the predictions, so it is part of a run's identity.
+    ``channels_last``: 4-D inputs in channels-last memory order (faster convolutions on
+    GPUs with tensor cores; the model is converted once by ``prepare_model``).
+    ``compile``: ``torch.compile`` the model once (``prepare_model``)."""
+
+    autocast: str | None = None
+    channels_last: bool = False
+    compile: bool = False
+
+    def __post_init__(self) -> None:
+        if self.autocast is not None and self.autocast not in AUTOCAST_DTYPES:
+            raise ValueError(
+                f"autocast must be one of {sorted(AUTOCAST_DTYPES)} or none, got {self.autocast!r}"
+            )
+
+    def manifest(self) -> dict[str, object]:
+        return {
+            "autocast": self.autocast or "none",
+            "channels_last": self.channels_last,
+            "compile": self.compile,
+            "noise_dtype": "float32",
+        }
 
 
 def _check_count(name: str, value: object) -> int:
@@ -24,10 +68,168 @@ def _check_count(name: str, value: object) -> int:
     return int(value)
 
 
-def _model_device(model: torch.nn.Module) -> torch.device | None:
+def model_device(model: torch.nn.Module) -> torch.device:
+    """The device of the model's parameters (or buffers); the CPU for a stateless model."""
     for tensor in model.parameters():
         return tensor.device
-    return None
+    for tensor in model.buffers():
+        return tensor.device
+    return resolve_device("cpu")
+
+
+def prepare_model(
+    model: torch.nn.Module, options: SamplerOptions | None = None, sample_ndim: int = 3
+) -> torch.nn.Module:
+    """The model in eval mode, converted once as ``options`` ask (channels_last weights
+    for image inputs, ``torch.compile``)."""
+    options = options or SamplerOptions()
+    model = model.eval()
+    if options.channels_last and sample_ndim == 3:
+        model = model.to(memory_format=torch.channels_last)
+    if options.compile:
+        model = torch.compile(model)
+    return model
+
+
+def auto_batch_size(
+    model: torch.nn.Module,
+    x: torch.Tensor,
+    n: int,
+    options: SamplerOptions | None = None,
+) -> int:
+    """A batch size for ``model`` on inputs shaped like ``x``, aligned with the draws'
+    chunks (``CHUNK_ROWS``) so that no chunk is cut. On the CPU: one chunk (1000 rows), or
+    for large inputs the largest divisor of it with at most ``_CPU_MAX_VALUES`` values
+    (100 rows of ImageNet). Larger CPU batches do not pay: the model's activations then
+    outgrow what the allocator keeps, and every batch page-faults them back. On a GPU,
+    the largest multiple of the chunk (or divisor of it) whose inputs, noise scratch and
+    activations fit in ``_GPU_MEMORY_SHARE`` of the free memory, measured with a probe
+    batch."""
+    device = model_device(model)
+    dim = x.numel()
+    if device.type != "cuda":
+        return max(1, min(n, _chunk_divisor(max(1, _CPU_MAX_VALUES // dim))))
+    probe = 64
+    torch.cuda.synchronize(device)
+    torch.cuda.reset_peak_memory_stats(device)
+    base = torch.cuda.memory_allocated(device)
+    inputs = torch.zeros(probe, *x.shape, device=device)
+    with torch.inference_mode(), _Autocast(device, options):
+        model(inputs)
+    per_row = (torch.cuda.max_memory_allocated(device) - base) / probe
+    per_row += dim * (4 + 4 + 8 + 8)  # draws, noisy inputs, float64 and float32 scratch
+    free, _ = torch.cuda.mem_get_info(device)
+    rows = int(_GPU_MEMORY_SHARE * free / max(per_row, 1.0))
+    rows = rows - rows % CHUNK_ROWS if rows >= CHUNK_ROWS else _chunk_divisor(max(1, rows))
+    return max(1, min(n, rows))
+
+
+def _chunk_divisor(rows: int) -> int:
+    """The largest divisor of ``CHUNK_ROWS`` not above ``rows``."""
+    return max(r for r in range(1, min(rows, CHUNK_ROWS) + 1) if CHUNK_ROWS % r == 0)
+
+
+class _Autocast:
+    """``torch.autocast`` for the forward pass when ``options`` ask for it."""
+
+    def __init__(self, device: torch.device, options: SamplerOptions | None) -> None:
+        self._ctx = None
+        if options is not None and options.autocast is not None:
+            self._ctx = torch.autocast(device.type, dtype=AUTOCAST_DTYPES[options.autocast])
+
+    def __enter__(self) -> None:
+        if self._ctx is not None:
+            self._ctx.__enter__()
+
+    def __exit__(self, *exc: object) -> None:
+        if self._ctx is not None:
+            self._ctx.__exit__(*exc)
+
+
+def _validate(
+    x: torch.Tensor, noises: Sequence[Noise], n: int, batch_size: int | None
+) -> tuple[int, int | None]:
+    n = _check_count("n", n)
+    if batch_size is not None:
+        batch_size = _check_count("batch_size", batch_size)
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
+    if len(noises) == 0:
+        raise ValueError("at least one noise is needed")
+    dim = x.numel()
+    for noise in noises:
+        if not isinstance(noise, Noise):
+            raise TypeError(f"noises must be harness.noise.Noise, got {type(noise).__name__}")
+        if noise.dim != dim:
+            raise ValueError(f"{noise.name} has dim {noise.dim} but the input has {dim} entries")
+    return n, batch_size
+
+
+def count_on_device(
+    model: torch.nn.Module,
+    x: torch.Tensor,
+    noises: Sequence[Noise],
+    n: int,
+    *,
+    seed: int,
+    index: int = 0,
+    stream: int = ESTIMATION,
+    batch_size: int | None = 1000,
+    num_classes: int | None = None,
+    options: SamplerOptions | None = None,
+    workspace: Workspace | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The counts of ``count_predictions`` and the number of rows with NaN logits per
+    noise, both as int64 tensors on the model's device, read back by nothing: the loop
+    never waits on the host.
+
+    Noises are prepared (``Noise.prepare``: tables built and copied) before the loop."""
+    n, batch_size = _validate(x, noises, n, batch_size)
+    device = model_device(model)
+    workspace = workspace if workspace is not None else Workspace()
+    for noise in noises:
+        noise.prepare(device)
+    model.eval()
+    if batch_size is None:
+        batch_size = auto_batch_size(model, x, n, options)
+    dim = x.numel()
+    dtype = torch.float32
+    x_flat = x.detach().to(device=device, dtype=dtype).reshape(dim)
+    batch = min(batch_size, n)
+    draws = DrawStream(seed, index, stream, dim, device=device, dtype=dtype, workspace=workspace)
+    G = workspace.get("sampler G", (batch, dim), dtype, device)
+    noisy = workspace.get("sampler noisy", (batch, dim), dtype, device)
+    ones = torch.ones(batch, dtype=torch.int64, device=device)
+    channels_last = options is not None and options.channels_last and x.ndim == 3
+    autocast = _Autocast(device, options)
+    counts: torch.Tensor | None = None
+    nan_rows = torch.zeros(len(noises), dtype=torch.int64, device=device)
+    with torch.inference_mode():
+        for start in range(0, n, batch):
+            b = min(batch, n - start)
+            draws.fill(G[:b], start)
+            rows = Batch(G[:b], workspace)
+            for i, noise in enumerate(noises):
+                noise.perturb(x_flat, rows, out=noisy[:b])
+                inputs = noisy[:b].view(b, *x.shape)
+                if channels_last:
+                    inputs = inputs.contiguous(memory_format=torch.channels_last)
+                with autocast:
+                    logits = _forward(model, inputs)
+                if counts is None:
+                    classes = logits.shape[1] if num_classes is None else num_classes
+                    if logits.shape[1] != classes:
+                        raise ValueError(
+                            f"model returns {logits.shape[1]} logits, expected {classes}"
+                        )
+                    counts = torch.zeros(len(noises), classes, dtype=torch.int64, device=device)
+                # max propagates NaN: a row's maximum is NaN iff the row holds one
+                top, predictions = logits.max(dim=1)
+                nan_rows[i] += torch.isnan(top).sum()
+                # index_add_, not bincount: bincount waits for the host on a GPU
+                counts[i].index_add_(0, predictions, ones[:b])
+    assert counts is not None
+    return counts, nan_rows
 
 
 def count_predictions(
@@ -39,56 +241,31 @@ def count_predictions(
     seed: int,
     index: int = 0,
     stream: int = ESTIMATION,
-    batch_size: int = 1000,
+    batch_size: int | None = 1000,
     num_classes: int | None = None,
+    options: SamplerOptions | None = None,
+    workspace: Workspace | None = None,
 ) -> np.ndarray:
     """Predicted-class counts of ``model`` on ``x + z`` for each noise; shape (noises, classes).
 
     Every noise transforms the same base draws of stream ``(seed, index, stream)``.
     The model runs on its own device (that of its parameters; the CPU for a
-    parameter-free model) and is put in eval mode.
-    """
-    n = _check_count("n", n)
-    batch_size = _check_count("batch_size", batch_size)
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
-    if len(noises) == 0:
-        raise ValueError("at least one noise is needed")
-    dim = x.numel()
-    for noise in noises:
-        if not isinstance(noise, Noise):
-            raise TypeError(f"noises must be harness.noise.Noise, got {type(noise).__name__}")
-        if noise.dim != dim:
-            raise ValueError(f"{noise.name} has dim {noise.dim} but the input has {dim} entries")
-    device = _model_device(model) or resolve_device("cpu")
-    model.eval()
-    dtype = torch.float32
-    x_flat = x.detach().to(device=device, dtype=dtype).reshape(dim)
-    batch = min(batch_size, n)
-    draws = DrawStream(seed, index, stream, dim, device=device, dtype=dtype)
-    G = torch.empty(batch, dim, device=device, dtype=dtype)
-    noisy = torch.empty(batch, dim, device=device, dtype=dtype)
-    counts: torch.Tensor | None = None
-    nan_rows = torch.zeros(len(noises), dtype=torch.int64, device=device)
-    with torch.inference_mode():
-        for start in range(0, n, batch):
-            b = min(batch, n - start)
-            draws.fill(G[:b], start)
-            for i, noise in enumerate(noises):
-                noise.perturb(x_flat, G[:b], out=noisy[:b])
-                logits = _forward(model, noisy[:b].view(b, *x.shape))
-                if counts is None:
-                    classes = logits.shape[1] if num_classes is None else num_classes
-                    if logits.shape[1] != classes:
-                        raise ValueError(
-                            f"model returns {logits.shape[1]} logits, expected {classes}"
-                        )
-                    counts = torch.zeros(len(noises), classes, dtype=torch.int64, device=device)
-                # Accumulated on the device and checked once per noise at the end, so a
-                # GPU never waits on the host inside the loop.
-                nan_rows[i] += torch.isnan(logits).any(dim=1).sum()
-                counts[i] += torch.bincount(logits.argmax(dim=1), minlength=counts.shape[1])
-    assert counts is not None
+    parameter-free model) and is put in eval mode. ``batch_size=None`` chooses one
+    (``auto_batch_size``); the counts do not depend on it. ``workspace`` keeps buffers
+    across calls (the runner passes one per model)."""
+    counts, nan_rows = count_on_device(
+        model,
+        x,
+        noises,
+        n,
+        seed=seed,
+        index=index,
+        stream=stream,
+        batch_size=batch_size,
+        num_classes=num_classes,
+        options=options,
+        workspace=workspace,
+    )
     bad = nan_rows.cpu().numpy()
     for i, noise in enumerate(noises):
         if bad[i]:
@@ -119,9 +296,10 @@ def sample_counts(
     n: int,
     *,
     seed: int,
-    batch_size: int = 1000,
+    batch_size: int | None = 1000,
     index: int = 0,
     stream: int = ESTIMATION,
+    options: SamplerOptions | None = None,
 ) -> np.ndarray:
     """The model's predicted-class counts over ``n`` noisy copies of one input ``x``.
 
@@ -129,7 +307,15 @@ def sample_counts(
     takes for one input; the batch is built inside.
     """
     return count_predictions(
-        model, x, [noise], n, seed=seed, index=index, stream=stream, batch_size=batch_size
+        model,
+        x,
+        [noise],
+        n,
+        seed=seed,
+        index=index,
+        stream=stream,
+        batch_size=batch_size,
+        options=options,
     )[0]
 
 
@@ -150,22 +336,25 @@ def certify_counts(
     *,
     seed: int,
     index: int,
-    batch_size: int = 1000,
+    batch_size: int | None = 1000,
+    options: SamplerOptions | None = None,
+    workspace: Workspace | None = None,
 ) -> CertifyCounts:
     """Cohen et al.'s CERTIFY sampling: selection and estimation counts on separate streams."""
     _check_count("n0", n0)
+    workspace = workspace if workspace is not None else Workspace()
+    common = {"seed": seed, "index": index, "options": options, "workspace": workspace}
     selection = count_predictions(
-        model, x, noises, n0, seed=seed, index=index, stream=SELECTION, batch_size=batch_size
+        model, x, noises, n0, stream=SELECTION, batch_size=batch_size, **common
     )
     estimation = count_predictions(
         model,
         x,
         noises,
         n,
-        seed=seed,
-        index=index,
         stream=ESTIMATION,
         batch_size=batch_size,
         num_classes=selection.shape[1],
+        **common,
     )
     return CertifyCounts(selection=selection, estimation=estimation)

@@ -18,12 +18,31 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         type=int,
         help="torch CPU threads (default: torch's; on a loaded machine 1 can be much faster)",
     )
+    p.add_argument(
+        "--executor",
+        choices=("local", "ray"),
+        default="local",
+        help="where the (model, image) tasks run: this process (default) or Ray actors, "
+        "one per GPU (CPU actors where there is none); the store is the same",
+    )
+    p.add_argument(
+        "--address",
+        help="with --executor ray: the cluster to join ('auto', 'ray://host:10001'); "
+        "default: start a local one",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        help="with --executor ray: the number of actors (default: one per GPU, or one per CPU)",
+    )
     return p
 
 
 def main(args: argparse.Namespace) -> int:
     from harness import config, runner
 
+    if args.executor != "ray" and (args.address is not None or args.workers is not None):
+        raise ValueError("--address and --workers need --executor ray")
     cfg = config.load(args.config)
     store = args.store or Path("out") / f"{cfg.name}.sqlite"
     if args.threads is not None:
@@ -34,7 +53,14 @@ def main(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     try:
         path = runner.run(
-            cfg, store, device=args.device, progress=not args.quiet, certify=not args.no_certify
+            cfg,
+            store,
+            device=args.device,
+            progress=not args.quiet,
+            certify=not args.no_certify,
+            executor=args.executor,
+            address=args.address,
+            workers=args.workers,
         )
     except KeyboardInterrupt:
         print(f"\ninterrupted: {_stored(store)} stored in {store}; run the same command again "

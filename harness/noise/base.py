@@ -32,6 +32,7 @@ from typing import Any, ClassVar, Protocol
 import numpy as np
 import torch
 
+from harness.noise.batch import Batch
 from harness.noise.params import check_positive_finite
 
 #: Rows per chunk of the full-dimensional Monte Carlo in ``log_ratio_samples``.
@@ -142,12 +143,26 @@ class Noise(ABC):
         """Members for conformance tests: ``example_params`` matched to sigma0 = 0.5."""
         return [cls.matched(0.5, dim, **p) for p in cls.example_params]
 
-    def perturb(self, x: torch.Tensor, G: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+    def perturb(self, x: torch.Tensor, G: torch.Tensor | Batch, out: torch.Tensor) -> torch.Tensor:
         """``out = x + transform(G)`` for a flat input ``x`` of shape ``(dim,)``.
 
-        The sampler's hot path; families may fuse the two steps."""
-        self.transform(G, out=out)
+        The sampler's hot path. ``G`` may be a ``harness.noise.batch.Batch``, which carries
+        the per-row statistics shared by the noises of a batch and reusable scratch; the
+        built-in families fuse the two steps and compute in the output's dtype where that
+        is exact to its rounding. Everything stays on ``G``'s device."""
+        self.transform(G.G if isinstance(G, Batch) else G, out=out)
         return out.add_(x)
+
+    def prepare(self, device: torch.device | str) -> None:
+        """Build and copy to ``device`` whatever the transform needs there (tables), so
+        that a sampling loop afterwards neither builds nor copies anything (here:
+        nothing to build)."""
+        return None
+
+    def approximation(self) -> dict[str, Any] | None:
+        """The stated error of the transform where it approximates the law (a table), for
+        the run manifest; ``None`` where the transform is exact up to rounding."""
+        return None
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """Draw ``n`` samples (float64): base normals from ``generator``, then ``transform``."""

@@ -4,7 +4,9 @@ A family states the law of one coordinate (``coordinate_law``), its map from a b
 normal (``coordinate_map``: ``F^{-1}(Phi(G_i))``, in the tail form that never saturates)
 and ``coordinate_log_prob``. Everything else follows:
 
-- ``transform`` applies the map elementwise and ``log_prob`` sums over coordinates;
+- ``transform`` applies the map elementwise, tile by tile (``harness.noise.batch``), and
+  ``log_prob`` sums over coordinates; the built-in families fuse the map with the
+  addition of the input in a few in-place passes in the output's dtype;
 - the marginals that characterize the law: the first and the last coordinate;
 - the reduced Neyman-Pearson statistic: ``Lambda`` only involves the coordinates where
   the shift is non-zero, so an axis shift costs ``O(n)`` whatever the dimension.
@@ -18,6 +20,7 @@ import numpy as np
 import torch
 
 from harness.noise.base import Law, Marginal, Noise
+from harness.noise.batch import Batch
 from harness.noise.coupling import finish
 
 _CHUNK_VALUES = 1 << 22
@@ -52,15 +55,39 @@ class CoordinateNoise(Noise):
 
     @abstractmethod
     def coordinate_map(self, G: torch.Tensor) -> torch.Tensor:
-        """``z_i`` as a function of ``G_i``, elementwise, in float64."""
+        """``z_i`` as a function of ``G_i``, elementwise (in float64, or in ``G``'s dtype
+        where that is exact to its rounding)."""
 
     @abstractmethod
     def coordinate_log_prob(self, x: torch.Tensor) -> torch.Tensor:
         """``log q(x)`` elementwise, up to a constant (``-inf`` off support)."""
 
+    def _write(self, batch: Batch, out: torch.Tensor, x: torch.Tensor | None) -> torch.Tensor:
+        """``out = x + z`` (``out = z`` without ``x``), tile by tile. A family may define
+        ``_fused(batch, out, x)``: the same map in fused in-place passes; it is used unless
+        a subclass overrides ``coordinate_map`` (which then defines the noise)."""
+        if self._fused_applies():
+            return self._fused(batch, out, x)  # type: ignore[attr-defined]
+        for rows in batch.row_tiles():
+            finish(self.coordinate_map(batch.G[rows]), out[rows], out[rows])
+            if x is not None:
+                out[rows].add_(x)
+        return out
+
+    def _fused_applies(self) -> bool:
+        for klass in type(self).__mro__:
+            if "_fused" in vars(klass):
+                return True
+            if "coordinate_map" in vars(klass):
+                return False
+        return False
+
     def transform(self, G: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
         self._check_G(G)
-        return finish(self.coordinate_map(G), G, out)
+        return self._write(Batch(G), torch.empty_like(G) if out is None else out, None)
+
+    def perturb(self, x: torch.Tensor, G: torch.Tensor | Batch, out: torch.Tensor) -> torch.Tensor:
+        return self._write(Batch.of(G), out, x)
 
     def log_prob(self, z: torch.Tensor) -> torch.Tensor:
         return self.coordinate_log_prob(z).sum(dim=-1)

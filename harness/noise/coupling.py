@@ -1,39 +1,37 @@
 """Inverse-CDF couplings of the base draw ``G ~ N(0, I_d)``, shared by the noise families.
 
-Every family in this package is a deterministic transform of ``G`` (see ``docs/architecture.md``,
-"Common random numbers"). Three couplings cover the families here; all compute in float64:
+Every family in this package is a deterministic transform of ``G`` (see
+``docs/architecture.md``, "Common random numbers"). Three couplings cover the families
+here:
 
-- coordinate-wise, symmetric laws: ``z_i = sign(G_i) * F^{-1}(1 - Phi(-|G_i|))`` written
-  through the tail probability ``Phi(-|G_i|)`` (kept as its logarithm, ``log_ndtr``), so
-  nothing saturates when ``|G_i| > 5.4`` in float32;
+- coordinate-wise, symmetric laws: ``z_i = sign(G_i) F^{-1}(1 - Phi(-|G_i|))``, written
+  through ``2 Phi(-|G_i|) = erfc(|G_i| / sqrt 2)``, which keeps its relative precision in
+  the tail (float32 represents it down to |G| ~ 13, float64 to |G| ~ 37);
 - spherically symmetric laws (l2 radius): direction ``G / ||G||_2`` and a radius that is
-  the law's quantile at the chi_d probability of ``||G||_2``; the probability is carried
-  as a pair (lower tail, upper tail) so both ends stay exact;
+  the law's quantile at the chi_d probability of ``||G||_2``;
 - l-inf symmetric laws: ``U_i = erf(G_i / sqrt 2)`` is uniform in the cube ``[-1, 1]^d``;
   ``V = U / ||U||_inf`` is then uniform on the cube's surface and independent of
-  ``||U||_inf``, whose CDF is ``t^d``. The radius is the law's quantile at that
-  probability. This is an exact transform of ``G``.
+  ``||U||_inf``, whose CDF is ``t^d``; the radius is the law's quantile at that
+  probability. ``||U||_inf = erf(||G||_inf / sqrt 2)``.
 
-Radius quantiles are computed with scipy on the CPU; only one number per row crosses
-devices. The families that share a coupling subclass ``SphericalNoise``
-(``harness.noise.spherical``), ``CoordinateNoise`` (``harness.noise.coordinatewise``) or
-``LinfRadialNoise`` (``harness.noise.linf_radial``), which state the law each coupling
-produces.
+The radial maps (statistic of the row -> radius) are ``MonotoneTable`` s
+(``harness.noise.monotone_table``), built on the host from the families' exact quantile
+functions and evaluated on the draws' device; this module states the laws of the
+statistics they take (``ChiSquareLaw`` of ``||G||_2^2``, ``GaussianMaxLaw`` of
+``||G||_inf``, ``GammaLaw``) and the host-side probabilities the exact maps start from.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
 import numpy as np
 import torch
-from scipy import special
+from scipy import special, stats
 
 from harness.noise.numerics import TINY as _TINY
 
-RadiusQuantile = Callable[[np.ndarray, np.ndarray], np.ndarray]
-"""``quantile(lower, upper)``: radii at a probability given by both tails (upper = 1 - lower)."""
+INV_SQRT2 = 1.0 / math.sqrt(2.0)
 
 
 def as_float64(G: torch.Tensor) -> torch.Tensor:
@@ -62,54 +60,126 @@ def symmetric_tail(G: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.sign(g), torch.special.log_ndtr(-g.abs())
 
 
-def chi_probabilities(G: torch.Tensor) -> tuple[torch.Tensor, np.ndarray, np.ndarray]:
-    """``(||G||_2 per row as a float64 tensor, F_chi_d(||G||), 1 - F_chi_d(||G||))``."""
-    g = as_float64(G)
-    dim = g.shape[1]
-    norm = torch.linalg.vector_norm(g, dim=1)
-    half_sq = (0.5 * norm.square()).cpu().numpy()
-    # Probabilities below the smallest normal double (|G| beyond ~38 per coordinate) are
-    # floored there, so quantiles stay finite.
-    lower = np.maximum(special.gammainc(dim / 2.0, half_sq), _TINY)
-    upper = np.maximum(special.gammaincc(dim / 2.0, half_sq), _TINY)
-    return norm, lower, upper
-
-
-def spherical(G: torch.Tensor, quantile: RadiusQuantile) -> torch.Tensor:
-    """``z = r * G / ||G||`` with ``r = quantile(F_chi_d(||G||))``: float64, G's device."""
-    g = as_float64(G)
-    norm, lower, upper = chi_probabilities(g)
-    radius = torch.as_tensor(quantile(lower, upper), dtype=torch.float64, device=g.device)
-    scale = radius / norm.clamp_min(torch.finfo(torch.float64).tiny)
-    return g * scale.unsqueeze(1)
-
-
-def cube_surface(G: torch.Tensor) -> tuple[torch.Tensor, np.ndarray, np.ndarray]:
-    """``(V, u, 1 - u)``: V uniform on the surface of ``[-1, 1]^d`` (float64 tensor) and
-    ``u = ||U||_inf^d`` uniform on (0, 1), independent of V, with ``U = erf(G / sqrt 2)``.
-
-    The upper tail ``1 - u = 1 - (1 - m)^d`` with ``m = erfc(max_i |G_i| / sqrt 2)`` is
-    computed without cancellation.
-    """
-    g = as_float64(G)
-    dim = g.shape[1]
-    U = torch.erf(g / math.sqrt(2.0))
-    gmax = g.abs().amax(dim=1)
-    m = torch.erfc(gmax / math.sqrt(2.0))  # 1 - ||U||_inf, exact in the tail
-    umax = U.abs().amax(dim=1).clamp_min(torch.finfo(torch.float64).tiny)
-    V = U / umax.unsqueeze(1)
-    log_u = dim * torch.log1p(-m)
-    lower = np.maximum(torch.exp(log_u).cpu().numpy(), _TINY)
-    upper = np.maximum((-torch.expm1(log_u)).cpu().numpy(), _TINY)
-    return V, lower, upper
-
-
-def linf_spherical(G: torch.Tensor, quantile: RadiusQuantile) -> torch.Tensor:
-    """``z = r * V`` with V uniform on the cube's surface and ``r = quantile(u)``."""
-    V, lower, upper = cube_surface(G)
-    radius = torch.as_tensor(quantile(lower, upper), dtype=torch.float64, device=V.device)
-    return V * radius.unsqueeze(1)
-
-
 def linf_norm(z: torch.Tensor) -> torch.Tensor:
     return z.abs().amax(dim=-1)
+
+
+def log_erf(x: np.ndarray) -> np.ndarray:
+    """``log erf(x)`` for ``x >= 0``, accurate near 0 and near 1."""
+    x = np.asarray(x, dtype=np.float64)
+    with np.errstate(divide="ignore"):
+        small = np.log(special.erf(np.minimum(x, 1.0)))
+        return np.where(x < 1.0, small, np.log1p(-special.erfc(x)))
+
+
+# the laws of the row statistics ----------------------------------------------------------
+class ChiSquareLaw:
+    """``s = ||G||_2^2 ~ chi^2_d``."""
+
+    def __init__(self, dim: int) -> None:
+        self.dim = int(dim)
+        self._law = stats.chi2(self.dim)
+
+    def quantile(self, p: float, upper: bool) -> float:
+        return float(self._law.isf(p) if upper else self._law.ppf(p))
+
+    def tail(self, s: float, upper: bool) -> float:
+        return float(self._law.sf(s) if upper else self._law.cdf(s))
+
+    def log_density_t(self, t: np.ndarray) -> np.ndarray:
+        """Log density of ``t = log s``."""
+        return self._law.logpdf(np.exp(t)) + t
+
+    def tails(self, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(F(s), 1 - F(s))``, each floored at the smallest normal double."""
+        half = np.asarray(s, dtype=np.float64) / 2.0
+        a = self.dim / 2.0
+        return (
+            np.maximum(special.gammainc(a, half), _TINY),
+            np.maximum(special.gammaincc(a, half), _TINY),
+        )
+
+
+class GaussianMaxLaw:
+    """``m = ||G||_inf``: ``F(m) = erf(m / sqrt 2)^d``."""
+
+    def __init__(self, dim: int) -> None:
+        self.dim = int(dim)
+
+    def quantile(self, p: float, upper: bool) -> float:
+        d = self.dim
+        if upper:  # erfc(m / sqrt 2) = 1 - (1 - p)^(1/d)
+            return math.sqrt(2.0) * float(special.erfcinv(-math.expm1(math.log1p(-p) / d)))
+        return math.sqrt(2.0) * float(special.erfinv(math.exp(math.log(p) / d)))
+
+    def tail(self, m: float, upper: bool) -> float:
+        lower, up = self.tails(np.asarray([m]))
+        return float(up[0] if upper else lower[0])
+
+    def log_density_t(self, t: np.ndarray) -> np.ndarray:
+        m = np.exp(t)
+        return (
+            math.log(self.dim)
+            + (self.dim - 1) * log_erf(m * INV_SQRT2)
+            + 0.5 * math.log(2.0 / math.pi)
+            - 0.5 * m * m
+            + t
+        )
+
+    def tails(self, m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(u, 1 - u)`` with ``u = F(m)``, the tail without cancellation, floored."""
+        log_u = self.dim * log_erf(np.asarray(m, dtype=np.float64) * INV_SQRT2)
+        return np.maximum(np.exp(log_u), _TINY), np.maximum(-np.expm1(log_u), _TINY)
+
+
+class GammaLaw:
+    """``Gamma(shape, 1)``."""
+
+    def __init__(self, shape: float) -> None:
+        self.shape = float(shape)
+        self._law = stats.gamma(self.shape)
+
+    def quantile(self, p: float, upper: bool) -> float:
+        return float(self._law.isf(p) if upper else self._law.ppf(p))
+
+    def tail(self, s: float, upper: bool) -> float:
+        return float(self._law.sf(s) if upper else self._law.cdf(s))
+
+    def log_density_t(self, t: np.ndarray) -> np.ndarray:
+        return self._law.logpdf(np.exp(t)) + t
+
+
+# device-side pieces of the transforms ----------------------------------------------------
+#: Largest argument at which erfc is a normal number: 9.1 in float32 (|G| <= 12.87),
+#: 26.5 in float64 (|G| <= 37.5). Base draws reach |G| <= 8.57 (``harness.draws``).
+ERFC_ARG_MAX = {torch.float32: 9.1, torch.float64: 26.5}
+
+
+def log_two_tail_(a: torch.Tensor, G: torch.Tensor) -> torch.Tensor:
+    """``a = log(2 Phi(-|G|)) = log erfc(|G| / sqrt 2)`` (``<= 0``) in ``a``'s dtype, in
+    place: the tail form of the coordinate-wise couplings, exact to the dtype's rounding
+    for ``|G|`` up to ``sqrt 2 ERFC_ARG_MAX`` (beyond, it stays finite and flat)."""
+    torch.abs(G, out=a).mul_(INV_SQRT2).clamp_(max=ERFC_ARG_MAX[a.dtype])
+    return torch.special.erfc(a, out=a).log_()
+
+
+def row_column(values: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """Per-row scale factors as a ``(rows, 1)`` column of ``dtype``, for broadcasting;
+    beyond the dtype's largest finite number (heavy tails at astronomically unlikely base
+    draws) they are clamped to it, so that no sample is infinite."""
+    big = torch.finfo(dtype).max
+    return values.clamp(-big, big).to(dtype).unsqueeze(1)
+
+
+def write_scaled(
+    out: torch.Tensor, z: torch.Tensor, scale: torch.Tensor | float, x: torch.Tensor | None
+) -> torch.Tensor:
+    """``out = x + scale * z`` (``out = scale * z`` without ``x``); ``scale`` a number or a
+    ``(rows, 1)`` column."""
+    if isinstance(scale, torch.Tensor):
+        if x is None:
+            return torch.mul(z, scale, out=out)
+        return torch.addcmul(x, z, scale, out=out)
+    if x is None:
+        return torch.mul(z, scale, out=out)
+    return torch.add(x, z, alpha=scale, out=out)

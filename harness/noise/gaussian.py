@@ -6,6 +6,7 @@ import numpy as np
 import torch
 from scipy import stats
 
+from harness.noise.batch import Batch
 from harness.noise.params import check_dim, check_positive_finite
 from harness.noise.registry import register_noise
 from harness.noise.spherical import SphericalNoise
@@ -35,8 +36,14 @@ class Gaussian(SphericalNoise):
         self._check_G(G)
         return torch.mul(G, self.sigma, out=out) if out is not None else G * self.sigma
 
-    def perturb(self, x: torch.Tensor, G: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
-        return torch.add(x, G, alpha=self.sigma, out=out)
+    def perturb(self, x: torch.Tensor, G: torch.Tensor | Batch, out: torch.Tensor) -> torch.Tensor:
+        return torch.add(x, G.G if isinstance(G, Batch) else G, alpha=self.sigma, out=out)
+
+    def prepare(self, device: torch.device | str) -> None:
+        """Nothing to build: the transform is ``sigma * G`` exactly."""
+
+    def approximation(self) -> None:
+        return None
 
     def log_prob(self, z: torch.Tensor) -> torch.Tensor:
         return -(z * z).sum(dim=-1) / (2.0 * self.sigma**2)

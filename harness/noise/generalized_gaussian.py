@@ -5,20 +5,24 @@ satisfies ``||z||^2 / (2 sigma^2) ~ Gamma((dim - k)/2)`` (so ``||z|| / sigma ~ c
 and the direction is uniform on the sphere. ``k = 0`` is the Gaussian ``N(0, sigma^2 I)``;
 larger ``k`` puts more mass near the centre.
 
-Sampler (exact, a transform of the base draw ``G ~ N(0, I)``): the direction is
-``G / ||G||`` and the radius is coupled by inverse CDFs, ``||G||^2 / 2 ~ Gamma(dim/2)``
-mapped to ``Gamma((dim - k)/2)`` (``harness.noise.numerics.couple_gamma``, float64,
-tail-aware). For ``k = 0`` the map is the identity and ``transform(G) = sigma * G`` up to
-rounding.
+Sampler (a transform of the base draw ``G ~ N(0, I)``): the direction is ``G / ||G||``
+and the radius is coupled by inverse CDFs, ``||G||^2 / 2 ~ Gamma(dim/2)`` mapped to
+``Gamma((dim - k)/2)`` through the radius table of ``SphericalNoise`` (built from
+``radius_quantile``, tail-aware; its stated error is ``approximation()``). For ``k = 0``
+the transform is ``sigma * G`` exactly.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 import torch
 from scipy import stats
 
-from harness.noise.numerics import couple_gamma, gamma_quantile
+from harness.noise.batch import Batch
+from harness.noise.coupling import write_scaled
+from harness.noise.numerics import gamma_quantile
 from harness.noise.params import check_dim, check_exponent, check_positive_finite
 from harness.noise.registry import register_noise
 from harness.noise.spherical import SphericalNoise
@@ -48,25 +52,17 @@ class GeneralizedGaussian(SphericalNoise):
             out = out - self.k * torch.log(r)
         return out
 
-    def radius_scale(self, G: torch.Tensor) -> torch.Tensor:
-        """Per-row factor ``s`` with ``transform(G) = s * G``: ``sigma * r' / ||G||``."""
-        self._check_G(G)
-        norm2 = torch.linalg.vector_norm(G, dim=1, dtype=torch.float64).pow(2)
-        u = (norm2 / 2).cpu().numpy()
-        v = couple_gamma(u, self.dim / 2.0, (self.dim - self.k) / 2.0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            scale = self.sigma * np.sqrt(v / u)
-        scale = np.where(u > 0, scale, 0.0)  # G = 0 (probability zero): z = 0
-        return torch.from_numpy(scale).to(device=G.device, dtype=G.dtype)
+    def _write(self, batch: Batch, out: torch.Tensor, x: torch.Tensor | None) -> torch.Tensor:
+        if self.k == 0:  # the Gaussian: sigma * G exactly
+            return write_scaled(out, batch.G, self.sigma, x)
+        return super()._write(batch, out, x)
 
-    def transform(self, G: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
-        scale = self.radius_scale(G)[:, None]
-        return torch.mul(G, scale, out=out) if out is not None else G * scale
+    def prepare(self, device: torch.device | str) -> None:
+        if self.k:
+            super().prepare(device)
 
-    def perturb(self, x: torch.Tensor, G: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
-        scale = self.radius_scale(G)[:, None]
-        torch.mul(G, scale, out=out)
-        return out.add_(x)
+    def approximation(self) -> dict[str, Any] | None:
+        return super().approximation() if self.k else None
 
     def log_prob(self, z: torch.Tensor) -> torch.Tensor:
         r2 = (z * z).sum(dim=-1)

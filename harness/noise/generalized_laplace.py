@@ -4,23 +4,29 @@
 uniform on the l1 sphere (Dirichlet(1, ..., 1) magnitudes with independent random signs),
 independent of the radius. ``k = 0`` is i.i.d. ``Laplace(0, scale)``.
 
-Sampler (exact, a transform of the base draw ``G ~ N(0, I)``): coordinate-wise Laplace
-``x_i = sign(G_i) * (-log(2 Phi(-|G_i|)))`` (computed with ``log_ndtr`` in the tail, so it
-never saturates), whose l1 norm ``T ~ Gamma(dim)`` is independent of the direction
-``x / T``; then ``T`` is coupled to ``T' ~ Gamma(dim - k)`` by inverse CDFs and
-``z = scale * x * T' / T``. For ``k = 0``, ``z = scale * x`` exactly.
+Sampler (a transform of the base draw ``G ~ N(0, I)``): coordinate-wise Laplace
+``x_i = sign(G_i) * (-log(2 Phi(-|G_i|)))`` with ``2 Phi(-|G|) = erfc(|G| / sqrt 2)``
+(relative precision kept in the tail, so it never saturates), computed in the output's
+dtype; its l1 norm ``T ~ Gamma(dim)`` (summed in float64) is independent of the direction
+``x / T``; then ``T`` is coupled to ``T' ~ Gamma(dim - k)`` by inverse CDFs through a
+``MonotoneTable`` evaluated on the draws' device (stated error: ``approximation()``) and
+``z = scale * x * T' / T``. For ``k = 0``, ``z = scale * x`` (i.i.d. Laplace).
 """
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import torch
 from scipy import stats
 
 from harness.noise.base import Marginal, Noise
-from harness.noise.numerics import couple_gamma
+from harness.noise.batch import Batch
+from harness.noise.coupling import GammaLaw, log_two_tail_, row_column, write_scaled
+from harness.noise.monotone_table import MonotoneTable, cached_table
+from harness.noise.numerics import TINY, couple_gamma
 from harness.noise.params import check_dim, check_exponent, check_positive_finite
 from harness.noise.registry import register_noise
 
@@ -61,21 +67,50 @@ class GeneralizedLaplace(Noise):
             )
         return out
 
+    # the transform -------------------------------------------------------------------------
+    def l1_table(self) -> MonotoneTable:
+        """``T ~ Gamma(dim) -> T' ~ Gamma(dim - k)`` by inverse CDFs."""
+
+        def build() -> MonotoneTable:
+            law = GammaLaw(float(self.dim))
+            return MonotoneTable(
+                lambda T: couple_gamma(T, float(self.dim), self.dim - self.k),
+                law,
+                name=f"{self.name} l1 norm",
+            )
+
+        return cached_table(self, "l1", build)
+
+    def prepare(self, device: torch.device | str) -> None:
+        if self.k:
+            self.l1_table().prepare(device)
+
+    def approximation(self) -> dict[str, Any] | None:
+        return {"l1 table": self.l1_table().bound.as_dict()} if self.k else None
+
+    def _write(self, batch: Batch, out: torch.Tensor, x: torch.Tensor | None) -> torch.Tensor:
+        G = batch.G
+        table = self.l1_table() if self.k else None
+        for rows in batch.row_tiles():
+            # log erfc(|G| / sqrt 2) = log(2 Phi(-|G|)) <= 0: minus the Laplace magnitude
+            a = log_two_tail_(batch.scratch("laplace", rows.stop - rows.start, out.dtype), G[rows])
+            if table is None:
+                scale: torch.Tensor | float = self.scale
+            else:
+                T = a.sum(dim=1, dtype=torch.float64).neg_().clamp_min_(TINY)
+                t = torch.log(T)
+                ratio = torch.exp(table.log_phi_of_log(t).sub_(t))
+                scale = row_column(ratio.mul_(self.scale), out.dtype)
+            torch.copysign(a, G[rows], out=a)
+            write_scaled(out[rows], a, scale, x)
+        return out
+
     def transform(self, G: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
         self._check_G(G)
-        Gd = G.to(torch.float64)
-        x = torch.sign(Gd) * (-(torch.special.log_ndtr(-Gd.abs()) + _LOG2))
-        if self.k:
-            T = x.abs().sum(dim=1)
-            Tn = T.cpu().numpy()
-            T2 = couple_gamma(Tn, float(self.dim), self.dim - self.k)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                ratio = np.where(Tn > 0, T2 / Tn, 0.0)
-            x = x * torch.from_numpy(ratio).to(device=G.device)[:, None]
-        x = x * self.scale
-        if out is None:
-            return x.to(G.dtype)
-        return out.copy_(x)
+        return self._write(Batch(G), torch.empty_like(G) if out is None else out, None)
+
+    def perturb(self, x: torch.Tensor, G: torch.Tensor | Batch, out: torch.Tensor) -> torch.Tensor:
+        return self._write(Batch.of(G), out, x)
 
     def log_prob(self, z: torch.Tensor) -> torch.Tensor:
         n1 = z.abs().sum(dim=-1)

@@ -1,10 +1,15 @@
 """l-inf symmetric families: ``z = r V`` with ``V`` uniform on the surface of the cube
 ``[-1, 1]^d`` and ``r = ||z||_inf`` independent of it.
 
-A family states the law of ``r`` (``radius_law``), its quantile (``radius_quantile``,
-used by the exact transform of ``harness.noise.coupling.linf_spherical``) and the log
-density as a function of ``r`` (``radial_log_prob``). Everything else follows:
+A family states the law of ``r`` (``radius_law``), its quantile (``radius_quantile``) and
+the log density as a function of ``r`` (``radial_log_prob``). Everything else follows:
 
+- the transform (exact in law, ``harness.noise.coupling``): ``U = erf(G / sqrt 2)`` is
+  uniform in the cube, ``V = U / ||U||_inf`` uniform on its surface and independent of
+  ``||U||_inf``, whose CDF is ``t^d``; ``r`` is the radius quantile at
+  ``u = erf(||G||_inf / sqrt 2)^d``. The map ``||G||_inf -> r`` is a ``MonotoneTable``
+  evaluated on the draws' device (its stated error is ``approximation()``), so
+  ``z = (r / ||U||_inf) U`` costs an ``erf`` and a product per coordinate;
 - ``log_prob(z) = radial_log_prob(||z||_inf)``;
 - the marginals that characterize the law: ``r`` itself, and the second largest
   ``|z_i| / ||z||_inf``, which is the largest of ``d - 1`` i.i.d. uniforms on [0, 1]
@@ -16,12 +21,16 @@ density as a function of ``r`` (``radial_log_prob``). Everything else follows:
 from __future__ import annotations
 
 from abc import abstractmethod
+from typing import Any
 
 import numpy as np
 import torch
 
 from harness.noise.base import Law, Marginal, Noise
-from harness.noise.coupling import finish, linf_norm, linf_spherical
+from harness.noise.batch import Batch
+from harness.noise.coupling import INV_SQRT2, GaussianMaxLaw, linf_norm, row_column, write_scaled
+from harness.noise.monotone_table import MonotoneTable, cached_table
+from harness.noise.numerics import TINY
 
 
 class LinfRadialNoise(Noise):
@@ -43,10 +52,45 @@ class LinfRadialNoise(Noise):
         """``E||V||_2^2`` for ``V`` uniform on the surface of ``[-1, 1]^d``."""
         return (self.dim + 2.0) / 3.0
 
+    # the transform -------------------------------------------------------------------------
+    def radius_table(self) -> MonotoneTable:
+        """``||G||_inf -> r``: the radius quantile at ``u = erf(||G||_inf / sqrt 2)^d``."""
+
+        def build() -> MonotoneTable:
+            law = GaussianMaxLaw(self.dim)
+            return MonotoneTable(
+                lambda m: self.radius_quantile(*law.tails(m)),
+                law,
+                name=f"{self.name} radius",
+            )
+
+        return cached_table(self, "radius", build)
+
+    def prepare(self, device: torch.device | str) -> None:
+        self.radius_table().prepare(device)
+
+    def approximation(self) -> dict[str, Any] | None:
+        return {"radius table": self.radius_table().bound.as_dict()}
+
+    def _write(self, batch: Batch, out: torch.Tensor, x: torch.Tensor | None) -> torch.Tensor:
+        m = batch.linf_norm().clamp_min(TINY)
+        radius = torch.exp(self.radius_table().log_phi(m))
+        scale = row_column(radius / torch.erf(m * INV_SQRT2), out.dtype)
+        G = batch.G
+        for rows in batch.row_tiles():
+            U = batch.scratch("linf U", rows.stop - rows.start, out.dtype)
+            torch.erf(torch.mul(G[rows], INV_SQRT2, out=U), out=U)
+            write_scaled(out[rows], U, scale[rows], x)
+        return out
+
     def transform(self, G: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
         self._check_G(G)
-        return finish(linf_spherical(G, self.radius_quantile), G, out)
+        return self._write(Batch(G), torch.empty_like(G) if out is None else out, None)
 
+    def perturb(self, x: torch.Tensor, G: torch.Tensor | Batch, out: torch.Tensor) -> torch.Tensor:
+        return self._write(Batch.of(G), out, x)
+
+    # the law -------------------------------------------------------------------------------
     def log_prob(self, z: torch.Tensor) -> torch.Tensor:
         return self.radial_log_prob(linf_norm(z))
 

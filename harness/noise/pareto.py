@@ -8,8 +8,9 @@ import math
 import torch
 from scipy import stats
 
+from harness.noise.batch import Batch
 from harness.noise.coordinatewise import CoordinateNoise, SymmetricLaw
-from harness.noise.coupling import symmetric_tail
+from harness.noise.coupling import log_two_tail_, write_scaled
 from harness.noise.params import check_dim, check_positive_finite
 from harness.noise.registry import register_noise
 
@@ -34,10 +35,18 @@ class Pareto(CoordinateNoise):
         return SymmetricLaw(stats.lomax(self.a, scale=self.scale))
 
     def coordinate_map(self, G: torch.Tensor) -> torch.Tensor:
-        sign, log_tail = symmetric_tail(G)
-        minus_log_2u = -(math.log(2.0) + log_tail)  # -log(2 Phi(-|G|)) >= 0
-        magnitude = torch.expm1(minus_log_2u.clamp_min(0.0) / self.a)
-        return sign * (self.scale * magnitude)
+        a = log_two_tail_(torch.empty_like(G), G).mul_(-1.0 / self.a)
+        return torch.copysign(a.expm1_(), G, out=a).mul_(self.scale)
+
+    def _fused(self, batch: Batch, out: torch.Tensor, x: torch.Tensor | None) -> torch.Tensor:
+        G = batch.G
+        for rows in batch.row_tiles():
+            # -log(2 Phi(-|G|)) = -log erfc(|G| / sqrt 2) >= 0, precise in the tail
+            a = log_two_tail_(batch.scratch("pareto", rows.stop - rows.start, out.dtype), G[rows])
+            a.mul_(-1.0 / self.a)
+            torch.copysign(a.expm1_(), G[rows], out=a)
+            write_scaled(out[rows], a, self.scale, x)
+        return out
 
     def coordinate_log_prob(self, x: torch.Tensor) -> torch.Tensor:
         return -(self.a + 1.0) * torch.log1p(x.abs() / self.scale)

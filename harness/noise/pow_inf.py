@@ -41,13 +41,16 @@ class PowInf(LinfRadialNoise):
 
     def radius_quantile(self, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
         # t = B / (1 - B) with B ~ Beta(d, a - d) at probability `lower`; C = 1 - B is the
-        # Beta(a - d, d) quantile at `upper`. Each inverse is accurate where its value is
-        # small, so B is used where B <= 1/2 and C elsewhere.
+        # Beta(a - d, d) quantile at `upper`. Each inverse is accurate where its probability
+        # is the smaller one, so B is used where lower <= 1/2 and C elsewhere.
         d, b = float(self.dim), self.a - self.dim
-        B = _beta_quantile(d, b, lower)
-        C = _beta_quantile(b, d, upper)
+        lower = np.asarray(lower, dtype=np.float64)
+        upper = np.asarray(upper, dtype=np.float64)
+        use_lower = lower <= 0.5
+        B = _beta_quantile(d, b, np.where(use_lower, lower, 0.25))
+        C = _beta_quantile(b, d, np.where(use_lower, 0.25, upper))
         with np.errstate(all="ignore"):
-            t = np.where(B <= 0.5, B / (1.0 - B), (1.0 - C) / C)
+            t = np.where(use_lower, B / (1.0 - B), (1.0 - C) / C)
         return self.scale * t
 
     def radial_log_prob(self, r: torch.Tensor) -> torch.Tensor:

@@ -2,10 +2,13 @@
 the radius ``R = ||z||_2`` independent of it.
 
 A family states the law of ``R`` (``radius_law``, a scipy distribution), its quantile
-(``radius_quantile``, used by the transform: direction ``G / ||G||``, radius at the chi_d
-probability of ``||G||``, both tails exact) and the log density as a function of the
-radius (``radial_log_prob``). Everything else follows:
+(``radius_quantile``) and the log density as a function of the radius
+(``radial_log_prob``). Everything else follows:
 
+- the transform: direction ``G / ||G||``, radius ``radius_quantile`` at the chi_d
+  probability of ``||G||`` (both tails exact). The map ``||G||^2 -> R`` is a
+  ``MonotoneTable`` evaluated on the draws' device (its stated error, far below Monte
+  Carlo error, is ``approximation()``), so ``z = (R / ||G||) G`` is one pass over the batch;
 - ``log_prob(z) = radial_log_prob(||z||_2)``;
 - the marginals that characterize the law: ``R`` itself, and the direction's first
   coordinate, ``(1 + u_1) / 2 ~ Beta((d - 1)/2, (d - 1)/2)``;
@@ -18,13 +21,17 @@ radius (``radial_log_prob``). Everything else follows:
 from __future__ import annotations
 
 from abc import abstractmethod
+from typing import Any
 
 import numpy as np
 import torch
 from scipy import stats
 
 from harness.noise.base import Law, Marginal, Noise
-from harness.noise.coupling import finish, spherical
+from harness.noise.batch import Batch
+from harness.noise.coupling import ChiSquareLaw, row_column, write_scaled
+from harness.noise.monotone_table import MonotoneTable, cached_table
+from harness.noise.numerics import TINY
 
 
 class SphericalNoise(Noise):
@@ -46,10 +53,43 @@ class SphericalNoise(Noise):
         """``E||u||_2^2 = 1`` for ``u`` on the unit l2 sphere."""
         return 1.0
 
+    # the transform -------------------------------------------------------------------------
+    def radius_table(self) -> MonotoneTable:
+        """``||G||_2^2 -> R``: the radius quantile at the chi^2_d probability of ``||G||^2``."""
+
+        def build() -> MonotoneTable:
+            law = ChiSquareLaw(self.dim)
+            return MonotoneTable(
+                lambda s: self.radius_quantile(*law.tails(s)),
+                law,
+                name=f"{self.name} radius",
+            )
+
+        return cached_table(self, "radius", build)
+
+    def prepare(self, device: torch.device | str) -> None:
+        self.radius_table().prepare(device)
+
+    def approximation(self) -> dict[str, Any] | None:
+        return {"radius table": self.radius_table().bound.as_dict()}
+
+    def row_scale(self, batch: Batch) -> torch.Tensor:
+        """``R / ||G||`` per row (float64), so that ``z = scale * G``."""
+        t = torch.log(batch.sq_norm().clamp_min(TINY))
+        return torch.exp(self.radius_table().log_phi_of_log(t).sub_(t, alpha=0.5))
+
+    def _write(self, batch: Batch, out: torch.Tensor, x: torch.Tensor | None) -> torch.Tensor:
+        scale = row_column(self.row_scale(batch), out.dtype)
+        return write_scaled(out, batch.G, scale, x)
+
     def transform(self, G: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
         self._check_G(G)
-        return finish(spherical(G, self.radius_quantile), G, out)
+        return self._write(Batch(G), torch.empty_like(G) if out is None else out, None)
 
+    def perturb(self, x: torch.Tensor, G: torch.Tensor | Batch, out: torch.Tensor) -> torch.Tensor:
+        return self._write(Batch.of(G), out, x)
+
+    # the law -------------------------------------------------------------------------------
     def log_prob(self, z: torch.Tensor) -> torch.Tensor:
         return self.radial_log_prob(torch.linalg.vector_norm(z, dim=-1))
 

@@ -8,8 +8,9 @@ import math
 import torch
 from scipy import stats
 
+from harness.noise.batch import Batch
 from harness.noise.coordinatewise import CoordinateNoise
-from harness.noise.coupling import as_float64
+from harness.noise.coupling import INV_SQRT2, write_scaled
 from harness.noise.params import check_dim, check_positive_finite
 from harness.noise.registry import register_noise
 
@@ -34,7 +35,15 @@ class UniformCube(CoordinateNoise):
         return stats.uniform(-self.half_width, 2.0 * self.half_width)
 
     def coordinate_map(self, G: torch.Tensor) -> torch.Tensor:
-        return self.half_width * torch.erf(as_float64(G) / math.sqrt(2.0))
+        return torch.erf(G * INV_SQRT2).mul_(self.half_width)
+
+    def _fused(self, batch: Batch, out: torch.Tensor, x: torch.Tensor | None) -> torch.Tensor:
+        G = batch.G
+        for rows in batch.row_tiles():
+            a = batch.scratch("cube", rows.stop - rows.start, out.dtype)
+            torch.erf(torch.mul(G[rows], INV_SQRT2, out=a), out=a)
+            write_scaled(out[rows], a, self.half_width, x)
+        return out
 
     def coordinate_log_prob(self, x: torch.Tensor) -> torch.Tensor:
         zero = torch.zeros_like(x)

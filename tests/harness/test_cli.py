@@ -86,3 +86,15 @@ def test_run_ctrl_c_says_how_to_resume(tmp_path, monkeypatch, capsys):
     out = capsys.readouterr().out
     assert "interrupted" in out and "run the same command again to resume" in out
     assert "Traceback" not in out
+
+
+def test_run_refuses_ray_arguments_without_the_ray_executor(tmp_path, capsys):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(
+        '[run]\ndataset = "digits"\narch = "mlp"\ntrain_sigmas = [0.5]\nn_test = 2\n'
+        '[[noises]]\nfamily = "gaussian"\n'
+    )
+    assert main(["run", str(cfg), "--address", "auto", "--store", str(tmp_path / "s")]) == 2
+    assert "--executor ray" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["run", str(cfg), "--executor", "dask"])

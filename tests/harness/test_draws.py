@@ -1,9 +1,25 @@
+import math
+
+import numpy as np
 import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
+from scipy import stats
 
-from harness.draws import CHUNK_ROWS, DrawStream, chunk_seed
+from harness.draws import (
+    CHUNK_ROWS,
+    FLOAT32_ANGLE_MOVE,
+    RADIUS_CUT,
+    DrawStream,
+    _cpu_uniforms,
+    block_rows,
+    box_muller,
+    chunk_seed,
+    chunk_sequence,
+    draw_distance,
+    draw_method,
+)
 
 
 @given(
@@ -14,6 +30,27 @@ def test_rows_do_not_depend_on_how_they_are_cut(start, length):
     whole = DrawStream(7, 3, 1, dim=5).rows(0, start + length)
     piece = DrawStream(7, 3, 1, dim=5).rows(start, start + length)
     assert torch.equal(whole[start:], piece)
+
+
+@given(
+    start=st.integers(0, 2 * CHUNK_ROWS),
+    length=st.integers(1, CHUNK_ROWS + 5),
+)
+def test_the_device_source_cuts_the_same_way(start, length):
+    """The GPU path (torch's generator, seeded per super-block) run on the CPU: rows do not
+    depend on how they are cut either, and are standard normal."""
+    whole = DrawStream(7, 3, 1, dim=300, source="torch").rows(0, start + length)
+    piece = DrawStream(7, 3, 1, dim=300, source="torch").rows(start, start + length)
+    assert torch.equal(whole[start:], piece)
+
+
+def test_the_device_source_draws_standard_normals():
+    g = DrawStream(2, 0, 1, dim=3072, source="torch").rows(0, 400).reshape(-1).double()
+    assert stats.kstest(g[:300_000].numpy(), "norm").pvalue > 1e-3
+    c, s = _pairs(DrawStream(2, 0, 1, dim=3072, source="torch").rows(0, 400))
+    assert stats.kstest((c * c + s * s).numpy(), stats.expon(scale=2.0).cdf).pvalue > 1e-3
+    with pytest.raises(ValueError, match="uniform source"):
+        DrawStream(0, 0, 0, dim=4, source="dice")
 
 
 def test_streams_images_and_seeds_differ():
@@ -33,3 +70,92 @@ def test_repeatable():
 def test_bad_addresses(bad):
     with pytest.raises(ValueError):
         chunk_seed(*bad)
+
+
+# the law of the draws ---------------------------------------------------------------------
+def _pairs(draws: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The Box-Muller pairs of whole blocks of a chunk's rows: (cosine side, sine side)."""
+    rows = block_rows(draws.shape[1])
+    blocks = draws.shape[0] // rows
+    pairs = rows * draws.shape[1] // 2
+    view = draws[: blocks * rows].reshape(blocks, 2, pairs).double()
+    return view[:, 0].reshape(-1), view[:, 1].reshape(-1)
+
+
+def test_coordinates_are_standard_normal_and_pairs_independent():
+    g = DrawStream(1, 2, 1, dim=4096).rows(0, 1000)
+    c, s = _pairs(g)
+    for values in (c, s, g.reshape(-1).double()):
+        assert stats.kstest(values[:200_000].numpy(), "norm").pvalue > 1e-3
+    assert abs(float(torch.corrcoef(torch.stack([c, s]))[0, 1])) < 5e-3
+    # the squared radius of a pair is chi^2_2, i.e. exponential with mean 2
+    r2 = (c * c + s * s).numpy()
+    assert stats.kstest(r2, stats.expon(scale=2.0).cdf).pvalue > 1e-3
+
+
+def test_the_tail_of_the_pair_radius_is_exact():
+    """Beyond R^2 = 16 (probability e^-8) the excess R^2 - 16 is again exponential with
+    mean 2; float32 randn would also stop at R^2 = 33.3 (|g| <= 5.77)."""
+    excess = []
+    for chunk in range(4):
+        c, s = _pairs(
+            DrawStream(3, 0, 1, dim=2048).rows(chunk * CHUNK_ROWS, (chunk + 1) * CHUNK_ROWS)
+        )
+        r2 = c * c + s * s
+        excess.append((r2[r2 > 16.0] - 16.0).numpy())
+    tail = np.concatenate(excess)
+    assert 900 < tail.size < 1900  # 4 chunks x 1.02e6 pairs x e^-8 = 1380 expected
+    assert stats.kstest(tail, stats.expon(scale=2.0).cdf).pvalue > 1e-3
+
+
+def test_uniforms_have_53_bits_and_reach_the_radius_cut():
+    """The radius comes from the midpoint of u's cell on the 2^-53 grid: its extreme
+    value is sqrt(108 ln 2) = 8.65, beyond the 5.77 of float32 torch.randn."""
+    uv = torch.tensor([[[0.0, 0.5], [0.0, 0.25]]], dtype=torch.float64)
+    cos_out, sin_out = torch.empty(1, 2), torch.empty(1, 2)
+    box_muller(uv, cos_out, sin_out, torch.empty(1, 2), torch.empty(1, 2))
+    assert float(cos_out[0, 0]) == pytest.approx(RADIUS_CUT, rel=1e-6)  # R = 8.65, theta = 0
+    assert RADIUS_CUT > 8.6 and math.sqrt(-2 * math.log(2.0**-24)) < 5.77
+    assert float(sin_out[0, 1]) == pytest.approx(math.sqrt(-2 * math.log(0.5)), rel=1e-6)
+    # what numpy's SFC64 stream gives: doubles on the 2^-53 grid, finer than 2^-24
+    u = _cpu_uniforms(chunk_sequence(0, 0, 0, 0)).random(100_000)
+    scaled = u * 2.0**53
+    assert np.all(scaled == np.floor(scaled))
+    assert np.mean(u * 2.0**24 != np.floor(u * 2.0**24)) > 0.99
+
+
+def test_float32_and_float64_draws_differ_only_by_rounding():
+    """The same uniforms: float32 rounds the angle (a move of at most 3e-7 R along the
+    pair's circle) and the product; the radius is computed in float64 either way."""
+    g32 = DrawStream(4, 5, 0, dim=300, dtype=torch.float32).rows(0, 1000)
+    g64 = DrawStream(4, 5, 0, dim=300, dtype=torch.float64).rows(0, 1000)
+    c32, s32 = _pairs(g32)
+    c64, s64 = _pairs(g64)
+    radius = torch.sqrt(c64 * c64 + s64 * s64)
+    for a, b in ((c32, c64), (s32, s64)):
+        assert torch.all((a - b).abs() <= FLOAT32_ANGLE_MOVE * radius + 2.0**-23 * b.abs())
+
+
+def test_distance_statement():
+    d = draw_distance(150_528)
+    assert d["unreachable_mass_per_row"] == pytest.approx(75_264 * 2.0**-53)
+    assert (
+        d["unreachable_mass_per_row"] < 1e-11 < 4e-3 < d["float32_randn_unreachable_mass_per_row"]
+    )
+    assert draw_method("cpu") != draw_method("cuda")
+
+
+@pytest.mark.parametrize("dim", [1, 3, 5, 64, 784, 3072, 150_528])
+def test_blocks_are_whole_rows_and_whole_pairs(dim):
+    rows = block_rows(dim)
+    assert CHUNK_ROWS % rows == 0 and (rows * dim) % 2 == 0
+    assert rows * dim <= 8192 or rows <= 2
+
+
+def test_bad_stream_arguments():
+    with pytest.raises(ValueError):
+        DrawStream(0, 0, 0, dim=0)
+    with pytest.raises(ValueError, match="float32 or float64"):
+        DrawStream(0, 0, 0, dim=4, dtype=torch.float16)
+    with pytest.raises(ValueError, match="out must be"):
+        DrawStream(0, 0, 0, dim=4).fill(torch.empty(3, 5), 0)

@@ -155,3 +155,54 @@ def test_killed_process_resumes_to_the_same_store(tmp_path):
     clean = tmp_path / "clean.sqlite"
     subprocess.run([*cmd, str(clean)], env=env, check=True)
     assert snapshot(killed) == snapshot(clean)
+
+
+def test_a_store_of_the_earlier_draws_refuses_to_resume(tmp_path):
+    """Stores written before the exact base draws lack 'draw_method': their counts came
+    from float32 torch.randn and cannot be continued with the new draws."""
+    path = tmp_path / "old.sqlite"
+    runner.run(tiny(), path, progress=False, stop_after=1, certify=False)
+    import sqlite3
+
+    with sqlite3.connect(path) as db:  # as a store written before the key existed
+        db.execute("DELETE FROM manifest WHERE key = 'draw_method'")
+    with pytest.raises(ValueError, match="earlier base draws"):
+        runner.run(tiny(), path, progress=False)
+
+
+def test_a_certifier_added_later_samples_nothing(tmp_path, monkeypatch):
+    path = tmp_path / "s.sqlite"
+    runner.run(tiny(), path, progress=False)
+    import harness.executors.base as base
+
+    def no_sampling(*args, **kwargs):
+        raise AssertionError("a finished run sampled again")
+
+    monkeypatch.setattr(base, "certify_counts", no_sampling)
+    cfg = parse({**tiny().raw, "certify": {"certifiers": ["cohen", "fdiv-kl"], "alpha": [0.001]}})
+    runner.run(cfg, path, progress=False)
+    with Store(path) as st:
+        names = {r[0] for r in st.query("SELECT DISTINCT certifier FROM certificates")}
+    assert names == {"cohen", "fdiv-kl"}
+
+
+def test_manifest_states_the_draws_the_tables_and_the_forward_precision(tmp_path):
+    cfg = parse(
+        {
+            **tiny().raw,
+            "run": {**tiny().raw["run"], "autocast": "bf16"},
+            "noises": [{"family": "gaussian"}, {"family": "generalized_gaussian", "k": 8}],
+        }
+    )
+    path = runner.run(cfg, tmp_path / "s.sqlite", progress=False, stop_after=1, certify=False)
+    with Store(path) as st:
+        m = st.manifest()
+    assert m["draw_method"].startswith("box-muller(u53,v53")
+    assert m["base_draws"]["dim"] == 64 and m["base_draws"]["unreachable_mass_per_row"] < 1e-14
+    assert m["sampler"]["autocast"] == "bf16" and m["sampler"]["noise_dtype"] == "float32"
+    (name,) = m["noise_approximations"]  # the Gaussian is exact; the other has a table
+    assert name.startswith("generalized_gaussian")
+    assert m["noise_approximations"][name]["radius table"]["tv_bound"] < 1e-6
+    # the forward pass's precision decides the counts: another one refuses to resume
+    with pytest.raises(ValueError, match="sampling_config"):
+        runner.run(tiny(), path, progress=False)

@@ -9,6 +9,8 @@ import certifiers
 from certifiers.bounds import clopper_pearson_lower
 from harness import certify_counts, count_predictions, sample_counts
 from harness.noise import Gaussian
+from harness.noise.batch import Workspace
+from harness.sampler import SamplerOptions, auto_batch_size, count_on_device, prepare_model
 
 
 def mlp(dim=64, classes=10, seed=0):
@@ -105,3 +107,111 @@ def test_bad_n(n):
 def test_noise_dim_must_match_input():
     with pytest.raises(ValueError, match="dim"):
         sample_counts(mlp(), torch.zeros(64), Gaussian(1.0, 63), 10, seed=0)
+
+
+# the loop on the device ---------------------------------------------------------------------
+def _every_family(dim):
+    from harness.noise import noise_class, noise_families
+
+    return [n for family in noise_families() for n in noise_class(family).examples(dim)]
+
+
+class _NoHost:
+    """Make every way a tensor reaches the host raise while the sampling loop runs."""
+
+    METHODS = ("cpu", "numpy", "item", "tolist", "__bool__", "__float__", "__int__", "__array__")
+
+    def __init__(self, monkeypatch):
+        self.monkeypatch = monkeypatch
+
+    def __enter__(self):
+        def refuse(name):
+            def method(*args, **kwargs):
+                raise AssertionError(f"Tensor.{name} was called inside the sampling loop")
+
+            return method
+
+        for name in self.METHODS:
+            self.monkeypatch.setattr(torch.Tensor, name, refuse(name))
+        return self
+
+    def __exit__(self, *exc):
+        self.monkeypatch.undo()
+
+
+def test_the_sampling_loop_never_leaves_torch(monkeypatch):
+    """Draws, every family's transform, the forward pass, counting and the NaN check stay
+    in torch tensors (on a GPU: on the device, with no host synchronization): no host
+    conversion is reached while counting an image once the run's workspace holds its
+    buffers and the noises' tables are built (both happen on the first image)."""
+    dim = 64
+    noises = _every_family(dim)
+    model, x = mlp(dim), torch.rand(dim)
+    workspace = Workspace()
+    count_on_device(model, x, noises, 10, seed=1, index=2, batch_size=700, workspace=workspace)
+    with _NoHost(monkeypatch):
+        counts, nan_rows = count_on_device(
+            model, x, noises, 2500, seed=1, index=3, batch_size=700, workspace=workspace
+        )
+    assert counts.shape == (len(noises), 10) and int(counts.sum(dim=1).min()) == 2500
+    assert int(nan_rows.sum()) == 0
+    # and the patch is effective: a host conversion in the loop is caught
+    with _NoHost(monkeypatch), pytest.raises(AssertionError, match="inside the sampling loop"):
+        torch.zeros(3).numpy()
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_no_host_synchronization_on_a_gpu():
+    dim = 3 * 8 * 8
+    noises = _every_family(dim)
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(dim, 10)).cuda()
+    x = torch.rand(3, 8, 8)
+    for noise in noises:
+        noise.prepare("cuda")
+    count_on_device(model, x, noises, 300, seed=0, batch_size=100)  # warm-up (allocations)
+    torch.cuda.synchronize()
+    torch.cuda.set_sync_debug_mode("error")
+    try:
+        counts, _ = count_on_device(model, x, noises, 3000, seed=0, batch_size=1000)
+    finally:
+        torch.cuda.set_sync_debug_mode("default")
+    assert int(counts.sum()) == 3000 * len(noises)
+
+
+def test_gpu_options_run_on_any_device_and_keep_the_noise_float32():
+    model, x = mlp(), torch.rand(1, 8, 8)
+    noise = Gaussian(0.25, 64)
+    plain = sample_counts(model, x, noise, 2000, seed=2)
+    for options in (SamplerOptions(autocast="bf16"), SamplerOptions(channels_last=True)):
+        counts = sample_counts(model, x, noise, 2000, seed=2, options=options)
+        assert counts.sum() == 2000
+        # bf16 changes a few predictions at most; channels_last none (2-D input)
+        assert np.abs(counts - plain).sum() <= 0.05 * 2000
+    with pytest.raises(ValueError, match="autocast"):
+        SamplerOptions(autocast="int8")
+    assert SamplerOptions(autocast="fp16").manifest()["noise_dtype"] == "float32"
+
+
+def test_batch_size_is_chosen_when_not_given():
+    model, x = mlp(), torch.rand(64)
+    # a chunk of 1000 rows, or a divisor of it for large inputs
+    assert auto_batch_size(model, x, 50_000) == 1000 and auto_batch_size(model, x, 300) == 300
+    assert auto_batch_size(model, torch.rand(3, 32, 32), 50_000) == 1000
+    assert auto_batch_size(model, torch.rand(3, 224, 224), 50_000) == 100
+    noise = Gaussian(0.5, 64)
+    np.testing.assert_array_equal(
+        sample_counts(model, x, noise, 2300, seed=4, batch_size=None),
+        sample_counts(model, x, noise, 2300, seed=4, batch_size=2300),
+    )
+
+
+def test_prepare_model_converts_once_as_the_options_ask(monkeypatch):
+    compiled = []
+    monkeypatch.setattr(torch, "compile", lambda m: compiled.append(m) or m)
+    conv = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.Flatten())
+    out = prepare_model(conv, SamplerOptions(channels_last=True, compile=True), sample_ndim=3)
+    assert compiled == [conv] and not out.training
+    assert conv[0].weight.is_contiguous(memory_format=torch.channels_last)
+    flat = torch.nn.Linear(4, 2)
+    prepare_model(flat, SamplerOptions(channels_last=True), sample_ndim=1)  # not an image
+    assert flat.weight.is_contiguous()

@@ -1,0 +1,147 @@
+"""One batch of base draws ``G`` and what several noise families compute from it.
+
+The sampler transforms one batch of base draws with every noise of an image. A
+``Batch`` holds the draws and computes, at most once per batch, the per-row statistics
+that more than one family needs: ``||G||_2^2`` (the spherical families), and
+``||G||_inf`` with the index of its coordinate (the l-inf and mixed-norm families). It
+also owns a ``Workspace`` of scratch buffers that persists across batches, so that the
+hot loop allocates nothing, and cuts the rows into tiles (``row_tiles``) whose scratch
+stays in the CPU's cache; on a GPU a tile is the whole batch.
+
+Everything stays on the draws' device: no statistic is read back to the host.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import torch
+
+#: Values per tile on the CPU: a float64 scratch of this size (1 MiB) stays in L2.
+TILE_VALUES = 1 << 17
+
+
+class Workspace:
+    """Scratch buffers by (name, dtype, device), grown on demand and reused."""
+
+    def __init__(self) -> None:
+        self._buffers: dict[tuple[str, torch.dtype, torch.device], torch.Tensor] = {}
+        self._constants: dict[object, torch.Tensor] = {}
+        self._views: dict[object, Any] = {}
+
+    def constant(self, key: object, build: Callable[[], torch.Tensor]) -> torch.Tensor:
+        """A tensor built once by ``build`` and kept under ``key``."""
+        value = self._constants.get(key)
+        if value is None:
+            value = self._constants[key] = build()
+        return value
+
+    def get(
+        self, name: str, shape: tuple[int, ...], dtype: torch.dtype, device: torch.device
+    ) -> torch.Tensor:
+        """A buffer of ``shape`` (contents undefined), a view of a reused allocation."""
+        numel = 1
+        for s in shape:
+            numel *= s
+        key = (name, dtype, torch.device(device))
+        buf = self._buffers.get(key)
+        if buf is None or buf.numel() < numel:
+            buf = torch.empty(max(numel, 1), dtype=dtype, device=device)
+            self._buffers[key] = buf
+        return buf[:numel].view(shape)
+
+    def host_view(self, buffer: torch.Tensor, make: Callable[[], Any]) -> Any:
+        """A host (numpy) view of a CPU ``buffer`` of this workspace, made once."""
+        key = ("host view", buffer.data_ptr(), tuple(buffer.shape), buffer.dtype)
+        view = self._views.get(key)
+        if view is None:
+            view = self._views[key] = make()
+        return view
+
+    def get_like(self, name: str, like: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+        """A buffer of ``like``'s shape and device in ``dtype``."""
+        return self.get(name, tuple(like.shape), dtype, like.device)
+
+
+class Batch:
+    """Base draws ``G`` of shape ``(rows, dim)`` and their shared per-row statistics."""
+
+    def __init__(self, G: torch.Tensor, workspace: Workspace | None = None) -> None:
+        if not isinstance(G, torch.Tensor):
+            raise TypeError(f"G must be a torch.Tensor, got {type(G).__name__}")
+        self.G = G
+        self.workspace = workspace if workspace is not None else Workspace()
+        self._sq_norm: torch.Tensor | None = None
+        self._linf_norm: torch.Tensor | None = None
+        self._linf_index: torch.Tensor | None = None
+
+    @classmethod
+    def of(cls, G: torch.Tensor | Batch) -> Batch:
+        """``G`` itself when it is a ``Batch``, else a new one around the tensor."""
+        return G if isinstance(G, Batch) else cls(G)
+
+    @property
+    def rows(self) -> int:
+        return self.G.shape[0]
+
+    @property
+    def dim(self) -> int:
+        return self.G.shape[1]
+
+    def sq_norm(self) -> torch.Tensor:
+        """``||G||_2^2`` per row, accumulated in float64."""
+        if self._sq_norm is None:
+            norm = torch.linalg.vector_norm(self.G, dim=1, dtype=torch.float64)
+            self._sq_norm = norm.square_()
+        return self._sq_norm
+
+    def _abs(self) -> torch.Tensor:
+        a = self.workspace.get("batch abs", tuple(self.G.shape), self.G.dtype, self.G.device)
+        return torch.abs(self.G, out=a)
+
+    def linf_norm(self) -> torch.Tensor:
+        """``max_i |G_i|`` per row, in float64 (exact: the largest entry, converted)."""
+        if self._linf_norm is None:
+            self._linf_norm = self._abs().amax(dim=1).to(torch.float64)
+        return self._linf_norm
+
+    def linf(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(max_i |G_i|, the first index where it is reached)`` per row."""
+        if self._linf_index is None:
+            a = self._abs()
+            top = a.amax(dim=1, keepdim=True)
+            # first index of the maximum, as the largest of (d - j) over the maxima: three
+            # streaming passes, where argmax on short rows is several times slower
+            d = self.dim
+            key = self.workspace.constant(
+                ("descending", d, self.G.dtype, self.G.device),
+                lambda: torch.arange(d, 0, -1, dtype=self.G.dtype, device=self.G.device),
+            )
+            hit = torch.eq(a, top, out=self.workspace.get_like("batch hit", a, torch.bool))
+            score = torch.mul(hit, key, out=a)
+            self._linf_index = (d - score.amax(dim=1)).long()
+            if self._linf_norm is None:
+                self._linf_norm = top.squeeze(1).to(torch.float64)
+        return self.linf_norm(), self._linf_index
+
+    def scratch(self, name: str, rows: int, dtype: torch.dtype) -> torch.Tensor:
+        """A ``(rows, dim)`` scratch buffer of ``dtype`` on the draws' device."""
+        return self.workspace.get(name, (rows, self.dim), dtype, self.G.device)
+
+    def row_tiles(self) -> Iterator[slice]:
+        """Slices of rows, each of at most ``TILE_VALUES`` values (at least one row) on
+        the CPU; the whole batch on another device."""
+        rows = self.rows
+        if self.G.device.type != "cpu":
+            yield slice(0, rows)
+            return
+        step = max(1, TILE_VALUES // max(1, self.dim))
+        for start in range(0, rows, step):
+            yield slice(start, min(rows, start + step))
+
+    def tile_rows(self) -> int:
+        """The largest number of rows a tile of ``row_tiles`` holds."""
+        if self.G.device.type != "cpu":
+            return self.rows
+        return min(self.rows, max(1, TILE_VALUES // max(1, self.dim)))

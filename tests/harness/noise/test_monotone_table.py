@@ -1,0 +1,100 @@
+"""The device tables of the radial maps (``harness.noise.monotone_table``), checked
+against the exact host maps (scipy quantiles) at independent random points: the stated
+error bounds hold, the tables are monotone inside and outside their range, and the total
+variation bound they state is far below Monte Carlo error."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from harness.noise import (
+    Exp2,
+    ExpInf,
+    GeneralizedGaussian,
+    GeneralizedLaplace,
+    MixedNorm,
+    PowInf,
+    UniformBall,
+)
+from harness.noise.coupling import ChiSquareLaw, GammaLaw, GaussianMaxLaw
+from harness.noise.mixed_norm import gaussian_max_logs, max_law
+from harness.noise.numerics import couple_gamma
+
+
+def _spherical(noise):
+    law = ChiSquareLaw(noise.dim)
+    return noise.radius_table(), lambda s: noise.radius_quantile(*law.tails(s)), 1.0
+
+
+def _ball(noise):
+    law = ChiSquareLaw(noise.dim)
+
+    def minus_log_f(s):
+        lower, upper = law.tails(s)
+        with np.errstate(divide="ignore"):
+            return np.where(lower <= 0.5, -np.log(lower), -np.log1p(-upper))
+
+    return noise.radius_table(), minus_log_f, -1.0
+
+
+def _linf(noise):
+    law = GaussianMaxLaw(noise.dim)
+    return noise.radius_table(), lambda m: noise.radius_quantile(*law.tails(m)), 1.0
+
+
+def _mixed(noise):
+    q = max_law(noise.k, noise.dim).quantile_from_logs
+    return noise.max_table(), lambda m: q(*gaussian_max_logs(m, noise.dim)), 1.0
+
+
+def _laplace(noise):
+    d, k = float(noise.dim), noise.dim - noise.k
+    return noise.l1_table(), lambda T: couple_gamma(T, d, k), 1.0
+
+
+CASES = [
+    *[(GeneralizedGaussian.matched(0.25, d, k=d / 4), _spherical) for d in (5, 64, 3072)],
+    *[(Exp2.matched(0.25, d, k=1.0, j=0.0), _spherical) for d in (5, 3072)],
+    *[(UniformBall.matched(0.25, d), _ball) for d in (5, 64, 3072, 150_528)],
+    *[(ExpInf.matched(0.25, d), _linf) for d in (5, 64)],
+    (PowInf.matched(0.25, 64, a=74.0), _linf),
+    *[(MixedNorm.matched(0.25, d, k=d / 8), _mixed) for d in (4, 64, 3072)],
+    *[(GeneralizedLaplace.matched(0.25, d, k=d / 4), _laplace) for d in (5, 64, 3072)],
+]
+
+
+@pytest.mark.parametrize("noise,kind", CASES, ids=[n.name for n, _ in CASES])
+def test_table_meets_its_stated_bound_at_random_points(noise, kind):
+    table, exact, sign = kind(noise)
+    bound = table.bound
+    assert bound.tv_bound < 1e-6, bound  # far below the Monte Carlo error of any run
+    rng = np.random.default_rng(1)
+    t = np.sort(rng.uniform(table.t0, table.t1, 20_000))
+    got = table.log_phi_of_log(torch.from_numpy(t)).numpy()
+    want = np.log(exact(np.exp(t)))
+    assert np.max(np.abs(got - want)) <= bound.max_log_error
+    assert np.all(sign * np.diff(got) >= -1e-12 * (1 + np.abs(got[1:])))
+    # outside the range: the end slopes continue it, finite and monotone
+    span = table.t1 - table.t0
+    out = np.concatenate([table.t0 - span * np.array([2.0, 1.0, 0.1]), [table.t0, table.t1]])
+    out = np.concatenate([out, table.t1 + span * np.array([0.1, 1.0, 2.0])])
+    y = table.log_phi_of_log(torch.from_numpy(out)).numpy()
+    assert np.all(np.isfinite(y)) and np.all(sign * np.diff(y) >= -1e-12 * (1 + np.abs(y[1:])))
+
+
+def test_approximation_is_stated_for_the_manifest():
+    noise = GeneralizedGaussian.matched(0.25, 64, k=8.0)
+    stated = noise.approximation()["radius table"]
+    assert set(stated) == {"nodes", "max_log_error", "max_probability_error", "outside_mass",
+                           "tv_bound"}  # fmt: skip
+    assert GeneralizedGaussian.matched(0.25, 64, k=0.0).approximation() is None
+    assert MixedNorm.matched(0.25, 64, k=0.0).approximation() is None
+
+
+def test_the_input_laws_invert_their_tails():
+    for law, s in ((ChiSquareLaw(50), 41.0), (GaussianMaxLaw(64), 2.7), (GammaLaw(64.0), 70.0)):
+        for upper in (False, True):
+            p = law.tail(s, upper)
+            assert law.quantile(p, upper) == pytest.approx(s, rel=1e-9)

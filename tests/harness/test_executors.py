@@ -1,0 +1,74 @@
+"""Executors: a Ray run (a local cluster of two CPUs, as in CI) writes the same store as
+a local run, row by row, and a stopped Ray run resumes to it."""
+
+from __future__ import annotations
+
+import pytest
+import ray
+
+from harness import runner
+from harness.config import parse
+from harness.executors import make_executor
+from harness.store import Store
+
+
+def tiny():
+    return parse(
+        {
+            "run": {
+                "name": "tiny-ray", "dataset": "digits", "arch": "mlp", "train_sigmas": [0.25],
+                "seed": 5, "n_test": 6, "n0": 20, "n": 500, "batch_size": 200,
+            },
+            "noises": [
+                {"family": "gaussian"},
+                {"family": "generalized_gaussian", "k": 8},
+                {"family": "laplace"},
+            ],
+            "certify": {"certifiers": ["cohen", "wulff"], "alpha": [0.001]},
+        }
+    )  # fmt: skip
+
+
+def rows(path):
+    """Counts (without the wall-clock seconds) and certificates, in key order."""
+    with Store(path) as st:
+        counts = [row[:8] for row in st.table_rows("counts")]
+        certificates = st.table_rows("certificates")
+        manifest = st.manifest()
+    return counts, certificates, manifest
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield
+    ray.shutdown()
+
+
+def test_ray_run_equals_local_run_and_resumes(tmp_path, cluster):
+    cfg = tiny()
+    local = runner.run(cfg, tmp_path / "local.sqlite", progress=False)
+    path = tmp_path / "ray.sqlite"
+    runner.run(cfg, path, progress=False, executor="ray", stop_after=2, certify=False)
+    with Store(path) as st:
+        assert len(st.done_keys()) == 2 * 3  # two images, three noises each, then stopped
+    runner.run(cfg, path, progress=False, executor="ray")
+    counts_local, certs_local, manifest_local = rows(local)
+    counts_ray, certs_ray, manifest_ray = rows(path)
+    assert len(counts_local) == 6 * 3
+    for a, b in zip(counts_local, counts_ray, strict=True):
+        assert a == b
+    assert certs_local == certs_ray
+    assert manifest_ray["executor"] == "ray" and manifest_local["executor"] == "local"
+    for key in ("draw_method", "device_type", "models", "index_set", "sampling_config"):
+        assert manifest_ray[key] == manifest_local[key], key
+    assert ray.is_initialized()  # the executor joined the test's cluster; it leaves it up
+
+
+def test_executor_names_and_arguments_are_checked():
+    with pytest.raises(ValueError, match="unknown executor"):
+        make_executor("dask")
+    with pytest.raises(ValueError, match="ray executor"):
+        make_executor("local", address="auto")
+    with pytest.raises(ValueError, match="workers"):
+        make_executor("ray", workers=0)
