@@ -10,8 +10,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -21,6 +19,7 @@ import torch
 
 from baselines.architectures import build
 from baselines.datasets import Dataset
+from smoothbench.atomic import write_atomic
 from smoothbench.cache import cache_dir
 
 RECIPE_VERSION = 1
@@ -104,10 +103,7 @@ def load_or_train(
         # that the bytes, and so the sha256, depend on the weights alone.
         buffer = io.BytesIO()
         torch.save(model.state_dict(), buffer)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(buffer.getvalue())
-        os.replace(tmp, path)  # atomic: a crash never leaves half a model
+        write_atomic(path, buffer.getvalue())
     model = build(recipe.arch)
     model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
     model.eval()

@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from smoothbench.atomic import atomic_path
 from smoothbench.cache import cache_dir
 
 
@@ -51,12 +50,8 @@ class RadiusTable:
         return out
 
     def save(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
-        os.close(fd)
-        with open(tmp, "wb") as fh:
+        with atomic_path(path) as tmp, open(tmp, "wb") as fh:
             np.savez(fh, p=self.p, radius=self.radius)
-        os.replace(tmp, path)  # atomic: a crash never leaves half a table
 
     @classmethod
     def load(cls, path: Path) -> RadiusTable:
