@@ -15,6 +15,7 @@ Per leaderboard (dataset, norm, alpha):
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,10 +74,16 @@ def _save(fig: plt.Figure, stem: Path) -> tuple[Path, Path]:
     return paths[0], paths[1]
 
 
-def _legend_below(fig: plt.Figure, ax: plt.Axes) -> None:
-    """Legend in two columns under the axes, in a fixed layout (one draw per save)."""
-    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, frameon=False)
-    fig.subplots_adjust(left=0.1, right=0.97, top=0.93, bottom=0.33)
+def _legend_below(fig: plt.Figure, ax: plt.Axes, curves: int) -> None:
+    """Legend in two columns under the axes, in a fixed layout (one draw per save); the
+    figure is as tall as its legend needs (3 in of axes, 0.2 in per legend line)."""
+    axes_h, top_h, label_h = 3.0, 0.35, 0.5
+    bottom_h = label_h + 0.2 * math.ceil(curves / 2) + 0.1
+    height = axes_h + top_h + bottom_h
+    fig.set_size_inches(6.4, height)
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -label_h / axes_h), ncol=2,
+              frameon=False)  # fmt: skip
+    fig.subplots_adjust(left=0.1, right=0.97, top=1 - top_h / height, bottom=bottom_h / height)
 
 
 def _radius_grid(board: Board, rows: list[Row], points: int = 160) -> np.ndarray:
@@ -119,7 +126,7 @@ def certified_accuracy_figure(board: Board, model: str) -> tuple[plt.Figure, int
     s0 = board.sigma0.get(model)
     sigma = f", sigma0 = {s0:g}" if s0 is not None else ""
     ax.set_title(f"{board.dataset}, {board.norm}: {model}{sigma}", fontsize=10)
-    _legend_below(fig, ax)
+    _legend_below(fig, ax, len(rows))
     return fig, len(rows)
 
 
@@ -139,7 +146,7 @@ def envelope_figure(board: Board) -> tuple[plt.Figure, int] | None:
     ax.set_xlim(0, grid[-1])
     ax.grid(alpha=0.3)
     ax.set_title(f"{board.dataset}, {board.norm}: best over the models' sigma0", fontsize=10)
-    _legend_below(fig, ax)
+    _legend_below(fig, ax, len(env))
     return fig, len(env)
 
 
