@@ -6,7 +6,7 @@ stored config and checked against the stored sha256). Returns the summary rows t
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 from tqdm import tqdm
@@ -196,5 +196,6 @@ def audit_store(
     models, data = load_models(store)
     rows += attack_rows(store, models, data, settings.attack, progress)
     rows += deterministic_rows(store, models, data, settings.attack, progress)
+    rows = [replace(r, settings={**r.settings, "quick": settings.quick}) for r in rows]
     store.put_audit(rows)
     return rows
