@@ -118,7 +118,10 @@ def steepest(grad: torch.Tensor, norm: str) -> torch.Tensor:
     if norm == "linf":
         return grad.sign()
     if norm == "l2":
-        return grad / grad.norm(dim=1, keepdim=True).clamp_min(1e-30)
+        top = grad.abs().amax(dim=1, keepdim=True)
+        scaled = grad / torch.where(top > 0, top, torch.ones_like(top))  # no underflow
+        length = scaled.norm(dim=1, keepdim=True)
+        return torch.where(length > 0, scaled / length, torch.zeros_like(grad))
     k = max(1, grad.shape[1] // 20)
     top = grad.abs().topk(k, dim=1).indices
     out = torch.zeros_like(grad)
@@ -158,10 +161,18 @@ def attack_smoothed(
         logits = model(inputs.reshape(R * m, *x.shape)).reshape(R, m, -1)
         p = torch.softmax(logits.double(), dim=-1)[..., cls].mean(dim=1)
         loss = torch.log(p.clamp_min(1e-30)).sum()
-        (grad,) = torch.autograd.grad(loss, d)
+        grad = _gradient(loss, d)
         last = p.detach()
         delta = project(delta - step * steepest(grad, norm), radius, norm)
     return delta[int(torch.argmin(last))].reshape(x.shape)
+
+
+def _gradient(loss: torch.Tensor, d: torch.Tensor) -> torch.Tensor:
+    """d loss / d d; zero for a model whose output does not depend on its input."""
+    if not loss.requires_grad:
+        return torch.zeros_like(d)
+    (grad,) = torch.autograd.grad(loss, d, allow_unused=True)
+    return torch.zeros_like(d) if grad is None else grad
 
 
 def smoothed_probability(
@@ -250,7 +261,7 @@ def attack_base(
         margin = logits[:, cls] - others.max(dim=1).values
         if (margin.detach() < 0).any():
             return True
-        (grad,) = torch.autograd.grad(margin.sum(), d)
+        grad = _gradient(margin.sum(), d)
         delta = (delta - step * grad.sign()).clamp(-radius, radius)
     with torch.no_grad():
         logits = model((flat + delta).reshape(R, *x.shape))
