@@ -27,9 +27,11 @@ certificate leaves on the table plus what the attack misses. Images where no att
 succeeds up to the cap are counted, not averaged.
 
 **Deterministic certifiers (IBP, CROWN).** Their certificate is about the base network
-itself, with no probability: PGD on the network (float64, as certified) inside the l-inf
-box of the certified radius, with random restarts, must never change the prediction of
-the label's class. Any success is a bug.
+itself, with no probability, over the l-inf box of the certified radius clipped to the
+pixel range [0, 1] (``certifiers.deterministic.base``): PGD on the network (float64, as
+certified) inside that clipped box, with random restarts, must never change the
+prediction of the label's class. Any success is a bug. (The smoothing certificates hold
+on all of R^d, so their attack is not clipped.)
 """
 
 from __future__ import annotations
@@ -50,6 +52,8 @@ from harness.sampler import count_predictions
 
 #: The norms' steepest-ascent steps and projections.
 NORMS = ("l1", "l2", "linf")
+#: Doublings of the certified radius in the base-network attack's search (up to 256x).
+BASE_GROWTH = 8
 
 
 @dataclass(frozen=True)
@@ -245,12 +249,17 @@ def attack_base(
     settings: AttackSettings,
     gen: torch.Generator,
 ) -> bool:
-    """PGD on the base network (float64) in the l-inf box of ``radius`` around ``x``:
-    True when some point of the box changes the prediction away from ``cls``."""
+    """PGD on the base network (float64) in the l-inf box of ``radius`` around ``x``,
+    clipped to the pixel range [0, 1] as the deterministic certificates are: True when
+    some point of the box changes the prediction away from ``cls``."""
     dim = x.numel()
     flat = x.reshape(dim).to(torch.float64)
     R = max(settings.restarts, 4)
-    delta = random_in_ball(R, dim, radius, "linf", gen)
+
+    def into_box(delta: torch.Tensor) -> torch.Tensor:
+        return (flat + delta.clamp(-radius, radius)).clamp(0.0, 1.0) - flat
+
+    delta = into_box(random_in_ball(R, dim, radius, "linf", gen))
     delta[0] = 0.0
     step = 2.5 * radius / settings.steps
     for _ in range(max(settings.steps, 20)):
@@ -262,7 +271,7 @@ def attack_base(
         if (margin.detach() < 0).any():
             return True
         grad = _gradient(margin.sum(), d)
-        delta = (delta - step * grad.sign()).clamp(-radius, radius)
+        delta = into_box(delta - step * grad.sign())
     with torch.no_grad():
         logits = model((flat + delta).reshape(R, *x.shape))
     return bool((logits.argmax(dim=1) != cls).any())
@@ -272,10 +281,11 @@ def base_empirical_radius(
     model: torch.nn.Module, x: torch.Tensor, cls: int, start: float, settings: AttackSettings
 ) -> float | None:
     """The smallest l-inf radius (doubling from ``start``, then bisection) at which PGD
-    changes the base network's prediction; None if none up to ``2^growth start``."""
+    changes the base network's prediction; None if none up to ``2^BASE_GROWTH start``
+    (base-network attacks are cheap, and IBP's radii on undefended networks tiny)."""
     gen = torch.Generator().manual_seed(settings.seed)
     lo, hi, r = 0.0, None, start
-    for _ in range(settings.growth + 1):
+    for _ in range(max(settings.growth, BASE_GROWTH) + 1):
         if attack_base(model, x, cls, r, settings, gen):
             hi = r
             break

@@ -89,6 +89,25 @@ def test_the_box_attack_crosses_beyond_the_exact_radius_only():
     assert found is not None and EXACT["linf"] <= found <= 1.1 * EXACT["linf"]
 
 
+def test_the_box_attack_stays_in_the_pixel_range():
+    """The deterministic certificates are over the box clipped to [0, 1]: a boundary
+    that only points beyond 1 can reach is not an attack (an unclipped one would be)."""
+
+    class Threshold(torch.nn.Module):
+        def __init__(self, level: float) -> None:
+            super().__init__()
+            self.level = level
+
+        def forward(self, inputs):
+            s = inputs.reshape(len(inputs), -1).sum(dim=1) - self.level
+            return torch.stack([-s, s], dim=1)
+
+    gen = torch.Generator().manual_seed(0)
+    x = torch.full((DIM,), 0.9)  # class 0: sum 3.6 below both levels
+    assert not attack_base(Threshold(DIM + 0.05), x, 0, 0.5, AttackSettings(), gen)
+    assert attack_base(Threshold(DIM - 0.05), x, 0, 0.5, AttackSettings(), gen)
+
+
 def test_a_radius_far_beyond_reach_is_reported_as_not_found():
     class Constant(torch.nn.Module):
         def forward(self, inputs):
