@@ -133,7 +133,10 @@ def steepest(grad: torch.Tensor, norm: str) -> torch.Tensor:
     return out
 
 
-def random_in_ball(rows: int, dim: int, radius: float, norm: str, gen: torch.Generator):
+def random_in_ball(
+    rows: int, dim: int, radius: float, norm: str, gen: torch.Generator
+) -> torch.Tensor:
+    """``rows`` random float64 points of the ball (uniform in the cube, projected)."""
     start = torch.empty(rows, dim, dtype=torch.float64).uniform_(-1, 1, generator=gen) * radius
     return project(start, radius, norm)
 
@@ -333,12 +336,15 @@ def attack_targets(
 
 
 def settings_record(settings: AttackSettings) -> dict[str, object]:
+    """The settings as the store records them."""
     return asdict(settings)
 
 
-def summarize_certifier(attacks: Sequence[ImageAttack], name: str) -> tuple[int, int, list, list]:
-    """(images attacked, broken, certified radii, empirical radii where found) of one
-    certifier over ``attacks``."""
+def summarize_certifier(
+    attacks: Sequence[ImageAttack], name: str
+) -> tuple[int, int, list[float], list[float]]:
+    """One certifier over ``attacks``: (images attacked, broken, and the certified and
+    empirical radii of the images where the attack succeeded somewhere, paired)."""
     mine = [a for a in attacks if name in a.certified]
     broken = sum(a.broken[name] for a in mine)
     cert = [a.certified[name] for a in mine if a.empirical is not None]

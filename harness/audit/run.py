@@ -5,13 +5,15 @@ stored config and checked against the stored sha256). Returns the summary rows t
 
 from __future__ import annotations
 
+import copy
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 import torch
 from tqdm import tqdm
 
-from baselines.datasets import load_dataset
+from baselines.datasets import Dataset, load_dataset
 from baselines.models import ModelEntry, build_models
 from harness.audit import attack, statistical
 from harness.audit.attack import AttackSettings, SmoothedTarget
@@ -36,8 +38,11 @@ class AuditSettings:
 
 
 def statistical_rows(
-    settings: StatisticalSettings, certifier_names=None, progress: bool = True
+    settings: StatisticalSettings,
+    certifier_names: Iterable[str] | None = None,
+    progress: bool = True,
 ) -> list[AuditRow]:
+    """The statistical audit, one row per (certifier, noise, norm)."""
     record = {**statistical.settings_record(settings), "reject": REJECT}
     rows = []
     for r in statistical.run_statistical_audit(settings, certifier_names, progress=progress):
@@ -49,7 +54,7 @@ def statistical_rows(
     return rows
 
 
-def load_models(store: Store) -> tuple[list[ModelEntry], object]:
+def load_models(store: Store) -> tuple[list[ModelEntry], Dataset]:
     """The store's models, rebuilt from its config (cached training), and its dataset;
     a model whose weights differ from the stored sha256 is refused."""
     raw = store.get_manifest("config")
@@ -70,7 +75,7 @@ def load_models(store: Store) -> tuple[list[ModelEntry], object]:
 
 
 def smoothed_targets(
-    store: Store, models: list[ModelEntry], data, settings: AttackSettings
+    store: Store, models: list[ModelEntry], data: Dataset, settings: AttackSettings
 ) -> list[SmoothedTarget]:
     """Per (model, noise, norm) the first ``settings.images`` images with a certificate
     (radius > 0) at the store's smallest alpha, with each certifier's radius."""
@@ -112,7 +117,11 @@ def smoothed_targets(
 
 
 def attack_rows(
-    store: Store, models: list[ModelEntry], data, settings: AttackSettings, progress: bool = True
+    store: Store,
+    models: list[ModelEntry],
+    data: Dataset,
+    settings: AttackSettings,
+    progress: bool = True,
 ) -> list[AuditRow]:
     """The attack audit of the store's smoothing certificates, one row per (certifier,
     noise, norm, model)."""
@@ -135,7 +144,11 @@ def attack_rows(
 
 
 def deterministic_rows(
-    store: Store, models: list[ModelEntry], data, settings: AttackSettings, progress: bool = True
+    store: Store,
+    models: list[ModelEntry],
+    data: Dataset,
+    settings: AttackSettings,
+    progress: bool = True,
 ) -> list[AuditRow]:
     """PGD on the base network inside every certified l-inf box of ``ibp``/``crown``
     (at most ``settings.images`` images per model and certifier): any success fails."""
@@ -177,8 +190,6 @@ def deterministic_rows(
 
 
 def _float64_copy(model: torch.nn.Module) -> torch.nn.Module:
-    import copy
-
     net = copy.deepcopy(model).to(torch.float64).eval()
     for p in net.parameters():
         p.requires_grad_(False)
@@ -188,7 +199,7 @@ def _float64_copy(model: torch.nn.Module) -> torch.nn.Module:
 def audit_store(
     store: Store,
     settings: AuditSettings,
-    certifier_names=None,
+    certifier_names: Iterable[str] | None = None,
     progress: bool = True,
 ) -> list[AuditRow]:
     """Both audits; the rows are written to the store's ``audit`` table and returned."""

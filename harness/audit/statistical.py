@@ -206,6 +206,7 @@ def check_symmetric(noise: Noise, rows: int = 2000, seed: int = 0) -> None:
 def supported_cells(
     noise: Noise, instances: dict[str, Certifier], norms: Sequence[str] = NORMS
 ) -> list[tuple[str, str]]:
+    """The (certifier, norm) pairs that certify ``noise``."""
     return [(c, nm) for c, inst in instances.items() for nm in norms if inst.supports(noise, nm)]
 
 
@@ -343,6 +344,7 @@ def run_statistical_audit(
 
 
 def settings_record(settings: StatisticalSettings) -> dict[str, object]:
+    """The settings as the store records them, with the targets and directions."""
     record = asdict(settings)
     record["dims"] = list(settings.dims)
     record["targets"] = list(TARGETS)
