@@ -1,7 +1,7 @@
-"""The per-certifier summary of an audit: the statistical audit's trials, false
+"""The summary of an audit per certifier and norm: the statistical audit's trials, false
 certificates against alpha (+ spent) and smallest p-value (Bonferroni-corrected over the
-certifier's cells), the attack audit's images, breaks and the gap between the mean
-certified and the mean empirical radius."""
+cells of the line), the attack audit's images, breaks and the gap between the mean
+certified and the mean empirical radius (radii of one norm only)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from harness.store import AuditRow
 @dataclass
 class CertifierSummary:
     certifier: str
+    norm: str = ""
     trials: int = 0
     false: int = 0
     alpha: float | None = None
@@ -39,11 +40,11 @@ class CertifierSummary:
 
 
 def summarize(rows: Iterable[AuditRow]) -> list[CertifierSummary]:
-    """One summary per certifier, in name order."""
-    out: dict[str, CertifierSummary] = defaultdict(lambda: CertifierSummary(""))
+    """One summary per (certifier, norm), in that order."""
+    out: dict[tuple[str, str], CertifierSummary] = defaultdict(lambda: CertifierSummary(""))
     for r in rows:
-        s = out[r.certifier]
-        s.certifier = r.certifier
+        s = out[(r.certifier, r.norm)]
+        s.certifier, s.norm = r.certifier, r.norm
         s.failed_cells += not r.passed
         if r.audit == "statistical":
             s.trials += r.trials
@@ -70,7 +71,7 @@ def _num(x: float | None, fmt: str = ".3g") -> str:
 def table(rows: Iterable[AuditRow]) -> str:
     """The summary as a plain-text table."""
     head = (
-        f"{'certifier':<18} {'trials':>7} {'false':>6} {'rate':>7} {'alpha+spent':>11} "
+        f"{'certifier':<18} {'norm':<4} {'trials':>7} {'false':>6} {'rate':>7} {'alpha+spent':>11} "
         f"{'p (Bonf.)':>9} {'images':>6} {'broken':>6} {'cert. r':>8} {'attack r':>8} "
         f"{'status':>6}"
     )
@@ -81,7 +82,7 @@ def table(rows: Iterable[AuditRow]) -> str:
         cert = s.certified / s.found if s.found else None
         emp = s.empirical / s.found if s.found else None
         lines.append(
-            f"{s.certifier:<18} {s.trials:>7} {s.false:>6} {_num(rate, '.4f'):>7} "
+            f"{s.certifier:<18} {s.norm:<4} {s.trials:>7} {s.false:>6} {_num(rate, '.4f'):>7} "
             f"{_num(bound, '.4g'):>11} {_num(s.p_bonferroni if s.trials else None):>9} "
             f"{s.images:>6} {s.broken:>6} {_num(cert, '.4f'):>8} {_num(emp, '.4f'):>8} "
             f"{'pass' if s.passed else 'FAIL':>6}"

@@ -1,4 +1,5 @@
-"""``audit``: the summary of the store's last ``smoothbench audit``, per certifier: the
+"""``audit``: the summary of the store's last ``smoothbench audit``, per certifier and
+norm: the
 statistical audit's trials and false certificates against alpha (+ the confidence the
 certifier spent), the attack audit's images and breaks, the mean certified and empirical
 radii. It fails when some audit cell failed (a false-certificate rate that a binomial
@@ -26,10 +27,10 @@ from reports.sanity.registry import register_check
 NAME, TITLE = "audit", "audit: false certificates and attacks (smoothbench audit)"
 
 
-def _line(certifier: str, rows: list[AuditRow]) -> str:
+def _line(certifier: str, norm: str, rows: list[AuditRow]) -> str:
     stat = [r for r in rows if r.audit == "statistical"]
     att = [r for r in rows if r.audit != "statistical"]
-    parts = [certifier + ":"]
+    parts = [f"{certifier} ({norm}):"]
     if stat:
         trials = sum(r.trials for r in stat)
         false = sum(r.failures for r in stat)
@@ -62,13 +63,14 @@ def check_audit(inputs: SanityInputs) -> CheckResult:
     rows = inputs.audit
     if not rows:
         return CheckResult(NAME, TITLE, SKIPPED, "not audited (run 'smoothbench audit STORE')")
-    by_cert: dict[str, list[AuditRow]] = defaultdict(list)
+    by_cert: dict[tuple[str, str], list[AuditRow]] = defaultdict(list)
     for r in rows:
-        by_cert[r.certifier].append(r)
-    details = [_line(c, by_cert[c]) for c in sorted(by_cert)]
+        by_cert[(r.certifier, r.norm)].append(r)
+    details = [_line(c, nm, by_cert[(c, nm)]) for c, nm in sorted(by_cert)]
     failed = [r for r in rows if not r.passed]
     quick = any(r.settings.get("quick") for r in rows)
-    scope = f"{len(by_cert)} certifier(s), {len(rows)} cell(s)" + (" (quick)" if quick else "")
+    certs = len({c for c, _ in by_cert})
+    scope = f"{certs} certifier(s), {len(rows)} cell(s)" + (" (quick)" if quick else "")
     if not failed:
         return CheckResult(NAME, TITLE, PASS, f"every audit cell passed: {scope}", details)
     bad = {(r.certifier, r.norm) for r in failed}

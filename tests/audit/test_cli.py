@@ -60,7 +60,7 @@ def test_audit_a_store_and_report_it(tmp_path, capsys):
     after = _sanity(tmp_path / "after")["audit"]
     assert after["status"] == "pass" and "(quick)" in after["summary"]
     appendix = (tmp_path / "after" / "appendix.md").read_text()
-    assert "cohen: " in appendix and "trials" in appendix and "broken" in appendix
+    assert "cohen (l2): " in appendix and "trials" in appendix and "broken" in appendix
 
 
 def test_an_unsound_certifier_fails_the_audit_of_a_config(tmp_path, capsys, double_cohen):
