@@ -18,6 +18,10 @@ Tables
   in the box of radius eps, the lower bound of its worst margin, and the seconds spent.
 - ``deterministic_radii``: per (model, image, certifier, norm) the label, the model's
   prediction, the largest certified eps (bisection) and the seconds the bisection took.
+- ``audit``: the summary of the last ``smoothbench audit`` (``harness.audit``): per
+  (audit, certifier, noise, norm, model) the trials, the failures, alpha, the confidence
+  the certifier spent, the binomial p-value, the mean certified and empirical radii,
+  whether it passed, and the settings (JSON). A new audit replaces the old summary.
 
 Counts are the sufficient statistic, so certificates can be recomputed for any alpha
 or certifier without the model. Every row is written inside a transaction: it is in
@@ -37,7 +41,7 @@ from typing import Any
 
 import numpy as np
 
-SCHEMA_VERSION = 2  # 2: imported and deterministic certificates
+SCHEMA_VERSION = 3  # 2: imported and deterministic certificates; 3: audit
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS manifest (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -107,6 +111,23 @@ CREATE TABLE IF NOT EXISTS deterministic_radii (
     radius REAL NOT NULL,
     seconds REAL NOT NULL,
     PRIMARY KEY (model, image, certifier, norm)
+);
+CREATE TABLE IF NOT EXISTS audit (
+    audit TEXT NOT NULL,
+    certifier TEXT NOT NULL,
+    noise TEXT NOT NULL,
+    norm TEXT NOT NULL,
+    model TEXT NOT NULL,
+    trials INTEGER NOT NULL,
+    failures INTEGER NOT NULL,
+    alpha REAL NOT NULL,
+    confidence_spent REAL NOT NULL,
+    p_value REAL NOT NULL,
+    mean_certified REAL,
+    mean_empirical REAL,
+    passed INTEGER NOT NULL,
+    settings TEXT NOT NULL,
+    PRIMARY KEY (audit, certifier, noise, norm, model)
 );
 """
 
@@ -224,6 +245,37 @@ class DeterministicRadiusRow:
     seconds: float
 
 
+@dataclass(frozen=True)
+class AuditRow:
+    """One line of an audit's summary (``harness.audit``): ``audit`` is ``statistical``
+    (``trials`` certifications of a known classifier, ``failures`` false certificates),
+    ``attack`` (``trials`` certified images attacked, ``failures`` statistically clear
+    breaks) or ``deterministic-attack`` (any failure is a bug). ``mean_certified`` and
+    ``mean_empirical`` are the mean certified radius and the mean true (statistical) or
+    attack (attack) radius over the same certificates; None where there are none."""
+
+    audit: str
+    certifier: str
+    noise: str
+    norm: str
+    model: str
+    trials: int
+    failures: int
+    alpha: float
+    confidence_spent: float
+    p_value: float
+    mean_certified: float | None
+    mean_empirical: float | None
+    passed: bool
+    settings: dict[str, Any]
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.failures <= self.trials:
+            raise ValueError(f"failures {self.failures} outside [0, trials {self.trials}]")
+        if not 0.0 <= self.p_value <= 1.0:
+            raise ValueError(f"p_value must lie in [0, 1], got {self.p_value}")
+
+
 class StoreError(ValueError):
     """A store that cannot be used as asked: not a file, not SQLite, not a smoothbench
     store, damaged, written by a newer version, or without a manifest."""
@@ -238,7 +290,11 @@ _OUR_TABLES = {"manifest", "noises", "counts", "certificates"}
 #: schema version -> the step that brings a store of that version to the next one. The
 #: tables added since version 1 (imported and deterministic certificates) are created by
 #: ``_SCHEMA`` itself, so stepping from 1 to 2 only records the version.
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: lambda db: None}
+#: From 2 to 3 the ``audit`` table is added, also by ``_SCHEMA``.
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
+    1: lambda db: None,
+    2: lambda db: None,
+}
 
 
 def _check_path(path: Path, must_exist: bool) -> None:
@@ -648,6 +704,38 @@ class Store:
         }
         return {i for i in radii if grid <= have.get(i, set())}
 
+    # audit ----------------------------------------------------------------------
+    def put_audit(self, rows: Iterable[AuditRow]) -> int:
+        """Replace the audit summary by ``rows`` (one transaction); returns their number."""
+        rows = list(rows)
+        with self.transaction() as db:
+            db.execute("DELETE FROM audit")
+            db.executemany(
+                "INSERT INTO audit(audit, certifier, noise, norm, model, trials, failures,"
+                " alpha, confidence_spent, p_value, mean_certified, mean_empirical, passed,"
+                " settings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (r.audit, r.certifier, r.noise, r.norm, r.model, int(r.trials),
+                     int(r.failures), float(r.alpha), float(r.confidence_spent),
+                     float(r.p_value), _optional(r.mean_certified),
+                     _optional(r.mean_empirical), int(bool(r.passed)),
+                     json.dumps(r.settings, sort_keys=True))
+                    for r in rows
+                ],
+            )  # fmt: skip
+        return len(rows)
+
+    def audit_rows(self) -> list[AuditRow]:
+        """The stored audit summary (empty when never audited, or a store too old to
+        have the table)."""
+        if not self.has_table("audit"):
+            return []
+        rows = self._db.execute("SELECT * FROM audit ORDER BY 1, 2, 3, 4, 5").fetchall()
+        return [
+            AuditRow(a, c, nz, nm, m, int(t), int(f), al, sp, p, mc, me, bool(ok), json.loads(st))
+            for a, c, nz, nm, m, t, f, al, sp, p, mc, me, ok, st in rows
+        ]
+
     def query(self, sql: str, params: tuple = ()) -> list[tuple]:
         """Read-only access for reports."""
         return self._db.execute(sql, params).fetchall()
@@ -661,7 +749,12 @@ class Store:
             "imported": "2, 3, 4, 5, 6, 7",
             "deterministic_certificates": "1, 2, 3, 4, 5",
             "deterministic_radii": "1, 2, 3, 4",
+            "audit": "1, 2, 3, 4, 5",
         }
         if table not in order:
             raise ValueError(f"unknown table {table!r}")
         return self._db.execute(f"SELECT * FROM {table} ORDER BY {order[table]}").fetchall()
+
+
+def _optional(value: float | None) -> float | None:
+    return None if value is None else float(value)

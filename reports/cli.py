@@ -136,6 +136,7 @@ def make_report(
         manifest = store.manifest()
         specs = store.noise_specs()
         options = manifest.get("certifier_options") or {}
+        audit = store.audit_rows()
     sampled["kind"] = "smoothing"
     alphas = sorted(set(map(float, pd.concat([sampled["alpha"], imported.get("alpha", [])]))))
     extra = [f for f in (imported, _deterministic_as_outcomes(deterministic, alphas)) if len(f)]
@@ -149,7 +150,7 @@ def make_report(
     if outcomes.empty:
         raise ValueError("the filters leave no certificate to report")
     checked = outcomes[outcomes["kind"] == "smoothing"]
-    inputs = SanityInputs(checked, counts, specs, manifest.get("dataset") or "", options)
+    inputs = SanityInputs(checked, counts, specs, manifest.get("dataset") or "", options, audit)
     checks = run_checks(inputs, SanityContext(reference=settings.reference), run=run_all)
     warnings = sampling_warnings(manifest, counts, outcomes)
     report = build_report(

@@ -95,6 +95,23 @@ def test_import_direction(package, forbidden, why):
     assert not bad, f"{package} {why}:\n" + "\n".join(bad)
 
 
+def test_only_the_command_line_runs_the_audits():
+    """``harness.audit`` runs models and attacks: only the command line (and the audit
+    package itself) imports it; the report reads its summary from the store."""
+    bad = []
+    for package in PROJECT:
+        for path in modules(package):
+            rel = path.relative_to(ROOT).as_posix()
+            if rel.startswith(("harness/audit/", "harness/cli/")):
+                continue
+            if any(_under(n, "harness.audit") for n in imports_of(path)):
+                bad.append(rel)
+    assert not bad, f"only harness/cli imports harness.audit: {bad}"
+    assert any(
+        _under(n, "harness.audit") for n in imports_of(ROOT / "harness/cli/audit_command.py")
+    )
+
+
 def _allowed_reports(path: str) -> tuple[str, ...]:
     """The command line (the top of the stack) dispatches to the report writer and its
     tools, and the config parser hands the [report] table to its owner; nothing else in

@@ -16,7 +16,7 @@ import sqlite3
 import sys
 from importlib import import_module
 
-COMMANDS = ("run", "certify", "report", "compare", "plan", "import", "export", "list")
+COMMANDS = ("run", "certify", "report", "audit", "compare", "plan", "import", "export", "list")
 
 
 def build_parser() -> argparse.ArgumentParser:

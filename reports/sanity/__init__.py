@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from functools import partial
 
 from reports.sanity import (  # noqa: F401  (register the built-in checks)
+    audit,
     corollary_1,
     corollary_2,
     framework_integral,

@@ -22,7 +22,7 @@ import pandas as pd
 import certifiers
 from certifiers.bounds import certify_top_class
 from harness.noise import Gaussian, Noise, from_spec
-from harness.store import Store
+from harness.store import AuditRow, Store
 from reports.tidy import load_counts, load_outcomes
 
 BoardRow = tuple[str, str, float, str, str, str]  # dataset, norm, alpha, model, noise, certifier
@@ -47,14 +47,16 @@ class CheckResult:
 
 @dataclass
 class SanityInputs:
-    """What the checks read: the tidy certificates, the raw counts, the noise specs, and
-    the options each certifier was run with (so that a recomputation uses the same)."""
+    """What the checks read: the tidy certificates, the raw counts, the noise specs, the
+    options each certifier was run with (so that a recomputation uses the same), and the
+    summary of the store's last audit (``smoothbench audit``; empty if never audited)."""
 
     outcomes: pd.DataFrame
     counts: pd.DataFrame
     specs: dict[str, dict[str, Any]]
     dataset: str
     certifier_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    audit: list[AuditRow] = field(default_factory=list)
 
     @classmethod
     def from_store(cls, store: Store | str | Path) -> SanityInputs:
@@ -67,6 +69,7 @@ class SanityInputs:
                 st.noise_specs(),
                 st.get_manifest("dataset"),
                 st.get_manifest("certifier_options") or {},
+                st.audit_rows(),
             )
         finally:
             if owned:

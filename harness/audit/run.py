@@ -1,0 +1,212 @@
+"""Both audits on one store: the statistical audit of every smoothing certifier, and the
+attack audit of the store's certified images on its own models (rebuilt from the
+stored config and checked against the stored sha256). Returns the summary rows that
+``smoothbench audit`` prints and stores (``harness.store.AuditRow``)."""
+
+from __future__ import annotations
+
+import copy
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+
+import torch
+from tqdm import tqdm
+
+from baselines.datasets import Dataset, load_dataset
+from baselines.models import ModelEntry, build_models
+from harness.audit import attack, statistical
+from harness.audit.attack import AttackSettings, SmoothedTarget
+from harness.audit.statistical import REJECT, StatisticalSettings
+from harness.config import parse
+from harness.deterministic import training_bounds
+from harness.noise import from_spec
+from harness.store import AuditRow, Store
+
+
+@dataclass(frozen=True)
+class AuditSettings:
+    statistical: StatisticalSettings
+    attack: AttackSettings
+    quick: bool = False
+
+    @classmethod
+    def make(cls, quick: bool) -> AuditSettings:
+        if quick:
+            return cls(StatisticalSettings.quick(), AttackSettings.quick(), True)
+        return cls(StatisticalSettings(), AttackSettings(), False)
+
+
+def statistical_rows(
+    settings: StatisticalSettings,
+    certifier_names: Iterable[str] | None = None,
+    progress: bool = True,
+) -> list[AuditRow]:
+    """The statistical audit, one row per (certifier, noise, norm)."""
+    record = {**statistical.settings_record(settings), "reject": REJECT}
+    rows = []
+    for r in statistical.run_statistical_audit(settings, certifier_names, progress=progress):
+        rows.append(
+            AuditRow("statistical", r.certifier, r.noise, r.norm, "linear", r.trials, r.false,
+                     r.alpha, r.spent, r.p_value, r.mean_certified, r.mean_exact, r.passed,
+                     {**record, "certified": r.certified, "tightness": r.tightness})
+        )  # fmt: skip
+    return rows
+
+
+def load_models(store: Store) -> tuple[list[ModelEntry], Dataset]:
+    """The store's models, rebuilt from its config (cached training), and its dataset;
+    a model whose weights differ from the stored sha256 is refused."""
+    raw = store.get_manifest("config")
+    if raw is None:
+        raise ValueError(f"{store.path} has no config in its manifest: it cannot be audited")
+    cfg = parse(raw, source=f"{store.path} (stored config)")
+    data = load_dataset(cfg.dataset, cfg.data_root, download=False)
+    models = build_models(cfg.models, data, verified_bounds=training_bounds())
+    recorded = store.get_manifest("models") or {}
+    for m in models:
+        want = (recorded.get(m.name) or {}).get("sha256")
+        if want is not None and want != m.sha256:
+            raise ValueError(
+                f"model {m.name} rebuilt here has sha256 {m.sha256[:12]}..., the store's was "
+                f"{want[:12]}...: its certificates are not about this model"
+            )
+    return models, data
+
+
+def smoothed_targets(
+    store: Store, models: list[ModelEntry], data: Dataset, settings: AttackSettings
+) -> list[SmoothedTarget]:
+    """Per (model, noise, norm) the first ``settings.images`` images with a certificate
+    (radius > 0) at the store's smallest alpha, with each certifier's radius."""
+    rows = store.query(
+        "SELECT model, noise, norm, image, certifier, alpha, prediction, radius,"
+        " confidence_spent FROM certificates WHERE radius > 0 AND prediction >= 0"
+        " AND alpha = (SELECT MIN(alpha) FROM certificates) ORDER BY 1, 2, 3, 4, 5"
+    )
+    by_name = {m.name: m for m in models}
+    smoothed = [m.name for m in models if m.spec is None or m.spec.smoothing]
+    if settings.models is not None:
+        smoothed = smoothed[: settings.models]
+    specs = store.noise_specs()
+    groups: dict[tuple[str, str, str], dict[int, dict[str, float]]] = defaultdict(dict)
+    alpha_of: dict[tuple[str, str, str], float] = {}
+    spent: dict[tuple[str, str, str], dict[str, float]] = defaultdict(dict)
+    classes: dict[tuple[str, str, int], int] = {}
+    for model, noise, norm, image, cert, alpha, pred, radius, sp in rows:
+        if model not in smoothed:
+            continue
+        key = (model, noise, norm)
+        images = groups[key]
+        if image not in images and len(images) >= settings.images:
+            continue
+        images.setdefault(int(image), {})[cert] = float(radius)
+        classes[(model, noise, int(image))] = int(pred)
+        alpha_of[key] = float(alpha)
+        spent[key][cert] = float(sp)
+    out = []
+    for (model, noise, norm), images in sorted(groups.items()):
+        out.append(
+            SmoothedTarget(
+                model, by_name[model].model, noise, from_spec(specs[noise]), norm,
+                {i: (data[i][0], classes[(model, noise, i)], c) for i, c in images.items()},
+                alpha_of[(model, noise, norm)], spent[(model, noise, norm)],
+            )
+        )  # fmt: skip
+    return out
+
+
+def attack_rows(
+    store: Store,
+    models: list[ModelEntry],
+    data: Dataset,
+    settings: AttackSettings,
+    progress: bool = True,
+) -> list[AuditRow]:
+    """The attack audit of the store's smoothing certificates, one row per (certifier,
+    noise, norm, model)."""
+    targets = smoothed_targets(store, models, data, settings)
+    results = attack.attack_targets(targets, settings, progress=progress)
+    record = attack.settings_record(settings)
+    rows = []
+    for t in targets:
+        attacks = results[(t.model_name, t.noise_name, t.norm)]
+        for cert in sorted(t.spent):
+            n, broken, cert_r, emp_r = attack.summarize_certifier(attacks, cert)
+            sp = t.spent[cert] + settings.break_alpha
+            p = statistical.p_value(broken, n, t.alpha, sp)
+            rows.append(
+                AuditRow("attack", cert, t.noise_name, t.norm, t.model_name, n, broken, t.alpha,
+                         t.spent[cert], p, attack.mean(cert_r), attack.mean(emp_r), p >= REJECT,
+                         {**record, "found": len(emp_r)})
+            )  # fmt: skip
+    return rows
+
+
+def deterministic_rows(
+    store: Store,
+    models: list[ModelEntry],
+    data: Dataset,
+    settings: AttackSettings,
+    progress: bool = True,
+) -> list[AuditRow]:
+    """PGD on the base network inside every certified l-inf box of ``ibp``/``crown``
+    (at most ``settings.images`` images per model and certifier): any success fails."""
+    if not store.has_table("deterministic_radii"):
+        return []
+    rows = store.query(
+        "SELECT model, certifier, norm, image, label, radius FROM deterministic_radii"
+        " WHERE radius > 0 AND prediction = label ORDER BY 1, 2, 3, 4"
+    )
+    by_name = {m.name: m for m in models}
+    groups: dict[tuple[str, str, str], list[tuple[int, int, float]]] = defaultdict(list)
+    for model, cert, norm, image, label, radius in rows:
+        if model in by_name and len(groups[(model, cert, norm)]) < settings.images:
+            groups[(model, cert, norm)].append((int(image), int(label), float(radius)))
+    out = []
+    total = sum(len(v) for v in groups.values())
+    bar = tqdm(total=total, desc="box attack", unit="img", disable=not progress)
+    for (model_name, cert, norm), items in sorted(groups.items()):
+        model = by_name[model_name].model
+        net = _float64_copy(model)
+        broken, cert_r, emp_r = 0, [], []
+        for image, label, radius in items:
+            x = data[image][0]
+            gen = torch.Generator().manual_seed(settings.seed + image)
+            broken += attack.attack_base(net, x, label, radius, settings, gen)
+            emp = attack.base_empirical_radius(net, x, label, radius, settings)
+            if emp is not None:
+                cert_r.append(radius)
+                emp_r.append(emp)
+            bar.update(1)
+        out.append(
+            AuditRow("deterministic-attack", cert, "none", norm, model_name, len(items), broken,
+                     0.0, 0.0, 1.0 if broken == 0 else 0.0, attack.mean(cert_r),
+                     attack.mean(emp_r), broken == 0,
+                     {**attack.settings_record(settings), "found": len(emp_r)})
+        )  # fmt: skip
+    bar.close()
+    return out
+
+
+def _float64_copy(model: torch.nn.Module) -> torch.nn.Module:
+    net = copy.deepcopy(model).to(torch.float64).eval()
+    for p in net.parameters():
+        p.requires_grad_(False)
+    return net
+
+
+def audit_store(
+    store: Store,
+    settings: AuditSettings,
+    certifier_names: Iterable[str] | None = None,
+    progress: bool = True,
+) -> list[AuditRow]:
+    """Both audits; the rows are written to the store's ``audit`` table and returned."""
+    rows = statistical_rows(settings.statistical, certifier_names, progress)
+    models, data = load_models(store)
+    rows += attack_rows(store, models, data, settings.attack, progress)
+    rows += deterministic_rows(store, models, data, settings.attack, progress)
+    rows = [replace(r, settings={**r.settings, "quick": settings.quick}) for r in rows]
+    store.put_audit(rows)
+    return rows

@@ -1,0 +1,100 @@
+"""``smoothbench audit STORE_OR_CONFIG [--quick] [--out DIR]``: are the certificates ever
+false? The statistical audit of every smoothing certifier (known linear classifiers,
+a binomial test) and the attack audit of a store's certified images (PGD on the
+smoothed classifier; on the base network for IBP/CROWN). Given a config, the run is
+made first, into ``DIR/<name>.sqlite`` (``--quick``: at most 4 images and n = 1000).
+The summary is printed, written to ``DIR/audit.txt`` and stored in the store's
+``audit`` table, which the report's sanity section lists. Exit code 3 when an audit
+fails (a certifier whose false-certificate rate is statistically too high, a broken
+certificate)."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from smoothbench.atomic import write_atomic
+
+
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    p = sub.add_parser(
+        "audit",
+        help="audit the certificates: false-certificate rates and attacks",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("target", type=Path, help="a store (SQLite) or an experiment config (TOML)")
+    p.add_argument("--quick", action="store_true", help="a small audit (well under a minute)")
+    p.add_argument("--out", type=Path, default=Path("out/audit"), help="default out/audit")
+    p.add_argument("--images", type=int, help="attack at most this many images per cell")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    return p
+
+
+def _is_store(path: Path) -> bool:
+    if not path.is_file():
+        raise FileNotFoundError(f"no store or config at {path}")
+    with open(path, "rb") as fh:
+        return fh.read(16) == b"SQLite format 3\x00"
+
+
+def _run_config(path: Path, out: Path, quick: bool, progress: bool) -> Path:
+    import tomllib
+
+    from harness.config import parse
+    from harness.runner import run
+
+    try:
+        raw = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as err:
+        raise ValueError(f"{path} is neither a store nor a valid TOML config: {err}") from None
+    if quick:
+        section = raw.setdefault("run", {})
+        section["n_test"] = min(int(section.get("n_test", 4)), 4)
+        section["n"] = min(int(section.get("n", 1000)), 1000)
+        section["n0"] = min(int(section.get("n0", 100)), 100)
+    cfg = parse(raw, source=str(path))
+    store = out / f"{cfg.name}.sqlite"
+    out.mkdir(parents=True, exist_ok=True)
+    run(cfg, store, progress=progress)
+    return store
+
+
+def main(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from harness.audit.run import AuditSettings, audit_store
+    from harness.audit.summary import table
+    from harness.store import Store
+
+    start = time.perf_counter()
+    progress = not args.quiet
+    if args.images is not None and args.images < 1:
+        raise ValueError(f"--images must be >= 1, got {args.images}")
+    store_path = (
+        args.target
+        if _is_store(args.target)
+        else _run_config(args.target, args.out, args.quick, progress)
+    )
+    settings = AuditSettings.make(args.quick)
+    if args.images is not None:
+        settings = replace(settings, attack=replace(settings.attack, images=args.images))
+    with Store.open_existing(store_path) as store:
+        rows = audit_store(store, settings, progress=progress)
+    text = table(rows)
+    seconds = time.perf_counter() - start
+    mode = "quick" if args.quick else "full"
+    summary = f"{text}\n{mode} audit of {store_path} in {seconds:.1f} s\n"
+    print(summary, end="")
+    args.out.mkdir(parents=True, exist_ok=True)
+    write_atomic(args.out / "audit.txt", summary)
+    failed = [r for r in rows if not r.passed]
+    if failed:
+        for r in failed:
+            print(
+                f"FAIL {r.audit} {r.certifier} {r.noise} {r.norm} {r.model}: "
+                f"{r.failures} of {r.trials} (p = {r.p_value:.3g})"
+            )
+        return 3
+    return 0

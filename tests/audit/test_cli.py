@@ -1,0 +1,84 @@
+"""``smoothbench audit`` end to end: a run's store, audited quickly, shows the summary in
+the report's sanity section; an unsound certifier fails the audit (exit code 3) and
+the report says so."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+
+from harness.audit.statistical import smoothing_certifiers
+from harness.cli import main
+from harness.store import Store
+
+CONFIG = (
+    '[run]\nname = "t"\ndataset = "digits"\narch = "mlp"\ntrain_sigmas = [0.5]\n'
+    "n_test = 3\nn0 = 20\nn = 500\n"
+    '[[noises]]\nfamily = "gaussian"\n[[noises]]\nfamily = "laplace"\n'
+    "[certify]\ncertifiers = {certifiers}\nalpha = [0.01]\n"
+)
+
+
+def _sanity(report_dir) -> dict[str, dict[str, str]]:
+    with open(report_dir / "sanity.csv") as fh:
+        return {row["check"]: row for row in csv.DictReader(fh)}
+
+
+def test_help(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["audit", "--help"])
+    assert exc.value.code == 0
+    assert "--quick" in capsys.readouterr().out
+
+
+def test_audit_a_store_and_report_it(tmp_path, capsys):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(CONFIG.format(certifiers='["cohen", "wulff"]'))
+    store = tmp_path / "s.sqlite"
+    assert main(["run", str(cfg), "--store", str(store), "--quiet"]) == 0
+    assert main(["report", str(store), "--out", str(tmp_path / "before")]) == 0
+    before = _sanity(tmp_path / "before")["audit"]
+    assert before["status"] == "skipped" and "not audited" in before["summary"]
+
+    capsys.readouterr()
+    out = tmp_path / "audit"
+    assert main(["audit", str(store), "--quick", "--out", str(out), "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    for name in smoothing_certifiers():
+        assert name in printed
+    assert (out / "audit.txt").read_text() == printed
+
+    with Store.open_existing(store, readonly=True) as st:
+        rows = st.audit_rows()
+    stat = {r.certifier for r in rows if r.audit == "statistical"}
+    attacked = {r.certifier for r in rows if r.audit == "attack" and r.trials > 0}
+    assert stat == set(smoothing_certifiers()) and attacked == {"cohen", "wulff"}
+    assert all(r.passed for r in rows) and all(r.settings["quick"] for r in rows)
+
+    assert main(["report", str(store), "--out", str(tmp_path / "after")]) == 0
+    after = _sanity(tmp_path / "after")["audit"]
+    assert after["status"] == "pass" and "(quick)" in after["summary"]
+    appendix = (tmp_path / "after" / "appendix.md").read_text()
+    assert "cohen (l2): " in appendix and "trials" in appendix and "broken" in appendix
+
+
+def test_an_unsound_certifier_fails_the_audit_of_a_config(tmp_path, capsys, double_cohen):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(CONFIG.format(certifiers=f'["cohen", "{double_cohen}"]'))
+    out = tmp_path / "audit"
+    assert main(["audit", str(cfg), "--quick", "--out", str(out), "--quiet"]) == 3
+    printed = capsys.readouterr().out
+    failed = [line for line in printed.splitlines() if line.startswith("FAIL")]
+    assert failed and all(double_cohen in line for line in failed)
+    assert any(line.startswith(f"FAIL statistical {double_cohen}") for line in failed)
+
+    store = out / "t.sqlite"
+    assert main(["report", str(store), "--out", str(tmp_path / "rep")]) == 0
+    row = _sanity(tmp_path / "rep")["audit"]
+    assert row["status"] == "fail" and int(row["affected_rows"]) > 0
+
+
+def test_a_missing_target_is_one_clear_error(tmp_path, capsys):
+    assert main(["audit", str(tmp_path / "nothing"), "--quick"]) == 2
+    assert "no store or config" in capsys.readouterr().err
