@@ -4,8 +4,9 @@ them in help order.
 
 Every failure is one line on stderr, never a traceback (unless ``--debug``): exit code 2
 for bad input (a config, a store, an argument), 1 for the environment (permissions, a
-full disk, a busy device) or an internal error, 130 when interrupted (Ctrl-C or
-SIGTERM, which end a run cleanly: what is stored stays, and running again resumes).
+full disk, a busy device) or an internal error, 3 when ``audit`` finds a certificate
+that fails its audit, 130 when interrupted (Ctrl-C or SIGTERM, which end a run cleanly:
+what is stored stays, and running again resumes). Warnings are one line each too.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import argparse
 import signal
 import sqlite3
 import sys
+import warnings
 from importlib import import_module
 
 COMMANDS = ("run", "certify", "report", "audit", "compare", "plan", "import", "export", "list")
@@ -45,8 +47,20 @@ def _one_line(err: BaseException) -> str:
     return text
 
 
+def _warning_printer(command: str):
+    """``warnings.showwarning`` that prints one line, without the source line."""
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:
+        print(f"smoothbench {command}: warning: {_one_line(message)}", file=file or sys.stderr)
+
+    return show
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    shown = warnings.showwarning
+    if not args.debug:
+        warnings.showwarning = _warning_printer(args.command)
     try:
         previous = signal.signal(signal.SIGTERM, _sigterm)
     except ValueError:  # not the main thread: leave signals alone
@@ -84,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 1
     finally:
+        warnings.showwarning = shown
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
 

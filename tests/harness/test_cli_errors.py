@@ -87,3 +87,18 @@ def test_debug_shows_the_traceback(tmp_path):
 def test_bad_arguments_are_one_line(argv, capsys):
     assert main(argv) == 2
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_warnings_are_one_line_without_the_source(tmp_path, capsys, monkeypatch):
+    import warnings
+
+    from harness.cli import list_command
+
+    def warns(args):
+        warnings.warn("the data is not\n the official batch", UserWarning, stacklevel=1)
+        return 0
+
+    monkeypatch.setattr(list_command, "main", warns)
+    assert main(["list"]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["smoothbench list: warning: the data is not the official batch"]
