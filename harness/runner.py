@@ -30,25 +30,13 @@ from typing import Any
 from baselines.datasets import load_dataset, select_indices
 from baselines.models import build_models
 from harness.certify import certify_store
-from harness.config import Config, NoiseEntry
+from harness.config import Config, build_noise
 from harness.deterministic import certify_deterministic, training_bounds
 from harness.draws import draw_distance
 from harness.executors import ImageTask, ModelWork, SamplingPlan, make_executor
 from harness.identity import check_resume, identity
-from harness.noise import Noise, noise_class
 from harness.provenance import provenance
 from harness.store import Store
-
-
-def build_noise(entry: NoiseEntry, sigma0: float, dim: int) -> Noise:
-    """The noise of a config entry for a model trained with Gaussian ``sigma0``."""
-    cls = noise_class(entry.family)
-    try:
-        if entry.matched:
-            return cls.matched(sigma0, dim=dim, **entry.params)
-        return cls(dim=dim, **entry.params)
-    except TypeError as err:
-        raise ValueError(f"noise {entry.family} with {entry.params}: {err}") from None
 
 
 def run(
@@ -85,9 +73,7 @@ def run(
                 if entry.spec is not None and not entry.spec.smoothing:
                     continue
                 noises = [build_noise(e, entry.sigma0, data.dim) for e in cfg.noises]
-                names = [nz.name for nz in noises]
-                if len(set(names)) != len(names):
-                    raise ValueError(f"the config defines the same noise twice: {sorted(names)}")
+                names = [nz.name for nz in noises]  # distinct: ``config.check_noises``
                 store.put_noises({nz.name: nz.spec() for nz in noises})
                 approximations.update(
                     {nz.name: a for nz in noises if (a := nz.approximation()) is not None}
