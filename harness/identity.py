@@ -22,11 +22,14 @@ def identity(
     models: Sequence[ModelEntry],
     device: torch.device,
     data_checksum: str | None = None,
+    data_sha256: str | None = None,
 ) -> dict[str, Any]:
     """Everything that decides the counts (not the batch size, the executor, the
     certifiers or the report): the draw method and the device type among them, the named
     index subset (``run.subset``) and a digest of the data files read (``data_checksum``,
-    e.g. the md5 of CIFAR-10's test batch). Order-free where order decides no count: the
+    e.g. the md5 of CIFAR-10's test batch) and of the images and labels of the index set
+    (``data_sha256``, ``baselines.datasets.content_sha256``), so that data changed in place
+    is refused on resume. Order-free where order decides no count: the
     models are keyed by name, the noises sorted (``canonical_sampling_config``)."""
     run_section = {
         k: v
@@ -41,6 +44,7 @@ def identity(
         "index_set": [int(i) for i in index_set],
         "subset": cfg.subset,
         "data_checksum": data_checksum,
+        "data_sha256": data_sha256,
         "models": {
             m.name: {
                 "sha256": m.sha256,

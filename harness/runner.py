@@ -27,7 +27,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from baselines.datasets import load_dataset, select_indices
+from baselines.datasets import content_sha256, load_dataset, select_indices
 from baselines.models import build_models
 from harness.certify import certify_store
 from harness.config import Config, build_noise
@@ -62,7 +62,15 @@ def run(
         data = load_dataset(cfg.dataset, cfg.data_root, download=cfg.download)
         models = build_models(cfg.models, data, verified_bounds=training_bounds())
         index_set = select_indices(data, cfg.index_stride, cfg.n_test)
-        ident = identity(cfg, data.name, index_set, models, dev, data_checksum=data.checksum)
+        ident = identity(
+            cfg,
+            data.name,
+            index_set,
+            models,
+            dev,
+            data_checksum=data.checksum,
+            data_sha256=content_sha256(data, index_set),
+        )
         options = cfg.sampler_options()
         plan = SamplingPlan(cfg.seed, cfg.n0, cfg.n, cfg.batch_size, options)
         with Store(store_path) as store:

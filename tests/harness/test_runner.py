@@ -249,3 +249,31 @@ def test_resume_refusal_shows_the_whole_difference(tmp_path):
         ValueError, match="'index_set': stored \\[.*\\] \\(8 items\\), now \\[.*\\] \\(300\\)"
     ):
         runner.run(tiny(n_test=300), path, progress=False)
+
+
+def test_data_changed_in_place_refuses_to_resume(tmp_path, monkeypatch):
+    """The same dataset name, index set and files, other pixels: refused on resume."""
+    from dataclasses import replace
+
+    from baselines.datasets import load_dataset
+
+    path = tmp_path / "s.sqlite"
+    runner.run(tiny(), path, progress=False, stop_after=2, certify=False)
+    with Store(path) as st:
+        index_set = st.get_manifest("index_set")
+        assert st.get_manifest("data_sha256").startswith("sha256:")
+
+    def changed(*args, **kwargs):
+        data = load_dataset(*args, **kwargs)
+
+        def get(i):
+            x, y = data[i]
+            return (x.flip(-1) if i == index_set[-1] else x), y
+
+        return replace(data, get=get)
+
+    monkeypatch.setattr(runner, "load_dataset", changed)
+    with pytest.raises(ValueError, match="differs in 'data_sha256'"):
+        runner.run(tiny(), path, progress=False)
+    monkeypatch.undo()
+    runner.run(tiny(), path, progress=False)  # the original data resumes
