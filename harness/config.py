@@ -179,6 +179,18 @@ def _positive_float(key: str, value: Any) -> float:
     return float(value)
 
 
+def _device(value: str) -> str:
+    """``run.device`` checked for its form (its presence is checked when the run starts)."""
+    if value != "auto":
+        from harness.draws import parse_device
+
+        try:
+            parse_device(value)
+        except ValueError as err:
+            raise ConfigError(f"config key 'run.device': {err}") from None
+    return value
+
+
 def _sigma0(key: str, value: Any) -> float:
     """A training sigma: positive and at most ``MAX_SIGMA0``."""
     sigma = _positive_float(key, value)
@@ -507,7 +519,7 @@ def parse(data: dict[str, Any], source: str = "<config>") -> Config:
         batch_size=(
             _positive_int("run.batch_size", run["batch_size"]) if "batch_size" in run else None
         ),
-        device=run.get("device", "auto"),
+        device=_device(run.get("device", "auto")),
         noises=noises,
         certifiers=names,
         norms=norms,

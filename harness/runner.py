@@ -58,7 +58,7 @@ def run(
     ``"ray"`` (``address``: a Ray cluster to join; ``workers``: how many actors)."""
     exe = make_executor(executor, address=address, workers=workers)
     try:
-        dev = exe.device(device or cfg.device)
+        dev = exe.device(device if device is not None else cfg.device)
         data = load_dataset(cfg.dataset, cfg.data_root, download=cfg.download)
         models = build_models(cfg.models, data, verified_bounds=training_bounds())
         index_set = select_indices(data, cfg.index_stride, cfg.n_test)
