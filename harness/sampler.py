@@ -217,8 +217,7 @@ def count_on_device(
                     noise.perturb(x_flat, rows, out=noisy[:b])
                 except RuntimeError as err:  # e.g. a scale that float32 cannot hold
                     raise ValueError(
-                        f"{noise.name} cannot be added in float32 (non-finite noisy "
-                        f"inputs): {err}"
+                        f"{noise.name} cannot be added in float32 (non-finite noisy inputs): {err}"
                     ) from err
                 # a row sum is finite iff the row is (barring overflow of the sum itself,
                 # at values no image can take): one pass, read back by nothing
