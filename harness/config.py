@@ -22,6 +22,13 @@ With ``matched = true`` each noise is built per model by ``Family.matched(sigma0
 torchvision download CIFAR-10 into ``run.data_root``; nothing is downloaded otherwise. A
 model entry with ``known = NAME`` (``baselines.checkpoints.KNOWN_CHECKPOINTS``) takes its
 architecture, format and sigma0 from there unless it gives them.
+
+Everything is checked here, before a store is created: budgets within ``LIMITS`` (``n``
+and ``n0`` at most 10^9, ``batch_size`` 10^7), sigmas in (0, ``MAX_SIGMA0``], names that
+become file names (``SAFE_NAME``), ``n0 <= n`` (more selection than estimation draws is
+refused), non-empty certifier and norm lists, and every noise, built once at the
+dataset's dimension for each model's sigma0 (``check_noises``), a noise given twice
+named. The reference of every key: ``docs/configs.md``.
 """
 
 from __future__ import annotations
