@@ -96,6 +96,9 @@ LIMITS: dict[str, int] = {
 }
 #: The largest training / matching sigma0 accepted (images live in [0, 1]).
 MAX_SIGMA0 = 100.0
+#: The largest root mean square per coordinate of a noise: far beyond any image (in
+#: [0, 1]) and still far below float32's 3.4e38, in which the noise is added.
+MAX_NOISE_RMS = 1e30
 #: Names that become file names (``run.name``: ``out/<name>.sqlite``; model names).
 SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+=-]{0,99}")
 
@@ -268,6 +271,17 @@ def check_noises(entries: list[tuple[NoiseEntry, str]], sigmas: list[float], dim
                 noise = build_noise(entry, sigma0, dim)
             except (ValueError, TypeError, OverflowError, ZeroDivisionError) as err:
                 raise ConfigError(f"config key '{where}' ({entry.family}): {err}") from None
+            try:
+                rms = math.sqrt(noise.second_moment() / dim)  # inf: a heavy tail, allowed
+            except OverflowError:
+                rms = math.nan  # a scale so large its moment overflows a float64
+            if math.isnan(rms) or (math.isfinite(rms) and rms > MAX_NOISE_RMS):
+                raise ConfigError(
+                    f"config key '{where}' ({entry.family}): {noise.name} has a root mean "
+                    f"square per coordinate of {'over 1e154' if math.isnan(rms) else f'{rms:.3g}'}"
+                    "; float32, in which the noise is added, cannot hold such noise (images "
+                    "lie in [0, 1])"
+                )
             if noise.name in seen:
                 raise ConfigError(
                     f"config key '{where}' defines noise {noise.name} again (as "

@@ -312,3 +312,12 @@ def test_a_refused_noise_leaves_no_store(tmp_path, capsys):
     assert main(["run", str(cfg), "--store", str(store), "--quiet"]) == 2
     assert "noises[0]" in capsys.readouterr().err
     assert not store.exists()
+
+
+@pytest.mark.parametrize("sigma", [1e300, 1e31])
+def test_a_noise_float32_cannot_hold_is_refused_at_parse_time(sigma):
+    noise = {"family": "gaussian", "matched": False, "sigma": sigma}
+    with pytest.raises(ConfigError, match="'noises\\[0\\]' \\(gaussian\\).*cannot hold"):
+        parse({**BASE, "noises": [noise]})
+    ok = {"family": "gaussian", "matched": False, "sigma": 1e3}
+    assert parse({**BASE, "noises": [ok]}).noises[0].params == {"sigma": 1e3}
