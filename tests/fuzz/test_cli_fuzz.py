@@ -144,7 +144,12 @@ def test_random_arguments_give_a_result_or_one_clear_line(world, argv, monkeypat
         shutil.copy(world / "s.sqlite", example / "s.sqlite")
         args = [_place(t, world, example) for t in argv]
         out, err = io.StringIO(), io.StringIO()
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        # in the example's folder: relative paths (a store named "0") land there
+        with (
+            contextlib.chdir(example),
+            contextlib.redirect_stdout(out),
+            contextlib.redirect_stderr(err),
+        ):
             try:
                 code = main(args)
             except SystemExit as exit_:  # argparse: usage errors (2) and --help (0)
