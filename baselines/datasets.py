@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import pickle
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -234,6 +234,20 @@ def load_dataset(name: str, root: str | None = None, download: bool = False) -> 
     if download and name != "cifar10":
         raise DatasetError(f"config key 'run.download': {name} cannot be downloaded")
     return LOADERS[name](root, download=download)
+
+
+def content_sha256(data: Dataset, indices: Sequence[int]) -> str:
+    """``sha256:`` of the images and labels of ``indices``, in that order: for each index
+    its number, its label, the shape and the bytes of its float32 image (as the sampler
+    reads it), so that data changed in place under the same file names (new pixels, a
+    relabelled image) is a different dataset to a resumed run."""
+    digest = hashlib.sha256()
+    for i in indices:
+        x, label = data[int(i)]
+        image = x.detach().to(device="cpu", dtype=torch.float32).contiguous()
+        digest.update(np.array([int(i), int(label), *image.shape], dtype=np.int64).tobytes())
+        digest.update(image.numpy().tobytes())
+    return f"sha256:{digest.hexdigest()}"
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ PROBE = r"""
 import json, sys, torch
 torch.set_num_threads(1)
 from harness.noise import Gaussian, MixedNorm
+from harness.draws import ESTIMATION
 from harness.sampler import count_predictions
 
 
@@ -40,11 +41,14 @@ n, device = int(sys.argv[1]), sys.argv[2]
 model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(3072, 10)).to(device)
 noises = [Gaussian(0.25, 3072), MixedNorm.matched(0.25, 3072, k=8.0)]
 x = torch.rand(3, 32, 32)
-count_predictions(model, x, noises, 10, seed=0, batch_size=10)  # imports, tables
+# imports, tables
+count_predictions(model, x, noises, 10, seed=0, batch_size=10, index=0, stream=ESTIMATION)
 with open("/proc/self/clear_refs", "w") as f:  # the peak (VmHWM) restarts from here
     f.write("5")
 before = status("VmRSS:")
-counts = count_predictions(model, x, noises, n, seed=0, batch_size=1000)
+counts = count_predictions(
+    model, x, noises, n, seed=0, batch_size=1000, index=0, stream=ESTIMATION
+)
 assert counts.sum() == 2 * n
 gpu = torch.cuda.max_memory_allocated() if device == "cuda" else 0
 print(json.dumps({"before_kib": before, "after_kib": status("VmHWM:"), "gpu_bytes": gpu}))

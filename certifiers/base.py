@@ -40,15 +40,20 @@ def check_norm(norm: object) -> str:
     return norm
 
 
+def _shown(value: object) -> str:
+    """``repr(value)`` on one line, at most 60 characters (for error messages)."""
+    return " ".join(repr(value).split())[:60]
+
+
 def check_probabilities(p: ArrayLike, name: str = "p_lower") -> np.ndarray:
     """Return ``p`` as a float64 array, refusing what is not a real number (None, bools,
     strings, complex numbers, objects), NaN and values outside [0, 1]."""
     if p is None or isinstance(p, str | bytes | bool | np.bool_):
-        raise TypeError(f"{name} must be a real number or an array of them, got {p!r}")
+        raise TypeError(f"{name} must be a real number or an array of them, got {_shown(p)}")
     raw = np.asarray(p)
     if raw.dtype.kind not in "iuf":
         raise TypeError(
-            f"{name} must be a real number or an array of them, got dtype {raw.dtype} ({p!r:.60})"
+            f"{name} must be a real number or an array of them, got dtype {raw.dtype} ({_shown(p)})"
         )
     arr = raw.astype(np.float64)
     if np.isnan(arr).any():

@@ -22,12 +22,20 @@ With ``matched = true`` each noise is built per model by ``Family.matched(sigma0
 torchvision download CIFAR-10 into ``run.data_root``; nothing is downloaded otherwise. A
 model entry with ``known = NAME`` (``baselines.checkpoints.KNOWN_CHECKPOINTS``) takes its
 architecture, format and sigma0 from there unless it gives them.
+
+Everything is checked here, before a store is created: budgets within ``LIMITS`` (``n``
+and ``n0`` at most 10^9, ``batch_size`` 10^7), sigmas in (0, ``MAX_SIGMA0``], names that
+become file names (``SAFE_NAME``), ``n0 <= n`` (more selection than estimation draws is
+refused), non-empty certifier and norm lists, and every noise, built once at the
+dataset's dimension for each model's sigma0 (``check_noises``), a noise given twice
+named. The reference of every key: ``docs/configs.md``.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +44,7 @@ from typing import Any
 from baselines.models import ModelSpec
 from certifiers.base import NORMS
 from certifiers.bounds import DEFAULT_ALPHA
+from harness.noise import Noise, noise_class
 from harness.sampler import AUTOCAST_DTYPES, SamplerOptions
 from reports.settings import ReportSettings, ReportSettingsError
 
@@ -73,6 +82,25 @@ _MODEL_KEYS = {
     "known": str,
 }
 _SECTIONS = {"run", "models", "noises", "certify", "report"}
+
+#: Upper limits of the budgets, so that a typo (10^30 draws) is refused at parse time
+#: with the key named instead of running forever. ``n`` and ``n0`` are Monte Carlo draws
+#: per image and noise; ``n_test`` and ``index_stride`` index the test set.
+LIMITS: dict[str, int] = {
+    "run.n": 10**9,
+    "run.n0": 10**9,
+    "run.batch_size": 10**7,
+    "run.n_test": 10**7,
+    "run.index_stride": 10**7,
+    "run.seed": 2**63 - 1,
+}
+#: The largest training / matching sigma0 accepted (images live in [0, 1]).
+MAX_SIGMA0 = 100.0
+#: The largest root mean square per coordinate of a noise: far beyond any image (in
+#: [0, 1]) and still far below float32's 3.4e38, in which the noise is added.
+MAX_NOISE_RMS = 1e30
+#: Names that become file names (``run.name``: ``out/<name>.sqlite``; model names).
+SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+=-]{0,99}")
 
 
 class ConfigError(ValueError):
@@ -147,6 +175,9 @@ def _check_keys(section: str, table: Any, allowed: dict[str, Any]) -> dict[str, 
 def _positive_int(key: str, value: int) -> int:
     if value < 1:
         raise ConfigError(f"config key '{key}' must be >= 1, got {value}")
+    limit = LIMITS.get(key)
+    if limit is not None and value > limit:
+        raise ConfigError(f"config key '{key}' must be at most {limit:.0e}, got {value}")
     return value
 
 
@@ -156,6 +187,37 @@ def _positive_float(key: str, value: Any) -> float:
     if not math.isfinite(value) or value <= 0:
         raise ConfigError(f"config key '{key}' must be positive and finite, got {value!r}")
     return float(value)
+
+
+def _device(value: str) -> str:
+    """``run.device`` checked for its form (its presence is checked when the run starts)."""
+    if value != "auto":
+        from harness.draws import parse_device
+
+        try:
+            parse_device(value)
+        except ValueError as err:
+            raise ConfigError(f"config key 'run.device': {err}") from None
+    return value
+
+
+def _sigma0(key: str, value: Any) -> float:
+    """A training sigma: positive and at most ``MAX_SIGMA0``."""
+    sigma = _positive_float(key, value)
+    if sigma > MAX_SIGMA0:
+        raise ConfigError(f"config key '{key}' must lie in (0, {MAX_SIGMA0:g}], got {value!r}")
+    return sigma
+
+
+def _safe_name(key: str, value: str) -> str:
+    """A name that becomes a file name: letters, digits and ``._+=-``, at most 100."""
+    if not SAFE_NAME.fullmatch(value):
+        raise ConfigError(
+            f"config key '{key}' is {value!r}: a name must start with a letter or digit "
+            "and hold only letters, digits and . _ + = - (at most 100 characters), since "
+            "it becomes a file name"
+        )
+    return value
 
 
 def expand_noise(entry: dict[str, Any], where: str) -> list[NoiseEntry]:
@@ -187,6 +249,47 @@ def expand_noise(entry: dict[str, Any], where: str) -> list[NoiseEntry]:
     ]
 
 
+def build_noise(entry: NoiseEntry, sigma0: float, dim: int) -> Noise:
+    """The noise of a config entry for a model trained with Gaussian ``sigma0``."""
+    cls = noise_class(entry.family)
+    try:
+        if entry.matched:
+            return cls.matched(sigma0, dim=dim, **entry.params)
+        return cls(dim=dim, **entry.params)
+    except TypeError as err:
+        raise ValueError(f"noise {entry.family} with {entry.params}: {err}") from None
+
+
+def check_noises(entries: list[tuple[NoiseEntry, str]], sigmas: list[float], dim: int) -> None:
+    """Build every noise once for each model's ``sigma0`` at the dataset's ``dim`` (cheap:
+    constructors validate, tables are built later by ``Noise.prepare``), so that a bad
+    parameter or a noise defined twice is refused before anything is written."""
+    for sigma0 in sigmas:
+        seen: dict[str, str] = {}
+        for entry, where in entries:
+            try:
+                noise = build_noise(entry, sigma0, dim)
+            except (ValueError, TypeError, OverflowError, ZeroDivisionError) as err:
+                raise ConfigError(f"config key '{where}' ({entry.family}): {err}") from None
+            try:
+                rms = math.sqrt(noise.second_moment() / dim)  # inf: a heavy tail, allowed
+            except OverflowError:
+                rms = math.nan  # a scale so large its moment overflows a float64
+            if math.isnan(rms) or (math.isfinite(rms) and rms > MAX_NOISE_RMS):
+                raise ConfigError(
+                    f"config key '{where}' ({entry.family}): {noise.name} has a root mean "
+                    f"square per coordinate of {'over 1e154' if math.isnan(rms) else f'{rms:.3g}'}"
+                    "; float32, in which the noise is added, cannot hold such noise (images "
+                    "lie in [0, 1])"
+                )
+            if noise.name in seen:
+                raise ConfigError(
+                    f"config key '{where}' defines noise {noise.name} again (as "
+                    f"{seen[noise.name]} does); give each noise once"
+                )
+            seen[noise.name] = where
+
+
 def _parse_models(
     data: dict[str, Any], run: dict[str, Any], source: str
 ) -> tuple[tuple[ModelSpec, ...], tuple[float, ...]]:
@@ -212,9 +315,7 @@ def _parse_models(
         )
     if ("arch" in run) == ("checkpoint" in run):
         raise ConfigError(f"{source}: give exactly one of 'run.arch' and 'run.checkpoint'")
-    sigmas = tuple(
-        _positive_float(f"run.train_sigmas[{i}]", s) for i, s in enumerate(run["train_sigmas"])
-    )
+    sigmas = tuple(_sigma0(f"run.train_sigmas[{i}]", s) for i, s in enumerate(run["train_sigmas"]))
     if not sigmas:
         raise ConfigError("config key 'run.train_sigmas' is empty")
     if "checkpoint" in run:
@@ -229,6 +330,8 @@ def _parse_models(
 
 def _model_spec(entry: Any, where: str) -> ModelSpec:
     table = dict(_check_keys(where, entry, _MODEL_KEYS))
+    if "name" in table:
+        _safe_name(f"{where}.name", table["name"])
     if "known" in table:
         table = _with_known(table, where)
     if ("recipe" in table) == ("checkpoint" in table):
@@ -252,7 +355,7 @@ def _model_spec(entry: Any, where: str) -> ModelSpec:
     smoothing = table.get("smoothing", True)
     sigma0 = table.get("sigma0")
     if sigma0 is not None:
-        sigma0 = _positive_float(f"{where}.sigma0", sigma0)
+        sigma0 = _sigma0(f"{where}.sigma0", sigma0)
     elif smoothing:
         raise ConfigError(
             f"config key '{where}.sigma0' is missing: the Gaussian sigma the model was "
@@ -326,21 +429,47 @@ def parse(data: dict[str, Any], source: str = "<config>") -> Config:
     run = _check_keys("run", data["run"], _RUN_KEYS)
     if "dataset" not in run:
         raise ConfigError(f"{source}: config key 'run.dataset' is missing")
+    from baselines.datasets import INPUT_SHAPES
+
+    if run["dataset"] not in INPUT_SHAPES:
+        raise ConfigError(
+            f"config key 'run.dataset': unknown dataset {run['dataset']!r}; "
+            f"known: {sorted(INPUT_SHAPES)}"
+        )
+    run_name = _safe_name("run.name", run["name"]) if "name" in run else Path(source).stem
     models, sigmas = _parse_models(data, run, source)
     index_stride, n_test = _index_set(run)
     seed = run.get("seed", 0)
     if seed < 0:
         raise ConfigError(f"config key 'run.seed' must be >= 0, got {seed}")
+    if seed > LIMITS["run.seed"]:
+        raise ConfigError(f"config key 'run.seed' must be below 2^63, got {seed}")
+    n0 = _positive_int("run.n0", run.get("n0", 100))
+    n = _positive_int("run.n", run.get("n", 10_000))
+    if n0 > n:
+        raise ConfigError(
+            f"config key 'run.n0' is {n0}, more than 'run.n' = {n}: the selection draws "
+            "(n0) only choose the class whose probability the n estimation draws bound; "
+            "give n0 <= n"
+        )
 
     noises_raw = data.get("noises", [{"family": "gaussian"}])
     if not isinstance(noises_raw, list) or not noises_raw:
         raise ConfigError("config key 'noises' must be a non-empty array of tables [[noises]]")
-    noises = tuple(
-        e for i, entry in enumerate(noises_raw) for e in expand_noise(entry, f"noises[{i}]")
-    )
+    where = [
+        (e, f"noises[{i}]")
+        for i, entry in enumerate(noises_raw)
+        for e in expand_noise(entry, f"noises[{i}]")
+    ]
+    noises = tuple(e for e, _ in where)
+    dim = math.prod(INPUT_SHAPES[run["dataset"]])
+    smoothed = sorted({m.sigma0 for m in models if m.smoothing and m.sigma0 is not None})
+    check_noises(where, smoothed or [1.0], dim)
 
     certify = _check_keys("certify", data.get("certify", {}), _CERTIFY_KEYS)
     names = tuple(certify.get("certifiers", ["all"]))
+    if not names:
+        raise ConfigError("config key 'certify.certifiers' is empty: name certifiers, or [\"all\"]")
     import certifiers
 
     for i, name in enumerate(names):
@@ -350,6 +479,8 @@ def parse(data: dict[str, Any], source: str = "<config>") -> Config:
                 f"available: {certifiers.available()}"
             )
     norms = tuple(certify.get("norms", list(NORMS)))
+    if not norms:
+        raise ConfigError(f"config key 'certify.norms' is empty: name some of {list(NORMS)}")
     for i, norm in enumerate(norms):
         if norm not in NORMS:
             raise ConfigError(f"config key 'certify.norms[{i}]': unknown norm {norm!r}")
@@ -394,7 +525,7 @@ def parse(data: dict[str, Any], source: str = "<config>") -> Config:
     autocast = None if autocast == "none" else autocast
 
     return Config(
-        name=run.get("name", Path(source).stem),
+        name=run_name,
         dataset=run["dataset"],
         models=models,
         arch=run.get("arch"),
@@ -404,12 +535,12 @@ def parse(data: dict[str, Any], source: str = "<config>") -> Config:
         seed=seed,
         n_test=n_test,
         index_stride=index_stride,
-        n0=_positive_int("run.n0", run.get("n0", 100)),
-        n=_positive_int("run.n", run.get("n", 10_000)),
+        n0=n0,
+        n=n,
         batch_size=(
             _positive_int("run.batch_size", run["batch_size"]) if "batch_size" in run else None
         ),
-        device=run.get("device", "auto"),
+        device=_device(run.get("device", "auto")),
         noises=noises,
         certifiers=names,
         norms=norms,

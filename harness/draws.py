@@ -81,13 +81,48 @@ def block_rows(dim: int) -> int:
     return best
 
 
+#: The device types a model can run on here (``meta`` holds no data; others are untested).
+DEVICE_TYPES = ("cpu", "cuda", "mps")
+
+
+def parse_device(device: str | torch.device) -> torch.device:
+    """A device string checked for its form and type, not for its presence: ``cpu``,
+    ``cuda``, ``cuda:N`` or ``mps`` (``auto`` is resolved by ``resolve_device``)."""
+    if isinstance(device, torch.device):
+        dev = device
+    elif isinstance(device, str):
+        try:
+            dev = torch.device(device)
+        except (RuntimeError, ValueError, TypeError):
+            dev = None
+        if dev is None or not device.strip():
+            raise ValueError(f"device {device!r} is not a device: use auto, cpu, cuda or cuda:N")
+    else:
+        raise ValueError(f"device must be a string such as 'cuda:0', got {device!r}")
+    if dev.type not in DEVICE_TYPES:
+        raise ValueError(
+            f"device {device!r} cannot run a model here: use auto, cpu, cuda or cuda:N"
+        )
+    return dev
+
+
 def resolve_device(device: str | torch.device | None = None) -> torch.device:
-    """``None`` or ``"auto"``: CUDA when available, else the CPU; otherwise as given."""
+    """``None`` or ``"auto"``: CUDA when available, else the CPU; otherwise as given, if
+    this machine has it (``ValueError`` naming what it has otherwise)."""
     if device is None or device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    dev = torch.device(device)
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {device!r} was asked for but CUDA is not available")
+    dev = parse_device(device)
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"device {device!r} was asked for but CUDA is not available")
+        count = torch.cuda.device_count()
+        if dev.index is not None and dev.index >= count:
+            raise ValueError(
+                f"device {device!r} was asked for but this machine has {count} GPU(s) "
+                f"(cuda:0 to cuda:{count - 1})"
+            )
+    if dev.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(f"device {device!r} was asked for but MPS is not available")
     return dev
 
 

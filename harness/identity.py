@@ -3,13 +3,14 @@ share with the stored one."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
 import torch
 
 from baselines.models import ModelEntry
-from harness.config import Config
+from harness.config import Config, expand_noise
 from harness.draws import CHUNK_ROWS, draw_method
 from harness.store import Store
 
@@ -21,11 +22,15 @@ def identity(
     models: Sequence[ModelEntry],
     device: torch.device,
     data_checksum: str | None = None,
+    data_sha256: str | None = None,
 ) -> dict[str, Any]:
     """Everything that decides the counts (not the batch size, the executor, the
     certifiers or the report): the draw method and the device type among them, the named
     index subset (``run.subset``) and a digest of the data files read (``data_checksum``,
-    e.g. the md5 of CIFAR-10's test batch)."""
+    e.g. the md5 of CIFAR-10's test batch) and of the images and labels of the index set
+    (``data_sha256``, ``baselines.datasets.content_sha256``), so that data changed in place
+    is refused on resume. Order-free where order decides no count: the
+    models are keyed by name, the noises sorted (``canonical_sampling_config``)."""
     run_section = {
         k: v
         for k, v in cfg.raw.get("run", {}).items()
@@ -39,6 +44,7 @@ def identity(
         "index_set": [int(i) for i in index_set],
         "subset": cfg.subset,
         "data_checksum": data_checksum,
+        "data_sha256": data_sha256,
         "models": {
             m.name: {
                 "sha256": m.sha256,
@@ -51,12 +57,82 @@ def identity(
         "torch_version": torch.__version__,
         "chunk_rows": CHUNK_ROWS,
         "draw_method": draw_method(device),
-        "sampling_config": {"run": run_section, "noises": cfg.raw.get("noises")},
+        "sampling_config": canonical_sampling_config(
+            {"run": run_section, "noises": cfg.raw.get("noises")}
+        ),
     }
 
 
+def canonical_noises(noises: Any) -> list[dict[str, Any]]:
+    """The ``[[noises]]`` of a config as a sorted list of single noises (``family``,
+    ``matched``, ``params``), so that neither the order of the tables nor that of a grid's
+    values changes a run's identity. Accepts the raw tables (as in the config, or as
+    stores written before this form recorded them) and the form itself."""
+    if noises is None:
+        noises = [{"family": "gaussian"}]
+    if not isinstance(noises, list):
+        return noises
+    out = []
+    for i, table in enumerate(noises):
+        if isinstance(table, dict) and set(table) == {"family", "matched", "params"}:
+            out.append(table)
+            continue
+        try:
+            entries = expand_noise(table, f"noises[{i}]")
+        except ValueError:
+            return noises  # not a config's noises: compared as stored
+        out += [{"family": e.family, "matched": e.matched, "params": e.params} for e in entries]
+    return sorted(out, key=lambda e: json.dumps(e, sort_keys=True, default=str))
+
+
+def canonical_sampling_config(value: Any) -> Any:
+    """``sampling_config`` with the order of noises, grid values and ``train_sigmas``
+    removed (none of them changes a count)."""
+    if not isinstance(value, dict):
+        return value
+    out = dict(value)
+    run = out.get("run")
+    if isinstance(run, dict) and isinstance(run.get("train_sigmas"), list):
+        try:
+            out["run"] = {**run, "train_sigmas": sorted(run["train_sigmas"])}
+        except TypeError:
+            pass
+    out["noises"] = canonical_noises(out.get("noises"))
+    return out
+
+
+def _canonical(key: str, value: Any) -> Any:
+    return canonical_sampling_config(value) if key == "sampling_config" else value
+
+
+def difference(stored: Any, now: Any, where: str) -> str | None:
+    """Where two manifest values first differ, with both values in full there
+    (``where``: the key path so far), or ``None`` if they are equal."""
+    if stored == now:
+        return None
+    if isinstance(stored, dict) and isinstance(now, dict):
+        for key in sorted(set(stored) | set(now), key=str):
+            path = f"{where}.{key}"
+            if key not in now:
+                return f"'{path}': stored {stored[key]!r}, now absent"
+            if key not in stored:
+                return f"'{path}': absent in the store, now {now[key]!r}"
+            found = difference(stored[key], now[key], path)
+            if found is not None:
+                return found
+    if isinstance(stored, list) and isinstance(now, list):
+        if len(stored) != len(now):
+            return f"'{where}': stored {stored!r} ({len(stored)} items), now {now!r} ({len(now)})"
+        for i, (a, b) in enumerate(zip(stored, now, strict=True)):
+            found = difference(a, b, f"{where}[{i}]")
+            if found is not None:
+                return found
+    return f"'{where}': stored {stored!r}, now {now!r}"
+
+
 def check_resume(store: Store, ident: dict[str, Any]) -> None:
-    """Refuse to continue a stored run whose identity differs, naming the key."""
+    """Refuse to continue a stored run whose identity differs, naming the key and showing
+    both values where they differ."""
     stored = {k: store.get_manifest(k) for k in ident}
     if all(v is None for v in stored.values()):
         return
@@ -68,9 +144,9 @@ def check_resume(store: Store, ident: dict[str, Any]) -> None:
             "continued: use a new --store path, or delete the old store"
         )
     for key, value in ident.items():
-        if stored[key] != value:
+        found = difference(_canonical(key, stored[key]), _canonical(key, value), key)
+        if found is not None:
             raise ValueError(
-                f"{store.path} holds a run whose manifest differs in '{key}' "
-                f"(stored {str(stored[key])[:120]}, now {str(value)[:120]}); "
+                f"{store.path} holds a run whose manifest differs in '{key}' ({found}); "
                 "use a new --store path, or delete the old store"
             )

@@ -27,28 +27,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from baselines.datasets import load_dataset, select_indices
+from baselines.datasets import content_sha256, load_dataset, select_indices
 from baselines.models import build_models
 from harness.certify import certify_store
-from harness.config import Config, NoiseEntry
+from harness.config import Config, build_noise
 from harness.deterministic import certify_deterministic, training_bounds
 from harness.draws import draw_distance
 from harness.executors import ImageTask, ModelWork, SamplingPlan, make_executor
 from harness.identity import check_resume, identity
-from harness.noise import Noise, noise_class
 from harness.provenance import provenance
 from harness.store import Store
-
-
-def build_noise(entry: NoiseEntry, sigma0: float, dim: int) -> Noise:
-    """The noise of a config entry for a model trained with Gaussian ``sigma0``."""
-    cls = noise_class(entry.family)
-    try:
-        if entry.matched:
-            return cls.matched(sigma0, dim=dim, **entry.params)
-        return cls(dim=dim, **entry.params)
-    except TypeError as err:
-        raise ValueError(f"noise {entry.family} with {entry.params}: {err}") from None
 
 
 def run(
@@ -70,11 +58,19 @@ def run(
     ``"ray"`` (``address``: a Ray cluster to join; ``workers``: how many actors)."""
     exe = make_executor(executor, address=address, workers=workers)
     try:
-        dev = exe.device(device or cfg.device)
+        dev = exe.device(device if device is not None else cfg.device)
         data = load_dataset(cfg.dataset, cfg.data_root, download=cfg.download)
         models = build_models(cfg.models, data, verified_bounds=training_bounds())
         index_set = select_indices(data, cfg.index_stride, cfg.n_test)
-        ident = identity(cfg, data.name, index_set, models, dev, data_checksum=data.checksum)
+        ident = identity(
+            cfg,
+            data.name,
+            index_set,
+            models,
+            dev,
+            data_checksum=data.checksum,
+            data_sha256=content_sha256(data, index_set),
+        )
         options = cfg.sampler_options()
         plan = SamplingPlan(cfg.seed, cfg.n0, cfg.n, cfg.batch_size, options)
         with Store(store_path) as store:
@@ -85,9 +81,7 @@ def run(
                 if entry.spec is not None and not entry.spec.smoothing:
                     continue
                 noises = [build_noise(e, entry.sigma0, data.dim) for e in cfg.noises]
-                names = [nz.name for nz in noises]
-                if len(set(names)) != len(names):
-                    raise ValueError(f"the config defines the same noise twice: {sorted(names)}")
+                names = [nz.name for nz in noises]  # distinct: ``config.check_noises``
                 store.put_noises({nz.name: nz.spec() for nz in noises})
                 approximations.update(
                     {nz.name: a for nz in noises if (a := nz.approximation()) is not None}

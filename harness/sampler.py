@@ -172,18 +172,20 @@ def count_on_device(
     n: int,
     *,
     seed: int,
-    index: int = 0,
-    stream: int = ESTIMATION,
+    index: int,
+    stream: int,
     batch_size: int | None = 1000,
     num_classes: int | None = None,
     options: SamplerOptions | None = None,
     workspace: Workspace | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """The counts of ``count_predictions`` and the number of rows with NaN logits per
-    noise, both as int64 tensors on the model's device, read back by nothing: the loop
-    never waits on the host.
+    """The counts of ``count_predictions`` and, per noise, the number of rows with NaN
+    logits or non-finite noisy inputs (``bad``), both as int64 tensors on the model's
+    device, read back by nothing: the loop never waits on the host.
 
-    Noises are prepared (``Noise.prepare``: tables built and copied) before the loop."""
+    Noises are prepared (``Noise.prepare``: tables built and copied) before the loop.
+    ``x`` is read as float32 whatever its dtype (a bf16/fp16 image is upcast, exactly;
+    a float64 one rounded): the noise is drawn and added in float32."""
     n, batch_size = _validate(x, noises, n, batch_size)
     device = model_device(model)
     workspace = workspace if workspace is not None else Workspace()
@@ -203,33 +205,69 @@ def count_on_device(
     channels_last = options is not None and options.channels_last and x.ndim == 3
     autocast = _Autocast(device, options)
     counts: torch.Tensor | None = None
-    nan_rows = torch.zeros(len(noises), dtype=torch.int64, device=device)
+    classes = num_classes
+    bad_rows = torch.zeros(len(noises), dtype=torch.int64, device=device)
     with torch.inference_mode():
         for start in range(0, n, batch):
             b = min(batch, n - start)
             draws.fill(G[:b], start)
             rows = Batch(G[:b], workspace)
             for i, noise in enumerate(noises):
-                noise.perturb(x_flat, rows, out=noisy[:b])
+                try:
+                    noise.perturb(x_flat, rows, out=noisy[:b])
+                except RuntimeError as err:  # e.g. a scale that float32 cannot hold
+                    raise ValueError(
+                        f"{noise.name} cannot be added in float32 (non-finite noisy inputs): {err}"
+                    ) from err
+                # a row sum is finite iff the row is (barring overflow of the sum itself,
+                # at values no image can take): one pass, read back by nothing
+                bad_rows[i] += torch.isfinite(noisy[:b].sum(dim=1)).logical_not_().sum()
                 inputs = noisy[:b].view(b, *x.shape)
                 if channels_last:
                     inputs = inputs.contiguous(memory_format=torch.channels_last)
                 with autocast:
                     logits = _forward(model, inputs)
+                classes = _check_logits(model, logits, b, classes)
                 if counts is None:
-                    classes = logits.shape[1] if num_classes is None else num_classes
-                    if logits.shape[1] != classes:
-                        raise ValueError(
-                            f"model returns {logits.shape[1]} logits, expected {classes}"
-                        )
                     counts = torch.zeros(len(noises), classes, dtype=torch.int64, device=device)
                 # max propagates NaN: a row's maximum is NaN iff the row holds one
                 top, predictions = logits.max(dim=1)
-                nan_rows[i] += torch.isnan(top).sum()
+                bad_rows[i] += torch.isnan(top).sum()
                 # index_add_, not bincount: bincount waits for the host on a GPU
                 counts[i].index_add_(0, predictions, ones[:b])
     assert counts is not None
-    return counts, nan_rows
+    return counts, bad_rows
+
+
+def _model_name(model: torch.nn.Module) -> str:
+    return type(getattr(model, "_orig_mod", model)).__name__
+
+
+def _check_logits(
+    model: torch.nn.Module, logits: torch.Tensor, rows: int, classes: int | None
+) -> int:
+    """One floating-point logit row per input, at least two classes, as many in every
+    batch (and as ``classes`` when given); returns the number of classes. Shapes and
+    dtypes only: nothing is read from the device."""
+    name = _model_name(model)
+    if not logits.dtype.is_floating_point:
+        raise ValueError(
+            f"model {name} returned logits of dtype {logits.dtype}; the sampler takes the "
+            "arg max of floating-point logits (not bool, integer or complex)"
+        )
+    if logits.shape[0] != rows:
+        raise ValueError(
+            f"model {name} returned {logits.shape[0]} logit rows for {rows} inputs; it must "
+            "return one row per input"
+        )
+    if logits.shape[1] < 2:
+        raise ValueError(
+            f"model {name} returned {logits.shape[1]} logit(s) per input; a classifier "
+            "needs at least 2 classes"
+        )
+    if classes is not None and logits.shape[1] != classes:
+        raise ValueError(f"model {name} returned {logits.shape[1]} logits, expected {classes}")
+    return int(logits.shape[1])
 
 
 def count_predictions(
@@ -239,8 +277,8 @@ def count_predictions(
     n: int,
     *,
     seed: int,
-    index: int = 0,
-    stream: int = ESTIMATION,
+    index: int,
+    stream: int,
     batch_size: int | None = 1000,
     num_classes: int | None = None,
     options: SamplerOptions | None = None,
@@ -270,10 +308,18 @@ def count_predictions(
     for i, noise in enumerate(noises):
         if bad[i]:
             raise ValueError(
-                f"model returned NaN logits for {bad[i]} of {n} noisy inputs under "
-                f"{noise.name} (image {index})"
+                f"{bad[i]} of {n} noisy inputs under {noise.name} (image {index}) were "
+                "non-finite or gave NaN logits: the noise overflows float32, or the "
+                "model returns NaN"
             )
-    return counts.cpu().numpy()
+    out = counts.cpu().numpy()
+    totals = out.sum(axis=1)
+    if (totals != n).any():
+        raise ValueError(
+            f"the counts of image {index} total {totals.tolist()}, not n = {n}: a sampler "
+            "bug; the counts are not returned"
+        )
+    return out
 
 
 def _forward(model: torch.nn.Module, inputs: torch.Tensor) -> torch.Tensor:
@@ -285,7 +331,11 @@ def _forward(model: torch.nn.Module, inputs: torch.Tensor) -> torch.Tensor:
             f"(one input of shape {tuple(inputs.shape[1:])} per row): {err}"
         ) from err
     if not isinstance(logits, torch.Tensor) or logits.ndim != 2:
-        raise ValueError("the model must return logits of shape (batch, num_classes)")
+        got = tuple(logits.shape) if isinstance(logits, torch.Tensor) else type(logits).__name__
+        raise ValueError(
+            f"model {_model_name(model)} must return logits of shape (batch, num_classes), "
+            f"got {got}"
+        )
     return logits
 
 
@@ -296,15 +346,19 @@ def sample_counts(
     n: int,
     *,
     seed: int,
+    index: int,
+    stream: int,
     batch_size: int | None = 1000,
-    index: int = 0,
-    stream: int = ESTIMATION,
     options: SamplerOptions | None = None,
 ) -> np.ndarray:
     """The model's predicted-class counts over ``n`` noisy copies of one input ``x``.
 
     Returns a numpy int64 array of shape (num_classes,). ``x`` has the shape the model
-    takes for one input; the batch is built inside.
+    takes for one input; the batch is built inside. The draws are those of stream
+    ``(seed, index, stream)``: ``index`` (the image's number) and ``stream``
+    (``harness.draws.SELECTION`` or ``ESTIMATION``) are required, since two calls with the
+    same address return the same counts, which must never serve both to select a class
+    and to estimate its probability (``certify_counts`` does both, on separate streams).
     """
     return count_predictions(
         model,

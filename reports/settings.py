@@ -66,7 +66,11 @@ class ReportSettings:
     def from_table(cls, table: Mapping[str, Any] | None) -> ReportSettings:
         """Parse a ``[report]`` table (as in a config file), refusing unknown keys and
         bad values with the key named."""
-        table = dict(table or {})
+        if table is None:
+            table = {}
+        if not isinstance(table, Mapping):
+            raise ReportSettingsError(f"config section [report] must be a table, got {table!r}")
+        table = dict(table)
         for key in table:
             if key not in _KEYS:
                 raise ReportSettingsError(

@@ -68,18 +68,21 @@ def sample_task(
     rows; ``seconds`` is the sampling time per noise."""
     missing = [noises[name] for name in task.noises]
     start = time.perf_counter()
-    counts = certify_counts(
-        model,
-        task.x,
-        missing,
-        plan.n0,
-        plan.n,
-        seed=plan.seed,
-        index=task.image,
-        batch_size=plan.batch_size,
-        options=plan.options,
-        workspace=workspace,
-    )
+    try:
+        counts = certify_counts(
+            model,
+            task.x,
+            missing,
+            plan.n0,
+            plan.n,
+            seed=plan.seed,
+            index=task.image,
+            batch_size=plan.batch_size,
+            options=plan.options,
+            workspace=workspace,
+        )
+    except ValueError as err:
+        raise ValueError(f"model {task.model}, image {task.image}: {err}") from err
     seconds = (time.perf_counter() - start) / len(missing)
     return [
         CountRow(

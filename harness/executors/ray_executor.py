@@ -113,7 +113,9 @@ class RayExecutor(Executor):
         ray = self._connect()
         gpus = int(ray.cluster_resources().get("GPU", 0))
         if requested is not None and requested != "auto":
-            dev = torch.device(requested)
+            from harness.draws import parse_device
+
+            dev = parse_device(requested)
             if dev.type == "cuda" and gpus == 0:
                 raise ValueError(f"device {requested!r} was asked for but the cluster has no GPU")
             return torch.device(dev.type)

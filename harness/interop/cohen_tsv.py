@@ -21,6 +21,8 @@ from datetime import timedelta
 from decimal import ROUND_FLOOR, Decimal
 from pathlib import Path
 
+from smoothbench.atomic import write_atomic
+
 HEADER = ("idx", "label", "predict", "radius", "correct", "time")
 _TIMEDELTA = re.compile(
     r"^(?:(?P<days>-?\d+) days?, )?(?P<h>\d+):(?P<m>\d{2}):(?P<s>\d{2}(?:\.\d{1,6})?)$"
@@ -93,12 +95,10 @@ def format_row(row: TsvRow) -> str:
 
 
 def write_tsv(path: str | Path, rows: list[TsvRow]) -> Path:
-    """Write ``rows`` (sorted by ``idx``) with the header line."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write ``rows`` (sorted by ``idx``) with the header line, atomically (a failed
+    write leaves the previous file, never half of one)."""
     lines = ["\t".join(HEADER), *(format_row(r) for r in sorted(rows, key=lambda r: r.idx))]
-    path.write_text("\n".join(lines) + "\n")
-    return path
+    return write_atomic(path, "\n".join(lines) + "\n")
 
 
 def read_tsv(path: str | Path) -> list[TsvRow]:

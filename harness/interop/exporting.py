@@ -23,6 +23,7 @@ from typing import Any
 from harness.interop.cohen_tsv import TsvRow, write_tsv
 from harness.interop.importing import INDEX_FILE
 from harness.store import Store
+from smoothbench.atomic import write_atomic
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._=,-]")
 
@@ -64,8 +65,8 @@ def export_cohen_tsv(store: Store, out: str | Path) -> list[Path]:
                 "alpha": alpha, "rows": len(groups[key]),
             }
         )  # fmt: skip
-    out.mkdir(parents=True, exist_ok=True)
-    (out / INDEX_FILE).write_text(
-        json.dumps({"format": "cohen-tsv", "files": index}, indent=1, sort_keys=True) + "\n"
+    write_atomic(
+        out / INDEX_FILE,
+        json.dumps({"format": "cohen-tsv", "files": index}, indent=1, sort_keys=True) + "\n",
     )
     return written

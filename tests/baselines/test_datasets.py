@@ -103,3 +103,47 @@ def test_cohens_subsets(dataset, size, stride):
     assert len(chosen) == 500
     with pytest.raises(ValueError, match="known"):
         named_subset(dataset, "cohen2020")
+
+
+def test_content_hash_covers_pixels_labels_and_order():
+    from dataclasses import replace
+
+    from baselines.datasets import content_sha256, load_digits
+
+    data = load_digits()
+    indices = [int(i) for i in data.test_indices[:5]]
+    digest = content_sha256(data, indices)
+    assert digest.startswith("sha256:") and digest == content_sha256(load_digits(), indices)
+    assert content_sha256(data, indices[::-1]) != digest
+
+    def changed(pixel: bool):
+        def get(i):
+            x, y = data[i]
+            if i == indices[2]:
+                if pixel:
+                    x = x.clone()
+                    x.view(-1)[17] += 2.0**-20  # one pixel, by less than 1/255
+                else:
+                    y = (y + 1) % 10
+            return x, y
+
+        return replace(data, get=get)
+
+    assert content_sha256(changed(pixel=True), indices) != digest
+    assert content_sha256(changed(pixel=False), indices) != digest
+
+
+def test_an_image_folder_rewritten_in_place_changes_the_content_hash(tmp_path):
+    from PIL import Image
+
+    from baselines.datasets import content_sha256
+
+    wnids = write_fake_imagenet_val(tmp_path, {0: 1, 3: 1}, classes=1000)
+    before = content_sha256(load_imagenet(str(tmp_path)), [0, 1])
+    (path,) = (tmp_path / "val" / wnids[3]).iterdir()
+    pixels = np.asarray(Image.open(path)).copy()
+    pixels[100:140, 100:140] = 255 - pixels[100:140, 100:140]
+    Image.fromarray(pixels).save(path)  # same name, new pixels
+    after = load_imagenet(str(tmp_path))
+    assert content_sha256(after, [0]) == content_sha256(load_imagenet(str(tmp_path)), [0])
+    assert content_sha256(after, [0, 1]) != before

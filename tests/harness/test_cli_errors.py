@@ -102,3 +102,43 @@ def test_warnings_are_one_line_without_the_source(tmp_path, capsys, monkeypatch)
     assert main(["list"]) == 0
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["smoothbench list: warning: the data is not the official batch"]
+
+
+@pytest.mark.parametrize(
+    "device, needle",
+    [
+        ("gpu", "device 'gpu' is not a device"),
+        ("", "device '' is not a device"),
+        (" ", "device ' ' is not a device"),
+        ("meta", "device 'meta' cannot run a model here"),
+        ("cuda:9", "device 'cuda:9' was asked for but"),
+    ],
+)
+def test_device_strings_are_one_line(tmp_path, capsys, device, needle):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[run]\ndataset = "digits"\narch = "mlp"\ntrain_sigmas = [0.5]\nn_test = 2\n')
+    store = tmp_path / "s.sqlite"
+    _fails(capsys, ["run", str(cfg), "--store", str(store), "--device", device], 2, needle)
+    assert not store.exists()
+
+
+def test_a_config_device_is_checked_at_parse_time():
+    from harness.config import ConfigError, parse
+
+    run = {"dataset": "digits", "arch": "mlp", "train_sigmas": [0.5]}
+    for device in ("gpu", "", "meta"):
+        with pytest.raises(ConfigError, match="'run.device'"):
+            parse({"run": {**run, "device": device}})
+    assert parse({"run": {**run, "device": "cuda:3"}}).device == "cuda:3"  # checked at run
+
+
+def test_an_absent_gpu_index_is_refused(monkeypatch):
+    import torch
+
+    from harness.draws import resolve_device
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    assert resolve_device("cuda:1") == torch.device("cuda:1")
+    with pytest.raises(ValueError, match="has 2 GPU\\(s\\) \\(cuda:0 to cuda:1\\)"):
+        resolve_device("cuda:9")

@@ -218,3 +218,106 @@ def test_models_entries_and_run_arch_exclude_each_other():
         )
     with pytest.raises(ConfigError, match="no models"):
         parse({"run": {"dataset": "digits"}})
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (with_("run", n=10**30), "'run.n' must be at most"),
+        (with_("run", n=2**63 - 1), "'run.n' must be at most"),
+        (with_("run", n0=10**12, n=10**12), "'run.n0' must be at most"),
+        (with_("run", batch_size=10**9), "'run.batch_size' must be at most"),
+        (with_("run", n_test=10**8), "'run.n_test' must be at most"),
+        (with_("run", index_stride=10**8), "'run.index_stride' must be at most"),
+        (with_("run", seed=2**63), "'run.seed' must be below 2\\^63"),
+        (with_("run", train_sigmas=[1e308]), "'run.train_sigmas\\[0\\]' must lie in \\(0, 100\\]"),
+        (with_("run", train_sigmas=[0.25, 101]), "'run.train_sigmas\\[1\\]'"),
+        (with_("run", n0=101, n=100), "'run.n0' is 101, more than 'run.n' = 100"),
+        (with_("run", dataset="mnist"), "'run.dataset': unknown dataset 'mnist'"),
+        (with_("certify", certifiers=[]), "'certify.certifiers' is empty"),
+        (with_("certify", norms=[]), "'certify.norms' is empty"),
+        (with_("report", reference="nope"), "'report.reference': unknown certifier 'nope'"),
+        (with_("report", reference=""), "'report.reference' must name a certifier"),
+        (with_("report", radii={"l2": [float("inf")]}), "'report.radii.l2' must hold finite"),
+    ],
+)
+def test_absurd_budgets_and_empty_choices_are_refused_with_the_key(data, message):
+    with pytest.raises(ConfigError, match=message):
+        parse(data)
+
+
+def test_limits_themselves_are_accepted():
+    cfg = parse(with_("run", n=10**9, n0=10**9, batch_size=10**7, seed=2**63 - 1))
+    assert (cfg.n, cfg.n0, cfg.batch_size) == (10**9, 10**9, 10**7)
+    assert parse(with_("run", train_sigmas=[100])).train_sigmas == (100.0,)
+    assert parse(with_("run", n0=100, n=100)).n0 == 100
+
+
+@pytest.mark.parametrize("name", ["../evil", "a/b", "", ".hidden", "x" * 101, "a b", "é"])
+def test_names_that_become_file_names_are_checked(name):
+    with pytest.raises(ConfigError, match="'run.name' is .*becomes a file name"):
+        parse(with_("run", name=name))
+    models = [{"recipe": "mlp", "sigma0": 0.25, "name": name}]
+    with pytest.raises(ConfigError, match="'models\\[0\\].name' is"):
+        parse({"run": {"dataset": "digits"}, "models": models})
+
+
+def test_safe_names_pass():
+    assert parse(with_("run", name="cifar10_sigma=0.25-v2.1+x")).name == "cifar10_sigma=0.25-v2.1+x"
+
+
+@pytest.mark.parametrize(
+    "noise, message",
+    [
+        ({"family": "generalized_gaussian", "k": -3}, "'noises\\[0\\]' \\(generalized_gaussian\\)"),
+        ({"family": "generalized_gaussian", "k": 64}, "k must satisfy"),
+        ({"family": "gaussian", "matched": False, "sigma": -1}, "sigma must be positive"),
+        ({"family": "gaussian", "sigma": 0.5}, "matched sets 'sigma' itself"),
+        ({"family": "uniform_cube", "k": 2}, "unexpected keyword argument 'k'"),
+        ({"family": "mixed_norm", "k": "x"}, "k must be a real number"),
+    ],
+)
+def test_noise_parameters_are_checked_at_parse_time(noise, message):
+    with pytest.raises(ConfigError, match=message):
+        parse({**BASE, "noises": [noise]})
+
+
+def test_noise_parameters_are_checked_at_the_datasets_dimension():
+    """k < dim holds for digits (64) but the bound is the dataset's own dimension."""
+    noise = {"family": "generalized_gaussian", "k": 100}
+    with pytest.raises(ConfigError, match="dim = 64"):
+        parse({**BASE, "noises": [noise]})
+    run = {"dataset": "cifar10", "data_root": "x", "checkpoint": "m.pt", "train_sigmas": [0.25]}
+    assert parse({"run": run, "noises": [noise]}).noises[0].params == {"k": 100}
+
+
+def test_a_duplicated_noise_is_named_alone():
+    noises = [{"family": "gaussian"}, {"family": "laplace"}, {"family": "gaussian"}]
+    with pytest.raises(ConfigError) as err:
+        parse({**BASE, "noises": noises})
+    message = str(err.value)
+    assert "'noises[2]' defines noise gaussian(dim=64,sigma=0.25) again" in message
+    assert "noises[0]" in message and "laplace" not in message
+
+
+def test_a_refused_noise_leaves_no_store(tmp_path, capsys):
+    from harness.cli import main
+
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(
+        '[run]\ndataset = "digits"\narch = "mlp"\ntrain_sigmas = [0.5]\nn_test = 2\n'
+        'n0 = 10\nn = 20\n[[noises]]\nfamily = "generalized_gaussian"\nk = -1\n'
+    )
+    store = tmp_path / "s.sqlite"
+    assert main(["run", str(cfg), "--store", str(store), "--quiet"]) == 2
+    assert "noises[0]" in capsys.readouterr().err
+    assert not store.exists()
+
+
+@pytest.mark.parametrize("sigma", [1e300, 1e31])
+def test_a_noise_float32_cannot_hold_is_refused_at_parse_time(sigma):
+    noise = {"family": "gaussian", "matched": False, "sigma": sigma}
+    with pytest.raises(ConfigError, match="'noises\\[0\\]' \\(gaussian\\).*cannot hold"):
+        parse({**BASE, "noises": [noise]})
+    ok = {"family": "gaussian", "matched": False, "sigma": 1e3}
+    assert parse({**BASE, "noises": [ok]}).noises[0].params == {"sigma": 1e3}

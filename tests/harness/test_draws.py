@@ -159,3 +159,39 @@ def test_bad_stream_arguments():
         DrawStream(0, 0, 0, dim=4, dtype=torch.float16)
     with pytest.raises(ValueError, match="out must be"):
         DrawStream(0, 0, 0, dim=4).fill(torch.empty(3, 5), 0)
+
+
+@pytest.mark.slow
+def test_tails_beyond_5_8_at_imagenet_size():
+    """At ImageNet size (d = 150,528; 4,000 rows, 6.0e8 values, as one image's estimation
+    draws take them), the frequency of |G| > 5.8 and of a Box-Muller pair radius R > 5.8
+    match N(0, 1) (a two-sided binomial test each): float32 torch.randn (Box-Muller on
+    24-bit uniforms) caps |G| and R at 5.77, which would give none of either, against
+    about 4 coordinates (P = 2 Phi(-5.8) = 6.6e-9) and 15 pairs (P = e^-16.82 = 4.96e-8)
+    expected here. The frequency of |G| > 5 (about 340) checks the shape of the tail just
+    inside the cap with power."""
+    dim, rows, batch = 150_528, 4_000, 100
+    stream = DrawStream(11, 5, 1, dim=dim)
+    buf, g, r2 = torch.empty(batch, dim), torch.empty(batch, dim), torch.empty(batch, dim // 2)
+    over, over_pairs = (
+        torch.empty(batch, dim, dtype=torch.bool),
+        torch.empty(r2.shape, dtype=torch.bool),
+    )
+    beyond_58 = beyond_5 = pairs_beyond = 0
+    for start in range(0, rows, batch):  # buffers reused: no fresh 60 MB tensor a batch
+        stream.fill(buf, start)
+        torch.abs(buf, out=g)
+        beyond_58 += int(torch.gt(g, 5.8, out=over).sum())
+        beyond_5 += int(torch.gt(g, 5.0, out=over).sum())
+        c, s = buf[:, : dim // 2], buf[:, dim // 2 :]  # a row's pairs: cosine, sine side
+        torch.mul(c, c, out=r2).addcmul_(s, s)
+        pairs_beyond += int(torch.gt(r2, 5.8**2, out=over_pairs).sum())
+    values = rows * dim
+    tests = [
+        (beyond_58, values, 2 * stats.norm.sf(5.8)),
+        (beyond_5, values, 2 * stats.norm.sf(5.0)),
+        (pairs_beyond, values // 2, math.exp(-(5.8**2) / 2)),
+    ]
+    for count, trials, p in tests:
+        assert stats.binomtest(count, trials, p).pvalue > 1e-3, (count, trials * p)
+    assert pairs_beyond > 0 and beyond_58 > 0  # a 5.77 cap gives none

@@ -206,3 +206,74 @@ def test_manifest_states_the_draws_the_tables_and_the_forward_precision(tmp_path
     # the forward pass's precision decides the counts: another one refuses to resume
     with pytest.raises(ValueError, match="sampling_config"):
         runner.run(tiny(), path, progress=False)
+
+
+def test_reordered_noises_and_models_resume(tmp_path):
+    """Neither the order of [[noises]] (nor of a grid's values) nor that of [[models]]
+    changes a count, so a reordered config resumes the stored run."""
+    models = [{"recipe": "mlp", "sigma0": 0.25}, {"recipe": "mlp", "sigma0": 0.5, "name": "b"}]
+    noises = [
+        {"family": "gaussian"},
+        {"family": "generalized_gaussian", "k": [8, 16]},
+        {"family": "laplace"},
+    ]
+    run = {k: v for k, v in tiny().raw["run"].items() if k not in ("arch", "train_sigmas")}
+
+    def config(models, noises):
+        return parse({"run": run, "models": models, "noises": noises,
+                      "certify": {"certifiers": ["cohen"]}})  # fmt: skip
+
+    full = runner.run(config(models, noises), tmp_path / "full.sqlite", progress=False)
+    part = tmp_path / "part.sqlite"
+    runner.run(config(models, noises), part, progress=False, stop_after=3, certify=False)
+    shuffled = [noises[2], {"family": "generalized_gaussian", "k": [16, 8]}, noises[0]]
+    runner.run(config(models[::-1], shuffled), part, progress=False)
+    assert snapshot(full)[:2] == snapshot(part)[:2]
+
+
+def test_resume_refusal_shows_the_whole_difference(tmp_path):
+    path = tmp_path / "s.sqlite"
+    runner.run(tiny(), path, progress=False, stop_after=1, certify=False)
+    changed = tiny().raw
+    changed["noises"] = [
+        {"family": "gaussian"},
+        {"family": "gaussian", "matched": False, "sigma": 0.41},
+    ]
+    with pytest.raises(ValueError) as err:
+        runner.run(parse(changed), path, progress=False)
+    message = str(err.value)
+    assert "differs in 'sampling_config'" in message
+    # the leaf that differs, with both values in full, however long the manifest
+    assert "'sampling_config.noises[0].params.sigma': stored 0.4, now 0.41" in message
+    with pytest.raises(
+        ValueError, match="'index_set': stored \\[.*\\] \\(8 items\\), now \\[.*\\] \\(300\\)"
+    ):
+        runner.run(tiny(n_test=300), path, progress=False)
+
+
+def test_data_changed_in_place_refuses_to_resume(tmp_path, monkeypatch):
+    """The same dataset name, index set and files, other pixels: refused on resume."""
+    from dataclasses import replace
+
+    from baselines.datasets import load_dataset
+
+    path = tmp_path / "s.sqlite"
+    runner.run(tiny(), path, progress=False, stop_after=2, certify=False)
+    with Store(path) as st:
+        index_set = st.get_manifest("index_set")
+        assert st.get_manifest("data_sha256").startswith("sha256:")
+
+    def changed(*args, **kwargs):
+        data = load_dataset(*args, **kwargs)
+
+        def get(i):
+            x, y = data[i]
+            return (x.flip(-1) if i == index_set[-1] else x), y
+
+        return replace(data, get=get)
+
+    monkeypatch.setattr(runner, "load_dataset", changed)
+    with pytest.raises(ValueError, match="differs in 'data_sha256'"):
+        runner.run(tiny(), path, progress=False)
+    monkeypatch.undo()
+    runner.run(tiny(), path, progress=False)  # the original data resumes

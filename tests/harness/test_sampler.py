@@ -8,6 +8,7 @@ from scipy.stats import norm
 import certifiers
 from certifiers.bounds import clopper_pearson_lower
 from harness import certify_counts, count_predictions, sample_counts
+from harness.draws import ESTIMATION
 from harness.noise import Gaussian
 from harness.noise.batch import Workspace
 from harness.sampler import SamplerOptions, auto_batch_size, count_on_device, prepare_model
@@ -38,8 +39,10 @@ def test_counts_do_not_depend_on_batch_size(batch):
     model = mlp()
     x = torch.rand(1, 8, 8)
     noise = Gaussian(0.5, 64)
-    ref = sample_counts(model, x, noise, 3000, seed=11, batch_size=3000, index=4)
-    got = sample_counts(model, x, noise, 3000, seed=11, batch_size=batch, index=4)
+    ref = sample_counts(model, x, noise, 3000, seed=11, batch_size=3000, index=4, stream=ESTIMATION)
+    got = sample_counts(
+        model, x, noise, 3000, seed=11, batch_size=batch, index=4, stream=ESTIMATION
+    )
     assert got.dtype == np.int64 and got.shape == (10,)
     assert ref.sum() == 3000
     np.testing.assert_array_equal(got, ref)
@@ -49,9 +52,13 @@ def test_noises_share_draws_and_streams_are_separate():
     model = mlp()
     x = torch.rand(64)
     a, b = Gaussian(0.25, 64), Gaussian(0.5, 64)
-    joint = count_predictions(model, x, [a, b], 2000, seed=3, index=1)
-    np.testing.assert_array_equal(joint[0], sample_counts(model, x, a, 2000, seed=3, index=1))
-    np.testing.assert_array_equal(joint[1], sample_counts(model, x, b, 2000, seed=3, index=1))
+    joint = count_predictions(model, x, [a, b], 2000, seed=3, index=1, stream=ESTIMATION)
+    np.testing.assert_array_equal(
+        joint[0], sample_counts(model, x, a, 2000, seed=3, index=1, stream=ESTIMATION)
+    )
+    np.testing.assert_array_equal(
+        joint[1], sample_counts(model, x, b, 2000, seed=3, index=1, stream=ESTIMATION)
+    )
     cc = certify_counts(model, x, [a], 100, 2000, seed=3, index=1)
     assert cc.selection.sum() == 100 and cc.estimation.sum() == 2000
 
@@ -69,7 +76,9 @@ def test_linear_classifier_certificate_is_sound_and_tight():
     model = Hyperplane(w, b)
     noise = Gaussian(sigma, dim)
     n = 200_000
-    counts = sample_counts(model, x, noise, n, seed=5, batch_size=10_000)
+    counts = sample_counts(
+        model, x, noise, n, seed=5, batch_size=10_000, index=0, stream=ESTIMATION
+    )
     assert counts[1] / n == pytest.approx(norm.cdf(distance / sigma), abs=3e-3)
     c = certifiers.get("cohen")
     for alpha in (0.001, 0.01):
@@ -89,24 +98,32 @@ def test_nan_logits_are_refused():
             return torch.full((x.shape[0], 3), math.nan)
 
     with pytest.raises(ValueError, match="NaN"):
-        sample_counts(NaNModel(), torch.zeros(4), Gaussian(1.0, 4), 10, seed=0)
+        sample_counts(
+            NaNModel(), torch.zeros(4), Gaussian(1.0, 4), 10, seed=0, index=0, stream=ESTIMATION
+        )
 
 
 def test_shape_the_model_rejects_is_a_clear_error():
     model = torch.nn.Linear(10, 3)
     with pytest.raises(ValueError, match="rejected inputs of shape"):
-        sample_counts(model, torch.zeros(2, 5), Gaussian(1.0, 10), 10, seed=0)
+        sample_counts(
+            model, torch.zeros(2, 5), Gaussian(1.0, 10), 10, seed=0, index=0, stream=ESTIMATION
+        )
 
 
 @pytest.mark.parametrize("n", [0, -5, 2.5, True])
 def test_bad_n(n):
     with pytest.raises(ValueError):
-        sample_counts(mlp(), torch.zeros(64), Gaussian(1.0, 64), n, seed=0)
+        sample_counts(
+            mlp(), torch.zeros(64), Gaussian(1.0, 64), n, seed=0, index=0, stream=ESTIMATION
+        )
 
 
 def test_noise_dim_must_match_input():
     with pytest.raises(ValueError, match="dim"):
-        sample_counts(mlp(), torch.zeros(64), Gaussian(1.0, 63), 10, seed=0)
+        sample_counts(
+            mlp(), torch.zeros(64), Gaussian(1.0, 63), 10, seed=0, index=0, stream=ESTIMATION
+        )
 
 
 # the loop on the device ---------------------------------------------------------------------
@@ -148,10 +165,28 @@ def test_the_sampling_loop_never_leaves_torch(monkeypatch):
     noises = _every_family(dim)
     model, x = mlp(dim), torch.rand(dim)
     workspace = Workspace()
-    count_on_device(model, x, noises, 10, seed=1, index=2, batch_size=700, workspace=workspace)
+    count_on_device(
+        model,
+        x,
+        noises,
+        10,
+        seed=1,
+        index=2,
+        batch_size=700,
+        workspace=workspace,
+        stream=ESTIMATION,
+    )
     with _NoHost(monkeypatch):
         counts, nan_rows = count_on_device(
-            model, x, noises, 2500, seed=1, index=3, batch_size=700, workspace=workspace
+            model,
+            x,
+            noises,
+            2500,
+            seed=1,
+            index=3,
+            batch_size=700,
+            workspace=workspace,
+            stream=ESTIMATION,
         )
     assert counts.shape == (len(noises), 10) and int(counts.sum(dim=1).min()) == 2500
     assert int(nan_rows.sum()) == 0
@@ -168,11 +203,15 @@ def test_no_host_synchronization_on_a_gpu():
     x = torch.rand(3, 8, 8)
     for noise in noises:
         noise.prepare("cuda")
-    count_on_device(model, x, noises, 300, seed=0, batch_size=100)  # warm-up (allocations)
+    count_on_device(
+        model, x, noises, 300, seed=0, batch_size=100, index=0, stream=ESTIMATION
+    )  # warm-up (allocations)
     torch.cuda.synchronize()
     torch.cuda.set_sync_debug_mode("error")
     try:
-        counts, _ = count_on_device(model, x, noises, 3000, seed=0, batch_size=1000)
+        counts, _ = count_on_device(
+            model, x, noises, 3000, seed=0, batch_size=1000, index=0, stream=ESTIMATION
+        )
     finally:
         torch.cuda.set_sync_debug_mode("default")
     assert int(counts.sum()) == 3000 * len(noises)
@@ -181,9 +220,11 @@ def test_no_host_synchronization_on_a_gpu():
 def test_gpu_options_run_on_any_device_and_keep_the_noise_float32():
     model, x = mlp(), torch.rand(1, 8, 8)
     noise = Gaussian(0.25, 64)
-    plain = sample_counts(model, x, noise, 2000, seed=2)
+    plain = sample_counts(model, x, noise, 2000, seed=2, index=0, stream=ESTIMATION)
     for options in (SamplerOptions(autocast="bf16"), SamplerOptions(channels_last=True)):
-        counts = sample_counts(model, x, noise, 2000, seed=2, options=options)
+        counts = sample_counts(
+            model, x, noise, 2000, seed=2, options=options, index=0, stream=ESTIMATION
+        )
         assert counts.sum() == 2000
         # bf16 changes a few predictions at most; channels_last none (2-D input)
         assert np.abs(counts - plain).sum() <= 0.05 * 2000
@@ -200,8 +241,8 @@ def test_batch_size_is_chosen_when_not_given():
     assert auto_batch_size(model, torch.rand(3, 224, 224), 50_000) == 100
     noise = Gaussian(0.5, 64)
     np.testing.assert_array_equal(
-        sample_counts(model, x, noise, 2300, seed=4, batch_size=None),
-        sample_counts(model, x, noise, 2300, seed=4, batch_size=2300),
+        sample_counts(model, x, noise, 2300, seed=4, batch_size=None, index=0, stream=ESTIMATION),
+        sample_counts(model, x, noise, 2300, seed=4, batch_size=2300, index=0, stream=ESTIMATION),
     )
 
 
@@ -215,3 +256,115 @@ def test_prepare_model_converts_once_as_the_options_ask(monkeypatch):
     flat = torch.nn.Linear(4, 2)
     prepare_model(flat, SamplerOptions(channels_last=True), sample_ndim=1)  # not an image
     assert flat.weight.is_contiguous()
+
+
+# checks on what the model returns and on the noisy inputs -----------------------------------
+class _Returns(torch.nn.Module):
+    """A model whose logits are ``make(batch_rows)``."""
+
+    def __init__(self, make):
+        super().__init__()
+        self.make = make
+
+    def forward(self, x):
+        return self.make(x.shape[0])
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda b: torch.randn(b + 1, 3), "returned 1001 logit rows for 1000 inputs"),
+        (lambda b: torch.randn(b - 4, 3), "returned 996 logit rows for 1000 inputs"),
+        (lambda b: torch.ones(b, 3, dtype=torch.bool), "dtype torch.bool"),
+        (lambda b: torch.ones(b, 3, dtype=torch.int64), "dtype torch.int64"),
+        (lambda b: torch.randn(b, 3, dtype=torch.complex64), "dtype torch.complex64"),
+        (lambda b: torch.zeros(b, 0), "0 logit\\(s\\) per input"),
+        (lambda b: torch.zeros(b, 1), "1 logit\\(s\\) per input"),
+        (lambda b: torch.zeros(b), "must return logits of shape \\(batch, num_classes\\)"),
+    ],
+)
+def test_what_the_model_returns_is_checked(make, message):
+    with pytest.raises(ValueError, match=f"model _Returns {message}|model _Returns.*{message}"):
+        sample_counts(
+            _Returns(make), torch.zeros(4), Gaussian(1.0, 4), 3000, seed=0, index=0,
+            stream=ESTIMATION, batch_size=1000,
+        )  # fmt: skip
+
+
+def test_the_class_count_may_not_change_between_batches():
+    calls = []
+
+    def make(b):
+        calls.append(b)
+        return torch.randn(b, 3 if len(calls) == 1 else 4)
+
+    with pytest.raises(ValueError, match="returned 4 logits, expected 3"):
+        sample_counts(_Returns(make), torch.zeros(4), Gaussian(1.0, 4), 300, seed=0,
+                      index=0, stream=ESTIMATION, batch_size=100)  # fmt: skip
+
+
+@pytest.mark.parametrize("sigma", [1e300, 1e39])
+def test_non_finite_noisy_inputs_are_refused(sigma):
+    """sigma = 1e300 (or 1e39) overflows float32 to inf; a model that maps inf to finite
+    logits (here: clamps) would otherwise count garbage silently."""
+
+    class Clamps(torch.nn.Module):
+        def forward(self, x):
+            x = x.clamp(-1, 1)
+            return torch.stack([x.sum(dim=1), -x.sum(dim=1)], dim=1)
+
+    with pytest.raises(ValueError, match="non-finite"):
+        sample_counts(Clamps(), torch.zeros(4), Gaussian(sigma, 4), 100, seed=0, index=0,
+                      stream=ESTIMATION)  # fmt: skip
+
+
+def test_count_totals_are_checked_before_they_are_returned(monkeypatch):
+    import harness.sampler as sampler
+
+    real = sampler.count_on_device
+
+    def loses_one(*args, **kwargs):
+        counts, bad = real(*args, **kwargs)
+        counts = counts.clone()
+        counts[0, 0] -= 1
+        return counts, bad
+
+    monkeypatch.setattr(sampler, "count_on_device", loses_one)
+    with pytest.raises(ValueError, match="total \\[99\\], not n = 100"):
+        sample_counts(mlp(), torch.zeros(64), Gaussian(1.0, 64), 100, seed=0, index=0,
+                      stream=ESTIMATION)  # fmt: skip
+
+
+def test_index_and_stream_must_be_given():
+    """Two calls at the same (seed, index, stream) return the same counts: a default
+    address would let selection and estimation silently share their draws."""
+    for call in (sample_counts, count_predictions):
+        noise = Gaussian(1.0, 64) if call is sample_counts else [Gaussian(1.0, 64)]
+        with pytest.raises(TypeError, match="index"):
+            call(mlp(), torch.zeros(64), noise, 10, seed=0, stream=ESTIMATION)
+        with pytest.raises(TypeError, match="stream"):
+            call(mlp(), torch.zeros(64), noise, 10, seed=0, index=0)
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+def test_reduced_precision_inputs_are_upcast_and_the_noise_stays_float32(dtype):
+    """A bf16/fp16 image is read as float32 (exactly: every bf16/fp16 value is a float32
+    value); the noise is drawn and added in float32, so the counts are those of the same
+    image given in float32."""
+    model = mlp()
+    x = torch.rand(64).to(dtype)
+    noise = Gaussian(0.25, 64)
+    kwargs = {"seed": 3, "index": 2, "stream": ESTIMATION}
+    np.testing.assert_array_equal(
+        sample_counts(model, x, noise, 2000, **kwargs),
+        sample_counts(model, x.float(), noise, 2000, **kwargs),
+    )
+
+
+def test_a_failing_task_names_its_model_and_image():
+    from harness.executors.base import ImageTask, SamplingPlan, sample_task
+
+    task = ImageTask("my-model", 17, 0, torch.zeros(4), ("g",))
+    plan = SamplingPlan(0, 10, 100, 100, SamplerOptions())
+    with pytest.raises(ValueError, match="model my-model, image 17: model _Returns returned"):
+        sample_task(_Returns(lambda b: torch.randn(b + 1, 3)), {"g": Gaussian(1.0, 4)}, task, plan)
