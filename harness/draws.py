@@ -266,7 +266,11 @@ class DrawStream:
         flat = out.view(-1)
         block_values = 2 * self._pairs
         rng, rng_chunk = None, -1
-        sequence = chunk_sequence(self.seed, self.index, self.stream, first_chunk)
+        sequence = (  # the device source seeds super-blocks from it; numpy reads chunk streams
+            None
+            if self.source == "numpy"
+            else chunk_sequence(self.seed, self.index, self.stream, first_chunk)
+        )
         for b0 in range(0, blocks, self._step):
             nb = min(self._step, blocks - b0)
             if self.source == "numpy":
