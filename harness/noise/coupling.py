@@ -24,6 +24,7 @@ statistics they take (``ChiSquareLaw`` of ``||G||_2^2``, ``GaussianMaxLaw`` of
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import torch
@@ -73,12 +74,11 @@ def log_erf(x: np.ndarray) -> np.ndarray:
 
 
 # the laws of the row statistics ----------------------------------------------------------
-class ChiSquareLaw:
-    """``s = ||G||_2^2 ~ chi^2_d``."""
+class FrozenLaw:
+    """A law of a row statistic given by a frozen scipy distribution (``self._law``):
+    its quantiles and tails, and the log density of ``t = log s``."""
 
-    def __init__(self, dim: int) -> None:
-        self.dim = int(dim)
-        self._law = stats.chi2(self.dim)
+    _law: Any  # a frozen scipy.stats distribution
 
     def quantile(self, p: float, upper: bool) -> float:
         return float(self._law.isf(p) if upper else self._law.ppf(p))
@@ -89,6 +89,14 @@ class ChiSquareLaw:
     def log_density_t(self, t: np.ndarray) -> np.ndarray:
         """Log density of ``t = log s``."""
         return self._law.logpdf(np.exp(t)) + t
+
+
+class ChiSquareLaw(FrozenLaw):
+    """``s = ||G||_2^2 ~ chi^2_d``."""
+
+    def __init__(self, dim: int) -> None:
+        self.dim = int(dim)
+        self._law = stats.chi2(self.dim)
 
     def tails(self, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(F(s), 1 - F(s))``, each floored at the smallest normal double."""
@@ -132,21 +140,12 @@ class GaussianMaxLaw:
         return np.maximum(np.exp(log_u), _TINY), np.maximum(-np.expm1(log_u), _TINY)
 
 
-class GammaLaw:
+class GammaLaw(FrozenLaw):
     """``Gamma(shape, 1)``."""
 
     def __init__(self, shape: float) -> None:
         self.shape = float(shape)
         self._law = stats.gamma(self.shape)
-
-    def quantile(self, p: float, upper: bool) -> float:
-        return float(self._law.isf(p) if upper else self._law.ppf(p))
-
-    def tail(self, s: float, upper: bool) -> float:
-        return float(self._law.sf(s) if upper else self._law.cdf(s))
-
-    def log_density_t(self, t: np.ndarray) -> np.ndarray:
-        return self._law.logpdf(np.exp(t)) + t
 
 
 # device-side pieces of the transforms ----------------------------------------------------
