@@ -91,9 +91,10 @@ def _mixed_norm_linf(c: Functional, noise: Noise, p: np.ndarray) -> np.ndarray:
 
 def _gen_laplace_l1(c: Functional, noise: Noise, p: np.ndarray) -> np.ndarray:
     """Monte Carlo Neyman-Pearson at ``eps e_1`` (``certifiers.functional.l1``);
-    ``-scale ln(2(1 - p))`` at k = 0."""
+    ``-scale ln(2(1 - p))`` at k = 0 (infinite at p = 1: no shift moves all the mass)."""
     if noise.k == 0:
-        return -noise.scale * np.log(2.0 * (1.0 - p))
+        with np.errstate(divide="ignore"):
+            return -noise.scale * np.log(2.0 * (1.0 - p))
     return noise.scale * c.table(noise, "l1")(p)
 
 

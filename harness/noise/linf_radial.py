@@ -21,7 +21,6 @@ the log density as a function of ``r`` (``radial_log_prob``). Everything else fo
 from __future__ import annotations
 
 from abc import abstractmethod
-from typing import Any
 
 import numpy as np
 import torch
@@ -29,11 +28,11 @@ import torch
 from harness.noise.base import Law, Marginal, Noise
 from harness.noise.batch import Batch
 from harness.noise.coupling import INV_SQRT2, GaussianMaxLaw, linf_norm, row_column, write_scaled
-from harness.noise.monotone_table import MonotoneTable, cached_table
+from harness.noise.monotone_table import TabulatedRadius
 from harness.noise.numerics import TINY
 
 
-class LinfRadialNoise(Noise):
+class LinfRadialNoise(TabulatedRadius, Noise):
     """Base of the l-inf symmetric families (see the module docstring)."""
 
     @abstractmethod
@@ -53,24 +52,9 @@ class LinfRadialNoise(Noise):
         return (self.dim + 2.0) / 3.0
 
     # the transform -------------------------------------------------------------------------
-    def radius_table(self) -> MonotoneTable:
-        """``||G||_inf -> r``: the radius quantile at ``u = erf(||G||_inf / sqrt 2)^d``."""
-
-        def build() -> MonotoneTable:
-            law = GaussianMaxLaw(self.dim)
-            return MonotoneTable(
-                lambda m: self.radius_quantile(*law.tails(m)),
-                law,
-                name=f"{self.name} radius",
-            )
-
-        return cached_table(self, "radius", build)
-
-    def prepare(self, device: torch.device | str) -> None:
-        self.radius_table().prepare(device)
-
-    def approximation(self) -> dict[str, Any] | None:
-        return {"radius table": self.radius_table().bound.as_dict()}
+    def statistic_law(self) -> GaussianMaxLaw:
+        """``||G||_inf``, ``F(m) = erf(m / sqrt 2)^d``."""
+        return GaussianMaxLaw(self.dim)
 
     def _write(self, batch: Batch, out: torch.Tensor, x: torch.Tensor | None) -> torch.Tensor:
         m = batch.linf_norm().clamp_min(TINY)

@@ -35,7 +35,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import torch
@@ -62,6 +62,13 @@ class InputLaw(Protocol):
 
     def log_density_t(self, t: np.ndarray) -> np.ndarray:
         """The log density of ``t = log S``."""
+
+
+class StatisticLaw(InputLaw, Protocol):
+    """An ``InputLaw`` that also gives both tails at once, without cancellation."""
+
+    def tails(self, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(P(S <= s), P(S > s))``."""
 
 
 @dataclass(frozen=True)
@@ -242,3 +249,36 @@ def cached_table(owner: object, kind: str, build: Callable[[], MonotoneTable]) -
     if table is None:
         table = _TABLES[key] = build()
     return table
+
+
+class TabulatedRadius:
+    """For the radial families (``SphericalNoise``, ``LinfRadialNoise``): the radius is
+    the family's radius quantile at the probability of one row statistic of the base
+    draws (``statistic_law``: ``||G||_2^2`` or ``||G||_inf``), evaluated on the device
+    through a ``MonotoneTable`` built once a process, with its stated error bound."""
+
+    name: str
+
+    def statistic_law(self) -> StatisticLaw:
+        """The law of the row statistic the radius is a function of."""
+        raise NotImplementedError
+
+    def radius_quantile(self, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def radius_table(self) -> MonotoneTable:
+        """``statistic -> radius``: the radius quantile at the statistic's probability."""
+
+        def build() -> MonotoneTable:
+            law = self.statistic_law()
+            return MonotoneTable(
+                lambda s: self.radius_quantile(*law.tails(s)), law, name=f"{self.name} radius"
+            )
+
+        return cached_table(self, "radius", build)
+
+    def prepare(self, device: torch.device | str) -> None:
+        self.radius_table().prepare(device)
+
+    def approximation(self) -> dict[str, Any] | None:
+        return {"radius table": self.radius_table().bound.as_dict()}

@@ -21,7 +21,6 @@ A family states the law of ``R`` (``radius_law``, a scipy distribution), its qua
 from __future__ import annotations
 
 from abc import abstractmethod
-from typing import Any
 
 import numpy as np
 import torch
@@ -30,11 +29,11 @@ from scipy import stats
 from harness.noise.base import Law, Marginal, Noise
 from harness.noise.batch import Batch
 from harness.noise.coupling import ChiSquareLaw, row_column, write_scaled
-from harness.noise.monotone_table import MonotoneTable, cached_table
+from harness.noise.monotone_table import TabulatedRadius
 from harness.noise.numerics import TINY
 
 
-class SphericalNoise(Noise):
+class SphericalNoise(TabulatedRadius, Noise):
     """Base of the spherically symmetric families (see the module docstring)."""
 
     @abstractmethod
@@ -54,24 +53,9 @@ class SphericalNoise(Noise):
         return 1.0
 
     # the transform -------------------------------------------------------------------------
-    def radius_table(self) -> MonotoneTable:
-        """``||G||_2^2 -> R``: the radius quantile at the chi^2_d probability of ``||G||^2``."""
-
-        def build() -> MonotoneTable:
-            law = ChiSquareLaw(self.dim)
-            return MonotoneTable(
-                lambda s: self.radius_quantile(*law.tails(s)),
-                law,
-                name=f"{self.name} radius",
-            )
-
-        return cached_table(self, "radius", build)
-
-    def prepare(self, device: torch.device | str) -> None:
-        self.radius_table().prepare(device)
-
-    def approximation(self) -> dict[str, Any] | None:
-        return {"radius table": self.radius_table().bound.as_dict()}
+    def statistic_law(self) -> ChiSquareLaw:
+        """``||G||_2^2 ~ chi^2_d``."""
+        return ChiSquareLaw(self.dim)
 
     def row_scale(self, batch: Batch) -> torch.Tensor:
         """``R / ||G||`` per row (float64), so that ``z = scale * G``."""
