@@ -47,20 +47,20 @@ def _one_line(err: BaseException) -> str:
     return text
 
 
-def _warning_printer(command: str):
-    """``warnings.showwarning`` that prints one line, without the source line."""
+def _warning_format(command: str):
+    """``warnings.formatwarning`` giving one line, without the source line."""
 
-    def show(message, category, filename, lineno, file=None, line=None) -> None:
-        print(f"smoothbench {command}: warning: {_one_line(message)}", file=file or sys.stderr)
+    def format_line(message, category, filename, lineno, line=None) -> str:
+        return f"smoothbench {command}: warning: {_one_line(message)}\n"
 
-    return show
+    return format_line
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    shown = warnings.showwarning
+    formatter = warnings.formatwarning
     if not args.debug:
-        warnings.showwarning = _warning_printer(args.command)
+        warnings.formatwarning = _warning_format(args.command)
     try:
         previous = signal.signal(signal.SIGTERM, _sigterm)
     except ValueError:  # not the main thread: leave signals alone
@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 1
     finally:
-        warnings.showwarning = shown
+        warnings.formatwarning = formatter
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
 

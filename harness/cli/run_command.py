@@ -66,7 +66,8 @@ def main(args: argparse.Namespace) -> int:
         print(f"\ninterrupted: {_stored(store)} stored in {store}; run the same command again "
               "to resume")  # fmt: skip
         return 130
-    print(f"counts and certificates in {path}")
+    what = "counts" if args.no_certify else "counts and certificates"
+    print(f"{what} in {path}")
     return 0
 
 

@@ -89,19 +89,25 @@ def test_bad_arguments_are_one_line(argv, capsys):
     assert "Traceback" not in capsys.readouterr().err
 
 
-def test_warnings_are_one_line_without_the_source(tmp_path, capsys, monkeypatch):
+def test_warnings_are_one_line_without_the_source(monkeypatch):
+    """While a command runs, a warning prints as one line naming the command (no source
+    line); the formatter is restored afterwards."""
     import warnings
 
     from harness.cli import list_command
 
+    seen = []
+
     def warns(args):
-        warnings.warn("the data is not\n the official batch", UserWarning, stacklevel=1)
+        text = "the data is not\n the official batch"
+        seen.append(warnings.formatwarning(text, UserWarning, "datasets.py", 236, "source()"))
         return 0
 
+    before = warnings.formatwarning
     monkeypatch.setattr(list_command, "main", warns)
     assert main(["list"]) == 0
-    err = capsys.readouterr().err.strip().splitlines()
-    assert err == ["smoothbench list: warning: the data is not the official batch"]
+    assert seen == ["smoothbench list: warning: the data is not the official batch\n"]
+    assert warnings.formatwarning is before
 
 
 @pytest.mark.parametrize(
