@@ -362,6 +362,8 @@ class Store:
         self.path = Path(path)
         self.readonly = readonly
         _check_path(self.path, must_exist=readonly)
+        if not readonly:  # a new store in a new folder (out/ of a fresh clone)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = None if readonly else _WriterLock(self.path)
         try:
             self._db = self._connect()

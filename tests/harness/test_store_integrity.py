@@ -31,6 +31,16 @@ def test_a_directory_or_a_path_under_a_file_is_refused(tmp_path):
         Store(tmp_path / "file" / "s.sqlite")
 
 
+def test_a_new_store_in_a_new_folder_is_created_with_its_lock(tmp_path):
+    """A fresh clone has no out/: the writer creates the folder, the store and its lock."""
+    path = tmp_path / "out" / "nested" / "default.sqlite"
+    with Store(path) as st:
+        st.put_manifest({"seed": 0})
+        assert path.with_name("default.sqlite.lock").exists()
+    with Store(path, readonly=True) as st:
+        assert st.get_manifest("seed") == 0
+
+
 def test_not_sqlite_and_foreign_databases_are_refused(tmp_path):
     path = tmp_path / "notes.sqlite"
     path.write_text("hello, not a database")
