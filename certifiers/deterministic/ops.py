@@ -308,9 +308,9 @@ def batch_norm_coefficients(module: nn.modules.batchnorm._BatchNorm):
     return coefficients
 
 
-class Reshape(Op):
-    """A reshape that keeps the batch dimension (``nn.Flatten``, ``torch.flatten``,
-    ``x.view(x.size(0), ...)``): the box reshapes, ``lam`` reshapes back."""
+class _EndpointMap(Op):
+    """A map applied to both ends of the box, valid where it is monotone in every
+    coordinate: ``[l, u] -> [f(l), f(u)]``. Subclasses give the backward step."""
 
     def __init__(self, kind: str, fn: Callable[[Tensor], Tensor], where: str) -> None:
         super().__init__(where)
@@ -322,27 +322,21 @@ class Reshape(Op):
 
     def _interval(self, box: Box, state: BoundState) -> Box:
         return Box(self.fn(box.lower), self.fn(box.upper))
+
+
+class Reshape(_EndpointMap):
+    """A reshape that keeps the batch dimension (``nn.Flatten``, ``torch.flatten``,
+    ``x.view(x.size(0), ...)``): the box reshapes, ``lam`` reshapes back."""
 
     def backward(self, lam: Tensor, state: BoundState) -> tuple[Tensor, float]:
         in_shape = state.input_of(self).lower.shape[1:]
         return lam.reshape(*lam.shape[:2], *in_shape), 0.0
 
 
-class NonnegativeLinear(Op):
+class NonnegativeLinear(_EndpointMap):
     """A linear map with non-negative weights and no bias (average pooling, adaptive
     average pooling): monotone, so ``[l, u] -> [f(l), f(u)]``; ``lam A`` by its
     vector-Jacobian product."""
-
-    def __init__(self, kind: str, fn: Callable[[Tensor], Tensor], where: str) -> None:
-        super().__init__(where)
-        self.kind = kind
-        self.fn = fn
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self.fn(x)
-
-    def _interval(self, box: Box, state: BoundState) -> Box:
-        return Box(self.fn(box.lower), self.fn(box.upper))
 
     def backward(self, lam: Tensor, state: BoundState) -> tuple[Tensor, float]:
         in_shape = state.input_of(self).lower.shape[1:]
