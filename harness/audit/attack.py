@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -229,19 +229,27 @@ def audit_image(
         count, n = estimate(radius)
         return count <= n / 2
 
-    top = max(certified.values())
-    lo, hi = 0.0, None
-    r = top
-    for _ in range(settings.growth + 1):
+    hi = smallest_success(succeeds, max(certified.values()), settings.growth, settings.bisection)
+    return ImageAttack(index, cls, dict(certified), broken, hi)
+
+
+def smallest_success(
+    succeeds: Callable[[float], bool], start: float, doublings: int, bisections: int
+) -> float | None:
+    """The empirical radius: the first of ``start, 2 start, ..., 2^doublings start`` at
+    which the attack ``succeeds``, narrowed by ``bisections`` halvings of the interval
+    below it; None when the attack fails at every one."""
+    lo, hi, r = 0.0, None, start
+    for _ in range(doublings + 1):
         if succeeds(r):
             hi = r
             break
         lo, r = r, 2 * r
     if hi is not None:
-        for _ in range(settings.bisection):
+        for _ in range(bisections):
             mid = (lo + hi) / 2
             lo, hi = (lo, mid) if succeeds(mid) else (mid, hi)
-    return ImageAttack(index, cls, dict(certified), broken, hi)
+    return hi
 
 
 def attack_base(
@@ -287,17 +295,12 @@ def base_empirical_radius(
     changes the base network's prediction; None if none up to ``2^BASE_GROWTH start``
     (base-network attacks are cheap, and IBP's radii on undefended networks tiny)."""
     gen = torch.Generator().manual_seed(settings.seed)
-    lo, hi, r = 0.0, None, start
-    for _ in range(max(settings.growth, BASE_GROWTH) + 1):
-        if attack_base(model, x, cls, r, settings, gen):
-            hi = r
-            break
-        lo, r = r, 2 * r
-    if hi is not None:
-        for _ in range(settings.bisection):
-            mid = (lo + hi) / 2
-            lo, hi = (lo, mid) if attack_base(model, x, cls, mid, settings, gen) else (mid, hi)
-    return hi
+    return smallest_success(
+        lambda r: attack_base(model, x, cls, r, settings, gen),
+        start,
+        max(settings.growth, BASE_GROWTH),
+        settings.bisection,
+    )
 
 
 @dataclass
