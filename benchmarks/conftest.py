@@ -2,15 +2,22 @@
 `pytest benchmarks -o python_files='bench_*.py'`. Speed targets live here, not in tests.
 
 Each suite may add lines to ``SUMMARY``; they are printed at the end of the run, after a
-line naming the device, the torch version and the thread count.
+line naming the device, the torch version, the thread count and the host allocator.
+
+The session keeps freed host memory (``harness.host_memory``), as ``smoothbench run``
+does, so that the forward passes measured are those of a run;
+``SMOOTHBENCH_BENCH_ALLOCATOR=default`` measures under glibc's default instead.
 """
 
 from __future__ import annotations
 
+import os
 import platform
 
 import pytest
 import torch
+
+from harness.host_memory import host_memory_state, keep_freed_memory
 
 SUMMARY: list[str] = []
 
@@ -21,8 +28,13 @@ def machine_line() -> str:
     return (
         f"machine: {platform.processor() or platform.machine()}, {gpu}; torch "
         f"{torch.__version__}; torch threads {torch.get_num_threads()} (suites that say "
-        "so run on one thread)"
+        f"so run on one thread); host allocator: {host_memory_state()}"
     )
+
+
+def pytest_sessionstart(session):
+    if os.environ.get("SMOOTHBENCH_BENCH_ALLOCATOR", "kept") != "default":
+        keep_freed_memory()
 
 
 @pytest.fixture

@@ -1,8 +1,5 @@
 """The runner: config -> seeded counts in the store -> certificates.
 
-After the sampling, the deterministic certifiers (``ibp``, ``crown``) certify every
-model on the same images (``harness.deterministic``).
-
 After the sampling loop, the deterministic certifiers (``ibp``, ``crown``) certify every
 model on the same images (``harness.deterministic``).
 
@@ -29,6 +26,7 @@ from typing import Any
 
 from baselines.datasets import content_sha256, load_dataset, select_indices
 from baselines.models import build_models
+from harness import host_memory
 from harness.certify import certify_store
 from harness.config import Config, build_noise
 from harness.deterministic import certify_deterministic, training_bounds
@@ -50,12 +48,17 @@ def run(
     executor: str = "local",
     address: str | None = None,
     workers: int | None = None,
+    keep_freed_memory: bool = False,
 ) -> Path:
     """Sample counts for every (model, image), then certify them. Resumable.
 
     ``stop_after`` processes at most that many new images and returns (for tests of
     resumption; a real interruption is just a kill). ``executor``: ``"local"`` or
-    ``"ray"`` (``address``: a Ray cluster to join; ``workers``: how many actors)."""
+    ``"ray"`` (``address``: a Ray cluster to join; ``workers``: how many actors).
+    ``keep_freed_memory``: the sampling processes keep freed host memory for the next
+    batch (``harness.host_memory``; process-wide, so off unless asked, as the CLI does)."""
+    if keep_freed_memory:
+        host_memory.keep_freed_memory()
     exe = make_executor(executor, address=address, workers=workers)
     try:
         dev = exe.device(device if device is not None else cfg.device)
@@ -72,7 +75,9 @@ def run(
             data_sha256=content_sha256(data, index_set),
         )
         options = cfg.sampler_options()
-        plan = SamplingPlan(cfg.seed, cfg.n0, cfg.n, cfg.batch_size, options)
+        plan = SamplingPlan(
+            cfg.seed, cfg.n0, cfg.n, cfg.batch_size, options, keep_freed_memory=keep_freed_memory
+        )
         with Store(store_path) as store:
             check_resume(store, ident)
             approximations: dict[str, Any] = {}
@@ -100,6 +105,7 @@ def run(
                     **provenance(dev),
                     "executor": exe.name,
                     "sampler": options.manifest(),
+                    "host_memory": host_memory.host_memory_state(),
                     "base_draws": draw_distance(data.dim),
                     "noise_approximations": approximations,
                 }

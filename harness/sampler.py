@@ -179,9 +179,15 @@ def count_on_device(
     options: SamplerOptions | None = None,
     workspace: Workspace | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """The counts of ``count_predictions`` and, per noise, the number of rows with NaN
-    logits or non-finite noisy inputs (``bad``), both as int64 tensors on the model's
-    device, read back by nothing: the loop never waits on the host.
+    """The counts of ``count_predictions`` and, per noise, how many batches failed the
+    finiteness checks (``bad``, shape ``(noises, 2)``: column 0 the batches holding a
+    non-finite noisy input, column 1 those where some row's largest logit is NaN or
+    infinite), both as int64 tensors on the model's device, read back by nothing: the
+    loop never waits on the host.
+
+    Each check is one reduction per batch, written to its own slot and tested after the
+    loop: a sum is finite iff every term is (barring overflow of the sum itself, at values
+    no image or logit takes), and the row maxima carry any NaN of their rows.
 
     Noises are prepared (``Noise.prepare``: tables built and copied) before the loop.
     ``x`` is read as float32 whatever its dtype (a bf16/fp16 image is upcast, exactly;
@@ -206,37 +212,37 @@ def count_on_device(
     autocast = _Autocast(device, options)
     counts: torch.Tensor | None = None
     classes = num_classes
-    bad_rows = torch.zeros(len(noises), dtype=torch.int64, device=device)
+    # per noise and batch: the sum of the noisy inputs, and that of the rows' top logits
+    sums = torch.zeros(len(noises), -(-n // batch), 2, dtype=dtype, device=device)
     with torch.inference_mode():
-        for start in range(0, n, batch):
+        for k, start in enumerate(range(0, n, batch)):
             b = min(batch, n - start)
             draws.fill(G[:b], start)
             rows = Batch(G[:b], workspace)
+            out = noisy[:b]
+            view = out.view(b, *x.shape)
             for i, noise in enumerate(noises):
                 try:
-                    noise.perturb(x_flat, rows, out=noisy[:b])
+                    noise.perturb(x_flat, rows, out=out)
                 except RuntimeError as err:  # e.g. a scale that float32 cannot hold
                     raise ValueError(
                         f"{noise.name} cannot be added in float32 (non-finite noisy inputs): {err}"
                     ) from err
-                # a row sum is finite iff the row is (barring overflow of the sum itself,
-                # at values no image can take): one pass, read back by nothing
-                bad_rows[i] += torch.isfinite(noisy[:b].sum(dim=1)).logical_not_().sum()
-                inputs = noisy[:b].view(b, *x.shape)
+                torch.sum(out, dim=(0, 1), out=sums[i, k, 0])
+                inputs = view
                 if channels_last:
-                    inputs = inputs.contiguous(memory_format=torch.channels_last)
+                    inputs = view.contiguous(memory_format=torch.channels_last)
                 with autocast:
                     logits = _forward(model, inputs)
                 classes = _check_logits(model, logits, b, classes)
                 if counts is None:
                     counts = torch.zeros(len(noises), classes, dtype=torch.int64, device=device)
-                # max propagates NaN: a row's maximum is NaN iff the row holds one
                 top, predictions = logits.max(dim=1)
-                bad_rows[i] += torch.isnan(top).sum()
+                torch.sum(top, dim=0, out=sums[i, k, 1])
                 # index_add_, not bincount: bincount waits for the host on a GPU
                 counts[i].index_add_(0, predictions, ones[:b])
     assert counts is not None
-    return counts, bad_rows
+    return counts, torch.isfinite(sums).logical_not_().sum(dim=1)
 
 
 def _model_name(model: torch.nn.Module) -> str:
@@ -291,7 +297,7 @@ def count_predictions(
     parameter-free model) and is put in eval mode. ``batch_size=None`` chooses one
     (``auto_batch_size``); the counts do not depend on it. ``workspace`` keeps buffers
     across calls (the runner passes one per model)."""
-    counts, nan_rows = count_on_device(
+    counts, bad_batches = count_on_device(
         model,
         x,
         noises,
@@ -304,13 +310,18 @@ def count_predictions(
         options=options,
         workspace=workspace,
     )
-    bad = nan_rows.cpu().numpy()
+    bad = bad_batches.cpu().numpy()
     for i, noise in enumerate(noises):
-        if bad[i]:
+        if bad[i, 0]:
             raise ValueError(
-                f"{bad[i]} of {n} noisy inputs under {noise.name} (image {index}) were "
-                "non-finite or gave NaN logits: the noise overflows float32, or the "
-                "model returns NaN"
+                f"noisy inputs under {noise.name} (image {index}) were non-finite in "
+                f"{bad[i, 0]} batch(es) of its {n} draws: the noise overflows float32"
+            )
+        if bad[i, 1]:
+            raise ValueError(
+                f"the model returned NaN or infinite logits under {noise.name} (image "
+                f"{index}) in {bad[i, 1]} batch(es) of its {n} draws: every row's largest "
+                "logit must be finite"
             )
     out = counts.cpu().numpy()
     totals = out.sum(axis=1)

@@ -35,6 +35,13 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         type=int,
         help="with --executor ray: the number of actors (default: one per GPU, or one per CPU)",
     )
+    p.add_argument(
+        "--keep-freed-memory",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="keep freed host memory for the next batch (glibc; default on): a CPU forward "
+        "pass then stops page-faulting its activations back at every batch",
+    )
     return p
 
 
@@ -61,6 +68,7 @@ def main(args: argparse.Namespace) -> int:
             executor=args.executor,
             address=args.address,
             workers=args.workers,
+            keep_freed_memory=args.keep_freed_memory,
         )
     except KeyboardInterrupt:
         print(f"\ninterrupted: {_stored(store)} stored in {store}; run the same command again "

@@ -51,6 +51,8 @@ class SamplingPlan:
     batch_size: int | None
     options: SamplerOptions
     models: list[ModelWork] = field(default_factory=list)
+    #: The sampling processes keep freed host memory (``harness.host_memory``).
+    keep_freed_memory: bool = False
 
     @property
     def tasks(self) -> int:

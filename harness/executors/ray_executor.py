@@ -27,6 +27,7 @@ import torch
 from tqdm import tqdm
 
 from harness.executors.base import Executor, ImageTask, SamplingPlan, sample_task
+from harness.host_memory import keep_freed_memory
 from harness.noise import from_spec
 from harness.noise.batch import Workspace
 from harness.sampler import prepare_model
@@ -69,6 +70,8 @@ class SamplingWorker:
 
     def __init__(self, setup: dict[str, Any], device_type: str, threads: int) -> None:
         torch.set_num_threads(threads)
+        if setup["keep_freed_memory"]:
+            keep_freed_memory()
         self.device = torch.device("cuda" if device_type == "cuda" else "cpu")
         self.plan = SamplingPlan(
             setup["seed"], setup["n0"], setup["n"], setup["batch_size"], setup["options"]
@@ -151,6 +154,7 @@ class RayExecutor(Executor):
             "n": plan.n,
             "batch_size": plan.batch_size,
             "options": plan.options,
+            "keep_freed_memory": plan.keep_freed_memory,
             "models": {
                 w.name: (*serialize_model(w.model.cpu()), w.tasks[0].x.ndim if w.tasks else 3)
                 for w in plan.models

@@ -1,9 +1,11 @@
+import platform
 import subprocess
 import sys
 
 import pytest
 
 from harness.cli import main
+from harness.store import Store
 
 
 @pytest.mark.parametrize(
@@ -25,6 +27,9 @@ def test_run_certify_report(tmp_path):
     )
     store = tmp_path / "s.sqlite"
     assert main(["run", str(cfg), "--store", str(store), "--quiet"]) == 0
+    with Store(store) as st:  # the CLI keeps freed host memory by default (glibc)
+        kept = st.manifest()["host_memory"].startswith("glibc, freed memory kept")
+    assert kept or platform.libc_ver()[0] != "glibc"
     assert main(["certify", str(store), "--alpha", "0.01", "--quiet"]) == 0
     out = tmp_path / "out"
     assert main(["report", str(store), "--out", str(out)]) == 0

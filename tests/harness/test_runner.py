@@ -8,6 +8,7 @@ import pytest
 from harness import runner
 from harness.certify import certify_store
 from harness.config import parse
+from harness.host_memory import host_memory_state
 from harness.store import CountRow, Store
 
 
@@ -200,6 +201,7 @@ def test_manifest_states_the_draws_the_tables_and_the_forward_precision(tmp_path
     assert m["draw_method"].startswith("box-muller(u53,v53")
     assert m["base_draws"]["dim"] == 64 and m["base_draws"]["unreachable_mass_per_row"] < 1e-14
     assert m["sampler"]["autocast"] == "bf16" and m["sampler"]["noise_dtype"] == "float32"
+    assert m["host_memory"] == host_memory_state()
     (name,) = m["noise_approximations"]  # the Gaussian is exact; the other has a table
     assert name.startswith("generalized_gaussian")
     assert m["noise_approximations"][name]["radius table"]["tv_bound"] < 1e-6

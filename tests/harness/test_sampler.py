@@ -368,3 +368,29 @@ def test_a_failing_task_names_its_model_and_image():
     plan = SamplingPlan(0, 10, 100, 100, SamplerOptions())
     with pytest.raises(ValueError, match="model my-model, image 17: model _Returns returned"):
         sample_task(_Returns(lambda b: torch.randn(b + 1, 3)), {"g": Gaussian(1.0, 4)}, task, plan)
+
+
+def test_a_bad_batch_anywhere_is_refused():
+    """The finiteness checks are per batch: one infinite top logit in the last, partial
+    batch of an image is caught, and named as the model's."""
+
+    class InfOnce(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.calls = 0
+
+        def forward(self, x):
+            self.calls += 1
+            logits = torch.stack([x.sum(dim=1), -x.sum(dim=1)], dim=1)
+            if self.calls == 3:  # the third batch: rows 200-249 of 250
+                logits[-1, 0] = math.inf
+            return logits
+
+    with pytest.raises(ValueError, match="NaN or infinite logits .* in 1 batch"):
+        sample_counts(InfOnce(), torch.zeros(4), Gaussian(1.0, 4), 250, seed=0, index=0,
+                      stream=ESTIMATION, batch_size=100)  # fmt: skip
+    finite = InfOnce()
+    finite.calls = 10  # never 3 again: the same draws pass
+    counts = sample_counts(finite, torch.zeros(4), Gaussian(1.0, 4), 250, seed=0, index=0,
+                           stream=ESTIMATION, batch_size=100)  # fmt: skip
+    assert counts.sum() == 250
