@@ -1,0 +1,29 @@
+"""``Batch``'s shared row statistics against numpy in float64, across tile boundaries."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from harness.noise.batch import TILE_VALUES, Batch, Workspace
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    rows=st.integers(1, 300),
+    dim=st.sampled_from([1, 3, 64, 1000, TILE_VALUES // 7 + 1, TILE_VALUES + 5]),
+    scale=st.sampled_from([1e-30, 1.0, 1e15]),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_row_statistics_match_float64(rows, dim, scale, seed):
+    rows = min(rows, max(1, 4 * TILE_VALUES // dim))  # several tiles, bounded memory
+    G = torch.randn(rows, dim, generator=torch.Generator().manual_seed(seed)) * scale
+    batch = Batch(G, Workspace())
+    ref = G.numpy().astype(np.float64)
+    want = np.einsum("ij,ij->i", ref, ref)
+    np.testing.assert_allclose(batch.sq_norm().numpy(), want, rtol=1e-13, atol=0)
+    top, where = batch.linf()
+    np.testing.assert_array_equal(top.numpy(), np.abs(ref).max(axis=1))
+    np.testing.assert_array_equal(where.numpy(), np.abs(ref).argmax(axis=1))
