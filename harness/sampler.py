@@ -238,7 +238,7 @@ def count_on_device(
                 if counts is None:
                     counts = torch.zeros(len(noises), classes, dtype=torch.int64, device=device)
                 top, predictions = logits.max(dim=1)
-                torch.sum(top, dim=0, out=sums[i, k, 1])
+                torch.sum(top, dim=0, dtype=dtype, out=sums[i, k, 1])  # bf16 top under autocast
                 # index_add_, not bincount: bincount waits for the host on a GPU
                 counts[i].index_add_(0, predictions, ones[:b])
     assert counts is not None
