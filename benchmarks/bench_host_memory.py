@@ -11,13 +11,9 @@ activations in again; with freed memory kept, none.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import pytest
 
-from benchmarks.conftest import SUMMARY
+from benchmarks.conftest import SUMMARY, run_in_fresh_process
 
 _SCRIPT = """
 import json, resource, sys, time, torch
@@ -45,21 +41,13 @@ print(json.dumps({"seconds": min(times), "faults": min(faults)}))
 """
 
 
-def _measure(mode: str, rounds: int) -> dict[str, float]:
-    done = subprocess.run(
-        [sys.executable, "-c", _SCRIPT, mode, str(rounds)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 @pytest.mark.parametrize("mode", ["default", "kept"])
 def test_forward_pass_with_freed_memory_kept(benchmark, mode):
     result: dict[str, float] = {}
     benchmark.group = "host-memory"
-    benchmark.pedantic(lambda: result.update(_measure(mode, 3)), rounds=1, iterations=1)
+    benchmark.pedantic(
+        lambda: result.update(run_in_fresh_process(_SCRIPT, mode, 3)), rounds=1, iterations=1
+    )
     benchmark.extra_info.update(result)
     SUMMARY.append(
         f"host memory {mode:7s}: CNN forward over 10,000 inputs {result['seconds'] * 1e3:7.1f} ms"

@@ -13,15 +13,10 @@ n = 200,000 (within 5% + 8 MiB).
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-
 import pytest
 import torch
 
-from benchmarks.conftest import SUMMARY
+from benchmarks.conftest import SUMMARY, run_in_fresh_process
 
 PROBE = r"""
 import json, sys, torch
@@ -55,18 +50,6 @@ print(json.dumps({"before_kib": before, "after_kib": status("VmHWM:"), "gpu_byte
 """
 
 
-def _peak(n: int, device: str) -> dict[str, int]:
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    out = subprocess.run(
-        [sys.executable, "-c", PROBE, str(n), device],
-        capture_output=True,
-        text=True,
-        check=True,
-        env=env,
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
 @pytest.mark.parametrize("device", ["cpu", "cuda"])
 def test_peak_memory_is_independent_of_n(benchmark, device):
     if device == "cuda" and not torch.cuda.is_available():
@@ -75,8 +58,8 @@ def test_peak_memory_is_independent_of_n(benchmark, device):
     peaks = {}
 
     def measure() -> None:
-        peaks[small] = _peak(small, device)
-        peaks[large] = _peak(large, device)
+        peaks[small] = run_in_fresh_process(PROBE, small, device)
+        peaks[large] = run_in_fresh_process(PROBE, large, device)
 
     benchmark.group = "peak-memory"
     benchmark.pedantic(measure, rounds=1, iterations=1)

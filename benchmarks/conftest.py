@@ -11,8 +11,11 @@ does, so that the forward passes measured are those of a run;
 
 from __future__ import annotations
 
+import json
 import os
 import platform
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -30,6 +33,20 @@ def machine_line() -> str:
         f"{torch.__version__}; torch threads {torch.get_num_threads()} (suites that say "
         f"so run on one thread); host allocator: {host_memory_state()}"
     )
+
+
+def run_in_fresh_process(script: str, *args: object) -> dict:
+    """Run ``script`` (Python source) in a new interpreter with one OpenMP thread and
+    return the JSON object on the last line it prints (for measurements that a process
+    setting, or a process's peak memory, would otherwise leak between cases)."""
+    done = subprocess.run(
+        [sys.executable, "-c", script, *map(str, args)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def pytest_sessionstart(session):
