@@ -158,17 +158,14 @@ def _check_keys(section: str, table: Any, allowed: dict[str, Any]) -> dict[str, 
     if not isinstance(table, dict):
         raise ConfigError(f"config section [{section}] must be a table")
     for key, value in table.items():
+        name = repr(f"{section}.{key}")  # a key holding a newline stays on one line
         if key not in allowed:
-            raise ConfigError(
-                f"unknown config key '{section}.{key}'; known keys: {sorted(allowed)}"
-            )
+            raise ConfigError(f"unknown config key {name}; known keys: {sorted(allowed)}")
         want = allowed[key]
         if want is int and (isinstance(value, bool) or not isinstance(value, int)):
-            raise ConfigError(f"config key '{section}.{key}' must be an integer, got {value!r}")
+            raise ConfigError(f"config key {name} must be an integer, got {value!r}")
         if want is not int and not isinstance(value, want):
-            raise ConfigError(
-                f"config key '{section}.{key}' must be {_type_name(want)}, got {value!r}"
-            )
+            raise ConfigError(f"config key {name} must be {_type_name(want)}, got {value!r}")
     return table
 
 

@@ -321,3 +321,10 @@ def test_a_noise_float32_cannot_hold_is_refused_at_parse_time(sigma):
         parse({**BASE, "noises": [noise]})
     ok = {"family": "gaussian", "matched": False, "sigma": 1e3}
     assert parse({**BASE, "noises": [ok]}).noises[0].params == {"sigma": 1e3}
+
+
+def test_a_key_with_a_newline_is_named_on_one_line():
+    """Found by the config fuzz test: the key was printed raw, so the error broke."""
+    with pytest.raises(ConfigError) as err:
+        parse({**BASE, "run": {**BASE["run"], "\n": 0}})
+    assert "\n" not in str(err.value) and "'run.\\n'" in str(err.value)
