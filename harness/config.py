@@ -104,7 +104,11 @@ SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+=-]{0,99}")
 
 
 class ConfigError(ValueError):
-    """A config that cannot be run; the message names the key."""
+    """A config that cannot be run; the message names the key, on one line (a line break
+    that a key or a wrapped error carries is written as ``\\n``)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message.replace("\r", "\\r").replace("\n", "\\n"))
 
 
 @dataclass(frozen=True)
@@ -238,7 +242,7 @@ def expand_noise(entry: dict[str, Any], where: str) -> list[NoiseEntry]:
     grids = {k: (v if isinstance(v, list) else [v]) for k, v in shape.items()}
     for k, values in grids.items():
         if not values:
-            raise ConfigError(f"config key '{where}.{k}' is an empty list")
+            raise ConfigError(f"config key {f'{where}.{k}'!r} is an empty list")
     keys = sorted(grids)
     return [
         NoiseEntry(family, matched, dict(zip(keys, combo, strict=True)))
@@ -490,18 +494,17 @@ def parse(data: dict[str, Any], source: str = "<config>") -> Config:
 
     options: dict[str, dict[str, Any]] = {}
     for name, opts in certify.get("options", {}).items():
-        key = f"certify.options.{name}"
+        key = repr(f"certify.options.{name}")
         if name not in certifiers.available():
             raise ConfigError(
-                f"config key '{key}': unknown certifier {name!r}; "
-                f"available: {certifiers.available()}"
+                f"config key {key}: unknown certifier {name!r}; available: {certifiers.available()}"
             )
         if not isinstance(opts, dict):
-            raise ConfigError(f"config key '{key}' must be a table of options")
+            raise ConfigError(f"config key {key} must be a table of options")
         try:
             certifiers.get(name, **opts)
         except (ValueError, TypeError) as err:
-            raise ConfigError(f"config key '{key}': {err}") from None
+            raise ConfigError(f"config key {key}: {err}") from None
         options[name] = dict(opts)
 
     try:

@@ -328,3 +328,16 @@ def test_a_key_with_a_newline_is_named_on_one_line():
     with pytest.raises(ConfigError) as err:
         parse({**BASE, "run": {**BASE["run"], "\n": 0}})
     assert "\n" not in str(err.value) and "'run.\\n'" in str(err.value)
+
+
+def test_user_keys_in_noise_and_certifier_tables_are_named_on_one_line():
+    """A noise parameter, a certifier's name or one of its options may hold a line break;
+    the error names it quoted, on one line."""
+    empty = {**BASE, "noises": [{"family": "gaussian", "\n": []}]}
+    unknown = with_("certify", options={"a\nb": {}})
+    option = with_("certify", options={"cohen": {"x\ny": 1}})
+    for doc, named in ((empty, "'noises[0].\\n'"), (unknown, "'certify.options.a\\nb'"),
+                       (option, "'certify.options.cohen'")):  # fmt: skip
+        with pytest.raises(ConfigError) as err:
+            parse(doc)
+        assert "\n" not in str(err.value) and named in str(err.value), str(err.value)
