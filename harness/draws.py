@@ -40,6 +40,7 @@ draws cannot represent is thus ``(d / 2) 2^-53`` per row: ``8.4e-12`` at ImageNe
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -67,6 +68,7 @@ DRAW_METHOD = f"box-muller(u{UNIFORM_BITS},v{UNIFORM_BITS},rows-blocks{BLOCK_VAL
 _TWO_PI = 2.0 * math.pi
 
 
+@lru_cache(maxsize=256)
 def block_rows(dim: int) -> int:
     """Rows per block for rows of ``dim`` values: the largest divisor of ``CHUNK_ROWS``
     whose block holds at most ``BLOCK_VALUES`` values (at least one row) and an even
