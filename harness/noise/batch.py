@@ -101,34 +101,36 @@ class Batch:
             self._sq_norm = norm.square_()
         return self._sq_norm
 
-    def _abs(self) -> torch.Tensor:
-        a = self.workspace.get("batch abs", tuple(self.G.shape), self.G.dtype, self.G.device)
-        return torch.abs(self.G, out=a)
-
     def linf_norm(self) -> torch.Tensor:
         """``max_i |G_i|`` per row, in float64 (exact: the largest entry, converted)."""
         if self._linf_norm is None:
-            self._linf_norm = self._abs().amax(dim=1).to(torch.float64)
+            self._linf_rows(with_index=False)
+        assert self._linf_norm is not None
         return self._linf_norm
 
     def linf(self) -> tuple[torch.Tensor, torch.Tensor]:
         """``(max_i |G_i|, the first index where it is reached)`` per row."""
         if self._linf_index is None:
-            a = self._abs()
-            top = a.amax(dim=1, keepdim=True)
-            # first index of the maximum, as the largest of (d - j) over the maxima: three
-            # streaming passes, where argmax on short rows is several times slower
-            d = self.dim
-            key = self.workspace.constant(
-                ("descending", d, self.G.dtype, self.G.device),
-                lambda: torch.arange(d, 0, -1, dtype=self.G.dtype, device=self.G.device),
-            )
-            hit = torch.eq(a, top, out=self.workspace.get_like("batch hit", a, torch.bool))
-            score = torch.mul(hit, key, out=a)
-            self._linf_index = (d - score.amax(dim=1)).long()
-            if self._linf_norm is None:
-                self._linf_norm = top.squeeze(1).to(torch.float64)
+            self._linf_rows(with_index=True)
+        assert self._linf_index is not None
         return self.linf_norm(), self._linf_index
+
+    def _linf_rows(self, with_index: bool) -> None:
+        """One pass, tile by tile: ``|G|`` into a scratch tile, then its row maxima (with
+        the first index of each, ``torch.max``'s rule, when asked)."""
+        device, dtype = self.G.device, self.G.dtype
+        top = torch.empty(self.rows, dtype=dtype, device=device)
+        index = torch.empty(self.rows, dtype=torch.int64, device=device) if with_index else None
+        for rows in self.row_tiles():
+            a = torch.abs(
+                self.G[rows], out=self.scratch("batch abs", rows.stop - rows.start, dtype)
+            )
+            if index is None:
+                torch.amax(a, dim=1, out=top[rows])
+            else:
+                torch.max(a, dim=1, out=(top[rows], index[rows]))
+        self._linf_norm = top.to(torch.float64)
+        self._linf_index = index
 
     def scratch(self, name: str, rows: int, dtype: torch.dtype) -> torch.Tensor:
         """A ``(rows, dim)`` scratch buffer of ``dtype`` on the draws' device."""
