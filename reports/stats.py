@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy import stats as sps
+from scipy.optimize import brentq
 from statsmodels.stats.contingency_tables import mcnemar as _sm_mcnemar
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.power import NormalIndPower
@@ -472,9 +473,11 @@ def unpaired_sample_size(
 ) -> PowerPlan:
     """Images per arm for an unpaired two-sided comparison of two proportions.
 
-    statsmodels ``NormalIndPower().solve_power`` on Cohen's effect size
+    The smallest n at which statsmodels' ``NormalIndPower().power`` reaches ``power``
+    (the root of a monotone function, by ``scipy.optimize.brentq``) on Cohen's effect size
     ``h = 2 asin(sqrt(p1)) - 2 asin(sqrt(p2))`` (``proportion_effectsize``; Cohen 1988,
-    ch. 6): the transformed proportions have variance ``1/n`` each, so
+    ch. 6): the transformed proportions have variance ``1/n`` each, so (but for the far
+    tail of the two-sided test)
     ``n = 2 ((z_{1-alpha/2} + z_{power}) / h)^2`` per arm, rounded up. 50% vs 49% at
     80% power needs 39,240 images per arm.
     """
@@ -484,12 +487,25 @@ def unpaired_sample_size(
             raise ValueError(f"{name} must lie in (0, 1), got {p!r}")
     if p1 == p2:
         raise ValueError("p1 and p2 are equal: no sample size detects a zero gap")
-    h = proportion_effectsize(p1, p2)
-    n = NormalIndPower().solve_power(
-        effect_size=abs(h), alpha=alpha, power=power, ratio=1.0, alternative="two-sided"
-    )
+    h = abs(proportion_effectsize(p1, p2))
+    analysis = NormalIndPower()
+
+    def shortfall(n: float) -> float:
+        return float(analysis.power(effect_size=h, nobs1=n, alpha=alpha, ratio=1.0)) - power
+
+    # statsmodels' own solve_power probes n < 0 (warnings, NaN) when the answer is a few
+    # images; the power grows with n, so bracket the root from n = 1 and let brentq find it
+    if shortfall(1.0) >= 0:
+        n = 1.0
+    else:
+        high = 2.0
+        while shortfall(high) < 0:
+            if high > 1e30:
+                raise ValueError(f"{p1:g} vs {p2:g}: the gap is too small to plan for")
+            high *= 2.0
+        n = float(brentq(shortfall, high / 2.0, high, xtol=1e-9, rtol=1e-13))
     return PowerPlan(
-        int(math.ceil(float(n))),
+        int(math.ceil(n)),
         power,
         alpha,
         "unpaired two-proportion (normal, arcsine effect size)",
@@ -497,11 +513,20 @@ def unpaired_sample_size(
     )
 
 
-def _check_planner(alpha: float, power: float) -> None:
+def _check_level(alpha: float) -> None:
     if not 0.0 < alpha < 1.0:
         raise ValueError(f"alpha must lie in (0, 1), got {alpha!r}")
-    if not 0.0 < power < 1.0:
-        raise ValueError(f"power must lie in (0, 1), got {power!r}")
+
+
+def _check_planner(alpha: float, power: float) -> None:
+    """A level in (0, 1) and a power in (alpha, 1): a test rejects with probability alpha
+    with no data at all, so a power at most alpha asks for no images."""
+    _check_level(alpha)
+    if not alpha < power < 1.0:
+        raise ValueError(
+            f"power must lie between the level alpha = {alpha!r} and 1 (a test rejects with "
+            f"probability alpha even without data), got {power!r}"
+        )
 
 
 def _check_discordance(p10: float, p01: float) -> None:
@@ -542,7 +567,7 @@ def mcnemar_power(
     """
     if isinstance(n, bool) or int(n) != n or n < 1:
         raise ValueError(f"n must be a positive integer, got {n!r}")
-    _check_planner(alpha, 0.5)
+    _check_level(alpha)
     _check_discordance(p10, p01)
     pd = p10 + p01
     q = p10 / pd

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy import stats as sps
 from statsmodels.stats.contingency_tables import mcnemar as sm_mcnemar
 from statsmodels.stats.multitest import multipletests
+from statsmodels.stats.power import NormalIndPower
 
 from reports import stats
 
@@ -208,6 +210,36 @@ def test_unpaired_sample_size_by_hand():
     n = 2 * ((sps.norm.ppf(0.975) + sps.norm.ppf(0.8)) / h) ** 2
     plan = stats.unpaired_sample_size(0.5, 0.49)
     assert plan.n == math.ceil(n) == 39240
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    p1=st.floats(1e-6, 1 - 1e-6),
+    p2=st.floats(1e-6, 1 - 1e-6),
+    alpha=st.sampled_from([1e-6, 0.001, 0.05, 0.5]),
+    power=st.sampled_from([0.51, 0.8, 0.99, 0.999999]),
+)
+def test_unpaired_sample_size_is_the_smallest_n_reaching_the_power(p1, p2, alpha, power):
+    """Checked against statsmodels' power function at n and n - 1, with warnings as errors
+    (its own solve_power probes n < 0 and warns when the answer is a few images)."""
+    assume(abs(p1 - p2) > 1e-3 and power > alpha)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        plan = stats.unpaired_sample_size(p1, p2, alpha, power)
+    h = abs(2 * math.asin(math.sqrt(p1)) - 2 * math.asin(math.sqrt(p2)))
+
+    def achieved(n: int) -> float:
+        return NormalIndPower().power(effect_size=h, nobs1=n, alpha=alpha, ratio=1.0)
+
+    assert plan.n >= 1 and achieved(plan.n) >= power - 1e-9
+    assert plan.n == 1 or achieved(plan.n - 1) < power + 1e-9
+
+
+def test_a_power_at_most_the_level_is_refused():
+    for plan in (stats.unpaired_sample_size, stats.mcnemar_sample_size):
+        with pytest.raises(ValueError, match="between the level"):
+            plan(0.3, 0.1, 0.05, 0.05)
+    assert stats.mcnemar_power(100, 0.3, 0.1, alpha=0.9) > 0.9  # a level above 1/2 is fine
 
 
 def _simulated_mcnemar_power(n, p10, p01, alpha, reps, seed):
