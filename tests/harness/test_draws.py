@@ -19,6 +19,7 @@ from harness.draws import (
     chunk_sequence,
     draw_distance,
     draw_method,
+    polar_factors_host,
 )
 
 
@@ -125,8 +126,9 @@ def test_uniforms_have_53_bits_and_reach_the_radius_cut():
 
 
 def test_float32_and_float64_draws_differ_only_by_rounding():
-    """The same uniforms: float32 rounds the angle (a move of at most 3e-7 R along the
-    pair's circle) and the product; the radius is computed in float64 either way."""
+    """The same uniforms: float32 rounds the angle and takes numpy's float32 cos and sin
+    (together at most 3.3e-7 R per coordinate) and rounds the product; the radius is
+    computed in float64 either way (float64 pairs take torch's kernels)."""
     g32 = DrawStream(4, 5, 0, dim=300, dtype=torch.float32).rows(0, 1000)
     g64 = DrawStream(4, 5, 0, dim=300, dtype=torch.float64).rows(0, 1000)
     c32, s32 = _pairs(g32)
@@ -134,6 +136,35 @@ def test_float32_and_float64_draws_differ_only_by_rounding():
     radius = torch.sqrt(c64 * c64 + s64 * s64)
     for a, b in ((c32, c64), (s32, s64)):
         assert torch.all((a - b).abs() <= FLOAT32_ANGLE_MOVE * radius + 2.0**-23 * b.abs())
+
+
+@given(
+    u=st.lists(st.integers(0, 2**53 - 1), min_size=1, max_size=64),
+    v=st.lists(st.integers(0, 2**53 - 1), min_size=64, max_size=64),
+)
+def test_host_and_device_box_muller_are_the_exact_pairs_to_the_stated_bound(u, v):
+    """On the same uniforms, numpy's ufuncs (the CPU) and torch's kernels (a GPU, here
+    on the CPU) both give the pair ``R (cos 2 pi v, sin 2 pi v)`` computed in extended
+    precision to within FLOAT32_ANGLE_MOVE * R and float32 rounding of the product."""
+    pairs = len(u)
+    uv = np.empty((1, 2, pairs))
+    uv[0, 0] = np.array(u, dtype=np.float64) * 2.0**-53
+    uv[0, 1] = np.array(v[:pairs], dtype=np.float64) * 2.0**-53
+    # the point where the radius is taken, u + 2^-54 in float64 (inside u's cell: for
+    # u >= 1/2 a cell end, the move along the radius the module docstring bounds)
+    radius = np.sqrt(-2 * np.log((uv[0, 0] + 2.0**-54).astype(np.longdouble)))
+    angle = 2 * np.pi * uv[0, 1].astype(np.longdouble)
+    exact = (radius * np.cos(angle), radius * np.sin(angle))
+    factors = [np.empty((1, pairs), np.float32) for _ in range(3)]
+    polar_factors_host(uv.copy(), *factors)
+    host = (factors[0] * factors[1], factors[0] * factors[2])
+    device = (torch.empty(1, pairs), torch.empty(1, pairs))
+    box_muller(torch.from_numpy(uv.copy()), *device, torch.empty(1, pairs), torch.empty(1, pairs))
+    for got in (host, (device[0].numpy(), device[1].numpy())):
+        for value, want in zip(got, exact, strict=True):
+            err = np.abs(value[0].astype(np.longdouble) - want)
+            bound = FLOAT32_ANGLE_MOVE * radius + 2.0**-22 * np.abs(want) + 1e-30
+            assert np.all(err <= bound), float(np.max(err / bound))
 
 
 def test_distance_statement():
