@@ -8,7 +8,7 @@ from scipy.stats import norm
 import certifiers
 from certifiers.bounds import clopper_pearson_lower
 from harness import certify_counts, count_predictions, sample_counts
-from harness.draws import ESTIMATION
+from harness.draws import ESTIMATION, DrawStream
 from harness.noise import Gaussian
 from harness.noise.batch import Workspace
 from harness.sampler import SamplerOptions, auto_batch_size, count_on_device, prepare_model
@@ -193,6 +193,20 @@ def test_the_sampling_loop_never_leaves_torch(monkeypatch):
     # and the patch is effective: a host conversion in the loop is caught
     with _NoHost(monkeypatch), pytest.raises(AssertionError, match="inside the sampling loop"):
         torch.zeros(3).numpy()
+
+
+def test_the_device_draws_never_leave_torch(monkeypatch):
+    """The GPU's draws (torch's generator, torch's Box-Muller), run here on the CPU: no
+    host conversion once the stream's buffers exist, and the same rows as without the
+    patch (a whole chunk, a prefix, rows that start inside a chunk)."""
+    workspace = Workspace()
+    stream = DrawStream(5, 1, ESTIMATION, 300, source="torch", workspace=workspace)
+    out = torch.empty(1500, 300)
+    stream.fill(out[:10], 0)
+    with _NoHost(monkeypatch):
+        stream.fill(out[:1200], 0)
+        stream.fill(out[1200:], 1200)
+    assert torch.equal(out, DrawStream(5, 1, ESTIMATION, 300, source="torch").rows(0, 1500))
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
