@@ -274,6 +274,8 @@ class DrawStream:
             # per workspace
             uv = self._uv
             self._uv_host = self._workspace.host_view(uv, lambda: uv.numpy())
+        else:
+            self._generator = torch.Generator(device=self.device)
         # float32 pairs from numpy's uniforms take numpy's faster ufuncs (polar_factors_host)
         self._host_math = cpu and dtype == torch.float32
         if self._host_math:
@@ -282,8 +284,6 @@ class DrawStream:
                 self._workspace.host_view(t, lambda t=t: t.numpy())
                 for t in (self._radius, self._theta, self._sine)
             )
-        else:
-            self._generator = torch.Generator(device=self.device)
 
     # chunks ----------------------------------------------------------------------------------
     def _generate(self, first_chunk: int, out: torch.Tensor) -> None:
