@@ -279,10 +279,11 @@ class DrawStream:
         # float32 pairs from numpy's uniforms take numpy's faster ufuncs (polar_factors_host)
         self._host_math = cpu and dtype == torch.float32
         if self._host_math:
-            self._sine = get("draws sine", shape[::2], dtype, self.device)
+            # R, cos theta (in the theta scratch) and sin theta, as tensors and host views
+            sine = get("draws sine", shape[::2], dtype, self.device)
+            self._factors = (self._radius, self._theta, sine)
             self._factors_host = tuple(
-                self._workspace.host_view(t, lambda t=t: t.numpy())
-                for t in (self._radius, self._theta, self._sine)
+                self._workspace.host_view(t, lambda t=t: t.numpy()) for t in self._factors
             )
 
     # chunks ----------------------------------------------------------------------------------
@@ -348,8 +349,9 @@ class DrawStream:
             polar_factors_host(
                 self._uv_host[first : first + count], radius[:count], cosine[:count], sine[:count]
             )
-            torch.mul(self._theta[:count], self._radius[:count], out=cos_out)
-            torch.mul(self._sine[:count], self._radius[:count], out=sin_out)
+            radius_t, cosine_t, sine_t = self._factors
+            torch.mul(cosine_t[:count], radius_t[:count], out=cos_out)
+            torch.mul(sine_t[:count], radius_t[:count], out=sin_out)
         else:
             box_muller(
                 self._uv[first : first + count],
