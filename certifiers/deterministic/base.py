@@ -37,6 +37,8 @@ from certifiers.deterministic.ops import Box, Chain
 #: At eps = 1 the clipped box is all of [0, 1]^d; no larger radius means more.
 MAX_EPS = 1.0
 DTYPES = {"float64": torch.float64, "float32": torch.float32}
+#: Random points of the pixel cube where the reading is checked besides the inputs.
+READING_PROBES = 8
 
 
 @dataclass(frozen=True)
@@ -243,13 +245,20 @@ class DeterministicCertifier(Certifier):
 
     def _check_reading(self, network: Chain, model: nn.Module, x: Tensor) -> tuple[Tensor, int]:
         """The model's predictions, after checking that the network as read reproduces
-        the model's logits (a forward the reading missed would make the bounds void)."""
-        read = network.forward(x.to(DTYPES[self.dtype]))
-        logits = model(x.to(_dtype_of(model, x.dtype)))
+        the model's logits (a forward the reading missed would make the bounds void), at
+        the inputs and at ``READING_PROBES`` fixed random points of the pixel cube: a
+        missed ReLU, say, changes nothing at an input where its pre-activations are
+        positive, but shows where some are negative."""
+        probes = torch.rand(
+            (READING_PROBES, *x.shape[1:]), generator=torch.Generator().manual_seed(0)
+        )
+        points = torch.cat([x, probes.to(device=x.device, dtype=x.dtype)])
+        read = network.forward(points.to(DTYPES[self.dtype]))
+        logits = model(points.to(_dtype_of(model, x.dtype)))
         if read.shape != logits.shape or read.ndim != 2 or read.shape[1] < 2:
             raise ValueError(
-                f"the network as read outputs {tuple(read.shape)}, the model "
-                f"{tuple(logits.shape)}; the model must output logits (batch, classes)"
+                f"the network as read outputs {tuple(read.shape[1:])} per input, the model "
+                f"{tuple(logits.shape[1:])}; the model must output logits (batch, classes)"
             )
         ref = logits.to(read.dtype)
         scale = max(1.0, float(ref.abs().max()))
@@ -259,7 +268,7 @@ class DeterministicCertifier(Certifier):
                 f"the network as read differs from the model's outputs by {gap:.3g}: its "
                 "forward does something the reading missed, so it cannot be certified"
             )
-        return logits.argmax(1), int(read.shape[1])
+        return logits[: len(x)].argmax(1), int(read.shape[1])
 
     def _inputs(
         self, model: nn.Module, x: Tensor, y: ArrayLike, eps: float | ArrayLike, norm: str

@@ -8,17 +8,19 @@ The reading walks the module tree:
 - a module with ``channel_affine() -> (weight, bias)`` (tensors of shape ``(C,)``)
   computes ``x * weight[c] + bias[c]`` on channel ``c``: the per-channel normalization
   layer that pretrained models put first (``weight = 1/std``, ``bias = -mean/std``);
-- ``nn.Sequential``: its children in order;
+- ``nn.Sequential``: its entries in order (a module it holds twice is read at each use);
 - the supported layers: ``Linear``, ``Conv2d`` (zero padding), ``ReLU``,
   ``BatchNorm1d/2d`` in eval mode, ``Flatten``, ``AvgPool2d``, ``AdaptiveAvgPool2d``,
-  ``MaxPool2d``, ``Identity``, ``Dropout`` in eval mode;
+  ``MaxPool2d``, ``Identity``, ``Dropout`` in eval mode (and their subclasses that keep
+  torch's ``forward``; one that overrides it is traced like the user's own module);
 - any other module of the user's: its ``forward`` is traced (``torch.fx``) and read when
   it is a chain of the above, ReLU, flatten and reshape calls, pooling functions and
   arithmetic with constants (e.g. ``self.net(x - 0.5)``).
 
 Anything else raises ``UnsupportedLayerError`` naming the layer, its dotted path in the
 model and its position among the layers read. The bounds hold for the network as read;
-the certifiers check that the reading reproduces the model's outputs before they bound.
+the certifiers check that the reading reproduces the model's outputs (at the inputs and at
+random points of the pixel cube) before they bound.
 """
 
 from __future__ import annotations
@@ -70,6 +72,14 @@ def _join(path: str, name: str) -> str:
 
 def _has(module: nn.Module, method: str) -> bool:
     return callable(getattr(module, method, None))
+
+
+def _runs_torch_forward(module: nn.Module) -> bool:
+    """Whether ``module`` runs the ``forward`` of the torch class it derives from: a
+    subclass that overrides it computes something else, so it is traced as the user's
+    module, never read as its base layer."""
+    base = next((c for c in type(module).__mro__ if c.__module__.startswith("torch.")), None)
+    return base is not None and type(module).forward is base.forward
 
 
 class _Tracer(fx.Tracer):
@@ -134,11 +144,13 @@ class _Reader:
         if _has(module, CHANNEL_AFFINE_PROTOCOL):
             self.count += 1
             return ElementwiseAffine("channel affine", module.channel_affine, where, True)
-        if isinstance(module, nn.Sequential):
-            ops = [self.read(m, _join(path, name)) for name, m in module.named_children()]
+        if isinstance(module, nn.Sequential) and _runs_torch_forward(module):
+            # every entry, in order: named_children() yields a module used twice only once,
+            # while Sequential.forward runs each use
+            ops = [self.read(m, _join(path, name)) for name, m in module._modules.items()]
             return Chain(ops, where)
         self.count += 1
-        layer = self._layer(module, path, kind, where)
+        layer = self._layer(module, path, kind, where) if _runs_torch_forward(module) else None
         if layer is not None:
             return layer
         if type(module).__module__.startswith("torch."):

@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 import certifiers
+from certifiers.base import UnsupportedError
 from certifiers.deterministic import UnsupportedLayerError, read_network
 from tests.certifiers.deterministic.networks import Block, ChannelAffine, Shifted
 
@@ -151,3 +152,76 @@ def test_arithmetic_between_two_layer_outputs_is_refused():
 
     with pytest.raises(UnsupportedLayerError, match="one constant"):
         read_network(Square())
+
+
+def _one_input_model(layers) -> nn.Sequential:
+    """``Identity, *layers(first, second)`` on one input with two logits, ``first`` and
+    ``second`` linear layers with weights fixed so that the
+    first hidden unit's ReLU matters only below x = 0.3 and the second's below 0.5."""
+    first, second = nn.Linear(1, 2), nn.Linear(2, 2)
+    with torch.no_grad():
+        first.weight.copy_(torch.tensor([[1.0], [1.0]]))
+        first.bias.copy_(torch.tensor([-0.3, -0.5]))
+        second.weight.copy_(torch.tensor([[2.0, -1.0], [0.0, 0.0]]))
+        second.bias.copy_(torch.tensor([-0.25, 0.0]))
+    return nn.Sequential(nn.Identity(), *layers(first, second)).double().eval()
+
+
+def _true_radius(model: nn.Module, x: float) -> float:
+    """The distance from ``x`` to the nearest input of [0, 1] whose class differs, on a
+    grid of step 1e-5 (an independent check of a certified l-inf radius in one
+    dimension)."""
+    grid = torch.linspace(0.0, 1.0, 100_001, dtype=torch.float64)[:, None]
+    with torch.no_grad():
+        label = model(torch.tensor([[x]], dtype=torch.float64)).argmax(1)
+        flipped = grid[model(grid).argmax(1) != label]
+    return float((flipped - x).abs().min()) if len(flipped) else 1.0
+
+
+@pytest.mark.parametrize("name", ["ibp", "crown"])
+def test_a_module_used_twice_in_a_sequential_is_read_at_each_use(name):
+    """``named_children()`` yields a shared module once; ``Sequential.forward`` runs it at
+    each use. Read once, the model below loses its second ReLU, the reading still
+    matches at x = 0.6 (both ReLUs are inactive there) and the radius was 0.25 against a
+    true 0.175."""
+    act = nn.ReLU()
+    model = _one_input_model(lambda first, second: (act, first, act, second))
+    assert [type(op).__name__ for op in read_network(model).ops] == [
+        "Identity", "ReLU", "Linear", "ReLU", "Linear",
+    ]  # fmt: skip
+    x = torch.tensor([[0.6]], dtype=torch.float64)
+    radius = float(certifiers.get(name).certified_radius(model, x, [0])[0])
+    assert 0.0 < radius <= _true_radius(model, 0.6)
+
+
+def test_a_subclass_that_overrides_forward_is_not_read_as_its_base():
+    """A ReLU subclass that computes something else is traced, not read as a ReLU: here
+    its forward calls an unsupported function, so the model is refused. A subclass that
+    keeps torch's forward is still a ReLU."""
+
+    class Leaky(nn.ReLU):
+        def forward(self, x):
+            return torch.nn.functional.leaky_relu(x, 0.5)
+
+    class Plain(nn.ReLU):
+        """Keeps torch's forward: read as a ReLU."""
+
+    model = _one_input_model(lambda first, second: (first, Leaky(), second))
+    with pytest.raises(UnsupportedLayerError, match="'2.leaky_relu'"):
+        read_network(model)
+    model = _one_input_model(lambda first, second: (first, Plain(), second))
+    assert [type(op).__name__ for op in read_network(model).ops][2] == "ReLU"
+
+
+def test_the_reading_is_checked_away_from_the_inputs(monkeypatch):
+    """A reading that drops a ReLU reproduces the model at an input where that ReLU is
+    inactive; the check at random points of the pixel cube still refuses it."""
+    model = _one_input_model(lambda first, second: (first, nn.ReLU(), second))
+    dropped = read_network(model)
+    dropped.ops = [op for op in dropped.ops if type(op).__name__ != "ReLU"]
+    x = torch.tensor([[0.6]], dtype=torch.float64)
+    with torch.no_grad():
+        assert torch.allclose(dropped.forward(x), model(x))  # invisible at x
+    monkeypatch.setattr("certifiers.deterministic.base.read_network", lambda model: dropped)
+    with pytest.raises(UnsupportedError, match="differs from the model's outputs"):
+        certifiers.get("ibp").certified_radius(model, x, [0])
