@@ -151,9 +151,15 @@ class Certifier:
         out = np.zeros(p.shape, dtype=np.float64)
         mask = p > 0.5
         if mask.any():
-            r = np.asarray(self._radius(noise, p[mask], norm), dtype=np.float64)
+            with np.errstate(over="ignore"):  # an overflow is refused just below
+                r = np.asarray(self._radius(noise, p[mask], norm), dtype=np.float64)
             if np.isnan(r).any() or (r < 0).any():
                 raise ArithmeticError(f"{self.name} produced an invalid radius for {noise.name}")
+            if np.isinf(r[p[mask] < 1.0]).any():  # only p = 1 certifies every radius
+                raise ArithmeticError(
+                    f"{self.name} overflowed to an infinite radius for {noise.name} at "
+                    "p_lower < 1: the noise's scale is too large for float64"
+                )
             out[mask] = r * (1.0 - RADIUS_ROUND_DOWN)
         if out.ndim == 0:
             return float(out)

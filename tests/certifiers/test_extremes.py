@@ -99,3 +99,23 @@ def test_exp2_k1_and_pareto_l1_against_quadrature(dim):
         got_p = wulff.radius(pareto, p, norm="l1")
         assert mp.mpf(got_p) <= want_p, (dim, p, got_p, want_p)
         assert mp.mpf(got_p) >= want_p * (1 - mp.mpf("1e-6")), (dim, p, got_p, want_p)
+
+
+@pytest.mark.parametrize(
+    "certifier,make,norm",
+    [
+        ("cohen", lambda: Gaussian(1e308, 10), "l2"),
+        ("functional", lambda: Gaussian(1e308, 10), "l2"),
+        ("wulff", lambda: Laplace(1e308, 10), "l1"),
+    ],
+)
+def test_a_radius_that_overflows_is_an_error_not_infinity(certifier, make, norm):
+    """``sigma Phi^{-1}(0.99)`` at sigma = 1e308 overflows float64; an infinite radius
+    would certify every perturbation, which only p_lower = 1 can."""
+    c, noise = certifiers.get(certifier), make()
+    with pytest.raises(ArithmeticError, match="overflowed to an infinite radius"):
+        c.radius(noise, 0.99, norm)
+    with pytest.raises(ArithmeticError, match="overflowed"):
+        c.radius(noise, np.array([0.4, 0.99]), norm)
+    assert c.radius(noise, 1.0, norm) == np.inf
+    assert c.radius(noise, 0.4, norm) == 0.0
