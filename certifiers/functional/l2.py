@@ -41,8 +41,10 @@ adaptive quadrature: about 1e-12 absolute on ``psi``, 1e-9 relative on ``1 - p_m
 
 **Table.** ``build_table`` evaluates ``g(R) = Phi^{-1}(p_min(R))`` exactly on adaptively
 refined nodes in ``log R``, interpolates ``g / R`` with a cubic spline validated at every
-interval midpoint against exact values, pads ``g`` by four times the worst validated
-error (plus 1e-8 relative) and tabulates the pairs ``(Phi(g_j), R_j)`` on a geometric
+interval midpoint against exact values (to ``1e-7 (g + 1e-3)``: near ``p = 1/2`` the
+exact ``g`` is itself only good to about 2.5e-12 absolute), pads ``g`` by four times the
+worst validated error (relative, plus the same times 1e-3 absolute, plus 1e-9 relative)
+and tabulates the pairs ``(Phi(g_j), R_j)`` on a geometric
 grid of ratio ``1 + 6e-5``: the lookup is never above the exact radius and within 6e-5
 relative of it for ``p`` in [0.501, 1 - 1e-15]. ``p_min`` is made non-decreasing in ``R``
 (running maximum), which is what "every shift of norm at most R" requires.
@@ -63,7 +65,8 @@ from certifiers.tables import RadiusTable, cached_table
 from harness.noise.numerics import gauss_legendre_unit
 
 #: Bump whenever the mathematics or numerics of the table change (it keys the disk cache).
-CODE_VERSION = 2  # 2: derivative free of 0 * log 0 at Beta(1, 1) and of 0/0 at k = 0
+CODE_VERSION = 3  # 2: derivative free of 0 * log 0 at Beta(1, 1) and of 0/0 at k = 0
+# 3: the spline's error is measured against g + _G_ABS (an absolute floor near p = 1/2)
 
 _QUANTILE_LEVELS = np.array(
     [1e-30, 1e-20, 1e-14, 1e-10, 1e-7, 1e-5, 1e-3, 0.01, 0.05, 0.15, 0.3, 0.5]
@@ -83,6 +86,10 @@ _G_FINE = float(sp.ndtri(0.501))
 _STEP_FINE = 6e-5  # geometric ratio of the dense grid above p = 0.501
 _STEP_COARSE = 1e-3  # below p = 0.501
 _SPLINE_RTOL = 1e-7
+#: Near ``p = 1/2`` the spline is validated to ``_SPLINE_RTOL * (g + _G_ABS)``: ``psi`` is
+#: exact to about 1e-12 absolute, so ``g`` to about 2.5e-12, which at ``g = 1e-5`` (d =
+#: 150528, k = 2.5) is 2.5e-7 relative, above the tolerance whatever the nodes.
+_G_ABS = 1e-3
 _QUAD_RTOL = 1e-13
 _QUAD_DEPTH = 40
 
@@ -433,7 +440,7 @@ def build_table(k: float, dim: int) -> tuple[np.ndarray, np.ndarray]:
         spline = CubicSpline(u, g / np.exp(u))
         mid = (u[:-1] + u[1:]) / 2
         g_mid = quantile_gap(k, dim, np.exp(mid))
-        err = np.abs(spline(mid) * np.exp(mid) - g_mid) / g_mid
+        err = np.abs(spline(mid) * np.exp(mid) - g_mid) / (g_mid + _G_ABS)
         worst = float(err[g_mid <= _G_HIGH].max())
         if worst <= _SPLINE_RTOL:
             break
@@ -443,13 +450,13 @@ def build_table(k: float, dim: int) -> tuple[np.ndarray, np.ndarray]:
         u, g = u[order], g[order]
     else:
         raise ArithmeticError(f"radius table for k={k}, dim={dim} did not reach its tolerance")
-    pad = 1.0 + 4.0 * worst + 1e-9
+    pad = 1.0 + 4.0 * worst + 1e-9  # with the absolute part 4 * worst * _G_ABS below
     R_fine = math.exp(float(np.interp(_G_FINE, g, u)))
     coarse = np.exp(np.arange(math.log(R_lo), math.log(R_fine), math.log1p(_STEP_COARSE)))
     fine = np.exp(np.arange(math.log(R_fine), math.log(R_hi), math.log1p(_STEP_FINE)))
     R = np.concatenate([coarse, fine])
     # p_min must not decrease with R: a certificate at R covers every smaller shift.
-    g_tab = np.maximum.accumulate(spline(np.log(R)) * R * pad)
+    g_tab = np.maximum.accumulate((spline(np.log(R)) * R + 4.0 * worst * _G_ABS) * pad)
     # p_j = Phi(g_j) from its complement, rounded up one ulp; only p_j < 1 is kept.
     p = np.nextafter(1.0 - sp.ndtr(-g_tab), 2.0)
     keep = p < 1.0

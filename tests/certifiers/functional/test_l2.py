@@ -98,7 +98,9 @@ def test_corollary1_through_the_numerical_path(d):
     assert np.all(direct <= cohen) and np.all(direct > cohen * (1 - 1e-6))
 
 
-TABLE_CASES = [(2, 0.0), (3, 1.0), (64, 32.0), (3072, 3060.0)]
+#: (150528, 2.5): near p = 1/2 the exact g is only good to 2.5e-12 absolute, and a purely
+#: relative spline tolerance could not be met (the table was refused after 47 s).
+TABLE_CASES = [(2, 0.0), (3, 1.0), (64, 32.0), (3072, 3060.0), (150528, 2.5)]
 
 
 @pytest.mark.parametrize("d,k", TABLE_CASES)
