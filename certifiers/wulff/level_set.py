@@ -254,6 +254,12 @@ def exp2_pairs(k: float, j: float, dim: int) -> tuple[np.ndarray, np.ndarray]:
                 break
             p[todo] = _certified_p(fine, coarse, eps[todo], eta)
         done = ~np.isnan(p)
+        if not done.any():
+            raise ArithmeticError(
+                f"the level-set method certifies no l2 shift of Exp2(k={k}, j={j}, dim={dim}): "
+                "its quadrature error does not fit under any target probability (j too "
+                "close to dim?)"
+            )
         if p[done][-1] >= P_TOP or eps_max > 1e4 * EPS_MAX_START or not done[-1]:
             break
         eps_max *= 4.0

@@ -403,3 +403,13 @@ def test_closed_forms_special_points():
     assert cf.uniform_ball_l2(1.0, 1, np.array(0.75)) == pytest.approx(0.5)  # the 1-ball is [-1, 1]
     assert np.isinf(cf.pareto_l1(1.0, 2.0, np.array(1.0)))
     assert special.ndtri(0.5) == 0.0
+
+
+def test_a_level_set_table_that_certifies_nothing_is_a_clear_error():
+    """At j close to dim the quadrature's error margin fits under no target: the table
+    is refused with a message, not an IndexError (Exp2(k=2, j=1.99, dim=2)); j = 1.9
+    still certifies."""
+    with pytest.raises(ArithmeticError, match="certifies no l2 shift of Exp2"):
+        ls.exp2_pairs(2.0, 1.99, 2)
+    p, eps = ls.exp2_pairs(2.0, 1.9, 2)
+    assert len(p) > 0 and np.all(np.diff(p) >= 0) and np.all(eps > 0)
