@@ -72,8 +72,8 @@ def exp2_k1_l2(scale: float, dim: int, p: np.ndarray) -> np.ndarray:
     ``R = (d - 1) s arctanh(2 B - 1)`` with ``B = I^{-1}_p(b, b)``, ``b = (d - 1)/2``.
 
     Computed without the cancellation of ``log B - log(1 - B)`` near ``p = 1/2``: for
-    ``B ~ Beta(b, b)``, ``X = (2B - 1)^2 ~ Beta(1/2, b)`` (the square of a Student t with
-    ``2b`` degrees of freedom over ``2b + T^2``), so ``2B - 1 = sqrt(x)`` with
+    ``B ~ Beta(b, b)``, ``X = (2B - 1)^2 ~ Beta(1/2, b)`` (``X = T^2 / (2b + T^2)`` for a
+    Student ``T`` with ``2b`` degrees of freedom), so for ``p > 1/2`` ``2B - 1 = sqrt(x)`` with
     ``I_x(1/2, b) = 2p - 1`` (exact in float64 near 1/2) and ``R = (d - 1) s arctanh(sqrt x)``;
     above ``p = 3/4`` through ``y = 1 - x``, ``I_y(b, 1/2) = 2 (1 - p)``:
     ``arctanh(sqrt x) = log(1 + sqrt(1 - y)) - log(y) / 2``. (scipy's ``stdtrit``, used
