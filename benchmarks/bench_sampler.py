@@ -109,8 +109,9 @@ def test_sampler_against_the_forward_pass(benchmark, one_thread, model_name, fam
     noise = member(family, dim)
     noise.prepare("cpu")
     batch = auto_batch_size(model, x, N)
+    flat_x = x.reshape(-1)
     G = DrawStream(9, 0, 1, dim).rows(0, N)
-    noisy = noise.transform(G).add_(x.reshape(-1))
+    noisy = noise.transform(G).add_(flat_x)
     batches = [noisy[i : i + batch].view(-1, *shape) for i in range(0, N, batch)]
     base = [G[i : i + batch] for i in range(0, N, batch)]
     workspace = Workspace()
@@ -125,7 +126,6 @@ def test_sampler_against_the_forward_pass(benchmark, one_thread, model_name, fam
     draws = DrawStream(0, 7, ESTIMATION, dim, workspace=workspace)
     rows = torch.empty(batch, dim)
     transform_workspace = Workspace()
-    flat_x = x.reshape(-1)
 
     def one_round() -> None:
         start = time.thread_time()
