@@ -64,7 +64,7 @@ def cifar_cnn() -> nn.Module:
     )  # fmt: skip
 
 
-MODELS = {"digits-mlp": (DigitsMLP, (1, 8, 8), 21), "cifar-cnn": (cifar_cnn, (3, 32, 32), 5)}
+MODELS = {"digits-mlp": (DigitsMLP, (1, 8, 8), 81), "cifar-cnn": (cifar_cnn, (3, 32, 32), 5)}
 
 
 def member(family: str, dim: int):

@@ -7,10 +7,10 @@ from scipy.stats import norm
 
 import certifiers
 from certifiers.bounds import clopper_pearson_lower
-from harness import certify_counts, count_predictions, sample_counts
+from harness import certify_counts, count_predictions, sample_counts, sampler
 from harness.draws import ESTIMATION, DrawStream
-from harness.noise import Gaussian
-from harness.noise.batch import Workspace
+from harness.noise import Gaussian, Laplace, MixedNorm
+from harness.noise.batch import Batch, Workspace
 from harness.sampler import SamplerOptions, auto_batch_size, count_on_device, prepare_model
 
 
@@ -46,6 +46,42 @@ def test_counts_do_not_depend_on_batch_size(batch):
     assert got.dtype == np.int64 and got.shape == (10,)
     assert ref.sum() == 3000
     np.testing.assert_array_equal(got, ref)
+
+
+class BatchSizes(torch.nn.Module):
+    """``mlp()``, recording the rows of every forward pass."""
+
+    def __init__(self):
+        super().__init__()
+        self.net, self.sizes = mlp(), []
+
+    def forward(self, x):
+        self.sizes.append(x.shape[0])
+        return self.net(x)
+
+
+@pytest.mark.parametrize("span_values", [1, 60_000, 1 << 21])
+def test_batches_drawn_ahead_count_as_a_plain_loop_over_the_draws(monkeypatch, span_values):
+    """Small inputs are drawn and transformed several batches ahead of their forward
+    passes (spans of at most ``_SPAN_VALUES`` values). One batch a span, three (900 rows:
+    spans of 900, 900 and 500, the last batch 200 rows) and one span for all rows give,
+    for each noise, the counts of a plain loop: every draw of the stream transformed,
+    classified and counted; and the model sees batches of the size asked for."""
+    monkeypatch.setattr(sampler, "_SPAN_VALUES", span_values)
+    n, batch, dim = 2300, 300, 64
+    x = torch.rand(dim, generator=torch.Generator().manual_seed(2))
+    noises = [Gaussian(0.5, dim), Laplace.matched(0.5, dim), MixedNorm.matched(0.5, dim, k=4.0)]
+    model = BatchSizes()
+    got = count_predictions(
+        model, x, noises, n, seed=3, index=5, stream=ESTIMATION, batch_size=batch
+    )
+    assert sorted(model.sizes) == [200] * 3 + [batch] * 7 * 3
+    G = DrawStream(3, 5, ESTIMATION, dim).rows(0, n)
+    with torch.inference_mode():
+        for noise, counts in zip(noises, got, strict=True):
+            inputs = noise.perturb(x, Batch(G), out=torch.empty(n, dim))
+            predicted = model.net(inputs).argmax(dim=1)
+            np.testing.assert_array_equal(counts, np.bincount(predicted.numpy(), minlength=10))
 
 
 def test_noises_share_draws_and_streams_are_separate():
