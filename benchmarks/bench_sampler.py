@@ -8,8 +8,9 @@ CIFAR-shaped CNN (3x32x32, d = 3072). For Gaussian noise, also Cohen et al.'s mi
 loop on the same model: ``randn_like``, scale, add, forward, arg-max, count.
 
 Every case also times the two parts of the sampler that are not the forward pass and that
-no loop can avoid, each over the same n rows in the same batches: the exact base draws
-alone (``DrawStream.fill``), which every noise needs, and the family's transform alone
+no loop can avoid, each over the same n rows in the same spans as the sampler (one batch,
+or for small inputs the several batches it draws ahead, ``span_batches``): the exact base
+draws alone (``DrawStream.fill``), which every noise needs, and the family's transform alone
 (``perturb``: the transform and the addition of the input, from base draws already in
 memory). Their shares of the forward pass give the floor ``1 + draws + transform``; what
 the ratio exceeds it by is the sampler's own overhead (the loop, counting, the NaN check).
@@ -41,7 +42,7 @@ from benchmarks.conftest import SUMMARY
 from harness.draws import ESTIMATION, DrawStream
 from harness.noise import noise_class, noise_families
 from harness.noise.batch import Batch, Workspace
-from harness.sampler import auto_batch_size, count_predictions
+from harness.sampler import auto_batch_size, count_predictions, span_batches
 
 N, SIGMA0 = 10_000, 0.25
 SHAPES = {
@@ -113,7 +114,8 @@ def test_sampler_against_the_forward_pass(benchmark, one_thread, model_name, fam
     G = DrawStream(9, 0, 1, dim).rows(0, N)
     noisy = noise.transform(G).add_(flat_x)
     batches = [noisy[i : i + batch].view(-1, *shape) for i in range(0, N, batch)]
-    base = [G[i : i + batch] for i in range(0, N, batch)]
+    span = batch * span_batches(batch, dim, N)
+    base = [G[i : i + span] for i in range(0, N, span)]
     workspace = Workspace()
     times: dict[str, list[float]] = {
         "forward": [],
@@ -124,7 +126,7 @@ def test_sampler_against_the_forward_pass(benchmark, one_thread, model_name, fam
     }
     cohen = family == "gaussian"
     draws = DrawStream(0, 7, ESTIMATION, dim, workspace=workspace)
-    rows = torch.empty(batch, dim)
+    rows = torch.empty(span, dim)
     transform_workspace = Workspace()
 
     def one_round() -> None:
@@ -149,8 +151,8 @@ def test_sampler_against_the_forward_pass(benchmark, one_thread, model_name, fam
             _cohen_loop(model, x, noise.sigma, batch)
             times["cohen"].append(time.thread_time() - start)
         start = time.thread_time()
-        for first in range(0, N, batch):
-            draws.fill(rows[: min(batch, N - first)], first)
+        for first in range(0, N, span):
+            draws.fill(rows[: min(span, N - first)], first)
         times["draws"].append(time.thread_time() - start)
         start = time.thread_time()
         for drawn in base:

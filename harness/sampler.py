@@ -126,7 +126,7 @@ def auto_batch_size(
     return max(1, min(n, rows))
 
 
-def _span_batches(batch: int, dim: int, n: int) -> int:
+def span_batches(batch: int, dim: int, n: int) -> int:
     """Batches whose draws are made and transformed before their forward passes run one
     after another: as many as ``_SPAN_VALUES`` values hold (at least one, at most those
     ``n`` needs). On a small model (the digits MLP, d = 64) a forward pass run right
@@ -217,7 +217,7 @@ def count_on_device(
     dtype = torch.float32
     x_flat = x.detach().to(device=device, dtype=dtype).reshape(dim)
     batch = min(batch_size, n)
-    span = batch * _span_batches(batch, dim, n)
+    span = batch * span_batches(batch, dim, n)
     draws = DrawStream(seed, index, stream, dim, device=device, dtype=dtype, workspace=workspace)
     G = workspace.get("sampler G", (span, dim), dtype, device)
     noisy = workspace.get("sampler noisy", (span, dim), dtype, device)
