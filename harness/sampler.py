@@ -133,7 +133,8 @@ def span_batches(batch: int, dim: int, n: int) -> int:
     after a batch's draws is slower than one run right after another forward pass:
     drawing ten batches ahead took 0.92x the time of drawing each before its own forward
     pass (one thread, 150 alternating rounds), and ``count_predictions`` on that MLP
-    0.86-0.93x, depending on the noise. Large inputs keep one batch per span."""
+    0.86-0.93x for one noise, depending on its family (with many noises, the forward
+    passes of a batch already follow one another). Large inputs keep one batch per span."""
     return max(1, min(-(-n // batch), _SPAN_VALUES // max(1, batch * dim)))
 
 
