@@ -156,17 +156,32 @@ class McNemarResult:
 
 
 def _as_table(table_or_pairs: ArrayLike | Sequence[ArrayLike]) -> np.ndarray:
-    """A 2x2 count table, from a table or from two per-image outcome arrays."""
-    if isinstance(table_or_pairs, tuple | list) and len(table_or_pairs) == 2:
+    """A 2x2 count table, from a table or from two per-image outcome arrays.
+
+    A tuple is always the two outcome arrays (so that ``([1, 0], [0, 1])``, two images,
+    is never read as the table ``[[1, 0], [0, 1]]``); a list or an array is a table,
+    unless it is boolean or of shape ``(2, n_images)`` with ``n_images != 2`` and 0/1
+    entries."""
+    if isinstance(table_or_pairs, tuple):
+        if len(table_or_pairs) != 2:
+            raise ValueError(
+                f"paired outcomes are a tuple (first, second), got {len(table_or_pairs)} arrays"
+            )
         first = np.asarray(table_or_pairs[0])
         second = np.asarray(table_or_pairs[1])
-        if first.shape != second.shape:
+        if first.shape != second.shape or first.ndim != 1:
             raise ValueError(
-                f"paired outcomes must have the same shape, got {first.shape} and {second.shape}"
+                "paired outcomes must be two 1-D arrays of the same length, got shapes "
+                f"{first.shape} and {second.shape}"
             )
-        arr = np.stack([first, second]) if first.ndim == 1 else np.asarray(table_or_pairs)
-    else:
-        arr = np.asarray(table_or_pairs)
+        arr = np.stack([first, second])
+        if arr.dtype != np.bool_ and not np.isin(arr, (0, 1)).all():
+            raise ValueError(
+                "paired outcomes (a tuple) hold booleans or 0/1; give a 2x2 table of counts "
+                "as a list or an array"
+            )
+        return _pairs_table(arr)
+    arr = np.asarray(table_or_pairs)
     if arr.ndim != 2:
         raise ValueError(f"expected a 2x2 table or two 1-D outcome arrays, got shape {arr.shape}")
     is_pairs = arr.dtype == np.bool_ or (
@@ -175,12 +190,7 @@ def _as_table(table_or_pairs: ArrayLike | Sequence[ArrayLike]) -> np.ndarray:
     if is_pairs:
         if arr.shape[0] != 2:
             raise ValueError(f"paired outcomes must have shape (2, n_images), got {arr.shape}")
-        x = arr[0].astype(bool)
-        y = arr[1].astype(bool)
-        return np.array(
-            [[np.sum(x & y), np.sum(x & ~y)], [np.sum(~x & y), np.sum(~x & ~y)]],
-            dtype=np.int64,
-        )
+        return _pairs_table(arr)
     if arr.shape != (2, 2):
         raise ValueError(f"a McNemar table is 2x2, got shape {arr.shape}")
     if not np.issubdtype(arr.dtype, np.number) or not np.all(np.mod(arr, 1) == 0):
@@ -190,12 +200,22 @@ def _as_table(table_or_pairs: ArrayLike | Sequence[ArrayLike]) -> np.ndarray:
     return arr.astype(np.int64)
 
 
+def _pairs_table(arr: np.ndarray) -> np.ndarray:
+    """The 2x2 table of two rows of per-image outcomes (``arr``, shape ``(2, n)``)."""
+    x = arr[0].astype(bool)
+    y = arr[1].astype(bool)
+    return np.array(
+        [[np.sum(x & y), np.sum(x & ~y)], [np.sum(~x & y), np.sum(~x & ~y)]], dtype=np.int64
+    )
+
+
 def mcnemar(table_or_pairs: ArrayLike | Sequence[ArrayLike], mid_p: bool = True) -> McNemarResult:
     """McNemar's test, exact conditional and mid-p.
 
     Input: a 2x2 table ``[[n11, n10], [n01, n00]]`` (rows: first classifier right/wrong,
-    columns: second right/wrong), or the two per-image boolean outcome arrays
-    ``(first, second)`` (a tuple, or an array of shape ``(2, n_images)`` of booleans).
+    columns: second right/wrong) as a list or an array, or the two per-image outcome
+    arrays ``(first, second)`` as a tuple (booleans or 0/1), or an array of shape
+    ``(2, n_images)`` of booleans.
 
     Conditional on the ``N = n10 + n01`` discordant pairs, ``n10 ~ Bin(N, 1/2)`` under
     the null. With ``k = min(n10, n01)`` and ``X ~ Bin(N, 1/2)``:

@@ -79,6 +79,18 @@ def test_mcnemar_pairs_equal_table():
     assert a.pvalue_exact == pytest.approx(sm_mcnemar(table, exact=True).pvalue)
 
 
+def test_a_tuple_is_always_two_outcome_arrays():
+    """Two images as a tuple of 0/1 outcomes are pairs, never the table they look like:
+    image 1 right only for the first, image 2 right only for the second."""
+    res = stats.mcnemar((np.array([1, 0]), np.array([0, 1])))
+    assert (res.n11, res.n10, res.n01, res.n00) == (0, 1, 1, 0)
+    assert stats.mcnemar(([True, False], [False, True])) == res
+    with pytest.raises(ValueError, match="booleans or 0/1"):
+        stats.mcnemar(([50, 8], [2, 40]))  # a table given as a tuple of its rows
+    with pytest.raises(ValueError, match="tuple"):
+        stats.mcnemar((np.ones(3, bool), np.ones(3, bool), np.ones(3, bool)))
+
+
 def test_mcnemar_no_or_balanced_discordance():
     assert stats.mcnemar([[5, 0], [0, 5]]).pvalue_midp == 1.0
     assert stats.mcnemar([[5, 0], [0, 5]]).pvalue_exact == 1.0
