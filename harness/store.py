@@ -354,9 +354,9 @@ class Store:
 
     Opened for writing (the default) it holds an exclusive lock (one writer per store),
     creates missing tables and migrates an older schema. ``readonly=True`` (reports)
-    takes no lock and writes nothing. Either way a file that is not an SQLite database,
-    a foreign database, a damaged one (``PRAGMA quick_check``) or one written by a newer
-    schema is refused with a ``StoreError`` that says which."""
+    takes no lock and writes nothing (``_connect_reader``). Either way a file that is not
+    an SQLite database, a foreign database, a damaged one (``PRAGMA quick_check``) or one
+    written by a newer schema is refused with a ``StoreError`` that says which."""
 
     def __init__(self, path: str | Path, *, readonly: bool = False) -> None:
         self.path = Path(path)
@@ -377,14 +377,7 @@ class Store:
     def _connect(self) -> sqlite3.Connection:
         try:
             if self.readonly:
-                try:
-                    db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True,
-                                         isolation_level=None)  # fmt: skip
-                    db.execute("SELECT 1 FROM sqlite_master LIMIT 1")
-                except sqlite3.OperationalError:  # a WAL store on read-only media
-                    db = sqlite3.connect(f"{self.path.resolve().as_uri()}?immutable=1",
-                                         uri=True, isolation_level=None)  # fmt: skip
-                return db
+                return self._connect_reader()
             self.path.parent.mkdir(parents=True, exist_ok=True)
             db = sqlite3.connect(self.path, isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")
@@ -393,6 +386,32 @@ class Store:
             return db
         except sqlite3.DatabaseError as err:
             raise StoreError(f"{self.path} cannot be opened as a store: {err}") from None
+
+    def _connect_reader(self) -> sqlite3.Connection:
+        """A connection that reads and changes nothing, the first of these that opens:
+
+        - the file opened for writing, with ``PRAGMA query_only`` (any statement that
+          writes is refused): closing the last connection then lets SQLite fold its WAL
+          into the store and remove ``-wal`` and ``-shm``, which a read-only connection
+          creates next to a WAL store and cannot remove;
+        - read-only (where SQLite refuses the first);
+        - immutable (a WAL store on read-only media)."""
+        uri = self.path.resolve().as_uri()
+        attempts = [("mode=rw", "PRAGMA query_only=ON"), ("mode=ro", None), ("immutable=1", None)]
+        while True:
+            query, pragma = attempts.pop(0)
+            db = None
+            try:
+                db = sqlite3.connect(f"{uri}?{query}", uri=True, isolation_level=None)
+                if pragma is not None:
+                    db.execute(pragma)
+                db.execute("SELECT 1 FROM sqlite_master LIMIT 1")
+                return db
+            except sqlite3.OperationalError:
+                if db is not None:
+                    db.close()
+                if not attempts:
+                    raise
 
     def _check_integrity(self) -> None:
         try:

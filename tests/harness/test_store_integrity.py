@@ -41,6 +41,37 @@ def test_a_new_store_in_a_new_folder_is_created_with_its_lock(tmp_path):
         assert st.get_manifest("seed") == 0
 
 
+def test_a_reader_leaves_nothing_next_to_the_store_and_writes_nothing(tmp_path):
+    """A report reads a closed WAL store: afterwards the folder holds the store and its
+    lock only (no ``-wal``, ``-shm``), and a reader cannot write, even by accident."""
+    path = tmp_path / "s.sqlite"
+    _store(path)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    assert before == ["s.sqlite", "s.sqlite.lock"]
+    with Store(path, readonly=True) as reader:
+        assert reader.get_manifest("n") == 100
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            reader._db.execute("DELETE FROM manifest")
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+    with Store(path, readonly=True) as reader:
+        assert reader.get_manifest("n") == 100
+
+
+def test_a_reader_beside_a_running_writer_sees_its_commits(tmp_path):
+    """A report while a run writes: it reads what the writer committed, and closing it
+    neither disturbs the writer nor removes the writer's WAL."""
+    path = tmp_path / "s.sqlite"
+    _store(path)
+    with Store(path) as writer:
+        writer.put_manifest({"n0": 11})
+        with Store(path, readonly=True) as reader:
+            assert reader.get_manifest("n0") == 11
+        writer.put_manifest({"n0": 12})
+        assert writer.get_manifest("n0") == 12
+    with Store(path, readonly=True) as reader:
+        assert reader.get_manifest("n0") == 12
+
+
 def test_not_sqlite_and_foreign_databases_are_refused(tmp_path):
     path = tmp_path / "notes.sqlite"
     path.write_text("hello, not a database")
