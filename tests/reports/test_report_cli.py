@@ -117,7 +117,8 @@ window.addEventListener("load", function () {
   var tr = t.getBoundingClientRect(), fr = f.getBoundingClientRect();
   var out = document.createElement("pre"); out.id = "probe";
   out.textContent = JSON.stringify({table: tr.top, figure: fr.top, height: window.innerHeight,
-    width: window.innerWidth, scroll: document.documentElement.scrollWidth});
+    width: window.innerWidth, scroll: document.documentElement.scrollWidth,
+    clipped: t.parentElement.scrollWidth - t.parentElement.clientWidth});
   document.body.appendChild(out);
 });
 </script></body>"""
@@ -125,7 +126,8 @@ window.addEventListener("load", function () {
 
 def test_html_first_screen_in_a_headless_browser(full, tmp_path):
     """The main table and the first plot are in the first screen, the page fits the window,
-    and the headers sort (a click reorders the rows)."""
+    the table shows all its columns (no sideways scrolling inside its box), and the headers
+    sort (a click reorders the rows)."""
     browser = next(
         (b for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)), None
     )
@@ -148,6 +150,7 @@ def test_html_first_screen_in_a_headless_browser(full, tmp_path):
     assert 0 <= geo["table"] < geo["height"], geo
     assert 0 <= geo["figure"] < geo["height"], geo
     assert geo["scroll"] <= geo["width"], geo  # nothing wider than the window
+    assert geo["clipped"] <= 0, geo
 
 
 def test_markdown_has_the_sections_and_plots(full):
