@@ -9,14 +9,19 @@ and never extrapolates beyond the last pair. Accuracy is that of the grid.
 
 Tables are cached as ``.npz`` under the user cache folder (``smoothbench.cache``), keyed
 by a sha256 of the key a certifier supplies (family, parameters, dim, norm and its code
-version).
+version) and of the source of the code that computes tables (``source_digest``: the
+``certifiers`` and ``harness.noise`` packages), so that a table built by other code, an
+older or an edited version, is never served: it could certify a radius the code in use
+would not.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +64,33 @@ class RadiusTable:
             return cls(data["p"], data["radius"])
 
 
+#: The packages whose code computes the tables (the certifiers and the noise laws).
+TABLE_SOURCES = ("certifiers", "harness.noise")
+
+
+def tree_digest(roots: Iterable[Path]) -> str:
+    """A sha256 of every ``.py`` file under ``roots``: their paths (relative to their
+    root) and their bytes, in a fixed order."""
+    digest = hashlib.sha256()
+    for root in roots:
+        for path in sorted(Path(root).rglob("*.py")):
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()[:24]
+
+
+@lru_cache(maxsize=1)
+def source_digest() -> str:
+    """``tree_digest`` of the ``TABLE_SOURCES`` packages as installed (read once a
+    process): any edit to them rebuilds every cached table once."""
+    roots = []
+    for package in TABLE_SOURCES:
+        spec = importlib.util.find_spec(package)
+        if spec is not None and spec.submodule_search_locations:
+            roots.extend(Path(p) for p in spec.submodule_search_locations)
+    return tree_digest(roots)
+
+
 def table_key_hash(key: dict[str, Any]) -> str:
     blob = json.dumps(key, sort_keys=True, default=repr).encode()
     return hashlib.sha256(blob).hexdigest()[:24]
@@ -73,8 +105,10 @@ def cached_table(
     """The table for ``key``: from memory, else from the disk cache, else ``build()``.
 
     ``key`` must identify everything the table depends on, including a code version
-    that the certifier bumps whenever its mathematics changes.
+    that the certifier bumps whenever its mathematics changes; ``source_digest()`` is
+    added to it here.
     """
+    key = {**key, "sources": source_digest()}
     digest = table_key_hash(key)
     if digest in _MEMORY:
         return _MEMORY[digest]
