@@ -503,14 +503,23 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """All statements inside commit together or not at all."""
+        """All statements inside commit together or not at all. On an error SQLite may
+        already have rolled the transaction back itself (a full disk, an I/O error), so
+        the rollback here is issued only while one is open, and never hides the error."""
         self._db.execute("BEGIN IMMEDIATE")
         try:
             yield self._db
+            self._db.execute("COMMIT")
         except BaseException:
-            self._db.execute("ROLLBACK")
+            self._rollback()
             raise
-        self._db.execute("COMMIT")
+
+    def _rollback(self) -> None:
+        if self._db.in_transaction:
+            try:
+                self._db.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass  # the error being raised says more; closing rolls back anyway
 
     # manifest -------------------------------------------------------------------
     def _put_manifest(self, key: str, value: Any) -> None:

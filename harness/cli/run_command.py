@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import errno
+import sqlite3
+import sys
 from pathlib import Path
 
 
@@ -74,9 +77,24 @@ def main(args: argparse.Namespace) -> int:
         print(f"\ninterrupted: {_stored(store)} stored in {store}; run the same command again "
               "to resume")  # fmt: skip
         return 130
+    except (OSError, sqlite3.Error) as err:
+        if not disk_full(err):
+            raise
+        print(f"smoothbench run: error ({type(err).__name__}): {' '.join(str(err).split())}; "
+              f"{_stored(store)} stored in {store}: free space, then run the same command "
+              "again to resume", file=sys.stderr)  # fmt: skip
+        return 1
     what = "counts" if args.no_certify else "counts and certificates"
     print(f"{what} in {path}")
     return 0
+
+
+def disk_full(err: BaseException) -> bool:
+    """Whether ``err`` says the disk (or the user's quota) is full: ``ENOSPC`` or
+    ``EDQUOT`` from the system, ``SQLITE_FULL`` from SQLite."""
+    if isinstance(err, sqlite3.Error):
+        return getattr(err, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+    return isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
 def _stored(store: Path) -> str:
@@ -87,6 +105,6 @@ def _stored(store: Path) -> str:
         with Store.open_existing(store) as st:
             images = {i for _, _, i in st.done_keys()}
             total = len(st.get_manifest("index_set") or [])
-    except (OSError, ValueError):
+    except (OSError, ValueError, sqlite3.Error):
         return "nothing"
     return f"{len(images)} of {total} images"

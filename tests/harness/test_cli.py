@@ -103,3 +103,61 @@ def test_run_refuses_ray_arguments_without_the_ray_executor(tmp_path, capsys):
     assert "--executor ray" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["run", str(cfg), "--executor", "dask"])
+
+
+def test_disk_full_is_recognized_from_sqlite_and_the_system(tmp_path):
+    import errno
+    import sqlite3
+
+    from harness.cli.run_command import disk_full
+
+    db = sqlite3.connect(tmp_path / "full.sqlite")
+    db.execute("CREATE TABLE t (b BLOB)")
+    db.execute(f"PRAGMA max_page_count = {db.execute('PRAGMA page_count').fetchone()[0]}")
+    with pytest.raises(sqlite3.OperationalError) as full:
+        db.execute("INSERT INTO t VALUES (?)", (b"x" * 100_000,))
+    db.close()
+    assert disk_full(full.value)
+    assert disk_full(OSError(errno.ENOSPC, "No space left on device"))
+    assert not disk_full(OSError(errno.EACCES, "Permission denied"))
+    assert not disk_full(sqlite3.OperationalError("database is locked"))
+
+
+def test_run_on_a_full_disk_keeps_what_is_stored_and_resumes(tmp_path, monkeypatch, capsys):
+    """A store that cannot grow (SQLite's page limit on the writer's connection, set after
+    the fifth image) stops the run part way with SQLite's own ``SQLITE_FULL``; the message
+    says what the store holds and how to go on, and the same command, with room again,
+    finishes the run from there."""
+    from harness.store import Store as StoreClass
+
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(
+        '[run]\nname = "t"\ndataset = "digits"\narch = "mlp"\ntrain_sigmas = [0.5]\n'
+        'n_test = 80\nn0 = 10\nn = 100\n[[noises]]\nfamily = "gaussian"\n'
+        '[certify]\ncertifiers = ["cohen"]\n'
+    )
+    store = tmp_path / "s.sqlite"
+    argv = ["run", str(cfg), "--store", str(store), "--quiet", "--threads", "1"]
+    put_counts = StoreClass.put_counts
+    calls = []
+
+    def filling(self, rows):
+        calls.append(1)
+        if len(calls) == 5:  # no page beyond those the store has now
+            pages = self._db.execute("PRAGMA page_count").fetchone()[0]
+            self._db.execute(f"PRAGMA max_page_count = {pages}")
+        return put_counts(self, rows)
+
+    monkeypatch.setattr(StoreClass, "put_counts", filling)
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert "database or disk is full" in err and "run the same command again to resume" in err
+    stored = int(err.split(" of 80 images stored")[0].rsplit(" ", 1)[1])
+    assert 5 <= stored < 80
+    with Store(store, readonly=True) as st:
+        assert len({i for _, _, i in st.done_keys()}) == stored
+
+    monkeypatch.setattr(StoreClass, "put_counts", put_counts)
+    assert main(argv) == 0
+    with Store(store, readonly=True) as st:
+        assert len({i for _, _, i in st.done_keys()}) == 80
