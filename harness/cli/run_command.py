@@ -98,7 +98,7 @@ def disk_full(err: BaseException) -> bool:
 
 
 def _stored(store: Path) -> str:
-    """How much of the run the store holds, for the interruption message."""
+    """How much of the run the store holds, for the messages of a run that stopped early."""
     from harness.store import Store
 
     try:
