@@ -80,7 +80,9 @@ def main(args: argparse.Namespace) -> int:
     except (OSError, sqlite3.Error) as err:
         if not disk_full(err):
             raise
-        print(f"smoothbench run: error ({type(err).__name__}): {' '.join(str(err).split())}; "
+        from harness.cli import _one_line
+
+        print(f"smoothbench run: error ({type(err).__name__}): {_one_line(err)}; "
               f"{_stored(store)} stored in {store}: free space, then run the same command "
               "again to resume", file=sys.stderr)  # fmt: skip
         return 1
