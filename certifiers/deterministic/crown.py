@@ -52,11 +52,14 @@ INTERMEDIATE = ("ibp", "crown")
 def crown_refinement(input_box: Box):
     """``refine(box, prefix)`` for ``BoundState``: CROWN bounds on every neuron of a
     ReLU's input (two backward passes per neuron, lower and upper), intersected with
-    ``box``; ``prefix`` is the backward map from there to the network input."""
+    ``box``; ``prefix`` is the backward map from there to the network input.
+
+    Every ReLU input is refined, stable or not: tighter bounds on a stable neuron still
+    tighten the boxes of the layers after it, and an input's bounds must not depend on
+    whether another input of its batch has an unstable neuron there."""
 
     def refine(box: Box, prefix: Backward | None) -> Box:
-        unstable = (box.lower < 0) & (box.upper > 0)
-        if prefix is None or not unstable.any():
+        if prefix is None:
             return box
         batch, shape = box.lower.shape[0], box.lower.shape[1:]
         n = numel(shape)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import certifiers
@@ -22,7 +22,13 @@ from certifiers.deterministic.testing import (
     check_radius,
     exact_model,
 )
-from tests.certifiers.deterministic.networks import build, inputs, mixed_labels, net_specs
+from tests.certifiers.deterministic.networks import (
+    NetSpec,
+    build,
+    inputs,
+    mixed_labels,
+    net_specs,
+)
 
 METHODS = [("ibp", {}), ("crown", {}), ("crown", {"intermediate": "crown"})]
 epsilons = st.floats(0.0, 0.3)
@@ -130,3 +136,27 @@ def test_crown_refuses_max_pooling_that_ibp_bounds():
     assert certifiers.get("ibp").certify(net, x, y, 0.01).margins.shape == (2, 3)
     with pytest.raises(UnsupportedLayerError, match=r"'2' \(MaxPool2d\).*use ibp"):
         certifiers.get("crown").certify(net, x, y, 0.01)
+
+
+# the network on which full CROWN once gave input 0 a bound that depended on the other
+# inputs' eps (refinement skipped where no input of the batch had an unstable neuron)
+_BATCH_DEPENDENT = NetSpec(seed=169, conv=True, channels_in=2, size=4, normalize=False,
+                           batch_norm=False, pool=None, residual="identity", dropout=False,
+                           shifted=False, classes=5)  # fmt: skip
+
+
+@settings(max_examples=25)
+@given(spec=net_specs(), eps=epsilons, other=st.floats(0.0, 1.0))
+@example(spec=_BATCH_DEPENDENT, eps=0.1810150146484375, other=0.5)
+def test_an_inputs_bounds_do_not_depend_on_the_rest_of_its_batch(spec, eps, other):
+    """Input 0's margin bounds alone at ``eps`` and in its batch, whose other inputs are
+    at ``other``: the same up to rounding (a bisection certifies inputs in batches, and
+    ``certify`` must then certify each of them at the radius found)."""
+    model = build(spec)
+    x = inputs(spec)
+    y = mixed_labels(model, x, spec.classes)
+    eps_batch = torch.tensor([eps] + [other] * (len(x) - 1), dtype=torch.float64)
+    for c in methods_for(spec):
+        alone = c.certify(model, x[:1], y[:1], eps).margins
+        together = c.certify(model, x, y, eps_batch).margins[:1]
+        torch.testing.assert_close(together, alone, rtol=1e-9, atol=1e-9)
