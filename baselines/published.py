@@ -1,5 +1,6 @@
 """The numbers the papers published, as data: certified accuracy (%) at l_p radii, each
-record with its source (paper, table) and the number of test images behind it.
+record with its source (paper, table), the number of test images behind it and, where
+the paper states it, the alpha of its certificates.
 
 The report shows them beside reproduced rows, marked "reported"; having no per-image
 outcomes, they can only be compared with unpaired tests, whose power at ``n_images`` the
@@ -43,6 +44,7 @@ class PublishedResult:
     certified_accuracy: tuple[float, ...]
     n_images: int | None
     note: str = ""
+    alpha: float | None = None  # the confidence level of the certificates, where stated
 
     def to_record(self) -> dict[str, Any]:
         """A plain dict (str, float, int, None and lists of floats)."""
@@ -70,6 +72,7 @@ def _cohen(dataset: str, net: str, sigma: float, acc: tuple[float, ...]) -> Publ
         n_images=COHEN_N,
         note="the model trained at this sigma, certified at it; n0 = 100, n = 100,000, "
         "alpha = 0.001",
+        alpha=0.001,
     )
 
 

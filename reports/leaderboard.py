@@ -53,6 +53,7 @@ class Board:
     reference: str
     unsound: set[RowKey] = field(default_factory=set)
     notes: list[str] = field(default_factory=list)
+    specs: dict[str, Mapping[str, Any]] = field(default_factory=dict)  # noise name -> spec
 
     @property
     def title(self) -> str:
@@ -206,7 +207,7 @@ def build_board(
     board = Board(
         dataset, norm, float(alpha), radii, columns, rows, pd.DataFrame(), comps,
         sig.marks(comps, settings.level), refs, models, sigma0, settings.reference,
-        notes=notes,
+        notes=notes, specs=dict(specs or {}),
     )  # fmt: skip
     board.unsound = {
         r.key

@@ -7,8 +7,10 @@ z-test; the power that test has at the paper's n to detect the gap observed here
 stated beside it (for a gap of a point or two it is small, which is the point).
 
 A record lines up with a reproduced row when it names the model (a known checkpoint a
-run used under that name) and the row's noise family matches the record's; the
-reference certifier's row is preferred.
+run used under that name), the row's noise family matches the record's, the row's sigma
+equals the record's (where the record states one) and the board's alpha equals the
+record's (where the record states one: a larger alpha certifies larger radii); the
+reference certifier's row is preferred. Where no row lines up, the table says why.
 """
 
 from __future__ import annotations
@@ -38,20 +40,38 @@ class PublishedComparison:
     n_ours: int | None
     p_unpaired: float | None
     power: float | None
+    unmatched: str = ""  # why no row lines up (empty where one does, or none is named)
 
 
-def lined_up_row(board: Board, record: Mapping[str, Any]) -> Row | None:
-    """The reproduced row a published record corresponds to, if any."""
+def lined_up_row(board: Board, record: Mapping[str, Any]) -> tuple[Row | None, str]:
+    """The reproduced row a published record corresponds to, or ``None`` and why (an
+    empty reason where the record names no model of the board)."""
     model = record.get("model")
     if model is None or model not in board.models:
-        return None
+        return None, ""
+    alpha = record.get("alpha")
+    if alpha is not None and not np.isclose(float(alpha), board.alpha, rtol=1e-9, atol=0.0):
+        return None, f"alpha {board.alpha:g} here, {float(alpha):g} in the paper"
     rows = [
         r
         for r in board.rows_of(model)
         if r.family == record.get("noise") and r.n > 0 and r.kind == "smoothing"
     ]
+    sigma = record.get("sigma")
+    if sigma is not None:
+        rows = [r for r in rows if np.isclose(_row_sigma(board, r), float(sigma), rtol=1e-9)]
+        if not rows:
+            return None, f"no {record.get('noise')} row at sigma = {float(sigma):g}"
+    if not rows:
+        return None, f"no {record.get('noise')} row"
     ref = [r for r in rows if board.reference in r.certifiers]
-    return (ref or rows or [None])[0]
+    return (ref or rows)[0], ""
+
+
+def _row_sigma(board: Board, row: Row) -> float:
+    """The sigma of a row's noise from its spec (NaN where the spec states none)."""
+    spec = board.specs.get(row.noise) or {}
+    return float((spec.get("params") or {}).get("sigma", np.nan))
 
 
 def unpaired_power(p1: float, p2: float, n1: int, n2: int, level: float = 0.05) -> float:
@@ -71,7 +91,7 @@ def compare_published(
     for rec in records:
         if rec.get("dataset") != board.dataset or rec.get("norm") != board.norm:
             continue
-        row = lined_up_row(board, rec)
+        row, unmatched = lined_up_row(board, rec)
         n_paper = rec.get("n_images")
         for r, acc in zip(rec["radii"], rec["certified_accuracy"], strict=True):
             reported = float(acc) / 100.0
@@ -86,7 +106,9 @@ def compare_published(
                     p = stats.two_proportion_ztest(k_paper, n_paper, k_ours, n_ours).pvalue
                     if 0 < reported < 1 and 0 < ours < 1:
                         power = unpaired_power(reported, ours, n_paper, n_ours, level)
-            out.append(PublishedComparison(rec, float(r), reported, row, ours, n_ours, p, power))
+            out.append(
+                PublishedComparison(rec, float(r), reported, row, ours, n_ours, p, power, unmatched)
+            )
     return out
 
 
@@ -94,6 +116,12 @@ def _fmt(v: float | None, pct: bool = False) -> str:
     if v is None or not np.isfinite(v):
         return "—"
     return f"{100 * v:.1f}" if pct else f"{v:.3g}"
+
+
+def _here(c: PublishedComparison) -> str:
+    if c.row is not None:
+        return f"{_fmt(c.ours, pct=True)} (n={c.n_ours})"
+    return f"— ({c.unmatched})" if c.unmatched else "—"
 
 
 def published_cells(comparisons: Sequence[PublishedComparison]) -> list[list[str]]:
@@ -109,7 +137,7 @@ def published_cells(comparisons: Sequence[PublishedComparison]) -> list[list[str
                 "n/a" if n is None else str(n),
                 f"{c.radius:g}",
                 _fmt(c.reported, pct=True),
-                "—" if c.row is None else f"{_fmt(c.ours, pct=True)} (n={c.n_ours})",
+                _here(c),
                 _fmt(c.p_unpaired),
                 _fmt(c.power),
             ]

@@ -164,8 +164,9 @@ def published_table(board: Board, records: list[dict[str, Any]] | None) -> Table
     rows = [[Cell(text) for text in r] for r in published_cells(comps)]
     caption = (
         "Reported: the paper's numbers (no per-image outcomes, so only the unpaired z-test "
-        "applies). 'here': the row of this run on the same checkpoint and noise, where one "
-        "lines up. Power: that of the unpaired test at the paper's n to detect the gap seen "
+        "applies). 'here': the row of this run on the same checkpoint and noise, at the "
+        "paper's sigma and alpha where it states them; '—' with the reason where none lines "
+        "up. Power: that of the unpaired test at the paper's n to detect the gap seen "
         "here."
     )
     return Table(PUBLISHED_HEADER, [("", rows)], caption)
