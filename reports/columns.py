@@ -4,7 +4,7 @@ one entry here and the formats cannot drift apart.
 
 A record states the column's key, its title, how a row's value is computed, the
 per-image score and the paired test that compares two rows on it (McNemar for a
-per-image yes/no, a sign-flip permutation test of the mean for a real score), its
+per-image yes/no, the paired t-test of the mean difference for a real score), its
 display format, its JSON key and unit, and whether the main table shows it. A record with
 ``per_radius`` expands into one column per radius of the board's grid.
 """
@@ -25,7 +25,7 @@ FALSE_CERT_CONFIDENCE = 0.95
 INTERVAL_ALPHA = 0.05
 
 MCNEMAR = "mcnemar"  # paired binary outcomes
-PERMUTATION = "permutation"  # paired real scores: sign-flip permutation test of the mean
+PAIRED_T = "paired-t"  # paired real scores: the paired t-test of the mean difference
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ def _pct(v: float) -> str:
 
 def _false_cert_bound(row: Row, ctx: Context) -> float:
     n_cert = int((~row.abstained).sum())
-    if row.kind != "smoothing" or n_cert == 0:
+    if row.kind == "deterministic" or n_cert == 0:  # a proof about the network: never false
         return 0.0
     return float(
         stats.false_certificate_bound(
@@ -110,7 +110,7 @@ COLUMNS: list[Column] = [
         json_key="acr",
         unit="radius",
         score=lambda row: row.score(),
-        test=PERMUTATION,
+        test=PAIRED_T,
         description="average certified radius, the mean of radius x correct",
     ),
     Column(
@@ -142,7 +142,8 @@ COLUMNS: list[Column] = [
         main=False,
         description="with probability >= 95%, at most this many of the row's certificates "
         "are false (each fails with probability <= alpha on its own draws; a Monte Carlo "
-        "certifier's table, shared by every image, spends its confidence once)",
+        "certifier's table, shared by every image, spends its confidence once; imported "
+        "certificates count at the board's alpha; deterministic ones are proofs: 0)",
     ),
     Column(
         key="sec_per_img",

@@ -76,13 +76,25 @@ class Headline:
             )
         else:
             claim = f"{self.row.full_label()} against {self.other.full_label()}"
+        claim_line = ("Claim", claim + (f" ({self.relation})" if self.relation else ""))
+        if self.n == 0:
+            out = [claim_line, ("Largest gap", "the two rows share no image: no comparison")]
+            if self.excluded:
+                out.append(("Left out", "; ".join(self.excluded)))
+            return out
+        lo, hi = self.acr_ci
+        interval = (
+            f"95% paired bootstrap interval [{lo:+.4f}, {hi:+.4f}]"
+            if np.isfinite(lo) and np.isfinite(hi)
+            else "no bootstrap interval from fewer than 3 images"
+        )
         out = [
-            ("Claim", claim + (f" ({self.relation})" if self.relation else "")),
+            claim_line,
             (
                 "Largest gap",
                 f"r = {self.radius:g}: {100 * self.value:.1f}% vs {100 * self.other_value:.1f}%"
                 f" ({100 * (self.value - self.other_value):+.1f} points) on the {self.n} images "
-                f"both rows certify; {self.n10} certified only by the first, {self.n01} only "
+                f"both rows have; {self.n10} certified only by the first, {self.n01} only "
                 "by the second",
             ),
             (
@@ -99,8 +111,7 @@ class Headline:
             (
                 "ACR",
                 f"{self.acr:.4f} vs {self.other_acr:.4f}, difference "
-                f"{self.acr - self.other_acr:+.4f}, 95% paired bootstrap interval "
-                f"[{self.acr_ci[0]:+.4f}, {self.acr_ci[1]:+.4f}]; paired t-test p = "
+                f"{self.acr - self.other_acr:+.4f}, {interval}; paired t-test p = "
                 f"{fmt_p(self.p_acr)}",
             ),
         ]
@@ -126,7 +137,9 @@ class Headline:
 
 
 def _pick_other(board: Board, best: Row, candidates: list[Row]) -> tuple[Row | None, str]:
-    refs = board.refs.get(best.key, {})
+    refs = {
+        kind: r for kind, r in board.refs.get(best.key, {}).items() if r.key not in board.unsound
+    }
     if sig.SAME_NOISE in refs:
         return refs[sig.SAME_NOISE], "its reference-certifier row, same model and noise"
     if sig.GAUSSIAN in refs:
@@ -136,11 +149,12 @@ def _pick_other(board: Board, best: Row, candidates: list[Row]) -> tuple[Row | N
         return None, ""
     acr = board.column("acr")
     runner_up = max(rest, key=lambda r: acr.value(r, board.context))
-    why = (
-        "the best row is itself a reference row"
-        if board.reference in best.certifiers
-        else "it has no reference row on its model"
-    )
+    if board.reference in best.certifiers:
+        why = "the best row is itself a reference row"
+    elif board.refs.get(best.key):
+        why = "its reference row failed the soundness check"
+    else:
+        why = "it has no reference row on its model"
     return runner_up, f"the runner-up by ACR: {why}"
 
 
@@ -150,8 +164,10 @@ def compare_rows(
     """``row`` against ``other`` over the board's radius grid and on ACR, on the images
     both rows have."""
     images = np.intersect1d(row.images, other.images)
-    a, b = row.on(images), other.on(images)
     n = int(images.size)
+    if n == 0:
+        return Headline(board.title, row, other, relation, level=level)
+    a, b = row.on(images), other.on(images)
     per_r = []
     for r in board.radii:
         x, y = a.certified(r), b.certified(r)

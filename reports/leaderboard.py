@@ -202,14 +202,7 @@ def build_board(
     refs, notes = sig.reference_map(rows, settings.reference, specs=specs, sigma0=sigma0)
     if not any(settings.reference in r.certifiers for r in rows):
         notes.append(f"no {settings.reference!r} row in this leaderboard: no reference comparisons")
-    compared = compared_columns(columns)
-    comps = sig.comparisons(rows, compared, refs, ctx, acr)
-    board = Board(
-        dataset, norm, float(alpha), radii, columns, rows, pd.DataFrame(), comps,
-        sig.marks(comps, settings.level), refs, models, sigma0, settings.reference,
-        notes=notes, specs=dict(specs or {}),
-    )  # fmt: skip
-    board.unsound = {
+    unsound = {
         r.key
         for r in rows
         if any(
@@ -217,6 +210,13 @@ def build_board(
             for c in r.certifiers
         )
     }
+    compared = compared_columns(columns)
+    comps = sig.comparisons(rows, compared, refs, ctx, acr, unsound)
+    board = Board(
+        dataset, norm, float(alpha), radii, columns, rows, pd.DataFrame(), comps,
+        sig.marks(comps, settings.level), refs, models, sigma0, settings.reference,
+        unsound=unsound, notes=notes, specs=dict(specs or {}),
+    )  # fmt: skip
     n_all = board.n_images
     for r in rows:
         if r.n != n_all:

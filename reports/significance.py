@@ -14,7 +14,8 @@ each radius, r = 0 being clean smoothed accuracy, and ACR; ``reports.columns``):
   Where several Gaussian noises exist on a model, the one with the row's second moment
   E||z||^2 is used, else the one with the model's training sigma.
 - **vs best.** The row with the highest value in the column is compared with every other
-  row.
+  row. Rows of a certifier that failed the soundness check take no part: their values
+  are not certificates, so they are neither the best nor a row the best must beat.
 
 Two rows are compared on the images both have (the number is in each comparison).
 Accuracy columns use McNemar's test on the paired per-image outcomes (certified at r or
@@ -27,7 +28,7 @@ and are Holm adjusted. Both adjusted values are kept in the comparison table.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -172,8 +173,10 @@ def comparisons(
     refs: Mapping[RowKey, Mapping[str, Row]],
     ctx: Context,
     acr: Column,
+    unsound: Collection[RowKey] = (),
 ) -> pd.DataFrame:
-    """The long table of every comparison in one leaderboard, with adjusted p-values.
+    """The long table of every comparison in one leaderboard, with adjusted p-values;
+    the rows in ``unsound`` are left out of the vs-best comparisons.
 
     Columns: kind, column, radius, row, other (row keys), value, other_value, diff, n,
     n10 (images only ``row`` certifies), n01 (only ``other``), test, p (mid-p, or the
@@ -188,8 +191,11 @@ def comparisons(
                 rec = compare(row, other, column, ctx)
                 rec.update(kind=kind, row=row.key, other=other.key)
                 records.append(rec)
-        best = best_row(rows, column, ctx, acr)
-        for row in rows:
+        ranked = [r for r in rows if r.key not in unsound]
+        if not ranked:
+            continue
+        best = best_row(ranked, column, ctx, acr)
+        for row in ranked:
             if row is best:
                 continue
             rec = compare(best, row, column, ctx)
@@ -245,7 +251,7 @@ def marks(comps: pd.DataFrame, level: float = 0.05) -> dict[tuple[RowKey, str], 
                 add(rec.row, rec.column, MARK_UP if up else MARK_DOWN)
             else:
                 add(rec.row, rec.column, MARK_UP_G if up else MARK_DOWN_G)
-    best = comps[comps["kind"] == BEST]
+    best = comps[(comps["kind"] == BEST) & (comps["n"] > 0)]  # n = 0: nothing was tested
     for column, g in best.groupby("column", sort=False):
         if (g["value"] == g["other_value"]).all():
             continue  # every row has the same value: no best to mark

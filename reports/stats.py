@@ -296,6 +296,8 @@ def proportion_interval(
     lo, hi = proportion_confint(k, n, alpha=alpha, method=method)
     lo = np.clip(np.asarray(lo, dtype=np.float64), 0.0, 1.0)
     hi = np.clip(np.asarray(hi, dtype=np.float64), 0.0, 1.0)
+    # both methods give exactly 0 at k = 0 and 1 at k = n; rounding can leave an ulp off
+    lo, hi = np.where(k == 0, 0.0, lo), np.where(k == n, 1.0, hi)
     if lo.ndim == 0:
         return float(lo), float(hi)
     return lo, hi
@@ -397,7 +399,8 @@ def paired_difference_test(
       differences are zero.
     - Paired bootstrap interval for ``mean(d)`` (``scipy.stats.bootstrap`` with
       ``paired=True``, BCa; percentile if BCa is degenerate; Efron and Tibshirani 1993),
-      seeded for reproducibility (``interval=False`` skips it: NaN bounds).
+      seeded for reproducibility; NaN bounds with fewer than 3 images (one or two
+      resample to no interval worth the name) and with ``interval=False``.
     - Paired t-test of ``mean(d) = 0`` (``scipy.stats.ttest_1samp`` on the differences,
       Student 1908): a test of the same quantity the bootstrap interval is for, so the
       two agree up to the normal approximation. The Wilcoxon test asks another question
@@ -415,9 +418,9 @@ def paired_difference_test(
     else:
         res = sps.wilcoxon(d, zero_method="wilcox")
         stat, pval = float(res.statistic), float(res.pvalue)
-    if not interval:
+    if not interval or xa.size < 3:  # no interval from one or two images
         lo = hi = float("nan")
-    elif np.ptp(d) == 0 or xa.size < 3:
+    elif np.ptp(d) == 0:
         lo = hi = float(d.mean())
     else:
 
@@ -464,13 +467,21 @@ def paired_difference_test(
 def paired_ttest_pvalue(x: ArrayLike, y: ArrayLike, tie_rtol: float = 1e-7) -> float:
     """Two-sided paired t-test of ``mean(x - y) = 0`` (``scipy.stats.ttest_1samp`` on the
     differences), ties within ``tie_rtol`` counted as zero as in
-    :func:`paired_difference_test`; 1 when every difference is zero."""
+    :func:`paired_difference_test`; 1 when every difference is zero.
+
+    Where every difference is the same non-zero value, the t statistic is infinite and
+    the t-test says nothing (one image: no degree of freedom). The p-value is then the
+    exact two-sided sign-flip permutation p-value, ``min(1, 2^(1 - n))``: the observed
+    signs are the most extreme of the ``2^n`` patterns (Fisher 1935). One image gives 1,
+    never a significant difference."""
     xa = np.asarray(x, dtype=np.float64).ravel()
     ya = np.asarray(y, dtype=np.float64).ravel()
+    if xa.shape != ya.shape or xa.size == 0:
+        raise ValueError("x and y must be non-empty and of the same length")
     d = xa - ya
     d[np.abs(d) <= tie_rtol * np.maximum(np.abs(xa), np.abs(ya))] = 0.0
     if np.ptp(d) == 0:
-        return 1.0 if d[0] == 0 else 0.0
+        return 1.0 if d[0] == 0 else min(1.0, 2.0 ** (1 - d.size))
     return float(sps.ttest_1samp(d, 0.0).pvalue)
 
 

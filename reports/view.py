@@ -154,11 +154,14 @@ def envelope_table(board: Board) -> Table | None:
     )
 
 
-def published_table(board: Board, records: list[dict[str, Any]] | None) -> Table | None:
-    """Published numbers of the board's dataset and norm, beside the lined-up rows."""
+def published_table(
+    board: Board, records: list[dict[str, Any]] | None, level: float = 0.05
+) -> Table | None:
+    """Published numbers of the board's dataset and norm, beside the lined-up rows (the
+    power of the unpaired test at the report's ``level``)."""
     from reports.published import PUBLISHED_HEADER, compare_published, published_cells
 
-    comps = compare_published(board, records or [], level=0.05)
+    comps = compare_published(board, records or [], level=level)
     if not comps:
         return None
     rows = [[Cell(text) for text in r] for r in published_cells(comps)]
@@ -166,8 +169,8 @@ def published_table(board: Board, records: list[dict[str, Any]] | None) -> Table
         "Reported: the paper's numbers (no per-image outcomes, so only the unpaired z-test "
         "applies). 'here': the row of this run on the same checkpoint and noise, at the "
         "paper's sigma and alpha where it states them; '—' with the reason where none lines "
-        "up. Power: that of the unpaired test at the paper's n to detect the gap seen "
-        "here."
+        f"up. Power: that of the unpaired test at level {level:g}, at the paper's n, to "
+        "detect the gap seen here."
     )
     return Table(PUBLISHED_HEADER, [("", rows)], caption)
 
@@ -189,13 +192,18 @@ def comparison_table(board: Board, kinds: list[str]) -> Table | None:
     rows = []
     for rec in c.to_dict("records"):
         acr = rec["column"] == "acr"
-        fmt = (lambda v: f"{v:.4f}") if acr else (lambda v: f"{100 * v:.1f}")
+        scale, spec = (1, ".4f") if acr else (100, ".1f")
+
+        def fmt(v: float, scale: float = scale, spec: str = spec) -> str:
+            return format(scale * v, spec) if np.isfinite(v) else "n/a"  # n/a: no image shared
+
+        discordant = "" if acr or rec["n"] == 0 else f"{int(rec['n10'])} / {int(rec['n01'])}"
         rows.append(
             [
                 Cell(rec["column"]), Cell(labels[rec["row"]]), Cell(labels[rec["other"]]),
                 Cell(str(rec["n"]), rec["n"]), Cell(fmt(rec["value"]), rec["value"]),
                 Cell(fmt(rec["other_value"]), rec["other_value"]),
-                Cell("" if acr else f"{int(rec['n10'])} / {int(rec['n01'])}"),
+                Cell(discordant),
                 Cell(fmt_p(rec["p"]), rec["p"]), Cell(fmt_p(rec["p_holm"]), rec["p_holm"]),
                 Cell(fmt_p(rec["p_bh"]), rec["p_bh"]),
                 Cell("" if acr else fmt_p(rec["p_unpaired"]), rec["p_unpaired"]),
@@ -234,7 +242,7 @@ def details_table(board: Board) -> Table:
 
 def discordant_table(board: Board, h: Headline) -> Table | None:
     """The images behind a headline's gap: certified at the quoted radius by one row only."""
-    if h.row is None or h.other is None:
+    if h.row is None or h.other is None or h.n == 0:
         return None
     images = np.intersect1d(h.row.images, h.other.images)
     a, b = h.row.on(images), h.other.on(images)
@@ -330,7 +338,7 @@ def build_view(
                 table=main_table(board),
                 figures=_figures(figures.get(board.slug, []), linked_figures),
                 envelope=envelope_table(board),
-                published=published_table(board, published),
+                published=published_table(board, published, report.level),
                 notes=list(board.notes),
                 comparisons=comparison_table(board, [sig.SAME_NOISE, sig.GAUSSIAN]),
                 best=comparison_table(board, [sig.BEST]),

@@ -36,9 +36,10 @@ def _line(certifier: str, norm: str, rows: list[AuditRow]) -> str:
         false = sum(r.failures for r in stat)
         bound = max(r.alpha + r.confidence_spent for r in stat)
         p = min(r.p_value for r in stat)
+        rate = f"{false / trials:.4f}" if trials else "n/a"
         parts.append(
-            f"{trials} trials, {false} false ({false / trials:.4f} vs alpha + spent "
-            f"{bound:.4g}, smallest p {p:.3g})"
+            f"{trials} trials, {false} false ({rate} vs alpha + spent {bound:.4g}, "
+            f"smallest p {p:.3g})"
         )
     if att:
         images = sum(r.trials for r in att)

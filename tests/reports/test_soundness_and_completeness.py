@@ -20,6 +20,7 @@ from certifiers.base import Certifier
 from certifiers.registry import CERTIFIERS
 from harness.certify import certify_store
 from harness.noise import Gaussian, Laplace
+from reports import stats
 from reports.cli import make_report, write_report
 from reports.sanity import FAIL
 from smoothbench import registry as generic
@@ -161,6 +162,68 @@ def test_imported_rows_and_published_numbers_join_the_report(tmp_path):
     assert c.row is ref and c.reported == 0.5
     assert c.ours == pytest.approx(float(ref.certified(0.25).mean())) == pytest.approx(0.7)
     assert c.power == pytest.approx(unpaired_power(0.5, c.ours, 500, 100))
+    # an imported certificate is a Monte Carlo one made elsewhere at the board's alpha
+    false_cert, ctx = board.column("false_cert"), board.context
+    n_cert = int((~imported[0].abstained).sum())
+    assert (
+        false_cert.value(imported[0], ctx)
+        == stats.false_certificate_bound(n_cert, ALPHA, 0.95, shared=imported[0].confidence_spent)
+        == false_cert.value(ref, ctx)
+        > 0
+    )
     written = write_report(report, headlines, tmp_path / "out", ["md"])
     md = next(p for p in written if p.name == "leaderboard.md").read_text()
     assert "(imported)" in md and "**Published numbers**" in md
+
+
+def test_an_unsound_reference_never_headlines_nor_ranks_best(tmp_path, entry_point_plugin):
+    """With an unsound certifier as the reference, the headline compares the best sound
+    row with the runner-up, not with its unsound reference row; and no unsound row is the
+    best of a column or a row the best is tested against (its values are not
+    certificates)."""
+    from reports import significance as sig
+
+    path = tmp_path / "s.sqlite"
+    with winner_store(path) as store:
+        certify_store(store, ["twice-cohen"], ["l2"], [ALPHA], progress=False)
+    report, (h,) = make_report(path, reference="twice-cohen")
+    (board,) = report.boards
+    unsound = board.unsound
+    assert len(unsound) == 3 and all("twice-cohen" in k[2] for k in unsound)
+    assert board.refs[h.row.key][sig.SAME_NOISE].key in unsound  # what it used to take
+    assert h.row.key not in unsound and h.other.key not in unsound
+    assert h.row.model == "m-win" and h.other.model == "m-mid"
+    assert "its reference row failed the soundness check" in h.relation
+    best = board.comparisons[board.comparisons["kind"] == sig.BEST]
+    assert not best.empty
+    assert not (best["row"].isin(unsound) | best["other"].isin(unsound)).any()
+    for key in unsound:
+        for column in board.columns:
+            mark = board.marks.get((key, column.key), "")
+            assert not set(mark) & {sig.MARK_BEST, sig.MARK_BEST_TIED, sig.MARK_TIED}
+
+
+def test_rows_that_share_no_image_are_reported_without_a_comparison(tmp_path):
+    """Two models run on disjoint images: the headline's runner-up shares no image with
+    the best row; the report says so instead of failing."""
+    from dataclasses import replace
+
+    from tests.reports._report_synth import count_rows
+
+    path = tmp_path / "s.sqlite"
+    store = new_store(path, 100, {"a": 0.25, "b": 0.25})
+    noise = Gaussian(0.25, DIM)
+    store.put_noises({noise.name: noise.spec()})
+    labels = np.arange(50) % 10
+    for model, first, top in (("a", 0, 995), ("b", 50, 900)):
+        rows = count_rows(model, noise, labels, labels, [top] * 50)
+        store.put_counts([replace(r, image=r.image + first) for r in rows])
+    certify_store(store, ["cohen"], ["l2"], [ALPHA], progress=False)
+    store.close()
+    report, (h,) = make_report(path)
+    assert {h.row.model, h.other.model} == {"a", "b"} and h.n == 0
+    assert report.boards[0].marks == {}  # nothing was tested, so nothing is marked
+    assert ("Largest gap", "the two rows share no image: no comparison") in h.lines()
+    write_report(report, [h], tmp_path / "out", ["md", "html"])
+    md = (tmp_path / "out" / "leaderboard.md").read_text()
+    assert "the two rows share no image: no comparison" in md

@@ -157,7 +157,7 @@ def test_interval_vectorized_and_bad_input():
 def test_intervals_contain_point_estimate(n, data):
     k = data.draw(st.integers(0, n))
     for lo, hi in (stats.wilson_interval(k, n), stats.clopper_pearson_interval(k, n)):
-        assert lo - 1e-12 <= k / n <= hi + 1e-12
+        assert lo <= k / n <= hi  # exactly: no ulp off at k = 0 or k = n
         assert 0.0 <= lo <= hi <= 1.0
 
 
@@ -212,6 +212,33 @@ def test_paired_difference_identical_rows():
     x = np.r_[np.zeros(50), np.linspace(0.1, 1, 50)]
     res = stats.paired_difference_test(x, x)
     assert res.wilcoxon_pvalue == 1.0 and res.ci_low == res.ci_high == 0.0
+
+
+def sign_flip_pvalue(d: np.ndarray) -> float:
+    """The exact two-sided sign-flip permutation p-value of mean(d), by enumeration."""
+    signs = np.array(np.meshgrid(*[[-1.0, 1.0]] * d.size)).reshape(d.size, -1).T
+    means = np.abs(signs @ np.abs(d)) / d.size
+    return float(np.mean(means >= abs(d.mean()) * (1 - 1e-12)))
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 5, 8])
+@pytest.mark.parametrize("gap", [0.25, -1.5])
+def test_identical_nonzero_differences_take_the_sign_flip_pvalue(n, gap):
+    """Every image shifted by the same gap: the t statistic is infinite, and one image
+    (no degree of freedom) used to give p = 0, a significant mark from one image."""
+    y = np.linspace(0.0, 1.0, n) + 2.0
+    p = stats.paired_ttest_pvalue(y + gap, y)
+    assert p == pytest.approx(sign_flip_pvalue(np.full(n, gap)))
+    assert p == min(1.0, 2.0 ** (1 - n))
+    assert stats.paired_ttest_pvalue([0.5], [0.25]) == 1.0
+
+
+@pytest.mark.parametrize("n", [1, 2])
+def test_no_bootstrap_interval_from_fewer_than_three_images(n):
+    x, y = np.array([0.9, 0.4])[:n], np.array([0.2, 0.3])[:n]
+    res = stats.paired_difference_test(x, y)
+    assert np.isnan(res.ci_low) and np.isnan(res.ci_high)
+    assert res.diff == pytest.approx(np.mean(x - y))
 
 
 # --- sample-size planning --------------------------------------------------------------
