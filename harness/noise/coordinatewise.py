@@ -105,17 +105,21 @@ class CoordinateNoise(Noise):
     def log_ratio_sampler(self, n: int, seed: int = 0):
         """Only the shifted coordinates enter ``Lambda``; their draws are kept (and grown
         as wider shifts ask for more) while they fit in memory, else regenerated in
-        chunks. An axis shift costs ``O(n)``."""
+        chunks. An axis shift costs ``O(n)``. The unshifted log-density of the kept draws
+        is kept with them (it does not depend on the shift)."""
         law = self.coordinate_law()
         kept = np.empty((n, 0))
+        kept_base = torch.empty((n, 0), dtype=torch.float64)
 
-        def columns(k: int) -> np.ndarray:
-            nonlocal kept
+        def columns(k: int) -> tuple[torch.Tensor, torch.Tensor]:
+            nonlocal kept, kept_base
             if kept.shape[1] < k:
                 rng = np.random.default_rng([seed, kept.shape[1]])
-                extra = law.rvs(size=(n, k - kept.shape[1]), random_state=rng)
-                kept = np.concatenate([kept, np.asarray(extra, dtype=np.float64)], axis=1)
-            return kept[:, :k]
+                extra = np.asarray(law.rvs(size=(n, k - kept.shape[1]), random_state=rng), float)
+                kept = np.concatenate([kept, extra], axis=1)
+                base = self.coordinate_log_prob(torch.from_numpy(extra))
+                kept_base = torch.cat([kept_base, base], dim=1)
+            return torch.from_numpy(kept[:, :k]), kept_base[:, :k]
 
         def sampler(delta: np.ndarray) -> np.ndarray:
             delta = np.asarray(delta, dtype=np.float64)
@@ -127,9 +131,8 @@ class CoordinateNoise(Noise):
             if k == 0:
                 return out
             if n * k <= 4 * _CHUNK_VALUES:
-                x = torch.from_numpy(columns(k))
-                lam = self.coordinate_log_prob(x - shift) - self.coordinate_log_prob(x)
-                return lam.sum(dim=1).numpy()
+                x, base = columns(k)
+                return (self.coordinate_log_prob(x - shift) - base).sum(dim=1).numpy()
             rows = max(1, _CHUNK_VALUES // k)
             for start in range(0, n, rows):
                 m = min(rows, n - start)

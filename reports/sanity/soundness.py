@@ -7,11 +7,17 @@ norm). Plugins are held to it like the built-ins, from their stored rows alone.
    worst shift is a vertex of the cube); every stored radius on a Gaussian noise must be
    at most that, at its own p_A, up to float rounding.
 2. **Monte Carlo Neyman-Pearson at the data's dimension**, for every certifier on every
-   (noise, norm) pair: at stored certificates (the median and the largest p_A of each
-   row) the shift of the certified size must leave the worst-case top-class probability
-   at 1/2 or above (``certifiers.testing.neyman_pearson_lower``, in the dimension-reduced
-   form the noise offers: two numbers per draw for a spherical law, one coordinate for
-   an axis shift of i.i.d. coordinates; full-dimensional otherwise, within a budget).
+   (noise, norm) pair: at stored certificates (those at the nine quantiles 0, 1/8, ...,
+   1 of each row's p_A, so a radius too large on part of the range shows) the shift of
+   the certified size must leave the worst-case top-class probability at 1/2 or above
+   (``certifiers.testing.neyman_pearson_lower``, in the dimension-reduced form the noise
+   offers: two numbers per draw for a spherical law, one coordinate for an axis shift of
+   i.i.d. coordinates; full-dimensional otherwise), from ``SAMPLES`` draws, or as many
+   as ``BUDGET`` values allow and at least ``MIN_SAMPLES``; Gaussian rows take part 1
+   only, which is exact. A shift whose estimate lies
+   more than ``4 se + 0.002`` below 1/2 fails. At 200,000 draws the standard error is
+   about 0.001 at p_A = 0.8: a Laplace l1 radius 2% too large (d = 64) leaves an
+   estimate of 0.49 there, and fails.
 
 A certifier that fails either part is marked in every row of the report and never enters
 a headline; pairs that could not be checked are listed.
@@ -40,10 +46,13 @@ from reports.sanity.base import (
 )
 from reports.sanity.registry import register_check
 
-#: Monte Carlo draws per Neyman-Pearson estimate, and the most values (draws x values per
-#: draw) a full-dimensional estimate may compute.
-SAMPLES = 10_000
-BUDGET = 1 << 25
+#: Monte Carlo draws per Neyman-Pearson estimate (fewer where the budget says so, never
+#: fewer than MIN_SAMPLES), and the most values (draws x values per draw) one may compute.
+SAMPLES = 200_000
+MIN_SAMPLES = 10_000
+BUDGET = 1 << 21
+#: The quantiles of a row's p_A whose certificates are checked.
+QUANTILES = np.linspace(0.0, 1.0, 9)
 _RTOL, _ATOL = 1e-9, 1e-12
 
 
@@ -78,7 +87,7 @@ class Soundness(SanityCheck):
         cache: dict[tuple, tuple[float, float]] = {}
         worst = 0.0
         noises: dict[str, Noise | None] = {}
-        samplers: dict[str, object] = {}
+        samplers: dict[tuple[str, int], object] = {}
         for key, g in out.groupby(GROUP, sort=True):
             dataset, norm, alpha, model, noise_name, cert = key
             if noise_name not in noises:
@@ -105,23 +114,27 @@ class Soundness(SanityCheck):
                         f"{bound[i]:.6g}"
                     )
                     continue
-            for q in sorted({float(np.median(p)), float(p.max())}):
-                j = int(np.argmin(np.abs(p - q)))
+                checked[cert] = checked.get(cert, 0) + 1
+                continue  # the optimum is exact: no Monte Carlo check adds to it
+            order = np.argsort(p, kind="stable")
+            picks = np.unique(order[np.round(QUANTILES * (len(p) - 1)).astype(int)])
+            for j in picks:
                 pj, rj = float(p[j]), float(r[j])
                 if not (0 < rj < math.inf):
                     continue
                 for label, unit in _directions(noise, norm):
-                    if SAMPLES * noise.log_ratio_cost(unit) > BUDGET:
+                    n = min(SAMPLES, BUDGET // max(1, noise.log_ratio_cost(unit)))
+                    if n < MIN_SAMPLES:
                         unchecked.setdefault(cert, set()).add(
                             f"{noise_name} against {norm}, {label} shift (beyond the budget)"
                         )
                         continue
                     ck = (noise_name, norm, label, pj, rj)
                     if ck not in cache:
-                        if noise_name not in samplers:
-                            samplers[noise_name] = noise.log_ratio_sampler(SAMPLES, seed=1)
+                        if (noise_name, n) not in samplers:
+                            samplers[noise_name, n] = noise.log_ratio_sampler(n, seed=1)
                         cache[ck] = neyman_pearson_lower(
-                            noise, rj * unit, pj, sampler=samplers[noise_name]
+                            noise, rj * unit, pj, sampler=samplers[noise_name, n]
                         )
                     est, se = cache[ck]
                     checked[cert] = checked.get(cert, 0) + 1
@@ -154,9 +167,11 @@ class Soundness(SanityCheck):
                 worst,
                 affected,
             )
-        not_checked = sorted(c for c in unchecked if c not in checked)
-        summary = f"{sum(checked.values())} checks on {len(checked)} certifier(s) passed"
+        if checked:
+            summary = f"{sum(checked.values())} checks on {len(checked)} certifier(s) passed"
+        else:
+            summary = "nothing checked: no certificate with a positive radius"
         if unchecked:
             summary += f"; not (fully) checked: {', '.join(sorted(unchecked))}"
-        status = SKIPPED if not checked and not_checked else PASS
+        status = PASS if checked else SKIPPED
         return CheckResult(self.name, title, status, summary, details, worst)

@@ -244,3 +244,49 @@ def test_framework_integral_pass_and_fail(tmp_path, monkeypatch):
     monkeypatch.setattr(functional_l2, "radius_direct", lambda *a, **k: real(*a, **k) * (1 + 1e-4))
     bad = check_framework_integral(inputs, points=4)
     assert bad.status == FAIL and bad.max_diff > 5e-5
+
+
+class MonteCarloCohen(CohenLike):
+    """Cohen's formula, declared to spend Monte Carlo confidence (its radius is then not
+    recomputed by ``reproducible``; its p_lower, prediction and correctness still are)."""
+
+    def confidence_spent(self, noise, norm):
+        return 1e-6
+
+
+def test_reproducible_fails_on_a_tampered_p_lower_of_a_monte_carlo_certifier(tmp_path, plugins):
+    plugins.certifier("test-mc-cohen", MonteCarloCohen)
+    with winner_store(tmp_path / "s.sqlite") as store:
+        certify_store(store, ["test-mc-cohen"], ["l2"], [ALPHA], progress=False)
+        rows = [r for r in store.table_rows("certificates") if r[3] == "test-mc-cohen"]
+        (m, nz, img, cert, norm, alpha, pred, p, r, correct, spent) = rows[0]
+        assert spent == 1e-6
+        clean = checks(store)["reproducible"]
+        store.put_certificates(
+            [CertificateRow(m, nz, img, cert, norm, alpha, pred, 0.999, r, True, spent)]
+        )
+        res = checks(store)["reproducible"]
+    assert clean.status == PASS and "radii of test-mc-cohen" in clean.summary
+    assert res.status == FAIL and "p_lower" in res.details[0]
+    assert res.affected == {("synthetic", norm, alpha, m, nz, cert)}
+
+
+@pytest.mark.parametrize("factor", [1 + 1e-6, 0.99])
+def test_framework_table_above_or_far_below_cohen_fails(tmp_path, monkeypatch, factor):
+    """The cached table the certifier uses for k != 0, built at k = 0: a table 1e-6 above
+    Cohen (unsound) or 1% below (a wrong table) fails; the real one passes."""
+    from certifiers.functional import l2 as functional_l2
+    from reports.sanity import check_framework_integral
+
+    with winner_store(tmp_path / "s.sqlite") as store:
+        inputs = SanityInputs.from_store(store)
+    assert check_framework_integral(inputs, points=9).status == PASS
+    real = functional_l2.radius_table
+
+    def scaled(k, dim):
+        table = real(k, dim)
+        return lambda p: np.asarray(table(p)) * factor
+
+    monkeypatch.setattr(functional_l2, "radius_table", scaled)
+    bad = check_framework_integral(inputs, points=9)
+    assert bad.status == FAIL and any("the table gives" in d for d in bad.details)

@@ -22,7 +22,7 @@ from harness.certify import certify_store
 from harness.noise import Gaussian, Laplace
 from reports import stats
 from reports.cli import make_report, write_report
-from reports.sanity import FAIL
+from reports.sanity import FAIL, SKIPPED, SanityContext
 from smoothbench import registry as generic
 from tests.reports._report_synth import ALPHA, DIM, add_counts, new_store, winner_store
 
@@ -227,3 +227,61 @@ def test_rows_that_share_no_image_are_reported_without_a_comparison(tmp_path):
     write_report(report, [h], tmp_path / "out", ["md", "html"])
     md = (tmp_path / "out" / "leaderboard.md").read_text()
     assert "the two rows share no image: no comparison" in md
+
+
+class InflatedLaplace(Certifier):
+    """The exact Laplace l1 radius ``-b ln(2(1-p))`` times ``factor(p)``."""
+
+    @staticmethod
+    def factor(p):
+        return 1.0
+
+    def supports(self, noise, norm):
+        return isinstance(noise, Laplace) and norm == "l1"
+
+    def _radius(self, noise, p, norm):
+        return self.factor(p) * -noise.scale * np.log(2.0 * (1.0 - p))
+
+
+@pytest.mark.parametrize(
+    "name,factor",
+    [
+        ("two-percent", lambda p: 1.02 + 0 * p),
+        ("only-below-0.7", lambda p: np.where(p < 0.7, 3.0, 1.0)),
+    ],
+)
+def test_the_gate_catches_a_small_or_partial_inflation(tmp_path, plugins, name, factor):
+    """A Laplace certifier 2% above the exact radius, or 3x above it only where p_A < 0.7
+    (below the median: the largest and the median p_A alone would not show it), fails the gate; the exact
+    radius (wulff) passes it at the same stored p_A."""
+    plugins.certifier(name, type(name, (InflatedLaplace,), {"factor": staticmethod(factor)}))
+    path = tmp_path / "s.sqlite"
+    store = new_store(path, 120, {"m": 0.25})
+    labels = np.arange(120) % 10
+    tops = np.random.default_rng(0).integers(600, 1000, 120)
+    add_counts(store, "m", Laplace.matched(0.25, DIM), labels, labels, tops)
+    certify_store(store, ["wulff", name], ["l1"], [ALPHA], progress=False)
+    store.close()
+    from reports.sanity import SanityInputs
+    from reports.sanity.soundness import Soundness
+
+    inputs = SanityInputs.from_store(path)
+    p = inputs.outcomes["p_lower"]
+    assert 0.1 < float(((p > 0.5) & (p < 0.7)).mean()) < 0.4 and p.median() > 0.7
+    gate = Soundness().run(inputs, SanityContext())
+    assert gate.status == FAIL and gate.summary.startswith(f"unsound: {name};")
+    assert any(d.startswith("wulff:") and "passed" in d for d in gate.details)
+
+
+def test_the_gate_skips_a_store_with_nothing_certified(tmp_path):
+    path = tmp_path / "s.sqlite"
+    store = new_store(path, 40, {"m": 0.25})
+    labels = np.arange(40) % 10
+    add_counts(store, "m", Laplace.matched(0.25, DIM), labels, labels, [400] * 40)
+    certify_store(store, ["wulff"], ["l1"], [ALPHA], progress=False)
+    store.close()
+    from reports.sanity import SanityInputs
+    from reports.sanity.soundness import Soundness
+
+    gate = Soundness().run(SanityInputs.from_store(path), SanityContext())
+    assert gate.status == SKIPPED and gate.summary.startswith("nothing checked")
