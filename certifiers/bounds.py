@@ -4,11 +4,11 @@ prediction and a bound."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
+from scipy.stats import beta
 from statsmodels.stats.proportion import proportion_confint
 
 #: The confidence level 1 - alpha of p_A where a config or command does not give one.
@@ -96,18 +96,23 @@ def estimation_draws_needed(
 ) -> int | None:
     """The smallest number of estimation draws ``n`` at which a top class of true
     probability ``p`` is expected to certify: the one-sided Clopper-Pearson bound at the
-    expected count ``floor(p n)`` reaches ``p_needed``. None where ``p <= p_needed`` (no
-    budget suffices) or beyond ``limit``.
+    expected count ``p n`` (``Beta.ppf(alpha, p n, n - p n + 1)``, the count real-valued)
+    reaches ``p_needed``; from that ``n`` on, every larger one does too. None where
+    ``p <= p_needed`` (no budget suffices) or beyond ``limit``.
 
-    The bound grows with n at a fixed ratio, so the answer is bracketed by doubling and
-    found by bisection."""
+    At a real-valued count the bound grows with ``n``, so the answer is bracketed by
+    doubling and found by bisection. (With the count rounded down to ``floor(p n)`` it
+    does not: the rounding makes it saw-toothed, and a bisection on it returns neither
+    the smallest ``n`` nor one after which every ``n`` certifies.)"""
     if not (0 < p <= 1 and 0 < p_needed < 1):
         raise ValueError(f"p and p_needed must lie in (0, 1], got {p!r}, {p_needed!r}")
     if p <= p_needed:
         return None
 
+    alpha = _check_alpha(alpha)
+
     def enough(n: int) -> bool:
-        return clopper_pearson_lower(int(math.floor(p * n)), n, alpha) >= p_needed
+        return float(beta.ppf(alpha, p * n, n - p * n + 1)) >= p_needed
 
     hi = 1
     while not enough(hi):

@@ -4,7 +4,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy.stats import beta, binom
 
-from certifiers.bounds import clopper_pearson_lower
+from certifiers.bounds import clopper_pearson_lower, estimation_draws_needed
 
 
 @given(
@@ -77,3 +77,23 @@ def test_certify_top_class_selects_from_selection_and_bounds_from_estimation():
         certify_top_class(selection, estimation[:, :2], 0.01)
     with pytest.raises(ValueError, match="non-negative integers"):
         certify_top_class(selection * 1.0, estimation, 0.01)
+
+
+@given(
+    st.floats(0.55, 0.9999),
+    st.floats(0.0, 1.0),
+    st.sampled_from([0.001, 0.01, 0.05]),
+)
+def test_estimation_draws_needed_is_the_smallest_n_and_every_larger_n_certifies(p, share, alpha):
+    """Against a scan of n = 1, 2, ... with scipy's regularized incomplete beta inverse (the
+    Clopper-Pearson bound at the real-valued expected count p n): the answer is the first
+    n that certifies, and no larger n (up to twice it, and 100 beyond) fails."""
+    from scipy.special import betaincinv
+
+    p_needed = 0.5 + share * (p - 0.5) * 0.9
+    n = estimation_draws_needed(p, p_needed, alpha)
+    assert n is not None
+    scan = np.arange(1, max(2 * n, n + 100) + 1, dtype=np.float64)
+    bound = betaincinv(p * scan, scan - p * scan + 1, alpha)
+    ok = bound >= p_needed
+    assert ok[n - 1] and not ok[: n - 1].any() and ok[n - 1 :].all()

@@ -252,8 +252,8 @@ class InflatedLaplace(Certifier):
 )
 def test_the_gate_catches_a_small_or_partial_inflation(tmp_path, plugins, name, factor):
     """A Laplace certifier 2% above the exact radius, or 3x above it only where p_A < 0.7
-    (below the median: the largest and the median p_A alone would not show it), fails the gate; the exact
-    radius (wulff) passes it at the same stored p_A."""
+    (below the median: the largest and the median p_A alone would not show it), fails
+    the gate; the exact radius (wulff) passes it at the same stored p_A."""
     plugins.certifier(name, type(name, (InflatedLaplace,), {"factor": staticmethod(factor)}))
     path = tmp_path / "s.sqlite"
     store = new_store(path, 120, {"m": 0.25})
