@@ -11,10 +11,15 @@ certificate)."""
 from __future__ import annotations
 
 import argparse
+import copy
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from smoothbench.atomic import write_atomic
+
+if TYPE_CHECKING:
+    from harness.config import Config
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -39,22 +44,35 @@ def _is_store(path: Path) -> bool:
         return fh.read(16) == b"SQLite format 3\x00"
 
 
+def audit_config(raw: dict[str, Any], quick: bool, source: str = "<config>") -> Config:
+    """The config to audit: validated as ``run`` validates it (refused alike), then with
+    ``quick`` its budget shrunk to at most 4 test images (a named subset's first four),
+    ``n = 1000`` and ``n0 = 100``."""
+    from harness.config import parse
+
+    cfg = parse(raw, source=source)
+    if not quick:
+        return cfg
+    shrunk = copy.deepcopy(raw)
+    section = shrunk.setdefault("run", {})
+    section.pop("subset", None)
+    section["index_stride"] = cfg.index_stride
+    section["n_test"] = min(cfg.n_test, 4)
+    section["n"] = min(cfg.n, 1000)
+    section["n0"] = min(cfg.n0, 100)
+    return parse(shrunk, source=source)
+
+
 def _run_config(path: Path, out: Path, quick: bool, progress: bool) -> Path:
     import tomllib
 
-    from harness.config import parse
     from harness.runner import run
 
     try:
         raw = tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as err:
         raise ValueError(f"{path} is neither a store nor a valid TOML config: {err}") from None
-    if quick:
-        section = raw.setdefault("run", {})
-        section["n_test"] = min(int(section.get("n_test", 4)), 4)
-        section["n"] = min(int(section.get("n", 1000)), 1000)
-        section["n0"] = min(int(section.get("n0", 100)), 100)
-    cfg = parse(raw, source=str(path))
+    cfg = audit_config(raw, quick, source=str(path))
     store = out / f"{cfg.name}.sqlite"
     out.mkdir(parents=True, exist_ok=True)
     run(cfg, store, progress=progress)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -148,3 +149,24 @@ def test_an_absent_gpu_index_is_refused(monkeypatch):
     assert resolve_device("cuda:1") == torch.device("cuda:1")
     with pytest.raises(ValueError, match="has 2 GPU\\(s\\) \\(cuda:0 to cuda:1\\)"):
         resolve_device("cuda:9")
+
+
+def test_audit_quick_shrinks_a_validated_config():
+    """``audit --quick`` validates the config as ``run`` does, then shrinks its budget: the
+    shipped CIFAR-10 config (a named subset) becomes the subset's first 4 images, and a
+    config ``run`` refuses (n0 > n) is refused, not repaired."""
+    import tomllib
+
+    from harness.cli.audit_command import audit_config
+    from harness.config import ConfigError
+
+    raw = tomllib.loads((Path(__file__).parents[2] / "configs" / "cifar10.toml").read_text())
+    full = audit_config(raw, quick=False)
+    quick = audit_config(raw, quick=True)
+    assert quick.index_stride == full.index_stride == 20
+    assert quick.n_test == 4 and quick.n == 1000 and quick.n0 == 100
+    assert (quick.noises, quick.models, quick.seed) == (full.noises, full.models, full.seed)
+    assert "subset" in raw["run"]  # the caller's dict is left as it was
+    bad = {**raw, "run": {**raw["run"], "n0": 800, "n": 500}}
+    with pytest.raises(ConfigError, match="n0"):
+        audit_config(bad, quick=True)
