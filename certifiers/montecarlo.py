@@ -50,12 +50,18 @@ class MCSettings:
     grid: int = 400
 
     def __post_init__(self) -> None:
-        if not (isinstance(self.samples, int) and self.samples >= 2000):
-            raise ValueError(f"samples must be an int >= 2000, got {self.samples!r}")
-        if not (0.0 < self.alpha < 1.0):
+        def whole(v: object) -> bool:
+            return isinstance(v, int) and not isinstance(v, bool)
+
+        if not (whole(self.samples) and 2000 <= self.samples <= 10**9):
+            raise ValueError(f"samples must be an int in [2000, 10^9], got {self.samples!r}")
+        alpha_ok = isinstance(self.alpha, int | float) and not isinstance(self.alpha, bool)
+        if not (alpha_ok and 0.0 < self.alpha < 1.0):
             raise ValueError(f"alpha must lie in (0, 1), got {self.alpha!r}")
-        if not (isinstance(self.grid, int) and self.grid >= 2):
-            raise ValueError(f"grid must be an int >= 2, got {self.grid!r}")
+        if not (whole(self.grid) and 2 <= self.grid <= 10**6):
+            raise ValueError(f"grid must be an int in [2, 10^6], got {self.grid!r}")
+        if not (whole(self.seed) and 0 <= self.seed < 2**63):
+            raise ValueError(f"seed must be an int in [0, 2^63), got {self.seed!r}")
 
 
 def lower_median_rank(n: int, alpha: float) -> int:

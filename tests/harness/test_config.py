@@ -341,3 +341,20 @@ def test_user_keys_in_noise_and_certifier_tables_are_named_on_one_line():
         with pytest.raises(ConfigError) as err:
             parse(doc)
         assert "\n" not in str(err.value) and named in str(err.value), str(err.value)
+
+
+@pytest.mark.parametrize(
+    "option,value",
+    [
+        ("mc_seed", -1), ("mc_seed", "x"), ("mc_seed", 1.5), ("mc_seed", True),
+        ("mc_seed", 2**63), ("mc_samples", 10**12), ("mc_samples", True),
+        ("mc_grid", True), ("mc_grid", 10**7), ("mc_alpha", True),
+    ],
+)  # fmt: skip
+def test_monte_carlo_options_are_checked_at_parse_time(option, value):
+    """Refused when the config is read, naming the key, not after sampling: a seed that is
+    not a non-negative 63-bit int, a bool for a number, budgets beyond their limits."""
+    base = load("configs/default.toml").raw
+    opts = {"certify": {**base.get("certify", {}), "options": {"functional": {option: value}}}}
+    with pytest.raises(ConfigError, match=r"'certify\.options\.functional'.*" + option[3:]):
+        parse({**base, **opts})
