@@ -31,6 +31,7 @@ the store whole, or not at all.
 from __future__ import annotations
 
 import json
+import math
 import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
@@ -205,8 +206,8 @@ class ImportedRow:
                 f"image {self.image}, label {self.label}, prediction {self.prediction}: "
                 "indices are >= 0 (prediction -1 for abstain)"
             )
-        if not (self.radius >= 0):  # also refuses NaN
-            raise ValueError(f"radius must be >= 0, got {self.radius}")
+        if not (0 <= self.radius < math.inf):  # also refuses NaN; no finite n certifies inf
+            raise ValueError(f"radius must be a finite number >= 0, got {self.radius}")
         if self.prediction == -1 and self.radius != 0:
             raise ValueError(f"image {self.image} abstains but has radius {self.radius}")
         if bool(self.correct) != (self.prediction == self.label):

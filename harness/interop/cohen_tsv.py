@@ -153,8 +153,8 @@ def _problem(row: TsvRow) -> str | None:
         return f"idx and label are >= 0, got {row.idx} and {row.label}"
     if row.predict < -1:
         return f"predict is a class or -1 (abstain), got {row.predict}"
-    if not (row.radius >= 0):
-        return f"radius must be >= 0, got {row.radius}"
+    if not (0 <= row.radius < math.inf):  # also refuses NaN
+        return f"radius must be a finite number >= 0, got {row.radius}"
     if row.predict == -1 and row.radius != 0:
         return f"image {row.idx} abstains (predict -1) but has radius {row.radius}"
     if row.correct != (row.predict == row.label):

@@ -56,7 +56,11 @@ def export_cohen_tsv(store: Store, out: str | Path) -> list[Path]:
     index: list[dict[str, Any]] = []
     for key in sorted(groups, key=lambda k: tuple(str(x) for x in k)):
         origin, data, model, noise, cert, norm, alpha = key
-        rel = Path(origin, safe_name(model), safe_name(noise), f"{cert}_{norm}_alpha{alpha:g}.tsv")
+        # repr: the shortest text that reads back as this alpha, so two alphas never share a file
+        name = f"{cert}_{norm}_alpha{float(alpha)!r}.tsv"
+        rel = Path(origin, safe_name(model), safe_name(noise), name)
+        if out / rel in written:
+            raise ValueError(f"two groups of certificates would both be written to {rel}")
         written.append(write_tsv(out / rel, groups[key]))
         index.append(
             {

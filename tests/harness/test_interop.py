@@ -73,8 +73,9 @@ def test_time_forms_of_cohens_files():
         (f"{HEADER}\n0\t3\t3\t0.5\t0\t1.0\n", ":2: correct is 0"),
         (f"{HEADER}\n0\t3\t-1\t0.5\t0\t1.0\n", ":2: image 0 abstains"),
         (f"{HEADER}\n0\t3\t3\t0.5\t1\t1.0\n0\t3\t3\t0.5\t1\t1.0\n", ":3: image 0 appears twice"),
-        (f"{HEADER}\n0\t3\t3\t-0.5\t1\t1.0\n", ":2: radius must be >= 0"),
-        (f"{HEADER}\n0\t3\t3\tnan\t1\t1.0\n", ":2: radius must be >= 0"),
+        (f"{HEADER}\n0\t3\t3\t-0.5\t1\t1.0\n", ":2: radius must be a finite number >= 0"),
+        (f"{HEADER}\n0\t3\t3\tnan\t1\t1.0\n", ":2: radius must be a finite number >= 0"),
+        (f"{HEADER}\n0\t3\t3\tinf\t1\t1.0\n", ":2: radius must be a finite number >= 0"),
         (f"{HEADER}\n0\t3\t3\t0.5\t1\n", ":2: 5 fields"),
         (f"{HEADER}\n0\tcat\t3\t0.5\t1\t1.0\n", ":2: invalid literal"),
     ],
@@ -215,3 +216,20 @@ def test_cli_errors_are_messages(tmp_path, capsys):
     assert main(["import", "cohen-tsv", str(bad), "--store", str(tmp_path / "s.sqlite")]) == 2
     assert "not a certify TSV" in capsys.readouterr().err
     assert main(["export", "cohen-tsv", str(tmp_path / "absent.sqlite")]) == 2
+
+
+def test_alphas_that_print_alike_are_exported_to_two_files(digits_store, tmp_path):
+    """0.001 and 0.0010000001 both print as 0.001 with ``:g``; each gets its own file."""
+    from harness.certify import certify_store
+
+    store = tmp_path / "s.sqlite"
+    store.write_bytes(digits_store.read_bytes())
+    with Store(store) as st:
+        certify_store(st, ["cohen"], ["l2"], [0.0010000001], progress=False)
+        groups = st.query(
+            "SELECT COUNT(*) FROM (SELECT DISTINCT model, noise, certifier, norm, alpha"
+            " FROM certificates)"
+        )[0][0]
+        written = export_cohen_tsv(st, tmp_path / "out")
+    assert len(set(written)) == len(written) == groups == 19
+    assert sum(p.name.endswith("alpha0.0010000001.tsv") for p in written) == 1
