@@ -3,6 +3,7 @@ discordant images (certified by one row only), with both rows' p_A and radius.""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -51,13 +52,22 @@ def compare_rows_by_image(
     alpha: float | None = None,
 ) -> tuple[pd.DataFrame, str]:
     """``(discordant images, summary line)``."""
+    if not (0 <= radius < math.inf):
+        raise ValueError(f"--radius must be a finite number >= 0, got {radius}")
     with Store.open_existing(store_path, readonly=True) as store:
         outcomes = load_outcomes(store)
     alphas = sorted(set(map(float, outcomes["alpha"])))
+    if not alphas:
+        raise ValueError(f"{store_path} holds no certificates of its own to compare")
     if alpha is None:
         if len(alphas) != 1:
             raise ValueError(f"the store holds several alphas {alphas}; choose one with --alpha")
         alpha = alphas[0]
+    if float(alpha) not in alphas:
+        raise ValueError(f"no certificates at alpha = {alpha:g}; stored: {alphas}")
+    norms = sorted(set(outcomes["norm"]))
+    if norm not in norms:
+        raise ValueError(f"no certificates against {norm}; stored: {norms}")
     a, b = _pick(outcomes, first, norm, alpha), _pick(outcomes, second, norm, alpha)
     images = a.index.intersection(b.index)
     a, b = a.loc[images], b.loc[images]

@@ -14,6 +14,7 @@ probability ``p`` (Cohen's radius ``sigma Phi^{-1}(p_A) >= r``).
 from __future__ import annotations
 
 import argparse
+import math
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -70,11 +71,14 @@ def _draws(args: argparse.Namespace) -> int:
     from certifiers.bounds import DEFAULT_ALPHA, estimation_draws_needed
 
     alpha = DEFAULT_ALPHA if args.alpha is None else args.alpha
-    if args.sigma <= 0 or args.radius < 0:
-        raise ValueError("--sigma must be positive and --radius non-negative")
+    if not (0 < args.sigma < math.inf and 0 <= args.radius < math.inf):
+        raise ValueError("--sigma must be a finite positive number, --radius a finite one >= 0")
     p_needed = float(norm.cdf(args.radius / args.sigma))
-    n = estimation_draws_needed(args.p, p_needed, alpha)
     print(f"radius {args.radius:g} with sigma {args.sigma:g} needs p_A >= {p_needed:.6f}")
+    if p_needed >= 1.0:
+        print("  not reachable: p_A would have to be 1 to double precision")
+        return 0
+    n = estimation_draws_needed(args.p, p_needed, alpha)
     if n is None:
         print(f"  not reachable: the top-class probability {args.p:g} is not above it")
     else:

@@ -100,13 +100,21 @@ def disk_full(err: BaseException) -> bool:
 
 
 def _stored(store: Path) -> str:
-    """How much of the run the store holds, for the messages of a run that stopped early."""
+    """How much of the run the store holds, for the messages of a run that stopped early:
+    the images with counts, of each smoothed model when there are several."""
     from harness.store import Store
 
     try:
         with Store.open_existing(store) as st:
-            images = {i for _, _, i in st.done_keys()}
+            done = st.done_keys()
             total = len(st.get_manifest("index_set") or [])
+            models = st.get_manifest("models") or {}
     except (OSError, ValueError, sqlite3.Error):
         return "nothing"
-    return f"{len(images)} of {total} images"
+    smoothed = [m for m, entry in models.items() if entry.get("smoothing", True)]
+    images = {m: {i for model, _, i in done if model == m} for m in smoothed}
+    if len(smoothed) <= 1:
+        n = len({i for _, _, i in done})
+        return f"{n} of {total} images"
+    parts = [f"{len(images[m])} of {total} images of {m}" for m in smoothed]
+    return ", ".join(parts)

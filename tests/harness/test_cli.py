@@ -54,9 +54,8 @@ def test_console_module_entry():
 
 
 def test_plan_images_and_draws(capsys):
-    from scipy.stats import norm
+    from scipy.stats import beta, norm
 
-    from certifiers.bounds import clopper_pearson_lower
     from reports import stats
 
     assert main(["plan", "images", "--base", "0.49", "--gap", "0.01"]) == 0
@@ -66,8 +65,9 @@ def test_plan_images_and_draws(capsys):
     text = capsys.readouterr().out
     n = int(text.split("about ")[1].split(" ")[0].replace(",", ""))
     need = norm.cdf(0.5 / 0.25)
-    assert clopper_pearson_lower(int(0.99 * n), n, 0.001) >= need  # enough at n
-    assert clopper_pearson_lower(int(0.99 * (n - 1)), n - 1, 0.001) < need  # not at n - 1
+    # the Clopper-Pearson bound at the expected count 0.99 n: enough at n, not at n - 1
+    assert beta.ppf(0.001, 0.99 * n, 0.01 * n + 1) >= need
+    assert beta.ppf(0.001, 0.99 * (n - 1), 0.01 * (n - 1) + 1) < need
     assert main(["plan", "draws", "--sigma", "0.25", "--radius", "0.5", "--p", "0.9"]) == 0
     assert "not reachable" in capsys.readouterr().out
     assert main(["plan", "images", "--base", "0.99", "--gap", "0.05"]) == 2
@@ -161,3 +161,20 @@ def test_run_on_a_full_disk_keeps_what_is_stored_and_resumes(tmp_path, monkeypat
     assert main(argv) == 0
     with Store(store, readonly=True) as st:
         assert len({i for _, _, i in st.done_keys()}) == 80
+
+
+def test_a_stopped_run_says_what_each_smoothed_model_holds(tmp_path):
+    """Two smoothed models, one sampled on 5 of 10 images, the other on none: the message
+    counts per model, not the images any model holds (it said 5 of 10 before)."""
+    import numpy as np
+
+    from harness.cli.run_command import _stored
+    from harness.noise import Gaussian
+    from tests.reports._report_synth import DIM, add_counts, new_store
+
+    path = tmp_path / "s.sqlite"
+    store = new_store(path, 10, {"a": 0.25, "b": 0.5})
+    labels = np.arange(5) % 10
+    add_counts(store, "a", Gaussian(0.25, DIM), labels, labels, [900] * 5)
+    store.close()
+    assert _stored(path) == "5 of 10 images of a, 0 of 10 images of b"

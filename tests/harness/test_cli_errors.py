@@ -66,6 +66,9 @@ def test_debug_shows_the_traceback(tmp_path):
     "argv",
     [
         ["plan", "draws", "--sigma", "-1", "--radius", "0.5", "--p", "0.9"],
+        ["plan", "draws", "--sigma", "inf", "--radius", "0.5", "--p", "0.9"],
+        ["plan", "draws", "--sigma", "0.25", "--radius", "nan", "--p", "0.9"],
+        ["plan", "draws", "--sigma", "0.25", "--radius", "inf", "--p", "0.9"],
         ["plan", "images", "--base", "2", "--gap", "0.1"],
         [
             "compare",
@@ -170,3 +173,26 @@ def test_audit_quick_shrinks_a_validated_config():
     bad = {**raw, "run": {**raw["run"], "n0": 800, "n": 500}}
     with pytest.raises(ConfigError, match="n0"):
         audit_config(bad, quick=True)
+
+
+@pytest.mark.parametrize(
+    "norm,extra,message",
+    [
+        ("l2", ["--radius", "nan"], "--radius must be a finite number >= 0"),
+        ("l2", ["--radius", "-1"], "--radius must be a finite number >= 0"),
+        ("l2", ["--radius", "0.5", "--alpha", "0.05"], "no certificates at alpha = 0.05; stored"),
+        ("l1", ["--radius", "0.5"], "no certificates against l1; stored"),
+    ],
+)
+def test_compare_names_what_is_wrong(tmp_path, capsys, norm, extra, message):
+    """A radius that is not a finite number >= 0, or an alpha or norm the store does not
+    hold, is named as such (it used to compare at r = nan, or say 'unknown model')."""
+    from tests.reports._report_synth import winner_store
+
+    path = tmp_path / "s.sqlite"
+    winner_store(path).close()
+    args = ["compare", str(path), "--first", "m-win", "gaussian", "cohen", "--second",
+            "m-mid", "gaussian", "cohen", "--norm", norm, *extra]  # fmt: skip
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
