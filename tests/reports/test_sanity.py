@@ -290,3 +290,15 @@ def test_framework_table_above_or_far_below_cohen_fails(tmp_path, monkeypatch, f
     monkeypatch.setattr(functional_l2, "radius_table", scaled)
     bad = check_framework_integral(inputs, points=9)
     assert bad.status == FAIL and any("the table gives" in d for d in bad.details)
+
+
+@pytest.mark.parametrize("factor", [1 + 1e-5, 1 - 1e-5])
+def test_corollary_1_fails_on_a_difference_of_1e_5(tmp_path, factor):
+    """The tolerance is far below a 1e-5 relative error in either direction (the
+    hockey-stick certifier's root finding, the loosest, is within 1e-9 of Cohen)."""
+    with winner_store(tmp_path / "s.sqlite") as store:
+        off = lambda p, spec, norm: factor * cohen_by_hand(p, spec, norm)  # noqa: E731
+        copy_certificates(store, "cohen", "test-functional", off)
+        res = checks(store, functional="test-functional")
+    assert res["corollary-1"].status == FAIL
+    assert 5e-6 < res["corollary-1"].max_diff < 1e-4
