@@ -127,7 +127,9 @@ def make_report(
     ``settings`` defaults to the stored config's ``[report]``; ``overrides`` are
     ``ReportSettings.override`` arguments (reference, radii, alpha, certifiers, models,
     norms). ``published``: the papers' numbers (plain records) to show beside the rows.
-    Imported rows (results made elsewhere, no counts) join the leaderboards, marked."""
+    Imported rows (results made elsewhere, no counts) join the leaderboards, marked. The
+    sanity checks run on the whole store: the filters choose what the leaderboards show,
+    never what the checks see."""
     with Store.open_existing(store_path, readonly=True) as store:
         sampled = load_outcomes(store)
         imported = _imported_as_outcomes(load_imported_outcomes(store), store.noise_specs())
@@ -146,11 +148,13 @@ def make_report(
     settings = (settings or ReportSettings.from_config(manifest.get("config"))).override(
         **overrides
     )
+    # the checks see the whole store, so that a filter cannot hide a failure (a certifier
+    # unsound against l2 is marked on its l1 rows too)
+    checked = outcomes[outcomes["kind"] == "smoothing"]
+    inputs = SanityInputs(checked, counts, specs, manifest.get("dataset") or "", options, audit)
     outcomes = _filter(outcomes, settings)
     if outcomes.empty:
         raise ValueError("the filters leave no certificate to report")
-    checked = outcomes[outcomes["kind"] == "smoothing"]
-    inputs = SanityInputs(checked, counts, specs, manifest.get("dataset") or "", options, audit)
     checks = run_checks(inputs, SanityContext(reference=settings.reference), run=run_all)
     warnings = sampling_warnings(manifest, counts, outcomes)
     report = build_report(

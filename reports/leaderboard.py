@@ -244,8 +244,9 @@ def build_report(
     settings = settings or ReportSettings.from_config(manifest.get("config"))
     if settings.reference not in set(outcomes["certifier"]):
         raise ValueError(
-            f"reference certifier {settings.reference!r} has no certificates in this store; "
-            f"stored: {sorted(set(outcomes['certifier']))} (choose one with --reference)"
+            f"reference certifier {settings.reference!r} has no certificates among those "
+            f"reported: {sorted(set(outcomes['certifier']))} (choose one with --reference, or "
+            "keep it in --certifier)"
         )
     sigma0 = {
         m: float(v.get("sigma0"))

@@ -60,7 +60,9 @@ def _line(certifier: str, norm: str, rows: list[AuditRow]) -> str:
 
 
 def check_audit(inputs: SanityInputs) -> CheckResult:
-    """Pass when every stored audit cell passed; the details list each certifier."""
+    """Pass when every stored audit cell passed; the details list each certifier, and the
+    summary names the stored certifiers no audit cell covers (certified after the audit,
+    say): the audit says nothing about them."""
     rows = inputs.audit
     if not rows:
         return CheckResult(NAME, TITLE, SKIPPED, "not audited (run 'smoothbench audit STORE')")
@@ -72,11 +74,16 @@ def check_audit(inputs: SanityInputs) -> CheckResult:
     quick = any(r.settings.get("quick") for r in rows)
     certs = len({c for c, _ in by_cert})
     scope = f"{certs} certifier(s), {len(rows)} cell(s)" + (" (quick)" if quick else "")
+    out = inputs.outcomes
+    stored = set(out["certifier"]) if not out.empty else set()
+    unaudited = sorted(stored - {c for c, _ in by_cert})
+    if unaudited:
+        scope += f"; not audited: {', '.join(unaudited)}"
+        details.append(f"not audited: {', '.join(unaudited)} (run 'smoothbench audit STORE')")
     if not failed:
         return CheckResult(NAME, TITLE, PASS, f"every audit cell passed: {scope}", details)
     bad = {(r.certifier, r.norm) for r in failed}
     affected: set[BoardRow] = set()
-    out = inputs.outcomes
     if not out.empty:
         for key, _ in out.groupby(
             ["dataset", "norm", "alpha", "model", "noise", "certifier"], sort=True

@@ -302,3 +302,20 @@ def test_corollary_1_fails_on_a_difference_of_1e_5(tmp_path, factor):
         res = checks(store, functional="test-functional")
     assert res["corollary-1"].status == FAIL
     assert 5e-6 < res["corollary-1"].max_diff < 1e-4
+
+
+def test_the_audit_check_names_stored_certifiers_it_does_not_cover(tmp_path):
+    """An audit of cohen, then wulff certified on the same store: the check passes for
+    what it audited and says that wulff was not audited (it said 'every cell passed')."""
+    from harness.store import AuditRow
+
+    with winner_store(tmp_path / "s.sqlite") as store:
+        store.put_audit(
+            [AuditRow("statistical", "cohen", "gaussian(dim=3,sigma=0.5)", "l2", "linear",
+                      100, 1, 0.2, 0.0, 0.5, 0.31, 0.4, True, {"quick": True})]
+        )  # fmt: skip
+        before = checks(store)["audit"]
+        certify_store(store, ["wulff"], ["l2"], [ALPHA], progress=False)
+        after = checks(store)["audit"]
+    assert before.status == PASS and "not audited" not in before.summary
+    assert after.status == PASS and after.summary.endswith("; not audited: wulff")

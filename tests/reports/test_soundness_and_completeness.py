@@ -285,3 +285,29 @@ def test_the_gate_skips_a_store_with_nothing_certified(tmp_path):
 
     gate = Soundness().run(SanityInputs.from_store(path), SanityContext())
     assert gate.status == SKIPPED and gate.summary.startswith("nothing checked")
+
+
+class TwiceOnL2(Certifier):
+    """Just under Cohen's radius against l1 (sound, its own row), twice it against l2
+    (unsound)."""
+
+    def supports(self, noise, norm):
+        return isinstance(noise, Gaussian) and norm in ("l1", "l2")
+
+    def _radius(self, noise, p, norm):
+        return (2.0 if norm == "l2" else 0.999) * noise.sigma * sps.norm.ppf(p)
+
+
+def test_a_report_filtered_to_another_norm_still_marks_an_unsound_certifier(tmp_path, plugins):
+    plugins.certifier("twice-on-l2", TwiceOnL2)
+    path = tmp_path / "s.sqlite"
+    with winner_store(path) as store:
+        certify_store(store, ["cohen", "twice-on-l2"], ["l1", "l2"], [ALPHA], progress=False)
+    report, (h,) = make_report(path, norms=["l1"])
+    (board,) = report.boards
+    assert board.norm == "l1"
+    gate = next(c for c in report.sanity if c.name == "soundness")
+    assert gate.status == FAIL and "twice-on-l2" in gate.summary
+    marked = [r for r in board.rows if "twice-on-l2" in r.certifiers]
+    assert marked and all(r.key in board.unsound for r in marked)
+    assert "twice-on-l2" not in h.row.certifiers + h.other.certifiers
