@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import copy
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
+from typing import Any
 
 import torch
 from tqdm import tqdm
@@ -41,11 +42,15 @@ def statistical_rows(
     settings: StatisticalSettings,
     certifier_names: Iterable[str] | None = None,
     progress: bool = True,
+    options: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> list[AuditRow]:
-    """The statistical audit, one row per (certifier, noise, norm)."""
+    """The statistical audit, one row per (certifier, noise, norm), of the certifiers
+    built with ``options`` (the store's ``certifier_options``)."""
     record = {**statistical.settings_record(settings), "reject": REJECT}
     rows = []
-    for r in statistical.run_statistical_audit(settings, certifier_names, progress=progress):
+    for r in statistical.run_statistical_audit(
+        settings, certifier_names, progress=progress, options=options
+    ):
         rows.append(
             AuditRow("statistical", r.certifier, r.noise, r.norm, "linear", r.trials, r.false,
                      r.alpha, r.spent, r.p_value, r.mean_certified, r.mean_exact, r.passed,
@@ -203,7 +208,8 @@ def audit_store(
     progress: bool = True,
 ) -> list[AuditRow]:
     """Both audits; the rows are written to the store's ``audit`` table and returned."""
-    rows = statistical_rows(settings.statistical, certifier_names, progress)
+    options = store.get_manifest("certifier_options") or {}
+    rows = statistical_rows(settings.statistical, certifier_names, progress, options)
     models, data = load_models(store)
     rows += attack_rows(store, models, data, settings.attack, progress)
     rows += deterministic_rows(store, models, data, settings.attack, progress)

@@ -56,8 +56,9 @@ alpha) >= k)``, and if its failures were independent, ``P(K >= k) <= P(Bin(N, al
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
@@ -304,12 +305,17 @@ def judge(
     )
 
 
-def smoothing_certifiers(names: Iterable[str] | None = None) -> dict[str, Certifier]:
-    """The registered count-based certifiers (the deterministic ones left out)."""
+def smoothing_certifiers(
+    names: Iterable[str] | None = None, options: Mapping[str, Mapping[str, Any]] | None = None
+) -> dict[str, Certifier]:
+    """The registered count-based certifiers (the deterministic ones left out), each
+    built with its ``options`` (a store's ``certifier_options``: the certifier audited is
+    the one that certified)."""
     chosen = certifiers.available() if names is None else list(names)
+    options = options or {}
     out = {}
     for name in chosen:
-        inst = certifiers.get(name)
+        inst = certifiers.get(name, **dict(options.get(name) or {}))
         if not getattr(inst, "deterministic", False):
             out[name] = inst
     return out
@@ -320,11 +326,12 @@ def run_statistical_audit(
     certifier_names: Iterable[str] | None = None,
     noises: Sequence[Noise] | None = None,
     progress: bool = True,
+    options: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> list[CellResult]:
-    """Audit every (certifier, noise, norm) the certifiers support among ``noises``
-    (default: ``audit_noises``); one ``CellResult`` each."""
+    """Audit every (certifier, noise, norm) the certifiers (built with ``options``)
+    support among ``noises`` (default: ``audit_noises``); one ``CellResult`` each."""
     settings = settings or StatisticalSettings()
-    instances = smoothing_certifiers(certifier_names)
+    instances = smoothing_certifiers(certifier_names, options)
     if noises is None:
         noises = audit_noises(settings.dims, settings.all_examples)
     work = [(nz, cells) for nz in noises if (cells := supported_cells(nz, instances))]

@@ -178,3 +178,11 @@ def test_the_audit_catches_a_certifier_that_ignores_its_bound(plugins):
     bad = judge("cohen-1.1x", TenPercent(), noise, "l2", drawn, settings)
     good = judge("cohen", smoothing_certifiers(["cohen"])["cohen"], noise, "l2", drawn, settings)
     assert good.passed and not bad.passed, (good, bad)
+
+
+def test_the_certifiers_audited_are_built_with_the_stores_options():
+    """The audit of a store audits the certifier that certified it: built with the
+    store's ``certifier_options``, not the defaults."""
+    built = smoothing_certifiers(["functional", "cohen"], {"functional": {"mc_samples": 50_000}})
+    assert built["functional"].options()["mc_samples"] == 50_000
+    assert smoothing_certifiers(["functional"])["functional"].options()["mc_samples"] != 50_000
