@@ -48,9 +48,17 @@ certifier's ``confidence_spent`` ``s``. The trials are independent, but a certif
 own Monte Carlo table is shared by all of them, so its failure is not independent per
 trial: the number of false certificates ``K`` satisfies ``P(K >= k) <= s + P(Bin(N,
 alpha) >= k)``, and if its failures were independent, ``P(K >= k) <= P(Bin(N, alpha + s)
->= k)``. The p-value is the larger of the two (valid either way); a cell fails at
-``p < REJECT``. With ``s = 0`` both are the one-sided binomial test of ``k`` against
-``alpha`` (``scipy.stats.binomtest``, alternative ``greater``).
+>= k)``. The p-value is the larger of the two (valid either way). With ``s = 0`` both
+are the one-sided binomial test of ``k`` against ``alpha`` (``scipy.stats.binomtest``,
+alternative ``greater``). The test is made in each direction on its own and the smallest
+p-value, Bonferroni-adjusted over the directions, is the cell's; it fails at
+``p < REJECT``. In l1 and l-inf only one direction is tight for Cohen et al.'s radius, so
+a count pooled over the three would dilute a radius that is too large with the trials of
+the loose directions.
+
+**Limits.** ``n`` estimation draws at ``alpha`` cap ``p_lower`` at ``alpha^(1/n)``
+(0.9968 at the defaults): a radius too large only above that ``p_A`` is not seen here
+(the report's soundness gate checks the stored ``p_lower``).
 """
 
 from __future__ import annotations
@@ -289,6 +297,12 @@ def judge(
     mean_e = float(exact[good].mean()) if good.any() else None
     tight = float((radius[good] / exact[good]).mean()) if good.any() else None
     k, total = int(false.sum()), len(radius)
+    by_direction = [
+        p_value(int(false[sel].sum()), int(sel.sum()), settings.alpha, spent)
+        for d in range(len(w))
+        if (sel := trials.directions == d).any()
+    ]
+    p_cell = min(1.0, len(by_direction) * min(by_direction)) if by_direction else 1.0
     return CellResult(
         name,
         noise.name,
@@ -298,7 +312,7 @@ def judge(
         k,
         settings.alpha,
         spent,
-        p_value(k, total, settings.alpha, spent),
+        p_cell,
         mean_c,
         mean_e,
         tight,

@@ -186,3 +186,26 @@ def test_the_certifiers_audited_are_built_with_the_stores_options():
     built = smoothing_certifiers(["functional", "cohen"], {"functional": {"mc_samples": 50_000}})
     assert built["functional"].options()["mc_samples"] == 50_000
     assert smoothing_certifiers(["functional"])["functional"].options()["mc_samples"] != 50_000
+
+
+@pytest.mark.parametrize("norm", ["l1", "linf"])
+def test_a_radius_5_percent_too_large_fails_in_l1_and_linf(plugins, norm):
+    """In l1 (l-inf) only the axis (diagonal) is tight for Cohen's radius, so a count
+    pooled over the three directions let 1.05 x Cohen pass every cell; tested direction
+    by direction, it fails at the full settings, and Cohen passes."""
+    from certifiers.base import Certificate
+    from certifiers.cohen import Cohen
+
+    class FivePercent(Cohen):
+        certificates = {
+            key: Certificate(lambda c, nz, p, e=entry: 1.05 * e.radius(c, nz, p), entry.applies)
+            for key, entry in Cohen.certificates.items()
+        }
+
+    plugins.certifier("cohen-1.05x", FivePercent)
+    settings = StatisticalSettings()
+    noises = [Gaussian(sigma=0.5, dim=d) for d in settings.dims]
+    results = run_statistical_audit(settings, ["cohen", "cohen-1.05x"], noises, progress=False)
+    cells = [r for r in results if r.norm == norm]
+    assert all(r.passed for r in cells if r.certifier == "cohen")
+    assert any(not r.passed for r in cells if r.certifier == "cohen-1.05x")
