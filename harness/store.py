@@ -489,6 +489,8 @@ class Store:
         """Open a store that must already exist (for certify and report)."""
         if not Path(path).is_file():
             raise FileNotFoundError(f"no store at {path}")
+        if Path(path).stat().st_size == 0:  # SQLite would make it a new, empty store
+            raise ValueError(f"{path} is an empty file, not a smoothbench store")
         return cls(path, readonly=readonly)
 
     def close(self) -> None:

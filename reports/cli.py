@@ -226,7 +226,12 @@ def report_main(args: argparse.Namespace) -> int:
         norms=getattr(args, "norm", None),
     )
     paths = write_report(report, headlines, args.out, fmts)
-    print(f"wrote {len(paths)} files under {args.out} (leaderboard.md, leaderboard.html, ...)")
+    top = sorted(
+        {Path(p).name for p in paths if Path(p).parent == Path(args.out)},
+        key=lambda name: (not name.startswith("leaderboard"), name),
+    )
+    shown = ", ".join(top[:3]) + (", ..." if len(top) > 3 or len(top) < len(paths) else "")
+    print(f"wrote {len(paths)} files under {args.out} ({shown})")
     for w in report.warnings:
         print(f"WARNING: {w}")
     for check in report.sanity:

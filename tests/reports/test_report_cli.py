@@ -243,6 +243,8 @@ def test_report_filters(store_path, tmp_path, capsys):
     assert main(["report", str(store_path), "--out", str(out), "--format", "csv",
                  "--model", "m-win", "m-mid", "--alpha", "0.001"]) == 0  # fmt: skip
     assert set(pd.read_csv(out / "leaderboard.csv")["model"]) == {"m-win", "m-mid"}
+    wrote = capsys.readouterr().out.splitlines()[0]
+    assert "(leaderboard.csv, comparisons.csv, outcomes.csv" in wrote and ".html" not in wrote
     assert main(["report", str(store_path), "--out", str(out), "--model", "m-nope"]) == 2
     assert "--model 'm-nope' is not in the store" in capsys.readouterr().err
     assert main(["report", str(store_path), "--out", str(out), "--alpha", "0.01"]) == 2
@@ -254,6 +256,12 @@ def test_bad_options_give_an_error(store_path, tmp_path, capsys):
     assert "reference certifier 'cohn'" in capsys.readouterr().err
     assert main(["report", str(store_path), "--out", str(tmp_path), "--format", "pdf"]) == 2
     assert main(["report", str(tmp_path / "missing.sqlite"), "--out", str(tmp_path)]) == 2
+    empty = tmp_path / "empty.sqlite"
+    empty.touch()
+    for cmd in (["report", str(empty), "--out", str(tmp_path)], ["certify", str(empty)]):
+        assert main(cmd) == 2
+        assert "is an empty file, not a smoothbench store" in capsys.readouterr().err
+        assert empty.stat().st_size == 0  # not made into a store
 
 
 def test_resolve_formats():
