@@ -22,7 +22,7 @@ from harness.certify import certify_store
 from harness.noise import Gaussian, Laplace
 from reports import stats
 from reports.cli import make_report, write_report
-from reports.sanity import FAIL, SKIPPED, SanityContext
+from reports.sanity import FAIL, PASS, SKIPPED, SanityContext
 from smoothbench import registry as generic
 from tests.reports._report_synth import ALPHA, DIM, add_counts, new_store, winner_store
 
@@ -311,3 +311,24 @@ def test_a_report_filtered_to_another_norm_still_marks_an_unsound_certifier(tmp_
     marked = [r for r in board.rows if "twice-on-l2" in r.certifiers]
     assert marked and all(r.key in board.unsound for r in marked)
     assert "twice-on-l2" not in h.row.certifiers + h.other.certifiers
+
+
+def test_the_gate_still_checks_a_full_dimensional_noise_at_cifar_size(tmp_path):
+    """A law with no reduced form (l-inf radial, ExpInf) at d = 3072 costs 3072 values a
+    draw: it is checked at the smallest, median and largest p_A with MIN_SAMPLES draws,
+    not left out as beyond the budget."""
+    from harness.noise import noise_class
+    from reports.sanity import SanityInputs
+    from reports.sanity.soundness import Soundness
+
+    noise = noise_class("exp_inf").matched(0.25, 3072, k=1.0, j=0.0)
+    path = tmp_path / "s.sqlite"
+    store = new_store(path, 20, {"m": 0.25})
+    labels = np.arange(20) % 10
+    add_counts(store, "m", noise, labels, labels, np.linspace(700, 990, 20).astype(int))
+    certify_store(store, ["wulff"], ["linf"], [ALPHA], progress=False)
+    store.close()
+    gate = Soundness().run(SanityInputs.from_store(path), SanityContext())
+    assert gate.status == PASS, gate.summary
+    assert "beyond the budget" not in gate.summary
+    assert "wulff: 6 Neyman-Pearson checks passed" in gate.details
