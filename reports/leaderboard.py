@@ -172,8 +172,10 @@ def _table(board_rows: list[Row], board: Board, sanity_fail: Mapping[tuple, list
         rec["sanity"] = "fail: " + ", ".join(fails) if fails else "ok"
         records.append(rec)
     table = pd.DataFrame.from_records(records)
-    if not table.empty:
-        table.insert(9, "rank", table.groupby("model")["acr"].rank(ascending=False, method="min"))
+    if not table.empty:  # ranked by ACR within a model, unsound rows after the sound ones
+        unsound = table["sanity"].str.contains("soundness").to_numpy()
+        score = table["acr"] - np.where(unsound, table["acr"].max() + 1.0, 0.0)  # ACR >= 0
+        table.insert(9, "rank", score.groupby(table["model"]).rank(ascending=False, method="min"))
         table["rank"] = table["rank"].astype(int)
     return table
 
@@ -196,26 +198,35 @@ def build_board(
     columns = board_columns(radii)
     ctx = Context(float(alpha))
     acr = next(c for c in columns if c.key == "acr")
-    rows = build_rows(g, specs=specs, sigma0=sigma0, reference=settings.reference)
+    unsound_certs = {
+        (model, noise, cert)
+        for (ds, nm, a, model, noise, cert), fails in sanity_fail.items()
+        if (ds, nm, a) == (dataset, norm, float(alpha)) and "soundness" in fails
+    }
+    rows = build_rows(
+        g, specs=specs, sigma0=sigma0, reference=settings.reference, unsound=unsound_certs
+    )
+    unsound = {
+        r.key for r in rows if any((r.model, r.noise, c) in unsound_certs for c in r.certifiers)
+    }
     models = _model_order(sorted({r.model for r in rows}), sigma0)
-    rows.sort(key=lambda r: (models.index(r.model), -acr.value(r, ctx), r.label, r.certifier))
+    # within a model, by ACR; rows that failed the soundness check last (their values
+    # are not certificates)
+    rows.sort(
+        key=lambda r: (
+            models.index(r.model), r.key in unsound, -acr.value(r, ctx), r.label, r.certifier,
+        )
+    )  # fmt: skip
     refs, notes = sig.reference_map(rows, settings.reference, specs=specs, sigma0=sigma0)
     if not any(settings.reference in r.certifiers for r in rows):
         notes.append(f"no {settings.reference!r} row in this leaderboard: no reference comparisons")
-    unsound = {
-        r.key
-        for r in rows
-        if any(
-            "soundness" in sanity_fail.get((dataset, norm, float(alpha), r.model, r.noise, c), [])
-            for c in r.certifiers
-        )
-    }
     compared = compared_columns(columns)
     comps = sig.comparisons(rows, compared, refs, ctx, acr, unsound)
+    marks = {k: v for k, v in sig.marks(comps, settings.level).items() if k[0] not in unsound}
     board = Board(
-        dataset, norm, float(alpha), radii, columns, rows, pd.DataFrame(), comps,
-        sig.marks(comps, settings.level), refs, models, sigma0, settings.reference,
-        unsound=unsound, notes=notes, specs=dict(specs or {}),
+        dataset, norm, float(alpha), radii, columns, rows, pd.DataFrame(), comps, marks, refs,
+        models, sigma0, settings.reference, unsound=unsound, notes=notes,
+        specs=dict(specs or {}),
     )  # fmt: skip
     n_all = board.n_images
     for r in rows:

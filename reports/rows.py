@@ -9,7 +9,7 @@ fdiv-hockey-stick``): their rows would be copies.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -134,10 +134,13 @@ def build_rows(
     sigma0: Mapping[str, float] | None = None,
     reference: str = "",
     merge: bool = True,
+    unsound: Collection[tuple[str, str, str]] = (),
 ) -> list[Row]:
     """The rows of one board's tidy outcomes, identical certifiers merged (the reference
     certifier named first in its group). Rows of another kind (``imported`` results made
-    elsewhere, ``deterministic`` certifiers) are kept apart from sampled ones."""
+    elsewhere, ``deterministic`` certifiers) are kept apart from sampled ones, and so is
+    every ``(model, noise, certifier)`` in ``unsound`` (one that failed the soundness
+    check): merged, it would take a sound certifier's row out of the headlines with it."""
     specs = specs or {}
     sigma0 = sigma0 or {}
     rows: list[Row] = []
@@ -154,7 +157,18 @@ def build_rows(
         groups: list[Row] = []
         for cert in certs:
             row = _row(mg[mg["certifier"] == cert], model, noise, cert, label)
-            match = next((grp for grp in groups if merge and _same(grp, row)), None)
+            alone = (model, noise, cert) in unsound
+            match = next(
+                (
+                    grp
+                    for grp in groups
+                    if merge
+                    and not alone
+                    and not any((model, noise, c) in unsound for c in grp.certifiers)
+                    and _same(grp, row)
+                ),
+                None,
+            )
             if match is None:
                 groups.append(row)
             else:

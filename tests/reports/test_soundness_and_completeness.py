@@ -75,6 +75,12 @@ def test_an_unsound_plugin_is_marked_and_never_headlines(tmp_path, entry_point_p
         table.loc[table["certifiers"] == "twice-cohen", "sanity"].str.contains("soundness")
     ).all()
     assert (table.loc[table["certifiers"] == "cohen", "sanity"] == "ok").all()
+    # unsound rows rank after the sound ones of their model, with no significance mark
+    for model in ("m-win", "m-mid", "m-low"):
+        t = table[table["model"] == model]
+        bad_rank = t.loc[t["certifiers"] == "twice-cohen", "rank"].item()
+        assert bad_rank == 2 and t.loc[t["certifiers"] == "cohen", "rank"].item() == 1
+    assert not any(key in board.unsound for key, _ in board.marks)
     # without the gate twice-cohen would have the best ACR of every model; it is left out
     (h,) = headlines
     assert "twice-cohen" not in h.row.certifiers and "twice-cohen" not in h.other.certifiers
@@ -288,14 +294,14 @@ def test_the_gate_skips_a_store_with_nothing_certified(tmp_path):
 
 
 class TwiceOnL2(Certifier):
-    """Just under Cohen's radius against l1 (sound, its own row), twice it against l2
+    """Cohen's radius against l1 (sound, and equal to Cohen's), twice it against l2
     (unsound)."""
 
     def supports(self, noise, norm):
         return isinstance(noise, Gaussian) and norm in ("l1", "l2")
 
     def _radius(self, noise, p, norm):
-        return (2.0 if norm == "l2" else 0.999) * noise.sigma * sps.norm.ppf(p)
+        return (2.0 if norm == "l2" else 1.0) * noise.sigma * sps.norm.ppf(p)
 
 
 def test_a_report_filtered_to_another_norm_still_marks_an_unsound_certifier(tmp_path, plugins):
@@ -310,6 +316,11 @@ def test_a_report_filtered_to_another_norm_still_marks_an_unsound_certifier(tmp_
     assert gate.status == FAIL and "twice-on-l2" in gate.summary
     marked = [r for r in board.rows if "twice-on-l2" in r.certifiers]
     assert marked and all(r.key in board.unsound for r in marked)
+    # equal to Cohen's on l1, it is not merged into Cohen's row, which stays sound
+    assert all(r.certifiers == ("twice-on-l2",) for r in marked)
+    cohen = [r for r in board.rows if "cohen" in r.certifiers]
+    assert len(cohen) == 3 and not any(r.key in board.unsound for r in cohen)
+    assert h.row is not None and h.other is not None
     assert "twice-on-l2" not in h.row.certifiers + h.other.certifiers
 
 
