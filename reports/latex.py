@@ -34,7 +34,9 @@ LEGEND = (
     r"the model's Gaussian row of the reference certifier (McNemar mid-p, BH-adjusted over "
     r"the grid); $\bigstar$: best in the column and significantly above every other row; "
     r"$(\bigstar)$: best but not separable from the rows marked $\approx$ (Holm over the "
-    r"column); ACR: paired t-test; $\dagger$: a sanity check failed for the row."
+    r"column); ACR: paired t-test; $\dagger$: a sanity check failed for the row; "
+    r"\textbf{unsound}: its certifier failed the soundness check, so its values are not "
+    r"certificates."
 )
 
 
@@ -69,6 +71,8 @@ def board_table(board: Board, level: float) -> str:
         for row in board.rows_of(model):
             flag = "⚠" if board.table.loc[board.rows.index(row), "sanity"] != "ok" else ""
             cells = [escape(row.label + flag), escape(row.certifier)]
+            if row.key in board.unsound:
+                cells[1] += r" \textbf{unsound}"
             for c in main:
                 mark = board.marks.get((row.key, c.key), "")
                 cells.append(escape(c.fmt(c.value(row, board.context)) + mark))

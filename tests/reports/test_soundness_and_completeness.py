@@ -85,9 +85,11 @@ def test_an_unsound_plugin_is_marked_and_never_headlines(tmp_path, entry_point_p
     (h,) = headlines
     assert "twice-cohen" not in h.row.certifiers and "twice-cohen" not in h.other.certifiers
     assert any("failed the soundness check" in text for _, text in h.lines())
-    written = write_report(report, headlines, tmp_path / "out", ["md", "html"])
+    written = write_report(report, headlines, tmp_path / "out", ["md", "html", "latex"])
     md = (tmp_path / "out" / "leaderboard.md").read_text()
     assert "UNSOUND" in md and "sanity check failed: soundness" in md
+    tex = (tmp_path / "out" / "leaderboard.tex").read_text()
+    assert tex.count(r"twice-cohen \textbf{unsound}") == 3
     assert any(p.name == "leaderboard.html" for p in written)
 
 
