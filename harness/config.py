@@ -329,6 +329,22 @@ def _parse_models(
     return tuple(ModelSpec(recipe=run["arch"], sigma0=s) for s in sigmas), sigmas
 
 
+def _check_recipe(key: str, name: Any, dataset: str) -> None:
+    """A recipe names an architecture of ``baselines.architectures`` made for the run's
+    dataset (trained here on it)."""
+    from baselines.architectures import ARCHITECTURES
+
+    if not isinstance(name, str) or name not in ARCHITECTURES:
+        raise ConfigError(
+            f"config key '{key}': unknown architecture {name!r}; known: {sorted(ARCHITECTURES)}"
+        )
+    if ARCHITECTURES[name].dataset != dataset:
+        raise ConfigError(
+            f"config key '{key}': architecture {name!r} is made for "
+            f"{ARCHITECTURES[name].dataset}, and the run's dataset is {dataset}"
+        )
+
+
 def _model_spec(entry: Any, where: str) -> ModelSpec:
     table = dict(_check_keys(where, entry, _MODEL_KEYS))
     if "name" in table:
@@ -439,6 +455,10 @@ def parse(data: dict[str, Any], source: str = "<config>") -> Config:
         )
     run_name = _safe_name("run.name", run["name"]) if "name" in run else Path(source).stem
     models, sigmas = _parse_models(data, run, source)
+    for i, spec in enumerate(models):
+        if spec.recipe is not None:
+            where = f"models[{i}].recipe" if "models" in data else "run.arch"
+            _check_recipe(where, spec.recipe, run["dataset"])
     index_stride, n_test = _index_set(run)
     seed = run.get("seed", 0)
     if seed < 0:

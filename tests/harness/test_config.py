@@ -358,3 +358,25 @@ def test_monte_carlo_options_are_checked_at_parse_time(option, value):
     opts = {"certify": {**base.get("certify", {}), "options": {"functional": {option: value}}}}
     with pytest.raises(ConfigError, match=r"'certify\.options\.functional'.*" + option[3:]):
         parse({**base, **opts})
+
+
+@pytest.mark.parametrize(
+    "models,message",
+    [
+        ({"run": {"arch": "cnn", "train_sigmas": [0.25]}},
+         "'run.arch': unknown architecture 'cnn'"),
+        ({"models": [{"recipe": "mlp", "sigma0": 0.25}, {"recipe": "cnn", "sigma0": 0.5}]},
+         "'models\\[1\\].recipe': unknown architecture 'cnn'"),
+        ({"models": [{"recipe": "resnet50", "sigma0": 0.25}]},
+         "'models\\[0\\].recipe': architecture 'resnet50' is made for imagenet, and the "
+         "run's dataset is digits"),
+    ],
+)  # fmt: skip
+def test_a_recipe_is_an_architecture_for_the_runs_dataset(models, message):
+    """Named with its key when the config is read (it failed when the model was built,
+    naming no key, or with a shape error from the network)."""
+    data = {"run": {"dataset": "digits", **models.get("run", {})}}
+    if "models" in models:
+        data["models"] = models["models"]
+    with pytest.raises(ConfigError, match=message):
+        parse(data)
