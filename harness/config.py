@@ -39,7 +39,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from baselines.models import ModelSpec
 from certifiers.base import NORMS
@@ -47,6 +47,9 @@ from certifiers.bounds import DEFAULT_ALPHA
 from harness.noise import Noise, noise_class
 from harness.sampler import AUTOCAST_DTYPES, SamplerOptions
 from reports.settings import ReportSettings, ReportSettingsError
+
+if TYPE_CHECKING:
+    from baselines.architectures import Architecture
 
 _RUN_KEYS: dict[str, Any] = {
     "name": str,
@@ -306,7 +309,7 @@ def _parse_models(
         entries = data["models"]
         if not isinstance(entries, list) or not entries:
             raise ConfigError("config key 'models' must be a non-empty array of tables [[models]]")
-        specs = tuple(_model_spec(e, f"models[{i}]") for i, e in enumerate(entries))
+        specs = tuple(_model_spec(e, f"models[{i}]", run["dataset"]) for i, e in enumerate(entries))
         sigmas = tuple(s.sigma0 for s in specs if s.sigma0 is not None)
         return specs, sigmas
     if "train_sigmas" not in run:
@@ -326,26 +329,32 @@ def _parse_models(
                 "(to compare several checkpoints, give one [[models]] entry each)"
             )
         return (ModelSpec(checkpoint=run["checkpoint"], sigma0=sigmas[0]),), sigmas
+    _check_recipe("run.arch", run["arch"], run["dataset"])
     return tuple(ModelSpec(recipe=run["arch"], sigma0=s) for s in sigmas), sigmas
 
 
-def _check_recipe(key: str, name: Any, dataset: str) -> None:
-    """A recipe names an architecture of ``baselines.architectures`` made for the run's
-    dataset (trained here on it)."""
+def _known_architecture(key: str, name: Any) -> Architecture:
+    """The architecture ``name`` of ``baselines.architectures``, or an error naming ``key``."""
     from baselines.architectures import ARCHITECTURES
 
     if not isinstance(name, str) or name not in ARCHITECTURES:
         raise ConfigError(
             f"config key '{key}': unknown architecture {name!r}; known: {sorted(ARCHITECTURES)}"
         )
-    if ARCHITECTURES[name].dataset != dataset:
+    return ARCHITECTURES[name]
+
+
+def _check_recipe(key: str, name: Any, dataset: str) -> None:
+    """A recipe names an architecture made for the run's dataset (trained here on it)."""
+    made_for = _known_architecture(key, name).dataset
+    if made_for != dataset:
         raise ConfigError(
-            f"config key '{key}': architecture {name!r} is made for "
-            f"{ARCHITECTURES[name].dataset}, and the run's dataset is {dataset}"
+            f"config key '{key}': architecture {name!r} is made for {made_for}, and the "
+            f"run's dataset is {dataset}"
         )
 
 
-def _model_spec(entry: Any, where: str) -> ModelSpec:
+def _model_spec(entry: Any, where: str, dataset: str) -> ModelSpec:
     table = dict(_check_keys(where, entry, _MODEL_KEYS))
     if "name" in table:
         _safe_name(f"{where}.name", table["name"])
@@ -353,6 +362,8 @@ def _model_spec(entry: Any, where: str) -> ModelSpec:
         table = _with_known(table, where)
     if ("recipe" in table) == ("checkpoint" in table):
         raise ConfigError(f"config key '{where}': give exactly one of 'recipe' and 'checkpoint'")
+    if "recipe" in table:
+        _check_recipe(f"{where}.recipe", table["recipe"], dataset)
     if "format" in table:
         from baselines.checkpoints import format_names
 
@@ -362,13 +373,7 @@ def _model_spec(entry: Any, where: str) -> ModelSpec:
                 f"known: {format_names()}"
             )
     if "arch" in table:
-        from baselines.architectures import ARCHITECTURES
-
-        if table["arch"] not in ARCHITECTURES:
-            raise ConfigError(
-                f"config key '{where}.arch': unknown architecture {table['arch']!r}; "
-                f"known: {sorted(ARCHITECTURES)}"
-            )
+        _known_architecture(f"{where}.arch", table["arch"])
     smoothing = table.get("smoothing", True)
     sigma0 = table.get("sigma0")
     if sigma0 is not None:
@@ -455,10 +460,6 @@ def parse(data: dict[str, Any], source: str = "<config>") -> Config:
         )
     run_name = _safe_name("run.name", run["name"]) if "name" in run else Path(source).stem
     models, sigmas = _parse_models(data, run, source)
-    for i, spec in enumerate(models):
-        if spec.recipe is not None:
-            where = f"models[{i}].recipe" if "models" in data else "run.arch"
-            _check_recipe(where, spec.recipe, run["dataset"])
     index_stride, n_test = _index_set(run)
     seed = run.get("seed", 0)
     if seed < 0:
