@@ -173,7 +173,7 @@ def _table(board_rows: list[Row], board: Board, sanity_fail: Mapping[tuple, list
         records.append(rec)
     table = pd.DataFrame.from_records(records)
     if not table.empty:  # ranked by ACR within a model, unsound rows after the sound ones
-        unsound = table["sanity"].str.contains("soundness").to_numpy()
+        unsound = np.array([r.key in board.unsound for r in board.rows])
         score = table["acr"] - np.where(unsound, table["acr"].max() + 1.0, 0.0)  # ACR >= 0
         table.insert(9, "rank", score.groupby(table["model"]).rank(ascending=False, method="min"))
         table["rank"] = table["rank"].astype(int)

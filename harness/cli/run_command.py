@@ -112,9 +112,7 @@ def _stored(store: Path) -> str:
     except (OSError, ValueError, sqlite3.Error):
         return "nothing"
     smoothed = [m for m, entry in models.items() if entry.get("smoothing", True)]
-    images = {m: {i for model, _, i in done if model == m} for m in smoothed}
     if len(smoothed) <= 1:
-        n = len({i for _, _, i in done})
-        return f"{n} of {total} images"
-    parts = [f"{len(images[m])} of {total} images of {m}" for m in smoothed]
-    return ", ".join(parts)
+        return f"{len({i for _, _, i in done})} of {total} images"
+    held = {m: len({i for model, _, i in done if model == m}) for m in smoothed}
+    return ", ".join(f"{held[m]} of {total} images of {m}" for m in smoothed)

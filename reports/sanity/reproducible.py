@@ -74,16 +74,14 @@ def check_reproducible(
             problems.append("prediction")
         if (g["correct"].to_numpy(bool) != (pred[pos] == labels[pos])).any():
             problems.append("correct")
-        if c is None:
-            pass
-        elif c.supports(noise, norm):
+        if c is not None and c.supports(noise, norm):
             want = np.asarray(c.radius(noise, p[pos], norm=norm), dtype=np.float64)
             got = g["radius"].to_numpy(np.float64)
             diff = float(np.abs(got - want).max(initial=0.0))
             worst = max(worst, diff)
             if not within(got, want, rtol, atol).all():
                 problems.append(f"radius (max |diff| {diff:.3g})")
-        else:
+        elif c is not None:
             problems.append(f"{cert_name} does not support {noise_name} against {norm}")
         checked += 1
         if problems:
