@@ -71,7 +71,12 @@ def parse_noise(text: str, dataset: str, store: Store) -> tuple[str, dict[str, A
         key, eq, value = item.partition("=")
         if not eq:
             raise ValueError(f"--noise {text!r}: write parameters as key=value")
-        params[key.strip()] = float(value)
+        try:
+            params[key.strip()] = float(value)
+        except ValueError:
+            raise ValueError(
+                f"--noise {text!r}: parameter {key.strip()!r} = {value!r} is not a number"
+            ) from None
     try:
         cls = noise_class(family.strip())
         noise: Noise = cls(dim=_dim(dataset), **params)

@@ -195,6 +195,9 @@ def test_import_refusals(tmp_path):
         import_cohen_tsv(st, [plain])
     with Store(store) as st, pytest.raises(ValueError, match="--model, --noise, --certifier"):
         import_cohen_tsv(st, [plain], ImportOptions(dataset="cifar10"))
+    bad_number = ImportOptions("theirs", "laplace:scale=abc", "teng", "l1", 0.001, "cifar10")
+    with Store(store) as st, pytest.raises(ValueError, match=r"--noise .*'scale' = 'abc'"):
+        import_cohen_tsv(st, [plain], bad_number)
     options = ImportOptions("theirs", "laplace:scale=0.3", "teng", "l1", 0.001, "cifar10")
     with Store(store) as st:
         import_cohen_tsv(st, [plain], options)
