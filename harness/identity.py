@@ -85,18 +85,36 @@ def canonical_noises(noises: Any) -> list[dict[str, Any]]:
     return sorted(out, key=lambda e: json.dumps(e, sort_keys=True, default=str))
 
 
+#: ``[run]`` keys that the identity records elsewhere in normal form (the seed, the budgets,
+#: the dataset, the index set and subset) or that decide no count themselves: the run's
+#: name is a label, and the data and checkpoint files are recorded by their digests, not
+#: by where they lie.
+_RUN_KEYS_RECORDED_ELSEWHERE = frozenset(
+    ("name", "seed", "n0", "n", "dataset", "n_test", "index_stride", "subset", "data_root",
+     "checkpoint")
+)  # fmt: skip
+#: The defaults of the ``[run]`` keys left, so that a default written out equals its absence.
+_RUN_DEFAULTS = {"autocast": "none", "channels_last": False, "compile": False}
+
+
 def canonical_sampling_config(value: Any) -> Any:
-    """``sampling_config`` with the order of noises, grid values and ``train_sigmas``
-    removed (none of them changes a count)."""
+    """``sampling_config`` reduced to what decides a count and is recorded nowhere else:
+    the order of noises, grid values and ``train_sigmas`` removed, the ``[run]`` keys of
+    ``_RUN_KEYS_RECORDED_ELSEWHERE`` dropped and defaults filled in (``_RUN_DEFAULTS``), so
+    that renaming a run or writing ``seed = 0`` out does not refuse its resumption."""
     if not isinstance(value, dict):
         return value
     out = dict(value)
     run = out.get("run")
-    if isinstance(run, dict) and isinstance(run.get("train_sigmas"), list):
-        try:
-            out["run"] = {**run, "train_sigmas": sorted(run["train_sigmas"])}
-        except TypeError:
-            pass
+    if isinstance(run, dict):
+        run = {k: v for k, v in run.items() if k not in _RUN_KEYS_RECORDED_ELSEWHERE}
+        run = {**_RUN_DEFAULTS, **run}
+        if isinstance(run.get("train_sigmas"), list):
+            try:
+                run["train_sigmas"] = sorted(run["train_sigmas"])
+            except TypeError:
+                pass
+        out["run"] = run
     out["noises"] = canonical_noises(out.get("noises"))
     return out
 
@@ -132,7 +150,14 @@ def difference(stored: Any, now: Any, where: str) -> str | None:
 
 def check_resume(store: Store, ident: dict[str, Any]) -> None:
     """Refuse to continue a stored run whose identity differs, naming the key and showing
-    both values where they differ."""
+    both values where they differ; and a run on a dataset other than that of the
+    certificates imported into the store (a leaderboard holds one dataset)."""
+    imported = {d for (d,) in store.query("SELECT DISTINCT dataset FROM imported")}
+    if imported - {ident.get("dataset")}:
+        raise ValueError(
+            f"{store.path} holds certificates imported for {', '.join(sorted(imported))}, "
+            f"but this run samples {ident.get('dataset')}; use a new --store path"
+        )
     stored = {k: store.get_manifest(k) for k in ident}
     if all(v is None for v in stored.values()):
         return

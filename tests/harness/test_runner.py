@@ -9,7 +9,7 @@ from harness import runner
 from harness.certify import certify_store
 from harness.config import parse
 from harness.host_memory import host_memory_state
-from harness.store import CountRow, Store
+from harness.store import CountRow, ImportedRow, Store
 
 
 def tiny(**run):
@@ -231,6 +231,33 @@ def test_reordered_noises_and_models_resume(tmp_path):
     shuffled = [noises[2], {"family": "generalized_gaussian", "k": [16, 8]}, noises[0]]
     runner.run(config(models[::-1], shuffled), part, progress=False)
     assert snapshot(full)[:2] == snapshot(part)[:2]
+
+
+def test_a_renamed_run_or_a_default_written_out_resumes(tmp_path):
+    """The run's name decides no count, and ``seed = 0`` (or ``autocast = "none"``)
+    written out is its default: neither refuses the stored run; a seed that differs does."""
+    full = runner.run(tiny(seed=0), tmp_path / "full.sqlite", progress=False)
+    part = runner.run(tiny(seed=0), tmp_path / "part.sqlite", progress=False, stop_after=2)
+    run = {k: v for k, v in tiny().raw["run"].items() if k != "seed"}
+    run.update(name="renamed", autocast="none", channels_last=False)
+    runner.run(parse({**tiny().raw, "run": run}), part, progress=False)
+    assert snapshot(full)[:2] == snapshot(part)[:2]
+    with pytest.raises(ValueError, match="differs in 'seed'"):
+        runner.run(tiny(seed=1), part, progress=False)
+
+
+def test_a_run_on_another_dataset_than_the_imported_certificates_is_refused(tmp_path):
+    path = tmp_path / "s.sqlite"
+    row = ImportedRow(
+        "cifar10", "theirs", "gaussian(dim=3072,sigma=0.25)", "cohen", "l2", 0.001,
+        0, 3, 3, 0.5, True, 15.0, "theirs.tsv",
+    )  # fmt: skip
+    with Store(path) as st:
+        st.put_imported([row])
+    with pytest.raises(ValueError, match="imported for cifar10, but this run samples digits"):
+        runner.run(tiny(), path, progress=False)
+    with Store(path) as st:
+        assert st.table_rows("counts") == []
 
 
 def test_resume_refusal_shows_the_whole_difference(tmp_path):
