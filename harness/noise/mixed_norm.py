@@ -53,6 +53,9 @@ _GL = 6
 _SPAN = 85.0
 _SQRT_HALF = math.sqrt(0.5)
 _BELOW_ONE = 1.0 - 2.0**-53  # the largest double below 1
+#: The most probability the tabulated law of ``M`` may leave below its grid (``t >= -60``),
+#: where its quantiles would be clipped: the spline's own accuracy.
+MAX_MASS_BELOW_GRID = 1e-10
 
 
 def _log_erf(x: np.ndarray) -> np.ndarray:
@@ -87,6 +90,13 @@ class MaxLaw:
         log_z = float(np.logaddexp(log_f[-1], right))
         self.t, self.log_dens = t, lt - log_z
         self.log_cdf, self.log_sf = log_f - log_z, log_s - log_z
+        below = math.exp(self.log_cdf[0])
+        if below > MAX_MASS_BELOW_GRID:
+            raise ValueError(
+                f"mixed_norm with k = {k:g} this close to dim = {dim}: ||z||_inf / sigma lies "
+                f"below e^{t[0]:.0f} with probability {below:.2g}, beyond the tabulated law "
+                "(almost no noise at all); take k <= dim - 0.5"
+            )
         self.log_norm = log_z
         lo = self.log_cdf <= math.log(0.75)
         hi = self.log_sf <= math.log(0.75)
@@ -163,6 +173,8 @@ class MixedNorm(Noise):
         self.sigma = check_positive_finite("sigma", sigma)
         self.dim = check_dim(dim)
         self.k = check_exponent(k, self.dim)
+        if self.k:
+            max_law(self.k, self.dim)  # refuses a k whose law cannot be tabulated
 
     def marginals(self) -> list[Marginal]:
         """``||z||_inf / sigma`` against its law integrated independently of ``MaxLaw``

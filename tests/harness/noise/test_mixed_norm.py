@@ -12,7 +12,7 @@ import torch
 from scipy import integrate, special, stats
 
 from harness.noise import Gaussian, MixedNorm, from_spec
-from harness.noise.mixed_norm import max_law
+from harness.noise.mixed_norm import MAX_MASS_BELOW_GRID, max_law
 
 
 def _draws(n: int, d: int, seed: int = 0, dtype=torch.float64) -> torch.Tensor:
@@ -56,6 +56,18 @@ def test_spec_round_trip_and_validation():
     for bad in [(0.5, -0.1, 3), (0.5, 3, 3), (-1.0, 1, 3)]:
         with pytest.raises(ValueError):
             MixedNorm(*bad)
+
+
+def test_k_so_close_to_dim_that_the_law_leaves_its_table_is_refused():
+    """With ``dim - k`` near 0 nearly all of ``||z||_inf / sigma`` lies below ``e^-60``,
+    beyond the tabulated law (it failed inside scipy's spline); ``k <= dim - 0.5``, the
+    bound the message gives, leaves below the grid at most ``MAX_MASS_BELOW_GRID``."""
+    for dim, k in [(1, 0.999), (3, 2.9), (64, 63.9)]:
+        with pytest.raises(ValueError, match=r"take k <= dim - 0.5"):
+            MixedNorm(1.0, k, dim)
+    for dim in (1, 2, 64, 3072):
+        law = max_law(dim - 0.5, dim)
+        assert math.exp(law.log_cdf[0]) <= MAX_MASS_BELOW_GRID
 
 
 def test_k0_is_the_gaussian_sample_for_sample():
