@@ -43,7 +43,7 @@ class DeterministicSkipWarning(UserWarning):
 def training_bounds() -> VerifiedBounds:
     """The interval bounds that train the ``training = "ibp"`` models (float32, with
     gradients): the ``ibp`` certifier's ``margin_bounds``."""
-    return certifiers.get("ibp", dtype="float32").margin_bounds
+    return certifiers.get("ibp", dtype="float32", training=True).margin_bounds
 
 
 def deterministic_certifiers(

@@ -45,8 +45,11 @@ class NormalizeLayer(nn.Module):
         return (x - self.mean.view(1, -1, 1, 1)) / self.std.view(1, -1, 1, 1)
 
     def channel_affine(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """``(weight, bias)``, each of shape (C,): forward is ``x * weight[c] + bias[c]``."""
-        return 1.0 / self.std, -self.mean / self.std
+        """``(weight, bias)``, each of shape (C,): forward is ``x * weight[c] + bias[c]``,
+        computed in float64 (``1 / std`` rounded to float32 would differ from the layer by
+        up to 6e-8 per pixel, which a logit summing thousands of pixels adds up to 1e-4)."""
+        std = self.std.to(torch.float64)
+        return 1.0 / std, -self.mean.to(torch.float64) / std
 
     def extra_repr(self) -> str:
         return f"mean={tuple(self.mean.tolist())}, std={tuple(self.std.tolist())}"

@@ -6,8 +6,9 @@ live in [0, 1], radii are measured there, before any normalization layer). A cer
 bounds from below every margin ``z_y - z_j`` of the logits ``z`` over the box; ``y`` is
 certified when every margin with ``j != y`` is bounded by a positive number. There is no
 sampling, no alpha and no failure probability: the certificate is a proof about the
-network as read (``certifiers.deterministic.network``), computed in ``dtype`` (float64
-by default, so that rounding stays far below any margin that matters).
+network as read (``certifiers.deterministic.network``) in exact arithmetic, computed in
+float64 (every coefficient too), and the model itself must predict ``y`` at the input:
+its float32 forward can round a margin of order 1e-7 the other way.
 
 The largest certified eps (``certified_radius``) is found by bisection on [0, 1]; it
 only ever reports an eps at which the box was certified, and a certified box contains
@@ -77,6 +78,25 @@ def _structure(model: nn.Module) -> tuple:
     return modules, tensors
 
 
+def _refuse_forward_hooks(model: nn.Module) -> None:
+    """Forward hooks change what a module returns without appearing in its structure, so
+    the network as read would miss them (a change below the reading check's tolerance
+    would pass it): refused, the global ones too."""
+    from torch.nn.modules import module as torch_module
+
+    if torch_module._global_forward_hooks or torch_module._global_forward_pre_hooks:
+        raise UnsupportedError(
+            "global forward hooks are registered (torch.nn.modules.module."
+            "register_module_forward_hook): the network as read would miss them"
+        )
+    for name, module in model.named_modules():
+        if module._forward_hooks or module._forward_pre_hooks:
+            raise UnsupportedError(
+                f"module {name or '(the model)'!r} ({type(module).__name__}) has forward "
+                "hooks, which change its output unseen by the reading: remove them to certify"
+            )
+
+
 def _dtype_of(model: nn.Module, default: torch.dtype) -> torch.dtype:
     for t in model.parameters():
         if t.is_floating_point():
@@ -97,19 +117,36 @@ class DeterministicCertifier(Certifier):
 
     Subclasses implement ``bound_margins(network, box, spec)``: lower bounds ``(B, K)``
     of ``spec @ z`` over the box, ``spec`` of shape ``(B, K, classes)``. Options:
-    ``dtype`` of the bound computation (``"float64"``, or ``"float32"`` for training),
-    ``batch_size`` (inputs bounded at once) and ``bisection_steps`` for the radius
-    (resolution ``2^-steps``)."""
+    ``dtype`` of the bound computation (``"float64"``; ``"float32"`` only with
+    ``training=True``), ``batch_size`` (inputs bounded at once) and ``bisection_steps``
+    for the radius (resolution ``2^-steps``).
+
+    float32 bounds are not rounded outward: a lower bound can exceed the true margin by
+    float32 rounding (measured up to 8e-8 at eps = 0), enough to certify a box one of
+    whose corners is misclassified. They serve verified training (``margin_bounds``,
+    differentiable), and a certifier made with ``training=True`` refuses ``certify`` and
+    ``certified_radius``."""
 
     deterministic: ClassVar[bool] = True
     certificates: ClassVar[dict] = {}
     norms: ClassVar[tuple[str, ...]] = ("linf",)
 
     def __init__(
-        self, dtype: str = "float64", batch_size: int = 256, bisection_steps: int = 16
+        self,
+        dtype: str = "float64",
+        batch_size: int = 256,
+        bisection_steps: int = 16,
+        *,
+        training: bool = False,
     ) -> None:
         if dtype not in DTYPES:
             raise ValueError(f"dtype must be one of {sorted(DTYPES)}, got {dtype!r}")
+        if dtype != "float64" and not training:
+            raise ValueError(
+                f"dtype {dtype!r} bounds are not rounded outward and cannot certify: use "
+                "float64 (lower precision serves verified training only, training=True)"
+            )
+        self.training = bool(training)
         for key, value in (("batch_size", batch_size), ("bisection_steps", bisection_steps)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{key} must be a positive integer, got {value!r}")
@@ -141,6 +178,7 @@ class DeterministicCertifier(Certifier):
         stay the same objects (weights are read at every bound, so training is seen)."""
         if not isinstance(model, nn.Module):
             raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+        _refuse_forward_hooks(model)
         key = _structure(model)
         cached = _READINGS.get(model)
         if cached is not None and cached[0] == key:
@@ -166,7 +204,11 @@ class DeterministicCertifier(Certifier):
     def certify(
         self, model: nn.Module, x: Tensor, y: ArrayLike, eps: float | ArrayLike, norm="linf"
     ) -> MarginCertificate:
-        """Whether each input's label ``y`` is certified in its box of radius ``eps``."""
+        """Whether each input's label ``y`` is certified in its box of radius ``eps``:
+        every margin bounded above 0 over the box, and the model itself predicting ``y``
+        at the input (the bounds are those of the network in float64; a model in float32
+        can round a margin of order 1e-7 the other way)."""
+        self._check_certifying()
         network = self.read(model)
         x, y, eps = self._inputs(model, x, y, eps, norm)
         parts = []
@@ -176,22 +218,25 @@ class DeterministicCertifier(Certifier):
                 prediction, classes = self._check_reading(network, model, x[sl])
                 margins = self._margins(network, x[sl], y[sl], eps[sl], classes)
                 worst = self._worst(margins, y[sl])
-                parts.append((worst > 0, margins, worst, prediction))
+                parts.append(((worst > 0) & (prediction == y[sl]), margins, worst, prediction))
         return MarginCertificate(*(torch.cat(p) for p in zip(*parts, strict=True)))
 
     def certified_radius(
         self, model: nn.Module, x: Tensor, y: ArrayLike, norm: str = "linf"
     ) -> Tensor:
         """The largest eps in [0, 1] (to ``2^-bisection_steps``) at which each input is
-        certified, found by bisection; 0 where even eps = 0 is not (misclassified)."""
+        certified, found by bisection; 0 where even eps = 0 is not, or where the model
+        does not predict ``y`` at the input (misclassified)."""
+        self._check_certifying()
         network = self.read(model)
         x, y, _ = self._inputs(model, x, y, 0.0, norm)
         radii = []
         with torch.no_grad():
             for s in range(0, len(y), self.batch_size):
                 sl = slice(s, s + self.batch_size)
-                _, classes = self._check_reading(network, model, x[sl])
-                radii.append(self._bisect(network, x[sl], y[sl], classes))
+                prediction, classes = self._check_reading(network, model, x[sl])
+                radius = self._bisect(network, x[sl], y[sl], classes)
+                radii.append(torch.where(prediction == y[sl], radius, 0.0))
         return torch.cat(radii)
 
     def radius(self, noise: Any, p_lower: ArrayLike, norm: str = "l2") -> float:
@@ -201,6 +246,13 @@ class DeterministicCertifier(Certifier):
         )
 
     # --- internals -------------------------------------------------------------------
+
+    def _check_certifying(self) -> None:
+        if self.training:
+            raise UnsupportedError(
+                f"this {self.name!r} bounds in {self.dtype} for verified training "
+                "(training=True), which cannot certify: make one without training=True"
+            )
 
     def _bisect(self, network: Chain, x: Tensor, y: Tensor, classes: int) -> Tensor:
         def certified(eps: Tensor) -> Tensor:

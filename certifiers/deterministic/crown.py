@@ -87,8 +87,15 @@ class CROWN(DeterministicCertifier):
         batch_size: int = 256,
         bisection_steps: int = 16,
         max_coefficients: int = 1 << 26,
+        *,
+        training: bool = False,
     ) -> None:
-        super().__init__(dtype=dtype, batch_size=batch_size, bisection_steps=bisection_steps)
+        super().__init__(
+            dtype=dtype,
+            batch_size=batch_size,
+            bisection_steps=bisection_steps,
+            training=training,
+        )
         if intermediate not in INTERMEDIATE:
             raise ValueError(f"intermediate must be one of {INTERMEDIATE}, got {intermediate!r}")
         if isinstance(max_coefficients, bool) or not isinstance(max_coefficients, int):

@@ -304,7 +304,10 @@ class _Reader:
                 raise self.fail(here, name, "division by the layer's output is not affine")
             if (torch.as_tensor(c) == 0).any():
                 raise self.fail(here, name, "division by zero")
-            return ElementwiseAffine(name, lambda: (1.0 / c, 0.0), where)
+            # the reciprocal in float64: that of a float32 constant, rounded, is another map
+            return ElementwiseAffine(
+                name, lambda: (1.0 / (c.double() if isinstance(c, Tensor) else c), 0.0), where
+            )
         if _is_in(target, _NEG):
             return ElementwiseAffine(name, lambda: (-1.0, 0.0), where)
         if _is_in(target, _RELU):

@@ -70,7 +70,7 @@ def test_bad_inputs_are_refused(name):
 @pytest.mark.parametrize("name", ["ibp", "crown"])
 def test_margin_bounds_carry_gradients_for_verified_training(name):
     model = tiny().train()
-    c = certifiers.get(name, dtype="float32")
+    c = certifiers.get(name, dtype="float32", training=True)
     margins = c.margin_bounds(model, X, labels(model), 0.05)
     assert margins.dtype == torch.float32 and margins.requires_grad
     torch.nn.functional.cross_entropy(-margins, labels(model)).backward()
@@ -129,3 +129,33 @@ def test_crown_splits_batches_to_its_coefficient_budget_and_refuses_beyond(inter
     tight = certifiers.get("crown", intermediate=intermediate, max_coefficients=per_input - 1)
     with pytest.raises(UnsupportedError, match="max_coefficients"):
         tight.certify(model, x, y, 0.05)
+
+
+@pytest.mark.parametrize("name", ["ibp", "crown"])
+def test_a_label_the_float32_model_does_not_predict_is_never_certified(name):
+    """The bounds are those of the network in exact (float64) arithmetic: logits 1 and
+    1 + 2^-25 give class 1 a margin of 2^-25 there, but the float32 model rounds both to 1
+    and predicts class 0. Class 1 is not certified, and its radius is 0."""
+    model = nn.Linear(1, 2).eval()
+    with torch.no_grad():
+        model.weight.fill_(1.0)
+        model.bias.copy_(torch.tensor([0.0, 2.0**-25]))
+    x, y = torch.ones(1, 1), torch.tensor([1])
+    c = certifiers.get(name)
+    result = c.certify(model, x, y, 0.0)
+    assert float(result.worst_margin[0]) == 2.0**-25  # the exact margin is positive ...
+    assert int(result.prediction[0]) == 0  # ... but the model predicts the other class
+    assert not result.certified.any()
+    assert c.certified_radius(model, x, y).tolist() == [0.0]
+
+
+def test_float32_bounds_serve_training_and_never_certify():
+    with pytest.raises(ValueError, match="cannot certify"):
+        certifiers.get("ibp", dtype="float32")
+    trainer = certifiers.get("crown", dtype="float32", training=True)
+    model = tiny()
+    assert trainer.margin_bounds(model, X, labels(model), 0.0).dtype == torch.float32
+    with pytest.raises(UnsupportedError, match="verified training"):
+        trainer.certify(model, X, labels(model), 0.0)
+    with pytest.raises(UnsupportedError, match="verified training"):
+        trainer.certified_radius(model, X, labels(model))

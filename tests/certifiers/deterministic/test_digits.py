@@ -18,7 +18,7 @@ from certifiers.deterministic.testing import check_deterministic_certifier, pgd_
 
 def models():
     data = load_digits()
-    bounds = certifiers.get("ibp", dtype="float32").margin_bounds
+    bounds = certifiers.get("ibp", dtype="float32", training=True).margin_bounds
     gauss = load_or_train(Recipe("mlp", "digits", 0.25, epochs=8), data).model
     ibp = load_or_train(
         IBPRecipe("mlp", "digits", epochs=15), data, train_fn=lambda r, d: train_ibp(r, d, bounds)

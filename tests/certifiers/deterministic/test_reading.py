@@ -225,3 +225,47 @@ def test_the_reading_is_checked_away_from_the_inputs(monkeypatch):
     monkeypatch.setattr("certifiers.deterministic.base.read_network", lambda model: dropped)
     with pytest.raises(UnsupportedError, match="differs from the model's outputs"):
         certifiers.get("ibp").certified_radius(model, x, [0])
+
+
+def test_the_network_as_read_is_the_model_in_float64_arithmetic():
+    """Division by a float32 constant and the normalization layer are read with float64
+    reciprocals: the network as read equals a float64 copy of the model (a reciprocal
+    rounded to float32 moved a logit summing 3072 pixels by about 1e-5)."""
+    import copy
+
+    from baselines.nets.normalize import CIFAR10_MEAN, CIFAR10_STD, NormalizeLayer
+
+    class Divided(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("std", torch.tensor(CIFAR10_STD).reshape(1, 3, 1, 1))
+            self.net = nn.Sequential(nn.Flatten(), nn.Linear(3072, 3))
+
+        def forward(self, x):
+            return self.net(x / self.std)
+
+    torch.manual_seed(0)
+    normalized = nn.Sequential(
+        NormalizeLayer(CIFAR10_MEAN, CIFAR10_STD), nn.Flatten(), nn.Linear(3072, 3)
+    )
+    x = torch.rand(4, 3, 32, 32, dtype=torch.float64)
+    for model in (normalized.eval(), Divided().eval()):
+        with torch.no_grad():
+            read = read_network(model).forward(x)
+            exact = copy.deepcopy(model).double()(x)
+        assert torch.allclose(read, exact, rtol=0, atol=1e-12)
+
+
+def test_forward_hooks_are_refused():
+    model = mlp()
+    handle = model[1].register_forward_hook(lambda module, args, out: out - 1e-5)
+    with pytest.raises(UnsupportedError, match="'1' \\(Linear\\) has forward hooks"):
+        certifiers.get("ibp").certify(model, X, Y, 0.0)
+    handle.remove()
+    certifiers.get("ibp").certify(model, X, Y, 0.0)
+    handle = nn.modules.module.register_module_forward_pre_hook(lambda module, args: None)
+    try:
+        with pytest.raises(UnsupportedError, match="global forward hooks"):
+            certifiers.get("crown").certify(model, X, Y, 0.0)
+    finally:
+        handle.remove()
