@@ -19,28 +19,40 @@ from torch import Tensor, nn
 
 from certifiers.deterministic.base import DTYPES, DeterministicCertifier, input_box
 from certifiers.deterministic.network import read_network
-from certifiers.deterministic.ops import BoundState, Box, Chain, concretize
+from certifiers.deterministic.ops import BoundState, Box, Chain, Op, concretize
 from certifiers.registry import register
 
 
-def trailing_affine_start(network: Chain) -> int:
-    """Index in ``network.ops`` where the trailing run of affine operations begins
-    (``len(network.ops)`` when the last operation is not affine)."""
-    start = len(network.ops)
-    while start > 0 and network.ops[start - 1].affine:
+def sequence_of(network: Chain) -> list[Op]:
+    """The operations of ``network`` one after the other, nested chains (a ``Sequential``
+    inside a module, a traced ``forward`` calling one) opened up; residual blocks stay
+    whole. Each keeps the input box the interval pass records for it."""
+    out: list[Op] = []
+    for op in network.ops:
+        out += sequence_of(op) if isinstance(op, Chain) else [op]
+    return out
+
+
+def trailing_affine_start(ops: list[Op]) -> int:
+    """Index in ``ops`` where the trailing run of affine operations begins (``len(ops)``
+    when the last operation is not affine)."""
+    start = len(ops)
+    while start > 0 and ops[start - 1].affine:
         start -= 1
     return start
 
 
 def folded_margins(network: Chain, spec: Tensor, state: BoundState, output: Box) -> Tensor:
     """Lower bounds of ``spec @ z`` from a recorded interval pass: ``spec`` is pushed back
-    exactly through the trailing affine layers and bounded over the box recorded before
-    them (over the output box when the last layer is not affine)."""
-    start = trailing_affine_start(network)
-    if start == len(network.ops):
+    exactly through the trailing affine layers (``sequence_of``: also those of a nested
+    ``Sequential``) and bounded over the box recorded before them (over the output box
+    when the last layer is not affine)."""
+    ops = sequence_of(network)
+    start = trailing_affine_start(ops)
+    if start == len(ops):
         return concretize(spec, output)
-    lam, bias = Chain(network.ops[start:], network.where).backward(spec, state)
-    return concretize(lam, state.input_of(network.ops[start])) + bias
+    lam, bias = Chain(ops[start:], network.where).backward(spec, state)
+    return concretize(lam, state.input_of(ops[start])) + bias
 
 
 def interval_pass(network: Chain, box: Box) -> tuple[BoundState, Box]:

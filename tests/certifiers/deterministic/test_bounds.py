@@ -10,6 +10,7 @@ import pytest
 import torch
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from torch import nn
 
 import certifiers
 from certifiers.deterministic import UnsupportedLayerError, logit_bounds
@@ -160,3 +161,17 @@ def test_an_inputs_bounds_do_not_depend_on_the_rest_of_its_batch(spec, eps, othe
         alone = c.certify(model, x[:1], y[:1], eps).margins
         together = c.certify(model, x, y, eps_batch).margins[:1]
         torch.testing.assert_close(together, alone, rtol=1e-9, atol=1e-9)
+
+
+@given(spec=net_specs(max_pool=False), eps=epsilons)
+def test_ibp_folds_the_margins_through_a_nested_last_linear_layer(spec, eps):
+    """Gowal et al.'s margins through the last linear layer do not depend on how the
+    layers are nested: the same layers inside a Sequential inside the model give the
+    margins of the flat model."""
+    model = build(spec)
+    nested = nn.Sequential(model).eval()
+    x = inputs(spec)
+    y = mixed_labels(model, x, spec.classes)
+    c = certifiers.get("ibp")
+    flat = c.margin_bounds(model, x, y, eps)
+    assert torch.allclose(c.margin_bounds(nested, x, y, eps), flat, rtol=0, atol=1e-12)
