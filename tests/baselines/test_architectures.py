@@ -89,8 +89,9 @@ def test_normalize_layer_is_its_channel_affine_and_holds_no_state():
     x = torch.rand(4, 3, 5, 7)
     weight, bias = layer.channel_affine()
     assert weight.shape == bias.shape == (3,)
+    assert weight.dtype == bias.dtype == torch.float64  # the certifiers read it exactly
     by_affine = x * weight.view(1, 3, 1, 1) + bias.view(1, 3, 1, 1)
-    torch.testing.assert_close(layer(x), by_affine, rtol=1e-6, atol=1e-6)
+    torch.testing.assert_close(layer(x), by_affine.float(), rtol=1e-6, atol=1e-6)
     for c in range(3):  # Cohen et al.'s (x - mean) / std, channel by channel
         expected = (x[:, c] - CIFAR10_MEAN[c]) / CIFAR10_STD[c]
         torch.testing.assert_close(layer(x)[:, c], expected, rtol=1e-6, atol=1e-6)
