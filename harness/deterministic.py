@@ -23,12 +23,11 @@ from typing import Any
 import torch
 from tqdm import tqdm
 
-import certifiers
 from baselines.datasets import Dataset
 from baselines.ibp_training import VerifiedBounds
 from baselines.models import ModelEntry
 from certifiers.base import UnsupportedError
-from certifiers.deterministic import DeterministicCertifier
+from certifiers.deterministic import IBP, DeterministicCertifier
 from harness.certify import resolve_certifiers
 from harness.config import Config
 from harness.store import DeterministicRadiusRow, DeterministicRow, Store
@@ -43,7 +42,7 @@ class DeterministicSkipWarning(UserWarning):
 def training_bounds() -> VerifiedBounds:
     """The interval bounds that train the ``training = "ibp"`` models (float32, with
     gradients): the ``ibp`` certifier's ``margin_bounds``."""
-    return certifiers.get("ibp", dtype="float32", training=True).margin_bounds
+    return IBP.for_training().margin_bounds
 
 
 def deterministic_certifiers(

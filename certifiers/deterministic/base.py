@@ -25,7 +25,7 @@ import itertools
 import math
 import weakref
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import torch
 from numpy.typing import ArrayLike
@@ -117,14 +117,14 @@ class DeterministicCertifier(Certifier):
 
     Subclasses implement ``bound_margins(network, box, spec)``: lower bounds ``(B, K)``
     of ``spec @ z`` over the box, ``spec`` of shape ``(B, K, classes)``. Options:
-    ``dtype`` of the bound computation (``"float64"``; ``"float32"`` only with
-    ``training=True``), ``batch_size`` (inputs bounded at once) and ``bisection_steps``
+    ``dtype`` of the bound computation (``"float64"``; ``"float32"`` only through
+    ``for_training``), ``batch_size`` (inputs bounded at once) and ``bisection_steps``
     for the radius (resolution ``2^-steps``).
 
     float32 bounds are not rounded outward: a lower bound can exceed the true margin by
     float32 rounding (measured up to 8e-8 at eps = 0), enough to certify a box one of
     whose corners is misclassified. They serve verified training (``margin_bounds``,
-    differentiable), and a certifier made with ``training=True`` refuses ``certify`` and
+    differentiable), and a certifier made by ``for_training`` refuses ``certify`` and
     ``certified_radius``."""
 
     deterministic: ClassVar[bool] = True
@@ -132,21 +132,16 @@ class DeterministicCertifier(Certifier):
     norms: ClassVar[tuple[str, ...]] = ("linf",)
 
     def __init__(
-        self,
-        dtype: str = "float64",
-        batch_size: int = 256,
-        bisection_steps: int = 16,
-        *,
-        training: bool = False,
+        self, dtype: str = "float64", batch_size: int = 256, bisection_steps: int = 16
     ) -> None:
         if dtype not in DTYPES:
             raise ValueError(f"dtype must be one of {sorted(DTYPES)}, got {dtype!r}")
-        if dtype != "float64" and not training:
+        if dtype != "float64":
             raise ValueError(
                 f"dtype {dtype!r} bounds are not rounded outward and cannot certify: use "
-                "float64 (lower precision serves verified training only, training=True)"
+                "float64 (lower precision serves verified training only: for_training())"
             )
-        self.training = bool(training)
+        self.training = False
         for key, value in (("batch_size", batch_size), ("bisection_steps", bisection_steps)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{key} must be a positive integer, got {value!r}")
@@ -160,6 +155,18 @@ class DeterministicCertifier(Certifier):
             "batch_size": self.batch_size,
             "bisection_steps": self.bisection_steps,
         }
+
+    @classmethod
+    def for_training(cls, dtype: str = "float32", **options: Any) -> Self:
+        """A certifier whose ``margin_bounds`` serve verified training, computed in
+        ``dtype`` (float32 by default, differentiable); it refuses ``certify`` and
+        ``certified_radius``. Not reachable from a config, which only certifies."""
+        if dtype not in DTYPES:
+            raise ValueError(f"dtype must be one of {sorted(DTYPES)}, got {dtype!r}")
+        certifier = cls(**options)
+        certifier.dtype = dtype
+        certifier.training = True
+        return certifier
 
     # --- what a subclass states ------------------------------------------------------
 
@@ -251,7 +258,7 @@ class DeterministicCertifier(Certifier):
         if self.training:
             raise UnsupportedError(
                 f"this {self.name!r} bounds in {self.dtype} for verified training "
-                "(training=True), which cannot certify: make one without training=True"
+                "(for_training()), which cannot certify: make one with certifiers.get"
             )
 
     def _bisect(self, network: Chain, x: Tensor, y: Tensor, classes: int) -> Tensor:

@@ -87,15 +87,8 @@ class CROWN(DeterministicCertifier):
         batch_size: int = 256,
         bisection_steps: int = 16,
         max_coefficients: int = 1 << 26,
-        *,
-        training: bool = False,
     ) -> None:
-        super().__init__(
-            dtype=dtype,
-            batch_size=batch_size,
-            bisection_steps=bisection_steps,
-            training=training,
-        )
+        super().__init__(dtype=dtype, batch_size=batch_size, bisection_steps=bisection_steps)
         if intermediate not in INTERMEDIATE:
             raise ValueError(f"intermediate must be one of {INTERMEDIATE}, got {intermediate!r}")
         if isinstance(max_coefficients, bool) or not isinstance(max_coefficients, int):

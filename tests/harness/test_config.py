@@ -162,6 +162,11 @@ def test_certifier_options_from_the_config():
         parse({**base, "certify": {"options": {"nope": {}}}})
     with pytest.raises(ConfigError, match="'certify.options.functional'"):
         parse({**base, "certify": {"options": {"functional": {"mc_samples": 10}}}})
+    # float32 interval bounds are not rounded outward: training only, never a certificate
+    with pytest.raises(ConfigError, match="'certify.options.ibp'.*cannot certify"):
+        parse({**base, "certify": {"options": {"ibp": {"dtype": "float32"}}}})
+    with pytest.raises(ConfigError, match="'certify.options.crown'.*does not take"):
+        parse({**base, "certify": {"options": {"crown": {"training": True}}}})
 
 
 def test_models_entries():

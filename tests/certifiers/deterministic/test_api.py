@@ -9,6 +9,7 @@ from torch import nn
 
 import certifiers
 from certifiers import UnsupportedError
+from certifiers.deterministic import CROWN, IBP
 from certifiers.deterministic.ops import Box
 from harness.noise import Gaussian
 
@@ -70,7 +71,7 @@ def test_bad_inputs_are_refused(name):
 @pytest.mark.parametrize("name", ["ibp", "crown"])
 def test_margin_bounds_carry_gradients_for_verified_training(name):
     model = tiny().train()
-    c = certifiers.get(name, dtype="float32", training=True)
+    c = {"ibp": IBP, "crown": CROWN}[name].for_training()
     margins = c.margin_bounds(model, X, labels(model), 0.05)
     assert margins.dtype == torch.float32 and margins.requires_grad
     torch.nn.functional.cross_entropy(-margins, labels(model)).backward()
@@ -152,7 +153,7 @@ def test_a_label_the_float32_model_does_not_predict_is_never_certified(name):
 def test_float32_bounds_serve_training_and_never_certify():
     with pytest.raises(ValueError, match="cannot certify"):
         certifiers.get("ibp", dtype="float32")
-    trainer = certifiers.get("crown", dtype="float32", training=True)
+    trainer = CROWN.for_training()
     model = tiny()
     assert trainer.margin_bounds(model, X, labels(model), 0.0).dtype == torch.float32
     with pytest.raises(UnsupportedError, match="verified training"):

@@ -12,13 +12,14 @@ import certifiers
 from baselines.datasets import load_digits
 from baselines.ibp_training import IBPRecipe, train_ibp
 from baselines.training import Recipe, load_or_train
+from certifiers.deterministic import IBP
 from certifiers.deterministic.base import input_box
 from certifiers.deterministic.testing import check_deterministic_certifier, pgd_attack
 
 
 def models():
     data = load_digits()
-    bounds = certifiers.get("ibp", dtype="float32", training=True).margin_bounds
+    bounds = IBP.for_training().margin_bounds
     gauss = load_or_train(Recipe("mlp", "digits", 0.25, epochs=8), data).model
     ibp = load_or_train(
         IBPRecipe("mlp", "digits", epochs=15), data, train_fn=lambda r, d: train_ibp(r, d, bounds)
