@@ -59,6 +59,15 @@ class Workspace:
             view = self._views[key] = make()
         return view
 
+    def host(self, name: str, shape: tuple[int, ...], dtype: torch.dtype) -> Any:
+        """The CPU buffer ``get(name, shape, dtype, "cpu")`` as a numpy array sharing its
+        memory: a slice of a view of the whole allocation, made once per allocation, so
+        that a new shape calls nothing of torch's."""
+        tensor = self.get(name, shape, dtype, torch.device("cpu"))
+        buf = self._buffers[(name, dtype, torch.device("cpu"))]
+        flat = self.host_view(buf, lambda: buf.numpy())
+        return flat[: tensor.numel()].reshape(shape)
+
     def get_like(self, name: str, like: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
         """A buffer of ``like``'s shape and device in ``dtype``."""
         return self.get(name, tuple(like.shape), dtype, like.device)
@@ -133,8 +142,20 @@ class Batch:
         self._linf_index = index
 
     def scratch(self, name: str, rows: int, dtype: torch.dtype) -> torch.Tensor:
-        """A ``(rows, dim)`` scratch buffer of ``dtype`` on the draws' device."""
-        return self.workspace.get(name, (rows, self.dim), dtype, self.G.device)
+        """A ``(rows, dim)`` scratch buffer of ``dtype`` on the draws' device. On the CPU
+        its allocation holds a whole tile (``TILE_VALUES``) from the first call, so that it
+        never grows later (nor needs a new host view, ``host_scratch``)."""
+        device = self.G.device
+        if device.type == "cpu":
+            self.workspace.get(name, (self._full_tile_rows(), self.dim), dtype, device)
+        return self.workspace.get(name, (rows, self.dim), dtype, device)
+
+    def host_scratch(self, name: str, rows: int, dtype: torch.dtype) -> Any:
+        """``scratch(name, rows, dtype)`` as a numpy array sharing its memory on the CPU
+        (``Workspace.host``); ``None`` on another device."""
+        if self.G.device.type != "cpu":
+            return None
+        return self.workspace.host(name, (rows, self.dim), dtype)
 
     def row_tiles(self) -> Iterator[slice]:
         """Slices of rows, each of at most ``TILE_VALUES`` values (at least one row) on
@@ -143,7 +164,7 @@ class Batch:
         if self.G.device.type != "cpu":
             yield slice(0, rows)
             return
-        step = max(1, TILE_VALUES // max(1, self.dim))
+        step = self._full_tile_rows()
         for start in range(0, rows, step):
             yield slice(start, min(rows, start + step))
 
@@ -151,4 +172,8 @@ class Batch:
         """The largest number of rows a tile of ``row_tiles`` holds."""
         if self.G.device.type != "cpu":
             return self.rows
-        return min(self.rows, max(1, TILE_VALUES // max(1, self.dim)))
+        return min(self.rows, self._full_tile_rows())
+
+    def _full_tile_rows(self) -> int:
+        """Rows of a whole CPU tile, whatever the batch: at most ``TILE_VALUES`` values."""
+        return max(1, TILE_VALUES // max(1, self.dim))

@@ -10,7 +10,7 @@ from scipy import stats
 
 from harness.noise.batch import Batch
 from harness.noise.coordinatewise import CoordinateNoise, SymmetricLaw
-from harness.noise.coupling import log_two_tail_, write_scaled
+from harness.noise.coupling import expm1_, log_two_tail_, write_scaled
 from harness.noise.params import check_dim, check_positive_finite
 from harness.noise.registry import register_noise
 
@@ -18,7 +18,8 @@ from harness.noise.registry import register_noise
 @register_noise("pareto")
 class Pareto(CoordinateNoise):
     """``P(|z_i| > x) = (1 + x / s)^{-a}`` (``|z_i|`` is Lomax); tail form of the inverse CDF:
-    ``|z_i| = s * ((2 Phi(-|G_i|))^{-1/a} - 1)``, computed as an ``expm1`` of logs.
+    ``|z_i| = s * ((2 Phi(-|G_i|))^{-1/a} - 1)``, computed as an ``expm1`` of logs
+    (``coupling.expm1_``: numpy's vectorized one on the CPU).
     ``E||z||_2^2 = 2 d s^2 / ((a - 1)(a - 2))`` for ``a > 2`` (infinite otherwise, and then
     the family cannot be matched in variance).
     """
@@ -42,9 +43,11 @@ class Pareto(CoordinateNoise):
         G = batch.G
         for rows in batch.row_tiles():
             # -log(2 Phi(-|G|)) = -log erfc(|G| / sqrt 2) >= 0, precise in the tail
-            a = log_two_tail_(batch.scratch("pareto", rows.stop - rows.start, out.dtype), G[rows])
+            n = rows.stop - rows.start
+            a = log_two_tail_(batch.scratch("pareto", n, out.dtype), G[rows])
             a.mul_(-1.0 / self.a)
-            torch.copysign(a.expm1_(), G[rows], out=a)
+            expm1_(a, batch.host_scratch("pareto", n, out.dtype))
+            torch.copysign(a, G[rows], out=a)
             write_scaled(out[rows], a, self.scale, x)
         return out
 
