@@ -34,8 +34,18 @@ def build_parser() -> argparse.ArgumentParser:
     for name in COMMANDS:
         module = import_module(f"harness.cli.{name.replace('-', '_')}_command")
         p = module.add_parser(sub)
-        p.set_defaults(func=module.main)
+        p.set_defaults(func=module.main, command_parser=p)
     return parser
+
+
+def _check_single_values(args: argparse.Namespace) -> None:
+    """Refuse a positional argument that argparse left as a list: given as ``--`` after a
+    ``--`` (``export -- cohen-tsv --``), it takes the value ``[]`` instead of an error."""
+    parser: argparse.ArgumentParser = args.command_parser
+    for action in parser._actions:  # argparse keeps no public list of them
+        if not action.option_strings and action.nargs is None:
+            if isinstance(getattr(args, action.dest, None), list):
+                parser.error(f"argument {action.dest}: expected one value")
 
 
 def _sigterm(signum, frame) -> None:
@@ -58,6 +68,7 @@ def _warning_format(command: str):
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    _check_single_values(args)
     formatter = warnings.formatwarning
     if not args.debug:
         warnings.formatwarning = _warning_format(args.command)

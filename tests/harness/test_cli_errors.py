@@ -196,3 +196,17 @@ def test_compare_names_what_is_wrong(tmp_path, capsys, norm, extra, message):
     assert main(args) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["export", "--", "cohen-tsv", "--"], ["export", "cohen-tsv", "--", "--"]],
+)
+def test_a_positional_given_as_a_double_dash_is_a_usage_error(argv, capsys):
+    """argparse gives the store ``[]`` here instead of an error; it was an internal error
+    (found by the CLI fuzz test)."""
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2
+    last = capsys.readouterr().err.splitlines()[-1]
+    assert last == "smoothbench export: error: argument store: expected one value"
