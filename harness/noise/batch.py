@@ -59,15 +59,6 @@ class Workspace:
             view = self._views[key] = make()
         return view
 
-    def host(self, name: str, shape: tuple[int, ...], dtype: torch.dtype) -> Any:
-        """The CPU buffer ``get(name, shape, dtype, "cpu")`` as a numpy array sharing its
-        memory: a slice of a view of the whole allocation, made once per allocation, so
-        that a new shape calls nothing of torch's."""
-        tensor = self.get(name, shape, dtype, torch.device("cpu"))
-        buf = self._buffers[(name, dtype, torch.device("cpu"))]
-        flat = self.host_view(buf, lambda: buf.numpy())
-        return flat[: tensor.numel()].reshape(shape)
-
     def get_like(self, name: str, like: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
         """A buffer of ``like``'s shape and device in ``dtype``."""
         return self.get(name, tuple(like.shape), dtype, like.device)
@@ -152,10 +143,12 @@ class Batch:
 
     def host_scratch(self, name: str, rows: int, dtype: torch.dtype) -> Any:
         """``scratch(name, rows, dtype)`` as a numpy array sharing its memory on the CPU
-        (``Workspace.host``); ``None`` on another device."""
+        (the first rows of a view of the whole tile, made once: ``Workspace.host_view``);
+        ``None`` on another device."""
         if self.G.device.type != "cpu":
             return None
-        return self.workspace.host(name, (rows, self.dim), dtype)
+        tile = self.scratch(name, self._full_tile_rows(), dtype)
+        return self.workspace.host_view(tile, tile.numpy)[:rows]
 
     def row_tiles(self) -> Iterator[slice]:
         """Slices of rows, each of at most ``TILE_VALUES`` values (at least one row) on
