@@ -157,14 +157,12 @@ def build_rows(
         groups: list[Row] = []
         for cert in certs:
             row = _row(mg[mg["certifier"] == cert], model, noise, cert, label)
-            alone = (model, noise, cert) in unsound
             match = next(
                 (
                     grp
                     for grp in groups
                     if merge
-                    and not alone
-                    and not any((model, noise, c) in unsound for c in grp.certifiers)
+                    and not any((model, noise, c) in unsound for c in [cert, *grp.certifiers])
                     and _same(grp, row)
                 ),
                 None,
