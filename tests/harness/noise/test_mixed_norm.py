@@ -12,7 +12,7 @@ import torch
 from scipy import integrate, special, stats
 
 from harness.noise import Gaussian, MixedNorm, from_spec
-from harness.noise.mixed_norm import MAX_MASS_BELOW_GRID, max_law
+from harness.noise.mixed_norm import MAX_MASS_BELOW_GRID, MaxLaw, max_law
 
 
 def _draws(n: int, d: int, seed: int = 0, dtype=torch.float64) -> torch.Tensor:
@@ -65,9 +65,21 @@ def test_k_so_close_to_dim_that_the_law_leaves_its_table_is_refused():
     for dim, k in [(1, 0.999), (3, 2.9), (64, 63.9)]:
         with pytest.raises(ValueError, match=r"take k <= dim - 0.5"):
             MixedNorm(1.0, k, dim)
+    from scipy import integrate
+
     for dim in (1, 2, 64, 3072):
-        law = max_law(dim - 0.5, dim)
-        assert math.exp(law.log_cdf[0]) <= MAX_MASS_BELOW_GRID
+        k = dim - 0.5
+        max_law(k, dim)  # builds
+        # P(M < e^-60) by scipy's quadrature of the density of t = log M, not the table's
+        shift = MaxLaw.log_density_t_of(k, dim, np.linspace(-60.0, 4.5, 20001)).max()
+
+        def density(t, k=k, dim=dim, shift=shift):
+            return math.exp(float(MaxLaw.log_density_t_of(k, dim, np.array([t]))[0]) - shift)
+
+        below = integrate.quad(density, -np.inf, -60.0)[0]
+        rest = integrate.quad(density, -60.0, 4.5, limit=500)[0]
+        rest += integrate.quad(density, 4.5, np.inf)[0]
+        assert below / (below + rest) <= MAX_MASS_BELOW_GRID
 
 
 def test_k0_is_the_gaussian_sample_for_sample():
