@@ -12,6 +12,7 @@ import torch
 from baselines.models import ModelEntry
 from harness.config import Config, expand_noise
 from harness.draws import CHUNK_ROWS, draw_method
+from harness.noise import noise_class
 from harness.store import Store
 
 
@@ -25,7 +26,8 @@ def identity(
     data_sha256: str | None = None,
 ) -> dict[str, Any]:
     """Everything that decides the counts (not the batch size, the executor, the
-    certifiers or the report): the draw method and the device type among them, the named
+    certifiers or the report): the draw method, the noises' changed couplings
+    (``noise_couplings``) and the device type among them, the named
     index subset (``run.subset``) and a digest of the data files read (``data_checksum``,
     e.g. the md5 of CIFAR-10's test batch) and of the images and labels of the index set
     (``data_sha256``, ``baselines.datasets.content_sha256``), so that data changed in place
@@ -36,7 +38,7 @@ def identity(
         for k, v in cfg.raw.get("run", {}).items()
         if k not in ("batch_size", "device", "download")
     }
-    return {
+    ident = {
         "seed": cfg.seed,
         "n0": cfg.n0,
         "n": cfg.n,
@@ -61,6 +63,19 @@ def identity(
             {"run": run_section, "noises": cfg.raw.get("noises")}
         ),
     }
+    couplings = noise_couplings(cfg)
+    if couplings:
+        ident["noise_couplings"] = couplings
+    return ident
+
+
+def noise_couplings(cfg: Config) -> dict[str, int]:
+    """The coupling version of each noise family of the config whose transform changed
+    since stores began (``Noise.coupling_version`` above 1); absent from the identity
+    while there is none, so that stores written before the key resume as before."""
+    families = {e.family for e in cfg.noises}
+    versions = {f: noise_class(f).coupling_version for f in sorted(families)}
+    return {f: v for f, v in versions.items() if v != 1}
 
 
 def canonical_noises(noises: Any) -> list[dict[str, Any]]:

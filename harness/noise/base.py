@@ -80,6 +80,11 @@ class Noise(ABC):
     scale_param: ClassVar[str]
     #: Shape parameters (no scale, no dim) of members used by the conformance tests.
     example_params: ClassVar[tuple[dict[str, Any], ...]] = ({},)
+    #: The version of the transform (the coupling of ``G`` to the noise): raised when a
+    #: family maps the same base draws to other samples (of the same law), so that a run
+    #: stored with the earlier coupling is not resumed with the new one
+    #: (``harness.identity``).
+    coupling_version: ClassVar[int] = 1
     dim: int
 
     # what every family implements ------------------------------------------------------

@@ -2,8 +2,8 @@
 
 The sampler transforms one batch of base draws with every noise of an image. A
 ``Batch`` holds the draws and computes, at most once per batch, the per-row statistics
-that more than one family needs: ``||G||_2^2`` (the spherical families), and
-``||G||_inf`` with the index of its coordinate (the l-inf and mixed-norm families). It
+that more than one family needs: ``||G||_2^2`` (the spherical families) and
+``||G||_inf`` (the l-inf and mixed-norm families). It
 also owns a ``Workspace`` of scratch buffers that persists across batches, so that the
 hot loop allocates nothing, and cuts the rows into tiles (``row_tiles``) whose scratch
 stays in the CPU's cache; on a GPU a tile is the whole batch.
@@ -74,7 +74,6 @@ class Batch:
         self.workspace = workspace if workspace is not None else Workspace()
         self._sq_norm: torch.Tensor | None = None
         self._linf_norm: torch.Tensor | None = None
-        self._linf_index: torch.Tensor | None = None
 
     @classmethod
     def of(cls, G: torch.Tensor | Batch) -> Batch:
@@ -102,35 +101,15 @@ class Batch:
         return self._sq_norm
 
     def linf_norm(self) -> torch.Tensor:
-        """``max_i |G_i|`` per row, in float64 (exact: the largest entry, converted)."""
+        """``max_i |G_i|`` per row, in float64 (exact: the largest entry, converted); one
+        pass, tile by tile, through a scratch tile of ``|G|``."""
         if self._linf_norm is None:
-            self._linf_rows(with_index=False)
-        assert self._linf_norm is not None
+            top = torch.empty(self.rows, dtype=self.G.dtype, device=self.G.device)
+            for rows in self.row_tiles():
+                a = self.scratch("batch abs", rows.stop - rows.start, self.G.dtype)
+                torch.amax(torch.abs(self.G[rows], out=a), dim=1, out=top[rows])
+            self._linf_norm = top.to(torch.float64)
         return self._linf_norm
-
-    def linf(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """``(max_i |G_i|, the first index where it is reached)`` per row."""
-        if self._linf_index is None:
-            self._linf_rows(with_index=True)
-        assert self._linf_index is not None
-        return self.linf_norm(), self._linf_index
-
-    def _linf_rows(self, with_index: bool) -> None:
-        """One pass, tile by tile: ``|G|`` into a scratch tile, then its row maxima (with
-        the first index of each, ``torch.max``'s rule, when asked)."""
-        device, dtype = self.G.device, self.G.dtype
-        top = torch.empty(self.rows, dtype=dtype, device=device)
-        index = torch.empty(self.rows, dtype=torch.int64, device=device) if with_index else None
-        for rows in self.row_tiles():
-            a = torch.abs(
-                self.G[rows], out=self.scratch("batch abs", rows.stop - rows.start, dtype)
-            )
-            if index is None:
-                torch.amax(a, dim=1, out=top[rows])
-            else:
-                torch.max(a, dim=1, out=(top[rows], index[rows]))
-        self._linf_norm = top.to(torch.float64)
-        self._linf_index = index
 
     def scratch(self, name: str, rows: int, dtype: torch.dtype) -> torch.Tensor:
         """A ``(rows, dim)`` scratch buffer of ``dtype`` on the draws' device. On the CPU

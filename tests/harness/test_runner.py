@@ -171,6 +171,26 @@ def test_a_store_of_the_earlier_draws_refuses_to_resume(tmp_path):
         runner.run(tiny(), path, progress=False)
 
 
+def test_a_store_of_an_earlier_coupling_refuses_to_resume(tmp_path):
+    """The mixed norm's coupling changed (version 2): a store whose manifest lacks it
+    (written by version 1) is refused, naming the key; a run without a changed family
+    records nothing, so its earlier stores resume as before."""
+    mixed = parse({**tiny().raw, "noises": [{"family": "mixed_norm", "k": 8}]})
+    path = tmp_path / "mixed.sqlite"
+    runner.run(mixed, path, progress=False, stop_after=1, certify=False)
+    with Store(path) as st:
+        assert st.get_manifest("noise_couplings") == {"mixed_norm": 2}
+    import sqlite3
+
+    with sqlite3.connect(path) as db:  # as version 1 wrote it
+        db.execute("DELETE FROM manifest WHERE key = 'noise_couplings'")
+    with pytest.raises(ValueError, match=r"noise_couplings.*mixed_norm"):
+        runner.run(mixed, path, progress=False)
+    plain = runner.run(tiny(), tmp_path / "plain.sqlite", progress=False, stop_after=1)
+    with Store(plain) as st:
+        assert st.get_manifest("noise_couplings") is None
+
+
 def test_a_certifier_added_later_samples_nothing(tmp_path, monkeypatch):
     path = tmp_path / "s.sqlite"
     runner.run(tiny(), path, progress=False)

@@ -9,10 +9,13 @@ import math
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import integrate, special, stats
 
-from harness.noise import Gaussian, MixedNorm, from_spec
-from harness.noise.mixed_norm import MAX_MASS_BELOW_GRID, MaxLaw, max_law
+from harness.draws import DrawStream
+from harness.noise import Gaussian, MixedNorm, from_spec, mixed_norm
+from harness.noise.mixed_norm import MAX_MASS_BELOW_GRID, MaxLaw, gaussian_max_logs, max_law
 
 
 def _draws(n: int, d: int, seed: int = 0, dtype=torch.float64) -> torch.Tensor:
@@ -109,11 +112,23 @@ def test_quantile_function_against_quadrature(dim, k):
     assert 1 - reference_cdf(k, dim)(m_hi) == pytest.approx(s, rel=1e-4)
 
 
-def test_other_coordinates_are_truncated_normals():
+@pytest.fixture(params=["moved only", "every coordinate"])
+def path(request, monkeypatch):
+    """Both ways the transform computes: gathering the coordinates above ``m`` (the CPU's
+    way when few move) and mapping every coordinate (a GPU's way, and the CPU's when many
+    move), each forced here whatever the share."""
+    share = 1.0 if request.param == "moved only" else -1.0
+    monkeypatch.setattr(mixed_norm, "SPARSE_SHARE", share)
+    return request.param
+
+
+@pytest.mark.parametrize("dim,k", [(6, 4.0), (64, 8.0), (64, 48.0)])
+def test_other_coordinates_are_truncated_normals(path, dim, k):
     """Given M = m, the other coordinates are i.i.d. N(0, 1) truncated to [-m, m]:
-    (Phi(z_i) - Phi(-m)) / (1 - 2 Phi(-m)) is uniform; the extreme coordinate's sign is fair."""
-    dim, k = 6, 4.0
-    z = MixedNorm(1.0, k, dim).transform(_draws(20000, dim, seed=5)).numpy()
+    (Phi(z_i) - Phi(-m)) / (1 - 2 Phi(-m)) is uniform; the extreme coordinate's sign is
+    fair and its place uniform."""
+    rows = 40000 // dim + 2000
+    z = MixedNorm(1.0, k, dim).transform(_draws(rows, dim, seed=5)).numpy()
     arg = np.abs(z).argmax(axis=1)
     m = np.abs(z).max(axis=1)
     others = np.ones_like(z, dtype=bool)
@@ -125,6 +140,75 @@ def test_other_coordinates_are_truncated_normals():
     assert abs(signs.mean()) < 4 / math.sqrt(len(z))
     counts = np.bincount(arg, minlength=dim)
     assert stats.chisquare(counts).pvalue > 1e-3
+
+
+@pytest.mark.parametrize("dim,k", [(6, 4.0), (64, 8.0), (64, 60.0)])
+def test_the_coupling_keeps_every_coordinate_at_most_m(path, dim, k):
+    """``z_i = sigma G_i`` exactly wherever ``|G_i| <= m = ||z||_inf / sigma``; the others
+    keep their sign and land in ``[0, m]``, the largest ``|G_i|`` at ``m`` itself, and those
+    moved below it are themselves ``N(0, 1)`` truncated to ``[-m, m]`` (KS of their
+    probability transform, as above); ``m`` never exceeds ``||G||_inf``; and the share of
+    coordinates moved is the expected one (``moved_share``, integrated over the law of
+    ``||G||_inf``) within Monte Carlo error."""
+    sigma = 0.7
+    G = _draws(8000, dim, seed=dim)
+    z = MixedNorm(sigma, k, dim).transform(G)
+    m = z.abs().amax(dim=1, keepdim=True) / sigma
+    assert torch.all(m <= G.abs().amax(dim=1, keepdim=True))
+    kept = G.abs() <= m
+    assert torch.equal(z[kept], sigma * G[kept])
+    moved = ~kept
+    assert torch.all(z[moved].abs() <= sigma * m.expand_as(z)[moved] * (1 + 1e-12))
+    assert torch.all((torch.sign(z) == torch.sign(G)) | (z == 0))
+    top = G.abs().argmax(dim=1, keepdim=True)
+    assert torch.allclose(z.gather(1, top).abs(), sigma * m, rtol=1e-15, atol=0)
+    below = moved.clone().scatter_(1, top, False)
+    tail = torch.special.ndtr(-m).expand_as(z)[below].numpy()
+    u = (special.ndtr(z[below].numpy() / sigma) - tail) / (1 - 2 * tail)
+    assert stats.kstest(u, "uniform").pvalue > 1e-3
+    share = moved.double().mean(dim=1).numpy()
+    error = share.std() / math.sqrt(share.size)
+    assert abs(share.mean() - mixed_norm.moved_share(k, dim)) < 5 * error + 1e-9
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("dim,k", [(6, 4.0), (64, 8.0), (784, 98.0)])
+def test_both_ways_give_the_same_noise(monkeypatch, dim, k, dtype):
+    """Gathering the moved coordinates and mapping every coordinate write the same values
+    (to one rounding of the output), with and without an input added, in place too."""
+    noise = MixedNorm(0.5, k, dim)
+    G = DrawStream(3, 1, 1, dim, dtype=dtype).rows(0, 600)
+    G[0, :2] = torch.tensor([8.57, -8.57], dtype=dtype)  # a tie at the extreme
+    x = torch.rand(dim, dtype=dtype, generator=torch.Generator().manual_seed(1))
+    results = []
+    for share in (1.0, -1.0):
+        monkeypatch.setattr(mixed_norm, "SPARSE_SHARE", share)
+        in_place = G.clone()
+        noise.transform(in_place, out=in_place)
+        results.append((noise.transform(G), noise.perturb(x, G, torch.empty_like(G)), in_place))
+    ulp = torch.finfo(dtype).eps
+    for a, b in zip(*results, strict=True):
+        assert torch.allclose(a, b, rtol=2 * ulp, atol=2 * ulp)
+    assert torch.equal(results[0][0], results[0][2])
+
+
+@given(
+    dim=st.integers(1, 4000),
+    share=st.floats(0.0, 1.0),
+    q=st.floats(1e-6, 1 - 1e-6),
+)
+@settings(max_examples=40, deadline=None)
+def test_the_law_of_m_lies_below_that_of_the_gaussian_max(dim, share, q):
+    """The coupling's premise, ``F_k^{-1}(F_0(m_G)) <= m_G``: the exact map (the host
+    quantile the table interpolates) never raises ``||G||_inf``, for any ``0 < k <= dim -
+    0.5`` and any quantile of ``m_G``; and the law of ``M`` sits above ``F_0`` at that
+    point by the independent quadrature of its density."""
+    k = max(1e-3, share * (dim - 0.5))
+    m_G = math.sqrt(2.0) * special.erfinv(q ** (1.0 / dim))
+    m = max_law(k, dim).quantile_from_logs(*gaussian_max_logs(np.array([m_G]), dim))[0]
+    assert m <= m_G * (1 + 1e-9)
+    if dim <= 300:  # the quadrature is slow for large dim
+        assert reference_cdf(k, dim)(m_G)[0] >= q - 1e-7
 
 
 @pytest.mark.parametrize("dim,k", [(4, 3.5), (64, 32), (64, 48)])
