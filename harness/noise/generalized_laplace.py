@@ -93,7 +93,9 @@ class GeneralizedLaplace(Noise):
         table = self.l1_table() if self.k else None
         for rows in batch.row_tiles():
             # log erfc(|G| / sqrt 2) = log(2 Phi(-|G|)) <= 0: minus the Laplace magnitude
-            a = log_two_tail_(batch.scratch("laplace", rows.stop - rows.start, out.dtype), G[rows])
+            n = rows.stop - rows.start
+            host = batch.host_scratch("laplace", n, out.dtype)
+            a = log_two_tail_(batch.scratch("laplace", n, out.dtype), G[rows], host)
             if table is None:
                 scale: torch.Tensor | float = self.scale
             else:

@@ -38,7 +38,9 @@ class Laplace(CoordinateNoise):
         for rows in batch.row_tiles():
             # log(2 Phi(-|G|)) = log erfc(|G| / sqrt 2) <= 0, precise in the tail; then
             # copysign gives sign(G) * magnitude
-            a = log_two_tail_(batch.scratch("laplace", rows.stop - rows.start, out.dtype), G[rows])
+            n = rows.stop - rows.start
+            host = batch.host_scratch("laplace", n, out.dtype)
+            a = log_two_tail_(batch.scratch("laplace", n, out.dtype), G[rows], host)
             torch.copysign(a, G[rows], out=a)
             write_scaled(out[rows], a, self.scale, x)
         return out

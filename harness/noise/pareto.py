@@ -44,9 +44,10 @@ class Pareto(CoordinateNoise):
         for rows in batch.row_tiles():
             # -log(2 Phi(-|G|)) = -log erfc(|G| / sqrt 2) >= 0, precise in the tail
             n = rows.stop - rows.start
-            a = log_two_tail_(batch.scratch("pareto", n, out.dtype), G[rows])
+            host = batch.host_scratch("pareto", n, out.dtype)
+            a = log_two_tail_(batch.scratch("pareto", n, out.dtype), G[rows], host)
             a.mul_(-1.0 / self.a)
-            expm1_(a, batch.host_scratch("pareto", n, out.dtype))
+            expm1_(a, host)
             torch.copysign(a, G[rows], out=a)
             write_scaled(out[rows], a, self.scale, x)
         return out
