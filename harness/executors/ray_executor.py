@@ -181,6 +181,12 @@ class RayExecutor(Executor):
                     rows = ray.get(ref)
                 except ray.exceptions.RayTaskError as err:
                     raise ValueError(f"a Ray worker failed: {err.cause!r}") from err
+                except ray.exceptions.RayError as err:  # an actor or a node died
+                    raise ValueError(
+                        f"a Ray worker was lost ({type(err).__name__}); the {processed} "
+                        "image(s) finished in this run are in the store: run the same "
+                        "command again to resume"
+                    ) from err
                 store.put_counts(rows)
                 processed += 1
                 bar.update(1)

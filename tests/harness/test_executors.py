@@ -9,6 +9,7 @@ import ray
 from harness import runner
 from harness.config import parse
 from harness.executors import make_executor
+from harness.executors.ray_executor import RayExecutor
 from harness.store import Store
 
 
@@ -64,6 +65,30 @@ def test_ray_run_equals_local_run_and_resumes(tmp_path, cluster):
     for key in ("draw_method", "device_type", "models", "index_set", "sampling_config"):
         assert manifest_ray[key] == manifest_local[key], key
     assert ray.is_initialized()  # the executor joined the test's cluster; it leaves it up
+
+
+class _OneActorDies(RayExecutor):
+    """Its first actor is killed as soon as it starts, as an out-of-memory kill would."""
+
+    def _actors(self, ray_module, setup_ref, device):
+        actors = super()._actors(ray_module, setup_ref, device)
+        ray_module.kill(actors[0])
+        return actors
+
+
+def test_a_lost_ray_worker_is_a_clear_error_and_the_run_resumes(tmp_path, cluster, monkeypatch):
+    """A dead actor stops the run with a message that says how to resume (not Ray's own
+    traceback); what finished stays in the store, and the next run completes it to the
+    local run's counts."""
+    cfg = tiny()
+    path = tmp_path / "lost.sqlite"
+    with monkeypatch.context() as patch:
+        patch.setattr(runner, "make_executor", lambda name, **kw: _OneActorDies(workers=2))
+        with pytest.raises(ValueError, match="a Ray worker was lost.*run the same command again"):
+            runner.run(cfg, path, progress=False, executor="ray", certify=False)
+    runner.run(cfg, path, progress=False, executor="ray")
+    local = runner.run(cfg, tmp_path / "local.sqlite", progress=False)
+    assert rows(path)[0] == rows(local)[0]
 
 
 def test_executor_names_and_arguments_are_checked():
