@@ -215,8 +215,8 @@ def moved_share(k: float, dim: int, quantiles: int = 4096) -> float:
     moves: ``1 / dim`` (the extreme one) plus ``(1 - 1 / dim) E[1 - F(m) / F(m_G)]``
     (``F(g) = erf(g / sqrt 2)``), by the midpoint rule over ``quantiles`` quantiles of
     ``m_G``. It only chooses how the CPU computes the same values."""
-    p = (np.arange(quantiles) + 0.5) / quantiles
-    m_G = math.sqrt(2.0) * sp.erfinv(np.exp(np.log(p) / dim))
+    law = GaussianMaxLaw(dim)
+    m_G = np.array([law.quantile((i + 0.5) / quantiles, False) for i in range(quantiles)])
     m = np.minimum(max_law(k, dim).quantile_from_logs(*gaussian_max_logs(m_G, dim)), m_G)
     kept = sp.erf(m * _SQRT_HALF) / sp.erf(m_G * _SQRT_HALF)
     return float(1.0 / dim + (1.0 - 1.0 / dim) * np.mean(1.0 - kept))
