@@ -330,17 +330,18 @@ class MixedNorm(Noise):
             found.append(torch.from_numpy(above).add_(rows.start * dim))
         flat = torch.cat(found) if len(found) > 1 else found[0]
         r = torch.div(flat, dim, rounding_mode="floor")
+        c = flat - r * dim
         # gathered before out (maybe G itself) is written
         g = torch.index_select(G.reshape(-1), 0, flat).to(torch.float64)
         z = moved_magnitude(g.abs(), *(torch.index_select(t, 0, r) for t in tails))
         z = torch.copysign(z, g, out=z).mul_(self.sigma)
         if x is not None:
-            z.add_(torch.index_select(x, 0, flat - r * dim))
+            z.add_(torch.index_select(x, 0, c))
         write_scaled(out, G, self.sigma, x)
         if out.is_contiguous():
             out.view(-1).index_copy_(0, flat, z.to(out.dtype))
         else:
-            out[r, flat - r * dim] = z.to(out.dtype)
+            out[r, c] = z.to(out.dtype)
         return out
 
     def _write_every_coordinate(
