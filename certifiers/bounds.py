@@ -15,7 +15,8 @@ from statsmodels.stats.proportion import proportion_confint
 DEFAULT_ALPHA = 0.001
 
 
-def _check_alpha(alpha: float) -> float:
+def check_alpha(alpha: float) -> float:
+    """``alpha`` as a float, if it is a real number in (0, 1); else a clear error."""
     if isinstance(alpha, bool) or not isinstance(alpha, int | float | np.floating):
         raise TypeError(f"alpha must be a real number, got {type(alpha).__name__}")
     if not 0.0 < float(alpha) < 1.0:
@@ -30,7 +31,7 @@ def clopper_pearson_lower(count: ArrayLike, n: ArrayLike, alpha: float) -> float
     al. (2019) for ``p_A``. Computed by statsmodels' exact ("beta") interval with
     ``alternative="smaller"``; note ``alternative="larger"`` would give the *upper* bound.
     """
-    alpha = _check_alpha(alpha)
+    alpha = check_alpha(alpha)
     k = np.asarray(count)
     nn = np.asarray(n)
     if not (np.issubdtype(k.dtype, np.integer) and np.issubdtype(nn.dtype, np.integer)):
@@ -109,7 +110,7 @@ def estimation_draws_needed(
     if p <= p_needed:
         return None
 
-    alpha = _check_alpha(alpha)
+    alpha = check_alpha(alpha)
 
     def enough(n: int) -> bool:
         return float(beta.ppf(alpha, p * n, n - p * n + 1)) >= p_needed

@@ -16,7 +16,7 @@ from tqdm import tqdm
 
 import certifiers
 from certifiers.base import Certifier
-from certifiers.bounds import DEFAULT_ALPHA, certify_top_class
+from certifiers.bounds import DEFAULT_ALPHA, certify_top_class, check_alpha
 from harness.noise import from_spec
 from harness.store import CertificateRow, CountRow, Store
 
@@ -42,9 +42,17 @@ def certify_store(
     options: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> int:
     """(Re)compute certificates from the stored counts; returns the rows written. The
-    options of each certifier are recorded in the manifest (``certifier_options``)."""
+    options of each certifier are recorded in the manifest (``certifier_options``). An
+    unknown certifier or norm, or an alpha outside (0, 1), is refused before anything is
+    written."""
     instances = resolve_certifiers(certifier_names, options)
     norms = list(norms)
+    unknown = [norm for norm in norms if norm not in certifiers.NORMS]
+    if unknown or not norms:
+        raise ValueError(f"norms must be some of {list(certifiers.NORMS)}, got {norms}")
+    alphas = [check_alpha(alpha) for alpha in alphas]
+    if not alphas:
+        raise ValueError("at least one alpha is needed")
     recorded = dict(store.get_manifest("certifier_options") or {})
     recorded.update({name: c.options() for name, c in instances.items()})
     store.put_manifest({"certifier_options": recorded})

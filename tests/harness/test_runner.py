@@ -104,6 +104,27 @@ def test_certify_recomputes_for_another_alpha(tmp_path):
     assert counts and all(int(r.estimation.sum()) == 600 for r in counts.values())
 
 
+@pytest.mark.parametrize(
+    "norms,alphas,message",
+    [
+        (["l2"], [0.0], r"alpha must lie in \(0, 1\)"),
+        (["l2"], [1.5], r"alpha must lie in \(0, 1\)"),
+        (["l2"], [], "at least one alpha"),
+        (["l3"], [0.1], "norms must be some of"),
+        ([], [0.1], "norms must be some of"),
+    ],
+)
+def test_certify_refuses_bad_alphas_and_norms_before_writing(tmp_path, norms, alphas, message):
+    path = runner.run(tiny(), tmp_path / "s.sqlite", progress=False)
+    with Store(path) as st:
+        before = st.query("SELECT COUNT(*) FROM certificates")[0][0]
+        options = st.get_manifest("certifier_options")
+        with pytest.raises(ValueError, match=message):
+            certify_store(st, ["cohen"], norms, alphas, progress=False)
+        assert st.query("SELECT COUNT(*) FROM certificates")[0][0] == before
+        assert st.get_manifest("certifier_options") == options
+
+
 def test_manifest_records_the_run(tmp_path):
     path = runner.run(tiny(), tmp_path / "s.sqlite", progress=False, stop_after=1)
     with Store(path) as st:
