@@ -272,25 +272,27 @@ def _check_logits(
 ) -> int:
     """One floating-point logit row per input, at least two classes, as many in every
     batch (and as ``classes`` when given); returns the number of classes. Shapes and
-    dtypes only: nothing is read from the device."""
-    name = _model_name(model)
+    dtypes only: nothing is read from the device, and the model's name is looked up only
+    for an error."""
+    problem = None
     if not logits.dtype.is_floating_point:
-        raise ValueError(
-            f"model {name} returned logits of dtype {logits.dtype}; the sampler takes the "
-            "arg max of floating-point logits (not bool, integer or complex)"
+        problem = (
+            f"returned logits of dtype {logits.dtype}; the sampler takes the arg max of "
+            "floating-point logits (not bool, integer or complex)"
         )
-    if logits.shape[0] != rows:
-        raise ValueError(
-            f"model {name} returned {logits.shape[0]} logit rows for {rows} inputs; it must "
-            "return one row per input"
+    elif logits.shape[0] != rows:
+        problem = (
+            f"returned {logits.shape[0]} logit rows for {rows} inputs; it must return one "
+            "row per input"
         )
-    if logits.shape[1] < 2:
-        raise ValueError(
-            f"model {name} returned {logits.shape[1]} logit(s) per input; a classifier "
-            "needs at least 2 classes"
+    elif logits.shape[1] < 2:
+        problem = (
+            f"returned {logits.shape[1]} logit(s) per input; a classifier needs at least 2 classes"
         )
-    if classes is not None and logits.shape[1] != classes:
-        raise ValueError(f"model {name} returned {logits.shape[1]} logits, expected {classes}")
+    elif classes is not None and logits.shape[1] != classes:
+        problem = f"returned {logits.shape[1]} logits, expected {classes}"
+    if problem is not None:
+        raise ValueError(f"model {_model_name(model)} {problem}")
     return int(logits.shape[1])
 
 
