@@ -28,10 +28,15 @@ def _pick(outcomes: pd.DataFrame, sel: Selector, norm: str, alpha: float) -> pd.
         or [n for n in noises if n.startswith(noise + "(")]
         or [n for n in noises if noise in n]
     )
-    if len(match) != 1:
+    if not match:
         raise ValueError(
-            f"noise {noise!r} matches {len(match)} stored noises ({match or noises}); "
-            "give more of its name"
+            f"noise {noise!r} is none of model {model!r}'s stored noises ({noises}); give "
+            "a stored name, its family, or a part of it that only one name holds"
+        )
+    if len(match) > 1:
+        raise ValueError(
+            f"noise {noise!r} matches {len(match)} stored noises of model {model!r} "
+            f"({match}); give more of its name"
         )
     rows = g[(g["model"] == model) & (g["noise"] == match[0]) & (g["certifier"] == cert)]
     if rows.empty:

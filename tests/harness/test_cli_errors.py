@@ -176,32 +176,30 @@ def test_audit_quick_shrinks_a_validated_config():
 
 
 @pytest.mark.parametrize(
-    "norm,extra,message",
+    "norm,noise,extra,message",
     [
-        ("l2", ["--radius", "nan"], "--radius must be a finite number >= 0"),
-        ("l2", ["--radius", "-1"], "--radius must be a finite number >= 0"),
-        ("l2", ["--radius", "0.5", "--alpha", "0.05"], "no certificates at alpha = 0.05; stored"),
-        ("l1", ["--radius", "0.5"], "no certificates against l1; stored"),
+        ("l2", "gaussian", ["--radius", "nan"], "--radius must be a finite number >= 0"),
+        ("l2", "gaussian", ["--radius", "-1"], "--radius must be a finite number >= 0"),
+        ("l2", "gaussian", ["--radius", "0.5", "--alpha", "0.05"], "no certificates at alpha"),
+        ("l1", "gaussian", ["--radius", "0.5"], "no certificates against l1; stored"),
+        ("l2", "laplace", ["--radius", "0.5"], "'laplace' is none of model 'm-win'"),
     ],
 )
-def test_compare_names_what_is_wrong(tmp_path, capsys, norm, extra, message):
-    """A radius that is not a finite number >= 0, or an alpha or norm the store does not
-    hold, is named as such (it used to compare at r = nan, or say 'unknown model')."""
+def test_compare_names_what_is_wrong(tmp_path, capsys, norm, noise, extra, message):
+    """A radius that is not a finite number >= 0, or an alpha, norm or noise the store does
+    not hold, is named as such (it used to compare at r = nan, or say 'unknown model', or
+    ask for more of a noise's name that matched none)."""
     from tests.reports._report_synth import winner_store
 
     path = tmp_path / "s.sqlite"
     winner_store(path).close()
-    args = ["compare", str(path), "--first", "m-win", "gaussian", "cohen", "--second",
+    args = ["compare", str(path), "--first", "m-win", noise, "cohen", "--second",
             "m-mid", "gaussian", "cohen", "--norm", norm, *extra]  # fmt: skip
     assert main(args) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
 
 
-@pytest.mark.parametrize(
-    "argv",
-    [["export", "--", "cohen-tsv", "--"], ["export", "cohen-tsv", "--", "--"]],
-)
 def test_a_positional_given_as_a_double_dash_is_a_usage_error(argv, capsys):
     """argparse gives the store ``[]`` here instead of an error; it was an internal error
     (found by the CLI fuzz test)."""
