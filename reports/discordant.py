@@ -4,6 +4,7 @@ discordant images (certified by one row only), with both rows' p_A and radius.""
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,39 @@ from reports.tidy import load_outcomes
 
 Selector = tuple[str, str, str]  # model, noise (name or a unique part of one), certifier
 
+_NAMED = re.compile(r"(\w+)\((.*)\)")
+
+
+def _family_and_params(name: str) -> tuple[str, dict[str, str]] | None:
+    """``("gaussian", {"dim": "64", "sigma": "0.25"})`` for ``gaussian(dim=64,sigma=0.25)``;
+    ``None`` for a name not of that form."""
+    found = _NAMED.fullmatch(name.strip())
+    if found is None:
+        return None
+    params = {}
+    for part in filter(None, (p.strip() for p in found.group(2).split(","))):
+        key, equals, value = part.partition("=")
+        if not equals:
+            return None
+        params[key.strip()] = value.strip()
+    return found.group(1), params
+
+
+def _same_value(given: str, stored: str) -> bool:
+    try:
+        return math.isclose(float(given), float(stored), rel_tol=1e-9)
+    except ValueError:
+        return given == stored
+
+
+def _holds_params(stored: str, wanted: tuple[str, dict[str, str]] | None) -> bool:
+    """Whether the stored noise name has the family of ``wanted`` and each of its
+    parameters, with equal values (``k=16`` holds ``k=16.0``)."""
+    have = _family_and_params(stored)
+    if wanted is None or have is None or have[0] != wanted[0]:
+        return False
+    return all(k in have[1] and _same_value(v, have[1][k]) for k, v in wanted[1].items())
+
 
 def _pick(outcomes: pd.DataFrame, sel: Selector, norm: str, alpha: float) -> pd.DataFrame:
     model, noise, cert = sel
@@ -23,15 +57,18 @@ def _pick(outcomes: pd.DataFrame, sel: Selector, norm: str, alpha: float) -> pd.
         raise ValueError(f"unknown model {model!r}; stored: {sorted(set(g['model']))}")
     g = g[g["model"] == model]
     noises = sorted(set(g["noise"]))
+    wanted = _family_and_params(noise)
     match = (
         [n for n in noises if n == noise]
         or [n for n in noises if n.startswith(noise + "(")]
+        or [n for n in noises if _holds_params(n, wanted)]
         or [n for n in noises if noise in n]
     )
     if not match:
         raise ValueError(
             f"noise {noise!r} is none of model {model!r}'s stored noises ({noises}); give "
-            "a stored name, its family, or a part of it that only one name holds"
+            "a stored name, its family, some of its parameters (gaussian(sigma=0.25)), or "
+            "a part of it that only one name holds"
         )
     if len(match) > 1:
         raise ValueError(
