@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from scipy.special import ndtri
 
 from certifiers.base import Certificate, Certifier
@@ -91,3 +93,32 @@ def test_what_is_not_checked_is_said():
             budget=1_000_000,
         )  # fmt: skip
     assert res.unchecked and "not checked" in res.soundness[(noise.name, "linf")]
+
+
+@given(
+    st.lists(st.sampled_from([-3.0, -1.0, 0.0, 0.5, 2.0, 800.0]), min_size=1, max_size=60),
+    st.floats(0.0, 1.0),
+)
+def test_the_neyman_pearson_estimate_takes_the_lowest_ratios(log_ratios, p):
+    """The estimate is the mean of the ratio on the floor(p n) lowest log-ratios, 0 on the
+    others, whatever their order and ties (ratios capped at exp(700))."""
+    values = np.array(log_ratios)
+    shuffled = np.random.default_rng(len(values)).permutation(values)
+    est, se = neyman_pearson_lower(Gaussian(1.0, 1), np.zeros(1), p, sampler=lambda _: shuffled)
+    m = int(np.floor(p * len(values)))
+    contrib = np.r_[np.exp(np.minimum(np.sort(values)[:m], 700.0)), np.zeros(len(values) - m)]
+    assert est == pytest.approx(contrib.mean(), rel=1e-12, abs=0.0)
+    assert se == pytest.approx(contrib.std() / np.sqrt(len(values)), rel=1e-9, abs=1e-300)
+
+
+@pytest.mark.parametrize("p,shift", [(0.6, 0.1), (0.8, 0.5), (0.99, 1.5)])
+def test_the_neyman_pearson_estimate_matches_the_gaussian_closed_form(p, shift):
+    """For N(0, sigma^2 I) the worst-case probability after a shift delta is
+    Phi(Phi^-1(p) - ||delta|| / sigma) (Cohen et al. 2019)."""
+    from scipy.special import ndtr
+
+    noise = Gaussian(0.5, 10)
+    delta = np.r_[shift, np.zeros(9)]
+    est, se = neyman_pearson_lower(noise, delta, p, samples=200_000, seed=3)
+    exact = ndtr(ndtri(p) - shift / noise.sigma)
+    assert abs(est - exact) < 4 * se + 1e-3
