@@ -183,31 +183,34 @@ class Noise(ABC):
         return self.log_ratio_sampler(n, seed)(delta)
 
     def log_ratio_sampler(self, n: int, seed: int = 0) -> LogRatioSampler:
-        """A ``LogRatioSampler`` over ``n`` draws. Here in full dimension: the draws are
-        kept while ``n * dim`` values fit in memory (else regenerated, the same, at each
-        call, in chunks of ``O(chunk * dim)``); time ``O(n dim)`` per shift. Families with
+        """A ``LogRatioSampler`` over ``n`` draws. Here in full dimension: the draws and
+        their log-densities ``log pi(z)`` (which do not depend on the shift) are kept
+        while ``n * dim`` values fit in memory (else regenerated, the same, at each call,
+        in chunks of ``O(chunk * dim)``); time ``O(n dim)`` per shift. Families with
         structure override it with a reduced form."""
         rows = max(1, _LOG_RATIO_CHUNK_VALUES // self.dim)
-        kept: list[torch.Tensor] | None = (
-            [] if n * self.dim <= 4 * _LOG_RATIO_CHUNK_VALUES else None
-        )
+        keep = n * self.dim <= 4 * _LOG_RATIO_CHUNK_VALUES
+        kept: list[tuple[torch.Tensor, torch.Tensor]] = []  # filled by a whole first pass
 
         def chunks():
             if kept:
                 yield from kept
                 return
             gen = torch.Generator().manual_seed(int(seed))
+            drawn_all = []
             for start in range(0, n, rows):
                 z = self.sample(min(rows, n - start), gen)
-                if kept is not None:
-                    kept.append(z)
-                yield z
+                drawn = (z, self.log_prob(z))
+                if keep:
+                    drawn_all.append(drawn)
+                yield drawn
+            kept.extend(drawn_all)
 
         def sampler(delta: np.ndarray) -> np.ndarray:
             delta_t = torch.as_tensor(np.asarray(delta, dtype=np.float64))
             if delta_t.shape != (self.dim,):
                 raise ValueError(f"delta must have shape ({self.dim},), got {tuple(delta_t.shape)}")
-            parts = [(self.log_prob(z - delta_t) - self.log_prob(z)).numpy() for z in chunks()]
+            parts = [(self.log_prob(z - delta_t) - base).numpy() for z, base in chunks()]
             return np.concatenate(parts)
 
         return sampler

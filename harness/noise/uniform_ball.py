@@ -74,8 +74,8 @@ class UniformBall(SphericalNoise):
         return torch.exp(log_radius.sub_(t, alpha=0.5))
 
     def radial_log_prob(self, r: torch.Tensor) -> torch.Tensor:
-        zero = torch.zeros_like(r)
-        return torch.where(r <= self.radius * _SLACK, zero, torch.full_like(zero, -math.inf))
+        outside = (r <= self.radius * _SLACK).logical_not_()  # NaN is outside
+        return torch.zeros_like(r).masked_fill_(outside, -math.inf)
 
     def second_moment(self) -> float:
         return self.radius**2 * self.dim / (self.dim + 2.0)

@@ -46,9 +46,8 @@ class UniformCube(CoordinateNoise):
         return out
 
     def coordinate_log_prob(self, x: torch.Tensor) -> torch.Tensor:
-        zero = torch.zeros_like(x)
-        inside = x.abs() <= self.half_width * _SLACK
-        return torch.where(inside, zero, torch.full_like(zero, -math.inf))
+        outside = (x.abs() <= self.half_width * _SLACK).logical_not_()  # NaN is outside
+        return torch.zeros_like(x).masked_fill_(outside, -math.inf)
 
     def second_moment(self) -> float:
         return self.dim * self.half_width**2 / 3.0

@@ -122,3 +122,59 @@ def test_the_neyman_pearson_estimate_matches_the_gaussian_closed_form(p, shift):
     est, se = neyman_pearson_lower(noise, delta, p, samples=200_000, seed=3)
     exact = ndtr(ndtri(p) - shift / noise.sigma)
     assert abs(est - exact) < 4 * se + 1e-3
+
+
+@pytest.mark.parametrize("kept", [True, False])
+def test_the_full_dimensional_log_ratios_are_those_of_the_draws(monkeypatch, kept):
+    """``Noise.log_ratio_sampler`` in full dimension: ``log pi(z - delta) - log pi(z)`` on
+    the seeded draws, the same at every call, whether the draws (and their log-densities)
+    are kept or regenerated chunk by chunk."""
+    import torch
+
+    import harness.noise.base as base
+    from harness.noise.base import Noise
+
+    if not kept:
+        monkeypatch.setattr(base, "_LOG_RATIO_CHUNK_VALUES", 64)  # 8 rows a chunk
+    noise = MixedNorm.matched(0.25, 8, k=2.0)
+    n = 100
+    sampler = Noise.log_ratio_sampler(noise, n, seed=4)
+    z = noise.sample(n, torch.Generator().manual_seed(4))  # one chunk when kept
+    delta = np.linspace(-0.1, 0.2, 8)
+    if kept:
+        expected = (noise.log_prob(z - torch.from_numpy(delta)) - noise.log_prob(z)).numpy()
+        np.testing.assert_allclose(sampler(delta), expected, rtol=1e-12, atol=1e-12)
+    first = sampler(delta)
+    assert first.shape == (n,)
+    np.testing.assert_array_equal(sampler(delta), first)
+    np.testing.assert_array_equal(sampler(np.zeros(8)), np.zeros(n))
+    with pytest.raises(ValueError, match="shape"):
+        sampler(np.zeros(7))
+    np.testing.assert_array_equal(Noise.log_ratio_sampler(noise, n, seed=4)(delta), first)
+
+
+def test_a_failed_first_pass_keeps_no_part_of_the_draws(monkeypatch):
+    """Kept draws are kept only after a whole first pass: a pass that fails half-way
+    leaves the next call to draw them all again, not to answer from the half."""
+    import harness.noise.base as base
+    from harness.noise.base import Noise
+
+    monkeypatch.setattr(base, "_LOG_RATIO_CHUNK_VALUES", 64)  # 8 rows a chunk, 32 kept
+    noise = MixedNorm.matched(0.25, 8, k=2.0)
+    delta = np.linspace(-0.1, 0.2, 8)
+    expected = Noise.log_ratio_sampler(noise, 32, seed=4)(delta)
+    sampler = Noise.log_ratio_sampler(noise, 32, seed=4)
+    calls = []
+    real = MixedNorm.log_prob
+
+    def failing(self, z):
+        calls.append(1)
+        if len(calls) == 4:
+            raise RuntimeError("interrupted")
+        return real(self, z)
+
+    monkeypatch.setattr(MixedNorm, "log_prob", failing)
+    with pytest.raises(RuntimeError, match="interrupted"):
+        sampler(delta)
+    monkeypatch.setattr(MixedNorm, "log_prob", real)
+    np.testing.assert_array_equal(sampler(delta), expected)
