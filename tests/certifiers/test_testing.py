@@ -96,12 +96,12 @@ def test_what_is_not_checked_is_said():
 
 
 @given(
-    st.lists(st.sampled_from([-3.0, -1.0, 0.0, 0.5, 2.0, 800.0]), min_size=1, max_size=60),
+    st.lists(st.sampled_from([-3.0, -1.0, 0.0, 0.5, 2.0, 50.0]), min_size=1, max_size=60),
     st.floats(0.0, 1.0),
 )
 def test_the_neyman_pearson_estimate_takes_the_lowest_ratios(log_ratios, p):
     """The estimate is the mean of the ratio on the floor(p n) lowest log-ratios, 0 on the
-    others, whatever their order and ties (ratios capped at exp(700))."""
+    others, whatever their order and ties."""
     values = np.array(log_ratios)
     shuffled = np.random.default_rng(len(values)).permutation(values)
     est, se = neyman_pearson_lower(Gaussian(1.0, 1), np.zeros(1), p, sampler=lambda _: shuffled)
