@@ -295,3 +295,19 @@ def test_compare_lists_the_discordant_images(store_path, capsys):
                  "--second", "m-mid", "gaussian", "cohen", "--norm", "l2",
                  "--radius", "0.25"]) == 2  # fmt: skip
     assert "unknown model 'm-x'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flag,kept", [([], True), (["--no-keep-freed-memory"], False)])
+def test_the_report_keeps_freed_host_memory_unless_told_not_to(
+    store_path, tmp_path, monkeypatch, flag, kept
+):
+    """Like ``run``, ``report`` tells glibc to keep freed memory (its Monte Carlo sanity
+    checks allocate multi-megabyte arrays at every shift), before its workers fork."""
+    import harness.host_memory as host_memory
+
+    calls = []
+    monkeypatch.setattr(host_memory, "keep_freed_memory", lambda: calls.append(1) or "kept")
+    out = tmp_path / "out"
+    assert main(["report", str(store_path), "--out", str(out), "--format", "csv", *flag]) == 0
+    assert calls == ([1] if kept else [])
+    assert (out / "leaderboard.csv").exists()
