@@ -34,6 +34,12 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=Path("out/audit"), help="default out/audit")
     p.add_argument("--images", type=int, help="attack at most this many images per cell")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument(
+        "--keep-freed-memory",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="keep freed host memory for reuse (glibc; default on), as run and report do",
+    )
     return p
 
 
@@ -88,6 +94,10 @@ def main(args: argparse.Namespace) -> int:
 
     start = time.perf_counter()
     progress = not args.quiet
+    if args.keep_freed_memory:
+        from harness.host_memory import keep_freed_memory
+
+        keep_freed_memory()
     if args.images is not None and args.images < 1:
         raise ValueError(f"--images must be >= 1, got {args.images}")
     store_path = (

@@ -82,3 +82,17 @@ def test_an_unsound_certifier_fails_the_audit_of_a_config(tmp_path, capsys, doub
 def test_a_missing_target_is_one_clear_error(tmp_path, capsys):
     assert main(["audit", str(tmp_path / "nothing"), "--quick"]) == 2
     assert "no store or config" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flag,kept", [([], True), (["--no-keep-freed-memory"], False)])
+def test_the_audit_keeps_freed_host_memory_unless_told_not_to(tmp_path, monkeypatch, flag, kept):
+    """Like ``run``, whose sampling it repeats for a config, ``audit`` tells glibc to keep
+    freed memory before it starts."""
+    import harness.host_memory as host_memory
+
+    calls = []
+    monkeypatch.setattr(host_memory, "keep_freed_memory", lambda: calls.append(1) or "kept")
+    bad = tmp_path / "c.toml"
+    bad.write_text("[run\n")
+    assert main(["audit", str(bad), "--quick", "--quiet", "--out", str(tmp_path), *flag]) == 2
+    assert calls == ([1] if kept else [])
