@@ -200,6 +200,10 @@ def test_compare_names_what_is_wrong(tmp_path, capsys, norm, noise, extra, messa
     assert message in err and "Traceback" not in err
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [["export", "--", "cohen-tsv", "--"], ["export", "cohen-tsv", "--", "--"]],
+)
 def test_a_positional_given_as_a_double_dash_is_a_usage_error(argv, capsys):
     """argparse gives the store ``[]`` here instead of an error; it was an internal error
     (found by the CLI fuzz test)."""
