@@ -4,34 +4,17 @@ discordant images (certified by one row only), with both rows' p_A and radius.""
 from __future__ import annotations
 
 import math
-import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from harness.noise.written import split_noise_text
 from harness.store import Store
 from reports import stats
 from reports.tidy import load_outcomes
 
 Selector = tuple[str, str, str]  # model, noise (name or a unique part of one), certifier
-
-_NAMED = re.compile(r"(\w+)\((.*)\)")
-
-
-def _family_and_params(name: str) -> tuple[str, dict[str, str]] | None:
-    """``("gaussian", {"dim": "64", "sigma": "0.25"})`` for ``gaussian(dim=64,sigma=0.25)``;
-    ``None`` for a name not of that form."""
-    found = _NAMED.fullmatch(name.strip())
-    if found is None:
-        return None
-    params = {}
-    for part in filter(None, (p.strip() for p in found.group(2).split(","))):
-        key, equals, value = part.partition("=")
-        if not equals:
-            return None
-        params[key.strip()] = value.strip()
-    return found.group(1), params
 
 
 def _same_value(given: str, stored: str) -> bool:
@@ -44,7 +27,7 @@ def _same_value(given: str, stored: str) -> bool:
 def _holds_params(stored: str, wanted: tuple[str, dict[str, str]] | None) -> bool:
     """Whether the stored noise name has the family of ``wanted`` and each of its
     parameters, with equal values (``k=16`` holds ``k=16.0``)."""
-    have = _family_and_params(stored)
+    have = split_noise_text(stored)
     if wanted is None or have is None or have[0] != wanted[0]:
         return False
     return all(k in have[1] and _same_value(v, have[1][k]) for k, v in wanted[1].items())
@@ -57,7 +40,7 @@ def _pick(outcomes: pd.DataFrame, sel: Selector, norm: str, alpha: float) -> pd.
         raise ValueError(f"unknown model {model!r}; stored: {sorted(set(g['model']))}")
     g = g[g["model"] == model]
     noises = sorted(set(g["noise"]))
-    wanted = _family_and_params(noise)
+    wanted = split_noise_text(noise)
     match = (
         [n for n in noises if n == noise]
         or [n for n in noises if n.startswith(noise + "(")]

@@ -4,9 +4,9 @@
                         --norm l2 --radius 0.5 [--alpha 0.001]
 
 NOISE is a stored noise name, its family with some of its parameters
-(``generalized_gaussian(k=16)``), or a part of a name, that matches a single noise of the
-model. Prints the McNemar test at the radius and every discordant image (certified by
-one row only) with both rows' p_A and radius.
+(``generalized_gaussian(k=16)`` or ``generalized_gaussian:k=16``), or a part of a name,
+that matches a single noise of the model. Prints the McNemar test at the radius and
+every discordant image (certified by one row only) with both rows' p_A and radius.
 """
 
 from __future__ import annotations

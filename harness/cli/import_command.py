@@ -25,7 +25,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--model", help="model name (default: inferred from the path)")
     p.add_argument(
         "--noise",
-        help="family:param=value,... (e.g. gaussian:sigma=0.25) or a noise name of the store",
+        help="family:param=value,... (e.g. gaussian:sigma=0.25, or gaussian(sigma=0.25)) or a "
+        "noise name of the store",
     )
     p.add_argument("--certifier", help="certifier name (default: cohen for Cohen's layout)")
     p.add_argument("--norm", choices=NORMS, help="default: l2 for Cohen's layout")

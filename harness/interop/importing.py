@@ -20,6 +20,7 @@ from certifiers.base import NORMS
 from harness.interop.cohen_layout import COHEN_ALPHA, parse_layout
 from harness.interop.cohen_tsv import read_tsv
 from harness.noise import Gaussian, Noise, noise_class
+from harness.noise.written import split_noise_text
 from harness.store import ImportedRow, Store
 
 INDEX_FILE = "index.json"
@@ -60,25 +61,26 @@ def _dim(dataset: str) -> int:
 
 
 def parse_noise(text: str, dataset: str, store: Store) -> tuple[str, dict[str, Any] | None]:
-    """``family:param=value,...`` (e.g. ``gaussian:sigma=0.25``) -> the runner's name for
+    """``family:param=value,...`` (e.g. ``gaussian:sigma=0.25``, or written as a stored
+    name, ``gaussian(sigma=0.25)``: ``harness.noise.written``) -> the runner's name for
     that noise at the dataset's dimension and its spec; or the name of a noise the store
     already holds."""
     if text in store.noise_specs():
         return text, None
-    family, _, rest = text.partition(":")
+    split = split_noise_text(text)
+    if split is None:
+        raise ValueError(f"--noise {text!r}: write parameters as key=value")
+    family, written = split
     params: dict[str, Any] = {}
-    for item in filter(None, rest.split(",")):
-        key, eq, value = item.partition("=")
-        if not eq:
-            raise ValueError(f"--noise {text!r}: write parameters as key=value")
+    for key, value in written.items():
         try:
-            params[key.strip()] = float(value)
+            params[key] = float(value)
         except ValueError:
             raise ValueError(
-                f"--noise {text!r}: parameter {key.strip()!r} = {value!r} is not a number"
+                f"--noise {text!r}: parameter {key!r} = {value!r} is not a number"
             ) from None
     try:
-        cls = noise_class(family.strip())
+        cls = noise_class(family)
         noise: Noise = cls(dim=_dim(dataset), **params)
     except (ValueError, TypeError) as err:
         raise ValueError(

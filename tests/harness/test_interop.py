@@ -198,10 +198,17 @@ def test_import_refusals(tmp_path):
     bad_number = ImportOptions("theirs", "laplace:scale=abc", "teng", "l1", 0.001, "cifar10")
     with Store(store) as st, pytest.raises(ValueError, match=r"--noise .*'scale' = 'abc'"):
         import_cohen_tsv(st, [plain], bad_number)
+    no_value = ImportOptions("theirs", "laplace:scale", "teng", "l1", 0.001, "cifar10")
+    with Store(store) as st, pytest.raises(ValueError, match="write parameters as key=value"):
+        import_cohen_tsv(st, [plain], no_value)
     options = ImportOptions("theirs", "laplace:scale=0.3", "teng", "l1", 0.001, "cifar10")
     with Store(store) as st:
         import_cohen_tsv(st, [plain], options)
         import_cohen_tsv(st, [plain], options)  # the same file again replaces its rows
+        assert len(st.imported_rows()) == 8
+        # the stored-name form of the same noise names the same noise
+        written = ImportOptions("theirs", "laplace(scale=0.3)", "teng", "l1", 0.001, "cifar10")
+        import_cohen_tsv(st, [plain], written)
         assert len(st.imported_rows()) == 8
         other = write_cohen(tmp_path / "elsewhere/run2.tsv", ROWS[:3])
         with pytest.raises(ValueError, match="already holds imported rows"):

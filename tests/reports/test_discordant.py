@@ -44,6 +44,7 @@ def _picked(noise: str) -> str:
         ("gaussian(sigma=0.25,dim=64)", NAMES[0]),
         ("generalized_gaussian(k=16)", NAMES[2]),
         ("generalized_gaussian( k = 8.0 )", NAMES[3]),
+        ("generalized_gaussian:k=8", NAMES[3]),  # as import --noise writes it
         ("laplace", NAMES[4]),
         (NAMES[2], NAMES[2]),
     ],
