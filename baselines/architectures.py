@@ -24,6 +24,7 @@ from baselines.nets import (
     NormalizeLayer,
     WideResNet,
 )
+from smoothbench.names import unknown_name
 
 
 class DigitsMLP(nn.Module):
@@ -86,7 +87,7 @@ ARCHITECTURES: dict[str, Architecture] = {
 
 def architecture(arch: str) -> Architecture:
     if arch not in ARCHITECTURES:
-        raise ValueError(f"unknown architecture {arch!r}; known: {sorted(ARCHITECTURES)}")
+        raise ValueError(unknown_name("architecture", arch, ARCHITECTURES))
     return ARCHITECTURES[arch]
 
 

@@ -21,6 +21,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from smoothbench.names import did_you_mean, unknown_name
+
 DIGITS_SPLIT_SEED = 20200101
 DIGITS_TEST_FRACTION = 0.2
 
@@ -225,7 +227,7 @@ def load_dataset(name: str, root: str | None = None, download: bool = False) -> 
     """Dataset ``name`` from ``root`` (``run.data_root``); only CIFAR-10 can be downloaded,
     and only when ``download`` (``run.download``) says so."""
     if name not in LOADERS:
-        raise ValueError(f"unknown dataset {name!r}; known: {sorted(LOADERS)}")
+        raise ValueError(unknown_name("dataset", name, LOADERS))
     if name != "digits" and root is None:
         raise DatasetError(
             f"dataset {name!r} needs 'run.data_root', a local folder (nothing is downloaded "
@@ -282,7 +284,9 @@ def named_subset(dataset: str, name: str) -> IndexSubset:
     """The subset ``name`` of ``dataset``; a ``ValueError`` naming the known ones."""
     if (dataset, name) not in SUBSETS:
         known = sorted(n for d, n in SUBSETS if d == dataset)
-        raise ValueError(f"no index subset {name!r} for {dataset}; known: {known}")
+        raise ValueError(
+            f"no index subset {name!r} for {dataset}; {did_you_mean(name, known)}known: {known}"
+        )
     return SUBSETS[(dataset, name)]
 
 

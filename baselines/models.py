@@ -15,6 +15,7 @@ import torch
 from baselines.architectures import ARCHITECTURES
 from baselines.datasets import Dataset
 from baselines.ibp_training import VerifiedBounds
+from smoothbench.names import unknown_name
 
 #: File names that say nothing about the model; the folders above them name it instead.
 _GENERIC_STEMS = {"checkpoint", "model", "best", "last", "final", "weights"}
@@ -125,8 +126,7 @@ def _check_arch_dataset(arch: str | None, data: Dataset, where: str) -> None:
         return
     if arch not in ARCHITECTURES:
         raise ValueError(
-            f"config key '{where}.arch': unknown architecture {arch!r}; "
-            f"known: {sorted(ARCHITECTURES)}"
+            f"config key '{where}.arch': {unknown_name('architecture', arch, ARCHITECTURES)}"
         )
     wants = ARCHITECTURES[arch].dataset
     if wants != data.name:

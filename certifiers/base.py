@@ -21,6 +21,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from harness.noise import Noise
+from smoothbench.names import unknown_name
 
 NORMS: tuple[str, ...] = ("l1", "l2", "linf")
 
@@ -36,7 +37,7 @@ class UnsupportedError(ValueError):
 
 def check_norm(norm: object) -> str:
     if not isinstance(norm, str) or norm not in NORMS:
-        raise ValueError(f"unknown norm {norm!r}; use one of {NORMS}")
+        raise ValueError(unknown_name("norm", norm, NORMS))
     return norm
 
 

@@ -47,6 +47,7 @@ from certifiers.bounds import DEFAULT_ALPHA
 from harness.noise import Noise, noise_class
 from harness.sampler import AUTOCAST_DTYPES, SamplerOptions
 from reports.settings import ReportSettings, ReportSettingsError
+from smoothbench.names import unknown_name
 
 if TYPE_CHECKING:
     from baselines.architectures import Architecture
@@ -167,7 +168,9 @@ def _check_keys(section: str, table: Any, allowed: dict[str, Any]) -> dict[str, 
     for key, value in table.items():
         name = repr(f"{section}.{key}")  # a key holding a newline stays on one line
         if key not in allowed:
-            raise ConfigError(f"unknown config key {name}; known keys: {sorted(allowed)}")
+            raise ConfigError(
+                unknown_name("config key", f"{section}.{key}", (f"{section}.{k}" for k in allowed))
+            )
         want = allowed[key]
         if want is int and (isinstance(value, bool) or not isinstance(value, int)):
             raise ConfigError(f"config key {name} must be an integer, got {value!r}")
@@ -235,8 +238,7 @@ def expand_noise(entry: dict[str, Any], where: str) -> list[NoiseEntry]:
     family = entry["family"]
     if family not in noise_families():
         raise ConfigError(
-            f"config key '{where}.family': unknown noise family {family!r}; "
-            f"known: {noise_families()}"
+            f"config key '{where}.family': {unknown_name('noise family', family, noise_families())}"
         )
     matched = entry.get("matched", True)
     if not isinstance(matched, bool):
@@ -256,6 +258,7 @@ def expand_noise(entry: dict[str, Any], where: str) -> list[NoiseEntry]:
 def build_noise(entry: NoiseEntry, sigma0: float, dim: int) -> Noise:
     """The noise of a config entry for a model trained with Gaussian ``sigma0``."""
     cls = noise_class(entry.family)
+    cls.check_param_names(entry.params, matched=entry.matched)
     try:
         if entry.matched:
             return cls.matched(sigma0, dim=dim, **entry.params)
@@ -339,7 +342,7 @@ def _known_architecture(key: str, name: Any) -> Architecture:
 
     if not isinstance(name, str) or name not in ARCHITECTURES:
         raise ConfigError(
-            f"config key '{key}': unknown architecture {name!r}; known: {sorted(ARCHITECTURES)}"
+            f"config key '{key}': {unknown_name('architecture', name, ARCHITECTURES)}"
         )
     return ARCHITECTURES[name]
 
@@ -369,8 +372,8 @@ def _model_spec(entry: Any, where: str, dataset: str) -> ModelSpec:
 
         if table["format"] not in format_names():
             raise ConfigError(
-                f"config key '{where}.format': unknown format {table['format']!r}; "
-                f"known: {format_names()}"
+                f"config key '{where}.format': "
+                f"{unknown_name('format', table['format'], format_names())}"
             )
     if "arch" in table:
         _known_architecture(f"{where}.arch", table["arch"])
@@ -395,8 +398,7 @@ def _with_known(table: dict[str, Any], where: str) -> dict[str, Any]:
     name = table["known"]
     if name not in KNOWN_CHECKPOINTS:
         raise ConfigError(
-            f"config key '{where}.known': unknown checkpoint {name!r}; "
-            f"known: {sorted(KNOWN_CHECKPOINTS)}"
+            f"config key '{where}.known': {unknown_name('checkpoint', name, KNOWN_CHECKPOINTS)}"
         )
     known = KNOWN_CHECKPOINTS[name]
     if "checkpoint" not in table:
@@ -444,7 +446,8 @@ def parse(data: dict[str, Any], source: str = "<config>") -> Config:
     for section in data:
         if section not in _SECTIONS:
             raise ConfigError(
-                f"{source}: unknown config section [{section}]; known: {sorted(_SECTIONS)}"
+                f"{source}: "
+                f"{unknown_name('config section', f'[{section}]', (f'[{s}]' for s in _SECTIONS))}"
             )
     if "run" not in data:
         raise ConfigError(f"{source}: the [run] section is missing")
@@ -455,8 +458,7 @@ def parse(data: dict[str, Any], source: str = "<config>") -> Config:
 
     if run["dataset"] not in INPUT_SHAPES:
         raise ConfigError(
-            f"config key 'run.dataset': unknown dataset {run['dataset']!r}; "
-            f"known: {sorted(INPUT_SHAPES)}"
+            f"config key 'run.dataset': {unknown_name('dataset', run['dataset'], INPUT_SHAPES)}"
         )
     run_name = _safe_name("run.name", run["name"]) if "name" in run else Path(source).stem
     models, sigmas = _parse_models(data, run, source)
@@ -497,15 +499,17 @@ def parse(data: dict[str, Any], source: str = "<config>") -> Config:
     for i, name in enumerate(names):
         if name != "all" and name not in certifiers.available():
             raise ConfigError(
-                f"config key 'certify.certifiers[{i}]': unknown certifier {name!r}; "
-                f"available: {certifiers.available()}"
+                f"config key 'certify.certifiers[{i}]': "
+                f"{unknown_name('certifier', name, [*certifiers.available(), 'all'])}"
             )
     norms = tuple(certify.get("norms", list(NORMS)))
     if not norms:
         raise ConfigError(f"config key 'certify.norms' is empty: name some of {list(NORMS)}")
     for i, norm in enumerate(norms):
         if norm not in NORMS:
-            raise ConfigError(f"config key 'certify.norms[{i}]': unknown norm {norm!r}")
+            raise ConfigError(
+                f"config key 'certify.norms[{i}]': {unknown_name('norm', norm, NORMS)}"
+            )
     alphas = tuple(certify.get("alpha", [DEFAULT_ALPHA]))
     for i, a in enumerate(alphas):
         if isinstance(a, bool) or not isinstance(a, int | float) or not 0 < a < 1:
@@ -518,7 +522,7 @@ def parse(data: dict[str, Any], source: str = "<config>") -> Config:
         key = repr(f"certify.options.{name}")
         if name not in certifiers.available():
             raise ConfigError(
-                f"config key {key}: unknown certifier {name!r}; available: {certifiers.available()}"
+                f"config key {key}: {unknown_name('certifier', name, certifiers.available())}"
             )
         if not isinstance(opts, dict):
             raise ConfigError(f"config key {key} must be a table of options")
@@ -534,8 +538,8 @@ def parse(data: dict[str, Any], source: str = "<config>") -> Config:
         raise ConfigError(str(err)) from None
     if report.reference not in certifiers.available():
         raise ConfigError(
-            f"config key 'report.reference': unknown certifier {report.reference!r}; "
-            f"available: {certifiers.available()}"
+            f"config key 'report.reference': "
+            f"{unknown_name('certifier', report.reference, certifiers.available())}"
         )
 
     autocast = run.get("autocast", "none")

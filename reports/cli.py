@@ -44,6 +44,7 @@ from reports.tidy import (
 )
 from reports.view import build_view
 from smoothbench.atomic import write_atomic
+from smoothbench.names import did_you_mean, unknown_name
 
 FORMATS = ("md", "html", "csv", "latex", "json", "plots")
 _ALIASES = {"markdown": "md", "tex": "latex", "png": "plots", "svg": "plots", "all": "all"}
@@ -60,7 +61,7 @@ def resolve_formats(requested: Sequence[str] | None) -> list[str]:
             if name == "all":
                 return list(FORMATS)
             if name not in FORMATS:
-                raise ValueError(f"unknown report format {name!r}; choose from {list(FORMATS)}")
+                raise ValueError(unknown_name("report format", name, FORMATS))
             if name not in out:
                 out.append(name)
     return out
@@ -76,7 +77,10 @@ def _filter(outcomes: pd.DataFrame, settings: ReportSettings) -> pd.DataFrame:
             present = sorted(set(outcomes[column]))
             missing = [w for w in wanted if w not in present]
             if missing:
-                raise ValueError(f"{option} {missing[0]!r} is not in the store; stored: {present}")
+                raise ValueError(
+                    f"{option} {missing[0]!r} is not in the store; "
+                    f"{did_you_mean(missing[0], present)}stored: {present}"
+                )
             outcomes = outcomes[outcomes[column].isin(wanted)]
     if settings.alpha is not None:
         present = sorted(set(map(float, outcomes["alpha"])))

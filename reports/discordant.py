@@ -13,6 +13,7 @@ from harness.noise.written import split_noise_text
 from harness.store import Store
 from reports import stats
 from reports.tidy import load_outcomes
+from smoothbench.names import did_you_mean
 
 Selector = tuple[str, str, str]  # model, noise (name or a unique part of one), certifier
 
@@ -37,7 +38,8 @@ def _pick(outcomes: pd.DataFrame, sel: Selector, norm: str, alpha: float) -> pd.
     model, noise, cert = sel
     g = outcomes[(outcomes["norm"] == norm) & (outcomes["alpha"] == alpha)]
     if model not in set(g["model"]):
-        raise ValueError(f"unknown model {model!r}; stored: {sorted(set(g['model']))}")
+        stored = sorted(set(g["model"]))
+        raise ValueError(f"unknown model {model!r}; {did_you_mean(model, stored)}stored: {stored}")
     g = g[g["model"] == model]
     noises = sorted(set(g["noise"]))
     wanted = split_noise_text(noise)

@@ -17,6 +17,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from smoothbench.names import unknown_name
+
 NORMS = ("l1", "l2", "linf")
 DEFAULT_REFERENCE = "cohen"
 DEFAULT_LEVEL = 0.05
@@ -74,7 +76,7 @@ class ReportSettings:
         for key in table:
             if key not in _KEYS:
                 raise ReportSettingsError(
-                    f"unknown config key 'report.{key}'; known keys: {sorted(_KEYS)}"
+                    unknown_name("config key", f"report.{key}", (f"report.{k}" for k in _KEYS))
                 )
         reference = table.get("reference", DEFAULT_REFERENCE)
         if not isinstance(reference, str) or not reference.strip():
@@ -88,7 +90,7 @@ class ReportSettings:
         for norm, values in given.items():
             if norm not in NORMS:
                 raise ReportSettingsError(
-                    f"config key 'report.radii.{norm}': unknown norm; use one of {NORMS}"
+                    f"config key 'report.radii.{norm}': {unknown_name('norm', norm, NORMS)}"
                 )
             radii[norm] = _radius_grid(f"report.radii.{norm}", values)
         level = table.get("level", DEFAULT_LEVEL)
@@ -132,7 +134,7 @@ class ReportSettings:
         if norms:
             bad = [n for n in norms if n not in NORMS]
             if bad:
-                raise ReportSettingsError(f"--norm: unknown norm {bad[0]!r}; use one of {NORMS}")
+                raise ReportSettingsError(f"--norm: {unknown_name('norm', bad[0], NORMS)}")
             out = replace(out, norms=tuple(norms))
         return out
 

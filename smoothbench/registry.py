@@ -23,6 +23,8 @@ from collections.abc import Callable, Iterator
 from importlib.metadata import entry_points
 from typing import Generic, TypeVar
 
+from smoothbench.names import unknown_name
+
 T = TypeVar("T")
 
 
@@ -124,7 +126,7 @@ class Registry(Generic[T]):
         """The class registered under ``name``; a clear ``ValueError`` otherwise."""
         self.load_plugins()
         if not isinstance(name, str) or name not in self._classes:
-            raise ValueError(f"unknown {self.kind} {name!r}; known: {self.names()}")
+            raise ValueError(unknown_name(self.kind, name, self.names()))
         return self._classes[name]
 
     def __contains__(self, name: object) -> bool:

@@ -28,6 +28,7 @@ from baselines.checkpoints.base import (
 )
 from baselines.checkpoints.known import KNOWN_CHECKPOINTS, KnownCheckpoint, known_checkpoint
 from baselines.checkpoints.registry import CHECKPOINT_FORMATS, formats_in_order, register_format
+from smoothbench.names import unknown_name
 
 AUTO = "auto"
 
@@ -65,7 +66,7 @@ def load_checkpoint(
     if fmt != AUTO:
         if fmt not in CHECKPOINT_FORMATS:
             raise CheckpointError(
-                f"config key '{where}.format': unknown format {fmt!r}; known: {format_names()}"
+                f"config key '{where}.format': {unknown_name('format', fmt, format_names())}"
             )
         try:
             return CHECKPOINT_FORMATS.get(fmt)().read(file, request)

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from smoothbench.names import unknown_name
+
 COHEN = (
     "Cohen, Rosenfeld & Kolter, Certified adversarial robustness via randomized smoothing "
     "(ICML 2019)"
@@ -97,7 +99,7 @@ KNOWN_CHECKPOINTS: dict[str, KnownCheckpoint] = {k.name: k for k in _ALL}
 def known_checkpoint(name: str) -> KnownCheckpoint:
     """The known checkpoint ``name``; a ``ValueError`` listing the known ones."""
     if name not in KNOWN_CHECKPOINTS:
-        raise ValueError(f"unknown checkpoint {name!r}; known: {sorted(KNOWN_CHECKPOINTS)}")
+        raise ValueError(unknown_name("checkpoint", name, KNOWN_CHECKPOINTS))
     return KNOWN_CHECKPOINTS[name]
 
 

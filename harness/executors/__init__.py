@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from harness.executors.base import Executor, ImageTask, ModelWork, SamplingPlan, sample_task
 from harness.executors.local import LocalExecutor
+from smoothbench.names import unknown_name
 
 EXECUTORS = ("local", "ray")
 
@@ -27,7 +28,7 @@ def make_executor(
         from harness.executors.ray_executor import RayExecutor
 
         return RayExecutor(address=address, workers=workers)
-    raise ValueError(f"unknown executor {name!r}; known: {', '.join(EXECUTORS)}")
+    raise ValueError(unknown_name("executor", name, EXECUTORS))
 
 
 __all__ = [

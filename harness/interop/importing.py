@@ -22,6 +22,7 @@ from harness.interop.cohen_tsv import read_tsv
 from harness.noise import Gaussian, Noise, noise_class
 from harness.noise.written import split_noise_text
 from harness.store import ImportedRow, Store
+from smoothbench.names import unknown_name
 
 INDEX_FILE = "index.json"
 
@@ -53,7 +54,7 @@ class ImportedFile:
 def _dim(dataset: str) -> int:
     shape = INPUT_SHAPES.get(dataset)
     if shape is None:
-        raise ValueError(f"unknown dataset {dataset!r}; known: {sorted(INPUT_SHAPES)}")
+        raise ValueError(unknown_name("dataset", dataset, INPUT_SHAPES))
     size = 1
     for s in shape:
         size *= s
@@ -81,6 +82,7 @@ def parse_noise(text: str, dataset: str, store: Store) -> tuple[str, dict[str, A
             ) from None
     try:
         cls = noise_class(family)
+        cls.check_param_names(params)
         noise: Noise = cls(dim=_dim(dataset), **params)
     except (ValueError, TypeError) as err:
         raise ValueError(

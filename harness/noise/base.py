@@ -25,7 +25,7 @@ from __future__ import annotations
 import inspect
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
@@ -34,6 +34,7 @@ import torch
 
 from harness.noise.batch import Batch
 from harness.noise.params import check_positive_finite
+from smoothbench.names import did_you_mean
 
 #: Rows per chunk of the full-dimensional Monte Carlo in ``log_ratio_samples``.
 _LOG_RATIO_CHUNK_VALUES = 1 << 22
@@ -114,6 +115,40 @@ class Noise(ABC):
         """Names of the constructor's parameters (``dim`` included)."""
         sig = inspect.signature(cls.__init__)
         return tuple(name for name in sig.parameters if name != "self")
+
+    @classmethod
+    def check_param_names(cls, given: Iterable[str], matched: bool = False) -> None:
+        """A ``ValueError`` that says what to write where the parameter names ``given``
+        (``dim`` aside: the dataset sets it) do not fit the constructor: one it does not
+        take (with the closest it does), one without a default that is missing, or the
+        scale given to a noise that ``matched`` scales itself."""
+        given = list(given)
+        takes = [p for p in cls.constructor_params() if p != "dim"]
+        where = f"noise {cls.family}"
+        if "dim" in given:
+            raise ValueError(f"{where}: 'dim' is set by the dataset; do not give it")
+        for name in given:
+            if name not in takes:
+                raise ValueError(
+                    f"{where} has no parameter {name!r}; "
+                    f"{did_you_mean(name, takes)}it takes {takes}"
+                )
+        if matched and cls.scale_param in given:
+            raise ValueError(
+                f"{where}: its {cls.scale_param} is matched to the model's sigma0; give only "
+                f"shape parameters, or set matched = false to give {cls.scale_param}"
+            )
+        sig = inspect.signature(cls.__init__).parameters
+        needed = [
+            p
+            for p in takes
+            if sig[p].default is inspect.Parameter.empty
+            and p not in given
+            and not (matched and p == cls.scale_param)
+        ]
+        if needed:
+            scale = f" ({cls.scale_param} is matched to the model's sigma0)" if matched else ""
+            raise ValueError(f"{where} needs {', '.join(needed)}{scale}; it takes {takes}")
 
     def params(self) -> dict[str, Any]:
         """Constructor keyword arguments (JSON-serialisable), ``dim`` included."""
