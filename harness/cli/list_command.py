@@ -4,6 +4,11 @@ the checkpoint formats and the known public checkpoints."""
 from __future__ import annotations
 
 import argparse
+import inspect
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from harness.noise import Noise
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -16,10 +21,16 @@ def main(args: argparse.Namespace) -> int:
     import certifiers
     from baselines.architectures import ARCHITECTURES
     from baselines.checkpoints import KNOWN_CHECKPOINTS, format_names
-    from harness.noise import noise_families
+    from harness.noise import noise_class, noise_families
 
     print("certifiers:", ", ".join(certifiers.available()))
-    print("noise families:", ", ".join(noise_families()))
+    print(
+        "noise families and their parameters (the scale, first, is matched to the "
+        "model's sigma0 unless matched = false):"
+    )
+    width = max(map(len, noise_families()))
+    for family in noise_families():
+        print(f"  {family:<{width}}  {_parameters(noise_class(family))}")
     print("architectures:", ", ".join(sorted(ARCHITECTURES)))
     print("checkpoint formats:", ", ".join(format_names()))
     print("known checkpoints (files you supply; nothing is downloaded):")
@@ -27,3 +38,20 @@ def main(args: argparse.Namespace) -> int:
         sigma = "-" if known.sigma0 is None else f"{known.sigma0:g}"
         print(f"  {name}  ({known.arch}, {known.format}, sigma0 {sigma}; {known.path})")
     return 0
+
+
+def _parameters(cls: type[Noise]) -> str:
+    """``scale, k=1, j=0``: a family's parameters (``dim`` aside), the scale first, with
+    their defaults."""
+    sig = inspect.signature(cls.__init__).parameters
+    names = [cls.scale_param] + [
+        p for p in cls.constructor_params() if p not in ("dim", cls.scale_param)
+    ]
+    empty = inspect.Parameter.empty
+    return ", ".join(
+        n if sig[n].default is empty else f"{n}={_value(sig[n].default)}" for n in names
+    )
+
+
+def _value(default: object) -> str:
+    return f"{default:g}" if isinstance(default, int | float) else repr(default)

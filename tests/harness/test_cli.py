@@ -53,6 +53,25 @@ def test_console_module_entry():
     assert "cohen2019-cifar10-resnet110-noise0.25" in out.stdout
 
 
+def test_list_gives_each_noise_familys_parameters_scale_first(capsys):
+    """A config's ``[[noises]]`` table needs the parameter names: ``list`` gives them."""
+    from harness.noise import noise_class, noise_families
+
+    assert main(["list"]) == 0
+    lines = {
+        line.split()[0]: line.split(None, 1)[1]
+        for line in capsys.readouterr().out.splitlines()
+        if line.startswith("  ") and line.split()[0] in noise_families()
+    }
+    assert sorted(lines) == noise_families()
+    for family, text in lines.items():
+        cls = noise_class(family)
+        names = [item.split("=")[0] for item in text.split(", ")]
+        assert names[0] == cls.scale_param
+        assert sorted(names) == sorted(p for p in cls.constructor_params() if p != "dim")
+    assert lines["exp2"] == "scale, k=1, j=0"
+
+
 def test_plan_images_and_draws(capsys):
     from scipy.stats import beta, norm
 
