@@ -47,7 +47,7 @@ from certifiers.bounds import DEFAULT_ALPHA
 from harness.noise import Noise, noise_class
 from harness.sampler import AUTOCAST_DTYPES, SamplerOptions
 from reports.settings import ReportSettings, ReportSettingsError
-from smoothbench.names import unknown_name
+from smoothbench.names import did_you_mean, unknown_name
 
 if TYPE_CHECKING:
     from baselines.architectures import Architecture
@@ -168,9 +168,7 @@ def _check_keys(section: str, table: Any, allowed: dict[str, Any]) -> dict[str, 
     for key, value in table.items():
         name = repr(f"{section}.{key}")  # a key holding a newline stays on one line
         if key not in allowed:
-            raise ConfigError(
-                unknown_name("config key", f"{section}.{key}", (f"{section}.{k}" for k in allowed))
-            )
+            raise ConfigError(unknown_name("config key", key, allowed, prefix=f"{section}."))
         want = allowed[key]
         if want is int and (isinstance(value, bool) or not isinstance(value, int)):
             raise ConfigError(f"config key {name} must be an integer, got {value!r}")
@@ -446,8 +444,8 @@ def parse(data: dict[str, Any], source: str = "<config>") -> Config:
     for section in data:
         if section not in _SECTIONS:
             raise ConfigError(
-                f"{source}: "
-                f"{unknown_name('config section', f'[{section}]', (f'[{s}]' for s in _SECTIONS))}"
+                f"{source}: unknown config section [{section}]; "
+                f"{did_you_mean(section, _SECTIONS)}known: {sorted(_SECTIONS)}"
             )
     if "run" not in data:
         raise ConfigError(f"{source}: the [run] section is missing")

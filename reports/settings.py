@@ -75,9 +75,7 @@ class ReportSettings:
         table = dict(table)
         for key in table:
             if key not in _KEYS:
-                raise ReportSettingsError(
-                    unknown_name("config key", f"report.{key}", (f"report.{k}" for k in _KEYS))
-                )
+                raise ReportSettingsError(unknown_name("config key", key, _KEYS, prefix="report."))
         reference = table.get("reference", DEFAULT_REFERENCE)
         if not isinstance(reference, str) or not reference.strip():
             raise ReportSettingsError(

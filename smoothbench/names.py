@@ -17,14 +17,19 @@ def close_names(name: object, known: Iterable[str]) -> list[str]:
     return [lowered[m] for m in difflib.get_close_matches(name.lower(), list(lowered), n=3)]
 
 
-def did_you_mean(name: object, known: Iterable[str]) -> str:
-    """``did you mean 'a' or 'b'? `` for the known names close to ``name``; empty if none."""
+def did_you_mean(name: object, known: Iterable[str], prefix: str = "") -> str:
+    """``did you mean 'a' or 'b'? `` for the known names close to ``name``; empty if none.
+    Each name offered is written after ``prefix``, which takes no part in the comparison."""
     close = close_names(name, known)
-    return f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
+    return f"did you mean {' or '.join(repr(prefix + c) for c in close)}? " if close else ""
 
 
-def unknown_name(kind: str, name: object, known: Iterable[str]) -> str:
+def unknown_name(kind: str, name: object, known: Iterable[str], prefix: str = "") -> str:
     """``unknown <kind> '<name>'; did you mean '<close>'? known: [...]`` (the question
-    only where a known name is close; ``known`` sorted)."""
+    only where a known name is close; ``known`` sorted). With a ``prefix`` (a config key's
+    section, say: ``run.``) every name is written after it but compared without it, so
+    that the prefix all of them share does not make unrelated names look close."""
     known = sorted(known)
-    return f"unknown {kind} {name!r}; {did_you_mean(name, known)}known: {known}"
+    written = name if prefix == "" else f"{prefix}{name}"
+    listed = [f"{prefix}{k}" for k in known]
+    return f"unknown {kind} {written!r}; {did_you_mean(name, known, prefix)}known: {listed}"

@@ -42,3 +42,12 @@ def test_case_is_ignored_and_a_name_far_from_all_gets_no_offer():
     assert close_names("L2", ["l1", "l2", "linf"]) == ["l2"]
     assert "did you mean" not in unknown_name("norm", "zzz", ["l1", "l2", "linf"])
     assert "did you mean" not in unknown_name("norm", None, ["l1", "l2", "linf"])
+
+
+def test_a_shared_prefix_takes_no_part_in_the_comparison():
+    """``run.threads`` is no typo of ``run.n_test``: only the keys are compared."""
+    keys = ["n_test", "n0", "seed", "device"]
+    assert "did you mean" not in unknown_name("config key", "threads", keys, prefix="run.")
+    message = unknown_name("config key", "sed", keys, prefix="run.")
+    assert message.startswith("unknown config key 'run.sed'; did you mean 'run.seed'? ")
+    assert message.endswith("known: ['run.device', 'run.n0', 'run.n_test', 'run.seed']")
