@@ -60,12 +60,14 @@ def _pick(outcomes: pd.DataFrame, sel: Selector, norm: str, alpha: float) -> pd.
             f"noise {noise!r} matches {len(match)} stored noises of model {model!r} "
             f"({match}); give more of its name"
         )
-    rows = g[(g["model"] == model) & (g["noise"] == match[0]) & (g["certifier"] == cert)]
+    g = g[g["noise"] == match[0]]
+    rows = g[g["certifier"] == cert]
     if rows.empty:
+        stored = sorted(set(g["certifier"]))
         raise ValueError(
             f"no certificates for model {model!r}, noise {match[0]}, certifier {cert!r}, "
-            f"{norm}, alpha {alpha:g}; models: {sorted(set(g['model']))}, certifiers: "
-            f"{sorted(set(g['certifier']))}"
+            f"{norm}, alpha {alpha:g}; {did_you_mean(cert, stored)}that noise's "
+            f"certifiers: {stored}"
         )
     return rows.set_index("image").sort_index()
 

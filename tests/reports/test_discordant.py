@@ -74,3 +74,19 @@ def test_every_stored_noise_is_found_by_its_family_and_its_parameters_in_any_ord
     order = data.draw(st.permutations(params))
     written = ",".join(f"{key}={value!r}" for key, value in order)
     assert _picked(f"{noise.family}({written})") == noise.name
+
+
+@pytest.mark.parametrize(
+    "selector,message",
+    [
+        (("m2", "laplace", "cohen"), "unknown model 'm2'; did you mean 'm'\\? stored: \\['m'\\]"),
+        (
+            ("m", "laplace", "cohn"),
+            "did you mean 'cohen'\\? that noise's certifiers: \\['cohen'\\]",
+        ),
+        (("m", "laplace", "wulff"), "certifier 'wulff'.*; that noise's certifiers: \\['cohen'\\]"),
+    ],
+)
+def test_a_model_or_certifier_not_stored_is_named_with_what_is(selector, message):
+    with pytest.raises(ValueError, match=message):
+        _pick(_outcomes(), selector, "l2", 0.001)
