@@ -74,13 +74,15 @@ def _draws(args: argparse.Namespace) -> int:
     if not (0 < args.sigma < math.inf and 0 <= args.radius < math.inf):
         raise ValueError("--sigma must be a finite positive number, --radius a finite one >= 0")
     p_needed = float(norm.cdf(args.radius / args.sigma))
-    print(f"radius {args.radius:g} with sigma {args.sigma:g} needs p_A >= {p_needed:.6f}")
+    gap = float(norm.sf(args.radius / args.sigma))  # 1 - p_needed, to its own precision
+    written = f"1 - {gap:.3g}" if gap < 1e-4 else f"{p_needed:.6f}"
+    print(f"radius {args.radius:g} with sigma {args.sigma:g} needs p_A >= {written}")
     if p_needed >= 1.0:
         print("  not reachable: p_A would have to be 1 to double precision")
         return 0
     n = estimation_draws_needed(args.p, p_needed, alpha)
     if n is None:
-        print(f"  not reachable: the top-class probability {args.p:g} is not above it")
+        print(f"  not reachable: the top-class probability {args.p:.10g} is not above it")
     else:
-        print(f"  at p = {args.p:g}, alpha = {alpha:g}: about {n:,} estimation draws")
+        print(f"  at p = {args.p:.10g}, alpha = {alpha:g}: about {n:,} estimation draws")
     return 0

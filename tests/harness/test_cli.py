@@ -1,3 +1,4 @@
+import math
 import platform
 import subprocess
 import sys
@@ -70,6 +71,14 @@ def test_list_gives_each_noise_familys_parameters_scale_first(capsys):
         assert names[0] == cls.scale_param
         assert sorted(names) == sorted(p for p in cls.constructor_params() if p != "dim")
     assert lines["exp2"] == "scale, k=1, j=0"
+
+
+def test_plan_draws_writes_a_probability_near_one_by_its_complement(capsys):
+    """Phi(8) prints as 1.000000; what it lacks to 1 is 0.5 erfc(8 / sqrt 2) = 6.22e-16."""
+    assert main(["plan", "draws", "--sigma", "0.25", "--radius", "2", "--p", "0.9999999"]) == 0
+    text = capsys.readouterr().out
+    assert f"needs p_A >= 1 - {0.5 * math.erfc(8 / math.sqrt(2)):.3g}\n" in text
+    assert "top-class probability 0.9999999 is not above it" in text
 
 
 def test_plan_images_and_draws(capsys):
