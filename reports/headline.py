@@ -15,6 +15,11 @@ with the largest gap, and because that choice is made after looking, the quoted 
 mid-p is Holm-adjusted over the whole grid. The ACR difference is tested with the
 paired t-test of its mean and shown with a paired bootstrap interval: both are about the
 mean difference, so they agree (up to the normal approximation).
+
+Where the row behind certifies nothing at the quoted radius because that radius lies
+beyond its reach, the largest radius its certifier gives at the largest p_A its n draws
+can show (``reports.reach``), a "Reach" line says so and quotes the largest gap within
+that reach: such a gap measures the number of draws, not the noise or the certifier.
 """
 
 from __future__ import annotations
@@ -26,7 +31,20 @@ import numpy as np
 from reports import significance as sig
 from reports import stats
 from reports.leaderboard import Board
+from reports.reach import row_reach
 from reports.rows import Row
+
+
+@dataclass(frozen=True)
+class BeyondReach:
+    """A headline row that certifies nothing at the quoted radius because no ``p_A`` its
+    draws can show gives that radius (``reports.reach``)."""
+
+    row: Row
+    reach: float
+    draws: int
+    alpha: float
+    within: tuple[float, float, float, float] | None
 
 
 def fmt_p(p: float) -> str:
@@ -62,6 +80,29 @@ class Headline:
     significant: bool = False
     level: float = 0.05
     excluded: list[str] = field(default_factory=list)
+    #: where the other row certifies nothing at the quoted radius because it lies beyond
+    #: its reach (``reports.reach``): that row, its reach, and the largest gap among the
+    #: radii both rows reach, ``(r, value, other value, Holm-adjusted mid-p)``
+    short: BeyondReach | None = None
+
+    def _reach_line(self) -> tuple[str, str] | None:
+        if self.short is None:
+            return None
+        s = self.short
+        which = "first" if s.row is self.row else "second"
+        text = (
+            f"the {which} row ({s.row.label} · {s.row.certifier}) can certify nothing at "
+            f"r = {self.radius:g} with n = {s.draws:,} draws at alpha = {s.alpha:g}: its "
+            f"reach, where all n draws fall on the top class, is {s.reach:.4g}. The gap "
+            "there measures the number of draws, not the noise or the certifier. "
+        )
+        if s.within is None:
+            return "Reach", text + f"Within r <= {s.reach:.4g} no radius of the grid shows a gap."
+        r, v, ov, p = s.within
+        return "Reach", text + (
+            f"Within r <= {s.reach:.4g} the largest gap is at r = {r:g}: {100 * v:.1f}% vs "
+            f"{100 * ov:.1f}% ({100 * (v - ov):+.1f} points), Holm-adjusted mid-p {fmt_p(p)}."
+        )
 
     def lines(self) -> list[tuple[str, str]]:
         """The block, as (label, text) pairs."""
@@ -97,6 +138,7 @@ class Headline:
                 f"both rows have; {self.n10} certified only by the first, {self.n01} only "
                 "by the second",
             ),
+            *filter(None, [self._reach_line()]),
             (
                 "Paired test (McNemar)",
                 f"mid-p = {fmt_p(self.p_midp)} (exact {fmt_p(self.p_exact)}); Holm over the "
@@ -180,6 +222,7 @@ def compare_rows(
         key=lambda j: (-abs(per_r[j][1] - per_r[j][2]), per_r[j][3].pvalue_midp, per_r[j][0]),
     )
     r, v, ov, mc, z = per_r[i]
+    short = _beyond_reach(board, (row, other), per_r, holm, i)
     acr = stats.paired_difference_test(a.score(), b.score())
     n_paired = n_unpaired = None
     if mc.n10 != mc.n01:
@@ -190,8 +233,32 @@ def compare_rows(
         board.title, row, other, relation, float(r), v, ov, n, mc.n10, mc.n01,
         mc.pvalue_midp, mc.pvalue_exact, float(holm[i]), len(per_r), z.pvalue,
         acr.mean_x, acr.mean_y, (acr.ci_low, acr.ci_high), acr.ttest_pvalue,
-        n_paired, n_unpaired, bool(holm[i] < level), level,
+        n_paired, n_unpaired, bool(holm[i] < level), level, short=short,
     )  # fmt: skip
+
+
+def _beyond_reach(
+    board: Board, rows: tuple[Row, Row], per_r: list[tuple], holm: np.ndarray, i: int
+) -> BeyondReach | None:
+    """Where the row behind at radius ``per_r[i]`` certifies nothing there and that radius
+    lies beyond its reach, that row with its reach and the largest gap among the radii
+    within it; else ``None``."""
+    r, v, ov = per_r[i][:3]
+    if v == ov or min(v, ov) > 0 or board.draws is None:
+        return None
+    behind = rows[1] if v > ov else rows[0]
+    reach = row_reach(
+        behind, board.norm, board.alpha, board.draws, board.specs.get(behind.noise),
+        board.certifier_options,
+    )  # fmt: skip
+    if reach is None or reach >= r:
+        return None
+    inside = [j for j, entry in enumerate(per_r) if entry[0] <= reach and entry[1] != entry[2]]
+    within = None
+    if inside:
+        j = min(inside, key=lambda j: (-abs(per_r[j][1] - per_r[j][2]), per_r[j][3].pvalue_midp))
+        within = (float(per_r[j][0]), per_r[j][1], per_r[j][2], float(holm[j]))
+    return BeyondReach(behind, reach, board.draws, board.alpha, within)
 
 
 def headline(board: Board, level: float = 0.05) -> Headline:

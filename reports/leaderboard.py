@@ -54,6 +54,10 @@ class Board:
     unsound: set[RowKey] = field(default_factory=set)
     notes: list[str] = field(default_factory=list)
     specs: dict[str, Mapping[str, Any]] = field(default_factory=dict)  # noise name -> spec
+    #: the run's estimation draws per image and noise (``None``: not known, e.g. imported)
+    draws: int | None = None
+    #: the options each certifier ran with (the manifest's ``certifier_options``)
+    certifier_options: dict[str, Mapping[str, Any]] = field(default_factory=dict)
 
     @property
     def title(self) -> str:
@@ -190,8 +194,12 @@ def build_board(
     specs: Mapping[str, Mapping[str, Any]] | None = None,
     sigma0: Mapping[str, float] | None = None,
     sanity_fail: Mapping[tuple, list[str]] | None = None,
+    draws: int | None = None,
+    certifier_options: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Board:
-    """One leaderboard from the tidy rows of one (dataset, norm, alpha)."""
+    """One leaderboard from the tidy rows of one (dataset, norm, alpha); ``draws`` and
+    ``certifier_options`` (the manifest's ``n`` and ``certifier_options``) let the
+    headline tell how far each row can certify (``reports.reach``)."""
     sanity_fail = sanity_fail or {}
     sigma0 = dict(sigma0 or {})
     radii = settings.grid(norm)
@@ -226,7 +234,7 @@ def build_board(
     board = Board(
         dataset, norm, float(alpha), radii, columns, rows, pd.DataFrame(), comps, marks, refs,
         models, sigma0, settings.reference, unsound=unsound, notes=notes,
-        specs=dict(specs or {}),
+        specs=dict(specs or {}), draws=draws, certifier_options=dict(certifier_options or {}),
     )  # fmt: skip
     n_all = board.n_images
     for r in rows:
@@ -265,9 +273,12 @@ def build_report(
         if isinstance(v, dict) and v.get("sigma0") is not None
     }
     fail = affected_rows(sanity)
+    draws = manifest.get("n")
+    draws = int(draws) if isinstance(draws, int) and draws > 0 else None
+    options = manifest.get("certifier_options") or {}
     boards = [
         build_board(g, dataset, norm, float(alpha), settings, specs=specs, sigma0=sigma0,
-                    sanity_fail=fail)
+                    sanity_fail=fail, draws=draws, certifier_options=options)
         for (dataset, norm, alpha), g in outcomes.groupby(BOARD_KEYS, sort=True)
     ]  # fmt: skip
     boards.sort(key=lambda b: (b.dataset, NORM_ORDER.get(b.norm, 3), b.alpha))

@@ -1,0 +1,63 @@
+"""The reach of a leaderboard row: the largest radius its certifier can give with the
+row's Monte Carlo draws, whatever the model.
+
+With ``n`` estimation draws the one-sided ``(1 - alpha)`` Clopper-Pearson bound on
+``p_A`` is largest when all ``n`` fall on the top class: ``Beta.ppf(alpha, n, 1) =
+alpha^(1/n)`` (Cohen et al. 2019, CERTIFY). Every certifier's radius is non-decreasing in
+``p_A`` (the conformance kit checks it), so no image of the row is certified beyond
+``radius(noise, alpha^(1/n))``. For Cohen's Gaussian radius at ``n = 100,000`` and
+``alpha = 0.001`` that is ``sigma Phi^{-1}(0.999931) = 3.81 sigma``; at the default's
+``n = 10,000``, ``3.20 sigma``.
+
+A row that certifies no image at a radius beyond its reach could not have, whatever its
+noise or certifier: with more draws it might. A gap at such a radius says that one row
+drew too few samples, which the headline states beside it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import certifiers
+from certifiers.bounds import clopper_pearson_lower
+from harness.noise import from_spec
+from reports.rows import Row
+
+
+def ceiling(n: int, alpha: float) -> float:
+    """The largest ``p_A`` that ``n`` estimation draws can show at level ``alpha``:
+    the Clopper-Pearson lower bound with all ``n`` on the top class, ``alpha^(1/n)``."""
+    return float(clopper_pearson_lower(n, n, alpha))
+
+
+def row_reach(
+    row: Row,
+    norm: str,
+    alpha: float,
+    n: int | None,
+    spec: Mapping[str, Any] | None,
+    options: Mapping[str, Mapping[str, Any]] | None = None,
+) -> float | None:
+    """The largest radius ``row`` can certify with ``n`` estimation draws at ``alpha``
+    against ``norm``: the largest over the row's certifiers (they give the same radii on
+    its images) of ``radius(noise, ceiling(n, alpha))``. ``None`` where it is not known:
+    a row not sampled here (deterministic or imported), no ``n`` or noise spec, or a
+    certifier or noise family this checkout lacks."""
+    if row.kind != "smoothing" or not n or spec is None:
+        return None
+    try:
+        noise = from_spec(dict(spec))
+    except ValueError:
+        return None
+    p = ceiling(int(n), alpha)
+    reaches = []
+    for name in row.certifiers:
+        try:
+            certifier = certifiers.get(name, **dict((options or {}).get(name, {})))
+        except ValueError:
+            return None
+        if not certifier.supports(noise, norm):
+            return None
+        reaches.append(float(certifier.radius(noise, p, norm=norm)))
+    return max(reaches)

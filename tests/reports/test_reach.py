@@ -1,0 +1,130 @@
+"""The reach of a row (the largest radius its draws allow) and the headline's note where a
+gap lies beyond one row's reach."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from scipy.special import ndtri
+
+from harness.certify import certify_store
+from harness.noise import Gaussian, noise_class
+from reports.headline import compare_rows
+from reports.leaderboard import build_report
+from reports.reach import ceiling, row_reach
+from reports.rows import SAME_RADIUS_RTOL, Row
+from reports.settings import ReportSettings
+from reports.tidy import load_outcomes
+from tests.reports._report_synth import ALPHA, DIM, N, add_counts, new_store
+
+
+@given(n=st.integers(1, 10**7), alpha=st.floats(1e-12, 0.5))
+def test_the_ceiling_is_alpha_to_the_one_over_n(n, alpha):
+    """``Beta.ppf(alpha, n, 1) = alpha^(1/n)``: the Beta(n, 1) CDF is ``x^n``."""
+    assert ceiling(n, alpha) == pytest.approx(alpha ** (1.0 / n), rel=1e-12)
+
+
+def _store(tmp_path, noises, tops, certifiers=("cohen", "wulff", "fdiv-kl", "fdiv-hockey-stick")):
+    """One model; every noise sees the same images, all predicted correctly, with ``tops``
+    of the N estimation draws on the top class, certified by ``certifiers``."""
+    store = new_store(tmp_path / "s.sqlite", len(tops), {"m": 0.25})
+    labels = np.arange(len(tops)) % 10
+    for noise in noises:
+        add_counts(store, "m", noise, labels, labels, tops)
+    certify_store(store, list(certifiers), ["l1", "l2", "linf"], [ALPHA], progress=False)
+    return store
+
+
+def test_every_row_certifies_at_most_its_reach_and_reaches_it_at_the_ceiling(tmp_path):
+    noises = [
+        Gaussian(0.25, DIM),
+        noise_class("laplace").matched(0.25, DIM),
+        noise_class("uniform_cube").matched(0.25, DIM),
+    ]
+    tops = np.array([N, N, N - 1, 990, 900, 700, 520])
+    with _store(tmp_path, noises, tops) as store:
+        report = build_report(load_outcomes(store), manifest=store.manifest(),
+                              specs=store.noise_specs())  # fmt: skip
+    checked = 0
+    for board in report.boards:
+        assert board.draws == N
+        for row in board.rows:
+            reach = row_reach(row, board.norm, board.alpha, N, board.specs[row.noise])
+            assert reach is not None
+            assert row.radius.max() <= reach
+            at_ceiling = row.p_lower == ceiling(N, ALPHA)
+            assert at_ceiling.sum() == 2
+            # a row's certifiers agree to SAME_RADIUS_RTOL; its reach is the largest of theirs
+            np.testing.assert_allclose(row.radius[at_ceiling], reach, rtol=SAME_RADIUS_RTOL)
+            checked += 1
+    assert checked >= 9
+
+
+def test_the_reach_of_cohens_row_is_the_closed_form():
+    """``sigma Phi^{-1}(alpha^(1/n))`` against l2, that over ``sqrt(d)`` against l-inf."""
+    noise = Gaussian(0.25, DIM)
+    row = Row("m", noise.name, ("cohen",), "gaussian", "Gaussian", *([np.zeros(1)] * 5), 0.0, 0.0)
+    for n in (100, 10_000, 100_000):
+        top = 0.25 * ndtri(ALPHA ** (1.0 / n))
+        assert row_reach(row, "l2", ALPHA, n, noise.spec()) == pytest.approx(top, rel=1e-12)
+        linf = row_reach(row, "linf", ALPHA, n, noise.spec())
+        assert linf == pytest.approx(top / math.sqrt(DIM), rel=1e-12)
+    assert row_reach(row, "l2", ALPHA, None, noise.spec()) is None
+    assert row_reach(row, "l2", ALPHA, 100, None) is None
+
+
+def test_a_gap_beyond_one_rows_reach_is_named_with_the_gap_within_it(tmp_path):
+    """Two Gaussians on every image at the ceiling: sigma 0.25 reaches 0.616 with N = 1000
+    draws at alpha = 0.001, sigma 0.3 reaches 0.739. At r = 0.7 only the second certifies:
+    a gap of 100 points that the draws make, and none within the first row's reach."""
+    small, large = Gaussian(0.25, DIM), Gaussian(0.3, DIM)
+    tops = np.full(40, N)
+    with _store(tmp_path, [small, large], tops, ["cohen"]) as store:
+        settings = ReportSettings(radii={"l2": (0.0, 0.5, 0.7)})
+        report = build_report(load_outcomes(store), manifest=store.manifest(),
+                              specs=store.noise_specs(), settings=settings)  # fmt: skip
+    board = next(b for b in report.boards if b.norm == "l2")
+    rows = {r.noise: r for r in board.rows}
+    h = compare_rows(board, rows[large.name], rows[small.name])
+    assert (h.radius, h.value, h.other_value) == (0.7, 1.0, 0.0)
+    assert h.short is not None and h.short.row is rows[small.name]
+    assert h.short.reach == pytest.approx(0.25 * ndtri(ALPHA ** (1 / N)), rel=1e-12)
+    assert h.short.within is None
+    lines = dict(h.lines())
+    assert "the second row (Gaussian" in lines["Reach"]
+    assert "no radius of the grid shows a gap" in lines["Reach"]
+    # the same two rows on a grid within both reaches: no note
+    settings = ReportSettings(radii={"l2": (0.0, 0.5, 0.6)})
+    with _store(
+        tmp_path / "b", [small, large], np.r_[tops[:20], np.full(20, 600)], ["cohen"]
+    ) as store:
+        board = build_report(load_outcomes(store), manifest=store.manifest(),
+                             specs=store.noise_specs(), settings=settings).boards[1]  # fmt: skip
+    rows = {r.noise: r for r in board.rows}
+    h = compare_rows(board, rows[large.name], rows[small.name])
+    assert h.short is None and "Reach" not in dict(h.lines())
+
+
+def test_the_gap_within_reach_is_the_largest_there(tmp_path):
+    """Images at the ceiling and below it: beyond the small row's reach the gap is the
+    draws'; within it the note quotes the largest gap of the radii it reaches."""
+    small, large = Gaussian(0.25, DIM), Gaussian(0.3, DIM)
+    tops = np.r_[np.full(30, N), np.full(10, 995)]
+    with _store(tmp_path, [small, large], tops, ["cohen"]) as store:
+        settings = ReportSettings(radii={"l2": (0.0, 0.3, 0.55, 0.7)})
+        report = build_report(load_outcomes(store), manifest=store.manifest(),
+                              specs=store.noise_specs(), settings=settings)  # fmt: skip
+    board = next(b for b in report.boards if b.norm == "l2")
+    rows = {r.noise: r for r in board.rows}
+    a, b = rows[large.name], rows[small.name]
+    h = compare_rows(board, a, b)
+    assert h.radius == 0.7 and h.short is not None
+    gaps = {r: a.certified(r).mean() - b.certified(r).mean() for r in (0.0, 0.3, 0.55)}
+    r_in = max(gaps, key=lambda r: abs(gaps[r]))
+    assert gaps[r_in] != 0
+    assert h.short.within[0] == r_in
+    assert h.short.within[1] - h.short.within[2] == pytest.approx(gaps[r_in])
