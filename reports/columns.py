@@ -146,6 +146,18 @@ COLUMNS: list[Column] = [
         "certificates count at the board's alpha; deterministic ones are proofs: 0)",
     ),
     Column(
+        key="reach",
+        title="reach",
+        value=lambda row, ctx: float("nan") if row.reach is None else row.reach,
+        fmt=lambda v: "n/a" if not np.isfinite(v) else f"{v:.4g}",
+        json_key="reach",
+        unit="radius",
+        main=False,
+        description="the largest radius the row can certify with its n estimation draws at "
+        "alpha, whatever the model: its certifier's radius at p_A = alpha^(1/n), all n draws "
+        "on the top class (n/a for rows not sampled here)",
+    ),
+    Column(
         key="sec_per_img",
         title="sampling s/img",
         value=lambda row, ctx: row.seconds,

@@ -31,7 +31,6 @@ import numpy as np
 from reports import significance as sig
 from reports import stats
 from reports.leaderboard import Board
-from reports.reach import row_reach
 from reports.rows import Row
 
 
@@ -247,10 +246,7 @@ def _beyond_reach(
     if v == ov or min(v, ov) > 0 or board.draws is None:
         return None
     behind = rows[1] if v > ov else rows[0]
-    reach = row_reach(
-        behind, board.norm, board.alpha, board.draws, board.specs.get(behind.noise),
-        board.certifier_options,
-    )  # fmt: skip
+    reach = behind.reach
     if reach is None or reach >= r:
         return None
     inside = [j for j, entry in enumerate(per_r) if entry[0] <= reach and entry[1] != entry[2]]

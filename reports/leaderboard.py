@@ -19,6 +19,7 @@ import pandas as pd
 
 from reports import significance as sig
 from reports.columns import Column, Context, board_columns, compared_columns
+from reports.reach import row_reach
 from reports.rows import Row, RowKey, build_rows, shared_images
 from reports.sanity import CheckResult, affected_rows
 from reports.settings import ReportSettings
@@ -214,6 +215,8 @@ def build_board(
     rows = build_rows(
         g, specs=specs, sigma0=sigma0, reference=settings.reference, unsound=unsound_certs
     )
+    for r in rows:
+        r.reach = row_reach(r, norm, alpha, draws, (specs or {}).get(r.noise), certifier_options)
     unsound = {
         r.key for r in rows if any((r.model, r.noise, c) in unsound_certs for c in r.certifiers)
     }

@@ -44,6 +44,9 @@ class Row:
     confidence_spent: float
     kind: str = "smoothing"
     notes: list[str] = field(default_factory=list)
+    #: the largest radius the row can certify with its draws (``reports.reach``); None
+    #: where not known (rows not sampled here)
+    reach: float | None = None
 
     @property
     def key(self) -> RowKey:
@@ -85,6 +88,7 @@ class Row:
             self.model, self.noise, self.certifiers, self.family, self.label,
             images, self.radius[pos], self.correct[pos], self.abstained[pos],
             self.p_lower[pos], self.seconds, self.confidence_spent, self.kind, self.notes,
+            self.reach,
         )  # fmt: skip
 
     def full_label(self) -> str:

@@ -54,7 +54,8 @@ def test_every_row_certifies_at_most_its_reach_and_reaches_it_at_the_ceiling(tmp
         assert board.draws == N
         for row in board.rows:
             reach = row_reach(row, board.norm, board.alpha, N, board.specs[row.noise])
-            assert reach is not None
+            assert reach is not None and row.reach == reach  # the board's rows carry it
+            assert row.on(row.images[:2]).reach == reach
             assert row.radius.max() <= reach
             at_ceiling = row.p_lower == ceiling(N, ALPHA)
             assert at_ceiling.sum() == 2
