@@ -12,6 +12,7 @@ import pandas as pd
 from harness.noise.written import split_noise_text
 from harness.store import Store
 from reports import stats
+from reports.reach import reach
 from reports.tidy import load_outcomes
 from smoothbench.names import did_you_mean
 
@@ -85,6 +86,8 @@ def compare_rows_by_image(
         raise ValueError(f"--radius must be a finite number >= 0, got {radius}")
     with Store.open_existing(store_path, readonly=True) as store:
         outcomes = load_outcomes(store)
+        manifest = store.manifest()
+        specs = store.noise_specs()
     alphas = sorted(set(map(float, outcomes["alpha"])))
     if not alphas:
         raise ValueError(f"{store_path} holds no certificates of its own to compare")
@@ -108,6 +111,16 @@ def compare_rows_by_image(
         f"{y.sum()}; only the first {mc.n10}, only the second {mc.n01}; McNemar mid-p "
         f"{mc.pvalue_midp:.4g} (exact {mc.pvalue_exact:.4g})"
     )
+    draws = manifest.get("n")
+    options = manifest.get("certifier_options") or {}
+    for which, rows, sel in (("first", a, first), ("second", b, second)):
+        noise = str(rows["noise"].iloc[0]) if len(rows) else ""
+        most = reach([sel[2]], norm, float(alpha), draws, specs.get(noise), options)
+        if most is not None and most < radius:
+            summary += (
+                f"; r = {radius:g} is beyond the {which} row's reach, {most:.4g}: with "
+                f"n = {draws:,} draws at alpha = {alpha:g} it certifies no image there"
+            )
     idx = np.flatnonzero(x != y)
     table = pd.DataFrame(
         {

@@ -16,7 +16,7 @@ drew too few samples, which the headline states beside it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import certifiers
@@ -39,12 +39,27 @@ def row_reach(
     spec: Mapping[str, Any] | None,
     options: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> float | None:
-    """The largest radius ``row`` can certify with ``n`` estimation draws at ``alpha``
-    against ``norm``: the largest over the row's certifiers (they give the same radii on
-    its images) of ``radius(noise, ceiling(n, alpha))``. ``None`` where it is not known:
-    a row not sampled here (deterministic or imported), no ``n`` or noise spec, or a
-    certifier or noise family this checkout lacks."""
-    if row.kind != "smoothing" or not n or spec is None:
+    """``reach`` of a leaderboard row (its certifiers, they give the same radii on its
+    images); ``None`` also for a row not sampled here (deterministic or imported)."""
+    if row.kind != "smoothing":
+        return None
+    return reach(row.certifiers, norm, alpha, n, spec, options)
+
+
+def reach(
+    certifier_names: Sequence[str],
+    norm: str,
+    alpha: float,
+    n: int | None,
+    spec: Mapping[str, Any] | None,
+    options: Mapping[str, Mapping[str, Any]] | None = None,
+) -> float | None:
+    """The largest radius the certifiers ``certifier_names`` (built with their stored
+    ``options``) can give on the noise of ``spec`` against ``norm`` with ``n`` estimation
+    draws at ``alpha``: the largest of their ``radius(noise, ceiling(n, alpha))``. ``None``
+    where it is not known: no ``n`` or noise spec, or a certifier or noise family this
+    checkout lacks."""
+    if not n or spec is None:
         return None
     try:
         noise = from_spec(dict(spec))
@@ -52,7 +67,7 @@ def row_reach(
         return None
     p = ceiling(int(n), alpha)
     reaches = []
-    for name in row.certifiers:
+    for name in certifier_names:
         try:
             certifier = certifiers.get(name, **dict((options or {}).get(name, {})))
         except ValueError:
@@ -60,4 +75,4 @@ def row_reach(
         if not certifier.supports(noise, norm):
             return None
         reaches.append(float(certifier.radius(noise, p, norm=norm)))
-    return max(reaches)
+    return max(reaches) if reaches else None

@@ -129,3 +129,19 @@ def test_the_gap_within_reach_is_the_largest_there(tmp_path):
     assert gaps[r_in] != 0
     assert h.short.within[0] == r_in
     assert h.short.within[1] - h.short.within[2] == pytest.approx(gaps[r_in])
+
+
+def test_compare_says_when_the_radius_is_beyond_a_rows_reach(tmp_path):
+    from reports.discordant import compare_rows_by_image
+
+    small, large = Gaussian(0.25, DIM), Gaussian(0.3, DIM)
+    with _store(tmp_path, [small, large], np.full(10, N), ["cohen"]):
+        pass
+    path = tmp_path / "s.sqlite"
+    first, second = ("m", "gaussian(sigma=0.3)", "cohen"), ("m", "gaussian(sigma=0.25)", "cohen")
+    table, summary = compare_rows_by_image(path, first, second, "l2", 0.7)
+    reach = 0.25 * ndtri(ALPHA ** (1 / N))
+    assert f"r = 0.7 is beyond the second row's reach, {reach:.4g}" in summary
+    assert "first row's reach" not in summary and len(table) == 10
+    _, summary = compare_rows_by_image(path, first, second, "l2", 0.6)
+    assert "reach" not in summary
