@@ -16,6 +16,7 @@ drew too few samples, which the headline states beside it.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -57,8 +58,8 @@ def reach(
     """The largest radius the certifiers ``certifier_names`` (built with their stored
     ``options``) can give on the noise of ``spec`` against ``norm`` with ``n`` estimation
     draws at ``alpha``: the largest of their ``radius(noise, ceiling(n, alpha))``. ``None``
-    where it is not known: no ``n`` or noise spec, or a certifier or noise family this
-    checkout lacks."""
+    where it is not known: no ``n`` or noise spec, a certifier or noise family this
+    checkout lacks, or a certifier that fails or gives NaN there."""
     if not n or spec is None:
         return None
     try:
@@ -72,7 +73,11 @@ def reach(
             certifier = certifiers.get(name, **dict((options or {}).get(name, {})))
         except ValueError:
             return None
-        if not certifier.supports(noise, norm):
+        try:
+            if not certifier.supports(noise, norm):
+                return None
+            reaches.append(float(certifier.radius(noise, p, norm=norm)))
+        except Exception:  # a broken plugin costs its note, never the report
             return None
-        reaches.append(float(certifier.radius(noise, p, norm=norm)))
-    return max(reaches) if reaches else None
+    most = max(reaches, default=math.nan)
+    return most if not math.isnan(most) else None

@@ -15,7 +15,7 @@ from harness.certify import certify_store
 from harness.noise import Gaussian, noise_class
 from reports.headline import compare_rows
 from reports.leaderboard import build_report
-from reports.reach import ceiling, row_reach
+from reports.reach import ceiling, reach, row_reach
 from reports.rows import SAME_RADIUS_RTOL, Row
 from reports.settings import ReportSettings
 from reports.tidy import load_outcomes
@@ -140,8 +140,31 @@ def test_compare_says_when_the_radius_is_beyond_a_rows_reach(tmp_path):
     path = tmp_path / "s.sqlite"
     first, second = ("m", "gaussian(sigma=0.3)", "cohen"), ("m", "gaussian(sigma=0.25)", "cohen")
     table, summary = compare_rows_by_image(path, first, second, "l2", 0.7)
-    reach = 0.25 * ndtri(ALPHA ** (1 / N))
-    assert f"r = 0.7 is beyond the second row's reach, {reach:.4g}" in summary
+    expected = 0.25 * ndtri(ALPHA ** (1 / N))
+    assert f"r = 0.7 is beyond the second row's reach, {expected:.4g}" in summary
     assert "first row's reach" not in summary and len(table) == 10
     _, summary = compare_rows_by_image(path, first, second, "l2", 0.6)
     assert "reach" not in summary
+
+
+def test_a_certifier_that_fails_at_the_ceiling_costs_only_its_reach(plugins):
+    from certifiers.base import Certifier
+
+    class Broken(Certifier):
+        def supports(self, noise, norm):
+            return True
+
+        def _radius(self, noise, p, norm):
+            raise RuntimeError("no radius here")
+
+    class NotANumber(Broken):
+        def _radius(self, noise, p, norm):
+            return np.full(np.shape(p), np.nan)
+
+    plugins.certifier("test-broken", Broken)
+    plugins.certifier("test-nan", NotANumber)
+    spec = Gaussian(0.25, DIM).spec()
+    for name in ("test-broken", "test-nan"):
+        assert reach([name], "l2", ALPHA, N, spec) is None
+        assert reach(["cohen", name], "l2", ALPHA, N, spec) is None
+    assert reach(["cohen"], "l2", ALPHA, N, spec) == pytest.approx(0.25 * ndtri(ALPHA ** (1 / N)))
