@@ -53,14 +53,14 @@ def test_every_row_certifies_at_most_its_reach_and_reaches_it_at_the_ceiling(tmp
     for board in report.boards:
         assert board.draws == N
         for row in board.rows:
-            reach = row_reach(row, board.norm, board.alpha, N, board.specs[row.noise])
-            assert reach is not None and row.reach == reach  # the board's rows carry it
-            assert row.on(row.images[:2]).reach == reach
-            assert row.radius.max() <= reach
+            most = row_reach(row, board.norm, board.alpha, N, board.specs[row.noise])
+            assert most is not None and row.reach == most  # the board's rows carry it
+            assert row.on(row.images[:2]).reach == most
+            assert row.radius.max() <= most
             at_ceiling = row.p_lower == ceiling(N, ALPHA)
             assert at_ceiling.sum() == 2
             # a row's certifiers agree to SAME_RADIUS_RTOL; its reach is the largest of theirs
-            np.testing.assert_allclose(row.radius[at_ceiling], reach, rtol=SAME_RADIUS_RTOL)
+            np.testing.assert_allclose(row.radius[at_ceiling], most, rtol=SAME_RADIUS_RTOL)
             checked += 1
     assert checked >= 9
 
