@@ -19,7 +19,8 @@ mean difference, so they agree (up to the normal approximation).
 Where the row behind certifies nothing at the quoted radius because that radius lies
 beyond its reach, the largest radius its certifier gives at the largest p_A its n draws
 can show (``reports.reach``), a "Reach" line says so and quotes the largest gap within
-that reach: such a gap measures the number of draws, not the noise or the certifier.
+that reach: a 0% there is the limit of the draws, not evidence against the noise or the
+certifier.
 """
 
 from __future__ import annotations
@@ -92,8 +93,8 @@ class Headline:
         text = (
             f"the {which} row ({s.row.label} · {s.row.certifier}) can certify nothing at "
             f"r = {self.radius:g} with n = {s.draws:,} draws at alpha = {s.alpha:g}: its "
-            f"reach, where all n draws fall on the top class, is {s.reach:.4g}. The gap "
-            "there measures the number of draws, not the noise or the certifier. "
+            f"reach, where all n draws fall on the top class, is {s.reach:.4g}. Its 0% there "
+            "is the limit of its draws, not evidence against its noise or certifier. "
         )
         if s.within is None:
             return "Reach", text + f"Within r <= {s.reach:.4g} no radius of the grid shows a gap."
