@@ -19,7 +19,7 @@ import pandas as pd
 
 from reports import significance as sig
 from reports.columns import Column, Context, board_columns, compared_columns
-from reports.reach import row_reach
+from reports.reach import reach
 from reports.rows import Row, RowKey, build_rows, shared_images
 from reports.sanity import CheckResult, affected_rows
 from reports.settings import ReportSettings
@@ -215,8 +215,10 @@ def build_board(
     rows = build_rows(
         g, specs=specs, sigma0=sigma0, reference=settings.reference, unsound=unsound_certs
     )
-    for r in rows:
-        r.reach = row_reach(r, norm, alpha, draws, (specs or {}).get(r.noise), certifier_options)
+    for r in rows:  # rows not sampled here (deterministic, imported) have no reach
+        if r.kind == "smoothing":
+            spec = (specs or {}).get(r.noise)
+            r.reach = reach(r.certifiers, norm, alpha, draws, spec, certifier_options)
     unsound = {
         r.key for r in rows if any((r.model, r.noise, c) in unsound_certs for c in r.certifiers)
     }

@@ -1,5 +1,5 @@
-"""The reach of a leaderboard row: the largest radius its certifier can give with the
-row's Monte Carlo draws, whatever the model.
+"""The reach of a leaderboard row (``Row.reach``): the largest radius its certifier can
+give with the row's Monte Carlo draws, whatever the model.
 
 With ``n`` estimation draws the one-sided ``(1 - alpha)`` Clopper-Pearson bound on
 ``p_A`` is largest when all ``n`` fall on the top class: ``Beta.ppf(alpha, n, 1) =
@@ -23,28 +23,12 @@ from typing import Any
 import certifiers
 from certifiers.bounds import clopper_pearson_lower
 from harness.noise import from_spec
-from reports.rows import Row
 
 
 def ceiling(n: int, alpha: float) -> float:
     """The largest ``p_A`` that ``n`` estimation draws can show at level ``alpha``:
     the Clopper-Pearson lower bound with all ``n`` on the top class, ``alpha^(1/n)``."""
     return float(clopper_pearson_lower(n, n, alpha))
-
-
-def row_reach(
-    row: Row,
-    norm: str,
-    alpha: float,
-    n: int | None,
-    spec: Mapping[str, Any] | None,
-    options: Mapping[str, Mapping[str, Any]] | None = None,
-) -> float | None:
-    """``reach`` of a leaderboard row (its certifiers, they give the same radii on its
-    images); ``None`` also for a row not sampled here (deterministic or imported)."""
-    if row.kind != "smoothing":
-        return None
-    return reach(row.certifiers, norm, alpha, n, spec, options)
 
 
 def reach(

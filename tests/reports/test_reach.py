@@ -15,8 +15,8 @@ from harness.certify import certify_store
 from harness.noise import Gaussian, noise_class
 from reports.headline import compare_rows
 from reports.leaderboard import build_report
-from reports.reach import ceiling, reach, row_reach
-from reports.rows import SAME_RADIUS_RTOL, Row
+from reports.reach import ceiling, reach
+from reports.rows import SAME_RADIUS_RTOL
 from reports.settings import ReportSettings
 from reports.tidy import load_outcomes
 from tests.reports._report_synth import ALPHA, DIM, N, add_counts, new_store
@@ -53,7 +53,7 @@ def test_every_row_certifies_at_most_its_reach_and_reaches_it_at_the_ceiling(tmp
     for board in report.boards:
         assert board.draws == N
         for row in board.rows:
-            most = row_reach(row, board.norm, board.alpha, N, board.specs[row.noise])
+            most = reach(row.certifiers, board.norm, board.alpha, N, board.specs[row.noise])
             assert most is not None and row.reach == most  # the board's rows carry it
             assert row.on(row.images[:2]).reach == most
             assert row.radius.max() <= most
@@ -68,14 +68,13 @@ def test_every_row_certifies_at_most_its_reach_and_reaches_it_at_the_ceiling(tmp
 def test_the_reach_of_cohens_row_is_the_closed_form():
     """``sigma Phi^{-1}(alpha^(1/n))`` against l2, that over ``sqrt(d)`` against l-inf."""
     noise = Gaussian(0.25, DIM)
-    row = Row("m", noise.name, ("cohen",), "gaussian", "Gaussian", *([np.zeros(1)] * 5), 0.0, 0.0)
     for n in (100, 10_000, 100_000):
         top = 0.25 * ndtri(ALPHA ** (1.0 / n))
-        assert row_reach(row, "l2", ALPHA, n, noise.spec()) == pytest.approx(top, rel=1e-12)
-        linf = row_reach(row, "linf", ALPHA, n, noise.spec())
+        assert reach(["cohen"], "l2", ALPHA, n, noise.spec()) == pytest.approx(top, rel=1e-12)
+        linf = reach(["cohen"], "linf", ALPHA, n, noise.spec())
         assert linf == pytest.approx(top / math.sqrt(DIM), rel=1e-12)
-    assert row_reach(row, "l2", ALPHA, None, noise.spec()) is None
-    assert row_reach(row, "l2", ALPHA, 100, None) is None
+    assert reach(["cohen"], "l2", ALPHA, None, noise.spec()) is None
+    assert reach(["cohen"], "l2", ALPHA, 100, None) is None
 
 
 def test_a_gap_beyond_one_rows_reach_is_named_with_the_gap_within_it(tmp_path):
