@@ -123,12 +123,14 @@ class Noise(ABC):
         take (with the closest it does), one without a default that is missing, or the
         scale given to a noise that ``matched`` scales itself."""
         given = list(given)
+        sig = inspect.signature(cls.__init__).parameters
         takes = [p for p in cls.constructor_params() if p != "dim"]
         where = f"noise {cls.family}"
         if "dim" in given:
             raise ValueError(f"{where}: 'dim' is set by the dataset; do not give it")
+        open_ended = any(p.kind in (p.VAR_KEYWORD, p.VAR_POSITIONAL) for p in sig.values())
         for name in given:
-            if name not in takes:
+            if name not in takes and not open_ended:
                 raise ValueError(
                     f"{where} has no parameter {name!r}; "
                     f"{did_you_mean(name, takes)}it takes {takes}"
@@ -138,11 +140,11 @@ class Noise(ABC):
                 f"{where}: its {cls.scale_param} is matched to the model's sigma0; give only "
                 f"shape parameters, or set matched = false to give {cls.scale_param}"
             )
-        sig = inspect.signature(cls.__init__).parameters
         needed = [
             p
             for p in takes
             if sig[p].default is inspect.Parameter.empty
+            and sig[p].kind not in (sig[p].VAR_KEYWORD, sig[p].VAR_POSITIONAL)
             and p not in given
             and not (matched and p == cls.scale_param)
         ]

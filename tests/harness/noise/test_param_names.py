@@ -40,3 +40,17 @@ def test_the_scale_of_a_matched_noise_and_a_missing_scale_are_refused(family):
 def test_a_missing_shape_parameter_is_named():
     with pytest.raises(ValueError, match="generalized_gaussian needs k \\(sigma is matched"):
         noise_class("generalized_gaussian").check_param_names([], matched=True)
+
+
+def test_a_family_that_takes_any_keyword_is_not_held_to_its_named_ones():
+    from harness.noise import Gaussian
+
+    class Open(Gaussian):
+        family = "test_open"
+
+        def __init__(self, sigma: float, dim: int, **extra: float) -> None:
+            super().__init__(sigma, dim)
+
+    Open.check_param_names(["sigma", "anything"])
+    with pytest.raises(ValueError, match="needs sigma;"):
+        Open.check_param_names(["anything"])
