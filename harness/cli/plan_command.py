@@ -80,6 +80,12 @@ def _draws(args: argparse.Namespace) -> int:
     if p_needed >= 1.0:
         print("  not reachable: p_A would have to be 1 to double precision")
         return 0
+    least = estimation_draws_needed(1.0, p_needed, alpha)
+    if least is not None:
+        print(
+            f"  any model needs at least {least:,} estimation draws: fewer cannot show "
+            "that p_A even with all of them on the top class (alpha^(1/n))"
+        )
     n = estimation_draws_needed(args.p, p_needed, alpha)
     if n is None:
         print(f"  not reachable: the top-class probability {args.p:.10g} is not above it")

@@ -81,6 +81,19 @@ def test_plan_draws_writes_a_probability_near_one_by_its_complement(capsys):
     assert "top-class probability 0.9999999 is not above it" in text
 
 
+def test_plan_draws_gives_the_least_draws_any_model_needs(capsys):
+    """With all n draws on the top class p_A = alpha^(1/n): the least n with
+    alpha^(1/n) >= p_needed is ceil(ln alpha / ln p_needed)."""
+    from scipy.stats import norm
+
+    for radius, sigma in ((0.5, 0.25), (0.1, 0.5), (1.0, 0.25)):
+        argv = ["plan", "draws", "--sigma", str(sigma), "--radius", str(radius), "--p", "0.9"]
+        assert main(argv) == 0
+        text = capsys.readouterr().out
+        least = math.ceil(math.log(0.001) / math.log(norm.cdf(radius / sigma)))
+        assert f"any model needs at least {least:,} estimation draws" in text
+
+
 def test_plan_images_and_draws(capsys):
     from scipy.stats import beta, norm
 
