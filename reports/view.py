@@ -84,10 +84,17 @@ def _value_cell(board: Board, row: Row, col: Column) -> Cell:
     mark = board.marks.get((row.key, col.key), "")
     text = col.fmt(v) + (f" {mark}" if mark else "")
     interval = col.interval(row)
-    title = ""
+    notes = []
     if interval is not None:
-        title = f"Wilson 95%: [{100 * interval[0]:.1f}, {100 * interval[1]:.1f}]"
-    return Cell(text, None if not np.isfinite(v) else float(v), title)
+        notes.append(f"Wilson 95%: [{100 * interval[0]:.1f}, {100 * interval[1]:.1f}]")
+    beyond = col.radius is not None and row.reach is not None and col.radius > row.reach
+    if beyond:
+        notes.append(
+            f"beyond the row's reach ({row.reach:.4g}): with n = {board.draws:,} draws at "
+            f"alpha = {board.alpha:g} no image can be certified at this radius"
+        )
+    sort = None if not np.isfinite(v) else float(v)
+    return Cell(text, sort, "; ".join(notes), "beyond" if beyond else "")
 
 
 def _row_cells(board: Board, row: Row, main: list[Column], rank: int) -> list[Cell]:
@@ -128,6 +135,15 @@ def main_table(board: Board) -> Table:
         "the images both rows share). Wilson 95% intervals in the HTML tooltips and the "
         "appendix. Noises matched to the model's sigma0 (E||z||^2 = d sigma0^2) show no scale."
     )
+    if any(
+        r.reach is not None and c.radius is not None and c.radius > r.reach
+        for r in board.rows
+        for c in main
+    ):
+        caption += (
+            " Grey in the HTML: radii beyond the row's reach, where its draws cannot certify "
+            "any image (the reach column of the appendix)."
+        )
     if merged:
         caption += " '+k': k more certifiers give the same radii on every image: "
         caption += "; ".join(merged) + "."

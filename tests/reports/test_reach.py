@@ -19,6 +19,7 @@ from reports.reach import ceiling, reach
 from reports.rows import SAME_RADIUS_RTOL
 from reports.settings import ReportSettings
 from reports.tidy import load_outcomes
+from reports.view import main_table
 from tests.reports._report_synth import ALPHA, DIM, N, add_counts, new_store
 
 
@@ -97,6 +98,15 @@ def test_a_gap_beyond_one_rows_reach_is_named_with_the_gap_within_it(tmp_path):
     lines = dict(h.lines())
     assert "the second row (Gaussian" in lines["Reach"]
     assert "no radius of the grid shows a gap" in lines["Reach"]
+    # the HTML table greys exactly the cells beyond a row's reach, and says why
+    table = main_table(board)
+    radii = {title: i for i, title in enumerate(table.header) if title.startswith("r=")}
+    for row, cells in zip(board.rows, table.rows, strict=True):
+        for title, i in radii.items():
+            beyond = float(title[2:]) > row.reach
+            assert (cells[i].cls == "beyond") == beyond, (row.noise, title)
+            assert ("beyond the row's reach" in cells[i].title) == beyond
+    assert "Grey in the HTML" in table.caption
     # the same two rows on a grid within both reaches: no note
     settings = ReportSettings(radii={"l2": (0.0, 0.5, 0.6)})
     with _store(
