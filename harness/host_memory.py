@@ -18,6 +18,7 @@ to leave the allocator alone), and the run's manifest records the state.
 
 from __future__ import annotations
 
+import argparse
 import ctypes
 import platform
 
@@ -49,3 +50,14 @@ def keep_freed_memory() -> str:
 def host_memory_state() -> str:
     """What this process's allocator does with freed memory, for the run manifest."""
     return _state
+
+
+def add_keep_freed_memory_option(parser: argparse.ArgumentParser, why: str) -> None:
+    """A command's ``--keep-freed-memory`` / ``--no-keep-freed-memory`` (default on), its
+    help ending with ``why`` the command gains from it."""
+    parser.add_argument(
+        "--keep-freed-memory",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help=f"keep freed host memory for reuse (glibc; default on): {why}",
+    )

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from harness.host_memory import add_keep_freed_memory_option
 from smoothbench.atomic import write_atomic
 
 if TYPE_CHECKING:
@@ -34,12 +35,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=Path("out/audit"), help="default out/audit")
     p.add_argument("--images", type=int, help="attack at most this many images per cell")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
-    p.add_argument(
-        "--keep-freed-memory",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="keep freed host memory for reuse (glibc; default on), as run and report do",
-    )
+    add_keep_freed_memory_option(p, "the attacks and the sampling it repeats, as in run")
     return p
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from harness.host_memory import add_keep_freed_memory_option
+
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="leaderboards, statistics and plots from a store")
@@ -31,12 +33,10 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         default=None,
         help="md, html, csv, latex, json, plots (default: all)",
     )
-    p.add_argument(
-        "--keep-freed-memory",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="keep freed host memory for reuse (glibc; default on): the Monte Carlo sanity "
-        "checks then stop page-faulting their multi-megabyte arrays back at every shift",
+    add_keep_freed_memory_option(
+        p,
+        "the Monte Carlo sanity checks then stop page-faulting their multi-megabyte arrays "
+        "back at every shift",
     )
     return p
 

@@ -8,6 +8,8 @@ import sqlite3
 import sys
 from pathlib import Path
 
+from harness.host_memory import add_keep_freed_memory_option
+
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="sample counts for a config, then certify them (resumable)")
@@ -38,12 +40,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         type=int,
         help="with --executor ray: the number of actors (default: one per GPU, or one per CPU)",
     )
-    p.add_argument(
-        "--keep-freed-memory",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="keep freed host memory for the next batch (glibc; default on): a CPU forward "
-        "pass then stops page-faulting its activations back at every batch",
+    add_keep_freed_memory_option(
+        p, "a CPU forward pass then stops page-faulting its activations back at every batch"
     )
     return p
 
