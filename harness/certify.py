@@ -15,7 +15,7 @@ import numpy as np
 from tqdm import tqdm
 
 import certifiers
-from certifiers.base import Certifier
+from certifiers.base import Certifier, check_norm
 from certifiers.bounds import DEFAULT_ALPHA, certify_top_class, check_alpha
 from harness.noise import from_spec
 from harness.store import CertificateRow, CountRow, Store
@@ -46,10 +46,9 @@ def certify_store(
     unknown certifier or norm, or an alpha outside (0, 1), is refused before anything is
     written."""
     instances = resolve_certifiers(certifier_names, options)
-    norms = list(norms)
-    unknown = [norm for norm in norms if norm not in certifiers.NORMS]
-    if unknown or not norms:
-        raise ValueError(f"norms must be some of {list(certifiers.NORMS)}, got {norms}")
+    norms = [check_norm(norm) for norm in norms]
+    if not norms:
+        raise ValueError(f"at least one norm is needed (some of {list(certifiers.NORMS)})")
     alphas = [check_alpha(alpha) for alpha in alphas]
     if not alphas:
         raise ValueError("at least one alpha is needed")

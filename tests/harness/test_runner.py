@@ -110,8 +110,8 @@ def test_certify_recomputes_for_another_alpha(tmp_path):
         (["l2"], [0.0], r"alpha must lie in \(0, 1\)"),
         (["l2"], [1.5], r"alpha must lie in \(0, 1\)"),
         (["l2"], [], "at least one alpha"),
-        (["l3"], [0.1], "norms must be some of"),
-        ([], [0.1], "norms must be some of"),
+        (["l3"], [0.1], r"unknown norm 'l3'; known: \['l1', 'l2', 'linf'\]"),
+        ([], [0.1], "at least one norm is needed"),
     ],
 )
 def test_certify_refuses_bad_alphas_and_norms_before_writing(tmp_path, norms, alphas, message):
