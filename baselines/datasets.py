@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from smoothbench.names import did_you_mean, unknown_name
+from smoothbench.names import choices, unknown_name
 
 DIGITS_SPLIT_SEED = 20200101
 DIGITS_TEST_FRACTION = 0.2
@@ -284,9 +284,7 @@ def named_subset(dataset: str, name: str) -> IndexSubset:
     """The subset ``name`` of ``dataset``; a ``ValueError`` naming the known ones."""
     if (dataset, name) not in SUBSETS:
         known = sorted(n for d, n in SUBSETS if d == dataset)
-        raise ValueError(
-            f"no index subset {name!r} for {dataset}; {did_you_mean(name, known)}known: {known}"
-        )
+        raise ValueError(f"no index subset {name!r} for {dataset}; {choices(name, known)}")
     return SUBSETS[(dataset, name)]
 
 

@@ -47,7 +47,7 @@ from certifiers.bounds import DEFAULT_ALPHA
 from harness.noise import Noise, noise_class
 from harness.sampler import AUTOCAST_DTYPES, SamplerOptions
 from reports.settings import ReportSettings, ReportSettingsError
-from smoothbench.names import did_you_mean, unknown_name
+from smoothbench.names import choices, unknown_name
 
 if TYPE_CHECKING:
     from baselines.architectures import Architecture
@@ -444,8 +444,7 @@ def parse(data: dict[str, Any], source: str = "<config>") -> Config:
     for section in data:
         if section not in _SECTIONS:
             raise ConfigError(
-                f"{source}: unknown config section [{section}]; "
-                f"{did_you_mean(section, _SECTIONS)}known: {sorted(_SECTIONS)}"
+                f"{source}: unknown config section [{section}]; {choices(section, _SECTIONS)}"
             )
     if "run" not in data:
         raise ConfigError(f"{source}: the [run] section is missing")

@@ -44,7 +44,7 @@ from reports.tidy import (
 )
 from reports.view import build_view
 from smoothbench.atomic import write_atomic
-from smoothbench.names import did_you_mean, unknown_name
+from smoothbench.names import choices, unknown_name
 
 FORMATS = ("md", "html", "csv", "latex", "json", "plots")
 _ALIASES = {"markdown": "md", "tex": "latex", "png": "plots", "svg": "plots", "all": "all"}
@@ -79,7 +79,7 @@ def _filter(outcomes: pd.DataFrame, settings: ReportSettings) -> pd.DataFrame:
             if missing:
                 raise ValueError(
                     f"{option} {missing[0]!r} is not in the store; "
-                    f"{did_you_mean(missing[0], present)}stored: {present}"
+                    f"{choices(missing[0], present, 'stored')}"
                 )
             outcomes = outcomes[outcomes[column].isin(wanted)]
     if settings.alpha is not None:

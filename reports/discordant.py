@@ -14,7 +14,7 @@ from harness.store import Store
 from reports import stats
 from reports.reach import reach
 from reports.tidy import load_outcomes
-from smoothbench.names import did_you_mean
+from smoothbench.names import choices
 
 Selector = tuple[str, str, str]  # model, noise (name or a unique part of one), certifier
 
@@ -39,8 +39,7 @@ def _pick(outcomes: pd.DataFrame, sel: Selector, norm: str, alpha: float) -> pd.
     model, noise, cert = sel
     g = outcomes[(outcomes["norm"] == norm) & (outcomes["alpha"] == alpha)]
     if model not in set(g["model"]):
-        stored = sorted(set(g["model"]))
-        raise ValueError(f"unknown model {model!r}; {did_you_mean(model, stored)}stored: {stored}")
+        raise ValueError(f"unknown model {model!r}; {choices(model, set(g['model']), 'stored')}")
     g = g[g["model"] == model]
     noises = sorted(set(g["noise"]))
     wanted = split_noise_text(noise)
@@ -64,11 +63,10 @@ def _pick(outcomes: pd.DataFrame, sel: Selector, norm: str, alpha: float) -> pd.
     g = g[g["noise"] == match[0]]
     rows = g[g["certifier"] == cert]
     if rows.empty:
-        stored = sorted(set(g["certifier"]))
+        stored = choices(cert, set(g["certifier"]), "that noise's certifiers")
         raise ValueError(
             f"no certificates for model {model!r}, noise {match[0]}, certifier {cert!r}, "
-            f"{norm}, alpha {alpha:g}; {did_you_mean(cert, stored)}that noise's "
-            f"certifiers: {stored}"
+            f"{norm}, alpha {alpha:g}; {stored}"
         )
     return rows.set_index("image").sort_index()
 

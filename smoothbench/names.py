@@ -24,12 +24,18 @@ def did_you_mean(name: object, known: Iterable[str], prefix: str = "") -> str:
     return f"did you mean {' or '.join(repr(prefix + c) for c in close)}? " if close else ""
 
 
-def unknown_name(kind: str, name: object, known: Iterable[str], prefix: str = "") -> str:
-    """``unknown <kind> '<name>'; did you mean '<close>'? known: [...]`` (the question
-    only where a known name is close; ``known`` sorted). With a ``prefix`` (a config key's
-    section, say: ``run.``) every name is written after it but compared without it, so
-    that the prefix all of them share does not make unrelated names look close."""
+def choices(name: object, known: Iterable[str], label: str = "known", prefix: str = "") -> str:
+    """``did you mean '<close>'? <label>: [...]``, the end of a message about ``name``
+    (the question only where a known name is close; the names sorted, each written after
+    ``prefix``)."""
     known = sorted(known)
+    return f"{did_you_mean(name, known, prefix)}{label}: {[f'{prefix}{k}' for k in known]}"
+
+
+def unknown_name(kind: str, name: object, known: Iterable[str], prefix: str = "") -> str:
+    """``unknown <kind> '<name>'; did you mean '<close>'? known: [...]``. With a
+    ``prefix`` (a config key's section, say: ``run.``) every name is written after it but
+    compared without it, so that the prefix all of them share does not make unrelated
+    names look close."""
     written = name if prefix == "" else f"{prefix}{name}"
-    listed = [f"{prefix}{k}" for k in known]
-    return f"unknown {kind} {written!r}; {did_you_mean(name, known, prefix)}known: {listed}"
+    return f"unknown {kind} {written!r}; {choices(name, known, prefix=prefix)}"

@@ -34,7 +34,7 @@ import torch
 
 from harness.noise.batch import Batch
 from harness.noise.params import check_positive_finite
-from smoothbench.names import did_you_mean
+from smoothbench.names import choices
 
 #: Rows per chunk of the full-dimensional Monte Carlo in ``log_ratio_samples``.
 _LOG_RATIO_CHUNK_VALUES = 1 << 22
@@ -132,8 +132,7 @@ class Noise(ABC):
         for name in given:
             if name not in takes and not open_ended:
                 raise ValueError(
-                    f"{where} has no parameter {name!r}; "
-                    f"{did_you_mean(name, takes)}it takes {takes}"
+                    f"{where} has no parameter {name!r}; {choices(name, takes, 'it takes')}"
                 )
         if matched and cls.scale_param in given:
             raise ValueError(
@@ -150,7 +149,9 @@ class Noise(ABC):
         ]
         if needed:
             scale = f" ({cls.scale_param} is matched to the model's sigma0)" if matched else ""
-            raise ValueError(f"{where} needs {', '.join(needed)}{scale}; it takes {takes}")
+            raise ValueError(
+                f"{where} needs {', '.join(needed)}{scale}; {choices(None, takes, 'it takes')}"
+            )
 
     def params(self) -> dict[str, Any]:
         """Constructor keyword arguments (JSON-serialisable), ``dim`` included."""
