@@ -43,10 +43,8 @@ def main(args: argparse.Namespace) -> int:
 def _parameters(cls: type[Noise]) -> str:
     """``scale, k=1, j=0``: a family's parameters (``dim`` aside), the scale first, with
     their defaults."""
-    sig = inspect.signature(cls.__init__).parameters
-    names = [cls.scale_param] + [
-        p for p in cls.constructor_params() if p not in ("dim", cls.scale_param)
-    ]
+    sig = cls.parameters()
+    names = [cls.scale_param] + [p for p in sig if p != cls.scale_param]
     empty = inspect.Parameter.empty
     return ", ".join(
         n if sig[n].default is empty else f"{n}={_value(sig[n].default)}" for n in names

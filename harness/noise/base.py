@@ -117,14 +117,21 @@ class Noise(ABC):
         return tuple(name for name in sig.parameters if name != "self")
 
     @classmethod
+    def parameters(cls) -> dict[str, inspect.Parameter]:
+        """The constructor's parameters a user gives (all but ``self`` and ``dim``), in
+        order, with their defaults and kinds."""
+        sig = inspect.signature(cls.__init__).parameters
+        return {name: p for name, p in sig.items() if name not in ("self", "dim")}
+
+    @classmethod
     def check_param_names(cls, given: Iterable[str], matched: bool = False) -> None:
         """A ``ValueError`` that says what to write where the parameter names ``given``
         (``dim`` aside: the dataset sets it) do not fit the constructor: one it does not
         take (with the closest it does), one without a default that is missing, or the
         scale given to a noise that ``matched`` scales itself."""
         given = list(given)
-        sig = inspect.signature(cls.__init__).parameters
-        takes = [p for p in cls.constructor_params() if p != "dim"]
+        sig = cls.parameters()
+        takes = list(sig)
         where = f"noise {cls.family}"
         if "dim" in given:
             raise ValueError(f"{where}: 'dim' is set by the dataset; do not give it")
