@@ -12,7 +12,7 @@ import pandas as pd
 from harness.noise.written import split_noise_text
 from harness.store import Store
 from reports import stats
-from reports.reach import reach
+from reports.reach import reach, run_draws
 from reports.tidy import load_outcomes
 from smoothbench.names import choices
 
@@ -109,7 +109,7 @@ def compare_rows_by_image(
         f"{y.sum()}; only the first {mc.n10}, only the second {mc.n01}; McNemar mid-p "
         f"{mc.pvalue_midp:.4g} (exact {mc.pvalue_exact:.4g})"
     )
-    draws = manifest.get("n")
+    draws = run_draws(manifest)
     options = manifest.get("certifier_options") or {}
     for which, rows, sel in (("first", a, first), ("second", b, second)):
         noise = str(rows["noise"].iloc[0]) if len(rows) else ""

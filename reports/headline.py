@@ -25,6 +25,7 @@ certifier.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -217,10 +218,7 @@ def compare_rows(
         z = stats.two_proportion_ztest(int(x.sum()), n, int(y.sum()), n)
         per_r.append((r, float(x.mean()), float(y.mean()), mc, z))
     holm = stats.holm([m.pvalue_midp for *_, m, _ in per_r])
-    i = min(
-        range(len(per_r)),
-        key=lambda j: (-abs(per_r[j][1] - per_r[j][2]), per_r[j][3].pvalue_midp, per_r[j][0]),
-    )
+    i = _largest_gap(per_r, range(len(per_r)))
     r, v, ov, mc, z = per_r[i]
     short = _beyond_reach(board, (row, other), per_r, holm, i)
     acr = stats.paired_difference_test(a.score(), b.score())
@@ -244,7 +242,7 @@ def _beyond_reach(
     lies beyond its reach, that row with its reach and the largest gap among the radii
     within it; else ``None``."""
     r, v, ov = per_r[i][:3]
-    if v == ov or min(v, ov) > 0 or board.draws is None:
+    if v == ov or min(v, ov) > 0:
         return None
     behind = rows[1] if v > ov else rows[0]
     reach = behind.reach
@@ -253,9 +251,18 @@ def _beyond_reach(
     inside = [j for j, entry in enumerate(per_r) if entry[0] <= reach and entry[1] != entry[2]]
     within = None
     if inside:
-        j = min(inside, key=lambda j: (-abs(per_r[j][1] - per_r[j][2]), per_r[j][3].pvalue_midp))
+        j = _largest_gap(per_r, inside)
         within = (float(per_r[j][0]), per_r[j][1], per_r[j][2], float(holm[j]))
     return BeyondReach(behind, reach, board.draws, board.alpha, within)
+
+
+def _largest_gap(per_r: list[tuple], indices: Iterable[int]) -> int:
+    """The index among ``indices`` of ``per_r`` (``(r, value, other value, McNemar, ...)``
+    per radius) with the largest gap; ties to the smaller mid-p, then the smaller r."""
+    return min(
+        indices,
+        key=lambda j: (-abs(per_r[j][1] - per_r[j][2]), per_r[j][3].pvalue_midp, per_r[j][0]),
+    )
 
 
 def headline(board: Board, level: float = 0.05) -> Headline:

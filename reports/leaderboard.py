@@ -19,7 +19,7 @@ import pandas as pd
 
 from reports import significance as sig
 from reports.columns import Column, Context, board_columns, compared_columns
-from reports.reach import reach
+from reports.reach import reach, run_draws
 from reports.rows import Row, RowKey, build_rows, shared_images
 from reports.sanity import CheckResult, affected_rows
 from reports.settings import ReportSettings
@@ -278,8 +278,7 @@ def build_report(
         if isinstance(v, dict) and v.get("sigma0") is not None
     }
     fail = affected_rows(sanity)
-    draws = manifest.get("n")
-    draws = int(draws) if isinstance(draws, int) and draws > 0 else None
+    draws = run_draws(manifest)
     options = manifest.get("certifier_options") or {}
     boards = [
         build_board(g, dataset, norm, float(alpha), settings, specs=specs, sigma0=sigma0,

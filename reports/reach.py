@@ -25,6 +25,13 @@ from certifiers.bounds import clopper_pearson_lower
 from harness.noise import from_spec
 
 
+def run_draws(manifest: Mapping[str, Any]) -> int | None:
+    """The estimation draws per image and noise of the run a store's ``manifest``
+    describes (its ``n``); ``None`` where it names none (e.g. a store of imports only)."""
+    n = manifest.get("n")
+    return int(n) if isinstance(n, int) and not isinstance(n, bool) and n > 0 else None
+
+
 def ceiling(n: int, alpha: float) -> float:
     """The largest ``p_A`` that ``n`` estimation draws can show at level ``alpha``:
     the Clopper-Pearson lower bound with all ``n`` on the top class, ``alpha^(1/n)``."""

@@ -15,7 +15,7 @@ from harness.certify import certify_store
 from harness.noise import Gaussian, noise_class
 from reports.headline import compare_rows
 from reports.leaderboard import build_report
-from reports.reach import ceiling, reach
+from reports.reach import ceiling, reach, run_draws
 from reports.rows import SAME_RADIUS_RTOL
 from reports.settings import ReportSettings
 from reports.tidy import load_outcomes
@@ -177,3 +177,12 @@ def test_a_certifier_that_fails_at_the_ceiling_costs_only_its_reach(plugins):
         assert reach([name], "l2", ALPHA, N, spec) is None
         assert reach(["cohen", name], "l2", ALPHA, N, spec) is None
     assert reach(["cohen"], "l2", ALPHA, N, spec) == pytest.approx(0.25 * ndtri(ALPHA ** (1 / N)))
+
+
+@pytest.mark.parametrize(
+    "manifest,draws",
+    [({"n": 10_000}, 10_000), ({}, None), ({"n": None}, None), ({"n": True}, None),
+     ({"n": 0}, None), ({"n": "10000"}, None)],
+)  # fmt: skip
+def test_the_runs_draws_are_read_from_the_manifest_only_when_a_positive_count(manifest, draws):
+    assert run_draws(manifest) == draws
