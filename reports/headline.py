@@ -245,9 +245,9 @@ def _beyond_reach(
     if v == ov or min(v, ov) > 0:
         return None
     behind = rows[1] if v > ov else rows[0]
-    reach = behind.reach
-    if reach is None or reach >= r:
+    if not behind.beyond_reach(r):
         return None
+    reach = behind.reach
     inside = [j for j, entry in enumerate(per_r) if entry[0] <= reach and entry[1] != entry[2]]
     within = None
     if inside:

@@ -82,6 +82,10 @@ def json_entries(report: Report) -> dict[str, dict]:
                     "p_bh": _num(c["p_bh"]),
                     "p_holm": _num(c["p_holm"]),
                     "p_unpaired_ztest": _num(c["p_unpaired"]),
+                    "beyond_reach": {
+                        "row": bool(c["row_beyond_reach"]),
+                        "compared_with": bool(c["other_beyond_reach"]),
+                    },
                 }
             entry.update(
                 sanity=str(board.table.loc[board.rows.index(row), "sanity"]),

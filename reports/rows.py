@@ -73,6 +73,11 @@ class Row:
     def n(self) -> int:
         return int(self.images.size)
 
+    def beyond_reach(self, radius: float | None) -> bool:
+        """Whether ``radius`` lies beyond the row's reach: its draws cannot certify any
+        image there (False where the radius or the reach is not known)."""
+        return radius is not None and self.reach is not None and radius > self.reach
+
     def certified(self, r: float) -> np.ndarray:
         """Per image: not abstained, correct, radius >= r."""
         return self.correct & (self.radius >= r)

@@ -149,6 +149,8 @@ def compare(row: Row, other: Row, column: Column, ctx: Context) -> dict[str, Any
         "k2": np.nan,
         "p": np.nan,
         "p_exact": np.nan,
+        "row_beyond_reach": row.beyond_reach(column.radius),
+        "other_beyond_reach": other.beyond_reach(column.radius),
     }
     if n == 0:
         rec["test"] = "none (no shared images)"
@@ -180,7 +182,10 @@ def comparisons(
 
     Columns: kind, column, radius, row, other (row keys), value, other_value, diff, n,
     n10 (images only ``row`` certifies), n01 (only ``other``), test, p (mid-p, or the
-    t-test for ACR), p_exact, p_unpaired, z_unpaired, p_holm, p_bh, family.
+    t-test for ACR), p_exact, p_unpaired, z_unpaired, p_holm, p_bh, family,
+    row_beyond_reach and other_beyond_reach (the column's radius lies beyond that row's
+    reach, ``reports.reach``: its draws cannot certify any image there, so a gap at that
+    radius shows the end of its draws, not a weaker noise or certifier).
     """
     records = []
     if not rows:
@@ -230,7 +235,7 @@ def comparisons(
     cols = [
         "kind", "column", "radius", "row", "other", "value", "other_value", "diff", "n",
         "n10", "n01", "test", "p", "p_exact", "p_holm", "p_bh", "z_unpaired", "p_unpaired",
-        "family",
+        "family", "row_beyond_reach", "other_beyond_reach",
     ]  # fmt: skip
     return df[cols].reset_index(drop=True)
 

@@ -75,6 +75,10 @@ class View:
     specs: list[tuple[str, str]] = field(default_factory=list)
 
 
+#: marks a compared value at a radius beyond its row's reach (``reports.reach``)
+BEYOND_REACH = "‡"
+
+
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()
 
@@ -87,7 +91,7 @@ def _value_cell(board: Board, row: Row, col: Column) -> Cell:
     notes = []
     if interval is not None:
         notes.append(f"Wilson 95%: [{100 * interval[0]:.1f}, {100 * interval[1]:.1f}]")
-    beyond = col.radius is not None and row.reach is not None and col.radius > row.reach
+    beyond = row.beyond_reach(col.radius)
     if beyond:
         notes.append(
             f"beyond the row's reach ({row.reach:.4g}): with n = {board.draws:,} draws at "
@@ -135,11 +139,7 @@ def main_table(board: Board) -> Table:
         "the images both rows share). Wilson 95% intervals in the HTML tooltips and the "
         "appendix. Noises matched to the model's sigma0 (E||z||^2 = d sigma0^2) show no scale."
     )
-    if any(
-        r.reach is not None and c.radius is not None and c.radius > r.reach
-        for r in board.rows
-        for c in main
-    ):
+    if any(r.beyond_reach(c.radius) for r in board.rows for c in main):
         caption += (
             " Grey in the HTML: radii beyond the row's reach, where its draws cannot certify "
             "any image (the reach column of the appendix)."
@@ -203,6 +203,7 @@ def comparison_table(board: Board, kinds: list[str]) -> Table | None:
     if c.empty:
         return None
     labels = _labels(board)
+    reach = {r.key: r.reach for r in board.rows}
     header = ["column", "row", "compared with", "n", "value", "other", "only row / other",
               "paired p", "Holm", "BH", "unpaired p"]  # fmt: skip
     rows = []
@@ -217,19 +218,41 @@ def comparison_table(board: Board, kinds: list[str]) -> Table | None:
         rows.append(
             [
                 Cell(rec["column"]), Cell(labels[rec["row"]]), Cell(labels[rec["other"]]),
-                Cell(str(rec["n"]), rec["n"]), Cell(fmt(rec["value"]), rec["value"]),
-                Cell(fmt(rec["other_value"]), rec["other_value"]),
+                Cell(str(rec["n"]), rec["n"]),
+                _compared_value(fmt(rec["value"]), rec["value"],
+                                reach[rec["row"]] if rec["row_beyond_reach"] else None),
+                _compared_value(fmt(rec["other_value"]), rec["other_value"],
+                                reach[rec["other"]] if rec["other_beyond_reach"] else None),
                 Cell(discordant),
                 Cell(fmt_p(rec["p"]), rec["p"]), Cell(fmt_p(rec["p_holm"]), rec["p_holm"]),
                 Cell(fmt_p(rec["p_bh"]), rec["p_bh"]),
                 Cell("" if acr else fmt_p(rec["p_unpaired"]), rec["p_unpaired"]),
             ]
         )  # fmt: skip
-    return Table(
-        header,
-        [("", rows)],
+    caption = (
         "Paired p: McNemar mid-p (accuracy) or the paired "
-        "t-test (ACR); unpaired p: the two-proportion z-test papers use.",
+        "t-test (ACR); unpaired p: the two-proportion z-test papers use."
+    )
+    if c["row_beyond_reach"].any() or c["other_beyond_reach"].any():
+        caption += (
+            f" {BEYOND_REACH} (grey in the HTML): the radius lies beyond that row's reach, the "
+            f"largest radius its n = {board.draws:,} draws can certify at alpha = "
+            f"{board.alpha:g} (the reach column of the row details); a gap there shows where "
+            "its draws end, not a weaker noise or certifier."
+        )
+    return Table(header, [("", rows)], caption)
+
+
+def _compared_value(text: str, value: float, beyond_reach: float | None) -> Cell:
+    """A compared value; ``beyond_reach``: the row's reach, where the column's radius lies
+    beyond it (the value is marked), else None."""
+    if beyond_reach is None:
+        return Cell(text, value)
+    return Cell(
+        f"{text} {BEYOND_REACH}",
+        value,
+        f"beyond the row's reach ({beyond_reach:.4g}): no image can be certified at this radius",
+        "beyond",
     )
 
 

@@ -14,12 +14,13 @@ from scipy.special import ndtri
 from harness.certify import certify_store
 from harness.noise import Gaussian, noise_class
 from reports.headline import compare_rows
+from reports.json_entries import json_entries
 from reports.leaderboard import build_report
 from reports.reach import ceiling, reach, run_draws
 from reports.rows import SAME_RADIUS_RTOL
 from reports.settings import ReportSettings
 from reports.tidy import load_outcomes
-from reports.view import main_table
+from reports.view import BEYOND_REACH, comparison_table, main_table
 from tests.reports._report_synth import ALPHA, DIM, N, add_counts, new_store
 
 
@@ -117,6 +118,53 @@ def test_a_gap_beyond_one_rows_reach_is_named_with_the_gap_within_it(tmp_path):
     rows = {r.noise: r for r in board.rows}
     h = compare_rows(board, rows[large.name], rows[small.name])
     assert h.short is None and "Reach" not in dict(h.lines())
+
+
+def test_the_comparison_grids_flag_exactly_the_values_beyond_their_rows_reach(tmp_path):
+    """Every comparison (vs reference and vs best) says which of its two rows cannot
+    certify at the column's radius, by the reach computed afresh from the noise; the
+    appendix marks exactly those values."""
+    noises = [Gaussian(0.25, DIM), Gaussian(0.3, DIM), noise_class("laplace").matched(0.25, DIM)]
+    with _store(tmp_path, noises, np.r_[np.full(30, N), np.full(10, 990)]) as store:
+        settings = ReportSettings(radii={"l2": (0.0, 0.5, 0.7), "l1": (0.0, 0.5, 0.7)})
+        report = build_report(load_outcomes(store), manifest=store.manifest(),
+                              specs=store.noise_specs(), settings=settings)  # fmt: skip
+    flagged = 0
+    for board in (b for b in report.boards if b.norm in ("l1", "l2")):
+        reaches = {
+            r.key: reach(r.certifiers, board.norm, ALPHA, N, board.specs[r.noise])
+            for r in board.rows
+        }
+        comps = board.comparisons
+        assert {"gaussian", "best"} <= set(comps["kind"])
+        for rec in comps.itertuples(index=False):
+            radius = rec.radius if np.isfinite(rec.radius) else -np.inf  # ACR: no radius
+            assert rec.row_beyond_reach == (radius > reaches[rec.row])
+            assert rec.other_beyond_reach == (radius > reaches[rec.other])
+        flagged += int(comps["row_beyond_reach"].sum() + comps["other_beyond_reach"].sum())
+        for kinds in (["gaussian", "same-noise"], ["best"]):
+            table = comparison_table(board, kinds)
+            c = comps[comps["kind"].isin(kinds)]
+            for cells, rec in zip(table.rows, c.itertuples(index=False), strict=True):
+                for cell, beyond in ((cells[4], rec.row_beyond_reach),
+                                     (cells[5], rec.other_beyond_reach)):  # fmt: skip
+                    assert cell.text.endswith(BEYOND_REACH) == beyond
+                    assert (cell.cls == "beyond") == beyond
+            assert (BEYOND_REACH in table.caption) == bool(
+                c["row_beyond_reach"].any() or c["other_beyond_reach"].any()
+            )
+    assert flagged > 0
+    checked = 0
+    # each JSON entry says the same of its own row at each radius
+    for entry in json_entries(report).values():
+        for comparisons in entry.get("significance", {}).values():
+            for column, c in comparisons.items():
+                radius = {"acr": -np.inf, "clean": 0.0}.get(column)
+                if radius is None:
+                    radius = float(column.removeprefix("cert@"))
+                assert c["beyond_reach"]["row"] == (radius > entry["reach"])
+                checked += c["beyond_reach"]["row"]
+    assert checked > 0
 
 
 def test_the_gap_within_reach_is_the_largest_there(tmp_path):
