@@ -9,7 +9,7 @@ third-party package through the entry-point group ``smoothbench.sanity``).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from functools import partial
+from typing import Any
 
 from reports.sanity import (  # noqa: F401  (register the built-in checks)
     audit,
@@ -65,25 +65,29 @@ __all__ = [
 def run_checks(
     inputs: SanityInputs,
     context: SanityContext | None = None,
-    run: Callable[[list[Callable[[], CheckResult]]], list[CheckResult]] | None = None,
+    run: Callable[[list[Callable[[], Any]]], list[Any]] | None = None,
     **names: str,
 ) -> list[CheckResult]:
     """Every registered check, in report order. ``names`` override fields of the context
     (``reference``, ``functional``, ``hockey_stick``, ``generalized_family``; ``cohen``
     and ``gg_family`` are accepted as aliases). ``run`` executes the list of checks
-    (``reports.parallel.run_all`` runs them in parallel); by default one after another."""
+    (``reports.parallel.run_all`` runs them in parallel: each check's ``parts``, the
+    costliest checks first); by default one after another."""
     aliases = {"cohen": "reference", "gg_family": "generalized_family"}
     fields = {aliases.get(k, k): v for k, v in names.items()}
     context = SanityContext(**{**(context.__dict__ if context else {}), **fields})
     checks = sorted((cls() for _, cls in SANITY_CHECKS.items()), key=lambda c: (c.order, c.name))
     if run is None:
         return [check.run(inputs, context) for check in checks]
-    by_cost = sorted(range(len(checks)), key=lambda i: -checks[i].cost)
-    done = run([partial(checks[i].run, inputs, context) for i in by_cost])
-    results: list[CheckResult] = [None] * len(checks)  # type: ignore[list-item]
-    for i, res in zip(by_cost, done, strict=True):
-        results[i] = res
-    return results
+    pieces = [
+        (i, piece) for i, check in enumerate(checks) for piece in check.parts(inputs, context)
+    ]
+    pieces.sort(key=lambda item: -checks[item[0]].cost)  # stable: a check's parts stay in order
+    done = run([piece for _, piece in pieces])
+    parts: list[list[Any]] = [[] for _ in checks]
+    for (i, _), res in zip(pieces, done, strict=True):
+        parts[i].append(res)
+    return [check.combine(parts[i], inputs, context) for i, check in enumerate(checks)]
 
 
 def affected_rows(results: Iterable[CheckResult]) -> dict[BoardRow, list[str]]:

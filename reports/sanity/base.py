@@ -11,8 +11,9 @@ affects, as ``(dataset, norm, alpha, model, noise, certifier)``; the report mark
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -104,6 +105,18 @@ class SanityCheck(ABC):
     @abstractmethod
     def run(self, inputs: SanityInputs, context: SanityContext) -> CheckResult:
         """Run the check on a store's data."""
+
+    def parts(self, inputs: SanityInputs, context: SanityContext) -> list[Callable[[], Any]]:
+        """Independent pieces of the check, which a parallel run spreads over the cores;
+        ``combine`` makes the result from theirs. By default one piece: ``run``."""
+        return [partial(self.run, inputs, context)]
+
+    def combine(
+        self, results: list[Any], inputs: SanityInputs, context: SanityContext
+    ) -> CheckResult:
+        """The check's result from the results of its ``parts``, in their order."""
+        (result,) = results
+        return result
 
 
 def registered(name: str) -> bool:

@@ -345,3 +345,40 @@ def test_the_gate_still_checks_a_full_dimensional_noise_at_cifar_size(tmp_path):
     assert gate.status == PASS, gate.summary
     assert "beyond the budget" not in gate.summary
     assert "wulff: 6 Neyman-Pearson checks passed" in gate.details
+
+
+def test_the_gate_in_parallel_pieces_says_what_one_pass_says(tmp_path, plugins, monkeypatch):
+    """The gate runs one piece per noise over the cores: in any order and over two
+    worker processes its result (lines in report order included) is the same, and each
+    unsound certifier is caught on its own noise."""
+    from harness.noise import noise_class
+    from reports.parallel import run_all
+    from reports.sanity import SanityInputs, run_checks
+    from reports.sanity.soundness import Soundness
+
+    plugins.certifier("thrice-laplace", ThriceLaplace)
+    plugins.certifier("twice-on-l2", TwiceOnL2)
+    path = tmp_path / "s.sqlite"
+    store = new_store(path, 60, {"m": 0.25, "m2": 0.5})
+    labels = np.arange(60) % 10
+    tops = np.random.default_rng(1).integers(600, 1000, 60)
+    for model, sigma in (("m", 0.25), ("m2", 0.5)):
+        for noise in (Gaussian(sigma, DIM), Laplace.matched(sigma, DIM),
+                      noise_class("uniform_cube").matched(sigma, DIM)):  # fmt: skip
+            add_counts(store, model, noise, labels, labels, tops)
+    certs = ["cohen", "wulff", "thrice-laplace", "twice-on-l2"]
+    certify_store(store, certs, ["l1", "l2"], [ALPHA], progress=False)
+    store.close()
+    inputs, ctx = SanityInputs.from_store(path), SanityContext()
+    gate = Soundness()
+    parts = gate.parts(inputs, ctx)
+    assert len(parts) == 6  # one per noise: three families on two models
+    one_pass = gate.run(inputs, ctx)
+    assert one_pass.status == FAIL
+    assert one_pass.summary.startswith("unsound: thrice-laplace, twice-on-l2;")
+    assert gate.combine([p() for p in reversed(parts)], inputs, ctx) == one_pass
+    monkeypatch.setenv("SMOOTHBENCH_WORKERS", "2")
+    (parallel,) = (c for c in run_checks(inputs, ctx, run=run_all) if c.name == "soundness")
+    assert parallel == one_pass
+    unsound = {row[5] for row in one_pass.affected}
+    assert unsound == {"thrice-laplace", "twice-on-l2"}
