@@ -6,7 +6,9 @@ Every failure is one line on stderr, never a traceback (unless ``--debug``): exi
 for bad input (a config, a store, an argument), 1 for the environment (permissions, a
 full disk, a busy device) or an internal error, 3 when ``audit`` finds a certificate
 that fails its audit, 130 when interrupted (Ctrl-C or SIGTERM, which end a run cleanly:
-what is stored stays, and running again resumes). Warnings are one line each too.
+what is stored stays, and running again resumes). Warnings are one line each too. A
+mistyped name (a command, a choice, an option, a config key, a noise family or a
+certifier) is answered with the closest known ones ("did you mean ...?").
 """
 
 from __future__ import annotations
@@ -18,11 +20,13 @@ import sys
 import warnings
 from importlib import import_module
 
+from harness.cli.parser import SuggestingParser
+
 COMMANDS = ("run", "certify", "report", "audit", "compare", "plan", "import", "export", "list")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = SuggestingParser(
         prog="smoothbench",
         description="Certified-robustness benchmarking by randomized smoothing, "
         "on shared seeded Monte Carlo draws.",

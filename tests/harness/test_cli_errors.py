@@ -212,3 +212,32 @@ def test_a_positional_given_as_a_double_dash_is_a_usage_error(argv, capsys):
     assert exit_.value.code == 2
     last = capsys.readouterr().err.splitlines()[-1]
     assert last == "smoothbench export: error: argument store: expected one value"
+
+
+@pytest.mark.parametrize(
+    "argv,last",
+    [
+        (["run", "configs/default.toml", "--executor", "rey"],
+         "smoothbench run: error: argument --executor: invalid choice: 'rey'; did you mean "
+         "'ray'? choose from: ['local', 'ray']"),
+        (["reprt", "out/default.sqlite"],
+         "smoothbench: error: argument command: invalid choice: 'reprt'; did you mean 'report'"),
+        (["run", "configs/default.toml", "--exector", "ray"],
+         "smoothbench run: error: unrecognized arguments: --exector ray; did you mean "
+         "'--executor'"),
+        (["report", "s.sqlite", "--norm", "l2", "lnif"],
+         "smoothbench report: error: argument --norm: invalid choice: 'lnif'; did you mean "
+         "'linf'? choose from: ['l1', 'l2', 'linf']"),
+        (["list", "--bogus"], "smoothbench list: error: unrecognized arguments: --bogus"),
+    ],
+)  # fmt: skip
+def test_a_mistyped_choice_or_option_is_offered_the_closest(argv, last, capsys):
+    """argparse's usage errors (exit 2), with the closest known names where one is close
+    (Python 3.14's suggest_on_error, here on 3.11)."""
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err.splitlines()[-1]
+    assert err.startswith(last), err
+    if "did you mean" not in last:
+        assert "did you mean" not in err

@@ -1,0 +1,46 @@
+"""The command line's argument parser: argparse, with the closest known names offered
+for a mistyped choice (``--executor rey``, a command ``reprt``) or option (``--exector``),
+as Python 3.14's ``suggest_on_error`` does; the names come from ``smoothbench.names``."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from typing import Any
+
+from smoothbench.names import choices, did_you_mean
+
+
+class SuggestingParser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose errors for an unknown choice or option name the
+    closest known ones. Sub-command parsers made through ``add_subparsers`` are of the
+    same class."""
+
+    def _check_value(self, action: argparse.Action, value: Any) -> None:
+        # argparse's own test of a value against ``choices``, which has no public hook
+        if action.choices is not None and value not in action.choices:
+            known = [str(c) for c in action.choices]
+            raise argparse.ArgumentError(
+                action, f"invalid choice: {value!r}; {choices(value, known, 'choose from')}"
+            )
+        super()._check_value(action, value)
+
+    def parse_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> argparse.Namespace:
+        """``parse_known_args``; arguments left over are an error of the command they were
+        given to, which offers its closest options for each unknown ``--name``."""
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            parser = getattr(parsed, "command_parser", None) or self
+            known = [s for a in parser._actions for s in a.option_strings if s.startswith("--")]
+            hints = [
+                did_you_mean(e.split("=", 1)[0], known).strip()
+                for e in extras
+                if e.startswith("--")
+            ]
+            hint = "; ".join(h for h in hints if h)
+            parser.error(
+                f"unrecognized arguments: {' '.join(extras)}" + (f"; {hint}" if hint else "")
+            )
+        return parsed
