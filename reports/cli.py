@@ -159,7 +159,11 @@ def make_report(
     outcomes = _filter(outcomes, settings)
     if outcomes.empty:
         raise ValueError("the filters leave no certificate to report")
-    checks = run_checks(inputs, SanityContext(reference=settings.reference), run=run_all)
+    checks = run_checks(
+        inputs,
+        SanityContext(reference=settings.reference),
+        run=partial(run_all, desc="sanity checks"),
+    )
     warnings = sampling_warnings(manifest, counts, outcomes)
     report = build_report(
         outcomes, manifest=manifest, specs=specs, settings=settings, sanity=checks,
@@ -190,7 +194,9 @@ def write_report(
             tasks.append(partial(_write_latex, report, out))
         if "json" in fmts:
             tasks.append(partial(write_json_entries, report, out))
-        done = run_all(tasks)  # plots and the files that need no plot, side by side
+        done = run_all(
+            tasks, "plots and files"
+        )  # plots and the files that need no plot, side by side
         figures = {b.slug: figs for b, figs in zip(plotted, done, strict=False)}
         for result in done[len(plotted) :]:
             written += result

@@ -1,6 +1,7 @@
 """Independent pieces of a report (the sanity checks, each leaderboard's plots) run on
 the machine's cores: forked worker processes that inherit the data in memory, so nothing
-is pickled on the way in; results come back pickled.
+is pickled on the way in; results come back pickled. On a terminal a progress bar counts
+the tasks done.
 
 ``SMOOTHBENCH_WORKERS`` sets the number of processes (default: the CPU count, at most 4;
 1 runs everything in this process). Where ``fork`` is not available (Windows, or a
@@ -12,8 +13,10 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import TypeVar
+
+from tqdm import tqdm
 
 T = TypeVar("T")
 _TASKS: list[Callable[[], object]] = []
@@ -40,16 +43,29 @@ def _run(i: int) -> object:
     return _TASKS[i]()
 
 
-def run_all(tasks: Sequence[Callable[[], T]]) -> list[T]:
-    """``[task() for task in tasks]``, in parallel where it helps; results in order."""
+def run_all(tasks: Sequence[Callable[[], T]], desc: str | None = None) -> list[T]:
+    """``[task() for task in tasks]``, in parallel where it helps; results in order. With
+    ``desc``, a progress bar of the tasks done is shown on a terminal (``tqdm``; nothing
+    where stderr is not one)."""
     global _TASKS
+    bar = tqdm(
+        total=len(tasks), desc=desc, unit="task", disable=None if desc else True, leave=False
+    )
     n = min(len(tasks), workers())
-    if n < 2 or "fork" not in mp.get_all_start_methods():
-        return [task() for task in tasks]
-    _TASKS = list(tasks)
-    try:
-        ctx = mp.get_context("fork")
-        with ProcessPoolExecutor(n, mp_context=ctx, initializer=_init) as pool:
-            return list(pool.map(_run, range(len(tasks))))
-    finally:
-        _TASKS = []
+    with bar:
+        if n < 2 or "fork" not in mp.get_all_start_methods():
+            done = []
+            for task in tasks:
+                done.append(task())
+                bar.update()
+            return done
+        _TASKS = list(tasks)
+        try:
+            ctx = mp.get_context("fork")
+            with ProcessPoolExecutor(n, mp_context=ctx, initializer=_init) as pool:
+                futures = [pool.submit(_run, i) for i in range(len(tasks))]
+                for _ in as_completed(futures):
+                    bar.update()
+                return [f.result() for f in futures]
+        finally:
+            _TASKS = []
