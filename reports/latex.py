@@ -7,6 +7,7 @@ import re
 
 from reports import significance as sig
 from reports.leaderboard import Board, Report
+from reports.reach import MARK as REACH_MARK
 
 _SPECIAL = {
     "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
@@ -23,6 +24,7 @@ MARKS = {
     sig.MARK_BEST_TIED: r"$^{(\bigstar)}$",
     sig.MARK_TIED: r"$^{\approx}$",
     "⚠": r"$^{\dagger}$",
+    REACH_MARK: r"$^{\ddagger}$",
     "≤": r"$\leq$",
     "·": r"$\cdot$",
     "σ": r"$\sigma$",
@@ -35,6 +37,8 @@ LEGEND = (
     r"the grid); $\bigstar$: best in the column and significantly above every other row; "
     r"$(\bigstar)$: best but not separable from the rows marked $\approx$ (Holm over the "
     r"column); ACR: paired t-test; $\dagger$: a sanity check failed for the row; "
+    r"$\ddagger$: beyond the row's reach, the largest radius its Monte Carlo draws can "
+    r"certify at this alpha (its value there shows where its draws end); "
     r"\textbf{unsound}: its certifier failed the soundness check, so its values are not "
     r"certificates."
 )
@@ -75,6 +79,7 @@ def board_table(board: Board, level: float) -> str:
                 cells[1] += r" \textbf{unsound}"
             for c in main:
                 mark = board.marks.get((row.key, c.key), "")
+                mark += REACH_MARK if row.beyond_reach(c.radius) else ""
                 cells.append(escape(c.fmt(c.value(row, board.context)) + mark))
             lines.append(" & ".join(cells) + r" \\")
     lines += [r"\bottomrule", r"\end{tabular}}", r"\end{table}", ""]

@@ -24,6 +24,9 @@ import certifiers
 from certifiers.bounds import clopper_pearson_lower
 from harness.noise import from_spec
 
+#: Marks a value at a radius beyond its row's reach, in every table of every format.
+MARK = "‡"
+
 
 def run_draws(manifest: Mapping[str, Any]) -> int | None:
     """The estimation draws per image and noise of the run a store's ``manifest``

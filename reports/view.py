@@ -23,6 +23,7 @@ from reports.envelope import envelope
 from reports.headline import Headline, fmt_p
 from reports.leaderboard import Board, Report
 from reports.plots import Figure
+from reports.reach import MARK as REACH_MARK
 from reports.rows import Row
 from reports.sanity import FAIL, PASS
 
@@ -75,23 +76,19 @@ class View:
     specs: list[tuple[str, str]] = field(default_factory=list)
 
 
-#: marks a compared value at a radius beyond its row's reach (``reports.reach``)
-BEYOND_REACH = "‡"
-
-
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()
 
 
 def _value_cell(board: Board, row: Row, col: Column) -> Cell:
     v = col.value(row, board.context)
-    mark = board.marks.get((row.key, col.key), "")
+    beyond = row.beyond_reach(col.radius)
+    mark = board.marks.get((row.key, col.key), "") + (REACH_MARK if beyond else "")
     text = col.fmt(v) + (f" {mark}" if mark else "")
     interval = col.interval(row)
     notes = []
     if interval is not None:
         notes.append(f"Wilson 95%: [{100 * interval[0]:.1f}, {100 * interval[1]:.1f}]")
-    beyond = row.beyond_reach(col.radius)
     if beyond:
         notes.append(
             f"beyond the row's reach ({row.reach:.4g}): with n = {board.draws:,} draws at "
@@ -141,8 +138,9 @@ def main_table(board: Board) -> Table:
     )
     if any(r.beyond_reach(c.radius) for r in board.rows for c in main):
         caption += (
-            " Grey in the HTML: radii beyond the row's reach, where its draws cannot certify "
-            "any image (the reach column of the appendix)."
+            f" {REACH_MARK} (grey in the HTML): a radius beyond the row's reach, where its "
+            f"n = {board.draws:,} draws cannot certify any image at alpha = {board.alpha:g} "
+            "(the reach column of the appendix)."
         )
     if merged:
         caption += " '+k': k more certifiers give the same radii on every image: "
@@ -235,7 +233,7 @@ def comparison_table(board: Board, kinds: list[str]) -> Table | None:
     )
     if c["row_beyond_reach"].any() or c["other_beyond_reach"].any():
         caption += (
-            f" {BEYOND_REACH} (grey in the HTML): the radius lies beyond that row's reach, the "
+            f" {REACH_MARK} (grey in the HTML): the radius lies beyond that row's reach, the "
             f"largest radius its n = {board.draws:,} draws can certify at alpha = "
             f"{board.alpha:g} (the reach column of the row details); a gap there shows where "
             "its draws end, not a weaker noise or certifier."
@@ -249,7 +247,7 @@ def _compared_value(text: str, value: float, beyond_reach: float | None) -> Cell
     if beyond_reach is None:
         return Cell(text, value)
     return Cell(
-        f"{text} {BEYOND_REACH}",
+        f"{text} {REACH_MARK}",
         value,
         f"beyond the row's reach ({beyond_reach:.4g}): no image can be certified at this radius",
         "beyond",

@@ -15,12 +15,13 @@ from harness.certify import certify_store
 from harness.noise import Gaussian, noise_class
 from reports.headline import compare_rows
 from reports.json_entries import json_entries
+from reports.latex import board_table
 from reports.leaderboard import build_report
-from reports.reach import ceiling, reach, run_draws
+from reports.reach import MARK, ceiling, reach, run_draws
 from reports.rows import SAME_RADIUS_RTOL
 from reports.settings import ReportSettings
 from reports.tidy import load_outcomes
-from reports.view import BEYOND_REACH, comparison_table, main_table
+from reports.view import comparison_table, main_table
 from tests.reports._report_synth import ALPHA, DIM, N, add_counts, new_store
 
 
@@ -101,13 +102,18 @@ def test_a_gap_beyond_one_rows_reach_is_named_with_the_gap_within_it(tmp_path):
     assert "no radius of the grid shows a gap" in lines["Reach"]
     # the HTML table greys exactly the cells beyond a row's reach, and says why
     table = main_table(board)
+    flagged = 0
     radii = {title: i for i, title in enumerate(table.header) if title.startswith("r=")}
     for row, cells in zip(board.rows, table.rows, strict=True):
         for title, i in radii.items():
             beyond = float(title[2:]) > row.reach
             assert (cells[i].cls == "beyond") == beyond, (row.noise, title)
             assert ("beyond the row's reach" in cells[i].title) == beyond
-    assert "Grey in the HTML" in table.caption
+            assert cells[i].text.endswith(MARK) == beyond  # Markdown has no grey
+            flagged += beyond
+    assert flagged > 0 and f"{MARK} (grey in the HTML)" in table.caption
+    # the LaTeX table marks the same cells
+    assert board_table(board, 0.05).count(r"$^{\ddagger}$") == flagged
     # the same two rows on a grid within both reaches: no note
     settings = ReportSettings(radii={"l2": (0.0, 0.5, 0.6)})
     with _store(
@@ -148,9 +154,9 @@ def test_the_comparison_grids_flag_exactly_the_values_beyond_their_rows_reach(tm
             for cells, rec in zip(table.rows, c.itertuples(index=False), strict=True):
                 for cell, beyond in ((cells[4], rec.row_beyond_reach),
                                      (cells[5], rec.other_beyond_reach)):  # fmt: skip
-                    assert cell.text.endswith(BEYOND_REACH) == beyond
+                    assert cell.text.endswith(MARK) == beyond
                     assert (cell.cls == "beyond") == beyond
-            assert (BEYOND_REACH in table.caption) == bool(
+            assert (MARK in table.caption) == bool(
                 c["row_beyond_reach"].any() or c["other_beyond_reach"].any()
             )
     assert flagged > 0
