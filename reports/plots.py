@@ -100,8 +100,9 @@ def plotted_rows(board: Board, model: str) -> list[Row]:
         for r in rows
         if board.reference in r.certifiers and r.family == "gaussian" and r.kind == "smoothing"
     ]
-    rest = sorted((r for r in rows if r not in ref), key=lambda r: -acr.value(r, board.context))
-    return (ref[:1] + rest)[:MAX_CURVES]
+    first = ref[:1]  # of several Gaussian reference rows (other sigmas), the rest rank by ACR
+    rest = sorted((r for r in rows if r not in first), key=lambda r: -acr.value(r, board.context))
+    return (first + rest)[:MAX_CURVES]
 
 
 def certified_accuracy_figure(board: Board, model: str) -> tuple[plt.Figure, int]:
