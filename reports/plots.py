@@ -6,7 +6,9 @@ Per leaderboard (dataset, norm, alpha):
 - ``cert_acc_<slug>_<model>``: certified accuracy against radius for one model, at most
   eight curves (the reference row and the best others by ACR; the caption of the page
   says how many rows the table has), colour and line style both varying, the legend
-  outside the axes, pointwise Wilson 95% bands kept light;
+  outside the axes, pointwise Wilson 95% bands kept light, and each curve's reach (the
+  largest radius its draws can certify, ``reports.reach``) a triangle on the radius axis
+  in the curve's colour;
 - ``envelope_<slug>``: the best-over-sigma envelope of each noise and certifier (Cohen et
   al.'s figures), at most eight curves;
 - ``radii_<slug>``: box plots of the certified radii of the best rows of each model (at
@@ -39,6 +41,8 @@ _METADATA = {"svg": {"Date": None}, "png": {"Software": None}}
 _MPL = tuple(int(x) for x in re.findall(r"\d+", matplotlib.__version__)[:2])
 _HORIZONTAL = {"orientation": "horizontal"} if _MPL >= (3, 10) else {"vert": False}
 MAX_CURVES = 8
+#: The ``gid`` of the triangle that marks a curve's reach (``reports.reach``) on the radius axis
+REACH_MARKER = "reach"
 MAX_BOXES = 10
 _STYLES = ["-", "--", "-.", ":"]
 _COLOURS = plt.get_cmap("tab10").colors
@@ -119,6 +123,9 @@ def certified_accuracy_figure(board: Board, model: str) -> tuple[plt.Figure, int
             name += " (UNSOUND)"
         ax.plot(grid, k / row.n, lw=1.7, label=name, **style)
         ax.fill_between(grid, lo, hi, color=style["color"], alpha=0.08, lw=0)
+        if row.reach is not None and row.reach <= grid[-1]:
+            ax.plot([row.reach], [0.0], linestyle="none", marker="^", markersize=7,
+                    color=style["color"], clip_on=False, zorder=3, gid=REACH_MARKER)  # fmt: skip
     ax.set_xlabel(f"{board.norm} radius")
     ax.set_ylabel("certified accuracy")
     ax.set_ylim(0, 1.02)
@@ -180,7 +187,8 @@ def write_plots(board: Board, out: str | Path) -> list[Figure]:
         total = len(board.rows_of(model))
         caption = (
             f"Certified accuracy of {model} against {board.norm} radius, with Wilson 95% bands; "
-            f"{n} of its {total} rows (the reference and the best by ACR)."
+            f"{n} of its {total} rows (the reference and the best by ACR). Triangles on the "
+            "radius axis: each curve's reach, beyond which its draws cannot certify any image."
         )
         figures.append(Figure(name, *_save(fig, out / name), caption, n))
     made = envelope_figure(board)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from hypothesis import given
@@ -17,6 +18,7 @@ from reports.headline import compare_rows
 from reports.json_entries import json_entries
 from reports.latex import board_table
 from reports.leaderboard import build_report
+from reports.plots import REACH_MARKER, certified_accuracy_figure, plotted_rows
 from reports.reach import MARK, ceiling, reach, run_draws
 from reports.rows import SAME_RADIUS_RTOL
 from reports.settings import ReportSettings
@@ -114,6 +116,17 @@ def test_a_gap_beyond_one_rows_reach_is_named_with_the_gap_within_it(tmp_path):
     assert flagged > 0 and f"{MARK} (grey in the HTML)" in table.caption
     # the LaTeX table marks the same cells
     assert board_table(board, 0.05).count(r"$^{\ddagger}$") == flagged
+    # the plot marks each curve's reach on the radius axis, in the curve's colour
+    fig, _ = certified_accuracy_figure(board, "m")
+    (ax,) = fig.axes
+    curves = {line.get_label(): line for line in ax.get_lines() if line.get_gid() is None}
+    marks = [line for line in ax.get_lines() if line.get_gid() == REACH_MARKER]
+    rows = plotted_rows(board, "m")
+    assert len(marks) == len(rows) == len(curves) == 2
+    for row, mark in zip(rows, marks, strict=True):
+        assert tuple(mark.get_xdata()) == (row.reach,) and tuple(mark.get_ydata()) == (0.0,)
+        assert mark.get_color() == curves[f"{row.label} · {row.certifier_short}"].get_color()
+    plt.close(fig)
     # the same two rows on a grid within both reaches: no note
     settings = ReportSettings(radii={"l2": (0.0, 0.5, 0.6)})
     with _store(
