@@ -25,6 +25,17 @@ class EnvelopeRow:
     sigma0: list[float | None]
     rows: list[Row]
 
+    @property
+    def reach(self) -> float | None:
+        """The farthest reach of its rows (``reports.reach``): beyond it none can certify
+        any image; None where a row's reach is not known."""
+        reaches = [r.reach for r in self.rows]
+        return None if any(r is None for r in reaches) else max(reaches)
+
+    def beyond_reach(self, radius: float | None) -> bool:
+        """Whether ``radius`` lies beyond every row's reach."""
+        return radius is not None and self.reach is not None and radius > self.reach
+
 
 def envelope(board: Board) -> list[EnvelopeRow]:
     """Envelope rows of a board (noises present on at least two models), best ACR first;

@@ -21,6 +21,7 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -90,6 +91,13 @@ def _legend_below(fig: plt.Figure, ax: plt.Axes, curves: int) -> None:
     fig.subplots_adjust(left=0.1, right=0.97, top=1 - top_h / height, bottom=bottom_h / height)
 
 
+def _mark_reach(ax: plt.Axes, reach: float | None, xmax: float, color: Any) -> None:
+    """A triangle on the radius axis at a curve's reach (``reports.reach``), in its colour."""
+    if reach is not None and reach <= xmax:
+        ax.plot([reach], [0.0], linestyle="none", marker="^", markersize=7, color=color,
+                clip_on=False, zorder=3, gid=REACH_MARKER)  # fmt: skip
+
+
 def _radius_grid(board: Board, rows: list[Row], points: int = 160) -> np.ndarray:
     rmax = max([float(r.radius[r.correct].max(initial=0.0)) for r in rows] + [max(board.radii)])
     return np.linspace(0.0, rmax * 1.05 if rmax > 0 else 1.0, points)
@@ -123,9 +131,7 @@ def certified_accuracy_figure(board: Board, model: str) -> tuple[plt.Figure, int
             name += " (UNSOUND)"
         ax.plot(grid, k / row.n, lw=1.7, label=name, **style)
         ax.fill_between(grid, lo, hi, color=style["color"], alpha=0.08, lw=0)
-        if row.reach is not None and row.reach <= grid[-1]:
-            ax.plot([row.reach], [0.0], linestyle="none", marker="^", markersize=7,
-                    color=style["color"], clip_on=False, zorder=3, gid=REACH_MARKER)  # fmt: skip
+        _mark_reach(ax, row.reach, grid[-1], style["color"])
     ax.set_xlabel(f"{board.norm} radius")
     ax.set_ylabel("certified accuracy")
     ax.set_ylim(0, 1.02)
@@ -146,8 +152,10 @@ def envelope_figure(board: Board) -> tuple[plt.Figure, int] | None:
     grid = _radius_grid(board, rows)
     fig, ax = plt.subplots(figsize=(6.4, 4.6))
     for i, e in enumerate(env):
+        style = _style(i)
         ax.plot(grid, envelope_curve(e.rows, grid), lw=1.7, label=f"{e.label} · {e.certifier}",
-                **_style(i))  # fmt: skip
+                **style)  # fmt: skip
+        _mark_reach(ax, e.reach, grid[-1], style["color"])
     ax.set_xlabel(f"{board.norm} radius")
     ax.set_ylabel("certified accuracy (best over sigma0)")
     ax.set_ylim(0, 1.02)
@@ -195,7 +203,10 @@ def write_plots(board: Board, out: str | Path) -> list[Figure]:
     if made is not None:
         fig, n = made
         name = f"envelope_{board.slug}"
-        caption = f"Best certified accuracy over the models' sigma0 ({n} noise-certifier pairs)."
+        caption = (
+            f"Best certified accuracy over the models' sigma0 ({n} noise-certifier pairs); "
+            "triangles: the farthest reach of each pair's rows."
+        )
         figures.append(Figure(name, *_save(fig, out / name), caption, n))
     fig, n = radius_distribution_figure(board)
     name = f"radii_{board.slug}"

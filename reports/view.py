@@ -155,17 +155,29 @@ def envelope_table(board: Board) -> Table | None:
     radii = [c for c in board.columns if c.radius is not None]
     header = ["noise", "certifier"] + [c.title for c in radii]
     rows = []
+    beyond_any = False
     for e in env:
         cells = [Cell(e.label), Cell(e.certifier)]
-        for v, s in zip(e.values, e.sigma0, strict=True):
-            cells.append(Cell(f"{100 * v:.1f}" + (f" (σ0={s:g})" if s is not None else ""), v))
+        for c, v, s in zip(radii, e.values, e.sigma0, strict=True):
+            # no sigma0 "achieves" a zero: every model ties there
+            text = f"{100 * v:.1f}" + (f" (σ0={s:g})" if s is not None and v > 0 else "")
+            if e.beyond_reach(c.radius):
+                beyond_any = True
+                cells.append(Cell(f"{text} {REACH_MARK}", v, f"beyond the reach of every "
+                                  f"sigma0 ({e.reach:.4g})", "beyond"))  # fmt: skip
+            else:
+                cells.append(Cell(text, v))
         rows.append(cells)
-    return Table(
-        header,
-        [("", rows)],
+    caption = (
         "Best certified accuracy (%) over the models' sigma0, "
-        "and the sigma0 that achieves it (Cohen et al. 2019, Table 1).",
+        "and the sigma0 that achieves it (Cohen et al. 2019, Table 1)."
     )
+    if beyond_any:
+        caption += (
+            f" {REACH_MARK} (grey in the HTML): a radius beyond the reach of every sigma0's row "
+            "(no image can be certified there with these draws)."
+        )
+    return Table(header, [("", rows)], caption)
 
 
 def published_table(

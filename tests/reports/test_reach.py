@@ -253,3 +253,34 @@ def test_a_certifier_that_fails_at_the_ceiling_costs_only_its_reach(plugins):
 )  # fmt: skip
 def test_the_runs_draws_are_read_from_the_manifest_only_when_a_positive_count(manifest, draws):
     assert run_draws(manifest) == draws
+
+
+def test_the_envelope_marks_radii_beyond_every_sigmas_reach(tmp_path):
+    """Best over sigma0: a radius is beyond the envelope's reach only when it is beyond
+    the reach of each model's row; the table marks exactly those cells and the plot
+    puts one triangle at the farthest reach."""
+    from reports.envelope import envelope
+    from reports.plots import envelope_figure
+    from reports.view import envelope_table
+
+    store = new_store(tmp_path / "s.sqlite", 20, {"m": 0.25, "m2": 0.5})
+    labels = np.arange(20) % 10
+    for model, sigma in (("m", 0.25), ("m2", 0.5)):
+        add_counts(store, model, Gaussian(sigma, DIM), labels, labels, np.full(20, N))
+    certify_store(store, ["cohen"], ["l2"], [ALPHA], progress=False)
+    settings = ReportSettings(radii={"l2": (0.0, 0.5, 1.0, 1.5)})
+    report = build_report(load_outcomes(store), manifest=store.manifest(),
+                          specs=store.noise_specs(), settings=settings)  # fmt: skip
+    store.close()
+    (board,) = report.boards
+    (e,) = envelope(board)
+    farthest = 0.5 * ndtri(ALPHA ** (1 / N))  # 1.23: the sigma = 0.5 row's reach
+    assert e.reach == pytest.approx(farthest, rel=1e-12)
+    table = envelope_table(board)
+    texts = [cell.text for cell in table.rows[0][2:]]
+    # r = 1.0 lies beyond sigma 0.25's reach (0.616) but not beyond sigma 0.5's
+    assert texts == ["100.0 (σ0=0.25)", "100.0 (σ0=0.25)", "100.0 (σ0=0.5)", f"0.0 {MARK}"]
+    fig, _ = envelope_figure(board)
+    marks = [line for line in fig.axes[0].get_lines() if line.get_gid() == REACH_MARKER]
+    assert [tuple(m.get_xdata()) for m in marks] == [(e.reach,)]
+    plt.close(fig)
