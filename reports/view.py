@@ -161,12 +161,9 @@ def envelope_table(board: Board) -> Table | None:
         for c, v, s in zip(radii, e.values, e.sigma0, strict=True):
             # no sigma0 "achieves" a zero: every model ties there
             text = f"{100 * v:.1f}" + (f" (σ0={s:g})" if s is not None and v > 0 else "")
-            if e.beyond_reach(c.radius):
-                beyond_any = True
-                cells.append(Cell(f"{text} {REACH_MARK}", v, f"beyond the reach of every "
-                                  f"sigma0 ({e.reach:.4g})", "beyond"))  # fmt: skip
-            else:
-                cells.append(Cell(text, v))
+            beyond = e.beyond_reach(c.radius)
+            beyond_any |= beyond
+            cells.append(_reach_cell(text, v, e.reach if beyond else None, "every sigma0's"))
         rows.append(cells)
     caption = (
         "Best certified accuracy (%) over the models' sigma0, "
@@ -229,10 +226,10 @@ def comparison_table(board: Board, kinds: list[str]) -> Table | None:
             [
                 Cell(rec["column"]), Cell(labels[rec["row"]]), Cell(labels[rec["other"]]),
                 Cell(str(rec["n"]), rec["n"]),
-                _compared_value(fmt(rec["value"]), rec["value"],
-                                reach[rec["row"]] if rec["row_beyond_reach"] else None),
-                _compared_value(fmt(rec["other_value"]), rec["other_value"],
-                                reach[rec["other"]] if rec["other_beyond_reach"] else None),
+                _reach_cell(fmt(rec["value"]), rec["value"],
+                            reach[rec["row"]] if rec["row_beyond_reach"] else None),
+                _reach_cell(fmt(rec["other_value"]), rec["other_value"],
+                            reach[rec["other"]] if rec["other_beyond_reach"] else None),
                 Cell(discordant),
                 Cell(fmt_p(rec["p"]), rec["p"]), Cell(fmt_p(rec["p_holm"]), rec["p_holm"]),
                 Cell(fmt_p(rec["p_bh"]), rec["p_bh"]),
@@ -253,15 +250,18 @@ def comparison_table(board: Board, kinds: list[str]) -> Table | None:
     return Table(header, [("", rows)], caption)
 
 
-def _compared_value(text: str, value: float, beyond_reach: float | None) -> Cell:
-    """A compared value; ``beyond_reach``: the row's reach, where the column's radius lies
-    beyond it (the value is marked), else None."""
+def _reach_cell(
+    text: str, value: float, beyond_reach: float | None, whose: str = "the row's"
+) -> Cell:
+    """A value's cell; ``beyond_reach``: the reach (``whose``) where the column's radius
+    lies beyond it (the value is marked, grey in the HTML, the reach in its tooltip),
+    else None."""
     if beyond_reach is None:
         return Cell(text, value)
     return Cell(
         f"{text} {REACH_MARK}",
         value,
-        f"beyond the row's reach ({beyond_reach:.4g}): no image can be certified at this radius",
+        f"beyond {whose} reach ({beyond_reach:.4g}): no image can be certified at this radius",
         "beyond",
     )
 
