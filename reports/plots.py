@@ -196,7 +196,8 @@ def write_plots(board: Board, out: str | Path) -> list[Figure]:
         caption = (
             f"Certified accuracy of {model} against {board.norm} radius, with Wilson 95% bands; "
             f"{n} of its {total} rows (the reference and the best by ACR). Triangles on the "
-            "radius axis: each curve's reach, beyond which its draws cannot certify any image."
+            "radius axis: each curve's reach, beyond which its draws cannot certify any image "
+            "(a reach past the last plotted radius is not drawn)."
         )
         figures.append(Figure(name, *_save(fig, out / name), caption, n))
     made = envelope_figure(board)
@@ -205,7 +206,7 @@ def write_plots(board: Board, out: str | Path) -> list[Figure]:
         name = f"envelope_{board.slug}"
         caption = (
             f"Best certified accuracy over the models' sigma0 ({n} noise-certifier pairs); "
-            "triangles: the farthest reach of each pair's rows."
+            "triangles: the farthest reach of each pair's rows (none past the last plotted radius)."
         )
         figures.append(Figure(name, *_save(fig, out / name), caption, n))
     fig, n = radius_distribution_figure(board)
