@@ -83,13 +83,13 @@ def _directions(noise: Noise, norm: str) -> list[tuple[str, np.ndarray]]:
 
 @dataclass
 class _Finding:
-    """What one leaderboard row's certificates showed: the checks passed, the first
-    failure (one line, and its relative excess over a Gaussian optimum), and what could
-    not be checked."""
+    """What one leaderboard row's certificates showed: the checks passed, the failures
+    (a line each; the relative excess over a Gaussian optimum), and what could not be
+    checked."""
 
     key: tuple
     checked: int = 0
-    failure: str | None = None
+    failures: list[str] = field(default_factory=list)
     worst: float = 0.0
     unchecked: set[str] = field(default_factory=set)
 
@@ -122,7 +122,7 @@ def _check_noise(inputs: SanityInputs, noise_name: str) -> list[_Finding]:
             if over.any():
                 i = int(np.argmax(excess))
                 found.worst = float(excess[i] / max(bound[i], 1e-300))
-                found.failure = (
+                found.failures.append(
                     f"{key[3]} | {noise_name} | {norm}: {int(over.sum())} of {len(r)} radii "
                     f"above the Gaussian optimum; at p_A = {p[i]:.6f}: {r[i]:.6g} > "
                     f"{bound[i]:.6g}"
@@ -155,12 +155,12 @@ def _check_noise(inputs: SanityInputs, noise_name: str) -> list[_Finding]:
                 est, se = cache[ck]
                 found.checked += 1
                 if est < 0.5 - 4 * se - 2e-3:
-                    found.failure = (
+                    found.failures.append(
                         f"{key[3]} | {noise_name} | {norm}: radius {rj:.6g} at p_A = {pj:.6f}"
                         f" lets a {label} shift lower the top-class probability to "
                         f"{est:.4f} (+- {se:.4f}) < 1/2"
                     )
-                    break
+                    break  # one line per p_A checked
     return findings
 
 
@@ -202,8 +202,8 @@ class Soundness(SanityCheck):
                 checked[cert] = checked.get(cert, 0) + found.checked
             if found.unchecked:
                 unchecked.setdefault(cert, set()).update(found.unchecked)
-            if found.failure is not None:
-                failed.setdefault(cert, []).append(found.failure)
+            if found.failures:
+                failed.setdefault(cert, []).extend(found.failures)
                 worst = max(worst, found.worst)
         details = []
         for cert in sorted(set(out["certifier"])):

@@ -382,3 +382,7 @@ def test_the_gate_in_parallel_pieces_says_what_one_pass_says(tmp_path, plugins, 
     assert parallel == one_pass
     unsound = {row[5] for row in one_pass.affected}
     assert unsound == {"thrice-laplace", "twice-on-l2"}
+    # every p_A that fails gets its line (the details show five a certifier), not one a row
+    laplace_lines = [d for d in one_pass.details if d.startswith("thrice-laplace: UNSOUND: m |")]
+    assert len(laplace_lines) == 5
+    assert len({line.split(" at p_A = ")[1] for line in laplace_lines}) == 5
