@@ -343,23 +343,12 @@ class NonnegativeLinear(_EndpointMap):
         return _linear_transpose(self.fn, lam, in_shape), 0.0
 
 
-class MaxPool(Op):
+class MaxPool(_EndpointMap):
     """Max pooling: monotone, so ``[l, u] -> [f(l), f(u)]``. No linear relaxation here
-    (CROWN refuses it)."""
+    (CROWN refuses it), so no backward step."""
 
     linear_bounds = False
     affine = False
-
-    def __init__(self, kind: str, fn: Callable[[Tensor], Tensor], where: str) -> None:
-        super().__init__(where)
-        self.kind = kind
-        self.fn = fn
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self.fn(x)
-
-    def _interval(self, box: Box, state: BoundState) -> Box:
-        return Box(self.fn(box.lower), self.fn(box.upper))
 
 
 class Identity(Op):
