@@ -199,9 +199,13 @@ def count_on_device(
     infinite), both as int64 tensors on the model's device, read back by nothing: the
     loop never waits on the host.
 
-    Each check is one reduction per batch, written to its own slot and tested after the
-    loop: a sum is finite iff every term is (barring overflow of the sum itself, at values
-    no image or logit takes), and the row maxima carry any NaN of their rows.
+    Each check is a sum per batch, written to its own slot and tested after the loop: a
+    sum is finite iff every term is (barring overflow of the sum itself, at values no
+    image or logit takes), and the row maxima carry any NaN of their rows. The sums, like
+    the counting, run once per span of batches (one reduction for all its batches): after
+    a forward pass, the first call of any other kernel is slow (on the digits MLP, one
+    thread, a sum of 1000 top logits took 37 us right after it and 6 us the second time),
+    so a batch adds one operation to its forward pass, the arg-max.
 
     Noises are prepared (``Noise.prepare``: tables built and copied) before the loop.
     ``x`` is read as float32 whatever its dtype (a bf16/fp16 image is upcast, exactly;
@@ -222,16 +226,19 @@ def count_on_device(
     draws = DrawStream(seed, index, stream, dim, device=device, dtype=dtype, workspace=workspace)
     G = workspace.get("sampler G", (span, dim), dtype, device)
     noisy = workspace.get("sampler noisy", (span, dim), dtype, device)
-    ones = torch.ones(batch, dtype=torch.int64, device=device)
+    ones = torch.ones(span, dtype=torch.int64, device=device)
     channels_last = options is not None and options.channels_last and x.ndim == 3
     autocast = _Autocast(device, options)
     counts: torch.Tensor | None = None
+    top: torch.Tensor | None = None  # per span: each row's largest logit, in its dtype
+    predictions = workspace.get("sampler predictions", (span,), torch.int64, device)
     classes = num_classes
     # per noise and batch: the sum of the noisy inputs, and that of the rows' top logits
     sums = torch.zeros(len(noises), -(-n // batch), 2, dtype=dtype, device=device)
     with torch.inference_mode():
         for first in range(0, n, span):
             s = min(span, n - first)
+            k = first // batch
             draws.fill(G[:s], first)
             rows = Batch(G[:s], workspace)
             for i, noise in enumerate(noises):
@@ -241,12 +248,10 @@ def count_on_device(
                     raise ValueError(
                         f"{noise.name} cannot be added in float32 (non-finite noisy inputs): {err}"
                     ) from err
+                _sum_per_batch(noisy[:s], batch, sums[i, k:, 0])
                 for start in range(0, s, batch):
                     b = min(batch, s - start)
-                    k = (first + start) // batch
-                    out = noisy[start : start + b]
-                    torch.sum(out, dim=(0, 1), out=sums[i, k, 0])
-                    inputs = out.view(b, *x.shape)
+                    inputs = noisy[start : start + b].view(b, *x.shape)
                     if channels_last:
                         inputs = inputs.contiguous(memory_format=torch.channels_last)
                     with autocast:
@@ -254,13 +259,34 @@ def count_on_device(
                     classes = _check_logits(model, logits, b, classes)
                     if counts is None:
                         counts = torch.zeros(len(noises), classes, dtype=torch.int64, device=device)
-                    top, predictions = logits.max(dim=1)
-                    # bf16 top under autocast
-                    torch.sum(top, dim=0, dtype=dtype, out=sums[i, k, 1])
-                    # index_add_, not bincount: bincount waits for the host on a GPU
-                    counts[i].index_add_(0, predictions, ones[:b])
+                    if top is None:  # in the logits' dtype: bf16 under autocast
+                        top = workspace.get("sampler top", (span,), logits.dtype, device)
+                    elif logits.dtype != top.dtype:
+                        raise ValueError(
+                            f"model {_model_name(model)} returned logits of dtype "
+                            f"{logits.dtype} after logits of dtype {top.dtype}"
+                        )
+                    # the one operation a batch adds to its forward pass; the rest is per span
+                    torch.max(
+                        logits, dim=1, out=(top[start : start + b], predictions[start : start + b])
+                    )
+                _sum_per_batch(top[:s], batch, sums[i, k:, 1])
+                # index_add_, not bincount: bincount waits for the host on a GPU
+                counts[i].index_add_(0, predictions[:s], ones[:s])
     assert counts is not None
     return counts, torch.isfinite(sums).logical_not_().sum(dim=1)
+
+
+def _sum_per_batch(values: torch.Tensor, batch: int, out: torch.Tensor) -> None:
+    """The sums of ``values`` (a span of rows) over each batch of ``batch`` rows, into
+    ``out[0]``, ``out[1]``, ...: one reduction for the whole batches and one for a last,
+    partial one."""
+    full, rest = divmod(values.shape[0], batch)
+    if full:
+        torch.sum(values[: full * batch].view(full, -1), dim=1, dtype=out.dtype, out=out[:full])
+    if rest:
+        partial = values[full * batch :].view(1, -1)
+        torch.sum(partial, dim=1, dtype=out.dtype, out=out[full : full + 1])
 
 
 def _model_name(model: torch.nn.Module) -> str:

@@ -353,6 +353,18 @@ def test_the_class_count_may_not_change_between_batches():
                       index=0, stream=ESTIMATION, batch_size=100)  # fmt: skip
 
 
+def test_the_logit_dtype_may_not_change_between_batches():
+    calls = []
+
+    def make(b):
+        calls.append(b)
+        return torch.randn(b, 3, dtype=torch.float32 if len(calls) == 1 else torch.float64)
+
+    with pytest.raises(ValueError, match="logits of dtype torch.float64 after .* torch.float32"):
+        sample_counts(_Returns(make), torch.zeros(4), Gaussian(1.0, 4), 300, seed=0,
+                      index=0, stream=ESTIMATION, batch_size=100)  # fmt: skip
+
+
 @pytest.mark.parametrize("sigma", [1e300, 1e39])
 def test_non_finite_noisy_inputs_are_refused(sigma):
     """sigma = 1e300 (or 1e39) overflows float32 to inf; a model that maps inf to finite
@@ -444,3 +456,36 @@ def test_a_bad_batch_anywhere_is_refused():
     counts = sample_counts(finite, torch.zeros(4), Gaussian(1.0, 4), 250, seed=0, index=0,
                            stream=ESTIMATION, batch_size=100)  # fmt: skip
     assert counts.sum() == 250
+
+
+@pytest.mark.parametrize("span_values", [1, 1200, 1 << 21])
+def test_every_bad_batch_is_counted_whatever_the_span(monkeypatch, span_values):
+    """The finiteness checks are reduced once per span but counted per batch: 650 rows in
+    batches of 100 (the last of 50), in spans of one batch, of three, or all in one.
+    A NaN or infinite top logit in batches 2, 4 and 7 makes three bad batches; a noise
+    that overflows float32 makes all seven bad."""
+
+    class InfAt(torch.nn.Module):
+        """Non-finite top logits in batches 2, 4 and 7 of the first noise, the one whose
+        inputs are finite."""
+
+        def __init__(self):
+            super().__init__()
+            self.calls = 0
+
+        def forward(self, x):
+            total = x.clamp(-1, 1).sum(dim=1)  # finite logits for infinite inputs
+            logits = torch.stack([total, -total], dim=1)
+            if torch.isfinite(x).all():
+                self.calls += 1
+                if self.calls in (2, 4, 7):
+                    logits[self.calls % 5, 1] = math.nan if self.calls == 4 else math.inf
+            return logits
+
+    monkeypatch.setattr(sampler, "_SPAN_VALUES", span_values)
+    kwargs = {"seed": 0, "index": 0, "stream": ESTIMATION, "batch_size": 100}
+    counts, bad = count_on_device(
+        InfAt(), torch.zeros(4), [Gaussian(1.0, 4), Gaussian(3e38, 4)], 650, **kwargs
+    )
+    assert bad.tolist() == [[0, 3], [7, 0]]
+    assert counts.sum(dim=1).tolist() == [650, 650]
