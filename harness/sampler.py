@@ -256,16 +256,12 @@ def count_on_device(
                         inputs = inputs.contiguous(memory_format=torch.channels_last)
                     with autocast:
                         logits = _forward(model, inputs)
-                    classes = _check_logits(model, logits, b, classes)
+                    dtype_so_far = None if top is None else top.dtype
+                    classes = _check_logits(model, logits, b, classes, dtype_so_far)
                     if counts is None:
                         counts = torch.zeros(len(noises), classes, dtype=torch.int64, device=device)
                     if top is None:  # in the logits' dtype: bf16 under autocast
                         top = workspace.get("sampler top", (span,), logits.dtype, device)
-                    elif logits.dtype != top.dtype:
-                        raise ValueError(
-                            f"model {_model_name(model)} returned logits of dtype "
-                            f"{logits.dtype} after logits of dtype {top.dtype}"
-                        )
                     # the one operation a batch adds to its forward pass; the rest is per span
                     torch.max(
                         logits, dim=1, out=(top[start : start + b], predictions[start : start + b])
@@ -294,12 +290,16 @@ def _model_name(model: torch.nn.Module) -> str:
 
 
 def _check_logits(
-    model: torch.nn.Module, logits: torch.Tensor, rows: int, classes: int | None
+    model: torch.nn.Module,
+    logits: torch.Tensor,
+    rows: int,
+    classes: int | None,
+    dtype: torch.dtype | None = None,
 ) -> int:
     """One floating-point logit row per input, at least two classes, as many in every
-    batch (and as ``classes`` when given); returns the number of classes. Shapes and
-    dtypes only: nothing is read from the device, and the model's name is looked up only
-    for an error."""
+    batch (and as ``classes`` when given), of one dtype in every batch (``dtype``, when
+    given); returns the number of classes. Shapes and dtypes only: nothing is read from
+    the device, and the model's name is looked up only for an error."""
     problem = None
     if not logits.dtype.is_floating_point:
         problem = (
@@ -317,6 +317,8 @@ def _check_logits(
         )
     elif classes is not None and logits.shape[1] != classes:
         problem = f"returned {logits.shape[1]} logits, expected {classes}"
+    elif dtype is not None and logits.dtype != dtype:
+        problem = f"returned logits of dtype {logits.dtype} after logits of dtype {dtype}"
     if problem is not None:
         raise ValueError(f"model {_model_name(model)} {problem}")
     return int(logits.shape[1])
