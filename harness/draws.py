@@ -50,6 +50,7 @@ import numpy as np
 import torch
 
 from harness.noise.batch import Workspace
+from harness.noise.device import concrete_device
 
 CHUNK_ROWS = 1000
 SELECTION = 0  # the n0 draws that choose the top class
@@ -243,7 +244,7 @@ class DrawStream:
         if dtype not in (torch.float32, torch.float64):
             raise ValueError(f"base draws are float32 or float64, never {dtype}")
         self.seed, self.index, self.stream, self.dim = int(seed), int(index), int(stream), dim
-        self.device = torch.device(device)
+        self.device = concrete_device(device)
         self.dtype = dtype
         self._workspace = workspace if workspace is not None else Workspace()
         self._chunk_buf: torch.Tensor | None = None

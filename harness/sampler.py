@@ -220,7 +220,9 @@ def count_on_device(
         batch_size = auto_batch_size(model, x, n, options)
     dim = x.numel()
     dtype = torch.float32
-    x_flat = x.detach().to(device=device, dtype=dtype).reshape(dim)
+    # non-blocking: from pageable host memory the copy is staged before it returns; a
+    # blocking one would wait for the device's queue to drain
+    x_flat = x.detach().to(device=device, dtype=dtype, non_blocking=True).reshape(dim)
     batch = min(batch_size, n)
     span = batch * span_batches(batch, dim, n)
     draws = DrawStream(seed, index, stream, dim, device=device, dtype=dtype, workspace=workspace)

@@ -18,6 +18,8 @@ from typing import Any
 
 import torch
 
+from harness.noise.device import concrete_device
+
 #: Values per tile on the CPU: a float64 scratch of this size (1 MiB) stays in L2.
 TILE_VALUES = 1 << 17
 
@@ -44,7 +46,7 @@ class Workspace:
         numel = 1
         for s in shape:
             numel *= s
-        key = (name, dtype, torch.device(device))
+        key = (name, dtype, concrete_device(device))
         buf = self._buffers.get(key)
         if buf is None or buf.numel() < numel:
             buf = torch.empty(max(numel, 1), dtype=dtype, device=device)

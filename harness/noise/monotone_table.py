@@ -40,6 +40,8 @@ from typing import Any, Protocol
 import numpy as np
 import torch
 
+from harness.noise.device import concrete_device
+
 #: Probability left outside the table on each side of the input law.
 IN_TAIL = 1e-30
 #: Nodes are doubled until the largest error in ``log phi`` is below this (or stops
@@ -215,7 +217,7 @@ class MonotoneTable:
 
     def prepare(self, device: torch.device | str) -> None:
         """Copy the table to ``device`` (before a sampling loop, so the loop copies nothing)."""
-        device = torch.device(device)
+        device = concrete_device(device)
         if device not in self._devices:
             self._devices[device] = self._host.to(device)
 

@@ -246,25 +246,36 @@ def test_the_device_draws_never_leave_torch(monkeypatch):
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
-def test_no_host_synchronization_on_a_gpu():
+@pytest.mark.parametrize(
+    "options",
+    [None, SamplerOptions(autocast="bf16", channels_last=True)],
+    ids=["fp32", "bf16-channels_last"],
+)
+def test_no_host_synchronization_on_a_gpu(options):
+    """A whole call waits for the device nowhere: the image comes from the host, and the
+    noises' tables were prepared for ``"cuda"`` while the model is on ``cuda:0`` (the same
+    device: a table kept under the other name would be copied again, a synchronization).
+    Only the caller reads the counts back."""
     dim = 3 * 8 * 8
-    noises = _every_family(dim)
-    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(dim, 10)).cuda()
+    model = torch.nn.Sequential(
+        torch.nn.Conv2d(3, 4, 3), torch.nn.ReLU(), torch.nn.Flatten(), torch.nn.Linear(144, 10)
+    )
+    model = prepare_model(model.cuda(), options, sample_ndim=3)
     x = torch.rand(3, 8, 8)
+    workspace = Workspace()
+    call = {"seed": 0, "index": 0, "stream": ESTIMATION, "options": options,
+            "n": 3000, "batch_size": 1000, "workspace": workspace}  # fmt: skip
+    count_on_device(model, x, [Gaussian(0.5, dim)], **call)  # a warm-up: libraries, buffers
+    noises = _every_family(dim)
     for noise in noises:
         noise.prepare("cuda")
-    count_on_device(
-        model, x, noises, 300, seed=0, batch_size=100, index=0, stream=ESTIMATION
-    )  # warm-up (allocations)
     torch.cuda.synchronize()
     torch.cuda.set_sync_debug_mode("error")
     try:
-        counts, _ = count_on_device(
-            model, x, noises, 3000, seed=0, batch_size=1000, index=0, stream=ESTIMATION
-        )
+        counts, bad = count_on_device(model, x, noises, **call)
     finally:
         torch.cuda.set_sync_debug_mode("default")
-    assert int(counts.sum()) == 3000 * len(noises)
+    assert int(counts.sum()) == 3000 * len(noises) and int(bad.sum()) == 0
 
 
 def test_gpu_options_run_on_any_device_and_keep_the_noise_float32():
