@@ -29,6 +29,9 @@ class Workspace:
 
     def __init__(self) -> None:
         self._buffers: dict[tuple[str, torch.dtype, torch.device], torch.Tensor] = {}
+        # the views handed out, by (name, dtype, device as asked, shape): a view costs
+        # several microseconds to make, and the transforms ask for one per tile
+        self._shaped: dict[tuple[object, ...], torch.Tensor] = {}
         self._constants: dict[object, torch.Tensor] = {}
         self._views: dict[object, Any] = {}
 
@@ -42,7 +45,12 @@ class Workspace:
     def get(
         self, name: str, shape: tuple[int, ...], dtype: torch.dtype, device: torch.device
     ) -> torch.Tensor:
-        """A buffer of ``shape`` (contents undefined), a view of a reused allocation."""
+        """A buffer of ``shape`` (contents undefined), a view of a reused allocation; the
+        same view for the same request while the allocation lasts."""
+        shaped = (name, dtype, device, shape)
+        view = self._shaped.get(shaped)
+        if view is not None:
+            return view
         numel = 1
         for s in shape:
             numel *= s
@@ -51,7 +59,13 @@ class Workspace:
         if buf is None or buf.numel() < numel:
             buf = torch.empty(max(numel, 1), dtype=dtype, device=device)
             self._buffers[key] = buf
-        return buf[:numel].view(shape)
+            stale = [
+                k for k, v in self._shaped.items() if k[:2] == key[:2] and v.device == buf.device
+            ]
+            for k in stale:
+                del self._shaped[k]
+        view = self._shaped[shaped] = buf[:numel].view(shape)
+        return view
 
     def host_view(self, buffer: torch.Tensor, make: Callable[[], Any]) -> Any:
         """A host (numpy) view of a CPU ``buffer`` of this workspace, made once."""

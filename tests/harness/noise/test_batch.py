@@ -27,3 +27,20 @@ def test_row_statistics_match_float64(rows, dim, scale, seed):
     want = np.einsum("ij,ij->i", ref, ref)
     np.testing.assert_allclose(batch.sq_norm().numpy(), want, rtol=1e-13, atol=0)
     np.testing.assert_array_equal(batch.linf_norm().numpy(), np.abs(ref).max(axis=1))
+
+
+@settings(max_examples=50, deadline=None)
+@given(sizes=st.lists(st.integers(1, 64), min_size=1, max_size=8))
+def test_workspace_views_alias_one_allocation_as_it_grows(sizes):
+    """Every view handed out under one name is a prefix of that name's current
+    allocation, however the requests grew it (the host views of ``Batch.host_scratch``
+    rely on it), and a device named as a string or as a torch.device is the same."""
+    workspace = Workspace()
+    for size in sizes:
+        workspace.get("s", (size, 3), torch.float64, "cpu")
+    largest = max(sizes)
+    whole = workspace.get("s", (largest, 3), torch.float64, torch.device("cpu"))
+    for size in sizes:
+        view = workspace.get("s", (size, 3), torch.float64, "cpu")
+        assert view.shape == (size, 3) and view.data_ptr() == whole.data_ptr()
+    assert workspace.get("s", (1, 3), torch.float32, "cpu").dtype == torch.float32
