@@ -220,9 +220,11 @@ def count_on_device(
         batch_size = auto_batch_size(model, x, n, options)
     dim = x.numel()
     dtype = torch.float32
-    # non-blocking: from pageable host memory the copy is staged before it returns; a
-    # blocking one would wait for the device's queue to drain
-    x_flat = x.detach().to(device=device, dtype=dtype, non_blocking=True).reshape(dim)
+    # from pageable host memory a non-blocking copy is staged before it returns (a blocking
+    # one would wait for the device's queue to drain); from pinned memory it would not be,
+    # and the caller could change x under it, so that one blocks
+    staged = not x.is_pinned()
+    x_flat = x.detach().to(device=device, dtype=dtype, non_blocking=staged).reshape(dim)
     batch = min(batch_size, n)
     span = batch * span_batches(batch, dim, n)
     draws = DrawStream(seed, index, stream, dim, device=device, dtype=dtype, workspace=workspace)
