@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import statistics
 import time
+from functools import partial
 
 import pytest
 import torch
 
 from baselines.architectures import build
-from benchmarks.bench_sampler import _share, member
+from benchmarks.bench_sampler import _forward, _share, member
 from benchmarks.conftest import SUMMARY
 from harness.draws import ESTIMATION, DrawStream
 from harness.noise import Gaussian, noise_families
@@ -57,6 +58,15 @@ VARIANTS = {
 }
 
 
+def _timed(work) -> float:
+    """Seconds of ``work()`` on the GPU, the queue drained before and after."""
+    torch.cuda.synchronize()
+    start = time.perf_counter()
+    work()
+    torch.cuda.synchronize()
+    return time.perf_counter() - start
+
+
 @pytest.mark.parametrize("variant", list(VARIANTS))
 def test_resnet110_samples_per_second(benchmark, variant):
     options = VARIANTS[variant]
@@ -71,12 +81,9 @@ def test_resnet110_samples_per_second(benchmark, variant):
     seconds: list[float] = []
 
     def one_image() -> None:
-        torch.cuda.synchronize()
-        start = time.perf_counter()
-        certify_counts(model, x, [noise], N0, N, seed=0, index=1, batch_size=batch,
-                       options=options, workspace=workspace)  # fmt: skip
-        torch.cuda.synchronize()
-        seconds.append(time.perf_counter() - start)
+        seconds.append(_timed(lambda: certify_counts(
+            model, x, [noise], N0, N, seed=0, index=1, batch_size=batch, options=options,
+            workspace=workspace)))  # fmt: skip
 
     benchmark.group = "resnet110"
     benchmark.pedantic(one_image, rounds=3, warmup_rounds=0, iterations=1)
@@ -97,15 +104,6 @@ def resnet110() -> torch.nn.Module:
     return prepare_model(build("cifar_resnet110").cuda(), SamplerOptions(), 3)
 
 
-def _timed(work) -> float:
-    """Seconds of ``work()`` on the GPU, the queue drained before and after."""
-    torch.cuda.synchronize()
-    start = time.perf_counter()
-    work()
-    torch.cuda.synchronize()
-    return time.perf_counter() - start
-
-
 @pytest.mark.parametrize("family", noise_families())
 def test_resnet110_sampler_against_the_forward_pass(benchmark, resnet110, family):
     model, device = resnet110, torch.device("cuda")
@@ -123,10 +121,7 @@ def test_resnet110_sampler_against_the_forward_pass(benchmark, resnet110, family
     rows = torch.empty(batch, dim, device=device)
     times: dict[str, list[float]] = {"forward": [], "sampler": [], "draws": [], "transform": []}
 
-    def forward() -> None:
-        with torch.inference_mode():
-            for inputs in batches:
-                model(inputs).argmax(dim=1)
+    forward = partial(_forward, model, batches)
 
     def sampler() -> None:
         count_predictions(model, x, [noise], N_RATIO, seed=0, index=7, stream=ESTIMATION,
