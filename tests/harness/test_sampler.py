@@ -278,6 +278,24 @@ def test_no_host_synchronization_on_a_gpu(options):
     assert int(counts.sum()) == 3000 * len(noises) and int(bad.sum()) == 0
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_a_pinned_image_is_read_before_the_call_returns():
+    """From pinned memory a non-blocking copy runs only when the device reaches it, so a
+    caller that reuses the image's buffer as soon as the call returns would change what is
+    sampled. The device is kept busy for about a second first, so that a queued copy would
+    read the buffer after it was overwritten with NaN."""
+    dim = 64
+    model, x, noise = mlp(dim).cuda(), torch.rand(dim), Gaussian(0.5, dim)
+    call = {"seed": 0, "index": 0, "stream": ESTIMATION, "n": 2000, "batch_size": 1000}
+    expected, _ = count_on_device(model, x, [noise], **call)
+    pinned = x.clone().pin_memory()
+    torch.cuda.synchronize()
+    torch.cuda._sleep(1 << 31)
+    counts, bad = count_on_device(model, pinned, [noise], **call)
+    pinned.fill_(float("nan"))
+    assert int(bad.sum()) == 0 and torch.equal(counts, expected)
+
+
 def test_gpu_options_run_on_any_device_and_keep_the_noise_float32():
     model, x = mlp(), torch.rand(1, 8, 8)
     noise = Gaussian(0.25, 64)
