@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy import stats
 
+from harness import draws
 from harness.draws import (
     CHUNK_ROWS,
     FLOAT32_ANGLE_MOVE,
@@ -125,10 +126,14 @@ def test_uniforms_have_53_bits_and_reach_the_radius_cut():
     assert np.mean(u * 2.0**24 != np.floor(u * 2.0**24)) > 0.99
 
 
-def test_float32_and_float64_draws_differ_only_by_rounding():
-    """The same uniforms: float32 rounds the angle and takes numpy's float32 cos and sin
-    (together at most 3.3e-7 R per coordinate) and rounds the product; the radius is
-    computed in float64 either way (float64 pairs take torch's kernels)."""
+@pytest.mark.parametrize("numpy_ufuncs", [True, False], ids=["numpy-ufuncs", "torch-kernels"])
+def test_float32_and_float64_draws_differ_only_by_rounding(monkeypatch, numpy_ufuncs):
+    """The same uniforms: float32 rounds the angle and takes numpy's or torch's float32 cos
+    and sin (together at most 3.3e-7 R per coordinate) and rounds the product; the radius
+    is computed in float64 either way (float64 pairs take torch's kernels). The CPU takes
+    numpy's ufuncs where its float64 log is vectorized: both choices are checked here."""
+    monkeypatch.setattr(draws, "_NUMPY_LOG64_VECTORIZED", numpy_ufuncs)
+    assert DrawStream(0, 0, 0, dim=300)._host_math is numpy_ufuncs
     g32 = DrawStream(4, 5, 0, dim=300, dtype=torch.float32).rows(0, 1000)
     g64 = DrawStream(4, 5, 0, dim=300, dtype=torch.float64).rows(0, 1000)
     c32, s32 = _pairs(g32)
