@@ -11,7 +11,7 @@ what an uninterrupted one would.
 ``u + 2^-54`` lies in ``u``'s cell and is never 0). ``R`` is computed
 in float64, the angle and the pair in the output dtype (float32 in the sampler): with
 numpy's ufuncs (``polar_factors_host``) on a CPU where numpy's float64 log is vectorized
-(AVX512: ``numpy_log64_is_vectorized``), elsewhere with torch's kernels. The
+(AVX512: ``harness.noise.ufuncs``), elsewhere with torch's kernels. The
 uniforms come from the device: one SFC64 stream of numpy per chunk on the CPU, read
 block by block (for each block, its ``u`` then its ``v``), torch's Philox generator on a
 GPU (seeded per super-block of about ``SUPER_VALUES`` values, always drawn whole, so that
@@ -50,6 +50,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from harness.noise import ufuncs
 from harness.noise.batch import Workspace
 from harness.noise.device import concrete_device
 
@@ -207,7 +208,7 @@ def polar_factors_host(
     numpy's own bound for its SIMD loops, so at most ``1.49 * 2^-24`` off for values
     below 1; torch's are within 0.6 ulp) ran at twice the speed of torch's CPU kernels on
     an AVX512 CPU, where they are most of a draw's cost after the uniforms (without
-    AVX512, torch's are the faster: ``numpy_log64_is_vectorized``). ``uv`` as in
+    AVX512, torch's are the faster: ``harness.noise.ufuncs``). ``uv`` as in
     ``box_muller``, overwritten."""
     u, v = uv[:, 0], uv[:, 1]
     np.add(u, _HALF_CELL, out=u)
@@ -221,28 +222,9 @@ def polar_factors_host(
     np.sin(sine, out=sine)
 
 
-def numpy_log64_is_vectorized() -> bool:
-    """Whether numpy's float64 ``log`` runs a SIMD loop on this CPU. numpy has one only for
-    AVX512 (its ``X86_V4`` / ``AVX512_SKX`` targets); elsewhere (AVX2 and older) it calls
-    the C library's scalar ``log``, which took 2.2x the time of torch's vectorized float64
-    log on an AVX2 EPYC (and numpy's float32 ``cos``/``sin`` 1.27x torch's). The CPU's
-    float32 pairs therefore take numpy's ufuncs only where this holds, torch's kernels
-    (``box_muller``) elsewhere. Which one ran changes a draw at most in its last float32
-    bit: both are within the bounds of the module docstring."""
-    try:
-        from numpy.lib.introspect import opt_func_info
-    except ImportError:  # numpy < 2.1 reports no dispatch: take torch's kernels
-        return False
-    target = opt_func_info(func_name="^log$", signature="float64")["log"]["dd"]["current"]
-    return "X86_V4" in target or "AVX512" in target
-
-
 def _cpu_uniforms(sequence: np.random.SeedSequence) -> np.random.Generator:
     """The uniforms of one chunk on the CPU: one SFC64 stream, read block by block."""
     return np.random.Generator(np.random.SFC64(sequence))
-
-
-_NUMPY_LOG64_VECTORIZED = numpy_log64_is_vectorized()
 
 
 class DrawStream:
@@ -300,7 +282,7 @@ class DrawStream:
             self._generator = torch.Generator(device=self.device)
         # float32 pairs from numpy's uniforms take numpy's ufuncs (polar_factors_host) where
         # they are the faster
-        self._host_math = cpu and dtype == torch.float32 and _NUMPY_LOG64_VECTORIZED
+        self._host_math = cpu and dtype == torch.float32 and ufuncs.NUMPY_UFUNCS_FASTER
         if self._host_math:
             # R, cos theta (in the theta scratch) and sin theta, as tensors and host views
             sine = get("draws sine", shape[::2], dtype, self.device)

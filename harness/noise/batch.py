@@ -18,6 +18,7 @@ from typing import Any
 
 import torch
 
+from harness.noise import ufuncs
 from harness.noise.device import concrete_device
 
 #: Values per tile on the CPU: a float64 scratch of this size (1 MiB) stays in L2.
@@ -144,6 +145,14 @@ class Batch:
             return None
         tile = self.scratch(name, self._full_tile_rows(), dtype)
         return self.workspace.host_view(tile, tile.numpy)[:rows]
+
+    def ufunc_scratch(self, name: str, rows: int, dtype: torch.dtype) -> Any:
+        """``host_scratch(name, rows, dtype)`` where the elementwise math of a transform
+        takes numpy's ufuncs (a CPU where they beat torch's kernels:
+        ``harness.noise.ufuncs``); ``None`` where it takes torch's kernels."""
+        if not ufuncs.NUMPY_UFUNCS_FASTER:
+            return None
+        return self.host_scratch(name, rows, dtype)
 
     def row_tiles(self) -> Iterator[slice]:
         """Slices of rows, each of at most ``TILE_VALUES`` values (at least one row) on

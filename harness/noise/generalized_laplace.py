@@ -94,7 +94,7 @@ class GeneralizedLaplace(Noise):
         for rows in batch.row_tiles():
             # log erfc(|G| / sqrt 2) = log(2 Phi(-|G|)) <= 0: minus the Laplace magnitude
             n = rows.stop - rows.start
-            host = batch.host_scratch("laplace", n, out.dtype)
+            host = batch.ufunc_scratch("laplace", n, out.dtype)
             a = log_two_tail_(batch.scratch("laplace", n, out.dtype), G[rows], host)
             if table is None:
                 scale: torch.Tensor | float = self.scale

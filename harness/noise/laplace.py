@@ -39,7 +39,7 @@ class Laplace(CoordinateNoise):
             # log(2 Phi(-|G|)) = log erfc(|G| / sqrt 2) <= 0, precise in the tail; then
             # copysign gives sign(G) * magnitude
             n = rows.stop - rows.start
-            host = batch.host_scratch("laplace", n, out.dtype)
+            host = batch.ufunc_scratch("laplace", n, out.dtype)
             a = log_two_tail_(batch.scratch("laplace", n, out.dtype), G[rows], host)
             torch.copysign(a, G[rows], out=a)
             write_scaled(out[rows], a, self.scale, x)

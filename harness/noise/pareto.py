@@ -19,7 +19,7 @@ from harness.noise.registry import register_noise
 class Pareto(CoordinateNoise):
     """``P(|z_i| > x) = (1 + x / s)^{-a}`` (``|z_i|`` is Lomax); tail form of the inverse CDF:
     ``|z_i| = s * ((2 Phi(-|G_i|))^{-1/a} - 1)``, computed as an ``expm1`` of logs
-    (``coupling.expm1_``: numpy's vectorized one on the CPU).
+    (``coupling.expm1_``: numpy's vectorized one on an AVX512 CPU, else torch's).
     ``E||z||_2^2 = 2 d s^2 / ((a - 1)(a - 2))`` for ``a > 2`` (infinite otherwise, and then
     the family cannot be matched in variance).
     """
@@ -44,7 +44,7 @@ class Pareto(CoordinateNoise):
         for rows in batch.row_tiles():
             # -log(2 Phi(-|G|)) = -log erfc(|G| / sqrt 2) >= 0, precise in the tail
             n = rows.stop - rows.start
-            host = batch.host_scratch("pareto", n, out.dtype)
+            host = batch.ufunc_scratch("pareto", n, out.dtype)
             a = log_two_tail_(batch.scratch("pareto", n, out.dtype), G[rows], host)
             a.mul_(-1.0 / self.a)
             expm1_(a, host)

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from harness.draws import DrawStream
-from harness.noise import noise_class, noise_families
+from harness.noise import noise_class, noise_families, ufuncs
 from harness.noise.batch import Batch, Workspace
 
 ULPS = 8 * 2.0**-24
@@ -32,8 +32,12 @@ def _scale(noise) -> float:
     return math.sqrt(moment / noise.dim) if math.isfinite(moment) else 1.0
 
 
+@pytest.mark.parametrize("numpy_ufuncs", [True, False], ids=["numpy-ufuncs", "torch-kernels"])
 @pytest.mark.parametrize("noise", EXAMPLES, ids=[n.name for n in EXAMPLES])
-def test_float32_transform_is_the_float64_one_rounded(noise):
+def test_float32_transform_is_the_float64_one_rounded(monkeypatch, noise, numpy_ufuncs):
+    """Both CPU paths of the coordinate-wise transforms (``harness.noise.ufuncs``), on any
+    machine."""
+    monkeypatch.setattr(ufuncs, "NUMPY_UFUNCS_FASTER", numpy_ufuncs)
     G = _draws(noise.dim)
     z32 = noise.transform(G).double()
     z64 = noise.transform(G.double())

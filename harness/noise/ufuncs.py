@@ -1,0 +1,46 @@
+"""Whether the CPU's elementwise math goes through numpy's ufuncs or torch's kernels.
+
+The base draws (float64 ``log``, float32 ``cos`` and ``sin``) and the coordinate-wise
+transforms (float32 ``log`` and ``expm1``) are elementwise math over every value of a
+batch, a large share of the sampler's time beside a small model. Which library is the
+faster depends on the CPU, because numpy vectorizes these loops only for some targets:
+
+- on an AVX512 CPU numpy runs its own SIMD loops: float32 ``log`` at 0.40 ns a value
+  against torch's 1.03, float32 ``expm1`` at 0.41 against torch's 8.9 (one thread), and
+  its float64 ``log`` with float32 ``cos`` and ``sin`` at about twice torch's speed;
+- on an AVX2 CPU (an EPYC here) numpy's float64 ``log``, ``expm1`` and ``log1p`` are the
+  C library's scalar loops (numpy's dispatch reports the baseline target), and torch's
+  kernels win everywhere: ``expm1`` 2.65 against 18.4 ns, float32 ``log`` 1.90 against
+  2.65, float64 ``log`` 2.2x faster, float32 ``cos`` and ``sin`` 1.27x faster.
+
+The choice is made once, from numpy's own report of the loops it dispatches
+(``numpy.lib.introspect.opt_func_info``), never from a timing: the same machine always
+takes the same path, so its runs are reproducible. Both paths are within the bounds the
+draws and the transforms state; a value may differ between them in its last bits.
+"""
+
+from __future__ import annotations
+
+#: The loops the CPU paths take from numpy, as (ufunc, numpy type character).
+LOOPS = (("log", "d"), ("log", "f"), ("expm1", "f"), ("cos", "f"), ("sin", "f"))
+
+
+def numpy_loops_on_avx512(loops: tuple[tuple[str, str], ...] = LOOPS) -> bool:
+    """Whether numpy dispatches every loop of ``loops`` to an AVX512 target here
+    (``X86_V4`` in numpy 2.4's names, ``AVX512_*`` before). Without numpy's dispatch
+    report (numpy < 2.1), ``False``: torch's kernels."""
+    try:
+        from numpy.lib.introspect import opt_func_info
+    except ImportError:
+        return False
+    for name, kind in loops:
+        found = opt_func_info(func_name=f"^{name}$").get(name, {})
+        current = found.get(kind * 2, {}).get("current", "")
+        if "X86_V4" not in current and "AVX512" not in current:
+            return False
+    return True
+
+
+#: Whether the CPU paths take numpy's ufuncs (else torch's kernels): see the module
+#: docstring. Read at call time, so that a test can take either path on any machine.
+NUMPY_UFUNCS_FASTER = numpy_loops_on_avx512()
