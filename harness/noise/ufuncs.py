@@ -5,13 +5,18 @@ transforms (float32 ``log`` and ``expm1``) are elementwise math over every value
 batch, a large share of the sampler's time beside a small model. Which library is the
 faster depends on the CPU, because numpy vectorizes these loops only for some targets:
 
-- on an AVX512 CPU numpy runs its own SIMD loops: float32 ``log`` at 0.40 ns a value
-  against torch's 1.03, float32 ``expm1`` at 0.41 against torch's 8.9 (one thread), and
-  its float64 ``log`` with float32 ``cos`` and ``sin`` at about twice torch's speed;
-- on an AVX2 CPU (an EPYC here) numpy's float64 ``log``, ``expm1`` and ``log1p`` are the
-  C library's scalar loops (numpy's dispatch reports the baseline target), and torch's
-  kernels win everywhere: ``expm1`` 2.65 against 18.4 ns, float32 ``log`` 1.90 against
-  2.65, float64 ``log`` 2.2x faster, float32 ``cos`` and ``sin`` 1.27x faster.
+- on an AVX512 CPU numpy runs its own SIMD loops. On one (torch 2.14) they took float32
+  ``log`` at 0.40 ns a value against torch's 1.03, float32 ``expm1`` at 0.41 against
+  torch's 8.9 (one thread), and the draws' float64 ``log`` with float32 ``cos`` and
+  ``sin`` at about twice torch's speed. On another, a Xeon (torch 2.11), ``expm1`` took
+  0.56 against torch's 2.35 (the Pareto transform 0.79x of torch's time), while torch's
+  ``log`` and ``cos`` were the faster (the draws and the Laplace transforms 1.08-1.10x of
+  torch's time);
+- on an AVX2 CPU (an EPYC, torch 2.14) numpy's float64 ``log``, ``expm1`` and ``log1p``
+  are the C library's scalar loops (numpy's dispatch reports the baseline target), and
+  torch's kernels win everywhere: ``expm1`` 2.65 against 18.4 ns, float32 ``log`` 1.90
+  against 2.65, float64 ``log`` 2.2x faster, float32 ``cos`` and ``sin`` 1.27x faster
+  (the draws 0.85-0.88x of numpy's time, the Pareto transform about half).
 
 The choice is made once, from numpy's own report of the loops it dispatches
 (``numpy.lib.introspect.opt_func_info``), never from a timing: the same machine always
