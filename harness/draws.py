@@ -281,8 +281,8 @@ class DrawStream:
         else:
             self._generator = torch.Generator(device=self.device)
         # float32 pairs from numpy's uniforms take numpy's ufuncs (polar_factors_host) where
-        # they are the faster
-        self._host_math = cpu and dtype == torch.float32 and ufuncs.NUMPY_UFUNCS_FASTER
+        # numpy runs them on AVX512
+        self._host_math = cpu and dtype == torch.float32 and ufuncs.USE_NUMPY_UFUNCS
         if self._host_math:
             # R, cos theta (in the theta scratch) and sin theta, as tensors and host views
             sine = get("draws sine", shape[::2], dtype, self.device)

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import torch
 
+from harness.noise import ufuncs
+
 
 def package_version() -> str:
     """The installed smoothbench version (``0+unknown`` from an uninstalled checkout)."""
@@ -48,5 +50,6 @@ def provenance(device: torch.device) -> dict[str, str]:
         "code_version": code_version(),
         "device": str(device),
         "device_name": device_name(device),
+        "elementwise_math": ufuncs.math_path(device),
         "python": platform.python_version(),
     }

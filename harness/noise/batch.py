@@ -148,9 +148,9 @@ class Batch:
 
     def ufunc_scratch(self, name: str, rows: int, dtype: torch.dtype) -> Any:
         """``host_scratch(name, rows, dtype)`` where the elementwise math of a transform
-        takes numpy's ufuncs (a CPU where they beat torch's kernels:
+        takes numpy's ufuncs (a CPU where numpy runs them on AVX512:
         ``harness.noise.ufuncs``); ``None`` where it takes torch's kernels."""
-        if not ufuncs.NUMPY_UFUNCS_FASTER:
+        if not ufuncs.USE_NUMPY_UFUNCS:
             return None
         return self.host_scratch(name, rows, dtype)
 

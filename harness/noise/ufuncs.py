@@ -26,6 +26,8 @@ draws and the transforms state; a value may differ between them in its last bits
 
 from __future__ import annotations
 
+import torch
+
 #: The loops the CPU paths take from numpy, as (ufunc, numpy type character).
 LOOPS = (("log", "d"), ("log", "f"), ("expm1", "f"), ("cos", "f"), ("sin", "f"))
 
@@ -46,6 +48,14 @@ def numpy_loops_on_avx512(loops: tuple[tuple[str, str], ...] = LOOPS) -> bool:
     return True
 
 
-#: Whether the CPU paths take numpy's ufuncs (else torch's kernels): see the module
-#: docstring. Read at call time, so that a test can take either path on any machine.
-NUMPY_UFUNCS_FASTER = numpy_loops_on_avx512()
+#: Whether the CPU paths take numpy's ufuncs (else torch's kernels): where numpy runs all
+#: of ``LOOPS`` on AVX512 (see the module docstring). Read at call time, so that a test
+#: can take either path on any machine.
+USE_NUMPY_UFUNCS = numpy_loops_on_avx512()
+
+
+def math_path(device: torch.device) -> str:
+    """The manifest's name for the elementwise math that sampling on ``device`` takes."""
+    if device.type == "cpu" and USE_NUMPY_UFUNCS:
+        return "numpy ufuncs (AVX512)"
+    return "torch kernels"

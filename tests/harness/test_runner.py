@@ -8,6 +8,7 @@ import pytest
 from harness import runner
 from harness.certify import certify_store
 from harness.config import parse
+from harness.draws import DrawStream
 from harness.host_memory import host_memory_state
 from harness.store import CountRow, ImportedRow, Store
 
@@ -243,6 +244,8 @@ def test_manifest_states_the_draws_the_tables_and_the_forward_precision(tmp_path
     assert m["base_draws"]["dim"] == 64 and m["base_draws"]["unreachable_mass_per_row"] < 1e-14
     assert m["sampler"]["autocast"] == "bf16" and m["sampler"]["noise_dtype"] == "float32"
     assert m["host_memory"] == host_memory_state()
+    # the elementwise math the CPU's draws took (numpy's ufuncs or torch's kernels)
+    assert ("numpy" in m["elementwise_math"]) is DrawStream(0, 0, 0, 64)._host_math
     (name,) = m["noise_approximations"]  # the Gaussian is exact; the other has a table
     assert name.startswith("generalized_gaussian")
     assert m["noise_approximations"][name]["radius table"]["tv_bound"] < 1e-6

@@ -37,7 +37,7 @@ def _scale(noise) -> float:
 def test_float32_transform_is_the_float64_one_rounded(monkeypatch, noise, numpy_ufuncs):
     """Both CPU paths of the coordinate-wise transforms (``harness.noise.ufuncs``), on any
     machine."""
-    monkeypatch.setattr(ufuncs, "NUMPY_UFUNCS_FASTER", numpy_ufuncs)
+    monkeypatch.setattr(ufuncs, "USE_NUMPY_UFUNCS", numpy_ufuncs)
     G = _draws(noise.dim)
     z32 = noise.transform(G).double()
     z64 = noise.transform(G.double())

@@ -1,7 +1,11 @@
 import numpy.lib.introspect
 import pytest
+import torch
 
+from harness.draws import DrawStream
+from harness.noise import ufuncs
 from harness.noise.ufuncs import LOOPS, numpy_loops_on_avx512
+from harness.provenance import provenance
 
 
 def _report(targets):
@@ -38,3 +42,11 @@ def test_numpy_ufuncs_only_where_every_loop_is_on_avx512(monkeypatch, targets, e
 def test_without_numpy_s_dispatch_report_torch_s_kernels(monkeypatch):
     monkeypatch.delattr(numpy.lib.introspect, "opt_func_info")
     assert numpy_loops_on_avx512() is False
+
+
+@pytest.mark.parametrize("use_numpy", [True, False])
+def test_the_manifest_names_the_path_the_draws_take(monkeypatch, use_numpy):
+    monkeypatch.setattr(ufuncs, "USE_NUMPY_UFUNCS", use_numpy)
+    named = provenance(torch.device("cpu"))["elementwise_math"]
+    assert ("numpy" in named) is DrawStream(0, 0, 0, 64)._host_math is use_numpy
+    assert ufuncs.math_path(torch.device("cuda")) == "torch kernels"  # a GPU's draws: torch
