@@ -131,7 +131,8 @@ def test_float32_and_float64_draws_differ_only_by_rounding(monkeypatch, numpy_uf
     """The same uniforms: float32 rounds the angle and takes numpy's or torch's float32 cos
     and sin (together at most 3.3e-7 R per coordinate) and rounds the product; the radius
     is computed in float64 either way (float64 pairs take torch's kernels). The CPU takes
-    numpy's ufuncs where its float64 log is vectorized: both choices are checked here."""
+    numpy's ufuncs where numpy runs them on AVX512 (``harness.noise.ufuncs``): both
+    choices are checked here."""
     monkeypatch.setattr(ufuncs, "USE_NUMPY_UFUNCS", numpy_ufuncs)
     assert DrawStream(0, 0, 0, dim=300)._host_math is numpy_ufuncs
     g32 = DrawStream(4, 5, 0, dim=300, dtype=torch.float32).rows(0, 1000)
