@@ -10,8 +10,8 @@ what an uninterrupted one would.
 ``theta = 2 pi v``, with ``u`` and ``v`` uniforms of 53 random bits (``k 2^-53``, float64;
 ``u + 2^-54`` lies in ``u``'s cell and is never 0). ``R`` is computed
 in float64, the angle and the pair in the output dtype (float32 in the sampler): with
-numpy's ufuncs (``polar_factors_host``) on a CPU where numpy's float64 log is vectorized
-(AVX512: ``harness.noise.ufuncs``), elsewhere with torch's kernels. The
+numpy's ufuncs (``polar_factors_host``) on a CPU where numpy runs them on AVX512
+(``harness.noise.ufuncs``), elsewhere with torch's kernels. The
 uniforms come from the device: one SFC64 stream of numpy per chunk on the CPU, read
 block by block (for each block, its ``u`` then its ``v``), torch's Philox generator on a
 GPU (seeded per super-block of about ``SUPER_VALUES`` values, always drawn whole, so that

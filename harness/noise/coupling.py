@@ -158,11 +158,11 @@ def log_two_tail_(a: torch.Tensor, G: torch.Tensor, host: np.ndarray | None = No
     """``a = log(2 Phi(-|G|)) = log erfc(|G| / sqrt 2)`` (``<= 0``) in ``a``'s dtype, in
     place: the tail form of the coordinate-wise couplings, exact to the dtype's rounding
     with torch's log (within ``LOG_FLOAT32_ULP`` with numpy's float32 one) for ``|G|`` up
-    to ``sqrt 2 ERFC_ARG_MAX`` (beyond, it stays finite and flat). Where numpy's ufuncs
-    are the faster (an AVX512 CPU: ``harness.noise.ufuncs``) ``host`` is ``a`` as a numpy
-    array sharing its memory (``Batch.ufunc_scratch``) and the logarithm is numpy's
-    vectorized one (0.40 ns a float32 value against torch's 1.03 there, one thread);
-    elsewhere (``None``) torch's."""
+    to ``sqrt 2 ERFC_ARG_MAX`` (beyond, it stays finite and flat). Where the CPU takes
+    numpy's ufuncs (they run on AVX512: ``harness.noise.ufuncs``) ``host`` is ``a`` as a
+    numpy array sharing its memory (``Batch.ufunc_scratch``) and the logarithm is
+    numpy's vectorized one (0.40 ns a float32 value against torch's 1.03 on one such
+    CPU, one thread); elsewhere (``None``) torch's."""
     torch.abs(G, out=a).mul_(INV_SQRT2).clamp_(max=ERFC_ARG_MAX[a.dtype])
     torch.special.erfc(a, out=a)
     if host is None:
@@ -186,14 +186,14 @@ EXPM1_FLOAT32_ULP = 2.62
 
 
 def expm1_(a: torch.Tensor, host: np.ndarray | None) -> torch.Tensor:
-    """``a = e^a - 1`` in place. Where numpy's ufuncs are the faster (an AVX512 CPU:
-    ``harness.noise.ufuncs``) ``host`` is ``a`` as a numpy array sharing its memory
-    (``Batch.ufunc_scratch``), and numpy's vectorized ufunc does the work: there torch's
-    CPU ``expm1`` was a scalar loop, 8.9 ns a float32 value against numpy's 0.41 (one
-    thread), most of the Pareto transform's time; on an AVX2 CPU numpy's is the scalar
-    one (18.4 ns against torch's 2.65). Within ``EXPM1_FLOAT32_ULP`` of the exact value
-    in float32; an overflow gives inf, as torch's does. Elsewhere (``host`` is ``None``)
-    torch's."""
+    """``a = e^a - 1`` in place. Where the CPU takes numpy's ufuncs (they run on
+    AVX512: ``harness.noise.ufuncs``) ``host`` is ``a`` as a numpy array sharing its
+    memory (``Batch.ufunc_scratch``), and numpy's vectorized ufunc does the work: on one
+    such CPU torch's ``expm1`` was a scalar loop, 8.9 ns a float32 value against numpy's
+    0.41 (one thread), most of the Pareto transform's time; on an AVX2 CPU numpy's is
+    the scalar one (18.4 ns against torch's 2.65). Within ``EXPM1_FLOAT32_ULP`` of the
+    exact value in float32; an overflow gives inf, as torch's does. Elsewhere (``host``
+    is ``None``) torch's."""
     if host is None:
         return a.expm1_()
     with np.errstate(over="ignore"):

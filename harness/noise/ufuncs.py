@@ -10,7 +10,7 @@ faster depends on the CPU, because numpy vectorizes these loops only for some ta
   torch's 8.9 (one thread), and the draws' float64 ``log`` with float32 ``cos`` and
   ``sin`` at about twice torch's speed. On another, a Xeon (torch 2.11), ``expm1`` took
   0.56 against torch's 2.35 (the Pareto transform 0.79x of torch's time), while torch's
-  ``log`` and ``cos`` were the faster (the draws and the Laplace transforms 1.08-1.10x of
+  ``log`` and ``cos`` were the faster (the draws and the Laplace transforms 1.07-1.10x of
   torch's time);
 - on an AVX2 CPU (an EPYC, torch 2.14) numpy's float64 ``log``, ``expm1`` and ``log1p``
   are the C library's scalar loops (numpy's dispatch reports the baseline target), and
