@@ -23,7 +23,11 @@ the device type.
 whole rows (a divisor of ``CHUNK_ROWS``, about ``BLOCK_VALUES`` values); a block holds
 the cosines of its pairs and then their sines, and its uniforms are read in one piece
 (its ``u`` then its ``v``). A prefix of a chunk (its first rows) is generated without the
-rest, and a whole chunk without a partial block.
+rest, and a whole chunk without a partial block. On the CPU a stream remembers where it
+stopped (its chunk's generator and a last, partial block), so that rows asked for next
+continue from there: batches of any size draw each block once. Rows asked for anywhere
+else, and on a GPU rows that start inside a chunk, come from their whole chunk, generated
+again.
 
 **How exact** (``draw_distance``): given its two uniforms, a pair is the exact
 Box-Muller image, which is N(0, I_2). The uniforms are quantized to cells of ``2^-53``:
@@ -252,6 +256,11 @@ class DrawStream:
         self._workspace = workspace if workspace is not None else Workspace()
         self._chunk_buf: torch.Tensor | None = None
         self._chunk_id = -1
+        # where numpy's source stopped: (chunk, next block, its stream, the last partial
+        # block kept whole or None), and that block's buffer
+        self._place: tuple[int, int, np.random.Generator | None, torch.Tensor | None] | None
+        self._place = None
+        self._held: torch.Tensor | None = None
         self.block_rows = block_rows(dim)
         self._pairs = self.block_rows * dim // 2
         values = 2 * self._pairs
@@ -292,13 +301,21 @@ class DrawStream:
             )
 
     # chunks ----------------------------------------------------------------------------------
-    def _generate(self, first_chunk: int, out: torch.Tensor) -> None:
-        """Write the rows of ``out`` (contiguous) from the start of ``first_chunk`` on: every
-        chunk whole but the last, of which a prefix. Whole blocks are written in place, a
-        last partial block through a scratch block. With numpy's source the chunks'
-        streams are read one after the other into shared tiles, so a batch of many small
-        rows costs one pass of Box-Muller; the device source goes chunk by chunk, its
-        super-blocks seeded on their own."""
+    def _generate(
+        self,
+        first_chunk: int,
+        out: torch.Tensor,
+        first_block: int = 0,
+        rng: np.random.Generator | None = None,
+    ) -> None:
+        """Write the rows of ``out`` (contiguous) from block ``first_block`` of
+        ``first_chunk`` on: every chunk to its end but the last, of which a prefix. Whole
+        blocks are written in place, a last partial block through a scratch block. With
+        numpy's source the chunks' streams are read one after the other into shared tiles,
+        so a batch of many small rows costs one pass of Box-Muller; ``rng``, when given, is
+        ``first_chunk``'s stream already read up to ``first_block`` (``_continue``). The
+        device source goes chunk by chunk, its super-blocks seeded on their own, and always
+        from a chunk's start."""
         rows = out.shape[0]
         br = self.block_rows
         per_chunk = CHUNK_ROWS // br
@@ -310,7 +327,7 @@ class DrawStream:
             return
         flat = out.view(-1)
         block_values = 2 * self._pairs
-        rng, rng_chunk = None, -1
+        rng_chunk = first_chunk if rng is not None else -1
         sequence = (  # the device source seeds super-blocks from it; numpy reads chunk streams
             None
             if self.source == "numpy"
@@ -321,13 +338,15 @@ class DrawStream:
             if self.source == "numpy":
                 j = b0
                 while j < b0 + nb:  # the blocks of this tile, chunk by chunk
-                    chunk = first_chunk + j // per_chunk
+                    chunk, block = divmod(first_block + j, per_chunk)
+                    chunk += first_chunk
                     if chunk != rng_chunk:
                         rng = _cpu_uniforms(
                             chunk_sequence(self.seed, self.index, self.stream, chunk)
                         )
                         rng_chunk = chunk
-                    upto = min(b0 + nb, (j // per_chunk + 1) * per_chunk)
+                    upto = min(b0 + nb, j + per_chunk - block)
+                    assert rng is not None
                     rng.random(out=self._uv_host[j - b0 : upto - b0])
                     j = upto
             else:
@@ -344,6 +363,54 @@ class DrawStream:
                 self._box_muller(nfull, 1, tail[:, 0], tail[:, 1])
                 start = block_values * (b0 + nfull)
                 flat[start:].copy_(tail.view(-1)[: flat.numel() - start])
+        if self.source == "numpy":
+            self._keep_place(first_chunk, first_block + blocks, rng, full < blocks)
+
+    def _keep_place(
+        self, first_chunk: int, end_block: int, rng: np.random.Generator | None, partial: bool
+    ) -> None:
+        """Remember where numpy's source stopped, so that the next rows of the stream
+        continue from there (``_continue``) instead of generating their chunk again: the
+        chunk's stream read up to block ``end_block`` (counted from ``first_chunk``'s
+        start), and a last, partial block whole, in ``draws tail``."""
+        chunk, block = divmod(end_block, CHUNK_ROWS // self.block_rows)
+        if block == 0 and not partial:  # the next rows start a chunk: nothing to keep
+            self._place = None
+            return
+        if block == 0:  # the partial block was its chunk's last
+            chunk, block = chunk - 1, CHUNK_ROWS // self.block_rows
+        held = None
+        if partial:
+            if self._held is None:
+                self._held = torch.empty(
+                    self.block_rows, self.dim, dtype=self.dtype, device=self.device
+                )
+            tail = self._workspace.get("draws tail", (1, 2, self._pairs), self.dtype, self.device)
+            self._held.view(-1).copy_(tail.view(-1))
+            held = self._held
+        self._place = (first_chunk + chunk, block, rng, held)
+
+    def _continue(self, out: torch.Tensor, chunk: int, offset: int) -> bool:
+        """Write ``out`` (contiguous rows from row ``offset`` of ``chunk`` on) from where
+        the stream last stopped, if it stopped there (within the partial block it kept or
+        at a block's start); ``False`` otherwise, writing nothing."""
+        if self._place is None or self._place[0] != chunk:
+            return False
+        _, block, rng, held = self._place
+        br = self.block_rows
+        pos = 0
+        if held is not None and (block - 1) * br <= offset < block * br:
+            pos = min(out.shape[0], block * br - offset)
+            out[:pos].copy_(held[offset - (block - 1) * br : offset - (block - 1) * br + pos])
+        elif offset != block * br:
+            return False
+        if pos < out.shape[0]:
+            if block == CHUNK_ROWS // br:  # the chunk is done: the next one from its start
+                self._generate(chunk + 1, out[pos:])
+            else:
+                self._place = None  # rng moves on: the place is _generate's to set again
+                self._generate(chunk, out[pos:], block, rng)
+        return True
 
     def _box_muller(
         self, first: int, count: int, cos_out: torch.Tensor, sin_out: torch.Tensor
@@ -390,6 +457,8 @@ class DrawStream:
             )
         rows = out.shape[0]
         chunk, offset = divmod(start, CHUNK_ROWS)
+        if offset and out.is_contiguous() and self._continue(out, chunk, offset):
+            return out
         pos = 0
         if offset or not out.is_contiguous():  # rows inside a chunk: from a whole chunk
             take = min(CHUNK_ROWS - offset, rows) if offset else min(CHUNK_ROWS, rows)

@@ -35,6 +35,29 @@ def test_rows_do_not_depend_on_how_they_are_cut(start, length):
 
 
 @given(
+    dim=st.sampled_from([5, 64, 300, 3072]),
+    steps=st.lists(
+        st.tuples(st.integers(1, CHUNK_ROWS + 300), st.integers(-400, 400) | st.just(0)),
+        min_size=1,
+        max_size=8,
+    ),
+)
+def test_one_stream_filled_in_any_order_gives_the_same_rows(dim, steps):
+    """The sampler's pattern: one stream filled batch after batch, of any size (here also
+    with jumps back and forth), continuing where it stopped or not; every row is the row
+    of the whole stream."""
+    stream = DrawStream(11, 2, 1, dim=dim)
+    start, pieces = 0, []
+    for length, jump in steps:
+        start = max(0, start + jump)
+        pieces.append((start, stream.rows(start, start + length)))
+        start += length
+    whole = DrawStream(11, 2, 1, dim=dim).rows(0, max(a + len(p) for a, p in pieces))
+    for a, piece in pieces:
+        assert torch.equal(whole[a : a + len(piece)], piece)
+
+
+@given(
     start=st.integers(0, 2 * CHUNK_ROWS),
     length=st.integers(1, CHUNK_ROWS + 5),
 )
