@@ -82,9 +82,10 @@ def _false_cert_bound(row: Row, ctx: Context) -> float:
     n_cert = int((~row.abstained).sum())
     if row.kind == "deterministic" or n_cert == 0:  # a proof about the network: never false
         return 0.0
+    # the guarantee is per image (at most alpha each), not per certificate issued
     return float(
         stats.false_certificate_bound(
-            n_cert, ctx.alpha, FALSE_CERT_CONFIDENCE, shared=row.confidence_spent
+            row.n, ctx.alpha, FALSE_CERT_CONFIDENCE, shared=row.confidence_spent, issued=n_cert
         )
     )
 
@@ -141,7 +142,8 @@ COLUMNS: list[Column] = [
         unit="certificates",
         main=False,
         description="with probability >= 95%, at most this many of the row's certificates "
-        "are false (each fails with probability <= alpha on its own draws; a Monte Carlo "
+        "are false (each image gets a false one with probability <= alpha on its own "
+        "draws, whether or not it is certified; a Monte Carlo "
         "certifier's table, shared by every image, spends its confidence once; imported "
         "certificates count at the board's alpha; deterministic ones are proofs: 0)",
     ),

@@ -648,26 +648,39 @@ def mcnemar_sample_size(
 # Monte Carlo error of the certificates themselves
 # --------------------------------------------------------------------------------------
 def false_certificate_bound(
-    n_certificates: int, alpha: float, confidence: float = 0.95, shared: float = 0.0
+    n_images: int,
+    alpha: float,
+    confidence: float = 0.95,
+    shared: float = 0.0,
+    issued: int | None = None,
 ) -> int:
-    """An upper bound, holding with probability ``>= confidence``, on the number of
-    false certificates among ``n_certificates``.
+    """An upper bound, holding with probability ``>= confidence``, on the number of false
+    certificates a certifier issues on ``n_images`` images (at most ``issued``, those it
+    did not abstain on, when given).
 
-    Each certificate rests on a one-sided ``(1 - alpha)`` Clopper-Pearson bound on its own
-    image's draws, so the number of false ones is stochastically dominated by
-    ``Bin(n, alpha)``. A failure probability ``shared`` by every certificate at once (the
-    Monte Carlo table of a certifier, which serves every image) is not independent per
-    image: it is spent once, so ``P(#false > k) <= shared + P(Bin(n, alpha) > k)``, and
-    the bound is the smallest ``k`` with ``P(Bin(n, alpha) > k) <= 1 - confidence -
-    shared`` (``scipy.stats.binom.ppf``); ``n`` where no such ``k`` exists.
+    Each image's certificate rests on a one-sided ``(1 - alpha)`` Clopper-Pearson bound on
+    its own draws: the probability that the image gets a false certificate is at most
+    ``alpha`` (Cohen et al. 2019, Theorem 2), over the draws, whatever its true ``p_A``.
+    That holds per image, not per certificate issued: given that a certificate is issued,
+    it can be false far more often (an image whose top class has ``p_A`` just below 1/2 is
+    certified only when its bound errs). So the number of false ones is stochastically
+    dominated by ``Bin(n_images, alpha)``. A failure probability ``shared`` by every image
+    at once (the Monte Carlo table of a certifier, which serves every image) is not
+    independent per image: it is spent once, so ``P(#false > k) <= shared +
+    P(Bin(n_images, alpha) > k)``, and the bound is the smallest ``k`` with
+    ``P(Bin(n_images, alpha) > k) <= 1 - confidence - shared`` (``scipy.stats.binom.ppf``),
+    ``n_images`` where no such ``k`` exists; never above ``issued``.
     """
-    n = _count("n_certificates", n_certificates)
+    n = _count("n_images", n_images)
     if n < 0:
-        raise ValueError(f"n_certificates must be >= 0, got {n}")
+        raise ValueError(f"n_images must be >= 0, got {n}")
     if not 0.0 < alpha < 1.0 or not 0.0 < confidence < 1.0 or not 0.0 <= shared < 1.0:
         raise ValueError("alpha and confidence must lie in (0, 1), shared in [0, 1)")
-    if n == 0:
+    cap = n if issued is None else min(n, _count("issued", issued))
+    if cap < 0:
+        raise ValueError(f"issued must be >= 0, got {issued}")
+    if cap == 0:
         return 0
     if confidence + shared >= 1.0:
-        return n
-    return int(sps.binom.ppf(confidence + shared, n, alpha))
+        return cap
+    return min(cap, int(sps.binom.ppf(confidence + shared, n, alpha)))

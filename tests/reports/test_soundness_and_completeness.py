@@ -175,7 +175,9 @@ def test_imported_rows_and_published_numbers_join_the_report(tmp_path):
     n_cert = int((~imported[0].abstained).sum())
     assert (
         false_cert.value(imported[0], ctx)
-        == stats.false_certificate_bound(n_cert, ALPHA, 0.95, shared=imported[0].confidence_spent)
+        == stats.false_certificate_bound(
+            imported[0].n, ALPHA, 0.95, shared=imported[0].confidence_spent, issued=n_cert
+        )
         == false_cert.value(ref, ctx)
         > 0
     )

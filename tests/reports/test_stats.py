@@ -324,6 +324,48 @@ def test_false_certificate_bound_is_the_binomial_quantile(n, alpha):
     assert k == 0 or sps.binom.cdf(k - 1, n, alpha) < 0.95
 
 
+def test_false_certificate_column_holds_on_images_whose_top_class_is_below_half():
+    """The report's bound is on false certificates among the row's images, each false with
+    probability <= alpha whether or not it is certified: 1000 images whose class 0 has
+    p_A = 0.49 (the smoothed classifier predicts class 1), certified by
+    ``certify_top_class``. Every certificate of class 0 is false, and almost every
+    certificate issued is one; a bound taken over the certificates issued (1 here) was
+    exceeded in 59% of the trials, the column's may be in at most 5% of them (300 trials:
+    0.05 + 3 standard errors)."""
+    from certifiers.bounds import certify_top_class
+    from reports.columns import COLUMNS, Context
+    from reports.rows import Row
+
+    column = next(c for c in COLUMNS if c.key == "false_cert")
+    rng = np.random.default_rng(1)
+    images, n0, n, alpha, trials = 1000, 100, 100, 0.01, 300
+    exceeded = 0
+    for _ in range(trials):
+        sel0, est0 = rng.binomial(n0, 0.49, images), rng.binomial(n, 0.49, images)
+        sel = np.stack([sel0, n0 - sel0], 1)
+        est = np.stack([est0, n - est0], 1)
+        out = certify_top_class(sel, est, alpha)
+        abstained = out.prediction < 0
+        row = Row(
+            "m", "gaussian", ("cohen",), "gaussian", "gaussian", np.arange(images),
+            np.where(abstained, 0.0, 0.1), out.prediction == 1, abstained,
+            np.zeros(images), 0.0, 0.0,
+        )  # fmt: skip
+        bound = column.value(row, Context(alpha))
+        assert bound <= int((~abstained).sum())
+        exceeded += int((out.prediction == 0).sum()) > bound
+    assert exceeded / trials <= 0.05 + 3 * math.sqrt(0.05 * 0.95 / trials)
+
+
+def test_false_certificate_bound_never_exceeds_the_certificates_issued():
+    assert stats.false_certificate_bound(1000, 0.2, 0.95) > 200
+    assert stats.false_certificate_bound(1000, 0.2, 0.95, issued=7) == 7
+    assert stats.false_certificate_bound(1000, 0.2, 0.95, issued=0) == 0
+    assert stats.false_certificate_bound(1000, 0.2, 0.95, shared=0.06, issued=9) == 9
+    with pytest.raises(ValueError):
+        stats.false_certificate_bound(10, 0.2, issued=-1)
+
+
 def test_acr_test_treats_numerical_round_down_as_ties():
     """A certifier equal to another up to 1e-10 relative round-down on every image is not
     significantly different, although every difference has the same sign."""
