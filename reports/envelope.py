@@ -38,8 +38,9 @@ class EnvelopeRow:
 
 
 def envelope(board: Board) -> list[EnvelopeRow]:
-    """Envelope rows of a board (noises present on at least two models), best ACR first;
-    rows of certifiers that failed the soundness check are left out."""
+    """Envelope rows of a board (noises present on at least two models), the largest
+    area under the envelope over the board's radii first (a step sum, the grid's proxy
+    of ACR); rows of certifiers that failed the soundness check are left out."""
     groups: dict[tuple[str, str], list[Row]] = {}
     for row in board.rows:
         if row.key in board.unsound or row.kind != "smoothing":
