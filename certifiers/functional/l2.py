@@ -45,9 +45,13 @@ interval midpoint against exact values (to ``1e-7 (g + 1e-3)``: near ``p = 1/2``
 exact ``g`` is itself only good to about 2.5e-12 absolute), pads ``g`` by four times the
 worst validated error (relative, plus the same times 1e-3 absolute, plus 1e-9 relative)
 and tabulates the pairs ``(Phi(g_j), R_j)`` on a geometric
-grid of ratio ``1 + 6e-5``: the lookup is never above the exact radius and within 6e-5
-relative of it for ``p`` in [0.501, 1 - 1e-15]. ``p_min`` is made non-decreasing in ``R``
-(running maximum), which is what "every shift of norm at most R" requires.
+grid of ratio ``1 + 6e-5``: the lookup is never above the exact radius, and within 6e-5
+relative of it for ``p`` in [0.501, 1 - 1e-13]. Closer to 1 the float64 grid of ``p``
+(spacing 1.1e-16) is coarse against ``1 - p`` and a lookup can fall one step of it short:
+8.8e-4 below the exact radius at ``1 - p = 1e-15`` (d = 64, k = 8), still below it; no
+Clopper-Pearson bound comes that close (it is at most ``alpha^(1/n)``). ``p_min`` is
+made non-decreasing in ``R`` (running maximum), which is what "every shift of norm at
+most R" requires.
 """
 
 from __future__ import annotations
