@@ -612,6 +612,10 @@ def mcnemar_power(
     return float(np.clip(np.sum(sps.binom.pmf(d, n, pd) * reject), 0.0, 1.0))
 
 
+#: Below this many paired images the planner checks Connor's n against the exact power.
+SMALL_PLAN = 200
+
+
 def mcnemar_sample_size(
     p10: float, p01: float, alpha: float = 0.05, power: float = 0.8, mid_p: bool = False
 ) -> PowerPlan:
@@ -622,7 +626,10 @@ def mcnemar_sample_size(
     ``p_d = p10 + p01`` and ``delta = p10 - p01`` (``scipy.stats.norm`` quantiles),
     rounded up; the returned ``power`` is the exact power at that n
     (:func:`mcnemar_power`), which can fall a little short of the target because the
-    exact test is discrete.
+    exact test is discrete. Where that n is small (below ``SMALL_PLAN``), the
+    approximation can be far off (a gap of 90 points gives n = 4, where the exact test
+    cannot reject at all): n is then the smallest one from there on whose exact power
+    reaches the target.
     """
     _check_planner(alpha, power)
     _check_discordance(p10, p01)
@@ -634,6 +641,9 @@ def mcnemar_sample_size(
     zb = sps.norm.ppf(power)
     n = int(math.ceil((za * math.sqrt(pd) + zb * math.sqrt(pd - delta**2)) ** 2 / delta**2))
     exact = mcnemar_power(n, p10, p01, alpha, mid_p)
+    while n < SMALL_PLAN and exact < power:
+        n += 1
+        exact = mcnemar_power(n, p10, p01, alpha, mid_p)
     return PowerPlan(
         n,
         exact,

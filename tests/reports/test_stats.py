@@ -296,6 +296,22 @@ def test_mcnemar_power_matches_simulation():
     assert exact == pytest.approx(sim, abs=0.015)
 
 
+@FAST
+@given(st.floats(0.3, 0.95), st.floats(0.0, 0.05), st.sampled_from([0.05, 0.01]))
+def test_a_small_mcnemar_plan_reaches_the_target_by_the_exact_power(p10, p01, alpha):
+    """Large gaps give Connor's approximation a handful of images, where the exact test
+    is discrete (at 5%, it cannot reject on fewer than 6 discordant pairs): the plan is
+    the first n from Connor's on whose exact power reaches the target."""
+    plan = stats.mcnemar_sample_size(p10, p01, alpha=alpha, power=0.8)
+    pd_, delta = p10 + p01, p10 - p01
+    z = sps.norm.ppf(1 - alpha / 2) * math.sqrt(pd_) + sps.norm.ppf(0.8) * math.sqrt(pd_ - delta**2)
+    connor = math.ceil(z**2 / delta**2)
+    assert plan.n >= connor and plan.power >= 0.8
+    assert plan.power == stats.mcnemar_power(plan.n, p10, p01, alpha)
+    for n in range(connor, plan.n):
+        assert stats.mcnemar_power(n, p10, p01, alpha) < 0.8
+
+
 def test_mcnemar_sample_size_reaches_target_power():
     plan = stats.mcnemar_sample_size(0.06, 0.03, alpha=0.05, power=0.8)
     pd_, delta = 0.09, 0.03
