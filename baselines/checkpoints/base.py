@@ -63,6 +63,15 @@ class CheckpointFile:
             "/code/" in n for n in names
         )
 
+    def _head(self, size: int = 16) -> bytes:
+        with open(self.path, "rb") as f:
+            return f.read(size)
+
+    def may_be_a_pickle(self) -> bool:
+        """A zip archive (torch's format) or a pickle of protocol 2 or later (torch's
+        legacy format), by the file's first bytes."""
+        return zipfile.is_zipfile(self.path) or self._head(1) == b"\x80"
+
     def weights_only(self) -> Any:
         """``torch.load(weights_only=True)``: tensors, dicts, lists and numbers only.
         Raises ``NeedsTrust`` for a pickle of other objects, ``NotThisFormat`` for a file
@@ -71,7 +80,18 @@ class CheckpointFile:
             try:
                 self._weights_only = (self._load(weights_only=True), None)
             except pickle.UnpicklingError:
-                self._weights_only = (None, NeedsTrust(f"it pickles Python objects; {PICKLE_WHY}"))
+                # torch says "weights only load failed" for any bytes it cannot unpickle:
+                # only a zip archive or a pickle (protocol 2 on) holds objects to trust
+                self._weights_only = (
+                    None,
+                    NeedsTrust(f"it pickles Python objects; {PICKLE_WHY}")
+                    if self.may_be_a_pickle()
+                    else NotThisFormat(
+                        "it is not a PyTorch checkpoint: neither a zip archive nor a pickle "
+                        f"(it begins {self._head()!r}); is the file complete, not an error "
+                        "page saved by a failed download?"
+                    ),
+                )
             except Exception as err:  # torch raises many kinds on a foreign file
                 self._weights_only = (
                     None,

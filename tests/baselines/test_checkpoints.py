@@ -98,6 +98,28 @@ def test_pickled_module_needs_trust_and_says_why(tmp_path):
     same_predictions(model, loaded)
 
 
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"<!DOCTYPE html><html><body>404 Not Found</body></html>\n",
+        b"weights\n",
+        bytes(range(7, 207)),
+    ],
+    ids=["html-error-page", "text", "bytes"],
+)
+@pytest.mark.parametrize("fmt", ["auto", "state_dict", "pickle"])
+def test_a_file_that_is_no_checkpoint_is_not_called_a_pickle(tmp_path, content, fmt):
+    """torch reports "weights only load failed" for any bytes it cannot unpickle; a file
+    that is neither a zip archive nor a pickle is not a checkpoint, and the error must not
+    advise trusting it (reading it with trust_pickle fails anyway)."""
+    path = tmp_path / "checkpoint.pth.tar"
+    path.write_bytes(content)
+    with pytest.raises(CheckpointError) as err:
+        load_checkpoint(path, fmt, LoadRequest(arch="mlp", where="models[0]"))
+    text = str(err.value)
+    assert "not a PyTorch checkpoint" in text and "trust_pickle" not in text
+
+
 def test_resnet50_with_data_parallel_keys_loads(tmp_path):
     torch.manual_seed(0)
     model = randomize_batch_norm(build("resnet50"), seed=2)
