@@ -538,6 +538,17 @@ def parse(data: dict[str, Any], source: str = "<config>") -> Config:
             f"config key 'report.reference': "
             f"{unknown_name('certifier', report.reference, certifiers.available())}"
         )
+    if getattr(certifiers.get(report.reference), "deterministic", False):
+        monte_carlo = [
+            n
+            for n in certifiers.available()
+            if not getattr(certifiers.get(n), "deterministic", False)
+        ]
+        raise ConfigError(
+            f"config key 'report.reference' is {report.reference!r}, a deterministic "
+            "certifier (a bound over an input box, not Monte Carlo counts): the reference "
+            f"is the Monte Carlo certifier others are compared with, one of {monte_carlo}"
+        )
 
     autocast = run.get("autocast", "none")
     if autocast not in ("none", *AUTOCAST_DTYPES):
@@ -578,13 +589,25 @@ def parse(data: dict[str, Any], source: str = "<config>") -> Config:
     )
 
 
+def _is_sqlite(path: Path) -> bool:
+    with open(path, "rb") as f:
+        return f.read(16) == b"SQLite format 3\x00"
+
+
 def load(path: str | Path) -> Config:
     """Read and validate a TOML config file."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no config file at {path}")
     try:
-        data = tomllib.loads(path.read_text())
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        hint = (
+            " (an SQLite file, a store? run takes the config, then --store)"
+            if _is_sqlite(path)
+            else ""
+        )
+        raise ConfigError(f"{path}: not a TOML config: not UTF-8 text{hint}") from None
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path}: not valid TOML: {err}") from None
     return parse(data, str(path))

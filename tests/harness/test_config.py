@@ -58,6 +58,21 @@ def test_missing_file_and_bad_toml(tmp_path):
     bad.write_text("[run\n")
     with pytest.raises(ConfigError, match="TOML"):
         load(bad)
+    latin = tmp_path / "latin.toml"
+    latin.write_bytes("[run]\nname = 'caf\u00e9'\n".encode("latin-1"))
+    with pytest.raises(ConfigError, match="not a TOML config: not UTF-8 text$"):
+        load(latin)
+
+
+def test_a_store_given_for_the_config_is_named(tmp_path):
+    import sqlite3
+
+    store = tmp_path / "run.sqlite"
+    with sqlite3.connect(store) as db:
+        db.execute("create table t (x blob)")
+        db.execute("insert into t values (?)", (bytes(range(256)),))
+    with pytest.raises(ConfigError, match="not UTF-8 text .*a store\\? run takes the config"):
+        load(store)
 
 
 @pytest.mark.parametrize(
@@ -243,6 +258,8 @@ def test_models_entries_and_run_arch_exclude_each_other():
         (with_("certify", norms=[]), "'certify.norms' is empty"),
         (with_("report", reference="nope"), "'report.reference': unknown certifier 'nope'"),
         (with_("report", reference=""), "'report.reference' must name a certifier"),
+        (with_("report", reference="ibp"), "'report.reference' is 'ibp', a deterministic"),
+        (with_("report", reference="crown"), "deterministic .* one of \\['cohen'"),
         (with_("report", radii={"l2": [float("inf")]}), "'report.radii.l2' must hold finite"),
     ],
 )
