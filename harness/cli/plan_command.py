@@ -51,6 +51,8 @@ def _images(args: argparse.Namespace) -> int:
     p2, p1 = args.base, args.base + args.gap
     if not (0 < p2 < 1 and 0 < p1 < 1) or args.gap == 0:
         raise ValueError("--base and --base + --gap must lie in (0, 1), and --gap must not be 0")
+    if not 0 < args.level < 1 or not 0 < args.power < 1:
+        raise ValueError("--level and --power must lie in (0, 1)")
     disc = abs(args.gap) if args.discordant is None else args.discordant
     if not abs(args.gap) <= disc <= 1:
         raise ValueError(f"--discordant must lie in [|gap|, 1], got {disc}")
@@ -73,6 +75,10 @@ def _draws(args: argparse.Namespace) -> int:
     alpha = DEFAULT_ALPHA if args.alpha is None else args.alpha
     if not (0 < args.sigma < math.inf and 0 <= args.radius < math.inf):
         raise ValueError("--sigma must be a finite positive number, --radius a finite one >= 0")
+    if not 0 < args.p <= 1:
+        raise ValueError(f"--p must lie in (0, 1], got {args.p}")
+    if not 0 < alpha < 1:
+        raise ValueError(f"--alpha must lie in (0, 1), got {alpha}")
     p_needed = float(norm.cdf(args.radius / args.sigma))
     gap = float(norm.sf(args.radius / args.sigma))  # 1 - p_needed, to its own precision
     written = f"1 - {gap:.3g}" if gap < 1e-4 else f"{p_needed:.6f}"

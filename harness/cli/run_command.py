@@ -16,7 +16,12 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("config", type=Path, help="experiment config (TOML), e.g. configs/default.toml")
     p.add_argument("--store", type=Path, help="SQLite store (default out/<name>.sqlite)")
     p.add_argument("--device", help="cpu, cuda, cuda:1, ... (default: the config's, else auto)")
-    p.add_argument("--no-certify", action="store_true", help="only sample counts")
+    p.add_argument(
+        "--no-certify",
+        action="store_true",
+        help="sample counts without certifying them ('smoothbench certify STORE' does it "
+        "later); deterministic models still get their ibp and crown certificates",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.add_argument(
         "--threads",
@@ -73,7 +78,7 @@ def main(args: argparse.Namespace) -> int:
         )
     except KeyboardInterrupt:
         print(f"\ninterrupted: {_stored(store)} stored in {store}; run the same command again "
-              "to resume")  # fmt: skip
+              "to resume", file=sys.stderr)  # fmt: skip
         return 130
     except (OSError, sqlite3.Error) as err:
         if not disk_full(err):

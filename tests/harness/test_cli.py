@@ -114,6 +114,22 @@ def test_plan_images_and_draws(capsys):
     assert main(["plan", "images", "--base", "0.99", "--gap", "0.05"]) == 2
 
 
+@pytest.mark.parametrize(
+    "args,option",
+    [
+        (["draws", "--sigma", "0.25", "--radius", "0.5", "--p", "1.5"], "--p"),
+        (["draws", "--sigma", "0.25", "--radius", "0.5", "--p", "nan"], "--p"),
+        (["draws", "--sigma", "0.25", "--radius", "0.5", "--p", "0.9", "--alpha", "0"], "--alpha"),
+        (["images", "--base", "0.5", "--gap", "0.01", "--level", "0"], "--level"),
+        (["images", "--base", "0.5", "--gap", "0.01", "--power", "1"], "--power"),
+    ],
+)
+def test_plan_checks_its_options_before_printing(args, option, capsys):
+    assert main(["plan", *args]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and option in captured.err
+
+
 def test_run_ctrl_c_says_how_to_resume(tmp_path, monkeypatch, capsys):
     from harness import runner
 
@@ -129,9 +145,10 @@ def test_run_ctrl_c_says_how_to_resume(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(runner, "run", interrupted)
     rc = main(["run", str(cfg), "--store", str(tmp_path / "s.sqlite"), "--threads", "1"])
     assert rc == 130
-    out = capsys.readouterr().out
-    assert "interrupted" in out and "run the same command again to resume" in out
-    assert "Traceback" not in out
+    captured = capsys.readouterr()
+    err = captured.err
+    assert "interrupted" in err and "run the same command again to resume" in err
+    assert "Traceback" not in err + captured.out
 
 
 def test_run_refuses_ray_arguments_without_the_ray_executor(tmp_path, capsys):
