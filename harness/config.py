@@ -288,9 +288,14 @@ def check_noises(entries: list[tuple[NoiseEntry, str]], sigmas: list[float], dim
                     "lie in [0, 1])"
                 )
             if noise.name in seen:
+                first = seen[noise.name]
+                again = (
+                    "gives noise {} twice (a grid repeats a value)"
+                    if first == where
+                    else f"defines noise {{}} again (as {first} does)"
+                )
                 raise ConfigError(
-                    f"config key '{where}' defines noise {noise.name} again (as "
-                    f"{seen[noise.name]} does); give each noise once"
+                    f"config key '{where}' {again.format(noise.name)}; give each noise once"
                 )
             seen[noise.name] = where
 
@@ -323,6 +328,12 @@ def _parse_models(
     sigmas = tuple(_sigma0(f"run.train_sigmas[{i}]", s) for i, s in enumerate(run["train_sigmas"]))
     if not sigmas:
         raise ConfigError("config key 'run.train_sigmas' is empty")
+    repeated = sorted({s for s in sigmas if sigmas.count(s) > 1})
+    if repeated:
+        raise ConfigError(
+            f"config key 'run.train_sigmas' repeats {', '.join(f'{s:g}' for s in repeated)}: "
+            "one model per sigma"
+        )
     if "checkpoint" in run:
         if len(sigmas) != 1:
             raise ConfigError(

@@ -326,6 +326,18 @@ def test_a_duplicated_noise_is_named_alone():
     assert "noises[0]" in message and "laplace" not in message
 
 
+def test_a_grid_that_repeats_a_value_is_named_as_such():
+    noises = [{"family": "gaussian"}, {"family": "generalized_gaussian", "k": [8, 8]}]
+    with pytest.raises(ConfigError, match=r"'noises\[1\]' gives noise .* twice \(a grid"):
+        parse({**BASE, "noises": noises})
+
+
+def test_repeated_train_sigmas_are_refused_at_parse_time():
+    run = {**BASE["run"], "train_sigmas": [0.25, 0.5, 0.25]}
+    with pytest.raises(ConfigError, match="'run.train_sigmas' repeats 0.25: one model"):
+        parse({**BASE, "run": run})
+
+
 def test_a_refused_noise_leaves_no_store(tmp_path, capsys):
     from harness.cli import main
 
