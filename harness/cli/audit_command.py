@@ -27,7 +27,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = sub.add_parser(
         "audit",
         help="audit the certificates: false-certificate rates and attacks",
-        description=__doc__,
+        description=__doc__.replace("``", "'"),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("target", type=Path, help="a store (SQLite) or an experiment config (TOML)")

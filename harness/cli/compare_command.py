@@ -17,11 +17,26 @@ from pathlib import Path
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = sub.add_parser("compare", help="two rows image by image: the discordant images")
-    p.add_argument("store", type=Path)
-    p.add_argument("--first", nargs=3, metavar=("MODEL", "NOISE", "CERTIFIER"), required=True)
-    p.add_argument("--second", nargs=3, metavar=("MODEL", "NOISE", "CERTIFIER"), required=True)
-    p.add_argument("--norm", choices=("l1", "l2", "linf"), required=True)
-    p.add_argument("--radius", type=float, required=True)
+    p.add_argument("store", type=Path, help="SQLite store of a run")
+    row = "a row: a stored model, a noise (a name, its family with parameters, or a part of "
+    p.add_argument(
+        "--first",
+        nargs=3,
+        metavar=("MODEL", "NOISE", "CERTIFIER"),
+        required=True,
+        help=row + "a name that matches one noise) and a certifier",
+    )
+    p.add_argument(
+        "--second",
+        nargs=3,
+        metavar=("MODEL", "NOISE", "CERTIFIER"),
+        required=True,
+        help="the row to compare it with, given the same way",
+    )
+    p.add_argument("--norm", choices=("l1", "l2", "linf"), required=True, help="the radii's norm")
+    p.add_argument(
+        "--radius", type=float, required=True, help="certified accuracy is compared at it"
+    )
     p.add_argument("--alpha", type=float, help="default: the only stored alpha")
     return p
 
