@@ -19,7 +19,7 @@ batch that fits the device's memory.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -192,6 +192,7 @@ def count_on_device(
     num_classes: int | None = None,
     options: SamplerOptions | None = None,
     workspace: Workspace | None = None,
+    on_rows: Callable[[int], None] | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """The counts of ``count_predictions`` and, per noise, how many batches failed the
     finiteness checks (``bad``, shape ``(noises, 2)``: column 0 the batches holding a
@@ -206,6 +207,9 @@ def count_on_device(
     a forward pass, the first call of any other kernel is slow (on the digits MLP, one
     thread, a sum of 1000 top logits took 37 us right after it and 6 us the second time),
     so a batch adds one operation to its forward pass, the arg-max.
+
+    ``on_rows``, when given, is called with the number of rows after each span of them
+    (every noise done; for progress shown while an image is sampled).
 
     Noises are prepared (``Noise.prepare``: tables built and copied) before the loop.
     ``x`` is read as float32 whatever its dtype (a bf16/fp16 image is upcast, exactly;
@@ -273,6 +277,8 @@ def count_on_device(
                 _sum_per_batch(top[:s], batch, sums[i, k:, 1])
                 # index_add_, not bincount: bincount waits for the host on a GPU
                 counts[i].index_add_(0, predictions[:s], ones[:s])
+            if on_rows is not None:
+                on_rows(s)
     assert counts is not None
     return counts, torch.isfinite(sums).logical_not_().sum(dim=1)
 
@@ -341,6 +347,7 @@ def count_predictions(
     num_classes: int | None = None,
     options: SamplerOptions | None = None,
     workspace: Workspace | None = None,
+    on_rows: Callable[[int], None] | None = None,
 ) -> np.ndarray:
     """Predicted-class counts of ``model`` on ``x + z`` for each noise; shape (noises, classes).
 
@@ -348,7 +355,8 @@ def count_predictions(
     The model runs on its own device (that of its parameters; the CPU for a
     parameter-free model) and is put in eval mode. ``batch_size=None`` chooses one
     (``auto_batch_size``); the counts do not depend on it. ``workspace`` keeps buffers
-    across calls (the runner passes one per model)."""
+    across calls (the runner passes one per model); ``on_rows`` is told the rows done after
+    each span (``count_on_device``)."""
     counts, bad_batches = count_on_device(
         model,
         x,
@@ -361,6 +369,7 @@ def count_predictions(
         num_classes=num_classes,
         options=options,
         workspace=workspace,
+        on_rows=on_rows,
     )
     bad = bad_batches.cpu().numpy()
     for i, noise in enumerate(noises):
@@ -456,11 +465,19 @@ def certify_counts(
     batch_size: int | None = 1000,
     options: SamplerOptions | None = None,
     workspace: Workspace | None = None,
+    on_rows: Callable[[int], None] | None = None,
 ) -> CertifyCounts:
-    """Cohen et al.'s CERTIFY sampling: selection and estimation counts on separate streams."""
+    """Cohen et al.'s CERTIFY sampling: selection and estimation counts on separate streams
+    (``on_rows`` is told the rows of both as they are done: ``n0 + n`` in all)."""
     _check_count("n0", n0)
     workspace = workspace if workspace is not None else Workspace()
-    common = {"seed": seed, "index": index, "options": options, "workspace": workspace}
+    common = {
+        "seed": seed,
+        "index": index,
+        "options": options,
+        "workspace": workspace,
+        "on_rows": on_rows,
+    }
     selection = count_predictions(
         model, x, noises, n0, stream=SELECTION, batch_size=batch_size, **common
     )

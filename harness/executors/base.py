@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
@@ -65,9 +66,11 @@ def sample_task(
     task: ImageTask,
     plan: SamplingPlan,
     workspace: Workspace | None = None,
+    on_rows: Callable[[int], None] | None = None,
 ) -> list[CountRow]:
     """Selection and estimation counts of one image under its missing noises, as store
-    rows; ``seconds`` is the sampling time per noise."""
+    rows; ``seconds`` is the sampling time per noise. ``on_rows`` is told the rows done
+    (``n0 + n`` in all) as the sampler goes."""
     missing = [noises[name] for name in task.noises]
     start = time.perf_counter()
     try:
@@ -82,6 +85,7 @@ def sample_task(
             batch_size=plan.batch_size,
             options=plan.options,
             workspace=workspace,
+            on_rows=on_rows,
         )
     except ValueError as err:
         raise ValueError(f"model {task.model}, image {task.image}: {err}") from err

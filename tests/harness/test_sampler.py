@@ -518,3 +518,36 @@ def test_every_bad_batch_is_counted_whatever_the_span(monkeypatch, span_values):
     )
     assert bad.tolist() == [[0, 3], [7, 0]]
     assert counts.sum(dim=1).tolist() == [650, 650]
+
+
+@pytest.mark.parametrize("batch", [7, 1000, 3000])
+def test_progress_within_an_image_counts_every_row_once(batch):
+    """``on_rows`` is told each span's rows after all its noises: n0 + n in all, the same
+    counts as without it, and the executor's bar shows the share of the image."""
+    from tqdm import tqdm
+
+    from harness.executors.local import WithinImage
+
+    model, x = mlp(), torch.rand(1, 8, 8)
+    noises = [Gaussian(0.5, 64), Laplace.matched(0.5, 64)]
+    told: list[int] = []
+    got = certify_counts(
+        model, x, noises, 100, 2500, seed=3, index=1, batch_size=batch, on_rows=told.append
+    )
+    ref = certify_counts(model, x, noises, 100, 2500, seed=3, index=1, batch_size=batch)
+    assert sum(told) == 2600 and min(told) > 0
+    np.testing.assert_array_equal(got.estimation, ref.estimation)
+    with tqdm(total=1, disable=True) as bar:
+        within = WithinImage(bar, 2600, every=0.0)
+        shown = []
+        for rows in told:
+            within(rows)
+            shown.append(bar.postfix)
+        done = np.cumsum(told)[:-1]
+        assert shown[:-1] == [f"this image {100 * d / 2600:.0f}%" for d in done]
+        within.next_image()
+        assert within.done == 0 and not bar.postfix
+        slow = WithinImage(bar, 2600, every=3600.0)  # an image faster than that shows nothing
+        for rows in told:
+            slow(rows)
+        assert not bar.postfix
