@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -98,3 +99,144 @@ def certify_store(
         store.put_certificates(out)
         written += len(out)
     return written
+
+
+# progress of a store ----------------------------------------------------------------------
+# (``reports.completeness`` states the same gaps at the top of a report; harness must not
+# import reports, so the few queries it needs are made here)
+
+
+@dataclass(frozen=True)
+class SamplingProgress:
+    """How far the sampling of a store has come: ``planned``, the images of the run's
+    index set (None when the store records none, e.g. one holding imported rows only);
+    ``sampled``, per smoothed model, the images of that set with counts under every noise
+    the model has counts for."""
+
+    planned: int | None
+    sampled: dict[str, int]
+
+    @property
+    def lowest(self) -> int | None:
+        return min(self.sampled.values()) if self.sampled else None
+
+    @property
+    def short(self) -> dict[str, int]:
+        """The models short of the planned images."""
+        if self.planned is None:
+            return {}
+        return {m: k for m, k in self.sampled.items() if k < self.planned}
+
+    def summary(self) -> str | None:
+        """``sampling incomplete: 20 of 100 images (model: 20)``, or None when complete
+        (or when the store records no index set)."""
+        short = self.short
+        if not short:
+            return None
+        detail = "; ".join(f"{m}: {k}" for m, k in short.items())
+        return f"sampling incomplete: {min(short.values())} of {self.planned} images ({detail})"
+
+    def warning(self) -> str | None:
+        """The ``summary`` and how to resume, or None."""
+        summary = self.summary()
+        if summary is None:
+            return None
+        return f"{summary}; `smoothbench run` with the same config and store resumes"
+
+
+def sampling_progress(store: Store) -> SamplingProgress:
+    """The images the run planned and those each smoothed model has been sampled on (as
+    ``smoothbench report`` counts them)."""
+    index_set = store.get_manifest("index_set")
+    planned = set(map(int, index_set)) if index_set is not None else None
+    models = [
+        name
+        for name, entry in (store.get_manifest("models") or {}).items()
+        if not (isinstance(entry, dict) and entry.get("smoothing") is False)
+    ]
+    noises = dict(store.query("SELECT model, COUNT(DISTINCT noise) FROM counts GROUP BY model"))
+    for model in noises:
+        if model not in models:
+            models.append(model)
+    sampled: dict[str, int] = {}
+    for model in models:
+        rows = store.query(
+            "SELECT image FROM counts WHERE model = ? GROUP BY image"
+            " HAVING COUNT(DISTINCT noise) = ?",
+            (model, noises.get(model, 0)),
+        )
+        images = {int(i) for (i,) in rows}
+        sampled[model] = len(images & planned) if planned is not None else len(images)
+    return SamplingProgress(None if planned is None else len(planned), sampled)
+
+
+def certifiable_groups(
+    store: Store,
+    instances: Mapping[str, Certifier],
+    norms: Iterable[str],
+    alphas: Iterable[float],
+) -> set[tuple[str, str, str, str, float]]:
+    """The ``(model, noise, certifier, norm, alpha)`` groups that certifying the stored
+    counts with ``instances`` x ``norms`` x ``alphas`` writes (``certify_store`` skips the
+    pairs a certifier does not support, and the deterministic certifiers)."""
+    specs = store.noise_specs()
+    pairs = store.query("SELECT DISTINCT model, noise FROM counts")
+    norms, alphas = list(norms), [float(a) for a in alphas]
+    supported: dict[str, list[tuple[str, str]]] = {}
+    out: set[tuple[str, str, str, str, float]] = set()
+    for model, noise_name in pairs:
+        if noise_name not in supported:
+            noise = from_spec(specs[noise_name])
+            supported[noise_name] = [
+                (cname, norm)
+                for cname, c in instances.items()
+                for norm in norms
+                if c.supports(noise, norm)
+            ]
+        out.update(
+            (model, noise_name, cname, norm, alpha)
+            for cname, norm in supported[noise_name]
+            for alpha in alphas
+        )
+    return out
+
+
+def expected_groups(store: Store) -> set[tuple[str, str, str, str, float]]:
+    """The certificate groups a complete store holds: the run config's ``[certify]``
+    certifiers, norms and alphas (as ``smoothbench certify`` defaults to them), and every
+    (certifier, norm, alpha) certified since, on every stored (model, noise) pair a
+    certifier supports. Certifiers this code does not know are left out."""
+    config = store.get_manifest("config")
+    combos: set[tuple[str, str, float]] = set()
+    if config is not None or not store.query("SELECT 1 FROM certificates LIMIT 1"):
+        stored = (config or {}).get("certify") or {}
+        names = list(stored.get("certifiers") or ["all"])
+        if "all" in names:
+            names = certifiers.available()
+        combos.update(
+            (name, norm, float(alpha))
+            for name in names
+            for norm in stored.get("norms") or certifiers.NORMS
+            for alpha in stored.get("alpha") or [DEFAULT_ALPHA]
+        )
+    combos.update(
+        (c, n, float(a))
+        for c, n, a in store.query("SELECT DISTINCT certifier, norm, alpha FROM certificates")
+    )
+    options = {
+        **(store.get_manifest("certifier_options") or {}),
+        **(((config or {}).get("certify") or {}).get("options") or {}),
+    }
+    out: set[tuple[str, str, str, str, float]] = set()
+    for name in sorted({c for c, _, _ in combos}):
+        try:
+            instance = certifiers.get(name, **dict(options.get(name) or {}))
+        except (KeyError, ValueError, TypeError):
+            try:
+                instance = certifiers.get(name)
+            except (KeyError, ValueError, TypeError):
+                continue  # a certifier this code does not know: nothing to judge by
+        for norm, alpha in {(n, a) for c, n, a in combos if c == name}:
+            if norm in certifiers.NORMS:
+                out |= certifiable_groups(store, {name: instance}, [norm], [alpha])
+    return out

@@ -1,12 +1,18 @@
-"""``smoothbench certify STORE``: recompute certificates from the stored counts."""
+"""``smoothbench certify STORE``: recompute certificates from the stored counts.
+
+Nothing to certify is an error naming why (no counts stored yet; only deterministic
+certifiers named, whose certificates ``smoothbench run`` makes; no named certifier
+supports the stored noises against the norms asked). A store whose sampling is unfinished
+is certified as far as it goes, with a warning on stderr."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from certifiers.base import NORMS
-from certifiers.bounds import DEFAULT_ALPHA
+from certifiers.bounds import DEFAULT_ALPHA, check_alpha
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -23,19 +29,57 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     return p
 
 
+def _warn(line: str) -> None:
+    print(f"smoothbench certify: warning: {line}", file=sys.stderr)
+
+
 def main(args: argparse.Namespace) -> int:
-    from harness.certify import certify_store
+    from harness.certify import (
+        certifiable_groups,
+        certify_store,
+        resolve_certifiers,
+        sampling_progress,
+    )
     from harness.store import Store
 
     with Store.open_existing(args.store) as store:
         stored = (store.get_manifest("config") or {}).get("certify") or {}
+        names = args.certifier or stored.get("certifiers") or ["all"]
+        norms = args.norm or stored.get("norms") or NORMS
+        alphas = args.alpha or stored.get("alpha") or [DEFAULT_ALPHA]
+        options = stored.get("options")
+        instances = resolve_certifiers(names, options)  # unknown names: an error first
+        for alpha in alphas:
+            check_alpha(alpha)
+        if not store.query("SELECT 1 FROM counts LIMIT 1"):
+            raise ValueError(
+                f"{args.store} holds no counts to certify: `smoothbench run CONFIG --store "
+                f"{args.store}` samples them first"
+            )
+        deterministic = [n for n, c in instances.items() if getattr(c, "deterministic", False)]
+        if deterministic and "all" not in names:
+            what = f"{', '.join(deterministic)} {'is' if len(deterministic) == 1 else 'are'}"
+            why = (
+                f"{what} deterministic (bounding the model over an input box, from no "
+                "counts): `smoothbench run` makes those certificates, with the config's "
+                "[certify] certifiers"
+            )
+            if len(deterministic) == len(instances):
+                raise ValueError(f"nothing to certify from counts: {why}")
+            _warn(f"{why}; certify skips them")
+        if not certifiable_groups(store, instances, norms, alphas):
+            noises = sorted(n for (n,) in store.query("SELECT DISTINCT noise FROM counts"))
+            raise ValueError(
+                f"nothing to certify: none of {', '.join(instances)} certifies the stored "
+                f"noises ({', '.join(noises)}) against {', '.join(norms)} "
+                "(`smoothbench list` gives what each certifier supports)"
+            )
+        if (line := sampling_progress(store).summary()) is not None:
+            _warn(f"{line}: only the images sampled so far are certified; "
+                  "`smoothbench run` with the same config and store resumes, then certifies "
+                  "the rest")  # fmt: skip
         n = certify_store(
-            store,
-            args.certifier or stored.get("certifiers") or ["all"],
-            args.norm or stored.get("norms") or NORMS,
-            args.alpha or stored.get("alpha") or [DEFAULT_ALPHA],
-            progress=not args.quiet,
-            options=stored.get("options"),
-        )
+            store, names, norms, alphas, progress=not args.quiet, options=options
+        )  # fmt: skip
     print(f"wrote {n} certificates to {args.store}")
     return 0

@@ -1,10 +1,13 @@
 """``smoothbench export cohen-tsv STORE [--out DIR]``: a store's certificates as Cohen et
 al.'s certify TSVs (one file per model, noise, certifier, norm and alpha, and an
-``index.json``)."""
+``index.json``). The store of an unfinished run is exported as it is, with a warning on
+stderr for each gap (images not sampled, certificate groups or images not certified),
+which ``index.json`` records too (``complete``, ``warnings``)."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 
@@ -17,11 +20,14 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def main(args: argparse.Namespace) -> int:
-    from harness.interop.exporting import export_cohen_tsv
+    from harness.interop.exporting import write_cohen_tsv
     from harness.store import Store
 
     out = args.out or Path("out") / f"{args.store.stem}-cohen-tsv"
     with Store.open_existing(args.store, readonly=True) as store:
-        paths = export_cohen_tsv(store, out)
-    print(f"wrote {len(paths)} TSV files and index.json to {out}")
+        export = write_cohen_tsv(store, out)
+    for line in export.warnings:
+        print(f"smoothbench export: warning: {line}", file=sys.stderr)
+    partial = "" if export.complete else " (incomplete: see the warnings, and index.json)"
+    print(f"wrote {len(export.paths)} TSV files and index.json to {out}{partial}")
     return 0

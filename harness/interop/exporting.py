@@ -4,7 +4,16 @@ alpha), so that other codebases' tools read smoothbench's results.
     OUT/certified/<model>/<noise>/<certifier>_<norm>_alpha<alpha>.tsv   rows certified here
     OUT/imported/<model>/<noise>/<certifier>_<norm>_alpha<alpha>.tsv    rows imported earlier
     OUT/index.json   each file with its dataset, model, noise (and spec), certifier, norm,
-                     alpha and origin; ``smoothbench import`` reads it back
+                     alpha, origin, rows, images and whether it is complete;
+                     ``smoothbench import`` reads it back
+
+A store of an interrupted run is exported as it is, and says so: index.json holds
+``complete`` (false when the run's images are not all sampled, a certificate group the run
+makes is missing, or a file lacks images of the run), ``images_planned`` (the run's index
+set), ``images_sampled`` (per smoothed model) and ``warnings`` (one line per gap, which
+``smoothbench export`` prints on stderr). A certified file is ``complete`` when it holds
+every image of the run (every sampled image where the store records no index set); an
+imported file's ``complete`` is null: its images were chosen elsewhere.
 
 Folder names keep letters, digits and ``._-=,`` (``gaussian(dim=3072,sigma=0.25)`` becomes
 ``gaussian_dim=3072,sigma=0.25_``); the index holds the exact names. Radii are rounded
@@ -17,9 +26,11 @@ from __future__ import annotations
 import json
 import re
 from collections import defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.certify import expected_groups, sampling_progress
 from harness.interop.cohen_tsv import TsvRow, write_tsv
 from harness.interop.importing import INDEX_FILE
 from harness.store import Store
@@ -35,8 +46,29 @@ def safe_name(name: str) -> str:
     return out if out.strip("._") else "_" + out
 
 
+@dataclass
+class Export:
+    """What ``write_cohen_tsv`` wrote: the TSV paths, whether the certified files hold
+    every image and certificate group of the run, and one line per gap."""
+
+    paths: list[Path] = field(default_factory=list)
+    complete: bool = True
+    warnings: list[str] = field(default_factory=list)
+
+
 def export_cohen_tsv(store: Store, out: str | Path) -> list[Path]:
     """Write every certificate group of ``store`` under ``out``; returns the paths."""
+    return write_cohen_tsv(store, out).paths
+
+
+def _some(items: list[str], shown: int = 3) -> str:
+    more = f", and {len(items) - shown} more" if len(items) > shown else ""
+    return ", ".join(items[:shown]) + more
+
+
+def write_cohen_tsv(store: Store, out: str | Path) -> Export:
+    """Write every certificate group of ``store`` under ``out``, and ``index.json`` with
+    the completeness of the export (module docstring)."""
     out = Path(out)
     dataset = store.get_manifest("dataset")
     specs = store.noise_specs()
@@ -52,8 +84,30 @@ def export_cohen_tsv(store: Store, out: str | Path) -> list[Path]:
     for r in store.imported_rows():
         key = ("imported", r.dataset, r.model, r.noise, r.certifier, r.norm, r.alpha)
         groups[key].append(TsvRow(r.image, r.label, r.prediction, r.radius, r.correct, r.seconds))
+    # what a complete file holds: the run's index set, else every image sampled
+    index_set = store.get_manifest("index_set")
+    planned = None if index_set is None else {int(i) for i in index_set}
+    sampled: dict[tuple[str, str], set[int]] = defaultdict(set)
+    for model, noise, image in store.query("SELECT model, noise, image FROM counts"):
+        sampled[(model, noise)].add(int(image))
+    progress = sampling_progress(store)
+    result = Export()
+    if (line := progress.warning()) is not None:
+        result.warnings.append(line)
+    have = {(m, nz, c, nm, float(a)) for (o, _, m, nz, c, nm, a) in groups if o == "certified"}
+    missing = sorted(expected_groups(store) - have, key=lambda k: tuple(map(str, k)))
+    if missing:
+        total = len(missing) + len(have)
+        pairs = sorted({f"{m} / {nz} / {c}" for m, nz, c, _, _ in missing})
+        result.warnings.append(
+            f"certification incomplete: {len(pairs)} (model, noise, certifier) groups have no "
+            f"certificates, so {len(missing)} of {total} TSV files are missing "
+            f"({_some(pairs)}); `smoothbench certify {store.path}` completes them"
+        )
     written: list[Path] = []
     index: list[dict[str, Any]] = []
+    short_files: list[str] = []
+    uncertified = 0
     for key in sorted(groups, key=lambda k: tuple(str(x) for x in k)):
         origin, data, model, noise, cert, norm, alpha = key
         # repr: the shortest text that reads back as this alpha, so two alphas never share a file
@@ -62,15 +116,51 @@ def export_cohen_tsv(store: Store, out: str | Path) -> list[Path]:
         if out / rel in written:
             raise ValueError(f"two groups of certificates would both be written to {rel}")
         written.append(write_tsv(out / rel, groups[key]))
+        images = {row.idx for row in groups[key]}
+        complete: bool | None = None
+        if origin == "certified":
+            run = planned if planned is not None else sampled[(model, noise)]
+            complete = run <= images
+            if not complete:
+                short_files.append(rel.as_posix())
+            uncertified += len(sampled[(model, noise)] - images)
         index.append(
             {
                 "file": rel.as_posix(), "origin": origin, "dataset": data, "model": model,
                 "noise": noise, "spec": specs.get(noise), "certifier": cert, "norm": norm,
-                "alpha": alpha, "rows": len(groups[key]),
+                "alpha": alpha, "rows": len(groups[key]), "images": len(images),
+                "complete": complete,
             }
         )  # fmt: skip
+    if uncertified:
+        result.warnings.append(
+            f"certification incomplete: {uncertified} certificates of sampled images are "
+            f"missing from TSV files that hold others; `smoothbench certify {store.path}` "
+            "completes them"
+        )
+    if short_files:
+        of = f" of the run's {len(planned)}" if planned is not None else " sampled"
+        result.warnings.append(
+            f"{len(short_files)} of {sum(1 for k in groups if k[0] == 'certified')} certified "
+            f"TSV files hold fewer than all{of} images ({_some(short_files, 2)}): "
+            "compare them with published tables only as partial results"
+        )
+    if not groups and not result.warnings:
+        why = "no counts" if not sampled else "counts but no certificates"
+        result.warnings.append(f"the store holds {why}: no TSV file is written")
+    result.paths = written
+    result.complete = not result.warnings
     write_atomic(
         out / INDEX_FILE,
-        json.dumps({"format": "cohen-tsv", "files": index}, indent=1, sort_keys=True) + "\n",
-    )
-    return written
+        json.dumps(
+            {
+                "format": "cohen-tsv", "files": index, "complete": result.complete,
+                "images_planned": None if planned is None else len(planned),
+                "images_sampled": progress.sampled, "warnings": result.warnings,
+            },
+            indent=1,
+            sort_keys=True,
+        )
+        + "\n",
+    )  # fmt: skip
+    return result

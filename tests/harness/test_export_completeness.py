@@ -1,0 +1,193 @@
+"""An unfinished store is exported and certified as it is, and says so: ``export
+cohen-tsv`` warns on stderr for each gap (images not sampled, certificate groups or images
+not certified) and records it in ``index.json``; ``certify`` says why it writes nothing
+(no counts; only deterministic certifiers; no certifier for the stored noises) and warns
+when the sampling is unfinished. Synthetic stores (counts written directly) keep it fast."""
+
+import json
+import sqlite3
+
+import numpy as np
+
+from harness.certify import certify_store, expected_groups, sampling_progress
+from harness.cli import main
+from harness.interop.exporting import write_cohen_tsv
+from harness.noise import Gaussian, Laplace
+from harness.store import Store
+from tests.reports._report_synth import DIM, add_counts, count_rows, new_store
+
+PLANNED = 8
+CONFIG = {"certify": {"certifiers": ["cohen", "wulff"], "norms": ["l2"], "alpha": [0.001]}}
+GAUSS, LAPLACE = Gaussian(0.25, DIM), Laplace(0.25, DIM)
+# gaussian: cohen and wulff; laplace: wulff (cohen certifies Gaussian noise only)
+FILES = 3
+
+
+def _store(path, images=PLANNED, noises=(GAUSS, LAPLACE), certify=True):
+    """One smoothed model sampled on the first ``images`` of ``PLANNED``, certified as the
+    config asks when ``certify``."""
+    store = new_store(path, PLANNED, {"m": 0.25}, config=CONFIG)
+    labels = np.arange(images) % 10
+    for noise in noises:
+        add_counts(store, "m", noise, labels, labels, [990] * images)
+    if certify:
+        certify_store(store, ["cohen", "wulff"], ["l2"], [0.001], progress=False)
+    store.close()
+    return path
+
+
+def _export(capsys, store, out):
+    capsys.readouterr()
+    assert main(["export", "cohen-tsv", str(store), "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    index = json.loads((out / "index.json").read_text())
+    warnings = [line for line in captured.err.splitlines() if line]
+    assert all(line.startswith("smoothbench export: warning: ") for line in warnings)
+    assert index["warnings"] == [line.split("warning: ", 1)[1] for line in warnings]
+    return captured.out, warnings, index
+
+
+def _delete(store, where):
+    db = sqlite3.connect(store)
+    with db:
+        db.execute(f"DELETE FROM certificates WHERE {where}")
+    db.close()
+
+
+def test_a_complete_store_exports_without_a_warning(tmp_path, capsys):
+    store = _store(tmp_path / "s.sqlite")
+    out, warnings, index = _export(capsys, store, tmp_path / "tsv")
+    assert warnings == [] and "incomplete" not in out
+    assert index["complete"] is True
+    assert index["images_planned"] == PLANNED and index["images_sampled"] == {"m": PLANNED}
+    assert len(index["files"]) == FILES
+    assert all(f["complete"] is True and f["images"] == PLANNED for f in index["files"])
+
+
+def test_a_store_killed_while_sampling_is_exported_with_warnings(tmp_path, capsys):
+    store = _store(tmp_path / "s.sqlite", images=3)
+    out, warnings, index = _export(capsys, store, tmp_path / "tsv")
+    assert "(incomplete" in out
+    assert any("sampling incomplete: 3 of 8 images (m: 3)" in w for w in warnings)
+    assert any(
+        "3 of 3 certified TSV files hold fewer than all of the run's 8" in w for w in warnings
+    )
+    assert index["complete"] is False
+    assert index["images_planned"] == PLANNED and index["images_sampled"] == {"m": 3}
+    assert len(index["files"]) == FILES  # what exists is written
+    assert all(f["complete"] is False and f["images"] == f["rows"] == 3 for f in index["files"])
+    assert len(list((tmp_path / "tsv").rglob("*.tsv"))) == FILES
+
+
+def test_an_image_sampled_under_one_noise_only_is_not_counted(tmp_path):
+    path = _store(tmp_path / "s.sqlite", images=3, certify=False)
+    with Store(path) as store:  # image 3 under gaussian only: the run stopped mid-image
+        store.put_counts(count_rows("m", GAUSS, range(4), range(4), [990] * 4)[3:])
+        progress = sampling_progress(store)
+    assert progress.planned == PLANNED and progress.sampled == {"m": 3}
+
+
+def test_a_store_killed_while_certifying_names_the_missing_groups(tmp_path, capsys):
+    store = _store(tmp_path / "s.sqlite")
+    _delete(store, "noise LIKE 'laplace%'")  # certify_store writes one (model, noise) at a time
+    out, warnings, index = _export(capsys, store, tmp_path / "tsv")
+    assert len(warnings) == 1
+    assert "certification incomplete: 1 (model, noise, certifier) groups" in warnings[0]
+    assert "1 of 3 TSV files are missing" in warnings[0]
+    assert f"m / {LAPLACE.name} / wulff" in warnings[0] and "smoothbench certify" in warnings[0]
+    assert index["complete"] is False and len(index["files"]) == FILES - 1
+    assert all(f["complete"] is True for f in index["files"])  # those written are whole
+
+
+def test_a_file_lacking_images_is_marked(tmp_path, capsys):
+    store = _store(tmp_path / "s.sqlite")
+    _delete(store, "certifier = 'cohen' AND image >= 5")
+    _, warnings, index = _export(capsys, store, tmp_path / "tsv")
+    assert any("3 certificates of sampled images are missing" in w for w in warnings)
+    assert any("1 of 3 certified TSV files hold fewer" in w for w in warnings)
+    by_certifier = {f["certifier"] + f["noise"][:3]: f for f in index["files"]}
+    assert by_certifier["cohengau"]["complete"] is False and by_certifier["cohengau"]["images"] == 5
+    assert by_certifier["wulffgau"]["complete"] is True
+    assert index["complete"] is False
+
+
+def test_a_store_without_counts_exports_nothing_and_says_so(tmp_path, capsys):
+    store = tmp_path / "s.sqlite"
+    Store(store).close()
+    _, warnings, index = _export(capsys, store, tmp_path / "tsv")
+    assert warnings == [
+        "smoothbench export: warning: the store holds no counts: no TSV file is written"
+    ]
+    assert index["complete"] is False and index["files"] == []
+    assert index["images_planned"] is None
+
+
+def test_expected_groups_follow_the_config_and_later_certificates(tmp_path):
+    path = _store(tmp_path / "s.sqlite")
+    with Store(path) as store:
+        assert expected_groups(store) == {
+            ("m", GAUSS.name, "cohen", "l2", 0.001),
+            ("m", GAUSS.name, "wulff", "l2", 0.001),
+            ("m", LAPLACE.name, "wulff", "l2", 0.001),
+        }
+        certify_store(store, ["cohen"], ["l1"], [0.01], progress=False)
+        assert ("m", GAUSS.name, "cohen", "l1", 0.01) in expected_groups(store)
+
+
+# certify --------------------------------------------------------------------------------
+
+
+def _certify(capsys, argv, code):
+    capsys.readouterr()
+    assert main(["certify", *argv, "--quiet"]) == code
+    return capsys.readouterr()
+
+
+def test_certify_without_counts_says_to_run_first(tmp_path, capsys):
+    store = tmp_path / "s.sqlite"
+    new_store(store, PLANNED, {"m": 0.25}, config=CONFIG).close()
+    err = _certify(capsys, [str(store)], 2).err
+    assert err.startswith("smoothbench certify: error: ") and len(err.splitlines()) == 1
+    assert "holds no counts to certify" in err and "smoothbench run" in err
+
+
+def test_certify_with_a_deterministic_certifier_says_run_makes_them(tmp_path, capsys):
+    store = _store(tmp_path / "s.sqlite", certify=False)
+    err = _certify(capsys, [str(store), "--certifier", "ibp"], 2).err
+    assert "ibp is deterministic" in err and "smoothbench run" in err
+    assert len(err.splitlines()) == 1
+    with Store(store, readonly=True) as st:
+        assert st.query("SELECT COUNT(*) FROM certificates")[0][0] == 0
+    captured = _certify(capsys, [str(store), "--certifier", "ibp", "--certifier", "cohen"], 0)
+    assert "warning: ibp is deterministic" in captured.err and "certify skips them" in captured.err
+    assert f"wrote {PLANNED} certificates" in captured.out  # cohen, gaussian, l2
+
+
+def test_certify_with_no_certifier_for_the_stored_noises_says_so(tmp_path, capsys):
+    store = _store(tmp_path / "s.sqlite", noises=(LAPLACE,), certify=False)
+    err = _certify(capsys, [str(store), "--certifier", "cohen"], 2).err
+    assert "none of cohen certifies the stored noises" in err and LAPLACE.name in err
+
+
+def test_certify_of_a_partial_store_warns_and_certifies_what_is_sampled(tmp_path, capsys):
+    store = _store(tmp_path / "s.sqlite", images=3, certify=False)
+    captured = _certify(capsys, [str(store)], 0)
+    assert captured.err.startswith("smoothbench certify: warning: sampling incomplete: 3 of 8")
+    assert "only the images sampled so far are certified" in captured.err
+    assert "wrote 9 certificates" in captured.out  # 3 images x 3 (noise, certifier) groups
+    captured = _certify(capsys, [str(_store(tmp_path / "full.sqlite", certify=False))], 0)
+    assert captured.err == "" and f"wrote {3 * PLANNED} certificates" in captured.out
+
+
+def test_imported_files_are_not_judged_against_the_run(tmp_path, capsys):
+    """Rows imported from elsewhere chose their own images: ``complete`` is null."""
+    store = _store(tmp_path / "s.sqlite")
+    first = tmp_path / "first"
+    with Store(store, readonly=True) as st:
+        write_cohen_tsv(st, first)
+    copy = tmp_path / "copy.sqlite"
+    assert main(["import", "cohen-tsv", *map(str, first.rglob("*.tsv")), "--store", str(copy)]) == 0
+    _, warnings, index = _export(capsys, copy, tmp_path / "again")
+    assert warnings == [] and index["complete"] is True
+    assert {f["origin"] for f in index["files"]} == {"imported"}
+    assert all(f["complete"] is None and f["images"] == PLANNED for f in index["files"])
