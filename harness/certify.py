@@ -62,9 +62,8 @@ def certify_store(
         groups[(row.model, row.noise)].append(row)
     written = 0
     items = sorted(groups.items())
-    for (model, noise_name), rows in tqdm(
-        items, desc="certify", unit="group", disable=not progress, mininterval=1.0
-    ):
+    bar = tqdm(items, desc="certify", unit="group", disable=not progress, mininterval=1.0)
+    for (model, noise_name), rows in bar:
         noise = from_spec(specs[noise_name])
         selection = np.stack([r.selection for r in rows])
         estimation = np.stack([r.estimation for r in rows])
@@ -78,6 +77,8 @@ def certify_store(
                 for norm in norms:
                     if not c.supports(noise, norm):
                         continue
+                    # a certifier's first call on a noise may build its table: minutes
+                    bar.set_postfix_str(f"{noise_name} {cname} {norm}")
                     radius = np.atleast_1d(c.radius(noise, p_lower, norm=norm))
                     spent = c.confidence_spent(noise, norm)
                     out.extend(
