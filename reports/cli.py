@@ -24,9 +24,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from certifiers.bounds import DEFAULT_ALPHA
+from certifiers.registry import CERTIFIERS
 from harness.store import Store
 from reports import render
-from reports.completeness import sampling_warnings
+from reports.completeness import no_certificates_advice, sampling_warnings
 from reports.csv_files import write_csvs
 from reports.headline import Headline, headline
 from reports.json_entries import write_json_entries
@@ -35,7 +37,7 @@ from reports.leaderboard import Report, build_report
 from reports.parallel import run_all
 from reports.plots import write_plots
 from reports.sanity import SanityContext, SanityInputs, run_checks
-from reports.settings import ReportSettings
+from reports.settings import DEFAULT_REFERENCE, ReportSettings
 from reports.tidy import (
     load_counts,
     load_deterministic_outcomes,
@@ -103,10 +105,22 @@ def _imported_as_outcomes(imported: pd.DataFrame, specs: dict) -> pd.DataFrame:
     return out
 
 
+def _config_alphas(manifest: dict) -> list[float]:
+    """The alphas the run's config asked for (``certify.alpha``; its default when the
+    config names none)."""
+    certify = (manifest.get("config") or {}).get("certify") or {}
+    alphas = certify.get("alpha", [DEFAULT_ALPHA]) if isinstance(certify, dict) else []
+    try:
+        return sorted({float(a) for a in alphas}) or [DEFAULT_ALPHA]
+    except (TypeError, ValueError):
+        return [DEFAULT_ALPHA]
+
+
 def _deterministic_as_outcomes(det: pd.DataFrame, alphas: list[float]) -> pd.DataFrame:
     """Deterministic certificates (ibp, crown) in the outcome table's columns: no noise,
-    no p_A, nothing abstained; repeated for each alpha so they stand in every table of
-    their norm."""
+    no p_A, nothing abstained; repeated for each alpha (those of the Monte Carlo rows,
+    else the config's) so they stand in every table of their norm. A deterministic
+    certificate holds with certainty: the alpha only places it beside the other rows."""
     if det.empty:
         return det
     out = det.copy()
@@ -116,8 +130,38 @@ def _deterministic_as_outcomes(det: pd.DataFrame, alphas: list[float]) -> pd.Dat
     out["abstained"] = False
     out["confidence_spent"] = 0.0
     out["kind"] = "deterministic"
-    frames = [out.assign(alpha=a) for a in alphas] if alphas else [out.assign(alpha=np.nan)]
+    frames = [out.assign(alpha=float(a)) for a in alphas or [DEFAULT_ALPHA]]
     return pd.concat(frames, ignore_index=True)
+
+
+def _is_deterministic(name: str, deterministic: set[str]) -> bool:
+    """Whether ``name`` certifies without Monte Carlo counts (ibp, crown): stored as
+    such, or registered with ``deterministic = True``."""
+    if name in deterministic:
+        return True
+    try:
+        return bool(getattr(CERTIFIERS.get(name), "deterministic", False))
+    except (KeyError, ValueError):  # not registered: not ours to judge here
+        return False
+
+
+def _check_reference(
+    settings: ReportSettings, monte_carlo: list[str], deterministic: set[str], option: bool
+) -> None:
+    """Refuse a deterministic reference where Monte Carlo rows exist: every row is
+    compared with the reference's radius at its own p_A, which a deterministic certifier
+    has none of. ``option``: the reference came from ``--reference`` (else the config)."""
+    ref = settings.reference
+    if monte_carlo and _is_deterministic(ref, deterministic):
+        suggestion = DEFAULT_REFERENCE if DEFAULT_REFERENCE in monte_carlo else monte_carlo[0]
+        where = "--reference" if option else "config key 'report.reference' ="
+        fix = "" if option else ", in the config's [report] table or with --reference"
+        raise ValueError(
+            f"{where} {ref!r}: a deterministic certifier (it bounds the model over an input "
+            "box, with no Monte Carlo counts) cannot be the reference the Monte Carlo rows are "
+            f"compared with; use a Monte Carlo certifier such as {suggestion!r}{fix} (in this "
+            f"store: {', '.join(monte_carlo)})"
+        )
 
 
 def make_report(
@@ -145,13 +189,18 @@ def make_report(
         audit = store.audit_rows()
     sampled["kind"] = "smoothing"
     alphas = sorted(set(map(float, pd.concat([sampled["alpha"], imported.get("alpha", [])]))))
-    extra = [f for f in (imported, _deterministic_as_outcomes(deterministic, alphas)) if len(f)]
+    det_rows = _deterministic_as_outcomes(deterministic, alphas or _config_alphas(manifest))
+    extra = [f for f in (imported, det_rows) if len(f)]
     outcomes = pd.concat([sampled, *extra], ignore_index=True) if extra else sampled
-    if outcomes.empty:
-        raise ValueError(f"{store_path} holds no certificates; run 'smoothbench certify' first")
+    outcomes["alpha"] = outcomes["alpha"].astype(float)  # not object, beside an empty table
     settings = (settings or ReportSettings.from_config(manifest.get("config"))).override(
         **overrides
-    )
+    )  # bad options first: they are wrong whatever the store holds
+    if outcomes.empty:
+        raise ValueError(no_certificates_advice(store_path, manifest, counts))
+    monte_carlo = sorted(set(sampled["certifier"]))
+    option = overrides.get("reference") is not None
+    _check_reference(settings, monte_carlo, set(deterministic["certifier"]), option)
     # the checks see the whole store, so that a filter cannot hide a failure (a certifier
     # unsound against l2 is marked on its l1 rows too)
     checked = outcomes[outcomes["kind"] == "smoothing"]
@@ -159,9 +208,15 @@ def make_report(
     outcomes = _filter(outcomes, settings)
     if outcomes.empty:
         raise ValueError("the filters leave no certificate to report")
+    # the checks compare stored radii with the reference's at the stored p_A, which a
+    # deterministic certifier has no radius for (it stands here only with no Monte Carlo
+    # row, when the checks have nothing to compare)
+    sanity_reference = settings.reference
+    if _is_deterministic(sanity_reference, set(deterministic["certifier"])):
+        sanity_reference = DEFAULT_REFERENCE
     checks = run_checks(
         inputs,
-        SanityContext(reference=settings.reference),
+        SanityContext(reference=sanity_reference),
         run=partial(run_all, desc="sanity checks"),
     )
     warnings = sampling_warnings(manifest, counts, outcomes)
@@ -181,8 +236,7 @@ def write_report(
     fmts: Sequence[str] = FORMATS,
 ) -> list[Path]:
     """Write the requested formats under ``out``; returns the paths written."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = _out_folder(out)
     written: list[Path] = []
     with tempfile.TemporaryDirectory() as scratch:
         where = out / "plots" if "plots" in fmts else Path(scratch)
@@ -219,12 +273,33 @@ def write_report(
     return written
 
 
+def _check_out(out: str | Path) -> Path:
+    """``out``, refused (bad input) when it names an existing file. (A file above it is
+    left to ``mkdir``: an environment error.)"""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out}: an existing file; --out must be a folder")
+    return out
+
+
+def _out_folder(out: str | Path) -> Path:
+    """The output folder, made where it does not exist."""
+    out = _check_out(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:  # made a file since the check
+        _check_out(out)
+        raise
+    return out
+
+
 def _write_latex(report: Report, out: Path) -> list[Path]:
     return [write_atomic(out / "leaderboard.tex", to_latex(report))]
 
 
 def report_main(args: argparse.Namespace) -> int:
     fmts = resolve_formats(getattr(args, "format", None))
+    _check_out(args.out)  # before the minutes the checks may take
     report, headlines = make_report(
         args.store,
         published=getattr(args, "published", None),

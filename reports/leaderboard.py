@@ -231,7 +231,12 @@ def build_board(
         )
     )  # fmt: skip
     refs, notes = sig.reference_map(rows, settings.reference, specs=specs, sigma0=sigma0)
-    if not any(settings.reference in r.certifiers for r in rows):
+    if rows and all(r.kind == "deterministic" for r in rows):
+        notes.append(
+            "deterministic certifiers only (no Monte Carlo row to compare with): "
+            "no reference comparisons"
+        )
+    elif not any(settings.reference in r.certifiers for r in rows):
         notes.append(f"no {settings.reference!r} row in this leaderboard: no reference comparisons")
     compared = compared_columns(columns)
     comps = sig.comparisons(rows, compared, refs, ctx, acr, unsound)
@@ -266,7 +271,10 @@ def build_report(
         raise ValueError("no certificates to report")
     manifest = dict(manifest or {})
     settings = settings or ReportSettings.from_config(manifest.get("config"))
-    if settings.reference not in set(outcomes["certifier"]):
+    # deterministic rows alone (ibp, crown) have no reference to compare with: the
+    # reference compares radii at each row's p_A, which they have none of
+    only_deterministic = "kind" in outcomes and bool((outcomes["kind"] == "deterministic").all())
+    if settings.reference not in set(outcomes["certifier"]) and not only_deterministic:
         raise ValueError(
             f"reference certifier {settings.reference!r} has no certificates among those "
             f"reported: {sorted(set(outcomes['certifier']))} (choose one with --reference, or "
@@ -283,7 +291,7 @@ def build_report(
     boards = [
         build_board(g, dataset, norm, float(alpha), settings, specs=specs, sigma0=sigma0,
                     sanity_fail=fail, draws=draws, certifier_options=options)
-        for (dataset, norm, alpha), g in outcomes.groupby(BOARD_KEYS, sort=True)
+        for (dataset, norm, alpha), g in outcomes.groupby(BOARD_KEYS, sort=True, dropna=False)
     ]  # fmt: skip
     boards.sort(key=lambda b: (b.dataset, NORM_ORDER.get(b.norm, 3), b.alpha))
     index_set = manifest.get("index_set")

@@ -34,15 +34,17 @@ class ReportSettingsError(ValueError):
     """An invalid ``[report]`` setting; the message names the config key."""
 
 
-def _radius_grid(key: str, values: Any) -> tuple[float, ...]:
+def _radius_grid(where: str, values: Any) -> tuple[float, ...]:
+    """A sorted radius grid with 0; ``where`` names the source in errors (a config key,
+    quoted, or a command-line option)."""
     if not isinstance(values, list | tuple) or not values:
-        raise ReportSettingsError(f"config key '{key}' must be a non-empty list of radii")
+        raise ReportSettingsError(f"{where} must be a non-empty list of radii")
     out = []
     for v in values:
         if isinstance(v, bool) or not isinstance(v, int | float):
-            raise ReportSettingsError(f"config key '{key}' must hold numbers, got {v!r}")
+            raise ReportSettingsError(f"{where} must hold numbers, got {v!r}")
         if not math.isfinite(v) or v < 0:
-            raise ReportSettingsError(f"config key '{key}' must hold finite radii >= 0, got {v!r}")
+            raise ReportSettingsError(f"{where} must hold finite radii >= 0, got {v!r}")
         out.append(float(v))
     return tuple(sorted({0.0, *out}))
 
@@ -90,7 +92,7 @@ class ReportSettings:
                 raise ReportSettingsError(
                     f"config key 'report.radii.{norm}': {unknown_name('norm', norm, NORMS)}"
                 )
-            radii[norm] = _radius_grid(f"report.radii.{norm}", values)
+            radii[norm] = _radius_grid(f"config key 'report.radii.{norm}'", values)
         level = table.get("level", DEFAULT_LEVEL)
         if isinstance(level, bool) or not isinstance(level, int | float) or not 0 < level < 1:
             raise ReportSettingsError(

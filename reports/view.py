@@ -374,9 +374,10 @@ def build_view(
 ) -> View:
     boards = []
     for board, h in zip(report.boards, headlines, strict=True):
+        compared = any(board.reference in r.certifiers for r in board.rows)
         summary = (
             f"{board.n_images} test images, {len(board.rows)} rows on {len(board.models)} "
-            f"model(s); reference {board.reference}."
+            f"model(s); " + (f"reference {board.reference}." if compared else "no reference row.")
         )
         boards.append(
             BoardView(

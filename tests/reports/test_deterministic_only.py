@@ -1,0 +1,178 @@
+"""Reports of deterministic certifiers (ibp, crown): on their own, a leaderboard with no
+reference comparisons and no alpha warning; beside Monte Carlo rows, never the reference."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from harness.cli import main
+from harness.store import DeterministicRadiusRow
+from reports.cli import make_report
+from reports.completeness import sampling_warnings
+from tests.reports._report_synth import N_CLASSES, new_store, winner_store
+
+N_IMAGES = 20
+DET_MODEL = "m-det"
+
+
+def _det_rows(model: str, certifier: str, shift: float) -> list[DeterministicRadiusRow]:
+    labels = np.arange(N_IMAGES) % N_CLASSES
+    return [
+        DeterministicRadiusRow(
+            model,
+            i,
+            certifier,
+            "linf",
+            int(lab),
+            int(lab) if i % 5 else int((lab + 1) % N_CLASSES),  # every fifth image wrong
+            0.01 * (i % 7) + shift,
+            0.001,
+        )  # fmt: skip
+        for i, lab in enumerate(labels)
+    ]
+
+
+def _put_deterministic(store, model: str) -> None:
+    rows = _det_rows(model, "ibp", 0.0) + _det_rows(model, "crown", 0.005)
+    store.put_deterministic([], rows)
+
+
+def _deterministic_store(
+    path: Path, reference: str = "cohen", alphas: tuple[float, ...] = (0.001,)
+) -> Path:
+    """A run of one model with ``smoothing = false``: ibp and crown radii, no counts."""
+    config = {"certify": {"alpha": list(alphas)}, "report": {"reference": reference}}
+    store = new_store(path, N_IMAGES, {}, config=config)
+    store.put_manifest(
+        {"models": {DET_MODEL: {"sha256": "0" * 64, "sigma0": None, "smoothing": False}}}
+    )
+    _put_deterministic(store, DET_MODEL)
+    store.close()
+    return path
+
+
+@pytest.fixture(scope="module")
+def det_store(tmp_path_factory) -> Path:
+    return _deterministic_store(tmp_path_factory.mktemp("det") / "det.sqlite")
+
+
+@pytest.fixture(scope="module")
+def mixed_store(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("mixed") / "mixed.sqlite"
+    store = winner_store(path, n_images=N_IMAGES)
+    _put_deterministic(store, "m-win")
+    store.close()
+    return path
+
+
+def test_a_deterministic_only_store_gets_a_leaderboard(det_store, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["report", str(det_store), "--out", str(out), "--format", "md", "csv"]) == 0
+    printed = capsys.readouterr().out
+    assert "WARNING" not in printed
+    table = pd.read_csv(out / "leaderboard.csv")
+    assert sorted(table["certifiers"]) == ["crown", "ibp"]
+    assert set(table["kind"]) == {"deterministic"}
+    assert set(table["norm"]) == {"linf"} and set(table["alpha"]) == {0.001}
+    md = (out / "leaderboard.md").read_text()
+    assert "## synthetic, linf, alpha = 0.001" in md
+    assert "| crown" in md and "| ibp" in md
+    assert "nan" not in md.lower()
+    assert "Warning" not in md and "certified after the run" not in md
+    assert "no reference comparisons" in md
+    assert "no reference row." in md and "reference cohen" not in md
+
+
+def test_the_report_object_of_a_deterministic_only_store(det_store):
+    report, headlines = make_report(det_store)
+    assert len(report.boards) == 1 and len(headlines) == 1
+    board = report.boards[0]
+    assert (board.norm, board.alpha) == ("linf", 0.001)
+    assert sorted(c for r in board.rows for c in r.certifiers) == ["crown", "ibp"]
+    assert report.warnings == []
+    assert not any(np.isnan(report.outcomes["alpha"]))
+
+
+@pytest.mark.parametrize("reference", ["ibp", "crown"])
+def test_a_deterministic_reference_on_a_deterministic_only_store(
+    det_store, tmp_path, capsys, reference
+):
+    out = tmp_path / "out"
+    args = ["report", str(det_store), "--out", str(out), "--format", "md"]
+    assert main([*args, "--reference", reference]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    # the sanity checks never ask the deterministic certifier for a Monte Carlo radius
+    assert f"= {reference} on Gaussian" not in captured.out
+    md = (out / "leaderboard.md").read_text()
+    assert "| crown" in md and "| ibp" in md and "nan" not in md.lower()
+
+
+def test_a_deterministic_reference_in_the_config_of_a_deterministic_only_store(tmp_path):
+    path = _deterministic_store(tmp_path / "d.sqlite", reference="ibp")
+    report, _ = make_report(path)
+    assert len(report.boards) == 1 and report.warnings == []
+
+
+def test_the_config_alpha_places_the_rows_when_no_monte_carlo_alpha_exists(tmp_path):
+    path = _deterministic_store(tmp_path / "a.sqlite", alphas=(0.05, 0.01))
+    report, _ = make_report(path)
+    assert [b.alpha for b in report.boards] == [0.01, 0.05]
+    assert report.warnings == []
+
+
+@pytest.mark.parametrize("reference", ["ibp", "crown"])
+def test_a_deterministic_reference_beside_monte_carlo_rows_names_one_to_use(
+    mixed_store, tmp_path, capsys, reference
+):
+    args = ["report", str(mixed_store), "--out", str(tmp_path / "o"), "--format", "md"]
+    assert main([*args, "--reference", reference]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err
+    assert f"--reference {reference!r}: a deterministic certifier" in err
+    assert "use a Monte Carlo certifier such as 'cohen'" in err
+    assert "(in this store: cohen)" in err
+    assert not (tmp_path / "o").exists()  # refused before anything is written
+
+
+def test_a_deterministic_reference_in_the_config_beside_monte_carlo_rows(tmp_path, capsys):
+    path = tmp_path / "m.sqlite"
+    store = winner_store(path, n_images=N_IMAGES)
+    store.put_manifest({"config": {"report": {"reference": "crown"}}})
+    _put_deterministic(store, "m-win")
+    store.close()
+    assert main(["report", str(path), "--out", str(tmp_path / "o"), "--format", "md"]) == 2
+    err = capsys.readouterr().err
+    assert "config key 'report.reference' = 'crown': a deterministic certifier" in err
+    assert "such as 'cohen'" in err and "--reference" in err
+
+
+def test_mixed_store_keeps_its_deterministic_rows(mixed_store):
+    report, _ = make_report(mixed_store)
+    linf = [b for b in report.boards if b.norm == "linf"]
+    assert len(linf) == 1 and linf[0].alpha == 0.001
+    assert sorted(c for r in linf[0].rows for c in r.certifiers) == ["crown", "ibp"]
+    assert report.warnings == []
+
+
+def test_no_alpha_is_not_an_alpha_other_than_the_configs():
+    manifest = {"config": {"certify": {"alpha": [0.001]}}}
+    outcomes = pd.DataFrame(
+        {"model": ["m", "m"], "noise": ["none", "none"], "image": [0, 1], "alpha": [np.nan, 0.001]}
+    )
+    assert sampling_warnings(manifest, pd.DataFrame(), outcomes) == []
+    outcomes.loc[1, "alpha"] = 0.01
+    (warning,) = sampling_warnings(manifest, pd.DataFrame(), outcomes)
+    assert warning.startswith("alpha = 0.01 certified after the run")
+
+
+def test_only_the_deterministic_rows_of_a_mixed_store(mixed_store, tmp_path):
+    out = tmp_path / "out"
+    args = ["report", str(mixed_store), "--out", str(out), "--format", "csv"]
+    assert main([*args, "--certifier", "ibp", "crown"]) == 0
+    table = pd.read_csv(out / "leaderboard.csv")
+    assert sorted(table["certifiers"]) == ["crown", "ibp"]
