@@ -26,6 +26,7 @@ import pandas as pd
 
 from certifiers.bounds import DEFAULT_ALPHA
 from certifiers.registry import CERTIFIERS
+from harness.sampling_progress import sampling_progress
 from harness.store import Store
 from reports import render
 from reports.completeness import no_certificates_advice, sampling_warnings
@@ -187,6 +188,7 @@ def make_report(
         specs = store.noise_specs()
         options = manifest.get("certifier_options") or {}
         audit = store.audit_rows()
+        progress = sampling_progress(store)
     sampled["kind"] = "smoothing"
     alphas = sorted(set(map(float, pd.concat([sampled["alpha"], imported.get("alpha", [])]))))
     det_rows = _deterministic_as_outcomes(deterministic, alphas or _config_alphas(manifest))
@@ -197,7 +199,7 @@ def make_report(
         **overrides
     )  # bad options first: they are wrong whatever the store holds
     if outcomes.empty:
-        raise ValueError(no_certificates_advice(store_path, manifest, counts))
+        raise ValueError(no_certificates_advice(store_path, progress, counts))
     monte_carlo = sorted(set(sampled["certifier"]))
     option = overrides.get("reference") is not None
     _check_reference(settings, monte_carlo, set(deterministic["certifier"]), option)
@@ -219,7 +221,7 @@ def make_report(
         SanityContext(reference=sanity_reference),
         run=partial(run_all, desc="sanity checks"),
     )
-    warnings = sampling_warnings(manifest, counts, outcomes)
+    warnings = sampling_warnings(manifest, progress, counts, outcomes)
     report = build_report(
         outcomes, manifest=manifest, specs=specs, settings=settings, sanity=checks,
         warnings=warnings,

@@ -12,42 +12,11 @@ from typing import Any
 
 import pandas as pd
 
-
-def _smoothing_models(manifest: Mapping[str, Any]) -> list[str]:
-    """The manifest's models that are sampled (``smoothing = false`` ones are not)."""
-    return [
-        name
-        for name, entry in (manifest.get("models") or {}).items()
-        if not (isinstance(entry, dict) and entry.get("smoothing") is False)
-    ]
-
-
-def sampling_gap(manifest: Mapping[str, Any], counts: pd.DataFrame) -> str | None:
-    """``"20 of 100 images (model: 20)"`` when some sampled model lacks counts for some
-    image of the run's index set (on every noise it has); ``None`` when sampling is
-    complete or the expected number of images is not known."""
-    index_set = manifest.get("index_set")
-    if index_set is None:
-        return None
-    expected = len(index_set)
-    per_model = {}
-    for model in _smoothing_models(manifest):
-        sub = counts[counts["model"] == model] if not counts.empty else counts
-        if sub.empty:
-            per_model[model] = 0
-            continue
-        noises = sub["noise"].nunique()
-        per_image = sub.groupby("image")["noise"].nunique()
-        per_model[model] = int((per_image == noises).sum())
-    short = {m: k for m, k in per_model.items() if k < expected}
-    if not short:
-        return None
-    detail = "; ".join(f"{m}: {k}" for m, k in short.items())
-    return f"{min(short.values())} of {expected} images ({detail})"
+from harness.sampling_progress import SamplingProgress
 
 
 def no_certificates_advice(
-    store_path: str | Path, manifest: Mapping[str, Any], counts: pd.DataFrame
+    store_path: str | Path, progress: SamplingProgress, counts: pd.DataFrame
 ) -> str:
     """The error of a store with nothing to report, with the step that fixes it: run
     (no counts), resume the run (sampling incomplete) or certify (counts complete)."""
@@ -56,7 +25,7 @@ def no_certificates_advice(
         return (
             f"{store_path} holds no counts and no certificates: run the benchmark first (`{run}`)"
         )
-    gap = sampling_gap(manifest, counts)
+    gap = progress.gap()
     if gap is not None:
         return (
             f"{store_path} holds no certificates, and sampling is incomplete: {gap}; "
@@ -70,16 +39,17 @@ def no_certificates_advice(
 
 
 def sampling_warnings(
-    manifest: Mapping[str, Any], counts: pd.DataFrame, outcomes: pd.DataFrame
+    manifest: Mapping[str, Any],
+    progress: SamplingProgress,
+    counts: pd.DataFrame,
+    outcomes: pd.DataFrame,
 ) -> list[str]:
-    """One line per gap: images not sampled (per model), images sampled but not
-    certified, and alphas other than the config's."""
+    """One line per gap: images not sampled (per model: ``progress``, from
+    ``harness.certify.sampling_progress``), images sampled but not certified, and alphas
+    other than the config's."""
     out: list[str] = []
-    gap = sampling_gap(manifest, counts)
-    if gap is not None:
-        out.append(
-            f"sampling incomplete: {gap}; `smoothbench run` with the same config and store resumes"
-        )
+    if (line := progress.warning()) is not None:
+        out.append(line)
     if not counts.empty and not outcomes.empty:
         sampled = set(map(tuple, counts[["model", "noise", "image"]].to_numpy().tolist()))
         certified = set(map(tuple, outcomes[["model", "noise", "image"]].to_numpy().tolist()))

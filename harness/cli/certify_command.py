@@ -34,12 +34,8 @@ def _warn(line: str) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from harness.certify import (
-        certifiable_groups,
-        certify_store,
-        resolve_certifiers,
-        sampling_progress,
-    )
+    from harness.certify import certifiable_groups, certify_store, resolve_certifiers
+    from harness.sampling_progress import sampling_progress
     from harness.store import Store
 
     with Store.open_existing(args.store) as store:

@@ -30,9 +30,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.certify import expected_groups, sampling_progress
+from harness.certify import expected_groups
 from harness.interop.cohen_tsv import TsvRow, write_tsv
 from harness.interop.importing import INDEX_FILE
+from harness.sampling_progress import sampling_progress
 from harness.store import Store
 from smoothbench.atomic import write_atomic
 

@@ -9,10 +9,11 @@ import sqlite3
 
 import numpy as np
 
-from harness.certify import certify_store, expected_groups, sampling_progress
+from harness.certify import certify_store, expected_groups
 from harness.cli import main
 from harness.interop.exporting import write_cohen_tsv
 from harness.noise import Gaussian, Laplace
+from harness.sampling_progress import sampling_progress
 from harness.store import Store
 from tests.reports._report_synth import DIM, add_counts, count_rows, new_store
 

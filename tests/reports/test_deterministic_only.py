@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from harness.cli import main
+from harness.sampling_progress import SamplingProgress
 from harness.store import DeterministicRadiusRow
 from reports.cli import make_report
 from reports.completeness import sampling_warnings
@@ -164,9 +165,10 @@ def test_no_alpha_is_not_an_alpha_other_than_the_configs():
     outcomes = pd.DataFrame(
         {"model": ["m", "m"], "noise": ["none", "none"], "image": [0, 1], "alpha": [np.nan, 0.001]}
     )
-    assert sampling_warnings(manifest, pd.DataFrame(), outcomes) == []
+    complete = SamplingProgress(None, {})
+    assert sampling_warnings(manifest, complete, pd.DataFrame(), outcomes) == []
     outcomes.loc[1, "alpha"] = 0.01
-    (warning,) = sampling_warnings(manifest, pd.DataFrame(), outcomes)
+    (warning,) = sampling_warnings(manifest, complete, pd.DataFrame(), outcomes)
     assert warning.startswith("alpha = 0.01 certified after the run")
 
 

@@ -1,0 +1,75 @@
+"""How far the sampling of a store has come: the images the run planned (its index set)
+and, per sampled model, those with counts under every noise it has. ``smoothbench
+report``, ``certify`` and ``export`` state the gap; a read of the store only, so that
+``reports`` may use it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from harness.store import Store
+
+
+@dataclass(frozen=True)
+class SamplingProgress:
+    """How far the sampling of a store has come: ``planned``, the images of the run's
+    index set (None when the store records none, e.g. one holding imported rows only);
+    ``sampled``, per smoothed model, the images of that set with counts under every noise
+    the model has counts for."""
+
+    planned: int | None
+    sampled: dict[str, int]
+
+    @property
+    def short(self) -> dict[str, int]:
+        """The models short of the planned images."""
+        if self.planned is None:
+            return {}
+        return {m: k for m, k in self.sampled.items() if k < self.planned}
+
+    def gap(self) -> str | None:
+        """``20 of 100 images (model: 20)``, or None when complete (or when the store
+        records no index set)."""
+        short = self.short
+        if not short:
+            return None
+        detail = "; ".join(f"{m}: {k}" for m, k in short.items())
+        return f"{min(short.values())} of {self.planned} images ({detail})"
+
+    def summary(self) -> str | None:
+        """``sampling incomplete: 20 of 100 images (model: 20)``, or None."""
+        gap = self.gap()
+        return None if gap is None else f"sampling incomplete: {gap}"
+
+    def warning(self) -> str | None:
+        """The ``summary`` and how to resume, or None."""
+        summary = self.summary()
+        if summary is None:
+            return None
+        return f"{summary}; `smoothbench run` with the same config and store resumes"
+
+
+def sampling_progress(store: Store) -> SamplingProgress:
+    """The images the run planned and those each smoothed model has been sampled on (as
+    ``smoothbench report`` counts them)."""
+    index_set = store.get_manifest("index_set")
+    planned = set(map(int, index_set)) if index_set is not None else None
+    models = [
+        name
+        for name, entry in (store.get_manifest("models") or {}).items()
+        if not (isinstance(entry, dict) and entry.get("smoothing") is False)
+    ]
+    noises = dict(store.query("SELECT model, COUNT(DISTINCT noise) FROM counts GROUP BY model"))
+    for model in noises:
+        if model not in models:
+            models.append(model)
+    sampled: dict[str, int] = {}
+    for model in models:
+        rows = store.query(
+            "SELECT image FROM counts WHERE model = ? GROUP BY image"
+            " HAVING COUNT(DISTINCT noise) = ?",
+            (model, noises.get(model, 0)),
+        )
+        images = {int(i) for (i,) in rows}
+        sampled[model] = len(images & planned) if planned is not None else len(images)
+    return SamplingProgress(None if planned is None else len(planned), sampled)
