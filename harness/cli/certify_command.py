@@ -17,15 +17,18 @@ from certifiers.bounds import DEFAULT_ALPHA, check_alpha
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = sub.add_parser("certify", help="recompute certificates from stored counts")
-    p.add_argument("store", type=Path)
+    p.add_argument("store", type=Path, help="SQLite store holding a run's counts")
     p.add_argument(
-        "--alpha", type=float, action="append", help="repeatable; default: the run config's"
+        "--alpha",
+        type=float,
+        action="append",
+        help="each certificate's failure probability; repeatable; default: the run config's",
     )
     p.add_argument("--certifier", action="append", help="repeatable; default: the run config's")
     p.add_argument(
         "--norm", action="append", choices=NORMS, help="repeatable; default: the run config's"
     )
-    p.add_argument("--quiet", action="store_true")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
 
 
