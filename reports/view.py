@@ -25,7 +25,7 @@ from reports.leaderboard import Board, Report
 from reports.plots import Figure
 from reports.reach import MARK as REACH_MARK
 from reports.rows import Row
-from reports.sanity import FAIL, PASS
+from reports.sanity import FAIL, PASS, SKIPPED
 
 
 @dataclass
@@ -400,7 +400,6 @@ def build_view(
     for r in report.sanity:
         if r.status == FAIL:
             warnings.append(f"sanity check failed: {r.title}: {r.summary}")
-    n_pass = sum(r.status == PASS for r in report.sanity)
     title = f"smoothbench leaderboard: {report.footnotes['dataset']}"
     details = [(f"{r.title}: {r.status}", r.details[:60]) for r in report.sanity if r.details]
     specs = sorted(
@@ -410,5 +409,18 @@ def build_view(
     legend = sig.LEGEND.replace("LEVEL", f"{report.level:g}")
     view = View(title, warnings, boards, sanity_table(report), details,
                 footnotes(report), legend, specs)  # fmt: skip
-    view.sanity.caption = f"{n_pass} of {len(report.sanity)} checks passed."
+    view.sanity.caption = _sanity_caption(report.sanity)
     return view
+
+
+def _sanity_caption(results: list) -> str:
+    """``5 of the 7 checks that ran passed; 2 skipped (...)``: a skipped check found
+    nothing in the store to check, which is neither a pass nor a failure."""
+    skipped = sum(r.status == SKIPPED for r in results)
+    ran = len(results) - skipped
+    passed = sum(r.status == PASS for r in results)
+    why = "nothing in the store for them" if skipped > 1 else "nothing in the store for it"
+    if ran == 0:
+        return f"No check ran: {skipped} skipped ({why})."
+    rest = f"; {skipped} skipped ({why})" if skipped else ""
+    return f"{passed} of the {ran} checks that ran passed{rest}."

@@ -86,6 +86,7 @@ def test_a_deterministic_only_store_gets_a_leaderboard(det_store, tmp_path, caps
     assert "Warning" not in md and "certified after the run" not in md
     assert "no reference comparisons" in md
     assert "no reference row." in md and "reference cohen" not in md
+    assert "No check ran: 9 skipped (nothing in the store for them)." in md
 
 
 def test_the_report_object_of_a_deterministic_only_store(det_store):
@@ -178,3 +179,22 @@ def test_only_the_deterministic_rows_of_a_mixed_store(mixed_store, tmp_path):
     assert main([*args, "--certifier", "ibp", "crown"]) == 0
     table = pd.read_csv(out / "leaderboard.csv")
     assert sorted(table["certifiers"]) == ["crown", "ibp"]
+
+
+def test_the_sanity_caption_counts_skipped_checks_apart():
+    from types import SimpleNamespace
+
+    from reports.sanity import FAIL, PASS, SKIPPED
+    from reports.view import _sanity_caption
+
+    def results(*statuses):
+        return [SimpleNamespace(status=s) for s in statuses]
+
+    assert _sanity_caption(results(PASS, PASS, FAIL)) == "2 of the 3 checks that ran passed."
+    assert (
+        _sanity_caption(results(PASS, SKIPPED, FAIL))
+        == "1 of the 2 checks that ran passed; 1 skipped (nothing in the store for it)."
+    )
+    assert _sanity_caption(results(SKIPPED, SKIPPED)) == (
+        "No check ran: 2 skipped (nothing in the store for them)."
+    )
