@@ -192,12 +192,21 @@ def write_plots(board: Board, out: str | Path) -> list[Figure]:
     for model in board.models:
         fig, n = certified_accuracy_figure(board, model)
         name = f"cert_acc_{board.slug}_{_safe(model)}"
-        total = len(board.rows_of(model))
+        rows = board.rows_of(model)
+        chosen = (
+            "the reference and the best by ACR"
+            if any(board.reference in r.certifiers for r in rows)
+            else "the best by ACR"
+        )
+        reach = (
+            " Triangles on the radius axis: each curve's reach, beyond which its draws cannot "
+            "certify any image (a reach past the last plotted radius is not drawn)."
+            if any(r.reach is not None for r in rows)
+            else ""
+        )
         caption = (
             f"Certified accuracy of {model} against {board.norm} radius, with Wilson 95% bands; "
-            f"{n} of its {total} rows (the reference and the best by ACR). Triangles on the "
-            "radius axis: each curve's reach, beyond which its draws cannot certify any image "
-            "(a reach past the last plotted radius is not drawn)."
+            f"{n} of its {len(rows)} rows ({chosen}).{reach}"
         )
         figures.append(Figure(name, *_save(fig, out / name), caption, n))
     made = envelope_figure(board)

@@ -72,7 +72,9 @@ def mixed_store(tmp_path_factory) -> Path:
 
 def test_a_deterministic_only_store_gets_a_leaderboard(det_store, tmp_path, capsys):
     out = tmp_path / "out"
-    assert main(["report", str(det_store), "--out", str(out), "--format", "md", "csv"]) == 0
+    assert (
+        main(["report", str(det_store), "--out", str(out), "--format", "md", "csv", "plots"]) == 0
+    )
     printed = capsys.readouterr().out
     assert "WARNING" not in printed
     table = pd.read_csv(out / "leaderboard.csv")
@@ -87,6 +89,8 @@ def test_a_deterministic_only_store_gets_a_leaderboard(det_store, tmp_path, caps
     assert "no reference comparisons" in md
     assert "no reference row." in md and "reference cohen" not in md
     assert "No check ran: 9 skipped (nothing in the store for them)." in md
+    # the plot's caption: no reference row, and no draws whose reach would be marked
+    assert "rows (the best by ACR)." in md and "Triangles" not in md
 
 
 def test_the_report_object_of_a_deterministic_only_store(det_store):
