@@ -2,7 +2,8 @@
 false? The statistical audit of every smoothing certifier (known linear classifiers,
 a binomial test) and the attack audit of a store's certified images (PGD on the
 smoothed classifier; on the base network for IBP/CROWN). Given a config, the run is
-made first, into ``DIR/<name>.sqlite`` (``--quick``: at most 4 images and n = 1000).
+made first, into ``DIR/<name>.sqlite`` (``--quick``: at most 4 images, n at most 1000
+and n0 at most 100).
 The summary is printed, written to ``DIR/audit.txt`` and stored in the store's
 ``audit`` table, which the report's sanity section lists. Exit code 3 when an audit
 fails (a certifier whose false-certificate rate is statistically too high, a broken
@@ -49,7 +50,7 @@ def _is_store(path: Path) -> bool:
 def audit_config(raw: dict[str, Any], quick: bool, source: str = "<config>") -> Config:
     """The config to audit: validated as ``run`` validates it (refused alike), then with
     ``quick`` its budget shrunk to at most 4 test images (a named subset's first four),
-    ``n = 1000`` and ``n0 = 100``."""
+    ``n`` at most 1000 and ``n0`` at most 100."""
     from harness.config import parse
 
     cfg = parse(raw, source=source)
