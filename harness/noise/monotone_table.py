@@ -47,6 +47,9 @@ IN_TAIL = 1e-30
 #: Nodes are doubled until the largest error in ``log phi`` is below this (or stops
 #: shrinking, at the exact map's own rounding, or reaches ``_MAX_NODES``).
 LOG_ERROR_TARGET = 1e-12
+#: The largest stated distance (total variation) a table may have from the exact law: a
+#: shape so near its family's limit that the map cannot be tabulated closer is refused.
+MAX_TV = 1e-5
 _FIRST_NODES = 257
 _MAX_NODES = 8193
 _CHECKS = np.arange(1, 8) / 8.0
@@ -197,6 +200,12 @@ class MonotoneTable:
         max_log = max(2.0 * worst, 8.0 * np.finfo(np.float64).eps * float(np.abs(y).max()))
         max_prob = float(prob.max()) * max_log / max(worst, 1e-300)
         tv = 2.0 * (nodes - 1) * max_prob + outside
+        if not tv <= MAX_TV:
+            raise ValueError(
+                f"{name}: the table of this map is within {tv:.2g} of the exact law in total "
+                f"variation, above the {MAX_TV:g} this tool allows (a shape near its family's "
+                "limit); choose parameters further from it"
+            )
         self.bound = TableBound(nodes, max_log, max_prob, outside, tv)
         y, m = sign * y, sign * m
         self.t0, self.t1, self.h = float(t[0]), float(t[-1]), h

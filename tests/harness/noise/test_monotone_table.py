@@ -98,3 +98,22 @@ def test_the_input_laws_invert_their_tails():
         for upper in (False, True):
             p = law.tail(s, upper)
             assert law.quantile(p, upper) == pytest.approx(s, rel=1e-9)
+
+
+@pytest.mark.parametrize(
+    "noise",
+    [
+        GeneralizedGaussian(1.0, 0.999, 1),  # stated bound 0.74 when it was accepted
+        GeneralizedGaussian(1.0, 0.9, 1),  # 6.4e-4
+        GeneralizedGaussian(1.0, 63.99, 64),  # 0.026
+        GeneralizedLaplace(1.0, 0.95, 1),  # 1.75e-4
+    ],
+    ids=lambda n: n.name,
+)
+def test_a_shape_whose_table_cannot_reach_the_law_is_refused(noise):
+    """Near its family's limit (k < dim) a radial map cannot be tabulated to the stated
+    accuracy; such a noise is refused when its table is built, never sampled from a law
+    this far from the one its certificates assume."""
+    with pytest.raises(ValueError, match="total variation, above the 1e-05"):
+        noise.prepare(torch.device("cpu"))
+    GeneralizedGaussian(1.0, 0.5, 1).prepare(torch.device("cpu"))  # an example member
