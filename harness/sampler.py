@@ -209,7 +209,8 @@ def count_on_device(
     so a batch adds one operation to its forward pass, the arg-max.
 
     ``on_rows``, when given, is called with the number of rows after each span of them
-    (every noise done; for progress shown while an image is sampled).
+    (every noise done; on a GPU, queued: the loop never waits for the device), for
+    progress shown while an image is sampled.
 
     Noises are prepared (``Noise.prepare``: tables built and copied) before the loop.
     ``x`` is read as float32 whatever its dtype (a bf16/fp16 image is upcast, exactly;
