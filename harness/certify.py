@@ -132,32 +132,39 @@ def certifiable_groups(
     return out
 
 
+def configured_certification(
+    store: Store,
+) -> tuple[list[str], list[str], list[float], dict[str, Any]]:
+    """The certifiers, norms, alphas and certifier options of the run config's
+    ``[certify]`` table, with ``smoothbench certify``'s defaults where it names none
+    (every certifier, every norm, ``DEFAULT_ALPHA``)."""
+    stored = (store.get_manifest("config") or {}).get("certify") or {}
+    return (
+        list(stored.get("certifiers") or ["all"]),
+        list(stored.get("norms") or certifiers.NORMS),
+        [float(a) for a in stored.get("alpha") or [DEFAULT_ALPHA]],
+        dict(stored.get("options") or {}),
+    )
+
+
 def expected_groups(store: Store) -> set[tuple[str, str, str, str, float]]:
     """The certificate groups a complete store holds: the run config's ``[certify]``
     certifiers, norms and alphas (as ``smoothbench certify`` defaults to them), and every
     (certifier, norm, alpha) certified since, on every stored (model, noise) pair a
     certifier supports. Certifiers this code does not know are left out."""
-    config = store.get_manifest("config")
+    names, norms, alphas, configured = configured_certification(store)
     combos: set[tuple[str, str, float]] = set()
-    if config is not None or not store.query("SELECT 1 FROM certificates LIMIT 1"):
-        stored = (config or {}).get("certify") or {}
-        names = list(stored.get("certifiers") or ["all"])
+    if store.get_manifest("config") is not None or not store.query(
+        "SELECT 1 FROM certificates LIMIT 1"
+    ):
         if "all" in names:
             names = certifiers.available()
-        combos.update(
-            (name, norm, float(alpha))
-            for name in names
-            for norm in stored.get("norms") or certifiers.NORMS
-            for alpha in stored.get("alpha") or [DEFAULT_ALPHA]
-        )
+        combos.update((name, norm, alpha) for name in names for norm in norms for alpha in alphas)
     combos.update(
         (c, n, float(a))
         for c, n, a in store.query("SELECT DISTINCT certifier, norm, alpha FROM certificates")
     )
-    options = {
-        **(store.get_manifest("certifier_options") or {}),
-        **(((config or {}).get("certify") or {}).get("options") or {}),
-    }
+    options = {**(store.get_manifest("certifier_options") or {}), **configured}
     out: set[tuple[str, str, str, str, float]] = set()
     for name in sorted({c for c, _, _ in combos}):
         try:
@@ -167,7 +174,10 @@ def expected_groups(store: Store) -> set[tuple[str, str, str, str, float]]:
                 instance = certifiers.get(name)
             except (KeyError, ValueError, TypeError):
                 continue  # a certifier this code does not know: nothing to judge by
-        for norm, alpha in {(n, a) for c, n, a in combos if c == name}:
-            if norm in certifiers.NORMS:
-                out |= certifiable_groups(store, {name: instance}, [norm], [alpha])
+        # one pass over the stored pairs per certifier, kept to its own (norm, alpha)
+        wanted = {(n, a) for c, n, a in combos if c == name and n in certifiers.NORMS}
+        found = certifiable_groups(
+            store, {name: instance}, {n for n, _ in wanted}, {a for _, a in wanted}
+        )
+        out |= {g for g in found if (g[3], g[4]) in wanted}
     return out

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from certifiers.base import NORMS
-from certifiers.bounds import DEFAULT_ALPHA, check_alpha
+from certifiers.bounds import check_alpha
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -37,16 +37,18 @@ def _warn(line: str) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from harness.certify import certifiable_groups, certify_store, resolve_certifiers
+    from harness.certify import (
+        certifiable_groups,
+        certify_store,
+        configured_certification,
+        resolve_certifiers,
+    )
     from harness.sampling_progress import sampling_progress
     from harness.store import Store
 
     with Store.open_existing(args.store) as store:
-        stored = (store.get_manifest("config") or {}).get("certify") or {}
-        names = args.certifier or stored.get("certifiers") or ["all"]
-        norms = args.norm or stored.get("norms") or NORMS
-        alphas = args.alpha or stored.get("alpha") or [DEFAULT_ALPHA]
-        options = stored.get("options")
+        names, norms, alphas, options = configured_certification(store)
+        names, norms, alphas = args.certifier or names, args.norm or norms, args.alpha or alphas
         instances = resolve_certifiers(names, options)  # unknown names: an error first
         for alpha in alphas:
             check_alpha(alpha)
