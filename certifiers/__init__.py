@@ -18,7 +18,14 @@ from certifiers import fdiv as _fdiv  # noqa: F401  (registers)
 from certifiers import functional as _functional  # noqa: F401  (registers)
 from certifiers import wulff as _wulff  # noqa: F401  (registers)
 from certifiers.base import NORMS, Certificate, Certifier, UnsupportedError
-from certifiers.registry import CERTIFIERS, ENTRY_POINT_GROUP, available, get, register
+from certifiers.registry import (
+    CERTIFIERS,
+    ENTRY_POINT_GROUP,
+    available,
+    get,
+    is_deterministic,
+    register,
+)
 
 __all__ = [
     "CERTIFIERS",
@@ -29,5 +36,6 @@ __all__ = [
     "UnsupportedError",
     "available",
     "get",
+    "is_deterministic",
     "register",
 ]

@@ -25,6 +25,15 @@ def available() -> list[str]:
     return CERTIFIERS.names()
 
 
+def is_deterministic(certifier: str | Certifier | type[Certifier]) -> bool:
+    """Whether ``certifier`` (a registered name, a class or an instance) bounds a model
+    over an input box (IBP, CROWN: ``deterministic = True``) rather than certifying from
+    the counts of a smoothing noise. An unknown name is ``KeyError``/``ValueError`` from
+    the registry."""
+    cls = CERTIFIERS.get(certifier) if isinstance(certifier, str) else certifier
+    return bool(getattr(cls, "deterministic", False))
+
+
 def get(name: str, **options: Any) -> Certifier:
     """A new instance of the certifier registered under ``name``, built with ``options``
     (e.g. ``get("functional", mc_samples=500_000)``); unknown options are a clear error."""

@@ -549,12 +549,8 @@ def parse(data: dict[str, Any], source: str = "<config>") -> Config:
             f"config key 'report.reference': "
             f"{unknown_name('certifier', report.reference, certifiers.available())}"
         )
-    if getattr(certifiers.get(report.reference), "deterministic", False):
-        monte_carlo = [
-            n
-            for n in certifiers.available()
-            if not getattr(certifiers.get(n), "deterministic", False)
-        ]
+    if certifiers.is_deterministic(report.reference):
+        monte_carlo = [n for n in certifiers.available() if not certifiers.is_deterministic(n)]
         raise ConfigError(
             f"config key 'report.reference' is {report.reference!r}, a deterministic "
             "certifier (a bound over an input box, not Monte Carlo counts): the reference "

@@ -28,6 +28,7 @@ from baselines.ibp_training import VerifiedBounds
 from baselines.models import ModelEntry
 from certifiers.base import UnsupportedError
 from certifiers.deterministic import IBP, DeterministicCertifier
+from certifiers.registry import is_deterministic
 from harness.certify import resolve_certifiers
 from harness.config import Config
 from harness.store import DeterministicRadiusRow, DeterministicRow, Store
@@ -50,7 +51,7 @@ def deterministic_certifiers(
 ) -> dict[str, DeterministicCertifier]:
     """The deterministic certifiers among ``names`` (``"all"``: every registered one)."""
     instances = resolve_certifiers(names, options)
-    return {n: c for n, c in instances.items() if getattr(c, "deterministic", False)}
+    return {n: c for n, c in instances.items() if is_deterministic(c)}
 
 
 def eps_grid(cfg: Config) -> tuple[float, ...]:

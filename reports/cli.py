@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from certifiers.bounds import DEFAULT_ALPHA
-from certifiers.registry import CERTIFIERS
+from certifiers.registry import is_deterministic
 from harness.sampling_progress import sampling_progress
 from harness.store import Store
 from reports import render
@@ -141,7 +141,7 @@ def _is_deterministic(name: str, deterministic: set[str]) -> bool:
     if name in deterministic:
         return True
     try:
-        return bool(getattr(CERTIFIERS.get(name), "deterministic", False))
+        return is_deterministic(name)
     except (KeyError, ValueError):  # not registered: not ours to judge here
         return False
 

@@ -188,7 +188,7 @@ def registered_deterministic_checks() -> list[tuple[str, Callable[[], object]]]:
     out = []
     for name in certifiers.available():
         c = certifiers.get(name)
-        if not getattr(c, "deterministic", False):
+        if not certifiers.is_deterministic(c):
             continue
         for net_name, (net, x, y, eps) in example_networks().items():
             for prop, check in deterministic_checks(c, net, x, y, eps):

@@ -330,7 +330,7 @@ def smoothing_certifiers(
     out = {}
     for name in chosen:
         inst = certifiers.get(name, **dict(options.get(name) or {}))
-        if not getattr(inst, "deterministic", False):
+        if not certifiers.is_deterministic(inst):
             out[name] = inst
     return out
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from certifiers.base import NORMS
 from certifiers.bounds import check_alpha
+from certifiers.registry import is_deterministic
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -57,7 +58,7 @@ def main(args: argparse.Namespace) -> int:
                 f"{args.store} holds no counts to certify: `smoothbench run CONFIG --store "
                 f"{args.store}` samples them first"
             )
-        deterministic = [n for n, c in instances.items() if getattr(c, "deterministic", False)]
+        deterministic = [n for n, c in instances.items() if is_deterministic(c)]
         if deterministic and "all" not in names:
             what = f"{', '.join(deterministic)} {'is' if len(deterministic) == 1 else 'are'}"
             why = (

@@ -38,6 +38,26 @@ def test_registered_deterministic_and_skipped_by_count_certification(name):
     assert not getattr(certifiers.get("cohen"), "deterministic", False)
 
 
+def test_is_deterministic_by_name_class_or_instance():
+    """Exactly the certifiers without (noise, norm) table entries are deterministic, and
+    the answer is the same for a name, its class and an instance."""
+    for name in certifiers.available():
+        cls = certifiers.CERTIFIERS.get(name)
+        expected = not getattr(cls, "certificates", {})
+        answers = {
+            certifiers.is_deterministic(name),
+            certifiers.is_deterministic(cls),
+            certifiers.is_deterministic(certifiers.get(name)),
+        }
+        assert answers == {expected}, name
+    assert {n for n in certifiers.available() if certifiers.is_deterministic(n)} >= {
+        "ibp",
+        "crown",
+    }
+    with pytest.raises((KeyError, ValueError), match="ibpp"):
+        certifiers.is_deterministic("ibpp")
+
+
 def test_options_are_checked():
     assert certifiers.get("crown", intermediate="crown").options()["intermediate"] == "crown"
     with pytest.raises(ValueError, match="intermediate"):
