@@ -50,6 +50,7 @@ LOG_ERROR_TARGET = 1e-12
 #: The largest stated distance (total variation) a table may have from the exact law: a
 #: shape so near its family's limit that the map cannot be tabulated closer is refused.
 MAX_TV = 1e-5
+_FURTHER = "choose parameters further from it"
 _FIRST_NODES = 257
 _MAX_NODES = 8193
 _CHECKS = np.arange(1, 8) / 8.0
@@ -97,9 +98,12 @@ class TableBound:
 
 
 def _slopes(log_phi: Callable[[np.ndarray], np.ndarray], t: np.ndarray, h: float) -> np.ndarray:
-    return (8.0 * (log_phi(t + h) - log_phi(t - h)) - (log_phi(t + 2 * h) - log_phi(t - 2 * h))) / (
-        12.0 * h
-    )
+    """The fourth-order central difference; NaN where the map is not finite (the caller
+    refuses it)."""
+    with np.errstate(invalid="ignore"):
+        return (
+            8.0 * (log_phi(t + h) - log_phi(t - h)) - (log_phi(t + 2 * h) - log_phi(t - 2 * h))
+        ) / (12.0 * h)
 
 
 def _hermite(y0, y1, m0, m1, h, f):
@@ -149,7 +153,8 @@ class MonotoneTable:
         # where the exact map is flat at an end (a host approximation clipped there), the
         # table starts where it rises; the mass cut off is added to the stated bound
         probe = np.linspace(lo, hi, 2049)
-        rise = np.flatnonzero(np.diff(rising(probe)) > 0)
+        with np.errstate(invalid="ignore"):  # a map not finite there is refused below
+            rise = np.flatnonzero(np.diff(rising(probe)) > 0)
         if rise.size == 0:
             raise ValueError(f"{name}: the exact map is constant on the table's range")
         first, last = int(rise[0]), int(rise[-1]) + 1
@@ -168,7 +173,10 @@ class MonotoneTable:
             y = rising(t)
             m = _slopes(rising, t, _FD_FRACTION * h)
             if not (np.all(np.isfinite(y)) and np.all(np.isfinite(m))):
-                raise ValueError(f"{name}: the exact map is not finite on the table's range")
+                raise ValueError(
+                    f"{name}: the exact map is not finite on the table's range, so it cannot "
+                    f"be tabulated (a shape near its family's limit); {_FURTHER}"
+                )
             if np.any(np.diff(y) < -1e-14 * (1.0 + np.abs(y[1:]))) or np.any(m < -1e-9):
                 raise ValueError(f"{name}: the exact map is not increasing")
             y = np.maximum.accumulate(y)  # where it is flat, rounding only
@@ -204,7 +212,7 @@ class MonotoneTable:
             raise ValueError(
                 f"{name}: the table of this map is within {tv:.2g} of the exact law in total "
                 f"variation, above the {MAX_TV:g} this tool allows (a shape near its family's "
-                "limit); choose parameters further from it"
+                f"limit); {_FURTHER}"
             )
         self.bound = TableBound(nodes, max_log, max_prob, outside, tv)
         y, m = sign * y, sign * m

@@ -5,6 +5,8 @@ variation bound they state is far below Monte Carlo error."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -117,3 +119,14 @@ def test_a_shape_whose_table_cannot_reach_the_law_is_refused(noise):
     with pytest.raises(ValueError, match="total variation, above the 1e-05"):
         noise.prepare(torch.device("cpu"))
     GeneralizedGaussian(1.0, 0.5, 1).prepare(torch.device("cpu"))  # an example member
+
+
+def test_a_shape_whose_map_overflows_is_refused_with_the_way_out():
+    """A power-law l-inf noise with ``a`` just above ``dim`` has a tail too heavy for its
+    map to stay finite over the table's range: refused, saying why and what to change,
+    with no numpy warning from the map's infinities before it."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        with pytest.raises(ValueError, match="not finite.*family's limit.*further from it"):
+            PowInf(0.5, 64.01, 64).prepare(torch.device("cpu"))
+    PowInf(0.5, 64.1, 64).prepare(torch.device("cpu"))  # a little further: tabulated
