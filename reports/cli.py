@@ -48,6 +48,7 @@ from reports.tidy import (
 from reports.view import build_view
 from smoothbench.atomic import write_atomic
 from smoothbench.names import choices, unknown_name
+from smoothbench.output_folder import check_output_folder
 
 FORMATS = ("md", "html", "csv", "latex", "json", "plots")
 _ALIASES = {"markdown": "md", "tex": "latex", "png": "plots", "svg": "plots", "all": "all"}
@@ -275,22 +276,13 @@ def write_report(
     return written
 
 
-def _check_out(out: str | Path) -> Path:
-    """``out``, refused (bad input) when it names an existing file. (A file above it is
-    left to ``mkdir``: an environment error.)"""
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"--out {out}: an existing file; --out must be a folder")
-    return out
-
-
 def _out_folder(out: str | Path) -> Path:
     """The output folder, made where it does not exist."""
-    out = _check_out(out)
+    out = check_output_folder(out)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except FileExistsError:  # made a file since the check
-        _check_out(out)
+        check_output_folder(out)
         raise
     return out
 
@@ -301,7 +293,7 @@ def _write_latex(report: Report, out: Path) -> list[Path]:
 
 def report_main(args: argparse.Namespace) -> int:
     fmts = resolve_formats(getattr(args, "format", None))
-    _check_out(args.out)  # before the minutes the checks may take
+    check_output_folder(args.out)  # before the minutes the checks may take
     report, headlines = make_report(
         args.store,
         published=getattr(args, "published", None),

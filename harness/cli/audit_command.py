@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from harness.host_memory import add_keep_freed_memory_option
 from smoothbench.atomic import write_atomic
+from smoothbench.output_folder import check_output_folder
 
 if TYPE_CHECKING:
     from harness.config import Config
@@ -97,6 +98,7 @@ def main(args: argparse.Namespace) -> int:
         keep_freed_memory()
     if args.images is not None and args.images < 1:
         raise ValueError(f"--images must be >= 1, got {args.images}")
+    check_output_folder(args.out)  # before the run and the audit, not after
     store_path = (
         args.target
         if _is_store(args.target)

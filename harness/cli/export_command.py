@@ -10,6 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from smoothbench.output_folder import check_output_folder
+
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = sub.add_parser("export", help="write a store's certificates as Cohen et al.'s TSVs")
@@ -23,7 +25,7 @@ def main(args: argparse.Namespace) -> int:
     from harness.interop.exporting import write_cohen_tsv
     from harness.store import Store
 
-    out = args.out or Path("out") / f"{args.store.stem}-cohen-tsv"
+    out = check_output_folder(args.out or Path("out") / f"{args.store.stem}-cohen-tsv")
     with Store.open_existing(args.store, readonly=True) as store:
         export = write_cohen_tsv(store, out)
     for line in export.warnings:

@@ -45,8 +45,11 @@ def test_report_out_under_a_file(tmp_path, capsys):
 
     winner_store(tmp_path / "s.sqlite", n_images=20).close()
     (tmp_path / "f").write_text("x")
-    _fails(capsys, ["report", str(tmp_path / "s.sqlite"), "--out", str(tmp_path / "f" / "o")],
-           1, "error (")  # fmt: skip
+    out = tmp_path / "f" / "o" / "deeper"
+    # bad input, found before the report is made (mkdir would find it only after)
+    _fails(capsys, ["report", str(tmp_path / "s.sqlite"), "--out", str(out)],
+           2, f"{tmp_path / 'f'} is a file, so no folder can be made below it")  # fmt: skip
+    assert (tmp_path / "f").read_text() == "x"
 
 
 def test_debug_shows_the_traceback(tmp_path):
@@ -241,3 +244,18 @@ def test_a_mistyped_choice_or_option_is_offered_the_closest(argv, last, capsys):
     assert err.startswith(last), err
     if "did you mean" not in last:
         assert "did you mean" not in err
+
+
+@pytest.mark.parametrize("command", ["export", "audit"])
+def test_export_and_audit_out_under_a_file(tmp_path, capsys, command):
+    """Refused as bad input before anything is exported or audited (the audit takes
+    minutes), not found by ``mkdir`` after."""
+    from tests.reports._report_synth import winner_store
+
+    winner_store(tmp_path / "s.sqlite", n_images=4).close()
+    (tmp_path / "f").write_text("x")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    argv = {"export": ["export", "cohen-tsv"], "audit": ["audit"]}[command]
+    _fails(capsys, [*argv, str(tmp_path / "s.sqlite"), "--out", str(tmp_path / "f" / "o")],
+           2, f"{tmp_path / 'f'} is a file, so no folder can be made below it")  # fmt: skip
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
