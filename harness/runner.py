@@ -33,6 +33,7 @@ from harness.deterministic import certify_deterministic, training_bounds
 from harness.draws import draw_distance
 from harness.executors import ImageTask, ModelWork, SamplingPlan, make_executor
 from harness.identity import check_resume, identity
+from harness.noise.preflight import check_perturb
 from harness.provenance import provenance
 from harness.store import Store
 
@@ -86,6 +87,9 @@ def run(
                 if entry.spec is not None and not entry.spec.smoothing:
                     continue
                 noises = [build_noise(e, entry.sigma0, data.dim) for e in cfg.noises]
+                for nz in noises:  # a family that leaves out= unwritten: refused here
+                    nz.prepare(dev)
+                    check_perturb(nz, dev)
                 names = [nz.name for nz in noises]  # distinct: ``config.check_noises``
                 store.put_noises({nz.name: nz.spec() for nz in noises})
                 approximations.update(

@@ -199,8 +199,30 @@ class Noise(ABC):
         The sampler's hot path. ``G`` may be a ``harness.noise.batch.Batch``, which carries
         the per-row statistics shared by the noises of a batch and reusable scratch; the
         built-in families fuse the two steps and compute in the output's dtype where that
-        is exact to its rounding. Everything stays on ``G``'s device."""
-        self.transform(G.G if isinstance(G, Batch) else G, out=out)
+        is exact to its rounding. Everything stays on ``G``'s device.
+
+        Here: ``transform`` into ``out``, then the addition. A transform that returns
+        another tensor than ``out`` (a plugin that ignores ``out=``) has it copied in when
+        its shape, dtype and device are ``out``'s, and is refused otherwise: the sampler
+        reads ``out``, never the return value."""
+        z = self.transform(G.G if isinstance(G, Batch) else G, out=out)
+        if z is not out:
+            if not isinstance(z, torch.Tensor) or (z.shape, z.dtype, z.device) != (
+                out.shape,
+                out.dtype,
+                out.device,
+            ):
+                got = (
+                    f"{tuple(z.shape)} {z.dtype} on {z.device}"
+                    if isinstance(z, torch.Tensor)
+                    else type(z).__name__
+                )
+                raise ValueError(
+                    f"noise {self.name}: transform returned {got} for base draws of shape "
+                    f"{tuple(out.shape)} {out.dtype} on {out.device}; it must return "
+                    "(rows, dim) samples of G's dtype and device, written into out="
+                )
+            out.copy_(z)
         return out.add_(x)
 
     def prepare(self, device: torch.device | str) -> None:

@@ -1,0 +1,57 @@
+"""A check, before a run samples with a noise, that ``perturb(x, G, out)`` writes
+``x + transform(G)`` into ``out``: the sampler reads ``out`` alone, so a family (a plugin)
+whose ``perturb`` or ``transform`` leaves ``out`` unwritten, or writes something else,
+would be counted on stale buffer contents, with no error, and certified as if it were
+the noise. A few rows on the run's device, against ``transform`` of the same draws; the
+conformance kit (``harness.noise.testing.check_noise``) checks a family thoroughly."""
+
+from __future__ import annotations
+
+import torch
+
+from harness.noise.base import Noise
+from harness.noise.batch import Batch, Workspace
+
+ROWS = 4
+#: The agreement asked of the fused path and ``x + transform(G)``, relative to the size of
+#: the terms: float32 rounding of a few operations, far below any wrong write.
+RELATIVE_TOLERANCE = 1e-4
+
+
+def check_perturb(
+    noise: Noise, device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32
+) -> None:
+    """``ValueError`` naming the noise where ``perturb`` does not write ``x +
+    transform(G)`` into ``out`` (and return it) for ``ROWS`` seeded rows of base draws on
+    ``device``, ``out`` filled with NaN beforehand. ``noise.prepare(device)`` is the
+    caller's (the sampler's) to have done."""
+    generator = torch.Generator().manual_seed(0)
+    G = torch.randn(ROWS, noise.dim, generator=generator, dtype=dtype).to(device)
+    x = torch.rand(noise.dim, generator=generator, dtype=dtype).to(device)
+    expected = noise.transform(G.clone())
+    if not isinstance(expected, torch.Tensor) or tuple(expected.shape) != tuple(G.shape):
+        got = tuple(expected.shape) if isinstance(expected, torch.Tensor) else type(expected)
+        raise ValueError(
+            f"noise {noise.name}: transform returned {got} for base draws of shape "
+            f"{tuple(G.shape)}; it must return (rows, dim) samples"
+        )
+    out = torch.full_like(G, float("nan"))
+    got = noise.perturb(x, Batch(G.clone(), Workspace()), out=out)
+    want = x + expected.to(dtype)
+    finite = torch.isfinite(want)  # a non-finite sample is the sampler's to refuse
+    problem = None
+    if got is not out:
+        problem = "it returned another tensor than out"
+    elif torch.isnan(out[finite]).any():
+        problem = "it left out unwritten (NaN) where it should hold x + transform(G)"
+    else:
+        error = (out - want)[finite].abs()
+        size = (x.abs() + expected.abs().to(dtype))[finite]
+        if not (error <= RELATIVE_TOLERANCE * size + 1e-30).all():
+            problem = f"out differs from x + transform(G) (by up to {float(error.max()):.3g})"
+    if problem is not None:
+        raise ValueError(
+            f"noise {noise.name}: perturb(x, G, out) must write x + transform(G) into out "
+            f"and return it; {problem}. The sampler reads out: check the family with "
+            "harness.noise.testing.check_noise"
+        )
