@@ -154,8 +154,14 @@ class Certifier:
         if mask.any():
             with np.errstate(over="ignore"):  # an overflow is refused just below
                 r = np.asarray(self._radius(noise, p[mask], norm), dtype=np.float64)
-            if np.isnan(r).any() or (r < 0).any():
-                raise ArithmeticError(f"{self.name} produced an invalid radius for {noise.name}")
+            bad = np.flatnonzero(np.isnan(r) | (r < 0))
+            if bad.size:
+                value, at = float(r[bad[0]]), float(p[mask][bad[0]])
+                raise ArithmeticError(
+                    f"certifier {self.name!r} ({type(self).__module__}) produced an invalid "
+                    f"radius {value!r} at p_lower = {at!r} for {noise.name} against {norm} "
+                    f"({bad.size} of {r.size}): a radius must be >= 0, never NaN"
+                )
             if np.isinf(r[p[mask] < 1.0]).any():  # only p = 1 certifies every radius
                 raise ArithmeticError(
                     f"{self.name} overflowed to an infinite radius for {noise.name} at "

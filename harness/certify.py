@@ -44,7 +44,9 @@ def certify_store(
     """(Re)compute certificates from the stored counts; returns the rows written. The
     options of each certifier are recorded in the manifest (``certifier_options``). An
     unknown certifier or norm, or an alpha outside (0, 1), is refused before anything is
-    written."""
+    written. A certifier that fails on a (model, noise) group (an invalid radius from a
+    plugin, say) writes nothing there and the others go on; ``CertificationError`` lists
+    the failures at the end."""
     instances = resolve_certifiers(certifier_names, options)
     norms = [check_norm(norm) for norm in norms]
     if not norms:
@@ -60,6 +62,7 @@ def certify_store(
     for row in store.count_rows():
         groups[(row.model, row.noise)].append(row)
     written = 0
+    failures: list[str] = []
     items = sorted(groups.items())
     bar = tqdm(items, desc="certify", unit="group", disable=not progress, mininterval=1.0)
     for (model, noise_name), rows in bar:
@@ -69,17 +72,23 @@ def certify_store(
         labels = np.array([r.label for r in rows])
         images = [r.image for r in rows]
         out: list[CertificateRow] = []
+        failed_here: set[str] = set()
         for alpha in alphas:
             outcome = certify_top_class(selection, estimation, alpha)
             p_lower, prediction = outcome.p_lower, outcome.prediction
             for cname, c in instances.items():
                 for norm in norms:
-                    if not c.supports(noise, norm):
+                    if cname in failed_here or not c.supports(noise, norm):
                         continue
                     # a certifier's first call on a noise may build its table: minutes
                     bar.set_postfix_str(f"{noise_name} {cname} {norm}")
-                    radius = np.atleast_1d(c.radius(noise, p_lower, norm=norm))
-                    spent = c.confidence_spent(noise, norm)
+                    try:
+                        radius = np.atleast_1d(c.radius(noise, p_lower, norm=norm))
+                        spent = c.confidence_spent(noise, norm)
+                    except Exception as err:  # a plugin's bug, or a scale float64 cannot hold
+                        failures.append(f"model {model}: {type(err).__name__}: {err}")
+                        failed_here.add(cname)
+                        continue
                     out.extend(
                         CertificateRow(
                             model,
@@ -96,9 +105,28 @@ def certify_store(
                         )
                         for i in range(len(rows))
                     )
+        if failed_here:  # none of a failed certifier's rows for this noise, at any alpha
+            out = [row for row in out if row.certifier not in failed_here]
         store.put_certificates(out)
         written += len(out)
+    if failures:
+        raise CertificationError(failures, written)
     return written
+
+
+class CertificationError(ValueError):
+    """Certifiers that failed on some (model, noise) groups: their certificates there are
+    not written; every other certifier's are (``written`` rows). One line per failure."""
+
+    def __init__(self, failures: list[str], written: int) -> None:
+        self.failures, self.written = failures, written
+        shown = "; ".join(failures[:3]) + (
+            f"; and {len(failures) - 3} more" if len(failures) > 3 else ""
+        )
+        super().__init__(
+            f"{len(failures)} certification(s) failed and were not written ({shown}); the "
+            f"other certifiers' {written} certificates were written"
+        )
 
 
 def certifiable_groups(

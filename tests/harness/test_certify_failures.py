@@ -1,0 +1,63 @@
+"""A certifier that fails (a plugin's negative or NaN radius, say) costs only its own
+certificates: the others are written, and the failure is one clear error naming the
+certifier, its module, the noise, the norm and the offending value."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from certifiers.base import Certificate, Certifier
+from harness.certify import CertificationError, certify_store
+from harness.cli import main
+from harness.noise import Gaussian
+from harness.store import Store
+from tests.reports._report_synth import DIM, add_counts, new_store
+
+CONFIG = {"certify": {"certifiers": ["cohen"], "norms": ["l2"], "alpha": [0.001]}}
+
+
+class NegativeRadius(Certifier):
+    certificates = {("gaussian", "l2"): Certificate(lambda c, noise, p: -np.ones_like(p))}
+
+
+class NaNRadius(Certifier):
+    certificates = {("gaussian", "l2"): Certificate(lambda c, noise, p: np.full_like(p, np.nan))}
+
+
+def _store(path):
+    store = new_store(path, 6, {"m": 0.25}, config=CONFIG)
+    labels = np.arange(6) % 10
+    for sigma in (0.25, 0.5):
+        add_counts(store, "m", Gaussian(sigma, DIM), labels, labels, [990] * 6)
+    return store
+
+
+@pytest.mark.parametrize(("cls", "value"), [(NegativeRadius, "-1.0"), (NaNRadius, "nan")])
+def test_the_others_are_written_and_the_failure_is_named(tmp_path, plugins, cls, value):
+    plugins.certifier("broken-plugin", cls)
+    store = _store(tmp_path / "s.sqlite")
+    with pytest.raises(CertificationError) as caught:
+        certify_store(store, ["cohen", "broken-plugin"], ["l2"], [0.001, 0.01], progress=False)
+    message = str(caught.value)
+    assert "2 certification(s) failed" in message  # one per noise group
+    assert "broken-plugin" in message and __name__ in message
+    assert f"invalid radius {value}" in message and "against l2" in message
+    certified = set(store.query("SELECT DISTINCT certifier, noise, alpha FROM certificates"))
+    noises = {r.noise for r in store.count_rows()}
+    assert certified == {("cohen", n, a) for n in noises for a in (0.001, 0.01)}
+    assert caught.value.written == 2 * 2 * 6
+    store.close()
+
+
+def test_the_cli_exits_2_with_one_line_and_keeps_the_others(tmp_path, plugins, capsys):
+    plugins.certifier("broken-plugin", NegativeRadius)
+    _store(tmp_path / "s.sqlite").close()
+    path = str(tmp_path / "s.sqlite")
+    argv = ["certify", path, "--certifier", "cohen", "--certifier", "broken-plugin", "--quiet"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "internal error" not in err
+    assert "broken-plugin" in err and "were not written" in err
+    with Store(path) as store:
+        assert store.query("SELECT DISTINCT certifier FROM certificates") == [("cohen",)]
