@@ -48,6 +48,7 @@ from harness.noise import Noise, noise_class
 from harness.sampler import AUTOCAST_DTYPES, SamplerOptions
 from reports.settings import ReportSettings, ReportSettingsError
 from smoothbench.names import choices, unknown_name
+from smoothbench.plugins import load_plugin
 
 if TYPE_CHECKING:
     from baselines.architectures import Architecture
@@ -71,6 +72,7 @@ _RUN_KEYS: dict[str, Any] = {
     "autocast": str,
     "channels_last": bool,
     "compile": bool,
+    "plugins": list,
 }
 _CERTIFY_KEYS = {"certifiers": list, "norms": list, "alpha": list, "options": dict}
 _MODEL_KEYS = {
@@ -150,6 +152,7 @@ class Config:
     autocast: str | None = None
     channels_last: bool = False
     compile: bool = False
+    plugins: tuple[str, ...] = ()
 
     def sampler_options(self) -> SamplerOptions:
         """How the models' forward passes run (``harness.sampler.SamplerOptions``)."""
@@ -450,6 +453,23 @@ def _index_set(run: dict[str, Any]) -> tuple[int, int]:
     return subset.stride, subset.count
 
 
+def _load_plugins(plugins: list[Any], source: str) -> tuple[str, ...]:
+    """``run.plugins``: files (relative to the config's folder) or modules, imported
+    before the noises and certifiers are looked up (``smoothbench.plugins``)."""
+    folder = Path(source).parent if Path(source).is_file() else None
+    loaded = []
+    for i, plugin in enumerate(plugins):
+        if not isinstance(plugin, str):
+            raise ConfigError(
+                f"config key 'run.plugins[{i}]' must be a .py file or a module name, got {plugin!r}"
+            )
+        try:
+            loaded.append(load_plugin(plugin, folder))
+        except (ValueError, FileNotFoundError) as err:
+            raise ConfigError(f"config key 'run.plugins[{i}]': {err}") from None
+    return tuple(loaded)
+
+
 def parse(data: dict[str, Any], source: str = "<config>") -> Config:
     """Validate a parsed TOML document."""
     for section in data:
@@ -460,6 +480,7 @@ def parse(data: dict[str, Any], source: str = "<config>") -> Config:
     if "run" not in data:
         raise ConfigError(f"{source}: the [run] section is missing")
     run = _check_keys("run", data["run"], _RUN_KEYS)
+    plugins = _load_plugins(run.get("plugins", []), source)
     if "dataset" not in run:
         raise ConfigError(f"{source}: config key 'run.dataset' is missing")
     from baselines.datasets import INPUT_SHAPES
@@ -593,6 +614,7 @@ def parse(data: dict[str, Any], source: str = "<config>") -> Config:
         autocast=autocast,
         channels_last=run.get("channels_last", False),
         compile=run.get("compile", False),
+        plugins=plugins,
     )
 
 

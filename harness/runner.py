@@ -36,6 +36,7 @@ from harness.identity import check_resume, identity
 from harness.noise.preflight import check_perturb
 from harness.provenance import provenance
 from harness.store import Store
+from smoothbench import plugins
 
 
 def run(
@@ -112,6 +113,7 @@ def run(
                     "host_memory": host_memory.host_memory_state(),
                     "base_draws": draw_distance(data.dim),
                     "noise_approximations": approximations,
+                    "plugins": plugins.loaded(),
                 }
             )
             finished = exe.run(plan, store, device=dev, progress=progress, stop_after=stop_after)

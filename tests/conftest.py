@@ -67,3 +67,28 @@ def plugins():
     p = _Plugins()
     yield p
     p.remove_all()
+
+
+@pytest.fixture()
+def clean_registries():
+    """For plugins loaded by hand (``smoothbench.plugins``): what a test's plugin files
+    register, the record of what was loaded, and their modules, undone after it."""
+    import sys
+
+    from certifiers.registry import CERTIFIERS
+    from harness.noise.registry import NOISES
+    from reports.sanity.registry import SANITY_CHECKS
+    from smoothbench import plugins as by_hand
+
+    registries = (CERTIFIERS, NOISES, SANITY_CHECKS)
+    names = [set(r.names()) for r in registries]
+    loaded, modules = dict(by_hand._LOADED), set(sys.modules)
+    yield
+    for registry, before in zip(registries, names, strict=True):
+        for name in set(registry.names()) - before:
+            registry.unregister(name)
+    by_hand._LOADED.clear()
+    by_hand._LOADED.update(loaded)
+    for name in set(sys.modules) - modules:
+        if name.startswith("smoothbench_plugin_"):
+            del sys.modules[name]

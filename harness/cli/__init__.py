@@ -8,7 +8,9 @@ full disk, a busy device) or an internal error, 3 when ``audit`` finds a certifi
 that fails its audit, 130 when interrupted (Ctrl-C or SIGTERM, which end a run cleanly:
 what is stored stays, and running again resumes). Warnings are one line each too. A
 mistyped name (a command, a choice, an option, a config key, a noise family or a
-certifier) is answered with the closest known ones ("did you mean ...?").
+certifier) is answered with the closest known ones ("did you mean ...?"). Every command
+takes ``--plugin FILE.py|MODULE`` (repeatable): imported before the command reads a
+registry, so that a plugin written as one file serves every command.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import warnings
 from importlib import import_module
 
 from harness.cli.parser import SuggestingParser
+from smoothbench.plugins import load_plugins
 
 COMMANDS = ("run", "certify", "report", "audit", "compare", "plan", "import", "export", "list")
 
@@ -38,6 +41,14 @@ def build_parser() -> argparse.ArgumentParser:
     for name in COMMANDS:
         module = import_module(f"harness.cli.{name.replace('-', '_')}_command")
         p = module.add_parser(sub)
+        p.add_argument(
+            "--plugin",
+            action="append",
+            default=[],
+            metavar="FILE.py|MODULE",
+            help="import a plugin first (a noise, certifier or check registered by its "
+            "decorator); repeatable",
+        )
         p.set_defaults(func=module.main, command_parser=p)
     return parser
 
@@ -81,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError:  # not the main thread: leave signals alone
         previous = None
     try:
+        load_plugins(args.plugin)
         return args.func(args)
     except KeyboardInterrupt:
         if args.debug:

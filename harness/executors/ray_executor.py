@@ -32,6 +32,8 @@ from harness.noise import from_spec
 from harness.noise.batch import Workspace
 from harness.sampler import prepare_model
 from harness.store import Store
+from smoothbench import plugins
+from smoothbench.plugins import load_plugins
 
 _IN_FLIGHT = 2  # tasks queued per actor, so that an actor never waits for the driver
 
@@ -70,6 +72,7 @@ class SamplingWorker:
 
     def __init__(self, setup: dict[str, Any], device_type: str, threads: int) -> None:
         torch.set_num_threads(threads)
+        load_plugins(setup["plugins"])  # the driver's, by hand: before any noise is built
         if setup["keep_freed_memory"]:
             keep_freed_memory()
         self.device = torch.device("cuda" if device_type == "cuda" else "cpu")
@@ -155,6 +158,7 @@ class RayExecutor(Executor):
             "batch_size": plan.batch_size,
             "options": plan.options,
             "keep_freed_memory": plan.keep_freed_memory,
+            "plugins": plugins.loaded(),
             "models": {
                 w.name: (*serialize_model(w.model.cpu()), w.tasks[0].x.ndim if w.tasks else 3)
                 for w in plan.models

@@ -11,6 +11,7 @@ from harness.config import parse
 from harness.executors import make_executor
 from harness.executors.ray_executor import RayExecutor
 from harness.store import Store
+from tests.smoothbench.test_plugins import PLUGIN
 
 
 def tiny():
@@ -98,3 +99,22 @@ def test_executor_names_and_arguments_are_checked():
         make_executor("local", address="auto")
     with pytest.raises(ValueError, match="workers"):
         make_executor("ray", workers=0)
+
+
+def test_ray_workers_load_the_runs_plugin_files(tmp_path, cluster, clean_registries):
+    """A noise family from a plugin file (``run.plugins``) is rebuilt on Ray's workers,
+    which load the driver's plugin files first; the counts equal a local run's."""
+    (tmp_path / "mine.py").write_text(PLUGIN)
+    raw = tiny().raw
+    cfg = parse(
+        {
+            **raw,
+            "run": {**raw["run"], "n_test": 2, "plugins": [str(tmp_path / "mine.py")]},
+            "noises": [{"family": "file_gaussian"}],
+            "certify": {"certifiers": ["file-cohen"], "alpha": [0.001]},
+        }
+    )
+    path = runner.run(cfg, tmp_path / "ray.sqlite", progress=False, executor="ray")
+    local = runner.run(cfg, tmp_path / "local.sqlite", progress=False)
+    assert rows(path)[0] == rows(local)[0] and len(rows(path)[0]) == 2
+    assert rows(path)[2]["plugins"] == [str((tmp_path / "mine.py").resolve())]

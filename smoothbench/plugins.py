@@ -1,0 +1,87 @@
+"""Plugins given by hand: a Python file (``my_noise.py``) or an importable module
+(``mypkg.noise``) whose import registers noises, certifiers, sanity checks or checkpoint
+formats through their decorators. The command line's ``--plugin`` and a run config's
+``run.plugins`` load them before anything reads a registry; an installed package can
+instead declare entry points, which the registries load themselves.
+
+A file is imported under a module name of its own (``smoothbench_plugin_<stem>_<hash>``,
+the hash of its absolute path), so that two files of the same name do not collide and a
+file loaded twice is imported once. ``loaded()`` lists what this process loaded, in
+order, for the run manifest and for Ray's workers, which load the same list.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.util
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+
+_LOADED: dict[str, str] = {}  # plugin as loaded (an absolute path or a module) -> module name
+
+
+def _is_file(plugin: str) -> bool:
+    return plugin.endswith(".py") or "/" in plugin or "\\" in plugin
+
+
+def load_plugin(plugin: str, relative_to: str | Path | None = None) -> str:
+    """Import ``plugin``: a ``.py`` file (a relative path is taken from ``relative_to``, a
+    config's folder, or else the working directory) or a module name. Returns it as
+    loaded: the file's absolute path, or the module name. ``FileNotFoundError`` for a
+    missing file; ``ValueError`` naming the plugin for one that does not import."""
+    if not isinstance(plugin, str) or not plugin.strip():
+        raise ValueError(f"a plugin is a .py file or a module name, got {plugin!r}")
+    plugin = plugin.strip()
+    if _is_file(plugin):
+        path = Path(plugin).expanduser()
+        if not path.is_absolute() and relative_to is not None:
+            path = Path(relative_to) / path
+        path = path.resolve()
+        key = str(path)
+        if key in _LOADED:
+            return key
+        if not path.is_file():
+            raise FileNotFoundError(f"plugin file {plugin} not found (looked at {path})")
+        digest = hashlib.sha256(key.encode()).hexdigest()[:10]
+        name = f"smoothbench_plugin_{path.stem}_{digest}"
+        spec = importlib.util.spec_from_file_location(name, path)
+        if spec is None or spec.loader is None:
+            raise ValueError(f"plugin file {plugin} cannot be imported as a Python module")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # pickle finds its classes by this name
+        try:
+            spec.loader.exec_module(module)
+        except Exception as err:
+            del sys.modules[name]
+            raise ValueError(
+                f"plugin file {plugin} failed to import: {type(err).__name__}: {err}"
+            ) from err
+        _LOADED[key] = name
+        return key
+    if plugin in _LOADED:
+        return plugin
+    try:
+        importlib.import_module(plugin)
+    except ModuleNotFoundError as err:
+        raise ValueError(
+            f"plugin module {plugin!r} cannot be imported ({err}); a file is given by its "
+            "path, ending in .py"
+        ) from err
+    except Exception as err:
+        raise ValueError(
+            f"plugin module {plugin!r} failed to import: {type(err).__name__}: {err}"
+        ) from err
+    _LOADED[plugin] = plugin
+    return plugin
+
+
+def load_plugins(plugins: Iterable[str], relative_to: str | Path | None = None) -> list[str]:
+    """``load_plugin`` for each, in order; returns them as loaded."""
+    return [load_plugin(p, relative_to) for p in plugins]
+
+
+def loaded() -> list[str]:
+    """The plugins this process loaded by hand, in order (absolute paths, module names)."""
+    return list(_LOADED)

@@ -1,0 +1,112 @@
+"""A plugin written as one file serves every command: ``--plugin FILE.py`` (or a run
+config's ``run.plugins``) imports it before the registries are read, a run records it in
+its manifest, and ``certify`` with the same file certifies with it."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+
+import pytest
+
+from certifiers.registry import CERTIFIERS
+from harness.cli import main
+from harness.config import ConfigError, load
+from harness.noise.registry import NOISES
+from harness.store import Store
+from smoothbench import plugins
+from smoothbench.plugins import load_plugin
+
+PLUGIN = textwrap.dedent(
+    '''
+    """A Gaussian under another family name, and Cohen's certificate for it."""
+    from certifiers import Certificate, register
+    from certifiers.cohen import Cohen
+    from harness.noise import Gaussian, register_noise
+
+
+    @register_noise("file_gaussian")
+    class FileGaussian(Gaussian):
+        pass
+
+
+    @register("file-cohen")
+    class FileCohen(Cohen):
+        certificates = {("file_gaussian", "l2"): Cohen.certificates[("gaussian", "l2")]}
+    '''
+)
+
+CONFIG = textwrap.dedent(
+    """
+    [run]
+    name = "p"
+    dataset = "digits"
+    arch = "mlp"
+    train_sigmas = [0.25]
+    n_test = 3
+    n0 = 20
+    n = 200
+    {plugins}
+
+    [[noises]]
+    family = "file_gaussian"
+
+    [certify]
+    certifiers = ["file-cohen"]
+    norms = ["l2"]
+    """
+)
+
+
+def test_a_file_registers_once_and_is_recorded(tmp_path, clean_registries):
+    path = tmp_path / "mine.py"
+    path.write_text(PLUGIN)
+    assert load_plugin(str(path)) == str(path.resolve())
+    assert "file_gaussian" in NOISES and "file-cohen" in CERTIFIERS
+    assert load_plugin("mine.py", relative_to=tmp_path) == str(path.resolve())  # once
+    assert plugins.loaded()[-1] == str(path.resolve())
+    assert plugins.loaded().count(str(path.resolve())) == 1
+
+
+def test_bad_plugins_are_clear_errors(tmp_path, clean_registries):
+    with pytest.raises(FileNotFoundError, match="plugin file nowhere.py not found"):
+        load_plugin("nowhere.py", relative_to=tmp_path)
+    broken = tmp_path / "broken.py"
+    broken.write_text("def f(:\n")
+    with pytest.raises(ValueError, match="plugin file .*broken.py failed to import: SyntaxError"):
+        load_plugin(str(broken))
+    assert not any(m.startswith("smoothbench_plugin_broken") for m in sys.modules)
+    with pytest.raises(ValueError, match="plugin module 'no_such_pkg.mod' cannot be imported"):
+        load_plugin("no_such_pkg.mod")
+
+
+def test_run_and_certify_with_plugin_on_the_command_line(tmp_path, clean_registries, capsys):
+    plugin = tmp_path / "mine.py"
+    plugin.write_text(PLUGIN)
+    config = tmp_path / "p.toml"
+    config.write_text(CONFIG.format(plugins=""))
+    store = tmp_path / "s.sqlite"
+    # without the plugin the config names an unknown family
+    assert main(["run", str(config), "--store", str(store), "--quiet"]) == 2
+    assert "unknown noise family 'file_gaussian'" in capsys.readouterr().err
+    argv = ["run", str(config), "--store", str(store), "--quiet", "--plugin", str(plugin)]
+    assert main(argv) == 0, capsys.readouterr().err
+    with Store(store) as st:
+        assert {r.noise.split("(")[0] for r in st.count_rows()} == {"file_gaussian"}
+        assert st.query("SELECT DISTINCT certifier FROM certificates") == [("file-cohen",)]
+        assert st.get_manifest("plugins") == [str(plugin.resolve())]
+    argv = ["certify", str(store), "--certifier", "file-cohen", "--plugin", str(plugin), "--quiet"]
+    assert main(argv) == 0, capsys.readouterr().err
+
+
+def test_a_config_names_its_plugins_relative_to_itself(tmp_path, clean_registries):
+    (tmp_path / "plugins").mkdir()
+    (tmp_path / "plugins" / "mine.py").write_text(PLUGIN)
+    config = tmp_path / "p.toml"
+    config.write_text(CONFIG.format(plugins='plugins = ["plugins/mine.py"]'))
+    cfg = load(config)
+    assert cfg.plugins == (str((tmp_path / "plugins" / "mine.py").resolve()),)
+    assert cfg.noises[0].family == "file_gaussian" and cfg.certifiers == ("file-cohen",)
+    config.write_text(CONFIG.format(plugins='plugins = ["plugins/missing.py"]'))
+    with pytest.raises(ConfigError, match=r"run.plugins\[0\]': plugin file plugins/missing.py"):
+        load(config)
