@@ -37,6 +37,7 @@ import itertools
 import math
 import re
 import tomllib
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -453,6 +454,37 @@ def _index_set(run: dict[str, Any]) -> tuple[int, int]:
     return subset.stride, subset.count
 
 
+def _warn_uncertified(
+    entries: list[tuple[NoiseEntry, str]],
+    names: tuple[str, ...],
+    norms: tuple[str, ...],
+    options: dict[str, dict[str, Any]],
+    sigma0: float,
+    dim: int,
+) -> None:
+    """A warning for each noise that none of the configured certifiers certifies against
+    any configured norm: it would be sampled at full cost and then have no certificate
+    and no row in the report."""
+    import certifiers
+
+    chosen = certifiers.available() if "all" in names else names
+    instances = [
+        certifiers.get(n, **options.get(n, {}))
+        for n in chosen
+        if not certifiers.is_deterministic(n)
+    ]
+    for entry, where in entries:
+        noise = build_noise(entry, sigma0, dim)
+        if not any(c.supports(noise, norm) for c in instances for norm in norms):
+            warnings.warn(
+                f"config key '{where}': none of the certifiers {list(chosen)} certifies "
+                f"{noise.family} noise against {', '.join(norms)}, so it is sampled but gets "
+                "no certificate and no row in the report (`smoothbench list` says which "
+                "certifier certifies what)",
+                stacklevel=2,
+            )
+
+
 def _load_plugins(plugins: list[Any], source: str) -> tuple[str, ...]:
     """``run.plugins``: files (relative to the config's folder) or modules, imported
     before the noises and certifiers are looked up (``smoothbench.plugins``)."""
@@ -560,6 +592,7 @@ def parse(data: dict[str, Any], source: str = "<config>") -> Config:
         except (ValueError, TypeError) as err:
             raise ConfigError(f"config key {key}: {err}") from None
         options[name] = dict(opts)
+    _warn_uncertified(where, names, norms, options, smoothed[0] if smoothed else 1.0, dim)
 
     try:
         report = ReportSettings.from_table(data.get("report"))

@@ -1,3 +1,5 @@
+import warnings
+
 import pytest
 
 from harness.config import ConfigError, load, parse
@@ -418,3 +420,17 @@ def test_a_recipe_is_an_architecture_for_the_runs_dataset(models, message):
         data["models"] = models["models"]
     with pytest.raises(ConfigError, match=message):
         parse(data)
+
+
+def test_a_noise_no_configured_certifier_certifies_is_warned_of():
+    """It would be sampled at full cost and then vanish from the report."""
+    base = {
+        "run": {"dataset": "digits", "arch": "mlp", "train_sigmas": [0.25]},
+        "noises": [{"family": "gaussian"}, {"family": "laplace"}],
+    }
+    with pytest.warns(UserWarning, match=r"noises\[1\]'.*\['cohen'\] certifies laplace noise"):
+        parse({**base, "certify": {"certifiers": ["cohen"], "norms": ["l2"]}})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        parse({**base, "certify": {"certifiers": ["cohen", "wulff"], "norms": ["l1", "l2"]}})
+        parse({**base, "certify": {"certifiers": ["all"]}})
