@@ -231,7 +231,7 @@ def _safe_name(key: str, value: str) -> str:
 
 def expand_noise(entry: dict[str, Any], where: str) -> list[NoiseEntry]:
     """One ``[[noises]]`` table -> one entry per point of its parameter grid."""
-    from harness.noise import noise_families
+    from harness.noise import NOISES, noise_families
 
     if not isinstance(entry, dict):
         raise ConfigError(f"{where} must be a table")
@@ -239,9 +239,7 @@ def expand_noise(entry: dict[str, Any], where: str) -> list[NoiseEntry]:
         raise ConfigError(f"config key '{where}.family' is missing")
     family = entry["family"]
     if family not in noise_families():
-        raise ConfigError(
-            f"config key '{where}.family': {unknown_name('noise family', family, noise_families())}"
-        )
+        raise ConfigError(f"config key '{where}.family': {NOISES.unknown(family)}")
     matched = entry.get("matched", True)
     if not isinstance(matched, bool):
         raise ConfigError(f"config key '{where}.matched' must be true or false")
@@ -561,7 +559,7 @@ def parse(data: dict[str, Any], source: str = "<config>") -> Config:
         if name != "all" and name not in certifiers.available():
             raise ConfigError(
                 f"config key 'certify.certifiers[{i}]': "
-                f"{unknown_name('certifier', name, [*certifiers.available(), 'all'])}"
+                f"{certifiers.CERTIFIERS.unknown(name, extra=['all'])}"
             )
     norms = tuple(certify.get("norms", list(NORMS)))
     if not norms:
@@ -582,9 +580,7 @@ def parse(data: dict[str, Any], source: str = "<config>") -> Config:
     for name, opts in certify.get("options", {}).items():
         key = repr(f"certify.options.{name}")
         if name not in certifiers.available():
-            raise ConfigError(
-                f"config key {key}: {unknown_name('certifier', name, certifiers.available())}"
-            )
+            raise ConfigError(f"config key {key}: {certifiers.CERTIFIERS.unknown(name)}")
         if not isinstance(opts, dict):
             raise ConfigError(f"config key {key} must be a table of options")
         try:
@@ -600,8 +596,7 @@ def parse(data: dict[str, Any], source: str = "<config>") -> Config:
         raise ConfigError(str(err)) from None
     if report.reference not in certifiers.available():
         raise ConfigError(
-            f"config key 'report.reference': "
-            f"{unknown_name('certifier', report.reference, certifiers.available())}"
+            f"config key 'report.reference': {certifiers.CERTIFIERS.unknown(report.reference)}"
         )
     if certifiers.is_deterministic(report.reference):
         monte_carlo = [n for n in certifiers.available() if not certifiers.is_deterministic(n)]

@@ -19,7 +19,7 @@ replaces the old one. Another class under a taken name is refused.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from importlib.metadata import entry_points
 from typing import Generic, TypeVar
 
@@ -110,7 +110,7 @@ class Registry(Generic[T]):
                 self.add(ep.name, cls)
             except Exception as err:  # a broken plugin must not break the tool
                 warnings.warn(
-                    f"smoothbench: {self.kind} plugin {ep.name!r} ({ep.value}) from the "
+                    f"{self.kind} plugin {ep.name!r} ({ep.value}) from the "
                     f"entry-point group {self.group!r} was not loaded: {err}",
                     PluginWarning,
                     stacklevel=2,
@@ -126,8 +126,17 @@ class Registry(Generic[T]):
         """The class registered under ``name``; a clear ``ValueError`` otherwise."""
         self.load_plugins()
         if not isinstance(name, str) or name not in self._classes:
-            raise ValueError(unknown_name(self.kind, name, self.names()))
+            raise ValueError(self.unknown(name))
         return self._classes[name]
+
+    def unknown(self, name: object, extra: Iterable[str] = ()) -> str:
+        """The message for a name not registered: the closest known ones (and ``extra``
+        names, such as ``all``), and how a plugin's name gets registered."""
+        return (
+            f"{unknown_name(self.kind, name, [*self.names(), *extra])} (a plugin's? give "
+            f"its file with --plugin FILE.py, or install its package: entry-point group "
+            f"{self.group!r})"
+        )
 
     def __contains__(self, name: object) -> bool:
         self.load_plugins()
