@@ -28,9 +28,13 @@ Properties (``CERTIFIER_PROPERTIES``; hypothesis drives the probabilities), for 
   ``budget``; a shift beyond it is not checked, and the result says so. It is a
   necessary check against the directions tried, not a proof over all directions.
 
-``check_certifier`` raises one ``AssertionError`` listing every failed property with its
-own message, and returns the pairs checked with the soundness status of each
-(``ConformanceResult``); a pair whose soundness was not fully checked is listed in
+``check_certifier`` runs every property on every pair, and raises one ``AssertionError``
+listing every failed (property, noise, norm), one line each: ``[property] noise, norm:
+message`` for a failed assertion, ``[property] noise, norm: ExceptionType: message`` for
+any other exception the property raised (e.g. an ``ArithmeticError`` from
+``Certifier.radius`` for a negative or NaN radius), with hypothesis's falsifying example
+where there is one. Otherwise it returns the pairs checked with the soundness status of
+each (``ConformanceResult``); a pair whose soundness was not fully checked is listed in
 ``result.unchecked`` and announced with a ``ConformanceWarning``.
 """
 
@@ -50,6 +54,7 @@ from hypothesis import strategies as st
 from certifiers.base import NORMS, Certifier
 from harness.noise import Noise, SphericalNoise
 from harness.noise.base import LogRatioSampler
+from harness.noise.testing import describe_failure
 
 CERTIFIER_PROPERTIES = ("abstains", "monotone", "vectorized", "bad_input", "picklable", "sound")
 _NP_P_GRID = (0.55, 0.7, 0.9, 0.99)
@@ -321,8 +326,9 @@ def check_certifier(
 ) -> ConformanceResult:
     """Run the whole conformance suite; return the (noise name, norm) pairs checked.
 
-    Raises one AssertionError listing every (property, noise, norm) that failed, and
-    ValueError if the certifier supports none of the given pairs. Pairs whose soundness
+    Raises one AssertionError listing every (property, noise, norm) that failed (any
+    exception a property raises is a failure of that property; the others still run),
+    and ValueError if the certifier supports none of the given pairs. Pairs whose soundness
     could not be checked in full are in ``result.unchecked`` and are warned about.
     """
     pairs = supported_pairs(certifier, list(noises), norms)
@@ -338,8 +344,8 @@ def check_certifier(
         for prop, check in checks:
             try:
                 status = check()
-            except AssertionError as err:
-                failures.append(f"[{prop}] {noise.name}, {norm}: {err}")
+            except Exception as err:
+                failures.append(f"[{prop}] {noise.name}, {norm}: {describe_failure(err)}")
                 continue
             if prop == "sound":
                 result.soundness[(noise.name, norm)] = status

@@ -7,6 +7,9 @@
 
 Properties, each checked on its own (``NOISE_PROPERTIES``):
 
+- ``shape``: ``transform`` returns a tensor of the shape of the base draws ``G``,
+  ``(rows, dim)``, called plainly and with ``out=``; checked first, as the properties
+  that draw samples index them;
 - ``law``: samples of ``transform`` follow the stated law: a Kolmogorov-Smirnov test of
   every marginal the family declares (``Noise.marginals``: radius, coordinates or the
   max-coordinate law), in float64 and in float32 (the sampler's dtype); an approximation
@@ -20,19 +23,25 @@ Properties, each checked on its own (``NOISE_PROPERTIES``):
 - ``matched``: ``type(noise).matched(sigma0, dim, **shape)`` has ``E||z||^2 = dim sigma0^2``
   (closed form and Monte Carlo);
 - ``transform``: batch invariance, dtype and device kept, ``out=`` honoured, in place;
+  a ``G`` of the wrong shape or type refused (``Noise._check_G``, as the built-in
+  families do);
 - ``tails``: base draws far in the tail (|G| up to 9, where float32 saturates Phi) map
   to finite values, monotone in |G| along the axis;
 - ``spec``: ``from_spec(noise.spec()) == noise``, also after pickling.
 
 ``check_noise`` runs them all and raises one ``AssertionError`` that lists every property
-that failed, each with its own message; ``noise_checks`` yields them one by one (the
-registry-wide tests give each its own pytest id).
+that failed, one line each: ``[property] name: message`` for a failed assertion, or
+``[property] name: ExceptionType: message`` for any other exception the property raised;
+the other properties still run. If ``shape`` fails, the properties that use the samples
+(``law`` to ``tails``) are not run, and a last line says so. ``noise_checks`` yields the
+properties one by one (the registry-wide tests give each its own pytest id).
 """
 
 from __future__ import annotations
 
 import math
 import pickle
+import re
 from collections.abc import Callable
 
 import numpy as np
@@ -42,15 +51,62 @@ from scipy import stats
 from harness.noise.base import Noise
 from harness.noise.registry import from_spec
 
-NOISE_PROPERTIES = ("law", "log_prob", "second_moment", "matched", "transform", "tails", "spec")
+NOISE_PROPERTIES = (
+    "shape", "law", "log_prob", "second_moment", "matched", "transform", "tails", "spec",
+)  # fmt: skip
+#: The properties that call ``transform`` and index what it returns: not run when
+#: ``shape`` fails.
+_USE_SAMPLES = ("law", "log_prob", "second_moment", "matched", "transform", "tails")
 _MIN_P = 1e-4
 _SE = 5.0
+
+
+def describe_failure(err: BaseException) -> str:
+    """One line for an exception raised by a property: an assertion's own message, or
+    ``ExceptionType: message`` for any other exception, followed by the example
+    hypothesis found, where it found one (its other notes are left out)."""
+    if isinstance(err, BaseExceptionGroup):  # hypothesis found several distinct failures
+        return " | ".join(describe_failure(e) for e in err.exceptions)
+    text = str(err)
+    if not isinstance(err, AssertionError) or not text:
+        text = f"{type(err).__name__}: {text}" if text else type(err).__name__
+    examples = [n for n in getattr(err, "__notes__", ()) if re.match(r"(Falsifying|Failing)", n)]
+    for note in examples:
+        note = " ".join(re.sub(r"  # [^\n]*", "", note).split())
+        text += f" ({note.replace('( ', '(').replace(', )', ')')})"
+    return " ".join(text.split())
+
+
+def _check_returned_shape(noise: Noise, z: object, G: torch.Tensor, call: str) -> None:
+    shape = tuple(G.shape)
+    if not isinstance(z, torch.Tensor):
+        raise AssertionError(
+            f"{noise.name}: {call} returned {type(z).__name__} for base draws of shape "
+            f"{shape}; it must return a tensor of shape (rows, dim) = {shape}"
+        )
+    assert z.shape == G.shape, (
+        f"{noise.name}: {call} returned shape {tuple(z.shape)} for base draws of shape "
+        f"{shape}; it must return (rows, dim) = {shape}"
+    )
 
 
 def _samples(noise: Noise, n: int, seed: int, dtype: torch.dtype = torch.float64) -> np.ndarray:
     gen = torch.Generator().manual_seed(seed)
     G = torch.randn(n, noise.dim, generator=gen, dtype=torch.float64).to(dtype)
     return noise.transform(G).to(torch.float64).numpy()
+
+
+def check_shape(noise: Noise, rows: int = 3) -> None:
+    """``transform(G)`` returns a tensor of the shape of ``G``, ``(rows, dim)``, and so
+    does ``transform(G, out=buf)`` where it returns a tensor, in float64 and float32
+    (whether it returns and fills ``buf`` is checked by ``check_transform``)."""
+    gen = torch.Generator().manual_seed(4)
+    for dtype in (torch.float64, torch.float32):
+        G = torch.randn(rows, noise.dim, generator=gen, dtype=torch.float64).to(dtype)
+        _check_returned_shape(noise, noise.transform(G.clone()), G, "transform")
+        res = noise.transform(G.clone(), out=torch.empty_like(G))
+        if isinstance(res, torch.Tensor):  # not returning buf is for ``transform`` to say
+            _check_returned_shape(noise, res, G, "transform(G, out=buf)")
 
 
 def check_law(noise: Noise, samples: int = 20_000, seed: int = 0) -> None:
@@ -174,7 +230,7 @@ def check_transform(noise: Noise) -> None:
             G = torch.randn(257, noise.dim, generator=gen, dtype=dtype, device=device)
             z = noise.transform(G)
             where = f"{noise.name} ({dtype}, {device})"
-            assert z.shape == G.shape, f"{where}: shape {tuple(z.shape)}"
+            _check_returned_shape(noise, z, G, f"transform ({dtype}, {device})")
             assert z.dtype == dtype, f"{where}: returns {z.dtype}"
             assert z.device == G.device, f"{where}: returns on {z.device}"
             assert torch.isfinite(z).all(), f"{where}: non-finite noise"
@@ -188,15 +244,26 @@ def check_transform(noise: Noise) -> None:
                 f"{where}: a row's noise depends on the batch it is in"
             )
             assert torch.equal(noise.transform(G[:40]), z[:40]), f"{where}: not batch invariant"
-    for bad, error in (
-        (torch.zeros(3, noise.dim + 1), ValueError),
-        (np.zeros((3, noise.dim)), TypeError),
-    ):
+    for bad, error, what, expected in (
+        (
+            torch.zeros(3, noise.dim + 1), ValueError,
+            f"base draws of shape (3, {noise.dim + 1})", f"(n, {noise.dim})",
+        ),
+        (np.zeros((3, noise.dim)), TypeError, "a numpy array", "a torch.Tensor"),
+    ):  # fmt: skip
         try:
             noise.transform(bad)
         except error:
             continue
-        raise AssertionError(f"{noise.name}: transform accepted {type(bad).__name__} {bad.shape}")
+        except Exception as err:
+            did = f"it raised {type(err).__name__}: {err}"
+        else:
+            did = "it accepted them"
+        raise AssertionError(
+            f"{noise.name}: transform must refuse {what} (expected {expected}) with "
+            f"{error.__name__}, but {did}; use Noise's input check: call self._check_G(G) "
+            "first in transform, as the built-in families do"
+        )
 
 
 def check_tails(noise: Noise, magnitudes=(0.0, 1.0, 5.0, 5.4, 5.5, 6.0, 7.0, 8.0, 9.0)) -> None:
@@ -225,6 +292,7 @@ def check_spec(noise: Noise) -> None:
 
 
 _CHECKS: dict[str, Callable[[Noise], None]] = {
+    "shape": check_shape,
     "law": check_law,
     "log_prob": check_log_prob,
     "second_moment": check_second_moment,
@@ -241,19 +309,33 @@ def noise_checks(noise: Noise) -> list[tuple[str, Callable[[], None]]]:
 
 
 def check_noise(noise: Noise) -> None:
-    """Run every property on ``noise``; raise one ``AssertionError`` listing each failure."""
+    """Run every property on ``noise``; raise one ``AssertionError`` listing each failure.
+
+    Any exception a property raises (not only an ``AssertionError``) is a failure of that
+    property, and the others still run; if ``shape`` fails, the properties that use the
+    samples (``law`` to ``tails``) are not run, and the message says so."""
     if not isinstance(noise, Noise):
         raise TypeError(f"check_noise takes a harness.noise.Noise, got {type(noise).__name__}")
-    failures = []
+    failures: list[str] = []
+    skipped: list[str] = []
     for prop, check in noise_checks(noise):
+        if prop in _USE_SAMPLES and any(f.startswith("[shape]") for f in failures):
+            skipped.append(prop)
+            continue
         try:
             check()
-        except AssertionError as err:
-            failures.append(f"[{prop}] {err}")
+        except Exception as err:
+            text = describe_failure(err)
+            if not (isinstance(err, AssertionError) and text.startswith(noise.name)):
+                text = f"{noise.name}: {text}"
+            failures.append(f"[{prop}] {text}")
+    if skipped:
+        failures.append(f"not run, as transform's shape is wrong: {', '.join(skipped)}")
     if failures:
+        n = len(failures) - bool(skipped)
         raise AssertionError(
-            f"{noise.name} fails {len(failures)} conformance propert"
-            f"{'y' if len(failures) == 1 else 'ies'}:\n" + "\n".join(failures)
+            f"{noise.name} fails {n} conformance propert{'y' if n == 1 else 'ies'}:\n"
+            + "\n".join(failures)
         )
 
 

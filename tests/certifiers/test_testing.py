@@ -43,6 +43,35 @@ class NotMonotone(Certifier):
     certificates = {("gaussian", "l2"): Certificate(lambda c, nz, p: 0.1 * nz.sigma * (1 - p))}
 
 
+class NegativeRadius(Certifier):
+    name = "negative-radius"
+    certificates = {("gaussian", "l2"): Certificate(lambda c, nz, p: -np.ones_like(p))}
+
+
+class NaNRadius(Certifier):
+    name = "nan-radius"
+    certificates = {("gaussian", "l2"): Certificate(lambda c, nz, p: np.full_like(p, np.nan))}
+
+
+@pytest.mark.parametrize("cls", [NegativeRadius, NaNRadius], ids=["negative", "nan"])
+def test_an_invalid_radius_is_a_failure_of_each_property_it_breaks(cls):
+    """``Certifier.radius`` refuses a negative or NaN radius with an ArithmeticError: each
+    property that meets it fails with that error named, one line each, and the others
+    still run (``abstains`` and ``bad_input`` never compute a radius, so they pass)."""
+    noise = Gaussian(0.5, 4)
+    with pytest.raises(AssertionError) as err:
+        check_certifier(cls(), [noise], norms=("l2",), max_examples=10, mc_samples=10_000)
+    head, *lines = str(err.value).splitlines()
+    assert head == f"{cls.name} fails 4 conformance check(s):"
+    assert [line.split()[0] for line in lines] == [
+        "[monotone]", "[vectorized]", "[picklable]", "[sound]",
+    ]  # fmt: skip
+    for line in lines:  # Certifier.radius's own message follows the error's type
+        assert line.split(" ", 1)[1].startswith(f"{noise.name}, l2: ArithmeticError: ")
+        assert cls.name in line
+    assert "prop(p1=" in lines[0]  # hypothesis's falsifying example, on the same line
+
+
 @pytest.mark.parametrize("dim", [64, 3072, 150_528])
 def test_an_unsound_certifier_fails_at_the_data_dimension(dim):
     with pytest.raises(AssertionError, match=r"\[sound\].*not sound"):

@@ -48,6 +48,28 @@ class TailCollapse(Laplace):
         return torch.where(G.abs() > 6, torch.zeros_like(z), z)
 
 
+class DropsLastCoordinate(Gaussian):
+    def transform(self, G, out=None):
+        return G[:, :-1] * self.sigma
+
+
+class Flat(Gaussian):
+    def transform(self, G, out=None):
+        z = (G * self.sigma).reshape(-1)
+        return z if out is None else out.view(-1).copy_(z)
+
+
+class NoInputCheck(Gaussian):
+    def transform(self, G, out=None):
+        z = G * self.sigma
+        return z if out is None else out.copy_(z)
+
+
+class RaisingLogProb(Gaussian):
+    def log_prob(self, z):
+        raise RuntimeError("log_prob is not implemented yet")
+
+
 def failing(noise: Noise) -> dict[str, str]:
     out = {}
     for prop, check in noise_checks(noise):
@@ -117,3 +139,44 @@ def test_matched_refuses_a_law_without_second_moment():
         Pareto.matched(0.25, 64, a=2.0)
     with pytest.raises(TypeError, match="sets 'sigma' itself"):
         Gaussian.matched(0.25, 64, sigma=1.0)
+
+
+@pytest.mark.parametrize(
+    "noise,returned",
+    [(DropsLastCoordinate(0.5, 5), "(3, 4)"), (Flat(0.5, 5), "(15,)")],
+    ids=["drops-last-coordinate", "flat"],
+)
+def test_a_wrong_shape_is_reported_as_such_and_what_would_crash_is_not_run(noise, returned):
+    with pytest.raises(AssertionError) as err:
+        check_noise(noise)
+    head, *lines = str(err.value).splitlines()
+    assert head == f"{noise.name} fails 2 conformance properties:"  # shape, and spec (unregistered)
+    assert lines[0] == (
+        f"[shape] {noise.name}: transform returned shape {returned} for base draws of shape "
+        "(3, 5); it must return (rows, dim) = (3, 5)"
+    )
+    assert lines[1].startswith("[spec]")
+    assert lines[2] == (
+        "not run, as transform's shape is wrong: law, log_prob, second_moment, matched, "
+        "transform, tails"
+    )
+
+
+def test_a_transform_that_accepts_a_wrong_G_is_told_to_refuse_it():
+    fails = failing(NoInputCheck(0.5, 4))
+    assert set(fails) == {"transform", "spec"}, fails
+    assert fails["transform"] == (
+        "gaussian(dim=4,sigma=0.5): transform must refuse base draws of shape (3, 5) "
+        "(expected (n, 4)) with ValueError, but it accepted them; use Noise's input check: "
+        "call self._check_G(G) first in transform, as the built-in families do"
+    )
+
+
+def test_any_exception_is_a_failure_of_its_property_and_the_others_still_run():
+    noise = RaisingLogProb(0.5, 5)
+    with pytest.raises(AssertionError) as err:
+        check_noise(noise)
+    head, *lines = str(err.value).splitlines()
+    assert head == f"{noise.name} fails 2 conformance properties:"
+    assert lines[0] == f"[log_prob] {noise.name}: RuntimeError: log_prob is not implemented yet"
+    assert lines[1].startswith("[spec]")
