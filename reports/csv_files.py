@@ -21,10 +21,19 @@ def write_csvs(report: Report, out: Path) -> list[Path]:
                 "summary": r.summary,
                 "max_diff": r.max_diff,
                 "affected_rows": len(r.affected),
+                "unchecked_rows": len(r.unchecked),
             }
             for r in report.sanity
         ],
-        columns=["check", "title", "status", "summary", "max_diff", "affected_rows"],
+        columns=[
+            "check",
+            "title",
+            "status",
+            "summary",
+            "max_diff",
+            "affected_rows",
+            "unchecked_rows",
+        ],
     )
     frames = {
         "leaderboard": report.leaderboard(),

@@ -40,10 +40,11 @@ class EnvelopeRow:
 def envelope(board: Board) -> list[EnvelopeRow]:
     """Envelope rows of a board (noises present on at least two models), the largest
     area under the envelope over the board's radii first (a step sum, the grid's proxy
-    of ACR); rows of certifiers that failed the soundness check are left out."""
+    of ACR); rows of certifiers that failed the soundness check, and rows it could not
+    check here, are left out (the envelope shows no marks)."""
     groups: dict[tuple[str, str], list[Row]] = {}
     for row in board.rows:
-        if row.key in board.unsound or row.kind != "smoothing":
+        if row.key in board.held_out or row.kind != "smoothing":
             continue
         groups.setdefault((row.label, row.certifier_short), []).append(row)
     out = []

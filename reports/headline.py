@@ -6,9 +6,11 @@ row on the same model and noise, else the model's Gaussian row of the reference
 certifier. Where the best row is itself a reference row, the claim a paper would make is
 tested instead: the best challenger on another noise against its Gaussian row. Only
 where there is no such challenger does it fall back to the runner-up by ACR. Rows of a
-certifier that failed the soundness check never enter a headline, and where a board has
-smoothing rows the claim is among them (deterministic and imported rows are compared in
-the table and its appendix).
+certifier that failed the soundness check never enter a headline, nor do rows that check
+could not check in the environment the report runs in (``Board.unchecked``: a noise
+family not registered here, say; nothing shows their radii are certificates). Where a
+board has smoothing rows the claim is among them (deterministic and imported rows are
+compared in the table and its appendix).
 
 Certified accuracy is compared at every radius of the grid; the radius quoted is the one
 with the largest gap, and because that choice is made after looking, the quoted McNemar
@@ -181,7 +183,7 @@ class Headline:
 
 def _pick_other(board: Board, best: Row, candidates: list[Row]) -> tuple[Row | None, str]:
     refs = {
-        kind: r for kind, r in board.refs.get(best.key, {}).items() if r.key not in board.unsound
+        kind: r for kind, r in board.refs.get(best.key, {}).items() if r.key not in board.held_out
     }
     if sig.SAME_NOISE in refs:
         return refs[sig.SAME_NOISE], "its reference-certifier row, same model and noise"
@@ -194,8 +196,10 @@ def _pick_other(board: Board, best: Row, candidates: list[Row]) -> tuple[Row | N
     runner_up = max(rest, key=lambda r: acr.value(r, board.context))
     if board.reference in best.certifiers:
         why = "the best row is itself a reference row"
-    elif board.refs.get(best.key):
+    elif any(r.key in board.unsound for r in board.refs.get(best.key, {}).values()):
         why = "its reference row failed the soundness check"
+    elif board.refs.get(best.key):
+        why = "its reference row could not be checked for soundness here"
     else:
         why = "it has no reference row on its model"
     return runner_up, f"the runner-up by ACR: {why}"
@@ -269,11 +273,13 @@ def headline(board: Board, level: float = 0.05) -> Headline:
     """The headline comparison of one leaderboard (see the module docstring)."""
     smoothing = [r for r in board.rows if r.kind == "smoothing"]
     pool = smoothing or board.rows  # the claim is about smoothing where the board has some
-    candidates = [r for r in pool if r.key not in board.unsound]
+    candidates = [r for r in pool if r.key not in board.held_out]
     excluded = [
         f"{r.full_label()} (failed the soundness check)"
-        for r in board.rows
         if r.key in board.unsound
+        else f"{r.full_label()} (not checked for soundness here: {board.unchecked[r.key]})"
+        for r in board.rows
+        if r.key in board.held_out
     ]
     if not candidates:
         return Headline(board.title, None, None, "", excluded=excluded, level=level)
@@ -284,7 +290,7 @@ def headline(board: Board, level: float = 0.05) -> Headline:
             r
             for r in candidates
             if sig.GAUSSIAN in board.refs.get(r.key, {})
-            and board.refs[r.key][sig.GAUSSIAN].key not in board.unsound
+            and board.refs[r.key][sig.GAUSSIAN].key not in board.held_out
         ]
         if challengers:
             challenger = max(challengers, key=lambda r: acr.value(r, board.context))

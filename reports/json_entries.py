@@ -90,6 +90,7 @@ def json_entries(report: Report) -> dict[str, dict]:
             entry.update(
                 sanity=str(board.table.loc[board.rows.index(row), "sanity"]),
                 unsound=row.key in board.unsound,
+                unchecked=row.key in board.unchecked,
                 n0=f["n0"],
                 n=f["n"],
                 seed=f["seed"],

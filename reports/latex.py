@@ -40,7 +40,8 @@ LEGEND = (
     r"$\ddagger$: beyond the row's reach, the largest radius its Monte Carlo draws can "
     r"certify at this alpha (its value there shows where its draws end); "
     r"\textbf{unsound}: its certifier failed the soundness check, so its values are not "
-    r"certificates."
+    r"certificates; \textbf{unchecked}: the soundness check could not check the row where "
+    r"the report was made (see the report's notes), so it enters no headline either."
 )
 
 
@@ -73,10 +74,12 @@ def board_table(board: Board, level: float) -> str:
             rf"\multicolumn{{{ncol}}}{{l}}{{\textit{{{escape(board.model_heading(model))}}}}} \\",
         ]
         for row in board.rows_of(model):
-            flag = "⚠" if board.table.loc[board.rows.index(row), "sanity"] != "ok" else ""
-            cells = [escape(row.label + flag), escape(row.certifier)]
+            failed = "fail:" in board.table.loc[board.rows.index(row), "sanity"]
+            cells = [escape(row.label + ("⚠" if failed else "")), escape(row.certifier)]
             if row.key in board.unsound:
                 cells[1] += r" \textbf{unsound}"
+            elif row.key in board.unchecked:
+                cells[1] += r" \textbf{unchecked}"
             for c in main:
                 mark = board.marks.get((row.key, c.key), "")
                 mark += REACH_MARK if row.beyond_reach(c.radius) else ""

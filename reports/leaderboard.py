@@ -21,7 +21,7 @@ from reports import significance as sig
 from reports.columns import Column, Context, board_columns, compared_columns
 from reports.reach import reach, run_draws
 from reports.rows import Row, RowKey, build_rows, shared_images
-from reports.sanity import CheckResult, affected_rows
+from reports.sanity import CheckResult, affected_rows, unchecked_rows
 from reports.settings import ReportSettings
 
 BOARD_KEYS = ["dataset", "norm", "alpha"]
@@ -53,6 +53,9 @@ class Board:
     sigma0: dict[str, float]
     reference: str
     unsound: set[RowKey] = field(default_factory=set)
+    #: rows the soundness check could not check here (not unsound), with the reason:
+    #: marked UNCHECKED and otherwise treated like unsound rows (``held_out``)
+    unchecked: dict[RowKey, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     specs: dict[str, Mapping[str, Any]] = field(default_factory=dict)  # noise name -> spec
     #: the run's estimation draws per image and noise (``None``: not known, e.g. imported)
@@ -82,6 +85,13 @@ class Board:
     @property
     def n_shared(self) -> int:
         return int(shared_images(self.rows).size)
+
+    @property
+    def held_out(self) -> set[RowKey]:
+        """Rows not known to be sound (unsound or unchecked): ranked after the others
+        of their model, with no significance mark, and kept out of the headlines, the
+        vs-best comparisons and the envelope."""
+        return self.unsound | set(self.unchecked)
 
     def column(self, key: str) -> Column:
         return next(c for c in self.columns if c.key == key)
@@ -143,7 +153,30 @@ def _model_order(models: Sequence[str], sigma0: Mapping[str, float]) -> list[str
     return sorted(models, key=lambda m: (sigma0.get(m, np.inf), m))
 
 
-def _table(board_rows: list[Row], board: Board, sanity_fail: Mapping[tuple, list[str]]):
+def _sanity_cell(
+    board: Board,
+    row: Row,
+    sanity_fail: Mapping[tuple, list[str]],
+    sanity_unchecked: Mapping[tuple, Mapping[str, str]],
+) -> str:
+    """``ok``, or ``fail: <checks>`` and/or ``unchecked: <checks>`` (the checks that
+    failed for, or could not check, one of the row's certifiers)."""
+    keys = [
+        (board.dataset, board.norm, board.alpha, row.model, row.noise, c) for c in row.certifiers
+    ]
+    fails = sorted({name for k in keys for name in sanity_fail.get(k, [])})
+    unchecked = sorted({name for k in keys for name in sanity_unchecked.get(k, {})})
+    parts = [f"fail: {', '.join(fails)}"] if fails else []
+    parts += [f"unchecked: {', '.join(unchecked)}"] if unchecked else []
+    return "; ".join(parts) or "ok"
+
+
+def _table(
+    board_rows: list[Row],
+    board: Board,
+    sanity_fail: Mapping[tuple, list[str]],
+    sanity_unchecked: Mapping[tuple, Mapping[str, str]],
+):
     ctx = board.context
     records = []
     for row in board.rows:
@@ -165,21 +198,12 @@ def _table(board_rows: list[Row], board: Board, sanity_fail: Mapping[tuple, list
                 rec[f"{col.key}_lo"], rec[f"{col.key}_hi"] = interval
             if col.test is not None:
                 rec[f"marks:{col.key}"] = board.marks.get((row.key, col.key), "")
-        fails = sorted(
-            {
-                name
-                for cert in row.certifiers
-                for name in sanity_fail.get(
-                    (board.dataset, board.norm, board.alpha, row.model, row.noise, cert), []
-                )
-            }
-        )
-        rec["sanity"] = "fail: " + ", ".join(fails) if fails else "ok"
+        rec["sanity"] = _sanity_cell(board, row, sanity_fail, sanity_unchecked)
         records.append(rec)
     table = pd.DataFrame.from_records(records)
-    if not table.empty:  # ranked by ACR within a model, unsound rows after the sound ones
-        unsound = np.array([r.key in board.unsound for r in board.rows])
-        score = table["acr"] - np.where(unsound, table["acr"].max() + 1.0, 0.0)  # ACR >= 0
+    if not table.empty:  # ranked by ACR within a model, held-out rows after the others
+        held = np.array([r.key in board.held_out for r in board.rows])
+        score = table["acr"] - np.where(held, table["acr"].max() + 1.0, 0.0)  # ACR >= 0
         table.insert(9, "rank", score.groupby(table["model"]).rank(ascending=False, method="min"))
         table["rank"] = table["rank"].astype(int)
     return table
@@ -197,11 +221,15 @@ def build_board(
     sanity_fail: Mapping[tuple, list[str]] | None = None,
     draws: int | None = None,
     certifier_options: Mapping[str, Mapping[str, Any]] | None = None,
+    sanity_unchecked: Mapping[tuple, Mapping[str, str]] | None = None,
 ) -> Board:
     """One leaderboard from the tidy rows of one (dataset, norm, alpha); ``draws`` and
     ``certifier_options`` (the manifest's ``n`` and ``certifier_options``) let the
-    headline tell how far each row can certify (``reports.reach``)."""
+    headline tell how far each row can certify (``reports.reach``). ``sanity_fail``:
+    board row -> the checks that failed for it; ``sanity_unchecked``: board row ->
+    {check that could not check it: why} (``reports.sanity.unchecked_rows``)."""
     sanity_fail = sanity_fail or {}
+    sanity_unchecked = sanity_unchecked or {}
     sigma0 = dict(sigma0 or {})
     radii = settings.grid(norm)
     columns = board_columns(radii)
@@ -212,9 +240,15 @@ def build_board(
         for (ds, nm, a, model, noise, cert), fails in sanity_fail.items()
         if (ds, nm, a) == (dataset, norm, float(alpha)) and "soundness" in fails
     }
+    unchecked_certs = {
+        (model, noise, cert): whys["soundness"]
+        for (ds, nm, a, model, noise, cert), whys in sanity_unchecked.items()
+        if (ds, nm, a) == (dataset, norm, float(alpha)) and "soundness" in whys
+    }
     rows = build_rows(
-        g, specs=specs, sigma0=sigma0, reference=settings.reference, unsound=unsound_certs
-    )
+        g, specs=specs, sigma0=sigma0, reference=settings.reference,
+        unsound=unsound_certs | set(unchecked_certs),
+    )  # fmt: skip
     for r in rows:  # rows not sampled here (deterministic, imported) have no reach
         if r.kind == "smoothing":
             spec = (specs or {}).get(r.noise)
@@ -222,12 +256,18 @@ def build_board(
     unsound = {
         r.key for r in rows if any((r.model, r.noise, c) in unsound_certs for c in r.certifiers)
     }
+    unchecked: dict[RowKey, str] = {}
+    for r in rows:
+        whys = {unchecked_certs.get((r.model, r.noise, c)) for c in r.certifiers} - {None}
+        if whys and r.key not in unsound:
+            unchecked[r.key] = "; ".join(sorted(whys))
+    held_out = unsound | set(unchecked)
     models = _model_order(sorted({r.model for r in rows}), sigma0)
-    # within a model, by ACR; rows that failed the soundness check last (their values
-    # are not certificates)
+    # within a model, by ACR; rows that failed or could not be checked by the soundness
+    # check last (their values are not, or not known to be, certificates)
     rows.sort(
         key=lambda r: (
-            models.index(r.model), r.key in unsound, -acr.value(r, ctx), r.label, r.certifier,
+            models.index(r.model), r.key in held_out, -acr.value(r, ctx), r.label, r.certifier,
         )
     )  # fmt: skip
     refs, notes = sig.reference_map(rows, settings.reference, specs=specs, sigma0=sigma0)
@@ -239,11 +279,11 @@ def build_board(
     elif not any(settings.reference in r.certifiers for r in rows):
         notes.append(f"no {settings.reference!r} row in this leaderboard: no reference comparisons")
     compared = compared_columns(columns)
-    comps = sig.comparisons(rows, compared, refs, ctx, acr, unsound)
-    marks = {k: v for k, v in sig.marks(comps, settings.level).items() if k[0] not in unsound}
+    comps = sig.comparisons(rows, compared, refs, ctx, acr, held_out)
+    marks = {k: v for k, v in sig.marks(comps, settings.level).items() if k[0] not in held_out}
     board = Board(
         dataset, norm, float(alpha), radii, columns, rows, pd.DataFrame(), comps, marks, refs,
-        models, sigma0, settings.reference, unsound=unsound, notes=notes,
+        models, sigma0, settings.reference, unsound=unsound, unchecked=unchecked, notes=notes,
         specs=dict(specs or {}), draws=draws, certifier_options=dict(certifier_options or {}),
     )  # fmt: skip
     n_all = board.n_images
@@ -253,8 +293,24 @@ def build_board(
                 f"{r.full_label()}: {r.n} of the board's {n_all} images; its comparisons use "
                 "the images both rows share (n in each comparison)"
             )
-    board.table = _table(rows, board, sanity_fail)
+    board.notes += unchecked_notes(board)
+    board.table = _table(rows, board, sanity_fail, sanity_unchecked)
     return board
+
+
+def unchecked_notes(board: Board) -> list[str]:
+    """One note per reason the soundness check could not check rows of the board here,
+    naming those rows."""
+    by_why: dict[str, list[str]] = {}
+    for r in board.rows:
+        if r.key in board.unchecked:
+            by_why.setdefault(board.unchecked[r.key], []).append(r.full_label())
+    return [
+        f"the soundness check could not check {'; '.join(labels)} here ({why}). Marked "
+        "UNCHECKED, ranked last and kept out of the headline, like an unsound row: nothing "
+        "here shows that its radii are certificates."
+        for why, labels in by_why.items()
+    ]
 
 
 def build_report(
@@ -286,11 +342,13 @@ def build_report(
         if isinstance(v, dict) and v.get("sigma0") is not None
     }
     fail = affected_rows(sanity)
+    unchecked = unchecked_rows(sanity)
     draws = run_draws(manifest)
     options = manifest.get("certifier_options") or {}
     boards = [
         build_board(g, dataset, norm, float(alpha), settings, specs=specs, sigma0=sigma0,
-                    sanity_fail=fail, draws=draws, certifier_options=options)
+                    sanity_fail=fail, draws=draws, certifier_options=options,
+                    sanity_unchecked=unchecked)
         for (dataset, norm, alpha), g in outcomes.groupby(BOARD_KEYS, sort=True, dropna=False)
     ]  # fmt: skip
     boards.sort(key=lambda b: (b.dataset, NORM_ORDER.get(b.norm, 3), b.alpha))

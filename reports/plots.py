@@ -129,6 +129,8 @@ def certified_accuracy_figure(board: Board, model: str) -> tuple[plt.Figure, int
         name = f"{row.label} · {row.certifier_short}"
         if row.key in board.unsound:
             name += " (UNSOUND)"
+        elif row.key in board.unchecked:
+            name += " (UNCHECKED)"
         ax.plot(grid, k / row.n, lw=1.7, label=name, **style)
         ax.fill_between(grid, lo, hi, color=style["color"], alpha=0.08, lw=0)
         _mark_reach(ax, row.reach, grid[-1], style["color"])

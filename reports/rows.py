@@ -148,8 +148,9 @@ def build_rows(
     """The rows of one board's tidy outcomes, identical certifiers merged (the reference
     certifier named first in its group). Rows of another kind (``imported`` results made
     elsewhere, ``deterministic`` certifiers) are kept apart from sampled ones, and so is
-    every ``(model, noise, certifier)`` in ``unsound`` (one that failed the soundness
-    check): merged, it would take a sound certifier's row out of the headlines with it."""
+    every ``(model, noise, certifier)`` in ``unsound`` (one that failed, or could not be
+    checked by, the soundness check): merged, it would take a sound certifier's row out
+    of the headlines with it."""
     specs = specs or {}
     sigma0 = sigma0 or {}
     rows: list[Row] = []

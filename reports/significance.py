@@ -15,7 +15,8 @@ each radius, r = 0 being clean smoothed accuracy, and ACR; ``reports.columns``):
   E||z||^2 is used, else the one with the model's training sigma.
 - **vs best.** The row with the highest value in the column is compared with every other
   row. Rows of a certifier that failed the soundness check take no part: their values
-  are not certificates, so they are neither the best nor a row the best must beat.
+  are not certificates, so they are neither the best nor a row the best must beat. Nor
+  do rows that check could not check here (``Board.unchecked``).
 
 Two rows are compared on the images both have (the number is in each comparison).
 Accuracy columns use McNemar's test on the paired per-image outcomes (certified at r or

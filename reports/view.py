@@ -1,11 +1,11 @@
 """What a reader sees, as plain data: the Markdown and HTML templates render the same
 view, so the formats say the same things.
 
-The main document: warnings first (incomplete sampling, unsound certifiers), then per
-leaderboard its headline block, the table grouped by model with its plots, and the
-best-over-sigma envelope; then the sanity summary and the footnotes. The appendix: the
-comparison grids, every row's details, the per-check details and the images behind each
-headline's gap.
+The main document: warnings first (incomplete sampling, unsound certifiers, checks that
+could not check every row here), then per leaderboard its headline block, the table
+grouped by model with its plots, and the best-over-sigma envelope; then the sanity
+summary and the footnotes. The appendix: the comparison grids, every row's details, the
+per-check details and the images behind each headline's gap.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from reports.leaderboard import Board, Report
 from reports.plots import Figure
 from reports.reach import MARK as REACH_MARK
 from reports.rows import Row
-from reports.sanity import FAIL, PASS, SKIPPED
+from reports.sanity import FAIL, INCOMPLETE, PASS, SKIPPED
 
 
 @dataclass
@@ -99,15 +99,18 @@ def _value_cell(board: Board, row: Row, col: Column) -> Cell:
 
 
 def _row_cells(board: Board, row: Row, main: list[Column], rank: int) -> list[Cell]:
-    flag = ""
+    flag, title = "", row.noise
     if row.key in board.unsound:
         flag = " ⚠ UNSOUND"
-    elif board.table.loc[_table_index(board, row), "sanity"] != "ok":
+    elif row.key in board.unchecked:
+        flag = " ⚠ UNCHECKED"
+        title += f"; not checked for soundness here: {board.unchecked[row.key]}"
+    elif "fail:" in board.table.loc[_table_index(board, row), "sanity"]:
         flag = " ⚠"
     label = row.label + ("" if row.kind == "smoothing" else f" ({row.kind})")
     cells = [
         Cell(str(rank), rank),
-        Cell(label + flag, row.label, row.noise),
+        Cell(label + flag, row.label, title),
         Cell(
             row.certifier_short,
             row.certifier,
@@ -400,6 +403,8 @@ def build_view(
     for r in report.sanity:
         if r.status == FAIL:
             warnings.append(f"sanity check failed: {r.title}: {r.summary}")
+        elif r.status == INCOMPLETE:
+            warnings.append(f"sanity check incomplete: {r.title}: {r.summary}")
     title = f"smoothbench leaderboard: {report.footnotes['dataset']}"
     details = [(f"{r.title}: {r.status}", r.details[:60]) for r in report.sanity if r.details]
     specs = sorted(
@@ -414,13 +419,20 @@ def build_view(
 
 
 def _sanity_caption(results: list) -> str:
-    """``5 of the 7 checks that ran passed; 2 skipped (...)``: a skipped check found
-    nothing in the store to check, which is neither a pass nor a failure."""
+    """``5 of the 7 checks that ran passed; 1 incomplete (...); 2 skipped (...)``: a
+    skipped check found nothing in the store to check, which is neither a pass nor a
+    failure; an incomplete one could not check some rows here, so it did not pass."""
     skipped = sum(r.status == SKIPPED for r in results)
     ran = len(results) - skipped
     passed = sum(r.status == PASS for r in results)
+    incomplete = sum(r.status == INCOMPLETE for r in results)
     why = "nothing in the store for them" if skipped > 1 else "nothing in the store for it"
     if ran == 0:
         return f"No check ran: {skipped} skipped ({why})."
-    rest = f"; {skipped} skipped ({why})" if skipped else ""
+    rest = (
+        f"; {incomplete} incomplete (some rows could not be checked here: see the warnings)"
+        if incomplete
+        else ""
+    )
+    rest += f"; {skipped} skipped ({why})" if skipped else ""
     return f"{passed} of the {ran} checks that ran passed{rest}."

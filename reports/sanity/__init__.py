@@ -25,6 +25,7 @@ from reports.sanity import (  # noqa: F401  (register the built-in checks)
 from reports.sanity.base import (
     FAIL,
     GROUP,
+    INCOMPLETE,
     PASS,
     SKIPPED,
     BoardRow,
@@ -43,6 +44,7 @@ from reports.sanity.reproducible import check_reproducible
 __all__ = [
     "FAIL",
     "GROUP",
+    "INCOMPLETE",
     "PASS",
     "SANITY_CHECKS",
     "SKIPPED",
@@ -59,6 +61,7 @@ __all__ = [
     "check_reproducible",
     "register_check",
     "run_checks",
+    "unchecked_rows",
 ]
 
 
@@ -97,4 +100,14 @@ def affected_rows(results: Iterable[CheckResult]) -> dict[BoardRow, list[str]]:
         if res.status == FAIL:
             for row in res.affected:
                 out.setdefault(row, []).append(res.name)
+    return out
+
+
+def unchecked_rows(results: Iterable[CheckResult]) -> dict[BoardRow, dict[str, str]]:
+    """Leaderboard row -> {name of a check that could not check it here: why}, whatever
+    the check's status (a failing check may still have left rows unchecked)."""
+    out: dict[BoardRow, dict[str, str]] = {}
+    for res in results:
+        for row, why in res.unchecked.items():
+            out.setdefault(row, {})[res.name] = why
     return out

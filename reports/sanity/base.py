@@ -6,6 +6,10 @@ A check returns a :class:`CheckResult`: ``pass`` or ``fail`` with the largest
 discrepancy found, or ``skipped`` with the reason (its inputs are not in the store and
 cannot be recomputed in this checkout). A failing check lists the leaderboard rows it
 affects, as ``(dataset, norm, alpha, model, noise, certifier)``; the report marks them.
+A check that could not check some rows here (their certifier or noise family is not
+registered in this environment, say) lists them in ``unchecked``, each with the reason,
+and does not pass: it is ``incomplete`` (or ``fail``, where what it could check failed);
+the report marks those rows too, and names them and the reason.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import pandas as pd
 
 import certifiers
 from certifiers.bounds import certify_top_class
-from harness.noise import Gaussian, Noise, from_spec
+from harness.noise import Gaussian, Noise, from_spec, noise_families
 from harness.store import AuditRow, Store
 from reports.tidy import load_counts, load_outcomes
 
@@ -30,6 +34,8 @@ BoardRow = tuple[str, str, float, str, str, str]  # dataset, norm, alpha, model,
 GROUP = ["dataset", "norm", "alpha", "model", "noise", "certifier"]
 
 PASS, FAIL, SKIPPED = "pass", "fail", "skipped"
+#: What could be checked passed, but some rows could not be checked here.
+INCOMPLETE = "incomplete"
 
 
 @dataclass
@@ -41,6 +47,8 @@ class CheckResult:
     details: list[str] = field(default_factory=list)
     max_diff: float | None = None
     affected: set[BoardRow] = field(default_factory=set)
+    #: rows the check could not check here, each with the reason
+    unchecked: dict[BoardRow, str] = field(default_factory=dict)
 
     def line(self) -> str:
         return f"[{self.status.upper()}] {self.title}: {self.summary}"
@@ -121,6 +129,23 @@ class SanityCheck(ABC):
 
 def registered(name: str) -> bool:
     return name in certifiers.available()
+
+
+def unregistered(kind: str, name: str) -> str:
+    """Why the rows of a certifier or noise family this environment lacks go unchecked."""
+    return f"{kind} {name!r} is not registered in this environment: is its plugin installed?"
+
+
+def why_no_noise(name: str, spec: Mapping[str, Any] | None) -> str:
+    """Why ``rebuild_noise(spec)`` gave None for the noise ``name``: no stored spec, a
+    family not registered here (said of the family, whatever noise of it), or a spec
+    that its registered family does not accept."""
+    if spec is None:
+        return f"noise {name}: no spec is stored"
+    family = str(spec.get("family"))
+    if family not in noise_families():
+        return unregistered("noise family", family)
+    return f"noise {name}: its stored spec does not fit the registered family {family!r}"
 
 
 def rebuild_noise(spec: Mapping[str, Any] | None) -> Noise | None:

@@ -2,8 +2,10 @@
 certifiers of this checkout, built with the options recorded in the store (a stale or
 tampered store fails). The prediction, its correctness and p_lower depend only on the
 counts and alpha, so they are recomputed for every row, whatever its certifier; the
-radius wherever the certifier is exact here (a Monte Carlo table, a certifier or a noise
-family this checkout lacks: listed as not recomputed).
+radius wherever the certifier is exact here (a Monte Carlo table: listed as not
+recomputed). A row whose radius cannot be recomputed because its certifier or its noise
+family is not registered in this environment is not counted as reproduced: the check is
+``incomplete`` rather than ``pass`` and lists the row in ``unchecked`` with the reason.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import pandas as pd
 from reports.sanity.base import (
     FAIL,
     GROUP,
+    INCOMPLETE,
     PASS,
     SKIPPED,
     BoardRow,
@@ -25,6 +28,8 @@ from reports.sanity.base import (
     p_lower_from_counts,
     rebuild_noise,
     registered,
+    unregistered,
+    why_no_noise,
     within,
 )
 from reports.sanity.registry import register_check
@@ -35,8 +40,8 @@ def check_reproducible(
 ) -> CheckResult:
     """Stored p_lower, prediction, correctness and radius equal what this checkout
     computes from the stored counts (the radii of certifiers that spend Monte Carlo
-    confidence, and of those or noises not registered here, are listed as not
-    recomputed)."""
+    confidence are listed as not recomputed; rows of a certifier or noise family not
+    registered here make the check incomplete: their radii cannot be reproduced)."""
     name, title = "reproducible", "certificates reproduce from the stored counts"
     out = inputs.outcomes
     if out.empty or inputs.counts.empty:
@@ -44,22 +49,29 @@ def check_reproducible(
     affected: set[BoardRow] = set()
     details: list[str] = []
     skipped: set[str] = set()
+    missing: dict[str, set[str]] = {}  # certifier -> why its radii cannot be recomputed
+    unchecked: dict[BoardRow, str] = {}
     worst = 0.0
-    checked = 0
+    checked = with_radius = 0
     cache: dict[tuple[str, str, float], tuple] = {}
     for key, g in out.groupby(GROUP, sort=True):
         dataset, norm, alpha, model, noise_name, cert_name = key
-        noise = rebuild_noise(inputs.specs.get(noise_name))
+        spec = inputs.specs.get(noise_name)
+        noise = rebuild_noise(spec)
         c = None
+        why = None
         if noise is None:
-            skipped.add(f"radii on noise {noise_name} (family not registered here)")
+            why = why_no_noise(noise_name, spec)
         elif not registered(cert_name):
-            skipped.add(f"radii of certifier {cert_name} (not registered here)")
+            why = unregistered("certifier", cert_name)
         else:
             c = inputs.certifier(cert_name)
             if not c.is_exact(noise, norm):
                 skipped.add(f"radii of {cert_name} on {noise.family} against {norm} (Monte Carlo)")
                 c = None
+        if why is not None:
+            missing.setdefault(cert_name, set()).add(why)
+            unchecked[board_row(key)] = f"radius not recomputed: {why}"
         ck = (model, noise_name, float(alpha))
         if ck not in cache:
             cache[ck] = p_lower_from_counts(inputs.counts, model, noise_name, float(alpha))
@@ -79,6 +91,7 @@ def check_reproducible(
             got = g["radius"].to_numpy(np.float64)
             diff = float(np.abs(got - want).max(initial=0.0))
             worst = max(worst, diff)
+            with_radius += 1
             if not within(got, want, rtol, atol).all():
                 problems.append(f"radius (max |diff| {diff:.3g})")
         elif c is not None:
@@ -92,6 +105,10 @@ def check_reproducible(
                 + " differ"
             )
     note = f"; not recomputed: {', '.join(sorted(skipped))}" if skipped else ""
+    if missing:
+        note += f"; not reproducible here, {len(unchecked)} row(s): " + ", ".join(
+            f"radii of {cert} ({'; '.join(sorted(why))})" for cert, why in sorted(missing.items())
+        )
     if checked == 0:
         return CheckResult(name, title, SKIPPED, "nothing could be recomputed here" + note)
     if affected:
@@ -103,14 +120,17 @@ def check_reproducible(
             details,
             worst,
             affected,
+            unchecked,
         )
+    partly = f" ({checked - with_radius} without their radius)" if with_radius < checked else ""
     return CheckResult(
         name,
         title,
-        PASS,
-        f"{checked} row(s) recomputed, largest radius difference {worst:.3g}{note}",
+        INCOMPLETE if unchecked else PASS,
+        f"{checked} row(s) recomputed{partly}, largest radius difference {worst:.3g}{note}",
         details,
         worst,
+        unchecked=unchecked,
     )
 
 
