@@ -37,6 +37,7 @@ from reports.latex import to_latex
 from reports.leaderboard import Report, build_report
 from reports.parallel import run_all
 from reports.plots import write_plots
+from reports.plugin_warnings import missing_plugin_warnings
 from reports.sanity import SanityContext, SanityInputs, run_checks
 from reports.settings import DEFAULT_REFERENCE, ReportSettings
 from reports.tidy import (
@@ -222,7 +223,9 @@ def make_report(
         SanityContext(reference=sanity_reference),
         run=partial(run_all, desc="sanity checks"),
     )
-    warnings = sampling_warnings(manifest, progress, counts, outcomes)
+    warnings = missing_plugin_warnings(manifest) + sampling_warnings(
+        manifest, progress, counts, outcomes
+    )
     report = build_report(
         outcomes, manifest=manifest, specs=specs, settings=settings, sanity=checks,
         warnings=warnings,

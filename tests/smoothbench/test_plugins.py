@@ -110,3 +110,32 @@ def test_a_config_names_its_plugins_relative_to_itself(tmp_path, clean_registrie
     config.write_text(CONFIG.format(plugins='plugins = ["plugins/missing.py"]'))
     with pytest.raises(ConfigError, match=r"run.plugins\[0\]': plugin file plugins/missing.py"):
         load(config)
+
+
+def test_a_report_without_the_runs_plugin_says_so_and_checks_nothing_of_it(
+    tmp_path, clean_registries, capsys
+):
+    plugin = tmp_path / "mine.py"
+    plugin.write_text(PLUGIN)
+    config = tmp_path / "p.toml"
+    config.write_text(CONFIG.format(plugins='plugins = ["mine.py"]'))
+    store = tmp_path / "s.sqlite"
+    assert main(["run", str(config), "--store", str(store), "--quiet"]) == 0
+    # a fresh process would not have it: undo the registration
+    NOISES.unregister("file_gaussian")
+    CERTIFIERS.unregister("file-cohen")
+    plugins._LOADED.clear()
+    capsys.readouterr()
+    assert (
+        main(["report", str(store), "--out", str(tmp_path / "r1"), "--reference", "file-cohen"])
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert (
+        f"WARNING: the run loaded the plugin {plugin.resolve()}, which this report did not" in out
+    )
+    assert "[INCOMPLETE] soundness" in out
+    argv = ["report", str(store), "--out", str(tmp_path / "r2"), "--reference", "file-cohen"]
+    assert main([*argv, "--plugin", str(plugin)]) == 0
+    out = capsys.readouterr().out
+    assert "which this report did not" not in out and "[PASS] soundness" in out

@@ -1,0 +1,21 @@
+"""Plugins a run loaded by hand (``--plugin``, ``run.plugins``: the manifest's
+``plugins``) that the report's process has not: their noises and certifiers are not
+registered here, so the sanity checks cannot run them, and the report says how to."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from smoothbench import plugins
+
+
+def missing_plugin_warnings(manifest: Mapping[str, Any]) -> list[str]:
+    """One line per plugin the run recorded and this process did not load."""
+    recorded = manifest.get("plugins") or []
+    missing = [p for p in recorded if p not in plugins.loaded()]
+    return [
+        f"the run loaded the plugin {p}, which this report did not: rows of its noises or "
+        f"certifiers cannot be checked here (give it with --plugin {p})"
+        for p in missing
+    ]
