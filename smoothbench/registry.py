@@ -13,7 +13,8 @@ Third-party packages register through the registry's entry-point group (in their
 
 Registering the same class again under the same name is not an error: a notebook cell
 run twice defines a new class object with the same module and qualified name, which
-replaces the old one. Another class under a taken name is refused.
+replaces the old one. Another class under a taken name is refused, and so is one class
+under a second name.
 """
 
 from __future__ import annotations
@@ -82,6 +83,13 @@ class Registry(Generic[T]):
         if old is not None and not _same_definition(old, cls):
             raise ValueError(
                 f"{self.kind} {name!r} is already registered by {old.__module__}.{old.__qualname__}"
+            )
+        other = next((n for n, c in self._classes.items() if c is cls and n != name), None)
+        if other is not None:  # its name attribute would follow the last registration
+            raise ValueError(
+                f"{cls.__module__}.{cls.__qualname__} is already registered as the {self.kind} "
+                f"{other!r}; a class has one name (an entry point must give the name its "
+                "decorator gives)"
             )
         setattr(cls, self.name_attribute, name)
         if self._validate is not None:

@@ -16,8 +16,11 @@ A family is one class, registered with ``@register_noise("name")``, that states:
 - ``example_params``: shape parameters of a few members, for the registry-wide
   conformance tests.
 
-Registration refuses a class that lacks any of these (``harness.noise.registry``), so a
-missing piece is an error when the family is defined, never in the middle of a run.
+Registration refuses a class that lacks any of the required pieces (the three methods, a
+``scale_param`` that names a constructor parameter, ``dim``; ``harness.noise.registry``),
+so a missing piece is an error when the family is defined, never in the middle of a run.
+``marginals`` and ``example_params`` have defaults (none, and one member with the
+constructor's defaults); the conformance kit fails a family that states no marginal.
 """
 
 from __future__ import annotations

@@ -84,3 +84,23 @@ def test_registering_the_same_class_again_is_not_an_error(plugins):
     plugins.certifier("rerun", first)
     plugins.certifier("rerun", second)
     assert type(certifiers.get("rerun")) is second
+
+
+class SecondName(HalfCohen):
+    """Registered by a decorator, then named otherwise by an entry point."""
+
+
+def test_one_class_under_a_second_name_is_refused(monkeypatch, plugins):
+    """Its name attribute would follow the last registration: ``list`` would show both
+    names and the store would record the second."""
+    plugins.certifier("second-name", SecondName)
+    with pytest.raises(ValueError, match="already registered as the certifier 'second-name'"):
+        CERTIFIERS.add("other-name", SecondName)
+    ep = EntryPoint(name="other-name", value=f"{__name__}:SecondName", group="x")
+    monkeypatch.setattr(
+        generic, "entry_points", lambda group: [ep] if group == CERTIFIERS.group else []
+    )
+    with pytest.warns(generic.PluginWarning, match="'other-name'.*one name"):
+        CERTIFIERS.load_plugins(force=True)
+    assert "other-name" not in certifiers.available()
+    assert certifiers.get("second-name").name == "second-name"

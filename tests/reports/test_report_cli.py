@@ -172,6 +172,23 @@ def test_markdown_has_the_sections_and_plots(full):
         assert (full / image).is_file()
 
 
+def test_markdown_blocks_are_separated(full):
+    """A line right after a table row would join the table (GitHub's Markdown), and a
+    line right after a list item or a quote would join it: every table, list and
+    warning ends with a blank line before the next block."""
+    for name in ("leaderboard.md", "appendix.md"):
+        lines = (full / name).read_text().splitlines()
+        for above, line in zip(lines, lines[1:], strict=False):
+            if not line.strip():
+                continue
+            if above.startswith("|"):  # a heading starts a block of its own
+                assert line.startswith(("|", "#")), (name, above, line)
+            if above.startswith("> "):
+                assert line.startswith("> ") is False, (name, above, line)
+            if above.startswith("- ") and not line.startswith("- "):
+                assert line.startswith("  "), (name, above, line)
+
+
 def test_plots_are_valid_files(full):
     for png in (full / "plots").glob("*.png"):
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
