@@ -80,12 +80,17 @@ def test_bad_plugins_are_clear_errors(tmp_path, clean_registries):
         load_plugin("no_such_pkg.mod")
 
 
-def test_run_and_certify_with_plugin_on_the_command_line(tmp_path, clean_registries, capsys):
+def _files(tmp_path, plugins_line: str):
+    """The plugin file, a config (with ``plugins_line`` in its [run]) and a store path."""
     plugin = tmp_path / "mine.py"
     plugin.write_text(PLUGIN)
     config = tmp_path / "p.toml"
-    config.write_text(CONFIG.format(plugins=""))
-    store = tmp_path / "s.sqlite"
+    config.write_text(CONFIG.format(plugins=plugins_line))
+    return plugin, config, tmp_path / "s.sqlite"
+
+
+def test_run_and_certify_with_plugin_on_the_command_line(tmp_path, clean_registries, capsys):
+    plugin, config, store = _files(tmp_path, "")
     # without the plugin the config names an unknown family
     assert main(["run", str(config), "--store", str(store), "--quiet"]) == 2
     assert "unknown noise family 'file_gaussian'" in capsys.readouterr().err
@@ -115,11 +120,7 @@ def test_a_config_names_its_plugins_relative_to_itself(tmp_path, clean_registrie
 def test_a_report_without_the_runs_plugin_says_so_and_checks_nothing_of_it(
     tmp_path, clean_registries, capsys
 ):
-    plugin = tmp_path / "mine.py"
-    plugin.write_text(PLUGIN)
-    config = tmp_path / "p.toml"
-    config.write_text(CONFIG.format(plugins='plugins = ["mine.py"]'))
-    store = tmp_path / "s.sqlite"
+    plugin, config, store = _files(tmp_path, 'plugins = ["mine.py"]')
     assert main(["run", str(config), "--store", str(store), "--quiet"]) == 0
     # a fresh process would not have it: undo the registration
     NOISES.unregister("file_gaussian")
