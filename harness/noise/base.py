@@ -299,7 +299,10 @@ class Noise(ABC):
         inner = ",".join(f"{k}={_fmt(v)}" for k, v in sorted(self.params().items()))
         return f"{self.family}({inner})"
 
-    def _check_G(self, G: torch.Tensor) -> None:
+    def check_G(self, G: torch.Tensor) -> None:
+        """Refuse base draws that are not a tensor (``TypeError``) or not of shape
+        ``(n, dim)`` (``ValueError``): the first line of a ``transform``, as the built-in
+        families have it (the conformance kit asks for the refusal)."""
         if not isinstance(G, torch.Tensor):
             raise TypeError(f"G must be a torch.Tensor, got {type(G).__name__}")
         if G.ndim != 2 or G.shape[1] != self.dim:

@@ -33,7 +33,7 @@ class Gaussian(SphericalNoise):
         return -(r * r) / (2.0 * self.sigma**2)
 
     def transform(self, G: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
-        self._check_G(G)
+        self.check_G(G)
         return torch.mul(G, self.sigma, out=out) if out is not None else G * self.sigma
 
     def perturb(self, x: torch.Tensor, G: torch.Tensor | Batch, out: torch.Tensor) -> torch.Tensor:

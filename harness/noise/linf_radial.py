@@ -68,7 +68,7 @@ class LinfRadialNoise(TabulatedRadius, Noise):
         return out
 
     def transform(self, G: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
-        self._check_G(G)
+        self.check_G(G)
         return self._write(Batch(G), torch.empty_like(G) if out is None else out, None)
 
     def perturb(self, x: torch.Tensor, G: torch.Tensor | Batch, out: torch.Tensor) -> torch.Tensor:

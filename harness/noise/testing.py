@@ -23,7 +23,7 @@ Properties, each checked on its own (``NOISE_PROPERTIES``):
 - ``matched``: ``type(noise).matched(sigma0, dim, **shape)`` has ``E||z||^2 = dim sigma0^2``
   (closed form and Monte Carlo);
 - ``transform``: batch invariance, dtype and device kept, ``out=`` honoured, in place;
-  a ``G`` of the wrong shape or type refused (``Noise._check_G``, as the built-in
+  a ``G`` of the wrong shape or type refused (``Noise.check_G``, as the built-in
   families do);
 - ``tails``: base draws far in the tail (|G| up to 9, where float32 saturates Phi) map
   to finite values, monotone in |G| along the axis;
@@ -261,7 +261,7 @@ def check_transform(noise: Noise) -> None:
             did = "it accepted them"
         raise AssertionError(
             f"{noise.name}: transform must refuse {what} (expected {expected}) with "
-            f"{error.__name__}, but {did}; use Noise's input check: call self._check_G(G) "
+            f"{error.__name__}, but {did}; use Noise's input check: call self.check_G(G) "
             "first in transform, as the built-in families do"
         )
 

@@ -168,7 +168,7 @@ def test_a_transform_that_accepts_a_wrong_G_is_told_to_refuse_it():
     assert fails["transform"] == (
         "gaussian(dim=4,sigma=0.5): transform must refuse base draws of shape (3, 5) "
         "(expected (n, 4)) with ValueError, but it accepted them; use Noise's input check: "
-        "call self._check_G(G) first in transform, as the built-in families do"
+        "call self.check_G(G) first in transform, as the built-in families do"
     )
 
 
