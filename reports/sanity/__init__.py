@@ -9,6 +9,8 @@ third-party package through the entry-point group ``smoothbench.sanity``).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from reports.sanity import (  # noqa: F401  (register the built-in checks)
@@ -81,16 +83,65 @@ def run_checks(
     context = SanityContext(**{**(context.__dict__ if context else {}), **fields})
     checks = sorted((cls() for _, cls in SANITY_CHECKS.items()), key=lambda c: (c.order, c.name))
     if run is None:
-        return [check.run(inputs, context) for check in checks]
+        return [_guarded(check, lambda c=check: c.run(inputs, context)) for check in checks]
     pieces = [
-        (i, piece) for i, check in enumerate(checks) for piece in check.parts(inputs, context)
+        (i, partial(_raised_as_value, piece))
+        for i, check in enumerate(checks)
+        for piece in _guarded(check, lambda c=check: c.parts(inputs, context), parts=True)
     ]
     pieces.sort(key=lambda item: -checks[item[0]].cost)  # stable: a check's parts stay in order
     done = run([piece for _, piece in pieces])
     parts: list[list[Any]] = [[] for _ in checks]
     for (i, _), res in zip(pieces, done, strict=True):
         parts[i].append(res)
-    return [check.combine(parts[i], inputs, context) for i, check in enumerate(checks)]
+    results = []
+    for i, check in enumerate(checks):
+        raised = next((r for r in parts[i] if isinstance(r, _Raised)), None)
+        if raised is not None:
+            results.append(_crashed(check, raised.text))
+        else:
+            results.append(
+                _guarded(check, lambda c=check, i=i: c.combine(parts[i], inputs, context))
+            )
+    return results
+
+
+@dataclass(frozen=True)
+class _Raised:
+    """An exception a check's part raised, carried back as a value (across processes)."""
+
+    text: str
+
+
+def _raised_as_value(piece: Callable[[], Any]) -> Any:
+    try:
+        return piece()
+    except Exception as err:
+        return _Raised(f"{type(err).__name__}: {err}")
+
+
+def _crashed(check: SanityCheck, text: str) -> CheckResult:
+    """A check that raised (a plugin's noise or certifier, or a plugin check, failing
+    inside it): a failure of the check, named with the exception, and the report is still
+    written; no row is marked, since the check did not get to say which."""
+    title = getattr(check, "title", check.name)
+    return CheckResult(
+        check.name,
+        title,
+        FAIL,
+        f"the check itself failed ({text}): a bug in a plugin it ran (a noise, a "
+        "certifier) or in the check",
+    )
+
+
+def _guarded(check: SanityCheck, call: Callable[[], Any], parts: bool = False) -> Any:
+    """``call()``, or, where it raises, the check's failure (``_crashed``): as a result,
+    or as a single part that returns it."""
+    try:
+        return call()
+    except Exception as err:
+        crashed = _crashed(check, f"{type(err).__name__}: {err}")
+        return [lambda: crashed] if parts else crashed
 
 
 def affected_rows(results: Iterable[CheckResult]) -> dict[BoardRow, list[str]]:
