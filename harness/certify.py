@@ -86,7 +86,10 @@ def certify_store(
                         radius = np.atleast_1d(c.radius(noise, p_lower, norm=norm))
                         spent = c.confidence_spent(noise, norm)
                     except Exception as err:  # a plugin's bug, or a scale float64 cannot hold
-                        failures.append(f"model {model}: {type(err).__name__}: {err}")
+                        failures.append(
+                            f"certifier {cname!r} ({type(c).__module__}) on {noise_name} "
+                            f"against {norm}, model {model}: {type(err).__name__}: {err}"
+                        )
                         failed_here.add(cname)
                         continue
                     out.extend(

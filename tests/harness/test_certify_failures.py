@@ -61,3 +61,19 @@ def test_the_cli_exits_2_with_one_line_and_keeps_the_others(tmp_path, plugins, c
     assert "broken-plugin" in err and "were not written" in err
     with Store(path) as store:
         assert store.query("SELECT DISTINCT certifier FROM certificates") == [("cohen",)]
+
+
+class RaisesKeyError(Certifier):
+    certificates = {("gaussian", "l2"): Certificate(lambda c, noise, p: {}["scale"] * p)}
+
+
+def test_any_exception_is_named_with_its_certifier_module_noise_and_norm(tmp_path, plugins):
+    plugins.certifier("keyerror-plugin", RaisesKeyError)
+    store = _store(tmp_path / "s.sqlite")
+    with pytest.raises(CertificationError) as caught:
+        certify_store(store, ["keyerror-plugin"], ["l2"], [0.001], progress=False)
+    assert (
+        f"certifier 'keyerror-plugin' ({__name__}) on gaussian(dim={DIM},sigma=0.25) against "
+        "l2, model m: KeyError: 'scale'"
+    ) in str(caught.value)
+    store.close()
