@@ -75,7 +75,7 @@ def test_the_conformance_kit_accepts_the_new_family(toy):
 
 def test_the_registry_wide_checks_pick_it_up(toy):
     noise_ids = [i for i, check in registered_noise_checks(dims=(5,)) if "toy_logistic" in i]
-    assert len(noise_ids) == 8  # one example x eight properties
+    assert len(noise_ids) == 9  # one example x nine properties
     for i, check in registered_noise_checks(dims=(5,)):
         if "toy_logistic" in i:
             check()

@@ -2,15 +2,16 @@
 ``x + transform(G)`` into ``out``: the sampler reads ``out`` alone, so a family (a plugin)
 whose ``perturb`` or ``transform`` leaves ``out`` unwritten, or writes something else,
 would be counted on stale buffer contents, with no error, and certified as if it were
-the noise. A few rows on the run's device, against ``transform`` of the same draws; the
-conformance kit (``harness.noise.testing.check_noise``) checks a family thoroughly."""
+the noise. Rows enough to cross a CPU tile, on the run's device, against ``transform`` of
+the same draws; the conformance kit (``harness.noise.testing.check_noise``, its ``perturb``
+property) checks more batch sizes, and the rest of the family."""
 
 from __future__ import annotations
 
 import torch
 
 from harness.noise.base import Noise
-from harness.noise.batch import Batch, Workspace
+from harness.noise.batch import TILE_VALUES, Batch, Workspace
 
 ROWS = 4
 #: The agreement asked of the fused path and ``x + transform(G)``, relative to the size of
@@ -18,15 +19,27 @@ ROWS = 4
 RELATIVE_TOLERANCE = 1e-4
 
 
+def preflight_rows(dim: int) -> int:
+    """Rows enough to cross a CPU tile of the transforms (``harness.noise.batch``), where
+    a family that works tile by tile could go wrong, and at least ``ROWS``."""
+    return max(ROWS, TILE_VALUES // dim + 3)
+
+
 def check_perturb(
-    noise: Noise, device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32
+    noise: Noise,
+    device: torch.device | str = "cpu",
+    dtype: torch.dtype = torch.float32,
+    rows: int | None = None,
+    as_batch: bool = True,
 ) -> None:
     """``ValueError`` naming the noise where ``perturb`` does not write ``x +
-    transform(G)`` into ``out`` (and return it) for ``ROWS`` seeded rows of base draws on
-    ``device``, ``out`` filled with NaN beforehand. ``noise.prepare(device)`` is the
-    caller's (the sampler's) to have done."""
+    transform(G)`` into ``out`` (and return it) for ``rows`` (default
+    ``preflight_rows(dim)``) seeded rows of base draws on ``device``, given as a ``Batch``
+    (as the sampler does) or as a tensor, ``out`` filled with NaN beforehand.
+    ``noise.prepare(device)`` is the caller's (the sampler's) to have done."""
+    rows = preflight_rows(noise.dim) if rows is None else rows
     generator = torch.Generator().manual_seed(0)
-    G = torch.randn(ROWS, noise.dim, generator=generator, dtype=dtype).to(device)
+    G = torch.randn(rows, noise.dim, generator=generator, dtype=dtype).to(device)
     x = torch.rand(noise.dim, generator=generator, dtype=dtype).to(device)
     expected = noise.transform(G.clone())
     if not isinstance(expected, torch.Tensor) or tuple(expected.shape) != tuple(G.shape):
@@ -36,7 +49,8 @@ def check_perturb(
             f"{tuple(G.shape)}; it must return (rows, dim) samples"
         )
     out = torch.full_like(G, float("nan"))
-    got = noise.perturb(x, Batch(G.clone(), Workspace()), out=out)
+    draws = Batch(G.clone(), Workspace()) if as_batch else G.clone()
+    got = noise.perturb(x, draws, out=out)
     want = x + expected.to(dtype)
     finite = torch.isfinite(want)  # a non-finite sample is the sampler's to refuse
     problem = None

@@ -25,6 +25,9 @@ Properties, each checked on its own (``NOISE_PROPERTIES``):
 - ``transform``: batch invariance, dtype and device kept, ``out=`` honoured, in place;
   a ``G`` of the wrong shape or type refused (``Noise.check_G``, as the built-in
   families do);
+- ``perturb``: ``perturb(x, G, out)`` writes ``x + transform(G)`` into ``out`` (which the
+  sampler reads) for batches of 1, 5 and more than a CPU tile's rows, ``G`` given as a
+  ``Batch`` and as a tensor;
 - ``tails``: base draws far in the tail (|G| up to 9, where float32 saturates Phi) map
   to finite values, monotone in |G| along the axis;
 - ``spec``: ``from_spec(noise.spec()) == noise``, also after pickling.
@@ -49,14 +52,16 @@ import torch
 from scipy import stats
 
 from harness.noise.base import Noise
+from harness.noise.preflight import check_perturb, preflight_rows
 from harness.noise.registry import from_spec
 
 NOISE_PROPERTIES = (
-    "shape", "law", "log_prob", "second_moment", "matched", "transform", "tails", "spec",
+    "shape", "law", "log_prob", "second_moment", "matched", "transform", "perturb", "tails",
+    "spec",
 )  # fmt: skip
 #: The properties that call ``transform`` and index what it returns: not run when
 #: ``shape`` fails.
-_USE_SAMPLES = ("law", "log_prob", "second_moment", "matched", "transform", "tails")
+_USE_SAMPLES = ("law", "log_prob", "second_moment", "matched", "transform", "perturb", "tails")
 _MIN_P = 1e-4
 _SE = 5.0
 
@@ -266,6 +271,21 @@ def check_transform(noise: Noise) -> None:
         )
 
 
+def check_perturb_writes_out(noise: Noise) -> None:
+    """``perturb(x, G, out)`` writes ``x + transform(G)`` into ``out`` and returns it (the
+    sampler reads ``out`` alone), for 1, 5 and a CPU tile's rows and more, with ``G`` as a
+    ``Batch`` and as a tensor (``harness.noise.preflight``, which a run applies to one
+    size)."""
+    noise.prepare("cpu")
+    for rows in (1, 5, preflight_rows(noise.dim)):
+        for as_batch in (True, False):
+            try:
+                check_perturb(noise, rows=rows, as_batch=as_batch)
+            except ValueError as err:
+                given = "a Batch" if as_batch else "a tensor"
+                raise AssertionError(f"{err} ({rows} rows, G given as {given})") from None
+
+
 def check_tails(noise: Noise, magnitudes=(0.0, 1.0, 5.0, 5.4, 5.5, 6.0, 7.0, 8.0, 9.0)) -> None:
     """Base draws far in the tail map to finite values, monotone in ``|G|``."""
     t = torch.tensor(magnitudes, dtype=torch.float32)
@@ -298,6 +318,7 @@ _CHECKS: dict[str, Callable[[Noise], None]] = {
     "second_moment": check_second_moment,
     "matched": check_matched,
     "transform": check_transform,
+    "perturb": check_perturb_writes_out,
     "tails": check_tails,
     "spec": check_spec,
 }

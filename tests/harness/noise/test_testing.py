@@ -9,6 +9,7 @@ import torch
 from scipy import stats
 
 from harness.noise import Gaussian, Laplace, Noise
+from harness.noise.batch import Batch
 from harness.noise.registry import NOISES
 from harness.noise.testing import NOISE_PROPERTIES, check_noise, noise_checks
 
@@ -37,7 +38,7 @@ class BatchDependent(Gaussian):
         return z if out is None else out.copy_(z)
 
     def perturb(self, x, G, out):
-        return out.copy_(self.transform(G)).add_(x)
+        return out.copy_(self.transform(G.G if isinstance(G, Batch) else G)).add_(x)
 
 
 class TailCollapse(Laplace):
@@ -158,7 +159,7 @@ def test_a_wrong_shape_is_reported_as_such_and_what_would_crash_is_not_run(noise
     assert lines[1].startswith("[spec]")
     assert lines[2] == (
         "not run, as transform's shape is wrong: law, log_prob, second_moment, matched, "
-        "transform, tails"
+        "transform, perturb, tails"
     )
 
 
@@ -180,3 +181,19 @@ def test_any_exception_is_a_failure_of_its_property_and_the_others_still_run():
     assert head == f"{noise.name} fails 2 conformance properties:"
     assert lines[0] == f"[log_prob] {noise.name}: RuntimeError: log_prob is not implemented yet"
     assert lines[1].startswith("[spec]")
+
+
+class PerturbWrongAfterFourRows(Gaussian):
+    """Right on the first rows, noiseless after them: what a tile-by-tile bug looks like."""
+
+    def perturb(self, x, G, out):
+        super().perturb(x, G, out)
+        out[4:] = x
+        return out
+
+
+def test_a_perturb_wrong_beyond_a_few_rows_fails_the_kit():
+    fails = failing(PerturbWrongAfterFourRows(0.5, 5))
+    assert set(fails) == {"perturb", "spec"}, fails
+    assert "out differs from x + transform(G)" in fails["perturb"]
+    assert "rows, G given as a Batch" in fails["perturb"]
