@@ -3,8 +3,11 @@ share with the stored one."""
 
 from __future__ import annotations
 
+import hashlib
+import inspect
 import json
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -66,7 +69,27 @@ def identity(
     couplings = noise_couplings(cfg)
     if couplings:
         ident["noise_couplings"] = couplings
+    sources = noise_sources(cfg)
+    if sources:
+        ident["noise_sources"] = sources
     return ident
+
+
+def noise_sources(cfg: Config) -> dict[str, str]:
+    """For each noise family of the config defined outside this package (a plugin), the
+    sha256 of the file that defines its class: a plugin edited between a run and its
+    resumption could map the same draws to other samples, under the same noise name (the
+    built-in families state such a change in ``coupling_version``). Absent while every
+    family is built in."""
+    out = {}
+    for family in sorted({e.family for e in cfg.noises}):
+        cls = noise_class(family)
+        if cls.__module__.split(".")[0] == "harness":
+            continue
+        path = inspect.getsourcefile(cls)
+        text = Path(path).read_bytes() if path and Path(path).is_file() else b""
+        out[family] = hashlib.sha256(text).hexdigest() if text else "source not found"
+    return out
 
 
 def noise_couplings(cfg: Config) -> dict[str, int]:
@@ -185,6 +208,13 @@ def check_resume(store: Store, ident: dict[str, Any]) -> None:
         )
     for key, value in ident.items():
         found = difference(_canonical(key, stored[key]), _canonical(key, value), key)
+        if found is not None and key == "noise_sources":
+            raise ValueError(
+                f"{store.path} holds a run whose noise plugins' source differs ({found}): "
+                "a plugin edited since the run began may map the same draws to other "
+                "samples, which would be counted under the same noise name; use a new "
+                "--store path, or restore the plugin as it was"
+            )
         if found is not None:
             raise ValueError(
                 f"{store.path} holds a run whose manifest differs in '{key}' ({found}); "

@@ -140,3 +140,19 @@ def test_a_report_without_the_runs_plugin_says_so_and_checks_nothing_of_it(
     assert main([*argv, "--plugin", str(plugin)]) == 0
     out = capsys.readouterr().out
     assert "which this report did not" not in out and "[PASS] soundness" in out
+
+
+def test_a_run_refuses_to_resume_after_its_noise_plugin_changed(tmp_path, clean_registries):
+    """The same draws could map to other samples under the same noise name."""
+    from harness import runner
+
+    plugin, config, store = _files(tmp_path, 'plugins = ["mine.py"]')
+    cfg = load(config)
+    runner.run(cfg, store, progress=False, stop_after=1, certify=False)
+    runner.run(cfg, store, progress=False, stop_after=1, certify=False)  # unchanged: resumes
+    with Store(store) as st:
+        assert len(st.done_keys()) == 2
+        assert set(st.get_manifest("noise_sources")) == {"file_gaussian"}
+    plugin.write_text(PLUGIN.replace("pass", "coupling = 'changed'"))
+    with pytest.raises(ValueError, match="noise plugins' source differs.*file_gaussian"):
+        runner.run(load(config), store, progress=False, certify=False)
