@@ -23,7 +23,12 @@ def main(args: argparse.Namespace) -> int:
     from baselines.checkpoints import KNOWN_CHECKPOINTS, format_names
     from harness.noise import noise_class, noise_families
 
-    print("certifiers:", ", ".join(certifiers.available()))
+    print("certifiers and what each certifies (noise family: norms; some only for part of")
+    print("a family's parameters):")
+    names = certifiers.available()
+    width = max(map(len, names))
+    for name in names:
+        print(f"  {name:<{width}}  {_certifies(certifiers.CERTIFIERS.get(name))}")
     print(
         "noise families and their parameters (the scale, first, is matched to the "
         "model's sigma0 unless matched = false):"
@@ -38,6 +43,25 @@ def main(args: argparse.Namespace) -> int:
         sigma = "-" if known.sigma0 is None else f"{known.sigma0:g}"
         print(f"  {name}  ({known.arch}, {known.format}, sigma0 {sigma}; {known.path})")
     return 0
+
+
+def _certifies(cls: type) -> str:
+    """``gaussian: l1, l2, linf; laplace: l1``: a certifier's table, by family, in norm
+    order; a deterministic one bounds the model over an input box instead."""
+    import certifiers
+
+    if certifiers.is_deterministic(cls):
+        return "the model over an input box (deterministic: no noise, no counts)"
+    by_family: dict[str, list[str]] = {}
+    for family, norm in getattr(cls, "certificates", {}):
+        by_family.setdefault(family, []).append(norm)
+    if not by_family:
+        return "no table: its supports(noise, norm) decides"
+    order = {norm: i for i, norm in enumerate(certifiers.NORMS)}
+    return "; ".join(
+        f"{family}: {', '.join(sorted(norms, key=order.get))}"
+        for family, norms in sorted(by_family.items())
+    )
 
 
 def _parameters(cls: type[Noise]) -> str:

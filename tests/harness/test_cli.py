@@ -236,3 +236,29 @@ def test_a_stopped_run_says_what_each_smoothed_model_holds(tmp_path):
     add_counts(store, "a", Gaussian(0.25, DIM), labels, labels, [900] * 5)
     store.close()
     assert _stored(path) == "5 of 10 images of a, 0 of 10 images of b"
+
+
+def test_list_says_what_each_certifier_certifies(capsys):
+    """The config's warning for an uncertified noise sends users to ``list``: every
+    (family, norm) of a certifier's table is on its line, and nothing else."""
+    import certifiers
+
+    assert main(["list"]) == 0
+    lines = {
+        line.split()[0]: line.split(None, 1)[1]
+        for line in capsys.readouterr().out.splitlines()
+        if line.startswith("  ") and line.split()[0] in certifiers.available()
+    }
+    assert sorted(lines) == certifiers.available()
+    for name, text in lines.items():
+        cls = certifiers.CERTIFIERS.get(name)
+        if certifiers.is_deterministic(cls):
+            assert "input box" in text
+            continue
+        stated = {
+            (family, norm)
+            for part in text.split("; ")
+            for family, norms in [part.split(": ")]
+            for norm in norms.split(", ")
+        }
+        assert stated == set(cls.certificates), name
