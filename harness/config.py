@@ -561,6 +561,8 @@ def parse(data: dict[str, Any], source: str = "<config>") -> Config:
                 f"config key 'certify.certifiers[{i}]': "
                 f"{certifiers.CERTIFIERS.unknown(name, extra=['all'])}"
             )
+        if name in names[:i]:
+            raise ConfigError(f"config key 'certify.certifiers[{i}]': {name!r} is named twice")
     norms = tuple(certify.get("norms", list(NORMS)))
     if not norms:
         raise ConfigError(f"config key 'certify.norms' is empty: name some of {list(NORMS)}")

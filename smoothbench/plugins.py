@@ -16,8 +16,11 @@ import hashlib
 import importlib
 import importlib.util
 import sys
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
+
+from smoothbench.registry import registries
 
 _LOADED: dict[str, str] = {}  # plugin as loaded (an absolute path or a module) -> module name
 
@@ -58,6 +61,12 @@ def load_plugin(plugin: str, relative_to: str | Path | None = None) -> str:
             raise ValueError(
                 f"plugin file {plugin} failed to import: {type(err).__name__}: {err}"
             ) from err
+        if not _registers(module):
+            warnings.warn(
+                f"plugin file {plugin} registered nothing: no class in it carries a "
+                "registry's decorator (@register, @register_noise, @register_check, ...)",
+                stacklevel=2,
+            )
         _LOADED[key] = name
         return key
     if plugin in _LOADED:
@@ -75,6 +84,12 @@ def load_plugin(plugin: str, relative_to: str | Path | None = None) -> str:
         ) from err
     _LOADED[plugin] = plugin
     return plugin
+
+
+def _registers(module: object) -> bool:
+    """Whether a class defined in ``module`` is registered in one of the registries."""
+    name = getattr(module, "__name__", None)
+    return any(cls.__module__ == name for r in registries() for _, cls in r._classes.items())
 
 
 def load_plugins(plugins: Iterable[str], relative_to: str | Path | None = None) -> list[str]:

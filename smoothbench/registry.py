@@ -19,6 +19,7 @@ under a second name.
 
 from __future__ import annotations
 
+import sys
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from importlib.metadata import entry_points
@@ -27,6 +28,25 @@ from typing import Generic, TypeVar
 from smoothbench.names import unknown_name
 
 T = TypeVar("T")
+
+
+_REGISTRIES: list[Registry] = []
+
+
+def registries() -> list[Registry]:
+    """Every registry made (certifiers, noise families, sanity checks, checkpoint
+    formats, ...), in the order they were made."""
+    return list(_REGISTRIES)
+
+
+def _where(cls: type) -> str:
+    """``module.Class``, or ``Class in FILE`` for a class of a plugin file loaded by hand
+    (whose module name is made up: ``smoothbench.plugins``)."""
+    module = sys.modules.get(cls.__module__)
+    path = getattr(module, "__file__", None)
+    if cls.__module__.startswith("smoothbench_plugin_") and path:
+        return f"{cls.__qualname__} in {path}"
+    return f"{cls.__module__}.{cls.__qualname__}"
 
 
 class PluginWarning(UserWarning):
@@ -62,6 +82,7 @@ class Registry(Generic[T]):
         self._validate = validate
         self._classes: dict[str, type[T]] = {}
         self._plugins_loaded = False
+        _REGISTRIES.append(self)
 
     # registration ---------------------------------------------------------------------
     def register(self, name: str) -> Callable[[type[T]], type[T]]:
@@ -81,13 +102,11 @@ class Registry(Generic[T]):
             raise TypeError(f"{cls!r} is not a subclass of {self.base.__name__}")
         old = self._classes.get(name)
         if old is not None and not _same_definition(old, cls):
-            raise ValueError(
-                f"{self.kind} {name!r} is already registered by {old.__module__}.{old.__qualname__}"
-            )
+            raise ValueError(f"{self.kind} {name!r} is already registered by {_where(old)}")
         other = next((n for n, c in self._classes.items() if c is cls and n != name), None)
         if other is not None:  # its name attribute would follow the last registration
             raise ValueError(
-                f"{cls.__module__}.{cls.__qualname__} is already registered as the {self.kind} "
+                f"{_where(cls)} is already registered as the {self.kind} "
                 f"{other!r}; a class has one name (an entry point must give the name its "
                 "decorator gives)"
             )

@@ -434,3 +434,8 @@ def test_a_noise_no_configured_certifier_certifies_is_warned_of():
         warnings.simplefilter("error")
         parse({**base, "certify": {"certifiers": ["cohen", "wulff"], "norms": ["l1", "l2"]}})
         parse({**base, "certify": {"certifiers": ["all"]}})
+
+
+def test_a_certifier_named_twice_is_refused():
+    with pytest.raises(ConfigError, match=r"certify.certifiers\[2\]': 'cohen' is named twice"):
+        parse(with_("certify", certifiers=["cohen", "wulff", "cohen"]))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sys
 import textwrap
+import warnings
 
 import pytest
 
@@ -156,3 +157,26 @@ def test_a_run_refuses_to_resume_after_its_noise_plugin_changed(tmp_path, clean_
     plugin.write_text(PLUGIN.replace("pass", "coupling = 'changed'"))
     with pytest.raises(ValueError, match="noise plugins' source differs.*file_gaussian"):
         runner.run(load(config), store, progress=False, certify=False)
+
+
+def test_a_file_that_registers_nothing_is_warned_of(tmp_path, clean_registries):
+    path = tmp_path / "forgot.py"
+    path.write_text(PLUGIN.replace('@register("file-cohen")\n', ""))  # a noise still
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        load_plugin(str(path))
+    empty = tmp_path / "empty.py"
+    empty.write_text("from certifiers.cohen import Cohen\n\n\nclass Mine(Cohen):\n    pass\n")
+    with pytest.warns(UserWarning, match="plugin file .*empty.py registered nothing"):
+        load_plugin(str(empty))
+
+
+def test_a_clash_between_two_files_names_the_first_file(tmp_path, clean_registries):
+    first, second = tmp_path / "first.py", tmp_path / "second.py"
+    first.write_text(PLUGIN)
+    second.write_text(PLUGIN.replace("class FileGaussian", "class OtherGaussian"))
+    load_plugin(str(first))
+    with pytest.raises(
+        ValueError, match=f"'file_gaussian' is already registered by FileGaussian in {first}"
+    ):
+        load_plugin(str(second))
