@@ -42,6 +42,8 @@ from typing import Any
 
 import numpy as np
 
+from smoothbench import plugins
+
 SCHEMA_VERSION = 3  # 2: imported and deterministic certificates; 3: audit
 
 _SCHEMA = """
@@ -486,12 +488,20 @@ class Store:
 
     @classmethod
     def open_existing(cls, path: str | Path, *, readonly: bool = False) -> Store:
-        """Open a store that must already exist (for certify and report)."""
+        """Open a store that must already exist (for certify and report). The plugin files
+        its run loaded are noted (``smoothbench.plugins.note_recorded``), so that a name
+        this process does not know is answered with the file to load."""
         if not Path(path).is_file():
             raise FileNotFoundError(f"no store at {path}")
         if Path(path).stat().st_size == 0:  # SQLite would make it a new, empty store
             raise ValueError(f"{path} is an empty file, not a smoothbench store")
-        return cls(path, readonly=readonly)
+        store = cls(path, readonly=readonly)
+        try:
+            plugins.note_recorded(store.get_manifest("plugins") or [])
+        except BaseException:
+            store.close()
+            raise
+        return store
 
     def close(self) -> None:
         self._db.close()

@@ -23,6 +23,7 @@ from pathlib import Path
 from smoothbench.registry import registries
 
 _LOADED: dict[str, str] = {}  # plugin as loaded (an absolute path or a module) -> module name
+_RECORDED: list[str] = []  # plugins the runs of the stores opened here loaded
 
 
 def _is_file(plugin: str) -> bool:
@@ -100,3 +101,25 @@ def load_plugins(plugins: Iterable[str], relative_to: str | Path | None = None) 
 def loaded() -> list[str]:
     """The plugins this process loaded by hand, in order (absolute paths, module names)."""
     return list(_LOADED)
+
+
+def note_recorded(recorded: Iterable[str]) -> None:
+    """Note the plugins a store's run loaded (its manifest's ``plugins``)."""
+    for plugin in recorded:
+        if isinstance(plugin, str) and plugin not in _RECORDED:
+            _RECORDED.append(plugin)
+
+
+def missing() -> list[str]:
+    """The plugins the runs of the stores opened here loaded and this process has not."""
+    return [p for p in _RECORDED if p not in _LOADED]
+
+
+def missing_hint() -> str:
+    """``; the store's run loaded ... (give ... with --plugin)``, or ``""``: for the
+    message of a name this process does not know."""
+    lost = missing()
+    if not lost:
+        return ""
+    options = " ".join(f"--plugin {p}" for p in lost)
+    return f"; the store's run loaded {', '.join(lost)}, not loaded here ({options})"

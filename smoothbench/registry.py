@@ -159,10 +159,12 @@ class Registry(Generic[T]):
     def unknown(self, name: object, extra: Iterable[str] = ()) -> str:
         """The message for a name not registered: the closest known ones (and ``extra``
         names, such as ``all``), and how a plugin's name gets registered."""
+        from smoothbench.plugins import missing_hint  # it imports this module
+
         return (
             f"{unknown_name(self.kind, name, [*self.names(), *extra])} (a plugin's? give "
             f"its file with --plugin FILE.py, or install its package: entry-point group "
-            f"{self.group!r})"
+            f"{self.group!r}){missing_hint()}"
         )
 
     def __contains__(self, name: object) -> bool:

@@ -83,7 +83,9 @@ def clean_registries():
     registries = (CERTIFIERS, NOISES, SANITY_CHECKS)
     names = [set(r.names()) for r in registries]
     loaded, modules = dict(by_hand._LOADED), set(sys.modules)
+    recorded = list(by_hand._RECORDED)
     yield
+    by_hand._RECORDED[:] = recorded
     for registry, before in zip(registries, names, strict=True):
         for name in set(registry.names()) - before:
             registry.unregister(name)

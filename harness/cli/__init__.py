@@ -23,7 +23,7 @@ import warnings
 from importlib import import_module
 
 from harness.cli.parser import SuggestingParser
-from smoothbench.plugins import load_plugins
+from smoothbench.plugins import load_plugins, missing
 
 COMMANDS = ("run", "certify", "report", "audit", "compare", "plan", "import", "export", "list")
 
@@ -93,7 +93,16 @@ def main(argv: list[str] | None = None) -> int:
         previous = None
     try:
         load_plugins(args.plugin)
-        return args.func(args)
+        code = args.func(args)
+        if args.command != "report":  # the report says so in its own warnings
+            for plugin in missing():
+                print(
+                    f"smoothbench {args.command}: warning: the store's run loaded the plugin "
+                    f"{plugin}, which this command did not: rows of its noises or "
+                    f"certifiers are read without it (give it with --plugin {plugin})",
+                    file=sys.stderr,
+                )
+        return code
     except KeyboardInterrupt:
         if args.debug:
             raise

@@ -180,3 +180,20 @@ def test_a_clash_between_two_files_names_the_first_file(tmp_path, clean_registri
         ValueError, match=f"'file_gaussian' is already registered by FileGaussian in {first}"
     ):
         load_plugin(str(second))
+
+
+def test_certify_and_export_without_the_runs_plugin_name_its_file(
+    tmp_path, clean_registries, capsys
+):
+    plugin, config, store = _files(tmp_path, 'plugins = ["mine.py"]')
+    assert main(["run", str(config), "--store", str(store), "--quiet"]) == 0
+    NOISES.unregister("file_gaussian")
+    CERTIFIERS.unregister("file-cohen")
+    plugins._LOADED.clear()
+    capsys.readouterr()
+    hint = f"the store's run loaded {plugin.resolve()}, not loaded here (--plugin "
+    assert main(["certify", str(store), "--certifier", "file-cohen", "--quiet"]) == 2
+    assert hint in capsys.readouterr().err
+    assert main(["export", "cohen-tsv", str(store), "--out", str(tmp_path / "tsv")]) == 0
+    err = capsys.readouterr().err
+    assert f"warning: the store's run loaded the plugin {plugin.resolve()}, which this" in err
