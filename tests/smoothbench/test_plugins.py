@@ -118,16 +118,22 @@ def test_a_config_names_its_plugins_relative_to_itself(tmp_path, clean_registrie
         load(config)
 
 
-def test_a_report_without_the_runs_plugin_says_so_and_checks_nothing_of_it(
-    tmp_path, clean_registries, capsys
-):
+def _run_then_forget_the_plugin(tmp_path, capsys):
+    """A run with the plugin in its config; then the plugin undone, as a fresh process
+    would not have it."""
     plugin, config, store = _files(tmp_path, 'plugins = ["mine.py"]')
     assert main(["run", str(config), "--store", str(store), "--quiet"]) == 0
-    # a fresh process would not have it: undo the registration
     NOISES.unregister("file_gaussian")
     CERTIFIERS.unregister("file-cohen")
     plugins._LOADED.clear()
     capsys.readouterr()
+    return plugin, store
+
+
+def test_a_report_without_the_runs_plugin_says_so_and_checks_nothing_of_it(
+    tmp_path, clean_registries, capsys
+):
+    plugin, store = _run_then_forget_the_plugin(tmp_path, capsys)
     assert (
         main(["report", str(store), "--out", str(tmp_path / "r1"), "--reference", "file-cohen"])
         == 0
@@ -185,12 +191,7 @@ def test_a_clash_between_two_files_names_the_first_file(tmp_path, clean_registri
 def test_certify_and_export_without_the_runs_plugin_name_its_file(
     tmp_path, clean_registries, capsys
 ):
-    plugin, config, store = _files(tmp_path, 'plugins = ["mine.py"]')
-    assert main(["run", str(config), "--store", str(store), "--quiet"]) == 0
-    NOISES.unregister("file_gaussian")
-    CERTIFIERS.unregister("file-cohen")
-    plugins._LOADED.clear()
-    capsys.readouterr()
+    plugin, store = _run_then_forget_the_plugin(tmp_path, capsys)
     hint = f"the store's run loaded {plugin.resolve()}, not loaded here (--plugin "
     assert main(["certify", str(store), "--certifier", "file-cohen", "--quiet"]) == 2
     assert hint in capsys.readouterr().err
