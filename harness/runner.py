@@ -80,17 +80,20 @@ def run(
         plan = SamplingPlan(
             cfg.seed, cfg.n0, cfg.n, cfg.batch_size, options, keep_freed_memory=keep_freed_memory
         )
+        smoothed = [e for e in models if e.spec is None or e.spec.smoothing]
+        model_noises = {
+            e.name: [build_noise(n, e.sigma0, data.dim) for n in cfg.noises] for e in smoothed
+        }
+        for noises in model_noises.values():  # before the store: a refusal writes nothing
+            for nz in noises:  # a family that leaves out= unwritten is refused here
+                nz.prepare(dev)
+                check_perturb(nz, dev)
         with Store(store_path) as store:
             check_resume(store, ident)
             approximations: dict[str, Any] = {}
             done = store.done_keys()
-            for entry in models:
-                if entry.spec is not None and not entry.spec.smoothing:
-                    continue
-                noises = [build_noise(e, entry.sigma0, data.dim) for e in cfg.noises]
-                for nz in noises:  # a family that leaves out= unwritten: refused here
-                    nz.prepare(dev)
-                    check_perturb(nz, dev)
+            for entry in smoothed:
+                noises = model_noises[entry.name]
                 names = [nz.name for nz in noises]  # distinct: ``config.check_noises``
                 store.put_noises({nz.name: nz.spec() for nz in noises})
                 approximations.update(

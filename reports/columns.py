@@ -157,7 +157,8 @@ COLUMNS: list[Column] = [
         main=False,
         description="the largest radius the row can certify with its n estimation draws at "
         "alpha, whatever the model: its certifier's radius at p_A = alpha^(1/n), all n draws "
-        "on the top class (n/a for rows not sampled here)",
+        "on the top class (n/a for rows not sampled here, and where the certifier or the "
+        "noise family is not loaded here: a plugin not given with --plugin)",
     ),
     Column(
         key="sec_per_img",
