@@ -12,10 +12,8 @@ from smoothbench import plugins
 
 def missing_plugin_warnings(manifest: Mapping[str, Any]) -> list[str]:
     """One line per plugin the run recorded and this process did not load."""
-    recorded = manifest.get("plugins") or []
-    missing = [p for p in recorded if p not in plugins.loaded()]
     return [
         f"the run loaded the plugin {p}, which this report did not: rows of its noises or "
         f"certifiers cannot be checked here (give it with --plugin {p})"
-        for p in missing
+        for p in plugins.not_loaded(manifest.get("plugins") or [])
     ]

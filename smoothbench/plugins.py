@@ -110,9 +110,15 @@ def note_recorded(recorded: Iterable[str]) -> None:
             _RECORDED.append(plugin)
 
 
+def not_loaded(recorded: Iterable[str]) -> list[str]:
+    """Those of the ``recorded`` plugins (a manifest's ``plugins``) this process has not
+    loaded."""
+    return [p for p in recorded if p not in _LOADED]
+
+
 def missing() -> list[str]:
     """The plugins the runs of the stores opened here loaded and this process has not."""
-    return [p for p in _RECORDED if p not in _LOADED]
+    return not_loaded(_RECORDED)
 
 
 def missing_hint() -> str:
