@@ -24,6 +24,16 @@ def check_alpha(alpha: float) -> float:
     return float(alpha)
 
 
+def check_law_distance(distance: float) -> float:
+    """A total variation distance as a float, if it lies in [0, 1); else a clear error (a
+    certificate cannot account for a law it does not know the distance to)."""
+    if isinstance(distance, bool) or not isinstance(distance, int | float | np.floating):
+        raise TypeError(f"a law distance must be a real number, got {type(distance).__name__}")
+    if not 0.0 <= float(distance) < 1.0:
+        raise ValueError(f"a law distance (total variation) must lie in [0, 1), got {distance!r}")
+    return float(distance)
+
+
 def clopper_pearson_lower(count: ArrayLike, n: ArrayLike, alpha: float) -> float | np.ndarray:
     """One-sided ``(1 - alpha)`` Clopper-Pearson lower bound on a binomial proportion.
 
@@ -60,11 +70,19 @@ class TopClass:
     prediction: np.ndarray
 
 
-def certify_top_class(selection: ArrayLike, estimation: ArrayLike, alpha: float) -> TopClass:
+def certify_top_class(
+    selection: ArrayLike, estimation: ArrayLike, alpha: float, law_distance: float = 0.0
+) -> TopClass:
     """Cohen et al. (2019), CERTIFY: the top class is the arg max of the ``n0`` selection
     counts; ``p_lower`` is the one-sided ``(1 - alpha)`` Clopper-Pearson lower bound of its
     probability from the ``n`` estimation counts, drawn separately (selecting and bounding
     from the same counts would bias the bound upward). Abstain where ``p_lower <= 1/2``.
+
+    ``law_distance`` is a bound on the total variation distance between the law the
+    counts were sampled from and the noise the certificate assumes (a tabulated transform's
+    stated error, ``Noise.law_distance``). For any event ``A``, ``P(A) >= Q(A) - TV(P, Q)``,
+    so the bound on the assumed law is the Clopper-Pearson bound less ``law_distance``
+    (never below 0).
 
     ``selection`` and ``estimation`` are integer counts of shape ``(classes,)`` or
     ``(rows, classes)``; the outputs have shape ``()`` or ``(rows,)``. Ties in the
@@ -86,6 +104,8 @@ def certify_top_class(selection: ArrayLike, estimation: ArrayLike, alpha: float)
     count = est2[np.arange(len(top)), top]
     n = est2.sum(axis=1)
     p_lower = np.atleast_1d(clopper_pearson_lower(count, n, alpha))
+    if law_distance:
+        p_lower = np.maximum(p_lower - check_law_distance(law_distance), 0.0)
     prediction = np.where(p_lower > 0.5, top, -1)
     if single:
         return TopClass(top[0], p_lower[0], prediction[0])

@@ -5,9 +5,10 @@ With ``n`` estimation draws the one-sided ``(1 - alpha)`` Clopper-Pearson bound 
 ``p_A`` is largest when all ``n`` fall on the top class: ``Beta.ppf(alpha, n, 1) =
 alpha^(1/n)`` (Cohen et al. 2019, CERTIFY). Every certifier's radius is non-decreasing in
 ``p_A`` (the conformance kit checks it), so no image of the row is certified beyond
-``radius(noise, alpha^(1/n))``. For Cohen's Gaussian radius at ``n = 100,000`` and
-``alpha = 0.001`` that is ``sigma Phi^{-1}(0.999931) = 3.81 sigma``; at the default's
-``n = 10,000``, ``3.20 sigma``.
+``radius(noise, alpha^(1/n) - TV)``, ``TV`` the noise's ``law_distance`` (0 unless its
+transform is tabulated; certification subtracts it from every ``p_lower``). For Cohen's
+Gaussian radius at ``n = 100,000`` and ``alpha = 0.001`` that is
+``sigma Phi^{-1}(0.999931) = 3.81 sigma``; at the default's ``n = 10,000``, ``3.20 sigma``.
 
 A row that certifies no image at a radius beyond its reach could not have, whatever its
 noise or certifier: with more draws it might. A gap at such a radius says that one row
@@ -60,7 +61,10 @@ def reach(
         noise = from_spec(dict(spec))
     except ValueError:
         return None
-    p = ceiling(int(n), alpha)
+    try:  # certification lowers every p_lower by the law distance, the ceiling too
+        p = max(ceiling(int(n), alpha) - noise.law_distance(), 0.0)
+    except ValueError:
+        return None
     reaches = []
     for name in certifier_names:
         try:

@@ -280,7 +280,9 @@ def judge(
     """Certify every trial with ``certifier`` and count the false certificates: a
     prediction on the hyperplane (true p_A = 1/2), of the wrong class, or with a radius
     above the exact one."""
-    outcome = certify_top_class(trials.selection, trials.estimation, settings.alpha)
+    outcome = certify_top_class(
+        trials.selection, trials.estimation, settings.alpha, noise.law_distance()
+    )
     radius = np.asarray(certifier.radius(noise, outcome.p_lower, norm), dtype=np.float64)
     w = directions(noise.dim, settings.seed)
     exact = np.empty(len(radius))

@@ -28,7 +28,7 @@ from __future__ import annotations
 import inspect
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
@@ -236,8 +236,32 @@ class Noise(ABC):
 
     def approximation(self) -> dict[str, Any] | None:
         """The stated error of the transform where it approximates the law (a table), for
-        the run manifest; ``None`` where the transform is exact up to rounding."""
+        the run manifest; ``None`` where the transform is exact up to rounding. Each entry
+        names one approximation and holds its ``tv_bound``, a bound on the total variation
+        distance it adds between the law sampled and the stated one (``law_distance``)."""
         return None
+
+    def law_distance(self) -> float:
+        """A bound on the total variation distance between the law ``transform`` samples
+        and the noise's stated law: the sum of the ``tv_bound`` of every entry of
+        ``approximation()`` (the approximations compose, and total variation is a metric);
+        0 where the transform is exact up to rounding. Certification lowers ``p_lower`` by
+        it (``certifiers.bounds.certify_top_class``). An approximation that states no
+        ``tv_bound`` in [0, 1) is a clear error, never a silent 0."""
+        stated = self.approximation()
+        if not stated:
+            return 0.0
+        total = 0.0
+        for what, bound in stated.items():
+            tv = bound.get("tv_bound") if isinstance(bound, Mapping) else None
+            if isinstance(tv, bool) or not isinstance(tv, int | float) or not 0 <= tv < 1:
+                raise ValueError(
+                    f"noise {self.name}: its approximation {what!r} states no tv_bound in "
+                    f"[0, 1) (got {tv!r}), so a certificate cannot account for it; "
+                    "approximation() must give each entry a total variation bound"
+                )
+            total += float(tv)
+        return total
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """Draw ``n`` samples (float64): base normals from ``generator``, then ``transform``."""

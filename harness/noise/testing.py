@@ -30,7 +30,10 @@ Properties, each checked on its own (``NOISE_PROPERTIES``):
   ``Batch`` and as a tensor;
 - ``tails``: base draws far in the tail (|G| up to 9, where float32 saturates Phi) map
   to finite values, monotone in |G| along the axis;
-- ``spec``: ``from_spec(noise.spec()) == noise``, also after pickling.
+- ``spec``: ``from_spec(noise.spec()) == noise``, also after pickling;
+- ``approximation``: every entry of ``approximation()`` states a ``tv_bound`` in
+  ``[0, 1)``, so that ``law_distance()`` exists (certification subtracts it from
+  ``p_lower``, and refuses a noise without it).
 
 ``check_noise`` runs them all and raises one ``AssertionError`` that lists every property
 that failed, one line each: ``[property] name: message`` for a failed assertion, or
@@ -57,7 +60,7 @@ from harness.noise.registry import from_spec
 
 NOISE_PROPERTIES = (
     "shape", "law", "log_prob", "second_moment", "matched", "transform", "perturb", "tails",
-    "spec",
+    "spec", "approximation",
 )  # fmt: skip
 #: The properties that call ``transform`` and index what it returns: not run when
 #: ``shape`` fails.
@@ -311,6 +314,15 @@ def check_spec(noise: Noise) -> None:
     assert pickle.loads(pickle.dumps(noise)) == noise, f"{noise.name}: pickling changes it"
 
 
+def check_approximation(noise: Noise) -> None:
+    """``law_distance()`` exists: every approximation states its total variation bound."""
+    try:
+        distance = noise.law_distance()
+    except ValueError as err:
+        raise AssertionError(str(err)) from None
+    assert 0.0 <= distance < 1.0, f"{noise.name}: law_distance() is {distance!r}"
+
+
 _CHECKS: dict[str, Callable[[Noise], None]] = {
     "shape": check_shape,
     "law": check_law,
@@ -321,6 +333,7 @@ _CHECKS: dict[str, Callable[[Noise], None]] = {
     "perturb": check_perturb_writes_out,
     "tails": check_tails,
     "spec": check_spec,
+    "approximation": check_approximation,
 }
 
 

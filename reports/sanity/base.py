@@ -178,16 +178,18 @@ def board_row(key: tuple) -> BoardRow:
 
 
 def p_lower_from_counts(
-    counts: pd.DataFrame, model: str, noise: str, alpha: float
+    counts: pd.DataFrame, model: str, noise: str, alpha: float, law_distance: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(images, labels, predictions, p_lower) recomputed from stored counts (Cohen's
     CERTIFY: top class from the selection counts, Clopper-Pearson bound from the
-    estimation counts)."""
+    estimation counts, less the noise's ``law_distance`` as certification takes it)."""
     g = counts[(counts["model"] == model) & (counts["noise"] == noise)].sort_values("image")
     if g.empty:
         empty = np.zeros(0)
         return empty.astype(int), empty.astype(int), empty.astype(int), empty
-    outcome = certify_top_class(np.stack(g["selection"]), np.stack(g["estimation"]), alpha)
+    outcome = certify_top_class(
+        np.stack(g["selection"]), np.stack(g["estimation"]), alpha, law_distance
+    )
     p = np.asarray(outcome.p_lower, dtype=np.float64)
     return g["image"].to_numpy(), g["label"].to_numpy(), np.asarray(outcome.prediction), p
 

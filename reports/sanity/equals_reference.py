@@ -99,7 +99,9 @@ def check_equals_cohen(
             if noise_obj is None:
                 continue
             for alpha in alphas:
-                _, _, _, p = p_lower_from_counts(inputs.counts, model, noise_name, alpha)
+                _, _, _, p = p_lower_from_counts(
+                    inputs.counts, model, noise_name, alpha, noise_obj.law_distance()
+                )
                 for norm in norm_list:
                     if not (
                         c.supports(noise_obj, norm) and ref.supports(gaussians[noise_name], norm)

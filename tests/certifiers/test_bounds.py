@@ -97,3 +97,47 @@ def test_estimation_draws_needed_is_the_smallest_n_and_every_larger_n_certifies(
     bound = betaincinv(p * scan, scan - p * scan + 1, alpha)
     ok = bound >= p_needed
     assert ok[n - 1] and not ok[: n - 1].any() and ok[n - 1 :].all()
+
+
+@given(
+    n=st.integers(1, 100_000),
+    frac=st.floats(0.0, 1.0),
+    alpha=st.sampled_from([1e-4, 0.001, 0.05]),
+    distance=st.floats(0.0, 0.2),
+)
+def test_a_law_distance_lowers_p_lower_by_itself(n, frac, alpha, distance):
+    """Counts sampled from a law within total variation ``distance`` of the certified one
+    bound its probability by scipy's Beta quantile less ``distance`` (never below 0), and
+    abstain where that is at most 1/2."""
+    from certifiers.bounds import certify_top_class
+
+    k = int(round(frac * n))
+    out = certify_top_class(np.array([0, 1]), np.array([n - k, k]), alpha, distance)
+    want = max((beta.ppf(alpha, k, n - k + 1) if k else 0.0) - distance, 0.0)
+    assert float(out.p_lower) == pytest.approx(want, rel=1e-10, abs=1e-15)
+    assert int(out.prediction) == (1 if want > 0.5 else -1)
+
+
+def test_the_lowered_bound_covers_every_law_within_the_distance():
+    """The worst law within total variation ``t`` of the sampled one moves ``t`` of the top
+    class's mass elsewhere: ``p = q - t``. Exact coverage over every count of Bin(n, q):
+    the lowered bound exceeds ``q - t`` with probability at most alpha, while the bound
+    without the distance exceeds it almost always."""
+    from certifiers.bounds import certify_top_class
+
+    n, q, t, alpha = 2000, 0.9, 0.02, 0.01
+    k = np.arange(n + 1)
+    counts = np.stack([n - k, k], axis=1)
+    selection = np.tile([0, 1], (n + 1, 1))
+    lowered = certify_top_class(selection, counts, alpha, t).p_lower
+    plain = certify_top_class(selection, counts, alpha).p_lower
+    assert binom.pmf(k[lowered > q - t], n, q).sum() <= alpha
+    assert binom.pmf(k[plain > q - t], n, q).sum() > 0.5
+
+
+@pytest.mark.parametrize("distance", [-1e-9, 1.0, float("nan"), float("inf"), True, "0"])
+def test_a_law_distance_outside_zero_one_is_refused(distance):
+    from certifiers.bounds import certify_top_class
+
+    with pytest.raises((ValueError, TypeError), match="law distance"):
+        certify_top_class(np.array([0, 5]), np.array([1, 9]), 0.01, distance)

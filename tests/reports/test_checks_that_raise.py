@@ -61,7 +61,7 @@ class RaisesNow(Certifier):
 def test_a_certifier_that_raises_on_recomputation_fails_the_reproduce_check(tmp_path, plugins):
     store = winner_store(tmp_path / "s.sqlite")
     images, labels, pred, p = p_lower_from_counts(
-        load_counts(store), "m-win", "gaussian(dim=64,sigma=0.25)", ALPHA
+        load_counts(store), "m-win", "gaussian(dim=64,sigma=0.25)", ALPHA, 0.0
     )
     store.put_certificates(
         [

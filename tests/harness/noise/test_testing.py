@@ -71,6 +71,13 @@ class RaisingLogProb(Gaussian):
         raise RuntimeError("log_prob is not implemented yet")
 
 
+class UnboundedTable(Gaussian):
+    """States a table's error without the total variation a certificate needs."""
+
+    def approximation(self):
+        return {"radius table": {"max_log_error": 1e-12}}
+
+
 def failing(noise: Noise) -> dict[str, str]:
     out = {}
     for prop, check in noise_checks(noise):
@@ -89,8 +96,9 @@ def failing(noise: Noise) -> dict[str, str]:
         (WrongStatedLaw(0.5, 5), {"law", "spec"}, "does not follow the stated law"),
         (BatchDependent(0.5, 5), {"transform", "spec"}, "depends on the batch"),
         (TailCollapse(0.5, 5), {"tails", "spec"}, "not monotone"),
+        (UnboundedTable(0.5, 5), {"spec", "approximation"}, "states no tv_bound"),
     ],
-    ids=["log_prob", "second_moment", "law", "transform", "tails"],
+    ids=["log_prob", "second_moment", "law", "transform", "tails", "approximation"],
 )
 def test_each_broken_property_fails_on_its_own(noise, expected, phrase):
     fails = failing(noise)

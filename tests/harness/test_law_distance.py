@@ -1,0 +1,139 @@
+"""A noise whose transform is tabulated is sampled within a stated total variation of its
+law (``Noise.law_distance``); certification lowers every ``p_lower`` by it, so the
+certificate holds for the stated law, and the report's recomputation does the same."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from scipy.stats import beta, norm
+
+import certifiers
+from certifiers.base import Certificate, Certifier
+from harness.certify import CertificationError, certify_store
+from harness.noise import Gaussian, GeneralizedGaussian, noise_class, noise_families
+from reports.sanity.base import SanityInputs
+from reports.sanity.reproducible import check_reproducible
+from tests.reports._report_synth import DIM, N, add_counts, new_store
+
+TOPS = [999, 950, 800, 560, 501]
+CONFIG = {"certify": {"certifiers": ["cohen"], "norms": ["l2"], "alpha": [0.001]}}
+
+
+def _counts_store(path, *noises):
+    store = new_store(path, len(TOPS), {"m": 0.25}, config=CONFIG)
+    labels = np.arange(len(TOPS)) % 10
+    for noise in noises:
+        add_counts(store, "m", noise, labels, labels, TOPS)
+    return store
+
+
+def _clopper_pearson(alpha: float) -> np.ndarray:
+    return np.array([beta.ppf(alpha, k, N - k + 1) for k in TOPS])
+
+
+class StatedGaussian(Gaussian):
+    """The Gaussian, as if its transform were a table with a (large) stated error."""
+
+    family = "stated_gaussian"
+    stated: Any = {"tv_bound": 0.02}
+
+    def approximation(self) -> dict[str, Any] | None:
+        return {"test table": self.stated}
+
+
+class CohenOnStated(Certifier):
+    """Cohen's radius ``sigma Phi^{-1}(p)`` on ``stated_gaussian``, by scipy."""
+
+    certificates = {
+        ("stated_gaussian", "l2"): Certificate(
+            lambda c, noise, p: np.where(p > 0.5, noise.sigma * norm.ppf(p), 0.0)
+        )
+    }
+
+
+@pytest.fixture
+def stated(plugins):
+    plugins.noise("stated_gaussian", StatedGaussian)
+    plugins.certifier("cohen-on-stated", CohenOnStated)
+    return StatedGaussian(0.25, DIM)
+
+
+def test_certificates_hold_for_the_stated_law_not_only_the_sampled_one(tmp_path, stated):
+    """p_lower is scipy's Clopper-Pearson bound less the stated 0.02, so an image whose
+    bound was 0.51 now abstains; the Gaussian, exact, keeps the plain bound."""
+    store = _counts_store(tmp_path / "s.sqlite", stated, Gaussian(0.25, DIM))
+    certify_store(store, ["cohen", "cohen-on-stated"], ["l2"], [0.001], progress=False)
+    plain = _clopper_pearson(0.001)
+    rows = {
+        (noise, image): (p, radius, prediction)
+        for noise, image, p, radius, prediction in store.query(
+            "SELECT noise, image, p_lower, radius, prediction FROM certificates"
+        )
+    }
+    store.close()
+    for i, want in enumerate(np.maximum(plain - 0.02, 0.0)):
+        p, radius, prediction = rows[(stated.name, i)]
+        assert p == pytest.approx(want, rel=1e-12, abs=1e-15)
+        assert radius == pytest.approx(0.25 * norm.ppf(want) if want > 0.5 else 0.0, rel=1e-9)
+        assert (prediction == -1) == (want <= 0.5)
+        assert rows[(Gaussian(0.25, DIM).name, i)][0] == pytest.approx(plain[i], rel=1e-12)
+    assert plain[3] > 0.5 >= plain[3] - 0.02  # the image it costs its certificate
+
+
+def test_the_report_recomputes_the_lowered_bound(tmp_path, stated):
+    store = _counts_store(tmp_path / "s.sqlite", stated)
+    certify_store(store, ["cohen-on-stated"], ["l2"], [0.001, 0.01], progress=False)
+    result = check_reproducible(SanityInputs.from_store(store))
+    store.close()
+    assert result.status == "pass", result.line()
+    assert "largest radius difference 0" in result.summary
+
+
+@pytest.mark.parametrize("bound", [{"max_log_error": 1e-12}, {"tv_bound": float("nan")}])
+def test_an_approximation_without_a_bound_is_refused_not_taken_as_exact(
+    tmp_path, stated, monkeypatch, bound
+):
+    monkeypatch.setattr(StatedGaussian, "stated", bound)
+    with pytest.raises(ValueError, match="states no tv_bound"):
+        stated.law_distance()
+    store = _counts_store(tmp_path / "s.sqlite", stated, Gaussian(0.25, DIM))
+    with pytest.raises(CertificationError) as caught:
+        certify_store(store, ["cohen", "cohen-on-stated"], ["l2"], [0.001], progress=False)
+    assert f"noise {stated.name}" in str(caught.value) and "tv_bound" in str(caught.value)
+    assert store.query("SELECT DISTINCT noise FROM certificates") == [(Gaussian(0.25, DIM).name,)]
+    store.close()
+
+
+def test_a_tabulated_family_is_certified_below_the_plain_bound(tmp_path):
+    """The generalized Gaussian (k > 0) samples its radius through a table: its stored
+    p_lower is the plain bound less the table's stated distance, and its radius is the
+    certifier's at that p_lower."""
+    noise = GeneralizedGaussian.matched(0.25, DIM, k=8.0)
+    distance = noise.approximation()["radius table"]["tv_bound"]
+    assert 0 < distance < 1e-6
+    store = _counts_store(tmp_path / "s.sqlite", noise)
+    certify_store(store, ["functional"], ["l2"], [0.001], progress=False)
+    got = store.query(
+        "SELECT image, p_lower, radius FROM certificates WHERE noise = ? ORDER BY image",
+        (noise.name,),
+    )
+    store.close()
+    want = _clopper_pearson(0.001) - distance
+    assert [p for _, p, _ in got] == pytest.approx(want, rel=1e-13)
+    radius = certifiers.get("functional").radius(noise, want, norm="l2")
+    assert [r for _, _, r in got] == pytest.approx(radius, rel=1e-12)
+
+
+@pytest.mark.parametrize("family", sorted(noise_families()))
+def test_every_family_states_a_distance_exactly_when_it_approximates(family):
+    """Zero for a transform exact up to rounding; for a tabulated one, positive and below
+    the 1e-5 a table may have, on each of the family's examples."""
+    for noise in noise_class(family).examples(DIM):
+        distance = noise.law_distance()
+        if noise.approximation() is None:
+            assert distance == 0.0
+        else:
+            assert 0.0 < distance < 1e-5 * len(noise.approximation())
