@@ -46,7 +46,8 @@ def certify_store(
     unknown certifier or norm, or an alpha outside (0, 1), is refused before anything is
     written. ``p_lower`` is the Clopper-Pearson bound less the noise's ``law_distance``
     (the total variation its tabulated transform may add), so a certificate holds for the
-    stated law, not only for the one sampled. A certifier that fails on a (model, noise)
+    stated law, not only for the one sampled; the manifest records it per noise
+    (``law_distances``). A certifier that fails on a (model, noise)
     group (an invalid radius from a plugin, say) writes nothing there and the others go
     on; ``CertificationError`` lists the failures at the end."""
     instances = resolve_certifiers(certifier_names, options)
@@ -63,6 +64,7 @@ def certify_store(
     groups: dict[tuple[str, str], list[CountRow]] = defaultdict(list)
     for row in store.count_rows():
         groups[(row.model, row.noise)].append(row)
+    distances = dict(store.get_manifest("law_distances") or {})
     written = 0
     failures: list[str] = []
     items = sorted(groups.items())
@@ -74,6 +76,9 @@ def certify_store(
         except Exception as err:  # a plugin's approximation that states no bound
             failures.append(f"noise {noise_name}, model {model}: {type(err).__name__}: {err}")
             continue
+        if distances.get(noise_name) != distance:
+            distances[noise_name] = distance
+            store.put_manifest({"law_distances": distances})
         selection = np.stack([r.selection for r in rows])
         estimation = np.stack([r.estimation for r in rows])
         labels = np.array([r.label for r in rows])

@@ -208,7 +208,15 @@ def make_report(
     # the checks see the whole store, so that a filter cannot hide a failure (a certifier
     # unsound against l2 is marked on its l1 rows too)
     checked = outcomes[outcomes["kind"] == "smoothing"]
-    inputs = SanityInputs(checked, counts, specs, manifest.get("dataset") or "", options, audit)
+    inputs = SanityInputs(
+        checked,
+        counts,
+        specs,
+        manifest.get("dataset") or "",
+        options,
+        audit,
+        manifest.get("law_distances") or {},
+    )
     outcomes = _filter(outcomes, settings)
     if outcomes.empty:
         raise ValueError("the filters leave no certificate to report")

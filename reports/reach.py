@@ -63,7 +63,7 @@ def reach(
         return None
     try:  # certification lowers every p_lower by the law distance, the ceiling too
         p = max(ceiling(int(n), alpha) - noise.law_distance(), 0.0)
-    except ValueError:
+    except Exception:  # a plugin's approximation that states no bound: no reach known
         return None
     reaches = []
     for name in certifier_names:

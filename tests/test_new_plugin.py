@@ -22,7 +22,7 @@ from certifiers.wulff import Wulff
 from harness.config import parse
 from harness.noise import CoordinateNoise, noise_class
 from harness.noise.params import check_dim, check_positive_finite
-from harness.noise.testing import check_noise, registered_noise_checks
+from harness.noise.testing import NOISE_PROPERTIES, check_noise, registered_noise_checks
 from harness.runner import build_noise
 from reports.sanity import PASS, CheckResult, SanityCheck, SanityInputs, run_checks
 from tests.reports._report_synth import winner_store
@@ -75,7 +75,7 @@ def test_the_conformance_kit_accepts_the_new_family(toy):
 
 def test_the_registry_wide_checks_pick_it_up(toy):
     noise_ids = [i for i, check in registered_noise_checks(dims=(5,)) if "toy_logistic" in i]
-    assert len(noise_ids) == 9  # one example x nine properties
+    assert len(noise_ids) == len(NOISE_PROPERTIES)  # one example x every property
     for i, check in registered_noise_checks(dims=(5,)):
         if "toy_logistic" in i:
             check()

@@ -57,8 +57,9 @@ class CheckResult:
 @dataclass
 class SanityInputs:
     """What the checks read: the tidy certificates, the raw counts, the noise specs, the
-    options each certifier was run with (so that a recomputation uses the same), and the
-    summary of the store's last audit (``smoothbench audit``; empty if never audited)."""
+    options each certifier was run with (so that a recomputation uses the same), the
+    summary of the store's last audit (``smoothbench audit``; empty if never audited), and
+    the law distance certification subtracted from each noise's ``p_lower``."""
 
     outcomes: pd.DataFrame
     counts: pd.DataFrame
@@ -66,6 +67,7 @@ class SanityInputs:
     dataset: str
     certifier_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     audit: list[AuditRow] = field(default_factory=list)
+    law_distances: Mapping[str, float] = field(default_factory=dict)
 
     @classmethod
     def from_store(cls, store: Store | str | Path) -> SanityInputs:
@@ -79,6 +81,7 @@ class SanityInputs:
                 st.get_manifest("dataset"),
                 st.get_manifest("certifier_options") or {},
                 st.audit_rows(),
+                st.get_manifest("law_distances") or {},
             )
         finally:
             if owned:

@@ -41,8 +41,8 @@ def check_reproducible(
     """Stored p_lower, prediction, correctness and radius equal what this checkout
     computes from the stored counts (the radii of certifiers that spend Monte Carlo
     confidence are listed as not recomputed; rows of a certifier or noise family not
-    registered here make the check incomplete: their radii cannot be reproduced, nor,
-    without the noise's law distance, their p_lower)."""
+    registered here make the check incomplete: their radii cannot be reproduced; their
+    p_lower is, with the law distance certification recorded for the noise)."""
     name, title = "reproducible", "certificates reproduce from the stored counts"
     out = inputs.outcomes
     if out.empty or inputs.counts.empty:
@@ -72,14 +72,17 @@ def check_reproducible(
                 c = None
         if why is not None:
             missing.setdefault(cert_name, set()).add(why)
-            what = "p_lower and radius" if noise is None else "radius"
-            unchecked[board_row(key)] = f"{what} not recomputed: {why}"
-        if noise is None:  # its law distance is unknown here: the row stays unchecked
+            unchecked[board_row(key)] = f"radius not recomputed: {why}"
+        if noise is not None:
+            distance = noise.law_distance()
+        elif noise_name in inputs.law_distances:  # as certification recorded it
+            distance = float(inputs.law_distances[noise_name])
+        else:  # nothing says what certification subtracted: the row stays unchecked
             continue
         ck = (model, noise_name, float(alpha))
         if ck not in cache:
             cache[ck] = p_lower_from_counts(
-                inputs.counts, model, noise_name, float(alpha), noise.law_distance()
+                inputs.counts, model, noise_name, float(alpha), distance
             )
         images, labels, pred, p = cache[ck]
         idx = pd.Series(np.arange(len(images)), index=images)

@@ -137,3 +137,45 @@ def test_every_family_states_a_distance_exactly_when_it_approximates(family):
             assert distance == 0.0
         else:
             assert 0.0 < distance < 1e-5 * len(noise.approximation())
+
+
+def test_a_rows_reach_is_taken_at_the_lowered_ceiling(stated):
+    """The largest radius n draws can give: at ``alpha^(1/n)`` less the law distance."""
+    from reports.reach import reach
+
+    n, alpha = 10_000, 0.001
+    got = reach(["cohen-on-stated"], "l2", alpha, n, stated.spec())
+    assert got == pytest.approx(0.25 * norm.ppf(alpha ** (1 / n) - 0.02), rel=1e-12)
+    exact = Gaussian(0.25, DIM)
+    assert reach(["cohen"], "l2", alpha, n, exact.spec()) == pytest.approx(
+        0.25 * norm.ppf(alpha ** (1 / n)), rel=1e-12
+    )
+
+
+def test_the_manifest_records_each_noises_distance(tmp_path, stated):
+    exact = Gaussian(0.25, DIM)
+    store = _counts_store(tmp_path / "s.sqlite", stated, exact)
+    certify_store(store, ["cohen", "cohen-on-stated"], ["l2"], [0.001], progress=False)
+    assert store.get_manifest("law_distances") == {stated.name: 0.02, exact.name: 0.0}
+    store.close()
+
+
+def test_without_the_noise_plugin_the_report_takes_the_recorded_distance(tmp_path, stated):
+    """A report made where the plugin noise is not registered cannot recompute the radii,
+    but recomputes p_lower with the distance the manifest recorded: a store certified
+    with it passes that part, and one whose record says otherwise fails it."""
+    from harness.noise.registry import NOISES
+
+    store = _counts_store(tmp_path / "s.sqlite", stated)
+    certify_store(store, ["cohen-on-stated"], ["l2"], [0.001], progress=False)
+    NOISES.unregister("stated_gaussian")
+    try:
+        result = check_reproducible(SanityInputs.from_store(store))
+        assert result.status == "incomplete" and not result.affected, result.line()
+        assert "1 row(s) recomputed (1 without their radius)" in result.summary
+        store.put_manifest({"law_distances": {stated.name: 0.0}})
+        result = check_reproducible(SanityInputs.from_store(store))
+        assert result.status == "fail" and "p_lower" in result.details[0], result.line()
+    finally:
+        NOISES.add("stated_gaussian", StatedGaussian)
+        store.close()
