@@ -259,6 +259,18 @@ class MonotoneTable:
         y = torch.addcmul(c[1], y, f)
         return torch.addcmul(c[0], y, f)
 
+    def host_log_phi(self, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``log phi`` and its slope ``d log phi / dt`` at ``t = log s`` (numpy float64, on
+        the host): the interpolant ``log_phi_of_log`` evaluates, with its derivative, so
+        that the density of the law it produces can be checked."""
+        coeffs = self._host.numpy()
+        pos = (np.asarray(t, dtype=np.float64) - self.t0) / self.h
+        k = np.clip(np.floor(pos), -1.0, float(self._cells))
+        f = pos - k
+        c0, c1, c2, c3 = coeffs[:, (k + 1).astype(np.int64)]
+        value = c0 + f * (c1 + f * (c2 + f * c3))
+        return value, (c1 + f * (2.0 * c2 + 3.0 * f * c3)) / self.h
+
 
 _TABLES: dict[tuple[type, str, str], MonotoneTable] = {}
 
