@@ -36,7 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from certifiers.bounds import clopper_pearson_lower
+from certifiers.bounds import check_law_distance, clopper_pearson_lower
 
 
 @dataclass(frozen=True)
@@ -64,11 +64,12 @@ class MCSettings:
             raise ValueError(f"seed must be an int in [0, 2^63), got {self.seed!r}")
 
 
-def lower_median_rank(n: int, alpha: float) -> int:
-    """0-based rank ``j - 1`` of the order statistic that lies at or below the median with
-    probability at least ``1 - alpha``: the largest ``x`` with ``P(Bin(n, 1/2) <= x) <= alpha``."""
-    x = int(stats.binom.ppf(alpha, n, 0.5))  # smallest x with cdf(x) >= alpha
-    while x >= 0 and stats.binom.cdf(x, n, 0.5) > alpha:
+def lower_median_rank(n: int, alpha: float, level: float = 0.5) -> int:
+    """0-based rank ``j - 1`` of the order statistic that lies at or below the ``level``
+    quantile (the median by default) with probability at least ``1 - alpha``: the largest
+    ``x`` with ``P(Bin(n, level) <= x) <= alpha``."""
+    x = int(stats.binom.ppf(alpha, n, level))  # smallest x with cdf(x) >= alpha
+    while x >= 0 and stats.binom.cdf(x, n, level) > alpha:
         x -= 1
     if x < 0:
         raise ValueError(f"{n} samples are too few for confidence {alpha}")
@@ -113,14 +114,22 @@ def np_table(
     radii: np.ndarray,
     alpha: float,
     rng: np.random.Generator,
+    law_distance: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Certified pairs ``(p_j, R_j)`` over ``radii`` (see the module docstring).
 
     ``log_ratio(R, sample)`` returns ``Lambda`` for the worst shift of size ``R`` on every
-    draw of a sample. ``p_j = 1`` where nothing can be certified."""
+    draw of a sample. ``p_j = 1`` where nothing can be certified.
+
+    ``law_distance`` bounds the total variation between the law the samples were drawn
+    from and the exact ``pi_0`` (a tabulated quantile function). Every probability of the
+    exact law is then within it of the sampled one, so the threshold is taken at the
+    ``1/2 - TV`` quantile of the sample (``P_0(kappa >_lex m) >= 1/2 + TV`` sampled,
+    ``>= 1/2`` exact) and ``TV`` is added to each ``p_j``."""
     radii = np.asarray(radii, dtype=np.float64)
     step_alpha = alpha / (2 * radii.size)
-    rank = lower_median_rank(n_a, step_alpha)
+    law_distance = check_law_distance(law_distance)
+    rank = lower_median_rank(n_a, step_alpha, 0.5 - law_distance)
     ties_a = rng.random(n_a)
     ties_b = rng.random(n_b)
     p = np.empty(radii.size)
@@ -130,7 +139,7 @@ def np_table(
         v, u = _lex_select(lam_a, ties_a, rank)
         count = _lex_count_below(lam_b, ties_b, -v, 1.0 - u)
         # upper bound on P_0(kappa <_lex t) = 1 - lower bound on P_0(kappa >=_lex t)
-        p[i] = 1.0 - clopper_pearson_lower(n_b - count, n_b, step_alpha)
+        p[i] = min(1.0 - clopper_pearson_lower(n_b - count, n_b, step_alpha) + law_distance, 1.0)
     # a larger shift can be certified only at a larger p: make p_j non-decreasing
     return np.maximum.accumulate(p), radii
 
@@ -143,13 +152,17 @@ def split_sample_table(
     radii: np.ndarray,
     settings: MCSettings,
     stream: int,
+    law_distance: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """``np_table`` on two independent halves ``A`` and ``B`` of ``settings.samples`` draws
     of ``sample_statistics(k, dim, n, rng)``, from the generator ``(settings.seed, stream)``
-    (each family has its own ``stream``)."""
+    (each family has its own ``stream``); ``law_distance`` is that of the draws' law from
+    the exact one (0 where they are exact up to rounding)."""
     rng = np.random.default_rng([settings.seed, stream])
     n_a = settings.samples // 2
     n_b = settings.samples - n_a
     sample_a = sample_statistics(k, dim, n_a, rng)
     sample_b = sample_statistics(k, dim, n_b, rng)
-    return np_table(log_ratio, sample_a, sample_b, n_a, n_b, radii, settings.alpha, rng)
+    return np_table(
+        log_ratio, sample_a, sample_b, n_a, n_b, radii, settings.alpha, rng, law_distance
+    )

@@ -21,6 +21,7 @@ from certifiers.montecarlo import (
     _lex_select,
     _order_statistic,
     lower_median_rank,
+    np_table,
 )
 from certifiers.tables import RadiusTable
 from certifiers.testing import neyman_pearson_lower
@@ -185,6 +186,60 @@ def test_radius_scales_with_sigma_and_scale():
 def test_lower_median_rank(n, alpha):
     x = lower_median_rank(n, alpha)
     assert stats.binom.cdf(x, n, 0.5) <= alpha < stats.binom.cdf(x + 1, n, 0.5)
+
+
+@pytest.mark.parametrize("level", [0.5 - 1e-3, 0.3])
+def test_lower_median_rank_at_another_quantile(level):
+    n, alpha = 100_000, 1e-6
+    x = lower_median_rank(n, alpha, level)
+    assert stats.binom.cdf(x, n, level) <= alpha < stats.binom.cdf(x + 1, n, level)
+    assert x < lower_median_rank(n, alpha)
+
+
+def test_a_law_distance_of_the_draws_raises_every_p_by_it_and_more():
+    """Draws from a law within total variation TV of the exact one: each ``p_j`` is the
+    table's without it plus TV, or more (the threshold moves to the 1/2 - TV quantile,
+    which costs a little more), capped at 1."""
+    rng_stats = np.random.default_rng(5)
+    a, b = rng_stats.standard_normal(20_000), rng_stats.standard_normal(20_000)
+
+    def log_ratio(R, z):  # the Gaussian shifted by R along one axis
+        return R * z - R * R / 2
+
+    radii = np.linspace(0.05, 3.0, 40)
+
+    def table(tv):
+        p, _ = np_table(log_ratio, a, b, a.size, b.size, radii, 1e-3, np.random.default_rng(0), tv)
+        return p
+
+    plain, moved = table(0.0), table(0.01)
+    assert np.all(moved >= np.minimum(plain + 0.01, 1.0))
+    assert np.any(moved > plain + 0.01) and np.all(moved <= 1.0)
+    # sound for the exact Gaussian: p_j at least Phi(R) (what Cohen's bound needs)
+    assert np.all(plain >= stats.norm.cdf(radii) - 1e-12)
+    with pytest.raises(ValueError, match="law distance"):
+        table(-0.1)
+
+
+def test_the_mixed_norm_table_accounts_for_its_spline():
+    """The l-inf table of the mixed norm is built with the spline's distance: rebuilt
+    without it (patched to 0), no p_j is higher, and most are lower."""
+    settings = MCSettings(samples=20_000, grid=20, alpha=1e-3, seed=0)
+    with_tv, radii = functional_linf.build_table(2.0, 6, settings)
+    law = functional_linf.max_law(2.0, 6)
+    assert law.tv_bound > 0
+    without = functional_linf.split_sample_table(
+        functional_linf.sample_statistics,
+        functional_linf.vertex_log_ratio(2.0, 6),
+        2.0,
+        6,
+        radii,
+        settings,
+        7,
+    )[0]
+    assert np.all(with_tv >= without) and np.all(
+        with_tv[with_tv < 1] >= without[with_tv < 1] + law.tv_bound
+    )
 
 
 def test_lexicographic_selection_and_count():
