@@ -369,5 +369,10 @@ def build_report(
         "models": {m: v.get("sha256", "")[:12] for m, v in (manifest.get("models") or {}).items()},
         "sigma0": sigma0,
         "specs": dict(specs or {}),
+        "law_distances": {
+            name: float(d)
+            for name, d in (manifest.get("law_distances") or {}).items()
+            if name in set(outcomes["noise"])
+        },
     }
     return Report(boards, list(sanity), settings, footnotes, outcomes, list(warnings))

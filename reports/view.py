@@ -348,8 +348,26 @@ def footnotes(report: Report) -> list[str]:
         "All rows certify the same images on the same seeded draws, so comparisons are paired "
         "(McNemar); the two-proportion z-test ignores the pairing and is shown, labelled "
         "unpaired, because papers report it.",
+        p_lower_footnote(f.get("law_distances") or {}),
         f"Reference certifier: {report.reference}; significance level {report.level:g}.",
     ]
+
+
+def p_lower_footnote(distances: dict[str, float]) -> str:
+    """What p_A is: the Clopper-Pearson bound, less the law distance certification took
+    for each noise (``law_distances`` of the manifest), said with the largest."""
+    text = (
+        "p_A: the one-sided Clopper-Pearson lower bound at alpha from the estimation counts "
+        "(Cohen et al. 2019)"
+    )
+    tabulated = {name: d for name, d in distances.items() if d > 0}
+    if not tabulated:
+        return text + "."
+    return (
+        f"{text}, less the total variation the noise's tabulated transform may add, so that "
+        f"it holds for the stated law: at most {max(tabulated.values()):.2g}, for "
+        f"{len(tabulated)} of the {len(distances)} noises (the manifest's law_distances)."
+    )
 
 
 def _figures(figs: list[Figure], linked: bool) -> list[dict[str, Any]]:

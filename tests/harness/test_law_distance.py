@@ -179,3 +179,19 @@ def test_without_the_noise_plugin_the_report_takes_the_recorded_distance(tmp_pat
     finally:
         NOISES.add("stated_gaussian", StatedGaussian)
         store.close()
+
+
+def test_the_report_says_what_p_a_is_and_the_largest_distance_taken(tmp_path, stated):
+    from reports.cli import make_report
+    from reports.view import footnotes
+
+    exact = Gaussian(0.25, DIM)
+    store = _counts_store(tmp_path / "s.sqlite", stated, exact)
+    certify_store(store, ["cohen", "cohen-on-stated"], ["l2"], [0.001], progress=False)
+    store.close()
+    report, _ = make_report(tmp_path / "s.sqlite")
+    (line,) = [n for n in footnotes(report) if n.startswith("p_A:")]
+    assert "less the total variation" in line and "at most 0.02, for 1 of the 2 noises" in line
+    report, _ = make_report(tmp_path / "s.sqlite", certifiers=["cohen"])
+    (line,) = [n for n in footnotes(report) if n.startswith("p_A:")]
+    assert line.endswith("(Cohen et al. 2019).")
