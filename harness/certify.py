@@ -44,9 +44,10 @@ def certify_store(
     """(Re)compute certificates from the stored counts; returns the rows written. The
     options of each certifier are recorded in the manifest (``certifier_options``). An
     unknown certifier or norm, or an alpha outside (0, 1), is refused before anything is
-    written. ``p_lower`` is the Clopper-Pearson bound less the noise's ``law_distance``
-    (the total variation its tabulated transform may add), so a certificate holds for the
-    stated law, not only for the one sampled; the manifest records it per noise
+    written. ``p_lower`` is the Clopper-Pearson bound less the noise's law distance (the
+    total variation its tabulated transform may add; ``Noise.sampled_law_distance``, the
+    larger of the run's record and this code's), so a certificate holds for the stated
+    law, not only for the one sampled; the manifest records it per noise
     (``law_distances``). A certifier that fails on a (model, noise)
     group (an invalid radius from a plugin, say) writes nothing there and the others go
     on; ``CertificationError`` lists the failures at the end."""
@@ -65,6 +66,7 @@ def certify_store(
     for row in store.count_rows():
         groups[(row.model, row.noise)].append(row)
     distances = dict(store.get_manifest("law_distances") or {})
+    sampled = store.get_manifest("noise_approximations")
     written = 0
     failures: list[str] = []
     items = sorted(groups.items())
@@ -72,7 +74,7 @@ def certify_store(
     for (model, noise_name), rows in bar:
         noise = from_spec(specs[noise_name])
         try:
-            distance = noise.law_distance()
+            distance = noise.sampled_law_distance(sampled)
         except Exception as err:  # a plugin's approximation that states no bound
             failures.append(f"noise {noise_name}, model {model}: {type(err).__name__}: {err}")
             continue

@@ -216,6 +216,7 @@ def make_report(
         options,
         audit,
         manifest.get("law_distances") or {},
+        manifest.get("noise_approximations"),
     )
     outcomes = _filter(outcomes, settings)
     if outcomes.empty:

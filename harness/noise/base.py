@@ -39,6 +39,28 @@ from harness.noise.batch import Batch
 from harness.noise.params import check_positive_finite
 from smoothbench.names import choices
 
+
+def approximation_distance(name: str, stated: Mapping[str, Any] | None) -> float:
+    """The sum of the ``tv_bound`` of every entry of an ``approximation()`` (``None``: 0),
+    for the noise ``name``; an entry without a ``tv_bound`` in [0, 1), or a sum that
+    reaches 1, is a clear error, never a silent 0."""
+    if not stated:
+        return 0.0
+    total = 0.0
+    for what, bound in stated.items():
+        tv = bound.get("tv_bound") if isinstance(bound, Mapping) else None
+        if isinstance(tv, bool) or not isinstance(tv, int | float) or not 0 <= tv < 1:
+            raise ValueError(
+                f"noise {name}: its approximation {what!r} states no tv_bound in [0, 1) "
+                f"(got {tv!r}), so a certificate cannot account for it; approximation() "
+                "must give each entry a total variation bound"
+            )
+        total += float(tv)
+    if not total < 1.0:
+        raise ValueError(f"noise {name}: its approximations add up to a distance {total:g}")
+    return total
+
+
 #: Rows per chunk of the full-dimensional Monte Carlo in ``log_ratio_samples``.
 _LOG_RATIO_CHUNK_VALUES = 1 << 22
 
@@ -248,20 +270,18 @@ class Noise(ABC):
         0 where the transform is exact up to rounding. Certification lowers ``p_lower`` by
         it (``certifiers.bounds.certify_top_class``). An approximation that states no
         ``tv_bound`` in [0, 1) is a clear error, never a silent 0."""
-        stated = self.approximation()
-        if not stated:
-            return 0.0
-        total = 0.0
-        for what, bound in stated.items():
-            tv = bound.get("tv_bound") if isinstance(bound, Mapping) else None
-            if isinstance(tv, bool) or not isinstance(tv, int | float) or not 0 <= tv < 1:
-                raise ValueError(
-                    f"noise {self.name}: its approximation {what!r} states no tv_bound in "
-                    f"[0, 1) (got {tv!r}), so a certificate cannot account for it; "
-                    "approximation() must give each entry a total variation bound"
-                )
-            total += float(tv)
-        return total
+        return approximation_distance(self.name, self.approximation())
+
+    def sampled_law_distance(self, recorded: Mapping[str, Any] | None) -> float:
+        """The law distance of draws made earlier: a run records every noise's
+        ``approximation()`` when it samples (the manifest's ``noise_approximations``,
+        which leaves out an exact transform). The larger of that record's distance and
+        this code's, so that neither a table changed since nor one missing from the
+        record can lower it; this code's where there is no record (``None``)."""
+        current = self.law_distance()
+        if recorded is None:
+            return current
+        return max(current, approximation_distance(self.name, recorded.get(self.name)))
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """Draw ``n`` samples (float64): base normals from ``generator``, then ``transform``."""

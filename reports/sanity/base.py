@@ -58,8 +58,9 @@ class CheckResult:
 class SanityInputs:
     """What the checks read: the tidy certificates, the raw counts, the noise specs, the
     options each certifier was run with (so that a recomputation uses the same), the
-    summary of the store's last audit (``smoothbench audit``; empty if never audited), and
-    the law distance certification subtracted from each noise's ``p_lower``."""
+    summary of the store's last audit (``smoothbench audit``; empty if never audited), the
+    law distance certification subtracted from each noise's ``p_lower``, and the noise
+    approximations the run recorded when it sampled (None: no record)."""
 
     outcomes: pd.DataFrame
     counts: pd.DataFrame
@@ -68,6 +69,7 @@ class SanityInputs:
     certifier_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     audit: list[AuditRow] = field(default_factory=list)
     law_distances: Mapping[str, float] = field(default_factory=dict)
+    noise_approximations: Mapping[str, Any] | None = None
 
     @classmethod
     def from_store(cls, store: Store | str | Path) -> SanityInputs:
@@ -82,6 +84,7 @@ class SanityInputs:
                 st.get_manifest("certifier_options") or {},
                 st.audit_rows(),
                 st.get_manifest("law_distances") or {},
+                st.get_manifest("noise_approximations"),
             )
         finally:
             if owned:

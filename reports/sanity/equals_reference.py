@@ -100,7 +100,11 @@ def check_equals_cohen(
                 continue
             for alpha in alphas:
                 _, _, _, p = p_lower_from_counts(
-                    inputs.counts, model, noise_name, alpha, noise_obj.law_distance()
+                    inputs.counts,
+                    model,
+                    noise_name,
+                    alpha,
+                    noise_obj.sampled_law_distance(inputs.noise_approximations),
                 )
                 for norm in norm_list:
                     if not (

@@ -73,8 +73,8 @@ def check_reproducible(
         if why is not None:
             missing.setdefault(cert_name, set()).add(why)
             unchecked[board_row(key)] = f"radius not recomputed: {why}"
-        if noise is not None:
-            distance = noise.law_distance()
+        if noise is not None:  # as certification takes it
+            distance = noise.sampled_law_distance(inputs.noise_approximations)
         elif noise_name in inputs.law_distances:  # as certification recorded it
             distance = float(inputs.law_distances[noise_name])
         else:  # nothing says what certification subtracted: the row stays unchecked

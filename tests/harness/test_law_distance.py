@@ -195,3 +195,30 @@ def test_the_report_says_what_p_a_is_and_the_largest_distance_taken(tmp_path, st
     report, _ = make_report(tmp_path / "s.sqlite", certifiers=["cohen"])
     (line,) = [n for n in footnotes(report) if n.startswith("p_A:")]
     assert line.endswith("(Cohen et al. 2019).")
+
+
+def test_the_distance_recorded_when_sampling_counts_when_this_codes_is_smaller(
+    tmp_path, stated, monkeypatch
+):
+    """Counts drawn through a table that stated 0.05 (the run's record) are certified at
+    0.05 even after the table improved to 0.02; a record that says less than this code
+    does not lower it; a store without a record takes this code's."""
+    store = _counts_store(tmp_path / "s.sqlite", stated)
+    store.put_manifest({"noise_approximations": {stated.name: {"old table": {"tv_bound": 0.05}}}})
+    certify_store(store, ["cohen-on-stated"], ["l2"], [0.001], progress=False)
+    assert store.get_manifest("law_distances") == {stated.name: 0.05}
+    (p,) = store.query("SELECT p_lower FROM certificates WHERE image = 0")[0]
+    assert p == pytest.approx(_clopper_pearson(0.001)[0] - 0.05, rel=1e-12)
+    assert check_reproducible(SanityInputs.from_store(store)).status == "pass"
+    store.put_manifest({"noise_approximations": {}})  # the run saw an exact transform
+    certify_store(store, ["cohen-on-stated"], ["l2"], [0.001], progress=False)
+    assert store.get_manifest("law_distances") == {stated.name: 0.02}
+    store.close()
+    assert stated.sampled_law_distance(None) == stated.law_distance() == 0.02
+
+
+def test_a_recorded_approximation_without_a_bound_is_refused(stated):
+    with pytest.raises(ValueError, match="states no tv_bound"):
+        stated.sampled_law_distance({stated.name: {"old table": {"max_log_error": 1e-9}}})
+    with pytest.raises(ValueError, match="add up to"):
+        stated.sampled_law_distance({stated.name: {"a": {"tv_bound": 0.6}, "b": {"tv_bound": 0.5}}})
