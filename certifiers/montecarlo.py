@@ -129,6 +129,11 @@ def np_table(
     radii = np.asarray(radii, dtype=np.float64)
     step_alpha = alpha / (2 * radii.size)
     law_distance = check_law_distance(law_distance)
+    if not law_distance < 0.5:
+        raise ValueError(
+            f"draws {law_distance:g} from their law in total variation leave no median to "
+            "certify with"
+        )
     rank = lower_median_rank(n_a, step_alpha, 0.5 - law_distance)
     ties_a = rng.random(n_a)
     ties_b = rng.random(n_b)

@@ -102,9 +102,12 @@ class MaxLaw:
         # and falls like -e^{2t}/2 on the right
         left = lt[0] - math.log(self.dim - self.k)
         right = lt[-1] - 2 * t[-1]
-        log_f = np.logaddexp.accumulate(np.concatenate([[left], cells]))
-        log_s = np.logaddexp.accumulate(np.concatenate([[right], cells[::-1]]))[::-1]
-        log_z = float(np.logaddexp(log_f[-1], right))
+        # accumulated relative to the largest cell: the log masses are near -5e4 at
+        # ImageNet size, where a running logaddexp of them would lose 1e-10 to rounding
+        top = float(cells.max())
+        log_f = np.logaddexp.accumulate(np.concatenate([[left], cells]) - top) + top
+        log_s = np.logaddexp.accumulate(np.concatenate([[right], cells[::-1]]) - top)[::-1] + top
+        log_z = float(np.logaddexp(log_f[-1] - top, right - top)) + top
         self.t, self.log_dens = t, lt - log_z
         self.log_cdf, self.log_sf = log_f - log_z, log_s - log_z
         below = math.exp(self.log_cdf[0])

@@ -219,6 +219,8 @@ def test_a_law_distance_of_the_draws_raises_every_p_by_it_and_more():
     assert np.all(plain >= stats.norm.cdf(radii) - 1e-12)
     with pytest.raises(ValueError, match="law distance"):
         table(-0.1)
+    with pytest.raises(ValueError, match="no median"):
+        table(0.5)
 
 
 def test_the_mixed_norm_table_accounts_for_its_spline():
