@@ -119,3 +119,26 @@ def test_a_radius_far_beyond_reach_is_reported_as_not_found():
     )
     assert result.empirical is None and result.broken == {"c": False}
     assert np.isfinite(result.certified["c"])
+
+
+class _StatedGaussian(Gaussian):
+    """The Gaussian, as if its sampler were a table within ``tv`` of it."""
+
+    tv = 0.0
+
+    def approximation(self):
+        return {"test table": {"tv_bound": self.tv}}
+
+
+@pytest.mark.parametrize(("tv", "broken"), [(0.1, True), (0.25, False)])
+def test_a_break_is_claimed_for_the_stated_law(monkeypatch, tv, broken):
+    """Twice the exact radius leaves the smoothed probability near 0.27 (upper bound about
+    0.30): a break of the stated law's certificate, which the draws only approach within
+    the law distance, holds for a distance of 0.1 and not for 0.25."""
+    monkeypatch.setattr(_StatedGaussian, "tv", tv)
+    settings = AttackSettings(samples=64, steps=20, restarts=2, fresh=2000)
+    noise = _StatedGaussian(sigma=0.5, dim=DIM)
+    result = audit_image(
+        Linear(), point(), noise, 1, "l2", {"unsound": 1.6 * EXACT["l2"]}, settings, index=3
+    )
+    assert result.broken == {"unsound": broken}
