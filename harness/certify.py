@@ -48,9 +48,9 @@ def certify_store(
     total variation its tabulated transform may add; ``Noise.sampled_law_distance``, the
     larger of the run's record and this code's), so a certificate holds for the stated
     law, not only for the one sampled; the manifest records it per noise
-    (``law_distances``). A certifier that fails on a (model, noise)
-    group (an invalid radius from a plugin, say) writes nothing there and the others go
-    on; ``CertificationError`` lists the failures at the end."""
+    (``law_distances``). A certifier that fails on a (model, noise) group (an invalid
+    radius from a plugin, say) writes nothing there and the others go on;
+    ``CertificationError`` lists the failures at the end."""
     instances = resolve_certifiers(certifier_names, options)
     norms = [check_norm(norm) for norm in norms]
     if not norms:
