@@ -222,3 +222,20 @@ def test_a_recorded_approximation_without_a_bound_is_refused(stated):
         stated.sampled_law_distance({stated.name: {"old table": {"max_log_error": 1e-9}}})
     with pytest.raises(ValueError, match="add up to"):
         stated.sampled_law_distance({stated.name: {"a": {"tv_bound": 0.6}, "b": {"tv_bound": 0.5}}})
+
+
+def test_a_store_certified_before_law_distances_is_told_to_certify_again(tmp_path):
+    """A distance below the reproduce check's tolerance passes it; with no record of the
+    distances the check says the store predates them and how large they are."""
+    noise = GeneralizedGaussian.matched(0.25, DIM, k=8.0)
+    store = _counts_store(tmp_path / "s.sqlite", noise)
+    certify_store(store, ["functional"], ["l2"], [0.001], progress=False)
+    assert (
+        "records no law distances" not in check_reproducible(SanityInputs.from_store(store)).summary
+    )
+    store.put_manifest({"law_distances": {}})  # as a store certified before them
+    result = check_reproducible(SanityInputs.from_store(store))
+    store.close()
+    assert result.status == "pass", result.line()
+    assert "records no law distances" in result.summary
+    assert f"up to {noise.law_distance():.2g}" in result.summary
