@@ -39,6 +39,7 @@ from functools import partial
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from scipy.special import ndtri
 
 from certifiers.testing import neyman_pearson_lower, shift_directions
@@ -116,7 +117,6 @@ def _check_noise(inputs: SanityInputs, noise_name: str) -> list[_Finding]:
     samplers: dict[int, object] = {}
     findings = []
     for key, g in rows.groupby(GROUP, sort=True):
-        norm = key[1]
         found = _Finding(key)
         findings.append(found)
         if noise is None:
@@ -124,61 +124,76 @@ def _check_noise(inputs: SanityInputs, noise_name: str) -> list[_Finding]:
             found.unchecked.add(found.unverifiable)
             continue
         try:
-            live = g[g["p_lower"] > 0.5]
-            if live.empty:
-                continue
-            p = live["p_lower"].to_numpy(np.float64)
-            r = live["radius"].to_numpy(np.float64)
-            bound = gaussian_optimum(noise, p, norm)
-            if bound is not None:
-                excess = r - bound
-                over = excess > _ATOL + _RTOL * np.abs(bound)
-                if over.any():
-                    i = int(np.argmax(excess))
-                    found.worst = float(excess[i] / max(bound[i], 1e-300))
-                    found.failures.append(
-                        f"{key[3]} | {noise_name} | {norm}: {int(over.sum())} of {len(r)} radii "
-                        f"above the Gaussian optimum; at p_A = {p[i]:.6f}: {r[i]:.6g} > "
-                        f"{bound[i]:.6g}"
-                    )
-                else:
-                    found.checked = 1  # the optimum is exact: no Monte Carlo check adds to it
-                continue
-            order = np.argsort(p, kind="stable")
-            picks = np.unique(order[np.round(QUANTILES * (len(p) - 1)).astype(int)])
-            few = set(order[np.round(FEW_QUANTILES * (len(p) - 1)).astype(int)].tolist())
-            for j in picks:
-                pj, rj = float(p[j]), float(r[j])
-                if not (0 < rj < math.inf):
-                    continue
-                for label, unit in _directions(noise, norm):
-                    cost = max(1, noise.log_ratio_cost(unit))
-                    n = min(SAMPLES, max(MIN_SAMPLES, BUDGET // cost))
-                    if n * cost > MAX_BUDGET:
-                        found.unchecked.add(
-                            f"{noise_name} against {norm}, {label} shift (beyond the budget)"
-                        )
-                        continue
-                    if n * cost > BUDGET and j not in few:
-                        continue
-                    ck = (norm, label, pj, rj)
-                    if ck not in cache:
-                        if n not in samplers:
-                            samplers[n] = noise.log_ratio_sampler(n, seed=1)
-                        cache[ck] = neyman_pearson_lower(noise, rj * unit, pj, sampler=samplers[n])
-                    est, se = cache[ck]
-                    found.checked += 1
-                    if est < 0.5 - 4 * se - 2e-3:
-                        found.failures.append(
-                            f"{key[3]} | {noise_name} | {norm}: radius {rj:.6g} at p_A = {pj:.6f}"
-                            f" lets a {label} shift lower the top-class probability to "
-                            f"{est:.4f} (+- {se:.4f}) < 1/2"
-                        )
-                        break  # one line per p_A checked
+            _check_rows(found, noise, noise_name, g, cache, samplers)
         except Exception as err:  # a plugin's noise (its log_prob, say) failing in the check
             found.unverifiable = f"the check could not run: {type(err).__name__}: {err}"
             found.unchecked.add(found.unverifiable)
     return findings
+
+
+def _check_rows(
+    found: _Finding,
+    noise: Noise,
+    noise_name: str,
+    g: pd.DataFrame,
+    cache: dict[tuple, tuple[float, float]],
+    samplers: dict[int, object],
+) -> None:
+    """One row's certificates against the Gaussian optimum where one exists, else
+    against Monte Carlo Neyman-Pearson bounds at a few of its p_A (into ``found``)."""
+    key = found.key
+    norm = key[1]
+    live = g[g["p_lower"] > 0.5]
+    if live.empty:
+        return
+    p = live["p_lower"].to_numpy(np.float64)
+    r = live["radius"].to_numpy(np.float64)
+    bound = gaussian_optimum(noise, p, norm)
+    if bound is not None:
+        excess = r - bound
+        over = excess > _ATOL + _RTOL * np.abs(bound)
+        if over.any():
+            i = int(np.argmax(excess))
+            found.worst = float(excess[i] / max(bound[i], 1e-300))
+            found.failures.append(
+                f"{key[3]} | {noise_name} | {norm}: {int(over.sum())} of {len(r)} radii "
+                f"above the Gaussian optimum; at p_A = {p[i]:.6f}: {r[i]:.6g} > "
+                f"{bound[i]:.6g}"
+            )
+        else:
+            found.checked = 1  # the optimum is exact: no Monte Carlo check adds to it
+        return
+    order = np.argsort(p, kind="stable")
+    picks = np.unique(order[np.round(QUANTILES * (len(p) - 1)).astype(int)])
+    few = set(order[np.round(FEW_QUANTILES * (len(p) - 1)).astype(int)].tolist())
+    for j in picks:
+        pj, rj = float(p[j]), float(r[j])
+        if not (0 < rj < math.inf):
+            continue
+        for label, unit in _directions(noise, norm):
+            cost = max(1, noise.log_ratio_cost(unit))
+            n = min(SAMPLES, max(MIN_SAMPLES, BUDGET // cost))
+            if n * cost > MAX_BUDGET:
+                found.unchecked.add(
+                    f"{noise_name} against {norm}, {label} shift (beyond the budget)"
+                )
+                continue
+            if n * cost > BUDGET and j not in few:
+                continue
+            ck = (norm, label, pj, rj)
+            if ck not in cache:
+                if n not in samplers:
+                    samplers[n] = noise.log_ratio_sampler(n, seed=1)
+                cache[ck] = neyman_pearson_lower(noise, rj * unit, pj, sampler=samplers[n])
+            est, se = cache[ck]
+            found.checked += 1
+            if est < 0.5 - 4 * se - 2e-3:
+                found.failures.append(
+                    f"{key[3]} | {noise_name} | {norm}: radius {rj:.6g} at p_A = {pj:.6f}"
+                    f" lets a {label} shift lower the top-class probability to "
+                    f"{est:.4f} (+- {se:.4f}) < 1/2"
+                )
+                break  # one line per p_A checked
 
 
 @register_check("soundness")
