@@ -90,6 +90,16 @@ class SanityInputs:
             if owned:
                 st.close()
 
+    def law_distance(self, name: str, noise: Noise | None) -> float | None:
+        """The law distance certification subtracts from the ``p_lower`` of the noise
+        ``name``: as it takes it where the noise is rebuilt here
+        (``Noise.sampled_law_distance`` of the run's record), else as it recorded it;
+        None where nothing says."""
+        if noise is not None:
+            return noise.sampled_law_distance(self.noise_approximations)
+        recorded = self.law_distances.get(name)
+        return None if recorded is None else float(recorded)
+
     def certifier(self, name: str) -> certifiers.Certifier:
         """The registered certifier ``name``, built with the options stored for it."""
         return certifiers.get(name, **dict(self.certifier_options.get(name, {})))

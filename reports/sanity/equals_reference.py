@@ -104,7 +104,7 @@ def check_equals_cohen(
                     model,
                     noise_name,
                     alpha,
-                    noise_obj.sampled_law_distance(inputs.noise_approximations),
+                    inputs.law_distance(noise_name, noise_obj),
                 )
                 for norm in norm_list:
                     if not (

@@ -74,13 +74,11 @@ def check_reproducible(
         if why is not None:
             missing.setdefault(cert_name, set()).add(why)
             unchecked[board_row(key)] = f"radius not recomputed: {why}"
-        if noise is not None:  # as certification takes it
-            distance = noise.sampled_law_distance(inputs.noise_approximations)
-            unrecorded = max(unrecorded, distance) if not inputs.law_distances else unrecorded
-        elif noise_name in inputs.law_distances:  # as certification recorded it
-            distance = float(inputs.law_distances[noise_name])
-        else:  # nothing says what certification subtracted: the row stays unchecked
+        distance = inputs.law_distance(noise_name, noise)
+        if distance is None:  # nothing says what certification subtracted: unchecked
             continue
+        if not inputs.law_distances:
+            unrecorded = max(unrecorded, distance)
         ck = (model, noise_name, float(alpha))
         if ck not in cache:
             cache[ck] = p_lower_from_counts(
