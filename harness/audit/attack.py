@@ -221,10 +221,10 @@ def audit_image(
             )
         return at[radius]
 
+    distance = noise.law_distance()  # the draws follow the sampled law, a certificate the stated
     for name, radius in certified.items():
         count, n = estimate(radius)
-        # the draws follow the sampled law; the certificate speaks of the stated one
-        broken[name] = upper_bound(count, n, settings.break_alpha) + noise.law_distance() < 0.5
+        broken[name] = upper_bound(count, n, settings.break_alpha) + distance < 0.5
 
     def succeeds(radius: float) -> bool:
         count, n = estimate(radius)
