@@ -111,9 +111,11 @@ def compare_rows_by_image(
     )
     draws = run_draws(manifest)
     options = manifest.get("certifier_options") or {}
+    distances = manifest.get("law_distances") or {}
     for which, rows, sel in (("first", a, first), ("second", b, second)):
         noise = str(rows["noise"].iloc[0]) if len(rows) else ""
-        most = reach([sel[2]], norm, float(alpha), draws, specs.get(noise), options)
+        spec = specs.get(noise)
+        most = reach([sel[2]], norm, float(alpha), draws, spec, options, distances.get(noise))
         if most is not None and most < radius:
             summary += (
                 f"; r = {radius:g} is beyond the {which} row's reach, {most:.4g}: with "

@@ -222,10 +222,12 @@ def build_board(
     draws: int | None = None,
     certifier_options: Mapping[str, Mapping[str, Any]] | None = None,
     sanity_unchecked: Mapping[tuple, Mapping[str, str]] | None = None,
+    law_distances: Mapping[str, float] | None = None,
 ) -> Board:
-    """One leaderboard from the tidy rows of one (dataset, norm, alpha); ``draws`` and
-    ``certifier_options`` (the manifest's ``n`` and ``certifier_options``) let the
-    headline tell how far each row can certify (``reports.reach``). ``sanity_fail``:
+    """One leaderboard from the tidy rows of one (dataset, norm, alpha); ``draws``,
+    ``certifier_options`` and ``law_distances`` (the manifest's ``n``,
+    ``certifier_options`` and ``law_distances``) let the headline tell how far each row
+    can certify (``reports.reach``). ``sanity_fail``:
     board row -> the checks that failed for it; ``sanity_unchecked``: board row ->
     {check that could not check it: why} (``reports.sanity.unchecked_rows``)."""
     sanity_fail = sanity_fail or {}
@@ -252,7 +254,8 @@ def build_board(
     for r in rows:  # rows not sampled here (deterministic, imported) have no reach
         if r.kind == "smoothing":
             spec = (specs or {}).get(r.noise)
-            r.reach = reach(r.certifiers, norm, alpha, draws, spec, certifier_options)
+            distance = (law_distances or {}).get(r.noise)
+            r.reach = reach(r.certifiers, norm, alpha, draws, spec, certifier_options, distance)
     unsound = {
         r.key for r in rows if any((r.model, r.noise, c) in unsound_certs for c in r.certifiers)
     }
@@ -345,10 +348,11 @@ def build_report(
     unchecked = unchecked_rows(sanity)
     draws = run_draws(manifest)
     options = manifest.get("certifier_options") or {}
+    distances = manifest.get("law_distances") or {}
     boards = [
         build_board(g, dataset, norm, float(alpha), settings, specs=specs, sigma0=sigma0,
                     sanity_fail=fail, draws=draws, certifier_options=options,
-                    sanity_unchecked=unchecked)
+                    sanity_unchecked=unchecked, law_distances=distances)
         for (dataset, norm, alpha), g in outcomes.groupby(BOARD_KEYS, sort=True, dropna=False)
     ]  # fmt: skip
     boards.sort(key=lambda b: (b.dataset, NORM_ORDER.get(b.norm, 3), b.alpha))

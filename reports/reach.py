@@ -5,8 +5,9 @@ With ``n`` estimation draws the one-sided ``(1 - alpha)`` Clopper-Pearson bound 
 ``p_A`` is largest when all ``n`` fall on the top class: ``Beta.ppf(alpha, n, 1) =
 alpha^(1/n)`` (Cohen et al. 2019, CERTIFY). Every certifier's radius is non-decreasing in
 ``p_A`` (the conformance kit checks it), so no image of the row is certified beyond
-``radius(noise, alpha^(1/n) - TV)``, ``TV`` the noise's ``law_distance`` (0 unless its
-transform is tabulated; certification subtracts it from every ``p_lower``). For Cohen's
+``radius(noise, alpha^(1/n) - TV)``, ``TV`` the law distance certification subtracted
+from every ``p_lower`` (the manifest's ``law_distances``; 0 unless the noise's transform
+is tabulated). For Cohen's
 Gaussian radius at ``n = 100,000`` and ``alpha = 0.001`` that is
 ``sigma Phi^{-1}(0.999931) = 3.81 sigma``; at the default's ``n = 10,000``, ``3.20 sigma``.
 
@@ -22,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import certifiers
-from certifiers.bounds import clopper_pearson_lower
+from certifiers.bounds import check_law_distance, clopper_pearson_lower
 from harness.noise import from_spec
 
 #: Marks a value at a radius beyond its row's reach, in every table of every format.
@@ -49,12 +50,15 @@ def reach(
     n: int | None,
     spec: Mapping[str, Any] | None,
     options: Mapping[str, Mapping[str, Any]] | None = None,
+    law_distance: float | None = None,
 ) -> float | None:
     """The largest radius the certifiers ``certifier_names`` (built with their stored
     ``options``) can give on the noise of ``spec`` against ``norm`` with ``n`` estimation
-    draws at ``alpha``: the largest of their ``radius(noise, ceiling(n, alpha))``. ``None``
-    where it is not known: no ``n`` or noise spec, a certifier or noise family this
-    checkout lacks, or a certifier that fails or gives NaN there."""
+    draws at ``alpha``: the largest of their ``radius(noise, ceiling(n, alpha) - TV)``.
+    ``law_distance`` is the ``TV`` certification subtracted (the manifest's record for the
+    noise); without one, the noise's own ``law_distance()``. ``None`` where the reach is
+    not known: no ``n`` or noise spec, a certifier or noise family this checkout lacks, or
+    a certifier that fails or gives NaN there."""
     if not n or spec is None:
         return None
     try:
@@ -62,9 +66,12 @@ def reach(
     except ValueError:
         return None
     try:  # certification lowers every p_lower by the law distance, the ceiling too
-        p = max(ceiling(int(n), alpha) - noise.law_distance(), 0.0)
-    except Exception:  # a plugin's approximation that states no bound: no reach known
+        distance = check_law_distance(
+            noise.law_distance() if law_distance is None else law_distance
+        )
+    except Exception:  # a plugin's approximation that states no bound, a bad record
         return None
+    p = max(ceiling(int(n), alpha) - distance, 0.0)
     reaches = []
     for name in certifier_names:
         try:

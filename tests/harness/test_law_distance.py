@@ -217,6 +217,23 @@ def test_the_distance_recorded_when_sampling_counts_when_this_codes_is_smaller(
     assert stated.sampled_law_distance(None) == stated.law_distance() == 0.02
 
 
+def test_a_rows_reach_is_taken_at_the_distance_certification_subtracted(tmp_path, stated):
+    """Counts certified at a recorded 0.05 (this code's table says 0.02) reach no further
+    than ``alpha^(1/n) - 0.05`` allows; a record that is no distance gives no reach."""
+    from reports.cli import make_report
+    from reports.reach import reach
+
+    store = _counts_store(tmp_path / "s.sqlite", stated)
+    store.put_manifest({"noise_approximations": {stated.name: {"old table": {"tv_bound": 0.05}}}})
+    certify_store(store, ["cohen-on-stated"], ["l2"], [0.001], progress=False)
+    store.close()
+    report, _ = make_report(tmp_path / "s.sqlite", reference="cohen-on-stated")
+    (row,) = [r for b in report.boards for r in b.rows if r.noise == stated.name]
+    assert row.reach == pytest.approx(0.25 * norm.ppf(0.001 ** (1 / N) - 0.05), rel=1e-12)
+    for bad in (1.5, float("nan"), "0.05"):
+        assert reach(["cohen-on-stated"], "l2", 0.001, N, stated.spec(), None, bad) is None
+
+
 def test_a_recorded_approximation_without_a_bound_is_refused(stated):
     with pytest.raises(ValueError, match="states no tv_bound"):
         stated.sampled_law_distance({stated.name: {"old table": {"max_log_error": 1e-9}}})
