@@ -256,3 +256,69 @@ def test_lexicographic_selection_and_count():
     smooth = rng.standard_normal(300_000)
     for rank in (10, 150_000, 299_000):
         assert _order_statistic(smooth, rank) == np.partition(smooth, rank)[rank]
+
+
+@pytest.mark.parametrize("k,dim", [(0.0, 3), (2.0, 5), (6.0, 16)])
+def test_the_vertex_log_ratio_is_the_log_density_ratio_draw_by_draw(k, dim):
+    """On fixed draws ``z``, the table's ``Lambda`` from ``(max, min, sum, ||z||_inf)``
+    equals ``log pi(z - eps 1) - log pi(z)`` from the noise's own density."""
+    noise = MixedNorm(1.0, k, dim)
+    z = noise.sample(500, torch.Generator().manual_seed(3))
+    s = {
+        "max": z.max(dim=1).values.numpy(),
+        "min": z.min(dim=1).values.numpy(),
+        "sum": z.sum(dim=1).numpy(),
+        "log_norm": np.log(z.abs().max(dim=1).values.numpy()),
+    }
+    for eps in (0.01, 0.3, 2.0):
+        got = functional_linf.vertex_log_ratio(k, dim)(eps, s)
+        want = (noise.log_prob(z - eps) - noise.log_prob(z)).numpy()
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("k,dim", [(0.0, 1), (2.0, 5), (30.0, 40)])
+def test_the_axis_log_ratio_is_the_log_density_ratio_draw_by_draw(k, dim):
+    noise = GeneralizedLaplace(1.0, k, dim)
+    z = noise.sample(500, torch.Generator().manual_seed(4))
+    s = {"z1": z[:, 0].numpy(), "norm": z.abs().sum(dim=1).numpy()}
+    for eps in (0.01, 0.5, 3.0):
+        shift = torch.zeros(dim, dtype=torch.float64)
+        shift[0] = eps
+        got = functional_l1.axis_log_ratio(k)(eps, s)
+        want = (noise.log_prob(z - shift) - noise.log_prob(z)).numpy()
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-9)
+
+
+def test_np_table_spends_alpha_over_the_grid_as_its_docstring_states():
+    """With a log ratio whose order statistics are known, every ``p_j`` is written out from
+    scipy: the ``j``-th smallest of ``A`` with ``j - 1`` the largest ``x`` such that
+    ``P(Bin(n_A, 1/2 - TV) <= x) <= alpha / (2 J)``, then the ``(1 - alpha / (2 J))``
+    Clopper-Pearson upper bound on the count of ``B`` below its reflection, plus ``TV``."""
+    rng = np.random.default_rng(11)
+    a, b = rng.standard_normal(3001), rng.standard_normal(2999)
+    radii = np.linspace(0.1, 1.5, 7)
+    alpha, tv = 0.02, 0.003
+
+    def log_ratio(R, z):
+        return z - R
+
+    p, _ = np_table(log_ratio, a, b, a.size, b.size, radii, alpha, np.random.default_rng(0), tv)
+    step = alpha / (2 * radii.size)
+    cdf = stats.binom.cdf(np.arange(a.size), a.size, 0.5 - tv)
+    rank = int(np.flatnonzero(cdf <= step)[-1])
+    v = np.sort(a)[rank] - radii
+    count = np.array([np.count_nonzero(b - R < -vr) for R, vr in zip(radii, v, strict=True)])
+    upper = stats.beta.ppf(1 - step, count + 1, b.size - count)  # Clopper-Pearson upper
+    np.testing.assert_allclose(p, np.minimum(upper + tv, 1.0), rtol=1e-10)
+
+
+def test_one_certifier_keeps_a_table_per_noise_parameter():
+    """Tables are kept per (family, k, dim, norm, budget): radii asked for two shapes of the
+    same family and dimension in turn each match a table built for that shape alone."""
+    settings = MCSettings(samples=20_000, grid=30, alpha=1e-3, seed=0)
+    c = Functional(mc_samples=settings.samples, mc_grid=settings.grid, mc_alpha=settings.alpha)
+    p = np.array([0.8, 0.95])
+    for k in (1.0, 4.0, 1.0):
+        noise = GeneralizedLaplace(1.0, k, 8)
+        alone = RadiusTable(*functional_l1.build_table(k, 8, settings))
+        np.testing.assert_allclose(c.radius(noise, p, "l1"), alone(p), rtol=1e-12)
