@@ -319,11 +319,14 @@ def _check_path(path: Path, must_exist: bool) -> None:
 
 class _WriterLock:
     """An exclusive advisory lock on ``<store>.lock`` (``fcntl.flock``), held while a
-    store is open for writing: a second writer is refused at once. Where ``fcntl`` does
-    not exist (Windows) there is no lock."""
+    store is open for writing: a second writer is refused at once. The lock sits beside
+    the file the path resolves to, so a writer through a symbolic link or another
+    spelling of the path meets it too. Where ``fcntl`` does not exist (Windows) there is
+    no lock."""
 
     def __init__(self, path: Path) -> None:
-        self.path = path.with_name(path.name + ".lock")
+        real = path.resolve()
+        self.path = real.with_name(real.name + ".lock")
         self._fh = None
         try:
             import fcntl

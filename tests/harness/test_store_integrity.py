@@ -137,6 +137,20 @@ def test_one_writer_at_a_time_readers_welcome(tmp_path):
         pass
 
 
+def test_a_second_writer_through_a_link_or_another_spelling_is_refused(tmp_path):
+    """The lock belongs to the file, not to the text of its path."""
+    path = tmp_path / "s.sqlite"
+    _store(path)
+    (tmp_path / "link.sqlite").symlink_to(path)
+    (tmp_path / "sub").mkdir()
+    with Store(path):
+        for other in (tmp_path / "link.sqlite", tmp_path / "sub" / ".." / "s.sqlite"):
+            with pytest.raises(StoreBusyError, match="being written by process"):
+                Store(other)
+    with Store(tmp_path / "link.sqlite"), pytest.raises(StoreBusyError):
+        Store(path)
+
+
 def test_edited_counts_are_refused_on_read(tmp_path):
     path = tmp_path / "s.sqlite"
     _store(path)
