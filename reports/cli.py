@@ -26,10 +26,15 @@ import pandas as pd
 
 from certifiers.bounds import DEFAULT_ALPHA
 from certifiers.registry import is_deterministic
+from harness.certificate_groups import expected_groups
 from harness.sampling_progress import sampling_progress
 from harness.store import Store
 from reports import render
-from reports.completeness import no_certificates_advice, sampling_warnings
+from reports.completeness import (
+    missing_group_warnings,
+    no_certificates_advice,
+    sampling_warnings,
+)
 from reports.csv_files import write_csvs
 from reports.headline import Headline, headline
 from reports.json_entries import write_json_entries
@@ -191,6 +196,12 @@ def make_report(
         options = manifest.get("certifier_options") or {}
         audit = store.audit_rows()
         progress = sampling_progress(store)
+        missing_groups = expected_groups(store) - set(
+            zip(
+                sampled["model"], sampled["noise"], sampled["certifier"], sampled["norm"],
+                sampled["alpha"].astype(float), strict=True,
+            )
+        )  # fmt: skip
     sampled["kind"] = "smoothing"
     alphas = sorted(set(map(float, pd.concat([sampled["alpha"], imported.get("alpha", [])]))))
     det_rows = _deterministic_as_outcomes(deterministic, alphas or _config_alphas(manifest))
@@ -232,8 +243,10 @@ def make_report(
         SanityContext(reference=sanity_reference),
         run=partial(run_all, desc="sanity checks"),
     )
-    warnings = missing_plugin_warnings(manifest) + sampling_warnings(
-        manifest, progress, counts, outcomes
+    warnings = (
+        missing_plugin_warnings(manifest)
+        + sampling_warnings(manifest, progress, counts, outcomes)
+        + missing_group_warnings(missing_groups, store_path)
     )
     report = build_report(
         outcomes, manifest=manifest, specs=specs, settings=settings, sanity=checks,

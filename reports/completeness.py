@@ -6,7 +6,8 @@ to report yet."""
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,31 @@ def no_certificates_advice(
     )
 
 
+def missing_group_warnings(
+    missing: Iterable[tuple[str, str, str, str, float]], store_path: str | Path
+) -> list[str]:
+    """One line per alpha for the certificate groups ``(model, noise, certifier, norm,
+    alpha)`` a complete store would hold and this one lacks (``harness.certify.
+    expected_groups``: e.g. a ``smoothbench certify --alpha 0.01`` that was stopped), with
+    the command that certifies them."""
+    by_alpha: dict[float, list[tuple[str, str, str, str, float]]] = defaultdict(list)
+    for group in missing:
+        by_alpha[float(group[4])].append(group)
+    out = []
+    for alpha, groups in sorted(by_alpha.items()):
+        names = sorted({f"{m} / {nz} / {c} / {nm}" for m, nz, c, nm, _ in groups})
+        flags = [f"--alpha {alpha:g}"]
+        flags += [f"--certifier {c}" for c in sorted({g[2] for g in groups})]
+        flags += [f"--norm {n}" for n in sorted({g[3] for g in groups})]
+        shown = ", ".join(names[:3]) + (f", and {len(names) - 3} more" if len(names) > 3 else "")
+        out.append(
+            f"certification incomplete at alpha = {alpha:g}: {len(names)} (model, noise, "
+            f"certifier, norm) group(s) have no certificates ({shown}); `smoothbench "
+            f"certify {store_path} {' '.join(flags)}` completes them"
+        )
+    return out
+
+
 def sampling_warnings(
     manifest: Mapping[str, Any],
     progress: SamplingProgress,
@@ -46,7 +72,7 @@ def sampling_warnings(
 ) -> list[str]:
     """One line per gap: images not sampled (per model: ``progress``, from
     ``harness.certify.sampling_progress``), images sampled but not certified, and alphas
-    other than the config's."""
+    other than the config's (groups missing whole: ``missing_group_warnings``)."""
     out: list[str] = []
     if (line := progress.warning()) is not None:
         out.append(line)

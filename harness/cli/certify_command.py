@@ -38,12 +38,8 @@ def _warn(line: str) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from harness.certify import (
-        certifiable_groups,
-        certify_store,
-        configured_certification,
-        resolve_certifiers,
-    )
+    from harness.certificate_groups import certifiable_groups, configured_certification
+    from harness.certify import certify_store, resolve_certifiers
     from harness.sampling_progress import sampling_progress
     from harness.store import Store
 

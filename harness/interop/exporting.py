@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.certify import expected_groups
+from harness.certificate_groups import expected_groups
 from harness.interop.cohen_tsv import TsvRow, write_tsv
 from harness.interop.importing import INDEX_FILE
 from harness.sampling_progress import sampling_progress

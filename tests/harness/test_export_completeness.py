@@ -9,7 +9,8 @@ import sqlite3
 
 import numpy as np
 
-from harness.certify import certify_store, expected_groups
+from harness.certificate_groups import expected_groups
+from harness.certify import certify_store
 from harness.cli import main
 from harness.interop.exporting import write_cohen_tsv
 from harness.noise import Gaussian, Laplace

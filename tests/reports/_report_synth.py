@@ -86,7 +86,11 @@ def winner_store(path: str | Path, n_images: int = 200) -> Store:
     from harness.certify import certify_store
 
     noise = Gaussian(0.25, DIM)
-    store = new_store(path, n_images, {"m-win": 0.25, "m-mid": 0.25, "m-low": 0.25})
+    config = {
+        "report": {"reference": "cohen"},
+        "certify": {"certifiers": ["cohen"], "norms": ["l2"]},
+    }
+    store = new_store(path, n_images, {"m-win": 0.25, "m-mid": 0.25, "m-low": 0.25}, config=config)
     labels = np.arange(n_images) % N_CLASSES
     wrong = (labels + 1) % N_CLASSES
     rng = np.random.default_rng(0)

@@ -1,0 +1,102 @@
+"""Which certificate groups a store should hold: ``(model, noise, certifier, norm,
+alpha)`` for the stored counts, the run config's ``[certify]`` table and what was
+certified since. ``smoothbench certify`` plans with it, ``export`` and the report say
+what is missing by it; it reads the store and the registries, and writes nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import certifiers
+from certifiers.base import Certifier
+from certifiers.bounds import DEFAULT_ALPHA
+from harness.noise import from_spec
+from harness.store import Store
+
+
+def certifiable_groups(
+    store: Store,
+    instances: Mapping[str, Certifier],
+    norms: Iterable[str],
+    alphas: Iterable[float],
+) -> set[tuple[str, str, str, str, float]]:
+    """The ``(model, noise, certifier, norm, alpha)`` groups that certifying the stored
+    counts with ``instances`` x ``norms`` x ``alphas`` writes (``certify_store`` skips the
+    pairs a certifier does not support, and the deterministic certifiers). A noise this
+    code cannot rebuild (its plugin not loaded) has no groups here."""
+    specs = store.noise_specs()
+    pairs = store.query("SELECT DISTINCT model, noise FROM counts")
+    norms, alphas = list(norms), [float(a) for a in alphas]
+    supported: dict[str, list[tuple[str, str]]] = {}
+    out: set[tuple[str, str, str, str, float]] = set()
+    for model, noise_name in pairs:
+        if noise_name not in supported:
+            try:
+                noise = from_spec(specs[noise_name])
+            except ValueError:  # an unknown family: nothing to judge by
+                supported[noise_name] = []
+                continue
+            supported[noise_name] = [
+                (cname, norm)
+                for cname, c in instances.items()
+                for norm in norms
+                if c.supports(noise, norm)
+            ]
+        out.update(
+            (model, noise_name, cname, norm, alpha)
+            for cname, norm in supported[noise_name]
+            for alpha in alphas
+        )
+    return out
+
+
+def configured_certification(
+    store: Store,
+) -> tuple[list[str], list[str], list[float], dict[str, Any]]:
+    """The certifiers, norms, alphas and certifier options of the run config's
+    ``[certify]`` table, with ``smoothbench certify``'s defaults where it names none
+    (every certifier, every norm, ``DEFAULT_ALPHA``)."""
+    stored = (store.get_manifest("config") or {}).get("certify") or {}
+    return (
+        list(stored.get("certifiers") or ["all"]),
+        list(stored.get("norms") or certifiers.NORMS),
+        [float(a) for a in stored.get("alpha") or [DEFAULT_ALPHA]],
+        dict(stored.get("options") or {}),
+    )
+
+
+def expected_groups(store: Store) -> set[tuple[str, str, str, str, float]]:
+    """The certificate groups a complete store holds: the run config's ``[certify]``
+    certifiers, norms and alphas (as ``smoothbench certify`` defaults to them), and every
+    (certifier, norm, alpha) certified since, on every stored (model, noise) pair a
+    certifier supports. Certifiers this code does not know are left out."""
+    names, norms, alphas, configured = configured_certification(store)
+    combos: set[tuple[str, str, float]] = set()
+    if store.get_manifest("config") is not None or not store.query(
+        "SELECT 1 FROM certificates LIMIT 1"
+    ):
+        if "all" in names:
+            names = certifiers.available()
+        combos.update((name, norm, alpha) for name in names for norm in norms for alpha in alphas)
+    combos.update(
+        (c, n, float(a))
+        for c, n, a in store.query("SELECT DISTINCT certifier, norm, alpha FROM certificates")
+    )
+    options = {**(store.get_manifest("certifier_options") or {}), **configured}
+    out: set[tuple[str, str, str, str, float]] = set()
+    for name in sorted({c for c, _, _ in combos}):
+        try:
+            instance = certifiers.get(name, **dict(options.get(name) or {}))
+        except (KeyError, ValueError, TypeError):
+            try:
+                instance = certifiers.get(name)
+            except (KeyError, ValueError, TypeError):
+                continue  # a certifier this code does not know: nothing to judge by
+        # one pass over the stored pairs per certifier, kept to its own (norm, alpha)
+        wanted = {(n, a) for c, n, a in combos if c == name and n in certifiers.NORMS}
+        found = certifiable_groups(
+            store, {name: instance}, {n for n, _ in wanted}, {a for _, a in wanted}
+        )
+        out |= {g for g in found if (g[3], g[4]) in wanted}
+    return out
