@@ -100,3 +100,59 @@ def expected_groups(store: Store) -> set[tuple[str, str, str, str, float]]:
         )
         out |= {g for g in found if (g[3], g[4]) in wanted}
     return out
+
+
+def missing_deterministic(store: Store) -> dict[tuple[str, str, str], int]:
+    """``(model, certifier, norm) -> images missing`` for the deterministic certifiers of
+    the run config's ``[certify]`` table (``"all"``: every registered one) on every model
+    of the run, against every norm of the config they certify, over the run's index set;
+    a (model, certifier) the run recorded as skipped (``deterministic_skipped``) and a
+    certifier this code does not know are left out. Empty without an index set. Only
+    ``smoothbench run`` makes these certificates: ``certify`` cannot."""
+    index_set = store.get_manifest("index_set")
+    if index_set is None:
+        return {}
+    names, norms, _, _ = configured_certification(store)
+    if "all" in names:
+        names = certifiers.available()
+    skipped = store.get_manifest("deterministic_skipped") or {}
+    done: dict[tuple[str, str, str], int] = {}
+    if store.has_table("deterministic_radii"):
+        done = {
+            (m, c, n): int(k)
+            for m, c, n, k in store.query(
+                "SELECT model, certifier, norm, COUNT(DISTINCT image) FROM deterministic_radii"
+                " GROUP BY model, certifier, norm"
+            )
+        }
+    planned = len(set(map(int, index_set)))
+    out: dict[tuple[str, str, str], int] = {}
+    for name in names:
+        try:
+            if not certifiers.is_deterministic(name):
+                continue
+            cls = certifiers.CERTIFIERS.get(name)
+        except (KeyError, ValueError):
+            continue
+        for model in store.get_manifest("models") or {}:
+            if name in (skipped.get(model) or {}):
+                continue
+            for norm in (n for n in cls.norms if n in norms):
+                short = planned - done.get((model, name, norm), 0)
+                if short > 0:
+                    out[(model, name, norm)] = short
+    return out
+
+
+def deterministic_gap(missing: Mapping[tuple[str, str, str], int]) -> str | None:
+    """``deterministic certification incomplete: ...`` with how to finish it, for the
+    ``missing_deterministic`` of a store; None where nothing is missing."""
+    if not missing:
+        return None
+    parts = [f"{c} on {m} ({n}): {k} image(s)" for (m, c, n), k in sorted(missing.items())]
+    shown = "; ".join(parts[:3]) + (f"; and {len(parts) - 3} more" if len(parts) > 3 else "")
+    return (
+        f"deterministic certification incomplete: {shown} without certificates; "
+        "`smoothbench run` with the same config and store resumes it (`smoothbench "
+        "certify` cannot: these need the model)"
+    )

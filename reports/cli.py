@@ -26,7 +26,11 @@ import pandas as pd
 
 from certifiers.bounds import DEFAULT_ALPHA
 from certifiers.registry import is_deterministic
-from harness.certificate_groups import expected_groups
+from harness.certificate_groups import (
+    deterministic_gap,
+    expected_groups,
+    missing_deterministic,
+)
 from harness.sampling_progress import sampling_progress
 from harness.store import Store
 from reports import render
@@ -196,6 +200,9 @@ def make_report(
         options = manifest.get("certifier_options") or {}
         audit = store.audit_rows()
         progress = sampling_progress(store)
+        det_gap = (
+            None if progress.gap() is not None else deterministic_gap(missing_deterministic(store))
+        )
         missing_groups = expected_groups(store) - set(
             zip(
                 sampled["model"], sampled["noise"], sampled["certifier"], sampled["norm"],
@@ -247,6 +254,7 @@ def make_report(
         missing_plugin_warnings(manifest)
         + sampling_warnings(manifest, progress, counts, outcomes)
         + missing_group_warnings(missing_groups, store_path)
+        + ([det_gap] if det_gap else [])
     )
     report = build_report(
         outcomes, manifest=manifest, specs=specs, settings=settings, sanity=checks,

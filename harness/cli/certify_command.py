@@ -38,7 +38,12 @@ def _warn(line: str) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from harness.certificate_groups import certifiable_groups, configured_certification
+    from harness.certificate_groups import (
+        certifiable_groups,
+        configured_certification,
+        deterministic_gap,
+        missing_deterministic,
+    )
     from harness.certify import certify_store, resolve_certifiers
     from harness.sampling_progress import sampling_progress
     from harness.store import Store
@@ -76,6 +81,8 @@ def main(args: argparse.Namespace) -> int:
             _warn(f"{line}: only the images sampled so far are certified; "
                   "`smoothbench run` with the same config and store resumes, then certifies "
                   "the rest")  # fmt: skip
+        elif (line := deterministic_gap(missing_deterministic(store))) is not None:
+            _warn(line)
         n = certify_store(
             store, names, norms, alphas, progress=not args.quiet, options=options
         )  # fmt: skip

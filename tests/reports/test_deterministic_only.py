@@ -11,7 +11,7 @@ import pytest
 
 from harness.cli import main
 from harness.sampling_progress import SamplingProgress
-from harness.store import DeterministicRadiusRow
+from harness.store import DeterministicRadiusRow, Store
 from reports.cli import make_report
 from reports.completeness import sampling_warnings
 from tests.reports._report_synth import N_CLASSES, new_store, winner_store
@@ -202,3 +202,26 @@ def test_the_sanity_caption_counts_skipped_checks_apart():
     assert _sanity_caption(results(SKIPPED, SKIPPED)) == (
         "No check ran: 2 skipped (nothing in the store for them)."
     )
+
+
+def test_a_stopped_deterministic_phase_is_warned_about_with_how_to_resume(tmp_path, capsys):
+    """A run stopped while ibp and crown certified its second model: the report and
+    ``certify`` say which (model, certifier) lack how many images, and that only the run
+    resumes it; a (model, certifier) the run skipped is not missing."""
+    path = _deterministic_store(tmp_path / "det.sqlite")
+    store = Store(path)
+    models = {"sha256": "1" * 64, "sigma0": None, "smoothing": False}
+    store.put_manifest({"models": {**store.get_manifest("models"), "m-late": models}})
+    store.put_deterministic([], _det_rows("m-late", "ibp", 0.0)[:3])
+    store.close()
+    report, _ = make_report(path)
+    (line,) = [w for w in report.warnings if w.startswith("deterministic certification")]
+    assert f"crown on m-late (linf): {N_IMAGES} image(s); ibp on m-late (linf): " in line
+    assert f"ibp on m-late (linf): {N_IMAGES - 3} image(s) without" in line
+    assert "`smoothbench run` with the same config and store resumes it" in line
+    assert DET_MODEL not in line
+    store = Store(path)
+    store.put_manifest({"deterministic_skipped": {"m-late": {"crown": "unsupported layer"}}})
+    store.put_deterministic([], _det_rows("m-late", "ibp", 0.0))
+    store.close()
+    assert not [w for w in make_report(path)[0].warnings if "deterministic" in w]
