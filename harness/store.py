@@ -317,6 +317,10 @@ def _check_path(path: Path, must_exist: bool) -> None:
             raise StoreError(f"{path} is not a smoothbench store (not an SQLite file)")
 
 
+#: How a reader connects, first to last (``Store._connect_reader``).
+_READER_MODES = (("mode=rw", "PRAGMA query_only=ON"), ("mode=ro", None), ("immutable=1", None))
+
+
 class _WriterLock:
     """An exclusive advisory lock on ``<store>.lock`` (``fcntl.flock``), held while a
     store is open for writing: a second writer is refused at once. The lock sits beside
@@ -403,11 +407,13 @@ class Store:
         - read-only (where SQLite refuses the first);
         - immutable (a WAL store on read-only media)."""
         uri = self.path.resolve().as_uri()
-        attempts = [("mode=rw", "PRAGMA query_only=ON"), ("mode=ro", None), ("immutable=1", None)]
+        attempts = list(_READER_MODES)
         while True:
             query, pragma = attempts.pop(0)
             db = None
             try:
+                if query == "immutable=1":
+                    self._refuse_unread_wal()
                 db = sqlite3.connect(f"{uri}?{query}", uri=True, isolation_level=None)
                 if pragma is not None:
                     db.execute(pragma)
@@ -418,6 +424,19 @@ class Store:
                     db.close()
                 if not attempts:
                     raise
+
+    def _refuse_unread_wal(self) -> None:
+        """An immutable connection reads the main file alone: where a write-ahead log
+        holds the latest writes (a run stopped before SQLite folded it in), reading
+        without it would report an older store, so it is refused."""
+        wal = self.path.with_name(self.path.name + "-wal")
+        size = wal.stat().st_size if wal.exists() else 0
+        if size:
+            raise StoreError(
+                f"{self.path} has a write-ahead log ({wal.name}, {size} bytes) with its latest "
+                "writes, which SQLite cannot read where the store is read-only; copy the "
+                f"store with {wal.name} to a writable folder and open it there"
+            )
 
     def _check_integrity(self) -> None:
         try:

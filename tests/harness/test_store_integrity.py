@@ -177,3 +177,28 @@ def test_counts_without_a_manifest_are_refused(tmp_path):
     db.close()
     with pytest.raises(StoreError, match="counts but no manifest"):
         Store(path)
+
+
+def test_a_wal_that_a_read_only_open_would_ignore_is_refused(tmp_path, monkeypatch):
+    """On read-only media only SQLite's immutable open works, and it reads the main file
+    alone: with a write-ahead log beside it (a run stopped before SQLite folded the log
+    in) the report would show an older store, so the open is refused and says why."""
+    import shutil
+
+    import harness.store as store_module
+
+    path = tmp_path / "s.sqlite"
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    with Store(path) as st:  # a writer still open: its latest writes are in the log
+        st.put_manifest({"n0": 10, "n": 100, "seed": 0, "dataset": "digits"})
+        wal = path.with_name("s.sqlite-wal")
+        assert wal.stat().st_size > 0
+        shutil.copy(path, copy / "s.sqlite")
+        shutil.copy(wal, copy / "s.sqlite-wal")
+    monkeypatch.setattr(store_module, "_READER_MODES", (("immutable=1", None),))
+    with pytest.raises(StoreError, match="write-ahead log .s.sqlite-wal, [0-9]+ bytes"):
+        Store(copy / "s.sqlite", readonly=True)
+    _store(path)  # closed: the log folded in and removed
+    with Store(path, readonly=True) as reader:
+        assert len(reader.count_rows()) == 40
