@@ -163,7 +163,10 @@ def _canonical(key: str, value: Any) -> Any:
 
 def difference(stored: Any, now: Any, where: str) -> str | None:
     """Where two manifest values first differ, with both values in full there
-    (``where``: the key path so far), or ``None`` if they are equal."""
+    (``where``: the key path so far), or ``None`` if they are equal. Lists of tables
+    (the noises) are compared as sets: one table changed is followed into (its index
+    the stored one's), else the tables stored and not given now are listed, and the
+    reverse."""
     if stored == now:
         return None
     if isinstance(stored, dict) and isinstance(now, dict):
@@ -177,6 +180,13 @@ def difference(stored: Any, now: Any, where: str) -> str | None:
             if found is not None:
                 return found
     if isinstance(stored, list) and isinstance(now, list):
+        if all(isinstance(v, dict) for v in stored + now):  # tables (noises): as sets
+            gone = [v for v in stored if v not in now]
+            new = [v for v in now if v not in stored]
+            if len(gone) == len(new) == 1:  # one table changed: where within it
+                return difference(gone[0], new[0], f"{where}[{stored.index(gone[0])}]")
+            if gone or new:
+                return f"'{where}': stored, not now: {gone!r}; now, not stored: {new!r}"
         if len(stored) != len(now):
             return f"'{where}': stored {stored!r} ({len(stored)} items), now {now!r} ({len(now)})"
         for i, (a, b) in enumerate(zip(stored, now, strict=True)):

@@ -324,6 +324,29 @@ def test_resume_refusal_shows_the_whole_difference(tmp_path):
         runner.run(tiny(n_test=300), path, progress=False)
 
 
+def test_a_changed_noise_list_names_the_noises_that_differ(tmp_path):
+    """Noises are compared as sets, not by their place in a sorted list: a noise replaced
+    by another is named with its replacement, and several changes are listed."""
+    path = tmp_path / "s.sqlite"
+    runner.run(tiny(), path, progress=False, stop_after=1, certify=False)
+    replaced = tiny().raw
+    # the matched Gaussian (second when sorted) replaced by a noise sorted first
+    replaced["noises"] = [
+        {"family": "gaussian", "matched": False, "sigma": 0.4},
+        {"family": "exp2"},
+    ]
+    with pytest.raises(ValueError) as err:
+        runner.run(parse(replaced), path, progress=False)
+    assert "'sampling_config.noises[1].family': stored 'gaussian', now 'exp2'" in str(err.value)
+    several = tiny().raw
+    several["noises"] = [{"family": "laplace"}, {"family": "uniform_cube"}]
+    with pytest.raises(ValueError) as err:
+        runner.run(parse(several), path, progress=False)
+    message = str(err.value)
+    assert "'sampling_config.noises': stored, not now: [" in message
+    assert "now, not stored: [" in message and "'laplace'" in message
+
+
 def test_data_changed_in_place_refuses_to_resume(tmp_path, monkeypatch):
     """The same dataset name, index set and files, other pixels: refused on resume."""
     from dataclasses import replace
