@@ -429,7 +429,8 @@ class Store:
         """An immutable connection reads the main file alone: where a write-ahead log
         holds the latest writes (a run stopped before SQLite folded it in), reading
         without it would report an older store, so it is refused."""
-        wal = self.path.with_name(self.path.name + "-wal")
+        real = self.path.resolve()  # SQLite keeps the log beside the file itself
+        wal = real.with_name(real.name + "-wal")
         size = wal.stat().st_size if wal.exists() else 0
         if size:
             raise StoreError(

@@ -43,7 +43,7 @@ def missing_group_warnings(
     missing: Iterable[tuple[str, str, str, str, float]], store_path: str | Path
 ) -> list[str]:
     """One line per alpha for the certificate groups ``(model, noise, certifier, norm,
-    alpha)`` a complete store would hold and this one lacks (``harness.certify.
+    alpha)`` a complete store would hold and this one lacks (``harness.certificate_groups.
     expected_groups``: e.g. a ``smoothbench certify --alpha 0.01`` that was stopped), with
     the command that certifies them."""
     by_alpha: dict[float, list[tuple[str, str, str, str, float]]] = defaultdict(list)

@@ -7,9 +7,9 @@ alpha^(1/n)`` (Cohen et al. 2019, CERTIFY). Every certifier's radius is non-decr
 ``p_A`` (the conformance kit checks it), so no image of the row is certified beyond
 ``radius(noise, alpha^(1/n) - TV)``, ``TV`` the law distance certification subtracted
 from every ``p_lower`` (the manifest's ``law_distances``; 0 unless the noise's transform
-is tabulated). For Cohen's
-Gaussian radius at ``n = 100,000`` and ``alpha = 0.001`` that is
-``sigma Phi^{-1}(0.999931) = 3.81 sigma``; at the default's ``n = 10,000``, ``3.20 sigma``.
+is tabulated). For Cohen's Gaussian radius at ``n = 100,000`` and ``alpha = 0.001`` that
+is ``sigma Phi^{-1}(0.999931) = 3.81 sigma``; at the default's ``n = 10,000``,
+``3.20 sigma``.
 
 A row that certifies no image at a radius beyond its reach could not have, whatever its
 noise or certifier: with more draws it might. A gap at such a radius says that one row
