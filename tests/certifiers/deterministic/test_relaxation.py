@@ -57,9 +57,9 @@ def test_the_relaxation_lines_hold_over_the_whole_interval(ab):
 )
 def test_relu_backward_bounds_every_linear_reading_from_below(ab, coefficients):
     """For coefficients ``lam`` of either sign, ``ReLU.backward`` gives ``(lam', b)`` with
-    ``lam . relu(x) >= lam' . x + b`` for every ``x`` of the box: checked at every grid
-    point of each neuron's interval, one neuron moving at a time, the others at their
-    worst ends."""
+    ``lam . relu(x) >= lam' . x + b`` for every ``x`` of the box. Both sides are sums
+    over neurons, so this holds when the smallest gaps of the neurons, each over a grid
+    of its interval, add up to at least ``b``."""
     lower, upper = _intervals(ab)
     k = lower.numel()
     lam = torch.tensor(coefficients[:k], dtype=torch.float64).reshape(1, 1, k)
@@ -69,10 +69,9 @@ def test_relu_backward_bounds_every_linear_reading_from_below(ab, coefficients):
     state.inputs[0] = Box(lower.unsqueeze(0), upper.unsqueeze(0))
     new, bias = op.backward(lam.clone(), state)
     t = torch.linspace(0.0, 1.0, GRID, dtype=torch.float64).unsqueeze(1)
-    xs = lower + t * (upper - lower)  # the bound is separable: check it neuron by neuron
+    xs = lower + t * (upper - lower)
     exact = lam[0, 0] * xs.clamp(min=0)
     linear = new[0, 0] * xs
-    # sum over neurons of min over x of (exact - linear) must be >= the bias
     slack = (exact - linear).min(dim=0).values.sum()
     assert float(slack) >= float(bias.reshape(-1)[0]) - 1e-9 * (1 + float(exact.abs().max()))
 
