@@ -13,6 +13,7 @@ from certifiers.base import Certifier
 from certifiers.bounds import DEFAULT_ALPHA
 from harness.noise import from_spec
 from harness.store import Store
+from smoothbench.names import first_few
 
 
 def certifiable_groups(
@@ -150,9 +151,9 @@ def deterministic_gap(missing: Mapping[tuple[str, str, str], int]) -> str | None
     if not missing:
         return None
     parts = [f"{c} on {m} ({n}): {k} image(s)" for (m, c, n), k in sorted(missing.items())]
-    shown = "; ".join(parts[:3]) + (f"; and {len(parts) - 3} more" if len(parts) > 3 else "")
     return (
-        f"deterministic certification incomplete: {shown} without certificates; "
+        f"deterministic certification incomplete: {first_few(parts, separator='; ')} "
+        "without certificates; "
         "`smoothbench run` with the same config and store resumes it (`smoothbench "
         "certify` cannot: these need the model)"
     )

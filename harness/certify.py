@@ -19,6 +19,7 @@ from certifiers.base import Certifier, check_norm
 from certifiers.bounds import DEFAULT_ALPHA, certify_top_class, check_alpha
 from harness.noise import from_spec
 from harness.store import CertificateRow, CountRow, Store
+from smoothbench.names import first_few
 
 
 def resolve_certifiers(
@@ -137,10 +138,8 @@ class CertificationError(ValueError):
 
     def __init__(self, failures: list[str], written: int) -> None:
         self.failures, self.written = failures, written
-        shown = "; ".join(failures[:3]) + (
-            f"; and {len(failures) - 3} more" if len(failures) > 3 else ""
-        )
         super().__init__(
-            f"{len(failures)} certification(s) failed and were not written ({shown}); the "
+            f"{len(failures)} certification(s) failed and were not written "
+            f"({first_few(failures, separator='; ')}); the "
             f"other certifiers' {written} certificates were written"
         )

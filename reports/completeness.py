@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from harness.sampling_progress import SamplingProgress
+from smoothbench.names import first_few
 
 
 def no_certificates_advice(
@@ -55,10 +56,9 @@ def missing_group_warnings(
         flags = [f"--alpha {alpha:g}"]
         flags += [f"--certifier {c}" for c in sorted({g[2] for g in groups})]
         flags += [f"--norm {n}" for n in sorted({g[3] for g in groups})]
-        shown = ", ".join(names[:3]) + (f", and {len(names) - 3} more" if len(names) > 3 else "")
         out.append(
             f"certification incomplete at alpha = {alpha:g}: {len(names)} (model, noise, "
-            f"certifier, norm) group(s) have no certificates ({shown}); `smoothbench "
+            f"certifier, norm) group(s) have no certificates ({first_few(names)}); `smoothbench "
             f"certify {store_path} {' '.join(flags)}` completes them"
         )
     return out

@@ -5,7 +5,7 @@ first, so that a typo in a config or on a command line is one glance from its fi
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 
 def close_names(name: object, known: Iterable[str]) -> list[str]:
@@ -39,3 +39,10 @@ def unknown_name(kind: str, name: object, known: Iterable[str], prefix: str = ""
     names look close."""
     written = name if prefix == "" else f"{prefix}{name}"
     return f"unknown {kind} {written!r}; {choices(name, known, prefix=prefix)}"
+
+
+def first_few(items: Sequence[str], shown: int = 3, separator: str = ", ") -> str:
+    """The first ``shown`` of ``items`` joined by ``separator``, then ``and N more`` where
+    there are more: ``a, b, c, and 4 more`` (a long list in a one-line message)."""
+    more = f"{separator}and {len(items) - shown} more" if len(items) > shown else ""
+    return separator.join(items[:shown]) + more

@@ -36,6 +36,7 @@ from harness.interop.importing import INDEX_FILE
 from harness.sampling_progress import sampling_progress
 from harness.store import Store
 from smoothbench.atomic import write_atomic
+from smoothbench.names import first_few
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._=,-]")
 
@@ -60,11 +61,6 @@ class Export:
 def export_cohen_tsv(store: Store, out: str | Path) -> list[Path]:
     """Write every certificate group of ``store`` under ``out``; returns the paths."""
     return write_cohen_tsv(store, out).paths
-
-
-def _some(items: list[str], shown: int = 3) -> str:
-    more = f", and {len(items) - shown} more" if len(items) > shown else ""
-    return ", ".join(items[:shown]) + more
 
 
 def write_cohen_tsv(store: Store, out: str | Path) -> Export:
@@ -103,7 +99,7 @@ def write_cohen_tsv(store: Store, out: str | Path) -> Export:
         result.warnings.append(
             f"certification incomplete: {len(pairs)} (model, noise, certifier) groups have no "
             f"certificates, so {len(missing)} of {total} TSV files are missing "
-            f"({_some(pairs)}); `smoothbench certify {store.path}` completes them"
+            f"({first_few(pairs)}); `smoothbench certify {store.path}` completes them"
         )
     written: list[Path] = []
     index: list[dict[str, Any]] = []
@@ -143,7 +139,7 @@ def write_cohen_tsv(store: Store, out: str | Path) -> Export:
         of = f" of the run's {len(planned)}" if planned is not None else " sampled"
         result.warnings.append(
             f"{len(short_files)} of {sum(1 for k in groups if k[0] == 'certified')} certified "
-            f"TSV files hold fewer than all{of} images ({_some(short_files, 2)}): "
+            f"TSV files hold fewer than all{of} images ({first_few(short_files, 2)}): "
             "compare them with published tables only as partial results"
         )
     if not groups and not result.warnings:
