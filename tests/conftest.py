@@ -7,6 +7,8 @@ import os
 import pytest
 from hypothesis import HealthCheck, settings
 
+from tests.plugin_state import plugins_undone
+
 settings.register_profile(
     "default", deadline=None, max_examples=60, suppress_health_check=[HealthCheck.too_slow]
 )
@@ -72,25 +74,7 @@ def plugins():
 @pytest.fixture()
 def clean_registries():
     """For plugins loaded by hand (``smoothbench.plugins``): what a test's plugin files
-    register, the record of what was loaded, and their modules, undone after it."""
-    import sys
-
-    from certifiers.registry import CERTIFIERS
-    from harness.noise.registry import NOISES
-    from reports.sanity.registry import SANITY_CHECKS
-    from smoothbench import plugins as by_hand
-
-    registries = (CERTIFIERS, NOISES, SANITY_CHECKS)
-    names = [set(r.names()) for r in registries]
-    loaded, modules = dict(by_hand._LOADED), set(sys.modules)
-    recorded = list(by_hand._RECORDED)
-    yield
-    by_hand._RECORDED[:] = recorded
-    for registry, before in zip(registries, names, strict=True):
-        for name in set(registry.names()) - before:
-            registry.unregister(name)
-    by_hand._LOADED.clear()
-    by_hand._LOADED.update(loaded)
-    for name in set(sys.modules) - modules:
-        if name.startswith("smoothbench_plugin_"):
-            del sys.modules[name]
+    register, the record of what was loaded, and their modules, undone after it
+    (``tests.plugin_state.plugins_undone``)."""
+    with plugins_undone():
+        yield

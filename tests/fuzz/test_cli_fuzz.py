@@ -15,10 +15,11 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from harness.cli import build_parser, main
+from tests.plugin_state import plugins_undone
 
 CONFIG = (
     '[run]\nname = "fuzz"\ndataset = "digits"\narch = "mlp"\ntrain_sigmas = [0.5]\n'
@@ -141,6 +142,7 @@ def _stub_run(cfg, store, **kwargs):
 
 @settings(max_examples=300)
 @given(argv=argvs())
+@example(argv=["list", "--plugin", "cuda"])  # an installed package: loads, registers nothing
 def test_random_arguments_give_a_result_or_one_clear_line(world, argv, monkeypatch_module):
     with tempfile.TemporaryDirectory() as tmp:
         example = Path(tmp)
@@ -152,6 +154,7 @@ def test_random_arguments_give_a_result_or_one_clear_line(world, argv, monkeypat
             contextlib.chdir(example),
             contextlib.redirect_stdout(out),
             contextlib.redirect_stderr(err),
+            plugins_undone(),  # a --plugin an example loads stays out of later tests
         ):
             try:
                 code = main(args)
