@@ -91,11 +91,12 @@ def run(
         with Store(store_path) as store:
             check_resume(store, ident)
             approximations: dict[str, Any] = {}
+            specs: dict[str, dict[str, Any]] = {}
             done = store.done_keys()
             for entry in smoothed:
                 noises = model_noises[entry.name]
                 names = [nz.name for nz in noises]  # distinct: ``config.check_noises``
-                store.put_noises({nz.name: nz.spec() for nz in noises})
+                specs.update({nz.name: nz.spec() for nz in noises})
                 approximations.update(
                     {nz.name: a for nz in noises if (a := nz.approximation()) is not None}
                 )
@@ -117,7 +118,8 @@ def run(
                     "base_draws": draw_distance(data.dim),
                     "noise_approximations": approximations,
                     "plugins": plugins.loaded(),
-                }
+                },
+                noises=specs,
             )
             finished = exe.run(plan, store, device=dev, progress=progress, stop_after=stop_after)
             if not finished:

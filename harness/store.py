@@ -564,8 +564,14 @@ class Store:
             (key, json.dumps(value, sort_keys=True)),
         )
 
-    def put_manifest(self, entries: dict[str, Any]) -> None:
+    def put_manifest(
+        self, entries: dict[str, Any], noises: dict[str, dict[str, Any]] | None = None
+    ) -> None:
+        """Write manifest entries, and with ``noises`` the noise specs too, in one
+        transaction: a run stopped in between would otherwise leave the specs of a config
+        that never recorded a manifest, which a later run's report would list."""
         with self.transaction():
+            self._put_noises(noises or {})
             for key, value in entries.items():
                 self._put_manifest(key, value)
 
@@ -579,12 +585,15 @@ class Store:
 
     # noises ---------------------------------------------------------------------
     def put_noises(self, specs: dict[str, dict[str, Any]]) -> None:
-        with self.transaction() as db:
-            for name, spec in specs.items():
-                db.execute(
-                    "INSERT OR IGNORE INTO noises(noise, spec) VALUES (?, ?)",
-                    (name, json.dumps(spec, sort_keys=True)),
-                )
+        with self.transaction():
+            self._put_noises(specs)
+
+    def _put_noises(self, specs: dict[str, dict[str, Any]]) -> None:
+        for name, spec in specs.items():
+            self._db.execute(
+                "INSERT OR IGNORE INTO noises(noise, spec) VALUES (?, ?)",
+                (name, json.dumps(spec, sort_keys=True)),
+            )
 
     def noise_specs(self) -> dict[str, dict[str, Any]]:
         rows = self._db.execute("SELECT noise, spec FROM noises").fetchall()

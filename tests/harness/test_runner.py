@@ -80,6 +80,28 @@ def test_failure_mid_write_leaves_no_partial_row(tmp_path):
         assert st.done_keys() == {("m", "g", 0)}
 
 
+def test_a_run_stopped_while_recording_its_manifest_leaves_no_noise_specs(tmp_path, monkeypatch):
+    """The noise specs and the manifest commit together: specs left without a manifest
+    would survive into a later run of another config, and its report would list them."""
+    path = tmp_path / "s.sqlite"
+    real = Store._put_manifest
+
+    def stopped(self, key, value):
+        if key == "plugins":
+            raise KeyboardInterrupt
+        real(self, key, value)
+
+    monkeypatch.setattr(Store, "_put_manifest", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        runner.run(tiny(), path, progress=False, certify=False)
+    with Store(path) as st:
+        assert st.noise_specs() == {} and st.manifest().keys() <= {"schema_version"}
+    monkeypatch.setattr(Store, "_put_manifest", real)
+    runner.run(tiny(), path, progress=False, stop_after=1, certify=False)
+    with Store(path) as st:
+        assert len(st.noise_specs()) == 2 and st.get_manifest("plugins") is not None
+
+
 def test_changed_config_refuses_to_resume(tmp_path):
     path = tmp_path / "s.sqlite"
     runner.run(tiny(), path, progress=False, stop_after=1, certify=False)
