@@ -72,64 +72,79 @@ def certify_store(
     failures: list[str] = []
     items = sorted(groups.items())
     bar = tqdm(items, desc="certify", unit="group", disable=not progress, mininterval=1.0)
-    for (model, noise_name), rows in bar:
-        noise = from_spec(specs[noise_name])
-        try:
-            distance = noise.sampled_law_distance(sampled)
-        except Exception as err:  # a plugin's approximation that states no bound
-            failures.append(f"noise {noise_name}, model {model}: {type(err).__name__}: {err}")
-            continue
-        if distances.get(noise_name) != distance:
-            distances[noise_name] = distance
-            store.put_manifest({"law_distances": distances})
-        selection = np.stack([r.selection for r in rows])
-        estimation = np.stack([r.estimation for r in rows])
-        labels = np.array([r.label for r in rows])
-        images = [r.image for r in rows]
-        out: list[CertificateRow] = []
-        failed_here: set[str] = set()
-        for alpha in alphas:
-            outcome = certify_top_class(selection, estimation, alpha, distance)
-            p_lower, prediction = outcome.p_lower, outcome.prediction
-            for cname, c in instances.items():
-                for norm in norms:
-                    if cname in failed_here or not c.supports(noise, norm):
-                        continue
-                    # a certifier's first call on a noise may build its table: minutes
-                    bar.set_postfix_str(f"{noise_name} {cname} {norm}")
-                    try:
-                        radius = np.atleast_1d(c.radius(noise, p_lower, norm=norm))
-                        spent = c.confidence_spent(noise, norm)
-                    except Exception as err:  # a plugin's bug, or a scale float64 cannot hold
-                        failures.append(
-                            f"certifier {cname!r} ({type(c).__module__}) on {noise_name} "
-                            f"against {norm}, model {model}: {type(err).__name__}: {err}"
+    finished = 0
+    try:
+        for (model, noise_name), rows in bar:
+            noise = from_spec(specs[noise_name])
+            try:
+                distance = noise.sampled_law_distance(sampled)
+            except Exception as err:  # a plugin's approximation that states no bound
+                failures.append(f"noise {noise_name}, model {model}: {type(err).__name__}: {err}")
+                continue
+            if distances.get(noise_name) != distance:
+                distances[noise_name] = distance
+                store.put_manifest({"law_distances": distances})
+            selection = np.stack([r.selection for r in rows])
+            estimation = np.stack([r.estimation for r in rows])
+            labels = np.array([r.label for r in rows])
+            images = [r.image for r in rows]
+            out: list[CertificateRow] = []
+            failed_here: set[str] = set()
+            for alpha in alphas:
+                outcome = certify_top_class(selection, estimation, alpha, distance)
+                p_lower, prediction = outcome.p_lower, outcome.prediction
+                for cname, c in instances.items():
+                    for norm in norms:
+                        if cname in failed_here or not c.supports(noise, norm):
+                            continue
+                        # a certifier's first call on a noise may build its table: minutes
+                        bar.set_postfix_str(f"{noise_name} {cname} {norm}")
+                        try:
+                            radius = np.atleast_1d(c.radius(noise, p_lower, norm=norm))
+                            spent = c.confidence_spent(noise, norm)
+                        except Exception as err:  # a plugin's bug, or a scale float64 cannot hold
+                            failures.append(
+                                f"certifier {cname!r} ({type(c).__module__}) on {noise_name} "
+                                f"against {norm}, model {model}: {type(err).__name__}: {err}"
+                            )
+                            failed_here.add(cname)
+                            continue
+                        out.extend(
+                            CertificateRow(
+                                model,
+                                noise_name,
+                                images[i],
+                                cname,
+                                norm,
+                                alpha,
+                                int(prediction[i]),
+                                float(p_lower[i]),
+                                float(radius[i]),
+                                bool(prediction[i] == labels[i]),
+                                spent,
+                            )
+                            for i in range(len(rows))
                         )
-                        failed_here.add(cname)
-                        continue
-                    out.extend(
-                        CertificateRow(
-                            model,
-                            noise_name,
-                            images[i],
-                            cname,
-                            norm,
-                            alpha,
-                            int(prediction[i]),
-                            float(p_lower[i]),
-                            float(radius[i]),
-                            bool(prediction[i] == labels[i]),
-                            spent,
-                        )
-                        for i in range(len(rows))
-                    )
-        if failed_here:  # none of a failed certifier's rows for this noise, at any alpha
-            out = [row for row in out if row.certifier not in failed_here]
-        store.put_certificates(out)
-        written += len(out)
+            if failed_here:  # none of a failed certifier's rows for this noise, at any alpha
+                out = [row for row in out if row.certifier not in failed_here]
+            store.put_certificates(out)
+            written += len(out)
+            finished += 1
+    except KeyboardInterrupt:
+        raise CertificationInterrupted(finished, len(items), written) from None
     if failures:
         raise CertificationError(failures, written)
     return written
+
+
+class CertificationInterrupted(KeyboardInterrupt):
+    """Certification stopped (Ctrl-C, SIGTERM) after ``finished`` of ``total`` (model,
+    noise) groups: theirs are written (``written`` rows, at every alpha asked); the other
+    groups hold what they held before."""
+
+    def __init__(self, finished: int, total: int, written: int) -> None:
+        self.finished, self.total, self.written = finished, total, written
+        super().__init__(f"certification stopped after {finished} of {total} (model, noise) groups")
 
 
 class CertificationError(ValueError):

@@ -119,8 +119,10 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, sqlite3.Error) as err:
         if args.debug:
             raise
+        store = getattr(args, "store", None)  # SQLite's messages do not name the file
+        where = f" (store {store})" if isinstance(err, sqlite3.Error) and store else ""
         print(
-            f"smoothbench {args.command}: error ({type(err).__name__}): {_one_line(err)}",
+            f"smoothbench {args.command}: error ({type(err).__name__}): {_one_line(err)}{where}",
             file=sys.stderr,
         )
         return 1

@@ -44,7 +44,7 @@ def main(args: argparse.Namespace) -> int:
         deterministic_gap,
         missing_deterministic,
     )
-    from harness.certify import certify_store, resolve_certifiers
+    from harness.certify import CertificationInterrupted, certify_store, resolve_certifiers
     from harness.sampling_progress import sampling_progress
     from harness.store import Store
 
@@ -83,8 +83,14 @@ def main(args: argparse.Namespace) -> int:
                   "the rest")  # fmt: skip
         elif (line := deterministic_gap(missing_deterministic(store))) is not None:
             _warn(line)
-        n = certify_store(
-            store, names, norms, alphas, progress=not args.quiet, options=options
-        )  # fmt: skip
+        try:
+            n = certify_store(
+                store, names, norms, alphas, progress=not args.quiet, options=options
+            )  # fmt: skip
+        except CertificationInterrupted as stop:
+            print(f"\ninterrupted: {stop}, whose {stop.written} certificates are written to "
+                  f"{args.store}; the other groups hold what they held before; run the same "
+                  "command again to certify them all", file=sys.stderr)  # fmt: skip
+            return 130
     print(f"wrote {n} certificates to {args.store}")
     return 0

@@ -76,18 +76,19 @@ def main(args: argparse.Namespace) -> int:
             workers=args.workers,
             keep_freed_memory=args.keep_freed_memory,
         )
-    except KeyboardInterrupt:
-        print(f"\ninterrupted: {_stored(store)} stored in {store}; run the same command again "
-              "to resume", file=sys.stderr)  # fmt: skip
+    except KeyboardInterrupt as stop:
+        print(f"\ninterrupted: {_stored(store, stop)}; run the same command again to resume",
+              file=sys.stderr)  # fmt: skip
         return 130
     except (OSError, sqlite3.Error) as err:
-        if not disk_full(err):
+        if not (disk_full(err) or isinstance(err, sqlite3.Error)):
             raise
         from harness.cli import _one_line
 
-        print(f"smoothbench run: error ({type(err).__name__}): {_one_line(err)}; "
-              f"{_stored(store)} stored in {store}: free space, then run the same command "
-              "again to resume", file=sys.stderr)  # fmt: skip
+        fix = "free space" if disk_full(err) else "mend that"
+        print(f"smoothbench run: error ({type(err).__name__}): {_one_line(err)} (store "
+              f"{store}); {_stored(store)}: {fix}, then run the same command again to resume",
+              file=sys.stderr)  # fmt: skip
         return 1
     what = "counts" if args.no_certify else "counts and certificates"
     print(f"{what} in {path}")
@@ -102,20 +103,34 @@ def disk_full(err: BaseException) -> bool:
     return isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
-def _stored(store: Path) -> str:
-    """How much of the run the store holds, for the messages of a run that stopped early:
-    the images with counts, of each smoothed model when there are several."""
+def _stored(store: Path, stop: BaseException | None = None) -> str:
+    """What the store holds of a run that stopped early, for its messages: the images with
+    counts (of each smoothed model when there are several), and, once sampling is
+    complete, which later step was unfinished."""
+    from harness.certificate_groups import missing_deterministic
+    from harness.certify import CertificationInterrupted
     from harness.store import Store
 
     try:
-        with Store.open_existing(store) as st:
+        with Store.open_existing(store, readonly=True) as st:
             done = st.done_keys()
             total = len(st.get_manifest("index_set") or [])
             models = st.get_manifest("models") or {}
+            deterministic_unfinished = bool(missing_deterministic(st))
     except (OSError, ValueError, sqlite3.Error):
-        return "nothing"
+        return f"nothing stored in {store}"
+    if not total:
+        return f"nothing stored in {store} (the run stopped before recording its plan)"
     smoothed = [m for m, entry in models.items() if entry.get("smoothing", True)]
-    if len(smoothed) <= 1:
-        return f"{len({i for _, _, i in done})} of {total} images"
     held = {m: len({i for model, _, i in done if model == m}) for m in smoothed}
-    return ", ".join(f"{held[m]} of {total} images of {m}" for m in smoothed)
+    if any(k < total for k in held.values()):
+        if len(smoothed) == 1:
+            return f"{held[smoothed[0]]} of {total} images stored in {store}"
+        what = ", ".join(f"{held[m]} of {total} images of {m}" for m in smoothed)
+        return f"{what} stored in {store}"
+    what = f"the counts of all {total} images stored in {store}"
+    if isinstance(stop, CertificationInterrupted):
+        return f"{what}; {stop}"
+    if deterministic_unfinished:
+        return f"{what}; the deterministic certificates (ibp, crown, ...) are unfinished"
+    return f"{what}; certification is unfinished"

@@ -151,6 +151,123 @@ def test_run_ctrl_c_says_how_to_resume(tmp_path, monkeypatch, capsys):
     assert "Traceback" not in err + captured.out
 
 
+def _two_noise_config(tmp_path, certifiers='"cohen"'):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(
+        '[run]\nname = "t"\ndataset = "digits"\narch = "mlp"\ntrain_sigmas = [0.5]\n'
+        'n_test = 3\nn0 = 10\nn = 100\n[[noises]]\nfamily = "gaussian"\n'
+        '[[noises]]\nfamily = "gaussian"\nmatched = false\nsigma = 0.4\n'
+        f"[certify]\ncertifiers = [{certifiers}]\nalpha = [0.001]\n"
+    )
+    return cfg
+
+
+def _stop_at_call(monkeypatch, owner, name, call, error=KeyboardInterrupt):
+    """Make ``owner.name`` raise ``error`` on its ``call``-th call (1-based)."""
+    real, calls = getattr(owner, name), []
+
+    def stopping(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == call:
+            raise error
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, stopping)
+
+
+@pytest.mark.parametrize(
+    ("where", "said"),
+    [
+        ("plan", "nothing stored in {store} (the run stopped before recording its plan)"),
+        ("sampling", "2 of 3 images stored in {store}"),
+        (
+            "deterministic",
+            "the counts of all 3 images stored in {store}; the deterministic certificates",
+        ),
+        (
+            "certification",
+            "the counts of all 3 images stored in {store}; certification stopped after 1 of 2 "
+            "(model, noise) groups",
+        ),
+    ],
+)
+def test_a_stopped_run_says_which_step_it_stopped_in(tmp_path, monkeypatch, capsys, where, said):
+    """The message of a run stopped by Ctrl-C names what the store holds and, once every
+    image is sampled, the step left unfinished; the same command then completes it."""
+    from harness import runner
+    from harness.store import Store as StoreClass
+
+    cfg = _two_noise_config(tmp_path, '"cohen", "ibp"')
+    store = tmp_path / "s.sqlite"
+    argv = ["run", str(cfg), "--store", str(store), "--quiet", "--threads", "1"]
+    if where == "plan":
+        real = StoreClass._put_manifest
+
+        def stopped(self, key, value):
+            if key == "index_set":
+                raise KeyboardInterrupt
+            real(self, key, value)
+
+        monkeypatch.setattr(StoreClass, "_put_manifest", stopped)
+    elif where == "sampling":
+        _stop_at_call(monkeypatch, StoreClass, "put_counts", 3)
+    elif where == "deterministic":
+        _stop_at_call(monkeypatch, runner, "certify_deterministic", 1)
+    else:
+        _stop_at_call(monkeypatch, StoreClass, "put_certificates", 2)
+    assert main(argv) == 130
+    err = capsys.readouterr().err
+    assert said.format(store=store) in err and "run the same command again to resume" in err
+    monkeypatch.undo()
+    assert main(argv) == 0
+    with Store(store, readonly=True) as st:
+        assert len(st.done_keys()) == 3 * 2
+        assert st.query("SELECT COUNT(DISTINCT noise) FROM certificates") == [(2,)]
+
+
+def test_a_stopped_certify_says_which_groups_it_wrote(tmp_path, monkeypatch, capsys):
+    from harness.store import Store as StoreClass
+
+    cfg = _two_noise_config(tmp_path)
+    store = tmp_path / "s.sqlite"
+    assert main(["run", str(cfg), "--store", str(store), "--quiet", "--threads", "1"]) == 0
+    _stop_at_call(monkeypatch, StoreClass, "put_certificates", 2)
+    argv = ["certify", str(store), "--alpha", "0.01", "--quiet"]
+    assert main(argv) == 130
+    err = capsys.readouterr().err
+    assert "certification stopped after 1 of 2 (model, noise) groups, whose 9 certificates" in err
+    assert str(store) in err and "run the same command again" in err
+    with Store(store, readonly=True) as st:
+        assert st.query("SELECT COUNT(*) FROM certificates WHERE alpha = 0.01") == [(9,)]
+    monkeypatch.undo()
+    assert main(argv) == 0
+    with Store(store, readonly=True) as st:
+        assert st.query("SELECT COUNT(*) FROM certificates WHERE alpha = 0.01") == [(18,)]
+
+
+def test_a_store_error_names_the_store_and_how_to_resume(tmp_path, monkeypatch, capsys):
+    """SQLite's messages (a read-only store, a disk I/O error) do not name the file: the
+    run's and certify's errors do, and the run's says how to go on."""
+    import sqlite3
+
+    from harness.store import Store as StoreClass
+
+    cfg = _two_noise_config(tmp_path)
+    store = tmp_path / "s.sqlite"
+    readonly = sqlite3.OperationalError("attempt to write a readonly database")
+    argv = ["run", str(cfg), "--store", str(store), "--quiet", "--threads", "1"]
+    with monkeypatch.context() as patch:
+        _stop_at_call(patch, StoreClass, "put_counts", 3, readonly)
+        assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert f"readonly database (store {store}); 2 of 3 images stored in {store}: mend that" in err
+    assert "run the same command again to resume" in err
+    assert main(argv) == 0
+    _stop_at_call(monkeypatch, StoreClass, "put_certificates", 1, readonly)
+    assert main(["certify", str(store), "--alpha", "0.01", "--quiet"]) == 1
+    assert f"readonly database (store {store})" in capsys.readouterr().err
+
+
 def test_run_refuses_ray_arguments_without_the_ray_executor(tmp_path, capsys):
     cfg = tmp_path / "c.toml"
     cfg.write_text(
@@ -235,7 +352,7 @@ def test_a_stopped_run_says_what_each_smoothed_model_holds(tmp_path):
     labels = np.arange(5) % 10
     add_counts(store, "a", Gaussian(0.25, DIM), labels, labels, [900] * 5)
     store.close()
-    assert _stored(path) == "5 of 10 images of a, 0 of 10 images of b"
+    assert _stored(path) == f"5 of 10 images of a, 0 of 10 images of b stored in {path}"
 
 
 def test_list_says_what_each_certifier_certifies(capsys):
