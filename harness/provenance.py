@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import platform
 import subprocess
+from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -53,3 +54,20 @@ def provenance(device: torch.device) -> dict[str, str]:
         "elementwise_math": ufuncs.math_path(device),
         "python": platform.python_version(),
     }
+
+
+def sessions(
+    recorded: list[dict] | None, device: torch.device, executor: str, counts_stored: int
+) -> list[dict]:
+    """The manifest's ``sessions``: the earlier sessions' records and this one's, its
+    ``provenance`` with the executor, the UTC start and the (model, noise, image) count
+    triples the store held when it began. A resumed run overwrites the top-level
+    provenance fields; this list keeps each session's, so a store sampled in parts by
+    different code or machines says so."""
+    record = {
+        **provenance(device),
+        "executor": executor,
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+        "counts_stored_before": counts_stored,
+    }
+    return [*(recorded or []), record]

@@ -34,7 +34,7 @@ from harness.draws import draw_distance
 from harness.executors import ImageTask, ModelWork, SamplingPlan, make_executor
 from harness.identity import check_resume, identity
 from harness.noise.preflight import check_perturb
-from harness.provenance import provenance
+from harness.provenance import provenance, sessions
 from harness.store import Store
 from smoothbench import plugins
 
@@ -113,6 +113,7 @@ def run(
                     "config": cfg.raw,
                     **provenance(dev),
                     "executor": exe.name,
+                    "sessions": sessions(store.get_manifest("sessions"), dev, exe.name, len(done)),
                     "sampler": options.manifest(),
                     "host_memory": host_memory.host_memory_state(),
                     "base_draws": draw_distance(data.dim),

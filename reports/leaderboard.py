@@ -370,6 +370,7 @@ def build_report(
         "index_set_sha256": index_set_hash(index_set),
         "code_version": manifest.get("code_version"),
         "device": manifest.get("device_name") or manifest.get("device"),
+        "sessions": list(manifest.get("sessions") or []),
         "models": {m: v.get("sha256", "")[:12] for m, v in (manifest.get("models") or {}).items()},
         "sigma0": sigma0,
         "specs": dict(specs or {}),

@@ -349,8 +349,32 @@ def footnotes(report: Report) -> list[str]:
         "(McNemar); the two-proportion z-test ignores the pairing and is shown, labelled "
         "unpaired, because papers report it.",
         p_lower_footnote(f.get("law_distances") or {}),
+        *filter(None, [sessions_footnote(f.get("sessions") or [])]),
         f"Reference certifier: {report.reference}; significance level {report.level:g}.",
     ]
+
+
+SESSION_FIELDS = ("code_version", "device_name", "elementwise_math", "python")
+
+
+def sessions_footnote(sessions: list[dict]) -> str | None:
+    """The sessions of a resumed run (the manifest's ``sessions``) where their code or
+    machine differ; ``None`` where one session, or several alike, sampled the store."""
+    if len({tuple(s.get(k) for k in SESSION_FIELDS) for s in sessions}) <= 1:
+        return None
+    parts = [
+        f"from {s.get('started', '?')} ({s.get('counts_stored_before', '?')} counts stored "
+        f"before) code {s.get('code_version')}, device {s.get('device_name')}, python "
+        f"{s.get('python')}, elementwise math {s.get('elementwise_math')}"
+        for s in sessions
+    ]
+    text = f"Sampled in {len(sessions)} sessions of differing code or machine: " + "; ".join(parts)
+    if len({s.get("elementwise_math") for s in sessions}) > 1:
+        text += (
+            "; the elementwise math paths differ, so a draw's last bits may differ from one "
+            "uninterrupted run's"
+        )
+    return text + "."
 
 
 def p_lower_footnote(distances: dict[str, float]) -> str:

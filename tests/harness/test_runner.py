@@ -34,7 +34,7 @@ def snapshot(path):
     with Store(path) as st:
         counts = [row[:8] for row in st.table_rows("counts")]
         certs = st.table_rows("certificates")
-        manifest = {k: v for k, v in st.manifest().items() if k != "code_version"}
+        manifest = {k: v for k, v in st.manifest().items() if k not in ("code_version", "sessions")}
     return counts, certs, manifest
 
 
@@ -158,6 +158,26 @@ def test_manifest_records_the_run(tmp_path):
     (model,) = m["models"].values()
     assert len(model["sha256"]) == 64
     json.dumps(m)
+
+
+def test_each_session_of_a_resumed_run_keeps_its_provenance(tmp_path, monkeypatch):
+    """A resumed run overwrites the top-level provenance; ``sessions`` keeps one record a
+    session, with what the store held when it began."""
+    from harness import provenance
+
+    path = tmp_path / "s.sqlite"
+    runner.run(tiny(), path, progress=False, stop_after=3, certify=False)
+    monkeypatch.setattr(provenance, "code_version", lambda: "9.9+elsewhere")
+    runner.run(tiny(), path, progress=False)
+    with Store(path) as st:
+        first, second = st.get_manifest("sessions")
+        assert st.get_manifest("code_version") == "9.9+elsewhere"
+    assert first["code_version"] != "9.9+elsewhere" and second["code_version"] == "9.9+elsewhere"
+    assert (first["counts_stored_before"], second["counts_stored_before"]) == (0, 3 * 2)
+    assert first["executor"] == second["executor"] == "local"
+    assert first["started"] <= second["started"]
+    for record in (first, second):
+        assert record["elementwise_math"] and record["device"] == "cpu"
 
 
 @pytest.mark.slow

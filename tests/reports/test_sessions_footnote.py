@@ -1,0 +1,51 @@
+"""A store sampled in parts by different code or machines says so in its footnotes
+(the manifest's ``sessions``, one record a session of ``smoothbench run``)."""
+
+from __future__ import annotations
+
+from reports.cli import make_report, write_report
+from reports.view import sessions_footnote
+from tests.reports._report_synth import winner_store
+
+
+def session(code="1.0+abc", math="numpy", started="2026-12-01T10:00:00+00:00", before=0):
+    return {
+        "code_version": code,
+        "device_name": "x86_64",
+        "elementwise_math": math,
+        "python": "3.12.1",
+        "started": started,
+        "counts_stored_before": before,
+    }
+
+
+def test_one_session_or_several_alike_need_no_footnote():
+    assert sessions_footnote([]) is None
+    assert sessions_footnote([session()]) is None
+    assert sessions_footnote([session(), session(started="2026-12-02T10:00:00+00:00")]) is None
+
+
+def test_sessions_of_differing_code_are_each_named():
+    line = sessions_footnote([session(), session(code="1.1+def", before=40)])
+    assert line.startswith("Sampled in 2 sessions of differing code or machine")
+    assert "code 1.0+abc" in line and "code 1.1+def" in line and "(40 counts stored" in line
+    assert "last bits" not in line
+
+
+def test_differing_elementwise_math_is_said_to_change_last_bits():
+    line = sessions_footnote([session(), session(math="torch", before=40)])
+    assert "elementwise math numpy" in line and "elementwise math torch" in line
+    assert "a draw's last bits may differ from one uninterrupted run's" in line
+
+
+def test_the_report_pages_carry_the_sessions_line(tmp_path):
+    path = tmp_path / "s.sqlite"
+    store = winner_store(path, n_images=40)
+    store.put_manifest({"sessions": [session(), session(code="1.1+def", before=20)]})
+    store.close()
+    report, headlines = make_report(path)
+    out = tmp_path / "out"
+    write_report(report, headlines, out, ["md", "html"])
+    for name in ("leaderboard.md", "leaderboard.html"):
+        page = (out / name).read_text()
+        assert "Sampled in 2 sessions" in page and "1.1+def" in page, name
