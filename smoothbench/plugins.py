@@ -83,14 +83,26 @@ def load_plugin(plugin: str, relative_to: str | Path | None = None) -> str:
         raise ValueError(
             f"plugin module {plugin!r} failed to import: {type(err).__name__}: {err}"
         ) from err
+    if not _registers(sys.modules[plugin], package=True):
+        warnings.warn(
+            f"plugin module {plugin} registered nothing: no class in it (or in a module of "
+            "its package) carries a registry's decorator (@register, @register_noise, "
+            "@register_check, ...)",
+            stacklevel=2,
+        )
     _LOADED[plugin] = plugin
     return plugin
 
 
-def _registers(module: object) -> bool:
-    """Whether a class defined in ``module`` is registered in one of the registries."""
+def _registers(module: object, package: bool = False) -> bool:
+    """Whether a class defined in ``module`` (with ``package``, or in a module under it)
+    is registered in one of the registries."""
     name = getattr(module, "__name__", None)
-    return any(cls.__module__ == name for r in registries() for _, cls in r._classes.items())
+    return any(
+        cls.__module__ == name or (package and cls.__module__.startswith(f"{name}."))
+        for r in registries()
+        for _, cls in r._classes.items()
+    )
 
 
 def load_plugins(plugins: Iterable[str], relative_to: str | Path | None = None) -> list[str]:

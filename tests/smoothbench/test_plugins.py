@@ -177,6 +177,28 @@ def test_a_file_that_registers_nothing_is_warned_of(tmp_path, clean_registries):
         load_plugin(str(empty))
 
 
+def test_a_module_that_registers_nothing_is_warned_of(tmp_path, monkeypatch, clean_registries):
+    """A module name is taken as a plugin too (``--plugin cuda`` imports the installed
+    package): one whose classes, and its package's, register nothing is warned of."""
+    monkeypatch.syspath_prepend(str(tmp_path))
+    (tmp_path / "plain_mod.py").write_text("VALUE = 1\n")
+    package = tmp_path / "noise_pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("from noise_pkg import families  # noqa: F401\n")
+    (package / "families.py").write_text(PLUGIN.replace('@register("file-cohen")\n', ""))
+    try:
+        with pytest.warns(UserWarning, match="plugin module plain_mod registered nothing"):
+            load_plugin("plain_mod")
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            load_plugin("noise_pkg")  # its submodule registers a noise
+            load_plugin("certifiers.cohen")  # imported before: its classes are registered
+        assert "file_gaussian" in NOISES.names()
+    finally:
+        for name in ("plain_mod", "noise_pkg", "noise_pkg.families"):
+            sys.modules.pop(name, None)
+
+
 def test_a_clash_between_two_files_names_the_first_file(tmp_path, clean_registries):
     first, second = tmp_path / "first.py", tmp_path / "second.py"
     first.write_text(PLUGIN)
