@@ -289,27 +289,32 @@ def test_the_axis_log_ratio_is_the_log_density_ratio_draw_by_draw(k, dim):
         np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-9)
 
 
-def test_np_table_spends_alpha_over_the_grid_as_its_docstring_states():
+@pytest.mark.parametrize("shift", [lambda R: R, lambda R: abs(R - 0.8)], ids=["rising", "dipping"])
+def test_np_table_spends_alpha_over_the_grid_as_its_docstring_states(shift):
     """With a log ratio whose order statistics are known, every ``p_j`` is written out from
     scipy: the ``j``-th smallest of ``A`` with ``j - 1`` the largest ``x`` such that
     ``P(Bin(n_A, 1/2 - TV) <= x) <= alpha / (2 J)``, then the ``(1 - alpha / (2 J))``
-    Clopper-Pearson upper bound on the count of ``B`` below its reflection, plus ``TV``."""
+    Clopper-Pearson upper bound on the count of ``B`` below its reflection, plus ``TV``;
+    and a larger radius never needs a smaller ``p`` (the running maximum), which only a
+    log ratio that dips with the radius shows."""
     rng = np.random.default_rng(11)
     a, b = rng.standard_normal(3001), rng.standard_normal(2999)
     radii = np.linspace(0.1, 1.5, 7)
     alpha, tv = 0.02, 0.003
 
     def log_ratio(R, z):
-        return z - R
+        return z - shift(R)
 
     p, _ = np_table(log_ratio, a, b, a.size, b.size, radii, alpha, np.random.default_rng(0), tv)
     step = alpha / (2 * radii.size)
     cdf = stats.binom.cdf(np.arange(a.size), a.size, 0.5 - tv)
     rank = int(np.flatnonzero(cdf <= step)[-1])
-    v = np.sort(a)[rank] - radii
-    count = np.array([np.count_nonzero(b - R < -vr) for R, vr in zip(radii, v, strict=True)])
+    shifts = np.array([shift(R) for R in radii])
+    v = np.sort(a)[rank] - shifts
+    count = np.array([np.count_nonzero(b - s < -vs) for s, vs in zip(shifts, v, strict=True)])
     upper = stats.beta.ppf(1 - step, count + 1, b.size - count)  # Clopper-Pearson upper
-    np.testing.assert_allclose(p, np.minimum(upper + tv, 1.0), rtol=1e-10)
+    expected = np.maximum.accumulate(np.minimum(upper + tv, 1.0))
+    np.testing.assert_allclose(p, expected, rtol=1e-10)
 
 
 def test_one_certifier_keeps_a_table_per_noise_parameter():
