@@ -4,7 +4,11 @@
 dataset whose inputs it takes, and where it comes from. The names of Cohen et al.'s code
 are kept (``cifar_resnet20``, ``cifar_resnet110``, ``resnet50``), so the ``arch`` field of
 their checkpoints names the model to build: ``Sequential(NormalizeLayer, network)``,
-whose state_dict keys start with ``1.``.
+whose state_dict keys start with ``1.``. Salman et al.'s first SmoothAdv release trained
+the same networks behind a centring layer (``x - mean``, no division by the std):
+``cifar_resnet110_centered`` and ``resnet50_centered``, whose checkpoints store the
+plain names (``Architecture.checkpoint_arch``). Nothing in a checkpoint tells the two
+apart: the wrong first layer loads without error and classifies badly.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from baselines.nets import (
     CifarResNet,
     NormalizeLayer,
     WideResNet,
+    centering_layer,
 )
 from smoothbench.names import unknown_name
 
@@ -45,18 +50,24 @@ class DigitsMLP(nn.Module):
         return self.net(x - 0.5)
 
 
-def cifar_resnet(depth: int) -> nn.Sequential:
-    """Cohen et al.'s CIFAR-10 model: ``Sequential(NormalizeLayer(CIFAR-10), ResNet-depth)``."""
-    return nn.Sequential(NormalizeLayer(CIFAR10_MEAN, CIFAR10_STD), CifarResNet(depth))
+def cifar_resnet(depth: int, centered: bool = False) -> nn.Sequential:
+    """Cohen et al.'s CIFAR-10 model: ``Sequential(NormalizeLayer(CIFAR-10), ResNet-depth)``;
+    ``centered``: Salman et al.'s, ``Sequential(centering_layer(CIFAR-10 mean), ...)``."""
+    first = centering_layer(CIFAR10_MEAN) if centered else NormalizeLayer(CIFAR10_MEAN, CIFAR10_STD)
+    return nn.Sequential(first, CifarResNet(depth))
 
 
-def imagenet_resnet50() -> nn.Sequential:
+def imagenet_resnet50(centered: bool = False) -> nn.Sequential:
     """Cohen et al.'s ImageNet model: ``Sequential(NormalizeLayer(ImageNet), resnet50)``,
     torchvision's ResNet-50 (He et al. 2016) with random weights. Their checkpoints wrap
-    the network in ``DataParallel`` (keys ``1.module.``); the loaders drop that level."""
+    the network in ``DataParallel`` (keys ``1.module.``); the loaders drop that level.
+    ``centered``: Salman et al.'s, the ImageNet mean subtracted and no division."""
     from torchvision.models import resnet50
 
-    return nn.Sequential(NormalizeLayer(IMAGENET_MEAN, IMAGENET_STD), resnet50(weights=None))
+    first = (
+        centering_layer(IMAGENET_MEAN) if centered else NormalizeLayer(IMAGENET_MEAN, IMAGENET_STD)
+    )
+    return nn.Sequential(first, resnet50(weights=None))
 
 
 @dataclass(frozen=True)
@@ -66,6 +77,12 @@ class Architecture:
     build: Callable[[], nn.Module]
     dataset: str
     summary: str
+    #: the ``arch`` its authors' checkpoints store, where it is another name's
+    checkpoint_arch: str | None = None
+
+    def stored_as(self, name: str) -> str:
+        """The ``arch`` a checkpoint of this architecture (named ``name``) stores."""
+        return self.checkpoint_arch or name
 
 
 ARCHITECTURES: dict[str, Architecture] = {
@@ -76,8 +93,20 @@ ARCHITECTURES: dict[str, Architecture] = {
     "cifar_resnet110": Architecture(
         lambda: cifar_resnet(110), "cifar10", "Cohen et al.'s CIFAR ResNet-110, normalization first"
     ),
+    "cifar_resnet110_centered": Architecture(
+        lambda: cifar_resnet(110, centered=True),
+        "cifar10",
+        "Salman et al.'s first-release CIFAR ResNet-110: the mean subtracted, no division",
+        checkpoint_arch="cifar_resnet110",
+    ),
     "resnet50": Architecture(
         imagenet_resnet50, "imagenet", "torchvision's ResNet-50, ImageNet normalization first"
+    ),
+    "resnet50_centered": Architecture(
+        lambda: imagenet_resnet50(centered=True),
+        "imagenet",
+        "Salman et al.'s first-release ResNet-50: the ImageNet mean subtracted, no division",
+        checkpoint_arch="resnet50",
     ),
     "trades_wrn34_10": Architecture(
         lambda: WideResNet(34, 10), "cifar10", "TRADES' WideResNet-34-10 (no normalization)"

@@ -3,7 +3,10 @@
 ``cifar_resnet20``, ``cifar_resnet110``, ``resnet50`` and ``state_dict`` is that of
 ``Sequential(NormalizeLayer, network)`` (keys ``1.``; ImageNet models were wrapped in
 ``DataParallel``, keys ``1.module.``). Only tensors, dicts and numbers are inside, so the
-file is read with ``weights_only=True``."""
+file is read with ``weights_only=True``. Salman et al.'s first-release files store
+``cifar_resnet110`` or ``resnet50`` for networks that centre their input instead of
+normalizing it: ``arch = "cifar_resnet110_centered"`` (``resnet50_centered``) loads them
+so; nothing in the file says which."""
 
 from __future__ import annotations
 
@@ -39,11 +42,15 @@ class CohenCheckpoint(CheckpointFormat):
                 f"config key '{request.where}.checkpoint': {file.path} names architecture "
                 f"{arch!r}, which is not one of {sorted(ARCHITECTURES)}"
             )
-        if request.arch is not None and request.arch != arch:
-            raise CheckpointError(
-                f"config key '{request.where}.arch' is {request.arch!r}, but {file.path} "
-                f"holds a {arch!r}"
-            )
+        if request.arch is not None:
+            if request.arch not in ARCHITECTURES or (
+                ARCHITECTURES[request.arch].stored_as(request.arch) != arch
+            ):
+                raise CheckpointError(
+                    f"config key '{request.where}.arch' is {request.arch!r}, but {file.path} "
+                    f"holds a {arch!r}"
+                )
+            arch = request.arch  # its variant: Salman et al.'s centred first layer
         if not is_state_dict(payload["state_dict"]):
             raise CheckpointError(
                 f"config key '{request.where}.checkpoint': the 'state_dict' of {file.path} "

@@ -7,6 +7,12 @@ architecture, format and training sigma, and names the model in the store and re
 the configs under ``configs/`` expect relative to the working directory. ``sha256`` is
 filled in where a digest is known for certain (a mismatch is then an error); where it is
 ``None``, the store records the file's digest at the first run.
+
+Salman et al.'s models of their first release put ``x - mean`` first, not Cohen et al.'s
+``(x - mean) / std`` (their ``architectures.py`` at commit 3911bd8 builds
+``get_input_center_layer``; a later commit switched to normalization for the models it
+added, and their issue #10 reports about 30% clean accuracy from the first-release files
+loaded with normalization): their entries here name the centred architectures.
 """
 
 from __future__ import annotations
@@ -62,18 +68,22 @@ _ALL = [
         name="salman2019-cifar10-pgd4steps-eps64-noise0.12",
         paper=SALMAN,
         dataset="cifar10",
-        arch="cifar_resnet110",
+        arch="cifar_resnet110_centered",
         format="cohen",
         sigma0=0.12,
         path="pretrained_models/cifar10/PGD_4steps/eps_64/cifar10/resnet110/noise_0.12/checkpoint.pth.tar",
         note="SmoothAdv (PGD, 4 steps, eps 64/255) on Gaussian noise; every other SmoothAdv "
-        "model is the same format: give its path with format = 'cohen' and its noise_ sigma",
+        "model is the same format: give its path with format = 'cohen' and its noise_ sigma, "
+        "and arch = 'cifar_resnet110_centered' ('resnet50_centered' on ImageNet) for the "
+        "first release's models, which subtract the mean without dividing by the std, or "
+        "the plain arch for the fine-tuned ones added later "
+        "(finetune_cifar_from_imagenetPGD2steps/...), which normalize",
     ),
     KnownCheckpoint(
         name="salman2019-cifar10-pgd10steps-multinoise2-eps64-noise0.12",
         paper=SALMAN,
         dataset="cifar10",
-        arch="cifar_resnet110",
+        arch="cifar_resnet110_centered",
         format="cohen",
         sigma0=0.12,
         path="pretrained_models/cifar10/PGD_10steps_multiNoiseSamples/2-multitrain/eps_64/"

@@ -18,6 +18,7 @@ from baselines.nets.normalize import (
     IMAGENET_MEAN,
     IMAGENET_STD,
     NormalizeLayer,
+    centering_layer,
 )
 from baselines.nets.wide_resnet import WideBasicBlock, WideResNet
 
@@ -31,4 +32,5 @@ __all__ = [
     "NormalizeLayer",
     "WideBasicBlock",
     "WideResNet",
+    "centering_layer",
 ]

@@ -5,6 +5,10 @@ so standardization cannot be part of the data pipeline: it is the network's firs
 ``(x - mean[c]) / std[c]``, an affine map per channel with weight ``1 / std[c]`` and bias
 ``-mean[c] / std[c]``. It holds no state in a checkpoint (Cohen et al.'s checkpoints have
 no keys for it); mean and std are non-persistent buffers, so they follow ``.to(device)``.
+
+Salman et al.'s first SmoothAdv release (2019) centres instead, ``x - mean[c]`` with no
+division (their ``InputCenterLayer``): ``centering_layer`` gives it, as a
+``NormalizeLayer`` with unit std (dividing by 1.0 is exact, so the two agree bit for bit).
 """
 
 from __future__ import annotations
@@ -14,7 +18,9 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-#: Cohen et al.'s CIFAR-10 channel statistics.
+#: Cohen et al.'s CIFAR-10 channel statistics (their code's ``datasets.py``: these stds are
+#: not the per-pixel stds of CIFAR-10's training set, 0.2470, 0.2435, 0.2616, and must not
+#: be "corrected": the checkpoints were trained with these).
 CIFAR10_MEAN = (0.4914, 0.4822, 0.4465)
 CIFAR10_STD = (0.2023, 0.1994, 0.2010)
 #: The ImageNet channel statistics of torchvision's models.
@@ -53,3 +59,9 @@ class NormalizeLayer(nn.Module):
 
     def extra_repr(self) -> str:
         return f"mean={tuple(self.mean.tolist())}, std={tuple(self.std.tolist())}"
+
+
+def centering_layer(mean: Sequence[float]) -> NormalizeLayer:
+    """``x - mean[c]``: Salman et al.'s (2019) ``InputCenterLayer``, the first layer of the
+    models of their first release (their ``architectures.py`` at commit 3911bd8)."""
+    return NormalizeLayer(mean, [1.0] * len(mean))
