@@ -52,6 +52,8 @@ def lined_up_row(board: Board, record: Mapping[str, Any]) -> tuple[Row | None, s
     alpha = record.get("alpha")
     if alpha is not None and not np.isclose(float(alpha), board.alpha, rtol=1e-9, atol=0.0):
         return None, f"alpha {board.alpha:g} here, {float(alpha):g} in the paper"
+    if record.get("noise") == "not stated":
+        return None, "the paper does not state its noise"
     rows = [
         r
         for r in board.rows_of(model)

@@ -81,6 +81,12 @@ def test_a_record_at_another_alpha_lines_up_with_nothing(report):
     assert c.row is not None and sigma_of(loose, c.row) == 0.25
 
 
+def test_a_record_that_states_no_noise_says_so(report):
+    board = board_at(report, ALPHA)
+    (c, _) = compare_published(board, [record(noise="not stated", sigma=None)])
+    assert c.row is None and c.unmatched == "the paper does not state its noise"
+
+
 def test_a_record_that_states_neither_takes_the_first_reference_row(report):
     board = board_at(report, LOOSE)
     (c, _) = compare_published(board, [record(sigma=None, alpha=None)])
