@@ -23,6 +23,10 @@ import torch
 
 from smoothbench.names import choices, unknown_name
 
+#: The datasets whose training set this package holds in memory, so that a recipe can be
+#: trained here; CIFAR-10 and ImageNet runs take checkpoints.
+TRAINABLE_HERE = ("digits",)
+
 DIGITS_SPLIT_SEED = 20200101
 DIGITS_TEST_FRACTION = 0.2
 

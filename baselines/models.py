@@ -32,7 +32,8 @@ class ModelSpec:
     architecture, format and training sigma the config need not repeat. ``sigma0`` is the
     Gaussian sigma the model was trained with, to which the run's noises are matched;
     ``smoothing = false`` runs no smoothing noise on it (a model for the deterministic
-    certifiers only). ``trust_pickle`` allows reading a pickled file (which can run code).
+    certifiers only; a Gaussian recipe without ``sigma0`` is then trained without noise).
+    ``trust_pickle`` allows reading a pickled file (which can run code).
     """
 
     name: str | None = None
@@ -111,7 +112,8 @@ def build_model(
     if spec.training == "ibp":
         trained = _train_ibp(spec, data, verified_bounds)
     elif spec.training == "gaussian":
-        trained = load_or_train(Recipe(spec.recipe, data.name, spec.sigma0), data)
+        sigma = spec.sigma0 if spec.sigma0 is not None else 0.0  # smoothing = false: no noise
+        trained = load_or_train(Recipe(spec.recipe, data.name, sigma), data)
     else:
         raise ValueError(
             f"config key '{where}.training': unknown training {spec.training!r} for recipe "

@@ -359,12 +359,22 @@ def _known_architecture(key: str, name: Any) -> Architecture:
 
 
 def _check_recipe(key: str, name: Any, dataset: str) -> None:
-    """A recipe names an architecture made for the run's dataset (trained here on it)."""
+    """A recipe names an architecture made for the run's dataset, and the dataset is one
+    whose training set is held here (``baselines.datasets.TRAINABLE_HERE``)."""
+    from baselines.datasets import TRAINABLE_HERE
+
     made_for = _known_architecture(key, name).dataset
     if made_for != dataset:
         raise ConfigError(
             f"config key '{key}': architecture {name!r} is made for {made_for}, and the "
             f"run's dataset is {dataset}"
+        )
+    if dataset not in TRAINABLE_HERE:
+        raise ConfigError(
+            f"config key '{key}': a recipe is trained here, and only "
+            f"{', '.join(TRAINABLE_HERE)} can be; a {dataset} model is a checkpoint "
+            "([[models]] checkpoint = PATH with arch, or known = NAME: `smoothbench list` "
+            "names the known ones)"
         )
 
 

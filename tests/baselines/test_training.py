@@ -47,3 +47,14 @@ def test_training_is_deterministic_and_learns():
     with torch.no_grad():
         acc = (a.model(x).argmax(1) == y).float().mean().item()
     assert acc > 0.9
+
+
+def test_a_recipe_without_sigma0_for_the_deterministic_certifiers_trains_without_noise():
+    """``smoothing = false`` and no ``sigma0``: the Gaussian recipe trains at sigma 0 (it
+    failed formatting its name with sigma None)."""
+    from baselines.models import ModelSpec, build_model
+
+    data = load_digits()
+    entry = build_model(ModelSpec(recipe="mlp", smoothing=False, name="plain"), data, "models[0]")
+    expected = load_or_train(Recipe("mlp", "digits", 0.0), data)
+    assert entry.sha256 == expected.sha256 and entry.sigma0 is None

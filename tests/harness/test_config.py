@@ -422,6 +422,18 @@ def test_a_recipe_is_an_architecture_for_the_runs_dataset(models, message):
         parse(data)
 
 
+@pytest.mark.parametrize("dataset", ["cifar10", "imagenet"])
+def test_a_recipe_is_refused_on_a_dataset_not_trained_here(dataset):
+    """Only digits' training set is held here; a CIFAR-10 recipe was accepted and then
+    failed with "'NoneType' object is not subscriptable"."""
+    arch = {"cifar10": "cifar_resnet20", "imagenet": "resnet50"}[dataset]
+    run = {"dataset": dataset, "data_root": "/nowhere"}
+    with pytest.raises(ConfigError, match="'models\\[0\\].recipe': a recipe is trained here"):
+        parse({"run": run, "models": [{"recipe": arch, "sigma0": 0.25}]})
+    with pytest.raises(ConfigError, match="'run.arch': a recipe is trained here, and only digits"):
+        parse({"run": {**run, "arch": arch, "train_sigmas": [0.25]}})
+
+
 def test_a_noise_no_configured_certifier_certifies_is_warned_of():
     """It would be sampled at full cost and then vanish from the report."""
     base = {
