@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import pickle
+import re
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -90,6 +91,10 @@ CIFAR10_TEST_FILE = "test_batch"
 #: md5 of the official test batch, as torchvision checks it.
 CIFAR10_TEST_MD5 = "40351d587109b95175f43aff81a1287e"
 IMAGENET_CLASSES = 1000
+IMAGENET_VAL_IMAGES = 50_000
+#: The first and last WordNet ids of ImageNet-1k's classes, sorted.
+IMAGENET_WNID_ENDS = ("n01440764", "n15075141")
+_WNID = re.compile(r"n\d{8}")
 
 
 class DatasetError(ValueError):
@@ -203,12 +208,21 @@ def load_imagenet(root: str) -> Dataset:
             f"config key 'run.data_root': {val} has {len(classes)} class folders, not "
             f"{IMAGENET_CLASSES}: {must_hold}"
         )
+    _check_wnids(val, classes, must_hold)
     tf = transforms.Compose(
         [transforms.Resize(256), transforms.CenterCrop(224), transforms.ToTensor()]
     )
     folder = torchvision.datasets.ImageFolder(str(val), transform=tf, allow_empty=True)
     if not len(folder):
         raise DatasetError(f"config key 'run.data_root': {val} holds no images: {must_hold}")
+
+    if len(folder) != IMAGENET_VAL_IMAGES:
+        warnings.warn(
+            f"{val} holds {len(folder)} images, not the {IMAGENET_VAL_IMAGES:,} of the ImageNet "
+            "validation set: image indices, and so every stride-th image of a subset "
+            "(cohen2019: Cohen et al.'s every 100th), then name other images than theirs",
+            stacklevel=2,
+        )
 
     def get(i: int) -> tuple[torch.Tensor, int]:
         x, y = folder[i]
@@ -218,6 +232,24 @@ def load_imagenet(root: str) -> Dataset:
         "imagenet", IMAGENET_CLASSES, (3, 224, 224), np.array([], dtype=np.int64),
         np.arange(len(folder)), get,
     )  # fmt: skip
+
+
+def _check_wnids(val: Path, classes: list[str], must_hold: str) -> None:
+    """Class folders named by the WordNet ids of ImageNet-1k, which sorted give the
+    standard class indices; any other names would give every label another index."""
+    odd = [c for c in classes if not _WNID.fullmatch(c)]
+    if odd:
+        raise DatasetError(
+            f"config key 'run.data_root': {len(odd)} class folders of {val} are not named by "
+            f"WordNet id (e.g. {odd[:3]}); labels are the folders' sorted order, so other "
+            f"names would give the images other labels than the models': {must_hold}"
+        )
+    if (classes[0], classes[-1]) != IMAGENET_WNID_ENDS:
+        raise DatasetError(
+            f"config key 'run.data_root': the class folders of {val} run from {classes[0]} "
+            f"to {classes[-1]}, not {IMAGENET_WNID_ENDS[0]} to {IMAGENET_WNID_ENDS[1]} as "
+            f"ImageNet-1k's do: {must_hold}"
+        )
 
 
 LOADERS: dict[str, Callable[..., Dataset]] = {

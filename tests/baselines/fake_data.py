@@ -35,11 +35,12 @@ def write_fake_cifar10(root: Path, n: int = 40, seed: int = 0) -> tuple[np.ndarr
 
 def write_fake_imagenet_val(root: Path, images: dict[int, int], classes: int = 1000) -> list[str]:
     """``root/val/<wnid>/`` for ``classes`` class folders (named like WordNet ids, sorted
-    in class order); ``images[c]`` JPEGs of varied sizes in class ``c``. Returns the wnids."""
+    in class order, from ImageNet-1k's first to its last); ``images[c]`` JPEGs of varied
+    sizes in class ``c``. Returns the wnids."""
     from PIL import Image
 
     rng = np.random.default_rng(1)
-    wnids = [f"n{10_000_000 + 37 * c:08d}" for c in range(classes)]
+    wnids = [f"n{1_440_764 + 37 * c:08d}" for c in range(classes - 1)] + ["n15075141"]
     for c, wnid in enumerate(wnids):
         folder = Path(root) / "val" / wnid
         folder.mkdir(parents=True, exist_ok=True)

@@ -71,7 +71,8 @@ def test_only_cifar10_can_be_downloaded(tmp_path):
 
 def test_imagenet_val_as_an_image_folder(tmp_path):
     wnids = write_fake_imagenet_val(tmp_path, {0: 1, 3: 2})
-    ds = load_imagenet(str(tmp_path))
+    with pytest.warns(UserWarning, match="holds 3 images, not the 50,000 .*cohen2019"):
+        ds = load_imagenet(str(tmp_path))
     assert ds.num_classes == 1000 and len(ds.test_indices) == 3
     labels = [ds[i][1] for i in range(3)]
     assert labels == [0, 3, 3]  # sorted wnids give the class indices
@@ -85,6 +86,20 @@ def test_imagenet_errors_name_the_key_and_the_layout(tmp_path):
         load_imagenet(str(tmp_path))
     write_fake_imagenet_val(tmp_path, {0: 1}, classes=10)
     with pytest.raises(DatasetError, match="10 class folders, not 1000"):
+        load_imagenet(str(tmp_path))
+
+
+def test_imagenet_class_folders_must_be_imagenet_1ks_wordnet_ids(tmp_path):
+    """Labels are the sorted folders' order: folders named otherwise (by class name, say)
+    would give every image another label than the models' and load without a word."""
+    val = tmp_path / "val"
+    wnids = write_fake_imagenet_val(tmp_path, {0: 1})
+    (val / wnids[1]).rename(val / "goldfish")
+    with pytest.raises(DatasetError, match="1 class folders of .* not named by WordNet id"):
+        load_imagenet(str(tmp_path))
+    (val / "goldfish").rename(val / wnids[1])
+    (val / wnids[-1]).rename(val / "n15075142")
+    with pytest.raises(DatasetError, match="run from n01440764 to n15075142, not n01440764"):
         load_imagenet(str(tmp_path))
 
 
@@ -133,6 +148,7 @@ def test_content_hash_covers_pixels_labels_and_order():
     assert content_sha256(changed(pixel=False), indices) != digest
 
 
+@pytest.mark.filterwarnings("ignore:.* holds 2 images, not the 50,000")
 def test_an_image_folder_rewritten_in_place_changes_the_content_hash(tmp_path):
     from PIL import Image
 
