@@ -96,7 +96,23 @@ def build_model(
 
         _check_arch_dataset(spec.arch, data, where)
         request = LoadRequest(arch=spec.arch, trust_pickle=spec.trust_pickle, where=where)
-        model = load_checkpoint(spec.checkpoint, spec.format, request)
+        try:
+            model = load_checkpoint(spec.checkpoint, spec.format, request)
+        except FileNotFoundError as err:
+            if spec.known is None:
+                raise
+            known = known_checkpoint(spec.known)
+            raise FileNotFoundError(
+                f"{err}; {spec.known} sits at {known.path} in its release ({known.source}); "
+                "nothing is downloaded"
+            ) from None
+        except CheckpointError as err:
+            if spec.known is None:
+                raise
+            raise CheckpointError(
+                f"known = {spec.known!r} is a {spec.arch} in {spec.format} format, and "
+                f"{spec.checkpoint} does not load as one (the wrong file?): {err}"
+            ) from None
         sha256 = file_sha256(Path(spec.checkpoint))
         if spec.known is not None:
             published = known_checkpoint(spec.known).sha256

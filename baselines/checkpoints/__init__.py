@@ -61,7 +61,8 @@ def load_checkpoint(
     where = request.where
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"config key '{where}.checkpoint': no file at {path}")
+        looked = "" if path.is_absolute() else f" (looked at {path.resolve()})"
+        raise FileNotFoundError(f"config key '{where}.checkpoint': no file at {path}{looked}")
     file = CheckpointFile(path)
     if fmt != AUTO:
         if fmt not in CHECKPOINT_FORMATS:

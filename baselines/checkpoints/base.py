@@ -179,7 +179,8 @@ def load_weights(
     removed; a mismatch is a ``CheckpointError`` that lists the keys."""
     state = without_data_parallel(state)
     expected = model.state_dict()
-    missing = [k for k in expected if k not in state]
+    # files of torch before 0.4.1 have no batch-norm counters; loading fills them in
+    missing = [k for k in expected if k not in state and not k.endswith(".num_batches_tracked")]
     unexpected = [k for k in state if k not in expected]
     if missing or unexpected:
         raise CheckpointError(

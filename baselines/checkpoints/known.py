@@ -29,6 +29,9 @@ SALMAN = (
     "Salman et al., Provably robust deep learning via adversarially trained smoothed "
     "classifiers (NeurIPS 2019)"
 )
+COHEN_SOURCE = "models.tgz, linked from https://github.com/locuslab/smoothing"
+SALMAN_SOURCE = "models.tar.gz, linked from https://github.com/Hadisalman/smoothing-adversarial"
+TRADES_SOURCE = "model_cifar_wrn.pt, linked from https://github.com/yaodongyu/TRADES"
 TRADES = (
     "Zhang et al., Theoretically principled trade-off between robustness and accuracy "
     "(TRADES, ICML 2019)"
@@ -46,6 +49,7 @@ class KnownCheckpoint:
     path: str
     sha256: str | None = None
     note: str = ""
+    source: str = ""  # where the authors release it
 
 
 def _cohen(dataset: str, net: str, arch: str, sigma: float) -> KnownCheckpoint:
@@ -58,6 +62,7 @@ def _cohen(dataset: str, net: str, arch: str, sigma: float) -> KnownCheckpoint:
         sigma0=sigma,
         path=f"models/{dataset}/{net}/noise_{sigma:.2f}/checkpoint.pth.tar",
         note="Gaussian data augmentation at this sigma",
+        source=COHEN_SOURCE,
     )
 
 
@@ -78,6 +83,7 @@ _ALL = [
         "first release's models, which subtract the mean without dividing by the std, or "
         "the plain arch for the fine-tuned ones added later "
         "(finetune_cifar_from_imagenetPGD2steps/...), which normalize",
+        source=SALMAN_SOURCE,
     ),
     KnownCheckpoint(
         name="salman2019-cifar10-pgd10steps-multinoise2-eps64-noise0.12",
@@ -89,6 +95,7 @@ _ALL = [
         path="pretrained_models/cifar10/PGD_10steps_multiNoiseSamples/2-multitrain/eps_64/"
         "cifar10/resnet110/noise_0.12/checkpoint.pth.tar",
         note="SmoothAdv (PGD, 10 steps, 2 noise samples, eps 64/255) on Gaussian noise",
+        source=SALMAN_SOURCE,
     ),
     KnownCheckpoint(
         name="trades2019-cifar10-wrn34-10",
@@ -100,6 +107,7 @@ _ALL = [
         path="checkpoints/model_cifar_wrn.pt",
         note="adversarially trained for l-inf 8/255, inputs in [0, 1], no noise augmentation: "
         "give the sigma0 the noises are matched to",
+        source=TRADES_SOURCE,
     ),
 ]
 
