@@ -12,17 +12,18 @@ family not registered here, say; nothing shows their radii are certificates). Wh
 board has smoothing rows the claim is among them (deterministic and imported rows are
 compared in the table and its appendix).
 
-Certified accuracy is compared at every radius of the grid; the radius quoted is the one
-with the largest gap, and because that choice is made after looking, the quoted McNemar
-mid-p is Holm-adjusted over the whole grid. The ACR difference is tested with the
-paired t-test of its mean and shown with a paired bootstrap interval: both are about the
-mean difference, so they agree (up to the normal approximation).
+Certified accuracy is compared at every radius of the grid that both rows reach; the
+radius quoted is the one with the largest gap there, and because that choice is made
+after looking, the quoted McNemar mid-p is Holm-adjusted over the whole grid. The ACR
+difference is tested with the paired t-test of its mean and shown with a paired
+bootstrap interval: both are about the mean difference, so they agree (up to the normal
+approximation).
 
-Where the row behind certifies nothing at the quoted radius because that radius lies
-beyond its reach, the largest radius its certifier gives at the largest p_A its n draws
-can show (``reports.reach``), a "Reach" line says so and quotes the largest gap within
-that reach: a 0% there is the limit of the draws, not evidence against the noise or the
-certifier.
+A row's reach is the largest radius its certifier gives at the largest p_A its n draws
+can show (``reports.reach``): beyond it the row certifies nothing, whatever its noise
+and certifier, so a gap there is the limit of the draws, not evidence. Where the largest
+gap of the whole grid lies beyond the reach of the row behind, a "Reach" line names it
+and says why it is not the one quoted, and the verdict rests on the radii both reach.
 """
 
 from __future__ import annotations
@@ -40,14 +41,15 @@ from reports.rows import Row
 
 @dataclass(frozen=True)
 class BeyondReach:
-    """A headline row that certifies nothing at the quoted radius because no ``p_A`` its
-    draws can show gives that radius (``reports.reach``)."""
+    """The largest gap of the grid, where it lies beyond the reach of the row behind (no
+    ``p_A`` its draws can show gives that radius: ``reports.reach``): that row, its reach,
+    and the gap ``(r, value, other value, Holm-adjusted mid-p)``."""
 
     row: Row
     reach: float
     draws: int
     alpha: float
-    within: tuple[float, float, float, float] | None
+    gap: tuple[float, float, float, float]
 
 
 def fmt_p(p: float) -> str:
@@ -83,28 +85,41 @@ class Headline:
     significant: bool = False
     level: float = 0.05
     excluded: list[str] = field(default_factory=list)
-    #: where the other row certifies nothing at the quoted radius because it lies beyond
-    #: its reach (``reports.reach``): that row, its reach, and the largest gap among the
-    #: radii both rows reach, ``(r, value, other value, Holm-adjusted mid-p)``
+    #: the largest gap of the grid, where it lies beyond the reach of the row behind and
+    #: so is not the one quoted (``BeyondReach``)
     short: BeyondReach | None = None
+    #: what the claim leaves to the table (deterministic rows, where smoothing rows exist)
+    scope: str = ""
 
     def _reach_line(self) -> tuple[str, str] | None:
         if self.short is None:
             return None
         s = self.short
         which = "first" if s.row is self.row else "second"
-        text = (
-            f"the {which} row ({s.row.label} · {s.row.certifier}) can certify nothing at "
-            f"r = {self.radius:g} with n = {s.draws:,} draws at alpha = {s.alpha:g}: its "
-            f"reach, where all n draws fall on the top class, is {s.reach:.4g}. Its 0% there "
-            "is the limit of its draws, not evidence against its noise or certifier. "
+        r, v, ov, p = s.gap
+        return "Reach", (
+            f"the grid's largest gap, at r = {r:g}: {100 * v:.1f}% vs {100 * ov:.1f}% "
+            f"({100 * (v - ov):+.1f} points, Holm-adjusted mid-p {fmt_p(p)}), lies beyond the "
+            f"reach of the {which} row ({s.row.label} · {s.row.certifier}): with n = "
+            f"{s.draws:,} draws at alpha = {s.alpha:g} it can certify nothing past "
+            f"{s.reach:.4g}, where all n draws fall on the top class. Its 0% there is the "
+            "limit of its draws, not evidence against its noise or certifier, so the gap "
+            "quoted above is the largest at the radii both rows reach."
         )
-        if s.within is None:
-            return "Reach", text + f"Within r <= {s.reach:.4g} no radius of the grid shows a gap."
-        r, v, ov, p = s.within
-        return "Reach", text + (
-            f"Within r <= {s.reach:.4g} the largest gap is at r = {r:g}: {100 * v:.1f}% vs "
-            f"{100 * ov:.1f}% ({100 * (v - ov):+.1f} points), Holm-adjusted mid-p {fmt_p(p)}."
+
+    def _gap_line(self) -> str:
+        where = "both rows reach" if self.short is not None else "of the grid"
+        if self.value == self.other_value and self.n10 == self.n01 == 0:
+            return (
+                f"none: the two rows certify the same images at every radius {where} "
+                f"(r = {self.radius:g}: {100 * self.value:.1f}% on the {self.n} images both "
+                "rows have)"
+            )
+        return (
+            f"r = {self.radius:g}: {100 * self.value:.1f}% vs {100 * self.other_value:.1f}%"
+            f" ({100 * (self.value - self.other_value):+.1f} points) on the {self.n} images "
+            f"both rows have; {self.n10} certified only by the first, {self.n01} only "
+            "by the second"
         )
 
     def lines(self) -> list[tuple[str, str]]:
@@ -134,13 +149,7 @@ class Headline:
         )
         out = [
             claim_line,
-            (
-                "Largest gap",
-                f"r = {self.radius:g}: {100 * self.value:.1f}% vs {100 * self.other_value:.1f}%"
-                f" ({100 * (self.value - self.other_value):+.1f} points) on the {self.n} images "
-                f"both rows have; {self.n10} certified only by the first, {self.n01} only "
-                "by the second",
-            ),
+            ("Largest gap", self._gap_line()),
             *filter(None, [self._reach_line()]),
             (
                 "Paired test (McNemar)",
@@ -171,6 +180,8 @@ class Headline:
             else "no gap at the quoted radius: no sample size would show one"
         )
         out.append(("Power", power))
+        if self.scope:
+            out.append(("Scope", self.scope))
         if self.excluded:
             out.append(("Left out", "; ".join(self.excluded)))
         return out
@@ -222,7 +233,10 @@ def compare_rows(
         z = stats.two_proportion_ztest(int(x.sum()), n, int(y.sum()), n)
         per_r.append((r, float(x.mean()), float(y.mean()), mc, z))
     holm = stats.holm([m.pvalue_midp for *_, m, _ in per_r])
-    i = _largest_gap(per_r, range(len(per_r)))
+    reached = [
+        j for j, e in enumerate(per_r) if not (row.beyond_reach(e[0]) or other.beyond_reach(e[0]))
+    ]
+    i = _largest_gap(per_r, reached or range(len(per_r)))
     r, v, ov, mc, z = per_r[i]
     short = _beyond_reach(board, (row, other), per_r, holm, i)
     acr = stats.paired_difference_test(a.score(), b.score())
@@ -240,24 +254,19 @@ def compare_rows(
 
 
 def _beyond_reach(
-    board: Board, rows: tuple[Row, Row], per_r: list[tuple], holm: np.ndarray, i: int
+    board: Board, rows: tuple[Row, Row], per_r: list[tuple], holm: np.ndarray, quoted: int
 ) -> BeyondReach | None:
-    """Where the row behind at radius ``per_r[i]`` certifies nothing there and that radius
-    lies beyond its reach, that row with its reach and the largest gap among the radii
-    within it; else ``None``."""
-    r, v, ov = per_r[i][:3]
-    if v == ov or min(v, ov) > 0:
+    """The grid's largest gap where it is larger than the quoted one (``per_r[quoted]``,
+    the largest at the radii both rows reach) and lies beyond the reach of the row behind;
+    else ``None``."""
+    j = _largest_gap(per_r, range(len(per_r)))
+    r, v, ov = per_r[j][:3]
+    if abs(v - ov) <= abs(per_r[quoted][1] - per_r[quoted][2]):
         return None
     behind = rows[1] if v > ov else rows[0]
     if not behind.beyond_reach(r):
         return None
-    reach = behind.reach
-    inside = [j for j, entry in enumerate(per_r) if entry[0] <= reach and entry[1] != entry[2]]
-    within = None
-    if inside:
-        j = _largest_gap(per_r, inside)
-        within = (float(per_r[j][0]), per_r[j][1], per_r[j][2], float(holm[j]))
-    return BeyondReach(behind, reach, board.draws, board.alpha, within)
+    return BeyondReach(behind, behind.reach, board.draws, board.alpha, (r, v, ov, float(holm[j])))
 
 
 def _largest_gap(per_r: list[tuple], indices: Iterable[int]) -> int:
@@ -283,6 +292,13 @@ def headline(board: Board, level: float = 0.05) -> Headline:
     ]
     if not candidates:
         return Headline(board.title, None, None, "", excluded=excluded, level=level)
+    others = sorted({r.certifier for r in board.rows if r.kind != "smoothing"})
+    scope = (
+        f"the claim is among the smoothing rows; the rows of {', '.join(others)} (which bound "
+        "the base network itself, not a smoothed classifier) are compared in the table"
+        if smoothing and others
+        else ""
+    )
     acr = board.column("acr")
     best = max(candidates, key=lambda r: acr.value(r, board.context))
     if board.reference in best.certifiers:
@@ -296,17 +312,18 @@ def headline(board: Board, level: float = 0.05) -> Headline:
             challenger = max(challengers, key=lambda r: acr.value(r, board.context))
             relation = (
                 "the best challenger on another noise against its Gaussian reference row; "
-                f"the best row overall is a reference row, {best.full_label()}"
+                f"the best {'smoothing ' if smoothing else ''}row is a reference row, "
+                f"{best.full_label()}"
             )
             h = compare_rows(
                 board, challenger, board.refs[challenger.key][sig.GAUSSIAN], relation, level
             )
-            return _with_excluded(h, excluded)
+            return _with_excluded(h, excluded, scope)
     other, relation = _pick_other(board, best, candidates)
     if other is None:
         return Headline(board.title, best, None, "", excluded=excluded, level=level)
-    return _with_excluded(compare_rows(board, best, other, relation, level), excluded)
+    return _with_excluded(compare_rows(board, best, other, relation, level), excluded, scope)
 
 
-def _with_excluded(h: Headline, excluded: list[str]) -> Headline:
-    return replace(h, excluded=excluded)
+def _with_excluded(h: Headline, excluded: list[str], scope: str = "") -> Headline:
+    return replace(h, excluded=excluded, scope=scope)

@@ -225,3 +225,25 @@ def test_a_stopped_deterministic_phase_is_warned_about_with_how_to_resume(tmp_pa
     store.put_deterministic([], _det_rows("m-late", "ibp", 0.0))
     store.close()
     assert not [w for w in make_report(path)[0].warnings if "deterministic" in w]
+
+
+def test_a_headline_among_smoothing_rows_says_it_leaves_the_deterministic_ones_to_the_table(
+    tmp_path,
+):
+    """Beside smoothing rows the headline compares smoothing rows only; it says so, and
+    that ibp and crown bound the base network, where it once called its pick "the best
+    row overall" above a better crown row."""
+    from harness.certify import certify_store
+
+    path = tmp_path / "both.sqlite"
+    store = winner_store(path, n_images=N_IMAGES)
+    certify_store(store, ["cohen"], ["linf"], [0.001], progress=False)
+    _put_deterministic(store, "m-win")
+    store.close()
+    report, headlines = make_report(path)
+    (linf,) = [h for h in headlines if "linf" in h.board]
+    assert linf.row.kind == "smoothing" and linf.other.kind == "smoothing"
+    scope = dict(linf.lines())["Scope"]
+    assert "the rows of crown, ibp (which bound the base network itself" in scope
+    (l2,) = [h for h in headlines if "l2" in h.board]
+    assert "Scope" not in dict(l2.lines())  # no deterministic row on that board

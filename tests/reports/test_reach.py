@@ -82,10 +82,11 @@ def test_the_reach_of_cohens_row_is_the_closed_form():
     assert reach(["cohen"], "l2", ALPHA, 100, None) is None
 
 
-def test_a_gap_beyond_one_rows_reach_is_named_with_the_gap_within_it(tmp_path):
+def test_a_gap_beyond_one_rows_reach_is_named_and_not_quoted(tmp_path):
     """Two Gaussians on every image at the ceiling: sigma 0.25 reaches 0.616 with N = 1000
     draws at alpha = 0.001, sigma 0.3 reaches 0.739. At r = 0.7 only the second certifies:
-    a gap of 100 points that the draws make, and none within the first row's reach."""
+    a gap of 100 points that the draws make, and none within the first row's reach, so
+    the headline finds no gap and no significance (it called the 100 points significant)."""
     small, large = Gaussian(0.25, DIM), Gaussian(0.3, DIM)
     tops = np.full(40, N)
     with _store(tmp_path, [small, large], tops, ["cohen"]) as store:
@@ -95,13 +96,14 @@ def test_a_gap_beyond_one_rows_reach_is_named_with_the_gap_within_it(tmp_path):
     board = next(b for b in report.boards if b.norm == "l2")
     rows = {r.noise: r for r in board.rows}
     h = compare_rows(board, rows[large.name], rows[small.name])
-    assert (h.radius, h.value, h.other_value) == (0.7, 1.0, 0.0)
+    assert (h.value, h.other_value) == (1.0, 1.0) and not h.significant  # within both reaches
     assert h.short is not None and h.short.row is rows[small.name]
     assert h.short.reach == pytest.approx(0.25 * ndtri(ALPHA ** (1 / N)), rel=1e-12)
-    assert h.short.within is None
+    assert h.short.gap[:3] == (0.7, 1.0, 0.0) and h.short.gap[3] < 0.05
     lines = dict(h.lines())
-    assert "the second row (Gaussian" in lines["Reach"]
-    assert "no radius of the grid shows a gap" in lines["Reach"]
+    assert "lies beyond the reach of the second row (Gaussian" in lines["Reach"]
+    assert lines["Largest gap"].startswith("none: the two rows certify the same images at")
+    assert "not significant" in lines["Paired test (McNemar)"]
     # the HTML table greys exactly the cells beyond a row's reach, and says why
     table = main_table(board)
     flagged = 0
@@ -188,7 +190,8 @@ def test_the_comparison_grids_flag_exactly_the_values_beyond_their_rows_reach(tm
 
 def test_the_gap_within_reach_is_the_largest_there(tmp_path):
     """Images at the ceiling and below it: beyond the small row's reach the gap is the
-    draws'; within it the note quotes the largest gap of the radii it reaches."""
+    draws'; the headline quotes the largest gap of the radii both rows reach, and the note
+    the larger one beyond."""
     small, large = Gaussian(0.25, DIM), Gaussian(0.3, DIM)
     tops = np.r_[np.full(30, N), np.full(10, 995)]
     with _store(tmp_path, [small, large], tops, ["cohen"]) as store:
@@ -199,12 +202,11 @@ def test_the_gap_within_reach_is_the_largest_there(tmp_path):
     rows = {r.noise: r for r in board.rows}
     a, b = rows[large.name], rows[small.name]
     h = compare_rows(board, a, b)
-    assert h.radius == 0.7 and h.short is not None
+    assert h.short is not None and h.short.gap[0] == 0.7
     gaps = {r: a.certified(r).mean() - b.certified(r).mean() for r in (0.0, 0.3, 0.55)}
     r_in = max(gaps, key=lambda r: abs(gaps[r]))
-    assert gaps[r_in] != 0
-    assert h.short.within[0] == r_in
-    assert h.short.within[1] - h.short.within[2] == pytest.approx(gaps[r_in])
+    assert gaps[r_in] != 0 and abs(gaps[r_in]) < h.short.gap[1] - h.short.gap[2]
+    assert h.radius == r_in and h.value - h.other_value == pytest.approx(gaps[r_in])
 
 
 def test_compare_says_when_the_radius_is_beyond_a_rows_reach(tmp_path):
