@@ -23,6 +23,7 @@ MARKS = {
     sig.MARK_BEST: r"$^{\bigstar}$",
     sig.MARK_BEST_TIED: r"$^{(\bigstar)}$",
     sig.MARK_TIED: r"$^{\approx}$",
+    sig.MARK_REF_BEYOND: r"$^{\S}$",
     "⚠": r"$^{\dagger}$",
     REACH_MARK: r"$^{\ddagger}$",
     "≤": r"$\leq$",
@@ -38,7 +39,9 @@ LEGEND = (
     r"$(\bigstar)$: best but not separable from the rows marked $\approx$ (Holm over the "
     r"column); ACR: paired t-test; $\dagger$: a sanity check failed for the row; "
     r"$\ddagger$: beyond the row's reach, the largest radius its Monte Carlo draws can "
-    r"certify at this alpha (its value there shows where its draws end); "
+    r"certify at this alpha (its value there shows where its draws end); $\S$ after a "
+    r"mark: the reference row is beyond its reach there, so the gap shows where its "
+    r"draws end; "
     r"\textbf{unsound}: its certifier failed the soundness check, so its values are not "
     r"certificates; \textbf{unchecked}: the soundness check could not check the row where "
     r"the report was made (see the report's notes), so it enters no headline either."

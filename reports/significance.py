@@ -49,6 +49,7 @@ MARK_UP_G, MARK_DOWN_G = "△", "▽"  # vs the model's Gaussian reference row (
 MARK_BEST = "★"  # best in column, significantly above every other row (Holm)
 MARK_BEST_TIED = "☆"  # best in column, not separable from some row (Holm)
 MARK_TIED = "≈"  # not significantly below the best row of the column (Holm)
+MARK_REF_BEYOND = "§"  # after ▲/△/▼/▽: the reference row is beyond its reach there
 
 LEGEND = (
     f"{MARK_UP}/{MARK_DOWN}: significantly above/below the reference certifier's row on "
@@ -58,7 +59,10 @@ LEGEND = (
     f"over the leaderboard's grid of that comparison, q < LEVEL. {MARK_BEST}: best in the "
     "column and significantly above every other row (McNemar mid-p, Holm-adjusted over "
     f"the column, p < LEVEL); {MARK_BEST_TIED}: best but not separable from the rows "
-    f"marked {MARK_TIED}. ACR: the paired t-test of the mean difference instead of McNemar."
+    f"marked {MARK_TIED}. ACR: the paired t-test of the mean difference instead of McNemar. "
+    f"{MARK_REF_BEYOND} after a mark: the reference row lies beyond its reach at that "
+    "radius (its draws cannot certify any image there), so the gap shows where its draws "
+    "end, not a stronger noise or certifier."
 )
 
 
@@ -257,6 +261,8 @@ def marks(comps: pd.DataFrame, level: float = 0.05) -> dict[tuple[RowKey, str], 
                 add(rec.row, rec.column, MARK_UP if up else MARK_DOWN)
             else:
                 add(rec.row, rec.column, MARK_UP_G if up else MARK_DOWN_G)
+            if rec.other_beyond_reach and not rec.row_beyond_reach:
+                add(rec.row, rec.column, MARK_REF_BEYOND)
     best = comps[(comps["kind"] == BEST) & (comps["n"] > 0)]  # n = 0: nothing was tested
     for column, g in best.groupby("column", sort=False):
         if (g["value"] == g["other_value"]).all():

@@ -188,6 +188,33 @@ def test_the_comparison_grids_flag_exactly_the_values_beyond_their_rows_reach(tm
     assert checked > 0
 
 
+def test_a_mark_against_a_reference_beyond_its_reach_says_so(tmp_path):
+    """Laplace (matched to sigma 0.25) reaches farther against l1 than the Gaussian
+    reference row (0.758 against 0.616 with N = 1000 draws at alpha = 0.001): at r = 0.7,
+    on images all at the ceiling, its 100% against the reference's 0% is a significant
+    mark that shows the reference's draws, not a better noise, so the mark carries the
+    reference-beyond-reach mark in every format, and only there."""
+    from reports.significance import MARK_REF_BEYOND, MARK_UP_G
+
+    gauss, laplace = Gaussian(0.25, DIM), noise_class("laplace").matched(0.25, DIM)
+    with _store(tmp_path, [gauss, laplace], np.full(40, N), ["cohen", "wulff"]) as store:
+        settings = ReportSettings(radii={"l1": (0.0, 0.5, 0.7)})
+        report = build_report(load_outcomes(store), manifest=store.manifest(),
+                              specs=store.noise_specs(), settings=settings)  # fmt: skip
+    board = next(b for b in report.boards if b.norm == "l1")
+    rows = {r.noise: r for r in board.rows}
+    lap, ref = rows[laplace.name], rows[gauss.name]
+    assert ref.reach < 0.7 < lap.reach
+    marked = {col: m for (key, col), m in board.marks.items() if key == lap.key}
+    assert marked["cert@0.7"].startswith(MARK_UP_G + MARK_REF_BEYOND)
+    assert all(MARK_REF_BEYOND not in m for col, m in marked.items() if col != "cert@0.7")
+    table = main_table(board)
+    col = table.header.index("r=0.7")
+    (cells,) = [c for r, c in zip(board.rows, table.rows, strict=True) if r is lap]
+    assert MARK_REF_BEYOND in cells[col].text
+    assert r"$^{\S}$" in board_table(board, 0.05)
+
+
 def test_the_gap_within_reach_is_the_largest_there(tmp_path):
     """Images at the ceiling and below it: beyond the small row's reach the gap is the
     draws'; the headline quotes the largest gap of the radii both rows reach, and the note
