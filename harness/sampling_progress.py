@@ -28,13 +28,18 @@ class SamplingProgress:
         return {m: k for m, k in self.sampled.items() if k < self.planned}
 
     def gap(self) -> str | None:
-        """``20 of 100 images (model: 20)``, or None when complete (or when the store
-        records no index set)."""
+        """``20 of 100 images`` (of the one sampled model), ``a: 20 of 100 images, b: 0 of
+        100`` (of each model short of them, where several are sampled), or None when
+        complete (or when the store records no index set)."""
         short = self.short
         if not short:
             return None
-        detail = "; ".join(f"{m}: {k}" for m, k in short.items())
-        return f"{min(short.values())} of {self.planned} images ({detail})"
+        if len(self.sampled) == 1:
+            return f"{next(iter(short.values()))} of {self.planned} images"
+        return ", ".join(
+            f"{m}: {k} of {self.planned}{' images' if i == 0 else ''}"
+            for i, (m, k) in enumerate(short.items())
+        )
 
     def summary(self) -> str | None:
         """``sampling incomplete: 20 of 100 images (model: 20)``, or None."""

@@ -32,7 +32,8 @@ def no_certificates_advice(
         return (
             f"{store_path} holds no certificates, and sampling is incomplete: {gap}; "
             f"resume the run with `{run}` (the run's config; it samples the rest, then "
-            "certifies)"
+            f"certifies), or certify the images sampled so far with `smoothbench certify "
+            f"{store_path}` for a partial report"
         )
     return (
         f"{store_path} holds counts but no certificates; run "

@@ -46,9 +46,9 @@ def test_no_counts_says_to_run_first(tmp_path, capsys):
 def test_incomplete_sampling_says_to_resume_the_run(tmp_path, capsys):
     path = _store(tmp_path / "partial.sqlite", sampled=4)
     err = _report_error(path, tmp_path / "o", capsys)
-    assert "sampling is incomplete: 4 of 10 images (m: 4)" in err
+    assert "sampling is incomplete: 4 of 10 images;" in err
     assert f"resume the run with `smoothbench run CONFIG --store {path}`" in err
-    assert "smoothbench certify" not in err
+    assert f"certify the images sampled so far with `smoothbench certify {path}`" in err
 
 
 def test_complete_counts_without_certificates_say_to_certify(tmp_path, capsys):
