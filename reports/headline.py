@@ -142,8 +142,10 @@ class Headline:
                 out.append(("Left out", "; ".join(self.excluded)))
             return out
         lo, hi = self.acr_ci
+        diff = self.acr - self.other_acr
+        places = _places(diff, lo, hi)
         interval = (
-            f"95% paired bootstrap interval [{lo:+.4f}, {hi:+.4f}]"
+            f"95% paired bootstrap interval [{_signed(lo, places)}, {_signed(hi, places)}]"
             if np.isfinite(lo) and np.isfinite(hi)
             else "no bootstrap interval from fewer than 3 images"
         )
@@ -164,8 +166,8 @@ class Headline:
             ),
             (
                 "ACR",
-                f"{self.acr:.4f} vs {self.other_acr:.4f}, difference "
-                f"{self.acr - self.other_acr:+.4f}, {interval}; paired t-test p = "
+                f"{self.acr:.{places}f} vs {self.other_acr:.{places}f}, difference "
+                f"{_signed(diff, places)}, {interval}; paired t-test p = "
                 f"{fmt_p(self.p_acr)}",
             ),
         ]
@@ -190,6 +192,22 @@ class Headline:
     def text(self) -> str:
         """The block as one paragraph (console output)."""
         return f"{self.board}: " + " | ".join(f"{k}: {v}" for k, v in self.lines())
+
+
+def _places(*values: float) -> int:
+    """Decimal places that show the ACR differences ``values``: 4, or more for differences
+    below 0.01 (two significant digits of the largest)."""
+    largest = max((abs(v) for v in values if np.isfinite(v) and v != 0), default=0.0)
+    if largest == 0.0 or largest >= 0.01:
+        return 4
+    return max(4, int(np.ceil(-np.log10(largest))) + 1)
+
+
+def _signed(value: float, places: int) -> str:
+    """``value`` with a sign and ``places`` decimals; a value that rounds to zero is "0"
+    with its places, never "-0.0000"."""
+    text = f"{value:+.{places}f}"
+    return f"{0.0:.{places}f}" if float(text) == 0.0 else text
 
 
 def _pick_other(board: Board, best: Row, candidates: list[Row]) -> tuple[Row | None, str]:

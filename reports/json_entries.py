@@ -30,7 +30,13 @@ def _num(v: Any) -> Any:
 
 
 def _scaled(value: float, unit: str) -> float:
-    return 100 * value if unit == "percent" else value
+    """A percentage rounded to 10 decimals (58, not 57.99999999999999: accuracies are
+    ratios of counts), a count of images as an integer; other units as they are."""
+    if not np.isfinite(value):
+        return value
+    if unit == "percent":
+        return round(100 * value, 10)
+    return int(value) if unit == "images" else value
 
 
 def json_entries(report: Report) -> dict[str, dict]:
@@ -60,7 +66,7 @@ def json_entries(report: Report) -> dict[str, dict]:
                     interval = col.interval(row)
                     if interval is not None:
                         entry.setdefault(col.json_key + "_wilson95", {})[f"{col.radius:g}"] = [
-                            round(100 * interval[0], 2), round(100 * interval[1], 2)
+                            round(100 * interval[0], 4), round(100 * interval[1], 4)
                         ]  # fmt: skip
                 else:
                     entry[col.json_key] = value

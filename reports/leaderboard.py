@@ -146,7 +146,9 @@ class Report:
             for col in ("row", "other"):
                 c[col] = c[col].map(labels)
             frames.append(c)
-        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        if not frames:  # a header still, for readers of comparisons.csv
+            return pd.DataFrame(columns=["dataset", "norm", "alpha", *sig.COMPARISON_COLUMNS])
+        return pd.concat(frames, ignore_index=True)
 
 
 def _model_order(models: Sequence[str], sigma0: Mapping[str, float]) -> list[str]:
@@ -206,6 +208,8 @@ def _table(
         score = table["acr"] - np.where(held, table["acr"].max() + 1.0, 0.0)  # ACR >= 0
         table.insert(9, "rank", score.groupby(table["model"]).rank(ascending=False, method="min"))
         table["rank"] = table["rank"].astype(int)
+        if "n" in table:
+            table["n"] = table["n"].astype(int)  # a count of images
     return table
 
 

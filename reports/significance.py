@@ -51,6 +51,13 @@ MARK_BEST_TIED = "☆"  # best in column, not separable from some row (Holm)
 MARK_TIED = "≈"  # not significantly below the best row of the column (Holm)
 MARK_REF_BEYOND = "§"  # after ▲/△/▼/▽: the reference row is beyond its reach there
 
+#: The columns of :func:`comparisons`, also of an empty one.
+COMPARISON_COLUMNS = [
+    "kind", "column", "radius", "row", "other", "value", "other_value", "diff", "n",
+    "n10", "n01", "test", "p", "p_exact", "p_holm", "p_bh", "z_unpaired", "p_unpaired",
+    "family", "row_beyond_reach", "other_beyond_reach",
+]  # fmt: skip
+
 LEGEND = (
     f"{MARK_UP}/{MARK_DOWN}: significantly above/below the reference certifier's row on "
     f"the same model and noise; {MARK_UP_G}/{MARK_DOWN_G}: above/below the model's "
@@ -194,7 +201,7 @@ def comparisons(
     """
     records = []
     if not rows:
-        return pd.DataFrame()
+        return pd.DataFrame(columns=COMPARISON_COLUMNS)
     for column in columns:
         for row in rows:
             for kind, other in refs.get(row.key, {}).items():
@@ -212,7 +219,7 @@ def comparisons(
             rec.update(kind=BEST, row=best.key, other=row.key)
             records.append(rec)
     if not records:
-        return pd.DataFrame()
+        return pd.DataFrame(columns=COMPARISON_COLUMNS)
     df = pd.DataFrame.from_records(records)
     mc = df["test"].str.startswith("McNemar")
     exact, midp = stats.mcnemar_pvalues(df.loc[mc, "n10"], df.loc[mc, "n01"])
@@ -237,12 +244,7 @@ def comparisons(
             holm[ok], bh[ok] = stats.holm(p[ok]), stats.benjamini_hochberg(p[ok])
         df.loc[idx, "p_holm"] = holm
         df.loc[idx, "p_bh"] = bh
-    cols = [
-        "kind", "column", "radius", "row", "other", "value", "other_value", "diff", "n",
-        "n10", "n01", "test", "p", "p_exact", "p_holm", "p_bh", "z_unpaired", "p_unpaired",
-        "family", "row_beyond_reach", "other_beyond_reach",
-    ]  # fmt: skip
-    return df[cols].reset_index(drop=True)
+    return df[COMPARISON_COLUMNS].reset_index(drop=True)
 
 
 def marks(comps: pd.DataFrame, level: float = 0.05) -> dict[tuple[RowKey, str], str]:

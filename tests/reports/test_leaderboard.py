@@ -298,3 +298,42 @@ def test_paired_comparisons_use_the_images_both_rows_share(tmp_path, register):
     assert not mine.empty and (mine["n"] == 150).all()
     assert (board.table.set_index("certifiers").loc["test-scaled", "n"] == 150).all()
     assert any("150 of the board's 200 images" in n for n in board.notes)
+
+
+def test_outputs_write_counts_as_integers_and_percentages_without_float_noise(tmp_path):
+    """58, not 57.99999999999999 (100 x 0.58); n = 40, not 40.0; and comparisons.csv has
+    its header even with no comparison to write."""
+    import json
+
+    import pandas as pd
+
+    from harness.certify import certify_store
+    from harness.noise import Gaussian
+    from reports.cli import make_report, write_report
+    from reports.significance import COMPARISON_COLUMNS
+    from tests.reports._report_synth import ALPHA, DIM, add_counts, new_store, winner_store
+
+    path = tmp_path / "s.sqlite"
+    winner_store(path, n_images=50).close()
+    report, headlines = make_report(path)
+    out = tmp_path / "out"
+    write_report(report, headlines, out, ["json", "csv"])
+    for entry in (out / "entries").rglob("*.json"):
+        data = json.loads(entry.read_text())
+        assert data["n_test"] == 50 and isinstance(data["n_test"], int)
+        for value in data["certified_acc"].values():
+            assert value == round(value, 6), value  # k / 50 in percent: two decimals at most
+    table = pd.read_csv(out / "leaderboard.csv")
+    assert table["n"].dtype.kind == "i"
+    # one row: nothing to compare, and still a header
+    single = tmp_path / "one.sqlite"
+    store = new_store(single, 20, {"m": 0.25})
+    labels = np.arange(20) % 10
+    add_counts(store, "m", Gaussian(0.25, DIM), labels, labels, [990] * 20)
+    certify_store(store, ["cohen"], ["l2"], [ALPHA], progress=False)
+    store.close()
+    report, headlines = make_report(single)
+    write_report(report, headlines, tmp_path / "one", ["csv"])
+    comparisons = pd.read_csv(tmp_path / "one" / "comparisons.csv")
+    assert comparisons.empty
+    assert list(comparisons.columns) == ["dataset", "norm", "alpha", *COMPARISON_COLUMNS]

@@ -313,3 +313,25 @@ def test_the_envelope_marks_radii_beyond_every_sigmas_reach(tmp_path):
     marks = [line for line in fig.axes[0].get_lines() if line.get_gid() == REACH_MARKER]
     assert [tuple(m.get_xdata()) for m in marks] == [(e.reach,)]
     plt.close(fig)
+
+
+@given(
+    values=st.lists(
+        st.floats(-1.0, 1.0, allow_nan=False).filter(lambda v: v == 0 or abs(v) > 1e-12),
+        min_size=1,
+        max_size=3,
+    )
+)
+def test_acr_differences_show_two_significant_digits_and_no_negative_zero(values):
+    """The headline's ACR difference and interval: differences of 1e-4 were "-0.0000"."""
+    from reports.headline import _places, _signed
+
+    places = _places(*values)
+    largest = max(abs(v) for v in values)
+    for v in values:
+        text = _signed(v, places)
+        assert not text.startswith("-0.") or float(text) != 0.0
+        assert abs(float(text) - v) <= 0.5 * 10.0**-places + 1e-15
+    if 0 < largest < 0.01:
+        assert float(_signed(largest, places)) != 0.0
+        assert abs(float(_signed(largest, places)) - largest) <= 0.05 * largest + 1e-15
