@@ -47,7 +47,7 @@ BEST = "best"
 MARK_UP, MARK_DOWN = "▲", "▼"  # vs the same-noise reference row (BH-adjusted mid-p)
 MARK_UP_G, MARK_DOWN_G = "△", "▽"  # vs the model's Gaussian reference row (BH)
 MARK_BEST = "★"  # best in column, significantly above every other row (Holm)
-MARK_BEST_TIED = "☆"  # best in column, not separable from some row (Holm)
+MARK_BEST_TIED = "☆"  # best in column (or tied with it), not separable from some row (Holm)
 MARK_TIED = "≈"  # not significantly below the best row of the column (Holm)
 MARK_REF_BEYOND = "§"  # after ▲/△/▼/▽: the reference row is beyond its reach there
 
@@ -65,8 +65,9 @@ LEGEND = (
     "Both: McNemar mid-p (paired: same images and draws), Benjamini-Hochberg adjusted "
     f"over the leaderboard's grid of that comparison, q < LEVEL. {MARK_BEST}: best in the "
     "column and significantly above every other row (McNemar mid-p, Holm-adjusted over "
-    f"the column, p < LEVEL); {MARK_BEST_TIED}: best but not separable from the rows "
-    f"marked {MARK_TIED}. ACR: the paired t-test of the mean difference instead of McNemar. "
+    f"the column, p < LEVEL); {MARK_BEST_TIED}: best (or equal to the best) but not "
+    f"separable from the rows marked {MARK_TIED}. ACR: the paired t-test of the mean "
+    "difference instead of McNemar. "
     f"{MARK_REF_BEYOND} after a mark: the reference row lies beyond its reach at that "
     "radius (its draws cannot certify any image there), so the gap shows where its draws "
     "end, not a stronger noise or certifier."
@@ -276,5 +277,8 @@ def marks(comps: pd.DataFrame, level: float = 0.05) -> dict[tuple[RowKey, str], 
         else:
             add(winner, column, MARK_BEST_TIED)
             for rec in g[~separated].itertuples(index=False):
-                add(rec.other, column, MARK_TIED)
+                # a row with the best value itself is as much the best as the one ranked first
+                add(
+                    rec.other, column, MARK_BEST_TIED if rec.other_value == rec.value else MARK_TIED
+                )
     return out

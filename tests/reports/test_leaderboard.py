@@ -118,6 +118,24 @@ def test_rows_that_cannot_be_separated_are_not_starred(tmp_path):
     assert sig.MARK_BEST not in "".join(a.values()) + "".join(b.values())
 
 
+def test_every_row_equal_to_the_best_gets_the_best_mark(tmp_path):
+    """Rows tied exactly with the best value are the best as much as the one ranked first
+    by the tie-break: each gets the hollow star, and only the row below gets "≈" (one of
+    26 equal rows was starred, the rest marked as if below it)."""
+    store = new_store(tmp_path / "s.sqlite", 200, {"a": 0.25, "b": 0.25, "c": 0.25})
+    labels = np.arange(200) % 10
+    noise = Gaussian(0.25, DIM)
+    pred_b = labels.copy()
+    pred_b[:2] = (labels[:2] + 1) % 10
+    for model, pred in (("a", labels), ("b", pred_b), ("c", labels)):
+        add_counts(store, model, noise, labels, pred, [990] * 200)
+    certify_store(store, ["cohen"], ["l2"], [ALPHA], progress=False)
+    with store:
+        table = report_of(store).boards[0].table
+    assert marks_of(table, "a")["clean"] == marks_of(table, "c")["clean"] == sig.MARK_BEST_TIED
+    assert marks_of(table, "b")["clean"] == sig.MARK_TIED
+
+
 @pytest.mark.parametrize(("factor", "mark"), [(2.0, sig.MARK_UP), (0.5, sig.MARK_DOWN)])
 def test_marks_against_the_same_noise_reference(tmp_path, register, factor, mark):
     register("test-scaled", factor)
