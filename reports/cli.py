@@ -47,6 +47,7 @@ from reports.leaderboard import Report, build_report
 from reports.parallel import run_all
 from reports.plots import write_plots
 from reports.plugin_warnings import missing_plugin_warnings
+from reports.reach import unreached_grid_warning
 from reports.sanity import SanityContext, SanityInputs, run_checks
 from reports.settings import DEFAULT_REFERENCE, ReportSettings
 from reports.tidy import (
@@ -260,6 +261,11 @@ def make_report(
         outcomes, manifest=manifest, specs=specs, settings=settings, sanity=checks,
         warnings=warnings,
     )  # fmt: skip
+    report.warnings.extend(
+        line
+        for b in report.boards
+        if (line := unreached_grid_warning(b.title, b.norm, b.radii, [r.reach for r in b.rows]))
+    )
     headlines = [headline(b, settings.level) for b in report.boards]
     report.published = list(published or [])
     return report, headlines

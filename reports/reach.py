@@ -86,3 +86,24 @@ def reach(
             return None
     most = max(reaches, default=math.nan)
     return most if not math.isnan(most) else None
+
+
+def unreached_grid_warning(
+    title: str, norm: str, radii: Sequence[float], reaches: Sequence[float | None]
+) -> str | None:
+    """A warning where every radius of a leaderboard's grid above 0 lies beyond the reach
+    of every row (``reaches``; a row with none, a deterministic one, reaches any radius),
+    so that each such column reads 0 for want of draws (a grid made for another norm,
+    say: l2 and l-inf radii differ by about sqrt(d)); else ``None``."""
+    above = [r for r in radii if r > 0]
+    if not above or not reaches or any(r is None for r in reaches):
+        return None
+    farthest = max(float(r) for r in reaches if r is not None)
+    if min(above) <= farthest:
+        return None
+    return (
+        f"{title}: every radius of its grid above 0 ({', '.join(f'{r:g}' for r in above)}) "
+        f"lies beyond the reach of every row (at most {farthest:.4g}), where no row can "
+        f"certify an image with its draws; give {norm} a grid of its own (`--radii "
+        f"{norm}=R,R,...`, or [report].radii.{norm} in the config)"
+    )

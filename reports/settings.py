@@ -49,6 +49,33 @@ def _radius_grid(where: str, values: Any) -> tuple[float, ...]:
     return tuple(sorted({0.0, *out}))
 
 
+def _radii_option(items: Sequence[float | str]) -> dict[str, tuple[float, ...]]:
+    """The grids of ``--radii``: numbers give every norm's, ``NORM=R,R,...`` one norm's."""
+    common: list[float] = []
+    per_norm: dict[str, tuple[float, ...]] = {}
+    for item in items:
+        text = str(item).strip()
+        if "=" in text:
+            norm, _, values = text.partition("=")
+            norm = norm.strip()
+            if norm not in NORMS:
+                raise ReportSettingsError(f"--radii {text}: {unknown_name('norm', norm, NORMS)}")
+            per_norm[norm] = _radius_grid(f"--radii {norm}=", _numbers(text, values.split(",")))
+        else:
+            common.extend(_numbers(text, [text]))
+    out = {norm: _radius_grid("--radii", common) for norm in NORMS} if common else {}
+    return {**out, **per_norm}
+
+
+def _numbers(item: str, texts: Sequence[str]) -> list[float]:
+    try:
+        return [float(t) for t in texts if t.strip()]
+    except ValueError:
+        raise ReportSettingsError(
+            f"--radii {item}: radii are numbers, or NORM=R,R,... for one norm's grid"
+        ) from None
+
+
 @dataclass(frozen=True)
 class ReportSettings:
     """What a report compares and shows.
@@ -109,20 +136,20 @@ class ReportSettings:
         self,
         *,
         reference: str | None = None,
-        radii: Sequence[float] | None = None,
+        radii: Sequence[float | str] | None = None,
         alpha: float | None = None,
         certifiers: Sequence[str] | None = None,
         models: Sequence[str] | None = None,
         norms: Sequence[str] | None = None,
     ) -> ReportSettings:
-        """The settings with command-line values (None: keep); ``radii`` sets one grid
-        for every norm."""
+        """The settings with command-line values (None: keep). ``radii``: numbers set one
+        grid for every norm, ``NORM=R,R,...`` items the grid of that norm (l2 and l-inf
+        radii differ by about sqrt(d), so one grid seldom suits both)."""
         out = self
         if reference is not None:
             out = replace(out, reference=reference)
         if radii:
-            grid = _radius_grid("--radii", list(radii))
-            out = replace(out, radii={norm: grid for norm in NORMS})
+            out = replace(out, radii={**out.radii, **_radii_option(radii)})
         if alpha is not None:
             if not 0 < alpha < 1:
                 raise ReportSettingsError(f"--alpha must lie in (0, 1), got {alpha!r}")

@@ -19,9 +19,11 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--radii",
-        type=float,
         nargs="+",
-        help="radius grid for every norm (default: the config's [report].radii, else built-in)",
+        metavar="R | NORM=R,R,...",
+        help="radius grid: numbers for every norm, NORM=R,R,... for one norm's, e.g. "
+        "--radii l2=0.25,0.5,1 linf=0.004,0.008 (default: the config's [report].radii, else "
+        "built-in)",
     )
     p.add_argument("--alpha", type=float, help="only this alpha (default: every stored alpha)")
     p.add_argument("--certifier", nargs="+", help="only these certifiers")

@@ -335,3 +335,34 @@ def test_acr_differences_show_two_significant_digits_and_no_negative_zero(values
     if 0 < largest < 0.01:
         assert float(_signed(largest, places)) != 0.0
         assert abs(float(_signed(largest, places)) - largest) <= 0.05 * largest + 1e-15
+
+
+def test_radii_option_sets_every_norms_grid_or_one_norms():
+    from reports.settings import ReportSettings, ReportSettingsError
+
+    base = ReportSettings()
+    both = base.override(radii=["0.5", "l2=0.25,1", "linf=0.01"])
+    assert both.radii["l2"] == (0.0, 0.25, 1.0) and both.radii["linf"] == (0.0, 0.01)
+    assert both.radii["l1"] == (0.0, 0.5)
+    assert base.override(radii=[0.3]).radii == {n: (0.0, 0.3) for n in ("l1", "l2", "linf")}
+    only = base.override(radii=["linf=0.004"])
+    assert only.radii["linf"] == (0.0, 0.004) and only.radii["l2"] == base.radii["l2"]
+    with pytest.raises(ReportSettingsError, match="unknown norm 'l3'"):
+        base.override(radii=["l3=0.1"])
+    with pytest.raises(ReportSettingsError, match="radii are numbers, or NORM=R,R"):
+        base.override(radii=["l2=0.1,x"])
+
+
+def test_a_grid_beyond_every_rows_reach_is_warned_of(tmp_path):
+    """One grid for every norm: its l-inf radii (0.25, 0.5) lie far beyond the Gaussian's
+    l-inf reach (0.616 / sqrt(64) = 0.077 with N = 1000 draws), where every row reads 0;
+    the report says so for that board only."""
+    from reports.cli import make_report
+
+    with _store(tmp_path, [Gaussian(0.25, DIM)], np.full(20, N), ["cohen"]):
+        pass
+    report, _ = make_report(tmp_path / "s.sqlite", radii=["0.25", "0.5"])
+    (line,) = [w for w in report.warnings if "beyond the reach of every row" in w]
+    assert "linf" in line and "(0.25, 0.5)" in line and "--radii linf=R,R,..." in line
+    report, _ = make_report(tmp_path / "s.sqlite", radii=["0.25", "0.5", "linf=0.05"])
+    assert not [w for w in report.warnings if "beyond the reach of every row" in w]
