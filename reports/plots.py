@@ -46,7 +46,11 @@ MAX_CURVES = 8
 REACH_MARKER = "reach"
 MAX_BOXES = 10
 _STYLES = ["-", "--", "-.", ":"]
-_COLOURS = plt.get_cmap("tab10").colors
+#: Okabe and Ito's palette, distinguishable with the common colour-vision deficiencies; the
+#: first curve (the reference row) black, yellow (low contrast on white) last.
+_COLOURS = ["#000000", "#E69F00", "#56B4E9", "#009E73", "#D55E00", "#0072B2", "#CC79A7", "#F0E442"]
+#: PNG resolution: the HTML page shows a figure about 560 px wide, so text stays legible.
+DPI = 150
 
 
 @dataclass(frozen=True)
@@ -61,7 +65,9 @@ class Figure:
 
 
 def _style(i: int) -> dict:
-    return {"color": _COLOURS[i % len(_COLOURS)], "linestyle": _STYLES[(i // 3) % len(_STYLES)]}
+    """Curve ``i``'s colour and line style: no two of the first eight share either
+    colour, and line styles vary too, for print in grey."""
+    return {"color": _COLOURS[i % len(_COLOURS)], "linestyle": _STYLES[i % len(_STYLES)]}
 
 
 def _safe(name: str) -> str:
@@ -73,7 +79,7 @@ def _save(fig: plt.Figure, stem: Path) -> tuple[Path, Path]:
     for fmt in ("png", "svg"):
         path = stem.parent / f"{stem.name}.{fmt}"  # not with_suffix: slugs hold dots
         with atomic_path(path) as tmp:
-            fig.savefig(tmp, format=fmt, dpi=100, metadata=_METADATA[fmt])
+            fig.savefig(tmp, format=fmt, dpi=DPI, metadata=_METADATA[fmt])
         paths.append(path)
     plt.close(fig)
     return paths[0], paths[1]
@@ -81,12 +87,12 @@ def _save(fig: plt.Figure, stem: Path) -> tuple[Path, Path]:
 
 def _legend_below(fig: plt.Figure, ax: plt.Axes, curves: int) -> None:
     """Legend in two columns under the axes, in a fixed layout (one draw per save); the
-    figure is as tall as its legend needs (3 in of axes, 0.2 in per legend line)."""
+    figure is as tall as its legend needs (3 in of axes, 0.22 in per legend line)."""
     axes_h, top_h, label_h = 3.0, 0.35, 0.5
-    bottom_h = label_h + 0.2 * math.ceil(curves / 2) + 0.1
+    bottom_h = label_h + 0.22 * math.ceil(curves / 2) + 0.1
     height = axes_h + top_h + bottom_h
     fig.set_size_inches(6.4, height)
-    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -label_h / axes_h), ncol=2,
+    ax.legend(fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -label_h / axes_h), ncol=2,
               frameon=False)  # fmt: skip
     fig.subplots_adjust(left=0.1, right=0.97, top=1 - top_h / height, bottom=bottom_h / height)
 
@@ -98,9 +104,19 @@ def _mark_reach(ax: plt.Axes, reach: float | None, xmax: float, color: Any) -> N
                 clip_on=False, zorder=3, gid=REACH_MARKER)  # fmt: skip
 
 
-def _radius_grid(board: Board, rows: list[Row], points: int = 160) -> np.ndarray:
-    rmax = max([float(r.radius[r.correct].max(initial=0.0)) for r in rows] + [max(board.radii)])
-    return np.linspace(0.0, rmax * 1.05 if rmax > 0 else 1.0, points)
+def _radius_grid(
+    board: Board, rows: list[Row], points: int = 160, reaches: list[float | None] | None = None
+) -> np.ndarray:
+    """Radii from 0 to a little past where the curves can end: the largest certified radius
+    and the rows' reaches (``reaches``, default the rows'), or the board's grid where a row
+    has no reach (a deterministic row may certify at any radius)."""
+    certified = [float(r.radius[r.correct].max(initial=0.0)) for r in rows]
+    reaches = [r.reach for r in rows] if reaches is None else reaches
+    ends = [*certified, *(float(r) for r in reaches if r is not None)]
+    if not reaches or any(r is None for r in reaches):
+        ends.append(max(board.radii))
+    rmax = max(ends, default=0.0)
+    return np.linspace(0.0, rmax * 1.08 if rmax > 0 else 1.0, points)
 
 
 def plotted_rows(board: Board, model: str) -> list[Row]:
@@ -131,12 +147,12 @@ def certified_accuracy_figure(board: Board, model: str) -> tuple[plt.Figure, int
             name += " (UNSOUND)"
         elif row.key in board.unchecked:
             name += " (UNCHECKED)"
-        ax.plot(grid, k / row.n, lw=1.7, label=name, **style)
-        ax.fill_between(grid, lo, hi, color=style["color"], alpha=0.08, lw=0)
+        ax.plot(grid, 100 * k / row.n, lw=1.7, label=name, **style)
+        ax.fill_between(grid, 100 * lo, 100 * hi, color=style["color"], alpha=0.08, lw=0)
         _mark_reach(ax, row.reach, grid[-1], style["color"])
     ax.set_xlabel(f"{board.norm} radius")
-    ax.set_ylabel("certified accuracy")
-    ax.set_ylim(0, 1.02)
+    ax.set_ylabel("certified accuracy (%)")
+    ax.set_ylim(0, 102)
     ax.set_xlim(0, grid[-1])
     ax.grid(alpha=0.3)
     s0 = board.sigma0.get(model)
@@ -151,16 +167,16 @@ def envelope_figure(board: Board) -> tuple[plt.Figure, int] | None:
     if not env:
         return None
     rows = [r for e in env for r in e.rows]
-    grid = _radius_grid(board, rows)
+    grid = _radius_grid(board, rows, reaches=[e.reach for e in env])
     fig, ax = plt.subplots(figsize=(6.4, 4.6))
     for i, e in enumerate(env):
         style = _style(i)
-        ax.plot(grid, envelope_curve(e.rows, grid), lw=1.7, label=f"{e.label} · {e.certifier}",
-                **style)  # fmt: skip
+        ax.plot(grid, 100 * envelope_curve(e.rows, grid), lw=1.7,
+                label=f"{e.label} · {e.certifier}", **style)  # fmt: skip
         _mark_reach(ax, e.reach, grid[-1], style["color"])
     ax.set_xlabel(f"{board.norm} radius")
-    ax.set_ylabel("certified accuracy (best over sigma0)")
-    ax.set_ylim(0, 1.02)
+    ax.set_ylabel("certified accuracy (%, best over sigma0)")
+    ax.set_ylim(0, 102)
     ax.set_xlim(0, grid[-1])
     ax.grid(alpha=0.3)
     ax.set_title(f"{board.dataset}, {board.norm}: best over the models' sigma0", fontsize=10)
@@ -174,16 +190,21 @@ def radius_distribution_figure(board: Board) -> tuple[plt.Figure, int]:
         for row in plotted_rows(board, model)[:MAX_BOXES]:
             r = row.radius[row.correct]
             values.append(r if r.size else np.array([np.nan]))
-            labels.append(f"{model} · {row.label} · {row.certifier_short} (n={r.size})")
-    height = min(9.0, 0.24 * len(values) + 1.2)
+            labels.append(f"{model} · {row.label} · {row.certifier_short} ({r.size} certified)")
+    height = min(12.0, 0.26 * len(values) + 1.2)
     fig, ax = plt.subplots(figsize=(8.4, height), layout="constrained")
     ax.boxplot(values, widths=0.6, showfliers=False, **_HORIZONTAL)
-    ax.set_yticks(np.arange(1, len(values) + 1), labels, fontsize=6.5)
+    ax.set_yticks(np.arange(1, len(values) + 1), labels, fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel(f"{board.norm} radius of correctly certified images")
     ax.grid(alpha=0.3, axis="x")
     ax.set_title(f"{board.dataset}, {board.norm}: certified radii", fontsize=10)
     return fig, len(values)
+
+
+def model_figure_name(board: Board, model: str) -> str:
+    """The name of a model's certified-accuracy figure on a board."""
+    return f"cert_acc_{board.slug}_{_safe(model)}"
 
 
 def write_plots(board: Board, out: str | Path) -> list[Figure]:
@@ -193,7 +214,7 @@ def write_plots(board: Board, out: str | Path) -> list[Figure]:
     figures = []
     for model in board.models:
         fig, n = certified_accuracy_figure(board, model)
-        name = f"cert_acc_{board.slug}_{_safe(model)}"
+        name = model_figure_name(board, model)
         rows = board.rows_of(model)
         chosen = (
             "the reference and the best by ACR"

@@ -22,7 +22,7 @@ from reports.columns import Column
 from reports.envelope import envelope
 from reports.headline import Headline, fmt_p
 from reports.leaderboard import Board, Report
-from reports.plots import Figure
+from reports.plots import Figure, model_figure_name
 from reports.reach import MARK as REACH_MARK
 from reports.rows import Row
 from reports.sanity import FAIL, INCOMPLETE, PASS, SKIPPED
@@ -135,7 +135,8 @@ def main_table(board: Board) -> Table:
         groups.append((board.model_heading(model), cells))
     merged = sorted({r.certifier for r in board.rows if len(r.certifiers) > 1})
     caption = (
-        "Accuracies in %; marks: see the legend. n: test images of the row (paired tests use "
+        "Accuracies in %; marks: see the legend. #: rank by ACR within the model (rows kept "
+        "out of the headlines last). n: test images of the row (paired tests use "
         "the images both rows share). Wilson 95% intervals in the HTML tooltips and the "
         "appendix. Noises matched to the model's sigma0 (E||z||^2 = d sigma0^2) show no scale."
     )
@@ -333,7 +334,11 @@ def footnotes(report: Report) -> list[str]:
         f"{m} (sigma0 {f['sigma0'].get(m, 'n/a')}, sha256 {h}…)" for m, h in f["models"].items()
     )
     cols = {c.key: c for b in report.boards for c in b.columns}
-    described = [f"{c.title}: {c.description}." for c in cols.values() if c.description]
+    by_description: dict[str, list[str]] = {}
+    for c in cols.values():
+        if c.description:
+            by_description.setdefault(c.description, []).append(c.title)
+    described = [f"{', '.join(titles)}: {text}." for text, titles in by_description.items()]
     return [
         f"{f['dataset']}: n_test = {f['n_test']} test images (index set sha256 "
         f"{f['index_set_sha256'][:16]}…); n0 = {f['n0']} selection and n = {f['n']} "
@@ -409,6 +414,14 @@ def _figures(figs: list[Figure], linked: bool) -> list[dict[str, Any]]:
     ]
 
 
+def _headline_first(board: Board, h: Headline, figs: list[Figure]) -> list[Figure]:
+    """The figures with the headline's model's first: the page shows it beside the table."""
+    if h.row is None:
+        return figs
+    first = model_figure_name(board, h.row.model)
+    return sorted(figs, key=lambda f: f.name != first)
+
+
 def build_view(
     report: Report,
     headlines: list[Headline],
@@ -431,7 +444,9 @@ def build_view(
                 summary=summary,
                 headline=h.lines(),
                 table=main_table(board),
-                figures=_figures(figures.get(board.slug, []), linked_figures),
+                figures=_figures(
+                    _headline_first(board, h, figures.get(board.slug, [])), linked_figures
+                ),  # fmt: skip
                 envelope=envelope_table(board),
                 published=published_table(board, published, report.level),
                 notes=list(board.notes),
