@@ -214,9 +214,12 @@ def comparison_table(board: Board, kinds: list[str]) -> Table | None:
     if c.empty:
         return None
     labels = _labels(board)
+    titles = {col.key: col.title for col in board.columns}
     reach = {r.key: r.reach for r in board.rows}
-    header = ["column", "row", "compared with", "n", "value", "other", "only row / other",
-              "paired p", "Holm", "BH", "unpaired p"]  # fmt: skip
+    alike = (c["column"] != "acr") & (c["n"] > 0) & (c["n10"] == 0) & (c["n01"] == 0)
+    c, left_out = c[~alike], int(alike.sum())
+    header = ["kind", "column", "row", "compared with", "n", "value", "other",
+              "only row / other", "paired p", "Holm", "BH", "unpaired p"]  # fmt: skip
     rows = []
     for rec in c.to_dict("records"):
         acr = rec["column"] == "acr"
@@ -228,7 +231,8 @@ def comparison_table(board: Board, kinds: list[str]) -> Table | None:
         discordant = "" if acr or rec["n"] == 0 else f"{int(rec['n10'])} / {int(rec['n01'])}"
         rows.append(
             [
-                Cell(rec["column"]), Cell(labels[rec["row"]]), Cell(labels[rec["other"]]),
+                Cell(rec["kind"]), Cell(titles.get(rec["column"], rec["column"])),
+                Cell(labels[rec["row"]]), Cell(labels[rec["other"]]),
                 Cell(str(rec["n"]), rec["n"]),
                 _reach_cell(fmt(rec["value"]), rec["value"],
                             reach[rec["row"]] if rec["row_beyond_reach"] else None),
@@ -241,9 +245,16 @@ def comparison_table(board: Board, kinds: list[str]) -> Table | None:
             ]
         )  # fmt: skip
     caption = (
-        "Paired p: McNemar mid-p (accuracy) or the paired "
-        "t-test (ACR); unpaired p: the two-proportion z-test papers use."
+        "Kind: same-noise (the reference certifier's row on the same noise), gaussian (the "
+        "model's Gaussian row of it) or best (the best row of the column). Paired p: McNemar "
+        "mid-p (accuracy) or the paired t-test (ACR); unpaired p: the two-proportion z-test "
+        "papers use."
     )
+    if left_out:
+        caption += (
+            f" {left_out} accuracy comparisons in which both rows certify the same images (no "
+            "image certified by one only: p = 1) are left out here; comparisons.csv has them."
+        )
     if c["row_beyond_reach"].any() or c["other_beyond_reach"].any():
         caption += (
             f" {REACH_MARK} (grey in the HTML): the radius lies beyond that row's reach, the "

@@ -166,9 +166,12 @@ def test_the_comparison_grids_flag_exactly_the_values_beyond_their_rows_reach(tm
         for kinds in (["gaussian", "same-noise"], ["best"]):
             table = comparison_table(board, kinds)
             c = comps[comps["kind"].isin(kinds)]
+            alike = (c["column"] != "acr") & (c["n10"] == 0) & (c["n01"] == 0)
+            c = c[~alike]  # the page leaves out comparisons of rows that certify alike
             for cells, rec in zip(table.rows, c.itertuples(index=False), strict=True):
-                for cell, beyond in ((cells[4], rec.row_beyond_reach),
-                                     (cells[5], rec.other_beyond_reach)):  # fmt: skip
+                assert cells[0].text == rec.kind
+                for cell, beyond in ((cells[5], rec.row_beyond_reach),
+                                     (cells[6], rec.other_beyond_reach)):  # fmt: skip
                     assert cell.text.endswith(MARK) == beyond
                     assert (cell.cls == "beyond") == beyond
             assert (MARK in table.caption) == bool(
@@ -213,6 +216,27 @@ def test_a_mark_against_a_reference_beyond_its_reach_says_so(tmp_path):
     (cells,) = [c for r, c in zip(board.rows, table.rows, strict=True) if r is lap]
     assert MARK_REF_BEYOND in cells[col].text
     assert r"$^{\S}$" in board_table(board, 0.05)
+
+
+def test_the_comparison_tables_leave_out_rows_that_certify_alike(tmp_path):
+    """Two Gaussians with every image at the ceiling certify the same images at every
+    radius both reach: those comparisons (p = 1, no discordant image) are left out of the
+    page's tables and counted in the caption; the columns carry the main table's titles."""
+    small, large = Gaussian(0.25, DIM), Gaussian(0.3, DIM)
+    with _store(tmp_path, [small, large], np.full(40, N), ["cohen"]) as store:
+        settings = ReportSettings(radii={"l2": (0.0, 0.5, 0.7)})
+        report = build_report(load_outcomes(store), manifest=store.manifest(),
+                              specs=store.noise_specs(), settings=settings)  # fmt: skip
+    board = next(b for b in report.boards if b.norm == "l2")
+    table = comparison_table(board, ["best"])
+    comps = board.comparisons[board.comparisons["kind"] == "best"]
+    alike = comps[(comps["column"] != "acr") & (comps["n10"] == 0) & (comps["n01"] == 0)]
+    assert len(alike) == 2  # clean and r = 0.5: both rows certify all 40 images
+    assert len(table.rows) == len(comps) - 2
+    assert f"{len(alike)} accuracy comparisons in which both rows certify the same" in (
+        table.caption
+    )
+    assert {row[1].text for row in table.rows} == {"r=0.7", "ACR"}
 
 
 def test_the_gap_within_reach_is_the_largest_there(tmp_path):
