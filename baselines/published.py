@@ -78,9 +78,9 @@ def _cohen(dataset: str, net: str, sigma: float, acc: tuple[float, ...]) -> Publ
 
 def _row(paper: str, table: str, dataset: str, norm: str, method: str, noise: str,
          radii: tuple[float, ...], acc: tuple[float, ...], n: int | None, model: str | None = None,
-         note: str = "") -> PublishedResult:  # fmt: skip
+         note: str = "", alpha: float | None = None) -> PublishedResult:  # fmt: skip
     return PublishedResult(paper, table, dataset, norm, method, noise, None, model, radii,
-                           acc, n, note)  # fmt: skip
+                           acc, n, note, alpha)  # fmt: skip
 
 
 _SALMAN_CIFAR = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0, 2.25)
@@ -102,16 +102,21 @@ PUBLISHED: tuple[PublishedResult, ...] = (
     _cohen("imagenet", "resnet50", 1.00, (38, 33, 26, 19, 15, 12)),
     _row(SALMAN, "Table 2 (CIFAR-10, l2)", "cifar10", "l2",
          "Cohen et al. (as reported by Salman et al.)", "gaussian, best sigma per radius",
-         _SALMAN_CIFAR, (61, 43, 32, 22, 17, 13, 10, 7, 4), COHEN_N, note=_ENVELOPE),
+         _SALMAN_CIFAR, (61, 43, 32, 22, 17, 13, 10, 7, 4), COHEN_N, note=_ENVELOPE,
+         alpha=0.001),
     _row(SALMAN, "Table 2 (CIFAR-10, l2)", "cifar10", "l2", "SmoothAdv (Salman et al.)",
          "gaussian, best sigma per radius", _SALMAN_CIFAR,
-         (73, 58, 48, 38, 33, 29, 24, 18, 16), COHEN_N, note=f"{_ENVELOPE}; {_SALMAN_N}"),
+         (73, 58, 48, 38, 33, 29, 24, 18, 16), COHEN_N, note=f"{_ENVELOPE}; {_SALMAN_N}",
+         alpha=0.001),
     _row(SALMAN, "Table 1 (ImageNet, l2)", "imagenet", "l2",
-         "Cohen et al. (as reported by Salman et al.)", "gaussian, best sigma per radius",
-         _SALMAN_IMAGENET, (49, 39, 27, 21, 14, 11, 7), COHEN_N, note=_ENVELOPE),
+         "Cohen et al.'s recipe (Salman et al.'s replication models)",
+         "gaussian, best sigma per radius", _SALMAN_IMAGENET, (49, 39, 27, 21, 14, 11, 7),
+         COHEN_N, note=f"{_ENVELOPE}; Salman et al. retrained Cohen et al.'s ImageNet models "
+         "and certified those (their analysis/radii_to_best_models), so the row differs from "
+         "Cohen et al.'s own table at some radii", alpha=0.001),
     _row(SALMAN, "Table 1 (ImageNet, l2)", "imagenet", "l2", "SmoothAdv (Salman et al.)",
          "gaussian, best sigma per radius", _SALMAN_IMAGENET, (56, 45, 38, 28, 26, 20, 17),
-         COHEN_N, note=f"{_ENVELOPE}; {_SALMAN_N}"),
+         COHEN_N, note=f"{_ENVELOPE}; {_SALMAN_N}", alpha=0.001),
     _row(ZHANG, "l1 table, CIFAR-10 (best classifiers)", "cifar10", "l1",
          "baseline: Laplace smoothing (Teng et al. 2020)", "laplace", _SALMAN_CIFAR,
          (62, 49, 38, 30, 23, 19, 17, 14, 12), None, note=_ZHANG_N),
