@@ -79,7 +79,7 @@ def board_table(board: Board, level: float) -> str:
         ]
         for row in board.rows_of(model):
             failed = "fail:" in board.table.loc[board.rows.index(row), "sanity"]
-            cells = [escape(row.label + ("⚠" if failed else "")), escape(row.certifier)]
+            cells = [escape(row.shown_label + ("⚠" if failed else "")), escape(row.certifier)]
             if row.key in board.unsound:
                 cells[1] += r" \textbf{unsound}"
             elif row.key in board.unchecked:

@@ -142,7 +142,7 @@ def certified_accuracy_figure(board: Board, model: str) -> tuple[plt.Figure, int
         k = cert.sum(axis=1)
         lo, hi = stats.wilson_interval(k, np.full_like(k, row.n), 0.05)
         style = _style(i)
-        name = f"{row.label} · {row.certifier_short}"
+        name = f"{row.shown_label} · {row.certifier_short}"
         if row.key in board.unsound:
             name += " (UNSOUND)"
         elif row.key in board.unchecked:
@@ -190,7 +190,9 @@ def radius_distribution_figure(board: Board) -> tuple[plt.Figure, int]:
         for row in plotted_rows(board, model)[:MAX_BOXES]:
             r = row.radius[row.correct]
             values.append(r if r.size else np.array([np.nan]))
-            labels.append(f"{model} · {row.label} · {row.certifier_short} ({r.size} certified)")
+            labels.append(
+                f"{model} · {row.shown_label} · {row.certifier_short} ({r.size} certified)"
+            )
     height = min(12.0, 0.26 * len(values) + 1.2)
     fig, ax = plt.subplots(figsize=(8.4, height), layout="constrained")
     ax.boxplot(values, widths=0.6, showfliers=False, **_HORIZONTAL)

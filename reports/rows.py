@@ -99,6 +99,14 @@ class Row:
     def full_label(self) -> str:
         return f"{self.model} · {self.label} · {self.certifier}"
 
+    @property
+    def shown_label(self) -> str:
+        """The label tables and plots show: the noise label, with its kind where the row
+        is neither smoothing nor deterministic (whose label, "no smoothing", says so)."""
+        if self.kind in ("smoothing", "deterministic"):
+            return self.label
+        return f"{self.label} ({self.kind})"
+
 
 def shared_images(rows: Sequence[Row]) -> np.ndarray:
     """The images every row has (paired tests use these)."""

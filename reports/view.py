@@ -107,7 +107,7 @@ def _row_cells(board: Board, row: Row, main: list[Column], rank: int) -> list[Ce
         title += f"; not checked for soundness here: {board.unchecked[row.key]}"
     elif "fail:" in board.table.loc[_table_index(board, row), "sanity"]:
         flag = " ⚠"
-    label = row.label + ("" if row.kind == "smoothing" else f" ({row.kind})")
+    label = row.shown_label
     cells = [
         Cell(str(rank), rank),
         Cell(label + flag, row.label, title),

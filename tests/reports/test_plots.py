@@ -61,3 +61,32 @@ def test_the_page_shows_the_headline_models_figure_first(report, tmp_path):
     assert np.sort([f["name"] for f in view.boards[0].figures]).tolist() == sorted(
         f.name for f in figures
     )
+
+
+def test_a_row_has_one_label_in_the_table_the_plot_and_latex(tmp_path):
+    """A deterministic row read "no smoothing (deterministic)" in the table and "no
+    smoothing" in the plot; every row now shows ``Row.shown_label`` everywhere."""
+    from harness.certify import certify_store
+    from reports.latex import board_table
+    from reports.view import main_table
+    from tests.reports.test_deterministic_only import _put_deterministic
+
+    path = tmp_path / "both.sqlite"
+    store = winner_store(path, n_images=20)
+    certify_store(store, ["cohen"], ["linf"], [0.001], progress=False)
+    _put_deterministic(store, "m-win")
+    store.close()
+    rep, _ = make_report(path)
+    (board,) = [b for b in rep.boards if b.norm == "linf"]
+    fig, _ = certified_accuracy_figure(board, "m-win")
+    legend = {t.get_text() for t in fig.axes[0].get_legend().get_texts()}
+    plt.close(fig)
+    table = main_table(board)
+    shown = {cells[1].text.split(" ⚠")[0] for cells in table.rows}
+    latex = board_table(board, 0.05)
+    for row in board.rows_of("m-win"):
+        assert f"{row.shown_label} · {row.certifier_short}" in legend
+        assert row.shown_label in shown
+        assert row.shown_label in latex
+    assert "no smoothing · crown" in legend and "no smoothing" in shown
+    assert not any("(deterministic)" in text for text in shown)
