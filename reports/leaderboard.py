@@ -363,6 +363,7 @@ def build_report(
     index_set = manifest.get("index_set")
     footnotes = {
         "dataset": manifest.get("dataset", ", ".join(sorted(outcomes["dataset"].unique()))),
+        "run": ((manifest.get("config") or {}).get("run") or {}).get("name"),
         "n_test": len(index_set) if index_set is not None else int(outcomes["image"].nunique()),
         "n0": manifest.get("n0"),
         "n": manifest.get("n"),

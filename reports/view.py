@@ -473,7 +473,8 @@ def build_view(
             warnings.append(f"sanity check failed: {r.title}: {r.summary}")
         elif r.status == INCOMPLETE:
             warnings.append(f"sanity check incomplete: {r.title}: {r.summary}")
-    title = f"smoothbench leaderboard: {report.footnotes['dataset']}"
+    run, dataset = report.footnotes.get("run"), report.footnotes["dataset"]
+    title = f"smoothbench leaderboard: {f'{run} ({dataset})' if run else dataset}"
     details = [(f"{r.title}: {r.status}", r.details[:60]) for r in report.sanity if r.details]
     specs = sorted(
         (name, json.dumps(spec, sort_keys=True))

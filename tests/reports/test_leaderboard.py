@@ -355,3 +355,18 @@ def test_outputs_write_counts_as_integers_and_percentages_without_float_noise(tm
     comparisons = pd.read_csv(tmp_path / "one" / "comparisons.csv")
     assert comparisons.empty
     assert list(comparisons.columns) == ["dataset", "norm", "alpha", *COMPARISON_COLUMNS]
+
+
+def test_the_page_title_names_the_run(tmp_path):
+    from reports.cli import make_report
+    from reports.view import build_view
+
+    config = {"run": {"name": "sweep-7"}, "report": {"reference": "cohen"}}
+    store = new_store(tmp_path / "s.sqlite", 20, {"m": 0.25}, config=config)
+    labels = np.arange(20) % 10
+    add_counts(store, "m", Gaussian(0.25, DIM), labels, labels, [990] * 20)
+    certify_store(store, ["cohen"], ["l2"], [ALPHA], progress=False)
+    store.close()
+    report, headlines = make_report(tmp_path / "s.sqlite")
+    view = build_view(report, headlines, {}, linked_figures=False)
+    assert view.title == "smoothbench leaderboard: sweep-7 (synthetic)"
