@@ -253,7 +253,7 @@ def make_report(
     )
     warnings = (
         missing_plugin_warnings(manifest)
-        + sampling_warnings(manifest, progress, counts, outcomes)
+        + sampling_warnings(manifest, progress, counts, outcomes, missing_groups)
         + missing_group_warnings(missing_groups, store_path)
         + ([det_gap] if det_gap else [])
     )

@@ -70,17 +70,22 @@ def sampling_warnings(
     progress: SamplingProgress,
     counts: pd.DataFrame,
     outcomes: pd.DataFrame,
+    missing_groups: Iterable[tuple[str, str, str, str, float]] = (),
 ) -> list[str]:
     """One line per gap: images not sampled (per model: ``progress``, from
     ``harness.certify.sampling_progress``), images sampled but not certified, and alphas
-    other than the config's (groups missing whole: ``missing_group_warnings``)."""
+    other than the config's. Groups missing whole (``missing_groups``) have lines of their
+    own (``missing_group_warnings``, with the command that certifies them), so the images
+    of a (model, noise) pair with none of its certificates are not counted again here."""
     out: list[str] = []
     if (line := progress.warning()) is not None:
         out.append(line)
     if not counts.empty and not outcomes.empty:
         sampled = set(map(tuple, counts[["model", "noise", "image"]].to_numpy().tolist()))
         certified = set(map(tuple, outcomes[["model", "noise", "image"]].to_numpy().tolist()))
-        missing = sampled - certified
+        pairs = {(m, nz) for m, nz, *_ in certified}
+        whole = {(m, nz) for m, nz, *_ in missing_groups} - pairs
+        missing = {t for t in sampled - certified if t[:2] not in whole}
         if missing:
             out.append(
                 f"certification incomplete: {len(missing)} sampled (model, noise, image) "

@@ -53,3 +53,23 @@ def test_groups_missing_at_one_alpha_are_named_with_the_command_that_certifies_t
 def test_a_complete_store_has_no_such_warning(tmp_path):
     _store(tmp_path / "s.sqlite").close()
     assert _incomplete(make_report(tmp_path / "s.sqlite")[0]) == []
+
+
+def test_a_noise_with_no_certificate_at_all_is_warned_of_once(tmp_path):
+    """A (model, noise) pair none of whose certificates exists gets the group line with
+    its command, not also the count of its images "with no certificate" (two warnings
+    with two different commands)."""
+    path = tmp_path / "s.sqlite"
+    _store(path).close()
+    half = Gaussian(0.5, DIM).name
+    with sqlite3.connect(path) as db:
+        db.execute("DELETE FROM certificates WHERE noise = ?", (half,))
+    lines = _incomplete(make_report(path)[0])
+    assert len(lines) == 2  # one per alpha, each naming the groups and the command
+    assert all(line.startswith("certification incomplete at alpha = ") for line in lines)
+    # one image of another noise uncertified still counts, on its own line
+    with sqlite3.connect(path) as db:
+        db.execute("DELETE FROM certificates WHERE noise != ? AND image = 0", (half,))
+    lines = _incomplete(make_report(path)[0])
+    (triples,) = [line for line in lines if "triples" in line]
+    assert triples.startswith("certification incomplete: 2 sampled (model, noise, image)")
