@@ -259,3 +259,16 @@ def test_table_is_cached_on_disk(tmp_path, monkeypatch):
     assert isinstance(second, RadiusTable)
     meta = files[0].with_suffix(".json").read_text()
     assert f'"version": {fl2.CODE_VERSION}' in meta and '"generalized_gaussian"' in meta
+
+
+@pytest.mark.parametrize(("k", "d"), [(1.0, 3), (2.0, 8)])
+def test_every_sampled_table_entry_needs_at_least_the_exact_p_min(k, d):
+    """Each entry ``(p_j, R_j)`` certifies ``R_j`` at ``p_j``: so ``p_j >= p_min(R_j)``,
+    checked at 600 entries against ``p_min`` from the tail integral (itself checked by
+    independent quadrature above). The entries lie between the spline's nodes, where
+    only the padding by its validated error keeps them above ``p_min``: without it they
+    fall up to 6e-9 below (a radius too large)."""
+    p, R = fl2.build_table(k, d)
+    idx = np.linspace(0, len(R) - 1, 600).astype(int)
+    exact_tail = special.ndtr(-fl2.quantile_gap(k, d, R[idx]))  # 1 - p_min(R_j)
+    assert np.all(1.0 - p[idx] <= exact_tail)
