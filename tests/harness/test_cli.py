@@ -7,6 +7,7 @@ import pytest
 
 from harness.cli import main
 from harness.store import Store
+from tests.interruptions import stop_at_call, stop_at_manifest_key
 
 
 @pytest.mark.parametrize(
@@ -162,19 +163,6 @@ def _two_noise_config(tmp_path, certifiers='"cohen"'):
     return cfg
 
 
-def _stop_at_call(monkeypatch, owner, name, call, error=KeyboardInterrupt):
-    """Make ``owner.name`` raise ``error`` on its ``call``-th call (1-based)."""
-    real, calls = getattr(owner, name), []
-
-    def stopping(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == call:
-            raise error
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(owner, name, stopping)
-
-
 @pytest.mark.parametrize(
     ("where", "said"),
     [
@@ -201,20 +189,13 @@ def test_a_stopped_run_says_which_step_it_stopped_in(tmp_path, monkeypatch, caps
     store = tmp_path / "s.sqlite"
     argv = ["run", str(cfg), "--store", str(store), "--quiet", "--threads", "1"]
     if where == "plan":
-        real = StoreClass._put_manifest
-
-        def stopped(self, key, value):
-            if key == "index_set":
-                raise KeyboardInterrupt
-            real(self, key, value)
-
-        monkeypatch.setattr(StoreClass, "_put_manifest", stopped)
+        stop_at_manifest_key(monkeypatch, "index_set")
     elif where == "sampling":
-        _stop_at_call(monkeypatch, StoreClass, "put_counts", 3)
+        stop_at_call(monkeypatch, StoreClass, "put_counts", 3)
     elif where == "deterministic":
-        _stop_at_call(monkeypatch, runner, "certify_deterministic", 1)
+        stop_at_call(monkeypatch, runner, "certify_deterministic", 1)
     else:
-        _stop_at_call(monkeypatch, StoreClass, "put_certificates", 2)
+        stop_at_call(monkeypatch, StoreClass, "put_certificates", 2)
     assert main(argv) == 130
     err = capsys.readouterr().err
     assert said.format(store=store) in err and "run the same command again to resume" in err
@@ -231,7 +212,7 @@ def test_a_stopped_certify_says_which_groups_it_wrote(tmp_path, monkeypatch, cap
     cfg = _two_noise_config(tmp_path)
     store = tmp_path / "s.sqlite"
     assert main(["run", str(cfg), "--store", str(store), "--quiet", "--threads", "1"]) == 0
-    _stop_at_call(monkeypatch, StoreClass, "put_certificates", 2)
+    stop_at_call(monkeypatch, StoreClass, "put_certificates", 2)
     argv = ["certify", str(store), "--alpha", "0.01", "--quiet"]
     assert main(argv) == 130
     err = capsys.readouterr().err
@@ -257,13 +238,13 @@ def test_a_store_error_names_the_store_and_how_to_resume(tmp_path, monkeypatch, 
     readonly = sqlite3.OperationalError("attempt to write a readonly database")
     argv = ["run", str(cfg), "--store", str(store), "--quiet", "--threads", "1"]
     with monkeypatch.context() as patch:
-        _stop_at_call(patch, StoreClass, "put_counts", 3, readonly)
+        stop_at_call(patch, StoreClass, "put_counts", 3, readonly)
         assert main(argv) == 1
     err = capsys.readouterr().err
     assert f"readonly database (store {store}); 2 of 3 images stored in {store}: mend that" in err
     assert "run the same command again to resume" in err
     assert main(argv) == 0
-    _stop_at_call(monkeypatch, StoreClass, "put_certificates", 1, readonly)
+    stop_at_call(monkeypatch, StoreClass, "put_certificates", 1, readonly)
     assert main(["certify", str(store), "--alpha", "0.01", "--quiet"]) == 1
     assert f"readonly database (store {store})" in capsys.readouterr().err
 

@@ -11,6 +11,7 @@ from harness.config import parse
 from harness.draws import DrawStream
 from harness.host_memory import host_memory_state
 from harness.store import CountRow, ImportedRow, Store
+from tests.interruptions import stop_at_manifest_key
 
 
 def tiny(**run):
@@ -84,19 +85,12 @@ def test_a_run_stopped_while_recording_its_manifest_leaves_no_noise_specs(tmp_pa
     """The noise specs and the manifest commit together: specs left without a manifest
     would survive into a later run of another config, and its report would list them."""
     path = tmp_path / "s.sqlite"
-    real = Store._put_manifest
-
-    def stopped(self, key, value):
-        if key == "plugins":
-            raise KeyboardInterrupt
-        real(self, key, value)
-
-    monkeypatch.setattr(Store, "_put_manifest", stopped)
+    stop_at_manifest_key(monkeypatch, "plugins")
     with pytest.raises(KeyboardInterrupt):
         runner.run(tiny(), path, progress=False, certify=False)
     with Store(path) as st:
         assert st.noise_specs() == {} and st.manifest().keys() <= {"schema_version"}
-    monkeypatch.setattr(Store, "_put_manifest", real)
+    monkeypatch.undo()
     runner.run(tiny(), path, progress=False, stop_after=1, certify=False)
     with Store(path) as st:
         assert len(st.noise_specs()) == 2 and st.get_manifest("plugins") is not None
