@@ -127,7 +127,8 @@ class Headline:
         if self.row is None:
             return [("Claim", f"{self.board}: no row to compare.")]
         if self.other is None:
-            return [("Claim", f"{self.board}: a single row ({self.row.full_label()}).")]
+            single = [("Claim", f"{self.board}: a single row ({self.row.full_label()}).")]
+            return single + [("Scope", self.scope)] * bool(self.scope)
         if self.row.model == self.other.model:
             claim = (
                 f"{self.row.label} · {self.row.certifier} against {self.other.label} · "
@@ -310,11 +311,17 @@ def headline(board: Board, level: float = 0.05) -> Headline:
     ]
     if not candidates:
         return Headline(board.title, None, None, "", excluded=excluded, level=level)
-    others = sorted({r.certifier for r in board.rows if r.kind != "smoothing"})
+    deterministic = sorted({r.certifier for r in board.rows if r.kind == "deterministic"})
+    left = [
+        f"the rows of {', '.join(deterministic)} (which bound the base network itself, not a "
+        "smoothed classifier)"
+    ] * bool(deterministic)
+    left += ["the imported rows (certified by other code)"] * any(
+        r.kind == "imported" for r in board.rows
+    )
     scope = (
-        f"the claim is among the smoothing rows; the rows of {', '.join(others)} (which bound "
-        "the base network itself, not a smoothed classifier) are compared in the table"
-        if smoothing and others
+        f"the claim is among the smoothing rows; {' and '.join(left)} are compared in the table"
+        if smoothing and left
         else ""
     )
     acr = board.column("acr")
@@ -339,7 +346,7 @@ def headline(board: Board, level: float = 0.05) -> Headline:
             return _with_excluded(h, excluded, scope)
     other, relation = _pick_other(board, best, candidates)
     if other is None:
-        return Headline(board.title, best, None, "", excluded=excluded, level=level)
+        return Headline(board.title, best, None, "", excluded=excluded, level=level, scope=scope)
     return _with_excluded(compare_rows(board, best, other, relation, level), excluded, scope)
 
 

@@ -185,6 +185,10 @@ def test_imported_rows_and_published_numbers_join_the_report(tmp_path):
     written = write_report(report, headlines, tmp_path / "out", ["md"])
     md = next(p for p in written if p.name == "leaderboard.md").read_text()
     assert "(imported)" in md and "**Published numbers**" in md
+    (h,) = headlines  # the claim is among the run's rows; the imported one is in the table
+    assert h.row.kind == "smoothing" and (h.other is None or h.other.kind == "smoothing")
+    scope = dict(h.lines()).get("Scope", "")
+    assert "the imported rows (certified by other code)" in scope and "base network" not in scope
 
 
 def test_an_unsound_reference_never_headlines_nor_ranks_best(tmp_path, entry_point_plugin):
