@@ -109,11 +109,13 @@ def _radius_grid(
 ) -> np.ndarray:
     """Radii from 0 to a little past where the curves can end: the largest certified radius
     and the rows' reaches (``reaches``, default the rows'), or the board's grid where a row
-    has no reach (a deterministic row may certify at any radius)."""
+    has no finite reach (a deterministic row may certify at any radius)."""
     certified = [float(r.radius[r.correct].max(initial=0.0)) for r in rows]
+    certified = [c for c in certified if math.isfinite(c)]
     reaches = [r.reach for r in rows] if reaches is None else reaches
-    ends = [*certified, *(float(r) for r in reaches if r is not None)]
-    if not reaches or any(r is None for r in reaches):
+    known = [float(r) for r in reaches if r is not None and math.isfinite(r)]
+    ends = [*certified, *known]
+    if len(known) < len(reaches) or not reaches:
         ends.append(max(board.radii))
     rmax = max(ends, default=0.0)
     return np.linspace(0.0, rmax * 1.08 if rmax > 0 else 1.0, points)
