@@ -2,7 +2,8 @@
 `pytest benchmarks -o python_files='bench_*.py'`. Speed targets live here, not in tests.
 
 Each suite may add lines to ``SUMMARY``; they are printed at the end of the run, after a
-line naming the device, the torch version, the thread count and the host allocator.
+line naming the device, the torch version, the thread counts and the host allocator
+(printed on every run).
 
 The session keeps freed host memory (``harness.host_memory``), as ``smoothbench run``
 does, so that the forward passes measured are those of a run;
@@ -25,13 +26,19 @@ from harness.host_memory import host_memory_state, keep_freed_memory
 SUMMARY: list[str] = []
 
 
+#: torch's thread count when the session starts, before any ``one_thread`` fixture
+DEFAULT_THREADS = torch.get_num_threads()
+
+
 def machine_line() -> str:
-    """Where the numbers come from."""
+    """Where the numbers come from: the tests with the ``one_thread`` fixture (the
+    sampler, radii, sharing, architecture, functional, deterministic and audit suites)
+    run on one torch thread, the others on the session's default."""
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
     return (
         f"machine: {platform.processor() or platform.machine()}, {gpu}; torch "
-        f"{torch.__version__}; torch threads {torch.get_num_threads()} (suites that say "
-        f"so run on one thread); host allocator: {host_memory_state()}"
+        f"{torch.__version__}; torch threads: 1 in the suites with the one_thread fixture, "
+        f"{DEFAULT_THREADS} elsewhere; host allocator: {host_memory_state()}"
     )
 
 
@@ -64,8 +71,7 @@ def one_thread():
 
 
 def pytest_terminal_summary(terminalreporter):
-    if SUMMARY:
-        terminalreporter.section("smoothbench benchmark summary")
-        terminalreporter.write_line(machine_line())
-        for line in SUMMARY:
-            terminalreporter.write_line(line)
+    terminalreporter.section("smoothbench benchmark summary")
+    terminalreporter.write_line(machine_line())
+    for line in SUMMARY:
+        terminalreporter.write_line(line)
