@@ -51,7 +51,9 @@ def certify_store(
     law, not only for the one sampled; the manifest records it per noise
     (``law_distances``). A certifier that fails on a (model, noise) group (an invalid
     radius from a plugin, say) writes nothing there and the others go on;
-    ``CertificationError`` lists the failures at the end."""
+    ``CertificationError`` lists the failures at the end, and the manifest keeps them
+    (``certification_failures``, per model, noise and certifier, until a later certify of
+    that group succeeds) for the report to tell apart from groups never certified."""
     instances = resolve_certifiers(certifier_names, options)
     norms = [check_norm(norm) for norm in norms]
     if not norms:
@@ -70,6 +72,11 @@ def certify_store(
     sampled = store.get_manifest("noise_approximations")
     written = 0
     failures: list[str] = []
+    failed = {
+        (f["model"], f["noise"], f["certifier"]): f["error"]
+        for f in store.get_manifest("certification_failures") or []
+    }
+    before = dict(failed)
     items = sorted(groups.items())
     bar = tqdm(items, desc="certify", unit="group", disable=not progress, mininterval=1.0)
     finished = 0
@@ -80,6 +87,8 @@ def certify_store(
                 distance = noise.sampled_law_distance(sampled)
             except Exception as err:  # a plugin's approximation that states no bound
                 failures.append(f"noise {noise_name}, model {model}: {type(err).__name__}: {err}")
+                for cname in instances:
+                    failed[(model, noise_name, cname)] = f"{type(err).__name__}: {err}"
                 continue
             if distances.get(noise_name) != distance:
                 distances[noise_name] = distance
@@ -108,6 +117,9 @@ def certify_store(
                                 f"against {norm}, model {model}: {type(err).__name__}: {err}"
                             )
                             failed_here.add(cname)
+                            failed[(model, noise_name, cname)] = (
+                                f"{type(err).__name__} against {norm}: {err}"
+                            )
                             continue
                         out.extend(
                             CertificateRow(
@@ -127,11 +139,22 @@ def certify_store(
                         )
             if failed_here:  # none of a failed certifier's rows for this noise, at any alpha
                 out = [row for row in out if row.certifier not in failed_here]
+            for cname in {row.certifier for row in out}:
+                failed.pop((model, noise_name, cname), None)  # certified now
             store.put_certificates(out)
             written += len(out)
             finished += 1
     except KeyboardInterrupt:
         raise CertificationInterrupted(finished, len(items), written) from None
+    if failed != before:  # for the report: the groups a certify of their own fails on
+        store.put_manifest(
+            {
+                "certification_failures": [
+                    {"model": m, "noise": nz, "certifier": c, "error": e}
+                    for (m, nz, c), e in sorted(failed.items())
+                ]
+            }
+        )
     if failures:
         raise CertificationError(failures, written)
     return written

@@ -254,7 +254,9 @@ def make_report(
     warnings = (
         missing_plugin_warnings(manifest)
         + sampling_warnings(manifest, progress, counts, outcomes, missing_groups)
-        + missing_group_warnings(missing_groups, store_path)
+        + missing_group_warnings(
+            missing_groups, store_path, manifest.get("certification_failures") or []
+        )
         + ([det_gap] if det_gap else [])
     )
     report = build_report(

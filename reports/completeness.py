@@ -42,16 +42,27 @@ def no_certificates_advice(
 
 
 def missing_group_warnings(
-    missing: Iterable[tuple[str, str, str, str, float]], store_path: str | Path
+    missing: Iterable[tuple[str, str, str, str, float]],
+    store_path: str | Path,
+    failures: Iterable[Mapping[str, str]] = (),
 ) -> list[str]:
     """One line per alpha for the certificate groups ``(model, noise, certifier, norm,
     alpha)`` a complete store would hold and this one lacks (``harness.certificate_groups.
     expected_groups``: e.g. a ``smoothbench certify --alpha 0.01`` that was stopped), with
-    the command that certifies them."""
+    the command that certifies them; and one line per (model, noise, certifier) whose
+    certification failed (the manifest's ``certification_failures``), with its error,
+    instead, since the same command would fail again."""
+    failed = {(f["model"], f["noise"], f["certifier"]): f["error"] for f in failures}
     by_alpha: dict[float, list[tuple[str, str, str, str, float]]] = defaultdict(list)
     for group in missing:
-        by_alpha[float(group[4])].append(group)
-    out = []
+        if group[:3] not in failed:
+            by_alpha[float(group[4])].append(group)
+    out = [
+        f"certification failed: {c} on {m} / {nz}: {error}; its certificates there are "
+        "missing, and `smoothbench certify` fails the same way until the certifier (or its "
+        "plugin) is mended"
+        for (m, nz, c), error in sorted(failed.items())
+    ]
     for alpha, groups in sorted(by_alpha.items()):
         names = sorted({f"{m} / {nz} / {c} / {nm}" for m, nz, c, nm, _ in groups})
         flags = [f"--alpha {alpha:g}"]

@@ -77,3 +77,60 @@ def test_any_exception_is_named_with_its_certifier_module_noise_and_norm(tmp_pat
         "l2, model m: KeyError: 'scale'"
     ) in str(caught.value)
     store.close()
+
+
+class MendedLater(Certifier):
+    """Fails while ``broken`` is set, then gives Cohen's radius."""
+
+    broken = True
+
+    @staticmethod
+    def radius_of(c, noise, p):
+        if MendedLater.broken:
+            return -np.ones_like(p)
+        from scipy.special import ndtri
+
+        return noise.sigma * ndtri(p)
+
+    certificates = {
+        ("gaussian", "l2"): Certificate(lambda c, noise, p: MendedLater.radius_of(c, noise, p))
+    }
+
+
+def test_a_failed_certifier_is_reported_as_failed_until_a_certify_succeeds(
+    tmp_path, plugins, monkeypatch
+):
+    """The manifest keeps each (model, noise, certifier) whose certification failed; the
+    report names the failure and its error instead of offering the certify command that
+    would fail again, and a later certify that succeeds clears it."""
+    from reports.cli import make_report
+
+    plugins.certifier("mended-later", MendedLater)
+    monkeypatch.setattr(MendedLater, "broken", True)
+    path = tmp_path / "s.sqlite"
+    store = new_store(path, 6, {"m": 0.25}, config={
+        "certify": {"certifiers": ["cohen", "mended-later"], "norms": ["l2"], "alpha": [0.001]}
+    })  # fmt: skip
+    labels = np.arange(6) % 10
+    for sigma in (0.25, 0.5):
+        add_counts(store, "m", Gaussian(sigma, DIM), labels, labels, [990] * 6)
+    with pytest.raises(CertificationError):
+        certify_store(store, ["cohen", "mended-later"], ["l2"], [0.001], progress=False)
+    recorded = store.get_manifest("certification_failures")
+    assert sorted(f["noise"] for f in recorded) == sorted(
+        Gaussian(s, DIM).name for s in (0.25, 0.5)
+    )
+    assert all(
+        f["certifier"] == "mended-later" and "invalid radius" in f["error"] for f in recorded
+    )
+    store.close()
+    report, _ = make_report(path)
+    failed = [w for w in report.warnings if w.startswith("certification failed: mended-later")]
+    assert len(failed) == 2 and all("invalid radius -1.0" in w for w in failed)
+    assert not [w for w in report.warnings if "--certifier mended-later" in w]
+    monkeypatch.setattr(MendedLater, "broken", False)
+    with Store(path) as store:
+        certify_store(store, ["cohen", "mended-later"], ["l2"], [0.001], progress=False)
+        assert store.get_manifest("certification_failures") == []
+    report, _ = make_report(path)
+    assert not [w for w in report.warnings if w.startswith("certification")]
