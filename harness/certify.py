@@ -87,8 +87,9 @@ def certify_store(
                 distance = noise.sampled_law_distance(sampled)
             except Exception as err:  # a plugin's approximation that states no bound
                 failures.append(f"noise {noise_name}, model {model}: {type(err).__name__}: {err}")
-                for cname in instances:
-                    failed[(model, noise_name, cname)] = f"{type(err).__name__}: {err}"
+                for cname, c in instances.items():
+                    if any(c.supports(noise, norm) for norm in norms):
+                        failed[(model, noise_name, cname)] = f"{type(err).__name__}: {err}"
                 continue
             if distances.get(noise_name) != distance:
                 distances[noise_name] = distance

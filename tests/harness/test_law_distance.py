@@ -104,6 +104,9 @@ def test_an_approximation_without_a_bound_is_refused_not_taken_as_exact(
         certify_store(store, ["cohen", "cohen-on-stated"], ["l2"], [0.001], progress=False)
     assert f"noise {stated.name}" in str(caught.value) and "tv_bound" in str(caught.value)
     assert store.query("SELECT DISTINCT noise FROM certificates") == [(Gaussian(0.25, DIM).name,)]
+    # the failure is recorded for the certifiers of that noise only (cohen does not take it)
+    failures = store.get_manifest("certification_failures")
+    assert {(f["noise"], f["certifier"]) for f in failures} == {(stated.name, "cohen-on-stated")}
     store.close()
 
 
