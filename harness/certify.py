@@ -17,7 +17,7 @@ from tqdm import tqdm
 import certifiers
 from certifiers.base import Certifier, check_norm
 from certifiers.bounds import DEFAULT_ALPHA, certify_top_class, check_alpha
-from harness.noise import from_spec
+from harness.noise import Noise, from_spec
 from harness.store import CertificateRow, CountRow, Store
 from smoothbench.names import first_few
 
@@ -94,52 +94,12 @@ def certify_store(
             if distances.get(noise_name) != distance:
                 distances[noise_name] = distance
                 store.put_manifest({"law_distances": distances})
-            selection = np.stack([r.selection for r in rows])
-            estimation = np.stack([r.estimation for r in rows])
-            labels = np.array([r.label for r in rows])
-            images = [r.image for r in rows]
-            out: list[CertificateRow] = []
-            failed_here: set[str] = set()
-            for alpha in alphas:
-                outcome = certify_top_class(selection, estimation, alpha, distance)
-                p_lower, prediction = outcome.p_lower, outcome.prediction
-                for cname, c in instances.items():
-                    for norm in norms:
-                        if cname in failed_here or not c.supports(noise, norm):
-                            continue
-                        # a certifier's first call on a noise may build its table: minutes
-                        bar.set_postfix_str(f"{noise_name} {cname} {norm}")
-                        try:
-                            radius = np.atleast_1d(c.radius(noise, p_lower, norm=norm))
-                            spent = c.confidence_spent(noise, norm)
-                        except Exception as err:  # a plugin's bug, or a scale float64 cannot hold
-                            failures.append(
-                                f"certifier {cname!r} ({type(c).__module__}) on {noise_name} "
-                                f"against {norm}, model {model}: {type(err).__name__}: {err}"
-                            )
-                            failed_here.add(cname)
-                            failed[(model, noise_name, cname)] = (
-                                f"{type(err).__name__} against {norm}: {err}"
-                            )
-                            continue
-                        out.extend(
-                            CertificateRow(
-                                model,
-                                noise_name,
-                                images[i],
-                                cname,
-                                norm,
-                                alpha,
-                                int(prediction[i]),
-                                float(p_lower[i]),
-                                float(radius[i]),
-                                bool(prediction[i] == labels[i]),
-                                spent,
-                            )
-                            for i in range(len(rows))
-                        )
-            if failed_here:  # none of a failed certifier's rows for this noise, at any alpha
-                out = [row for row in out if row.certifier not in failed_here]
+            out, errors = _certify_group(
+                model, noise_name, noise, rows, distance, instances, norms, alphas, bar
+            )
+            for cname, (line, error) in errors.items():
+                failures.append(line)
+                failed[(model, noise_name, cname)] = error
             for cname in {row.certifier for row in out}:
                 failed.pop((model, noise_name, cname), None)  # certified now
             store.put_certificates(out)
@@ -159,6 +119,64 @@ def certify_store(
     if failures:
         raise CertificationError(failures, written)
     return written
+
+
+def _certify_group(
+    model: str,
+    noise_name: str,
+    noise: Noise,
+    rows: list[CountRow],
+    distance: float,
+    instances: Mapping[str, Certifier],
+    norms: list[str],
+    alphas: list[float],
+    bar: Any,
+) -> tuple[list[CertificateRow], dict[str, tuple[str, str]]]:
+    """The certificates of one (model, noise) group at every alpha, and for each certifier
+    that failed there (none of whose rows are kept, at any alpha) its error: the line for
+    ``CertificationError`` and the shorter one the manifest keeps."""
+    selection = np.stack([r.selection for r in rows])
+    estimation = np.stack([r.estimation for r in rows])
+    labels = np.array([r.label for r in rows])
+    images = [r.image for r in rows]
+    out: list[CertificateRow] = []
+    errors: dict[str, tuple[str, str]] = {}
+    for alpha in alphas:
+        outcome = certify_top_class(selection, estimation, alpha, distance)
+        p_lower, prediction = outcome.p_lower, outcome.prediction
+        for cname, c in instances.items():
+            for norm in norms:
+                if cname in errors or not c.supports(noise, norm):
+                    continue
+                # a certifier's first call on a noise may build its table: minutes
+                bar.set_postfix_str(f"{noise_name} {cname} {norm}")
+                try:
+                    radius = np.atleast_1d(c.radius(noise, p_lower, norm=norm))
+                    spent = c.confidence_spent(noise, norm)
+                except Exception as err:  # a plugin's bug, or a scale float64 cannot hold
+                    errors[cname] = (
+                        f"certifier {cname!r} ({type(c).__module__}) on {noise_name} "
+                        f"against {norm}, model {model}: {type(err).__name__}: {err}",
+                        f"{type(err).__name__} against {norm}: {err}",
+                    )
+                    continue
+                out.extend(
+                    CertificateRow(
+                        model,
+                        noise_name,
+                        images[i],
+                        cname,
+                        norm,
+                        alpha,
+                        int(prediction[i]),
+                        float(p_lower[i]),
+                        float(radius[i]),
+                        bool(prediction[i] == labels[i]),
+                        spent,
+                    )
+                    for i in range(len(rows))
+                )
+    return [row for row in out if row.certifier not in errors], errors
 
 
 class CertificationInterrupted(KeyboardInterrupt):
