@@ -1,7 +1,9 @@
 """Which certificate groups a store should hold: ``(model, noise, certifier, norm,
 alpha)`` for the stored counts, the run config's ``[certify]`` table and what was
 certified since. ``smoothbench certify`` plans with it, ``export`` and the report say
-what is missing by it; it reads the store and the registries, and writes nothing."""
+what is missing by it; it reads the store and the registries, and writes nothing. The
+manifest's record of failed certifications is read and written through the pair
+``recorded_failures`` / ``failure_entries``."""
 
 from __future__ import annotations
 
@@ -157,3 +159,18 @@ def deterministic_gap(missing: Mapping[tuple[str, str, str], int]) -> str | None
         "`smoothbench run` with the same config and store resumes it (`smoothbench "
         "certify` cannot: these need the model)"
     )
+
+
+def recorded_failures(
+    entries: Iterable[Mapping[str, str]] | None,
+) -> dict[tuple[str, str, str], str]:
+    """The manifest's ``certification_failures`` as ``(model, noise, certifier) -> error``."""
+    return {(f["model"], f["noise"], f["certifier"]): f["error"] for f in entries or []}
+
+
+def failure_entries(failed: Mapping[tuple[str, str, str], str]) -> list[dict[str, str]]:
+    """``recorded_failures``'s inverse, sorted: the manifest's ``certification_failures``."""
+    return [
+        {"model": m, "noise": nz, "certifier": c, "error": e}
+        for (m, nz, c), e in sorted(failed.items())
+    ]

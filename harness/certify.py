@@ -17,6 +17,7 @@ from tqdm import tqdm
 import certifiers
 from certifiers.base import Certifier, check_norm
 from certifiers.bounds import DEFAULT_ALPHA, certify_top_class, check_alpha
+from harness.certificate_groups import failure_entries, recorded_failures
 from harness.noise import Noise, from_spec
 from harness.store import CertificateRow, CountRow, Store
 from smoothbench.names import first_few
@@ -72,10 +73,7 @@ def certify_store(
     sampled = store.get_manifest("noise_approximations")
     written = 0
     failures: list[str] = []
-    failed = {
-        (f["model"], f["noise"], f["certifier"]): f["error"]
-        for f in store.get_manifest("certification_failures") or []
-    }
+    failed = recorded_failures(store.get_manifest("certification_failures"))
     before = dict(failed)
     items = sorted(groups.items())
     bar = tqdm(items, desc="certify", unit="group", disable=not progress, mininterval=1.0)
@@ -108,14 +106,7 @@ def certify_store(
     except KeyboardInterrupt:
         raise CertificationInterrupted(finished, len(items), written) from None
     if failed != before:  # for the report: the groups a certify of their own fails on
-        store.put_manifest(
-            {
-                "certification_failures": [
-                    {"model": m, "noise": nz, "certifier": c, "error": e}
-                    for (m, nz, c), e in sorted(failed.items())
-                ]
-            }
-        )
+        store.put_manifest({"certification_failures": failure_entries(failed)})
     if failures:
         raise CertificationError(failures, written)
     return written

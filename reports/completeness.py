@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from harness.certificate_groups import recorded_failures
 from harness.sampling_progress import SamplingProgress
 from smoothbench.names import first_few
 
@@ -52,7 +53,7 @@ def missing_group_warnings(
     the command that certifies them; and one line per (model, noise, certifier) whose
     certification failed (the manifest's ``certification_failures``), with its error,
     instead, since the same command would fail again."""
-    failed = {(f["model"], f["noise"], f["certifier"]): f["error"] for f in failures}
+    failed = recorded_failures(failures)
     by_alpha: dict[float, list[tuple[str, str, str, str, float]]] = defaultdict(list)
     for group in missing:
         if group[:3] not in failed:
@@ -84,7 +85,7 @@ def sampling_warnings(
     missing_groups: Iterable[tuple[str, str, str, str, float]] = (),
 ) -> list[str]:
     """One line per gap: images not sampled (per model: ``progress``, from
-    ``harness.certify.sampling_progress``), images sampled but not certified, and alphas
+    ``harness.sampling_progress``), images sampled but not certified, and alphas
     other than the config's. Groups missing whole (``missing_groups``) have lines of their
     own (``missing_group_warnings``, with the command that certifies them), so the images
     of a (model, noise) pair with none of its certificates are not counted again here."""
