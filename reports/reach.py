@@ -98,7 +98,7 @@ def unreached_grid_warning(
     above = [r for r in radii if r > 0]
     if not above or not reaches or any(r is None for r in reaches):
         return None
-    farthest = max(float(r) for r in reaches if r is not None)
+    farthest = max(float(r) for r in reaches)
     if min(above) <= farthest:
         return None
     return (
