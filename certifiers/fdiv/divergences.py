@@ -303,8 +303,18 @@ def laplace_kl_coordinate(y: np.ndarray) -> np.ndarray:
     return _expm1_minus_x(-np.asarray(y, dtype=np.float64))
 
 
+#: The relative step below a root bracket's lower end that covers the rounding of ``g``:
+#: float64 ``g(y)`` is within a few ulp of ``g(y)``, and ``g(y) / (y g'(y))`` lies in
+#: [1/2, 1] (small y) or tends to 1 (large y), so a root found through float ``g`` moves by
+#: at most a few ulp of y.
+KL_INVERSE_STEP_DOWN = 8.0 * float(np.finfo(np.float64).eps)
+
+
 def laplace_kl_inverse(D: np.ndarray) -> np.ndarray:
-    """The y >= 0 with ``g(y) = D`` (rounded down: the lower end of the root bracket)."""
+    """The y >= 0 with ``g(y) = D``, rounded down: the largest point the root solver
+    found with float ``g(y) <= D``, less ``KL_INVERSE_STEP_DOWN`` of it (float ``g`` is a
+    few ulp off, at large y it loses ``e^{-y}``: such a point can lie an ulp past the
+    exact root)."""
     D = np.asarray(D, dtype=np.float64)
     out = np.where(np.isinf(D), np.inf, 0.0)
     todo = np.isfinite(D) & (D > 0)
@@ -317,7 +327,10 @@ def laplace_kl_inverse(D: np.ndarray) -> np.ndarray:
         res = elementwise.find_root(
             f, (np.zeros_like(d), d + 1.0), args=(d,), tolerances={"xrtol": 1e-14, "xatol": 0.0}
         )
-        xl, xr = res.bracket
-        fl, _ = res.f_bracket
-        out[todo] = np.where(fl <= 0, xl, np.minimum(xl, xr))
+        # the largest point at which float g(y) <= D: the solver stops at once, its
+        # bracket still (0, D + 1), where g(D + 1) rounds to D (from about D = 33 on)
+        best = np.zeros_like(d)
+        for x, fx in zip((*res.bracket, res.x), (*res.f_bracket, res.f_x), strict=True):
+            best = np.where(fx <= 0, np.maximum(best, x), best)
+        out[todo] = best * (1.0 - KL_INVERSE_STEP_DOWN)
     return out

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+import mpmath
 import numpy as np
 import pytest
 from hypothesis import assume, given, settings
@@ -76,6 +77,19 @@ def test_kl_laplace_radii_solve_their_worst_cases(dim):
             assert math.isclose(dim * g(r2 / math.sqrt(dim) / b), D, rel_tol=1e-8)
 
 
+@settings(max_examples=200, deadline=None, database=None)
+@given(st.floats(1e-300, 1e4))
+def test_laplace_kl_inverse_never_passes_the_exact_root(D):
+    """``g(y) = e^{-y} - 1 + y <= D`` at the returned y, g evaluated in mpmath with 50
+    digits beyond y's scale. The root bracket's lower end alone was past the exact root
+    for about one D in ten (float ``g`` is a few ulp off: at D = 11 it loses ``e^{-y}``)."""
+    y = float(fd.laplace_kl_inverse(np.array([D]))[0])
+    assert 0.0 < y < math.inf
+    with mpmath.workdps(50 + max(0, int(-math.log10(y)))):
+        t = mpmath.mpf(y)
+        assert mpmath.expm1(-t) + t <= mpmath.mpf(D), (D, y)
+
+
 @_settings
 @given(st.lists(st.floats(0.0, 3.0), min_size=2, max_size=6))
 def test_kl_laplace_l1_worst_case_is_one_coordinate(shares):
@@ -92,10 +106,9 @@ def test_kl_laplace_l1_worst_case_is_one_coordinate(shares):
 @given(st.floats(1.0001, 60.0), st.floats(0.5, 0.999))
 def test_renyi_binary_matches_the_definition(a, p):
     # The definition evaluated in 50-digit arithmetic (in float64 it cancels for a near 1).
-    mp = pytest.importorskip("mpmath")
-    mp.mp.dps = 50
-    A, P = mp.mpf(a), mp.mpf(p)
-    exact = mp.log(mp.mpf(0.5) ** A * (P ** (1 - A) + (1 - P) ** (1 - A))) / (A - 1)
+    with mpmath.workdps(50):
+        A, P = mpmath.mpf(a), mpmath.mpf(p)
+        exact = mpmath.log(mpmath.mpf(0.5) ** A * (P ** (1 - A) + (1 - P) ** (1 - A))) / (A - 1)
     got = float(fd.renyi_half(np.array(a), np.array(p)))
     assert math.isclose(got, float(exact), rel_tol=1e-11, abs_tol=1e-40)
 
@@ -166,8 +179,6 @@ def _renyi_sup_mpmath(p: float) -> float:
     """``sup_{a > 1} D_a(Bern(1/2) || Bern(p)) / a`` at 40 digits, from the definition
     ``D_a = log(2^-a (p^(1-a) + (1-p)^(1-a))) / (a - 1)``: a grid over ``t = log(a - 1)``,
     then golden-section search on the best cell (the function is unimodal in ``t``)."""
-    import mpmath
-
     with mpmath.workdps(40):
         q = mpmath.mpf(p)
 
@@ -252,6 +263,18 @@ def test_hockey_stick_recovers_cohen(p, sigma):
         assert hs >= cohen * (1 - 1e-8) - 2e-12 * sigma, (p, hs, cohen)
 
 
+@settings(max_examples=120, deadline=None, database=None)
+@given(p_open, st.sampled_from([0.12, 0.25, 0.5, 1.0]))
+def test_hockey_stick_gaussian_never_above_the_exact_cohen_radius(p, sigma):
+    """With no slack: against ``sigma Phi^{-1}(p)`` in mpmath at 40 digits (the optimum of
+    the hockey-stick condition for Gaussian noise). The root the solver verifies in float
+    can lie past the exact one; the round-down must cover it."""
+    hs = HS.radius(Gaussian(sigma, 64), p, "l2")
+    with mpmath.workdps(40):
+        exact = mpmath.mpf(sigma) * mpmath.sqrt(2) * mpmath.erfinv(2 * mpmath.mpf(p) - 1)
+        assert mpmath.mpf(hs) <= exact, (p, sigma, hs)
+
+
 @pytest.mark.parametrize(
     "noise,norms",
     [
@@ -310,19 +333,17 @@ def test_renyi_runner_up_never_above_the_two_class_optimum(p_a, log_gap):
     ``sigma / 2 (Phi^{-1}(p_A) - Phi^{-1}(p_B))`` (50-digit arithmetic); the Renyi radius,
     a weaker bound, must stay below it, also when ``p_A - p_B`` is tiny (a former bug
     returned 4e-6 sigma there)."""
-    import mpmath as mp
-
-    mp.mp.dps = 50
     p_b = p_a - 10.0**log_gap
     assume(p_b > 1e-6 and p_a + p_b <= 1)
     sigma = 1.0
     r = RENYI.radius_with_runner_up(Gaussian(sigma, 16), p_a, p_b)
 
     def q(p):
-        return mp.sqrt(2) * mp.erfinv(2 * mp.mpf(p) - 1)
+        return mpmath.sqrt(2) * mpmath.erfinv(2 * mpmath.mpf(p) - 1)
 
-    exact = sigma / 2 * (q(p_a) - q(p_b))
-    assert mp.mpf(r) <= exact, (p_a, p_b, r, exact)
+    with mpmath.workdps(50):
+        exact = sigma / 2 * (q(p_a) - q(p_b))
+        assert mpmath.mpf(r) <= exact, (p_a, p_b, r, exact)
 
 
 def test_renyi_runner_up_at_a_tiny_gap():
