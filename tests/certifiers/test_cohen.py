@@ -66,21 +66,21 @@ def test_never_above_the_exact_radius_in_high_precision():
     the round-down covers the float error of ndtri and the product."""
     import mpmath as mp
 
-    mp.mp.dps = 50
-    rng = np.random.default_rng(0)
-    ps = np.concatenate(
-        [0.5 + 10.0 ** -rng.uniform(1, 15, 300), 1 - 10.0 ** -rng.uniform(1, 15, 300),
-         rng.uniform(0.5, 1.0, 400)]
-    )  # fmt: skip
-    ps = ps[(ps > 0.5) & (ps < 1)]
-    noise = Gaussian(0.37, 3072)
-    for name in ("cohen", "functional"):
-        c = certifiers.get(name)
-        for norm_name, scale in (("l2", 1.0), ("linf", 1 / mp.sqrt(3072))):
-            got = c.radius(noise, ps, norm=norm_name)
-            for p, r in zip(ps, got, strict=True):
-                exact = mp.mpf("0.37") * mp.sqrt(2) * mp.erfinv(2 * mp.mpf(p) - 1) * scale
-                assert mp.mpf(r) <= exact, (name, norm_name, p, r, exact)
+    with mp.workdps(50):
+        rng = np.random.default_rng(0)
+        ps = np.concatenate(
+            [0.5 + 10.0 ** -rng.uniform(1, 15, 300), 1 - 10.0 ** -rng.uniform(1, 15, 300),
+             rng.uniform(0.5, 1.0, 400)]
+        )  # fmt: skip
+        ps = ps[(ps > 0.5) & (ps < 1)]
+        noise = Gaussian(0.37, 3072)
+        for name in ("cohen", "functional"):
+            c = certifiers.get(name)
+            for norm_name, scale in (("l2", 1.0), ("linf", 1 / mp.sqrt(3072))):
+                got = c.radius(noise, ps, norm=norm_name)
+                for p, r in zip(ps, got, strict=True):
+                    exact = mp.mpf("0.37") * mp.sqrt(2) * mp.erfinv(2 * mp.mpf(p) - 1) * scale
+                    assert mp.mpf(r) <= exact, (name, norm_name, p, r, exact)
 
 
 @pytest.mark.parametrize(

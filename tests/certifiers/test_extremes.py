@@ -12,9 +12,15 @@ import pytest
 import certifiers
 from harness.noise import Exp2, ExpInf, Gaussian, Laplace, Pareto, UniformBall, UniformCube
 
-mp.mp.dps = 50
 P_EXTREMES = [0.5 + 1e-15, 0.5 + 1e-9, 0.5 + 1e-4, 0.7, 0.99, 1 - 1e-9, 1 - 1e-14]
 DIMS = [2, 64, 3072, 150_528]
+
+
+@pytest.fixture(autouse=True)
+def fifty_digits():
+    """mpmath's precision for these tests, restored after each."""
+    with mp.workdps(50):
+        yield
 
 
 def _betaincinv(a, b, y, steps: int = 190):

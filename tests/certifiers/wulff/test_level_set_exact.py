@@ -21,8 +21,13 @@ from certifiers.wulff import level_set as ls
 
 
 def exact_probabilities(k, j, dim, eps, lam, dps=25):
-    """``(P_eps(A_lambda), 1 - P_0(A_lambda))`` for ``Exp2(1, k, j, dim)``."""
-    mp.mp.dps = dps
+    """``(P_eps(A_lambda), 1 - P_0(A_lambda))`` for ``Exp2(1, k, j, dim)``, with ``dps``
+    digits (mpmath's precision restored after)."""
+    with mp.workdps(dps):
+        return _exact_probabilities(k, j, dim, eps, lam)
+
+
+def _exact_probabilities(k, j, dim, eps, lam):
     k, j, eps, lam = mp.mpf(k), mp.mpf(j), mp.mpf(eps), mp.mpf(lam)
     a, b = (dim - j) / k, mp.mpf(dim - 1) / 2
     log_gamma_a = mp.loggamma(a)
