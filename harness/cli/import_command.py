@@ -48,6 +48,12 @@ def main(args: argparse.Namespace) -> int:
         print(
             f"{f.source}: {f.rows} rows as model {f.model}, noise {f.noise}, "
             f"{f.certifier} {f.norm} alpha {f.alpha:g} ({f.dataset})"
+            + (
+                "; radii printed to 3 digits (rounded to the nearest), stored as the "
+                "smallest value each stands for"
+                if f.lowered
+                else ""
+            )
         )
     print(
         f"imported {sum(f.rows for f in done)} rows into {args.store} "

@@ -7,16 +7,18 @@
 digits) and ``time`` as ``str(datetime.timedelta)``, ``H:MM:SS.ffffff`` (their released
 files also hold plain seconds, e.g. ``15.4``; both are read).
 
-Rounding: Cohen et al.'s code rounds radii to the nearest 3-digit value, so an imported
-radius can exceed the certified one by half a unit in its third digit. ``format_radius``
-rounds down instead: a radius smoothbench writes never exceeds the certificate.
+Rounding: Cohen et al.'s code rounds radii to the nearest 3-digit value, so a radius in
+their files can exceed the certified one by half a unit in its third digit (a certified
+0.4996 reads 0.5). ``lowest_radius_printed_as`` undoes that on import: the smallest radius
+that prints as the text. ``format_radius`` rounds down instead: a radius smoothbench
+writes never exceeds the certificate.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import ROUND_FLOOR, Decimal
 from pathlib import Path
@@ -41,6 +43,8 @@ class TsvRow:
     radius: float
     correct: bool
     seconds: float
+    #: the radius as the file prints it (empty for rows not read from a file)
+    radius_text: str = field(default="", compare=False)
 
 
 def format_radius(radius: float) -> str:
@@ -54,6 +58,33 @@ def format_radius(radius: float) -> str:
     exact = Decimal(repr(float(radius)))
     quantum = Decimal(1).scaleb(exact.adjusted() - 2)  # the third significant digit
     return format(float(exact.quantize(quantum, rounding=ROUND_FLOOR)), ".3")
+
+
+def significant_digits(text: str) -> int:
+    """The significant digits of a number as printed (``"0.5"``: 1, ``"1.23e+02"``: 3,
+    ``"0.4996"``: 4; 0 for zero)."""
+    digits = Decimal(text.strip()).normalize().as_tuple().digits
+    return 0 if digits == (0,) else len(digits)
+
+
+def lowest_radius_printed_as(text: str) -> float:
+    """The smallest radius that ``{:.3}`` (round to nearest) prints as ``text``: the value
+    less half a unit in its third significant digit (in the decade below for a power of
+    ten, which 0.9996 also rounds to), rounded down to a float (``"0.5"``: 0.4995,
+    ``"1.0"``: 0.9995, ``"0.0"``: 0)."""
+    value = Decimal(text.strip())
+    if not value.is_finite() or value < 0:
+        raise ValueError(f"a printed radius is a finite number >= 0, got {text!r}")
+    if value == 0:
+        return 0.0
+    unit = Decimal(1).scaleb(value.adjusted() - 2)  # one unit in the third digit
+    if value.normalize().as_tuple().digits == (1,):
+        unit /= 10  # a power of ten is also what values of the decade below round up to
+    low = value - unit / 2
+    out = float(low)
+    if Decimal(out) > low:
+        out = math.nextafter(out, 0.0)
+    return max(out, 0.0)
 
 
 def format_time(seconds: float) -> str:
@@ -129,6 +160,7 @@ def read_tsv(path: str | Path) -> list[TsvRow]:
                 radius=float(fields[3]),
                 correct=_flag(fields[4]),
                 seconds=parse_time(fields[5]),
+                radius_text=fields[3].strip(),
             )
         except ValueError as err:
             raise TsvError(f"{path}:{number}: {err}") from None

@@ -6,6 +6,13 @@ Cohen et al.'s folder layout (``harness.interop.cohen_layout``). A noise is name
 runner names it (``gaussian(dim=3072,sigma=0.25)``), and its spec goes to the store's
 ``noises`` table, so that imported rows meet the rows of a run on the same images. Rows
 have no counts: they cannot be recertified, and the report says so.
+
+Radii: a file whose every radius is printed with at most 3 significant digits, as Cohen
+et al.'s code prints them (rounded to the nearest), is read as rounded: each radius is
+stored as the smallest value that prints as its text (``0.5`` as 0.4995), so that no
+imported radius exceeds the certificate behind it. Files listed in an ``index.json`` of
+``smoothbench export`` hold radii rounded down already and are stored as printed, as are
+files with more digits.
 """
 
 from __future__ import annotations
@@ -18,7 +25,12 @@ from typing import Any
 from baselines.datasets import INPUT_SHAPES
 from certifiers.base import NORMS
 from harness.interop.cohen_layout import COHEN_ALPHA, parse_layout
-from harness.interop.cohen_tsv import read_tsv
+from harness.interop.cohen_tsv import (
+    TsvRow,
+    lowest_radius_printed_as,
+    read_tsv,
+    significant_digits,
+)
 from harness.noise import Gaussian, Noise, noise_class
 from harness.noise.written import split_noise_text
 from harness.store import ImportedRow, Store
@@ -49,6 +61,9 @@ class ImportedFile:
     norm: str
     alpha: float
     rows: int
+    #: radii read as rounded to the nearest (Cohen et al.'s 3 digits) and stored as the
+    #: smallest value each text stands for
+    lowered: bool = False
 
 
 def _dim(dataset: str) -> int:
@@ -113,6 +128,7 @@ def describe(path: Path, options: ImportOptions, store: Store) -> dict[str, Any]
     if entry is not None:
         meta = {k: entry[k] for k in ("dataset", "model", "noise", "certifier", "norm", "alpha")}
         meta["spec"] = entry.get("spec")
+        meta["rounded_down"] = True  # smoothbench export rounds radii down
     elif layout is not None:
         if layout.split != "test":
             raise ValueError(
@@ -145,6 +161,13 @@ def describe(path: Path, options: ImportOptions, store: Store) -> dict[str, Any]
     if not 0 < float(meta["alpha"]) < 1:
         raise ValueError(f"--alpha {meta['alpha']}: must lie in (0, 1)")
     return meta
+
+
+def printed_to_three_digits(table: list[TsvRow]) -> bool:
+    """Whether every radius of a file is printed with at most 3 significant digits (as
+    Cohen et al.'s ``{:.3}`` prints them), at least one of them nonzero."""
+    digits = [significant_digits(r.radius_text) for r in table if r.radius_text]
+    return len(digits) == len(table) and 0 < max(digits, default=0) <= 3
 
 
 def import_cohen_tsv(
@@ -181,10 +204,12 @@ def import_cohen_tsv(
             )
         groups[group] = source
         table = read_tsv(path)
+        lowered = not meta.get("rounded_down") and printed_to_three_digits(table)
         rows += [
             ImportedRow(
                 meta["dataset"], meta["model"], meta["noise"], meta["certifier"],
-                meta["norm"], float(meta["alpha"]), r.idx, r.label, r.predict, r.radius,
+                meta["norm"], float(meta["alpha"]), r.idx, r.label, r.predict,
+                lowest_radius_printed_as(r.radius_text) if lowered else r.radius,
                 r.correct, r.seconds, source,
             )
             for r in table
@@ -194,7 +219,7 @@ def import_cohen_tsv(
         done.append(
             ImportedFile(
                 source, meta["dataset"], meta["model"], meta["noise"], meta["certifier"],
-                meta["norm"], float(meta["alpha"]), len(table),
+                meta["norm"], float(meta["alpha"]), len(table), lowered,
             )
         )  # fmt: skip
     store.put_imported(rows)

@@ -18,8 +18,10 @@ from harness.interop.cohen_tsv import (
     TsvError,
     format_radius,
     format_time,
+    lowest_radius_printed_as,
     parse_time,
     read_tsv,
+    significant_digits,
 )
 from harness.interop.exporting import export_cohen_tsv
 from harness.interop.importing import ImportOptions, import_cohen_tsv
@@ -45,6 +47,29 @@ def test_radius_text_is_pythons_three_digit_format():
         assert format_radius(r) == f"{r:.3}"  # Cohen et al.'s print, exact values
     assert format_radius(0.2496) == "0.249"  # where they round up, smoothbench rounds down
     assert format_radius(0.0) == "0.0"
+
+
+@given(st.floats(min_value=1e-9, max_value=1e4, allow_nan=False))
+def test_an_imported_radius_is_the_smallest_that_prints_as_its_text(r):
+    """Cohen et al. print ``{:.3}`` (to the nearest): the radius read back is at most the
+    one printed, and just above it every float prints as the same text."""
+    text = f"{r:.3}"
+    low = lowest_radius_printed_as(text)
+    assert low <= r
+    assert f"{math.nextafter(low, math.inf):.3}" == text
+    assert significant_digits(text) <= 3
+
+
+def test_printed_digits_and_their_lowest_radius():
+    assert [significant_digits(t) for t in ("0.5", "0.50", "1.23e+02", "0.4996", "0.0")] == [
+        1, 1, 3, 4, 0,
+    ]  # fmt: skip
+    assert lowest_radius_printed_as("0.5") == pytest.approx(0.4995, rel=1e-15)
+    assert lowest_radius_printed_as("1.23e+02") == pytest.approx(122.5, rel=1e-15)
+    assert lowest_radius_printed_as("1.0") == pytest.approx(0.9995, rel=1e-15)  # 0.9996 too
+    assert lowest_radius_printed_as("0.0") == 0.0
+    with pytest.raises(ValueError, match="finite"):
+        lowest_radius_printed_as("inf")
 
 
 @given(st.floats(min_value=0, max_value=3e5, allow_nan=False))
@@ -172,6 +197,27 @@ def test_a_tsv_in_cohens_layout_imports_with_everything_inferred(tmp_path):
     assert accuracy == {0.25: 6 / 8, 0.5: 5 / 8, 1.0: 1 / 8}  # counted by hand from ROWS
     with Store(store) as st:
         assert st.noise_specs()["gaussian(dim=3072,sigma=0.5)"]["family"] == "gaussian"
+
+
+def test_radii_printed_to_three_digits_are_read_as_rounded(tmp_path, capsys):
+    """A certified 0.4996 prints as 0.5 in Cohen et al.'s files: imported, it must not
+    count at r = 0.5. Radii with more digits are taken as printed."""
+    rows = [(0, 1, 1, 0.4996, 15.0), (20, 2, 2, 0.25, 15.0), (40, 3, -1, 0.0, 15.0)]
+    path = write_cohen(tmp_path / "cifar10/resnet110/noise_0.25/test/sigma_0.25", rows)
+    assert "0.5\t" in path.read_text()
+    store = tmp_path / "s.sqlite"
+    assert main(["import", "cohen-tsv", str(path), "--store", str(store)]) == 0
+    assert "stored as the smallest value" in capsys.readouterr().out
+    radius = load_imported_outcomes(store).set_index("image")["radius"]
+    assert radius[0] < 0.5 <= 0.4996 + 5e-4 and radius[0] <= 0.4996
+    assert radius[20] < 0.25 and radius[40] == 0.0
+    precise = tmp_path / "precise.tsv"
+    precise.write_text(f"{HEADER}\n0\t1\t1\t0.4996\t1\t15.0\n20\t2\t2\t0.25\t1\t15.0\n")
+    options = ImportOptions("theirs", "gaussian:sigma=0.25", "cohen", "l2", 0.001, "cifar10")
+    with Store(tmp_path / "p.sqlite") as st:
+        (done,) = import_cohen_tsv(st, [precise], options)
+        assert not done.lowered
+        assert sorted(r.radius for r in st.imported_rows()) == [0.25, 0.4996]
 
 
 def test_layouts_and_what_they_name():
