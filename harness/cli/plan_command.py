@@ -50,7 +50,14 @@ def _images(args: argparse.Namespace) -> int:
 
     p2, p1 = args.base, args.base + args.gap
     if not (0 < p2 < 1 and 0 < p1 < 1) or args.gap == 0:
-        raise ValueError("--base and --base + --gap must lie in (0, 1), and --gap must not be 0")
+        hint = (
+            f" (fractions, not percent: --base {args.base / 100:g} --gap {args.gap / 100:g})"
+            if 1 < args.base <= 100
+            else ""
+        )
+        raise ValueError(
+            "--base and --base + --gap must lie in (0, 1), and --gap must not be 0" + hint
+        )
     if not 0 < args.level < 1 or not 0 < args.power < 1:
         raise ValueError("--level and --power must lie in (0, 1)")
     disc = abs(args.gap) if args.discordant is None else args.discordant

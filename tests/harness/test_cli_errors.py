@@ -96,6 +96,11 @@ def test_bad_arguments_are_one_line(argv, capsys):
     assert "Traceback" not in capsys.readouterr().err
 
 
+def test_a_plan_given_percent_is_told_to_give_fractions(capsys):
+    assert main(["plan", "images", "--base", "50", "--gap", "1"]) == 2
+    assert "--base 0.5 --gap 0.01" in capsys.readouterr().err
+
+
 def test_warnings_are_one_line_without_the_source(monkeypatch):
     """While a command runs, a warning prints as one line naming the command (no source
     line); the formatter is restored afterwards."""
