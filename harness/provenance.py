@@ -38,8 +38,10 @@ def code_version() -> str:
 
 
 def device_name(device: torch.device) -> str:
-    """The GPU's name, or the CPU's."""
+    """The GPU's name, or the CPU's (a run on a Ray cluster's GPUs may have none here)."""
     if device.type == "cuda":
+        if not torch.cuda.is_available():
+            return "GPUs of the Ray cluster (none on this machine)"
         return torch.cuda.get_device_name(device)
     return platform.processor() or platform.machine()
 

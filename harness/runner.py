@@ -64,6 +64,7 @@ def run(
     exe = make_executor(executor, address=address, workers=workers)
     try:
         dev = exe.device(device if device is not None else cfg.device)
+        here = exe.local_device(dev)  # this process's own work: checks, deterministic rows
         data = load_dataset(cfg.dataset, cfg.data_root, download=cfg.download)
         models = build_models(cfg.models, data, verified_bounds=training_bounds())
         index_set = select_indices(data, cfg.index_stride, cfg.n_test)
@@ -86,8 +87,8 @@ def run(
         }
         for noises in model_noises.values():  # before the store: a refusal writes nothing
             for nz in noises:  # a family that leaves out= unwritten is refused here
-                nz.prepare(dev)
-                check_perturb(nz, dev)
+                nz.prepare(here)
+                check_perturb(nz, here)
         with Store(store_path) as store:
             check_resume(store, ident)
             approximations: dict[str, Any] = {}
@@ -125,7 +126,7 @@ def run(
             finished = exe.run(plan, store, device=dev, progress=progress, stop_after=stop_after)
             if not finished:
                 return Path(store_path)
-            certify_deterministic(store, cfg, models, data, index_set, dev, progress=progress)
+            certify_deterministic(store, cfg, models, data, index_set, here, progress=progress)
             if certify:
                 certify_store(
                     store,

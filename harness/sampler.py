@@ -253,7 +253,11 @@ def count_on_device(
             for i, noise in enumerate(noises):
                 try:
                     noise.perturb(x_flat, rows, out=noisy[:s])
-                except RuntimeError as err:  # e.g. a scale that float32 cannot hold
+                except RuntimeError as err:
+                    if "overflow" not in str(err):  # not ours to name: out of memory, ...
+                        raise
+                    # torch's "value cannot be converted to type float without overflow":
+                    # a scale that float32 cannot hold
                     raise ValueError(
                         f"{noise.name} cannot be added in float32 (non-finite noisy inputs): {err}"
                     ) from err

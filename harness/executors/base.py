@@ -87,8 +87,10 @@ def sample_task(
             workspace=workspace,
             on_rows=on_rows,
         )
-    except ValueError as err:
+    except ValueError as err:  # bad input
         raise ValueError(f"model {task.model}, image {task.image}: {err}") from err
+    except RuntimeError as err:  # out of memory, a device error, ...
+        raise RuntimeError(f"model {task.model}, image {task.image}: {err}") from err
     seconds = (time.perf_counter() - start) / len(missing)
     return [
         CountRow(
@@ -115,6 +117,11 @@ class Executor(ABC):
         from harness.draws import resolve_device
 
         return resolve_device(requested)
+
+    def local_device(self, device: torch.device) -> torch.device:
+        """Where this process does its own work (the noises' checks, the deterministic
+        certificates) when the tasks run on ``device``: the same device here."""
+        return device
 
     def close(self) -> None:
         """Release what the executor started (a Ray cluster); nothing here."""

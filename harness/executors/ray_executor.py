@@ -20,6 +20,9 @@ from __future__ import annotations
 
 import io
 import os
+import signal
+import socket
+import time
 from collections import deque
 from typing import Any
 
@@ -36,6 +39,8 @@ from smoothbench import plugins
 from smoothbench.plugins import load_plugins
 
 _IN_FLIGHT = 2  # tasks queued per actor, so that an actor never waits for the driver
+#: Seconds to wait for the cluster to free the resources of the actors a run asks for.
+FREE_WAIT_S = 20.0
 
 
 def _import_ray():
@@ -43,7 +48,8 @@ def _import_ray():
         import ray
     except ImportError as err:  # pragma: no cover - the test environment installs Ray
         raise ValueError(
-            "the ray executor needs Ray: pip install 'smoothbench[ray]' (or 'ray[default]')"
+            "the ray executor needs Ray: python3 -m pip install '.[ray]' in a checkout of "
+            "smoothbench (or pip install 'ray[default]')"
         ) from err
     return ray
 
@@ -97,6 +103,32 @@ class SamplingWorker:
         return f"{os.uname().nodename}:{os.getpid()}:{self.device}"
 
 
+def check_reachable(address: str | None, timeout: float = 5.0) -> None:
+    """Refuse a ``HOST:PORT`` address where nothing answers within ``timeout`` seconds
+    (Ray itself retries such an address for minutes, saying nothing a user can act on).
+    ``None``, ``auto`` and ``ray://`` addresses are left to Ray, which fails fast on them."""
+    if address is None or address == "auto" or "://" in address:
+        return
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit():
+        raise ValueError(
+            f"--address {address!r}: give HOST:PORT of a Ray head node, auto, or ray://HOST:10001"
+        )
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+    except OSError as err:
+        raise ValueError(
+            f"no Ray cluster answers at {address} ({err}): start one there with "
+            f"'ray start --head --port {port}', or check --address"
+        ) from None
+
+
+def _first_failure_line(error_msg: str) -> str:
+    """The exception line that ends Ray's message about a failed actor (its last line)."""
+    lines = [line.strip() for line in error_msg.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else error_msg
+
+
 class RayExecutor(Executor):
     name = "ray"
 
@@ -110,8 +142,17 @@ class RayExecutor(Executor):
     def _connect(self):
         ray = _import_ray()
         if not ray.is_initialized():
+            check_reachable(self.address)
+            handler = signal.getsignal(signal.SIGTERM)
             ray.init(address=self.address, include_dashboard=False, log_to_driver=False)
             self._started = True
+            # Ray installs its own SIGTERM handler, which aborts this process; the command
+            # line's ends a run cleanly, as Ctrl-C does
+            if handler is not None:
+                try:
+                    signal.signal(signal.SIGTERM, handler)
+                except ValueError:  # not the main thread: signals are not ours to set
+                    pass
         return ray
 
     def device(self, requested: str | None) -> torch.device:
@@ -127,14 +168,39 @@ class RayExecutor(Executor):
             return torch.device(dev.type)
         return torch.device("cuda" if gpus else "cpu")
 
+    def local_device(self, device: torch.device) -> torch.device:
+        """``device`` where this machine has one, else the CPU: the driver of a GPU
+        cluster needs no GPU of its own."""
+        if device.type == "cuda" and not torch.cuda.is_available():
+            return torch.device("cpu")
+        return device
+
     def _actors(self, ray, setup_ref, device: torch.device) -> list:
-        resources = ray.cluster_resources()
-        if device.type == "cuda":
-            count = self.workers or int(resources.get("GPU", 0))
-            options = {"num_gpus": 1, "num_cpus": 1}
-        else:
-            count = self.workers or max(1, int(resources.get("CPU", 1)))
-            options = {"num_cpus": 1}
+        """One actor per GPU of the cluster (with a CPU each), or per CPU, or
+        ``--workers`` of them, once the cluster has the resources free (those of a run
+        just ended are freed within seconds). An actor the cluster cannot place would
+        wait forever: after ``FREE_WAIT_S`` seconds without them, an error says what
+        fits."""
+        need = {"GPU": 1, "CPU": 1} if device.type == "cuda" else {"CPU": 1}
+
+        def placeable(resources: dict[str, float]) -> int:
+            return min(int(resources.get(key, 0) // amount) for key, amount in need.items())
+
+        count = self.workers or placeable(ray.cluster_resources())
+        deadline = time.monotonic() + FREE_WAIT_S
+        while (fits := placeable(ray.available_resources())) < count or count < 1:
+            if time.monotonic() > deadline:
+                free, total = ray.available_resources(), ray.cluster_resources()
+                have = ", ".join(
+                    f"{free.get(key, 0):g} of {total.get(key, 0):g} {key}s free" for key in need
+                )
+                wanted = " and ".join(f"{count * a} {k}s" for k, a in need.items())
+                advice = f": use --workers {fits} or fewer" if fits else ""
+                raise ValueError(
+                    f"{count} Ray worker(s) need {wanted}; the cluster has {have}{advice}"
+                )
+            time.sleep(0.2)
+        options = {"num_gpus": 1, "num_cpus": 1} if device.type == "cuda" else {"num_cpus": 1}
         actor = ray.remote(SamplingWorker)
         return [actor.options(**options).remote(setup_ref, device.type, 1) for _ in range(count)]
 
@@ -166,11 +232,12 @@ class RayExecutor(Executor):
             "noises": {w.name: {nm: nz.spec() for nm, nz in w.noises.items()} for w in plan.models},
         }
         actors = self._actors(ray, ray.put(setup), device)
-        in_flight: dict[Any, int] = {}
+        in_flight: dict[Any, tuple[int, ImageTask]] = {}
 
         def submit(which: int) -> None:
             if tasks:
-                in_flight[actors[which].sample.remote(tasks.popleft())] = which
+                task = tasks.popleft()
+                in_flight[actors[which].sample.remote(task)] = (which, task)
 
         for which in range(len(actors)):
             for _ in range(_IN_FLIGHT):
@@ -180,17 +247,22 @@ class RayExecutor(Executor):
         try:
             while in_flight:
                 (ref,), _ = ray.wait(list(in_flight), num_returns=1)
-                which = in_flight.pop(ref)
+                which, task = in_flight.pop(ref)
+                kept = f"the {processed} image(s) finished in this run are in the store"
                 try:
                     rows = ray.get(ref)
                 except ray.exceptions.RayTaskError as err:
-                    raise ValueError(f"a Ray worker failed: {err.cause!r}") from err
-                except ray.exceptions.RayError as err:  # an actor or a node died
-                    raise ValueError(
-                        f"a Ray worker was lost ({type(err).__name__}); the {processed} "
-                        "image(s) finished in this run are in the store: run the same "
-                        "command again to resume"
-                    ) from err
+                    raise _task_failure(err.cause, task, kept) from err
+                except ray.exceptions.RayActorError as err:
+                    if err.actor_init_failed:  # it never started: a rerun would fail alike
+                        raise RuntimeError(
+                            "a Ray worker could not start: "
+                            f"{_first_failure_line(err.error_msg)} (a plugin, model class or "
+                            "device its node lacks?); --debug shows Ray's message"
+                        ) from err
+                    raise _lost(err, kept) from err
+                except ray.exceptions.RayError as err:  # a node or its object store died
+                    raise _lost(err, kept) from err
                 store.put_counts(rows)
                 processed += 1
                 bar.update(1)
@@ -208,3 +280,21 @@ class RayExecutor(Executor):
         if self._started:
             _import_ray().shutdown()
             self._started = False
+
+
+def _task_failure(cause: BaseException, task: ImageTask, kept: str) -> Exception:
+    """A task's error, naming its model and image: a ``ValueError`` (bad input) stays one,
+    anything else (out of memory, a driver error) becomes a ``RuntimeError``."""
+    where = f"model {task.model}, image {task.image}: "
+    text = str(cause)
+    if not text.startswith(where):
+        text = f"{where}{type(cause).__name__}: {text}"
+    kind = ValueError if isinstance(cause, ValueError) else RuntimeError
+    return kind(f"a Ray worker failed on {text}; {kept} (--debug shows the worker's traceback)")
+
+
+def _lost(err: Exception, kept: str) -> ValueError:
+    return ValueError(
+        f"a Ray worker was lost ({type(err).__name__}); {kept}: run the same command "
+        "again to resume"
+    )

@@ -3,13 +3,18 @@ a local run, row by row, and a stopped Ray run resumes to it."""
 
 from __future__ import annotations
 
+import signal
+import socket
+import textwrap
+
 import pytest
 import ray
+import torch
 
 from harness import runner
 from harness.config import parse
-from harness.executors import make_executor
-from harness.executors.ray_executor import RayExecutor
+from harness.executors import make_executor, ray_executor
+from harness.executors.ray_executor import RayExecutor, check_reachable
 from harness.store import Store
 from tests.smoothbench.test_plugins import PLUGIN
 
@@ -118,3 +123,140 @@ def test_ray_workers_load_the_runs_plugin_files(tmp_path, cluster, clean_registr
     local = runner.run(cfg, tmp_path / "local.sqlite", progress=False)
     assert rows(path)[0] == rows(local)[0] and len(rows(path)[0]) == 2
     assert rows(path)[2]["plugins"] == [str((tmp_path / "mine.py").resolve())]
+
+
+def test_more_workers_than_the_cluster_can_place_is_an_error_not_a_hang(
+    tmp_path, cluster, monkeypatch
+):
+    """Ray queues an actor it cannot place and waits for it forever: three one-CPU
+    workers on a two-CPU cluster hung at the first image it gave the third."""
+    monkeypatch.setattr(ray_executor, "FREE_WAIT_S", 1.0)
+    with pytest.raises(ValueError, match=r"3 Ray worker\(s\) need 3 CPUs.*--workers 2 or fewer"):
+        runner.run(
+            tiny(), tmp_path / "s.sqlite", progress=False, executor="ray", workers=3, certify=False
+        )
+
+
+def test_an_address_where_nothing_answers_is_refused_at_once():
+    """Ray retries a HOST:PORT where no cluster listens for minutes, printing only its
+    own warnings."""
+    with socket.socket() as listening:
+        listening.bind(("127.0.0.1", 0))
+        listening.listen()
+        port = listening.getsockname()[1]
+        check_reachable(f"127.0.0.1:{port}")  # something answers: left to Ray
+    with pytest.raises(ValueError, match=f"no Ray cluster answers at 127.0.0.1:{port}"):
+        check_reachable(f"127.0.0.1:{port}", timeout=2.0)
+    with pytest.raises(ValueError, match="HOST:PORT"):
+        check_reachable("headnode")
+    for left_to_ray in (None, "auto", "ray://headnode:10001"):
+        check_reachable(left_to_ray)
+
+
+class _PluginMissingOnTheNodes(RayExecutor):
+    """Its actors are told to load a plugin file their node does not have."""
+
+    missing = "/nonexistent/plugin_of_the_driver.py"
+
+    def _actors(self, ray_module, setup_ref, device):
+        setup = {**ray_module.get(setup_ref), "plugins": [self.missing]}
+        return super()._actors(ray_module, ray_module.put(setup), device)
+
+
+def test_a_worker_that_cannot_start_says_why_instead_of_lost(tmp_path, cluster, monkeypatch):
+    monkeypatch.setattr(runner, "make_executor", lambda name, **kw: _PluginMissingOnTheNodes())
+    with pytest.raises(RuntimeError, match="could not start.*plugin_of_the_driver"):
+        runner.run(tiny(), tmp_path / "s.sqlite", progress=False, executor="ray", certify=False)
+
+
+FAILING_PLUGIN = textwrap.dedent(
+    """
+    from harness.noise import Gaussian, register_noise
+
+
+    @register_noise("failing_gaussian")
+    class FailingGaussian(Gaussian):
+        \"\"\"Passes the run's check of perturb, then fails as a device out of memory.\"\"\"
+
+        calls = 0
+
+        def perturb(self, x, draws, out=None):
+            self.calls += 1
+            if self.calls > 1:
+                raise RuntimeError("CUDA out of memory (simulated)")
+            return super().perturb(x, draws, out=out)
+    """
+)
+
+
+@pytest.mark.filterwarnings("ignore:config key 'noises")
+def test_a_worker_error_names_the_model_and_image(tmp_path, cluster, clean_registries):
+    """Not only bad input (a ValueError): an out-of-memory error in a worker names the
+    model and image it failed on and says the finished images are kept."""
+    (tmp_path / "failing.py").write_text(FAILING_PLUGIN)
+    raw = tiny().raw
+    cfg = parse(
+        {
+            **raw,
+            "run": {**raw["run"], "plugins": [str(tmp_path / "failing.py")]},
+            "noises": [{"family": "failing_gaussian"}],
+            "certify": {"certifiers": ["all"], "alpha": [0.001]},
+        }
+    )
+    image = r"model digits-mlp-sigma0.25, image \d+: "
+    with pytest.raises(RuntimeError, match=f"{image}CUDA out of memory"):
+        runner.run(cfg, tmp_path / "local.sqlite", progress=False, certify=False)
+    with pytest.raises(
+        RuntimeError, match=f"a Ray worker failed on {image}CUDA out of memory.*in the store"
+    ):
+        runner.run(cfg, tmp_path / "ray.sqlite", progress=False, executor="ray", certify=False)
+
+
+def test_the_command_lines_sigterm_handler_survives_ray_init(monkeypatch):
+    """``ray.init`` installs a SIGTERM handler that aborts the process (exit 134, no
+    message); the executor puts back the command line's, which stops a run cleanly."""
+
+    class FakeRay:
+        @staticmethod
+        def is_initialized():
+            return False
+
+        @staticmethod
+        def init(**kwargs):
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+    def ours(signum, frame):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ray_executor, "_import_ray", lambda: FakeRay)
+    previous = signal.signal(signal.SIGTERM, ours)
+    try:
+        RayExecutor()._connect()
+        assert signal.getsignal(signal.SIGTERM) is ours
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+class _GpuClusterNoRun(RayExecutor):
+    """A cluster with GPUs, as seen from a driver without one; it runs no task."""
+
+    def device(self, requested):
+        return torch.device("cuda")
+
+    def run(self, plan, store, *, device, progress=True, stop_after=None):
+        self.ran_on = device
+        return True
+
+
+def test_the_driver_of_a_gpu_cluster_needs_no_gpu(tmp_path, monkeypatch):
+    """The run's own checks happen on this machine's CPU; the tasks go to the GPUs, and
+    the run's identity says so (the draws of a GPU are not the CPU's)."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)  # a driver without one
+    executor = _GpuClusterNoRun()
+    monkeypatch.setattr(runner, "make_executor", lambda name, **kw: executor)
+    path = runner.run(tiny(), tmp_path / "s.sqlite", progress=False, executor="ray", certify=False)
+    assert executor.ran_on == torch.device("cuda")
+    with Store(path) as st:
+        manifest = st.manifest()
+    assert manifest["device_type"] == "cuda"
+    assert "none on this machine" in manifest["device_name"]
