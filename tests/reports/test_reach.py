@@ -102,6 +102,7 @@ def test_a_gap_beyond_one_rows_reach_is_named_and_not_quoted(tmp_path):
     assert h.short.gap[:3] == (0.7, 1.0, 0.0) and h.short.gap[3] < 0.05
     lines = dict(h.lines())
     assert "lies beyond the reach of the second row (Gaussian" in lines["Reach"]
+    assert "at r = 0.7: 100.0% vs 0.0% (+100.0 points" in lines["Reach"]
     assert lines["Largest gap"].startswith("none: the two rows certify the same images at")
     assert "not significant" in lines["Paired test (McNemar)"]
     # the HTML table greys exactly the cells beyond a row's reach, and says why
