@@ -233,6 +233,55 @@ def test_identical_nonzero_differences_take_the_sign_flip_pvalue(n, gap):
     assert stats.paired_ttest_pvalue([0.5], [0.25]) == 1.0
 
 
+def test_the_paired_t_test_is_scipys_two_sided_test_with_round_down_as_ties():
+    rng = np.random.default_rng(4)
+    x = rng.exponential(0.5, 120)
+    y = x - rng.normal(0.03, 0.1, 120)
+    want = sps.ttest_rel(x, y).pvalue  # two-sided
+    assert stats.paired_ttest_pvalue(x, y) == pytest.approx(want, rel=1e-12)
+    assert stats.paired_difference_test(x, y).ttest_pvalue == pytest.approx(want, rel=1e-12)
+    # a radius 1e-10 below another on every image (a round-down): ties, not a difference
+    assert stats.paired_ttest_pvalue(x, x * (1 - 1e-10)) == 1.0
+    assert stats.paired_difference_test(x, x * (1 - 1e-10)).ttest_pvalue == 1.0
+
+
+def test_wilcoxon_drops_the_zero_differences():
+    """Images where both rows give the same score say nothing about which is larger
+    (zero_method "wilcox", Wilcoxon 1945): the p-value is that of the others alone (by
+    the normal approximation, which scipy takes where there were zeros)."""
+    rng = np.random.default_rng(6)
+    x = rng.exponential(0.5, 80)
+    y = x.copy()
+    y[:50] -= rng.normal(0.05, 0.1, 50)
+    res = stats.paired_difference_test(x, y)
+    others = sps.wilcoxon((x - y)[:50], method="asymptotic").pvalue
+    assert res.wilcoxon_pvalue == pytest.approx(others, rel=1e-12)
+
+
+@pytest.mark.parametrize("confidence", [0.9, 0.95])
+def test_the_bootstrap_interval_has_the_width_of_its_confidence_level(confidence):
+    """On 2,000 normal differences the bootstrap interval of the mean is close to the
+    normal-theory one, ``mean +- z_{(1+c)/2} sd / sqrt(n)`` (a two-sided level)."""
+    rng = np.random.default_rng(5)
+    x = rng.normal(1.0, 1.0, 2000)
+    res = stats.paired_difference_test(x, np.zeros_like(x), confidence=confidence)
+    half = (res.ci_high - res.ci_low) / 2
+    normal = sps.norm.ppf((1 + confidence) / 2) * x.std(ddof=1) / math.sqrt(x.size)
+    assert half == pytest.approx(normal, rel=0.07)
+    assert res.ci_low < x.mean() < res.ci_high
+
+
+def test_the_mcnemar_rejection_bound_includes_a_p_value_equal_to_the_level():
+    """With d discordant pairs all on one side the exact two-sided p-value is 2^(1-d),
+    exactly representable (scipy's binomial cdf gives it exactly): at that level, k = 0
+    rejects (p <= alpha), and just below it nothing does."""
+    for d in range(2, 25):
+        alpha = 2.0 ** (1 - d)
+        assert stats._mcnemar_rejection_bound(np.array([d]), alpha, False).tolist() == [0]
+        below = alpha * (1 - 1e-9)
+        assert stats._mcnemar_rejection_bound(np.array([d]), below, False).tolist() == [-1]
+
+
 @pytest.mark.parametrize("n", [1, 2])
 def test_no_bootstrap_interval_from_fewer_than_three_images(n):
     x, y = np.array([0.9, 0.4])[:n], np.array([0.2, 0.3])[:n]
@@ -338,6 +387,20 @@ def test_false_certificate_bound_is_the_binomial_quantile(n, alpha):
     k = stats.false_certificate_bound(n, alpha, 0.95)
     assert sps.binom.cdf(k, n, alpha) >= 0.95
     assert k == 0 or sps.binom.cdf(k - 1, n, alpha) < 0.95
+
+
+@FAST
+@given(
+    st.integers(1, 100_000),
+    st.sampled_from([0.001, 0.01, 0.05]),
+    st.floats(0.001, 0.04),
+)
+def test_a_shared_failure_probability_is_spent_from_the_confidence(n, alpha, shared):
+    """``P(#false > k) <= shared + P(Bin(n, alpha) > k) <= 1 - confidence``: the bound is
+    the binomial quantile at ``confidence + shared``."""
+    k = stats.false_certificate_bound(n, alpha, 0.95, shared)
+    assert sps.binom.sf(k, n, alpha) <= 1 - 0.95 - shared + 1e-12
+    assert k == 0 or sps.binom.sf(k - 1, n, alpha) > 1 - 0.95 - shared
 
 
 def test_false_certificate_column_holds_on_images_whose_top_class_is_below_half():
