@@ -6,6 +6,8 @@ p-values, never the raw ones."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -14,9 +16,10 @@ from statsmodels.stats.multitest import multipletests
 
 from certifiers.base import Certifier
 from harness.certify import certify_store
-from harness.noise import Gaussian
+from harness.noise import Gaussian, Laplace
 from reports import significance as sig
 from reports.leaderboard import build_report
+from reports.rows import Row
 from reports.settings import ReportSettings
 from reports.tidy import load_outcomes
 from tests.reports._report_synth import ALPHA, DIM, TestGG, add_counts, new_store
@@ -163,3 +166,57 @@ def test_the_filled_star_needs_every_holm_adjusted_p_below_the_level():
     held = marks_for([0.07, 0.002])  # raw p below the level, Holm's above it for r1
     assert held[(best, "clean")] == sig.MARK_BEST_TIED
     assert held[(r1, "clean")] == sig.MARK_TIED and (r2, "clean") not in held
+
+
+def _row(model, noise, certifier, family):
+    empty = np.zeros(0)
+    return Row(model, noise.name, (certifier,), family, family, empty, empty, empty, empty,
+               empty, 0.0, 0.0)  # fmt: skip
+
+
+def test_a_noise_meets_the_gaussian_row_of_its_second_moment_else_of_sigma0():
+    """Laplace of scale 0.25 / sqrt(2) has the second moment of Gaussian sigma 0.25; the
+    model was trained at sigma0 = 0.5. The moment decides; with no Gaussian row of that
+    moment, sigma0 does; with neither, no Gaussian comparison, and a note says why."""
+    laplace = Laplace(0.25 / np.sqrt(2), DIM)
+    g25, g50, g12 = Gaussian(0.25, DIM), Gaussian(0.5, DIM), Gaussian(0.12, DIM)
+    specs = {nz.name: nz.spec() for nz in (laplace, g25, g50, g12)}
+    lap = _row("m", laplace, "wulff", "laplace")
+    by_moment, by_sigma, neither = (_row("m", g, "cohen", "gaussian") for g in (g25, g50, g12))
+
+    def gaussian_ref(rows, sigma0):
+        refs, notes = sig.reference_map(rows, "cohen", specs=specs, sigma0={"m": sigma0})
+        chosen = refs[lap.key].get(sig.GAUSSIAN)
+        return (chosen.noise if chosen else None), notes
+
+    assert gaussian_ref([lap, by_sigma, by_moment], 0.5) == (g25.name, [])
+    assert gaussian_ref([lap, neither, by_sigma], 0.5) == (g50.name, [])
+    chosen, notes = gaussian_ref([lap, neither, by_sigma], 0.3)
+    assert chosen is None and "2 Gaussian cohen rows on m and none matches" in notes[0]
+    assert gaussian_ref([lap, neither], 0.3) == (g12.name, [])  # the only one
+
+
+def test_ties_for_the_best_value_go_to_the_larger_acr():
+    rows = [SimpleNamespace(v=0.6, acr=0.3), SimpleNamespace(v=0.6, acr=0.4)]
+    column = SimpleNamespace(value=lambda r, ctx: r.v)
+    acr = SimpleNamespace(value=lambda r, ctx: r.acr)
+    assert sig.best_row(rows, column, None, acr) is rows[1]
+    assert sig.best_row(rows[::-1], column, None, acr) is rows[1]
+
+
+def test_the_reach_mark_only_where_the_row_itself_is_within_its_reach():
+    """§ says the reference row's draws end before the radius; where the row's own draws
+    end there too, neither certifies anything there and the mark would explain nothing."""
+    a, ref = ("m", "n1", "x"), ("m", "n0", "cohen")
+
+    def mark(row_beyond):
+        comps = _comps(
+            kind=[sig.SAME_NOISE], column=["cert@0.5"], row=[a], other=[ref], value=[0.2],
+            other_value=[0.0], diff=[0.2], p=[1e-6], p_bh=[1e-6], p_holm=[1e-6],
+        )  # fmt: skip
+        comps["other_beyond_reach"] = True
+        comps["row_beyond_reach"] = row_beyond
+        return sig.marks(comps)[(a, "cert@0.5")]
+
+    assert mark(False) == sig.MARK_UP + sig.MARK_REF_BEYOND
+    assert mark(True) == sig.MARK_UP
