@@ -25,6 +25,7 @@ from tests.reports._report_synth import (
     add_counts,
     copy_certificates,
     new_store,
+    put_rows,
     winner_store,
 )
 
@@ -320,3 +321,62 @@ def test_the_audit_check_names_stored_certifiers_it_does_not_cover(tmp_path):
         after = checks(store)["audit"]
     assert before.status == PASS and "not audited" not in before.summary
     assert after.status == PASS and after.summary.endswith("; not audited: wulff")
+
+
+def test_corollary_1_fails_a_group_where_one_image_differs(tmp_path):
+    """One wrong radius among a row's 200 fails the row, not only a row wrong everywhere."""
+    with winner_store(tmp_path / "s.sqlite") as store:
+        first = store.query(
+            "SELECT MIN(image) FROM certificates WHERE model = 'm-win' AND radius > 0"
+        )[0]
+        copy_certificates(store, "cohen", "test-functional", cohen_by_hand)
+        row = store.query(
+            "SELECT model, noise, image, norm, alpha, prediction, p_lower, correct FROM"
+            " certificates WHERE certifier = 'test-functional' AND image = ? AND model = 'm-win'",
+            first,
+        )[0]
+        model, noise, image, norm, alpha, pred, p, correct = row
+        radius = 1.01 * cohen_by_hand(p, store.noise_specs()[noise], norm)
+        put_rows(store, [CertificateRow(model, noise, image, "test-functional", norm, alpha,
+                                        pred, p, radius, bool(correct), 0.0)])  # fmt: skip
+        c1 = checks(store, functional="test-functional")["corollary-1"]
+    assert c1.status == FAIL
+    assert {row[3] for row in c1.affected} == {"m-win"}
+    assert any(f"1 of 200 images differ; worst image {image}" in d for d in c1.details)
+
+
+def test_recomputed_radii_fail_when_any_noise_differs(tmp_path, plugins):
+    """Recomputed from the counts: a certifier wrong at sigma 0.25 and right at 0.5 fails
+    (the count of differing radii is summed over every noise, not the last one's)."""
+
+    class WrongAtQuarter(CohenLike):
+        def _radius(self, noise, p, norm):
+            return super()._radius(noise, p, norm) * (1.05 if noise.sigma == 0.25 else 1.0)
+
+    WrongAtQuarter.name = "test-quarter"
+    plugins.certifier("test-quarter", WrongAtQuarter)
+    store = new_store(tmp_path / "s.sqlite", 50, {"m": 0.25})
+    labels = np.arange(50) % 10
+    for sigma in (0.25, 0.5):  # the store's order: sigma=0.25 first, then 0.5
+        add_counts(store, "m", Gaussian(sigma, DIM), labels, labels, [995] * 50)
+    certify_store(store, ["cohen"], ["l2"], [ALPHA], progress=False)
+    with store:
+        c1 = checks(store, functional="test-quarter")["corollary-1"]
+    assert c1.status == FAIL and "recomputed" in c1.summary
+    assert c1.summary.startswith("50 radii differ")  # the 50 images at sigma 0.25, l2
+
+
+def test_monotone_fails_a_radius_at_p_lower_one_half(tmp_path):
+    """At p_lower = 1/2 exactly the smoothed classifier abstains: any radius there is
+    wrong, however small (1e-12 here, below every other certified radius)."""
+    with winner_store(tmp_path / "s.sqlite") as store:
+        copy_certificates(store, "cohen", "test-half", cohen_by_hand)
+        model, noise, image, norm, alpha, pred, _, correct = store.query(
+            "SELECT model, noise, image, norm, alpha, prediction, p_lower, correct FROM"
+            " certificates WHERE certifier = 'test-half' LIMIT 1"
+        )[0]
+        put_rows(store, [CertificateRow(model, noise, image, "test-half", norm, alpha, pred,
+                                        0.5, 1e-12, bool(correct), 0.0)])  # fmt: skip
+        res = checks(store)["monotone"]
+    assert res.status == FAIL
+    assert {row[5] for row in res.affected} == {"test-half"}
