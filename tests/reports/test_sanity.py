@@ -169,6 +169,27 @@ def test_monotone_fail_on_a_decreasing_certifier(tmp_path):
     assert res.max_diff > 0
 
 
+def test_monotone_fails_a_drop_of_one_millionth(tmp_path):
+    """Radii at increasing p_lower that fall by 1e-6 of themselves once: not round-off
+    (the check allows 1e-9), a certifier that is not monotone."""
+    with winner_store(tmp_path / "s.sqlite") as store:
+        copy_certificates(store, "cohen", "test-dip", cohen_by_hand)
+        rows = store.query(
+            "SELECT model, noise, image, norm, alpha, prediction, p_lower, radius, correct"
+            " FROM certificates WHERE certifier = 'test-dip' AND model = 'm-win'"
+            " AND radius > 0 ORDER BY p_lower"
+        )
+        ps = [row[6] for row in rows]
+        i = next(i for i in range(1, len(rows)) if ps.count(ps[i]) == 1 and ps[i - 1] < ps[i])
+        m, nz, img, norm, alpha, pred, p, _, correct = rows[i]
+        dipped = rows[i - 1][7] * (1 - 1e-6)  # under the radius at the next lower p_lower
+        put_rows(store, [CertificateRow(m, nz, img, "test-dip", norm, alpha, pred, p, dipped,
+                                        bool(correct), 0.0)])  # fmt: skip
+        res = checks(store)["monotone"]
+    assert res.status == FAIL
+    assert {row[5] for row in res.affected} == {"test-dip"}
+
+
 def test_monotone_fail_on_a_registered_certifier_between_stored_points(tmp_path, register):
     # a radius function that is non-monotone only between the stored p values
     cls = register("test-wiggly")
@@ -180,13 +201,25 @@ def test_monotone_fail_on_a_registered_certifier_between_stored_points(tmp_path,
     assert all(row[5] == "test-wiggly" for row in res.affected)
 
 
-def test_reproducible_fails_on_a_tampered_radius(tmp_path):
+TAMPERINGS = {
+    "radius by 0.1": lambda pred, r, correct: (pred, r + 0.1, correct),
+    "radius by 1e-6 of it": lambda pred, r, correct: (pred, r * (1 + 1e-6), correct),
+    "prediction": lambda pred, r, correct: ((pred + 1) % 10, r, correct),
+    "correctness": lambda pred, r, correct: (pred, r, not correct),
+}
+
+
+@pytest.mark.parametrize("what", TAMPERINGS)
+def test_reproducible_fails_on_one_tampered_certificate(tmp_path, what):
+    """One certificate of 600 changed, by a little: the check fails its row."""
     with winner_store(tmp_path / "s.sqlite") as store:
-        (m, nz, img, cert, norm, alpha, pred, p, r, correct, spent) = store.table_rows(
-            "certificates"
-        )[0]
+        rows = store.table_rows("certificates")
+        (m, nz, img, cert, norm, alpha, pred, p, r, correct, spent) = next(
+            row for row in rows if row[8] > 0
+        )
+        pred, r, correct = TAMPERINGS[what](pred, r, bool(correct))
         store.put_certificates(
-            [CertificateRow(m, nz, img, cert, norm, alpha, pred, p, r + 0.1, bool(correct), spent)]
+            [CertificateRow(m, nz, img, cert, norm, alpha, pred, p, r, correct, spent)]
         )
         res = checks(store)["reproducible"]
     assert res.status == FAIL
