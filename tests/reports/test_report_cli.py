@@ -97,6 +97,30 @@ def test_csv_and_json_parse(full):
         assert entry["units"]["abstain_rate"] == "fraction" and 0 <= entry["abstain_rate"] <= 1
 
 
+class _Described(HTMLParser):
+    """Every table's ``aria-describedby`` and every element id."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.described: list[str | None] = []
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "table":
+            self.described.append(attrs.get("aria-describedby"))
+        if attrs.get("id"):
+            self.ids.add(attrs["id"])
+
+
+def test_every_html_table_is_described_by_its_caption(full):
+    """A screen reader announces a table with the caption that explains its marks."""
+    parser = _Described()
+    parser.feed((full / "leaderboard.html").read_text(encoding="utf-8"))
+    assert len(parser.described) >= 5
+    assert all(d is not None and d in parser.ids for d in parser.described), parser.described
+
+
 def test_html_is_self_contained(full):
     page = (full / "leaderboard.html").read_text(encoding="utf-8")
     parser = _Refs()
