@@ -6,7 +6,9 @@ per CPU (``--workers`` sets the number). Each actor receives the models (their w
 serialized once into Ray's object store) and the noises' specs once, then samples the
 tasks it is sent; every task carries its input, so actors need no dataset and no cache.
 This process keeps at most two tasks in flight per actor, writes each result to the
-store as it arrives (the single writer; one transaction per image), and shows progress.
+store as it arrives (the single writer; one transaction per image), and shows progress:
+images done, and between them the share of the images under way (the actors report the
+rows they sample to a small counting actor about once a second).
 A stopped run resumes like a local one: the store skips the images it holds, and the
 draws do not depend on which actor, batch or order produced them, so the store of a Ray
 run equals the local run's.
@@ -41,6 +43,8 @@ from smoothbench.plugins import load_plugins
 _IN_FLIGHT = 2  # tasks queued per actor, so that an actor never waits for the driver
 #: Seconds to wait for the cluster to free the resources of the actors a run asks for.
 FREE_WAIT_S = 20.0
+#: Seconds between the workers' reports of rows sampled, and between the bar's updates.
+PROGRESS_EVERY_S = 1.0
 
 
 def _import_ray():
@@ -93,11 +97,29 @@ class SamplingWorker:
             self.noises[name] = {nm: from_spec(spec) for nm, spec in setup["noises"][name].items()}
         self.workspaces: dict[str, Workspace] = {}
 
-    def sample(self, task: ImageTask) -> list:
+    def sample(self, task: ImageTask, progress: Any = None) -> list:
+        """The task's count rows; ``progress``, when given, a ``RowsSampled`` actor told
+        the rows sampled about once a second."""
         workspace = self.workspaces.setdefault(task.model, Workspace())
-        return sample_task(
-            self.models[task.model], self.noises[task.model], task, self.plan, workspace
+        pending = [0, time.monotonic()]
+
+        def on_rows(rows: int) -> None:
+            pending[0] += rows
+            if time.monotonic() - pending[1] >= PROGRESS_EVERY_S:
+                progress.add.remote(pending[0])
+                pending[:] = [0, time.monotonic()]
+
+        rows = sample_task(
+            self.models[task.model],
+            self.noises[task.model],
+            task,
+            self.plan,
+            workspace,
+            on_rows if progress is not None else None,
         )
+        if progress is not None and pending[0]:
+            progress.add.remote(pending[0])
+        return rows
 
     def where(self) -> str:
         return f"{os.uname().nodename}:{os.getpid()}:{self.device}"
@@ -127,6 +149,20 @@ def _first_failure_line(error_msg: str) -> str:
     """The exception line that ends Ray's message about a failed actor (its last line)."""
     lines = [line.strip() for line in error_msg.strip().splitlines() if line.strip()]
     return lines[-1] if lines else error_msg
+
+
+class RowsSampled:
+    """An actor that adds up the rows (draws of an image) the workers have sampled, so
+    that the driver's bar moves within images that take minutes each."""
+
+    def __init__(self) -> None:
+        self.rows = 0
+
+    def add(self, rows: int) -> None:
+        self.rows += rows
+
+    def read(self) -> int:
+        return self.rows
 
 
 class RayExecutor(Executor):
@@ -232,12 +268,13 @@ class RayExecutor(Executor):
             "noises": {w.name: {nm: nz.spec() for nm, nz in w.noises.items()} for w in plan.models},
         }
         actors = self._actors(ray, ray.put(setup), device)
+        counter = ray.remote(RowsSampled).options(num_cpus=0).remote() if progress else None
         in_flight: dict[Any, tuple[int, ImageTask]] = {}
 
         def submit(which: int) -> None:
             if tasks:
                 task = tasks.popleft()
-                in_flight[actors[which].sample.remote(task)] = (which, task)
+                in_flight[actors[which].sample.remote(task, counter)] = (which, task)
 
         for which in range(len(actors)):
             for _ in range(_IN_FLIGHT):
@@ -246,7 +283,14 @@ class RayExecutor(Executor):
         bar = tqdm(total=plan.tasks, desc=f"ray x{len(actors)}", unit="img", disable=not progress)
         try:
             while in_flight:
-                (ref,), _ = ray.wait(list(in_flight), num_returns=1)
+                timeout = PROGRESS_EVERY_S if counter is not None else None
+                ready, _ = ray.wait(list(in_flight), num_returns=1, timeout=timeout)
+                if not ready:  # images under way: how far, in images
+                    assert counter is not None
+                    started = ray.get(counter.read.remote()) / (plan.n0 + plan.n) - processed
+                    bar.set_postfix_str(f"+{max(started, 0.0):.1f} under way")
+                    continue
+                (ref,) = ready
                 which, task = in_flight.pop(ref)
                 kept = f"the {processed} image(s) finished in this run are in the store"
                 try:
@@ -265,6 +309,8 @@ class RayExecutor(Executor):
                     raise _lost(err, kept) from err
                 store.put_counts(rows)
                 processed += 1
+                if bar.postfix:  # the next poll says what is under way now
+                    bar.set_postfix_str("", refresh=False)
                 bar.update(1)
                 if stop_after is not None and processed >= stop_after:
                     return False
@@ -274,6 +320,8 @@ class RayExecutor(Executor):
             bar.close()
             for a in actors:
                 ray.kill(a)
+            if counter is not None:
+                ray.kill(counter)
 
     def close(self) -> None:
         """Shut down the Ray cluster this executor started (not one it joined)."""

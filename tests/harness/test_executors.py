@@ -260,3 +260,14 @@ def test_the_driver_of_a_gpu_cluster_needs_no_gpu(tmp_path, monkeypatch):
         manifest = st.manifest()
     assert manifest["device_type"] == "cuda"
     assert "none on this machine" in manifest["device_name"]
+
+
+def test_the_bar_shows_the_images_under_way(tmp_path, cluster, monkeypatch, capsys):
+    """Between finished images the bar says how much of the images under way the actors
+    have sampled (an ImageNet image takes minutes); the counts are the local run's."""
+    monkeypatch.setattr(ray_executor, "PROGRESS_EVERY_S", 0.05)  # the driver's polling
+    cfg = tiny()
+    path = runner.run(cfg, tmp_path / "ray.sqlite", progress=True, executor="ray", certify=False)
+    assert "under way" in capsys.readouterr().err
+    local = runner.run(cfg, tmp_path / "local.sqlite", progress=False, certify=False)
+    assert rows(path)[0] == rows(local)[0]
