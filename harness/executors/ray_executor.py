@@ -309,7 +309,7 @@ class RayExecutor(Executor):
                     raise _lost(err, kept) from err
                 store.put_counts(rows)
                 processed += 1
-                if bar.postfix:  # the next poll says what is under way now
+                if counter is not None:  # the next poll says what is under way now
                     bar.set_postfix_str("", refresh=False)
                 bar.update(1)
                 if stop_after is not None and processed >= stop_after:
