@@ -393,3 +393,49 @@ def test_the_gate_in_parallel_pieces_says_what_one_pass_says(tmp_path, plugins, 
     laplace_lines = [d for d in one_pass.details if d.startswith("thrice-laplace: UNSOUND: m |")]
     assert len(laplace_lines) == 5
     assert len({line.split(" at p_A = ")[1] for line in laplace_lines}) == 5
+
+
+def test_the_gaussian_optimum_is_cohens_radius_in_each_norm():
+    """``sigma Phi^{-1}(p)`` against l2 and l1, that over ``sqrt(d)`` against l-inf
+    (scipy's normal quantile, not the certifiers'); no optimum for another law."""
+    from reports.sanity.soundness import gaussian_optimum
+
+    p = np.array([0.6, 0.9, 0.999])
+    l2 = 0.25 * sps.norm.ppf(p)
+    noise = Gaussian(0.25, DIM)
+    np.testing.assert_allclose(gaussian_optimum(noise, p, "l2"), l2, rtol=1e-14)
+    np.testing.assert_allclose(gaussian_optimum(noise, p, "l1"), l2, rtol=1e-14)
+    np.testing.assert_allclose(gaussian_optimum(noise, p, "linf"), l2 / np.sqrt(DIM), rtol=1e-14)
+    assert gaussian_optimum(Laplace(0.25, DIM), p, "l1") is None
+
+
+@pytest.mark.parametrize(
+    ("norm", "scale", "sound"),
+    [
+        ("l2", 1.0, True),
+        ("l2", 1 + 1e-6, False),  # a millionth above the optimum
+        ("linf", 1 / np.sqrt(DIM), True),
+        ("linf", 1.0, False),  # the l2 radius claimed against l-inf: sqrt(d) too large
+    ],
+)
+def test_the_gate_holds_gaussian_rows_to_the_optimum(tmp_path, norm, scale, sound):
+    from reports.sanity import SanityInputs
+    from reports.sanity.soundness import Soundness
+    from tests.reports._report_synth import copy_certificates
+
+    path = tmp_path / "s.sqlite"
+    with winner_store(path) as store:
+
+        def radius(p, spec, nm):
+            return scale * spec["params"]["sigma"] * sps.norm.ppf(p)
+
+        copy_certificates(store, "cohen", "test-claimed", radius)
+        store.query("UPDATE certificates SET norm = ? WHERE certifier = 'test-claimed'", (norm,))
+        store._db.commit()
+    gate = Soundness().run(SanityInputs.from_store(path), SanityContext())
+    claimed = {row for row in gate.affected if row[5] == "test-claimed"}
+    if sound:
+        assert gate.status == PASS and not claimed
+    else:
+        assert gate.status == FAIL and gate.summary.startswith("unsound: test-claimed;")
+        assert {row[1] for row in claimed} == {norm}
