@@ -10,6 +10,7 @@ import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -336,6 +337,28 @@ def test_compare_lists_the_discordant_images(store_path, capsys):
                  "--second", "m-mid", "gaussian", "cohen", "--norm", "l2",
                  "--radius", "0.25"]) == 2  # fmt: skip
     assert "unknown model 'm-x'" in capsys.readouterr().err
+
+
+def test_compare_certifies_at_a_radius_equal_to_the_certificate(store_path):
+    """At r equal to an image's own radius that image is certified (radius >= r, as in
+    the leaderboard), and each discordant image names the row that certifies it."""
+    from reports.discordant import compare_rows_by_image
+    from reports.tidy import load_outcomes
+
+    out = load_outcomes(store_path)
+    win, mid = (out[out["model"] == m].set_index("image").sort_index() for m in ("m-win", "m-mid"))
+    alone = win["correct"] & (win["radius"] > mid["radius"] + 1e-3) & (win["radius"] > 0)
+    r = float(win.loc[alone, "radius"].iloc[0])
+    table, summary = compare_rows_by_image(
+        store_path, ("m-win", "gaussian", "cohen"), ("m-mid", "gaussian", "cohen"), "l2", r
+    )
+    first = win["correct"] & (win["radius"] >= r)
+    second = mid["correct"] & (mid["radius"] >= r)
+    assert f"only the first {int((first & ~second).sum())}," in summary
+    by = table.set_index("image")["certified by"]
+    assert int(win.index[alone][0]) in by.index
+    assert (by == np.where(first[by.index], "first", "second")).all()
+    assert len(by) == int((first != second).sum())
 
 
 @pytest.mark.parametrize("flag,kept", [([], True), (["--no-keep-freed-memory"], False)])
