@@ -370,3 +370,22 @@ def test_the_page_title_names_the_run(tmp_path):
     report, headlines = make_report(tmp_path / "s.sqlite")
     view = build_view(report, headlines, {}, linked_figures=False)
     assert view.title == "smoothbench leaderboard: sweep-7 (synthetic)"
+
+
+@pytest.mark.parametrize("held", ["unsound", "unchecked"])
+def test_rows_not_known_sound_stay_out_of_the_best_over_sigma0(tmp_path, held):
+    """The envelope shows no marks, so a row whose radii are not known to be certificates
+    would enter it unflagged: it is left out, as the docs say."""
+    from reports.envelope import envelope
+
+    with winner_store(tmp_path / "s.sqlite") as store:
+        board = report_of(store).boards[0]
+    (before,) = envelope(board)
+    assert "m-win" in before.models  # the best model at some radius
+    win = next(r for r in board.rows if r.model == "m-win")
+    if held == "unsound":
+        board.unsound.add(win.key)
+    else:
+        board.unchecked[win.key] = "its noise family is not registered here"
+    (after,) = envelope(board)
+    assert "m-win" not in after.models and all(r is not win for r in after.rows)
