@@ -246,6 +246,13 @@ def test_matched_variance_pass_explains_the_gain(tmp_path, register, gg_family):
     assert "+0.0000 (radius at the same p_A)" in detail
 
 
+def test_matched_variance_fails_a_gaussian_one_percent_off(tmp_path, register, gg_family):
+    """sigma 0.25 x 1.005: E||z||^2 1% above the Gaussian's is not the matched control."""
+    with _variance_store(tmp_path / "s.sqlite", 0.25 * 1.005, register) as store:
+        mv = checks(store, gg_family=gg_family)["matched-variance"]
+    assert mv.status == FAIL and "no Gaussian control" in mv.details[0]
+
+
 def test_matched_variance_fail_without_a_matched_gaussian(tmp_path, register, gg_family):
     with _variance_store(tmp_path / "s.sqlite", 0.3, register) as store:
         res = checks(store, gg_family=gg_family)
@@ -413,3 +420,22 @@ def test_monotone_fails_a_radius_at_p_lower_one_half(tmp_path):
         res = checks(store)["monotone"]
     assert res.status == FAIL
     assert {row[5] for row in res.affected} == {"test-half"}
+
+
+def test_a_failed_audit_marks_only_the_rows_of_its_certifier_and_norm(tmp_path):
+    """cohen fails its l2 audit and passes its l-inf one: only cohen's l2 rows are
+    marked (the l-inf rows passed theirs, and wulff was not audited)."""
+    from harness.store import AuditRow
+
+    def cell(norm, passed):
+        return AuditRow("statistical", "cohen", "gaussian(dim=3,sigma=0.5)", norm, "linear",
+                        100, 1, 0.2, 0.0, 0.5, 0.31, 0.4, passed, {})  # fmt: skip
+
+    with winner_store(tmp_path / "s.sqlite") as store:
+        certify_store(store, ["cohen"], ["linf"], [ALPHA], progress=False)
+        certify_store(store, ["wulff"], ["l2"], [ALPHA], progress=False)
+        store.put_audit([cell("l2", False), cell("linf", True)])
+        audit = checks(store)["audit"]
+    assert audit.status == FAIL and audit.summary.startswith("1 of 2 audit cell(s) failed")
+    assert {(row[5], row[1]) for row in audit.affected} == {("cohen", "l2")}
+    assert {row[3] for row in audit.affected} == {"m-win", "m-mid", "m-low"}
