@@ -163,6 +163,22 @@ def test_the_filled_star_needs_every_holm_adjusted_p_below_the_level():
         return sig.marks(comps, level=0.05)
 
     assert marks_for([0.002, 0.002])[(best, "clean")] == sig.MARK_BEST
+    # best over all its images, significantly *below* r1 on the images they share
+    below = sig.marks(
+        _comps(
+            kind=[sig.BEST, sig.BEST],
+            column=["clean", "clean"],
+            row=[best, best],
+            other=[r1, r2],
+            value=[0.6, 0.9],
+            other_value=[0.7, 0.6],
+            diff=[-0.1, 0.3],
+            p=[0.001, 0.001],
+            p_bh=[0.001, 0.001],
+            p_holm=[0.002, 0.002],
+        )  # fmt: skip
+    )
+    assert below[(best, "clean")] == sig.MARK_BEST_TIED and below[(r1, "clean")] == sig.MARK_TIED
     held = marks_for([0.07, 0.002])  # raw p below the level, Holm's above it for r1
     assert held[(best, "clean")] == sig.MARK_BEST_TIED
     assert held[(r1, "clean")] == sig.MARK_TIED and (r2, "clean") not in held
