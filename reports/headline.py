@@ -280,7 +280,7 @@ def _beyond_reach(
     else ``None``."""
     j = _largest_gap(per_r, range(len(per_r)))
     r, v, ov = per_r[j][:3]
-    if abs(v - ov) <= abs(per_r[quoted][1] - per_r[quoted][2]):
+    if _gap(per_r[j]) <= _gap(per_r[quoted]):
         return None
     behind = rows[1] if v > ov else rows[0]
     if not behind.beyond_reach(r):
@@ -288,13 +288,17 @@ def _beyond_reach(
     return BeyondReach(behind, behind.reach, board.draws, board.alpha, (r, v, ov, float(holm[j])))
 
 
+def _gap(entry: tuple) -> float:
+    """``|value - other value|`` of a ``per_r`` entry, to 12 decimals: accuracies are
+    fractions of the same images, and equal gaps (0.5 - 0.4, 0.1 - 0) differ in float by
+    an ulp, which would decide ties that the mid-p and the radius are meant to."""
+    return round(abs(entry[1] - entry[2]), 12)
+
+
 def _largest_gap(per_r: list[tuple], indices: Iterable[int]) -> int:
     """The index among ``indices`` of ``per_r`` (``(r, value, other value, McNemar, ...)``
     per radius) with the largest gap; ties to the smaller mid-p, then the smaller r."""
-    return min(
-        indices,
-        key=lambda j: (-abs(per_r[j][1] - per_r[j][2]), per_r[j][3].pvalue_midp, per_r[j][0]),
-    )
+    return min(indices, key=lambda j: (-_gap(per_r[j]), per_r[j][3].pvalue_midp, per_r[j][0]))
 
 
 def headline(board: Board, level: float = 0.05) -> Headline:

@@ -88,3 +88,18 @@ def test_no_gap_is_said_only_where_no_image_differs():
         "r = 0.25: 50.0% vs 50.0% (+0.0 points) on the 100 images both rows have; "
         "3 certified only by the first, 3 only by the second"
     )
+
+
+def test_a_gap_beyond_reach_no_larger_than_the_quoted_one_is_not_named():
+    """The Reach line names a larger gap the draws make; an equal one adds nothing (the
+    grid's largest gap, by the tie-break on mid-p, lies beyond reach but ties the quoted)."""
+    from reports.headline import _beyond_reach
+
+    first, second = (SimpleNamespace(reach=0.6, beyond_reach=lambda r: r > 0.6) for _ in "ab")
+    board = SimpleNamespace(draws=N, alpha=ALPHA)
+    per_r = _per_r((0.25, 0.5, 0.4, 0.01), (0.7, 0.1, 0.0, 0.001))
+    assert _largest_gap(per_r, range(2)) == 1  # beyond reach, equal gap, smaller p
+    assert _beyond_reach(board, (first, second), per_r, np.array([0.02, 0.002]), 0) is None
+    per_r = _per_r((0.25, 0.5, 0.45, 0.01), (0.7, 0.1, 0.0, 0.001))  # now larger
+    short = _beyond_reach(board, (first, second), per_r, np.array([0.02, 0.002]), 0)
+    assert short is not None and short.row is second and short.gap == (0.7, 0.1, 0.0, 0.002)
