@@ -77,8 +77,8 @@ def main(args: argparse.Namespace) -> int:
             keep_freed_memory=args.keep_freed_memory,
         )
     except KeyboardInterrupt as stop:
-        print(f"\ninterrupted: {_stored(store, stop)}; run the same command again to resume",
-              file=sys.stderr)  # fmt: skip
+        print(f"\ninterrupted: {_stored(store, stop, not args.no_certify)}; run the same "
+              "command again to resume", file=sys.stderr)  # fmt: skip
         return 130
     except (OSError, sqlite3.Error) as err:
         if not (disk_full(err) or isinstance(err, sqlite3.Error)):
@@ -103,10 +103,10 @@ def disk_full(err: BaseException) -> bool:
     return isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
-def _stored(store: Path, stop: BaseException | None = None) -> str:
+def _stored(store: Path, stop: BaseException | None = None, certify: bool = True) -> str:
     """What the store holds of a run that stopped early, for its messages: the images with
     counts (of each smoothed model when there are several), and, once sampling is
-    complete, which later step was unfinished."""
+    complete, which later step was unfinished (``certify``: whether the run certifies)."""
     from harness.certificate_groups import missing_deterministic
     from harness.certify import CertificationInterrupted
     from harness.store import Store
@@ -133,4 +133,6 @@ def _stored(store: Path, stop: BaseException | None = None) -> str:
         return f"{what}; {stop}"
     if deterministic_unfinished:
         return f"{what}; the deterministic certificates (ibp, crown, ...) are unfinished"
+    if not certify:  # stopped after its work, while shutting down (a Ray cluster, say)
+        return f"{what}; the run had finished its work"
     return f"{what}; certification is unfinished"

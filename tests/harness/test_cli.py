@@ -336,6 +336,26 @@ def test_a_stopped_run_says_what_each_smoothed_model_holds(tmp_path):
     assert _stored(path) == f"5 of 10 images of a, 0 of 10 images of b stored in {path}"
 
 
+def test_a_run_without_certification_stopped_after_sampling_says_it_had_finished(tmp_path):
+    """A Ctrl-C while a Ray cluster shuts down after a --no-certify run has done all its
+    work: the message says so (it said certification was unfinished)."""
+    import numpy as np
+
+    from harness.cli.run_command import _stored
+    from harness.noise import Gaussian
+    from tests.reports._report_synth import DIM, add_counts, new_store
+
+    path = tmp_path / "s.sqlite"
+    config = {"certify": {"certifiers": ["cohen"], "norms": ["l2"]}}
+    store = new_store(path, 4, {"a": 0.25}, config=config)
+    labels = np.arange(4) % 10
+    add_counts(store, "a", Gaussian(0.25, DIM), labels, labels, [900] * 4)
+    store.close()
+    whole = f"the counts of all 4 images stored in {path}"
+    assert _stored(path) == f"{whole}; certification is unfinished"
+    assert _stored(path, certify=False) == f"{whole}; the run had finished its work"
+
+
 def test_list_says_what_each_certifier_certifies(capsys):
     """The config's warning for an uncertified noise sends users to ``list``: every
     (family, norm) of a certifier's table is on its line, and nothing else."""
