@@ -298,11 +298,13 @@ class RayExecutor(Executor):
                 except ray.exceptions.RayTaskError as err:
                     raise _task_failure(err.cause, task, kept) from err
                 except ray.exceptions.RayActorError as err:
-                    if err.actor_init_failed:  # it never started: a rerun would fail alike
+                    # it never started (Ray 2.x says so): a rerun would fail alike
+                    if getattr(err, "actor_init_failed", False):
                         raise RuntimeError(
                             "a Ray worker could not start: "
-                            f"{_first_failure_line(err.error_msg)} (a plugin, model class or "
-                            "device its node lacks?); --debug shows Ray's message"
+                            f"{_first_failure_line(getattr(err, 'error_msg', str(err)))} "
+                            "(a plugin, model class or device its node lacks?); --debug "
+                            "shows Ray's message"
                         ) from err
                     raise _lost(err, kept) from err
                 except ray.exceptions.RayError as err:  # a node or its object store died
