@@ -35,6 +35,7 @@ from harness.executors.base import Executor, ImageTask, SamplingPlan, sample_tas
 from harness.host_memory import keep_freed_memory
 from harness.noise import from_spec
 from harness.noise.batch import Workspace
+from harness.provenance import device_name
 from harness.sampler import prepare_model
 from harness.store import Store
 from smoothbench import plugins
@@ -122,7 +123,8 @@ class SamplingWorker:
         return rows
 
     def where(self) -> str:
-        return f"{os.uname().nodename}:{os.getpid()}:{self.device}"
+        """The actor's host, process and device, for the run's record of its session."""
+        return f"{os.uname().nodename} (pid {os.getpid()}): {device_name(self.device)}"
 
 
 def check_reachable(address: str | None, timeout: float = 5.0) -> None:
@@ -269,6 +271,7 @@ class RayExecutor(Executor):
         }
         actors = self._actors(ray, ray.put(setup), device)
         counter = ray.remote(RowsSampled).options(num_cpus=0).remote() if progress else None
+        where = [a.where.remote() for a in actors]
         in_flight: dict[Any, tuple[int, ImageTask]] = {}
 
         def submit(which: int) -> None:
@@ -315,8 +318,10 @@ class RayExecutor(Executor):
                     bar.set_postfix_str("", refresh=False)
                 bar.update(1)
                 if stop_after is not None and processed >= stop_after:
+                    _record_workers(ray, store, where)
                     return False
                 submit(which)
+            _record_workers(ray, store, where)
             return True
         finally:
             bar.close()
@@ -330,6 +335,19 @@ class RayExecutor(Executor):
         if self._started:
             _import_ray().shutdown()
             self._started = False
+
+
+def _record_workers(ray, store: Store, where: list) -> None:
+    """Add the actors' hosts and devices to this session's record in the manifest (its
+    ``provenance`` names the driver's machine, which need not be where the draws ran)."""
+    try:
+        workers = ray.get(where, timeout=10)
+    except (ray.exceptions.RayError, TimeoutError):  # pragma: no cover - a record only
+        return
+    sessions = store.get_manifest("sessions") or []
+    if sessions:
+        sessions[-1]["workers"] = workers
+        store.put_manifest({"sessions": sessions})
 
 
 def _task_failure(cause: BaseException, task: ImageTask, kept: str) -> Exception:

@@ -68,6 +68,9 @@ def test_ray_run_equals_local_run_and_resumes(tmp_path, cluster):
         assert a == b
     assert certs_local == certs_ray
     assert manifest_ray["executor"] == "ray" and manifest_local["executor"] == "local"
+    # each Ray session records where its actors ran (the driver's machine is in provenance)
+    for session in manifest_ray["sessions"]:
+        assert len(session["workers"]) == 2 and all("(pid " in w for w in session["workers"])
     for key in ("draw_method", "device_type", "models", "index_set", "sampling_config"):
         assert manifest_ray[key] == manifest_local[key], key
     assert ray.is_initialized()  # the executor joined the test's cluster; it leaves it up
