@@ -212,6 +212,13 @@ def test_headline_states_both_tests(tmp_path):
     ]  # fmt: skip
     assert "Power" in labels
     assert f"{100 * x.mean():.1f}%" in h.text
+    # the unpaired sample size: the two rows' rates, from statsmodels' power solver
+    from statsmodels.stats.power import NormalIndPower
+    from statsmodels.stats.proportion import proportion_effectsize
+
+    effect = proportion_effectsize(h.value, h.other_value)
+    per_arm = NormalIndPower().solve_power(abs(effect), power=0.8, alpha=0.05)
+    assert h.n_unpaired_needed == math.ceil(per_arm)
 
 
 def test_headline_compares_with_the_reference_row(tmp_path, register):

@@ -246,6 +246,26 @@ def test_matched_variance_pass_explains_the_gain(tmp_path, register, gg_family):
     assert "+0.0000 (radius at the same p_A)" in detail
 
 
+def test_matched_variance_splits_the_gain_on_the_gaussians_correct_images(
+    tmp_path, register, gg_family
+):
+    """The counterfactual is the other noise's radius at the Gaussian's p_A on the images
+    the *Gaussian* row gets right: with the same law and radius function, it equals the
+    Gaussian's score, whatever images the other row gets wrong (30 of 120 here)."""
+    register("test-gg-cert")
+    store = new_store(tmp_path / "s.sqlite", 120, {"m": 0.25})
+    labels = np.arange(120) % 10
+    missed = labels.copy()
+    missed[:30] = (labels[:30] + 1) % 10
+    add_counts(store, "m", Gaussian(0.25, DIM), labels, labels, [900] * 120)
+    add_counts(store, "m", TestGG(0.25, DIM), labels, missed, [950] * 120)
+    certify_store(store, ["cohen", "test-gg-cert"], ["l2"], [ALPHA], progress=False)
+    with store:
+        res = checks(store, gg_family=gg_family)["matched-variance"]
+    (detail,) = res.details
+    assert "+0.0000 (radius at the same p_A)" in detail
+
+
 def test_matched_variance_fails_a_gaussian_one_percent_off(tmp_path, register, gg_family):
     """sigma 0.25 x 1.005: E||z||^2 1% above the Gaussian's is not the matched control."""
     with _variance_store(tmp_path / "s.sqlite", 0.25 * 1.005, register) as store:
@@ -427,9 +447,9 @@ def test_a_failed_audit_marks_only_the_rows_of_its_certifier_and_norm(tmp_path):
     marked (the l-inf rows passed theirs, and wulff was not audited)."""
     from harness.store import AuditRow
 
-    def cell(norm, passed):
+    def cell(norm, passed):  # alpha 0.2, of which a table's confidence spent 0.05 more
         return AuditRow("statistical", "cohen", "gaussian(dim=3,sigma=0.5)", norm, "linear",
-                        100, 1, 0.2, 0.0, 0.5, 0.31, 0.4, passed, {})  # fmt: skip
+                        100, 1, 0.2, 0.05, 0.5, 0.31, 0.4, passed, {})  # fmt: skip
 
     with winner_store(tmp_path / "s.sqlite") as store:
         certify_store(store, ["cohen"], ["linf"], [ALPHA], progress=False)
@@ -439,3 +459,4 @@ def test_a_failed_audit_marks_only_the_rows_of_its_certifier_and_norm(tmp_path):
     assert audit.status == FAIL and audit.summary.startswith("1 of 2 audit cell(s) failed")
     assert {(row[5], row[1]) for row in audit.affected} == {("cohen", "l2")}
     assert {row[3] for row in audit.affected} == {"m-win", "m-mid", "m-low"}
+    assert "cohen (l2): 100 trials, 1 false (0.0100 vs alpha + spent 0.25," in audit.details[0]
