@@ -396,3 +396,64 @@ def test_rows_not_known_sound_stay_out_of_the_best_over_sigma0(tmp_path, held):
         board.unchecked[win.key] = "its noise family is not registered here"
     (after,) = envelope(board)
     assert "m-win" not in after.models and all(r is not win for r in after.rows)
+
+
+def test_rows_of_equal_acr_share_a_rank(tmp_path, plugins, register):
+    """Two noises with the same law and counts (a Gaussian and a stand-in under another
+    family name, certified by Cohen's formula) give the same ACR on a model: both rank 2,
+    behind the Gaussian of twice the sigma (larger radii on its 60% right)."""
+    plugins.noise("test_gg", TestGG)
+    register("test-gg-cohen", 1.0, (TestGG,))
+    store = new_store(tmp_path / "s.sqlite", 100, {"m": 0.25})
+    labels = np.arange(100) % 10
+    wrong = labels.copy()
+    wrong[:40] = (labels[:40] + 1) % 10
+    add_counts(store, "m", Gaussian(0.25, DIM), labels, labels, [990] * 100)
+    add_counts(store, "m", TestGG(0.25, DIM), labels, labels, [990] * 100)
+    add_counts(store, "m", Gaussian(0.5, DIM), labels, wrong, [990] * 100)
+    certify_store(store, ["cohen", "test-gg-cohen"], ["l2"], [ALPHA], progress=False)
+    with store:
+        table = report_of(store).boards[0].table
+    assert table["acr"].nunique() == 2  # two rows alike
+    assert sorted(table["rank"].tolist()) == [1, 2, 2]
+
+
+def test_a_failing_check_other_than_soundness_marks_a_row_but_keeps_it_in(tmp_path):
+    """A radius tampered downwards fails the reproducibility (and monotone) checks, not
+    soundness: the row is marked, but stays ranked and compared (only unsound rows are
+    held out)."""
+    from harness.store import CertificateRow
+    from reports.sanity import FAIL, SanityInputs, run_checks
+
+    with winner_store(tmp_path / "s.sqlite") as store:
+        rows = store.table_rows("certificates")
+        m, nz, img, cert, norm, alpha, pred, p, r, correct, spent = next(
+            row for row in rows if row[8] > 0 and row[0] == "m-win"
+        )
+        store.put_certificates(
+            [CertificateRow(m, nz, img, cert, norm, alpha, pred, p, 0.9 * r, bool(correct), spent)]
+        )
+        sanity = run_checks(SanityInputs.from_store(store))
+        report = report_of(store, sanity=sanity)
+    failed = {c.name for c in sanity if c.status == FAIL}
+    assert "reproducible" in failed and "soundness" not in failed
+    board = report.boards[0]
+    assert not board.unsound
+    t = board.table
+    assert t.loc[t["model"] == "m-win", "sanity"].item() == "fail: monotone, reproducible"
+    assert sig.MARK_BEST in "".join(marks_of(t, "m-win").values())
+
+
+def test_a_noise_on_one_model_has_no_best_over_sigma0_row(tmp_path):
+    """The envelope is a best over several models' sigma0; a noise only one model has is
+    its own row of the leaderboard, not an envelope."""
+    from reports.envelope import envelope
+
+    with winner_store(tmp_path / "s.sqlite") as store:
+        labels = np.arange(200) % 10
+        add_counts(store, "m-win", Gaussian(0.5, DIM), labels, labels, [990] * 200)
+        certify_store(store, ["cohen"], ["l2"], [ALPHA], progress=False)
+        board = report_of(store).boards[0]
+    assert any(r.noise == Gaussian(0.5, DIM).name for r in board.rows)
+    (only,) = envelope(board)  # the Gaussian matched to each model's sigma0
+    assert {r.noise for r in only.rows} == {Gaussian(0.25, DIM).name}

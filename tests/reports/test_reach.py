@@ -391,3 +391,14 @@ def test_a_grid_beyond_every_rows_reach_is_warned_of(tmp_path):
     assert "linf" in line and "(0.25, 0.5)" in line and "--radii linf=R,R,..." in line
     report, _ = make_report(tmp_path / "s.sqlite", radii=["0.25", "0.5", "linf=0.05"])
     assert not [w for w in report.warnings if "beyond the reach of every row" in w]
+
+
+def test_the_unreached_grid_warning_needs_every_radius_beyond_every_reach():
+    from reports.reach import unreached_grid_warning
+
+    reaches = [0.5, 0.6]
+    assert unreached_grid_warning("b", "l2", (0.0, 0.1, 0.9), reaches) is None  # 0.1 reached
+    assert unreached_grid_warning("b", "l2", (0.0, 0.6), reaches) is None  # at the reach
+    line = unreached_grid_warning("b", "l2", (0.0, 0.7, 0.9), reaches)
+    assert line is not None and "(0.7, 0.9)" in line and "at most 0.6" in line
+    assert unreached_grid_warning("b", "l2", (0.0, 0.7), [0.5, None]) is None  # deterministic

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 import shutil
 import subprocess
@@ -359,6 +360,12 @@ def test_compare_certifies_at_a_radius_equal_to_the_certificate(store_path):
     assert int(win.index[alone][0]) in by.index
     assert (by == np.where(first[by.index], "first", "second")).all()
     assert len(by) == int((first != second).sum())
+    # McNemar on the discordant images: exact two-sided p and mid-p, by the binomial
+    n10, n01 = int((first & ~second).sum()), int((~first & second).sum())
+    k, d = min(n10, n01), n10 + n01
+    exact = min(1.0, 2 * sum(math.comb(d, i) for i in range(k + 1)) / 2**d)
+    midp = min(1.0, exact - math.comb(d, k) / 2**d)
+    assert f"McNemar mid-p {midp:.4g} (exact {exact:.4g})" in summary
 
 
 @pytest.mark.parametrize("flag,kept", [([], True), (["--no-keep-freed-memory"], False)])
