@@ -47,6 +47,14 @@ def count_rows(
     return rows
 
 
+def missing_first(labels: np.ndarray, k: int) -> np.ndarray:
+    """Predictions equal to ``labels`` but on the first ``k`` images, each of which
+    predicts the next class instead (wrong there)."""
+    predicted = np.array(labels, copy=True)
+    predicted[:k] = (predicted[:k] + 1) % N_CLASSES
+    return predicted
+
+
 def new_store(path: str | Path, n_images: int, models: dict[str, float], **manifest: Any) -> Store:
     store = Store(path)
     cfg = manifest.pop("config", {"report": {"reference": "cohen"}})

@@ -17,7 +17,7 @@ from reports.headline import Headline, _largest_gap, compare_rows, fmt_p
 from reports.leaderboard import build_report
 from reports.settings import ReportSettings
 from reports.tidy import load_outcomes
-from tests.reports._report_synth import ALPHA, DIM, N, add_counts, new_store
+from tests.reports._report_synth import ALPHA, DIM, N, add_counts, missing_first, new_store
 
 RADII = (0.0, 0.1, 0.25, 0.5)
 
@@ -29,8 +29,7 @@ def test_the_verdict_follows_the_holm_adjusted_p_over_the_grid(tmp_path):
     significant (Benjamini-Hochberg would leave 0.0156, and call it significant)."""
     store = new_store(tmp_path / "s.sqlite", 200, {"a": 0.25, "b": 0.25})
     labels = np.arange(200) % 10
-    missed = labels.copy()
-    missed[:6] = (labels[:6] + 1) % 10
+    missed = missing_first(labels, 6)
     noise = Gaussian(0.25, DIM)
     add_counts(store, "a", noise, labels, labels, [N] * 200)
     add_counts(store, "b", noise, labels, missed, [N] * 200)

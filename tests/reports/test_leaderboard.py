@@ -20,7 +20,15 @@ from reports.labels import noise_label
 from reports.leaderboard import build_report
 from reports.settings import DEFAULT_RADII, ReportSettings, ReportSettingsError
 from reports.tidy import load_outcomes
-from tests.reports._report_synth import ALPHA, DIM, TestGG, add_counts, new_store, winner_store
+from tests.reports._report_synth import (
+    ALPHA,
+    DIM,
+    TestGG,
+    add_counts,
+    missing_first,
+    new_store,
+    winner_store,
+)
 
 ALL_MARKS = set("▲▼△▽★☆≈")
 SETTINGS = ReportSettings(radii={"l2": (0.0, 0.25, 0.5)})
@@ -106,8 +114,7 @@ def test_rows_that_cannot_be_separated_are_not_starred(tmp_path):
     store = new_store(tmp_path / "s.sqlite", 200, {"a": 0.25, "b": 0.25})
     labels = np.arange(200) % 10
     noise = Gaussian(0.25, DIM)
-    pred_b = labels.copy()
-    pred_b[:2] = (labels[:2] + 1) % 10  # b misses two images a gets right
+    pred_b = missing_first(labels, 2)  # b misses two images a gets right
     add_counts(store, "a", noise, labels, labels, [990] * 200)
     add_counts(store, "b", noise, labels, pred_b, [990] * 200)
     certify_store(store, ["cohen"], ["l2"], [ALPHA], progress=False)
@@ -125,8 +132,7 @@ def test_every_row_equal_to_the_best_gets_the_best_mark(tmp_path):
     store = new_store(tmp_path / "s.sqlite", 200, {"a": 0.25, "b": 0.25, "c": 0.25})
     labels = np.arange(200) % 10
     noise = Gaussian(0.25, DIM)
-    pred_b = labels.copy()
-    pred_b[:2] = (labels[:2] + 1) % 10
+    pred_b = missing_first(labels, 2)
     for model, pred in (("a", labels), ("b", pred_b), ("c", labels)):
         add_counts(store, model, noise, labels, pred, [990] * 200)
     certify_store(store, ["cohen"], ["l2"], [ALPHA], progress=False)
@@ -406,8 +412,7 @@ def test_rows_of_equal_acr_share_a_rank(tmp_path, plugins, register):
     register("test-gg-cohen", 1.0, (TestGG,))
     store = new_store(tmp_path / "s.sqlite", 100, {"m": 0.25})
     labels = np.arange(100) % 10
-    wrong = labels.copy()
-    wrong[:40] = (labels[:40] + 1) % 10
+    wrong = missing_first(labels, 40)
     add_counts(store, "m", Gaussian(0.25, DIM), labels, labels, [990] * 100)
     add_counts(store, "m", TestGG(0.25, DIM), labels, labels, [990] * 100)
     add_counts(store, "m", Gaussian(0.5, DIM), labels, wrong, [990] * 100)

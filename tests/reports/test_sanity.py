@@ -24,6 +24,7 @@ from tests.reports._report_synth import (
     TestGG,
     add_counts,
     copy_certificates,
+    missing_first,
     new_store,
     put_rows,
     winner_store,
@@ -255,8 +256,7 @@ def test_matched_variance_splits_the_gain_on_the_gaussians_correct_images(
     register("test-gg-cert")
     store = new_store(tmp_path / "s.sqlite", 120, {"m": 0.25})
     labels = np.arange(120) % 10
-    missed = labels.copy()
-    missed[:30] = (labels[:30] + 1) % 10
+    missed = missing_first(labels, 30)
     add_counts(store, "m", Gaussian(0.25, DIM), labels, labels, [900] * 120)
     add_counts(store, "m", TestGG(0.25, DIM), labels, missed, [950] * 120)
     certify_store(store, ["cohen", "test-gg-cert"], ["l2"], [ALPHA], progress=False)
