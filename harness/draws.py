@@ -7,8 +7,8 @@ what an uninterrupted one would.
 
 **The method** (``DRAW_METHOD``): Box-Muller pairs
 ``(g_1, g_2) = R (cos theta, sin theta)``, ``R = sqrt(-2 ln(u + 2^-54))``,
-``theta = 2 pi v``, with ``u`` and ``v`` uniforms of 53 random bits (``k 2^-53``, float64;
-``u + 2^-54`` lies in ``u``'s cell and is never 0). ``R`` is computed
+``theta = 2 pi v``, with ``u`` and ``v`` uniforms of 53 random bits (``k 2^-53`` on the
+CPU, float64; ``u + 2^-54`` lies in ``u``'s cell and is never 0). ``R`` is computed
 in float64, the angle and the pair in the output dtype (float32 in the sampler): with
 numpy's ufuncs (``polar_factors_host``) on a CPU where numpy runs them on AVX512
 (``harness.noise.ufuncs``), elsewhere with torch's kernels. The
@@ -30,7 +30,11 @@ else, and on a GPU rows that start inside a chunk, come from their whole chunk, 
 again.
 
 **How exact** (``draw_distance``): given its two uniforms, a pair is the exact
-Box-Muller image, which is N(0, I_2). The uniforms are quantized to cells of ``2^-53``:
+Box-Muller image, which is N(0, I_2). The uniforms are quantized to cells of ``2^-53``
+(on a GPU torch's float64 uniforms are cuRAND's ``(k + 1/2) 2^-53``, rounded to even
+above 1/2, with 1 read as 0: ``u + 2^-54`` is then, below 1/2, the lower end of the cell
+it stands for, ``0 + 2^-54`` standing for the first, and above 1/2 the middle of a cell of
+``2^-52``, so that the bounds below hold as they are):
 the radius is taken at ``u + 2^-54`` in float64 (the midpoint of ``u``'s cell below 1/2,
 an end of it above, where float64 has no finer grid), and the angle is rounded to the
 output dtype (float32: one rounding to a grid no coarser than ``2^-21``, at most
