@@ -29,24 +29,23 @@ continue from there: batches of any size draw each block once. Rows asked for an
 else, and on a GPU rows that start inside a chunk, come from their whole chunk, generated
 again.
 
-**How exact** (``draw_distance``): given its two uniforms, a pair is the exact
-Box-Muller image, which is N(0, I_2). The uniforms are quantized to cells of ``2^-53``
-(on a GPU torch's float64 uniforms are cuRAND's ``(k + 1/2) 2^-53``, rounded to even
-above 1/2, with 1 read as 0: ``u + 2^-54`` is then, below 1/2, the lower end of the cell
-it stands for, ``0 + 2^-54`` standing for the first, and above 1/2 the middle of a cell of
-``2^-52``, so that the bounds below hold as they are):
-the radius is taken at ``u + 2^-54`` in float64 (the midpoint of ``u``'s cell below 1/2,
-an end of it above, where float64 has no finer grid), and the angle is rounded to the
-output dtype (float32: one rounding to a grid no coarser than ``2^-21``, at most
-``2^-22``; with the at most ``1.49 * 2^-24`` error of float32 cos and sin, a move of at
-most ``3.3e-7 R`` per coordinate, the order of float32 rounding of the output). Along
-its radius a pair moves within its cell: by at most ``2^-53 / (u R)``, less than
-``1.5e-8`` wherever ``u > 2^-28`` (then ``R < 6.2``), and unbounded only in the first
-cell, ``u < 2^-53``, where every radius beyond 8.57 is represented by
-``sqrt(108 ln 2) = 8.65``: probability ``2^-53`` per pair. The mass the
-draws cannot represent is thus ``(d / 2) 2^-53`` per row: ``8.4e-12`` at ImageNet size
-(d = 150,528), where float32 ``torch.randn`` on the CPU (Box-Muller on 24-bit uniforms,
-``|g| <= 5.768``) misses ``(d / 2) 2^-24 = 4.5e-3``.
+**How exact** (``draw_distance``): given its two uniforms, a pair is the exact Box-Muller
+image, which is N(0, I_2). The uniforms are quantized to cells of ``2^-53`` (on a GPU
+torch's float64 uniforms are cuRAND's ``(k + 1/2) 2^-53``, rounded to even above 1/2, with
+1 read as 0: ``u + 2^-54`` is then, below 1/2, the lower end of the cell it stands for,
+``0 + 2^-54`` standing for the first, and above 1/2 the middle of a cell of ``2^-52``, so
+that the bounds below hold as they are): the radius is taken at ``u + 2^-54`` in float64
+(the midpoint of ``u``'s cell below 1/2, an end of it above, where float64 has no finer
+grid), and the angle is rounded to the output dtype (float32: one rounding to a grid no
+coarser than ``2^-21``, at most ``2^-22``; with the at most ``2 * 2^-24`` error of float32
+cos and sin (numpy's bound is 1.49 ulp, CUDA's 2 ulp), a move of at most ``3.6e-7 R`` per
+coordinate, the order of float32 rounding of the output). Along its radius a pair moves
+within its cell: by at most ``2^-53 / (u R)``, less than ``1.5e-8`` wherever ``u > 2^-28``
+(then ``R < 6.2``), and unbounded only in the first cell, ``u < 2^-53``, where every
+radius beyond 8.57 is represented by ``sqrt(108 ln 2) = 8.65``: probability ``2^-53`` per
+pair. The mass the draws cannot represent is thus ``(d / 2) 2^-53`` per row: ``8.4e-12``
+at ImageNet size (d = 150,528), where float32 ``torch.randn`` on the CPU (Box-Muller on
+24-bit uniforms, ``|g| <= 5.768``) misses ``(d / 2) 2^-24 = 4.5e-3``.
 """
 
 from __future__ import annotations
@@ -77,9 +76,10 @@ _HALF_CELL = 2.0 ** -(UNIFORM_BITS + 1)
 #: The largest radius the draws reach: ``u + 2^-54 >= 2^-54``.
 RADIUS_CUT = math.sqrt(2.0 * (UNIFORM_BITS + 1) * math.log(2.0))
 #: The largest move of a float32 coordinate of a pair, per unit of radius: half the float32
-#: grid of angles below 8 (``2^-22``) plus numpy's bound on its float32 cos and sin (1.49
-#: ulp of values below 1; torch's is tighter).
-FLOAT32_ANGLE_MOVE = 2.0**-22 + 1.49 * 2.0**-24
+#: grid of angles below 8 (``2^-22``) plus the largest error of the float32 cos and sin
+#: that compute it, 2 ulp of values below 1 (CUDA's documented bound for ``sinf`` and
+#: ``cosf``; numpy's is 1.49 ulp, torch's on the CPU tighter).
+FLOAT32_ANGLE_MOVE = 2.0**-22 + 2.0 * 2.0**-24
 DRAW_METHOD = f"box-muller(u{UNIFORM_BITS},v{UNIFORM_BITS},rows-blocks{BLOCK_VALUES})"
 _TWO_PI = 2.0 * math.pi
 
