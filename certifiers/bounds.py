@@ -11,7 +11,8 @@ from numpy.typing import ArrayLike
 from scipy.stats import beta
 from statsmodels.stats.proportion import proportion_confint
 
-#: The confidence level 1 - alpha of p_A where a config or command does not give one.
+#: alpha, the probability that p_A's bound fails (confidence 1 - alpha), where a config or
+#: command does not give one.
 DEFAULT_ALPHA = 0.001
 
 

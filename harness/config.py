@@ -3,7 +3,8 @@
     [run]            name, dataset, seed, n_test, index_stride | subset, n0, n,
                      batch_size (absent: chosen to fit the device), device, data_root,
                      download, autocast ("none" | "bf16" | "fp16", the forward pass only),
-                     channels_last, compile; and either arch | checkpoint with
+                     channels_last, compile, plugins (files or modules imported
+                     first); and either arch | checkpoint with
                      train_sigmas (one model per sigma), or [[models]] entries
     [[models]]       recipe | checkpoint, sigma0, name, training, format, arch,
                      smoothing, trust_pickle, known (``baselines.models.ModelSpec``)

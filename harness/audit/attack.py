@@ -4,14 +4,15 @@
 certifier in the norm ``q``), projected gradient descent on the smoothed classifier
 (Salman et al., 2019: the gradient of ``log E_z softmax(f(x + delta + z))_c``, the
 expectation over ``samples`` draws of the noise, fresh at each step) with ``restarts``
-random starts, steps of ``2.5 R / steps`` along the steepest direction of ``q`` (l2: the
-normalized gradient; l-inf: its sign; l1: the sign of its largest coordinates, spread
-over them), each projected back onto the ball ``||delta||_q <= R`` (l1: Duchi et al.,
-2008). The smoothed prediction at ``x + delta`` is then re-estimated with ``fresh``
-draws of the sampler, independent of the attack's: every certificate here (Cohen et
-al., Yang et al., Zhang et al., Dvijotham et al.) guarantees ``P(f(x + delta + Z) = c) >
-1/2`` on the ball, so the point *breaks* the certificate when the one-sided
-Clopper-Pearson upper bound of that probability at ``break_alpha`` is below 1/2.
+starts (the first at ``delta = 0``, the others random in the ball), steps of ``2.5 R /
+steps`` along the steepest direction of ``q`` (l2: the normalized gradient; l-inf: its
+sign; l1: the sign of its largest coordinates, spread over them), each projected back onto
+the ball ``||delta||_q <= R`` (l1: Duchi et al., 2008). The smoothed prediction at ``x +
+delta`` is then re-estimated with ``fresh`` draws of the sampler, independent of the
+attack's: every certificate here (Cohen et al., Yang et al., Zhang et al., Dvijotham et
+al.) guarantees ``P(f(x + delta + Z) = c) > 1/2`` on the ball, so the point *breaks* the
+certificate when the one-sided Clopper-Pearson upper bound of that probability at
+``break_alpha`` is below 1/2.
 
 A break is a red flag only in numbers: a certificate is false with probability alpha
 (plus the certifier's ``confidence_spent``), and the break test errs with probability

@@ -35,7 +35,12 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("target", type=Path, help="a store (SQLite) or an experiment config (TOML)")
     p.add_argument("--quick", action="store_true", help="a small audit (well under a minute)")
     p.add_argument("--out", type=Path, default=Path("out/audit"), help="default out/audit")
-    p.add_argument("--images", type=int, help="attack at most this many images per cell")
+    p.add_argument(
+        "--images",
+        type=int,
+        help="attack at most this many certified images per (model, noise, norm) (default 10; "
+        "1 with --quick)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     add_keep_freed_memory_option(p, "the attacks and the sampling it repeats, as in run")
     return p

@@ -29,8 +29,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         help="share of images certified by exactly one of the two rows (default: the gap "
         "itself, the least a gap of that size allows)",
     )
-    im.add_argument("--power", type=float, default=0.8)
-    im.add_argument("--level", type=float, default=0.05, help="significance level")
+    im.add_argument("--power", type=float, default=0.8, help="power to reach (default 0.8)")
+    im.add_argument("--level", type=float, default=0.05, help="significance level (default 0.05)")
     dr = kinds.add_parser("draws", help="Monte Carlo draws needed to certify a radius")
     dr.add_argument("--sigma", type=float, required=True, help="Gaussian noise sigma")
     dr.add_argument("--radius", type=float, required=True, help="l2 radius to certify")
