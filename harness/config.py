@@ -582,10 +582,14 @@ def parse(data: dict[str, Any], source: str = "<config>") -> Config:
             raise ConfigError(
                 f"config key 'certify.norms[{i}]': {unknown_name('norm', norm, NORMS)}"
             )
+        if norm in norms[:i]:
+            raise ConfigError(f"config key 'certify.norms[{i}]': {norm!r} is named twice")
     alphas = tuple(certify.get("alpha", [DEFAULT_ALPHA]))
     for i, a in enumerate(alphas):
         if isinstance(a, bool) or not isinstance(a, int | float) or not 0 < a < 1:
             raise ConfigError(f"config key 'certify.alpha[{i}]' must lie in (0, 1), got {a!r}")
+        if a in alphas[:i]:
+            raise ConfigError(f"config key 'certify.alpha[{i}]': {a!r} is named twice")
     if not alphas:
         raise ConfigError("config key 'certify.alpha' is empty")
 

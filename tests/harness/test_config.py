@@ -451,3 +451,16 @@ def test_a_noise_no_configured_certifier_certifies_is_warned_of():
 def test_a_certifier_named_twice_is_refused():
     with pytest.raises(ConfigError, match=r"certify.certifiers\[2\]': 'cohen' is named twice"):
         parse(with_("certify", certifiers=["cohen", "wulff", "cohen"]))
+
+
+@pytest.mark.parametrize(
+    ("key", "values", "message"),
+    [
+        ("norms", ["l2", "linf", "l2"], r"certify.norms\[2\]': 'l2' is named twice"),
+        ("alpha", [0.001, 0.01, 0.001], r"certify.alpha\[2\]': 0.001 is named twice"),
+    ],
+)
+def test_a_norm_or_alpha_named_twice_is_refused(key, values, message):
+    with pytest.raises(ConfigError, match=message):
+        parse(with_("certify", **{key: values}))
+    parse(with_("certify", **{key: values[:2]}))
