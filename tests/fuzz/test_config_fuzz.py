@@ -91,6 +91,8 @@ def _check_valid(cfg) -> None:
     assert 0 <= cfg.seed <= LIMITS["run.seed"]
     assert cfg.noises and cfg.certifiers and cfg.norms and cfg.alphas
     assert all(0 < a < 1 for a in cfg.alphas)
+    for named in (cfg.certifiers, cfg.norms, cfg.alphas):
+        assert len(set(named)) == len(named)
     assert all(0 < s <= MAX_SIGMA0 for s in cfg.train_sigmas)
     for grid in cfg.report.radii.values():
         assert all(math.isfinite(r) and r >= 0 for r in grid)
