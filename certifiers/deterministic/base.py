@@ -7,8 +7,10 @@ bounds from below every margin ``z_y - z_j`` of the logits ``z`` over the box; `
 certified when every margin with ``j != y`` is bounded by a positive number. There is no
 sampling, no alpha and no failure probability: the certificate is a proof about the
 network as read (``certifiers.deterministic.network``) in exact arithmetic, computed in
-float64 (every coefficient too), and the model itself must predict ``y`` at the input:
-its float32 forward can round a margin of order 1e-7 the other way.
+float64 (every coefficient too). float64 does not round outward, so a margin counts only
+above ``ROUNDING_SLACK (1 + max_j |z_j(x)|)``, far above the rounding of the bounds (of
+order 1e-16 of that scale an operation). The model itself must predict ``y`` at the
+input: its float32 forward can round a margin of order 1e-7 the other way.
 
 The largest certified eps (``certified_radius``) is found by bisection on [0, 1]; it
 only ever reports an eps at which the box was certified, and a certified box contains
@@ -40,13 +42,21 @@ MAX_EPS = 1.0
 DTYPES = {"float64": torch.float64, "float32": torch.float32}
 #: Random points of the pixel cube where the reading is checked besides the inputs.
 READING_PROBES = 8
+#: The network as read must reproduce the model's logits to this fraction of their
+#: largest magnitude (at least 1): float32 models round at 1e-7, a misreading shows more.
+READING_TOLERANCE = 1e-4
+#: A margin's float64 lower bound certifies only above this fraction of ``1 + max_j
+#: |z_j(x)|``: float64 rounds to nearest, not outward, and a bound can exceed the exact
+#: one by a few units of 1e-16 of that scale (a tie bounded at +1e-16 is no proof).
+ROUNDING_SLACK = 1e-9
 
 
 @dataclass(frozen=True)
 class MarginCertificate:
     """Per input of a batch: ``certified`` (bool), ``margins`` ``(B, C)`` (lower bounds of
     ``z_y - z_j`` over the box; 0 at ``j = y``), ``worst_margin`` (the smallest bound over
-    ``j != y``, positive iff certified) and the model's ``prediction`` at x."""
+    ``j != y``; certified needs it above the rounding slack, ``ROUNDING_SLACK (1 +
+    max_j |z_j(x)|)``) and the model's ``prediction`` at x."""
 
     certified: Tensor
     margins: Tensor
@@ -72,10 +82,21 @@ _READINGS: weakref.WeakKeyDictionary[nn.Module, tuple[tuple, Chain]] = weakref.W
 
 def _structure(model: nn.Module) -> tuple:
     """What a reading depends on beyond the weights' values: the modules, their modes,
+    their plain-value attributes (a traced forward bakes ``x * self.k`` into the reading)
     and the parameter and buffer objects."""
-    modules = tuple((id(m), m.training) for m in model.modules())
+    modules = tuple(
+        (id(m), m.training, tuple((k, repr(v)) for k, v in vars(m).items() if _plain(v)))
+        for m in model.modules()
+    )
     tensors = tuple(id(t) for t in itertools.chain(model.parameters(), model.buffers()))
     return modules, tensors
+
+
+def _plain(value: Any) -> bool:
+    """A number, string or tuple of them: an attribute a forward can read as a constant."""
+    if isinstance(value, tuple):
+        return all(_plain(v) for v in value)
+    return value is None or isinstance(value, int | float | str)
 
 
 def _refuse_forward_hooks(model: nn.Module) -> None:
@@ -222,10 +243,11 @@ class DeterministicCertifier(Certifier):
         with torch.no_grad():
             for s in range(0, len(y), self.batch_size):
                 sl = slice(s, s + self.batch_size)
-                prediction, classes = self._check_reading(network, model, x[sl])
+                prediction, classes, slack = self._check_reading(network, model, x[sl])
                 margins = self._margins(network, x[sl], y[sl], eps[sl], classes)
                 worst = self._worst(margins, y[sl])
-                parts.append(((worst > 0) & (prediction == y[sl]), margins, worst, prediction))
+                certified = (worst > slack) & (prediction == y[sl])
+                parts.append((certified, margins, worst, prediction))
         return MarginCertificate(*(torch.cat(p) for p in zip(*parts, strict=True)))
 
     def certified_radius(
@@ -241,8 +263,8 @@ class DeterministicCertifier(Certifier):
         with torch.no_grad():
             for s in range(0, len(y), self.batch_size):
                 sl = slice(s, s + self.batch_size)
-                prediction, classes = self._check_reading(network, model, x[sl])
-                radius = self._bisect(network, x[sl], y[sl], classes)
+                prediction, classes, slack = self._check_reading(network, model, x[sl])
+                radius = self._bisect(network, x[sl], y[sl], classes, slack)
                 radii.append(torch.where(prediction == y[sl], radius, 0.0))
         return torch.cat(radii)
 
@@ -261,9 +283,9 @@ class DeterministicCertifier(Certifier):
                 "(for_training()), which cannot certify: make one with certifiers.get"
             )
 
-    def _bisect(self, network: Chain, x: Tensor, y: Tensor, classes: int) -> Tensor:
+    def _bisect(self, network: Chain, x: Tensor, y: Tensor, classes: int, slack: Tensor) -> Tensor:
         def certified(eps: Tensor) -> Tensor:
-            return self._certified(self._margins(network, x, y, eps, classes), y)
+            return self._worst(self._margins(network, x, y, eps, classes), y) > slack
 
         n = len(y)
         zero = torch.zeros(n, dtype=torch.float64, device=x.device)
@@ -283,9 +305,6 @@ class DeterministicCertifier(Certifier):
     def _worst(self, margins: Tensor, y: Tensor) -> Tensor:
         return margins.scatter(1, y.unsqueeze(1), math.inf).amin(1)
 
-    def _certified(self, margins: Tensor, y: Tensor) -> Tensor:
-        return self._worst(margins, y) > 0
-
     def _margins(self, network: Chain, x: Tensor, y: Tensor, eps: Tensor, classes: int):
         if (y >= classes).any():
             raise ValueError(f"labels must be below the model's {classes} classes")
@@ -302,12 +321,16 @@ class DeterministicCertifier(Certifier):
             )
         return int(out.shape[1])
 
-    def _check_reading(self, network: Chain, model: nn.Module, x: Tensor) -> tuple[Tensor, int]:
-        """The model's predictions, after checking that the network as read reproduces
-        the model's logits (a forward the reading missed would make the bounds void), at
-        the inputs and at ``READING_PROBES`` fixed random points of the pixel cube: a
-        missed ReLU, say, changes nothing at an input where its pre-activations are
-        positive, but shows where some are negative."""
+    def _check_reading(
+        self, network: Chain, model: nn.Module, x: Tensor
+    ) -> tuple[Tensor, int, Tensor]:
+        """The model's predictions, its number of classes and each input's rounding slack
+        (``ROUNDING_SLACK (1 + max_j |z_j(x)|)``), after checking that the model's logits
+        are finite and that the network as read reproduces them to ``READING_TOLERANCE``
+        (a forward the reading missed would make the bounds void), at the inputs and at
+        ``READING_PROBES`` fixed random points of the pixel cube: a missed ReLU, say,
+        changes nothing at an input where its pre-activations are positive, but shows
+        where some are negative."""
         probes = torch.rand(
             (READING_PROBES, *x.shape[1:]), generator=torch.Generator().manual_seed(0)
         )
@@ -319,15 +342,22 @@ class DeterministicCertifier(Certifier):
                 f"the network as read outputs {tuple(read.shape[1:])} per input, the model "
                 f"{tuple(logits.shape[1:])}; the model must output logits (batch, classes)"
             )
+        if not torch.isfinite(logits).all():
+            raise UnsupportedError(
+                "the model's logits are not finite (NaN or infinite) at an input or at a "
+                "point of the pixel cube: a model that computes them cannot be certified"
+            )
         ref = logits.to(read.dtype)
         scale = max(1.0, float(ref.abs().max()))
         gap = float((read - ref).abs().max())
-        if gap > 1e-4 * scale:
+        if not gap <= READING_TOLERANCE * scale:  # NaN too
             raise UnsupportedError(
                 f"the network as read differs from the model's outputs by {gap:.3g}: its "
                 "forward does something the reading missed, so it cannot be certified"
             )
-        return logits[: len(x)].argmax(1), int(read.shape[1])
+        at_inputs = read[: len(x)]
+        slack = ROUNDING_SLACK * (1.0 + at_inputs.abs().amax(1))
+        return logits[: len(x)].argmax(1), int(read.shape[1]), slack
 
     def _inputs(
         self, model: nn.Module, x: Tensor, y: ArrayLike, eps: float | ArrayLike, norm: str

@@ -180,6 +180,8 @@ class _Reader:
                 raise self.fail(path, kind, "a flatten over the batch dimension")
             return Reshape(kind, _flatten(module.start_dim, module.end_dim), where)
         if isinstance(module, nn.AvgPool2d | nn.AdaptiveAvgPool2d):
+            if not _positive_divisor(getattr(module, "divisor_override", None)):
+                raise self.fail(path, kind, _NEGATIVE_POOL)
             return NonnegativeLinear(kind, module, where)
         if isinstance(module, nn.MaxPool2d):
             if module.return_indices:
@@ -347,8 +349,20 @@ class _Reader:
             fn = _partial(target, extra, kwargs)
             if _is_in(target, _MAX_POOLS):
                 return MaxPool(name, fn, where)
+            divisor = kwargs.get("divisor_override", args[6] if len(args) > 6 else None)
+            if not _positive_divisor(divisor):
+                raise self.fail(here, name, _NEGATIVE_POOL)
             return NonnegativeLinear(name, fn, where)
         raise self.fail(here, name, "this operation is not supported")
+
+
+_NEGATIVE_POOL = "average pooling with a divisor_override that is not positive (not monotone)"
+
+
+def _positive_divisor(divisor: Any) -> bool:
+    """Whether an average pooling's ``divisor_override`` keeps its weights positive (and so
+    the pooling monotone, as ``NonnegativeLinear`` bounds it): absent, or above 0."""
+    return divisor is None or (isinstance(divisor, int | float) and divisor > 0)
 
 
 def _partial(fn: Callable, args: tuple, kwargs: dict) -> Callable[[Tensor], Tensor]:

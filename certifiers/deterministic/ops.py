@@ -244,7 +244,9 @@ class ElementwiseAffine(AffineOp):
         self.per_channel = per_channel
 
     def _shaped(self, value: Tensor | float, like: Tensor, example_ndim: int) -> Tensor:
-        t = torch.as_tensor(value).to(device=like.device, dtype=like.dtype)
+        if not isinstance(value, Tensor):  # a Python number: float64 (torch's default is float32)
+            value = torch.tensor(float(value), dtype=torch.float64)
+        t = value.to(device=like.device, dtype=like.dtype)
         if self.per_channel:
             if t.ndim != 1:
                 raise ValueError(f"{self.where}: per-channel coefficients must have shape (C,)")

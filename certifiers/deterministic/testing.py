@@ -11,20 +11,22 @@ Properties (``DETERMINISTIC_PROPERTIES``), each checked and reported on its own:
 - ``attack``: no certified input is broken by a PGD attack with random restarts inside
   the clipped box (a necessary check: an attack that fails proves nothing, one that
   succeeds on a certified input proves a false certificate);
-- ``exact_at_zero``: at eps = 0 exactly the inputs the model classifies as labelled are
-  certified (the box is a point; bounds are exact there);
+- ``exact_at_zero``: at eps = 0 exactly the inputs the model classifies as labelled,
+  by a margin above the rounding slack (``ROUNDING_SLACK``), are certified (the box is a
+  point; bounds are exact there);
 - ``radius``: the bisection radius is certified, and lies in [0, 1].
 """
 
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Callable
 
 import torch
 from torch import Tensor, nn
 
-from certifiers.deterministic.base import DeterministicCertifier, input_box
+from certifiers.deterministic.base import ROUNDING_SLACK, DeterministicCertifier, input_box
 from certifiers.deterministic.ops import Box
 
 DETERMINISTIC_PROPERTIES = ("contains", "attack", "exact_at_zero", "radius")
@@ -124,7 +126,11 @@ def check_attack(certifier: DeterministicCertifier, model, x, y, eps, seed: int 
 def check_exact_at_zero(certifier: DeterministicCertifier, model, x, y) -> None:
     result = certifier.certify(model, x, y, 0.0)
     with torch.no_grad():
-        right = exact_model(model)(x.to(torch.float64)).argmax(1) == y
+        z = exact_model(model)(x.to(torch.float64))
+    y = torch.as_tensor(y, device=z.device)
+    rival = z.scatter(1, y.unsqueeze(1), -math.inf).amax(1)
+    margin = z.gather(1, y.unsqueeze(1)).squeeze(1) - rival
+    right = (z.argmax(1) == y) & (margin > ROUNDING_SLACK * (1.0 + z.abs().amax(1)))
     if not torch.equal(result.certified, right):
         idx = torch.nonzero(result.certified != right).flatten().tolist()
         raise AssertionError(f"exact_at_zero: at eps = 0 inputs {idx} are certified wrongly")

@@ -3,8 +3,11 @@ name an unsupported layer and its position."""
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 import certifiers
@@ -269,3 +272,190 @@ def test_forward_hooks_are_refused():
             certifiers.get("crown").certify(model, X, Y, 0.0)
     finally:
         handle.remove()
+
+
+class _InlineNormalized(nn.Module):
+    """MNIST's normalization written inline: Python-float constants of a traced forward."""
+
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(nn.Flatten(), nn.Linear(16, 3))
+
+    def forward(self, x):
+        return self.net((x - 0.1307) / 0.3081 * 0.7)
+
+
+def test_python_float_constants_of_a_traced_forward_are_read_in_float64():
+    """``x - 0.1307``, ``/ 0.3081`` and ``* 0.7`` are not float32 numbers: read through
+    torch's default float32 they would move the network by about 1e-8 of its logits."""
+    torch.manual_seed(0)
+    model = _InlineNormalized().double().eval()
+    x = torch.rand(4, 1, 4, 4, dtype=torch.float64)
+    with torch.no_grad():
+        assert torch.allclose(read_network(model).forward(x), model(x), rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["ibp", "crown"])
+def test_a_box_with_a_misclassified_point_is_not_certified_through_a_float_constant(name):
+    """``z_0 - z_1 = x / 0.7 - t`` with ``t = 0.4 / 0.7 + 5e-9``: negative at x = 0.4, a
+    point of the box of radius 0.1 around 0.5 (0.7 rounded to float32 made the bound
+    positive there)."""
+    t = 0.4 / 0.7 + 5e-9
+
+    class Model(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(1, 2).double()
+            with torch.no_grad():
+                self.lin.weight.copy_(torch.tensor([[1.0], [0.0]], dtype=torch.float64))
+                self.lin.bias.copy_(torch.tensor([-t, 0.0], dtype=torch.float64))
+
+        def forward(self, x):
+            return self.lin(x / 0.7)
+
+    model = Model().eval()
+    with torch.no_grad():
+        assert model(torch.tensor([[0.4]], dtype=torch.float64)).argmax(1).item() == 1
+    x = torch.tensor([[0.5]], dtype=torch.float64)
+    assert not certifiers.get(name).certify(model, x, [0], 0.1).certified.any()
+
+
+class _ScaledInput(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.k = 2.0
+        self.net = nn.Sequential(nn.Linear(2, 3))
+
+    def forward(self, x):
+        return self.net(x * self.k)
+
+
+@pytest.mark.parametrize("name", ["ibp", "crown"])
+def test_a_model_whose_logits_are_not_finite_is_refused(name):
+    """NaN compares false with any tolerance, and an argmax of NaN rows is 0: a model
+    that outputs NaN (here after its reading was cached) or infinity must be refused, not
+    certified with some reading's bounds."""
+    torch.manual_seed(0)
+    model = _ScaledInput().double().eval()
+    with torch.no_grad():
+        model.net[0].weight.zero_()
+        model.net[0].bias.copy_(torch.tensor([1.0, 0.0, 0.0], dtype=torch.float64))
+    x = torch.rand(2, 2, dtype=torch.float64)
+    certifier = certifiers.get(name)
+    assert certifier.certify(model, x, [0, 0], 0.1).certified.all()
+    for k in (float("nan"), float("inf")):
+        model.k = k
+        with pytest.raises(UnsupportedError, match="not finite"):
+            certifier.certify(model, x, [0, 0], 0.1)
+        with pytest.raises(UnsupportedError, match="not finite"):
+            certifier.certified_radius(model, x, [0, 0])
+    model.k = 2.0
+    with torch.no_grad():
+        model.net[0].bias[0] = float("inf")
+    with pytest.raises(UnsupportedError, match="not finite"):
+        certifier.certify(model, x, [0, 0], 0.1)
+
+
+def test_a_changed_constant_of_a_traced_forward_is_read_again():
+    """A reading is cached while the model's structure stays; a Python number the forward
+    uses (``x * self.k``) is part of it, so a change too small for the reading check
+    (below 1e-4 of the logits) still gives the bounds of the network as it now is."""
+    torch.manual_seed(0)
+    model = _ScaledInput().double().eval()
+    x = torch.rand(3, 2, dtype=torch.float64)
+    certifier = certifiers.get("ibp")
+    certifier.margin_bounds(model, x, [0, 0, 0], 0.05)
+    model.k = 2.0 + 2e-5
+    now = certifier.margin_bounds(model, x, [0, 0, 0], 0.05)
+    fresh = certifiers.get("ibp").margin_bounds(copy.deepcopy(model), x, [0, 0, 0], 0.05)
+    assert torch.equal(now, fresh)
+
+
+def _negative_divisor_pools() -> dict[str, nn.Module]:
+    class Traced(nn.Module):
+        def __init__(self, positional: bool):
+            super().__init__()
+            self.positional = positional
+            self.head = nn.Sequential(nn.Flatten(), nn.Linear(4, 3))
+
+        def forward(self, x):
+            if self.positional:
+                return self.head(F.avg_pool2d(x, 2, 2, 0, False, True, -1))
+            return self.head(F.avg_pool2d(x, 2, divisor_override=-1))
+
+    module = nn.Sequential(nn.AvgPool2d(2, divisor_override=-1), nn.Flatten(), nn.Linear(4, 3))
+    return {"module": module, "traced": Traced(False), "traced-positional": Traced(True)}
+
+
+@pytest.mark.parametrize("which", ["module", "traced", "traced-positional"])
+def test_average_pooling_with_a_negative_divisor_is_refused(which):
+    """``divisor_override = -1`` makes the pooling's weights negative: it is then not the
+    monotone map IBP bounds by ``[f(l), f(u)]`` (the box would come out crossed and the
+    bounds exceed the margins), so the reader refuses it."""
+    model = _negative_divisor_pools()[which].double().eval()
+    x = torch.rand(2, 1, 4, 4, dtype=torch.float64)
+    with torch.no_grad():
+        model(x)  # torch itself accepts it
+    with pytest.raises(UnsupportedLayerError, match="divisor_override"):
+        read_network(model)
+
+
+def test_average_pooling_with_a_positive_divisor_is_read():
+    model = nn.Sequential(nn.AvgPool2d(2, divisor_override=3), nn.Flatten(), nn.Linear(4, 3))
+    model = model.double().eval()
+    x = torch.rand(2, 1, 4, 4, dtype=torch.float64)
+    with torch.no_grad():
+        assert torch.allclose(read_network(model).forward(x), model(x), rtol=0, atol=1e-12)
+
+
+def test_a_constant_minus_the_input_is_read_exactly():
+    """``1.0 - x`` (a reversed subtraction) is ``-x + 1``, not ``x + 1``."""
+
+    class Flipped(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.net = nn.Sequential(nn.Flatten(), nn.Linear(4, 3))
+
+        def forward(self, x):
+            return self.net(1.0 - x)
+
+    torch.manual_seed(0)
+    model = Flipped().double().eval()
+    x = torch.rand(5, 1, 2, 2, dtype=torch.float64)
+    with torch.no_grad():
+        assert torch.allclose(read_network(model).forward(x), model(x), rtol=0, atol=1e-12)
+
+
+class _MissedScale(nn.Module):
+    """The residual protocol's parts are read; the forward also scales their sum by
+    ``1 + d``, which the reading misses."""
+
+    def __init__(self, d: float):
+        super().__init__()
+        self.d = d
+        self.lin = nn.Linear(4, 4)
+
+    def forward(self, x):
+        return (1.0 + self.d) * (self.lin(x) + x)
+
+    def residual_parts(self):
+        return nn.Identity(), self.lin, nn.Identity(), nn.Identity()
+
+
+@pytest.mark.parametrize("name", ["ibp", "crown"])
+def test_a_reading_off_by_a_thousandth_is_refused(name):
+    """The reading check's tolerance is 1e-4 of the logits' scale: a forward the reading
+    misses by a relative 1e-3 is refused, one it misses by 1e-6 (float32's order) is not."""
+    x = torch.rand(3, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(2))
+    for d, refused in ((1e-3, True), (1e-6, False)):
+        torch.manual_seed(0)
+        model = nn.Sequential(_MissedScale(d), nn.Linear(4, 3)).double().eval()
+        with torch.no_grad():
+            model[1].weight.mul_(50.0)
+            y = model(x).argmax(1)
+        certifier = certifiers.get(name)
+        if refused:
+            with pytest.raises(UnsupportedError, match="differs from the model's outputs"):
+                certifier.certify(model, x, y, 0.01)
+        else:
+            certifier.certify(model, x, y, 0.01)

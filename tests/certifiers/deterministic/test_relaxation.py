@@ -16,6 +16,7 @@ from torch import nn
 import certifiers
 from certifiers.deterministic.base import input_box
 from certifiers.deterministic.ops import BoundState, Box, ReLU, relu_relaxation
+from tests.certifiers.deterministic.networks import Block
 
 GRID = 401
 ends = st.floats(-10.0, 10.0, allow_nan=False)
@@ -96,3 +97,24 @@ def test_the_one_neuron_margin_bound_is_below_its_exact_minimum(name):
     bound = certifiers.get(name).margin_bounds(_one_neuron(), x, torch.tensor([0]), 0.5).detach()
     assert float(bound[0, 1]) <= -1.0 + 1e-12
     assert float(bound[0, 1]) >= -3.0  # and not vacuous: -relu(3x - 2) >= -1 > -3
+
+
+def test_crown_takes_the_identity_lower_line_where_u_exceeds_minus_l():
+    """A hand-computed case where CROWN's choice of lower line shows. x in [0, 1] (x = 0.5,
+    eps = 0.5), h = 4x - 1 in [-1, 3], z_0 = relu(h) - h/2 + 1/4, z_1 = 0: the exact
+    minimum margin is 1/4 (at h = 0). With the lower line relu(h) >= h (alpha = 1, as
+    u = 3 >= -l = 1) CROWN bounds it by h/2 + 1/4 >= -1/4; with relu(h) >= 0 it would
+    get -h/2 + 1/4 >= -5/4, which is IBP's bound ([0, 3] + [-3/2, 1/2] + 1/4)."""
+    pre, short, head = nn.Linear(1, 1), nn.Linear(1, 1, bias=False), nn.Linear(1, 2)
+    with torch.no_grad():
+        pre.weight.fill_(4.0)
+        pre.bias.fill_(-1.0)
+        short.weight.fill_(-0.5)
+        head.weight.copy_(torch.tensor([[1.0], [0.0]]))
+        head.bias.copy_(torch.tensor([0.25, 0.0]))
+    model = nn.Sequential(Block(pre, nn.ReLU(), short, nn.Identity()), head).double().eval()
+    x = torch.tensor([[0.5]], dtype=torch.float64)
+    ibp = certifiers.get("ibp").margin_bounds(model, x, [0], 0.5)[0, 1]
+    crown = certifiers.get("crown").margin_bounds(model, x, [0], 0.5)[0, 1]
+    assert float(ibp.detach()) == pytest.approx(-1.25, abs=1e-12)
+    assert float(crown.detach()) == pytest.approx(-0.25, abs=1e-12)
