@@ -44,7 +44,7 @@ class PublishedResult:
     certified_accuracy: tuple[float, ...]
     n_images: int | None
     note: str = ""
-    alpha: float | None = None  # the confidence level of the certificates, where stated
+    alpha: float | None = None  # the failure probability of the certificates, where stated
 
     def to_record(self) -> dict[str, Any]:
         """A plain dict (str, float, int, None and lists of floats)."""
