@@ -134,3 +134,37 @@ def test_a_failed_certifier_is_reported_as_failed_until_a_certify_succeeds(
         assert store.get_manifest("certification_failures") == []
     report, _ = make_report(path)
     assert not [w for w in report.warnings if w.startswith("certification")]
+
+
+class FailsOnL1(Certifier):
+    """Valid against l2, an invalid (negative) radius against l1."""
+
+    certificates = {
+        ("gaussian", "l2"): Certificate(lambda c, noise, p: np.zeros_like(p)),
+        ("gaussian", "l1"): Certificate(lambda c, noise, p: -np.ones_like(p)),
+    }
+
+
+def test_a_certifier_failing_on_one_norm_keeps_no_row_at_any_norm(tmp_path, plugins):
+    plugins.certifier("fails-on-l1", FailsOnL1)
+    store = _store(tmp_path / "s.sqlite")
+    with pytest.raises(CertificationError, match="against l1"):
+        certify_store(store, ["cohen", "fails-on-l1"], ["l2", "l1"], [0.001], progress=False)
+    rows = store.query("SELECT certifier, norm, COUNT(*) FROM certificates GROUP BY 1, 2")
+    assert sorted(rows) == [("cohen", "l1", 2 * 6), ("cohen", "l2", 2 * 6)]  # 2 noises
+    store.close()
+
+
+def test_the_manifest_keeps_the_options_of_every_certifier_that_ran(tmp_path):
+    """Reports rebuild certifiers from the recorded options: each certify adds its own
+    and keeps those recorded before."""
+    import certifiers
+
+    store = _store(tmp_path / "s.sqlite")
+    certify_store(store, ["cohen"], ["l2"], [0.001], progress=False)
+    assert store.get_manifest("certifier_options") == {"cohen": certifiers.get("cohen").options()}
+    certify_store(store, ["wulff"], ["l2"], [0.001], progress=False)
+    assert store.get_manifest("certifier_options") == {
+        name: certifiers.get(name).options() for name in ("cohen", "wulff")
+    }
+    store.close()

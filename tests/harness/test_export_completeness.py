@@ -9,7 +9,8 @@ import sqlite3
 
 import numpy as np
 
-from harness.certificate_groups import expected_groups
+from certifiers.bounds import DEFAULT_ALPHA
+from harness.certificate_groups import expected_groups, missing_deterministic
 from harness.certify import certify_store
 from harness.cli import main
 from harness.interop.exporting import write_cohen_tsv
@@ -126,14 +127,44 @@ def test_a_store_without_counts_exports_nothing_and_says_so(tmp_path, capsys):
 
 def test_expected_groups_follow_the_config_and_later_certificates(tmp_path):
     path = _store(tmp_path / "s.sqlite")
+    configured = {
+        ("m", GAUSS.name, "cohen", "l2", 0.001),
+        ("m", GAUSS.name, "wulff", "l2", 0.001),
+        ("m", LAPLACE.name, "wulff", "l2", 0.001),
+    }
     with Store(path) as store:
-        assert expected_groups(store) == {
-            ("m", GAUSS.name, "cohen", "l2", 0.001),
-            ("m", GAUSS.name, "wulff", "l2", 0.001),
-            ("m", LAPLACE.name, "wulff", "l2", 0.001),
-        }
+        assert expected_groups(store) == configured
+        # what a later certify adds, exactly: cohen at (l1, 0.01), no other (norm, alpha)
+        # pair made up from the two, and no group of a certifier not run there
         certify_store(store, ["cohen"], ["l1"], [0.01], progress=False)
-        assert ("m", GAUSS.name, "cohen", "l1", 0.01) in expected_groups(store)
+        assert expected_groups(store) == configured | {("m", GAUSS.name, "cohen", "l1", 0.01)}
+
+
+def test_expected_groups_take_the_configs_alphas(tmp_path):
+    config = {"certify": {"certifiers": ["cohen"], "norms": ["l2"], "alpha": [0.01, 0.05]}}
+    store = new_store(tmp_path / "s.sqlite", 4, {"m": 0.25}, config=config)
+    add_counts(store, "m", GAUSS, np.arange(4), np.arange(4), [990] * 4)
+    assert expected_groups(store) == {("m", GAUSS.name, "cohen", "l2", a) for a in (0.01, 0.05)}
+    store.close()
+
+
+def test_a_store_without_a_config_expects_the_certify_defaults(tmp_path):
+    """Counts written without a config (by the API): ``smoothbench certify``'s defaults."""
+    store = new_store(tmp_path / "s.sqlite", 4, {"m": 0.25}, config=None)
+    add_counts(store, "m", GAUSS, np.arange(4), np.arange(4), [990] * 4)
+    groups = expected_groups(store)
+    assert ("m", GAUSS.name, "cohen", "l2", DEFAULT_ALPHA) in groups
+    assert {g[4] for g in groups} == {DEFAULT_ALPHA}
+    store.close()
+
+
+def test_missing_deterministic_certificates_follow_the_configured_norms(tmp_path):
+    """``ibp`` certifies l-inf only: configured for l2 alone, nothing of it is missing."""
+    for norms, missing in ((["l2"], {}), (["linf"], {("m", "ibp", "linf"): 4})):
+        config = {"certify": {"certifiers": ["ibp"], "norms": norms}}
+        store = new_store(tmp_path / f"{norms[0]}.sqlite", 4, {"m": 0.25}, config=config)
+        assert missing_deterministic(store) == missing
+        store.close()
 
 
 # certify --------------------------------------------------------------------------------

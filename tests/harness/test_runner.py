@@ -285,9 +285,10 @@ def test_manifest_states_the_draws_the_tables_and_the_forward_precision(tmp_path
     (name,) = m["noise_approximations"]  # the Gaussian is exact; the other has a table
     assert name.startswith("generalized_gaussian")
     assert m["noise_approximations"][name]["radius table"]["tv_bound"] < 1e-6
-    # the forward pass's precision decides the counts: another one refuses to resume
-    with pytest.raises(ValueError, match="sampling_config"):
-        runner.run(tiny(), path, progress=False)
+    # the forward pass's precision decides the counts: another one, alone, refuses to resume
+    full_precision = parse({**cfg.raw, "run": {**cfg.raw["run"], "autocast": "none"}})
+    with pytest.raises(ValueError, match="sampling_config.*autocast"):
+        runner.run(full_precision, path, progress=False)
 
 
 def test_reordered_noises_and_models_resume(tmp_path):
@@ -409,3 +410,33 @@ def test_data_changed_in_place_refuses_to_resume(tmp_path, monkeypatch):
         runner.run(tiny(), path, progress=False)
     monkeypatch.undo()
     runner.run(tiny(), path, progress=False)  # the original data resumes
+
+
+def test_a_stopped_run_certifies_nothing_and_a_finished_one_everything(tmp_path):
+    path = tmp_path / "s.sqlite"
+    runner.run(tiny(n_test=4), path, progress=False, stop_after=2)  # certify=True, unfinished
+    with Store(path) as st:
+        assert len(st.done_keys()) == 2 * 2  # images x noises
+        assert st.table_rows("certificates") == []
+    runner.run(tiny(n_test=4), path, progress=False)
+    with Store(path) as st:
+        assert len(st.table_rows("certificates")) == 4 * 2 * 3  # images x noises x norms
+
+
+def test_certify_false_writes_no_certificates(tmp_path):
+    path = runner.run(tiny(n_test=4), tmp_path / "s.sqlite", progress=False, certify=False)
+    with Store(path) as st:
+        assert len(st.done_keys()) == 4 * 2
+        assert st.table_rows("certificates") == []
+
+
+def test_every_configured_alpha_is_certified(tmp_path):
+    raw = tiny(n_test=2).raw
+    cfg = parse(
+        {**raw, "certify": {"certifiers": ["cohen"], "norms": ["l2"], "alpha": [0.001, 0.01]}}
+    )
+    path = runner.run(cfg, tmp_path / "s.sqlite", progress=False)
+    with Store(path) as st:
+        alphas = sorted(a for (a,) in st.query("SELECT DISTINCT alpha FROM certificates"))
+        assert alphas == [0.001, 0.01]
+        assert len(st.table_rows("certificates")) == 2 * 2 * 2  # images x noises x alphas

@@ -114,8 +114,15 @@ def test_a_newer_schema_is_refused_and_an_older_one_migrated(tmp_path):
     db = sqlite3.connect(path)
     db.execute("UPDATE manifest SET value = ? WHERE key = 'schema_version'", (json.dumps(99),))
     db.commit()
+    with pytest.raises(StoreError, match="newer smoothbench") as refused:
+        Store(path)
+    # refused again, not reported busy: the refused open (its traceback still held here)
+    # released the writer's lock
     with pytest.raises(StoreError, match="newer smoothbench"):
         Store(path)
+    with pytest.raises(StoreError, match="newer smoothbench"):
+        Store(path, readonly=True)
+    del refused
     db.execute("UPDATE manifest SET value = ? WHERE key = 'schema_version'", (json.dumps(1),))
     db.execute("DROP TABLE imported")
     db.commit()
@@ -151,21 +158,46 @@ def test_a_second_writer_through_a_link_or_another_spelling_is_refused(tmp_path)
         Store(path)
 
 
-def test_edited_counts_are_refused_on_read(tmp_path):
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        ("estimation = '[91, 6, 4]'", "image 3.*edited"),  # total 101, the row says 100
+        ("estimation = '[91, 6, 4]', n = 101", "image 3.*edited"),  # the run drew 100
+        ("n0 = 11", "image 3.*edited"),  # the row's n0 is not its selection's total
+        ("estimation = '[90, 6, 4'", "unreadable"),
+        ("estimation = '[90.9, 6, 4]'", "unreadable"),  # not truncated to a total of 100
+    ],
+)
+def test_edited_counts_are_refused_on_read(tmp_path, edit, message):
     path = tmp_path / "s.sqlite"
     _store(path)
     db = sqlite3.connect(path)
-    db.execute("UPDATE counts SET estimation = '[91, 6, 4]' WHERE image = 3")  # total 101
+    db.execute(f"UPDATE counts SET {edit} WHERE image = 3")
     db.commit()
     db.close()
-    with Store(path, readonly=True) as st, pytest.raises(StoreError, match="image 3.*edited"):
+    with Store(path, readonly=True) as st, pytest.raises(StoreError, match=message):
         st.count_rows()
-    db = sqlite3.connect(path)
-    db.execute("UPDATE counts SET estimation = '[90, 6, 4' WHERE image = 3")
-    db.commit()
-    db.close()
-    with Store(path, readonly=True) as st, pytest.raises(StoreError, match="unreadable"):
-        st.count_rows()
+
+
+def test_an_empty_file_is_no_store_to_write_into(tmp_path):
+    """``smoothbench certify`` opens an existing store for writing: an empty file there is
+    refused and left as it was, not made into a new, empty store."""
+    path = tmp_path / "empty.sqlite"
+    path.write_bytes(b"")
+    with pytest.raises(ValueError, match="empty file"):
+        Store.open_existing(path)
+    assert path.stat().st_size == 0
+
+
+def test_counts_under_a_noise_without_a_spec_are_refused(tmp_path):
+    """Counts a store could never certify (their noise cannot be rebuilt) are not written."""
+    with Store(tmp_path / "s.sqlite") as st:
+        st.put_manifest({"n0": 10, "n": 100})
+        st.put_noises({"g": {"family": "gaussian", "params": {"sigma": 0.5, "dim": 4}}})
+        row = CountRow("m", "unknown", 0, 0, np.array([10, 0]), np.array([90, 10]), 0.1)
+        with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+            st.put_counts([row])
+        assert st.done_keys() == set()
 
 
 def test_counts_without_a_manifest_are_refused(tmp_path):
