@@ -78,6 +78,40 @@ def test_the_device_source_draws_standard_normals():
         DrawStream(0, 0, 0, dim=4, source="dice")
 
 
+def _documented_rows(seed: int, index: int, stream: int, chunk: int, dim: int) -> np.ndarray:
+    """A chunk's rows built from the module's description alone, in float64: numpy's SFC64
+    seeded by SeedSequence([seed, index, stream, chunk]), read block by block (a block's
+    u then its v), each block the cosines of its pairs and then their sines."""
+    rng = np.random.Generator(np.random.SFC64(np.random.SeedSequence([seed, index, stream, chunk])))
+    pairs = block_rows(dim) * dim // 2
+    blocks = []
+    for _ in range(CHUNK_ROWS // block_rows(dim)):
+        uv = rng.random(2 * pairs)
+        u, v = uv[:pairs], uv[pairs:]
+        radius = np.sqrt(-2.0 * np.log(u + 2.0**-54))
+        blocks += [radius * np.cos(2.0 * np.pi * v), radius * np.sin(2.0 * np.pi * v)]
+    return np.concatenate(blocks).reshape(CHUNK_ROWS, dim)
+
+
+@pytest.mark.parametrize("dim", [3, 64])
+def test_the_draws_are_the_documented_construction(dim):
+    """The addressing and the layout, pinned by an independent construction: a change to
+    either changes every stored run's draws and must come with a new DRAW_METHOD."""
+    rows = DrawStream(7, 3, 1, dim=dim, dtype=torch.float64).rows(CHUNK_ROWS - 40, CHUNK_ROWS + 40)
+    want = np.concatenate(
+        [_documented_rows(7, 3, 1, 0, dim)[-40:], _documented_rows(7, 3, 1, 1, dim)[:40]]
+    )
+    np.testing.assert_allclose(rows.numpy(), want, rtol=1e-12, atol=1e-13)
+
+
+def test_the_super_blocks_of_the_device_source_differ():
+    """At dim 8192 a block is one row and a super-block (2^22 values) 512 rows, so a chunk
+    spans two super-blocks (an ImageNet chunk, 1000 x 150,528, spans 36): each is seeded
+    on its own, not a repeat of the first."""
+    rows = DrawStream(0, 0, 1, 8192, source="torch").rows(0, CHUNK_ROWS)
+    assert not torch.equal(rows[: CHUNK_ROWS - 512], rows[512:])
+
+
 def test_streams_images_and_seeds_differ():
     base = DrawStream(0, 0, 0, dim=4).rows(0, 10)
     for other in [(1, 0, 0), (0, 1, 0), (0, 0, 1)]:

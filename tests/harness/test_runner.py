@@ -10,6 +10,7 @@ from harness.certify import certify_store
 from harness.config import parse
 from harness.draws import DrawStream
 from harness.host_memory import host_memory_state
+from harness.identity import difference
 from harness.store import CountRow, ImportedRow, Store
 from tests.interruptions import stop_at_manifest_key
 
@@ -440,3 +441,16 @@ def test_every_configured_alpha_is_certified(tmp_path):
         alphas = sorted(a for (a,) in st.query("SELECT DISTINCT alpha FROM certificates"))
         assert alphas == [0.001, 0.01]
         assert len(st.table_rows("certificates")) == 2 * 2 * 2  # images x noises x alphas
+
+
+def test_a_key_gone_or_added_inside_a_table_is_named():
+    """A model, say, that the store holds and the config no longer names (or the reverse)
+    is named with its path, not reported as a difference of the whole table."""
+    stored = {"m1": {"sha256": "a"}, "m2": {"sha256": "b"}}
+    assert difference(stored, {"m1": {"sha256": "a"}}, "models") == (
+        "'models.m2': stored {'sha256': 'b'}, now absent"
+    )
+    assert difference({"m1": {"sha256": "a"}}, stored, "models") == (
+        "'models.m2': absent in the store, now {'sha256': 'b'}"
+    )
+    assert difference(stored, dict(stored), "models") is None

@@ -8,7 +8,7 @@ from scipy.stats import norm
 import certifiers
 from certifiers.bounds import clopper_pearson_lower
 from harness import certify_counts, count_predictions, sample_counts, sampler
-from harness.draws import ESTIMATION, DrawStream
+from harness.draws import ESTIMATION, SELECTION, DrawStream
 from harness.noise import Gaussian, Laplace, MixedNorm
 from harness.noise.batch import Batch, Workspace
 from harness.sampler import SamplerOptions, auto_batch_size, count_on_device, prepare_model
@@ -82,6 +82,40 @@ def test_batches_drawn_ahead_count_as_a_plain_loop_over_the_draws(monkeypatch, s
             inputs = noise.perturb(x, Batch(G), out=torch.empty(n, dim))
             predicted = model.net(inputs).argmax(dim=1)
             np.testing.assert_array_equal(counts, np.bincount(predicted.numpy(), minlength=10))
+
+
+def test_selection_and_estimation_count_their_own_streams():
+    """CERTIFY needs the n estimation draws independent of the n0 that chose the class:
+    ``certify_counts`` counts stream SELECTION for the one and ESTIMATION for the other,
+    and the two differ (a model whose class follows one coordinate's sign shows it)."""
+
+    class Sign(torch.nn.Module):
+        def forward(self, x):
+            return torch.stack([torch.zeros_like(x[:, 0]), x[:, 0]], dim=1)
+
+    x, noises = torch.zeros(4), [Gaussian(1.0, 4)]
+    got = certify_counts(Sign(), x, noises, 300, 300, seed=5, index=2)
+    selection = count_predictions(Sign(), x, noises, 300, seed=5, index=2, stream=SELECTION)
+    estimation = count_predictions(Sign(), x, noises, 300, seed=5, index=2, stream=ESTIMATION)
+    np.testing.assert_array_equal(got.selection, selection)
+    np.testing.assert_array_equal(got.estimation, estimation)
+    assert (selection != estimation).any()
+
+
+def test_estimation_must_have_the_selections_classes():
+    class Grows(torch.nn.Module):
+        """Two classes for the first call (the selection), three afterwards."""
+
+        def __init__(self):
+            super().__init__()
+            self.calls = 0
+
+        def forward(self, x):
+            self.calls += 1
+            return torch.zeros(x.shape[0], 2 if self.calls == 1 else 3)
+
+    with pytest.raises(ValueError, match="expected 2"):
+        certify_counts(Grows(), torch.zeros(4), [Gaussian(1.0, 4)], 10, 10, seed=0, index=0)
 
 
 def test_noises_share_draws_and_streams_are_separate():
@@ -394,10 +428,12 @@ def test_the_logit_dtype_may_not_change_between_batches():
                       index=0, stream=ESTIMATION, batch_size=100)  # fmt: skip
 
 
-@pytest.mark.parametrize("sigma", [1e300, 1e39])
+@pytest.mark.parametrize("sigma", [1e300, 1e39, 3e38])
 def test_non_finite_noisy_inputs_are_refused(sigma):
-    """sigma = 1e300 (or 1e39) overflows float32 to inf; a model that maps inf to finite
-    logits (here: clamps) would otherwise count garbage silently."""
+    """sigma = 1e300 (or 1e39) overflows float32 to inf when the noise is made ready; 3e38
+    is a float32 number, but its products with draws above 1.14 overflow in the batch, which
+    only the per-batch check sees. A model that maps inf to finite logits (here: clamps)
+    would otherwise count garbage silently."""
 
     class Clamps(torch.nn.Module):
         def forward(self, x):
