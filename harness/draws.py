@@ -177,12 +177,6 @@ def chunk_sequence(seed: int, index: int, stream: int, chunk: int) -> np.random.
     return np.random.SeedSequence([int(seed), int(index), int(stream), int(chunk)])
 
 
-def chunk_seed(seed: int, index: int, stream: int, chunk: int) -> int:
-    """A 63-bit generator seed for one chunk, well mixed by SeedSequence."""
-    hi, lo = chunk_sequence(seed, index, stream, chunk).generate_state(2, dtype=np.uint32)
-    return ((int(hi) << 32) | int(lo)) & ((1 << 63) - 1)
-
-
 def box_muller(
     uv: torch.Tensor,
     cos_out: torch.Tensor,

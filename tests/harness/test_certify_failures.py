@@ -168,3 +168,19 @@ def test_the_manifest_keeps_the_options_of_every_certifier_that_ran(tmp_path):
         name: certifiers.get(name).options() for name in ("cohen", "wulff")
     }
     store.close()
+
+
+def test_an_interrupted_certify_keeps_the_groups_it_finished_and_says_so(tmp_path, monkeypatch):
+    """Ctrl-C while the second (model, noise) group is written: the first group's
+    certificates stay, the second's are not half written, and the interruption says how
+    far it got (the CLI prints it and exits 130)."""
+    from harness.certify import CertificationInterrupted
+    from tests.interruptions import stop_at_call
+
+    store = _store(tmp_path / "s.sqlite")
+    stop_at_call(monkeypatch, store, "put_certificates", 2)
+    with pytest.raises(CertificationInterrupted) as stopped:
+        certify_store(store, ["cohen"], ["l2"], [0.001, 0.01], progress=False)
+    assert (stopped.value.finished, stopped.value.total, stopped.value.written) == (1, 2, 2 * 6)
+    assert store.query("SELECT COUNT(DISTINCT noise), COUNT(*) FROM certificates") == [(1, 12)]
+    store.close()

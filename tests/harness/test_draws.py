@@ -15,7 +15,6 @@ from harness.draws import (
     _cpu_uniforms,
     block_rows,
     box_muller,
-    chunk_seed,
     chunk_sequence,
     draw_distance,
     draw_method,
@@ -125,10 +124,17 @@ def test_repeatable():
     assert abs(float(a.mean())) < 0.01 and abs(float(a.std()) - 1) < 0.01
 
 
-@pytest.mark.parametrize("bad", [(-1, 0, 0, 0), (0, -2, 0, 0), (0, 0, 0, 1.5), (True, 0, 0, 0)])
+@pytest.mark.parametrize(
+    "bad",
+    [(-1, 0, 0, 0), (0, -1, 0, 0), (0, 0, -1, 0), (0, 0, 0, -1), (0, 0, 0, 1.5), (True, 0, 0, 0)],
+)
 def test_bad_addresses(bad):
-    with pytest.raises(ValueError):
-        chunk_seed(*bad)
+    name = ("seed", "index", "stream", "chunk")[[v != 0 for v in bad].index(True)]
+    with pytest.raises(ValueError, match=f"{name} must be a non-negative int"):
+        chunk_sequence(*bad)
+    if name != "chunk":
+        with pytest.raises(ValueError, match=f"{name} must be a non-negative int"):
+            DrawStream(*bad[:3], dim=4)
 
 
 # the law of the draws ---------------------------------------------------------------------
@@ -239,11 +245,23 @@ def test_distance_statement():
     assert draw_method("cpu") != draw_method("cuda")
 
 
-@pytest.mark.parametrize("dim", [1, 3, 5, 64, 784, 3072, 150_528])
+@pytest.mark.parametrize("dim", [1, 3, 5, 64, 784, 3072, 8193, 150_528])
 def test_blocks_are_whole_rows_and_whole_pairs(dim):
     rows = block_rows(dim)
     assert CHUNK_ROWS % rows == 0 and (rows * dim) % 2 == 0
     assert rows * dim <= 8192 or rows <= 2
+
+
+@pytest.mark.parametrize(
+    ("dim", "rows"),
+    # the largest divisor of 1000 whose block holds at most 8192 values, an even number of
+    # them: 8 x 1024 = 8192 exactly; 8193 is odd, so 2 rows (the first even block); an
+    # ImageNet row alone is beyond 8192 but even
+    [(1, 1000), (3, 1000), (5, 1000), (9, 500), (64, 125), (784, 10), (1024, 8), (3072, 2)]
+    + [(8193, 2), (150_528, 1)],
+)
+def test_the_block_of_a_dimension_is_the_documented_one(dim, rows):
+    assert block_rows(dim) == rows
 
 
 def test_bad_stream_arguments():

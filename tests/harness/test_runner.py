@@ -230,6 +230,19 @@ def test_a_store_of_the_earlier_draws_refuses_to_resume(tmp_path):
         runner.run(tiny(), path, progress=False)
 
 
+def test_a_store_of_another_chunk_layout_refuses_to_resume(tmp_path):
+    """Rows are addressed by chunks of CHUNK_ROWS: a store whose chunks were cut otherwise
+    drew other rows under the same addresses, and is refused."""
+    path = tmp_path / "s.sqlite"
+    runner.run(tiny(), path, progress=False, stop_after=1, certify=False)
+    import sqlite3
+
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE manifest SET value = '500' WHERE key = 'chunk_rows'")
+    with pytest.raises(ValueError, match="'chunk_rows': stored 500, now 1000"):
+        runner.run(tiny(), path, progress=False)
+
+
 def test_a_store_of_an_earlier_coupling_refuses_to_resume(tmp_path):
     """The mixed norm's coupling changed (version 2): a store whose manifest lacks it
     (written by version 1) is refused, naming the key; a run without a changed family

@@ -189,6 +189,11 @@ def test_bad_n(n):
         )
 
 
+def test_at_least_one_noise_is_needed():
+    with pytest.raises(ValueError, match="at least one noise"):
+        count_predictions(mlp(), torch.zeros(64), [], 10, seed=0, index=0, stream=ESTIMATION)
+
+
 def test_noise_dim_must_match_input():
     with pytest.raises(ValueError, match="dim"):
         sample_counts(
