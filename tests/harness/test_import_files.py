@@ -1,0 +1,158 @@
+"""Import of certify TSVs: all or nothing over several files, options validated and
+overriding the layout, the layout read by hand, a stored noise named by its name, and
+export's folder names."""
+
+import datetime
+
+import pytest
+
+from harness.interop.cohen_layout import COHEN_ALPHA, parse_layout
+from harness.interop.cohen_tsv import TsvError
+from harness.interop.importing import ImportOptions, import_cohen_tsv
+from harness.store import Store
+
+HEADER = "idx\tlabel\tpredict\tradius\tcorrect\ttime"
+ROWS = [(0, 3, -1, 0.0, 15.2), (20, 7, 7, 0.3, 15.0), (40, 4, 4, 0.6, 16.0)]
+
+
+def cohen_row(idx, label, predict, radius, seconds):
+    time = str(datetime.timedelta(seconds=seconds))
+    return f"{idx}\t{label}\t{predict}\t{radius:.3}\t{int(predict == label)}\t{time}"
+
+
+def write_cohen(path, rows, extra=""):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join([HEADER, *(cohen_row(*r) for r in rows)]) + "\n" + extra)
+    return path
+
+
+# a bad second file leaves the store without rows of the first.
+def test_a_bad_file_imports_nothing_of_the_good_ones(tmp_path):
+    good = write_cohen(tmp_path / "cifar10/resnet110/noise_0.25/test/sigma_0.25", ROWS)
+    bad = write_cohen(
+        tmp_path / "cifar10/resnet110/noise_0.50/test/sigma_0.50", ROWS, "60\t1\t1\t0.5\t0\t1.0\n"
+    )
+    with Store(tmp_path / "s.sqlite") as st:
+        with pytest.raises(TsvError):
+            import_cohen_tsv(st, [good, bad])
+        assert st.imported_rows() == []
+        assert st.query("SELECT COUNT(*) FROM imported")[0][0] == 0
+
+
+# refusals that come after a good file also leave the store empty.
+def test_two_files_of_one_group_are_refused_and_nothing_is_written(tmp_path):
+    a = write_cohen(tmp_path / "a/cifar10/resnet110/noise_0.25/test/sigma_0.25", ROWS)
+    b = write_cohen(tmp_path / "b/cifar10/resnet110/noise_0.25/test/sigma_0.25", ROWS)
+    with Store(tmp_path / "s.sqlite") as st:
+        with pytest.raises(ValueError, match="import them one at a time"):
+            import_cohen_tsv(st, [a, b])
+        assert st.query("SELECT COUNT(*) FROM imported")[0][0] == 0
+
+
+def test_files_of_two_datasets_in_one_call_are_refused(tmp_path):
+    a = write_cohen(tmp_path / "cifar10/resnet110/noise_0.25/test/sigma_0.25", ROWS)
+    b = write_cohen(tmp_path / "imagenet/resnet50/noise_0.25/test/sigma_0.25", ROWS)
+    with Store(tmp_path / "s.sqlite") as st:
+        with pytest.raises(ValueError, match="holds imagenet results"):
+            import_cohen_tsv(st, [a, b])
+        assert st.query("SELECT COUNT(*) FROM imported")[0][0] == 0
+
+
+# option values are validated.
+@pytest.mark.parametrize(
+    "alpha,norm,message", [(0.0, "l2", "--alpha"), (1.5, "l2", "--alpha"), (0.001, "l7", "--norm")]
+)
+def test_bad_alpha_or_norm_is_refused(tmp_path, alpha, norm, message):
+    path = write_cohen(tmp_path / "elsewhere/run.tsv", ROWS)
+    options = ImportOptions("theirs", "gaussian:sigma=0.25", "cohen", norm, alpha, "cifar10")
+    with Store(tmp_path / "s.sqlite") as st:
+        with pytest.raises(ValueError, match=message):
+            import_cohen_tsv(st, [path], options)
+
+
+# command-line options override what the layout infers.
+def test_options_override_the_layout(tmp_path):
+    path = write_cohen(tmp_path / "cifar10/resnet110/noise_0.25/test/sigma_0.25", ROWS)
+    options = ImportOptions(model="mine", alpha=0.01, certifier="wulff")
+    with Store(tmp_path / "s.sqlite") as st:
+        (done,) = import_cohen_tsv(st, [path], options)
+        assert (done.model, done.alpha, done.certifier) == ("mine", 0.01, "wulff")
+        assert {(r.model, r.alpha, r.certifier) for r in st.imported_rows()} == {
+            ("mine", 0.01, "wulff")
+        }
+
+
+# what the layout says, by hand.
+def test_layout_fields_by_hand():
+    lay = parse_layout("cifar10/resnet20/noise_0.50/test/sigma_0.25")
+    assert (lay.dataset, lay.train_sigma, lay.sigma, lay.split) == ("cifar10", 0.5, 0.25, "test")
+    assert COHEN_ALPHA == 0.001  # Cohen et al.'s certify.py default --alpha
+    # an unknown network keeps the noise folder's text in its name
+    assert lay.model == "cifar10-resnet20-noise0.50"
+    # the innermost match wins where a prefix holds another layout-like window
+    nested = parse_layout(
+        "imagenet/x/noise_1.00/test/sigma_1.00/cifar10/resnet110/noise_0.12/test/sigma_0.12"
+    )
+    assert (nested.dataset, nested.train_sigma, nested.sigma) == ("cifar10", 0.12, 0.12)
+    assert parse_layout("cifar10/resnet110/noise_0.25/val/sigma_0.25") is None
+
+
+# the command line's --dataset wins over the layout's (module docstring's order).
+def test_dataset_option_overrides_the_layout(tmp_path):
+    path = write_cohen(tmp_path / "cifar10/resnet110/noise_0.25/test/sigma_0.25", ROWS)
+    options = ImportOptions(model="mine", noise="gaussian:sigma=0.25", dataset="digits")
+    with Store(tmp_path / "s.sqlite") as st:
+        (done,) = import_cohen_tsv(st, [path], options)
+        assert done.dataset == "digits"
+        assert {r.dataset for r in st.imported_rows()} == {"digits"}
+
+
+# a file whose radii are all zero (every image abstains) is not reported as lowered.
+def test_a_file_of_zero_radii_is_not_lowered(tmp_path):
+    rows = [(0, 3, -1, 0.0, 15.2), (20, 7, -1, 0.0, 15.0)]
+    path = write_cohen(tmp_path / "cifar10/resnet110/noise_0.25/test/sigma_0.25", rows)
+    with Store(tmp_path / "s.sqlite") as st:
+        (done,) = import_cohen_tsv(st, [path])
+        assert done.lowered is False
+
+
+# --noise may name a noise the store already holds, by its stored name.
+def test_noise_option_may_be_a_stored_noise_name(tmp_path):
+    cohen = write_cohen(tmp_path / "cifar10/resnet110/noise_0.25/test/sigma_0.25", ROWS)
+    plain = write_cohen(tmp_path / "elsewhere/run.tsv", ROWS)
+    name = "gaussian(dim=3072,sigma=0.25)"
+    with Store(tmp_path / "s.sqlite") as st:
+        import_cohen_tsv(st, [cohen])
+        assert name in st.noise_specs()
+        options = ImportOptions("theirs", name, "cohen", "l2", 0.001, "cifar10")
+        (done,) = import_cohen_tsv(st, [plain], options)
+        assert done.noise == name
+
+
+# folder names keep only letters, digits and ._=,- (module docstring's example).
+def test_safe_folder_names():
+    from harness.interop.exporting import safe_name
+
+    assert safe_name("gaussian(dim=3072,sigma=0.25)") == "gaussian_dim=3072,sigma=0.25_"
+    assert safe_name("a/b c") == "a_b_c"
+    assert safe_name("..") == "_.."
+
+
+# two models whose folder names coincide are refused, never overwrite each other.
+def test_models_with_one_folder_name_are_refused(tmp_path):
+    import numpy as np
+
+    from harness.certify import certify_store
+    from harness.interop.exporting import write_cohen_tsv
+    from harness.noise import Gaussian
+    from tests.reports._report_synth import DIM, add_counts, new_store
+
+    config = {"certify": {"certifiers": ["cohen"], "norms": ["l2"], "alpha": [0.001]}}
+    store = new_store(tmp_path / "s.sqlite", 4, {"m(1)": 0.25, "m_1_": 0.25}, config=config)
+    labels = np.arange(4) % 10
+    for model in ("m(1)", "m_1_"):
+        add_counts(store, model, Gaussian(0.25, DIM), labels, labels, [990] * 4)
+    certify_store(store, ["cohen"], ["l2"], [0.001], progress=False)
+    with pytest.raises(ValueError, match="would both be written"):
+        write_cohen_tsv(store, tmp_path / "out")
+    store.close()
