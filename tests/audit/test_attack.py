@@ -142,3 +142,29 @@ def test_a_break_is_claimed_for_the_stated_law(monkeypatch, tv, broken):
         Linear(), point(), noise, 1, "l2", {"unsound": 1.6 * EXACT["l2"]}, settings, index=3
     )
     assert result.broken == {"unsound": broken}
+
+
+def test_the_attack_returns_its_best_restart():
+    """A model without gradient (class 1 where the first coordinate is positive) leaves
+    each restart at its start: restart 0 at delta = 0, the others random in the ball. The
+    attack returns the restart whose estimate of p_c is lowest, so wherever a random start
+    crossed the boundary the image is broken, and elsewhere delta stays 0."""
+    from harness.audit.attack import attack_smoothed
+
+    class Step(torch.nn.Module):
+        def forward(self, x):
+            x = x.reshape(x.shape[0], -1)
+            return torch.stack([torch.zeros(x.shape[0]), 10.0 * (x[:, 0] > 0).float()], dim=1)
+
+    x, noise = torch.full((4,), 0.01), Gaussian(1e-3, 4)
+    settings = AttackSettings(restarts=2, steps=2, samples=8)
+    broken = 0
+    for seed in range(10):
+        delta = attack_smoothed(Step(), x, noise, 1, 1.0, "l2", settings,
+                                torch.Generator().manual_seed(seed))  # fmt: skip
+        assert float(delta.norm()) <= 1.0 + 1e-12
+        if float(delta[0]) < -0.011:  # a start across the boundary, noise 1e-3 aside
+            broken += 1
+        else:
+            assert torch.equal(delta, torch.zeros(4, dtype=delta.dtype))
+    assert broken >= 1
