@@ -26,36 +26,29 @@ def write_cohen(path, rows, extra=""):
     return path
 
 
-# a bad second file leaves the store without rows of the first.
-def test_a_bad_file_imports_nothing_of_the_good_ones(tmp_path):
+@pytest.mark.parametrize(
+    ("second", "extra", "error", "match"),
+    [
+        # a malformed row in the second file
+        ("cifar10/resnet110/noise_0.50/test/sigma_0.50", "60\t1\t1\t0.5\t0\t1.0\n",
+         TsvError, ""),
+        # the group of the first file again
+        ("b/cifar10/resnet110/noise_0.25/test/sigma_0.25", "", ValueError,
+         "import them one at a time"),
+        # another dataset than the first file's
+        ("imagenet/resnet50/noise_0.25/test/sigma_0.25", "", ValueError,
+         "holds imagenet results"),
+    ],
+    ids=["malformed", "same-group", "other-dataset"],
+)  # fmt: skip
+def test_a_refused_second_file_imports_nothing_of_the_first(tmp_path, second, extra, error, match):
+    """Import is all or nothing: a good file, then one refused, leaves the store empty."""
     good = write_cohen(tmp_path / "cifar10/resnet110/noise_0.25/test/sigma_0.25", ROWS)
-    bad = write_cohen(
-        tmp_path / "cifar10/resnet110/noise_0.50/test/sigma_0.50", ROWS, "60\t1\t1\t0.5\t0\t1.0\n"
-    )
+    refused = write_cohen(tmp_path / second, ROWS, extra)
     with Store(tmp_path / "s.sqlite") as st:
-        with pytest.raises(TsvError):
-            import_cohen_tsv(st, [good, bad])
+        with pytest.raises(error, match=match):
+            import_cohen_tsv(st, [good, refused])
         assert st.imported_rows() == []
-        assert st.query("SELECT COUNT(*) FROM imported")[0][0] == 0
-
-
-# refusals that come after a good file also leave the store empty.
-def test_two_files_of_one_group_are_refused_and_nothing_is_written(tmp_path):
-    a = write_cohen(tmp_path / "a/cifar10/resnet110/noise_0.25/test/sigma_0.25", ROWS)
-    b = write_cohen(tmp_path / "b/cifar10/resnet110/noise_0.25/test/sigma_0.25", ROWS)
-    with Store(tmp_path / "s.sqlite") as st:
-        with pytest.raises(ValueError, match="import them one at a time"):
-            import_cohen_tsv(st, [a, b])
-        assert st.query("SELECT COUNT(*) FROM imported")[0][0] == 0
-
-
-def test_files_of_two_datasets_in_one_call_are_refused(tmp_path):
-    a = write_cohen(tmp_path / "cifar10/resnet110/noise_0.25/test/sigma_0.25", ROWS)
-    b = write_cohen(tmp_path / "imagenet/resnet50/noise_0.25/test/sigma_0.25", ROWS)
-    with Store(tmp_path / "s.sqlite") as st:
-        with pytest.raises(ValueError, match="holds imagenet results"):
-            import_cohen_tsv(st, [a, b])
-        assert st.query("SELECT COUNT(*) FROM imported")[0][0] == 0
 
 
 # option values are validated.

@@ -11,16 +11,7 @@ import numpy as np
 import pytest
 
 from harness.store import SCHEMA_VERSION, CountRow, Store, StoreBusyError, StoreError
-
-
-def _store(path, images: int = 40) -> None:
-    with Store(path) as st:
-        st.put_manifest({"n0": 10, "n": 100, "seed": 0, "dataset": "digits"})
-        st.put_noises({"g": {"family": "gaussian", "params": {"sigma": 0.5, "dim": 4}}})
-        st.put_counts(
-            CountRow("m", "g", i, i % 3, np.array([10, 0, 0]), np.array([90, 6, 4]), 0.1)
-            for i in range(images)
-        )
+from tests.harness._stores import counts_store as _store
 
 
 def test_a_directory_or_a_path_under_a_file_is_refused(tmp_path):

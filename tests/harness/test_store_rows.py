@@ -20,8 +20,8 @@ from harness.store import (
     ImportedRow,
     Store,
 )
+from tests.harness._stores import SPEC, counts_store
 
-SPEC = {"family": "gaussian", "params": {"sigma": 0.5, "dim": 4}}
 SELECTION, ESTIMATION = np.array([10, 0, 0]), np.array([90, 6, 4])
 
 
@@ -66,14 +66,6 @@ def test_an_audit_row_refuses_a_p_value_above_one():
         AuditRow("attack", "c", "n", "l2", "m", 1, 0, 0.1, 0.0, 1.5, None, None, True, {})
 
 
-def _store(path, images: int = 6) -> None:
-    with Store(path) as st:
-        st.put_manifest({"n0": 10, "n": 100, "seed": 0, "dataset": "digits"}, noises={"g": SPEC})
-        st.put_counts(
-            CountRow("m", "g", i, i % 3, SELECTION, ESTIMATION, 0.1) for i in range(images)
-        )
-
-
 def test_a_noise_spec_once_stored_is_never_replaced(tmp_path):
     with Store(tmp_path / "s.sqlite") as st:
         st.put_noises({"g": SPEC})
@@ -83,7 +75,7 @@ def test_a_noise_spec_once_stored_is_never_replaced(tmp_path):
 
 def test_certifying_again_replaces_the_stored_certificates(tmp_path):
     path = tmp_path / "s.sqlite"
-    _store(path)
+    counts_store(path, images=6)
     with Store(path) as st:
         certify_store(st, ["cohen"], ["l2"], [0.001], progress=False)
         fresh = st.table_rows("certificates")
