@@ -51,6 +51,12 @@ READING_TOLERANCE = 1e-4
 ROUNDING_SLACK = 1e-9
 
 
+def rounding_slack(logits: Tensor) -> Tensor:
+    """Per input, the least margin bound that certifies: ``ROUNDING_SLACK (1 + max_j
+    |z_j(x)|)`` for the logits ``z(x)`` (shape ``(B, classes)``)."""
+    return ROUNDING_SLACK * (1.0 + logits.abs().amax(1))
+
+
 @dataclass(frozen=True)
 class MarginCertificate:
     """Per input of a batch: ``certified`` (bool), ``margins`` ``(B, C)`` (lower bounds of
@@ -355,9 +361,7 @@ class DeterministicCertifier(Certifier):
                 f"the network as read differs from the model's outputs by {gap:.3g}: its "
                 "forward does something the reading missed, so it cannot be certified"
             )
-        at_inputs = read[: len(x)]
-        slack = ROUNDING_SLACK * (1.0 + at_inputs.abs().amax(1))
-        return logits[: len(x)].argmax(1), int(read.shape[1]), slack
+        return logits[: len(x)].argmax(1), int(read.shape[1]), rounding_slack(read[: len(x)])
 
     def _inputs(
         self, model: nn.Module, x: Tensor, y: ArrayLike, eps: float | ArrayLike, norm: str

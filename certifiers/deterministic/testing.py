@@ -26,7 +26,7 @@ from collections.abc import Callable
 import torch
 from torch import Tensor, nn
 
-from certifiers.deterministic.base import ROUNDING_SLACK, DeterministicCertifier, input_box
+from certifiers.deterministic.base import DeterministicCertifier, input_box, rounding_slack
 from certifiers.deterministic.ops import Box
 
 DETERMINISTIC_PROPERTIES = ("contains", "attack", "exact_at_zero", "radius")
@@ -130,7 +130,7 @@ def check_exact_at_zero(certifier: DeterministicCertifier, model, x, y) -> None:
     y = torch.as_tensor(y, device=z.device)
     rival = z.scatter(1, y.unsqueeze(1), -math.inf).amax(1)
     margin = z.gather(1, y.unsqueeze(1)).squeeze(1) - rival
-    right = (z.argmax(1) == y) & (margin > ROUNDING_SLACK * (1.0 + z.abs().amax(1)))
+    right = (z.argmax(1) == y) & (margin > rounding_slack(z))
     if not torch.equal(result.certified, right):
         idx = torch.nonzero(result.certified != right).flatten().tolist()
         raise AssertionError(f"exact_at_zero: at eps = 0 inputs {idx} are certified wrongly")
