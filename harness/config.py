@@ -219,6 +219,13 @@ def _sigma0(key: str, value: Any) -> float:
     return sigma
 
 
+def _named_once(key: str, values: tuple) -> None:
+    """Refuse the last of ``values`` (a config list so far: certifiers, norms, alphas) if
+    it names an earlier one again."""
+    if values[-1] in values[:-1]:
+        raise ConfigError(f"config key '{key}[{len(values) - 1}]': {values[-1]!r} is named twice")
+
+
 def _safe_name(key: str, value: str) -> str:
     """A name that becomes a file name: letters, digits and ``._+=-``, at most 100."""
     if not SAFE_NAME.fullmatch(value):
@@ -572,8 +579,7 @@ def parse(data: dict[str, Any], source: str = "<config>") -> Config:
                 f"config key 'certify.certifiers[{i}]': "
                 f"{certifiers.CERTIFIERS.unknown(name, extra=['all'])}"
             )
-        if name in names[:i]:
-            raise ConfigError(f"config key 'certify.certifiers[{i}]': {name!r} is named twice")
+        _named_once("certify.certifiers", names[: i + 1])
     norms = tuple(certify.get("norms", list(NORMS)))
     if not norms:
         raise ConfigError(f"config key 'certify.norms' is empty: name some of {list(NORMS)}")
@@ -582,14 +588,12 @@ def parse(data: dict[str, Any], source: str = "<config>") -> Config:
             raise ConfigError(
                 f"config key 'certify.norms[{i}]': {unknown_name('norm', norm, NORMS)}"
             )
-        if norm in norms[:i]:
-            raise ConfigError(f"config key 'certify.norms[{i}]': {norm!r} is named twice")
+        _named_once("certify.norms", norms[: i + 1])
     alphas = tuple(certify.get("alpha", [DEFAULT_ALPHA]))
     for i, a in enumerate(alphas):
         if isinstance(a, bool) or not isinstance(a, int | float) or not 0 < a < 1:
             raise ConfigError(f"config key 'certify.alpha[{i}]' must lie in (0, 1), got {a!r}")
-        if a in alphas[:i]:
-            raise ConfigError(f"config key 'certify.alpha[{i}]': {a!r} is named twice")
+        _named_once("certify.alpha", alphas[: i + 1])
     if not alphas:
         raise ConfigError("config key 'certify.alpha' is empty")
 
