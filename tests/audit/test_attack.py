@@ -168,3 +168,33 @@ def test_the_attack_returns_its_best_restart():
         else:
             assert torch.equal(delta, torch.zeros(4, dtype=delta.dtype))
     assert broken >= 1
+
+
+def test_the_attack_succeeds_where_the_fresh_estimate_is_exactly_one_half(monkeypatch):
+    """The empirical radius is the first radius whose fresh estimate of ``P(f = c)`` is at
+    most 1/2: a count of exactly n/2 is a success (a tie no longer predicts ``c``), one
+    more is not. With estimates that fall to n/2 + extra from twice the certified radius on,
+    the search stops there only for extra = 0."""
+    from harness.audit import attack
+
+    n = 2000
+
+    def run(extra: int) -> float | None:
+        seen: list[float] = []
+
+        def estimate(model, x, noise, cls, fresh, seed, index):
+            radius = seen[-1]
+            return (n // 2 + extra if radius >= 2.0 else n), n
+
+        def attacked(model, x, noise, cls, radius, *rest):
+            seen.append(radius)
+            return torch.zeros(DIM)
+
+        monkeypatch.setattr(attack, "attack_smoothed", attacked)
+        monkeypatch.setattr(attack, "smoothed_probability", estimate)
+        settings = AttackSettings(fresh=n, growth=2, bisection=0)
+        noise = Gaussian(sigma=0.5, dim=DIM)
+        return audit_image(Linear(), point(), noise, 1, "l2", {"c": 1.0}, settings, 0).empirical
+
+    assert run(0) == 2.0
+    assert run(1) is None
