@@ -274,3 +274,73 @@ def test_the_bar_shows_the_images_under_way(tmp_path, cluster, monkeypatch, caps
     assert "under way" in capsys.readouterr().err
     local = runner.run(cfg, tmp_path / "local.sqlite", progress=False, certify=False)
     assert rows(path)[0] == rows(local)[0]
+
+
+def two_models():
+    return parse(
+        {
+            "run": {"name": "two", "dataset": "digits", "seed": 4, "n_test": 3, "n0": 10,
+                    "n": 200},
+            "models": [{"recipe": "mlp", "sigma0": 0.25, "name": "a"},
+                       {"recipe": "mlp", "sigma0": 0.5, "name": "b"}],
+            "noises": [{"family": "gaussian"}, {"family": "laplace"}],
+            "certify": {"certifiers": ["wulff"], "alpha": [0.001]},
+        }
+    )  # fmt: skip
+
+
+def test_a_ray_run_of_two_models_equals_the_local_run(tmp_path, cluster, capsys):
+    cfg = two_models()
+    local = runner.run(cfg, tmp_path / "local.sqlite", progress=False)
+    capsys.readouterr()
+    path = runner.run(cfg, tmp_path / "ray.sqlite", progress=False, executor="ray", workers=1)
+    assert "ray x" not in capsys.readouterr().err  # no bar when progress is off
+    counts, certificates, manifest = rows(path)
+    assert len(counts) == 2 * 3 * 2  # models, images, noises
+    assert (counts, certificates) == rows(local)[:2]
+    (session,) = manifest["sessions"]
+    assert len(session["workers"]) == 1  # the one actor asked for
+
+
+def test_a_gpu_asked_of_a_cluster_without_one_is_refused(cluster):
+    from harness.executors.ray_executor import RayExecutor
+
+    executor = RayExecutor()
+    for requested in ("cuda", "cuda:1"):
+        with pytest.raises(ValueError, match="the cluster has no GPU"):
+            executor.device(requested)
+    assert executor.device("cpu").type == "cpu"
+    assert executor.device(None).type == "cpu" and executor.device("auto").type == "cpu"
+
+
+def test_a_workers_bad_input_stays_a_value_error_naming_the_image():
+    """A worker's ``ValueError`` (bad input: exit code 2 on the command line) stays one,
+    anything else becomes a ``RuntimeError``; both name the model and image once."""
+    import torch
+
+    from harness.executors.base import ImageTask
+    from harness.executors.ray_executor import _task_failure
+
+    task = ImageTask("m", 7, 1, torch.zeros(2), ("g",))
+    bad = _task_failure(ValueError("model m, image 7: the noise is bad"), task, "kept")
+    assert type(bad) is ValueError
+    assert str(bad).count("model m, image 7: ") == 1 and "the noise is bad" in str(bad)
+    oom = _task_failure(MemoryError("no memory"), task, "kept")
+    assert type(oom) is RuntimeError
+    assert "model m, image 7: MemoryError: no memory" in str(oom)
+
+
+@pytest.mark.parametrize("address", [":6379", "headnode:", "headnode:port"])
+def test_an_address_without_a_host_or_a_port_is_refused_by_its_form(address):
+    """A HOST:PORT without its host (or its port) is named as malformed, never tried."""
+    import socket
+
+    from harness.executors.ray_executor import check_reachable
+
+    with socket.socket() as listening:  # even where something answers on the port
+        listening.bind(("", 0))
+        listening.listen()
+        port = listening.getsockname()[1]
+        given = address.replace("6379", str(port))
+        with pytest.raises(ValueError, match="give HOST:PORT of a Ray head node"):
+            check_reachable(given, timeout=1.0)

@@ -1,0 +1,39 @@
+"""``smoothbench import``: every option given is what is stored, and every file given
+is imported."""
+
+from __future__ import annotations
+
+from harness.cli import main
+from reports.tidy import load_imported_outcomes
+from tests.harness.test_interop import ROWS, write_cohen
+
+
+def test_the_options_given_are_what_is_stored(tmp_path, capsys):
+    # a layout that says nothing: every field comes from the options
+    path = write_cohen(tmp_path / "flat" / "results.tsv", ROWS)
+    store = tmp_path / "s.sqlite"
+    argv = ["import", "cohen-tsv", str(path), "--store", str(store),
+            "--model", "mine", "--noise", "gaussian:sigma=0.5", "--certifier", "wulff",
+            "--norm", "l1", "--alpha", "0.01", "--dataset", "cifar10"]  # fmt: skip
+    assert main(argv) == 0
+    df = load_imported_outcomes(store)
+    assert sorted(df["image"]) == sorted(r[0] for r in ROWS)
+    assert set(df["model"]) == {"mine"} and set(df["certifier"]) == {"wulff"}
+    assert set(df["norm"]) == {"l1"} and set(df["alpha"]) == {0.01}
+    assert set(df["dataset"]) == {"cifar10"}
+    assert set(df["noise"]) == {"gaussian(dim=3072,sigma=0.5)"}  # cifar10's dimension
+    assert f"imported {len(ROWS)} rows" in capsys.readouterr().out
+
+
+def test_every_file_given_is_imported_with_the_options(tmp_path, capsys):
+    root = tmp_path / "data/certify/cifar10/resnet110"
+    first = write_cohen(root / "noise_0.25/test/sigma_0.25", ROWS[:5])
+    second = write_cohen(root / "noise_0.50/test/sigma_0.50", ROWS[5:])
+    store = tmp_path / "s.sqlite"
+    argv = ["import", "cohen-tsv", str(first), str(second), "--store", str(store),
+            "--norm", "l1", "--alpha", "0.01"]  # fmt: skip
+    assert main(argv) == 0
+    df = load_imported_outcomes(store)
+    assert len(df) == len(ROWS) and df["model"].nunique() == 2
+    assert set(df["norm"]) == {"l1"} and set(df["alpha"]) == {0.01}
+    assert f"imported {len(ROWS)} rows" in capsys.readouterr().out
