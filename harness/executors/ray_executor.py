@@ -254,6 +254,8 @@ class RayExecutor(Executor):
         tasks = deque(task for work in plan.models for task in work.tasks)
         if not tasks:
             return True
+        if stop_after is not None and stop_after < 1:  # as the local executor: no image
+            return False
         ray = self._connect()
         setup = {
             "seed": plan.seed,

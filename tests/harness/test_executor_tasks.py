@@ -139,3 +139,20 @@ def test_the_share_of_an_image_is_never_shown_complete():
         assert bar.postfix == "this image 40%"
         within(60)
         assert bar.postfix == "this image 40%"
+
+
+@pytest.mark.parametrize("executor", ["local", "ray"])
+def test_stopping_after_no_image_samples_none(tmp_path, executor):
+    """``stop_after=0`` processes no task on either executor (Ray sampled one: it submits
+    before it counts) and says the run is not done."""
+    from harness.executors import make_executor
+    from harness.executors.base import ModelWork
+    from harness.store import Store
+
+    tasks = [ImageTask("a", i, 0, torch.zeros(4), ("g",)) for i in range(2)]
+    work = ModelWork("a", torch.nn.Linear(4, 2), {}, tasks)
+    plan = SamplingPlan(0, 1, 1, None, SamplerOptions(), [work])
+    with Store(tmp_path / "s.sqlite") as store:
+        run = make_executor(executor).run
+        assert run(plan, store, device=torch.device("cpu"), progress=False, stop_after=0) is False
+        assert store.done_keys() == set()
