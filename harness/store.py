@@ -359,6 +359,14 @@ class _WriterLock:
             self._fh = None
 
 
+def remove_store_files(path: Path) -> None:
+    """Delete a store, its write-ahead log and shared memory, and its writer lock (for a
+    store that a command created and could not fill: a refused import)."""
+    real = path.resolve()
+    for name in (real, *(real.with_name(real.name + s) for s in ("-wal", "-shm", ".lock"))):
+        name.unlink(missing_ok=True)
+
+
 class Store:
     """A run's SQLite store. Use as a context manager or call ``close()``.
 

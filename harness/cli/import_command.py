@@ -37,13 +37,21 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 def main(args: argparse.Namespace) -> int:
     from harness.interop.importing import ImportOptions, import_cohen_tsv
-    from harness.store import Store
+    from harness.store import Store, remove_store_files
 
     options = ImportOptions(
         args.model, args.noise, args.certifier, args.norm, args.alpha, args.dataset
     )
-    with Store(args.store) as store:
+    created = not args.store.exists()
+    store = Store(args.store)
+    try:
         done = import_cohen_tsv(store, args.files, options)
+    except BaseException:
+        store.close()
+        if created:  # a refused import leaves no empty store behind
+            remove_store_files(args.store)
+        raise
+    store.close()
     for f in done:
         print(
             f"{f.source}: {f.rows} rows as model {f.model}, noise {f.noise}, "

@@ -37,3 +37,20 @@ def test_every_file_given_is_imported_with_the_options(tmp_path, capsys):
     assert len(df) == len(ROWS) and df["model"].nunique() == 2
     assert set(df["norm"]) == {"l1"} and set(df["alpha"]) == {0.01}
     assert f"imported {len(ROWS)} rows" in capsys.readouterr().out
+
+
+def test_a_refused_import_leaves_no_new_store_and_keeps_an_old_one(tmp_path, capsys):
+    """A file that cannot be imported (here: absent) is refused with nothing left behind
+    where no store was (neither the file nor its lock); an existing store keeps its rows."""
+    store = tmp_path / "new" / "s.sqlite"
+    argv = ["import", "cohen-tsv", str(tmp_path / "missing.tsv"), "--store", str(store)]
+    assert main(argv) == 2
+    assert "missing.tsv" in capsys.readouterr().err
+    assert list((tmp_path / "new").iterdir()) == []
+    path = write_cohen(tmp_path / "flat" / "results.tsv", ROWS)
+    kept = ["import", "cohen-tsv", str(path), "--store", str(store), "--model", "m",
+            "--noise", "gaussian:sigma=0.5", "--certifier", "cohen", "--norm", "l2",
+            "--alpha", "0.001", "--dataset", "cifar10"]  # fmt: skip
+    assert main(kept) == 0
+    assert main(argv) == 2
+    assert len(load_imported_outcomes(store)) == len(ROWS)
