@@ -96,3 +96,45 @@ def test_the_audit_keeps_freed_host_memory_unless_told_not_to(tmp_path, monkeypa
     bad.write_text("[run\n")
     assert main(["audit", str(bad), "--quick", "--quiet", "--out", str(tmp_path), *flag]) == 2
     assert calls == ([1] if kept else [])
+
+
+@pytest.fixture(scope="module")
+def quick_store(tmp_path_factory):
+    """A run's store for the option tests: three images, Gaussian and Laplace noise."""
+    tmp = tmp_path_factory.mktemp("audit")
+    (tmp / "c.toml").write_text(CONFIG.format(certifiers='["cohen", "wulff"]'))
+    assert main(["run", str(tmp / "c.toml"), "--store", str(tmp / "s.sqlite"), "--quiet"]) == 0
+    return tmp / "s.sqlite"
+
+
+def _audit_rows(store):
+    with Store.open_existing(store, readonly=True) as st:
+        return st.audit_rows()
+
+
+@pytest.mark.parametrize("images", ["0", "-2"])
+def test_images_below_one_is_refused_before_anything_runs(tmp_path, quick_store, capsys, images):
+    before = _audit_rows(quick_store)
+    out = tmp_path / "audit"
+    argv = ["audit", str(quick_store), "--quick", "--quiet", "--out", str(out), "--images", images]
+    assert main(argv) == 2
+    assert "--images must be >= 1" in capsys.readouterr().err
+    assert not (out / "audit.txt").exists()
+    assert _audit_rows(quick_store) == before
+
+
+def test_images_reaches_the_attack_audit(tmp_path, quick_store, capsys):
+    out = tmp_path / "audit"
+    argv = ["audit", str(quick_store), "--quick", "--quiet", "--out", str(out), "--images", "3"]
+    assert main(argv) in (0, 3)
+    attacks = [r for r in _audit_rows(quick_store) if r.audit == "attack"]
+    assert attacks and all(r.settings["images"] == 3 for r in attacks)
+    assert capsys.readouterr().err == ""
+
+
+def test_quiet_hides_the_bars_of_the_run_an_audit_of_a_config_makes(tmp_path, capsys):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(CONFIG.format(certifiers='["cohen", "wulff"]'))
+    assert main(["audit", str(cfg), "--quick", "--quiet", "--out", str(tmp_path / "a")]) == 0
+    assert capsys.readouterr().err == ""
+    assert (tmp_path / "a" / "audit.txt").exists()

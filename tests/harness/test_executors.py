@@ -16,6 +16,7 @@ from harness.config import parse
 from harness.executors import make_executor, ray_executor
 from harness.executors.ray_executor import RayExecutor, check_reachable
 from harness.store import Store
+from tests.harness._configs import two_models
 from tests.smoothbench.test_plugins import PLUGIN
 
 
@@ -274,19 +275,6 @@ def test_the_bar_shows_the_images_under_way(tmp_path, cluster, monkeypatch, caps
     assert "under way" in capsys.readouterr().err
     local = runner.run(cfg, tmp_path / "local.sqlite", progress=False, certify=False)
     assert rows(path)[0] == rows(local)[0]
-
-
-def two_models():
-    return parse(
-        {
-            "run": {"name": "two", "dataset": "digits", "seed": 4, "n_test": 3, "n0": 10,
-                    "n": 200},
-            "models": [{"recipe": "mlp", "sigma0": 0.25, "name": "a"},
-                       {"recipe": "mlp", "sigma0": 0.5, "name": "b"}],
-            "noises": [{"family": "gaussian"}, {"family": "laplace"}],
-            "certify": {"certifiers": ["wulff"], "alpha": [0.001]},
-        }
-    )  # fmt: skip
 
 
 def test_a_ray_run_of_two_models_equals_the_local_run(tmp_path, cluster, capsys):
