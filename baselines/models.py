@@ -14,11 +14,14 @@ import torch
 
 from baselines.architectures import ARCHITECTURES
 from baselines.datasets import Dataset
-from baselines.ibp_training import VerifiedBounds
+from baselines.ibp_training import IBPRecipe, VerifiedBounds
+from baselines.training import Recipe
 from smoothbench.names import unknown_name
 
 #: File names that say nothing about the model; the folders above them name it instead.
 _GENERIC_STEMS = {"checkpoint", "model", "best", "last", "final", "weights"}
+#: How a recipe is trained here: Gaussian data augmentation at sigma0, or interval bounds.
+TRAININGS = ("gaussian", "ibp")
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,8 @@ class ModelSpec:
     def display_name(self, dataset: str) -> str:
         """The name shown in the store and the report: ``name``, else the known
         checkpoint's name, else the file's name without its suffixes (prefixed by up to
-        three parent folders when the file name is generic, as ``checkpoint.pth.tar``)."""
+        three parent folders when the file name is generic, as ``checkpoint.pth.tar``),
+        else the name of the recipe trained (``trained_recipe``)."""
         if self.name:
             return self.name
         if self.known:
@@ -62,9 +66,21 @@ class ModelSpec:
                 parents = [p for p in path.parent.parts[-3:] if p not in ("", ".", "/")]
                 return "-".join(parents) or stem
             return stem
-        suffix = "" if self.training == "gaussian" else f"-{self.training}"
-        sigma = "" if self.sigma0 is None else f"-sigma{self.sigma0:g}"
-        return f"{dataset}-{self.recipe}{suffix}{sigma}"
+        return self.trained_recipe(dataset).name
+
+    def trained_recipe(self, dataset: str) -> Recipe | IBPRecipe:
+        """What a recipe spec trains (and caches) on ``dataset``: Gaussian augmentation at
+        ``sigma0`` (0 with ``smoothing = false`` and no sigma0), or interval bounds."""
+        if self.recipe is None:
+            raise ValueError("a checkpoint is not trained here")
+        if self.training == "ibp":
+            return IBPRecipe(self.recipe, dataset)
+        if self.training != "gaussian":
+            raise ValueError(
+                f"unknown training {self.training!r} for recipe {self.recipe!r}; known: "
+                f"{', '.join(repr(t) for t in TRAININGS)}"
+            )
+        return Recipe(self.recipe, dataset, self.sigma0 if self.sigma0 is not None else 0.0)
 
 
 @dataclass(frozen=True)
@@ -88,7 +104,7 @@ def build_model(
     the spec's config entry in messages. A recipe with ``training = "ibp"`` is trained
     with interval bounds (``baselines.ibp_training``), which needs ``verified_bounds``
     (the runner passes the ``ibp`` certifier's)."""
-    from baselines.training import Recipe, file_sha256, load_or_train
+    from baselines.training import file_sha256, load_or_train
 
     if spec.checkpoint is not None:
         from baselines.checkpoints import CheckpointError, LoadRequest, load_checkpoint
@@ -125,16 +141,14 @@ def build_model(
         return ModelEntry(spec.display_name(data.name), model, sha256, spec.sigma0, spec)
     if spec.recipe is None:
         raise ValueError(f"config key '{where}': a model needs a 'recipe' or a 'checkpoint'")
-    if spec.training == "ibp":
-        trained = _train_ibp(spec, data, verified_bounds)
-    elif spec.training == "gaussian":
-        sigma = spec.sigma0 if spec.sigma0 is not None else 0.0  # smoothing = false: no noise
-        trained = load_or_train(Recipe(spec.recipe, data.name, sigma), data)
+    try:
+        recipe = spec.trained_recipe(data.name)
+    except ValueError as err:
+        raise ValueError(f"config key '{where}.training': {err}") from None
+    if isinstance(recipe, IBPRecipe):
+        trained = _train_ibp(recipe, data, verified_bounds)
     else:
-        raise ValueError(
-            f"config key '{where}.training': unknown training {spec.training!r} for recipe "
-            f"{spec.recipe!r}; known: 'gaussian', 'ibp'"
-        )
+        trained = load_or_train(recipe, data)
     name = spec.name or trained.name
     return ModelEntry(name, trained.model, trained.sha256, spec.sigma0, spec)
 
@@ -174,16 +188,15 @@ def check_outputs(model: torch.nn.Module, data: Dataset, where: str) -> None:
         )
 
 
-def _train_ibp(spec: ModelSpec, data: Dataset, verified_bounds: VerifiedBounds | None):
-    from baselines.ibp_training import IBPRecipe, train_ibp
+def _train_ibp(recipe: IBPRecipe, data: Dataset, verified_bounds: VerifiedBounds | None):
+    from baselines.ibp_training import train_ibp
     from baselines.training import load_or_train
 
     if verified_bounds is None:
         raise ValueError(
-            f"recipe {spec.recipe!r} with training = 'ibp' needs verified_bounds, the "
+            f"recipe {recipe.arch!r} with training = 'ibp' needs verified_bounds, the "
             "interval bound function (e.g. certifiers.get('ibp').margin_bounds)"
         )
-    recipe = IBPRecipe(spec.recipe, data.name)
     return load_or_train(recipe, data, train_fn=partial(train_ibp, verified_bounds=verified_bounds))
 
 

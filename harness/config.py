@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from baselines.models import ModelSpec
+from baselines.models import TRAININGS, ModelSpec
 from certifiers.base import NORMS
 from certifiers.bounds import DEFAULT_ALPHA
 from harness.noise import Noise, noise_class
@@ -326,6 +326,15 @@ def _parse_models(
         if not isinstance(entries, list) or not entries:
             raise ConfigError("config key 'models' must be a non-empty array of tables [[models]]")
         specs = tuple(_model_spec(e, f"models[{i}]", run["dataset"]) for i, e in enumerate(entries))
+        named: dict[str, int] = {}
+        for i, spec in enumerate(specs):
+            name = spec.display_name(run["dataset"])
+            if name in named:
+                raise ConfigError(
+                    f"config key 'models[{i}].name': model {name!r} is models[{named[name]}] "
+                    "already (the same name, file or recipe); give each model its own 'name'"
+                )
+            named[name] = i
         sigmas = tuple(s.sigma0 for s in specs if s.sigma0 is not None)
         return specs, sigmas
     if "train_sigmas" not in run:
@@ -396,6 +405,17 @@ def _model_spec(entry: Any, where: str, dataset: str) -> ModelSpec:
         raise ConfigError(f"config key '{where}': give exactly one of 'recipe' and 'checkpoint'")
     if "recipe" in table:
         _check_recipe(f"{where}.recipe", table["recipe"], dataset)
+    if "training" in table:
+        if "recipe" not in table:
+            raise ConfigError(
+                f"config key '{where}.training': a checkpoint is not trained here "
+                "(training is for recipes)"
+            )
+        if table["training"] not in TRAININGS:
+            raise ConfigError(
+                f"config key '{where}.training': "
+                f"{unknown_name('training', table['training'], TRAININGS)}"
+            )
     if "format" in table:
         from baselines.checkpoints import format_names
 

@@ -66,4 +66,5 @@ def test_build_model_trains_ibp_recipes_with_the_injected_bounds():
         build_model(spec, data)
     with pytest.raises(ValueError, match="unknown training 'pgd'"):
         build_model(ModelSpec(recipe="mlp", training="pgd", sigma0=0.25), data)
-    assert spec.display_name("digits") == "digits-mlp-ibp"
+    # the name the store shows is the trained recipe's, known before it is trained
+    assert spec.display_name("digits") == IBPRecipe("mlp", "digits").name
