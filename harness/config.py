@@ -405,6 +405,12 @@ def _model_spec(entry: Any, where: str, dataset: str) -> ModelSpec:
         raise ConfigError(f"config key '{where}': give exactly one of 'recipe' and 'checkpoint'")
     if "recipe" in table:
         _check_recipe(f"{where}.recipe", table["recipe"], dataset)
+        for key in ("arch", "format"):
+            if key in table:
+                raise ConfigError(
+                    f"config key '{where}.{key}': a recipe names its own architecture and "
+                    f"is trained here ({key} is for checkpoints)"
+                )
     if "training" in table:
         if "recipe" not in table:
             raise ConfigError(
@@ -629,6 +635,12 @@ def parse(data: dict[str, Any], source: str = "<config>") -> Config:
         except (ValueError, TypeError) as err:
             raise ConfigError(f"config key {key}: {err}") from None
         options[name] = dict(opts)
+        if "all" not in names and name not in names:
+            warnings.warn(
+                f"config key {key}: {name!r} is not among certify.certifiers "
+                f"{list(names)}, so these options are not used",
+                stacklevel=3,
+            )
     _warn_uncertified(where, names, norms, options, smoothed[0] if smoothed else 1.0, dim)
 
     try:

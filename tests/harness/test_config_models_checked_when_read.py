@@ -8,6 +8,8 @@ Each is refused when the file is read, naming the key."""
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 
 from harness.config import ConfigError, parse
@@ -57,3 +59,22 @@ def test_two_models_that_would_train_one_recipe_are_refused_when_read():
         parse({"run": RUN, "models": files})
     named = [{**f, "name": n} for f, n in zip(files, "ab", strict=True)]
     assert [m.name for m in parse({"run": RUN, "models": named}).models] == ["a", "b"]
+
+
+@pytest.mark.parametrize("key, value", [("arch", "resnet50"), ("format", "state_dict")])
+def test_a_checkpoints_keys_on_a_recipe_are_refused(key, value):
+    """A recipe names its architecture and is trained here: an ``arch`` or ``format`` beside
+    it would be ignored, so it is refused."""
+    models = [{"recipe": "mlp", "sigma0": 0.25, key: value}]
+    with pytest.raises(ConfigError, match=rf"models\[0\]\.{key}"):
+        parse({"run": RUN, "models": models})
+
+
+def test_options_of_a_certifier_not_run_are_warned_of():
+    certify = {"certifiers": ["cohen"], "options": {"functional": {}}}
+    models = [{"recipe": "mlp", "sigma0": 0.25}]
+    with pytest.warns(UserWarning, match=r"certify\.options\.functional.*not used"):
+        parse({"run": RUN, "models": models, "certify": certify})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        parse({"run": RUN, "models": models, "certify": {**certify, "certifiers": ["all"]}})
