@@ -7,7 +7,7 @@ import base64
 from collections.abc import Sequence
 
 import pandas as pd
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from reports.view import Cell, View
 
@@ -25,7 +25,7 @@ def _b64(data: bytes) -> str:
 def _environment(autoescape: bool) -> Environment:
     env = Environment(
         loader=PackageLoader("reports", "templates"),
-        autoescape=select_autoescape(["html"]) if autoescape else False,
+        autoescape=autoescape,
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

@@ -131,7 +131,9 @@ def main_table(board: Board) -> Table:
     groups = []
     for model in board.models:
         rows = board.rows_of(model)
-        cells = [_row_cells(board, r, main, i + 1) for i, r in enumerate(rows)]
+        # leaderboard.csv's rank: rows of equal ACR share one
+        ranks = [int(board.table.loc[_table_index(board, r), "rank"]) for r in rows]
+        cells = [_row_cells(board, r, main, k) for r, k in zip(rows, ranks, strict=True)]
         groups.append((board.model_heading(model), cells))
     merged = sorted({r.certifier for r in board.rows if len(r.certifiers) > 1})
     caption = (

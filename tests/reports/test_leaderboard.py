@@ -20,6 +20,7 @@ from reports.labels import noise_label
 from reports.leaderboard import build_report
 from reports.settings import DEFAULT_RADII, ReportSettings, ReportSettingsError
 from reports.tidy import load_outcomes
+from reports.view import main_table
 from tests.reports._report_synth import (
     ALPHA,
     DIM,
@@ -462,3 +463,24 @@ def test_a_noise_on_one_model_has_no_best_over_sigma0_row(tmp_path):
     assert any(r.noise == Gaussian(0.5, DIM).name for r in board.rows)
     (only,) = envelope(board)  # the Gaussian matched to each model's sigma0
     assert {r.noise for r in only.rows} == {Gaussian(0.25, DIM).name}
+
+
+def test_rows_of_equal_acr_share_a_rank_on_the_page_as_in_the_csv(tmp_path, plugins, register):
+    """The page's rank column (#) says what leaderboard.csv's rank says: rows of equal ACR
+    share a rank (the caption: "#: rank by ACR within the model")."""
+    plugins.noise("test_gg", TestGG)
+    register("test-gg-cohen", 1.0, (TestGG,))
+    store = new_store(tmp_path / "s.sqlite", 100, {"m": 0.25})
+    labels = np.arange(100) % 10
+    add_counts(store, "m", Gaussian(0.25, DIM), labels, labels, [990] * 100)
+    add_counts(store, "m", TestGG(0.25, DIM), labels, labels, [990] * 100)
+    add_counts(store, "m", Gaussian(0.5, DIM), labels, missing_first(labels, 40), [990] * 100)
+    certify_store(store, ["cohen", "test-gg-cohen"], ["l2"], [ALPHA], progress=False)
+    with store:
+        board = report_of(store).boards[0]
+    acr = np.array([r.score().mean() for r in board.rows])
+    # the rank a reader expects: 1 + the number of rows with a larger ACR
+    expected = sorted(int(1 + (acr > a).sum()) for a in acr)
+    assert sorted(board.table["rank"].tolist()) == expected  # the CSV: [1, 2, 2]
+    shown = sorted(int(cells[0].text) for cells in main_table(board).rows)
+    assert shown == expected  # the Markdown and HTML tables
