@@ -1,0 +1,77 @@
+"""A small store whose names need escaping and whose board carries marks: two models
+(one named with ``_`` and ``&``), each certified by Cohen and by a test-only certifier
+(``scaled_x2``: twice Cohen's l2 radius) that is significantly above it at the larger
+radii; the grid reaches past Cohen's reach, so some cells carry the reach mark."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+
+from certifiers.base import Certifier
+from harness.certify import certify_store
+from harness.noise import Gaussian
+from tests.reports._report_synth import ALPHA, DIM, N_CLASSES, add_counts, new_store
+
+MODELS = {"wrn_28&10": 0.25, "m|<low>": 0.5}
+SCALED = "scaled_x2"
+RADII = (0.0, 0.25, 0.5, 1.0)
+
+
+class Scaled(Certifier):
+    """Twice Cohen's l2 radius (a test-only certifier)."""
+
+    name = SCALED
+    families = (Gaussian,)
+
+    def supports(self, noise, norm):
+        return isinstance(noise, Gaussian) and norm == "l2"
+
+    def _radius(self, noise, p, norm):
+        return 2.0 * noise.sigma * sps.norm.ppf(p)
+
+
+def build(path, plugins, n_images: int = 80):
+    plugins.certifier(SCALED, Scaled)
+    config = {
+        "report": {"reference": "cohen", "radii": {"l2": list(RADII)}},
+        "certify": {"certifiers": ["cohen", SCALED], "norms": ["l2"], "alpha": [ALPHA]},
+    }
+    store = new_store(path, n_images, MODELS, config=config)
+    labels = np.arange(n_images) % N_CLASSES
+    rng = np.random.default_rng(3)
+    for model, share, top in (("wrn_28&10", 0.85, 990), ("m|<low>", 0.6, 850)):
+        right = rng.random(n_images) < share
+        tops = np.clip(top + rng.integers(-40, 10, n_images), 0, 1000)
+        predicted = np.where(right, labels, (labels + 1) % N_CLASSES)
+        add_counts(store, model, Gaussian(0.25, DIM), labels, predicted, tops)
+    certify_store(store, ["cohen", SCALED], ["l2"], [ALPHA], progress=False)
+    return store
+
+
+def certified_table(path) -> pd.DataFrame:
+    """Certified accuracy (fraction) per (model, noise, certifier) at each radius, and
+    n, straight from the store's certificates table (not through the report code)."""
+    import sqlite3
+
+    with sqlite3.connect(path) as db:
+        cert = pd.read_sql_query(
+            "SELECT model, noise, certifier, image, prediction, radius, correct FROM certificates",
+            db,
+        )
+    cert["ok"] = (cert["prediction"] >= 0) & cert["correct"].astype(bool)
+    out = cert.groupby(["model", "noise", "certifier"]).agg(n=("image", "nunique"))
+    for r in RADII:
+        out[r] = (
+            (cert["ok"] & (cert["radius"] >= r))
+            .groupby([cert["model"], cert["noise"], cert["certifier"]])
+            .mean()
+        )
+    out["acr"] = (
+        cert["radius"]
+        .where(cert["ok"], 0.0)
+        .groupby([cert["model"], cert["noise"], cert["certifier"]])
+        .mean()
+    )
+    return out.reset_index()
