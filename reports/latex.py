@@ -12,6 +12,9 @@ from reports.reach import MARK as REACH_MARK
 _SPECIAL = {
     "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
     "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+    # under the default OT1 font encoding these print as other glyphs (an inverted
+    # exclamation mark, an em dash)
+    "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}",
 }  # fmt: skip
 #: Each mark its own symbol: a filled star for a separated best, the same star in
 #: parentheses for a best that is not separable from every other row.

@@ -95,8 +95,9 @@ def test_latex_shows_every_row_with_its_recomputed_values(plain, expected):
     assert header[:2] == ["noise", "certifier"] and header[2:] == [*titles, "ACR"]
     groups = _latex_rows(tex)
     headings = {h.split(" $\\cdot$")[0]: rows for h, rows in groups.items()}
-    assert set(headings) == {r"wrn\_28\&10", "m|<low>"}  # names escaped for LaTeX
-    for model, rows in (("wrn_28&10", headings[r"wrn\_28\&10"]), ("m|<low>", headings["m|<low>"])):
+    low = r"m\textbar{}\textless{}low\textgreater{}"  # not OT1's other glyphs for | < >
+    assert set(headings) == {r"wrn\_28\&10", low}  # names escaped for LaTeX
+    for model, rows in (("wrn_28&10", headings[r"wrn\_28\&10"]), ("m|<low>", headings[low])):
         certs = sorted(c for (m, c) in expected.index if m == model)
         shown = sorted(cells[1].split(" ")[0] for cells in rows)
         assert shown == sorted(c.replace("_", r"\_") for c in certs)  # every row, escaped
@@ -108,6 +109,9 @@ def test_latex_shows_every_row_with_its_recomputed_values(plain, expected):
             assert cells[-1].split("$")[0] == f"{want['acr']:.4f}"
 
 
+UNESCAPE = {r"\_": "_", r"\&": "&", r"\textbar{}": "|", r"\textless{}": "<", r"\textgreater{}": ">"}
+
+
 def test_latex_prints_each_mark_as_its_own_symbol(plain):
     tex = to_latex(plain)
     board = plain.boards[0]
@@ -115,7 +119,9 @@ def test_latex_prints_each_mark_as_its_own_symbol(plain):
     keys = [c.key for c in board.columns if c.main and c.key != "n"]
     seen = set()
     for heading, rows in groups.items():
-        model = heading.split(" $\\cdot$")[0].replace(r"\_", "_").replace(r"\&", "&")
+        model = heading.split(" $\\cdot$")[0]
+        for tex_char, char in UNESCAPE.items():
+            model = model.replace(tex_char, char)
         for cells in rows:
             cert = cells[1].split(" ")[0].replace(r"\_", "_")
             (row,) = [r for r in board.rows_of(model) if r.certifier == cert]
