@@ -5,6 +5,10 @@ radii; the grid reaches past Cohen's reach, so some cells carry the reach mark."
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
 import numpy as np
 import pandas as pd
 from scipy import stats as sps
@@ -12,6 +16,10 @@ from scipy import stats as sps
 from certifiers.base import Certifier
 from harness.certify import certify_store
 from harness.noise import Gaussian
+from reports.leaderboard import Report, build_report
+from reports.settings import ReportSettings
+from reports.tidy import load_outcomes
+from tests.conftest import _Plugins
 from tests.reports._report_synth import ALPHA, DIM, N_CLASSES, add_counts, new_store
 
 MODELS = {"wrn_28&10": 0.25, "m|<low>": 0.5}
@@ -75,3 +83,27 @@ def certified_table(path) -> pd.DataFrame:
         .mean()
     )
     return out.reset_index()
+
+
+@contextmanager
+def built_report(path, warnings: Sequence[str] = ()) -> Iterator[tuple[Report, pd.DataFrame]]:
+    """The store ``build`` makes at ``path`` (then closed), its report, and its
+    certificates table with ``ok`` (certified and correct); the test-only certifier stays
+    registered inside the ``with``."""
+    plugins = _Plugins()
+    try:
+        store = build(path, plugins)
+        try:
+            settings = ReportSettings.from_config(store.manifest()["config"])
+            report = build_report(
+                load_outcomes(store), manifest=store.manifest(), specs=store.noise_specs(),
+                settings=settings, warnings=warnings,
+            )  # fmt: skip
+        finally:
+            store.close()
+        with sqlite3.connect(path) as db:
+            certs = pd.read_sql_query("SELECT * FROM certificates", db)
+        certs["ok"] = (certs["prediction"] >= 0) & certs["correct"].astype(bool)
+        yield report, certs
+    finally:
+        plugins.remove_all()

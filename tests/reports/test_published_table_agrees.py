@@ -4,18 +4,11 @@ recomputed from the store, only for records of the board's own norm."""
 
 from __future__ import annotations
 
-import sqlite3
-
-import pandas as pd
 import pytest
 from statsmodels.stats.proportion import proportions_ztest
 
-from reports.leaderboard import build_report
 from reports.published import compare_published, published_cells
-from reports.settings import ReportSettings
-from reports.tidy import load_outcomes
-from tests.conftest import _Plugins
-from tests.reports._outputs_store import build
+from tests.reports._outputs_store import built_report
 from tests.reports._report_synth import ALPHA
 
 MODEL = "wrn_28&10"
@@ -32,22 +25,8 @@ def record(**fields):
 
 @pytest.fixture(scope="module")
 def board_and_certs(tmp_path_factory):
-    path = tmp_path_factory.mktemp("published") / "s.sqlite"
-    plugins = _Plugins()
-    store = build(path, plugins)
-    try:
-        settings = ReportSettings.from_config(store.manifest()["config"])
-        report = build_report(
-            load_outcomes(store), manifest=store.manifest(), specs=store.noise_specs(),
-            settings=settings,
-        )  # fmt: skip
-    finally:
-        store.close()
-        plugins.remove_all()
-    with sqlite3.connect(path) as db:
-        certs = pd.read_sql_query("SELECT * FROM certificates", db)
-    certs["ok"] = (certs["prediction"] >= 0) & certs["correct"].astype(bool)
-    return report.boards[0], certs, report
+    with built_report(tmp_path_factory.mktemp("published") / "s.sqlite") as (report, certs):
+        return report.boards[0], certs, report
 
 
 def test_the_paper_is_set_against_the_reference_row_in_percent(board_and_certs):

@@ -5,20 +5,13 @@ it; the box plot shows the radii of the correctly certified images only."""
 
 from __future__ import annotations
 
-import sqlite3
-
 import matplotlib.pyplot as plt
 import numpy as np
-import pandas as pd
 import pytest
 from scipy.special import ndtri
 
-from reports.leaderboard import build_report
 from reports.plots import REACH_MARKER, certified_accuracy_figure, radius_distribution_figure
-from reports.settings import ReportSettings
-from reports.tidy import load_outcomes
-from tests.conftest import _Plugins
-from tests.reports._outputs_store import MODELS, SCALED, build
+from tests.reports._outputs_store import MODELS, SCALED, built_report
 from tests.reports._report_synth import ALPHA, N
 
 COHEN_REACH = 0.25 * ndtri(ALPHA ** (1.0 / N))
@@ -27,22 +20,8 @@ REACH = {"cohen": COHEN_REACH, SCALED: 2 * COHEN_REACH}
 
 @pytest.fixture(scope="module")
 def board_and_certs(tmp_path_factory):
-    path = tmp_path_factory.mktemp("figs") / "s.sqlite"
-    plugins = _Plugins()
-    store = build(path, plugins)
-    try:
-        settings = ReportSettings.from_config(store.manifest()["config"])
-        report = build_report(
-            load_outcomes(store), manifest=store.manifest(), specs=store.noise_specs(),
-            settings=settings,
-        )  # fmt: skip
-    finally:
-        store.close()
-        plugins.remove_all()
-    with sqlite3.connect(path) as db:
-        certs = pd.read_sql_query("SELECT * FROM certificates", db)
-    certs["ok"] = (certs["prediction"] >= 0) & certs["correct"].astype(bool)
-    return report.boards[0], certs
+    with built_report(tmp_path_factory.mktemp("figs") / "s.sqlite") as (report, certs):
+        return report.boards[0], certs
 
 
 def test_curves_are_certified_accuracy_in_percent_reference_first(board_and_certs):

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import html as htmlmod
 import re
-import sqlite3
 
 import pandas as pd
 import pytest
@@ -19,12 +18,8 @@ from scipy.special import ndtri
 
 from reports import render
 from reports.headline import headline
-from reports.leaderboard import build_report
-from reports.settings import ReportSettings
-from reports.tidy import load_outcomes
 from reports.view import build_view
-from tests.conftest import _Plugins
-from tests.reports._outputs_store import MODELS, RADII, SCALED, build, certified_table
+from tests.reports._outputs_store import MODELS, RADII, SCALED, built_report, certified_table
 from tests.reports._report_synth import ALPHA, N
 
 COHEN_REACH = 0.25 * ndtri(ALPHA ** (1.0 / N))
@@ -38,23 +33,11 @@ WARNINGS = [
 @pytest.fixture(scope="module")
 def pages(tmp_path_factory):
     path = tmp_path_factory.mktemp("pages") / "s.sqlite"
-    plugins = _Plugins()
-    store = build(path, plugins)
-    try:
-        settings = ReportSettings.from_config(store.manifest()["config"])
-        report = build_report(
-            load_outcomes(store), manifest=store.manifest(), specs=store.noise_specs(),
-            settings=settings, warnings=WARNINGS,
-        )  # fmt: skip
-    finally:
-        store.close()
-    heads = [headline(b, report.level) for b in report.boards]
-    view = build_view(report, heads, {}, linked_figures=False)
-    md, appendix = render.markdown(view)
-    page = render.html(view)
-    plugins.remove_all()
-    with sqlite3.connect(path) as db:
-        certs = pd.read_sql_query("SELECT * FROM certificates", db)
+    with built_report(path, WARNINGS) as (report, certs):
+        heads = [headline(b, report.level) for b in report.boards]
+        view = build_view(report, heads, {}, linked_figures=False)
+        md, appendix = render.markdown(view)
+        page = render.html(view)
     return report, heads, md, appendix, page, certificates_by_row(certs), certified_table(path)
 
 
