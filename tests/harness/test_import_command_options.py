@@ -54,3 +54,21 @@ def test_a_refused_import_leaves_no_new_store_and_keeps_an_old_one(tmp_path, cap
     assert main(kept) == 0
     assert main(argv) == 2
     assert len(load_imported_outcomes(store)) == len(ROWS)
+
+
+def test_an_imported_abstention_counts_as_one_in_the_report(tmp_path):
+    """Cohen et al.'s ``predict = -1`` is an abstention: the report's abstain rate of the
+    imported row is the share of such lines, and those images are certified nowhere."""
+    from reports.cli import make_report
+
+    path = write_cohen(tmp_path / "data/certify/cifar10/resnet110/noise_0.25/test/sigma_0.25", ROWS)
+    store = tmp_path / "s.sqlite"
+    assert main(["import", "cohen-tsv", str(path), "--store", str(store)]) == 0
+    report, _ = make_report(store)
+    table = report.leaderboard()
+    (row,) = table[table["kind"] == "imported"].to_dict("records")
+    abstentions = sum(1 for r in ROWS if r[2] == -1)
+    assert abstentions >= 1
+    assert row["abstain"] == abstentions / len(ROWS)
+    outcomes = report.outcomes[report.outcomes["kind"] == "imported"]
+    assert set(outcomes.loc[outcomes["abstained"], "image"]) == {r[0] for r in ROWS if r[2] == -1}

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 
+import numpy as np
 import pandas as pd
 import pytest
 from scipy.special import ndtri
@@ -224,3 +225,29 @@ def test_json_entries_flag_unsound_rows(checked):
     for path in files:
         entry = json.loads(path.read_text())
         assert entry["unsound"] == (entry["certifiers"] == [SCALED])
+
+
+def test_json_p_values_are_the_comparison_tables(plain):
+    """Each JSON comparison carries the p-values of the comparisons table (comparisons.csv,
+    checked against statsmodels' BH and Holm elsewhere) for its row, kind and column: the
+    paired p, BH's, Holm's and the unpaired z-test's, each under its own name."""
+    table = plain.comparisons()
+    names = {"p_paired": "p", "p_bh": "p_bh", "p_holm": "p_holm", "p_unpaired_ztest": "p_unpaired"}
+    checked = 0
+    for entry in json_entries(plain).values():
+        for kind, columns in (entry.get("significance") or {}).items():
+            for column, c in columns.items():
+                (want,) = table[
+                    (table["row"] == entry["name"])
+                    & (table["kind"] == kind)
+                    & (table["column"] == column)
+                ].to_dict("records")
+                assert c["compared_with"] == want["other"] and c["n"] == want["n"]
+                for key, source in names.items():
+                    if np.isnan(want[source]):  # JSON has no NaN: null
+                        assert c[key] is None, key
+                    else:
+                        assert c[key] == pytest.approx(want[source], rel=1e-12, abs=0), key
+                checked += 1
+    assert checked >= 4
+    assert (table["p_bh"] != table["p_holm"]).any()  # the two adjustments differ here

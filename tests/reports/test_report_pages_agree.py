@@ -241,3 +241,11 @@ def test_html_escapes_what_it_shows(pages):
     page = pages[4]
     assert "m|<low>" not in page
     assert htmlmod.escape("m|<low>", quote=False) in page
+
+
+def test_the_footnotes_give_each_models_training_sigma(pages):
+    """Both pages' footnotes name each model with the sigma0 it was trained at."""
+    _, _, md, _, page, _, _ = pages
+    for model, sigma0 in MODELS.items():
+        assert f"{model} (sigma0 {sigma0:g}, sha256" in md
+        assert f"{htmlmod.escape(model, quote=False)} (sigma0 {sigma0:g}, sha256" in page

@@ -460,3 +460,29 @@ def test_a_failed_audit_marks_only_the_rows_of_its_certifier_and_norm(tmp_path):
     assert {(row[5], row[1]) for row in audit.affected} == {("cohen", "l2")}
     assert {row[3] for row in audit.affected} == {"m-win", "m-mid", "m-low"}
     assert "cohen (l2): 100 trials, 1 false (0.0100 vs alpha + spent 0.25," in audit.details[0]
+
+
+def test_sanity_csv_gives_each_checks_largest_difference_and_rows(tmp_path):
+    """sanity.csv states what the check found: one certificate's radius raised by 0.1 is
+    a largest difference of 0.1 from the recomputed radius, on one affected row."""
+    import pandas as pd
+
+    from reports.cli import make_report, write_report
+
+    path = tmp_path / "s.sqlite"
+    with winner_store(path) as store:
+        row = next(r for r in store.table_rows("certificates") if r[8] > 0)
+        (m, nz, img, cert, norm, alpha, pred, p, r, correct, spent) = row
+        store.put_certificates(
+            [CertificateRow(m, nz, img, cert, norm, alpha, pred, p, r + 0.1, correct, spent)]
+        )
+    report, heads = make_report(path)
+    write_report(report, heads, tmp_path / "out", ["csv"])
+    table = pd.read_csv(tmp_path / "out" / "sanity.csv").set_index("check")
+    found = {c.name: c for c in report.sanity}
+    assert table.loc["reproducible", "status"] == FAIL
+    assert table.loc["reproducible", "max_diff"] == pytest.approx(0.1, rel=1e-9)
+    assert table.loc["reproducible", "affected_rows"] == 1
+    for name, check in found.items():
+        assert table.loc[name, "affected_rows"] == len(check.affected)
+        assert table.loc[name, "unchecked_rows"] == len(check.unchecked)
