@@ -72,7 +72,7 @@ class ModelSpec:
         """What a recipe spec trains (and caches) on ``dataset``: Gaussian augmentation at
         ``sigma0`` (0 with ``smoothing = false`` and no sigma0), or interval bounds."""
         if self.recipe is None:
-            raise ValueError("a checkpoint is not trained here")
+            raise ValueError("only a recipe is trained here; this spec names none")
         if self.training == "ibp":
             return IBPRecipe(self.recipe, dataset)
         if self.training != "gaussian":
