@@ -200,13 +200,29 @@ def _train_ibp(recipe: IBPRecipe, data: Dataset, verified_bounds: VerifiedBounds
     return load_or_train(recipe, data, train_fn=partial(train_ibp, verified_bounds=verified_bounds))
 
 
+def repeated_name(specs: Sequence[ModelSpec], dataset: str) -> tuple[int, int, str] | None:
+    """The first spec whose display name (the name its model is stored under) an earlier
+    spec has: ``(its index, the earlier one's, the name)``; None when every name is its
+    own."""
+    first: dict[str, int] = {}
+    for i, spec in enumerate(specs):
+        name = spec.display_name(dataset)
+        if name in first:
+            return i, first[name], name
+        first[name] = i
+    return None
+
+
 def build_models(
     specs: Sequence[ModelSpec], data: Dataset, verified_bounds: VerifiedBounds | None = None
 ) -> list[ModelEntry]:
-    """Every model of a run, in config order; display names must be unique.
-    ``verified_bounds`` trains the ``training = "ibp"`` recipes (see ``build_model``)."""
-    out = [build_model(spec, data, f"models[{i}]", verified_bounds) for i, spec in enumerate(specs)]
-    names = [m.name for m in out]
-    if len(set(names)) != len(names):
-        raise ValueError(f"two models share a name: {sorted(names)}; give each a 'name'")
-    return out
+    """Every model of a run, in config order; display names must be unique (checked before
+    anything is trained). ``verified_bounds`` trains the ``training = "ibp"`` recipes (see
+    ``build_model``)."""
+    repeated = repeated_name(specs, data.name)
+    if repeated is not None:
+        i, j, name = repeated
+        raise ValueError(f"models[{i}] and models[{j}] share the name {name!r}; give each a 'name'")
+    return [
+        build_model(spec, data, f"models[{i}]", verified_bounds) for i, spec in enumerate(specs)
+    ]

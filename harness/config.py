@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from baselines.models import TRAININGS, ModelSpec
+from baselines.models import TRAININGS, ModelSpec, repeated_name
 from certifiers.base import NORMS
 from certifiers.bounds import DEFAULT_ALPHA
 from harness.noise import Noise, noise_class
@@ -326,15 +326,13 @@ def _parse_models(
         if not isinstance(entries, list) or not entries:
             raise ConfigError("config key 'models' must be a non-empty array of tables [[models]]")
         specs = tuple(_model_spec(e, f"models[{i}]", run["dataset"]) for i, e in enumerate(entries))
-        named: dict[str, int] = {}
-        for i, spec in enumerate(specs):
-            name = spec.display_name(run["dataset"])
-            if name in named:
-                raise ConfigError(
-                    f"config key 'models[{i}].name': model {name!r} is models[{named[name]}] "
-                    "already (the same name, file or recipe); give each model its own 'name'"
-                )
-            named[name] = i
+        repeated = repeated_name(specs, run["dataset"])
+        if repeated is not None:
+            i, j, name = repeated
+            raise ConfigError(
+                f"config key 'models[{i}].name': model {name!r} is models[{j}] already (the "
+                "same name, file or recipe); give each model its own 'name'"
+            )
         sigmas = tuple(s.sigma0 for s in specs if s.sigma0 is not None)
         return specs, sigmas
     if "train_sigmas" not in run:

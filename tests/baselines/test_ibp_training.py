@@ -68,3 +68,16 @@ def test_build_model_trains_ibp_recipes_with_the_injected_bounds():
         build_model(ModelSpec(recipe="mlp", training="pgd", sigma0=0.25), data)
     # the name the store shows is the trained recipe's, known before it is trained
     assert spec.display_name("digits") == IBPRecipe("mlp", "digits").name
+
+
+def test_build_models_refuses_a_repeated_name_before_building_any(monkeypatch):
+    """Two specs stored under one name are refused before the first is built (trained)."""
+    import baselines.models as models
+
+    def never(*args, **kwargs):
+        raise AssertionError("a model was built before the names were checked")
+
+    monkeypatch.setattr(models, "build_model", never)
+    specs = [ModelSpec(recipe="mlp", training="ibp", sigma0=s) for s in (0.25, 0.5)]
+    with pytest.raises(ValueError, match=r"models\[1\] and models\[0\] share the name"):
+        models.build_models(specs, load_digits())
