@@ -321,6 +321,13 @@ def _check_path(path: Path, must_exist: bool) -> None:
 _READER_MODES = (("mode=rw", "PRAGMA query_only=ON"), ("mode=ro", None), ("immutable=1", None))
 
 
+def beside(path: Path, suffix: str) -> Path:
+    """The file SQLite (``-wal``, ``-shm``) or the writer lock (``.lock``) keeps beside a
+    store: next to the file its path resolves to, whatever link or spelling reached it."""
+    real = path.resolve()
+    return real.with_name(real.name + suffix)
+
+
 class _WriterLock:
     """An exclusive advisory lock on ``<store>.lock`` (``fcntl.flock``), held while a
     store is open for writing: a second writer is refused at once. The lock sits beside
@@ -329,8 +336,7 @@ class _WriterLock:
     no lock."""
 
     def __init__(self, path: Path) -> None:
-        real = path.resolve()
-        self.path = real.with_name(real.name + ".lock")
+        self.path = beside(path, ".lock")
         self._fh = None
         try:
             import fcntl
@@ -362,8 +368,7 @@ class _WriterLock:
 def remove_store_files(path: Path) -> None:
     """Delete a store, its write-ahead log and shared memory, and its writer lock (for a
     store that a command created and could not fill: a refused import)."""
-    real = path.resolve()
-    for name in (real, *(real.with_name(real.name + s) for s in ("-wal", "-shm", ".lock"))):
+    for name in (path.resolve(), *(beside(path, s) for s in ("-wal", "-shm", ".lock"))):
         name.unlink(missing_ok=True)
 
 
@@ -437,8 +442,7 @@ class Store:
         """An immutable connection reads the main file alone: where a write-ahead log
         holds the latest writes (a run stopped before SQLite folded it in), reading
         without it would report an older store, so it is refused."""
-        real = self.path.resolve()  # SQLite keeps the log beside the file itself
-        wal = real.with_name(real.name + "-wal")
+        wal = beside(self.path, "-wal")
         size = wal.stat().st_size if wal.exists() else 0
         if size:
             raise StoreError(
