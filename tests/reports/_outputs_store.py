@@ -11,33 +11,32 @@ from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
-from certifiers.base import Certifier
 from harness.certify import certify_store
 from harness.noise import Gaussian
 from reports.leaderboard import Report, build_report
 from reports.settings import ReportSettings
 from reports.tidy import load_outcomes
 from tests.conftest import _Plugins
-from tests.reports._report_synth import ALPHA, DIM, N_CLASSES, add_counts, new_store
+from tests.reports._report_synth import (
+    ALPHA,
+    DIM,
+    N_CLASSES,
+    ScaledCohen,
+    add_counts,
+    new_store,
+)
 
 MODELS = {"wrn_28&10": 0.25, "m|<low>": 0.5}
 SCALED = "scaled_x2"
 RADII = (0.0, 0.25, 0.5, 1.0)
 
 
-class Scaled(Certifier):
-    """Twice Cohen's l2 radius (a test-only certifier)."""
+class Scaled(ScaledCohen):
+    """Twice Cohen's l2 radius on Gaussian noise."""
 
     name = SCALED
-    families = (Gaussian,)
-
-    def supports(self, noise, norm):
-        return isinstance(noise, Gaussian) and norm == "l2"
-
-    def _radius(self, noise, p, norm):
-        return 2.0 * noise.sigma * sps.norm.ppf(p)
+    factor = 2.0
 
 
 def build(path, plugins, n_images: int = 80):

@@ -14,7 +14,9 @@ from typing import Any
 
 import numpy as np
 import torch
+from scipy import stats as sps
 
+from certifiers.base import Certifier
 from harness.noise import Gaussian, Noise
 from harness.store import CertificateRow, CountRow, Store
 
@@ -162,3 +164,17 @@ class TestGG(Noise):
 
 
 TestGG.__test__ = False  # not a pytest class
+
+
+class ScaledCohen(Certifier):
+    """``factor`` x Cohen's l2 radius on the ``families`` noises: a test-only certifier,
+    too large on purpose where ``factor > 1`` (subclass it, or ``type(...)``, to set them)."""
+
+    factor = 2.0
+    families: tuple[type, ...] = (Gaussian,)
+
+    def supports(self, noise, norm):
+        return isinstance(noise, self.families) and norm == "l2"
+
+    def _radius(self, noise, p, norm):
+        return self.factor * noise.sigma * sps.norm.ppf(p)

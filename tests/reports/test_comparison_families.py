@@ -11,10 +11,8 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats as sps
 from statsmodels.stats.multitest import multipletests
 
-from certifiers.base import Certifier
 from harness.certify import certify_store
 from harness.noise import Gaussian, Laplace
 from reports import significance as sig
@@ -22,20 +20,13 @@ from reports.leaderboard import build_report
 from reports.rows import Row
 from reports.settings import ReportSettings
 from reports.tidy import load_outcomes
-from tests.reports._report_synth import ALPHA, DIM, TestGG, add_counts, new_store
+from tests.reports._report_synth import ALPHA, DIM, ScaledCohen, TestGG, add_counts, new_store
 
 RADII = (0.0, 0.1, 0.25, 0.5)
 
 
-class _Scaled(Certifier):
-    factor = 1.0
+class _Scaled(ScaledCohen):
     families = (Gaussian, TestGG)
-
-    def supports(self, noise, norm):
-        return isinstance(noise, self.families) and norm == "l2"
-
-    def _radius(self, noise, p, norm):
-        return self.factor * noise.sigma * sps.norm.ppf(p)
 
 
 @pytest.fixture

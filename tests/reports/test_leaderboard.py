@@ -10,7 +10,6 @@ import pytest
 from scipy import stats as sps
 from statsmodels.stats.contingency_tables import mcnemar as sm_mcnemar
 
-from certifiers.base import Certifier
 from harness.certify import certify_store
 from harness.noise import Gaussian
 from reports import significance as sig
@@ -24,6 +23,7 @@ from reports.view import main_table
 from tests.reports._report_synth import (
     ALPHA,
     DIM,
+    ScaledCohen,
     TestGG,
     add_counts,
     missing_first,
@@ -35,17 +35,7 @@ ALL_MARKS = set("▲▼△▽★☆≈")
 SETTINGS = ReportSettings(radii={"l2": (0.0, 0.25, 0.5)})
 
 
-class Scaled(Certifier):
-    """``factor`` x Cohen's l2 radius, on Gaussian noise (a test-only certifier)."""
-
-    factor = 2.0
-    families = (Gaussian,)
-
-    def supports(self, noise, norm):
-        return isinstance(noise, self.families) and norm == "l2"
-
-    def _radius(self, noise, p, norm):
-        return self.factor * noise.sigma * sps.norm.ppf(p)
+Scaled = ScaledCohen
 
 
 @pytest.fixture
