@@ -6,7 +6,8 @@ Unlike the count certificates these need the model, so the runner calls this aft
 sampling loop. Resumable: an image is redone only if its radius or a certificate at some
 eps of the grid is missing; each batch of images is written in one transaction. The
 radius stored is the larger of the bisection's and the largest eps of the grid that was
-certified (a certified box certifies every smaller radius, so both are guarantees).
+certified (a certified box certifies every smaller radius, so both are guarantees),
+capped at 1: a grid eps above 1 clips to the same box, all of [0, 1]^d.
 
 A model a certifier cannot bound (a layer it does not support, a TorchScript checkpoint,
 more coefficients than allowed) is skipped for that certifier with a warning, and the
@@ -28,6 +29,7 @@ from baselines.ibp_training import VerifiedBounds
 from baselines.models import ModelEntry
 from certifiers.base import UnsupportedError
 from certifiers.deterministic import IBP, DeterministicCertifier
+from certifiers.deterministic.base import MAX_EPS
 from certifiers.registry import is_deterministic
 from harness.certify import resolve_certifiers
 from harness.config import Config
@@ -145,7 +147,7 @@ def _certify_batch(
     t0 = time.perf_counter()
     radius = certifier.certified_radius(model, x, labels, norm=norm).cpu()
     seconds = (time.perf_counter() - t0) / len(images)
-    radius = torch.maximum(radius, best)
+    radius = torch.maximum(radius, best).clamp(max=MAX_EPS)
     radii = [
         DeterministicRadiusRow(model_name, i, name, norm, int(labels[k]), int(prediction[k]),
                                float(radius[k]), seconds)

@@ -12,7 +12,7 @@ from harness.store import Store
 from reports.tidy import DETERMINISTIC_COLUMNS, load_deterministic_outcomes, load_outcomes
 
 
-def config(certifiers=("cohen", "ibp", "crown"), **run):
+def config(certifiers=("cohen", "ibp", "crown"), report=None, **run):
     return parse(
         {
             "run": {"name": "det", "dataset": "digits", "seed": 1, "n_test": 6, "n0": 10,
@@ -25,7 +25,7 @@ def config(certifiers=("cohen", "ibp", "crown"), **run):
             "noises": [{"family": "gaussian"}],
             "certify": {"certifiers": list(certifiers), "alpha": [0.001],
                         "options": {"crown": {"batch_size": 4}}},
-            "report": {"radii": {"linf": [0.0, 0.005, 0.02]}},
+            "report": report or {"radii": {"linf": [0.0, 0.005, 0.02]}},
         }
     )  # fmt: skip
 
@@ -136,3 +136,31 @@ def test_a_model_the_certifiers_cannot_read_is_skipped_with_a_warning(tmp_path):
         assert st.table_rows("deterministic_radii") == []
     assert "TorchScript" in skipped["mlp"]["ibp"]
     assert len(load_outcomes(path)) == 3 * 3  # the counts were certified all the same
+
+
+def test_a_grid_eps_above_one_is_stored_as_radius_one(tmp_path):
+    """At eps >= 1 the clipped box is all of [0, 1]^d, so a certificate at a grid eps of
+    1.5 certifies radius 1 and no more: the stored radius is capped where the bisection's
+    is, whatever the grid holds."""
+    import torch
+
+    from baselines.datasets import load_dataset
+    from baselines.models import ModelEntry
+    from harness.deterministic import certify_deterministic
+
+    data = load_dataset("digits")
+    images = [int(i) for i in data.test_indices[:60] if data[int(i)][1] == 3][:2]
+    assert len(images) == 2, "digits has two 3s among its first test images"
+    constant = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(64, 10))
+    with torch.no_grad():
+        constant[1].weight.zero_()
+        constant[1].bias.copy_((torch.arange(10) == 3).float())
+    cfg = config(report={"radii": {"linf": [0.5, 1.5]}})
+    entry = ModelEntry("constant", constant, "0" * 64, None)
+    with Store(tmp_path / "s.sqlite") as st:
+        certify_deterministic(st, cfg, [entry], data, images, torch.device("cpu"), False)
+        certs = st.table_rows("deterministic_certificates")
+        radii = st.table_rows("deterministic_radii")
+    assert {(r[4], r[5]) for r in certs} == {(0.0, 1), (0.5, 1), (1.5, 1)}
+    assert {r[2] for r in radii} == {"ibp", "crown"}
+    assert [r[6] for r in radii] == [1.0] * 4
