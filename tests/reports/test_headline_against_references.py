@@ -1,0 +1,114 @@
+"""The headline's numbers recomputed with scipy and statsmodels: the quoted radius's own
+Holm-adjusted mid-p over the whole grid, the two-sided unpaired z-test, the ACR paired
+t-test, and the sample sizes of its power line, also where the first row is behind."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import stats as sps
+from statsmodels.stats.multitest import multipletests
+from statsmodels.stats.power import NormalIndPower
+from statsmodels.stats.proportion import proportions_ztest
+
+from reports.headline import compare_rows
+from reports.leaderboard import build_report
+from reports.settings import ReportSettings
+from reports.tidy import load_outcomes
+from tests.reports._report_synth import winner_store
+
+RADII = (0.0, 0.25, 0.5, 0.75, 1.0)
+
+
+@pytest.fixture(scope="module")
+def board(tmp_path_factory):
+    path = tmp_path_factory.mktemp("head") / "s.sqlite"
+    with winner_store(path) as store:
+        report = build_report(
+            load_outcomes(store),
+            manifest=store.manifest(),
+            specs=store.noise_specs(),
+            settings=ReportSettings(radii={"l2": RADII}),
+        )
+    (board,) = report.boards
+    return board
+
+
+def _midp(n10: int, n01: int) -> float:
+    d, k = n10 + n01, min(n10, n01)
+    if d == 0:
+        return 1.0
+    return min(1.0, 2 * sps.binom.cdf(k, d, 0.5) - sps.binom.pmf(k, d, 0.5))
+
+
+def _exact_power(n: int, p10: float, p01: float, alpha: float = 0.05) -> float:
+    """Power of the two-sided exact McNemar test on n pairs, by enumerating every
+    (discordant count, n10) with scipy's binomial."""
+    power = 0.0
+    q = p10 / (p10 + p01)
+    for d in range(1, n + 1):
+        b = np.arange(d + 1)
+        p = np.minimum(1.0, 2 * sps.binom.cdf(np.minimum(b, d - b), d, 0.5))
+        reject = sps.binom.pmf(b, d, q)[p <= alpha].sum()
+        power += sps.binom.pmf(d, n, p10 + p01) * reject
+    return power
+
+
+@pytest.mark.parametrize("first,second", [("m-win", "m-low"), ("m-low", "m-win")])
+def test_headline_numbers_by_scipy_and_statsmodels(board, first, second):
+    rows = {r.model: r for r in board.rows}
+    a, b = rows[first], rows[second]
+    h = compare_rows(board, a, b)
+    images = np.intersect1d(a.images, b.images)
+    a, b = a.on(images), b.on(images)
+    n = images.size
+    per_r = []
+    for r in board.radii:
+        x, y = a.certified(r), b.certified(r)
+        per_r.append((r, int((x & ~y).sum()), int((~x & y).sum()), int(x.sum()), int(y.sum())))
+    midps = [_midp(n10, n01) for _, n10, n01, _, _ in per_r]
+    holm = multipletests(midps, method="holm")[1]
+    i = [e[0] for e in per_r].index(h.radius)
+    # the quoted radius: the largest |gap| among the radii both rows reach, ties to the
+    # smaller mid-p, then the smaller radius
+    reach = min(rows[first].reach, rows[second].reach)
+    within = [j for j, e in enumerate(per_r) if e[0] <= reach]
+    assert len(within) < len(per_r)  # the grid's last radius lies beyond both reaches
+    gaps = [round(abs(e[3] - e[4]) / n, 12) for e in per_r]
+    assert i == min(within, key=lambda j: (-gaps[j], midps[j], per_r[j][0]))
+    r, n10, n01, k1, k2 = per_r[i]
+    assert len(set(np.round(holm, 12))) > 1  # the radii's adjusted values differ
+    assert h.family_size == len(board.radii)
+    assert (h.n10, h.n01, h.n) == (n10, n01, n)
+    assert h.p_midp == pytest.approx(midps[i], rel=1e-10, abs=0)
+    assert h.p_exact == pytest.approx(sps.binomtest(n10, n10 + n01, 0.5).pvalue, rel=1e-10, abs=0)
+    assert h.p_holm == pytest.approx(holm[i], rel=1e-10, abs=0)
+    assert h.significant == (holm[i] < 0.05)
+    assert h.p_unpaired == pytest.approx(proportions_ztest([k1, k2], [n, n])[1], rel=1e-9, abs=0)
+    assert (h.acr, h.other_acr) == pytest.approx((a.score().mean(), b.score().mean()))
+    assert h.p_acr == pytest.approx(sps.ttest_rel(a.score(), b.score()).pvalue, rel=1e-9, abs=0)
+    lo, hi = h.acr_ci
+    assert lo <= h.acr - h.other_acr <= hi
+    # power line: Connor (1987) by hand, and the smallest n of statsmodels' z-test power
+    p10, p01 = n10 / n, n01 / n
+    pd_, delta = p10 + p01, p10 - p01
+    za, zb = sps.norm.ppf(0.975), sps.norm.ppf(0.8)
+    connor = math.ceil((za * math.sqrt(pd_) + zb * math.sqrt(pd_ - delta**2)) ** 2 / delta**2)
+    if connor >= 200:
+        assert h.n_paired_needed == connor
+    else:  # below 200 the plan is the first n from Connor's whose exact power is 80%
+        m = next(m for m in range(connor, 201) if _exact_power(m, p10, p01) >= 0.8)
+        assert h.n_paired_needed == m
+    v, ov = k1 / n, k2 / n
+    eff = abs(2 * math.asin(math.sqrt(v)) - 2 * math.asin(math.sqrt(ov)))
+
+    def achieved(m: int) -> float:
+        return NormalIndPower().power(effect_size=eff, nobs1=m, alpha=0.05, ratio=1.0)
+
+    if 0 < v < 1 and 0 < ov < 1:
+        m = h.n_unpaired_needed
+        assert achieved(m) >= 0.8 and achieved(m - 1) < 0.8
+    else:  # a row at 0% or 100%: the arcsine plan is not made
+        assert h.n_unpaired_needed is None
