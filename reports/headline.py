@@ -174,7 +174,7 @@ class Headline:
         ]
         parts = []
         if self.n_paired_needed is not None:
-            parts.append(f"about {self.n_paired_needed:,} paired images (McNemar)")
+            parts.append(f"about {self.n_paired_needed:,} paired images (exact McNemar test)")
         if self.n_unpaired_needed is not None:
             parts.append(f"{self.n_unpaired_needed:,} images per arm (z-test)")
         power = (

@@ -101,6 +101,8 @@ def test_headline_numbers_by_scipy_and_statsmodels(board, first, second):
     else:  # below 200 the plan is the first n from Connor's whose exact power is 80%
         m = next(m for m in range(connor, 201) if _exact_power(m, p10, p01) >= 0.8)
         assert h.n_paired_needed == m
+    # the plan is for the exact test (conservative beside the quoted mid-p), and says so
+    assert f"{h.n_paired_needed:,} paired images (exact McNemar test)" in dict(h.lines())["Power"]
     v, ov = k1 / n, k2 / n
     eff = abs(2 * math.asin(math.sqrt(v)) - 2 * math.asin(math.sqrt(ov)))
 
