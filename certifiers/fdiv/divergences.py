@@ -140,11 +140,6 @@ def renyi_multiclass_lower(a: np.ndarray, p_a: np.ndarray, p_b: np.ndarray) -> n
     return renyi_multiclass(a, p_a, p_b) - (32.0 * eps / (a - 1.0) + 4.0 * eps)
 
 
-def hockey_stick_half(gamma: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """``D_gamma(Bern(1/2) || Bern(p)) = (1/2 - gamma p)_+ + (1/2 - gamma (1 - p))_+``."""
-    return np.maximum(0.5 - gamma * p, 0.0) + np.maximum(0.5 - gamma * (1.0 - p), 0.0)
-
-
 # --- Renyi: the supremum over the order ----------------------------------------------
 
 #: Orders are searched over ``t = log(a - 1)`` in this range (any order is a valid bound).
