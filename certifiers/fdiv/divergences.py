@@ -78,7 +78,9 @@ def kl_half(p: np.ndarray) -> np.ndarray:
 
 
 def _expm1_minus_x(x: np.ndarray) -> np.ndarray:
-    """``exp(x) - 1 - x`` without cancellation (Taylor series for small |x|)."""
+    """``exp(x) - 1 - x``: a Taylor series for ``|x| < 0.1`` (no cancellation, to 4 ulps);
+    ``expm1(x) - x`` above, where the subtraction costs at most a few ulps (7.3 measured
+    just above 0.1), far below ``ROUND_DOWN``."""
     x = np.asarray(x, dtype=np.float64)
     small = np.abs(x) < 0.1
     xs = np.where(small, x, 0.0)
