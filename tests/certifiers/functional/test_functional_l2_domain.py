@@ -1,7 +1,7 @@
-"""The l2 framework's functions refuse what lies outside their domain: ``k > d - 2``
-(the radial law ``Gamma((d - k) / 2)`` and the cosine's beta parameter no longer describe
-the generalized Gaussian's certificate, Zhang et al. 2020, Theorem 3) and a radius that is
-not positive (``p_min(0)`` is 1/2 by definition, not a tail integral)."""
+"""The l2 framework's functions refuse what lies outside their stated domain
+(``certifiers.functional.l2``: ``0 <= k <= d - 2``, where ``||z|| / sigma ~ chi_{d-k}``)
+and a radius that is not positive and finite (``p_min(0)`` is 1/2 by definition, not a
+tail integral)"""
 
 from __future__ import annotations
 
