@@ -149,3 +149,38 @@ def test_a_path_is_a_file_plugin_even_without_py(tmp_path):
 
     with pytest.raises(FileNotFoundError, match="plugin file .* not found"):
         load_plugin(str(tmp_path / "plugins" / "noise"))
+
+
+def test_entry_points_are_loaded_by_get_and_a_clashing_one_is_only_warned_of(tmp_path, monkeypatch):
+    """Installed plugins (entry points of the registry's group) are found by ``get`` alone,
+    with no earlier call; one whose name is taken by another class, or that fails to
+    import, is skipped with a ``PluginWarning`` and leaves the registered classes as they
+    were (``Registry.load_plugins``: a broken plugin never breaks the tool)."""
+    from importlib.metadata import EntryPoint
+
+    import smoothbench.registry as registry
+
+    reg = _fresh_registry(monkeypatch)
+    module = "sb_entry_point_gizmos"
+    (tmp_path / f"{module}.py").write_text(
+        "from tests.smoothbench.test_package_promises import _Base\n"
+        "class Installed(_Base):\n    pass\n"
+        "class Clashing(_Base):\n    pass\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    builtin = type("Builtin", (_Base,), {"__module__": "builtins_here", "__qualname__": "B"})
+    reg.add("taken", builtin)
+    points = [
+        EntryPoint("installed", f"{module}:Installed", reg.group),
+        EntryPoint("taken", f"{module}:Clashing", reg.group),
+        EntryPoint("missing", "sb_no_such_module:Gizmo", reg.group),
+    ]
+    monkeypatch.setattr(
+        registry, "entry_points", lambda group: [p for p in points if p.group == group]
+    )
+    with pytest.warns(registry.PluginWarning) as caught:
+        assert reg.get("installed").__name__ == "Installed"
+    messages = " | ".join(str(w.message) for w in caught)
+    assert "'taken'" in messages and "'missing'" in messages
+    assert reg.get("taken") is builtin
+    assert reg.names() == ["installed", "taken"]
