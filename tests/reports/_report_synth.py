@@ -112,6 +112,23 @@ def winner_store(path: str | Path, n_images: int = 200) -> Store:
     return store
 
 
+def winner_board(path: str | Path, radii: Sequence[float]) -> Any:
+    """The one board (l2, Cohen) of the report of :func:`winner_store` at ``radii``."""
+    from reports.leaderboard import build_report
+    from reports.settings import ReportSettings
+    from reports.tidy import load_outcomes
+
+    with winner_store(path) as store:
+        report = build_report(
+            load_outcomes(store),
+            manifest=store.manifest(),
+            specs=store.noise_specs(),
+            settings=ReportSettings(radii={"l2": tuple(radii)}),
+        )
+    (board,) = report.boards
+    return board
+
+
 def put_rows(store: Store, rows: Sequence[CertificateRow]) -> None:
     store.put_certificates(rows)
 

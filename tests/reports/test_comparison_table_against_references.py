@@ -10,26 +10,14 @@ from scipy import stats as sps
 from statsmodels.stats.contingency_tables import mcnemar as sm_mcnemar
 from statsmodels.stats.proportion import proportions_ztest
 
-from reports.leaderboard import build_report
-from reports.settings import ReportSettings
-from reports.tidy import load_outcomes
-from tests.reports._report_synth import winner_store
+from tests.reports._report_synth import winner_board
 
 RADII = (0.0, 0.25, 0.5, 0.75)
 
 
 @pytest.fixture(scope="module")
 def board(tmp_path_factory):
-    path = tmp_path_factory.mktemp("cmp") / "s.sqlite"
-    with winner_store(path) as store:
-        report = build_report(
-            load_outcomes(store),
-            manifest=store.manifest(),
-            specs=store.noise_specs(),
-            settings=ReportSettings(radii={"l2": RADII}),
-        )
-    (board,) = report.boards
-    return board
+    return winner_board(tmp_path_factory.mktemp("cmp") / "s.sqlite", RADII)
 
 
 def _pair(board, rec):

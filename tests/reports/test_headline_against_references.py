@@ -14,26 +14,14 @@ from statsmodels.stats.power import NormalIndPower
 from statsmodels.stats.proportion import proportions_ztest
 
 from reports.headline import compare_rows
-from reports.leaderboard import build_report
-from reports.settings import ReportSettings
-from reports.tidy import load_outcomes
-from tests.reports._report_synth import winner_store
+from tests.reports._report_synth import winner_board
 
 RADII = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 
 @pytest.fixture(scope="module")
 def board(tmp_path_factory):
-    path = tmp_path_factory.mktemp("head") / "s.sqlite"
-    with winner_store(path) as store:
-        report = build_report(
-            load_outcomes(store),
-            manifest=store.manifest(),
-            specs=store.noise_specs(),
-            settings=ReportSettings(radii={"l2": RADII}),
-        )
-    (board,) = report.boards
-    return board
+    return winner_board(tmp_path_factory.mktemp("head") / "s.sqlite", RADII)
 
 
 def _midp(n10: int, n01: int) -> float:

@@ -20,6 +20,7 @@ from certifiers.base import UnsupportedError
 from certifiers.fdiv import divergences as fd
 from certifiers.testing import neyman_pearson_lower
 from harness.noise import Gaussian, Laplace, UniformBall, UniformCube
+from tests.certifiers.fdiv._renyi_reference import renyi_sup
 
 KL = certifiers.get("fdiv-kl")
 RENYI = certifiers.get("fdiv-renyi")
@@ -175,36 +176,12 @@ def test_renyi_sup_over_order_against_a_dense_grid():
         assert ref * (1 - 1e-6) <= got <= ref * (1 + 1e-4), (p, got, ref)
 
 
-def _renyi_sup_mpmath(p: float) -> float:
-    """``sup_{a > 1} D_a(Bern(1/2) || Bern(p)) / a`` at 40 digits, from the definition
-    ``D_a = log(2^-a (p^(1-a) + (1-p)^(1-a))) / (a - 1)``: a grid over ``t = log(a - 1)``,
-    then golden-section search on the best cell (the function is unimodal in ``t``)."""
-    with mpmath.workdps(40):
-        q = mpmath.mpf(p)
-
-        def f(t):
-            a = 1 + mpmath.exp(t)
-            return mpmath.log((q ** (1 - a) + (1 - q) ** (1 - a)) / 2**a) / (a - 1) / a
-
-        ts = [mpmath.mpf(-14) + 22 * mpmath.mpf(i) / 800 for i in range(801)]
-        i = max(range(len(ts)), key=lambda j: f(ts[j]))
-        lo, hi = ts[max(i - 1, 0)], ts[min(i + 1, len(ts) - 1)]
-        ratio = (mpmath.sqrt(5) - 1) / 2
-        for _ in range(120):
-            x1, x2 = hi - ratio * (hi - lo), lo + ratio * (hi - lo)
-            if f(x1) < f(x2):
-                lo = x1
-            else:
-                hi = x2
-        return float(f((lo + hi) / 2))
-
-
 @pytest.mark.parametrize("p", [0.55, 0.7, 0.9, 0.99, 0.99999])
 def test_renyi_radius_is_never_above_the_exact_supremum_over_orders(p):
     """Against the supremum computed in mpmath from the divergence's definition: at most
     it (a larger radius would be a false guarantee), and within 1e-8 of it."""
     sigma = 0.5
-    exact = sigma * math.sqrt(2 * _renyi_sup_mpmath(p))
+    exact = sigma * math.sqrt(2 * float(renyi_sup(p)))
     got = float(RENYI.radius(Gaussian(sigma, 3), p, "l2"))
     assert exact * (1 - 1e-8) <= got <= exact, (p, got, exact)
 

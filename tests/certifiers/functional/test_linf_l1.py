@@ -276,7 +276,7 @@ def test_the_vertex_log_ratio_is_the_log_density_ratio_draw_by_draw(k, dim):
         np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-9)
 
 
-@pytest.mark.parametrize("k,dim", [(0.0, 1), (2.0, 5), (30.0, 40)])
+@pytest.mark.parametrize("k,dim", [(0.0, 1), (0.25, 3), (0.5, 6), (2.0, 5), (30.0, 40)])
 def test_the_axis_log_ratio_is_the_log_density_ratio_draw_by_draw(k, dim):
     noise = GeneralizedLaplace(1.0, k, dim)
     z = noise.sample(500, torch.Generator().manual_seed(4))
