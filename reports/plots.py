@@ -110,7 +110,7 @@ def _radius_grid(
     """Radii from 0 to a little past where the curves can end: the largest certified radius
     and the rows' reaches (``reaches``, default the rows'), or the board's grid where a row
     has no finite reach (a deterministic row may certify at any radius)."""
-    certified = [float(r.radius[r.correct].max(initial=0.0)) for r in rows]
+    certified = [float(r.radius[r.counted()].max(initial=0.0)) for r in rows]
     certified = [c for c in certified if math.isfinite(c)]
     reaches = [r.reach for r in rows] if reaches is None else reaches
     known = [float(r) for r in reaches if r is not None and math.isfinite(r)]
@@ -140,7 +140,7 @@ def certified_accuracy_figure(board: Board, model: str) -> tuple[plt.Figure, int
     grid = _radius_grid(board, rows)
     fig, ax = plt.subplots(figsize=(6.4, 4.6))
     for i, row in enumerate(rows):
-        cert = row.correct[None, :] & (row.radius[None, :] >= grid[:, None])
+        cert = row.counted()[None, :] & (row.radius[None, :] >= grid[:, None])
         k = cert.sum(axis=1)
         lo, hi = stats.wilson_interval(k, np.full_like(k, row.n), 0.05)
         style = _style(i)
@@ -190,7 +190,7 @@ def radius_distribution_figure(board: Board) -> tuple[plt.Figure, int]:
     values, labels = [], []
     for model in board.models:
         for row in plotted_rows(board, model)[:MAX_BOXES]:
-            r = row.radius[row.correct]
+            r = row.radius[row.counted()]
             values.append(r if r.size else np.array([np.nan]))
             labels.append(
                 f"{model} · {row.shown_label} · {row.certifier_short} ({r.size} certified)"

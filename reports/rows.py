@@ -80,11 +80,16 @@ class Row:
 
     def certified(self, r: float) -> np.ndarray:
         """Per image: not abstained, correct, radius >= r."""
-        return self.correct & (self.radius >= r)
+        return self.counted() & (self.radius >= r)
 
     def score(self) -> np.ndarray:
-        """Per image: ``radius x correct`` (its mean is the ACR)."""
-        return np.where(self.correct, self.radius, 0.0)
+        """Per image: ``radius x correct``, 0 where abstained (its mean is the ACR)."""
+        return np.where(self.counted(), self.radius, 0.0)
+
+    def counted(self) -> np.ndarray:
+        """Per image: correct and not abstained. ``reports.tidy`` already sets ``correct``
+        False for an abstention; a row built from other tables must not depend on it."""
+        return self.correct & ~self.abstained
 
     def on(self, images: np.ndarray) -> Row:
         """The row restricted to ``images`` (a subset of its own, sorted)."""
