@@ -24,7 +24,7 @@ def config(certifiers=("cohen", "ibp", "crown"), report=None, **run):
             ],
             "noises": [{"family": "gaussian"}],
             "certify": {"certifiers": list(certifiers), "alpha": [0.001],
-                        "options": {"crown": {"batch_size": 4}}},
+                        "options": {"crown": {"batch_size": 4}} if "crown" in certifiers else {}},
             "report": report or {"radii": {"linf": [0.0, 0.005, 0.02]}},
         }
     )  # fmt: skip

@@ -31,7 +31,7 @@ def write_cohen(path, rows, extra=""):
     [
         # a malformed row in the second file
         ("cifar10/resnet110/noise_0.50/test/sigma_0.50", "60\t1\t1\t0.5\t0\t1.0\n",
-         TsvError, ""),
+         TsvError, r"sigma_0.50:5: correct is 0 but predict 1 and label 1 say 1"),
         # the group of the first file again
         ("b/cifar10/resnet110/noise_0.25/test/sigma_0.25", "", ValueError,
          "import them one at a time"),
