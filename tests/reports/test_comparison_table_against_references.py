@@ -10,6 +10,7 @@ from scipy import stats as sps
 from statsmodels.stats.contingency_tables import mcnemar as sm_mcnemar
 from statsmodels.stats.proportion import proportions_ztest
 
+from tests.reports._references import mcnemar_midp
 from tests.reports._report_synth import winner_board
 
 RADII = (0.0, 0.25, 0.5, 0.75)
@@ -38,9 +39,7 @@ def test_accuracy_cells_are_statsmodels_mcnemar_and_ztest(board):
         assert (rec.n10, rec.n01) == (n10, n01)
         exact = min(1.0, sm_mcnemar([[0, n10], [n01, 0]], exact=True).pvalue)
         assert rec.p_exact == pytest.approx(exact, rel=1e-10)
-        d, k = n10 + n01, min(n10, n01)
-        midp = 1.0 if d == 0 else min(1.0, 2 * sps.binom.cdf(k, d, 0.5) - sps.binom.pmf(k, d, 0.5))
-        assert rec.p == pytest.approx(midp, rel=1e-10)
+        assert rec.p == pytest.approx(mcnemar_midp(n10, n01), rel=1e-10)
         k1, k2, n = int(x.sum()), int(y.sum()), x.size
         if 0 < k1 + k2 < 2 * n:
             z, p = proportions_ztest([k1, k2], [n, n])

@@ -10,6 +10,7 @@ from scipy import stats as sps
 
 from reports.discordant import compare_rows_by_image
 from reports.tidy import load_outcomes
+from tests.reports._references import mcnemar_midp
 from tests.reports._report_synth import winner_store
 
 FIRST, SECOND = ("m-mid", "gaussian", "cohen"), ("m-win", "gaussian", "cohen")
@@ -39,9 +40,8 @@ def test_discordant_images_and_summary_from_the_outcomes(stored, radius):
     assert n10 != n01  # the two rows differ, so the order matters
     assert f"only the first {n10}, only the second {n01}" in summary
     assert f"first {int(x.sum())}, second {int(y.sum())}" in summary
-    d, k = n10 + n01, min(n10, n01)
-    midp = min(1.0, 2 * sps.binom.cdf(k, d, 0.5) - sps.binom.pmf(k, d, 0.5))
-    exact = sps.binomtest(n10, d, 0.5).pvalue
+    midp = mcnemar_midp(n10, n01)
+    exact = sps.binomtest(n10, n10 + n01, 0.5).pvalue
     assert f"McNemar mid-p {midp:.4g} (exact {exact:.4g})" in summary
     table = table.set_index("image")
     assert set(table.index) == set(a.index[only_first | only_second])

@@ -14,6 +14,7 @@ from statsmodels.stats.power import NormalIndPower
 from statsmodels.stats.proportion import proportions_ztest
 
 from reports.headline import compare_rows
+from tests.reports._references import mcnemar_midp, mcnemar_power
 from tests.reports._report_synth import winner_board
 
 RADII = (0.0, 0.25, 0.5, 0.75, 1.0)
@@ -22,26 +23,6 @@ RADII = (0.0, 0.25, 0.5, 0.75, 1.0)
 @pytest.fixture(scope="module")
 def board(tmp_path_factory):
     return winner_board(tmp_path_factory.mktemp("head") / "s.sqlite", RADII)
-
-
-def _midp(n10: int, n01: int) -> float:
-    d, k = n10 + n01, min(n10, n01)
-    if d == 0:
-        return 1.0
-    return min(1.0, 2 * sps.binom.cdf(k, d, 0.5) - sps.binom.pmf(k, d, 0.5))
-
-
-def _exact_power(n: int, p10: float, p01: float, alpha: float = 0.05) -> float:
-    """Power of the two-sided exact McNemar test on n pairs, by enumerating every
-    (discordant count, n10) with scipy's binomial."""
-    power = 0.0
-    q = p10 / (p10 + p01)
-    for d in range(1, n + 1):
-        b = np.arange(d + 1)
-        p = np.minimum(1.0, 2 * sps.binom.cdf(np.minimum(b, d - b), d, 0.5))
-        reject = sps.binom.pmf(b, d, q)[p <= alpha].sum()
-        power += sps.binom.pmf(d, n, p10 + p01) * reject
-    return power
 
 
 @pytest.mark.parametrize("first,second", [("m-win", "m-low"), ("m-low", "m-win")])
@@ -56,7 +37,7 @@ def test_headline_numbers_by_scipy_and_statsmodels(board, first, second):
     for r in board.radii:
         x, y = a.certified(r), b.certified(r)
         per_r.append((r, int((x & ~y).sum()), int((~x & y).sum()), int(x.sum()), int(y.sum())))
-    midps = [_midp(n10, n01) for _, n10, n01, _, _ in per_r]
+    midps = [mcnemar_midp(n10, n01) for _, n10, n01, _, _ in per_r]
     holm = multipletests(midps, method="holm")[1]
     i = [e[0] for e in per_r].index(h.radius)
     # the quoted radius: the largest |gap| among the radii both rows reach, ties to the
@@ -87,7 +68,9 @@ def test_headline_numbers_by_scipy_and_statsmodels(board, first, second):
     if connor >= 200:
         assert h.n_paired_needed == connor
     else:  # below 200 the plan is the first n from Connor's whose exact power is 80%
-        m = next(m for m in range(connor, 201) if _exact_power(m, p10, p01) >= 0.8)
+        m = next(
+            m for m in range(connor, 201) if mcnemar_power(m, p10, p01, 0.05, mid_p=False) >= 0.8
+        )
         assert h.n_paired_needed == m
     # the plan is for the exact test (conservative beside the quoted mid-p), and says so
     assert f"{h.n_paired_needed:,} paired images (exact McNemar test)" in dict(h.lines())["Power"]

@@ -15,6 +15,7 @@ from statsmodels.stats.contingency_tables import mcnemar as sm_mcnemar
 from statsmodels.stats.proportion import proportions_ztest
 
 from reports import stats
+from tests.reports._references import mcnemar_power
 
 FAST = settings(max_examples=80, deadline=None, database=None)
 
@@ -71,25 +72,12 @@ def test_the_acr_test_reports_each_rows_own_mean():
     assert res.ttest_pvalue == pytest.approx(sps.ttest_rel(x, y).pvalue, rel=1e-10)
 
 
-def _power_by_enumeration(n: int, p10: float, p01: float, alpha: float, mid_p: bool) -> float:
-    """Power of the two-sided McNemar test on n pairs, by enumerating every (discordant
-    count d, n10) with scipy's binomial: d ~ Bin(n, p10 + p01), n10 | d ~ Bin(d, q)."""
-    power = 0.0
-    q = p10 / (p10 + p01)
-    for d in range(1, n + 1):
-        b = np.arange(d + 1)
-        k = np.minimum(b, d - b)
-        p = 2 * sps.binom.cdf(k, d, 0.5) - (sps.binom.pmf(k, d, 0.5) if mid_p else 0.0)
-        power += sps.binom.pmf(d, n, p10 + p01) * sps.binom.pmf(b, d, q)[p <= alpha].sum()
-    return power
-
-
 @pytest.mark.parametrize("p10,p01", [(0.5, 0.05), (0.06, 0.03)])
 @pytest.mark.parametrize("mid_p", [False, True])
 def test_a_plan_states_the_power_of_its_own_test(p10, p01, mid_p):
     """The power a plan states is that of the test it plans for (mid-p or exact), at n."""
     plan = stats.mcnemar_sample_size(p10, p01, alpha=0.05, power=0.8, mid_p=mid_p)
-    want = _power_by_enumeration(plan.n, p10, p01, 0.05, mid_p)
+    want = mcnemar_power(plan.n, p10, p01, 0.05, mid_p)
     assert plan.power == pytest.approx(want, abs=1e-9)
 
 

@@ -1,0 +1,30 @@
+"""Reference values of McNemar's test for the report tests, from scipy's binomial
+distribution directly (no code of ``reports``)."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats as sps
+
+
+def mcnemar_midp(n10: int, n01: int) -> float:
+    """Two-sided mid-p of McNemar's test: ``2 P(B <= k) - P(B = k)``, ``B ~ Bin(n10 + n01,
+    1/2)``, ``k = min(n10, n01)``, capped at 1; 1 with no discordant pair (no evidence)."""
+    d, k = n10 + n01, min(n10, n01)
+    if d == 0:
+        return 1.0
+    return min(1.0, 2 * sps.binom.cdf(k, d, 0.5) - sps.binom.pmf(k, d, 0.5))
+
+
+def mcnemar_power(n: int, p10: float, p01: float, alpha: float, mid_p: bool) -> float:
+    """Power of the two-sided McNemar test (exact, or its mid-p) on n pairs, by enumerating
+    every (discordant count d, n10): d ~ Bin(n, p10 + p01), n10 | d ~ Bin(d, q),
+    q = p10 / (p10 + p01)."""
+    power = 0.0
+    q = p10 / (p10 + p01)
+    for d in range(1, n + 1):
+        b = np.arange(d + 1)
+        k = np.minimum(b, d - b)
+        p = 2 * sps.binom.cdf(k, d, 0.5) - (sps.binom.pmf(k, d, 0.5) if mid_p else 0.0)
+        power += sps.binom.pmf(d, n, p10 + p01) * sps.binom.pmf(b, d, q)[p <= alpha].sum()
+    return power
