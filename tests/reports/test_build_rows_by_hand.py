@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from harness.noise import Gaussian
+from reports.columns import Context, board_columns
 from reports.rows import build_rows
 
 
@@ -116,3 +117,5 @@ def test_a_merged_rows_names_and_its_seconds_per_image():
     assert row.certifier == "cohen = x = y"
     assert row.full_label() == "m · g25 · cohen = x = y"
     assert row.seconds == 0.25  # per image, not the row's total
+    (column,) = [c for c in board_columns([0.0, 0.5]) if c.json_key == "sampling_seconds_per_image"]
+    assert column.value(row, Context(0.001)) == 0.25

@@ -11,7 +11,7 @@ from scipy import stats as sps
 from statsmodels.stats.contingency_tables import mcnemar as sm_mcnemar
 
 from harness.certify import certify_store
-from harness.noise import Gaussian
+from harness.noise import Gaussian, noise_families
 from reports import significance as sig
 from reports import stats
 from reports.headline import headline
@@ -262,6 +262,18 @@ def test_noise_labels_are_short():
     gg = GeneralizedGaussian.matched(0.25, 64, k=32.0).spec()
     assert noise_label(gg, 0.25) == "gen. Gaussian k=32"
     assert noise_label(gg, None) == "gen. Gaussian k=32, sigma=0.354"
+    # a whole-number parameter reads as an integer, however large
+    assert noise_label(GeneralizedGaussian.matched(0.25, 4096, k=1000.0).spec(), 0.25) == (
+        "gen. Gaussian k=1000"
+    )
+
+
+def test_every_built_in_noise_family_has_its_own_name():
+    """Two families under one name would make their rows indistinguishable on a board."""
+    from reports.labels import FAMILY_NAMES
+
+    assert set(FAMILY_NAMES) <= set(noise_families())
+    assert len(set(FAMILY_NAMES.values())) == len(FAMILY_NAMES)
 
 
 def test_single_row_board(tmp_path):
