@@ -166,13 +166,17 @@ def test_html_keeps_every_row_and_title(pages):
     report, _, _, _, page, _, expected = pages
     board = report.boards[0]
     body = page.split(f'id="{board_id(board)}-table"')[1].split("</table>")[0]
-    groups = re.findall(r'<tr class="group"><td colspan="\d+">(.*?)</td></tr>', body)
+    groups = re.findall(r'<tr class="group"><td colspan="\d+"><span>(.*?)</span></td></tr>', body)
     assert [htmlmod.unescape(g).split(" · ")[0] for g in groups] == board.models
     cells = re.findall(r"<tr>(<td.*?)</tr>", body)
     assert len(cells) == len(expected)  # every row
     # every certified-accuracy cell carries its Wilson interval as a tooltip
     assert len(re.findall(r'title="Wilson 95%: \[', body)) == len(expected) * len(RADII)
     assert 'class="beyond"' in body  # Cohen's cells beyond its reach are greyed
+    # the row's labels, and only they, stay in view when the table scrolls sideways
+    heads = re.findall(r"<th [^>]*>(.*?)</th>", body)
+    pinned = int(re.search(r'data-pin="(\d+)"', body.split(">")[0]).group(1))
+    assert heads[:pinned] == ["#", "noise", "certifier"]
 
 
 def board_id(board) -> str:
