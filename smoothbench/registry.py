@@ -28,6 +28,7 @@ from typing import Generic, TypeVar
 from smoothbench.names import unknown_name
 
 T = TypeVar("T")
+_UNSET = object()
 
 
 _REGISTRIES: list[Registry] = []
@@ -110,9 +111,17 @@ class Registry(Generic[T]):
                 f"{other!r}; a class has one name (an entry point must give the name its "
                 "decorator gives)"
             )
+        before = cls.__dict__.get(self.name_attribute, _UNSET)
         setattr(cls, self.name_attribute, name)
         if self._validate is not None:
-            self._validate(cls)
+            try:
+                self._validate(cls)
+            except BaseException:  # a refused class keeps the name it had
+                if before is _UNSET:
+                    delattr(cls, self.name_attribute)
+                else:
+                    setattr(cls, self.name_attribute, before)
+                raise
         self._classes[name] = cls
 
     def unregister(self, name: str) -> None:
