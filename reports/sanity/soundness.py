@@ -21,7 +21,11 @@ norm). Plugins are held to it like the built-ins, from their stored rows alone.
    at p_A = 0.8: a Laplace l1 radius 2% too large (d = 64) leaves an estimate of 0.49
    there, and fails.
 
-A certifier that fails either part is marked in every row of the report and never enters
+0. **Abstention.** At ``p_A <= 1/2`` the smoothed classifier abstains: a positive radius
+   stored there is unsound whatever the noise (a plugin writing rows itself, an imported
+   or altered store could hold one).
+
+A certifier that fails any part is marked in every row of the report and never enters
 a headline. A row that could not be checked here at all (its noise family is not
 registered in this environment) is not taken as sound: the check is ``incomplete``
 rather than ``pass``, lists the row in ``unchecked`` with the reason, and the report marks
@@ -143,6 +147,14 @@ def _check_rows(
     against Monte Carlo Neyman-Pearson bounds at a few of its p_A (into ``found``)."""
     key = found.key
     norm = key[1]
+    abstaining = g[(g["p_lower"] <= 0.5) & (g["radius"] > 0)]
+    if not abstaining.empty:
+        worst = abstaining.loc[abstaining["radius"].idxmax()]
+        found.failures.append(
+            f"{key[3]} | {noise_name} | {norm}: {len(abstaining)} positive radii at "
+            f"p_A <= 1/2, where the smoothed classifier abstains and no radius is valid; "
+            f"at p_A = {worst['p_lower']:.6f}: {worst['radius']:.6g} > 0"
+        )
     live = g[g["p_lower"] > 0.5]
     if live.empty:
         return
