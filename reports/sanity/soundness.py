@@ -21,7 +21,7 @@ norm). Plugins are held to it like the built-ins, from their stored rows alone.
    at p_A = 0.8: a Laplace l1 radius 2% too large (d = 64) leaves an estimate of 0.49
    there, and fails.
 
-0. **Abstention.** At ``p_A <= 1/2`` the smoothed classifier abstains: a positive radius
+3. **Abstention.** At ``p_A <= 1/2`` the smoothed classifier abstains: a positive radius
    stored there is unsound whatever the noise (a plugin writing rows itself, an imported
    or altered store could hold one).
 
@@ -143,8 +143,9 @@ def _check_rows(
     cache: dict[tuple, tuple[float, float]],
     samplers: dict[int, object],
 ) -> None:
-    """One row's certificates against the Gaussian optimum where one exists, else
-    against Monte Carlo Neyman-Pearson bounds at a few of its p_A (into ``found``)."""
+    """One row's certificates: none positive at p_A <= 1/2; above it, against the
+    Gaussian optimum where one exists, else against Monte Carlo Neyman-Pearson bounds at
+    a few of its p_A (into ``found``)."""
     key = found.key
     norm = key[1]
     abstaining = g[(g["p_lower"] <= 0.5) & (g["radius"] > 0)]
