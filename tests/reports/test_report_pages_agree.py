@@ -253,3 +253,33 @@ def test_the_footnotes_give_each_models_training_sigma(pages):
     for model, sigma0 in MODELS.items():
         assert f"{model} (sigma0 {sigma0:g}, sha256" in md
         assert f"{htmlmod.escape(model, quote=False)} (sigma0 {sigma0:g}, sha256" in page
+
+
+def test_the_appendix_p_values_are_the_comparison_tables(pages):
+    """Each comparison line of the appendix shows its record's mid-p, Holm, BH and
+    unpaired p (comparisons.csv's values), each in its own column."""
+    from reports.headline import fmt_p
+
+    report, _, _, appendix, _, _, _ = pages
+    board = report.boards[0]
+    labels = {r.key: r.full_label() for r in board.rows}
+    titles = {col.key: col.title for col in board.columns}
+    records = {
+        (rec["kind"], titles[rec["column"]], labels[rec["row"]], labels[rec["other"]]): rec
+        for rec in board.comparisons.to_dict("records")
+    }
+    checked = 0
+    for _, h, rows in md_tables(appendix):
+        if "BH" not in h:
+            continue
+        for cells in rows:
+            rec = records[
+                tuple(cells[h.index(k)] for k in ("kind", "column", "row", "compared with"))
+            ]
+            assert cells[h.index("paired p")] == fmt_p(rec["p"])
+            assert cells[h.index("Holm")] == fmt_p(rec["p_holm"])
+            assert cells[h.index("BH")] == fmt_p(rec["p_bh"])
+            if rec["column"] != "acr":
+                assert cells[h.index("unpaired p")] == fmt_p(rec["p_unpaired"])
+            checked += rec["p_holm"] != rec["p_bh"]
+    assert checked  # some line tells Holm from BH
