@@ -268,6 +268,13 @@ def test_noise_labels_are_short():
     )
 
 
+def test_a_noise_label_names_every_shape_parameter():
+    from harness.noise import from_spec
+
+    spec = {"family": "exp2", "params": {"dim": 64, "scale": 0.3, "j": 0.5, "k": 2.0}}
+    assert noise_label(from_spec(spec).spec(), None) == "Exp2 j=0.5, k=2, scale=0.3"
+
+
 def test_every_built_in_noise_family_has_its_own_name():
     """Two families under one name would make their rows indistinguishable on a board."""
     from reports.labels import FAMILY_NAMES

@@ -171,6 +171,9 @@ def test_imported_rows_and_published_numbers_join_the_report(tmp_path):
     assert c.row is ref and c.reported == 0.5
     assert c.ours == pytest.approx(float(ref.certified(0.25).mean())) == pytest.approx(0.7)
     assert c.power == pytest.approx(unpaired_power(0.5, c.ours, 500, 100))
+    (strict,) = compare_published(board, [record], level=0.01)  # power at the report's level
+    assert strict.power == pytest.approx(unpaired_power(0.5, c.ours, 500, 100, 0.01))
+    assert strict.power < c.power
     # an imported certificate is a Monte Carlo one made elsewhere at the board's alpha
     false_cert, ctx = board.column("false_cert"), board.context
     n_cert = int((~imported[0].abstained).sum())
