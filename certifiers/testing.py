@@ -238,7 +238,15 @@ def neyman_pearson_lower(
     ratio on the ``m`` smallest and 0 elsewhere (those ``m`` are found by a partition, not
     a sort: the same values). The ratios come from ``noise.log_ratio_samples`` (reduced
     where the law allows it), or from ``sampler``
-    (``noise.log_ratio_sampler(samples, seed)``) to reuse its draws."""
+    (``noise.log_ratio_sampler(samples, seed)``) to reuse its draws.
+
+    The estimate is an L-statistic: its cut ``t`` (the ``m``-th smallest ratio) is itself
+    estimated. Its standard error is that of the influence function of
+    ``E[R 1{R <= q_p}]``, ``(R - q_p) 1{R <= q_p}`` (Serfling 1980, sec. 8.2):
+    ``std((r - t) 1{r <= t}) / sqrt(n)``. The plain standard deviation of the
+    contributions ignores that the cut moves with the draws: it overstates the error
+    about fivefold at ``p = 0.55`` (a 10% overclaim passed) and understates it at
+    ``p >= 0.9``."""
     delta = np.asarray(delta, dtype=np.float64)
     if sampler is None:
         sampler = noise.log_ratio_sampler(samples, seed)
@@ -246,10 +254,13 @@ def neyman_pearson_lower(
     samples = log_ratio.size
     m = int(math.floor(p * samples))
     contrib = np.zeros(samples)
-    if m:
-        lowest = np.partition(log_ratio, m - 1)[:m] if m < samples else log_ratio
-        np.exp(np.minimum(lowest, 700.0), out=contrib[:m])
-    return float(contrib.mean()), float(contrib.std() / math.sqrt(samples))
+    if not m:
+        return 0.0, 0.0
+    lowest = np.partition(log_ratio, m - 1)[:m] if m < samples else log_ratio
+    np.exp(np.minimum(lowest, 700.0), out=contrib[:m])
+    estimate = float(contrib.mean())
+    contrib[:m] -= contrib[:m].max()  # (r - t) on the m lowest, 0 above the cut
+    return estimate, float(contrib.std() / math.sqrt(samples))
 
 
 def check_sound_against_neyman_pearson(

@@ -17,9 +17,11 @@ norm). Plugins are held to it like the built-ins, from their stored rows alone.
    ``MIN_SAMPLES`` draws would exceed ``MAX_BUDGET`` values is listed as not checked, and
    one beyond ``BUDGET`` is tried at the smallest, the median and the largest p_A only.
    Gaussian rows take part 1 only, which is exact. A shift whose estimate lies more than
-   ``4 se + 0.002`` below 1/2 fails. At 200,000 draws the standard error is about 0.001
-   at p_A = 0.8: a Laplace l1 radius 2% too large (d = 64) leaves an estimate of 0.49
-   there, and fails.
+   ``4 se + 0.002`` below 1/2 fails (``se``: the standard error of the estimate, its cut
+   estimated too). At 200,000 draws it is about 0.0002 at p_A = 0.55 and 0.002 at
+   p_A = 0.8 (Laplace, d = 64, an axis shift): a Laplace l1 radius 3% too large leaves an
+   estimate of about 0.487 at p_A = 0.8, and fails; one 2% too large (0.491) lies at the
+   edge of what the check can tell there.
 
 3. **Abstention.** At ``p_A <= 1/2`` the smoothed classifier abstains: a positive radius
    stored there is unsound whatever the noise (a plugin writing rows itself, an imported
