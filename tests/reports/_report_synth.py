@@ -133,6 +133,14 @@ def put_rows(store: Store, rows: Sequence[CertificateRow]) -> None:
     store.put_certificates(rows)
 
 
+def cohen_by_hand(p: float, spec: dict, norm: str) -> float:
+    """sigma * Phi^{-1}(p), divided by sqrt(d) against l-inf (scipy, not the certifier):
+    a ``radius_fn`` for :func:`copy_certificates`."""
+    sigma, dim = spec["params"]["sigma"], spec["params"]["dim"]
+    r = sigma * sps.norm.ppf(p)
+    return r / np.sqrt(dim) if norm == "linf" else r
+
+
 def copy_certificates(
     store: Store, source: str, target: str, radius_fn, norm: str | None = None
 ) -> None:

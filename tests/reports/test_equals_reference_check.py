@@ -17,16 +17,13 @@ from tests.reports._report_synth import (
     DIM,
     N,
     add_counts,
+    cohen_by_hand,
     copy_certificates,
     new_store,
     winner_store,
 )
 
 TOP = 990
-
-
-def cohen_by_hand(p, spec, norm):
-    return spec["params"]["sigma"] * sps.norm.ppf(p)
 
 
 class Supports(Certifier):

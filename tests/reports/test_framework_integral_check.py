@@ -4,14 +4,9 @@ and the smallest stored p_lower of each row is evaluated."""
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats as sps
 
 from reports.sanity import FAIL, PASS, SanityInputs, check_framework_integral
-from tests.reports._report_synth import copy_certificates, winner_store
-
-
-def cohen_by_hand(p, spec, norm):
-    return spec["params"]["sigma"] * sps.norm.ppf(p)
+from tests.reports._report_synth import cohen_by_hand, copy_certificates, winner_store
 
 
 def test_a_wrong_integral_marks_the_functional_rows_not_the_references(tmp_path, monkeypatch):

@@ -10,7 +10,7 @@ from certifiers.base import Certifier
 from harness.certify import certify_store
 from harness.noise import Gaussian
 from reports.sanity import FAIL, PASS, SanityInputs, check_monotone
-from tests.reports._report_synth import ALPHA, DIM, add_counts, new_store
+from tests.reports._report_synth import ALPHA, DIM, add_counts, cohen_by_hand, new_store
 
 
 class Dipping(Certifier):
@@ -82,9 +82,6 @@ def test_radii_that_differ_at_equal_p_lower_fail(tmp_path):
     1e-5 of itself larger than the others there: equal p_lower, unequal radius."""
     from harness.store import CertificateRow
     from tests.reports._report_synth import copy_certificates, winner_store
-
-    def cohen_by_hand(p, spec, norm):
-        return spec["params"]["sigma"] * sps.norm.ppf(p)
 
     with winner_store(tmp_path / "s.sqlite") as store:
         copy_certificates(store, "cohen", "test-same-p", cohen_by_hand)

@@ -8,7 +8,7 @@ from harness.certify import certify_store
 from harness.store import CertificateRow
 from reports.sanity import FAIL, PASS, SanityInputs
 from reports.sanity.reproducible import check_reproducible
-from tests.reports._report_synth import winner_store
+from tests.reports._report_synth import cohen_by_hand, winner_store
 
 ALPHAS = (0.001, 0.05)
 
@@ -96,12 +96,8 @@ def test_a_p_lower_off_by_1e_4_fails(tmp_path):
 def test_a_failing_check_still_lists_the_rows_it_could_not_check(tmp_path):
     """Rows of a certifier not registered here cannot be reproduced: they are listed in
     ``unchecked`` whether or not another row fails."""
-    from scipy import stats as sps
 
     from tests.reports._report_synth import copy_certificates
-
-    def cohen_by_hand(p, spec, norm):
-        return spec["params"]["sigma"] * sps.norm.ppf(p)
 
     with winner_store(tmp_path / "s.sqlite") as store:
         copy_certificates(store, "cohen", "test-unregistered", cohen_by_hand)

@@ -23,6 +23,7 @@ from tests.reports._report_synth import (
     DIM,
     TestGG,
     add_counts,
+    cohen_by_hand,
     copy_certificates,
     missing_first,
     new_store,
@@ -31,13 +32,6 @@ from tests.reports._report_synth import (
 )
 
 ABSENT = {"functional": "test-absent-functional", "hockey_stick": "test-absent-hs"}
-
-
-def cohen_by_hand(p: float, spec: dict, norm: str) -> float:
-    """sigma * Phi^{-1}(p), divided by sqrt(d) against l-inf (scipy, not the certifier)."""
-    sigma, dim = spec["params"]["sigma"], spec["params"]["dim"]
-    r = sigma * sps.norm.ppf(p)
-    return r / np.sqrt(dim) if norm == "linf" else r
 
 
 class CohenLike(Certifier):

@@ -12,12 +12,7 @@ from harness.noise import Gaussian
 from reports.sanity import FAIL, PASS, SKIPPED, SanityContext, SanityInputs, run_checks
 from reports.sanity.base import as_gaussian
 from reports.sanity.reproducible import check_reproducible
-from tests.reports._report_synth import ALPHA, DIM, copy_certificates, winner_store
-
-
-def cohen_by_hand(p, spec, norm):
-    """sigma * Phi^{-1}(p) (scipy, not a certifier)."""
-    return spec["params"]["sigma"] * sps.norm.ppf(p)
+from tests.reports._report_synth import ALPHA, DIM, cohen_by_hand, copy_certificates, winner_store
 
 
 def test_names_passed_with_a_context_override_its_fields(tmp_path):
