@@ -155,7 +155,8 @@ def test_imported_abstentions_count_as_abstentions_and_notes_reach_both_pages(tm
         assert f"`{name}`: `{spec}`" in md
 
 
-def test_a_plugin_the_run_loaded_and_the_report_did_not_is_a_warning(tmp_path):
+def test_a_plugin_the_run_loaded_and_the_report_did_not_is_a_warning(tmp_path, clean_registries):
+    """(``clean_registries`` forgets the plugin the store's manifest records, once read.)"""
     path = tmp_path / "s.sqlite"
     with winner_store(path) as store:
         manifest = store.manifest()
