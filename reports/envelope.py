@@ -71,6 +71,6 @@ def envelope_curve(rows: list[Row], grid: np.ndarray) -> np.ndarray:
     """Pointwise best certified accuracy over ``rows`` on a radius grid."""
     best = np.zeros(grid.size)
     for row in rows:
-        acc = (row.counted()[None, :] & (row.radius[None, :] >= grid[:, None])).mean(axis=1)
+        acc = row.certified_on(grid).mean(axis=1)
         best = np.maximum(best, acc)
     return best

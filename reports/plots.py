@@ -140,7 +140,7 @@ def certified_accuracy_figure(board: Board, model: str) -> tuple[plt.Figure, int
     grid = _radius_grid(board, rows)
     fig, ax = plt.subplots(figsize=(6.4, 4.6))
     for i, row in enumerate(rows):
-        cert = row.counted()[None, :] & (row.radius[None, :] >= grid[:, None])
+        cert = row.certified_on(grid)
         k = cert.sum(axis=1)
         lo, hi = stats.wilson_interval(k, np.full_like(k, row.n), 0.05)
         style = _style(i)

@@ -82,6 +82,10 @@ class Row:
         """Per image: not abstained, correct, radius >= r."""
         return self.counted() & (self.radius >= r)
 
+    def certified_on(self, grid: np.ndarray) -> np.ndarray:
+        """:meth:`certified` at every radius of ``grid``: shape ``(len(grid), n)``."""
+        return self.counted()[None, :] & (self.radius[None, :] >= np.asarray(grid)[:, None])
+
     def score(self) -> np.ndarray:
         """Per image: ``radius x correct``, 0 where abstained (its mean is the ACR)."""
         return np.where(self.counted(), self.radius, 0.0)
