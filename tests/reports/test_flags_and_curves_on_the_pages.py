@@ -29,10 +29,13 @@ from tests.reports.test_report_pages_agree import md_tables
 MODELS = ("m-win", "m-mid", "m-low")
 
 
-def _pages(report):
+def _view(report):
     heads = [headline(b, report.level) for b in report.boards]
-    view = build_view(report, heads, {}, linked_figures=False)
-    return render.markdown(view)
+    return build_view(report, heads, {}, linked_figures=False)
+
+
+def _pages(report):
+    return render.markdown(_view(report))
 
 
 def _main_rows(md):
@@ -109,8 +112,7 @@ def test_a_crowded_model_plots_the_reference_and_the_best_rows_by_acr(tmp_path, 
     assert shown == ["cohen", *best_first[: MAX_CURVES - 1]] and n == MAX_CURVES
     pairs = envelope(board)  # one best-over-sigma0 curve per noise and certifier
     assert len(pairs) == rows and envelope_figure(board)[1] == MAX_CURVES
-    heads = [headline(board, report.level)]
-    (summary,) = [b.summary for b in build_view(report, heads, {}, linked_figures=False).boards]
+    (summary,) = [b.summary for b in _view(report).boards]
     assert f"{len(board.rows)} rows on {len(board.models)} model(s)" in summary
     figures = write_plots(board, tmp_path / "plots")
     caption = next(f.caption for f in figures if "m-win" in f.caption)
@@ -143,8 +145,7 @@ def test_imported_abstentions_count_as_abstentions_and_notes_reach_both_pages(tm
     (row,) = [r for r in board.rows if r.kind == "imported"]
     assert row.abstained.sum() == 5
     assert board.column("abstain").value(row, board.context) == pytest.approx(5 / 16)
-    heads = [headline(b, report.level) for b in report.boards]
-    view = build_view(report, heads, {}, linked_figures=False)
+    view = _view(report)
     md, _ = render.markdown(view)
     page = render.html(view)
     assert any("16 of the board's 20 images" in n for n in board.notes)
