@@ -4,6 +4,7 @@ name an unsupported layer and its position."""
 from __future__ import annotations
 
 import copy
+import sys
 
 import pytest
 import torch
@@ -126,19 +127,92 @@ def test_bad_residual_parts_and_flatten_over_the_batch():
         read_network(nn.Sequential(nn.Flatten(0), nn.Linear(4, 3)))
 
 
-def test_readings_are_cached_until_the_model_changes():
+class _ListShift(nn.Module):
+    """A traced forward that takes a constant from a list attribute."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(2, 2)
+        self.shift = [0.0, 0.0]
+
+    def forward(self, x):
+        return self.fc(x - torch.tensor(self.shift, dtype=torch.float64))
+
+
+class _TensorShift(nn.Module):
+    """A traced forward that takes a constant from a tensor that is not a buffer."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(2, 2)
+        self.shift = torch.zeros(2, dtype=torch.float64)
+
+    def forward(self, x):
+        return self.fc(x - self.shift)
+
+
+_GLOBAL_SHIFT = [0.0]
+
+
+class _GlobalShift(nn.Module):
+    """A traced forward that takes a constant from a module-level global."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(2, 2)
+
+    def forward(self, x):
+        return self.fc(x) + torch.tensor([0.0, _GLOBAL_SHIFT[0]], dtype=torch.float64)
+
+
+def _shift(model: nn.Module, by: float) -> None:
+    if isinstance(model, _ListShift):
+        model.shift[0] = by
+    elif isinstance(model, _TensorShift):
+        model.shift = torch.tensor([by, 0.0], dtype=torch.float64)
+    else:
+        _GLOBAL_SHIFT[0] = by
+
+
+@pytest.mark.parametrize("name", ["ibp", "crown"])
+@pytest.mark.parametrize("kind", [_ListShift, _TensorShift, _GlobalShift])
+def test_what_a_traced_forward_reads_is_read_again_at_every_call(name, kind, monkeypatch):
+    """Changing a constant the forward takes from a list, a plain tensor or a global,
+    after a first certificate, must not leave the old network certified. With ``z = x -
+    (s, 0)`` (or ``z_1`` raised by ``s``) the margin ``x_0 - x_1 - s`` falls fastest
+    toward the corner ``(x_0 - e, x_1 + e)``: the exact radius is the margin over 2, and
+    the model's own forward misclassifies that corner just past it. The shift, 5e-5, lies
+    below what the reading check can see (``READING_TOLERANCE``)."""
+    monkeypatch.setattr(sys.modules[__name__], "_GLOBAL_SHIFT", [0.0])
+    certifier = certifiers.get(name, bisection_steps=30)
+    model = kind().double().eval()
+    with torch.no_grad():
+        model.fc.weight.copy_(torch.eye(2))
+        model.fc.bias.zero_()
+    x = torch.tensor([[0.5 + 6e-5, 0.5]], dtype=torch.float64)
+    before = float(certifier.certified_radius(model, x, [0])[0])
+    assert 2.9e-5 <= before <= 3e-5  # the margin 6e-5 over 2, to the bisection's grid
+    _shift(model, 5e-5)
+    after = float(certifier.certified_radius(model, x, [0])[0])
+    assert 0.45e-5 <= after <= 0.5e-5
+    corner = x + torch.tensor([[-1.0, 1.0]], dtype=torch.float64) * 0.51e-5
+    with torch.no_grad():
+        assert int(model(corner).argmax(1)) == 1  # just past the exact radius
+
+
+def test_a_reading_follows_replaced_layers_modes_and_weights():
     c = certifiers.get("ibp")
-    model = mlp()
+    model = mlp(nn.Dropout(0.5))
     first = c.read(model)
-    assert c.read(model) is first and certifiers.get("crown").read(model) is first
     model[1] = nn.Linear(4, 5)  # a replaced layer
     second = c.read(model)
-    assert second is not first and second.ops[1].module is model[1]
-    model.train()  # a changed mode
-    assert c.read(model) is not second
+    assert second.ops[1].module is model[1] and first.ops[1].module is not model[1]
+    model.train()  # a changed mode: refused in training mode
+    with pytest.raises(UnsupportedError):
+        c.certify(model, X, Y, 0.0)
     model.eval()
     with torch.no_grad():
-        model[1].weight.mul_(2.0)  # weights are read at every bound, not at reading
+        model[1].weight.mul_(2.0)  # weights are read at every bound
     x = torch.rand(2, 1, 2, 2)
     with torch.no_grad():
         assert torch.allclose(c.read(model).forward(x.double()).float(), model(x), atol=1e-6)
