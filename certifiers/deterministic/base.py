@@ -55,6 +55,12 @@ def rounding_slack(logits: Tensor) -> Tensor:
     return ROUNDING_SLACK * (1.0 + logits.abs().amax(1))
 
 
+def _certifies(worst: Tensor, slack: Tensor) -> Tensor:
+    """Whether the smallest margin bound proves the label: finite (a bound that overflowed
+    to +inf proves nothing) and above the rounding slack."""
+    return torch.isfinite(worst) & (worst > slack)
+
+
 @dataclass(frozen=True)
 class MarginCertificate:
     """Per input of a batch: ``certified`` (bool), ``margins`` ``(B, C)`` (lower bounds of
@@ -224,7 +230,7 @@ class DeterministicCertifier(Certifier):
                 prediction, classes, slack = self._check_reading(network, model, x[sl])
                 margins = self._margins(network, x[sl], y[sl], eps[sl], classes)
                 worst = self._worst(margins, y[sl])
-                certified = (worst > slack) & (prediction == y[sl])
+                certified = _certifies(worst, slack) & (prediction == y[sl])
                 parts.append((certified, margins, worst, prediction))
         return MarginCertificate(*(torch.cat(p) for p in zip(*parts, strict=True)))
 
@@ -263,7 +269,7 @@ class DeterministicCertifier(Certifier):
 
     def _bisect(self, network: Chain, x: Tensor, y: Tensor, classes: int, slack: Tensor) -> Tensor:
         def certified(eps: Tensor) -> Tensor:
-            return self._worst(self._margins(network, x, y, eps, classes), y) > slack
+            return _certifies(self._worst(self._margins(network, x, y, eps, classes), y), slack)
 
         n = len(y)
         zero = torch.zeros(n, dtype=torch.float64, device=x.device)

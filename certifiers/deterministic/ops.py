@@ -64,11 +64,19 @@ class BoundState:
             raise RuntimeError(f"no bounds recorded for {op.where}: run interval first") from None
 
 
+def centre_and_radius(box: Box) -> tuple[Tensor, Tensor]:
+    """``(u + l) / 2`` and ``(u - l) / 2``, taken as ``u / 2 + l / 2`` and ``u / 2 - l / 2``:
+    halving first cannot overflow where ``u + l`` would (bounds near the float maximum
+    gave an infinite centre, and a margin bounded by +inf)."""
+    upper, lower = box.upper / 2, box.lower / 2
+    return upper + lower, upper - lower
+
+
 def concretize(lam: Tensor, box: Box) -> Tensor:
     """``min over x in box of lam . x`` for ``lam`` of shape ``(B, K, *shape)``:
     ``lam . c - |lam| . r`` with the box's centre ``c`` and radius ``r``; ``(B, K)``."""
-    centre = ((box.upper + box.lower) / 2).flatten(1).unsqueeze(-1)
-    radius = ((box.upper - box.lower) / 2).flatten(1).unsqueeze(-1)
+    centre, radius = centre_and_radius(box)
+    centre, radius = centre.flatten(1).unsqueeze(-1), radius.flatten(1).unsqueeze(-1)
     flat = lam.flatten(2)
     return (flat @ centre - flat.abs() @ radius).squeeze(-1)
 
@@ -145,8 +153,8 @@ class AffineOp(Op):
         return self.apply(x)
 
     def _interval(self, box: Box, state: BoundState) -> Box:
-        centre = self.apply((box.upper + box.lower) / 2)
-        radius = self.apply_abs((box.upper - box.lower) / 2)
+        centre, radius = centre_and_radius(box)
+        centre, radius = self.apply(centre), self.apply_abs(radius)
         return Box(centre - radius, centre + radius)
 
     def backward(self, lam: Tensor, state: BoundState) -> tuple[Tensor, Tensor | float]:
