@@ -29,6 +29,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from certifiers.base import UnsupportedError
+
 
 class Box(NamedTuple):
     """Elementwise bounds ``lower <= x <= upper`` on a batch ``(B, *shape)``."""
@@ -257,17 +259,19 @@ class ElementwiseAffine(AffineOp):
         t = value.to(device=like.device, dtype=like.dtype)
         if self.per_channel:
             if t.ndim != 1:
-                raise ValueError(f"{self.where}: per-channel coefficients must have shape (C,)")
+                raise UnsupportedError(
+                    f"{self.where}: per-channel coefficients must have shape (C,)"
+                )
             return t.reshape(-1, *([1] * (example_ndim - 1)))
         if t.ndim == example_ndim + 1:
             if t.shape[0] != 1:
-                raise ValueError(
+                raise UnsupportedError(
                     f"{self.where}: a constant with a batch dimension of {t.shape[0]} "
                     "cannot be bounded (it must be 1)"
                 )
             t = t[0]
         if t.ndim > example_ndim:
-            raise ValueError(
+            raise UnsupportedError(
                 f"{self.where}: a constant of shape {tuple(t.shape)} changes the shape"
             )
         return t
@@ -278,7 +282,7 @@ class ElementwiseAffine(AffineOp):
         b = self._shaped(shift, like, example_ndim)
         example = like.shape[-example_ndim:] if example_ndim else torch.Size()
         if torch.broadcast_shapes(example, s.shape, b.shape) != example:
-            raise ValueError(
+            raise UnsupportedError(
                 f"{self.where}: coefficients of shapes {tuple(s.shape)}, {tuple(b.shape)} "
                 f"do not fit an input of shape {tuple(example)}"
             )
