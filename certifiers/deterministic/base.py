@@ -8,9 +8,15 @@ certified when every margin with ``j != y`` is bounded by a positive number. The
 sampling, no alpha and no failure probability: the certificate is a proof about the
 network as read (``certifiers.deterministic.network``) in exact arithmetic, computed in
 float64 (every coefficient too). float64 does not round outward, so a margin counts only
-above ``ROUNDING_SLACK (1 + max_j |z_j(x)|)``, far above the rounding of the bounds (of
-order 1e-16 of that scale an operation). The model itself must predict ``y`` at the
-input: its float32 forward can round a margin of order 1e-7 the other way.
+above ``ROUNDING_SLACK (1 + S(x))`` (``rounding_slack``), ``S(x)`` the largest magnitude
+the float64 forward at ``x`` meets: every operation's input and output, and ``|A| |h|``
+of an affine one ``A h + b``. Rounding scales with those, about 1e-16 of them an
+operation, not with the logits alone: hidden values of 2^40 that cancel to logits of
+order 1 round by 1e-4. At eps > 0 the box's widths add to these magnitudes, but they
+enter a lower bound with a minus sign, so widths large enough for their rounding to
+matter leave the bound far below the slack (an argument, not outward rounding). The model
+itself must predict ``y`` at the input: its float32 forward can round a margin of order
+1e-7 the other way.
 
 The largest certified eps (``certified_radius``) is found by bisection on [0, 1]; it
 only ever reports an eps at which the box was certified, and a certified box contains
@@ -43,16 +49,20 @@ READING_PROBES = 8
 #: The network as read must reproduce the model's logits to this fraction of their
 #: largest magnitude (at least 1): float32 models round at 1e-7, a misreading shows more.
 READING_TOLERANCE = 1e-4
-#: A margin's float64 lower bound certifies only above this fraction of ``1 + max_j
-#: |z_j(x)|``: float64 rounds to nearest, not outward, and a bound can exceed the exact
-#: one by a few units of 1e-16 of that scale (a tie bounded at +1e-16 is no proof).
+#: A margin's float64 lower bound certifies only above this fraction of ``1 + S(x)``, the
+#: largest magnitude the forward at x meets (``rounding_slack``): float64 rounds to
+#: nearest, not outward, and a bound can exceed the exact one by a few units of 1e-16 of
+#: that scale (a tie bounded at +1e-16 is no proof).
 ROUNDING_SLACK = 1e-9
 
 
-def rounding_slack(logits: Tensor) -> Tensor:
-    """Per input, the least margin bound that certifies: ``ROUNDING_SLACK (1 + max_j
-    |z_j(x)|)`` for the logits ``z(x)`` (shape ``(B, classes)``)."""
-    return ROUNDING_SLACK * (1.0 + logits.abs().amax(1))
+def rounding_slack(scale: Tensor) -> Tensor:
+    """Per input, the least margin bound that certifies: ``ROUNDING_SLACK (1 + S(x))``
+    for the scale ``S(x)`` of ``network.forward_with_scale(x)``: the largest magnitude
+    the network's float64 forward at ``x`` meets (every operation's input and output, and
+    ``|A| |h|`` for an affine one), which bounds the logits and what the rounding of a
+    bound near ``x`` scales with."""
+    return ROUNDING_SLACK * (1.0 + scale)
 
 
 def _certifies(worst: Tensor, slack: Tensor) -> Tensor:
@@ -65,8 +75,8 @@ def _certifies(worst: Tensor, slack: Tensor) -> Tensor:
 class MarginCertificate:
     """Per input of a batch: ``certified`` (bool), ``margins`` ``(B, C)`` (lower bounds of
     ``z_y - z_j`` over the box; 0 at ``j = y``), ``worst_margin`` (the smallest bound over
-    ``j != y``; certified needs it above the rounding slack, ``ROUNDING_SLACK (1 +
-    max_j |z_j(x)|)``) and the model's ``prediction`` at x."""
+    ``j != y``; certified needs it above the rounding slack, ``rounding_slack``) and the
+    model's ``prediction`` at x."""
 
     certified: Tensor
     margins: Tensor
@@ -309,7 +319,7 @@ class DeterministicCertifier(Certifier):
         self, network: Chain, model: nn.Module, x: Tensor
     ) -> tuple[Tensor, int, Tensor]:
         """The model's predictions, its number of classes and each input's rounding slack
-        (``ROUNDING_SLACK (1 + max_j |z_j(x)|)``), after checking that the model's logits
+        (``rounding_slack``), after checking that the model's logits
         are finite and that the network as read reproduces them to ``READING_TOLERANCE``
         (a forward the reading missed would make the bounds void), at the inputs and at
         ``READING_PROBES`` fixed random points of the pixel cube: a missed ReLU, say,
@@ -319,7 +329,7 @@ class DeterministicCertifier(Certifier):
             (READING_PROBES, *x.shape[1:]), generator=torch.Generator().manual_seed(0)
         )
         points = torch.cat([x, probes.to(device=x.device, dtype=x.dtype)])
-        read = network.forward(points.to(DTYPES[self.dtype]))
+        read, magnitude = network.forward_with_scale(points.to(DTYPES[self.dtype]))
         logits = model(points.to(_dtype_of(model, x.dtype)))
         if read.shape != logits.shape or read.ndim != 2 or read.shape[1] < 2:
             raise ValueError(
@@ -339,7 +349,7 @@ class DeterministicCertifier(Certifier):
                 f"the network as read differs from the model's outputs by {gap:.3g}: its "
                 "forward does something the reading missed, so it cannot be certified"
             )
-        return logits[: len(x)].argmax(1), int(read.shape[1]), rounding_slack(read[: len(x)])
+        return logits[: len(x)].argmax(1), int(read.shape[1]), rounding_slack(magnitude[: len(x)])
 
     def _inputs(
         self, model: nn.Module, x: Tensor, y: ArrayLike, eps: float | ArrayLike, norm: str

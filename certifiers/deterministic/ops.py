@@ -66,6 +66,11 @@ class BoundState:
             raise RuntimeError(f"no bounds recorded for {op.where}: run interval first") from None
 
 
+def largest_magnitude(t: Tensor) -> Tensor:
+    """Per input of a batch ``(B, ...)``, the largest ``|t|``: shape ``(B,)``."""
+    return t.abs().flatten(1).amax(1)
+
+
 def centre_and_radius(box: Box) -> tuple[Tensor, Tensor]:
     """``(u + l) / 2`` and ``(u - l) / 2``, taken as ``u / 2 + l / 2`` and ``u / 2 - l / 2``:
     halving first cannot overflow where ``u + l`` would (bounds near the float maximum
@@ -118,6 +123,13 @@ class Op:
     def forward(self, x: Tensor) -> Tensor:
         raise NotImplementedError
 
+    def forward_with_scale(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """The forward, and per input the largest magnitude it meets (its input and its
+        output here; an affine map adds ``|A| |x|``): what the float64 rounding of a bound
+        near ``x`` scales with (``base.rounding_slack``)."""
+        out = self.forward(x)
+        return out, torch.maximum(largest_magnitude(x), largest_magnitude(out))
+
     def interval(self, box: Box, state: BoundState, prefix: Backward | None) -> Box:
         state.inputs[self.index] = box
         return self._interval(box, state)
@@ -153,6 +165,12 @@ class AffineOp(Op):
 
     def forward(self, x: Tensor) -> Tensor:
         return self.apply(x)
+
+    def forward_with_scale(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """As ``Op``'s, with ``|A| |x|``: the sums ``A x`` can cancel terms far larger than
+        their result (hidden values of 2^40 whose difference is a logit of order 1)."""
+        out, scale = super().forward_with_scale(x)
+        return out, torch.maximum(scale, largest_magnitude(self.apply_abs(x.abs())))
 
     def _interval(self, box: Box, state: BoundState) -> Box:
         centre, radius = centre_and_radius(box)
@@ -454,6 +472,13 @@ class Chain(Op):
             x = op.forward(x)
         return x
 
+    def forward_with_scale(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        scale = largest_magnitude(x)
+        for op in self.ops:
+            x, more = op.forward_with_scale(x)
+            scale = torch.maximum(scale, more)
+        return x, scale
+
     def interval(self, box: Box, state: BoundState, prefix: Backward | None) -> Box:
         state.inputs[self.index] = box
         for op in self.ops:
@@ -493,6 +518,13 @@ class Residual(Op):
     def forward(self, x: Tensor) -> Tensor:
         h = self.pre.forward(x)
         return self.post.forward(self.body.forward(h) + self.shortcut.forward(h))
+
+    def forward_with_scale(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        h, pre = self.pre.forward_with_scale(x)
+        body, in_body = self.body.forward_with_scale(h)
+        short, in_short = self.shortcut.forward_with_scale(h)
+        out, post = self.post.forward_with_scale(body + short)
+        return out, torch.stack([pre, in_body, in_short, post]).amax(0)
 
     def _sum_backward(self, lam: Tensor, state: BoundState) -> tuple[Tensor, Tensor | float]:
         lam_body, bias_body = self.body.backward(lam, state)

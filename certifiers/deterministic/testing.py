@@ -130,7 +130,8 @@ def check_exact_at_zero(certifier: DeterministicCertifier, model, x, y) -> None:
     y = torch.as_tensor(y, device=z.device)
     rival = z.scatter(1, y.unsqueeze(1), -math.inf).amax(1)
     margin = z.gather(1, y.unsqueeze(1)).squeeze(1) - rival
-    right = (z.argmax(1) == y) & (margin > rounding_slack(z))
+    _, scale = certifier.read(model).forward_with_scale(x.to(torch.float64))
+    right = (z.argmax(1) == y) & (margin > rounding_slack(scale))
     if not torch.equal(result.certified, right):
         idx = torch.nonzero(result.certified != right).flatten().tolist()
         raise AssertionError(f"exact_at_zero: at eps = 0 inputs {idx} are certified wrongly")
