@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -46,9 +46,14 @@ def _shown(value: object) -> str:
     return " ".join(repr(value).split())[:60]
 
 
-def check_probabilities(p: ArrayLike, name: str = "p_lower") -> np.ndarray:
+def check_probabilities(
+    p: ArrayLike, name: str = "p_lower", bound: Literal["lower", "upper"] = "lower"
+) -> np.ndarray:
     """Return ``p`` as a float64 array, refusing what is not a real number (None, bools,
-    strings, complex numbers, objects), NaN and values outside [0, 1]."""
+    strings, complex numbers, objects), NaN and values outside [0, 1]. ``p`` is a
+    ``bound`` on a probability: a wider float (``np.longdouble``) is narrowed toward the
+    safe side (a lower bound down, an upper bound up), never to the nearest float64,
+    which can round ``1 - 2^-60`` up to 1 and give an infinite radius."""
     if p is None or isinstance(p, str | bytes | bool | np.bool_):
         raise TypeError(f"{name} must be a real number or an array of them, got {_shown(p)}")
     raw = np.asarray(p)
@@ -56,12 +61,18 @@ def check_probabilities(p: ArrayLike, name: str = "p_lower") -> np.ndarray:
         raise TypeError(
             f"{name} must be a real number or an array of them, got dtype {raw.dtype} ({_shown(p)})"
         )
-    arr = raw.astype(np.float64)
-    if np.isnan(arr).any():
+    if np.isnan(raw).any():
         raise ValueError(f"{name} contains NaN")
-    if ((arr < 0) | (arr > 1)).any():
-        bad = arr[(arr < 0) | (arr > 1)].ravel()[0]
+    if ((raw < 0) | (raw > 1)).any():
+        bad = raw[(raw < 0) | (raw > 1)].ravel()[0]
         raise ValueError(f"{name} must lie in [0, 1], got {bad!r}")
+    arr = raw.astype(np.float64)
+    if raw.dtype.kind == "f" and raw.dtype.itemsize > 8:
+        back = arr.astype(raw.dtype)
+        if bound == "lower":
+            arr = np.where(back > raw, np.nextafter(arr, -np.inf), arr)
+        else:
+            arr = np.where(back < raw, np.nextafter(arr, np.inf), arr)
     return arr
 
 

@@ -72,7 +72,7 @@ class FdivRenyi(Certifier):
         if not self.supports(noise, norm):
             raise UnsupportedError(f"fdiv-renyi does not certify {noise.name} against {norm}")
         pa = check_probabilities(p_lower, "p_lower")
-        pb = check_probabilities(p_b_upper, "p_b_upper")
+        pb = check_probabilities(p_b_upper, "p_b_upper", bound="upper")
         pa, pb = np.broadcast_arrays(pa, pb)
         pb = np.minimum(pb, 1.0 - pa)
         out = np.zeros(pa.shape, dtype=np.float64)
