@@ -27,7 +27,8 @@ NORMS: tuple[str, ...] = ("l1", "l2", "linf")
 
 #: Every radius is multiplied by ``1 - RADIUS_ROUND_DOWN`` (four units in the last place),
 #: so that float rounding in a closed form (``ndtri``, a product) never makes a
-#: certificate larger than the exact one.
+#: certificate larger than the exact one (subnormal radii, where a relative change cannot
+#: act, are 0).
 RADIUS_ROUND_DOWN = 4 * float(np.finfo(np.float64).eps)
 
 
@@ -150,7 +151,8 @@ class Certifier:
         """Certified radius for each lower bound ``p_lower``; 0.0 where ``p_lower <= 1/2``.
 
         Scalar in, float out; array in, array of the same shape out. Radii are rounded
-        toward zero by ``RADIUS_ROUND_DOWN``.
+        toward zero by ``RADIUS_ROUND_DOWN``; a radius below the smallest normal float64
+        (``2.2e-308``, noise scales near 1e-300) is 0.
         """
         check_norm(norm)
         if not isinstance(noise, Noise):
@@ -178,7 +180,10 @@ class Certifier:
                     f"{self.name} overflowed to an infinite radius for {noise.name} at "
                     "p_lower < 1: the noise's scale is too large for float64"
                 )
-            out[mask] = r * (1.0 - RADIUS_ROUND_DOWN)
+            r = r * (1.0 - RADIUS_ROUND_DOWN)
+            # a subnormal radius was rounded on an absolute grid that the relative round-down
+            # cannot move (up to 31% too large at sigma = 1.5e-323): 0 is always sound
+            out[mask] = np.where(r < np.finfo(np.float64).tiny, 0.0, r)
         if out.ndim == 0:
             return float(out)
         return out
