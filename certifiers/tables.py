@@ -117,7 +117,7 @@ def cached_table(
     if path.exists():
         try:
             table = RadiusTable.load(path)
-        except (OSError, ValueError, KeyError):
+        except Exception:  # zipfile.BadZipFile, EOFError, zlib errors, ... as well
             table = None  # a corrupt cache entry is rebuilt, never trusted
     if table is None:
         table = RadiusTable(*build())
