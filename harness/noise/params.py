@@ -16,7 +16,7 @@ def _as_float(name: str, value: Any) -> float:
     if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
     try:
-        return float(value)
+        return float(value) + 0.0  # -0.0 is 0.0: one name, one hash for equal noises
     except OverflowError:
         raise ValueError(f"{name} must be finite, got {value!r}") from None
 
