@@ -76,9 +76,8 @@ def certify_deterministic(
     chosen = deterministic_certifiers(cfg.certifiers, cfg.certifier_options)
     if not chosen:
         return 0
-    recorded = dict(store.get_manifest("certifier_options") or {})
-    recorded.update({name: c.options() for name, c in chosen.items()})
-    store.put_manifest({"certifier_options": recorded})
+    # rows made with other options are dropped: every image is certified again
+    store.record_deterministic_options({name: c.options() for name, c in chosen.items()})
     grid = eps_grid(cfg)
     written = 0
     skipped: dict[str, dict[str, str]] = {}

@@ -769,6 +769,29 @@ class Store:
                 ],
             )  # fmt: skip
 
+    def record_deterministic_options(self, options: dict[str, dict[str, Any]]) -> list[str]:
+        """Record the options of deterministic certifiers (``certifier_options``) and drop,
+        in the same transaction, the stored certificates, radii and audit rows of each
+        certifier whose options that decide a bound (all but ``batch_size``) changed: they
+        were made with other options, and a run then certifies every image again (a
+        crash in between leaves fewer rows, never old ones under new options). Returns
+        the certifiers whose rows were dropped."""
+        with self.transaction() as db:
+            recorded = dict(self.get_manifest("certifier_options") or {})
+            changed = sorted(
+                name
+                for name, new in options.items()
+                if name in recorded and _deciding(recorded[name]) != _deciding(new)
+            )
+            tables = ["deterministic_certificates", "deterministic_radii"]
+            if self.has_table("audit"):
+                tables.append("audit")
+            for name in changed:
+                for table in tables:
+                    db.execute(f"DELETE FROM {table} WHERE certifier = ?", (name,))
+            self._put_manifest("certifier_options", {**recorded, **options})
+        return changed
+
     def deterministic_done(
         self, model: str, certifier: str, norm: str, eps_grid: Iterable[float]
     ) -> set[int]:
@@ -845,3 +868,8 @@ class Store:
 
 def _optional(value: float | None) -> float | None:
     return None if value is None else float(value)
+
+
+def _deciding(options: Any) -> dict[str, Any]:
+    """The options that decide a deterministic certificate (all but ``batch_size``)."""
+    return {k: v for k, v in dict(options or {}).items() if k != "batch_size"}
