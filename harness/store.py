@@ -672,7 +672,23 @@ class Store:
 
     # certificates ---------------------------------------------------------------
     def put_certificates(self, rows: Iterable[CertificateRow]) -> None:
+        """Write certificates; the audit summary of a (certifier, norm) whose stored
+        certificates this changes or adds is dropped: it spoke of other certificates."""
+        rows = list(rows)
         with self.transaction() as db:
+            changed = set()
+            for r in rows:
+                old = db.execute(
+                    "SELECT prediction, p_lower, radius FROM certificates WHERE model = ?"
+                    " AND noise = ? AND image = ? AND certifier = ? AND norm = ? AND alpha = ?",
+                    (r.model, r.noise, int(r.image), r.certifier, r.norm, float(r.alpha)),
+                ).fetchone()
+                if old != (int(r.prediction), float(r.p_lower), float(r.radius)):
+                    changed.add((r.certifier, r.norm))
+            if changed and self.has_table("audit"):
+                db.executemany(
+                    "DELETE FROM audit WHERE certifier = ? AND norm = ?", sorted(changed)
+                )
             db.executemany(
                 "INSERT OR REPLACE INTO certificates(model, noise, image, certifier, norm,"
                 " alpha, prediction, p_lower, radius, correct, confidence_spent)"
