@@ -95,16 +95,38 @@ def load_or_train(
 ) -> TrainedModel:
     """The cached model for ``recipe`` (training it first if missing or ``retrain``).
     ``train_fn(recipe, data)`` trains another kind of recipe (one with ``arch``,
-    ``name`` and ``digest()``, e.g. ``baselines.ibp_training.IBPRecipe``)."""
+    ``name`` and ``digest()``, e.g. ``baselines.ibp_training.IBPRecipe``).
+
+    The sha256 of the bytes written is kept beside the file (``.sha256``); a file whose
+    bytes no longer match it, or that does not load, is trained again, never served. The
+    model is loaded from the very bytes that are hashed."""
     path = cache_dir("models") / f"{recipe.name}-{recipe.digest()}.pt"
-    if retrain or not path.exists():
-        model = (train_fn or train)(recipe, data)
+    check = path.with_suffix(".sha256")
+    model = None
+    if not retrain and path.exists() and check.exists():
+        blob = path.read_bytes()
+        sha256 = hashlib.sha256(blob).hexdigest()
+        if sha256 == check.read_text().strip():
+            try:
+                model = _load_state(recipe.arch, blob)
+            except Exception:  # a cache entry that does not load is trained again
+                model = None
+    if model is None:
+        trained = (train_fn or train)(recipe, data)
         # torch.save names the archive after the file it writes to; save to memory so
         # that the bytes, and so the sha256, depend on the weights alone.
         buffer = io.BytesIO()
-        torch.save(model.state_dict(), buffer)
-        write_atomic(path, buffer.getvalue())
-    model = build(recipe.arch)
-    model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+        torch.save(trained.state_dict(), buffer)
+        blob = buffer.getvalue()
+        sha256 = hashlib.sha256(blob).hexdigest()
+        write_atomic(path, blob)
+        write_atomic(check, sha256 + "\n")
+        model = _load_state(recipe.arch, blob)
+    return TrainedModel(recipe.name, model, sha256, path, recipe)
+
+
+def _load_state(arch: str, blob: bytes) -> torch.nn.Module:
+    model = build(arch)
+    model.load_state_dict(torch.load(io.BytesIO(blob), map_location="cpu", weights_only=True))
     model.eval()
-    return TrainedModel(recipe.name, model, file_sha256(path), path, recipe)
+    return model
