@@ -47,21 +47,12 @@ def _laplace_np(p: np.longdouble) -> mp.mpf:
         return -SCALE * mp.log(2 * (1 - _exact(p)))
 
 
-def _gaussian_l2_certifiers() -> list[str]:
-    noise = Gaussian(SIGMA, 4)
+def _certifiers_for(noise, norm: str) -> list[str]:
+    """The registered smoothing certifiers that certify ``noise`` against ``norm``."""
     return [
         name
         for name in certifiers.available()
-        if not certifiers.is_deterministic(name) and certifiers.get(name).supports(noise, "l2")
-    ]
-
-
-def _laplace_l1_certifiers() -> list[str]:
-    noise = Laplace(SCALE, 4)
-    return [
-        name
-        for name in certifiers.available()
-        if not certifiers.is_deterministic(name) and certifiers.get(name).supports(noise, "l1")
+        if not certifiers.is_deterministic(name) and certifiers.get(name).supports(noise, norm)
     ]
 
 
@@ -81,14 +72,14 @@ EDGE_P = [
 ]
 
 
-@pytest.mark.parametrize("name", _gaussian_l2_certifiers())
+@pytest.mark.parametrize("name", _certifiers_for(Gaussian(SIGMA, 4), "l2"))
 @pytest.mark.parametrize("p", EDGE_P, ids=repr)
 def test_gaussian_l2_long_double_edges(name: str, p: np.longdouble) -> None:
     radius = certifiers.get(name).radius(Gaussian(SIGMA, 4), p, "l2")
     _assert_at_most(radius, _gaussian_np(p), p)
 
 
-@pytest.mark.parametrize("name", _laplace_l1_certifiers())
+@pytest.mark.parametrize("name", _certifiers_for(Laplace(SCALE, 4), "l1"))
 @pytest.mark.parametrize("p", EDGE_P, ids=repr)
 def test_laplace_l1_long_double_edges(name: str, p: np.longdouble) -> None:
     radius = certifiers.get(name).radius(Laplace(SCALE, 4), p, "l1")
