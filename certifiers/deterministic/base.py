@@ -319,9 +319,9 @@ class DeterministicCertifier(Certifier):
         self, network: Chain, model: nn.Module, x: Tensor
     ) -> tuple[Tensor, int, Tensor]:
         """The model's predictions, its number of classes and each input's rounding slack
-        (``rounding_slack``), after checking that the model's logits
-        are finite and that the network as read reproduces them to ``READING_TOLERANCE``
-        (a forward the reading missed would make the bounds void), at the inputs and at
+        (``rounding_slack``), after checking that the model's logits are finite and that
+        the network as read reproduces them to ``READING_TOLERANCE`` (a forward the
+        reading missed would make the bounds void), at the inputs and at
         ``READING_PROBES`` fixed random points of the pixel cube: a missed ReLU, say,
         changes nothing at an input where its pre-activations are positive, but shows
         where some are negative."""
