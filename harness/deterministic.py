@@ -76,8 +76,12 @@ def certify_deterministic(
     chosen = deterministic_certifiers(cfg.certifiers, cfg.certifier_options)
     if not chosen:
         return 0
-    # rows made with other options are dropped: every image is certified again
-    store.record_deterministic_options({name: c.options() for name, c in chosen.items()})
+    # rows made with other options or another method version are dropped: every image is
+    # certified again
+    store.record_deterministic_options(
+        {name: c.options() for name, c in chosen.items()},
+        {name: type(c).method_version for name, c in chosen.items()},
+    )
     grid = eps_grid(cfg)
     written = 0
     skipped: dict[str, dict[str, str]] = {}

@@ -785,19 +785,28 @@ class Store:
                 ],
             )  # fmt: skip
 
-    def record_deterministic_options(self, options: dict[str, dict[str, Any]]) -> list[str]:
-        """Record the options of deterministic certifiers (``certifier_options``) and drop,
+    def record_deterministic_options(
+        self, options: dict[str, dict[str, Any]], versions: dict[str, int] | None = None
+    ) -> list[str]:
+        """Record the options of deterministic certifiers (``certifier_options``) and,
+        with ``versions``, their ``method_version`` (``deterministic_versions``), and drop,
         in the same transaction, the stored certificates, radii and audit rows of each
-        certifier whose options that decide a bound (all but ``batch_size``) changed: they
-        were made with other options, and a run then certifies every image again (a
+        certifier whose options that decide a bound (all but ``batch_size``) or whose
+        method version changed (a store written before versions were recorded counts as
+        changed): they were made otherwise, and a run then certifies every image again (a
         crash in between leaves fewer rows, never old ones under new options). Returns
         the certifiers whose rows were dropped."""
         with self.transaction() as db:
             recorded = dict(self.get_manifest("certifier_options") or {})
+            made_by = dict(self.get_manifest("deterministic_versions") or {})
             changed = sorted(
                 name
                 for name, new in options.items()
-                if name in recorded and _deciding(recorded[name]) != _deciding(new)
+                if name in recorded
+                and (
+                    _deciding(recorded[name]) != _deciding(new)
+                    or (versions is not None and made_by.get(name) != versions[name])
+                )
             )
             tables = ["deterministic_certificates", "deterministic_radii"]
             if self.has_table("audit"):
@@ -806,6 +815,8 @@ class Store:
                 for table in tables:
                     db.execute(f"DELETE FROM {table} WHERE certifier = ?", (name,))
             self._put_manifest("certifier_options", {**recorded, **options})
+            if versions is not None:
+                self._put_manifest("deterministic_versions", {**made_by, **versions})
         return changed
 
     def deterministic_done(

@@ -149,6 +149,11 @@ class DeterministicCertifier(Certifier):
     deterministic: ClassVar[bool] = True
     certificates: ClassVar[dict] = {}
     norms: ClassVar[tuple[str, ...]] = ("linf",)
+    #: Bumped when a change of the method can change a stored certificate; a store whose
+    #: certificates were made by another version certifies again (``harness.
+    #: deterministic``). 2: the rounding slack scales with the forward's magnitudes, and
+    #: a bound that overflowed to +inf certifies nothing.
+    method_version: ClassVar[int] = 2
 
     def __init__(
         self, dtype: str = "float64", batch_size: int = 256, bisection_steps: int = 16

@@ -3,6 +3,7 @@ stored radii are those of the options the manifest records, as a new store's are
 
 from __future__ import annotations
 
+from certifiers.deterministic import IBP
 from harness import runner
 from harness.config import parse
 from harness.store import AuditRow, DeterministicRadiusRow, DeterministicRow, Store
@@ -72,3 +73,41 @@ def test_changed_options_drop_that_certifiers_rows_and_audit_in_one_step(tmp_pat
             assert names == {"crown"}, table
         recorded = st.get_manifest("certifier_options")
         assert recorded["ibp"]["bisection_steps"] == 4 and recorded["crown"] == base
+
+
+def test_another_method_version_drops_the_rows_it_made(tmp_path):
+    """Certificates made by another ``method_version`` of a certifier (a store written
+    before a fix of the method, or before versions were recorded) are dropped; the same
+    version keeps them."""
+    options = {"dtype": "float64", "batch_size": 256, "bisection_steps": 16}
+    with Store(tmp_path / "s.sqlite") as st:
+        st.record_deterministic_options({"ibp": options, "crown": options})  # no versions
+        for name in ("ibp", "crown"):
+            st.put_deterministic(
+                [DeterministicRow("m", 0, name, "linf", 0.01, True, 0.5, 0.1)],
+                [DeterministicRadiusRow("m", 0, name, "linf", 3, 3, 0.02, 0.1)],
+            )
+        both = {"ibp": options, "crown": options}
+        assert st.record_deterministic_options(both, {"ibp": 2, "crown": 2}) == ["crown", "ibp"]
+        assert _rows(st, "deterministic_radii") == []
+        st.put_deterministic([], [DeterministicRadiusRow("m", 0, "ibp", "linf", 3, 3, 0.02, 0.1)])
+        assert st.record_deterministic_options(both, {"ibp": 2, "crown": 2}) == []
+        assert st.record_deterministic_options(both, {"ibp": 3, "crown": 2}) == ["ibp"]
+        assert st.get_manifest("deterministic_versions") == {"ibp": 3, "crown": 2}
+
+
+def test_a_run_records_each_certifiers_method_version_and_certifies_again_after_a_bump(
+    tmp_path, monkeypatch
+):
+    path = tmp_path / "s.sqlite"
+    runner.run(config(4), path, progress=False)
+    with Store(path) as st:
+        assert st.get_manifest("deterministic_versions") == {"ibp": IBP.method_version}
+        with st.transaction() as db:
+            db.execute("UPDATE deterministic_radii SET radius = 0.0")  # marks what is kept
+    runner.run(config(4), path, progress=False)
+    assert set(deterministic(path)[0].values()) == {0.0}  # same version: resumed
+    monkeypatch.setattr(IBP, "method_version", IBP.method_version + 1)
+    runner.run(config(4), path, progress=False)
+    fresh, _ = deterministic(runner.run(config(4), tmp_path / "fresh.sqlite", progress=False))
+    assert deterministic(path)[0] == fresh and set(fresh.values()) != {0.0}
