@@ -44,7 +44,10 @@ def certify_store(
     options: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> int:
     """(Re)compute certificates from the stored counts; returns the rows written. The
-    options of each certifier are recorded in the manifest (``certifier_options``). An
+    options of each certifier are recorded in the manifest (``certifier_options``); the
+    stored certificates of a certifier whose recorded options differ are dropped first,
+    at every alpha (they were made otherwise), as are those of a noise whose recorded law
+    distance differs (``Store.record_certifier_options``, ``record_law_distance``). An
     unknown certifier or norm, or an alpha outside (0, 1), is refused before anything is
     written. ``p_lower`` is the Clopper-Pearson bound less the noise's law distance (the
     total variation its tabulated transform may add; ``Noise.sampled_law_distance``, the
@@ -56,20 +59,17 @@ def certify_store(
     (``certification_failures``, per model, noise and certifier, until a later certify of
     that group succeeds) for the report to tell apart from groups never certified."""
     instances = resolve_certifiers(certifier_names, options)
-    norms = [check_norm(norm) for norm in norms]
+    norms = list(dict.fromkeys(check_norm(norm) for norm in norms))  # each once
     if not norms:
         raise ValueError(f"at least one norm is needed (some of {list(certifiers.NORMS)})")
-    alphas = [check_alpha(alpha) for alpha in alphas]
+    alphas = list(dict.fromkeys(check_alpha(alpha) for alpha in alphas))
     if not alphas:
         raise ValueError("at least one alpha is needed")
-    recorded = dict(store.get_manifest("certifier_options") or {})
-    recorded.update({name: c.options() for name, c in instances.items()})
-    store.put_manifest({"certifier_options": recorded})
+    store.record_certifier_options({name: c.options() for name, c in instances.items()})
     specs = store.noise_specs()
     groups: dict[tuple[str, str], list[CountRow]] = defaultdict(list)
     for row in store.count_rows():
         groups[(row.model, row.noise)].append(row)
-    distances = dict(store.get_manifest("law_distances") or {})
     sampled = store.get_manifest("noise_approximations")
     written = 0
     failures: list[str] = []
@@ -89,9 +89,7 @@ def certify_store(
                     if any(c.supports(noise, norm) for norm in norms):
                         failed[(model, noise_name, cname)] = f"{type(err).__name__}: {err}"
                 continue
-            if distances.get(noise_name) != distance:
-                distances[noise_name] = distance
-                store.put_manifest({"law_distances": distances})
+            store.record_law_distance(noise_name, distance)
             out, errors = _certify_group(
                 model, noise_name, noise, rows, distance, instances, norms, alphas, bar
             )

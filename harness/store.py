@@ -819,6 +819,49 @@ class Store:
                 self._put_manifest("deterministic_versions", {**made_by, **versions})
         return changed
 
+    def record_certifier_options(self, options: dict[str, dict[str, Any]]) -> list[str]:
+        """Record the options of smoothing certifiers (``certifier_options``) and drop, in
+        the same transaction, the stored certificates and audit rows of each certifier
+        whose recorded options differ: they were made otherwise, and a certify rewrites
+        only the alphas it is asked for (a crash in between leaves fewer rows, never old
+        ones under new options). Returns the certifiers whose rows were dropped."""
+        options = json.loads(json.dumps(options, sort_keys=True))
+        with self.transaction() as db:
+            recorded = dict(self.get_manifest("certifier_options") or {})
+            changed = sorted(
+                name for name, new in options.items() if name in recorded and recorded[name] != new
+            )
+            for name in changed:
+                self._drop_certificates(db, "certifier = ?", (name,))
+            self._put_manifest("certifier_options", {**recorded, **options})
+        return changed
+
+    def record_law_distance(self, noise: str, distance: float) -> bool:
+        """Record the law distance ``p_lower`` is lowered by for ``noise``
+        (``law_distances``) and, where another was recorded, drop in the same transaction
+        the certificates of that noise and the audit rows of their (certifier, norm):
+        they were made with the other distance. Returns whether rows were dropped."""
+        with self.transaction() as db:
+            distances = dict(self.get_manifest("law_distances") or {})
+            changed = noise in distances and distances[noise] != distance
+            if changed:
+                self._drop_certificates(db, "noise = ?", (noise,))
+            if distances.get(noise) != distance:
+                self._put_manifest("law_distances", {**distances, noise: distance})
+        return changed
+
+    def _drop_certificates(self, db: sqlite3.Connection, where: str, args: tuple) -> None:
+        """Delete the certificates matching ``where`` and the audit rows of every
+        (certifier, norm) they belong to (the audit spoke of them)."""
+        if self.has_table("audit"):
+            db.executemany(
+                "DELETE FROM audit WHERE certifier = ? AND norm = ?",
+                db.execute(
+                    f"SELECT DISTINCT certifier, norm FROM certificates WHERE {where}", args
+                ).fetchall(),
+            )
+        db.execute(f"DELETE FROM certificates WHERE {where}", args)
+
     def deterministic_done(
         self, model: str, certifier: str, norm: str, eps_grid: Iterable[float]
     ) -> set[int]:
