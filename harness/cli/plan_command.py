@@ -61,8 +61,14 @@ def _images(args: argparse.Namespace) -> int:
     if not 0 < args.level < 1 or not 0 < args.power < 1:
         raise ValueError("--level and --power must lie in (0, 1)")
     disc = abs(args.gap) if args.discordant is None else args.discordant
-    if not abs(args.gap) <= disc <= 1:
-        raise ValueError(f"--discordant must lie in [|gap|, 1], got {disc}")
+    # images certified by row 1 only (b) and by row 2 only (c): d = b + c, gap = b - c;
+    # b <= min(p1, 1 - p2) and c <= min(p2, 1 - p1) give d <= min(p1 + p2, 2 - p1 - p2)
+    most = min(p1 + p2, 2.0 - p1 - p2)
+    if not abs(args.gap) <= disc <= most + 1e-12:
+        raise ValueError(
+            f"--discordant must lie in [|gap|, {most:.6g}]: rows at {p2:g} and {p1:g} "
+            f"certified accuracy can disagree on at most that share of images, got {disc}"
+        )
     unpaired = stats.unpaired_sample_size(p1, p2, args.level, args.power)
     paired = stats.mcnemar_sample_size(
         (disc + args.gap) / 2, (disc - args.gap) / 2, args.level, args.power

@@ -34,6 +34,22 @@ def test_a_discordant_share_outside_gap_to_one_is_refused(capsys, disc):
     assert captured.out == "" and "--discordant" in captured.err
 
 
+@pytest.mark.parametrize(
+    ("base", "gap", "most"),
+    [("0.99", "0.005", 0.015), ("0.01", "0.005", 0.025), ("0.4", "0.2", 1.0)],
+)
+def test_a_discordant_share_two_such_rows_cannot_have_is_refused(capsys, base, gap, most):
+    """Rows certifying ``p2 = base`` and ``p1 = base + gap`` of the images disagree on at
+    most ``min(p1 + p2, 2 - p1 - p2)`` of them (each row fails on the images it misses,
+    and certifies only those it certifies): the bound is allowed, a little more is not."""
+    argv = ["plan", "images", "--base", base, "--gap", gap, "--discordant"]
+    assert main([*argv, f"{most:.6g}"]) == 0
+    capsys.readouterr()
+    assert main([*argv, f"{most + 0.001:.6g}"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and "--discordant" in captured.err
+
+
 def test_p_of_one_is_allowed(capsys):
     assert main(["plan", "draws", "--sigma", "0.25", "--radius", "0.5", "--p", "1"]) == 0
     assert "estimation draws" in capsys.readouterr().out
