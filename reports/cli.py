@@ -237,6 +237,7 @@ def make_report(
         manifest.get("law_distances") or {},
         manifest.get("noise_approximations"),
     )
+    stored = outcomes  # the warnings speak of the store, whatever the filters show
     outcomes = _filter(outcomes, settings)
     if outcomes.empty:
         raise ValueError("the filters leave no certificate to report")
@@ -253,7 +254,7 @@ def make_report(
     )
     warnings = (
         missing_plugin_warnings(manifest)
-        + sampling_warnings(manifest, progress, counts, outcomes, missing_groups)
+        + sampling_warnings(manifest, progress, counts, stored, missing_groups)
         + missing_group_warnings(
             missing_groups, store_path, manifest.get("certification_failures") or []
         )
