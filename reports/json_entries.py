@@ -106,7 +106,9 @@ def json_entries(report: Report) -> dict[str, dict]:
             )
             path = (
                 f"{_safe(board.dataset)}/{THREAT.get(board.norm, board.norm)}/a{board.alpha:g}/"
-                f"{_safe(row.model)}__{_safe(row.noise)}__{_safe(row.certifier)}.json"
+                f"{_safe(row.model)}__{_safe(row.noise)}__{_safe(row.certifier)}"
+                # as in the row's key: an imported row beside the run's keeps its own entry
+                f"{'' if row.kind == 'smoothing' else '__' + row.kind}.json"
             )
             out[path] = entry
     return out

@@ -106,7 +106,9 @@ class Row:
         )  # fmt: skip
 
     def full_label(self) -> str:
-        return f"{self.model} · {self.label} · {self.certifier}"
+        """Model, shown label and certifier: an imported row reads apart from the run's
+        row of the same model, noise and certifier."""
+        return f"{self.model} · {self.shown_label} · {self.certifier}"
 
     @property
     def shown_label(self) -> str:
