@@ -47,7 +47,8 @@ BEST = "best"
 MARK_UP, MARK_DOWN = "▲", "▼"  # vs the same-noise reference row (BH-adjusted mid-p)
 MARK_UP_G, MARK_DOWN_G = "△", "▽"  # vs the model's Gaussian reference row (BH)
 MARK_BEST = "★"  # best in column, significantly above every other row (Holm)
-MARK_BEST_TIED = "☆"  # best in column (or tied with it), not separable from some row (Holm)
+MARK_BEST_TIED = "☆"  # best in column (or tied with it), not separable from (or untested
+# against) some row
 MARK_TIED = "≈"  # not significantly below the best row of the column (Holm)
 MARK_REF_BEYOND = "§"  # after ▲/△/▼/▽: the reference row is beyond its reach there
 
@@ -66,7 +67,8 @@ LEGEND = (
     f"over the leaderboard's grid of that comparison, q < LEVEL. {MARK_BEST}: best in the "
     "column and significantly above every other row (McNemar mid-p, Holm-adjusted over "
     f"the column, p < LEVEL); {MARK_BEST_TIED}: best (or equal to the best) but not "
-    f"separable from the rows marked {MARK_TIED}. ACR: the paired t-test of the mean "
+    f"separable from the rows marked {MARK_TIED}, or sharing no image with some row (no "
+    "test compares them). ACR: the paired t-test of the mean "
     "difference instead of McNemar. "
     f"{MARK_REF_BEYOND} after a mark: the reference row lies beyond its reach at that "
     "radius (its draws cannot certify any image there), so the gap shows where its draws "
@@ -266,17 +268,20 @@ def marks(comps: pd.DataFrame, level: float = 0.05) -> dict[tuple[RowKey, str], 
                 add(rec.row, rec.column, MARK_UP_G if up else MARK_DOWN_G)
             if rec.other_beyond_reach and not rec.row_beyond_reach:
                 add(rec.row, rec.column, MARK_REF_BEYOND)
-    best = comps[(comps["kind"] == BEST) & (comps["n"] > 0)]  # n = 0: nothing was tested
+    best = comps[comps["kind"] == BEST]
     for column, g in best.groupby("column", sort=False):
         if (g["value"] == g["other_value"]).all():
             continue  # every row has the same value: no best to mark
         winner = g["row"].iloc[0]
-        separated = (g["p_holm"] < level) & (g["diff"] > 0)
+        # n = 0 (no shared image) tested nothing: it withholds the filled star, and the
+        # other row is not called tied either
+        tested = g["n"] > 0
+        separated = tested & (g["p_holm"] < level) & (g["diff"] > 0)
         if bool(separated.all()):
             add(winner, column, MARK_BEST)
         else:
             add(winner, column, MARK_BEST_TIED)
-            for rec in g[~separated].itertuples(index=False):
+            for rec in g[tested & ~separated].itertuples(index=False):
                 # a row with the best value itself is as much the best as the one ranked first
                 add(
                     rec.other, column, MARK_BEST_TIED if rec.other_value == rec.value else MARK_TIED

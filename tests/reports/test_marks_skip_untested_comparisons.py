@@ -1,6 +1,7 @@
 """Which comparisons a mark rests on: a vs-best comparison on no shared image tested
-nothing (n = 0, p NaN), so it neither withholds the filled star nor marks the other row
-as tied; and an adjusted value must lie strictly below the level."""
+nothing (n = 0, p NaN), so the best is not called significantly above that row (no
+filled star) and the row is not called tied with it either; and an adjusted value must
+lie strictly below the level."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pandas as pd
 from reports import significance as sig
 
 
-def test_a_comparison_on_no_shared_image_takes_no_part_in_the_best_marks():
+def test_a_comparison_on_no_shared_image_withholds_the_filled_star_and_marks_no_tie():
     best, r1, r2 = ("m1", "g", "cohen"), ("m2", "g", "cohen"), ("m3", "g", "cohen")
     base = {c: [np.nan, np.nan] for c in sig.COMPARISON_COLUMNS}
     base.update(
@@ -29,8 +30,11 @@ def test_a_comparison_on_no_shared_image_takes_no_part_in_the_best_marks():
         other_beyond_reach=[False, False],
     )
     marks = sig.marks(pd.DataFrame(base), level=0.05)
-    assert marks[(best, "clean")] == sig.MARK_BEST
+    assert marks[(best, "clean")] == sig.MARK_BEST_TIED
     assert (r2, "clean") not in marks and (r1, "clean") not in marks
+    base.update(n=[100, 100], p_holm=[1e-6, 1e-3], value=[0.9, 0.9], other_value=[0.6, 0.5])
+    base.update(diff=[0.3, 0.4])
+    assert sig.marks(pd.DataFrame(base), level=0.05) == {(best, "clean"): sig.MARK_BEST}
 
 
 def test_a_mark_needs_an_adjusted_value_strictly_below_the_level():
