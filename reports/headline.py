@@ -297,8 +297,15 @@ def _gap(entry: tuple) -> float:
 
 def _largest_gap(per_r: list[tuple], indices: Iterable[int]) -> int:
     """The index among ``indices`` of ``per_r`` (``(r, value, other value, McNemar, ...)``
-    per radius) with the largest gap; ties to the smaller mid-p, then the smaller r."""
-    return min(indices, key=lambda j: (-_gap(per_r[j]), per_r[j][3].pvalue_midp, per_r[j][0]))
+    per radius) with the largest gap; ties to the smaller mid-p, then to more discordant
+    images (equal accuracies on other images: a gap of 0 that the images behind it show),
+    then the smaller r."""
+
+    def rank(j: int) -> tuple[float, float, int, float]:
+        r, _, _, mc = per_r[j][:4]
+        return -_gap(per_r[j]), mc.pvalue_midp, -(mc.n10 + mc.n01), r
+
+    return min(indices, key=rank)
 
 
 def headline(board: Board, level: float = 0.05) -> Headline:

@@ -57,8 +57,13 @@ def test_the_verdict_follows_the_holm_adjusted_p_over_the_grid(tmp_path):
 
 
 def _per_r(*entries):
-    """``(r, value, other value, McNemar)`` per radius, as ``compare_rows`` builds them."""
-    return [(r, v, ov, SimpleNamespace(pvalue_midp=p)) for r, v, ov, p in entries]
+    """``(r, value, other value, McNemar)`` per radius, as ``compare_rows`` builds them
+    (``discordant`` images, if given, split evenly between the two rows)."""
+    out = []
+    for r, v, ov, p, *rest in entries:
+        d = rest[0] if rest else 0
+        out.append((r, v, ov, SimpleNamespace(pvalue_midp=p, n10=d // 2, n01=d - d // 2)))
+    return out
 
 
 def test_equal_gaps_quote_the_smaller_p_then_the_smaller_radius():
@@ -67,6 +72,8 @@ def test_equal_gaps_quote_the_smaller_p_then_the_smaller_radius():
     per_r = _per_r((0.0, 0.9, 0.8, 0.01), (0.25, 0.7, 0.6, 0.01))
     assert _largest_gap(per_r, range(2)) == 0  # equal p: the smaller radius
     assert _largest_gap(per_r, [1]) == 1  # only among the radii given
+    per_r = _per_r((0.0, 0.9, 0.9, 1.0, 0), (0.25, 0.7, 0.7, 1.0, 4), (0.5, 0.5, 0.5, 1.0, 2))
+    assert _largest_gap(per_r, range(3)) == 1  # no gap, equal p: the most images that differ
 
 
 def test_p_values_show_four_significant_digits():
