@@ -15,9 +15,8 @@ compared in the table and its appendix).
 Certified accuracy is compared at every radius of the grid that both rows reach; the
 radius quoted is the one with the largest gap there, and because that choice is made
 after looking, the quoted McNemar mid-p is Holm-adjusted over the whole grid. The ACR
-difference is tested with the paired t-test of its mean and shown with a paired
-bootstrap interval: both are about the mean difference, so they agree (up to the normal
-approximation).
+difference is tested with the paired t-test of its mean and shown with the interval
+that test inverts, so the interval leaves out 0 exactly where the test is significant.
 
 A row's reach is the largest radius its certifier gives at the largest p_A its n draws
 can show (``reports.reach``): beyond it the row certifies nothing, whatever its noise
@@ -146,9 +145,11 @@ class Headline:
         diff = self.acr - self.other_acr
         places = _places(diff, lo, hi)
         interval = (
-            f"95% paired bootstrap interval [{_signed(lo, places)}, {_signed(hi, places)}]"
+            f"95% paired t interval [{_signed(lo, places)}, {_signed(hi, places)}]"
             if np.isfinite(lo) and np.isfinite(hi)
-            else "no bootstrap interval from fewer than 3 images"
+            else "no interval from one image"
+            if self.n == 1
+            else f"no interval: the {self.n} images all differ by the same amount"
         )
         out = [
             claim_line,

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import gc
 import math
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -382,8 +381,6 @@ def paired_difference_test(
     y: ArrayLike,
     *,
     confidence: float = 0.95,
-    n_resamples: int = 2000,
-    seed: int = 0,
     tie_rtol: float = 1e-7,
     interval: bool = True,
 ) -> PairedDiffResult:
@@ -394,18 +391,19 @@ def paired_difference_test(
     1e-10 below Cohen's on every image) must not be called significantly different
     because every one of their differences has the same sign.
 
-    - Wilcoxon signed-rank test on ``d_i = x_i - y_i`` (``scipy.stats.wilcoxon``,
-      zero differences dropped: Wilcoxon 1945, zero_method "wilcox"); p = 1 when all
-      differences are zero.
-    - Paired bootstrap interval for ``mean(d)`` (``scipy.stats.bootstrap`` with
-      ``paired=True``, BCa; percentile if BCa is degenerate; Efron and Tibshirani 1993),
-      seeded for reproducibility; NaN bounds with fewer than 3 images (one or two
-      resample to no interval worth the name) and with ``interval=False``.
-    - Paired t-test of ``mean(d) = 0`` (``scipy.stats.ttest_1samp`` on the differences,
-      Student 1908): a test of the same quantity the bootstrap interval is for, so the
-      two agree up to the normal approximation. The Wilcoxon test asks another question
-      (are the differences symmetric about 0, weighted by rank), so it can disagree with
-      the interval when most differences are tiny and of one sign and a few are large.
+    - Paired t-test of ``mean(d) = 0`` on ``d_i = x_i - y_i``
+      (:func:`paired_ttest_pvalue`, Student 1908), and the interval it inverts:
+      ``mean(d) +- t_{n-1, (1+c)/2} sd(d) / sqrt(n)`` (``scipy.stats.ttest_1samp``'s
+      ``confidence_interval``), so the interval leaves out 0 exactly where the two-sided
+      test rejects at ``1 - confidence``. Where every difference is the same value the
+      test is the sign-flip test, whose interval is that value once ``2^(1-n)`` is below
+      ``1 - confidence`` (or the value is 0, every image a tie), else no interval (NaN
+      bounds, as with one image or ``interval=False``).
+    - Wilcoxon signed-rank test on ``d`` (``scipy.stats.wilcoxon``, zero differences
+      dropped: Wilcoxon 1945, zero_method "wilcox"); p = 1 when all differences are zero.
+      It asks another question (are the differences symmetric about 0, weighted by
+      rank), so it can disagree with the t-test when most differences are tiny and of
+      one sign and a few are large.
     """
     xa = np.asarray(x, dtype=np.float64).ravel()
     ya = np.asarray(y, dtype=np.float64).ravel()
@@ -418,36 +416,14 @@ def paired_difference_test(
     else:
         res = sps.wilcoxon(d, zero_method="wilcox")
         stat, pval = float(res.statistic), float(res.pvalue)
-    if not interval or xa.size < 3:  # no interval from one or two images
-        lo = hi = float("nan")
+    lo = hi = float("nan")
+    if not interval or d.size < 2:
+        pass  # no interval from one image (no degree of freedom)
     elif np.ptp(d) == 0:
-        lo = hi = float(d.mean())
+        if d[0] == 0 or 2.0 ** (1 - d.size) < 1 - confidence:
+            lo = hi = float(d[0])
     else:
-
-        def mean_diff(a: np.ndarray, b: np.ndarray, axis: int = -1) -> np.ndarray:
-            return np.mean(a - b, axis=axis)
-
-        def boot(method: str):
-            return sps.bootstrap(
-                (xa, ya),
-                mean_diff,
-                paired=True,
-                vectorized=True,
-                confidence_level=confidence,
-                n_resamples=n_resamples,
-                method=method,
-                rng=np.random.default_rng(seed),
-            ).confidence_interval
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", sps.DegenerateDataWarning)
-            warnings.simplefilter("ignore", RuntimeWarning)
-            try:
-                ci = boot("BCa")
-                if not (np.isfinite(ci.low) and np.isfinite(ci.high)):
-                    raise sps.DegenerateDataWarning("non-finite BCa interval")
-            except sps.DegenerateDataWarning:
-                ci = boot("percentile")
+        ci = sps.ttest_1samp(d, 0.0).confidence_interval(confidence_level=confidence)
         lo, hi = float(ci.low), float(ci.high)
     t_p = paired_ttest_pvalue(xa, ya, tie_rtol)
     return PairedDiffResult(

@@ -259,8 +259,8 @@ def test_wilcoxon_drops_the_zero_differences():
 
 
 @pytest.mark.parametrize("confidence", [0.9, 0.95])
-def test_the_bootstrap_interval_has_the_width_of_its_confidence_level(confidence):
-    """On 2,000 normal differences the bootstrap interval of the mean is close to the
+def test_the_interval_has_the_width_of_its_confidence_level(confidence):
+    """On 2,000 normal differences the interval of the mean is close to the
     normal-theory one, ``mean +- z_{(1+c)/2} sd / sqrt(n)`` (a two-sided level)."""
     rng = np.random.default_rng(5)
     x = rng.normal(1.0, 1.0, 2000)
@@ -282,12 +282,23 @@ def test_the_mcnemar_rejection_bound_includes_a_p_value_equal_to_the_level():
         assert stats._mcnemar_rejection_bound(np.array([d]), below, False).tolist() == [-1]
 
 
-@pytest.mark.parametrize("n", [1, 2])
-def test_no_bootstrap_interval_from_fewer_than_three_images(n):
-    x, y = np.array([0.9, 0.4])[:n], np.array([0.2, 0.3])[:n]
-    res = stats.paired_difference_test(x, y)
+def test_no_interval_from_one_image():
+    res = stats.paired_difference_test([0.9], [0.2])
     assert np.isnan(res.ci_low) and np.isnan(res.ci_high)
-    assert res.diff == pytest.approx(np.mean(x - y))
+    assert res.diff == pytest.approx(0.7)
+
+
+@pytest.mark.parametrize("n", [2, 5, 6, 9])
+def test_images_that_all_differ_by_the_same_amount_give_an_interval_once_their_signs_tell(n):
+    """Every image 0.25 apart: the sign-flip p-value is 2^(1-n) (the t-test has none), so
+    the interval is that amount once 2^(1-n) < 0.05 (n >= 6), and none before, when the
+    test cannot tell the sign."""
+    y = np.linspace(0.0, 1.0, n)
+    res = stats.paired_difference_test(y + 0.25, y)
+    if 2.0 ** (1 - n) < 0.05:
+        assert res.ci_low == res.ci_high == pytest.approx(0.25)
+    else:
+        assert np.isnan(res.ci_low) and np.isnan(res.ci_high)
 
 
 # --- sample-size planning --------------------------------------------------------------

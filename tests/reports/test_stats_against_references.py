@@ -1,6 +1,6 @@
 """reports.stats against scipy/statsmodels directly: the cases the mutation audit found
 unpinned (zero discordant pairs in the vectorized grid, the z-test's result fields, the
-paired bootstrap, the means of the ACR test, the mid-p sample-size plan)."""
+paired t interval, the means of the ACR test, the mid-p sample-size plan)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy import stats as sps
 from statsmodels.stats.contingency_tables import mcnemar as sm_mcnemar
@@ -52,7 +52,7 @@ def test_ztest_result_fields_and_statsmodels():
             stats.two_proportion_ztest(*bad)
 
 
-def test_the_bootstrap_interval_is_paired():
+def test_the_interval_is_paired():
     """Two rows share a large per-image component: the interval of the mean difference
     has the width of the differences' spread (normal theory on d), not of the rows'."""
     rng = np.random.default_rng(11)
@@ -95,20 +95,32 @@ def test_the_mcnemar_statistic_is_the_smaller_discordant_count(b, c):
     assert res.statistic == min(b, c) == sm_mcnemar([[7, b], [c, 9]], exact=True).statistic
 
 
-def test_the_bootstrap_interval_is_scipys_bca():
-    """The documented interval: scipy's paired BCa bootstrap of the mean difference, with
-    the documented resamples and seed."""
+def test_the_interval_is_the_one_the_t_test_inverts():
+    """The documented interval: ``mean(d) +- t_{n-1, 0.975} sd(d) / sqrt(n)``, by hand."""
     rng = np.random.default_rng(13)
     x = rng.exponential(0.5, 60)
     y = x - rng.normal(0.05, 0.2, 60)
     res = stats.paired_difference_test(x, y)
-    want = sps.bootstrap(
-        (x, y),
-        lambda a, b, axis=-1: np.mean(a - b, axis=axis),
-        paired=True,
-        vectorized=True,
-        n_resamples=2000,
-        method="BCa",
-        rng=np.random.default_rng(0),
-    ).confidence_interval
-    assert (res.ci_low, res.ci_high) == pytest.approx((want.low, want.high), rel=1e-12)
+    d = x - y
+    half = sps.t.ppf(0.975, d.size - 1) * d.std(ddof=1) / math.sqrt(d.size)
+    assert (res.ci_low, res.ci_high) == pytest.approx((d.mean() - half, d.mean() + half), rel=1e-12)
+
+
+@FAST
+@pytest.mark.filterwarnings("ignore:Precision loss occurred:RuntimeWarning")  # near-equal d
+@given(
+    st.lists(st.floats(-1.0, 1.0, allow_subnormal=False), min_size=2, max_size=40),
+    st.floats(-0.3, 0.3),
+)
+def test_the_interval_leaves_out_zero_exactly_where_the_t_test_rejects(d, shift):
+    """What the headline shows beside the test never contradicts it: 0 lies outside the
+    95% interval if and only if the paired t-test's p lies below 0.05 (away from ties
+    with the boundary, which rounding decides)."""
+    y = np.linspace(1.0, 2.0, len(d))
+    x = y + np.asarray(d) + shift
+    res = stats.paired_difference_test(x, y)
+    assume(abs(res.ttest_pvalue - 0.05) > 1e-9)
+    if np.isnan(res.ci_low):  # no interval: the test cannot reject either
+        assert res.ttest_pvalue >= 0.05
+    else:
+        assert (res.ci_low > 0 or res.ci_high < 0) == (res.ttest_pvalue < 0.05)
