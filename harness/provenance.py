@@ -59,16 +59,22 @@ def provenance(device: torch.device) -> dict[str, str]:
 
 
 def sessions(
-    recorded: list[dict] | None, device: torch.device, executor: str, counts_stored: int
+    recorded: list[dict] | None,
+    device: torch.device,
+    executor: str,
+    counts_stored: int,
+    batch_size: int | None = None,
 ) -> list[dict]:
     """The manifest's ``sessions``: the earlier sessions' records and this one's, its
-    ``provenance`` with the executor, the UTC start and the (model, noise, image) count
-    triples the store held when it began. A resumed run overwrites the top-level
-    provenance fields; this list keeps each session's, so a store sampled in parts by
-    different code or machines says so."""
+    ``provenance`` with the executor, the batch size (``auto`` where the config names
+    none), the UTC start and the (model, noise, image) count triples the store held when
+    it began. A resumed run overwrites the top-level provenance fields; this list keeps
+    each session's, so a store sampled in parts by different code, machines or batch
+    sizes says so."""
     record = {
         **provenance(device),
         "executor": executor,
+        "batch_size": "auto" if batch_size is None else int(batch_size),
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
         "counts_stored_before": counts_stored,
     }

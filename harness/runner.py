@@ -114,7 +114,9 @@ def run(
                     "config": cfg.raw,
                     **provenance(dev),
                     "executor": exe.name,
-                    "sessions": sessions(store.get_manifest("sessions"), dev, exe.name, len(done)),
+                    "sessions": sessions(
+                        store.get_manifest("sessions"), dev, exe.name, len(done), cfg.batch_size
+                    ),
                     "sampler": options.manifest(),
                     "host_memory": host_memory.host_memory_state(),
                     "base_draws": draw_distance(data.dim),

@@ -372,25 +372,36 @@ def footnotes(report: Report) -> list[str]:
     ]
 
 
-SESSION_FIELDS = ("code_version", "device_name", "elementwise_math", "python")
+SESSION_FIELDS = ("code_version", "device_name", "elementwise_math", "python", "batch_size")
 
 
 def sessions_footnote(sessions: list[dict]) -> str | None:
-    """The sessions of a resumed run (the manifest's ``sessions``) where their code or
-    machine differ; ``None`` where one session, or several alike, sampled the store."""
+    """The sessions of a resumed run (the manifest's ``sessions``) where their code,
+    machine or batch size differ; ``None`` where one session, or several alike, sampled
+    the store."""
     if len({tuple(s.get(k) for k in SESSION_FIELDS) for s in sessions}) <= 1:
         return None
     parts = [
         f"from {s.get('started', '?')} ({s.get('counts_stored_before', '?')} counts stored "
         f"before) code {s.get('code_version')}, device {s.get('device_name')}, python "
-        f"{s.get('python')}, elementwise math {s.get('elementwise_math')}"
+        f"{s.get('python')}, elementwise math {s.get('elementwise_math')}, batch size "
+        f"{s.get('batch_size', 'not recorded')}"
         for s in sessions
     ]
-    text = f"Sampled in {len(sessions)} sessions of differing code or machine: " + "; ".join(parts)
+    text = (
+        f"Sampled in {len(sessions)} sessions of differing code, machine or batch size: "
+        + "; ".join(parts)
+    )
     if len({s.get("elementwise_math") for s in sessions}) > 1:
         text += (
             "; the elementwise math paths differ, so a draw's last bits may differ from one "
             "uninterrupted run's"
+        )
+    if len({s.get("batch_size") for s in sessions}) > 1:
+        text += (
+            "; the batch sizes differ, and the model's float rounding can differ with the "
+            "batch's shape, so a draw whose top two logits tie within it may be counted in "
+            "another class than in one uninterrupted run"
         )
     return text + "."
 

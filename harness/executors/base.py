@@ -17,7 +17,7 @@ import torch
 
 from harness.noise import Noise
 from harness.noise.batch import Workspace
-from harness.sampler import SamplerOptions, certify_counts
+from harness.sampler import SamplerOptions, auto_batch_size, certify_counts
 from harness.store import CountRow, Store
 
 
@@ -54,6 +54,10 @@ class SamplingPlan:
     models: list[ModelWork] = field(default_factory=list)
     #: The sampling processes keep freed host memory (``harness.host_memory``).
     keep_freed_memory: bool = False
+    #: Without ``batch_size``: the one each model's tasks use in this process, chosen at
+    #: its first task (``auto_batch_size``), so that a GPU's free memory, which changes as
+    #: a run goes, does not change the batch from image to image.
+    chosen_batch: dict[str, int] = field(default_factory=dict)
 
     @property
     def tasks(self) -> int:
@@ -72,6 +76,11 @@ def sample_task(
     rows; ``seconds`` is the sampling time per noise. ``on_rows`` is told the rows done
     (``n0 + n`` in all) as the sampler goes."""
     missing = [noises[name] for name in task.noises]
+    batch_size = plan.batch_size
+    if batch_size is None:
+        if task.model not in plan.chosen_batch:
+            plan.chosen_batch[task.model] = auto_batch_size(model, task.x, plan.n, plan.options)
+        batch_size = plan.chosen_batch[task.model]
     start = time.perf_counter()
     try:
         counts = certify_counts(
@@ -82,7 +91,7 @@ def sample_task(
             plan.n,
             seed=plan.seed,
             index=task.image,
-            batch_size=plan.batch_size,
+            batch_size=batch_size,
             options=plan.options,
             workspace=workspace,
             on_rows=on_rows,

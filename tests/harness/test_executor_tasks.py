@@ -156,3 +156,33 @@ def test_stopping_after_no_image_samples_none(tmp_path, executor):
         run = make_executor(executor).run
         assert run(plan, store, device=torch.device("cpu"), progress=False, stop_after=0) is False
         assert store.done_keys() == set()
+
+
+def test_without_a_batch_size_each_model_keeps_the_one_chosen_at_its_first_task(monkeypatch):
+    """``auto_batch_size`` on a GPU reads the free memory, which changes as a run goes:
+    asked at every image it could change the batch, and with it the model's rounding,
+    from image to image. It is asked once per model; every task of it uses that answer."""
+    chosen = iter([500, 250, 125, 100])
+    asked, used = [], []
+
+    def fake_auto(model, x, n, options=None):
+        asked.append(model)
+        return next(chosen)
+
+    def fake_counts(model, x, noises, n0, n, *, batch_size, **kwargs):
+        used.append((model, batch_size))
+        return CertifyCounts(np.zeros((1, 10), np.int64), np.zeros((1, 10), np.int64))
+
+    monkeypatch.setattr(base, "auto_batch_size", fake_auto)
+    monkeypatch.setattr(base, "certify_counts", fake_counts)
+    noises = {"a": _Noise("a")}
+    first, second = torch.nn.Identity(), torch.nn.Identity()
+    plan = SamplingPlan(seed=0, n0=10, n=1000, batch_size=None, options=SamplerOptions())
+    for image in range(3):
+        for name, model in (("m1", first), ("m2", second)):
+            sample_task(model, noises, ImageTask(name, image, 0, torch.zeros(3), ("a",)), plan)
+    assert asked == [first, second]
+    assert used == [(first, 500), (second, 250)] * 3
+    given = SamplingPlan(seed=0, n0=10, n=1000, batch_size=64, options=SamplerOptions())
+    sample_task(first, noises, ImageTask("m1", 0, 0, torch.zeros(3), ("a",)), given)
+    assert len(asked) == 2 and used[-1] == (first, 64)  # a batch size given is kept

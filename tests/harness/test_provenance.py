@@ -57,3 +57,5 @@ def test_a_session_record_keeps_the_earlier_ones_and_states_this_one():
     assert started.utcoffset() == timedelta(0)  # UTC, stated as such
     assert before - timedelta(seconds=2) <= started <= datetime.now(UTC) + timedelta(seconds=1)
     assert provenance.sessions(None, torch.device("cpu"), "ray", 0)[0]["executor"] == "ray"
+    assert record["batch_size"] == "auto"  # the config named none
+    assert provenance.sessions(None, torch.device("cpu"), "local", 0, 8)[0]["batch_size"] == 8

@@ -1,5 +1,5 @@
-"""A store sampled in parts by different code or machines says so in its footnotes
-(the manifest's ``sessions``, one record a session of ``smoothbench run``)."""
+"""A store sampled in parts by different code, machines or batch sizes says so in its
+footnotes (the manifest's ``sessions``, one record a session of ``smoothbench run``)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,11 @@ from reports.view import sessions_footnote
 from tests.reports._report_synth import winner_store
 
 
-def session(code="1.0+abc", math="numpy", started="2026-12-01T10:00:00+00:00", before=0):
+def session(
+    code="1.0+abc", math="numpy", started="2026-12-01T10:00:00+00:00", before=0, batch="auto"
+):
     return {
+        "batch_size": batch,
         "code_version": code,
         "device_name": "x86_64",
         "elementwise_math": math,
@@ -27,15 +30,25 @@ def test_one_session_or_several_alike_need_no_footnote():
 
 def test_sessions_of_differing_code_are_each_named():
     line = sessions_footnote([session(), session(code="1.1+def", before=40)])
-    assert line.startswith("Sampled in 2 sessions of differing code or machine")
+    assert line.startswith("Sampled in 2 sessions of differing code, machine or batch size")
     assert "code 1.0+abc" in line and "code 1.1+def" in line and "(40 counts stored" in line
-    assert "last bits" not in line
+    assert "last bits" not in line and "batch sizes differ" not in line
 
 
 def test_differing_elementwise_math_is_said_to_change_last_bits():
     line = sessions_footnote([session(), session(math="torch", before=40)])
     assert "elementwise math numpy" in line and "elementwise math torch" in line
     assert "a draw's last bits may differ from one uninterrupted run's" in line
+
+
+def test_differing_batch_sizes_are_said_to_change_counts_on_ties():
+    """The draws do not depend on the batch size, but the model's float rounding can
+    (kernels differ with the batch's shape): a resumed run says where it changed."""
+    line = sessions_footnote([session(batch=1000), session(batch=8, before=40)])
+    assert "batch size 1000" in line and "batch size 8" in line
+    assert "the batch sizes differ" in line and "last bits" not in line
+    earlier = {k: v for k, v in session().items() if k != "batch_size"}  # older code
+    assert "batch size not recorded" in sessions_footnote([earlier, session()])
 
 
 def test_the_report_pages_carry_the_sessions_line(tmp_path):
