@@ -712,14 +712,18 @@ class Store:
             )
 
     # imported certificates -------------------------------------------------------
-    def put_imported(self, rows: Iterable[ImportedRow]) -> int:
-        """Write imported rows atomically. Rows of a group (model, noise, certifier,
-        norm, alpha) replace that group's rows from the same source file; a group that
-        already holds rows from another file is refused (import it under another model
-        name, or remove the old rows). Returns the rows written."""
+    def put_imported(
+        self, rows: Iterable[ImportedRow], noises: dict[str, dict[str, Any]] | None = None
+    ) -> int:
+        """Write imported rows, and the specs of their ``noises``, atomically. Rows of a
+        group (model, noise, certifier, norm, alpha) replace that group's rows from the
+        same source file; a group that already holds rows from another file is refused
+        (import it under another model name, or remove the old rows). Returns the rows
+        written."""
         rows = list(rows)
         groups = {(r.model, r.noise, r.certifier, r.norm, float(r.alpha), r.source) for r in rows}
         with self.transaction() as db:
+            self._put_noises(noises or {})
             for model, noise, certifier, norm, alpha, source in sorted(groups):
                 key = (model, noise, certifier, norm, alpha)
                 where = "model = ? AND noise = ? AND certifier = ? AND norm = ? AND alpha = ?"

@@ -222,7 +222,5 @@ def import_cohen_tsv(
                 meta["norm"], float(meta["alpha"]), len(table), lowered,
             )
         )  # fmt: skip
-    store.put_imported(rows)
-    if specs:
-        store.put_noises(specs)
+    store.put_imported(rows, noises=specs)
     return done

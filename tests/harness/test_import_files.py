@@ -51,6 +51,25 @@ def test_a_refused_second_file_imports_nothing_of_the_first(tmp_path, second, ex
         assert st.imported_rows() == []
 
 
+def test_rows_and_their_noise_specs_are_written_together(tmp_path, monkeypatch):
+    """A store never holds imported rows whose noise has no spec: a failure while the
+    specs are written leaves neither."""
+    path = write_cohen(tmp_path / "cifar10/resnet110/noise_0.25/test/sigma_0.25", ROWS)
+
+    def fail(self, specs):
+        raise OSError("disk full")
+
+    with Store(tmp_path / "s.sqlite") as st:
+        monkeypatch.setattr(Store, "_put_noises", fail)
+        with pytest.raises(OSError, match="disk full"):
+            import_cohen_tsv(st, [path])
+        monkeypatch.undo()
+        assert st.imported_rows() == [] and st.noise_specs() == {}
+        import_cohen_tsv(st, [path])
+        noises = {r.noise for r in st.imported_rows()}
+        assert len(noises) == 1 and noises <= set(st.noise_specs())
+
+
 # option values are validated.
 @pytest.mark.parametrize(
     "alpha,norm,message", [(0.0, "l2", "--alpha"), (1.5, "l2", "--alpha"), (0.001, "l7", "--norm")]
