@@ -46,7 +46,14 @@ def _radius_grid(where: str, values: Any) -> tuple[float, ...]:
         if not math.isfinite(v) or v < 0:
             raise ReportSettingsError(f"{where} must hold finite radii >= 0, got {v!r}")
         out.append(float(v))
-    return tuple(sorted({0.0, *out}))
+    grid = tuple(sorted({0.0, *out}))
+    for a, b in zip(grid, grid[1:], strict=False):
+        if f"{a:g}" == f"{b:g}":  # the columns, their marks and the JSON keys are named so
+            raise ReportSettingsError(
+                f"{where}: radii {a!r} and {b!r} both print as {a:g}; give radii that differ "
+                "in their first six significant digits"
+            )
+    return grid
 
 
 def _radii_option(items: Sequence[float | str]) -> dict[str, tuple[float, ...]]:

@@ -1,5 +1,6 @@
 """The ``[report]`` settings: every radius grid is sorted, holds 0 once and each given
-radius once; bad values are refused; command-line values override the config's."""
+radius once; bad values, and radii that would print (and name their columns) alike, are
+refused; command-line values override the config's."""
 
 from __future__ import annotations
 
@@ -14,9 +15,18 @@ from reports.settings import NORMS, ReportSettings, ReportSettingsError
 radii = st.lists(st.floats(0, 10, allow_nan=False) | st.integers(0, 5), min_size=1, max_size=8)
 
 
+def _print_apart(values) -> bool:
+    grid = {0.0, *map(float, values)}
+    return len({f"{r:g}" for r in grid}) == len(grid)
+
+
 @settings(max_examples=100, deadline=None)
 @given(radii)
 def test_a_config_grid_is_sorted_with_zero_once(values):
+    if not _print_apart(values):
+        with pytest.raises(ReportSettingsError, match="both print as"):
+            ReportSettings.from_table({"radii": {"l2": values}})
+        return
     s = ReportSettings.from_table({"radii": {"l2": values}})
     assert s.grid("l2") == sorted({0.0, *map(float, values)})
 
@@ -24,9 +34,26 @@ def test_a_config_grid_is_sorted_with_zero_once(values):
 @settings(max_examples=100, deadline=None)
 @given(radii)
 def test_a_command_line_grid_is_sorted_with_zero_once(values):
+    if not _print_apart(values):
+        with pytest.raises(ReportSettingsError, match="both print as"):
+            ReportSettings().override(radii=[repr(float(v)) for v in values])
+        return
     s = ReportSettings().override(radii=[str(v) for v in values])
     for norm in NORMS:
         assert s.grid(norm) == sorted({0.0, *map(float, values)})
+
+
+@pytest.mark.parametrize("grid", [[0.5, 0.5000001], [1e-7, 1.0000001e-7], [2, 2.0000000001]])
+def test_radii_that_print_alike_are_refused(grid):
+    """Columns, their marks and the JSON keys are named by ``{r:g}``: two radii printed
+    alike would share a column, one overwriting the other."""
+    with pytest.raises(ReportSettingsError, match="both print as"):
+        ReportSettings.from_table({"radii": {"l2": grid}})
+    assert ReportSettings.from_table({"radii": {"l2": [0.5, 0.500001]}}).grid("l2") == [
+        0.0,
+        0.5,
+        0.500001,
+    ]
 
 
 def test_a_norms_own_grid_wins_over_the_common_one_and_the_others_keep_theirs():
