@@ -27,11 +27,11 @@ FAMILY_NAMES = {
 }
 
 
-def _num(v: Any) -> str:
+def _num(v: Any, digits: int = 3) -> str:
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
     if isinstance(v, float):
-        return f"{v:.3g}"
+        return f"{v:.{digits}g}"
     return str(v)
 
 
@@ -48,8 +48,11 @@ def is_matched(spec: Mapping[str, Any], sigma0: float | None) -> bool:
     return math.isfinite(moment) and math.isclose(moment, noise.dim * sigma0**2, rel_tol=1e-9)
 
 
-def noise_label(spec: Mapping[str, Any] | None, sigma0: float | None = None) -> str:
-    """``family shape-params`` and, unless the noise is matched to ``sigma0``, its scale."""
+def noise_label(
+    spec: Mapping[str, Any] | None, sigma0: float | None = None, digits: int = 3
+) -> str:
+    """``family shape-params`` and, unless the noise is matched to ``sigma0``, its scale,
+    numbers to ``digits`` significant digits."""
     if not spec:
         return "none"
     family = str(spec.get("family", "?"))
@@ -62,10 +65,22 @@ def noise_label(spec: Mapping[str, Any] | None, sigma0: float | None = None) -> 
     except (ValueError, TypeError, AttributeError):
         pass
     scale = params.pop(scale_param, None) if scale_param else None
-    parts = [f"{k}={_num(v)}" for k, v in sorted(params.items())]
+    parts = [f"{k}={_num(v, digits)}" for k, v in sorted(params.items())]
     if scale is not None and not is_matched(spec, sigma0):
-        parts.append(f"{scale_param}={_num(float(scale))}")
+        parts.append(f"{scale_param}={_num(float(scale), digits)}")
     return f"{name} {', '.join(parts)}".strip()
+
+
+def noise_labels(
+    specs: Mapping[str, Mapping[str, Any] | None], sigma0: float | None = None
+) -> dict[str, str]:
+    """The labels of one model's noises (by name), told apart: 3 significant digits, or
+    as many as two noises of the model need to read differently (17 always do)."""
+    for digits in (3, 6, 17):
+        labels = {name: noise_label(spec, sigma0, digits) for name, spec in specs.items()}
+        if len(set(labels.values())) == len(labels):
+            break
+    return labels
 
 
 def certifier_label(certifiers: tuple[str, ...]) -> str:

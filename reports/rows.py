@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from reports.labels import certifier_label, noise_label
+from reports.labels import certifier_label, noise_labels
 
 RowKey = tuple[str, str, str]  # (model, noise, first certifier)
 
@@ -175,13 +175,17 @@ def build_rows(
     rows: list[Row] = []
     if "kind" not in g:
         g = g.assign(kind="smoothing")
+    labels = {
+        model: noise_labels(
+            {n: specs[n] for n in set(mg["noise"]) if n in specs}, sigma0.get(model)
+        )
+        for model, mg in g[g["kind"] != "deterministic"].groupby("model")
+    }
     for (model, noise, kind), mg in g.groupby(["model", "noise", "kind"], sort=True):
         if kind == "deterministic":
             label = "no smoothing"
-        elif noise in specs:
-            label = noise_label(specs.get(noise), sigma0.get(model))
         else:
-            label = noise
+            label = labels[model].get(noise, noise)
         certs = sorted(mg["certifier"].unique(), key=lambda c: (c != reference, c))
         groups: list[Row] = []
         for cert in certs:

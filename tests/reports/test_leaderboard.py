@@ -268,6 +268,35 @@ def test_noise_labels_are_short():
     )
 
 
+def test_noises_of_one_model_that_would_read_alike_take_more_digits():
+    """Two rows of one model and certifier whose noises round to one label could not be
+    told apart on the board: their labels take the digits that tell them apart, and only
+    theirs (another model's board keeps three)."""
+    import pandas as pd
+
+    from reports.rows import build_rows
+
+    specs = {
+        "a": Gaussian(0.1234, 64).spec(),
+        "b": Gaussian(0.1231, 64).spec(),
+        "c": Gaussian(0.1234, 64).spec(),
+    }
+    recs = [
+        dict(model=model, noise=noise, family="gaussian", certifier="cohen", image=0, label=0,
+             prediction=0,
+             p_lower=0.9, radius=0.1, correct=True, abstained=False, confidence_spent=0.0,
+             seconds=0.01, kind="smoothing")
+        for model, noise in (("m", "a"), ("m", "b"), ("other", "c"))
+    ]  # fmt: skip
+    rows = build_rows(pd.DataFrame.from_records(recs), specs=specs, sigma0={"m": 0.5})
+    labels = {(r.model, r.noise): r.label for r in rows}
+    assert labels == {
+        ("m", "a"): "Gaussian sigma=0.1234",
+        ("m", "b"): "Gaussian sigma=0.1231",
+        ("other", "c"): "Gaussian sigma=0.123",
+    }
+
+
 def test_a_noise_label_names_every_shape_parameter():
     from harness.noise import from_spec
 
