@@ -276,6 +276,8 @@ def marks(comps: pd.DataFrame, level: float = 0.05) -> dict[tuple[RowKey, str], 
         # n = 0 (no shared image) tested nothing: it withholds the filled star, and the
         # other row is not called tied either
         tested = g["n"] > 0
+        if not tested.any():
+            continue  # the best shares no image with any row: nothing to mark
         separated = tested & (g["p_holm"] < level) & (g["diff"] > 0)
         if bool(separated.all()):
             add(winner, column, MARK_BEST)
