@@ -15,12 +15,10 @@ certificate when the one-sided Clopper-Pearson upper bound of that probability a
 ``break_alpha`` is below 1/2.
 
 A break is a red flag only in numbers: a certificate is false with probability alpha
-and the break test errs with probability ``break_alpha``, both on each image's own draws,
-while the certifier's ``confidence_spent`` ``s`` is shared by all its certificates, so the
-number of breaks among ``N`` images is tested as the statistical audit's false
-certificates are, with ``alpha + break_alpha`` per image and ``s`` shared
-(``statistical.p_value``: the larger of ``P(Bin(N, alpha + break_alpha + s) >= k)`` and
-``s + P(Bin(N, alpha + break_alpha) >= k)``).
+plus the certifier's ``confidence_spent`` ``s``, and the break test errs with probability
+``break_alpha``, so the number of breaks among ``N`` images is tested as the statistical
+audit's false certificates are (``statistical.p_value``: ``P(Bin(N, alpha + break_alpha
++ s) >= k)``).
 
 **Empirical robustness.** Per image, the smallest radius at which the attack succeeds
 (the point estimate of ``P(f(x + delta + Z) = c)`` at most 1/2): the largest certified

@@ -139,7 +139,7 @@ def attack_rows(
         for cert in sorted(t.spent):
             n, broken, cert_r, emp_r = attack.summarize_certifier(attacks, cert)
             # a false break, like a false certificate, comes from the image's own draws:
-            # per image (alpha + break_alpha); only the certifier's table is shared
+            # per image alpha + break_alpha, and the certifier's spent confidence
             p = statistical.p_value(broken, n, t.alpha + settings.break_alpha, t.spent[cert])
             rows.append(
                 AuditRow("attack", cert, t.noise_name, t.norm, t.model_name, n, broken, t.alpha,

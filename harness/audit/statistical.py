@@ -44,14 +44,16 @@ radius that is too large by any factor shows at once. For certifiers that are lo
 half-spaces the rate falls below alpha (``tightness`` says by how much).
 
 **The test.** Each certificate is false with probability at most ``alpha`` plus the
-certifier's ``confidence_spent`` ``s``. The trials are independent, but a certifier's
-own Monte Carlo table is shared by all of them, so its failure is not independent per
-trial: the number of false certificates ``K`` satisfies ``P(K >= k) <= s + P(Bin(N,
-alpha) >= k)``, and if its failures were independent, ``P(K >= k) <= P(Bin(N, alpha + s)
->= k)``. The p-value is the larger of the two (valid either way). With ``s = 0`` both
-are the one-sided binomial test of ``k`` against ``alpha`` (``scipy.stats.binomtest``,
-alternative ``greater``). The test is made in each direction on its own and the smallest
-p-value, Bonferroni-adjusted over the directions, is the cell's; it fails at
+certifier's ``confidence_spent`` ``s``, on the trial's own draws: the p-value of ``k``
+false certificates of ``N`` is ``P(Bin(N, alpha + s) >= k)``, the one-sided binomial
+test (``scipy.stats.binomtest``, alternative ``greater``). A certifier's own Monte Carlo
+table is shared by all the trials; where it failed (probability at most ``s``, which its
+guarantee allows) its certificates here are false beyond that rate, and the audit rightly
+says so: the table in use is wrong. A p-value that also covered that event,
+``s + P(Bin(N, alpha) >= k)``, could never fall below ``s``, so a certifier spending
+``s >= REJECT / 3`` could certify any radius and pass. The test is made in each
+direction on its own and the smallest p-value, Bonferroni-adjusted over the directions,
+is the cell's; it fails at
 ``p < REJECT``. In l1 and l-inf only one direction is tight for Cohen et al.'s radius, so
 a count pooled over the three would dilute a radius that is too large with the trials of
 the loose directions.
@@ -157,14 +159,11 @@ class Trials:
 
 
 def p_value(false: int, trials: int, alpha: float, spent: float) -> float:
-    """``max(P(Bin(N, alpha + s) >= k), min(1, s + P(Bin(N, alpha) >= k)))``: valid
-    whether the certifier's own failure (probability ``s``) is shared by all trials or
-    independent per trial (module docstring)."""
+    """``P(Bin(N, alpha + s) >= k)`` for ``k`` false certificates of ``N`` trials, each
+    false with probability at most ``alpha + s`` (module docstring)."""
     if trials == 0:
         return 1.0
-    independent = binomtest(false, trials, min(1.0, alpha + spent), "greater").pvalue
-    shared = min(1.0, spent + binomtest(false, trials, alpha, "greater").pvalue)
-    return float(max(independent, shared))
+    return float(binomtest(false, trials, min(1.0, alpha + spent), "greater").pvalue)
 
 
 def dual_norm(w: np.ndarray, norm: str) -> float:

@@ -1,5 +1,5 @@
 """Test-only certifiers for the audits: one that certifies twice Cohen et al.'s radius
-(unsound), which the audits must catch."""
+(unsound), which the audits must catch, and the same declaring a spent confidence."""
 
 from __future__ import annotations
 
@@ -26,6 +26,26 @@ class DoubleCohen(Cohen):
         ("gaussian", "l1"): Certificate(_double(gaussian_l2)),
         ("gaussian", "linf"): Certificate(_double(gaussian_linf)),
     }
+
+
+def _spends_a_thousandth(certifier, noise) -> float:
+    return 1e-3  # what functional(mc_alpha=1e-3) declares for its Monte Carlo tables
+
+
+class DoubleCohenSpending(Cohen):
+    """Twice Cohen et al.'s radius, declaring 1e-3 of its own confidence spent."""
+
+    name = "cohen-2x-spending"
+    certificates = {
+        key: Certificate(entry.radius, spends=_spends_a_thousandth)
+        for key, entry in DoubleCohen.certificates.items()
+    }
+
+
+@pytest.fixture
+def double_cohen_spending(plugins):
+    plugins.certifier("cohen-2x-spending", DoubleCohenSpending)
+    return "cohen-2x-spending"
 
 
 @pytest.fixture

@@ -6,11 +6,19 @@ summary of attacks."""
 
 import math
 
+import numpy as np
 import pytest
-from scipy.stats import binom
+from scipy.stats import beta, binom, norm
 
 from harness.audit.attack import smallest_success, upper_bound
-from harness.audit.statistical import REJECT, CellResult, p_value
+from harness.audit.statistical import (
+    REJECT,
+    CellResult,
+    StatisticalSettings,
+    p_value,
+    run_statistical_audit,
+)
+from harness.noise import Gaussian
 
 
 def tail(k, n, p):
@@ -18,19 +26,16 @@ def tail(k, n, p):
     return float(binom.sf(k - 1, n, p))
 
 
-def test_p_value_where_the_shared_failure_bound_dominates():
-    # 50 of 100 at alpha 0.2: both tails ~1e-10, so the shared bound is spent + tiny
-    expected = max(tail(50, 100, 0.21), min(1.0, 0.01 + tail(50, 100, 0.2)))
-    assert expected == pytest.approx(0.01, abs=1e-8)
-    assert p_value(50, 100, 0.2, 0.01) == pytest.approx(expected, rel=1e-9)
-    # a certifier spending more than REJECT can never fail on the shared bound alone
-    assert p_value(100, 100, 0.2, 0.01) >= 0.01 > REJECT
+def test_a_certifier_spending_more_than_the_rejection_level_can_still_fail():
+    """50 false of 100 at alpha 0.2 plus spent 0.01: the binomial tail at 0.21, ~1e-10.
+    A p-value that also covered a failure of the certifier's shared table (spent + the
+    tail at 0.2) could not fall below 0.01, and so could never reject such a certifier."""
+    assert p_value(50, 100, 0.2, 0.01) == pytest.approx(tail(50, 100, 0.21), rel=1e-9)
+    assert p_value(50, 100, 0.2, 0.01) < REJECT < 0.01
 
 
-def test_p_value_where_the_independent_bound_dominates():
-    expected = tail(30, 100, 0.21)
-    assert expected > 0.01 + tail(30, 100, 0.2)  # independent is the max here
-    assert p_value(30, 100, 0.2, 0.01) == pytest.approx(expected, rel=1e-9)
+def test_p_value_is_the_tail_at_alpha_plus_spent():
+    assert p_value(30, 100, 0.2, 0.01) == pytest.approx(tail(30, 100, 0.21), rel=1e-9)
 
 
 # the test is one-sided: few false certificates give p = 1 (two-sided would not).
@@ -177,3 +182,23 @@ def test_summarize_certifier_by_hand():
     assert summarize_certifier(attacks, "b") == (2, 1, [0.4, 0.1], [0.7, 0.25])
     assert summarize_certifier(attacks, "c") == (0, 0, [], [])
     assert mean([0.5, 0.2]) == pytest.approx(0.35) and mean([]) is None
+
+
+def test_twice_cohens_radius_fails_though_it_declares_a_spent_confidence(double_cohen_spending):
+    """Twice Cohen et al.'s radius declaring 1e-3 spent (as functional(mc_alpha=1e-3)
+    does): most of its certificates off the hyperplane are false, and its cells fail.
+    Independently (scipy): at true p_A = 0.9 with the quick audit's n = 200 and alpha =
+    0.2, a certificate is false when the Clopper-Pearson bound p_lower has
+    2 Phi^-1(p_lower) > Phi^-1(0.9), i.e. p_lower > Phi(Phi^-1(0.9) / 2) = 0.738."""
+    settings = StatisticalSettings.quick()
+    k = np.arange(settings.n + 1)
+    p_lower = beta.ppf(settings.alpha, np.maximum(k, 1), settings.n - np.maximum(k, 1) + 1)
+    false_at_09 = binom.pmf(k, settings.n, 0.9)[p_lower > norm.cdf(norm.ppf(0.9) / 2)].sum()
+    assert false_at_09 > 0.99
+    results = run_statistical_audit(
+        settings, [double_cohen_spending], [Gaussian(0.5, dim=3)], progress=False
+    )
+    assert results and all(r.spent == 1e-3 for r in results)
+    l2 = next(r for r in results if r.norm == "l2")  # tight in every direction
+    assert l2.rate > 3 * (settings.alpha + l2.spent)
+    assert not any(r.passed for r in results), [(r.norm, r.false, r.p_value) for r in results]
