@@ -14,11 +14,13 @@ from typing import Any
 import torch
 from tqdm import tqdm
 
+import certifiers
 from baselines.datasets import Dataset, load_dataset
 from baselines.models import ModelEntry, build_models
 from harness.audit import attack, statistical
 from harness.audit.attack import AttackSettings, SmoothedTarget
 from harness.audit.statistical import REJECT, StatisticalSettings
+from harness.certificate_groups import configured_certification
 from harness.config import parse
 from harness.deterministic import training_bounds
 from harness.noise import from_spec
@@ -57,6 +59,19 @@ def statistical_rows(
                      {**record, "certified": r.certified, "tightness": r.tightness})
         )  # fmt: skip
     return rows
+
+
+def store_certifiers(store: Store) -> list[str]:
+    """The registered certifiers of the store's certificates; for a store that holds none
+    yet, those of its run config's ``[certify]`` table (``all``: every registered one). A
+    stored certifier whose plugin is not loaded is left out (the report's ``audit`` check
+    lists it as not audited)."""
+    stored = sorted(c for (c,) in store.query("SELECT DISTINCT certifier FROM certificates"))
+    if not stored:
+        names, _, _, _ = configured_certification(store)
+        stored = certifiers.available() if "all" in names else names
+    known = set(certifiers.available())
+    return [name for name in stored if name in known]
 
 
 def load_models(store: Store) -> tuple[list[ModelEntry], Dataset]:
@@ -208,8 +223,13 @@ def audit_store(
     certifier_names: Iterable[str] | None = None,
     progress: bool = True,
 ) -> list[AuditRow]:
-    """Both audits; the rows are written to the store's ``audit`` table and returned."""
+    """Both audits; the rows are written to the store's ``audit`` table and returned.
+    The statistical audit takes ``certifier_names``, by default the store's own
+    certifiers (``store_certifiers``): a plugin loaded beside them is not audited into a
+    store that holds none of its certificates."""
     options = store.get_manifest("certifier_options") or {}
+    if certifier_names is None:
+        certifier_names = store_certifiers(store)
     rows = statistical_rows(settings.statistical, certifier_names, progress, options)
     models, data = load_models(store)
     rows += attack_rows(store, models, data, settings.attack, progress)

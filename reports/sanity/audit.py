@@ -38,7 +38,7 @@ def _line(certifier: str, norm: str, rows: list[AuditRow]) -> str:
         p = min(r.p_value for r in stat)
         rate = f"{false / trials:.4f}" if trials else "n/a"
         parts.append(
-            f"{trials} trials, {false} false ({rate} vs alpha + spent {bound:.4g}, "
+            f"{trials} trials, {false} false ({rate} vs the audit's alpha + spent {bound:.4g}, "
             f"smallest p {p:.3g})"
         )
     if att:

@@ -453,7 +453,10 @@ def test_a_failed_audit_marks_only_the_rows_of_its_certifier_and_norm(tmp_path):
     assert audit.status == FAIL and audit.summary.startswith("1 of 2 audit cell(s) failed")
     assert {(row[5], row[1]) for row in audit.affected} == {("cohen", "l2")}
     assert {row[3] for row in audit.affected} == {"m-win", "m-mid", "m-low"}
-    assert "cohen (l2): 100 trials, 1 false (0.0100 vs alpha + spent 0.25," in audit.details[0]
+    assert (
+        "cohen (l2): 100 trials, 1 false (0.0100 vs the audit's alpha + spent 0.25,"
+        in (audit.details[0])
+    )
 
 
 def test_sanity_csv_gives_each_checks_largest_difference_and_rows(tmp_path):
