@@ -1,7 +1,8 @@
 """The summary of an audit per certifier and norm: the statistical audit's trials, false
-certificates against alpha (+ spent) and smallest p-value (Bonferroni-corrected over the
-cells of the line), the attack audit's images, breaks and the gap between the mean
-certified and the mean empirical radius (radii of one norm only)."""
+certificates against alpha (+ spent) and the smallest p-value of its cells (each cell's
+already adjusted over its directions; a cell fails below ``REJECT``, and the line fails
+when one of its cells does), the attack audit's images, breaks and the gap between the
+mean certified and the mean empirical radius (radii of one norm only)."""
 
 from __future__ import annotations
 
@@ -29,10 +30,6 @@ class CertifierSummary:
     certified: float = 0.0  # sum of mean certified radii x found, for the pooled mean
     empirical: float = 0.0
     found: int = 0
-
-    @property
-    def p_bonferroni(self) -> float:
-        return min(1.0, self.p_min * max(self.cells, 1))
 
     @property
     def passed(self) -> bool:
@@ -69,10 +66,12 @@ def _num(x: float | None, fmt: str = ".3g") -> str:
 
 
 def table(rows: Iterable[AuditRow]) -> str:
-    """The summary as a plain-text table."""
+    """The summary as a plain-text table, with the rule its status follows and what a
+    false alarm may cost over all its cells."""
+    rows = list(rows)
     head = (
         f"{'certifier':<18} {'norm':<4} {'trials':>7} {'false':>6} {'rate':>7} {'alpha+spent':>11} "
-        f"{'p (Bonf.)':>9} {'images':>6} {'broken':>6} {'cert. r':>8} {'attack r':>8} "
+        f"{'min p':>9} {'images':>6} {'broken':>6} {'cert. r':>8} {'attack r':>8} "
         f"{'status':>6}"
     )
     lines = [head, "-" * len(head)]
@@ -83,12 +82,15 @@ def table(rows: Iterable[AuditRow]) -> str:
         emp = s.empirical / s.found if s.found else None
         lines.append(
             f"{s.certifier:<18} {s.norm:<4} {s.trials:>7} {s.false:>6} {_num(rate, '.4f'):>7} "
-            f"{_num(bound, '.4g'):>11} {_num(s.p_bonferroni if s.trials else None):>9} "
+            f"{_num(bound, '.4g'):>11} {_num(s.p_min if s.trials else None):>9} "
             f"{s.images:>6} {s.broken:>6} {_num(cert, '.4f'):>8} {_num(emp, '.4f'):>8} "
             f"{'pass' if s.passed else 'FAIL':>6}"
         )
     lines.append(
-        f"(a cell fails at p < {REJECT:g}; cert. r / attack r: mean certified radius and "
-        "mean smallest radius at which the attack succeeded, over the same images)"
+        f"(a cell fails at p < {REJECT:g}, and a line with it; min p: the smallest p of the "
+        f"line's statistical cells. A sound certifier fails a cell with probability below "
+        f"{REJECT:g}, so the {len(rows)} cells here fail one by chance with probability "
+        f"below {min(1.0, len(rows) * REJECT):.3g}. cert. r / attack r: mean certified "
+        "radius and mean smallest radius at which the attack succeeded, over the same images)"
     )
     return "\n".join(lines)

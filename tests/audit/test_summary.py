@@ -1,5 +1,6 @@
-"""The audit's summary per (certifier, norm), by hand: Bonferroni over cells, failed cells,
-the largest spent confidence, the smallest p-value, the breaks and the radii found."""
+"""The audit's summary per (certifier, norm), by hand: failed cells, the largest spent
+confidence, the smallest p-value, the breaks and the radii found; the printed status
+follows the printed p-value."""
 
 import pytest
 
@@ -30,12 +31,24 @@ def test_summary_by_hand():
     assert (l2.certifier, l2.norm, l1.norm) == ("cohen", "l2", "l1")
     assert l2.trials == 300 and l2.false == 60 and l2.cells == 3
     assert l2.p_min == 0.004
-    assert l2.p_bonferroni == pytest.approx(3 * 0.004)
     assert l2.spent == 0.01  # the largest spent of the cells
     assert l2.images == 16 and l2.broken == 3
     assert l2.found == 6
     assert l2.certified / l2.found == pytest.approx((0.3 * 4 + 0.6 * 2) / 6)
     assert l2.failed_cells == 1 and not l2.passed
-    assert l1.passed and l1.p_bonferroni == 0.9
+    assert l1.passed and l1.p_min == 0.9
     text = table(rows)
-    assert "FAIL" in text and "0.012" in text
+    assert "FAIL" in text and "0.004" in text
+    assert "the 6 cells here fail one by chance with probability below 0.006" in " ".join(
+        text.split()
+    )
+
+
+def test_the_printed_p_and_the_status_agree():
+    """Ten cells of one line, one at p = 5e-4: the line fails, and the p printed beside
+    it is below the rejection level (a Bonferroni p over the line's cells, 5e-3, printed
+    beside FAIL, said otherwise)."""
+    rows = [stat("c", "l2", 5e-4 if d == 0 else 0.5, d != 0) for d in range(10)]
+    line = next(ln for ln in table(rows).splitlines() if ln.startswith("c "))
+    p_shown, status = float(line.split()[6]), line.split()[-1]
+    assert (p_shown, status) == (5e-4, "FAIL")
