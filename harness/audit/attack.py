@@ -18,7 +18,9 @@ A break is a red flag only in numbers: a certificate is false with probability a
 plus the certifier's ``confidence_spent`` ``s``, and the break test errs with probability
 ``break_alpha``, so the number of breaks among ``N`` images is tested as the statistical
 audit's false certificates are (``statistical.p_value``: ``P(Bin(N, alpha + break_alpha
-+ s) >= k)``).
++ s) >= k)``). One image cannot reach ``REJECT`` at the usual alphas (``P(Bin(1, 0.002)
+>= 1) = 0.002``): where even every image broken could not, a break found fails the cell
+(``run.attack_rows``), at a false-alarm cost of ``alpha + break_alpha + s`` per image.
 
 **Empirical robustness.** Per image, the smallest radius at which the attack succeeds
 (the point estimate of ``P(f(x + delta + Z) = c)`` at most 1/2): the largest certified
@@ -77,7 +79,7 @@ class AttackSettings:
     @classmethod
     def quick(cls) -> AttackSettings:
         return cls(
-            images=1, models=1, samples=32, steps=8, restarts=1, fresh=500, growth=2, bisection=2
+            images=2, models=1, samples=32, steps=8, restarts=1, fresh=500, growth=2, bisection=2
         )
 
 

@@ -155,11 +155,16 @@ def attack_rows(
             n, broken, cert_r, emp_r = attack.summarize_certifier(attacks, cert)
             # a false break, like a false certificate, comes from the image's own draws:
             # per image alpha + break_alpha, and the certifier's spent confidence
-            p = statistical.p_value(broken, n, t.alpha + settings.break_alpha, t.spent[cert])
+            per_image = t.alpha + settings.break_alpha
+            p = statistical.p_value(broken, n, per_image, t.spent[cert])
+            # with few images even all of them broken cannot reach REJECT: a break found
+            # there fails the cell rather than pass a test that could not fail
+            floor = statistical.p_value(n, n, per_image, t.spent[cert])
+            passed = p >= REJECT and not (broken and floor >= REJECT)
             rows.append(
                 AuditRow("attack", cert, t.noise_name, t.norm, t.model_name, n, broken, t.alpha,
-                         t.spent[cert], p, attack.mean(cert_r), attack.mean(emp_r), p >= REJECT,
-                         {**record, "found": len(emp_r)})
+                         t.spent[cert], p, attack.mean(cert_r), attack.mean(emp_r), passed,
+                         {**record, "found": len(emp_r), "smallest_p": floor})
             )  # fmt: skip
     return rows
 

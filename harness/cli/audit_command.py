@@ -39,7 +39,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "--images",
         type=int,
         help="attack at most this many certified images per (model, noise, norm) (default 10; "
-        "1 with --quick)",
+        "2 with --quick; with 1, a break found fails the cell, which no test could)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     add_keep_freed_memory_option(p, "the attacks and the sampling it repeats, as in run")

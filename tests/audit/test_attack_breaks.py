@@ -44,3 +44,21 @@ def test_ten_breaks_of_ten_images_fail_the_attack_audit(monkeypatch):
     # both per image: P(Bin(10, 0.002) >= 10) ~ 1e-27
     assert tail(10, 10, 0.002) < 1e-20
     assert not row.passed
+
+
+@pytest.mark.parametrize(("n", "broken", "fails"), [(1, 1, True), (1, 0, False), (2, 1, False)])
+def test_a_break_fails_a_cell_whose_test_could_not(monkeypatch, n, broken, fails):
+    """One image at alpha 0.001: even broken, its p-value is P(Bin(1, 0.002) >= 1) =
+    0.002 >= REJECT, so no outcome could fail the test. A break found there fails the
+    cell; with two images the test can fail (both broken: 4e-6), so one break of two is
+    left to it (p = 1 - 0.998^2 = 0.004: a pass)."""
+    settings = AttackSettings()
+    assert tail(1, 1, 0.001 + settings.break_alpha) >= REJECT > tail(2, 2, 0.002)
+    target = SmoothedTarget("m", None, "gauss", None, "l2", {}, 0.001, {"cohen": 0.0})
+    attacks = [ImageAttack(i, 0, {"cohen": 0.5}, {"cohen": i < broken}, None) for i in range(n)]
+    monkeypatch.setattr(run, "smoothed_targets", lambda *a: [target])
+    monkeypatch.setattr(attack, "attack_targets", lambda *a, **k: {("m", "gauss", "l2"): attacks})
+    (row,) = run.attack_rows(None, [], None, settings, progress=False)
+    assert row.p_value == pytest.approx(tail(broken, n, 0.002), rel=1e-9)
+    assert row.passed == (not fails)
+    assert row.settings["smallest_p"] == pytest.approx(tail(n, n, 0.002), rel=1e-9)
