@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import copy
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -19,11 +19,11 @@ from baselines.datasets import Dataset, load_dataset
 from baselines.models import ModelEntry, build_models
 from harness.audit import attack, statistical
 from harness.audit.attack import AttackSettings, SmoothedTarget
-from harness.audit.statistical import REJECT, StatisticalSettings
+from harness.audit.statistical import REJECT, STORE_DIM_CAP, StatisticalSettings
 from harness.certificate_groups import configured_certification
 from harness.config import parse
 from harness.deterministic import training_bounds
-from harness.noise import from_spec
+from harness.noise import Noise, from_spec
 from harness.store import AuditRow, Store
 
 
@@ -45,13 +45,16 @@ def statistical_rows(
     certifier_names: Iterable[str] | None = None,
     progress: bool = True,
     options: Mapping[str, Mapping[str, Any]] | None = None,
+    noises: Sequence[Noise] = (),
 ) -> list[AuditRow]:
     """The statistical audit, one row per (certifier, noise, norm), of the certifiers
-    built with ``options`` (the store's ``certifier_options``)."""
+    built with ``options`` (the store's ``certifier_options``), on the audit noises
+    (``statistical.audit_noises``) and ``noises`` (a store's own)."""
     record = {**statistical.settings_record(settings), "reject": REJECT}
     rows = []
+    audited = [*statistical.audit_noises(settings.dims, settings.all_examples), *noises]
     for r in statistical.run_statistical_audit(
-        settings, certifier_names, progress=progress, options=options
+        settings, certifier_names, audited, progress=progress, options=options
     ):
         rows.append(
             AuditRow("statistical", r.certifier, r.noise, r.norm, "linear", r.trials, r.false,
@@ -59,6 +62,19 @@ def statistical_rows(
                      {**record, "certified": r.certified, "tightness": r.tightness})
         )  # fmt: skip
     return rows
+
+
+def store_noises(store: Store) -> list[Noise]:
+    """The store's noises of dim at most ``STORE_DIM_CAP``: the certificates the store
+    holds, at their dim and shape parameters, which the audit noises do not reach (a
+    family whose plugin is not loaded here is left out)."""
+    noises = []
+    for _, spec in sorted(store.noise_specs().items()):
+        try:
+            noises.append(from_spec(spec))
+        except (KeyError, ValueError):
+            continue
+    return [nz for nz in noises if nz.dim <= STORE_DIM_CAP]
 
 
 def store_certifiers(store: Store) -> list[str]:
@@ -231,11 +247,14 @@ def audit_store(
     """Both audits; the rows are written to the store's ``audit`` table and returned.
     The statistical audit takes ``certifier_names``, by default the store's own
     certifiers (``store_certifiers``): a plugin loaded beside them is not audited into a
-    store that holds none of its certificates."""
+    store that holds none of its certificates; its noises are the audit noises and the
+    store's own (``store_noises``)."""
     options = store.get_manifest("certifier_options") or {}
     if certifier_names is None:
         certifier_names = store_certifiers(store)
-    rows = statistical_rows(settings.statistical, certifier_names, progress, options)
+    rows = statistical_rows(
+        settings.statistical, certifier_names, progress, options, store_noises(store)
+    )
     models, data = load_models(store)
     rows += attack_rows(store, models, data, settings.attack, progress)
     rows += deterministic_rows(store, models, data, settings.attack, progress)

@@ -88,6 +88,11 @@ REJECT = 1e-3
 DIRECTIONS: tuple[str, ...] = ("axis", "diagonal", "random")
 _DUAL = {"l1": math.inf, "l2": 2.0, "linf": 1.0}
 _PILOT_ROWS = 20000
+#: Values (rows x dim) of base draws held at once: larger dims are drawn in pieces.
+_CHUNK_VALUES = 1 << 23
+#: The largest dim of a store's noise the audit of the store adds (CIFAR-10's 3072 in;
+#: ImageNet's 150,528 would take hours of draws and is left to the audit noises).
+STORE_DIM_CAP = 4096
 
 
 @dataclass(frozen=True)
@@ -223,7 +228,13 @@ def _margins(noise: Noise, w: np.ndarray, seed: int, reps: int) -> tuple[np.ndar
     from the quantiles of ``w.Z`` in a pilot sample (they choose the points; the exact
     radius does not depend on them). Signs alternate, so both classes are predicted."""
     gen = torch.Generator().manual_seed(seed)
-    pilot = noise.sample(_PILOT_ROWS, gen).numpy() @ w.T  # (rows, directions)
+    step = max(1, min(_PILOT_ROWS, _CHUNK_VALUES // (8 * noise.dim)))  # float64 pieces
+    pilot = np.concatenate(
+        [
+            noise.sample(min(step, _PILOT_ROWS - start), gen).numpy() @ w.T
+            for start in range(0, _PILOT_ROWS, step)
+        ]
+    )  # (rows, directions)
     dirs, margins = [], []
     for d in range(len(w)):
         for target in TARGETS:
@@ -234,18 +245,29 @@ def _margins(noise: Noise, w: np.ndarray, seed: int, reps: int) -> tuple[np.ndar
     return np.array(dirs), np.array(margins)
 
 
-def draw_trials(noise: Noise, settings: StatisticalSettings, base: torch.Tensor) -> Trials:
+def draw_trials(
+    noise: Noise, settings: StatisticalSettings, base: torch.Tensor | None = None
+) -> Trials:
     """The CERTIFY counts of every trial: the linear classifier evaluated on the
     sampler's noisy inputs ``perturb(0, G) + x`` (``w.(x + z) + b = m + w.z``), on base
-    draws ``base`` of shape (trials, n0 + n, dim), trial ``t`` on stream ``(seed, t)``."""
+    draws of shape (trials, n0 + n, dim), trial ``t`` on stream ``(seed, t)``: ``base``,
+    or drawn here a few trials at a time (``base_draws``), so that a large dim never
+    holds them all."""
     w = directions(noise.dim, settings.seed)
     dirs, margins = _margins(noise, w, settings.seed + noise.dim, settings.repetitions)
-    trials, rows, dim = base.shape
+    trials, rows, dim = len(dirs), settings.n0 + settings.n, noise.dim
     noise.prepare("cpu")
-    flat = base.reshape(trials * rows, dim)
-    z = noise.perturb(torch.zeros(dim), flat, torch.empty_like(flat)).reshape(trials, rows, dim)
-    proj = torch.einsum("trd,td->tr", z.double(), torch.from_numpy(w[dirs]))
-    ones = (proj + torch.from_numpy(margins)[:, None] > 0).numpy()
+    step = trials if base is not None else max(1, _CHUNK_VALUES // (rows * dim))
+    ones = np.empty((trials, rows), dtype=bool)
+    for first in range(0, trials, step):
+        last = min(trials, first + step)
+        chunk = (
+            base[first:last] if base is not None else base_draws(last - first, settings, dim, first)
+        )
+        flat = chunk.reshape(-1, dim)
+        z = noise.perturb(torch.zeros(dim), flat, torch.empty_like(flat)).reshape(-1, rows, dim)
+        proj = torch.einsum("trd,td->tr", z.double(), torch.from_numpy(w[dirs[first:last]]))
+        ones[first:last] = (proj + torch.from_numpy(margins[first:last])[:, None] > 0).numpy()
     n0 = settings.n0
     sel1 = ones[:, :n0].sum(axis=1)
     est1 = ones[:, n0:].sum(axis=1)
@@ -257,14 +279,16 @@ def draw_trials(noise: Noise, settings: StatisticalSettings, base: torch.Tensor)
     )
 
 
-def base_draws(trials: int, settings: StatisticalSettings, dim: int) -> torch.Tensor:
-    """Base normals of every trial: trial ``t``'s selection rows from stream
-    ``(seed, t, SELECTION)`` and estimation rows from ``(seed, t, ESTIMATION)``, as the
-    sampler draws them for an image ``t``."""
+def base_draws(
+    trials: int, settings: StatisticalSettings, dim: int, first: int = 0
+) -> torch.Tensor:
+    """Base normals of trials ``first, ..., first + trials - 1``: trial ``t``'s selection
+    rows from stream ``(seed, t, SELECTION)`` and estimation rows from ``(seed, t,
+    ESTIMATION)``, as the sampler draws them for an image ``t``."""
     out = torch.empty(trials, settings.n0 + settings.n, dim)
-    for t in range(trials):
-        DrawStream(settings.seed, t, SELECTION, dim).fill(out[t, : settings.n0], 0)
-        DrawStream(settings.seed, t, ESTIMATION, dim).fill(out[t, settings.n0 :], 0)
+    for i, t in enumerate(range(first, first + trials)):
+        DrawStream(settings.seed, t, SELECTION, dim).fill(out[i, : settings.n0], 0)
+        DrawStream(settings.seed, t, ESTIMATION, dim).fill(out[i, settings.n0 :], 0)
     return out
 
 
@@ -351,15 +375,11 @@ def run_statistical_audit(
         noises = audit_noises(settings.dims, settings.all_examples)
     work = [(nz, cells) for nz in noises if (cells := supported_cells(nz, instances))]
     results: list[CellResult] = []
-    per_dim: dict[int, torch.Tensor] = {}
-    trials = len(DIRECTIONS) * len(TARGETS) * settings.repetitions
     bar = tqdm(work, desc="statistical audit", unit="noise", disable=not progress)
     for noise, cells in bar:
         bar.set_postfix_str(noise.name, refresh=False)
         check_symmetric(noise)
-        if noise.dim not in per_dim:
-            per_dim[noise.dim] = base_draws(trials, settings, noise.dim)
-        drawn = draw_trials(noise, settings, per_dim[noise.dim])
+        drawn = draw_trials(noise, settings)
         for name, norm in cells:
             results.append(judge(name, instances[name], noise, norm, drawn, settings))
     return results
