@@ -19,8 +19,9 @@ batch that fits the device's memory.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -62,6 +63,18 @@ class SamplerOptions:
             "compile": self.compile,
             "noise_dtype": "float32",
         }
+
+    @classmethod
+    def from_manifest(cls, record: Mapping[str, Any] | None) -> SamplerOptions:
+        """The options a run recorded (``manifest()``; the defaults where it recorded
+        none)."""
+        record = record or {}
+        autocast = record.get("autocast", "none")
+        return cls(
+            None if autocast in (None, "none") else str(autocast),
+            bool(record.get("channels_last", False)),
+            bool(record.get("compile", False)),
+        )
 
 
 def _check_count(name: str, value: object) -> int:

@@ -52,7 +52,7 @@ from tqdm import tqdm
 
 from harness.draws import ESTIMATION
 from harness.noise import Noise
-from harness.sampler import count_predictions
+from harness.sampler import SamplerOptions, count_predictions
 
 #: The norms' steepest-ascent steps and projections.
 NORMS = ("l1", "l2", "linf")
@@ -187,11 +187,27 @@ def _gradient(loss: torch.Tensor, d: torch.Tensor) -> torch.Tensor:
 
 
 def smoothed_probability(
-    model: torch.nn.Module, x: torch.Tensor, noise: Noise, cls: int, n: int, seed: int, index: int
+    model: torch.nn.Module,
+    x: torch.Tensor,
+    noise: Noise,
+    cls: int,
+    n: int,
+    seed: int,
+    index: int,
+    options: SamplerOptions | None = None,
 ) -> tuple[int, int]:
-    """Fresh sampler draws at ``x``: (count of class ``cls``, n)."""
+    """Fresh sampler draws at ``x``, the forward pass run as ``options`` say (the run's:
+    an autocast changes the base classifier the certificates are about): (count of class
+    ``cls``, n)."""
     counts = count_predictions(
-        model, x.to(torch.float32), [noise], n, seed=seed, index=index, stream=ESTIMATION
+        model,
+        x.to(torch.float32),
+        [noise],
+        n,
+        seed=seed,
+        index=index,
+        stream=ESTIMATION,
+        options=options,
     )[0]
     return int(counts[cls]), n
 
@@ -210,9 +226,10 @@ def audit_image(
     certified: dict[str, float],
     settings: AttackSettings,
     index: int,
+    options: SamplerOptions | None = None,
 ) -> ImageAttack:
     """Attack one certified image at each certifier's radius, then search its empirical
-    radius."""
+    radius; the smoothed probabilities are estimated with the forward pass of ``options``."""
     gen = torch.Generator().manual_seed(settings.seed * 1_000_003 + index)
     broken: dict[str, bool] = {}
     at: dict[float, tuple[int, int]] = {}
@@ -221,7 +238,7 @@ def audit_image(
         if radius not in at:
             delta = attack_smoothed(model, x, noise, cls, radius, norm, settings, gen)
             at[radius] = smoothed_probability(
-                model, x + delta, noise, cls, settings.fresh, settings.seed, index
+                model, x + delta, noise, cls, settings.fresh, settings.seed, index, options
             )
         return at[radius]
 
@@ -311,7 +328,8 @@ def base_empirical_radius(
 @dataclass
 class SmoothedTarget:
     """The certified images of one (model, noise, norm): image -> (x, class,
-    {certifier: radius}), and the alpha and confidence spent per certifier."""
+    {certifier: radius}), the alpha and confidence spent per certifier, and the forward
+    pass's options of the run that certified them."""
 
     model_name: str
     model: torch.nn.Module
@@ -321,6 +339,7 @@ class SmoothedTarget:
     images: dict[int, tuple[torch.Tensor, int, dict[str, float]]]
     alpha: float
     spent: dict[str, float]
+    options: SamplerOptions | None = None
 
 
 def attack_targets(
@@ -336,7 +355,7 @@ def attack_targets(
             p.requires_grad_(False)
         for index, (x, cls, certified) in sorted(t.images.items()):
             out[(t.model_name, t.noise_name, t.norm)].append(
-                audit_image(model, x, t.noise, cls, t.norm, certified, settings, index)
+                audit_image(model, x, t.noise, cls, t.norm, certified, settings, index, t.options)
             )
             bar.update(1)
     bar.close()

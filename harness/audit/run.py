@@ -24,6 +24,7 @@ from harness.certificate_groups import configured_certification
 from harness.config import parse
 from harness.deterministic import training_bounds
 from harness.noise import Noise, from_spec
+from harness.sampler import SamplerOptions
 from harness.store import AuditRow, Store
 
 
@@ -125,6 +126,7 @@ def smoothed_targets(
     if settings.models is not None:
         smoothed = smoothed[: settings.models]
     specs = store.noise_specs()
+    options = SamplerOptions.from_manifest(store.get_manifest("sampler"))
     groups: dict[tuple[str, str, str], dict[int, dict[str, float]]] = defaultdict(dict)
     alpha_of: dict[tuple[str, str, str], float] = {}
     spent: dict[tuple[str, str, str], dict[str, float]] = defaultdict(dict)
@@ -146,7 +148,7 @@ def smoothed_targets(
             SmoothedTarget(
                 model, by_name[model].model, noise, from_spec(specs[noise]), norm,
                 {i: (data[i][0], classes[(model, noise, i)], c) for i, c in images.items()},
-                alpha_of[(model, noise, norm)], spent[(model, noise, norm)],
+                alpha_of[(model, noise, norm)], spent[(model, noise, norm)], options,
             )
         )  # fmt: skip
     return out

@@ -1,6 +1,7 @@
 """What the attack audit attacks: per (model, noise, norm) the first ``images`` images
-certified with a positive radius at the store's smallest alpha; and a store whose model,
-rebuilt here, has other weights than those certified is refused."""
+certified with a positive radius at the store's smallest alpha, with the forward pass the
+run certified them with; and a store whose model, rebuilt here, has other weights than
+those certified is refused."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ import pytest
 import torch
 
 from baselines.models import ModelEntry
-from harness.audit import run
+from harness.audit import attack, run
 from harness.audit.attack import AttackSettings
 from harness.noise import Gaussian
+from harness.sampler import SamplerOptions
 from harness.store import CertificateRow
 from tests.reports._report_synth import DIM, add_counts, new_store
 
@@ -65,3 +67,39 @@ def test_a_model_rebuilt_with_other_weights_is_refused(tmp_path, monkeypatch):
     models, _ = run.load_models(store)
     assert [m.name for m in models] == ["m"]
     store.close()
+
+
+def test_the_targets_carry_the_forward_pass_the_run_certified_with(tmp_path):
+    """A run under bf16 autocast certified the bf16 forward pass: the attack's fresh
+    estimates must run it too, or they test another base classifier."""
+    store = _store(tmp_path / "s.sqlite")
+    store.put_manifest({"sampler": SamplerOptions("bf16", True).manifest()})
+    models = [ModelEntry("m", torch.nn.Identity(), "0" * 64, 0.25)]
+    (target,) = run.smoothed_targets(store, models, _Data(), AttackSettings(images=3))
+    assert target.options == SamplerOptions("bf16", True)
+    store.close()
+
+
+@pytest.mark.parametrize("autocast", [None, "bf16", "fp16"])
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_recorded_sampler_options_read_back(autocast, channels_last):
+    options = SamplerOptions(autocast, channels_last, not channels_last)
+    assert SamplerOptions.from_manifest(options.manifest()) == options
+    assert SamplerOptions.from_manifest(None) == SamplerOptions()
+
+
+def test_the_fresh_estimates_of_an_image_run_its_options(monkeypatch):
+    seen = []
+
+    def fake_counts(model, x, noises, n, **kwargs):
+        seen.append(kwargs["options"])
+        return np.array([[n, 0]])
+
+    monkeypatch.setattr(attack, "count_predictions", fake_counts)
+    monkeypatch.setattr(attack, "attack_smoothed", lambda model, x, *a: torch.zeros_like(x))
+    options = SamplerOptions("bf16")
+    settings = AttackSettings(growth=1, bisection=1)
+    attack.audit_image(
+        torch.nn.Identity(), torch.zeros(DIM), NOISE, 0, "l2", {"cohen": 0.1}, settings, 0, options
+    )
+    assert seen and all(o is options for o in seen)
