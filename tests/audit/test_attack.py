@@ -182,7 +182,7 @@ def test_the_attack_succeeds_where_the_fresh_estimate_is_exactly_one_half(monkey
     def run(extra: int) -> float | None:
         seen: list[float] = []
 
-        def estimate(model, x, noise, cls, fresh, seed, index):
+        def estimate(model, x, noise, cls, fresh, seed, index, options=None):
             radius = seen[-1]
             return (n // 2 + extra if radius >= 2.0 else n), n
 
