@@ -88,8 +88,11 @@ REJECT = 1e-3
 DIRECTIONS: tuple[str, ...] = ("axis", "diagonal", "random")
 _DUAL = {"l1": math.inf, "l2": 2.0, "linf": 1.0}
 _PILOT_ROWS = 20000
-#: Values (rows x dim) of base draws held at once: larger dims are drawn in pieces.
+#: Values (rows x dim) of a trial's base draws held at once, and of the pilot's float64
+#: draws: larger dims are drawn in pieces (the trials' pieces change no count; the
+#: pilot's change the margins it picks, whose exact radius is known whatever they are).
 _CHUNK_VALUES = 1 << 23
+_PILOT_CHUNK_VALUES = 1 << 22
 #: The largest dim of a store's noise the audit of the store adds (CIFAR-10's 3072 in;
 #: ImageNet's 150,528 would take hours of draws and is left to the audit noises).
 STORE_DIM_CAP = 4096
@@ -228,7 +231,7 @@ def _margins(noise: Noise, w: np.ndarray, seed: int, reps: int) -> tuple[np.ndar
     from the quantiles of ``w.Z`` in a pilot sample (they choose the points; the exact
     radius does not depend on them). Signs alternate, so both classes are predicted."""
     gen = torch.Generator().manual_seed(seed)
-    step = max(1, min(_PILOT_ROWS, _CHUNK_VALUES // (8 * noise.dim)))  # float64 pieces
+    step = max(1, min(_PILOT_ROWS, _PILOT_CHUNK_VALUES // noise.dim))
     pilot = np.concatenate(
         [
             noise.sample(min(step, _PILOT_ROWS - start), gen).numpy() @ w.T

@@ -81,6 +81,22 @@ def test_a_noise_that_is_not_symmetric_is_refused():
         check_symmetric(Shifted(sigma=0.5, dim=3))
 
 
+def test_trials_drawn_a_few_at_a_time_count_as_drawn_at_once(monkeypatch):
+    """A large dim draws its trials in pieces (``_CHUNK_VALUES``): the same streams, so
+    the same counts as all the trials' base draws at once, whatever the pieces."""
+    from harness.audit import statistical
+
+    settings = StatisticalSettings(dims=(5,), repetitions=3, n0=10, n=40)
+    noise = Gaussian(sigma=0.5, dim=5)
+    trials = len(DIRECTIONS) * len(TARGETS) * settings.repetitions
+    whole = draw_trials(noise, settings, base_draws(trials, settings, 5))
+    monkeypatch.setattr(statistical, "_CHUNK_VALUES", 7 * 50 * 5)  # 7 trials a piece
+    pieces = draw_trials(noise, settings)
+    assert (pieces.selection == whole.selection).all()
+    assert (pieces.estimation == whole.estimation).all()
+    assert (pieces.margins == whole.margins).all()
+
+
 def test_the_counts_follow_the_smoothed_linear_classifier():
     """Gaussian noise: the estimation counts of class 1 are Bin(n, Phi(m / sigma)) for
     a unit direction w, so their mean at the margin of target p is close to p."""
