@@ -62,11 +62,13 @@ class WulffFamily:
 
 
 def _pow_inf_l1(noise: Noise, p: np.ndarray) -> np.ndarray:
-    """Differential method, and the linear closed form below ``p = 1 - 1/(2d)``."""
+    """Differential method, and the linear closed form up to ``p = 1 - 1/(2d)``; beyond
+    it the closed form's value at the knee, certified there and so at every larger p (the
+    table alone, a lower Riemann sum, starts a little below it)."""
     l1 = noise.scale * diff.pow_inf_table(noise.a, noise.dim, "l1")(p)
     knee = 1.0 - 0.5 / noise.dim
-    linear = cf.pow_inf_l1_linear(noise.scale, noise.a, noise.dim, p)
-    return np.maximum(l1, np.where(p <= knee, linear, 0.0))
+    linear = cf.pow_inf_l1_linear(noise.scale, noise.a, noise.dim, np.minimum(p, knee))
+    return np.maximum(l1, linear)
 
 
 def _exp_inf(norm: str) -> NativeRadius:
