@@ -9,7 +9,9 @@ Properties (``CERTIFIER_PROPERTIES``; hypothesis drives the probabilities), for 
 (noise, norm) pair the certifier supports, each checked and reported on its own:
 
 - ``abstains``: radius 0 at ``p <= 1/2``;
-- ``monotone``: non-decreasing in ``p``;
+- ``monotone``: non-decreasing in ``p``, on random pairs and on a dense scan of
+  ``(1/2, 1)`` (22,000 points, log-spaced toward 1), where a drop over a narrow window
+  shows;
 - ``vectorized``: vectorized equals scalar, shapes preserved (scalar in, float out);
 - ``bad_input``: NaN, p outside [0, 1], strings, unknown norms, a noise it does not
   support are refused with ValueError/TypeError;
@@ -25,8 +27,15 @@ Properties (``CERTIFIER_PROPERTIES``; hypothesis drives the probabilities), for 
   for l-inf) is the worst and costs ``O(n)`` at any dimension; for i.i.d. coordinates an
   axis shift costs ``O(n)``. Other shifts (the diagonal, random directions) and other
   families are checked in full dimension while ``samples * dim`` stays within
-  ``budget``; a shift beyond it is not checked, and the result says so. It is a
-  necessary check against the directions tried, not a proof over all directions.
+  ``budget``, with fewer samples (at least 10,000, a wider tolerance) beyond it; a shift
+  that cannot have those is not checked, and the result says so. The reduced ``O(n)``
+  shifts take at least 200,000 samples whatever ``samples`` says. The radius is tried at
+  ``p`` in {0.55, 0.7, 0.9, 0.99} and at two seeded off-grid values, one beyond 0.99
+  (a table's nodes sit on round numbers). For the Gaussian the worst case is known in
+  closed form, ``Phi(Phi^-1(p) - R_2 / sigma)`` with ``R_2`` the largest l2 length of
+  the certified ball (R in l1 and l2, ``R sqrt(d)`` in l-inf), and is checked exactly on
+  the dense scan. It is a necessary check against the directions tried, not a proof
+  over all directions.
 
 ``check_certifier`` runs every property on every pair, and raises one ``AssertionError``
 listing every failed (property, noise, norm), one line each: ``[property] noise, norm:
@@ -50,14 +59,27 @@ import numpy as np
 import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from scipy.special import ndtr, ndtri
 
 from certifiers.base import NORMS, Certifier
-from harness.noise import Noise, SphericalNoise
+from harness.noise import Gaussian, Noise, SphericalNoise
 from harness.noise.base import LogRatioSampler
 from harness.noise.testing import describe_failure
 
 CERTIFIER_PROPERTIES = ("abstains", "monotone", "vectorized", "bad_input", "picklable", "sound")
 _NP_P_GRID = (0.55, 0.7, 0.9, 0.99)
+#: Off-grid probabilities also tried for soundness, seeded per check: never round numbers
+#: (a radius table's nodes are), one in (0.55, 0.99) and one beyond 0.99, where Phi^-1
+#: grows fastest (as ``1 - 10^-u``, ``u`` uniform in these ranges).
+_NP_EXTRA = ((0.35, 2.0), (2.0, 3.3))
+#: Dense scan for monotonicity: 20,001 uniform points in (1/2, 1) and 2,000 log-spaced
+#: ones toward 1 (one vectorized call).
+_DENSE_P = np.unique(np.concatenate([
+    np.linspace(0.5, 1.0, 20_001), 1.0 - np.logspace(-0.31, -12, 2_000)
+]))  # fmt: skip
+#: Smallest number of samples a shift is checked with when the budget cannot afford
+#: ``samples``: fewer samples (a wider tolerance), not a skip.
+_MIN_SAMPLES = 10_000
 #: Largest number of values (samples x values per sample) a full-dimensional Monte Carlo
 #: soundness check may compute per shift.
 DEFAULT_BUDGET = 1 << 26
@@ -142,6 +164,14 @@ def check_monotone(c: Certifier, noise: Noise, norm: str, max_examples: int = 50
         )
 
     prop()
+    r = np.asarray(c.radius(noise, _DENSE_P, norm=norm))
+    drop = r[:-1] > r[1:] * (1 + 1e-9) + 1e-12
+    if drop.any():
+        i = int(np.flatnonzero(drop)[0])
+        raise AssertionError(
+            f"{c.name} not monotone for {noise.name}, {norm}: R({_DENSE_P[i]!r})={r[i]} > "
+            f"R({_DENSE_P[i + 1]!r})={r[i + 1]}"
+        )
 
 
 def check_vectorized(c: Certifier, noise: Noise, norm: str, max_examples: int = 25) -> None:
@@ -276,26 +306,46 @@ def check_sound_against_neyman_pearson(
     rng = np.random.default_rng(seed)
     tried: list[str] = []
     skipped: set[str] = set()
-    for label, unit in shift_directions(noise, norm, rng):
-        cost = samples * noise.log_ratio_cost(unit)
-        if cost > budget:
-            skipped.add(
-                f"{label} shift ({samples} samples x {noise.log_ratio_cost(unit)} values "
-                f"> budget {budget})"
+    if isinstance(noise, Gaussian):  # the exact Neyman-Pearson curve, at every p of a dense scan
+        dense = _DENSE_P[(_DENSE_P > 0.5) & (_DENSE_P < 1.0)]
+        worst = {"l1": 1.0, "l2": 1.0, "linf": math.sqrt(noise.dim)}[norm]  # max ||d||_2
+        r = np.asarray(c.radius(noise, dense, norm=norm)) * worst
+        exact = ndtr(ndtri(dense) - r / noise.sigma)
+        bad = exact < 0.5 - 1e-12
+        if bad.any():
+            i = int(np.argmin(exact))
+            raise AssertionError(
+                f"{c.name} radius {r[i] / worst:.6g} at p={dense[i]!r} for {noise.name}, {norm} "
+                f"is not sound: the exact worst case is Phi(Phi^-1(p) - R/sigma) = "
+                f"{exact[i]:.6f} < 1/2 ({int(bad.sum())} of {dense.size} p scanned)"
             )
-            continue
+        tried.append("exact Gaussian curve (dense p)")
+    extra = [1.0 - 10.0 ** -rng.uniform(lo, hi) for lo, hi in _NP_EXTRA]
+    grid = sorted(set(_NP_P_GRID) | set(extra))
+    for label, unit in shift_directions(noise, norm, rng):
+        # a reduced (O(1) per sample) shift is cheap: never fewer than 200,000 samples
+        n = max(samples, 200_000) if noise.log_ratio_cost(unit) == 1 else samples
+        if n * noise.log_ratio_cost(unit) > budget:
+            n = budget // noise.log_ratio_cost(unit)
+            if n < _MIN_SAMPLES:
+                skipped.add(
+                    f"{label} shift ({_MIN_SAMPLES} samples x "
+                    f"{noise.log_ratio_cost(unit)} values > budget {budget})"
+                )
+                continue
+            label = f"{label} ({n} samples)"
         tried.append(label)
-        for p in _NP_P_GRID:
+        for p in grid:
             r = c.radius(noise, p, norm=norm)
             if not (0 < r < math.inf):
                 continue
-            est, se = neyman_pearson_lower(noise, r * unit, p, samples, seed)
+            est, se = neyman_pearson_lower(noise, r * unit, p, n, seed)
             assert est >= 0.5 - 4 * se - 2e-3, (
                 f"{c.name} radius {r:.6g} at p={p} for {noise.name}, {norm} is not sound: "
                 f"a shift of that size ({label}) can lower the top-class probability to "
                 f"{est:.4f} (+- {se:.4f}) < 1/2"
             )
-    done = f"checked at p in {list(_NP_P_GRID)} on {', '.join(tried)}" if tried else ""
+    done = f"checked at p in {[round(p, 6) for p in grid]} on {', '.join(tried)}" if tried else ""
     if not skipped:
         return done
     missing = "not checked: " + "; ".join(sorted(skipped))

@@ -109,17 +109,22 @@ def test_the_reduced_check_agrees_with_the_full_dimensional_one():
 
 
 def test_what_is_not_checked_is_said():
-    """A law with no reduction at a dimension beyond the budget: the pair is returned as
-    not checked, with a warning, never listed as checked silently."""
+    """A law with no reduction at a dimension beyond the budget: checked with fewer
+    samples while at least 10,000 fit (1,000,000 / 64 = 15,625 here, and it says so), else
+    returned as not checked, with a warning, never listed as checked silently."""
     from certifiers import get
 
     noise = MixedNorm.matched(0.25, 64, k=4.0)
     status = check_sound_against_neyman_pearson(get("functional"), noise, "linf", 50_000)
     assert status.startswith("checked") and "diagonal" in status
+    fewer = check_sound_against_neyman_pearson(
+        get("functional"), noise, "linf", 50_000, budget=1_000_000
+    )
+    assert fewer.startswith("checked") and "(15625 samples)" in fewer
     with pytest.warns(ConformanceWarning, match="not checked"):
         res = check_certifier(
             get("functional"), [noise], norms=("linf",), max_examples=5, mc_samples=50_000,
-            budget=1_000_000,
+            budget=500_000,
         )  # fmt: skip
     assert res.unchecked and "not checked" in res.soundness[(noise.name, "linf")]
 
