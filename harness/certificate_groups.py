@@ -13,7 +13,7 @@ from typing import Any
 import certifiers
 from certifiers.base import Certifier
 from certifiers.bounds import DEFAULT_ALPHA
-from harness.noise import from_spec
+from harness.noise import rebuild_noise
 from harness.store import Store
 from smoothbench.names import first_few
 
@@ -35,9 +35,8 @@ def certifiable_groups(
     out: set[tuple[str, str, str, str, float]] = set()
     for model, noise_name in pairs:
         if noise_name not in supported:
-            try:
-                noise = from_spec(specs[noise_name])
-            except ValueError:  # an unknown family: nothing to judge by
+            noise = rebuild_noise(specs[noise_name])
+            if noise is None:  # an unknown family: nothing to judge by
                 supported[noise_name] = []
                 continue
             supported[noise_name] = [

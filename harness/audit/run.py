@@ -23,7 +23,7 @@ from harness.audit.statistical import REJECT, STORE_DIM_CAP, StatisticalSettings
 from harness.certificate_groups import configured_certification
 from harness.config import parse
 from harness.deterministic import training_bounds
-from harness.noise import Noise, from_spec
+from harness.noise import Noise, from_spec, rebuild_noise
 from harness.sampler import SamplerOptions
 from harness.store import AuditRow, Store
 
@@ -69,13 +69,8 @@ def store_noises(store: Store) -> list[Noise]:
     """The store's noises of dim at most ``STORE_DIM_CAP``: the certificates the store
     holds, at their dim and shape parameters, which the audit noises do not reach (a
     family whose plugin is not loaded here is left out)."""
-    noises = []
-    for _, spec in sorted(store.noise_specs().items()):
-        try:
-            noises.append(from_spec(spec))
-        except (KeyError, ValueError):
-            continue
-    return [nz for nz in noises if nz.dim <= STORE_DIM_CAP]
+    noises = [rebuild_noise(spec) for _, spec in sorted(store.noise_specs().items())]
+    return [nz for nz in noises if nz is not None and nz.dim <= STORE_DIM_CAP]
 
 
 def store_certifiers(store: Store) -> list[str]:

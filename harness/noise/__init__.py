@@ -21,7 +21,14 @@ from harness.noise.linf_radial import LinfRadialNoise
 from harness.noise.mixed_norm import MixedNorm
 from harness.noise.pareto import Pareto
 from harness.noise.pow_inf import PowInf
-from harness.noise.registry import NOISES, from_spec, noise_class, noise_families, register_noise
+from harness.noise.registry import (
+    NOISES,
+    from_spec,
+    noise_class,
+    noise_families,
+    rebuild_noise,
+    register_noise,
+)
 from harness.noise.spherical import SphericalNoise
 from harness.noise.uniform_ball import UniformBall
 from harness.noise.uniform_cube import UniformCube
@@ -45,6 +52,7 @@ __all__ = [
     "UniformBall",
     "UniformCube",
     "from_spec",
+    "rebuild_noise",
     "noise_class",
     "noise_families",
     "register_noise",

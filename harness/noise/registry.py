@@ -9,6 +9,7 @@ parameter, and every constructor parameter stored under its own name (``params()
 from __future__ import annotations
 
 import inspect
+from collections.abc import Mapping
 from typing import Any
 
 from harness.noise.base import Noise
@@ -56,6 +57,17 @@ def noise_families() -> list[str]:
 def noise_class(family: str) -> type[Noise]:
     """The class registered for a noise family."""
     return NOISES.get(family)
+
+
+def rebuild_noise(spec: Mapping[str, Any] | None) -> Noise | None:
+    """Rebuild a stored noise; None when there is no spec or its family is not registered
+    here (a plugin not loaded), or the spec does not fit it."""
+    if spec is None:
+        return None
+    try:
+        return from_spec(dict(spec))
+    except (ValueError, TypeError):
+        return None
 
 
 def from_spec(spec: dict[str, Any]) -> Noise:

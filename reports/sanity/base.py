@@ -26,7 +26,7 @@ import pandas as pd
 
 import certifiers
 from certifiers.bounds import certify_top_class
-from harness.noise import Gaussian, Noise, from_spec, noise_families
+from harness.noise import Gaussian, Noise, noise_families
 from harness.store import AuditRow, Store
 from reports.tidy import load_counts, load_outcomes
 
@@ -162,16 +162,6 @@ def why_no_noise(name: str, spec: Mapping[str, Any] | None) -> str:
     if family not in noise_families():
         return unregistered("noise family", family)
     return f"noise {name}: its stored spec does not fit the registered family {family!r}"
-
-
-def rebuild_noise(spec: Mapping[str, Any] | None) -> Noise | None:
-    """Rebuild a stored noise; None when its family is not registered in this checkout."""
-    if spec is None:
-        return None
-    try:
-        return from_spec(dict(spec))
-    except (ValueError, TypeError):
-        return None
 
 
 def as_gaussian(spec: Mapping[str, Any], gg_family: str) -> Gaussian | None:

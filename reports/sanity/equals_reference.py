@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 
 import certifiers
+from harness.noise import rebuild_noise
 from reports.sanity.base import (
     FAIL,
     GROUP,
@@ -25,7 +26,6 @@ from reports.sanity.base import (
     as_gaussian,
     board_row,
     p_lower_from_counts,
-    rebuild_noise,
     registered,
     within,
 )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from harness.noise import Noise
+from harness.noise import Noise, rebuild_noise
 from reports import stats
 from reports.sanity.base import (
     FAIL,
@@ -22,7 +22,6 @@ from reports.sanity.base import (
     SanityContext,
     SanityInputs,
     board_row,
-    rebuild_noise,
     registered,
 )
 from reports.sanity.registry import register_check

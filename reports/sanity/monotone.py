@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from harness.noise import rebuild_noise
 from reports.sanity.base import (
     FAIL,
     GROUP,
@@ -18,7 +19,6 @@ from reports.sanity.base import (
     SanityContext,
     SanityInputs,
     board_row,
-    rebuild_noise,
     registered,
 )
 from reports.sanity.registry import register_check

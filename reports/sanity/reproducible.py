@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from harness.noise import rebuild_noise
 from reports.sanity.base import (
     FAIL,
     GROUP,
@@ -26,7 +27,6 @@ from reports.sanity.base import (
     SanityInputs,
     board_row,
     p_lower_from_counts,
-    rebuild_noise,
     registered,
     unregistered,
     why_no_noise,

@@ -49,7 +49,7 @@ import pandas as pd
 from scipy.special import ndtri
 
 from certifiers.testing import neyman_pearson_lower, shift_directions
-from harness.noise import Noise, SphericalNoise
+from harness.noise import Noise, SphericalNoise, rebuild_noise
 from reports.sanity.base import (
     FAIL,
     GROUP,
@@ -62,7 +62,6 @@ from reports.sanity.base import (
     SanityContext,
     SanityInputs,
     board_row,
-    rebuild_noise,
     why_no_noise,
 )
 from reports.sanity.registry import register_check
