@@ -323,14 +323,14 @@ def check_sound_against_neyman_pearson(
     extra = [1.0 - 10.0 ** -rng.uniform(lo, hi) for lo, hi in _NP_EXTRA]
     grid = sorted(set(_NP_P_GRID) | set(extra))
     for label, unit in shift_directions(noise, norm, rng):
+        cost = noise.log_ratio_cost(unit)
         # a reduced (O(1) per sample) shift is cheap: never fewer than 200,000 samples
-        n = max(samples, 200_000) if noise.log_ratio_cost(unit) == 1 else samples
-        if n * noise.log_ratio_cost(unit) > budget:
-            n = budget // noise.log_ratio_cost(unit)
+        n = max(samples, 200_000) if cost == 1 else samples
+        if n * cost > budget:
+            n = budget // cost
             if n < _MIN_SAMPLES:
                 skipped.add(
-                    f"{label} shift ({_MIN_SAMPLES} samples x "
-                    f"{noise.log_ratio_cost(unit)} values > budget {budget})"
+                    f"{label} shift ({_MIN_SAMPLES} samples x {cost} values > budget {budget})"
                 )
                 continue
             label = f"{label} ({n} samples)"
