@@ -2,7 +2,9 @@
 al.'s certify TSVs (one file per model, noise, certifier, norm and alpha, and an
 ``index.json``). The store of an unfinished run is exported as it is, with a warning on
 stderr for each gap (images not sampled, certificate groups or images not certified),
-which ``index.json`` records too (``complete``, ``warnings``)."""
+which ``index.json`` records too (``complete``, ``warnings``). Exporting again into a folder
+replaces the earlier export: the TSV files of its ``index.json`` that this store no longer
+holds are deleted."""
 
 from __future__ import annotations
 
@@ -30,6 +32,11 @@ def main(args: argparse.Namespace) -> int:
         export = write_cohen_tsv(store, out)
     for line in export.warnings:
         print(f"smoothbench export: warning: {line}", file=sys.stderr)
+    if export.removed:
+        print(
+            f"removed {len(export.removed)} TSV files of an earlier export to {out} that this "
+            "store no longer holds"
+        )
     partial = "" if export.complete else " (incomplete: see the warnings, and index.json)"
     print(f"wrote {len(export.paths)} TSV files and index.json to {out}{partial}")
     return 0

@@ -7,6 +7,11 @@ alpha), so that other codebases' tools read smoothbench's results.
                      alpha, origin, rows, images and whether it is complete;
                      ``smoothbench import`` reads it back
 
+Exporting again into the same folder replaces the earlier export: the TSV files its
+``index.json`` lists and this export does not write (a certifier, alpha or noise no longer
+in the store) are deleted, so that no file left from an earlier store is read as this
+one's (``Export.removed``). Files the earlier index does not list are left alone.
+
 A store of an interrupted run is exported as it is, and says so: index.json holds
 ``complete`` (false when the run's images are not all sampled, a certificate group the run
 makes is missing, or a file lacks images of the run), ``images_planned`` (the run's index
@@ -56,6 +61,7 @@ class Export:
     paths: list[Path] = field(default_factory=list)
     complete: bool = True
     warnings: list[str] = field(default_factory=list)
+    removed: list[Path] = field(default_factory=list)
 
 
 def export_cohen_tsv(store: Store, out: str | Path) -> list[Path]:
@@ -63,10 +69,27 @@ def export_cohen_tsv(store: Store, out: str | Path) -> list[Path]:
     return write_cohen_tsv(store, out).paths
 
 
+def _earlier_files(out: Path) -> set[Path]:
+    """The TSV files an earlier export's ``index.json`` in ``out`` lists (none when there
+    is no readable index), those below ``out`` only."""
+    try:
+        files = json.loads((out / INDEX_FILE).read_text())["files"]
+        listed = [out / entry["file"] for entry in files]
+    except (OSError, ValueError, KeyError, TypeError):
+        return set()
+    root = out.resolve()
+    return {
+        path
+        for path in listed
+        if path.suffix == ".tsv" and path.resolve().is_relative_to(root) and path.is_file()
+    }
+
+
 def write_cohen_tsv(store: Store, out: str | Path) -> Export:
     """Write every certificate group of ``store`` under ``out``, and ``index.json`` with
     the completeness of the export (module docstring)."""
     out = Path(out)
+    earlier = _earlier_files(out)
     dataset = store.get_manifest("dataset")
     specs = store.noise_specs()
     groups: dict[tuple[str, ...], list[TsvRow]] = defaultdict(list)
@@ -160,4 +183,8 @@ def write_cohen_tsv(store: Store, out: str | Path) -> Export:
         )
         + "\n",
     )  # fmt: skip
+    # after the index that no longer lists them: a crash before leaves it true
+    for path in sorted(earlier - set(written)):
+        path.unlink(missing_ok=True)
+        result.removed.append(path)
     return result
