@@ -9,15 +9,17 @@ and never extrapolates beyond the last pair. Accuracy is that of the grid.
 
 Tables are cached as ``.npz`` under the user cache folder (``smoothbench.cache``), keyed
 by a sha256 of the key a certifier supplies (family, parameters, dim, norm and its code
-version) and of the source of the code that computes tables (``source_digest``: the
-``certifiers`` and ``harness.noise`` packages), so that a table built by other code, an
-older or an edited version, is never served: it could certify a radius the code in use
-would not.
+version), of the source of the code that computes tables (``source_digest``: the
+``certifiers`` and ``harness.noise`` packages) and of the versions of the libraries that
+compute with it (``library_versions``: numpy, scipy, torch), so that a table built by
+other code, an older or an edited version, or on other special functions, is never
+served: it could certify a radius the code in use would not.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib
 import importlib.util
 import json
 from collections.abc import Callable, Iterable
@@ -91,6 +93,16 @@ def source_digest() -> str:
     return tree_digest(roots)
 
 
+#: The libraries whose functions compute tables (quantiles, special functions, integrals).
+TABLE_LIBRARIES = ("numpy", "scipy", "torch")
+
+
+@lru_cache(maxsize=1)
+def library_versions() -> dict[str, str]:
+    """The installed version of each of ``TABLE_LIBRARIES`` (part of every table's key)."""
+    return {name: str(importlib.import_module(name).__version__) for name in TABLE_LIBRARIES}
+
+
 def table_key_hash(key: dict[str, Any]) -> str:
     blob = json.dumps(key, sort_keys=True, default=repr).encode()
     return hashlib.sha256(blob).hexdigest()[:24]
@@ -105,10 +117,10 @@ def cached_table(
     """The table for ``key``: from memory, else from the disk cache, else ``build()``.
 
     ``key`` must identify everything the table depends on, including a code version
-    that the certifier bumps whenever its mathematics changes; ``source_digest()`` is
-    added to it here.
+    that the certifier bumps whenever its mathematics changes; ``source_digest()`` and
+    ``library_versions()`` are added to it here.
     """
-    key = {**key, "sources": source_digest()}
+    key = {**key, "sources": source_digest(), "libraries": library_versions()}
     digest = table_key_hash(key)
     if digest in _MEMORY:
         return _MEMORY[digest]

@@ -1,6 +1,7 @@
 """The disk cache of radius tables serves a table only to the code that built it: the key
 holds a digest of the source that computes tables, so an edited or upgraded certifier or
-noise law rebuilds its tables instead of reusing ones that may certify too much."""
+noise law, or another version of the libraries that compute them, rebuilds its tables
+instead of reusing ones that may certify too much."""
 
 from __future__ import annotations
 
@@ -52,4 +53,26 @@ def test_a_table_is_rebuilt_when_the_source_changes(monkeypatch):
         table = tables.cached_table(key, build)
         assert len(builds) == expected_builds
     # code-a's table came back from disk, the one built first
+    assert table(0.95) == pytest.approx(1.0)
+
+
+def test_a_table_is_rebuilt_when_a_library_changes(monkeypatch):
+    """scipy's quantiles and special functions compute the tables: another scipy (or
+    numpy, or torch) builds its own."""
+    builds = []
+
+    def build():
+        builds.append(1)
+        return np.array([0.6, 0.9]), np.array([0.1, float(len(builds))])
+
+    key = {"family": "test-only-libraries", "dim": 3, "version": 1}
+    installed = tables.library_versions()
+    assert set(installed) == {"numpy", "scipy", "torch"}
+    assert installed["scipy"] == __import__("scipy").__version__
+    for scipy, expected_builds in (("1.0", 1), ("1.0", 1), ("2.0", 2), ("1.0", 2)):
+        versions = {**installed, "scipy": scipy}
+        monkeypatch.setattr(tables, "library_versions", lambda versions=versions: versions)
+        monkeypatch.setattr(tables, "_MEMORY", {})
+        table = tables.cached_table(key, build)
+        assert len(builds) == expected_builds
     assert table(0.95) == pytest.approx(1.0)
