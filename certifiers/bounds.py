@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.stats import beta
+from scipy.stats import beta, binom
 from statsmodels.stats.proportion import proportion_confint
 
 #: alpha, the probability that p_A's bound fails (confidence 1 - alpha), where a config or
@@ -122,6 +122,10 @@ def estimation_draws_needed(
     reaches ``p_needed``; from that ``n`` on, every larger one does too. None where
     ``p <= p_needed`` (no budget suffices) or beyond ``limit``.
 
+    This is the median budget: at it, the image certifies in about half of the runs
+    (the count falls below its expectation about half the time);
+    ``draws_to_certify_with`` gives the budget for a chosen probability.
+
     At a real-valued count the bound grows with ``n``, so the answer is bracketed by
     doubling and found by bisection. (With the count rounded down to ``floor(p n)`` it
     does not: the rounding makes it saw-toothed, and a bisection on it returns neither
@@ -142,6 +146,58 @@ def estimation_draws_needed(
         if hi > limit:
             return None
     lo = hi // 2
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if enough(mid) else (mid, hi)
+    return hi
+
+
+def certify_probability(n: int, p: float, p_needed: float, alpha: float = DEFAULT_ALPHA) -> float:
+    """The probability that ``n`` estimation draws, ``K ~ Bin(n, p)`` of them on the top
+    class, give a one-sided Clopper-Pearson lower bound at level ``alpha`` of at least
+    ``p_needed``. The bound at ``k`` is at least ``p_needed`` iff
+    ``P(Bin(n, p_needed) >= k) <= alpha`` (the bound is the ``q`` where that tail is
+    ``alpha``, and the tail grows with ``q``), so the answer is ``P(K >= k_min)`` for the
+    smallest such ``k_min`` (``scipy.stats.binom``)."""
+    alpha = check_alpha(alpha)
+    k = int(binom.isf(alpha, n, p_needed)) + 1  # the tail beyond isf is <= alpha
+    while k > 0 and binom.sf(k - 2, n, p_needed) <= alpha:
+        k -= 1
+    while k <= n and binom.sf(k - 1, n, p_needed) > alpha:
+        k += 1
+    return 0.0 if k > n else float(binom.sf(k - 1, n, p))
+
+
+def draws_to_certify_with(
+    probability: float,
+    p: float,
+    p_needed: float,
+    alpha: float = DEFAULT_ALPHA,
+    limit: int = 10**9,
+) -> int | None:
+    """About the fewest estimation draws at which a top class of true probability ``p``
+    certifies ``p_needed`` with probability ``probability`` (``certify_probability``):
+    from the median budget (``estimation_draws_needed``) by doubling steps, then by
+    bisection to an ``n`` that reaches it where ``n - 1`` does not (the probability
+    grows with ``n`` but for a saw-tooth of the integer counts). None where ``p <=
+    p_needed`` or beyond ``limit``."""
+    if not 0.0 < probability < 1.0:
+        raise ValueError(f"probability must lie in (0, 1), got {probability!r}")
+    start = estimation_draws_needed(p, p_needed, alpha, limit)
+    if start is None:
+        return None
+
+    def enough(n: int) -> bool:
+        return certify_probability(n, p, p_needed, alpha) >= probability
+
+    lo, step = start, 1
+    while not enough(lo + step):
+        lo, step = lo + step, 2 * step
+        if lo + step > limit:
+            return None
+    hi = lo + step
+    if enough(lo):  # the median budget already reaches it: look below it too
+        lo = 0
     while hi - lo > 1:
         mid = (lo + hi) // 2
         lo, hi = (lo, mid) if enough(mid) else (mid, hi)

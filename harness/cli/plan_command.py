@@ -15,6 +15,14 @@ from __future__ import annotations
 
 import argparse
 import math
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from reports.stats import PowerPlan
+
+#: The most estimation draws ``plan draws`` searches; the probability of certifying that
+#: its second budget is for.
+LIMIT, CERTAIN = 10**9, 0.9
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -75,15 +83,33 @@ def _images(args: argparse.Namespace) -> int:
     )
     print(f"to detect {100 * p1:.2f}% vs {100 * p2:.2f}% at level {args.level:g}, power "
           f"{args.power:g}:")  # fmt: skip
-    print(f"  paired (McNemar, {100 * disc:.2f}% discordant images): {paired.n:,} test images")
-    print(f"  unpaired (two-proportion z-test, as papers use): {unpaired.n:,} images per arm")
+    print(
+        f"  paired (McNemar, {100 * disc:.2f}% discordant images): {paired.n:,} test images "
+        f"({_power_at_n(paired)})"
+    )
+    print(
+        f"  unpaired (two-proportion z-test, as papers use): {unpaired.n:,} images per arm "
+        f"({_power_at_n(unpaired)})"
+    )
+    if args.discordant is None:
+        print(
+            "  the paired plan assumes the least discordance the gap allows (one row "
+            "certifies every image the other does): real pairs of rows disagree on more "
+            "images and need more; give --discordant from a pilot run's "
+            "`smoothbench compare`"
+        )
     return 0
+
+
+def _power_at_n(plan: PowerPlan) -> str:
+    """The power a plan reaches at its n, exact or approximate as the plan computed it."""
+    return f"{'exact' if plan.exact else 'approximate'} power at that n: {plan.power:.3f}"
 
 
 def _draws(args: argparse.Namespace) -> int:
     from scipy.stats import norm
 
-    from certifiers.bounds import DEFAULT_ALPHA, estimation_draws_needed
+    from certifiers.bounds import DEFAULT_ALPHA, draws_to_certify_with, estimation_draws_needed
 
     alpha = DEFAULT_ALPHA if args.alpha is None else args.alpha
     if not (0 < args.sigma < math.inf and 0 <= args.radius < math.inf):
@@ -99,15 +125,27 @@ def _draws(args: argparse.Namespace) -> int:
     if p_needed >= 1.0:
         print("  not reachable: p_A would have to be 1 to double precision")
         return 0
-    least = estimation_draws_needed(1.0, p_needed, alpha)
-    if least is not None:
-        print(
-            f"  any model needs at least {least:,} estimation draws: fewer cannot show "
-            "that p_A even with all of them on the top class (alpha^(1/n))"
-        )
-    n = estimation_draws_needed(args.p, p_needed, alpha)
-    if n is None:
+    least = estimation_draws_needed(1.0, p_needed, alpha, LIMIT)
+    print(
+        f"  any model needs {'more than' if least is None else 'at least'} "
+        f"{LIMIT if least is None else least:,} estimation draws: fewer cannot show that p_A "
+        "even with all of them on the top class (alpha^(1/n))"
+    )
+    if args.p <= p_needed:
         print(f"  not reachable: the top-class probability {args.p:.10g} is not above it")
-    else:
-        print(f"  at p = {args.p:.10g}, alpha = {alpha:g}: about {n:,} estimation draws")
+        return 0
+    n = estimation_draws_needed(args.p, p_needed, alpha, LIMIT)
+    if n is None:
+        print(f"  at p = {args.p:.10g}: more than {LIMIT:,} estimation draws")
+        return 0
+    sure = draws_to_certify_with(CERTAIN, args.p, p_needed, alpha, LIMIT)
+    print(
+        f"  at p = {args.p:.10g}, alpha = {alpha:g}: about {n:,} estimation draws certify it "
+        "in half of the runs (the bound at the expected count reaches it); "
+        + (
+            f"{sure:,} certify it in {CERTAIN:.0%} of them"
+            if sure is not None
+            else f"{CERTAIN:.0%} of them need more than {LIMIT:,}"
+        )
+    )
     return 0

@@ -28,3 +28,17 @@ def mcnemar_power(n: int, p10: float, p01: float, alpha: float, mid_p: bool) -> 
         p = 2 * sps.binom.cdf(k, d, 0.5) - (sps.binom.pmf(k, d, 0.5) if mid_p else 0.0)
         power += sps.binom.pmf(d, n, p10 + p01) * sps.binom.pmf(b, d, q)[p <= alpha].sum()
     return power
+
+
+def pooled_ztest_power(n: int, p1: float, p2: float, alpha: float) -> float:
+    """Power of the two-sided pooled two-proportion z-test with n images per arm, by
+    enumerating every pair of counts (k1, k2): it rejects where
+    ``|k1 - k2| / n >= z_{1 - alpha/2} sqrt(pbar (1 - pbar) 2 / n)``,
+    ``pbar = (k1 + k2) / 2n``, and never where pbar is 0 or 1."""
+    k = np.arange(n + 1, dtype=np.float64)
+    k1, k2 = k[:, None], k[None, :]
+    pbar = (k1 + k2) / (2 * n)
+    se = np.sqrt(pbar * (1 - pbar) * 2 / n)
+    reject = (se > 0) & (np.abs(k1 - k2) / n >= sps.norm.isf(alpha / 2) * se)
+    weights = np.outer(sps.binom.pmf(k, n, p1), sps.binom.pmf(k, n, p2))
+    return float(weights[reject].sum())
