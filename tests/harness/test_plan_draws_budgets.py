@@ -51,3 +51,15 @@ def test_an_answer_beyond_the_limit_is_said_to_be_beyond_it(capsys):
     out = capsys.readouterr().out
     assert "not above it" not in out
     assert "any model needs more than 1,000,000,000 estimation draws" in out
+
+
+def test_a_budget_for_a_small_probability_lies_below_the_median_one():
+    """Below one half the budget is found beneath the median budget, not at it."""
+    from certifiers.bounds import draws_to_certify_with, estimation_draws_needed
+
+    need = sps.norm.cdf(2.0)
+    median = estimation_draws_needed(0.99, need, 0.001)
+    n = draws_to_certify_with(0.2, 0.99, need, 0.001)
+    assert n < median
+    assert _certify_probability(n, 0.99, need, 0.001) >= 0.2
+    assert _certify_probability(n - 1, 0.99, need, 0.001) < 0.2
