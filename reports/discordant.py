@@ -100,12 +100,24 @@ def compare_rows_by_image(
         raise ValueError(f"no certificates against {norm}; stored: {norms}")
     a, b = _pick(outcomes, first, norm, alpha), _pick(outcomes, second, norm, alpha)
     images = a.index.intersection(b.index)
+    if images.empty:
+        raise ValueError(
+            f"the two rows share no image (the first holds {len(a)}, the second {len(b)}): "
+            "a paired comparison needs the same images"
+        )
+    only = len(a) + len(b) - 2 * len(images)
+    held = (
+        f" (the first row holds {len(a)}, the second {len(b)}: the {only} images of one row "
+        "only are left out, and the counts below are of the shared ones)"
+        if only
+        else ""
+    )
     a, b = a.loc[images], b.loc[images]
     x = (a["correct"] & (a["radius"] >= radius)).to_numpy()
     y = (b["correct"] & (b["radius"] >= radius)).to_numpy()
     mc = stats.mcnemar((x, y), mid_p=True)
     summary = (
-        f"{len(images)} shared images; certified at r = {radius:g}: first {x.sum()}, second "
+        f"{len(images)} shared images{held}; certified at r = {radius:g}: first {x.sum()}, second "
         f"{y.sum()}; only the first {mc.n10}, only the second {mc.n01}; McNemar mid-p "
         f"{mc.pvalue_midp:.4g} (exact {mc.pvalue_exact:.4g})"
     )
