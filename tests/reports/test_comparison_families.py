@@ -1,7 +1,8 @@
 """The comparison table and its marks, against independent recomputation: the paired
 counts from the per-image outcomes, the adjusted p-values from statsmodels over the
 families the report documents (Benjamini-Hochberg over one comparison kind's accuracy
-grid, Holm over one column's vs-best comparisons), and marks that follow the adjusted
+grid, Holm over every pair of rows of a column for its vs-best comparisons, as the best
+is chosen from the same data), and marks that follow the adjusted
 p-values, never the raw ones."""
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats as sps
 from statsmodels.stats.multitest import multipletests
 
 from harness.certify import certify_store
@@ -20,6 +22,7 @@ from reports.leaderboard import build_report
 from reports.rows import Row
 from reports.settings import ReportSettings
 from reports.tidy import load_outcomes
+from tests.reports._references import mcnemar_midp
 from tests.reports._report_synth import ALPHA, DIM, ScaledCohen, TestGG, add_counts, new_store
 
 RADII = (0.0, 0.1, 0.25, 0.5)
@@ -97,14 +100,43 @@ def test_adjusted_p_values_are_statsmodels_over_the_documented_families(board_an
             want = multipletests(family["p"], method="fdr_bh")[1]
             np.testing.assert_allclose(family["p_bh"], want, rtol=1e-12)
             families += 1
+    outcomes = board_and_outcomes[1]
     for _, family in comps[comps["kind"] == sig.BEST].groupby("column"):
-        want = multipletests(family["p"], method="holm")[1]
-        np.testing.assert_allclose(family["p_holm"], want, rtol=1e-12)
+        # the best is chosen from the same data: Holm over every pair of the column's rows
+        keys = [family["row"].iloc[0], *family["other"]]
+        radius = family["radius"].iloc[0]
+        pairs = [(a, b) for i, a in enumerate(keys) for b in keys[i + 1 :]]
+        p = [_pair_p(outcomes, a, b, radius) for a, b in pairs]
+        holm = dict(zip(pairs, multipletests(p, method="holm")[1], strict=True))
+        want = [holm[(keys[0], other)] for other in family["other"]]
+        np.testing.assert_allclose(family["p_holm"], want, rtol=1e-9)
         families += 1
     assert families == 4 + len(RADII) + 1  # the best family of each column and ACR
     # the families are not all of size one: the adjustments change something
     assert (comps["p_bh"] > comps["p"] * (1 + 1e-9)).any()
     assert (comps["p_holm"] > comps["p"] * (1 + 1e-9)).any()
+
+
+def _pair_p(outcomes: pd.DataFrame, a, b, radius: float) -> float:
+    """The mid-p of McNemar's test (a radius), or the paired t-test of radius x correct
+    (ACR: radius NaN), of two rows, from the per-image outcomes (scipy)."""
+    if np.isnan(radius):
+        x, y = (_acr_scores(outcomes, key) for key in (a, b))
+        x, y = x.align(y, join="inner")
+        return float(sps.ttest_rel(x, y).pvalue)
+    x, y = _certified(outcomes, a, radius), _certified(outcomes, b, radius)
+    x, y = x.align(y, join="inner")
+    return mcnemar_midp(int((x & ~y).sum()), int((~x & y).sum()))
+
+
+def _acr_scores(outcomes: pd.DataFrame, key) -> pd.Series:
+    model, noise, certifier = key
+    o = outcomes[
+        (outcomes["model"] == model)
+        & (outcomes["noise"] == noise)
+        & (outcomes["certifier"] == certifier)
+    ].set_index("image")
+    return o["radius"] * (o["correct"].astype(bool) & ~o["abstained"].astype(bool))
 
 
 def _comps(**columns) -> pd.DataFrame:
