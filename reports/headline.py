@@ -17,6 +17,10 @@ radius quoted is the one with the largest gap there, and because that choice is 
 after looking, the quoted McNemar mid-p is Holm-adjusted over the whole grid. The ACR
 difference is tested with the paired t-test of its mean and shown with the interval
 that test inverts, so the interval leaves out 0 exactly where the test is significant.
+The headline row is the best by ACR among the candidates, chosen from the same data, so
+that interval is simultaneous over the comparisons it was chosen from (Bonferroni) and
+its p-value adjusted alike: on simulated boards of 11 and 20 rows alike in truth, the
+unadjusted 95% interval left out 0 in 13% and 20% of them.
 
 A row's reach is the largest radius its certifier gives at the largest p_A its n draws
 can show (``reports.reach``): beyond it the row certifies nothing, whatever its noise
@@ -79,6 +83,9 @@ class Headline:
     other_acr: float = float("nan")
     acr_ci: tuple[float, float] = (float("nan"), float("nan"))
     p_acr: float = float("nan")
+    #: the rows the headline row was chosen from by ACR (its pairs, for the runner-up):
+    #: the ACR interval and p are Bonferroni-adjusted over them
+    chosen_from: int = 1
     n_paired_needed: int | None = None
     n_unpaired_needed: int | None = None
     significant: bool = False
@@ -144,8 +151,14 @@ class Headline:
         lo, hi = self.acr_ci
         diff = self.acr - self.other_acr
         places = _places(diff, lo, hi)
+        confidence = f"{100 * (1 - self.level):g}%"
+        if self.chosen_from > 1:
+            confidence += (
+                f" (simultaneous over the {self.chosen_from} comparisons it was chosen from: "
+                f"Bonferroni, each at {100 * (1 - self.level / self.chosen_from):.4g}%)"
+            )
         interval = (
-            f"95% paired t interval [{_signed(lo, places)}, {_signed(hi, places)}]"
+            f"{confidence} paired t interval [{_signed(lo, places)}, {_signed(hi, places)}]"
             if np.isfinite(lo) and np.isfinite(hi)
             else "no interval from one image"
             if self.n == 1
@@ -170,7 +183,7 @@ class Headline:
                 "ACR",
                 f"{self.acr:.{places}f} vs {self.other_acr:.{places}f}, difference "
                 f"{_signed(diff, places)}, {interval}; paired t-test p = "
-                f"{fmt_p(self.p_acr)}",
+                f"{fmt_p(self.p_acr)}" + (" (Bonferroni-adjusted)" if self.chosen_from > 1 else ""),
             ),
         ]
         parts = []
@@ -237,10 +250,18 @@ def _pick_other(board: Board, best: Row, candidates: list[Row]) -> tuple[Row | N
 
 
 def compare_rows(
-    board: Board, row: Row, other: Row, relation: str = "", level: float = 0.05
+    board: Board,
+    row: Row,
+    other: Row,
+    relation: str = "",
+    level: float = 0.05,
+    chosen_from: int = 1,
 ) -> Headline:
     """``row`` against ``other`` over the board's radius grid and on ACR, on the images
-    both rows have."""
+    both rows have. ``chosen_from``: the comparisons this one was chosen from by ACR (the
+    candidate rows, each against its reference); the ACR interval is then simultaneous
+    over them (Bonferroni: each at ``1 - level / chosen_from``) and its p-value
+    multiplied by their number, as the choice of the best looked at the same data."""
     images = np.intersect1d(row.images, other.images)
     n = int(images.size)
     if n == 0:
@@ -259,7 +280,7 @@ def compare_rows(
     i = _largest_gap(per_r, reached or range(len(per_r)))
     r, v, ov, mc, z = per_r[i]
     short = _beyond_reach(board, (row, other), per_r, holm, i)
-    acr = stats.paired_difference_test(a.score(), b.score())
+    acr = stats.paired_difference_test(a.score(), b.score(), confidence=1.0 - level / chosen_from)
     n_paired = n_unpaired = None
     if mc.n10 != mc.n01:
         n_paired = stats.mcnemar_sample_size(mc.n10 / n, mc.n01 / n).n
@@ -268,7 +289,8 @@ def compare_rows(
     return Headline(
         board.title, row, other, relation, float(r), v, ov, n, mc.n10, mc.n01,
         mc.pvalue_midp, mc.pvalue_exact, float(holm[i]), len(per_r), z.pvalue,
-        acr.mean_x, acr.mean_y, (acr.ci_low, acr.ci_high), acr.ttest_pvalue,
+        acr.mean_x, acr.mean_y, (acr.ci_low, acr.ci_high),
+        min(1.0, acr.ttest_pvalue * chosen_from), chosen_from,
         n_paired, n_unpaired, bool(holm[i] < level), level, short=short,
     )  # fmt: skip
 
@@ -353,13 +375,27 @@ def headline(board: Board, level: float = 0.05) -> Headline:
                 f"{best.full_label()}"
             )
             h = compare_rows(
-                board, challenger, board.refs[challenger.key][sig.GAUSSIAN], relation, level
+                board,
+                challenger,
+                board.refs[challenger.key][sig.GAUSSIAN],
+                relation,
+                level,
+                len(challengers),
             )
             return _with_excluded(h, excluded, scope)
     other, relation = _pick_other(board, best, candidates)
     if other is None:
         return Headline(board.title, best, None, "", excluded=excluded, level=level, scope=scope)
-    return _with_excluded(compare_rows(board, best, other, relation, level), excluded, scope)
+    m = len(candidates)
+    # best against its reference: one of m such comparisons; against the runner-up: the
+    # pair of the two largest, one of every pair
+    chosen_from = (
+        m
+        if other.key in {r.key for r in board.refs.get(best.key, {}).values()}
+        else (m * (m - 1) // 2)
+    )
+    h = compare_rows(board, best, other, relation, level, max(1, chosen_from))
+    return _with_excluded(h, excluded, scope)
 
 
 def _with_excluded(h: Headline, excluded: list[str], scope: str = "") -> Headline:
