@@ -151,14 +151,15 @@ class Headline:
         lo, hi = self.acr_ci
         diff = self.acr - self.other_acr
         places = _places(diff, lo, hi)
-        confidence = f"{100 * (1 - self.level):g}%"
-        if self.chosen_from > 1:
-            confidence += (
-                f" (simultaneous over the {self.chosen_from} comparisons it was chosen from: "
-                f"Bonferroni, each at {100 * (1 - self.level / self.chosen_from):.4g}%)"
-            )
+        chosen = (
+            f", simultaneous over the {self.chosen_from} comparisons the row was chosen from "
+            f"(Bonferroni: each at {100 * (1 - self.level / self.chosen_from):.4g}%)"
+            if self.chosen_from > 1
+            else ""
+        )
         interval = (
-            f"{confidence} paired t interval [{_signed(lo, places)}, {_signed(hi, places)}]"
+            f"{100 * (1 - self.level):g}% paired t interval [{_signed(lo, places)}, "
+            f"{_signed(hi, places)}]{chosen}"
             if np.isfinite(lo) and np.isfinite(hi)
             else "no interval from one image"
             if self.n == 1
