@@ -20,8 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from statsmodels.stats.power import NormalIndPower
-from statsmodels.stats.proportion import proportion_effectsize
+from statsmodels.stats.proportion import power_proportions_2indep
 
 from reports import stats
 from reports.leaderboard import Board
@@ -77,12 +76,15 @@ def _row_sigma(board: Board, row: Row) -> float:
 
 
 def unpaired_power(p1: float, p2: float, n1: int, n2: int, level: float = 0.05) -> float:
-    """Power of the two-sided two-proportion z-test at sample sizes ``n1`` and ``n2`` to
-    detect ``p1`` vs ``p2`` (statsmodels ``NormalIndPower`` on Cohen's h)."""
+    """Power of the two-sided pooled two-proportion z-test at sample sizes ``n1`` and
+    ``n2`` to detect ``p1`` vs ``p2``: Fleiss' normal approximation (pooled variance under
+    the null, unpooled under the alternative; statsmodels ``power_proportions_2indep``),
+    the test the planner sizes (``stats.unpaired_sample_size``)."""
     if p1 == p2:
         return level
-    h = abs(proportion_effectsize(p1, p2))
-    return float(NormalIndPower().power(effect_size=h, nobs1=n1, alpha=level, ratio=n2 / n1))
+    return float(
+        power_proportions_2indep(p1 - p2, p2, n1, ratio=n2 / n1, alpha=level, return_results=False)
+    )
 
 
 def compare_published(
