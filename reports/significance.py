@@ -52,7 +52,7 @@ _PAIR = "pair"  # two rows of which neither is the best: in the best's Holm fami
 #: Marks in leaderboard cells.
 MARK_UP, MARK_DOWN = "▲", "▼"  # vs the same-noise reference row (BH-adjusted mid-p)
 MARK_UP_G, MARK_DOWN_G = "△", "▽"  # vs the model's Gaussian reference row (BH)
-MARK_BEST = "★"  # best in column, significantly above every other row (Holm)
+MARK_BEST = "★"  # best in column, significantly above every other row (Holm, all pairs)
 MARK_BEST_TIED = "☆"  # best in column (or tied with it), not separable from (or untested
 # against) some row
 MARK_TIED = "≈"  # not significantly below the best row of the column (Holm, all pairs)
