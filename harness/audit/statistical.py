@@ -378,11 +378,19 @@ def run_statistical_audit(
         noises = audit_noises(settings.dims, settings.all_examples)
     work = [(nz, cells) for nz in noises if (cells := supported_cells(nz, instances))]
     results: list[CellResult] = []
+    trials = len(DIRECTIONS) * len(TARGETS) * settings.repetitions
+    rows = settings.n0 + settings.n
+    # the noises of one dim share their trials' base draws: drawn once where they fit in
+    # one piece, else by draw_trials a few trials at a time for each noise
+    held: dict[int, torch.Tensor | None] = {}
     bar = tqdm(work, desc="statistical audit", unit="noise", disable=not progress)
     for noise, cells in bar:
         bar.set_postfix_str(noise.name, refresh=False)
         check_symmetric(noise)
-        drawn = draw_trials(noise, settings)
+        if noise.dim not in held:
+            fits = trials * rows * noise.dim <= _CHUNK_VALUES
+            held[noise.dim] = base_draws(trials, settings, noise.dim) if fits else None
+        drawn = draw_trials(noise, settings, held[noise.dim])
         for name, norm in cells:
             results.append(judge(name, instances[name], noise, norm, drawn, settings))
     return results
