@@ -11,6 +11,8 @@ from numpy.typing import ArrayLike
 from scipy.stats import beta, binom
 from statsmodels.stats.proportion import proportion_confint
 
+from smoothbench.crossing import crossing
+
 #: alpha, the probability that p_A's bound fails (confidence 1 - alpha), where a config or
 #: command does not give one.
 DEFAULT_ALPHA = 0.001
@@ -140,16 +142,7 @@ def estimation_draws_needed(
     def enough(n: int) -> bool:
         return float(beta.ppf(alpha, p * n, n - p * n + 1)) >= p_needed
 
-    hi = 1
-    while not enough(hi):
-        hi *= 2
-        if hi > limit:
-            return None
-    lo = hi // 2
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        lo, hi = (lo, mid) if enough(mid) else (mid, hi)
-    return hi
+    return crossing(1, enough, limit)
 
 
 def certify_probability(n: int, p: float, p_needed: float, alpha: float = DEFAULT_ALPHA) -> float:
@@ -177,9 +170,9 @@ def draws_to_certify_with(
 ) -> int | None:
     """About the fewest estimation draws at which a top class of true probability ``p``
     certifies ``p_needed`` with probability ``probability`` (``certify_probability``):
-    from the median budget (``estimation_draws_needed``) by doubling steps, then by
-    bisection to an ``n`` that reaches it where ``n - 1`` does not (the probability
-    grows with ``n`` but for a saw-tooth of the integer counts). None where ``p <=
+    an ``n`` that reaches it where ``n - 1`` does not, searched from the median budget
+    (``estimation_draws_needed``) by ``smoothbench.crossing`` (the probability grows with
+    ``n`` but for a saw-tooth of the integer counts). None where ``p <=
     p_needed`` or beyond ``limit``."""
     if not 0.0 < probability < 1.0:
         raise ValueError(f"probability must lie in (0, 1), got {probability!r}")
@@ -190,15 +183,4 @@ def draws_to_certify_with(
     def enough(n: int) -> bool:
         return certify_probability(n, p, p_needed, alpha) >= probability
 
-    lo, step = start, 1
-    while not enough(lo + step):
-        lo, step = lo + step, 2 * step
-        if lo + step > limit:
-            return None
-    hi = lo + step
-    if enough(lo):  # the median budget already reaches it: look below it too
-        lo = 0
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        lo, hi = (lo, mid) if enough(mid) else (mid, hi)
-    return hi
+    return crossing(start, enough, limit)

@@ -29,6 +29,8 @@ from statsmodels.stats.proportion import (
     proportions_ztest,
 )
 
+from smoothbench.crossing import crossing
+
 __all__ = [
     "McNemarResult",
     "PairedDiffResult",
@@ -517,7 +519,7 @@ def unpaired_sample_size(
     method = "unpaired two-proportion z-test (Fleiss' normal approximation)"
     achieved, exact = power + shortfall(n), _z_cells(n, p1, p2) <= _EXACT_Z_CELLS
     if exact:
-        n = _exact_crossing(n, lambda m: ztest_power(m, p1, p2, alpha), power)
+        n = _exact_crossing(n, lambda m: ztest_power(m, p1, p2, alpha) >= power)
         achieved, method = ztest_power(n, p1, p2, alpha), "unpaired two-proportion z-test (exact)"
     return PowerPlan(
         n, achieved, alpha, method, f"{p1:.3f} vs {p2:.3f}; images per arm; power at n: "
@@ -525,14 +527,23 @@ def unpaired_sample_size(
     )  # fmt: skip
 
 
+def _exact_crossing(n: int, reaches: Callable[[int], bool]) -> int:
+    """Where an exact power reaches its target, searched from an approximation's ``n``
+    (``smoothbench.crossing``: it grows with n but for a small saw-tooth)."""
+    found = crossing(n, reaches, limit=10**15)
+    if found is None:
+        raise ValueError("the exact power never reaches the target")
+    return found
+
+
 #: The most (k1, k2) cells ``ztest_power`` enumerates for a plan (about 0.1 s a call).
 _EXACT_Z_CELLS = 4_000_000
 _TAIL = 1e-13  # binomial mass left out at each end of an enumerated range
 
 
-def _binomial_range(n: int, p: float) -> np.ndarray:
-    """The counts of ``Bin(n, p)`` but for at most ``_TAIL`` of mass at each end."""
-    lo, hi = sps.binom.ppf(_TAIL, n, p), sps.binom.isf(_TAIL, n, p)
+def _binomial_range(n: int, p: float, tail: float = _TAIL) -> np.ndarray:
+    """The counts of ``Bin(n, p)`` but for at most ``tail`` of mass at each end."""
+    lo, hi = sps.binom.ppf(tail, n, p), sps.binom.isf(tail, n, p)
     return np.arange(max(int(lo), 0), min(int(hi), n) + 1)
 
 
@@ -561,30 +572,6 @@ def ztest_power(n: int, p1: float, p2: float, alpha: float = 0.05) -> float:
             reject = (se > 0) & (np.abs(a - k2) / n >= critical * se)
         total += float(w1[start : start + 512] @ (reject @ w2))
     return min(max(total, 0.0), 1.0)
-
-
-def _exact_crossing(n: int, achieved: Callable[[int], float], target: float) -> int:
-    """From ``n``: the first n past the last one below ``target`` where ``achieved``
-    (an exact power, growing with n but for a small saw-tooth) reaches it, found by
-    doubling steps and bisection; downward when ``n`` already reaches it."""
-    if achieved(n) >= target:  # down: the largest lower n still short, by doubling steps
-        step, hi = 1, n
-        while hi - step >= 1 and achieved(hi - step) >= target:
-            hi, step = hi - step, step * 2
-        lo = hi - step
-        if lo < 1:
-            lo = 0  # n = 1 may reach it
-    else:  # up: the first n reaching it, by doubling steps
-        step, lo = 1, n
-        while achieved(lo + step) < target:
-            lo, step = lo + step, step * 2
-            if lo > 10**15:
-                raise ValueError("the exact power never reaches the target")
-        hi = lo + step
-    while hi - lo > 1:  # achieved(lo) < target <= achieved(hi), or lo = 0
-        mid = (lo + hi) // 2
-        lo, hi = (lo, mid) if achieved(mid) >= target else (mid, hi)
-    return hi
 
 
 def _check_level(alpha: float) -> None:
@@ -645,9 +632,7 @@ def mcnemar_power(
     _check_discordance(p10, p01)
     pd = p10 + p01
     q = p10 / pd
-    lo = int(sps.binom.ppf(1e-12, n, pd))
-    hi = int(sps.binom.isf(1e-12, n, pd))
-    d = np.arange(max(lo, 0), min(hi, n) + 1, dtype=np.float64)
+    d = _binomial_range(n, pd, tail=1e-12).astype(np.float64)
     k = _mcnemar_rejection_bound(d, alpha, mid_p).astype(np.float64)
     reject = np.where(
         k >= 0, sps.binom.cdf(k, d, q) + sps.binom.sf(d - k - 1, d, q), 0.0
@@ -694,7 +679,7 @@ def mcnemar_sample_size(
     exact = n * pd <= EXACT_DISCORDANT
     achieved = power
     if exact:
-        n = _exact_crossing(n, lambda m: mcnemar_power(m, p10, p01, alpha, mid_p), power)
+        n = _exact_crossing(n, lambda m: mcnemar_power(m, p10, p01, alpha, mid_p) >= power)
         achieved = mcnemar_power(n, p10, p01, alpha, mid_p)
         method += ", moved to the exact power"
     return PowerPlan(
