@@ -7,6 +7,8 @@ fell short: 3,138 images for 4% discordance and a 1-point gap have an exact powe
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from harness.cli import main
@@ -58,12 +60,24 @@ def test_beyond_what_can_be_enumerated_a_plan_says_its_power_is_approximate():
 
 
 def test_plan_images_prints_the_power_each_plan_reaches(capsys):
+    """3,290: the first n whose exact McNemar power reaches 0.8 for p10 = 0.025,
+    p01 = 0.015 (the audit's own enumeration, and ``mcnemar_power`` of the references
+    here); the unpaired line's n and power against the pooled z-test's enumeration."""
     argv = ["plan", "images", "--base", "0.5", "--gap", "0.01", "--discordant", "0.04"]
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "3,290 test images (exact power at that n: 0.800)" in out
-    assert "39,237 images per arm (exact power at that n: 0.800)" in out
+    assert mcnemar_power(3290, 0.025, 0.015, 0.05, mid_p=False) >= 0.8
+    assert mcnemar_power(3289, 0.025, 0.015, 0.05, mid_p=False) < 0.8
     assert "least discordance" not in out
+    argv = ["plan", "images", "--base", "0.5", "--gap", "0.2", "--discordant", "0.3"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    found = re.search(r"([\d,]+) images per arm \(exact power at that n: ([\d.]+)\)", out)
+    assert found, out
+    n, printed = int(found[1].replace(",", "")), float(found[2])
+    assert pooled_ztest_power(n, 0.7, 0.5, 0.05) >= 0.8 > pooled_ztest_power(n - 1, 0.7, 0.5, 0.05)
+    assert printed == round(pooled_ztest_power(n, 0.7, 0.5, 0.05), 3)
     assert main(["plan", "images", "--base", "0.5", "--gap", "0.01"]) == 0
     assert "assumes the least discordance the gap allows" in capsys.readouterr().out
 
