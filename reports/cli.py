@@ -237,7 +237,9 @@ def make_report(
         manifest.get("law_distances") or {},
         manifest.get("noise_approximations"),
     )
-    stored = outcomes  # the warnings speak of the store, whatever the filters show
+    # the warnings speak of the store, whatever the filters show (but for the alphas
+    # certified after the run, which they name only where the report shows their tables)
+    stored = outcomes
     outcomes = _filter(outcomes, settings)
     if outcomes.empty:
         raise ValueError("the filters leave no certificate to report")
@@ -254,7 +256,7 @@ def make_report(
     )
     warnings = (
         missing_plugin_warnings(manifest)
-        + sampling_warnings(manifest, progress, counts, stored, missing_groups)
+        + sampling_warnings(manifest, progress, counts, stored, missing_groups, shown=outcomes)
         + missing_group_warnings(
             missing_groups, store_path, manifest.get("certification_failures") or []
         )

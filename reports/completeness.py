@@ -83,12 +83,15 @@ def sampling_warnings(
     counts: pd.DataFrame,
     outcomes: pd.DataFrame,
     missing_groups: Iterable[tuple[str, str, str, str, float]] = (),
+    shown: pd.DataFrame | None = None,
 ) -> list[str]:
     """One line per gap: images not sampled (per model: ``progress``, from
     ``harness.sampling_progress``), images sampled but not certified, and alphas
-    other than the config's. Groups missing whole (``missing_groups``) have lines of their
-    own (``missing_group_warnings``, with the command that certifies them), so the images
-    of a (model, noise) pair with none of its certificates are not counted again here."""
+    other than the config's among those the report shows (``shown``, the outcomes left by
+    its filters; all of ``outcomes`` by default). Groups missing whole
+    (``missing_groups``) have lines of their own (``missing_group_warnings``, with the
+    command that certifies them), so the images of a (model, noise) pair with none of its
+    certificates are not counted again here."""
     out: list[str] = []
     if (line := progress.warning()) is not None:
         out.append(line)
@@ -106,8 +109,9 @@ def sampling_warnings(
     config_alphas = {
         float(a) for a in ((manifest.get("config") or {}).get("certify") or {}).get("alpha", [])
     }
-    if config_alphas and not outcomes.empty:
-        stored = {float(a) for a in outcomes["alpha"].unique() if not math.isnan(float(a))}
+    shown = outcomes if shown is None else shown
+    if config_alphas and not shown.empty:
+        stored = {float(a) for a in shown["alpha"].unique() if not math.isnan(float(a))}
         other = sorted(stored - config_alphas)  # NaN: no alpha (a deterministic row)
         if other:
             out.append(
