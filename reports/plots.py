@@ -12,7 +12,8 @@ Per leaderboard (dataset, norm, alpha):
 - ``envelope_<slug>``: the best-over-sigma envelope of each noise and certifier (Cohen et
   al.'s figures), at most eight curves;
 - ``radii_<slug>``: box plots of the certified radii of the best rows of each model (at
-  most ten boxes a model), sized to fit a page.
+  most ten boxes a model; every radius beyond the whiskers drawn as a point), sized to
+  fit a page.
 """
 
 from __future__ import annotations
@@ -197,7 +198,10 @@ def radius_distribution_figure(board: Board) -> tuple[plt.Figure, int]:
             )
     height = min(12.0, 0.26 * len(values) + 1.2)
     fig, ax = plt.subplots(figsize=(8.4, height), layout="constrained")
-    ax.boxplot(values, widths=0.6, showfliers=False, **_HORIZONTAL)
+    # every image is drawn: the box and whiskers, and each radius beyond them as a point
+    fliers = {"marker": ".", "markersize": 4, "markeredgecolor": "none", "alpha": 0.6}
+    ax.boxplot(values, widths=0.6, flierprops={"markerfacecolor": "0.25", **fliers},
+               **_HORIZONTAL)  # fmt: skip
     ax.set_yticks(np.arange(1, len(values) + 1), labels, fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel(f"{board.norm} radius of correctly certified images")
@@ -247,6 +251,10 @@ def write_plots(board: Board, out: str | Path) -> list[Figure]:
         figures.append(Figure(name, *_save(fig, out / name), caption, n))
     fig, n = radius_distribution_figure(board)
     name = f"radii_{board.slug}"
-    caption = f"Certified radii of correctly certified images ({n} rows)."
+    caption = (
+        f"Certified radii of correctly certified images ({n} rows): box from the first to the "
+        "third quartile, median line, whiskers to the farthest radius within 1.5 box lengths, "
+        "every radius beyond them a point."
+    )
     figures.append(Figure(name, *_save(fig, out / name), caption, n))
     return figures
