@@ -20,6 +20,7 @@ from certifiers.bounds import DEFAULT_ALPHA, certify_top_class, check_alpha
 from harness.certificate_groups import failure_entries, recorded_failures
 from harness.noise import Noise, from_spec
 from harness.store import CertificateRow, CountRow, Store
+from smoothbench import plugins
 from smoothbench.names import first_few
 
 
@@ -66,6 +67,9 @@ def certify_store(
     if not alphas:
         raise ValueError("at least one alpha is needed")
     store.record_certifier_options({name: c.options() for name, c in instances.items()})
+    recorded = store.get_manifest("plugins") or []
+    if (named := plugins.with_loaded(recorded)) != recorded:  # the files behind the rows
+        store.put_manifest({"plugins": named})
     specs = store.noise_specs()
     distances = dict(store.get_manifest("law_distances") or {})
     groups: dict[tuple[str, str], list[CountRow]] = defaultdict(list)

@@ -121,7 +121,7 @@ def run(
                     "host_memory": host_memory.host_memory_state(),
                     "base_draws": draw_distance(data.dim),
                     "noise_approximations": approximations,
-                    "plugins": plugins.loaded(),
+                    "plugins": plugins.with_loaded(store.get_manifest("plugins") or []),
                 },
                 noises=specs,
             )

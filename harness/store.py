@@ -524,7 +524,7 @@ class Store:
     @classmethod
     def open_existing(cls, path: str | Path, *, readonly: bool = False) -> Store:
         """Open a store that must already exist (for certify and report). The plugin files
-        its run loaded are noted (``smoothbench.plugins.note_recorded``), so that a name
+        it was written with are noted (``smoothbench.plugins.note_recorded``), so that a name
         this process does not know is answered with the file to load."""
         if not Path(path).is_file():
             raise FileNotFoundError(f"no store at {path}")

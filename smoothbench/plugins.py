@@ -115,8 +115,17 @@ def loaded() -> list[str]:
     return list(_LOADED)
 
 
+def with_loaded(recorded: Iterable[str]) -> list[str]:
+    """A store's record of its plugins (its manifest's ``plugins``) with those this process
+    loaded added after it: what a command that writes to the store records, so that the
+    plugins behind every row it holds stay named (a ``certify --plugin`` after the run, a
+    run resumed without a plugin an earlier session used)."""
+    out = [p for p in recorded if isinstance(p, str)]
+    return out + [p for p in _LOADED if p not in out]
+
+
 def note_recorded(recorded: Iterable[str]) -> None:
-    """Note the plugins a store's run loaded (its manifest's ``plugins``)."""
+    """Note the plugins a store was written with (its manifest's ``plugins``)."""
     for plugin in recorded:
         if isinstance(plugin, str) and plugin not in _RECORDED:
             _RECORDED.append(plugin)
@@ -134,10 +143,10 @@ def missing() -> list[str]:
 
 
 def missing_hint() -> str:
-    """``; the store's run loaded ... (give ... with --plugin)``, or ``""``: for the
+    """``; the store was written with ... (give ... with --plugin)``, or ``""``: for the
     message of a name this process does not know."""
     lost = missing()
     if not lost:
         return ""
     options = " ".join(f"--plugin {p}" for p in lost)
-    return f"; the store's run loaded {', '.join(lost)}, not loaded here ({options})"
+    return f"; the store was written with {', '.join(lost)}, not loaded here ({options})"

@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command != "report":  # the report says so in its own warnings
             for plugin in missing():
                 print(
-                    f"smoothbench {args.command}: warning: the store's run loaded the plugin "
+                    f"smoothbench {args.command}: warning: the store was written with the plugin "
                     f"{plugin}, which this command did not: rows of its noises or "
                     f"certifiers are read without it (give it with --plugin {plugin})",
                     file=sys.stderr,

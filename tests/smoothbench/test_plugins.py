@@ -139,9 +139,8 @@ def test_a_report_without_the_runs_plugin_says_so_and_checks_nothing_of_it(
         == 0
     )
     out = capsys.readouterr().out
-    assert (
-        f"WARNING: the run loaded the plugin {plugin.resolve()}, which this report did not" in out
-    )
+    said = f"WARNING: the store was written with the plugin {plugin.resolve()}, which this report"
+    assert f"{said} did not load" in out
     assert "[INCOMPLETE] soundness" in out
     argv = ["report", str(store), "--out", str(tmp_path / "r2"), "--reference", "file-cohen"]
     assert main([*argv, "--plugin", str(plugin)]) == 0
@@ -214,9 +213,9 @@ def test_certify_and_export_without_the_runs_plugin_name_its_file(
     tmp_path, clean_registries, capsys
 ):
     plugin, store = _run_then_forget_the_plugin(tmp_path, capsys)
-    hint = f"the store's run loaded {plugin.resolve()}, not loaded here (--plugin "
+    hint = f"the store was written with {plugin.resolve()}, not loaded here (--plugin "
     assert main(["certify", str(store), "--certifier", "file-cohen", "--quiet"]) == 2
     assert hint in capsys.readouterr().err
     assert main(["export", "cohen-tsv", str(store), "--out", str(tmp_path / "tsv")]) == 0
     err = capsys.readouterr().err
-    assert f"warning: the store's run loaded the plugin {plugin.resolve()}, which this" in err
+    assert f"warning: the store was written with the plugin {plugin.resolve()}, which this" in err
