@@ -16,6 +16,7 @@ one.
 from __future__ import annotations
 
 import argparse
+import json
 import tempfile
 from collections.abc import Sequence
 from functools import partial
@@ -59,7 +60,7 @@ from reports.tidy import (
 from reports.view import build_view
 from smoothbench.atomic import write_atomic
 from smoothbench.names import choices, unknown_name
-from smoothbench.output_folder import check_output_folder
+from smoothbench.output_folder import check_output_folder, files_listed_below, remove_outputs
 
 FORMATS = ("md", "html", "csv", "latex", "json", "plots")
 _ALIASES = {"markdown": "md", "tex": "latex", "png": "plots", "svg": "plots", "all": "all"}
@@ -276,14 +277,49 @@ def make_report(
     return report, headlines
 
 
+#: The index of the files a report wrote in its folder (``write_report``).
+REPORT_INDEX = "report-files.json"
+#: What a report writes: the files an earlier report's index lists are deleted only if
+#: they are of these kinds.
+_REPORT_SUFFIXES = frozenset({".md", ".html", ".png", ".svg", ".csv", ".json", ".tex"})
+
+
 def write_report(
     report: Report,
     headlines: Sequence[Headline],
     out: str | Path,
     fmts: Sequence[str] = FORMATS,
+    removed: list[Path] | None = None,
 ) -> list[Path]:
-    """Write the requested formats under ``out``; returns the paths written."""
+    """Write the requested formats under ``out``; returns the paths written. The folder
+    then holds this report only: the files an earlier report there listed in its index
+    (``REPORT_INDEX``) and this one did not write again (figures and entries of rows,
+    norms or alphas it does not show, a format not asked for) are deleted, and added to
+    ``removed`` when it is given; files no report listed are left alone."""
     out = _out_folder(out)
+    earlier = _earlier_report_files(out)
+    written = _write_formats(report, headlines, out, fmts)
+    index = {"files": sorted(p.relative_to(out).as_posix() for p in written)}
+    write_atomic(out / REPORT_INDEX, json.dumps(index, indent=1) + "\n")
+    # after the index that no longer lists them: a crash before leaves it true
+    gone = remove_outputs(out, earlier - set(written))
+    if removed is not None:
+        removed.extend(gone)
+    return written
+
+
+def _earlier_report_files(out: Path) -> set[Path]:
+    """The files the index of an earlier report in ``out`` lists (none without one)."""
+    try:
+        names = json.loads((out / REPORT_INDEX).read_text())["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return set()
+    return files_listed_below(out, names if isinstance(names, list) else [], _REPORT_SUFFIXES)
+
+
+def _write_formats(
+    report: Report, headlines: Sequence[Headline], out: Path, fmts: Sequence[str]
+) -> list[Path]:
     written: list[Path] = []
     with tempfile.TemporaryDirectory() as scratch:
         where = out / "plots" if "plots" in fmts else Path(scratch)
@@ -348,13 +384,19 @@ def report_main(args: argparse.Namespace) -> int:
         models=getattr(args, "model", None),
         norms=getattr(args, "norm", None),
     )
-    paths = write_report(report, headlines, args.out, fmts)
+    removed: list[Path] = []
+    paths = write_report(report, headlines, args.out, fmts, removed)
     top = sorted(
         {Path(p).name for p in paths if Path(p).parent == Path(args.out)},
         key=lambda name: (not name.startswith("leaderboard"), name),
     )
     shown = ", ".join(top[:3]) + (", ..." if len(top) > 3 or len(top) < len(paths) else "")
     print(f"wrote {len(paths)} files under {args.out} ({shown})")
+    if removed:
+        print(
+            f"removed {len(removed)} files of the earlier report there that this one does not "
+            f"write (its {REPORT_INDEX} listed them)"
+        )
     for w in report.warnings:
         print(f"WARNING: {w}")
     for check in report.sanity:

@@ -42,6 +42,7 @@ from harness.sampling_progress import sampling_progress
 from harness.store import Store
 from smoothbench.atomic import write_atomic
 from smoothbench.names import first_few
+from smoothbench.output_folder import files_listed_below, remove_outputs
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._=,-]")
 
@@ -73,16 +74,10 @@ def _earlier_files(out: Path) -> set[Path]:
     """The TSV files an earlier export's ``index.json`` in ``out`` lists (none when there
     is no readable index), those below ``out`` only."""
     try:
-        files = json.loads((out / INDEX_FILE).read_text())["files"]
-        listed = [out / entry["file"] for entry in files]
+        names = [entry["file"] for entry in json.loads((out / INDEX_FILE).read_text())["files"]]
     except (OSError, ValueError, KeyError, TypeError):
         return set()
-    root = out.resolve()
-    return {
-        path
-        for path in listed
-        if path.suffix == ".tsv" and path.resolve().is_relative_to(root) and path.is_file()
-    }
+    return files_listed_below(out, names, {".tsv"})
 
 
 def write_cohen_tsv(store: Store, out: str | Path) -> Export:
@@ -184,7 +179,5 @@ def write_cohen_tsv(store: Store, out: str | Path) -> Export:
         + "\n",
     )  # fmt: skip
     # after the index that no longer lists them: a crash before leaves it true
-    for path in sorted(earlier - set(written)):
-        path.unlink(missing_ok=True)
-        result.removed.append(path)
+    result.removed.extend(remove_outputs(out, earlier - set(written)))
     return result

@@ -274,6 +274,7 @@ def test_formats_option_and_radii(store_path, tmp_path, capsys):
         "comparisons.csv",
         "outcomes.csv",
         "sanity.csv",
+        "report-files.json",  # the index of these, for the next report into the folder
     }
     board = pd.read_csv(out / "leaderboard.csv")
     assert {"cert@0.1", "cert@0.2"} <= set(board) and "cert@0.5" not in board
