@@ -222,17 +222,19 @@ def mcnemar(table_or_pairs: ArrayLike | Sequence[ArrayLike], mid_p: bool = True)
     the null. With ``k = min(n10, n01)`` and ``X ~ Bin(N, 1/2)``:
 
     - exact: ``p = min(1, 2 P(X <= k))`` (statsmodels ``mcnemar(table, exact=True)``);
-    - mid-p: ``p = 2 [P(X <= k) - P(X = k) / 2] = 2 P(X <= k) - P(X = k)``, capped at 1
+    - mid-p: ``p = 2 [P(X <= k) - P(X = k) / 2] = 2 P(X < k) + P(X = k)``, capped at 1
       (Fagerland, Lydersen and Laake 2013, "The McNemar test for binary matched-pairs
       data: mid-p and asymptotic are better than exact conditional", BMC Med. Res.
-      Methodol. 13:91), from ``scipy.stats.binom``; statsmodels has no mid-p.
+      Methodol. 13:91), from ``scipy.stats.binom``; statsmodels has no mid-p. Taken as
+      the sum, not as ``2 P(X <= k) - P(X = k)``, whose two tiny terms cancel: at
+      ``n10 = 1068, n01 = 7`` the difference came out negative (-8e-307).
     """
     table = _as_table(table_or_pairs)
     n10, n01 = int(table[0, 1]), int(table[1, 0])
     exact = _sm_mcnemar(table, exact=True)
     k = min(n10, n01)
     n_disc = n10 + n01
-    midp = 2.0 * sps.binom.cdf(k, n_disc, 0.5) - sps.binom.pmf(k, n_disc, 0.5)
+    midp = 2.0 * sps.binom.cdf(k - 1, n_disc, 0.5) + sps.binom.pmf(k, n_disc, 0.5)
     return McNemarResult(
         n11=int(table[0, 0]),
         n10=n10,
@@ -252,9 +254,8 @@ def mcnemar_pvalues(n10: ArrayLike, n01: ArrayLike) -> tuple[np.ndarray, np.ndar
     b = np.asarray(n10, dtype=np.int64)
     c = np.asarray(n01, dtype=np.int64)
     k, n = np.minimum(b, c), b + c
-    cdf = sps.binom.cdf(k, n, 0.5)
-    exact = np.minimum(1.0, 2.0 * cdf)
-    midp = np.minimum(1.0, 2.0 * cdf - sps.binom.pmf(k, n, 0.5))
+    exact = np.minimum(1.0, 2.0 * sps.binom.cdf(k, n, 0.5))
+    midp = np.minimum(1.0, 2.0 * sps.binom.cdf(k - 1, n, 0.5) + sps.binom.pmf(k, n, 0.5))
     return np.where(n == 0, 1.0, exact), np.where(n == 0, 1.0, midp)
 
 

@@ -1,7 +1,10 @@
 """Reference values of McNemar's test for the report tests, from scipy's binomial
-distribution directly (no code of ``reports``)."""
+distribution directly or in exact integer arithmetic (no code of ``reports``)."""
 
 from __future__ import annotations
+
+import math
+from fractions import Fraction
 
 import numpy as np
 from scipy import stats as sps
@@ -9,11 +12,13 @@ from scipy import stats as sps
 
 def mcnemar_midp(n10: int, n01: int) -> float:
     """Two-sided mid-p of McNemar's test: ``2 P(B <= k) - P(B = k)``, ``B ~ Bin(n10 + n01,
-    1/2)``, ``k = min(n10, n01)``, capped at 1; 1 with no discordant pair (no evidence)."""
+    1/2)``, ``k = min(n10, n01)``, capped at 1; 1 with no discordant pair (no evidence).
+    Exact: ``(2 sum_{i < k} C(d, i) + C(d, k)) / 2^d`` in integers, rounded once."""
     d, k = n10 + n01, min(n10, n01)
     if d == 0:
         return 1.0
-    return min(1.0, 2 * sps.binom.cdf(k, d, 0.5) - sps.binom.pmf(k, d, 0.5))
+    tail = 2 * sum(math.comb(d, i) for i in range(k)) + math.comb(d, k)
+    return min(1.0, float(Fraction(tail, 2**d)))
 
 
 def mcnemar_power(n: int, p10: float, p01: float, alpha: float, mid_p: bool) -> float:
