@@ -361,6 +361,7 @@ def build_report(
     ]  # fmt: skip
     boards.sort(key=lambda b: (b.dataset, NORM_ORDER.get(b.norm, 3), b.alpha))
     index_set = manifest.get("index_set")
+    reported_noises = set(outcomes["noise"].unique())  # once, not once per noise
     footnotes = {
         "dataset": manifest.get("dataset", ", ".join(sorted(outcomes["dataset"].unique()))),
         "run": ((manifest.get("config") or {}).get("run") or {}).get("name"),
@@ -382,7 +383,7 @@ def build_report(
         "law_distances": {
             name: float(d)
             for name, d in (manifest.get("law_distances") or {}).items()
-            if name in set(outcomes["noise"])
+            if name in reported_noises
         },
     }
     return Report(boards, list(sanity), settings, footnotes, outcomes, list(warnings))

@@ -156,8 +156,11 @@ def best_row(rows: Sequence[Row], column: Column, ctx: Context, acr: Column) -> 
 def compare(row: Row, other: Row, column: Column, ctx: Context) -> dict[str, Any]:
     """``row`` against ``other`` on ``column``, on the images both have. McNemar cells
     carry their counts; their p-values are filled in by :func:`comparisons` (vectorized)."""
-    images = np.intersect1d(row.images, other.images)
-    a, b = row.on(images), other.on(images)
+    if row.images is other.images or np.array_equal(row.images, other.images):
+        images, a, b = row.images, row, other  # the common case: no intersection to make
+    else:
+        images = np.intersect1d(row.images, other.images)
+        a, b = row.on(images), other.on(images)
     n = int(images.size)
     rec: dict[str, Any] = {
         "column": column.key,

@@ -56,7 +56,8 @@ def load_outcomes(store: Store | str | Path) -> pd.DataFrame:
             "prediction", "p_lower", "radius", "correct", "confidence_spent",
             "seconds"]  # fmt: skip
     df = pd.DataFrame(rows, columns=cols)
-    df["family"] = [json.loads(s)["family"] for s in df["spec"]]
+    family = {spec: json.loads(spec)["family"] for spec in df["spec"].unique()}  # per noise
+    df["family"] = df["spec"].map(family)
     df["dataset"] = dataset
     df["correct"] = df["correct"].astype(bool)
     df["abstained"] = df["prediction"] < 0
