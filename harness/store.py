@@ -677,13 +677,17 @@ class Store:
         rows = list(rows)
         with self.transaction() as db:
             changed = set()
+            stored: dict[tuple, tuple] = {}  # one query per (model, noise), not per row
+            for model, noise in {(r.model, r.noise) for r in rows}:
+                for i, c, nm, a, pred, pl, rad in db.execute(
+                    "SELECT image, certifier, norm, alpha, prediction, p_lower, radius"
+                    " FROM certificates WHERE model = ? AND noise = ?",
+                    (model, noise),
+                ):
+                    stored[(model, noise, i, c, nm, a)] = (pred, pl, rad)
             for r in rows:
-                old = db.execute(
-                    "SELECT prediction, p_lower, radius FROM certificates WHERE model = ?"
-                    " AND noise = ? AND image = ? AND certifier = ? AND norm = ? AND alpha = ?",
-                    (r.model, r.noise, int(r.image), r.certifier, r.norm, float(r.alpha)),
-                ).fetchone()
-                if old != (int(r.prediction), float(r.p_lower), float(r.radius)):
+                key = (r.model, r.noise, int(r.image), r.certifier, r.norm, float(r.alpha))
+                if stored.get(key) != (int(r.prediction), float(r.p_lower), float(r.radius)):
                     changed.add((r.certifier, r.norm))
             if changed and self.has_table("audit"):
                 db.executemany(

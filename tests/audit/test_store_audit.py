@@ -53,3 +53,34 @@ def test_a_version_2_store_reads_as_not_audited_and_migrates(tmp_path):
         assert st.get_manifest("schema_version") == 3 and st.has_table("audit")
         st.put_audit([_row()])
         assert len(st.audit_rows()) == 1
+
+
+def _certificate(image: int, certifier: str = "cohen", radius: float = 0.3, alpha=0.001):
+    from harness.store import CertificateRow
+
+    return CertificateRow("m", "g", image, certifier, "l2", alpha, 1, 0.9, radius, True, 0.0)
+
+
+def test_certificates_written_again_keep_the_audit_and_changed_ones_drop_theirs(tmp_path):
+    """The audit of a (certifier, norm) speaks of its stored certificates: writing the same
+    ones again keeps it; a changed radius, a new image or a new alpha of one certifier
+    drops that certifier's audit only."""
+    with Store(tmp_path / "s.sqlite") as st:
+        st.put_noises({"g": {"family": "gaussian", "params": {"sigma": 0.5, "dim": 4}}})
+        st.put_counts(
+            [CountRow("m", "g", i, 1, np.array([0, 10]), np.array([10, 90]), 0.1) for i in range(4)]
+        )
+        rows = [_certificate(i, c) for i in range(3) for c in ("cohen", "wulff")]
+        st.put_certificates(rows)
+        audited = [_row("cohen"), _row("wulff")]
+        for change, dropped in [
+            ([], set()),
+            ([_certificate(1, "cohen", radius=0.31)], {"cohen"}),
+            ([_certificate(3, "wulff")], {"wulff"}),
+            ([_certificate(0, "cohen", alpha=0.01)], {"cohen"}),
+        ]:
+            st.put_audit(audited)
+            st.put_certificates(rows + change)
+            assert {r.certifier for r in st.audit_rows()} == {"cohen", "wulff"} - dropped
+            rows = [r for r in rows if (r.image, r.certifier, r.alpha) not in
+                    {(c.image, c.certifier, c.alpha) for c in change}] + change  # fmt: skip
