@@ -31,6 +31,7 @@ def check_framework_integral(
     cohen: str = "cohen",
     points: int = 5,
     rtol: float = 1e-6,
+    atol: float = 1e-8,
     table_rtol: float = 1e-3,
     table_atol: float = 1e-5,
     above_rtol: float = 1e-9,
@@ -38,7 +39,11 @@ def check_framework_integral(
     """Corollary 1 without the shortcut: the functional framework's exact Neyman-Pearson
     integral for the l2 family with ``k = 0`` (``functional_l2.radius_direct``, root
     finding on a 1-D integral of a regularized incomplete beta function, no closed form)
-    must give ``sigma Phi^{-1}(p)`` at the stored p_lower of every Gaussian row.
+    must give ``sigma Phi^{-1}(p)`` at the stored p_lower of every Gaussian row, within
+    ``rtol`` of it plus ``atol sigma``: the integral is accurate to about ``1.25e-9 sigma``
+    whatever the radius (measured at d = 64 and 3072 for p from 0.5 + 1e-9 to 1 - 1e-6),
+    so that near p = 1/2, where the radius is tiny, its relative difference alone means
+    nothing (2.3e-6 at p_lower = 0.50021, a radius of 5.3e-4 sigma).
 
     The registered certifier answers Gaussian noise with the closed form (Corollary 1 is a
     theorem), so this check is what keeps the corollary a test on the stored data. It
@@ -72,12 +77,13 @@ def check_framework_integral(
         got = functional_l2.radius_direct(sigma, 0, dim, p)
         want = np.asarray(inputs.certifier(cohen).radius(from_spec(gaussians[noise_name]), p))
         rel = np.abs(got - want) / np.maximum(want, 1e-300)
-        i = int(np.argmax(rel))
+        integral_ok = np.abs(got - want) <= rtol * want + atol * sigma
+        i = int(np.argmax(np.where(integral_ok, 0.0, 1.0) + rel / (1.0 + rel)))  # a miss first
         tabled = sigma * np.asarray(functional_l2.radius_table(0, dim)(p), dtype=np.float64)
         # signed (above Cohen is unsound), relative where the radius is not tiny
         gap = (tabled - want) / np.maximum(want, 1e-3 * sigma)
         j = int(np.argmax(np.abs(gap)))
-        worst = max(worst, float(rel[i]))
+        worst = max(worst, float(rel.max()))
         compared += len(p)
         label = f"{model} | {noise_name}"
         table_ok = bool(
@@ -86,7 +92,7 @@ def check_framework_integral(
                 & (want - tabled <= table_rtol * want + table_atol * sigma)
             ).all()
         )
-        if (rel <= rtol).all() and table_ok:
+        if integral_ok.all() and table_ok:
             details.append(
                 f"{label}: {len(p)} p_lower values, max relative diff {rel[i]:.2g} (integral), "
                 f"{gap[j]:+.2g} (table, relative to max(R, 0.001 sigma))"
@@ -98,10 +104,11 @@ def check_framework_integral(
                 & (out["model"] == model)
             ].groupby(GROUP, sort=True):  # fmt: skip
                 affected.add(board_row(key))
-            if not (rel <= rtol).all():
+            if not integral_ok.all():
                 details.append(
                     f"{label}: at p_lower={p[i]:.8f} the integral gives {got[i]:.8g}, "
-                    f"Cohen {want[i]:.8g} (relative diff {rel[i]:.2g} > {rtol:g})"
+                    f"Cohen {want[i]:.8g} (relative diff {rel[i]:.2g}; allowed: {rtol:g} + "
+                    f"{atol:g} sigma)"
                 )
             if not table_ok:
                 details.append(
@@ -112,8 +119,8 @@ def check_framework_integral(
     status = FAIL if failed else PASS
     summary = (
         f"{compared} stored p_lower values, largest relative difference of the integral "
-        f"{worst:.2g} (within {rtol:g}; the table at most {above_rtol:g} above, {table_rtol:g} + "
-        f"{table_atol:g} sigma below)"
+        f"{worst:.2g} (within {rtol:g} + {atol:g} sigma; the table at most {above_rtol:g} "
+        f"above, {table_rtol:g} + {table_atol:g} sigma below)"
     )
     return CheckResult(name, title, status, summary, details, worst, affected)
 

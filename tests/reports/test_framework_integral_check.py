@@ -66,3 +66,26 @@ def test_a_table_three_per_mille_below_cohen_fails(tmp_path, monkeypatch):
     monkeypatch.setattr(functional_l2, "radius_table", low)
     res = check_framework_integral(inputs, points=9)
     assert res.status == FAIL and any("the table gives" in d for d in res.details)
+
+
+def test_a_row_just_above_one_half_passes_and_a_miss_there_fails(tmp_path, monkeypatch):
+    """At p_lower = 0.50021 the radius is 5.3e-4 sigma and the integral, accurate to about
+    1.25e-9 sigma, is 2.3e-6 off relatively: that is no failure (it was one, on a store
+    of 2,000-draw counts); a miss of 1e-7 sigma there still fails."""
+    from certifiers.functional import l2 as functional_l2
+
+    with winner_store(tmp_path / "s.sqlite") as store:
+        inputs = SanityInputs.from_store(store)
+    out = inputs.outcomes
+    live = out.index[(out["certifier"] == "cohen") & (out["p_lower"] > 0.5)]
+    low = 0.50021277  # the stored p_lower the check failed at
+    out.loc[live[0], "p_lower"] = low  # the smallest p_lower of its row: evaluated
+    assert check_framework_integral(inputs, points=5).status == PASS
+    real = functional_l2.radius_direct
+
+    def off_near_one_half(sigma, k, dim, p):
+        r = np.asarray(real(sigma, k, dim, p), dtype=np.float64)
+        return np.where(np.asarray(p) == low, r + 1e-7 * sigma, r)
+
+    monkeypatch.setattr(functional_l2, "radius_direct", off_near_one_half)
+    assert check_framework_integral(inputs, points=5).status == FAIL
