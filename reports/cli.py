@@ -22,10 +22,8 @@ from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from certifiers.bounds import DEFAULT_ALPHA
 from certifiers.registry import is_deterministic
 from harness.certificate_groups import (
     deterministic_gap,
@@ -52,6 +50,7 @@ from reports.reach import unreached_grid_warning
 from reports.sanity import SanityContext, SanityInputs, run_checks
 from reports.settings import DEFAULT_REFERENCE, ReportSettings
 from reports.tidy import (
+    leaderboard_outcomes,
     load_counts,
     load_deterministic_outcomes,
     load_imported_outcomes,
@@ -106,48 +105,6 @@ def _filter(outcomes: pd.DataFrame, settings: ReportSettings) -> pd.DataFrame:
     return outcomes.reset_index(drop=True)
 
 
-def _imported_as_outcomes(imported: pd.DataFrame, specs: dict) -> pd.DataFrame:
-    """Imported certificates in the outcome table's columns (no p_A: no counts)."""
-    if imported.empty:
-        return imported
-    out = imported.copy()
-    out["family"] = [(specs.get(nz) or {}).get("family", "imported") for nz in out["noise"]]
-    out["p_lower"] = np.nan
-    out["abstained"] = out["prediction"] < 0
-    out["confidence_spent"] = 0.0
-    out["kind"] = "imported"
-    return out
-
-
-def _config_alphas(manifest: dict) -> list[float]:
-    """The alphas the run's config asked for (``certify.alpha``; its default when the
-    config names none)."""
-    certify = (manifest.get("config") or {}).get("certify") or {}
-    alphas = certify.get("alpha", [DEFAULT_ALPHA]) if isinstance(certify, dict) else []
-    try:
-        return sorted({float(a) for a in alphas}) or [DEFAULT_ALPHA]
-    except (TypeError, ValueError):
-        return [DEFAULT_ALPHA]
-
-
-def _deterministic_as_outcomes(det: pd.DataFrame, alphas: list[float]) -> pd.DataFrame:
-    """Deterministic certificates (ibp, crown) in the outcome table's columns: no noise,
-    no p_A, nothing abstained; repeated for each alpha (those of the Monte Carlo rows,
-    else the config's) so they stand in every table of their norm. A deterministic
-    certificate holds with certainty: the alpha only places it beside the other rows."""
-    if det.empty:
-        return det
-    out = det.copy()
-    out["noise"] = "none"
-    out["family"] = "deterministic"
-    out["p_lower"] = np.nan
-    out["abstained"] = False
-    out["confidence_spent"] = 0.0
-    out["kind"] = "deterministic"
-    frames = [out.assign(alpha=float(a)) for a in alphas or [DEFAULT_ALPHA]]
-    return pd.concat(frames, ignore_index=True)
-
-
 def _is_deterministic(name: str, deterministic: set[str]) -> bool:
     """Whether ``name`` certifies without Monte Carlo counts (ibp, crown): stored as
     such, or registered with ``deterministic = True``."""
@@ -194,7 +151,7 @@ def make_report(
     never what the checks see."""
     with Store.open_existing(store_path, readonly=True) as store:
         sampled = load_outcomes(store)
-        imported = _imported_as_outcomes(load_imported_outcomes(store), store.noise_specs())
+        imported = load_imported_outcomes(store)
         deterministic = load_deterministic_outcomes(store)
         counts = load_counts(store)
         manifest = store.manifest()
@@ -211,12 +168,7 @@ def make_report(
                 sampled["alpha"].astype(float), strict=True,
             )
         )  # fmt: skip
-    sampled["kind"] = "smoothing"
-    alphas = sorted(set(map(float, pd.concat([sampled["alpha"], imported.get("alpha", [])]))))
-    det_rows = _deterministic_as_outcomes(deterministic, alphas or _config_alphas(manifest))
-    extra = [f for f in (imported, det_rows) if len(f)]
-    outcomes = pd.concat([sampled, *extra], ignore_index=True) if extra else sampled
-    outcomes["alpha"] = outcomes["alpha"].astype(float)  # not object, beside an empty table
+    outcomes = leaderboard_outcomes(sampled, imported, deterministic, specs, manifest)
     settings = (settings or ReportSettings.from_config(manifest.get("config"))).override(
         **overrides
     )  # bad options first: they are wrong whatever the store holds

@@ -1,5 +1,10 @@
 """Two rows of a store compared image by image: the McNemar test at a radius and the
-discordant images (certified by one row only), with both rows' p_A and radius."""
+discordant images (certified by one row only), with both rows' p_A and radius.
+
+Any row a leaderboard shows can be named: a Monte Carlo row (kind ``smoothing``), an
+imported one (``imported``: no p_A) or a deterministic one (``deterministic``: noise
+``none``, no p_A). Where a run's row and an imported row share model, noise and
+certifier, the kind chooses between them."""
 
 from __future__ import annotations
 
@@ -13,10 +18,11 @@ from harness.noise.written import split_noise_text
 from harness.store import Store
 from reports import stats
 from reports.reach import reach, run_draws
-from reports.tidy import load_outcomes
+from reports.tidy import load_leaderboard_outcomes
 from smoothbench.names import choices
 
 Selector = tuple[str, str, str]  # model, noise (name or a unique part of one), certifier
+KINDS = ("smoothing", "imported", "deterministic")
 
 
 def _same_value(given: str, stored: str) -> bool:
@@ -35,7 +41,9 @@ def _holds_params(stored: str, wanted: tuple[str, dict[str, str]] | None) -> boo
     return all(k in have[1] and _same_value(v, have[1][k]) for k, v in wanted[1].items())
 
 
-def _pick(outcomes: pd.DataFrame, sel: Selector, norm: str, alpha: float) -> pd.DataFrame:
+def _pick(
+    outcomes: pd.DataFrame, sel: Selector, norm: str, alpha: float, kind: str | None = None
+) -> pd.DataFrame:
     model, noise, cert = sel
     g = outcomes[(outcomes["norm"] == norm) & (outcomes["alpha"] == alpha)]
     if model not in set(g["model"]):
@@ -68,6 +76,19 @@ def _pick(outcomes: pd.DataFrame, sel: Selector, norm: str, alpha: float) -> pd.
             f"no certificates for model {model!r}, noise {match[0]}, certifier {cert!r}, "
             f"{norm}, alpha {alpha:g}; {stored}"
         )
+    kinds = sorted(set(rows["kind"]))
+    if kind is not None:
+        if kind not in kinds:
+            raise ValueError(
+                f"model {model!r}, noise {match[0]}, certifier {cert!r} has no {kind} row; "
+                f"its rows: {', '.join(kinds)}"
+            )
+        rows = rows[rows["kind"] == kind]
+    elif len(kinds) > 1:
+        raise ValueError(
+            f"model {model!r}, noise {match[0]}, certifier {cert!r} names {len(kinds)} rows "
+            f"({', '.join(kinds)}): choose one with --first-kind or --second-kind"
+        )
     return rows.set_index("image").sort_index()
 
 
@@ -78,17 +99,22 @@ def compare_rows_by_image(
     norm: str,
     radius: float,
     alpha: float | None = None,
+    kinds: tuple[str | None, str | None] = (None, None),
 ) -> tuple[pd.DataFrame, str]:
-    """``(discordant images, summary line)``."""
+    """``(discordant images, summary line)``. ``kinds``: the kind of each row (one of
+    ``KINDS``), needed only where a selector names rows of several kinds."""
     if not (0 <= radius < math.inf):
         raise ValueError(f"--radius must be a finite number >= 0, got {radius}")
+    for kind in kinds:
+        if kind is not None and kind not in KINDS:
+            raise ValueError(f"unknown row kind {kind!r}; one of {', '.join(KINDS)}")
     with Store.open_existing(store_path, readonly=True) as store:
-        outcomes = load_outcomes(store)
+        outcomes = load_leaderboard_outcomes(store)
         manifest = store.manifest()
         specs = store.noise_specs()
     alphas = sorted(set(map(float, outcomes["alpha"])))
     if not alphas:
-        raise ValueError(f"{store_path} holds no certificates of its own to compare")
+        raise ValueError(f"{store_path} holds no certificates to compare")
     if alpha is None:
         if len(alphas) != 1:
             raise ValueError(f"the store holds several alphas {alphas}; choose one with --alpha")
@@ -98,7 +124,8 @@ def compare_rows_by_image(
     norms = sorted(set(outcomes["norm"]))
     if norm not in norms:
         raise ValueError(f"no certificates against {norm}; stored: {norms}")
-    a, b = _pick(outcomes, first, norm, alpha), _pick(outcomes, second, norm, alpha)
+    a = _pick(outcomes, first, norm, alpha, kinds[0])
+    b = _pick(outcomes, second, norm, alpha, kinds[1])
     images = a.index.intersection(b.index)
     if images.empty:
         raise ValueError(
@@ -125,6 +152,8 @@ def compare_rows_by_image(
     options = manifest.get("certifier_options") or {}
     distances = manifest.get("law_distances") or {}
     for which, rows, sel in (("first", a, first), ("second", b, second)):
+        if len(rows) and rows["kind"].iloc[0] != "smoothing":
+            continue  # no draws behind it: no reach
         noise = str(rows["noise"].iloc[0]) if len(rows) else ""
         spec = specs.get(noise)
         most = reach([sel[2]], norm, float(alpha), draws, spec, options, distances.get(noise))

@@ -21,8 +21,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from certifiers.bounds import DEFAULT_ALPHA
 from harness.store import Store
 
 OUTCOME_COLUMNS = [
@@ -138,3 +140,82 @@ def load_counts(store: Store | str | Path) -> pd.DataFrame:
         [(r.model, r.noise, r.image, r.label, r.selection, r.estimation, r.seconds) for r in rows],
         columns=["model", "noise", "image", "label", "selection", "estimation", "seconds"],
     )
+
+
+def imported_as_outcomes(imported: pd.DataFrame, specs: dict) -> pd.DataFrame:
+    """Imported certificates in the outcome table's columns (no p_A: no counts)."""
+    if imported.empty:
+        return imported
+    out = imported.copy()
+    out["family"] = [(specs.get(nz) or {}).get("family", "imported") for nz in out["noise"]]
+    out["p_lower"] = np.nan
+    out["abstained"] = out["prediction"] < 0
+    out["confidence_spent"] = 0.0
+    out["kind"] = "imported"
+    return out
+
+
+def config_alphas(manifest: dict) -> list[float]:
+    """The alphas the run's config asked for (``certify.alpha``; its default when the
+    config names none)."""
+    certify = (manifest.get("config") or {}).get("certify") or {}
+    alphas = certify.get("alpha", [DEFAULT_ALPHA]) if isinstance(certify, dict) else []
+    try:
+        return sorted({float(a) for a in alphas}) or [DEFAULT_ALPHA]
+    except (TypeError, ValueError):
+        return [DEFAULT_ALPHA]
+
+
+def deterministic_as_outcomes(det: pd.DataFrame, alphas: list[float]) -> pd.DataFrame:
+    """Deterministic certificates (ibp, crown) in the outcome table's columns: no noise,
+    no p_A, nothing abstained; repeated for each alpha (those of the Monte Carlo rows,
+    else the config's) so they stand in every table of their norm. A deterministic
+    certificate holds with certainty: the alpha only places it beside the other rows."""
+    if det.empty:
+        return det
+    out = det.copy()
+    out["noise"] = "none"
+    out["family"] = "deterministic"
+    out["p_lower"] = np.nan
+    out["abstained"] = False
+    out["confidence_spent"] = 0.0
+    out["kind"] = "deterministic"
+    frames = [out.assign(alpha=float(a)) for a in alphas or [DEFAULT_ALPHA]]
+    return pd.concat(frames, ignore_index=True)
+
+
+def leaderboard_outcomes(
+    sampled: pd.DataFrame,
+    imported: pd.DataFrame,
+    deterministic: pd.DataFrame,
+    specs: dict,
+    manifest: dict,
+) -> pd.DataFrame:
+    """Every row a leaderboard shows, in one table with a ``kind`` column: the Monte Carlo
+    certificates (``load_outcomes``, kind ``smoothing``), the imported ones
+    (``imported``) and the deterministic ones (``deterministic``, noise ``none``, at the
+    alphas of the others, else the config's)."""
+    sampled = sampled.assign(kind="smoothing")
+    imported = imported_as_outcomes(imported, specs)
+    alphas = sorted(set(map(float, pd.concat([sampled["alpha"], imported.get("alpha", [])]))))
+    det_rows = deterministic_as_outcomes(deterministic, alphas or config_alphas(manifest))
+    extra = [f for f in (imported, det_rows) if len(f)]
+    outcomes = pd.concat([sampled, *extra], ignore_index=True) if extra else sampled
+    outcomes["alpha"] = outcomes["alpha"].astype(float)  # not object, beside an empty table
+    return outcomes
+
+
+def load_leaderboard_outcomes(store: Store | str | Path) -> pd.DataFrame:
+    """``leaderboard_outcomes`` of a store."""
+    st, owned = _open(store)
+    try:
+        return leaderboard_outcomes(
+            load_outcomes(st),
+            load_imported_outcomes(st),
+            load_deterministic_outcomes(st),
+            st.noise_specs(),
+            st.manifest(),
+        )
+    finally:
+        if owned:
+            st.close()

@@ -5,8 +5,12 @@
 
 NOISE is a stored noise name, its family with some of its parameters
 (``generalized_gaussian(k=16)`` or ``generalized_gaussian:k=16``), or a part of a name,
-that matches a single noise of the model. Prints the McNemar test at the radius and
-every discordant image (certified by one row only) with both rows' p_A and radius.
+that matches a single noise of the model; ``none`` for a deterministic row (ibp, crown).
+Imported rows are named as the leaderboard names them; where a run's row and an imported
+one share model, noise and certifier, ``--first-kind`` / ``--second-kind`` choose
+(``smoothing``, ``imported`` or ``deterministic``). Prints the McNemar test at the radius
+and every discordant image (certified by one row only) with both rows' p_A (none for a
+row without counts) and radius.
 """
 
 from __future__ import annotations
@@ -38,6 +42,14 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "--radius", type=float, required=True, help="certified accuracy is compared at it"
     )
     p.add_argument("--alpha", type=float, help="default: the only stored alpha")
+    kinds = ("smoothing", "imported", "deterministic")
+    for which in ("first", "second"):
+        p.add_argument(
+            f"--{which}-kind",
+            choices=kinds,
+            help=f"the {which} row's kind, where its names hold several (a run's row and an "
+            "imported one of the same names); deterministic rows (ibp, crown) have noise none",
+        )
     return p
 
 
@@ -45,8 +57,9 @@ def main(args: argparse.Namespace) -> int:
     from reports.discordant import compare_rows_by_image
 
     table, summary = compare_rows_by_image(
-        args.store, tuple(args.first), tuple(args.second), args.norm, args.radius, args.alpha
-    )
+        args.store, tuple(args.first), tuple(args.second), args.norm, args.radius, args.alpha,
+        (args.first_kind, args.second_kind),
+    )  # fmt: skip
     print(summary)
     if not table.empty:
         print(table.to_string(index=False))

@@ -24,7 +24,7 @@ NAMES = [noise.name for noise in NOISES]
 def _outcomes() -> pd.DataFrame:
     rows = [
         {"model": "m", "noise": name, "certifier": "cohen", "norm": "l2", "alpha": 0.001,
-         "image": image, "radius": 0.1, "correct": True}
+         "image": image, "radius": 0.1, "correct": True, "kind": "smoothing"}
         for name in NAMES
         for image in range(3)
     ]  # fmt: skip
