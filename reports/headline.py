@@ -143,6 +143,13 @@ class Headline:
         else:
             claim = f"{self.row.full_label()} against {self.other.full_label()}"
         claim_line = ("Claim", claim + (f" ({self.relation})" if self.relation else ""))
+        if self.n and np.isfinite(self.acr - self.other_acr) and self.acr <= self.other_acr:
+            behind = "tied with" if self.acr == self.other_acr else "behind"
+            claim_line = (
+                "Claim",
+                f"{claim_line[1]}; the first row is {behind} the second on ACR: no claim that "
+                "it is better",
+            )
         if self.n == 0:
             out = [claim_line, ("Largest gap", "the two rows share no image: no comparison")]
             if self.excluded:

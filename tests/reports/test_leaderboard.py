@@ -343,6 +343,16 @@ def test_headline_tests_the_best_challenger_when_a_reference_row_wins(tmp_path, 
     assert h.row.key == ("m", TestGG(0.25, DIM).name, "test-gg-half")
     assert h.other.key == ("m", Gaussian(0.25, DIM).name, "cohen")
     assert "best challenger" in h.relation
+    # the challenger (half of Cohen's radius) is behind its reference, and the claim says so
+    assert h.acr < h.other_acr
+    claim = dict(h.lines())["Claim"]
+    assert claim.endswith("the first row is behind the second on ACR: no claim that it is better")
+
+
+def test_a_claim_ahead_on_acr_says_nothing_of_the_kind(tmp_path):
+    with winner_store(tmp_path / "s.sqlite") as store:
+        h = headline(report_of(store).boards[0])
+    assert h.acr > h.other_acr and "no claim" not in dict(h.lines())["Claim"]
 
 
 def test_certifiers_with_equal_radii_are_one_row(tmp_path, register):
