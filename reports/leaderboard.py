@@ -23,6 +23,7 @@ from reports.reach import reach, run_draws
 from reports.rows import Row, RowKey, build_rows, shared_images
 from reports.sanity import CheckResult, affected_rows, unchecked_rows
 from reports.settings import ReportSettings
+from smoothbench.names import choices
 
 BOARD_KEYS = ["dataset", "norm", "alpha"]
 NORM_ORDER = {"l2": 0, "linf": 1, "l1": 2}
@@ -340,8 +341,8 @@ def build_report(
     if settings.reference not in set(outcomes["certifier"]) and not only_deterministic:
         raise ValueError(
             f"reference certifier {settings.reference!r} has no certificates among those "
-            f"reported: {sorted(set(outcomes['certifier']))} (choose one with --reference, or "
-            "keep it in --certifier)"
+            f"reported; {choices(settings.reference, set(outcomes['certifier']), 'reported')} "
+            "(choose one with --reference, or keep it in --certifier)"
         )
     sigma0 = {
         m: float(v.get("sigma0"))

@@ -314,6 +314,8 @@ def discordant_table(board: Board, h: Headline) -> Table | None:
     a, b = h.row.on(images), h.other.on(images)
     x, y = a.certified(h.radius), b.certified(h.radius)
     idx = np.flatnonzero(x != y)
+    if idx.size == 0:  # no gap: the headline says so, and an empty table would say nothing
+        return None
     rows = [
         [
             Cell(str(int(images[i])), int(images[i])),
