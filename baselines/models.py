@@ -5,7 +5,7 @@ sha256 and the Gaussian sigma it was trained with."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -99,11 +99,13 @@ def build_model(
     data: Dataset,
     where: str = "models[0]",
     verified_bounds: VerifiedBounds | None = None,
+    on_training: Callable[[str, Path], None] | None = None,
 ) -> ModelEntry:
     """Load the checkpoint, or train (cached) the recipe, of one spec; ``where`` names
     the spec's config entry in messages. A recipe with ``training = "ibp"`` is trained
     with interval bounds (``baselines.ibp_training``), which needs ``verified_bounds``
-    (the runner passes the ``ibp`` certifier's)."""
+    (the runner passes the ``ibp`` certifier's). ``on_training``: as in
+    ``baselines.training.load_or_train``."""
     from baselines.training import file_sha256, load_or_train
 
     if spec.checkpoint is not None:
@@ -146,9 +148,9 @@ def build_model(
     except ValueError as err:
         raise ValueError(f"config key '{where}.training': {err}") from None
     if isinstance(recipe, IBPRecipe):
-        trained = _train_ibp(recipe, data, verified_bounds)
+        trained = _train_ibp(recipe, data, verified_bounds, on_training)
     else:
-        trained = load_or_train(recipe, data)
+        trained = load_or_train(recipe, data, on_training=on_training)
     name = spec.name or trained.name
     return ModelEntry(name, trained.model, trained.sha256, spec.sigma0, spec)
 
@@ -188,7 +190,12 @@ def check_outputs(model: torch.nn.Module, data: Dataset, where: str) -> None:
         )
 
 
-def _train_ibp(recipe: IBPRecipe, data: Dataset, verified_bounds: VerifiedBounds | None):
+def _train_ibp(
+    recipe: IBPRecipe,
+    data: Dataset,
+    verified_bounds: VerifiedBounds | None,
+    on_training: Callable[[str, Path], None] | None = None,
+):
     from baselines.ibp_training import train_ibp
     from baselines.training import load_or_train
 
@@ -197,7 +204,8 @@ def _train_ibp(recipe: IBPRecipe, data: Dataset, verified_bounds: VerifiedBounds
             f"recipe {recipe.arch!r} with training = 'ibp' needs verified_bounds, the "
             "interval bound function (e.g. certifiers.get('ibp').margin_bounds)"
         )
-    return load_or_train(recipe, data, train_fn=partial(train_ibp, verified_bounds=verified_bounds))
+    train_fn = partial(train_ibp, verified_bounds=verified_bounds)
+    return load_or_train(recipe, data, train_fn=train_fn, on_training=on_training)
 
 
 def repeated_name(specs: Sequence[ModelSpec], dataset: str) -> tuple[int, int, str] | None:
@@ -214,15 +222,19 @@ def repeated_name(specs: Sequence[ModelSpec], dataset: str) -> tuple[int, int, s
 
 
 def build_models(
-    specs: Sequence[ModelSpec], data: Dataset, verified_bounds: VerifiedBounds | None = None
+    specs: Sequence[ModelSpec],
+    data: Dataset,
+    verified_bounds: VerifiedBounds | None = None,
+    on_training: Callable[[str, Path], None] | None = None,
 ) -> list[ModelEntry]:
     """Every model of a run, in config order; display names must be unique (checked before
     anything is trained). ``verified_bounds`` trains the ``training = "ibp"`` recipes (see
-    ``build_model``)."""
+    ``build_model``); ``on_training`` is told of each model trained (not loaded)."""
     repeated = repeated_name(specs, data.name)
     if repeated is not None:
         i, j, name = repeated
         raise ValueError(f"models[{i}] and models[{j}] share the name {name!r}; give each a 'name'")
     return [
-        build_model(spec, data, f"models[{i}]", verified_bounds) for i, spec in enumerate(specs)
+        build_model(spec, data, f"models[{i}]", verified_bounds, on_training)
+        for i, spec in enumerate(specs)
     ]

@@ -92,10 +92,13 @@ def load_or_train(
     data: Dataset,
     retrain: bool = False,
     train_fn: Callable[[Any, Dataset], torch.nn.Module] | None = None,
+    on_training: Callable[[str, Path], None] | None = None,
 ) -> TrainedModel:
     """The cached model for ``recipe`` (training it first if missing or ``retrain``).
     ``train_fn(recipe, data)`` trains another kind of recipe (one with ``arch``,
     ``name`` and ``digest()``, e.g. ``baselines.ibp_training.IBPRecipe``).
+    ``on_training(name, path)`` is told before a model is trained (to say so: training
+    takes seconds to minutes, and shows nothing where the output is not a terminal).
 
     The sha256 of the bytes written is kept beside the file (``.sha256``); a file whose
     bytes no longer match it, or that does not load, is trained again, never served. The
@@ -112,6 +115,8 @@ def load_or_train(
             except Exception:  # a cache entry that does not load is trained again
                 model = None
     if model is None:
+        if on_training is not None:
+            on_training(recipe.name, path)
         trained = (train_fn or train)(recipe, data)
         # torch.save names the archive after the file it writes to; save to memory so
         # that the bytes, and so the sha256, depend on the weights alone.

@@ -21,6 +21,7 @@ Its parts live elsewhere: the models (``baselines.models``), the index set
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,10 @@ from harness.noise.preflight import check_perturb
 from harness.provenance import provenance, sessions
 from harness.store import Store
 from smoothbench import plugins
+
+
+def _say_training(name: str, path: Path) -> None:
+    print(f"training {name} (once: kept in {path.parent})", file=sys.stderr, flush=True)
 
 
 def run(
@@ -66,7 +71,8 @@ def run(
         dev = exe.device(device if device is not None else cfg.device)
         here = exe.local_device(dev)  # this process's own work: checks, deterministic rows
         data = load_dataset(cfg.dataset, cfg.data_root, download=cfg.download)
-        models = build_models(cfg.models, data, verified_bounds=training_bounds())
+        said = _say_training if progress else None
+        models = build_models(cfg.models, data, verified_bounds=training_bounds(), on_training=said)
         index_set = select_indices(data, cfg.index_stride, cfg.n_test)
         ident = identity(
             cfg,

@@ -118,7 +118,10 @@ def _stored(store: Path, stop: BaseException | None = None, certify: bool = True
             models = st.get_manifest("models") or {}
             deterministic_unfinished = bool(missing_deterministic(st))
     except (OSError, ValueError, sqlite3.Error):
-        return f"nothing stored in {store}"
+        return (
+            f"nothing stored in {store} (the run stopped before its plan: reading the data, or "
+            "loading or training its models)"
+        )
     if not total:
         return f"nothing stored in {store} (the run stopped before recording its plan)"
     smoothed = [m for m, entry in models.items() if entry.get("smoothing", True)]

@@ -166,6 +166,11 @@ def _two_noise_config(tmp_path, certifiers='"cohen"'):
 @pytest.mark.parametrize(
     ("where", "said"),
     [
+        (
+            "models",
+            "nothing stored in {store} (the run stopped before its plan: reading the data, or "
+            "loading or training its models)",
+        ),
         ("plan", "nothing stored in {store} (the run stopped before recording its plan)"),
         ("sampling", "2 of 3 images stored in {store}"),
         (
@@ -188,7 +193,9 @@ def test_a_stopped_run_says_which_step_it_stopped_in(tmp_path, monkeypatch, caps
     cfg = _two_noise_config(tmp_path, '"cohen", "ibp"')
     store = tmp_path / "s.sqlite"
     argv = ["run", str(cfg), "--store", str(store), "--quiet", "--threads", "1"]
-    if where == "plan":
+    if where == "models":
+        stop_at_call(monkeypatch, runner, "build_models", 1)
+    elif where == "plan":
         stop_at_manifest_key(monkeypatch, "index_set")
     elif where == "sampling":
         stop_at_call(monkeypatch, StoreClass, "put_counts", 3)
@@ -380,3 +387,21 @@ def test_list_says_what_each_certifier_certifies(capsys):
             for norm in norms.split(", ")
         }
         assert stated == set(cls.certificates), name
+
+
+def test_a_model_trained_by_a_run_is_named_first(tmp_path, monkeypatch, capsys):
+    """Training shows nothing where the output is not a terminal (a log, CI), for seconds
+    to minutes: the run says which model it trains, and where it keeps it; a run whose
+    models are cached says nothing of it, and --quiet says nothing."""
+    monkeypatch.setenv("SMOOTHBENCH_CACHE", str(tmp_path / "cache"))
+    cfg = _two_noise_config(tmp_path)
+    argv = ["run", str(cfg), "--threads", "1"]
+    assert main([*argv, "--store", str(tmp_path / "a.sqlite")]) == 0
+    err = capsys.readouterr().err
+    (line,) = [x for x in err.splitlines() if x.startswith("training ")]
+    assert line.startswith("training digits-mlp-sigma0.5") and str(tmp_path / "cache") in line
+    assert main([*argv, "--store", str(tmp_path / "b.sqlite")]) == 0
+    assert "training " not in capsys.readouterr().err
+    monkeypatch.setenv("SMOOTHBENCH_CACHE", str(tmp_path / "cache2"))
+    assert main([*argv, "--store", str(tmp_path / "c.sqlite"), "--quiet"]) == 0
+    assert "training " not in capsys.readouterr().err
