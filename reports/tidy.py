@@ -14,6 +14,10 @@ certify TSVs, imported with ``smoothbench import``; they have no counts and no p
     dataset, model, certifier, norm, image, label, prediction, radius (the largest
     certified eps), correct (bool: the prediction is the label), seconds (of the
     bisection, for this image)
+``load_leaderboard_outcomes(store)``: the three in ``load_outcomes``' columns and a
+``kind`` (``smoothing``, ``imported``, ``deterministic``), as the leaderboards and
+``compare`` read them (the other two with no p_A; deterministic rows with noise ``none``,
+once for each alpha of the others).
 """
 
 from __future__ import annotations
