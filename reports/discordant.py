@@ -18,7 +18,7 @@ from harness.noise.written import split_noise_text
 from harness.store import Store
 from reports import stats
 from reports.reach import reach, run_draws
-from reports.tidy import load_leaderboard_outcomes
+from reports.tidy import leaderboard_keys, load_leaderboard_outcomes
 from smoothbench.names import choices
 
 Selector = tuple[str, str, str]  # model, noise (name or a unique part of one), certifier
@@ -42,12 +42,21 @@ def _holds_params(stored: str, wanted: tuple[str, dict[str, str]] | None) -> boo
 
 
 def _pick(
-    outcomes: pd.DataFrame, sel: Selector, norm: str, alpha: float, kind: str | None = None
+    outcomes: pd.DataFrame,
+    sel: Selector,
+    norm: str,
+    alpha: float,
+    kind: str | None = None,
+    known: set[str] | None = None,
 ) -> pd.DataFrame:
+    """The row ``sel`` names in ``outcomes``; ``known``: the models of the whole store at
+    ``norm`` and ``alpha``, when ``outcomes`` holds only some (for the message of a model
+    it does not hold)."""
     model, noise, cert = sel
     g = outcomes[(outcomes["norm"] == norm) & (outcomes["alpha"] == alpha)]
     if model not in set(g["model"]):
-        raise ValueError(f"unknown model {model!r}; {choices(model, set(g['model']), 'stored')}")
+        stored = set(g["model"]) if known is None else known
+        raise ValueError(f"unknown model {model!r}; {choices(model, stored, 'stored')}")
     g = g[g["model"] == model]
     noises = sorted(set(g["noise"]))
     wanted = split_noise_text(noise)
@@ -109,23 +118,29 @@ def compare_rows_by_image(
         if kind is not None and kind not in KINDS:
             raise ValueError(f"unknown row kind {kind!r}; one of {', '.join(KINDS)}")
     with Store.open_existing(store_path, readonly=True) as store:
-        outcomes = load_leaderboard_outcomes(store)
+        keys = leaderboard_keys(store)
+        alphas = sorted(set(keys["alpha"]))
+        if not alphas:
+            raise ValueError(f"{store_path} holds no certificates to compare")
+        if alpha is None:
+            if len(alphas) != 1:
+                raise ValueError(
+                    f"the store holds several alphas {alphas}; choose one with --alpha"
+                )
+            alpha = alphas[0]
+        if float(alpha) not in alphas:
+            raise ValueError(f"no certificates at alpha = {alpha:g}; stored: {alphas}")
+        norms = sorted(set(keys["norm"]))
+        if norm not in norms:
+            raise ValueError(f"no certificates against {norm}; stored: {norms}")
+        # the two rows' models only: a store of a million certificates is not read whole
+        outcomes = load_leaderboard_outcomes(store, {first[0], second[0]}, norm)
         manifest = store.manifest()
         specs = store.noise_specs()
-    alphas = sorted(set(map(float, outcomes["alpha"])))
-    if not alphas:
-        raise ValueError(f"{store_path} holds no certificates to compare")
-    if alpha is None:
-        if len(alphas) != 1:
-            raise ValueError(f"the store holds several alphas {alphas}; choose one with --alpha")
-        alpha = alphas[0]
-    if float(alpha) not in alphas:
-        raise ValueError(f"no certificates at alpha = {alpha:g}; stored: {alphas}")
-    norms = sorted(set(outcomes["norm"]))
-    if norm not in norms:
-        raise ValueError(f"no certificates against {norm}; stored: {norms}")
-    a = _pick(outcomes, first, norm, alpha, kinds[0])
-    b = _pick(outcomes, second, norm, alpha, kinds[1])
+    here = keys[(keys["norm"] == norm) & (keys["alpha"] == alpha)]
+    known = set(here["model"])
+    a = _pick(outcomes, first, norm, alpha, kinds[0], known)
+    b = _pick(outcomes, second, norm, alpha, kinds[1], known)
     images = a.index.intersection(b.index)
     if images.empty:
         raise ValueError(

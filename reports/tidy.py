@@ -23,6 +23,7 @@ once for each alpha of the others).
 from __future__ import annotations
 
 import json
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -43,16 +44,35 @@ def _open(store: Store | str | Path) -> tuple[Store, bool]:
     return Store.open_existing(store, readonly=True), True
 
 
-def load_outcomes(store: Store | str | Path) -> pd.DataFrame:
-    """Per-image certificates joined with labels and sampling times."""
+def _where(prefix: str, models: Collection[str] | None, norm: str | None) -> tuple[str, list]:
+    """A SQL ``WHERE`` clause (and its parameters) keeping the rows of ``models`` against
+    ``norm`` (either None: all)."""
+    terms, params = [], []
+    if models is not None:
+        terms.append(f"{prefix}model IN ({', '.join('?' * len(models))})")
+        params += sorted(models)
+    if norm is not None:
+        terms.append(f"{prefix}norm = ?")
+        params.append(norm)
+    return (" WHERE " + " AND ".join(terms) if terms else ""), params
+
+
+def load_outcomes(
+    store: Store | str | Path, models: Collection[str] | None = None, norm: str | None = None
+) -> pd.DataFrame:
+    """Per-image certificates joined with labels and sampling times; those of ``models``
+    against ``norm`` only, where given (read as such: a store of a million certificates
+    need not be read whole for two rows)."""
     st, owned = _open(store)
+    where, params = _where("c.", models, norm)
     try:
         rows = st.query(
             "SELECT c.model, c.noise, n.spec, c.certifier, c.norm, c.alpha, c.image,"
             " k.label, c.prediction, c.p_lower, c.radius, c.correct, c.confidence_spent,"
             " k.seconds FROM certificates c"
             " JOIN counts k ON k.model = c.model AND k.noise = c.noise AND k.image = c.image"
-            " JOIN noises n ON n.noise = c.noise"
+            " JOIN noises n ON n.noise = c.noise" + where,
+            tuple(params),
         )
         dataset = st.get_manifest("dataset")
     finally:
@@ -80,14 +100,18 @@ IMPORTED_COLUMNS = [
 ]  # fmt: skip
 
 
-def load_imported_outcomes(store: Store | str | Path) -> pd.DataFrame:
-    """The store's imported certificates, one row per image (empty if none)."""
+def load_imported_outcomes(
+    store: Store | str | Path, models: Collection[str] | None = None, norm: str | None = None
+) -> pd.DataFrame:
+    """The store's imported certificates, one row per image (empty if none); those of
+    ``models`` against ``norm`` only, where given."""
     st, owned = _open(store)
     try:
         rows = st.imported_rows() if st.has_table("imported") else []
     finally:
         if owned:
             st.close()
+    rows = [r for r in rows if (models is None or r.model in models) and norm in (None, r.norm)]
     df = pd.DataFrame(
         [[getattr(r, c) for c in IMPORTED_COLUMNS] for r in rows], columns=IMPORTED_COLUMNS
     )
@@ -103,16 +127,21 @@ DETERMINISTIC_COLUMNS = [
 ]  # fmt: skip
 
 
-def load_deterministic_outcomes(store: Store | str | Path) -> pd.DataFrame:
+def load_deterministic_outcomes(
+    store: Store | str | Path, models: Collection[str] | None = None, norm: str | None = None
+) -> pd.DataFrame:
     """Per-image largest certified eps of the deterministic certifiers. Certified
     accuracy at ``r`` counts an image when it is ``correct`` and ``radius >= r``, as for
-    the smoothing rows, on the same test images (so paired tests apply)."""
+    the smoothing rows, on the same test images (so paired tests apply). Those of
+    ``models`` against ``norm`` only, where given."""
     st, owned = _open(store)
+    where, params = _where("", models, norm)
     try:
         rows = (
             st.query(
                 "SELECT model, certifier, norm, image, label, prediction, radius, seconds"
-                " FROM deterministic_radii"
+                " FROM deterministic_radii" + where,
+                tuple(params),
             )
             if st.has_table("deterministic_radii")
             else []
@@ -194,32 +223,74 @@ def leaderboard_outcomes(
     deterministic: pd.DataFrame,
     specs: dict,
     manifest: dict,
+    alphas: Sequence[float] | None = None,
 ) -> pd.DataFrame:
     """Every row a leaderboard shows, in one table with a ``kind`` column: the Monte Carlo
     certificates (``load_outcomes``, kind ``smoothing``), the imported ones
-    (``imported``) and the deterministic ones (``deterministic``, noise ``none``, at the
-    alphas of the others, else the config's)."""
+    (``imported``) and the deterministic ones (``deterministic``, noise ``none``, at
+    ``alphas``: by default those of the others, else the config's)."""
     sampled = sampled.assign(kind="smoothing")
     imported = imported_as_outcomes(imported, specs)
-    alphas = sorted(set(map(float, pd.concat([sampled["alpha"], imported.get("alpha", [])]))))
-    det_rows = deterministic_as_outcomes(deterministic, alphas or config_alphas(manifest))
+    if alphas is None:
+        alphas = sorted(set(map(float, pd.concat([sampled["alpha"], imported.get("alpha", [])]))))
+    det_rows = deterministic_as_outcomes(deterministic, list(alphas) or config_alphas(manifest))
     extra = [f for f in (imported, det_rows) if len(f)]
     outcomes = pd.concat([sampled, *extra], ignore_index=True) if extra else sampled
     outcomes["alpha"] = outcomes["alpha"].astype(float)  # not object, beside an empty table
     return outcomes
 
 
-def load_leaderboard_outcomes(store: Store | str | Path) -> pd.DataFrame:
-    """``leaderboard_outcomes`` of a store."""
+def load_leaderboard_outcomes(
+    store: Store | str | Path, models: Collection[str] | None = None, norm: str | None = None
+) -> pd.DataFrame:
+    """``leaderboard_outcomes`` of a store, or its rows of ``models`` against ``norm``
+    where given (the deterministic ones at the alphas of the whole store, as there)."""
     st, owned = _open(store)
     try:
         return leaderboard_outcomes(
-            load_outcomes(st),
-            load_imported_outcomes(st),
-            load_deterministic_outcomes(st),
+            load_outcomes(st, models, norm),
+            load_imported_outcomes(st, models, norm),
+            load_deterministic_outcomes(st, models, norm),
             st.noise_specs(),
             st.manifest(),
+            None if models is None and norm is None else stored_alphas(st),
         )
     finally:
         if owned:
             st.close()
+
+
+def stored_alphas(store: Store | str | Path) -> list[float]:
+    """The alphas of the store's Monte Carlo and imported certificates."""
+    st, owned = _open(store)
+    try:
+        sql = "SELECT DISTINCT alpha FROM certificates"
+        if st.has_table("imported"):
+            sql += " UNION SELECT DISTINCT alpha FROM imported"
+        return sorted({float(a) for (a,) in st.query(sql)})
+    finally:
+        if owned:
+            st.close()
+
+
+def leaderboard_keys(store: Store | str | Path) -> pd.DataFrame:
+    """The ``(model, norm, alpha)`` of every row ``load_leaderboard_outcomes`` holds, read
+    without the rows: what a command that reads a few rows checks its names against."""
+    st, owned = _open(store)
+    try:
+        keys = st.query("SELECT DISTINCT model, norm, alpha FROM certificates")
+        if st.has_table("imported"):
+            keys += st.query("SELECT DISTINCT model, norm, alpha FROM imported")
+        deterministic = (
+            st.query("SELECT DISTINCT model, norm FROM deterministic_radii")
+            if st.has_table("deterministic_radii")
+            else []
+        )
+        alphas = stored_alphas(st) or config_alphas(st.manifest())
+    finally:
+        if owned:
+            st.close()
+    keys += [(m, nm, a) for m, nm in deterministic for a in alphas]
+    frame = pd.DataFrame(keys, columns=["model", "norm", "alpha"]).drop_duplicates()
+    frame["alpha"] = frame["alpha"].astype(float)
+    return frame.reset_index(drop=True)

@@ -108,3 +108,27 @@ def test_the_command_line_takes_the_kinds(tmp_path, capsys):
     assert "--first-kind or --second-kind" in capsys.readouterr().err
     assert main([*argv, "--first-kind", "imported", "--second-kind", "smoothing"]) == 0
     assert f"only the first {N_IMAGES // 2}, only the second 0" in capsys.readouterr().out
+
+
+def test_reading_two_rows_only_keeps_the_names_and_alphas_of_the_whole_store(tmp_path):
+    """compare reads the rows of its two models against its norm only; a model it is not
+    given is still named from the whole store, and deterministic rows stand at the alphas
+    of the store's other rows, as on the leaderboard."""
+    path = _deterministic_store(tmp_path / "s.sqlite")
+    from harness.store import Store
+
+    with Store(path) as store:
+        add_counts(store, "m-smooth", Gaussian(0.25, DIM), LABELS, LABELS, [990] * N_IMAGES)
+        certify_store(store, ["cohen"], ["l2", "linf"], [0.01], progress=False)
+    with pytest.raises(ValueError, match=r"unknown model 'm-smoth'; did you mean 'm-smooth'"):
+        compare_rows_by_image(
+            path, ("m-det", "none", "crown"), ("m-smoth", "gaussian", "cohen"), "linf", 0.01
+        )
+    with pytest.raises(ValueError, match=r"stored: \['m-det', 'm-smooth'\]"):
+        compare_rows_by_image(
+            path, ("zz", "gaussian", "cohen"), ("m-det", "none", "crown"), "linf", 0.01
+        )
+    table, _ = compare_rows_by_image(  # the store's one alpha, 0.01, not the config's
+        path, ("m-det", "none", "crown"), ("m-det", "none", "ibp"), "linf", 0.022
+    )
+    assert set(table["image"]) == {i for i in range(N_IMAGES) if _eps(i) < 0.022 <= _eps(i) + 0.005}
