@@ -365,6 +365,15 @@ class _WriterLock:
             self._fh = None
 
 
+def _file_id(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of the file ``path`` names now; None where there is none."""
+    try:
+        st = path.resolve().stat()
+    except FileNotFoundError:
+        return None
+    return st.st_dev, st.st_ino
+
+
 def remove_store_files(path: Path) -> None:
     """Delete a store, its write-ahead log and shared memory, and its writer lock (for a
     store that a command created and could not fill: a refused import)."""
@@ -390,6 +399,7 @@ class Store:
         self._lock = None if readonly else _WriterLock(self.path)
         try:
             self._db = self._connect()
+            self._file = None if readonly else _file_id(self.path)
             self._check_integrity()
             self._check_schema()
         except BaseException:
@@ -538,10 +548,33 @@ class Store:
             raise
         return store
 
+    def _check_same_file(self) -> None:
+        """Refuse to write on when the path no longer names the file this writer opened
+        (deleted, or another moved in its place): SQLite would go on writing to a file no
+        path names, and leave its write-ahead log beside the newcomer."""
+        if self._file is not None and _file_id(self.path) != self._file:
+            self._file = None  # said once
+            self._db.close()
+            wal = beside(self.path, "-wal")
+            if wal.exists():  # ours (we hold the lock): never to be laid over the newcomer
+                wal.rename(wal.with_name(f"{wal.name}.orphaned-{os.getpid()}"))
+            beside(self.path, "-shm").unlink(missing_ok=True)
+            raise StoreError(
+                f"{self.path} was deleted or replaced while this command wrote it: the rows "
+                "written since are in no file; run the same command again (it goes on from "
+                "what the path holds now)"
+            )
+
     def close(self) -> None:
-        self._db.close()
-        if self._lock is not None:
-            self._lock.release()
+        try:
+            if not self.readonly:
+                self._check_same_file()
+        finally:
+            try:
+                self._db.close()
+            finally:
+                if self._lock is not None:
+                    self._lock.release()
 
     def __enter__(self) -> Store:
         return self
@@ -554,6 +587,8 @@ class Store:
         """All statements inside commit together or not at all. On an error SQLite may
         already have rolled the transaction back itself (a full disk, an I/O error), so
         the rollback here is issued only while one is open, and never hides the error."""
+        if not self.readonly:
+            self._check_same_file()
         self._db.execute("BEGIN IMMEDIATE")
         try:
             yield self._db
