@@ -26,6 +26,8 @@ import signal
 import socket
 import time
 from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import torch
@@ -127,6 +129,26 @@ class SamplingWorker:
         return f"{os.uname().nodename} (pid {os.getpid()}): {device_name(self.device)}"
 
 
+@contextmanager
+def _signals_deferred() -> Iterator[list[int]]:
+    """Ctrl-C and SIGTERM noted, not raised, inside the block (the list it yields is
+    non-empty when one came); the handlers are restored after it."""
+    got: list[int] = []
+    try:
+        old = {
+            s: signal.signal(s, lambda signum, frame: got.append(signum))
+            for s in (signal.SIGINT, signal.SIGTERM)
+        }
+    except ValueError:  # not the main thread
+        yield got
+        return
+    try:
+        yield got
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+
+
 def check_reachable(address: str | None, timeout: float = 5.0) -> None:
     """Refuse a ``HOST:PORT`` address where nothing answers within ``timeout`` seconds
     (Ray itself retries such an address for minutes, saying nothing a user can act on).
@@ -182,8 +204,12 @@ class RayExecutor(Executor):
         if not ray.is_initialized():
             check_reachable(self.address)
             handler = signal.getsignal(signal.SIGTERM)
-            ray.init(address=self.address, include_dashboard=False, log_to_driver=False)
-            self._started = True
+            with _signals_deferred() as stopped:  # a start cut half-way leaks Ray's agents
+                ray.init(address=self.address, include_dashboard=False, log_to_driver=False)
+                self._started = True
+            if stopped:
+                self.close()
+                raise KeyboardInterrupt
             # Ray installs its own SIGTERM handler, which aborts this process; the command
             # line's ends a run cleanly, as Ctrl-C does
             if handler is not None:
