@@ -399,7 +399,9 @@ class Store:
         self._lock = None if readonly else _WriterLock(self.path)
         try:
             self._db = self._connect()
-            self._file = None if readonly else _file_id(self.path)
+            # the file this writer opened, by its absolute path (a later chdir moves nothing)
+            self._where = self.path.absolute()
+            self._file = None if readonly else _file_id(self._where)
             self._check_integrity()
             self._check_schema()
         except BaseException:
@@ -552,13 +554,13 @@ class Store:
         """Refuse to write on when the path no longer names the file this writer opened
         (deleted, or another moved in its place): SQLite would go on writing to a file no
         path names, and leave its write-ahead log beside the newcomer."""
-        if self._file is not None and _file_id(self.path) != self._file:
+        if self._file is not None and _file_id(self._where) != self._file:
             self._file = None  # said once
             self._db.close()
-            wal = beside(self.path, "-wal")
+            wal = beside(self._where, "-wal")
             if wal.exists():  # ours (we hold the lock): never to be laid over the newcomer
                 wal.rename(wal.with_name(f"{wal.name}.orphaned-{os.getpid()}"))
-            beside(self.path, "-shm").unlink(missing_ok=True)
+            beside(self._where, "-shm").unlink(missing_ok=True)
             raise StoreError(
                 f"{self.path} was deleted or replaced while this command wrote it: the rows "
                 "written since are in no file; run the same command again (it goes on from "
