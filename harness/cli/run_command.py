@@ -119,8 +119,8 @@ def _stored(store: Path, stop: BaseException | None = None, certify: bool = True
             deterministic_unfinished = bool(missing_deterministic(st))
     except (OSError, ValueError, sqlite3.Error):
         return (
-            f"nothing stored in {store} (the run stopped before its plan: reading the data, or "
-            "loading or training its models)"
+            f"nothing stored in {store} (the run stopped before its plan: reading the data, "
+            "loading or training its models, or creating the store)"
         )
     if not total:
         return f"nothing stored in {store} (the run stopped before recording its plan)"

@@ -168,8 +168,8 @@ def _two_noise_config(tmp_path, certifiers='"cohen"'):
     [
         (
             "models",
-            "nothing stored in {store} (the run stopped before its plan: reading the data, or "
-            "loading or training its models)",
+            "nothing stored in {store} (the run stopped before its plan: reading the data, "
+            "loading or training its models, or creating the store)",
         ),
         ("plan", "nothing stored in {store} (the run stopped before recording its plan)"),
         ("sampling", "2 of 3 images stored in {store}"),
