@@ -36,7 +36,7 @@ from harness.executors import ImageTask, ModelWork, SamplingPlan, make_executor
 from harness.identity import check_resume, identity
 from harness.noise.preflight import check_perturb
 from harness.provenance import provenance, sessions
-from harness.store import Store
+from harness.store import Store, check_not_busy
 from smoothbench import plugins
 
 
@@ -66,6 +66,7 @@ def run(
     batch (``harness.host_memory``; process-wide, so off unless asked, as the CLI does)."""
     if keep_freed_memory:
         host_memory.keep_freed_memory()
+    check_not_busy(store_path)  # before the data and the models, not after them
     exe = make_executor(executor, address=address, workers=workers)
     try:
         dev = exe.device(device if device is not None else cfg.device)

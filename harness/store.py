@@ -365,6 +365,20 @@ class _WriterLock:
             self._fh = None
 
 
+def check_not_busy(path: str | Path) -> None:
+    """``StoreBusyError`` now if another process writes the store at ``path``: for a command
+    that would otherwise find it out only when it opens the store, after minutes of
+    loading data and training models. Nothing is said where the lock cannot be taken
+    here (no folder yet, a read-only one): opening the store says that."""
+    try:
+        lock = _WriterLock(Path(path))
+    except StoreBusyError:
+        raise
+    except OSError:
+        return
+    lock.release()
+
+
 def _file_id(path: Path) -> tuple[int, int] | None:
     """(device, inode) of the file ``path`` names now; None where there is none."""
     try:

@@ -405,3 +405,22 @@ def test_a_model_trained_by_a_run_is_named_first(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("SMOOTHBENCH_CACHE", str(tmp_path / "cache2"))
     assert main([*argv, "--store", str(tmp_path / "c.sqlite"), "--quiet"]) == 0
     assert "training " not in capsys.readouterr().err
+
+
+def test_a_store_another_process_writes_is_refused_before_the_models(tmp_path, monkeypatch):
+    """A second writer was refused only when it opened the store, after loading the data
+    and training the models (minutes with real checkpoints); now before both."""
+    from harness import runner
+    from harness.config import load
+    from harness.store import Store, StoreBusyError
+
+    cfg = load(_two_noise_config(tmp_path))
+    built = []
+    monkeypatch.setattr(runner, "build_models", lambda *a, **k: built.append(1) or [])
+    held = Store(tmp_path / "s.sqlite")  # another writer, as far as the lock can tell
+    try:
+        with pytest.raises(StoreBusyError, match="is being written by"):
+            runner.run(cfg, tmp_path / "s.sqlite", progress=False)
+    finally:
+        held.close()
+    assert built == []
