@@ -368,8 +368,11 @@ class _WriterLock:
 def check_not_busy(path: str | Path) -> None:
     """``StoreBusyError`` now if another process writes the store at ``path``: for a command
     that would otherwise find it out only when it opens the store, after minutes of
-    loading data and training models. Nothing is said where the lock cannot be taken
-    here (no folder yet, a read-only one): opening the store says that."""
+    loading data and training models. Only an existing store is checked (no lock file is
+    left beside a store that is never made), and nothing is said where the lock cannot be
+    taken here (a read-only folder): opening the store says that."""
+    if not Path(path).is_file():
+        return
     try:
         lock = _WriterLock(Path(path))
     except StoreBusyError:
