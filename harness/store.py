@@ -375,9 +375,7 @@ def check_not_busy(path: str | Path) -> None:
         return
     try:
         lock = _WriterLock(Path(path))
-    except StoreBusyError:
-        raise
-    except OSError:
+    except OSError:  # not StoreBusyError, a ValueError: that one is the answer
         return
     lock.release()
 
@@ -570,7 +568,8 @@ class Store:
     def _check_same_file(self) -> None:
         """Refuse to write on when the path no longer names the file this writer opened
         (deleted, or another moved in its place): SQLite would go on writing to a file no
-        path names, and leave its write-ahead log beside the newcomer."""
+        path names, and leave its write-ahead log beside the newcomer. A reader checks
+        nothing (``_file`` is None)."""
         if self._file is not None and _file_id(self._where) != self._file:
             self._file = None  # said once
             self._db.close()
@@ -586,8 +585,7 @@ class Store:
 
     def close(self) -> None:
         try:
-            if not self.readonly:
-                self._check_same_file()
+            self._check_same_file()
         finally:
             try:
                 self._db.close()
@@ -606,8 +604,7 @@ class Store:
         """All statements inside commit together or not at all. On an error SQLite may
         already have rolled the transaction back itself (a full disk, an I/O error), so
         the rollback here is issued only while one is open, and never hides the error."""
-        if not self.readonly:
-            self._check_same_file()
+        self._check_same_file()
         self._db.execute("BEGIN IMMEDIATE")
         try:
             yield self._db

@@ -217,6 +217,12 @@ def deterministic_as_outcomes(det: pd.DataFrame, alphas: list[float]) -> pd.Data
     return pd.concat(frames, ignore_index=True)
 
 
+def deterministic_alphas(alphas: Sequence[float], manifest: dict) -> list[float]:
+    """The alphas a deterministic row stands at: those of the Monte Carlo and imported
+    rows, else the config's."""
+    return list(alphas) or config_alphas(manifest)
+
+
 def leaderboard_outcomes(
     sampled: pd.DataFrame,
     imported: pd.DataFrame,
@@ -233,7 +239,7 @@ def leaderboard_outcomes(
     imported = imported_as_outcomes(imported, specs)
     if alphas is None:
         alphas = sorted(set(map(float, pd.concat([sampled["alpha"], imported.get("alpha", [])]))))
-    det_rows = deterministic_as_outcomes(deterministic, list(alphas) or config_alphas(manifest))
+    det_rows = deterministic_as_outcomes(deterministic, deterministic_alphas(alphas, manifest))
     extra = [f for f in (imported, det_rows) if len(f)]
     outcomes = pd.concat([sampled, *extra], ignore_index=True) if extra else sampled
     outcomes["alpha"] = outcomes["alpha"].astype(float)  # not object, beside an empty table
@@ -253,7 +259,7 @@ def load_leaderboard_outcomes(
             load_deterministic_outcomes(st, models, norm),
             st.noise_specs(),
             st.manifest(),
-            None if models is None and norm is None else stored_alphas(st),
+            stored_alphas(st),
         )
     finally:
         if owned:
@@ -286,7 +292,7 @@ def leaderboard_keys(store: Store | str | Path) -> pd.DataFrame:
             if st.has_table("deterministic_radii")
             else []
         )
-        alphas = stored_alphas(st) or config_alphas(st.manifest())
+        alphas = deterministic_alphas(stored_alphas(st), st.manifest())
     finally:
         if owned:
             st.close()
