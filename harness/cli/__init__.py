@@ -82,15 +82,30 @@ def _warning_format(command: str):
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    _check_single_values(args)
-    formatter = warnings.formatwarning
-    if not args.debug:
-        warnings.formatwarning = _warning_format(args.command)
     try:
         previous = signal.signal(signal.SIGTERM, _sigterm)
     except ValueError:  # not the main thread: leave signals alone
         previous = None
+    try:
+        return _run_command(argv)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _run_command(argv: list[str] | None) -> int:
+    try:
+        # the commands' modules import torch: a second or two in which Ctrl-C may come
+        args = build_parser().parse_args(argv)
+    except KeyboardInterrupt:
+        if "--debug" in (sys.argv[1:] if argv is None else argv):
+            raise
+        print("smoothbench: interrupted", file=sys.stderr)
+        return 130
+    _check_single_values(args)
+    formatter = warnings.formatwarning
+    if not args.debug:
+        warnings.formatwarning = _warning_format(args.command)
     try:
         load_plugins(args.plugin)
         code = args.func(args)
@@ -137,8 +152,6 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     finally:
         warnings.formatwarning = formatter
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":
