@@ -302,8 +302,57 @@ def build_board(
                 "the images both rows share (n in each comparison)"
             )
     board.notes += unchecked_notes(board)
+    board.notes += printed_rounding_notes(board)
     board.table = _table(rows, board, sanity_fail, sanity_unchecked)
     return board
+
+
+#: The digits a certify file prints a radius to (Cohen et al.'s ``{:.3}``; ``smoothbench
+#: export`` the same, rounded down).
+PRINTED_DIGITS = 3
+
+
+def within_printed_rounding(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Whether radii ``a`` and ``b`` differ by at most one unit of the last of the
+    ``PRINTED_DIGITS`` significant digits of the larger: what printing one of them to
+    those digits (rounded to the nearest or down) and reading it back as the smallest
+    value printed so can move it."""
+    larger = np.maximum(np.abs(a), np.abs(b))
+    with np.errstate(divide="ignore"):
+        exponent = np.floor(np.log10(np.where(larger > 0, larger, 1.0)))
+    unit = np.where(larger > 0, 10.0 ** (exponent - (PRINTED_DIGITS - 1)), 0.0)
+    return np.abs(a - b) <= unit * (1.0 + 1e-9)
+
+
+def printed_rounding_notes(board: Board) -> list[str]:
+    """A note for each imported row marked against its same-noise reference row whose
+    outcomes it repeats on every image both hold, its radii within the rounding of a
+    printed file (``within_printed_rounding``): its marks there come from that rounding
+    (an imported radius is read as the smallest value that prints as its text), not from
+    its certificates."""
+    notes = []
+    marked = {
+        key for (key, _), mark in board.marks.items() if {sig.MARK_UP, sig.MARK_DOWN} & set(mark)
+    }
+    for row in board.rows:
+        ref = board.refs.get(row.key, {}).get(sig.SAME_NOISE)
+        if row.kind != "imported" or ref is None or row.key not in marked:
+            continue
+        images, i, j = np.intersect1d(row.images, ref.images, return_indices=True)
+        same = (
+            images.size > 0
+            and np.array_equal(row.correct[i], ref.correct[j])
+            and bool(within_printed_rounding(row.radius[i], ref.radius[j]).all())
+        )
+        if same:
+            notes.append(
+                f"{row.full_label()} repeats {ref.full_label()} on all {images.size} images "
+                f"both hold, its radii within the {PRINTED_DIGITS} significant digits its "
+                "file prints: its marks against that row come from the printed rounding "
+                "(each radius read as the smallest value printed so), not from its "
+                "certificates"
+            )
+    return notes
 
 
 def unchecked_notes(board: Board) -> list[str]:
