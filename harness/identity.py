@@ -55,6 +55,7 @@ def identity(
                 "sha256": m.sha256,
                 "sigma0": m.sigma0,
                 "smoothing": m.spec.smoothing if m.spec is not None else True,
+                "module": module_fingerprint(m.model),
             }
             for m in models
         },
@@ -73,6 +74,25 @@ def identity(
     if sources:
         ident["noise_sources"] = sources
     return ident
+
+
+def module_fingerprint(model: torch.nn.Module) -> str:
+    """The sha256 of the model as it was read: the class of every submodule, and the name,
+    dtype, shape and bytes of every parameter and buffer (those a state_dict leaves out
+    too). A file's sha256 does not decide the model: Cohen et al.'s ``cifar_resnet110``
+    and Salman et al.'s ``cifar_resnet110_centered`` read the same checkpoint with other
+    first layers (``baselines.architectures``), which differ only in a buffer that no
+    checkpoint stores."""
+    digest = hashlib.sha256()
+    for name, module in model.named_modules():
+        kind = type(module)
+        digest.update(f"module {name} {kind.__module__}.{kind.__qualname__}\n".encode())
+    tensors = [*model.named_parameters(), *model.named_buffers()]
+    for name, tensor in tensors:
+        value = tensor.detach()
+        digest.update(f"tensor {name} {value.dtype} {tuple(value.shape)}\n".encode())
+        digest.update(value.cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
 
 
 def noise_sources(cfg: Config) -> dict[str, str]:
@@ -196,6 +216,21 @@ def difference(stored: Any, now: Any, where: str) -> str | None:
     return f"'{where}': stored {stored!r}, now {now!r}"
 
 
+def _fingerprints_as_stored(stored: Any, now: dict[str, Any]) -> dict[str, Any]:
+    """``now``'s models without the ``module`` fingerprint of those a store written
+    before fingerprints recorded stores without one: such a store resumes as before (its
+    models can be told apart by their files only)."""
+    if not isinstance(stored, dict):
+        return now
+    out = {}
+    for name, entry in now.items():
+        before = stored.get(name)
+        if isinstance(before, dict) and "module" not in before and isinstance(entry, dict):
+            entry = {k: v for k, v in entry.items() if k != "module"}
+        out[name] = entry
+    return out
+
+
 def check_resume(store: Store, ident: dict[str, Any]) -> None:
     """Refuse to continue a stored run whose identity differs, naming the key and showing
     both values where they differ; and a run on a dataset other than that of the
@@ -217,6 +252,8 @@ def check_resume(store: Store, ident: dict[str, Any]) -> None:
             "continued: use a new --store path, or delete the old store"
         )
     for key, value in ident.items():
+        if key == "models":
+            value = _fingerprints_as_stored(stored[key], value)
         found = difference(_canonical(key, stored[key]), _canonical(key, value), key)
         if found is not None and key == "noise_sources":
             raise ValueError(
@@ -224,6 +261,15 @@ def check_resume(store: Store, ident: dict[str, Any]) -> None:
                 "a plugin edited since the run began may map the same draws to other "
                 "samples, which would be counted under the same noise name; use a new "
                 "--store path, or restore the plugin as it was"
+            )
+        if found is not None and key == "models" and found.split("'")[1].endswith(".module"):
+            model = found.split("'")[1][len("models.") : -len(".module")]
+            raise ValueError(
+                f"{store.path} holds counts of model {model!r} as it was read then, and it "
+                "is read differently now: its modules, parameters or buffers differ (another "
+                "arch, format or known checkpoint for the same file, or its weights changed "
+                "in the cache), so its counts would mix two classifiers; use a new --store "
+                "path, or read the model as the run began"
             )
         if found is not None:
             raise ValueError(
