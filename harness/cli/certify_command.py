@@ -14,6 +14,7 @@ from pathlib import Path
 from certifiers.base import NORMS
 from certifiers.bounds import check_alpha
 from certifiers.registry import is_deterministic
+from smoothbench.plugins import missing_hint
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -75,7 +76,7 @@ def main(args: argparse.Namespace) -> int:
             raise ValueError(
                 f"nothing to certify: none of {', '.join(instances)} certifies the stored "
                 f"noises ({', '.join(noises)}) against {', '.join(norms)} "
-                "(`smoothbench list` gives what each certifier supports)"
+                f"(`smoothbench list` gives what each certifier supports){missing_hint()}"
             )
         if (line := sampling_progress(store).summary()) is not None:
             _warn(f"{line}: only the images sampled so far are certified; "

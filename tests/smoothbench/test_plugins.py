@@ -219,3 +219,51 @@ def test_certify_and_export_without_the_runs_plugin_name_its_file(
     assert main(["export", "cohen-tsv", str(store), "--out", str(tmp_path / "tsv")]) == 0
     err = capsys.readouterr().err
     assert f"warning: the store was written with the plugin {plugin.resolve()}, which this" in err
+
+
+NOISE_PLUGIN = textwrap.dedent(
+    """
+    from harness.noise import Gaussian, register_noise
+
+
+    @register_noise("file_gaussian")
+    class FileGaussian(Gaussian):
+        pass
+    """
+)
+
+CERTIFIER_PLUGIN = textwrap.dedent(
+    """
+    from certifiers import register
+    from certifiers.cohen import Cohen
+
+
+    @register("file-cohen")
+    class FileCohen(Cohen):
+        certificates = {("file_gaussian", "l2"): Cohen.certificates[("gaussian", "l2")]}
+    """
+)
+
+
+def test_certify_given_the_certifier_plugin_but_not_the_noises_names_the_noises_file(
+    tmp_path, clean_registries, capsys
+):
+    """The certifier is known, so the failure is that no stored noise is one of its
+    families: the noise plugin's file must be named, not only "certifies none of them"."""
+    (tmp_path / "noise.py").write_text(NOISE_PLUGIN)
+    (tmp_path / "certifier.py").write_text(CERTIFIER_PLUGIN)
+    config = tmp_path / "p.toml"
+    config.write_text(CONFIG.format(plugins='plugins = ["noise.py", "certifier.py"]'))
+    store = tmp_path / "s.sqlite"
+    assert main(["run", str(config), "--store", str(store), "--quiet"]) == 0
+    NOISES.unregister("file_gaussian")
+    CERTIFIERS.unregister("file-cohen")
+    plugins._LOADED.clear()
+    capsys.readouterr()
+    certifier = str((tmp_path / "certifier.py").resolve())
+    argv = ["certify", str(store), "--certifier", "file-cohen", "--plugin", certifier, "--quiet"]
+    assert main(argv) == 2
+    noise = (tmp_path / "noise.py").resolve()
+    assert f"the store was written with {noise}, not loaded here (--plugin {noise})" in (
+        capsys.readouterr().err
+    )
