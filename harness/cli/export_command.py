@@ -1,10 +1,12 @@
-"""``smoothbench export cohen-tsv STORE [--out DIR]``: a store's certificates as Cohen et
-al.'s certify TSVs (one file per model, noise, certifier, norm and alpha, and an
+"""``smoothbench export cohen-tsv STORE [--out DIR]``: a store's smoothing certificates as
+Cohen et al.'s certify TSVs (one file per model, noise, certifier, norm and alpha, and an
 ``index.json``). The store of an unfinished run is exported as it is, with a warning on
 stderr for each gap (images not sampled, certificate groups or images not certified),
 which ``index.json`` records too (``complete``, ``warnings``). Exporting again into a folder
 replaces the earlier export: the TSV files of its ``index.json`` that this store no longer
-holds are deleted."""
+holds are deleted. Deterministic certificates (``ibp``, ``crown``) have no noise and no
+alpha, which the format needs: they are not exported, and the command says how many stay
+behind."""
 
 from __future__ import annotations
 
@@ -16,7 +18,10 @@ from smoothbench.output_folder import check_output_folder
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    p = sub.add_parser("export", help="write a store's certificates as Cohen et al.'s TSVs")
+    p = sub.add_parser(
+        "export",
+        help="write a store's smoothing certificates as Cohen et al.'s TSVs (not ibp or crown)",
+    )
     p.add_argument("kind", choices=["cohen-tsv"], help="the file format")
     p.add_argument("store", type=Path)
     p.add_argument("--out", type=Path, help="output folder (default out/<store>-cohen-tsv)")
@@ -30,6 +35,11 @@ def main(args: argparse.Namespace) -> int:
     out = check_output_folder(args.out or Path("out") / f"{args.store.stem}-cohen-tsv")
     with Store.open_existing(args.store, readonly=True) as store:
         export = write_cohen_tsv(store, out)
+        kept = (
+            store.query("SELECT certifier, COUNT(*) FROM deterministic_radii GROUP BY certifier")
+            if store.has_table("deterministic_radii")
+            else []
+        )
     for line in export.warnings:
         print(f"smoothbench export: warning: {line}", file=sys.stderr)
     if export.removed:
@@ -39,4 +49,10 @@ def main(args: argparse.Namespace) -> int:
         )
     partial = "" if export.complete else " (incomplete: see the warnings, and index.json)"
     print(f"wrote {len(export.paths)} TSV files and index.json to {out}{partial}")
+    if kept:
+        which = ", ".join(f"{n} of {name}" for name, n in sorted(kept))
+        print(
+            f"not exported: the deterministic radii ({which}), which have no noise and no "
+            "alpha for the format to name; the store keeps them"
+        )
     return 0

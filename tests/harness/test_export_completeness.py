@@ -224,3 +224,21 @@ def test_imported_files_are_not_judged_against_the_run(tmp_path, capsys):
     assert warnings == [] and index["complete"] is True
     assert {f["origin"] for f in index["files"]} == {"imported"}
     assert all(f["complete"] is None and f["images"] == PLANNED for f in index["files"])
+
+
+def test_deterministic_radii_are_left_in_the_store_and_the_export_says_so(tmp_path, capsys):
+    """Cohen's format names a noise and an alpha, which ibp and crown have not: their
+    radii are not exported, and the command counts them instead of staying silent."""
+    store = _store(tmp_path / "s.sqlite")
+    out, _, index = _export(capsys, store, tmp_path / "plain")
+    assert "not exported" not in out
+    db = sqlite3.connect(store)
+    with db:
+        db.executemany(
+            "INSERT INTO deterministic_radii VALUES (?, ?, ?, 'linf', 0, 0, 0.01, 0.1)",
+            [("m", i, cert) for cert, images in (("ibp", 3), ("crown", 2)) for i in range(images)],
+        )
+    db.close()
+    out, warnings, index = _export(capsys, store, tmp_path / "with")
+    assert "not exported: the deterministic radii (2 of crown, 3 of ibp)" in out
+    assert warnings == [] and len(index["files"]) == FILES
