@@ -144,9 +144,17 @@ def resolve_device(device: str | torch.device | None = None) -> torch.device:
     return dev
 
 
+#: The CPU source's name in stores written before it was ``numpy-sfc64``: it also named
+#: numpy's ufuncs, which not every CPU takes (``harness.noise.ufuncs``).
+LEGACY_CPU_SOURCE = "numpy-sfc64-ufuncs"
+
+
 def draw_method(device: torch.device | str) -> str:
-    """The method and the source of its uniforms on ``device`` (part of the run identity)."""
-    source = "numpy-sfc64-ufuncs" if torch.device(device).type == "cpu" else "torch-philox"
+    """The method and the source of its uniforms on ``device`` (part of the run identity).
+    The elementwise math that turns them into normals (numpy's ufuncs or torch's kernels,
+    ``harness.noise.ufuncs.math_path``) is recorded apart, as provenance: both paths are
+    within the bounds the method states, and their draws differ in last bits only."""
+    source = "numpy-sfc64" if torch.device(device).type == "cpu" else "torch-philox"
     return f"{DRAW_METHOD}/{source}"
 
 

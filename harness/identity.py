@@ -14,7 +14,7 @@ import torch
 
 from baselines.models import ModelEntry
 from harness.config import Config, expand_noise
-from harness.draws import CHUNK_ROWS, draw_method
+from harness.draws import CHUNK_ROWS, LEGACY_CPU_SOURCE, draw_method
 from harness.noise import noise_class
 from harness.store import Store
 
@@ -178,6 +178,8 @@ def canonical_sampling_config(value: Any) -> Any:
 
 
 def _canonical(key: str, value: Any) -> Any:
+    if key == "draw_method" and isinstance(value, str):
+        return value.replace(f"/{LEGACY_CPU_SOURCE}", "/numpy-sfc64")  # a name, no change
     return canonical_sampling_config(value) if key == "sampling_config" else value
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import platform
 import subprocess
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+import numpy
 import torch
 
 from harness.noise import ufuncs
@@ -21,20 +23,29 @@ def package_version() -> str:
         return "0+unknown"
 
 
-def code_version() -> str:
-    """The package version, with the git commit when run from a checkout."""
+def _git(args: list[str], where: Path) -> str:
+    """git's output for ``args`` run in ``where``; empty where git fails or is missing."""
     try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            cwd=Path(__file__).parent,
-        ).stdout.strip()
+        done = subprocess.run(["git", *args], capture_output=True, text=True, timeout=5, cwd=where)
     except (OSError, subprocess.SubprocessError):
-        commit = ""
+        return ""
+    return done.stdout if done.returncode == 0 else ""
+
+
+def code_version(where: Path | None = None) -> str:
+    """The package version, with the git commit when run from a checkout (``where``: a
+    folder of it, by default this package's), and ``.dirty-`` with the first 12 hex
+    digits of the sha256 of ``git diff HEAD`` over the tracked Python files where they
+    differ from the commit: an edit that changes counts (a transform, a model's forward)
+    then shows in the sessions' record, and the report's footnote says the code differs."""
+    where = Path(__file__).parent if where is None else where
     base = package_version()
-    return f"{base}+{commit}" if commit else base
+    commit = _git(["rev-parse", "--short", "HEAD"], where).strip()
+    if not commit:
+        return base
+    diff = _git(["diff", "HEAD", "--", ":(top)*.py"], where)  # every folder, not only where
+    dirty = f".dirty-{hashlib.sha256(diff.encode()).hexdigest()[:12]}" if diff else ""
+    return f"{base}+{commit}{dirty}"
 
 
 def device_name(device: torch.device) -> str:
@@ -55,6 +66,7 @@ def provenance(device: torch.device) -> dict[str, str]:
         "device_name": device_name(device),
         "elementwise_math": ufuncs.math_path(device),
         "python": platform.python_version(),
+        "numpy": numpy.__version__,
     }
 
 

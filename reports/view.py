@@ -374,7 +374,9 @@ def footnotes(report: Report) -> list[str]:
     ]
 
 
-SESSION_FIELDS = ("code_version", "device_name", "elementwise_math", "python", "batch_size")
+SESSION_FIELDS = (
+    "code_version", "device_name", "elementwise_math", "python", "numpy", "batch_size",
+)  # fmt: skip
 
 
 def sessions_footnote(sessions: list[dict]) -> str | None:
@@ -386,7 +388,8 @@ def sessions_footnote(sessions: list[dict]) -> str | None:
     parts = [
         f"from {s.get('started', '?')} ({s.get('counts_stored_before', '?')} counts stored "
         f"before) code {s.get('code_version')}, device {s.get('device_name')}, python "
-        f"{s.get('python')}, elementwise math {s.get('elementwise_math')}, batch size "
+        f"{s.get('python')}, numpy {s.get('numpy', 'not recorded')}, elementwise math "
+        f"{s.get('elementwise_math')}, batch size "
         f"{s.get('batch_size', 'not recorded')}"
         for s in sessions
     ]

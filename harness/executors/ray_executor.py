@@ -37,6 +37,7 @@ from harness.executors.base import Executor, ImageTask, SamplingPlan, sample_tas
 from harness.host_memory import keep_freed_memory
 from harness.noise import from_spec
 from harness.noise.batch import Workspace
+from harness.noise.ufuncs import math_path
 from harness.provenance import device_name
 from harness.sampler import prepare_model
 from harness.store import Store
@@ -125,8 +126,13 @@ class SamplingWorker:
         return rows
 
     def where(self) -> str:
-        """The actor's host, process and device, for the run's record of its session."""
-        return f"{os.uname().nodename} (pid {os.getpid()}): {device_name(self.device)}"
+        """The actor's host, process, device and elementwise math path (the driver's
+        ``provenance`` names its own, not the actors'), for the run's record of its
+        session."""
+        return (
+            f"{os.uname().nodename} (pid {os.getpid()}): {device_name(self.device)}, "
+            f"elementwise math {math_path(self.device)}"
+        )
 
 
 @contextmanager

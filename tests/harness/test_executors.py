@@ -15,6 +15,7 @@ from harness import runner
 from harness.config import parse
 from harness.executors import make_executor, ray_executor
 from harness.executors.ray_executor import RayExecutor, check_reachable
+from harness.noise.ufuncs import math_path
 from harness.store import Store
 from tests.harness._configs import two_models
 from tests.smoothbench.test_plugins import PLUGIN
@@ -72,6 +73,9 @@ def test_ray_run_equals_local_run_and_resumes(tmp_path, cluster):
     # each Ray session records where its actors ran (the driver's machine is in provenance)
     for session in manifest_ray["sessions"]:
         assert len(session["workers"]) == 2 and all("(pid " in w for w in session["workers"])
+        # each actor's elementwise math (the driver's provenance names only its own)
+        assert all(f"elementwise math {math_path(torch.device('cpu'))}" in w
+                   for w in session["workers"])  # fmt: skip
     for key in ("draw_method", "device_type", "models", "index_set", "sampling_config"):
         assert manifest_ray[key] == manifest_local[key], key
     assert ray.is_initialized()  # the executor joined the test's cluster; it leaves it up

@@ -33,7 +33,8 @@ def test_the_code_version_is_the_package_version_plus_the_commit():
     if done.returncode != 0:
         pytest.skip("not a git checkout")
     commit = done.stdout.strip()
-    assert provenance.code_version() == f"{provenance.package_version()}+{commit}"
+    version = provenance.code_version()
+    assert version.split(".dirty-")[0] == f"{provenance.package_version()}+{commit}"
 
 
 def test_without_git_the_code_version_is_the_package_version(monkeypatch):
@@ -59,3 +60,45 @@ def test_a_session_record_keeps_the_earlier_ones_and_states_this_one():
     assert provenance.sessions(None, torch.device("cpu"), "ray", 0)[0]["executor"] == "ray"
     assert record["batch_size"] == "auto"  # the config named none
     assert provenance.sessions(None, torch.device("cpu"), "local", 0, 8)[0]["batch_size"] == 8
+
+
+def _checkout(tmp_path) -> Path | None:
+    """A clone of this checkout (its committed state), or None outside a git checkout."""
+    here = Path(provenance.__file__).parent
+    top = subprocess.run(
+        ["git", "rev-parse", "--show-toplevel"], capture_output=True, text=True, cwd=here
+    )
+    if shutil.which("git") is None or top.returncode != 0:
+        return None
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", top.stdout.strip(), str(clone)], check=True)
+    return clone
+
+
+def test_an_edited_python_file_makes_the_code_version_dirty(tmp_path):
+    """An edit that changes counts (here a model's forward) without a commit must show in
+    the sessions' record: the commit alone named an edited tree as the clean one."""
+    clone = _checkout(tmp_path)
+    if clone is None:
+        pytest.skip("not a git checkout")
+    where = clone / "harness"
+    clean = provenance.code_version(where)
+    assert clean.count("+") == 1 and ".dirty-" not in clean
+    (clone / "README.md").write_text("not code\n")
+    assert provenance.code_version(where) == clean  # only Python files decide counts
+    forward = clone / "baselines" / "architectures.py"
+    text = forward.read_text()
+    forward.write_text(text.replace("x - 0.5", "x - 0.3"))
+    first = provenance.code_version(where)
+    assert first.startswith(clean + ".dirty-") and len(first) == len(clean) + 7 + 12
+    forward.write_text(text.replace("x - 0.5", "x - 0.4"))
+    assert provenance.code_version(where) not in (clean, first)  # another edit, another name
+    forward.write_text(text)
+    assert provenance.code_version(where) == clean
+
+
+def test_the_provenance_names_numpys_version():
+    """numpy computes the CPU draws' uniforms and much of their math and transforms."""
+    import numpy
+
+    assert provenance.provenance(torch.device("cpu"))["numpy"] == numpy.__version__

@@ -233,6 +233,23 @@ def test_a_store_of_the_earlier_draws_refuses_to_resume(tmp_path):
         runner.run(tiny(), path, progress=False)
 
 
+def test_a_store_naming_its_cpu_draws_by_their_earlier_name_resumes(tmp_path):
+    """The CPU source was named ``numpy-sfc64-ufuncs``, also where torch's kernels did the
+    math; the name changed, the draws did not: such a store resumes, another method not."""
+    path = tmp_path / "s.sqlite"
+    runner.run(tiny(), path, progress=False, stop_after=1, certify=False)
+    with Store(path) as st:
+        method = st.get_manifest("draw_method")
+        assert method.endswith("/numpy-sfc64")
+        st.put_manifest({"draw_method": method + "-ufuncs"})
+    runner.run(tiny(), path, progress=False, stop_after=1, certify=False)
+    with Store(path) as st:
+        assert len(st.done_keys()) == 2 * len(tiny().noises)
+        st.put_manifest({"draw_method": method.replace("u53", "u52") + "-ufuncs"})
+    with pytest.raises(ValueError, match="differs in 'draw_method'"):
+        runner.run(tiny(), path, progress=False, certify=False)
+
+
 def test_a_store_of_another_chunk_layout_refuses_to_resume(tmp_path):
     """Rows are addressed by chunks of CHUNK_ROWS: a store whose chunks were cut otherwise
     drew other rows under the same addresses, and is refused."""

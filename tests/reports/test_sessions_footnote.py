@@ -62,3 +62,10 @@ def test_the_report_pages_carry_the_sessions_line(tmp_path):
     for name in ("leaderboard.md", "leaderboard.html"):
         page = (out / name).read_text()
         assert "Sampled in 2 sessions" in page and "1.1+def" in page, name
+
+
+def test_differing_numpy_versions_are_named():
+    """numpy computes the CPU draws: a session under another numpy is another session."""
+    line = sessions_footnote([{**session(), "numpy": "2.3.0"}, {**session(), "numpy": "2.4.6"}])
+    assert "numpy 2.3.0" in line and "numpy 2.4.6" in line
+    assert "numpy not recorded" in sessions_footnote([session(), {**session(), "numpy": "2.4.6"}])
