@@ -34,12 +34,17 @@ def _git(args: list[str], where: Path) -> str:
 
 def code_version(where: Path | None = None) -> str:
     """The package version, with the git commit when run from a checkout (``where``: a
-    folder of it, by default this package's), and ``.dirty-`` with the first 12 hex
-    digits of the sha256 of ``git diff HEAD`` over the tracked Python files where they
-    differ from the commit: an edit that changes counts (a transform, a model's forward)
-    then shows in the sessions' record, and the report's footnote says the code differs."""
+    top-level package folder of it, by default this package's), and ``.dirty-`` with the
+    first 12 hex digits of the sha256 of ``git diff HEAD`` over the tracked Python files
+    where they differ from the commit: an edit that changes counts (a transform, a model's
+    forward) then shows in the sessions' record, and the report's footnote says the code
+    differs. An installed copy inside another repository (a virtual environment in a
+    project's folder) is no checkout of this code: only its version is given."""
     where = Path(__file__).parent if where is None else where
     base = package_version()
+    top = _git(["rev-parse", "--show-toplevel"], where).strip()
+    if not top or Path(top).resolve() != where.resolve().parent:
+        return base
     commit = _git(["rev-parse", "--short", "HEAD"], where).strip()
     if not commit:
         return base

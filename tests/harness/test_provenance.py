@@ -102,3 +102,21 @@ def test_the_provenance_names_numpys_version():
     import numpy
 
     assert provenance.provenance(torch.device("cpu"))["numpy"] == numpy.__version__
+
+
+def test_an_installed_copy_inside_another_repository_names_no_commit(tmp_path):
+    """site-packages in a project's virtual environment sits in the project's repository:
+    its commit and its diff are not this code's."""
+    if shutil.which("git") is None:
+        pytest.skip("needs git")
+    project = tmp_path / "project"
+    package = project / ".venv" / "lib" / "site-packages" / "harness"
+    package.mkdir(parents=True)
+    (package / "provenance.py").write_text("# an installed copy\n")
+    subprocess.run(["git", "init", "-q", str(project)], check=True)
+    (project / "main.py").write_text("print(1)\n")
+    git = ["git", "-C", str(project), "-c", "user.email=a@b", "-c", "user.name=a"]
+    subprocess.run([*git, "add", "main.py"], check=True)
+    subprocess.run([*git, "commit", "-qm", "the project's own"], check=True)
+    (project / "main.py").write_text("print(2)\n")  # the project is dirty, too
+    assert provenance.code_version(package) == provenance.package_version()
