@@ -13,15 +13,21 @@ import sys
 import textwrap
 
 # What the ``smoothbench`` console script does, with Ctrl-C sent the moment torch starts
-# to import (an import hook, so the interrupt lands there every time).
+# to import (an import hook, so the interrupt lands there every time). The process starts
+# as one from a terminal does: SIGINT delivered and raised as KeyboardInterrupt, whatever
+# the test process it was started from had made of it.
 SCRIPT = textwrap.dedent(
     """
     import importlib.abc, os, signal, sys
+
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGINT])
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
     class InterruptAtTorch(importlib.abc.MetaPathFinder):
         def find_spec(self, name, path=None, target=None):
             if name == "torch":
                 sys.meta_path.remove(self)
+                print("torch starts to import", flush=True)
                 os.kill(os.getpid(), signal.SIGINT)
             return None
 
@@ -36,6 +42,7 @@ def test_ctrl_c_while_torch_imports_ends_with_one_line():
     done = subprocess.run(
         [sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=120
     )
+    assert done.stdout.startswith("torch starts to import"), done.stdout[-2000:]
     assert "Traceback" not in done.stderr, done.stderr[-2000:]
     assert done.returncode == 130, (done.returncode, done.stderr[-2000:])
     assert done.stderr.strip() == "smoothbench: interrupted"
