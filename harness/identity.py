@@ -17,6 +17,7 @@ from harness.config import Config, expand_noise
 from harness.draws import CHUNK_ROWS, LEGACY_CPU_SOURCE, draw_method
 from harness.noise import noise_class
 from harness.store import Store
+from smoothbench.plugins import stable_module_name
 
 
 def identity(
@@ -82,11 +83,13 @@ def module_fingerprint(model: torch.nn.Module) -> str:
     too). A file's sha256 does not decide the model: Cohen et al.'s ``cifar_resnet110``
     and Salman et al.'s ``cifar_resnet110_centered`` read the same checkpoint with other
     first layers (``baselines.architectures``), which differ only in a buffer that no
-    checkpoint stores."""
+    checkpoint stores. A class from a plugin file is named by the file's name, not by
+    where it lies (``smoothbench.plugins.stable_module_name``)."""
     digest = hashlib.sha256()
     for name, module in model.named_modules():
         kind = type(module)
-        digest.update(f"module {name} {kind.__module__}.{kind.__qualname__}\n".encode())
+        where = stable_module_name(kind.__module__)
+        digest.update(f"module {name} {where}.{kind.__qualname__}\n".encode())
     tensors = [*model.named_parameters(), *model.named_buffers()]
     for name, tensor in tensors:
         value = tensor.detach()
@@ -218,19 +221,29 @@ def difference(stored: Any, now: Any, where: str) -> str | None:
     return f"'{where}': stored {stored!r}, now {now!r}"
 
 
-def _fingerprints_as_stored(stored: Any, now: dict[str, Any]) -> dict[str, Any]:
-    """``now``'s models without the ``module`` fingerprint of those a store written
-    before fingerprints recorded stores without one: such a store resumes as before (its
-    models can be told apart by their files only)."""
+def _without_fingerprints(models: Any) -> Any:
+    if not isinstance(models, dict):
+        return models
+    return {
+        name: {k: v for k, v in e.items() if k != "module"} if isinstance(e, dict) else e
+        for name, e in models.items()
+    }
+
+
+def read_differently(stored: Any, now: dict[str, Any]) -> list[str]:
+    """The models whose fingerprint (``module_fingerprint``) differs from the stored one.
+    A store written before fingerprints recorded none: its models resume as before, told
+    apart by their files only."""
     if not isinstance(stored, dict):
-        return now
-    out = {}
-    for name, entry in now.items():
-        before = stored.get(name)
-        if isinstance(before, dict) and "module" not in before and isinstance(entry, dict):
-            entry = {k: v for k, v in entry.items() if k != "module"}
-        out[name] = entry
-    return out
+        return []
+    return [
+        name
+        for name, entry in now.items()
+        if isinstance(before := stored.get(name), dict)
+        and "module" in before
+        and isinstance(entry, dict)
+        and before["module"] != entry.get("module")
+    ]
 
 
 def check_resume(store: Store, ident: dict[str, Any]) -> None:
@@ -255,23 +268,26 @@ def check_resume(store: Store, ident: dict[str, Any]) -> None:
         )
     for key, value in ident.items():
         if key == "models":
-            value = _fingerprints_as_stored(stored[key], value)
-        found = difference(_canonical(key, stored[key]), _canonical(key, value), key)
+            # the files first: a replaced checkpoint is named by its sha256, not as a reading
+            found = difference(
+                _without_fingerprints(stored[key]), _without_fingerprints(value), key
+            )
+            if found is None and (names := read_differently(stored[key], value)):
+                raise ValueError(
+                    f"{store.path} holds counts of model {names[0]!r} as it was read then, "
+                    "and the same file is read differently now: its modules, parameters or "
+                    "buffers differ (another arch, format or known checkpoint, or another "
+                    "version of its class), so its counts would mix two classifiers; use a "
+                    "new --store path, or read the model as the run began"
+                )
+        else:
+            found = difference(_canonical(key, stored[key]), _canonical(key, value), key)
         if found is not None and key == "noise_sources":
             raise ValueError(
                 f"{store.path} holds a run whose noise plugins' source differs ({found}): "
                 "a plugin edited since the run began may map the same draws to other "
                 "samples, which would be counted under the same noise name; use a new "
                 "--store path, or restore the plugin as it was"
-            )
-        if found is not None and key == "models" and found.split("'")[1].endswith(".module"):
-            model = found.split("'")[1][len("models.") : -len(".module")]
-            raise ValueError(
-                f"{store.path} holds counts of model {model!r} as it was read then, and it "
-                "is read differently now: its modules, parameters or buffers differ (another "
-                "arch, format or known checkpoint for the same file, or its weights changed "
-                "in the cache), so its counts would mix two classifiers; use a new --store "
-                "path, or read the model as the run began"
             )
         if found is not None:
             raise ValueError(

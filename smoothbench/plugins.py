@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import importlib.util
+import re
 import sys
 import warnings
 from collections.abc import Iterable
@@ -24,6 +25,19 @@ from smoothbench.registry import registries
 
 _LOADED: dict[str, str] = {}  # plugin as loaded (an absolute path or a module) -> module name
 _RECORDED: list[str] = []  # plugins the runs of the stores opened here loaded
+
+
+#: A plugin file is imported as the module ``smoothbench_plugin_<stem>_<digest of its path>``.
+_FILE_MODULE_PREFIX = "smoothbench_plugin_"
+_FILE_MODULE = re.compile(rf"^{_FILE_MODULE_PREFIX}(?P<stem>.+)_[0-9a-f]{{10}}$")
+
+
+def stable_module_name(module: str) -> str:
+    """``module``, or for a plugin file's module ``plugin file <stem>.py``: the same
+    file moved to another folder is the same code (its module's name holds a digest of
+    where it lies)."""
+    found = _FILE_MODULE.match(module)
+    return f"plugin file {found['stem']}.py" if found else module
 
 
 def _is_file(plugin: str) -> bool:
@@ -49,7 +63,7 @@ def load_plugin(plugin: str, relative_to: str | Path | None = None) -> str:
         if not path.is_file():
             raise FileNotFoundError(f"plugin file {plugin} not found (looked at {path})")
         digest = hashlib.sha256(key.encode()).hexdigest()[:10]
-        name = f"smoothbench_plugin_{path.stem}_{digest}"
+        name = f"{_FILE_MODULE_PREFIX}{path.stem}_{digest}"
         spec = importlib.util.spec_from_file_location(name, path)
         if spec is None or spec.loader is None:
             raise ValueError(f"plugin file {plugin} cannot be imported as a Python module")

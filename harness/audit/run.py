@@ -23,6 +23,7 @@ from harness.audit.statistical import REJECT, STORE_DIM_CAP, StatisticalSettings
 from harness.certificate_groups import configured_certification
 from harness.config import parse
 from harness.deterministic import training_bounds
+from harness.identity import module_fingerprint
 from harness.noise import Noise, from_spec, rebuild_noise
 from harness.sampler import SamplerOptions
 from harness.store import AuditRow, Store
@@ -88,7 +89,9 @@ def store_certifiers(store: Store) -> list[str]:
 
 def load_models(store: Store) -> tuple[list[ModelEntry], Dataset]:
     """The store's models, rebuilt from its config (cached training), and its dataset;
-    a model whose weights differ from the stored sha256 is refused."""
+    a model whose weights differ from the stored sha256, or that is read otherwise than
+    the run read it (``harness.identity.module_fingerprint``, where recorded), is
+    refused."""
     raw = store.get_manifest("config")
     if raw is None:
         raise ValueError(f"{store.path} has no config in its manifest: it cannot be audited")
@@ -102,6 +105,13 @@ def load_models(store: Store) -> tuple[list[ModelEntry], Dataset]:
             raise ValueError(
                 f"model {m.name} rebuilt here has sha256 {m.sha256[:12]}..., the store's was "
                 f"{want[:12]}...: its certificates are not about this model"
+            )
+        read = (recorded.get(m.name) or {}).get("module")
+        if read is not None and read != module_fingerprint(m.model):
+            raise ValueError(
+                f"model {m.name} rebuilt here is read otherwise than the run read it (its "
+                "modules, parameters or buffers differ: another arch, format or version of "
+                "its class): its certificates are not about this model"
             )
     return models, data
 

@@ -10,8 +10,10 @@ import pytest
 import torch
 
 from baselines.models import ModelEntry
+from baselines.nets.normalize import NormalizeLayer, centering_layer
 from harness.audit import attack, run
 from harness.audit.attack import AttackSettings
+from harness.identity import module_fingerprint
 from harness.noise import Gaussian
 from harness.sampler import SamplerOptions
 from harness.store import CertificateRow
@@ -66,6 +68,29 @@ def test_a_model_rebuilt_with_other_weights_is_refused(tmp_path, monkeypatch):
     rebuilt[0] = ModelEntry("m", torch.nn.Identity(), f"{0:064d}", 0.25)  # the stored one
     models, _ = run.load_models(store)
     assert [m.name for m in models] == ["m"]
+    store.close()
+
+
+def test_a_model_rebuilt_from_the_same_file_but_read_otherwise_is_refused(tmp_path, monkeypatch):
+    """The same weights behind another first layer (another ``arch`` for one checkpoint)
+    are another classifier: the run's fingerprint of the model tells them apart."""
+    store = new_store(tmp_path / "s.sqlite", 2, {"m": 0.25}, config={"run": {}})
+    plain = torch.nn.Sequential(NormalizeLayer([0.5], [0.25]), torch.nn.Flatten())
+    centred = torch.nn.Sequential(centering_layer([0.5]), torch.nn.Flatten())
+    models = store.get_manifest("models")
+    models["m"]["module"] = module_fingerprint(plain)  # the run read it so
+    store.put_manifest({"models": models})
+    monkeypatch.setattr(run, "parse", lambda raw, source: type("C", (), {
+        "dataset": "digits", "data_root": None, "models": []})())  # fmt: skip
+    monkeypatch.setattr(run, "load_dataset", lambda *a, **k: _Data())
+    monkeypatch.setattr(run, "training_bounds", lambda: None)
+    sha = models["m"]["sha256"]
+    rebuilt = [ModelEntry("m", centred, sha, 0.25)]
+    monkeypatch.setattr(run, "build_models", lambda *a, **k: rebuilt)
+    with pytest.raises(ValueError, match="read otherwise than the run read it"):
+        run.load_models(store)
+    rebuilt[0] = ModelEntry("m", plain, sha, 0.25)
+    assert [m.name for m in run.load_models(store)[0]] == ["m"]
     store.close()
 
 

@@ -130,3 +130,32 @@ def test_a_store_written_before_fingerprints_resumes(configs):
         s.put_manifest({"models": models})
     _run(paths["plain"], store)
     assert len(_count_rows(store)) == 4
+
+
+def test_a_replaced_checkpoint_is_named_by_its_file_not_as_another_reading(configs):
+    tmp_path, paths = configs
+    store = tmp_path / "s.sqlite"
+    _run(paths["plain"], store, stop_after=2)
+    torch.manual_seed(1)  # other weights in the same file
+    other = {"arch": "cifar_resnet110", "state_dict": build("cifar_resnet110").state_dict()}
+    torch.save(other, tmp_path / "model.pth.tar")
+    with pytest.raises(ValueError, match=r"differs in 'models'.*\.sha256'") as refused:
+        _run(paths["plain"], store)
+    assert "read differently" not in str(refused.value)
+
+
+def test_a_plugin_files_class_is_the_same_wherever_the_file_lies():
+    """A plugin file's module is named with a digest of its path: the same file in
+    another folder (a moved project) holds the same model."""
+
+    def model_from(module_name):
+        kind = type("Scaled", (torch.nn.Module,), {"forward": lambda self, x: 2 * x})
+        kind.__module__ = module_name
+        torch.manual_seed(0)
+        return torch.nn.Sequential(kind(), torch.nn.Linear(3, 2))
+
+    here = model_from("smoothbench_plugin_mine_0123456789")
+    moved = model_from("smoothbench_plugin_mine_abcdef0123")
+    other = model_from("smoothbench_plugin_theirs_0123456789")
+    assert module_fingerprint(here) == module_fingerprint(moved)
+    assert module_fingerprint(here) != module_fingerprint(other)
