@@ -23,33 +23,51 @@ def package_version() -> str:
         return "0+unknown"
 
 
-def _git(args: list[str], where: Path) -> str:
-    """git's output for ``args`` run in ``where``; empty where git fails or is missing."""
+def _git(args: list[str], where: Path) -> str | None:
+    """git's output for ``args`` run in ``where``; None where git fails or is missing."""
     try:
         done = subprocess.run(["git", *args], capture_output=True, text=True, timeout=5, cwd=where)
     except (OSError, subprocess.SubprocessError):
-        return ""
-    return done.stdout if done.returncode == 0 else ""
+        return None
+    return done.stdout if done.returncode == 0 else None
+
+
+#: ``git diff`` as plain text whatever the user's git settings (an external diff tool,
+#: colours, other prefixes would name one edit otherwise, or an edited tree as clean).
+_PLAIN_DIFF = ["diff", "--no-ext-diff", "--no-textconv", "--no-color", "--src-prefix=a/",
+               "--dst-prefix=b/", "HEAD", "--", ":(top)*.py"]  # fmt: skip
 
 
 def code_version(where: Path | None = None) -> str:
     """The package version, with the git commit when run from a checkout (``where``: a
     top-level package folder of it, by default this package's), and ``.dirty-`` with the
-    first 12 hex digits of the sha256 of ``git diff HEAD`` over the tracked Python files
-    where they differ from the commit: an edit that changes counts (a transform, a model's
-    forward) then shows in the sessions' record, and the report's footnote says the code
-    differs. An installed copy inside another repository (a virtual environment in a
-    project's folder) is no checkout of this code: only its version is given."""
+    first 12 hex digits of the sha256 of ``git diff HEAD`` over the Python files, and of
+    the Python files git does not track yet (not those it ignores), where they differ from
+    the commit (``.dirty-unknown`` where git cannot say): an edit that changes counts (a
+    transform, a model's forward) then shows in the sessions' record, and the report's
+    footnote says the code differs. An installed copy inside another repository (a
+    virtual environment in a project's folder) is no checkout of this code: only its
+    version is given."""
     where = Path(__file__).parent if where is None else where
     base = package_version()
-    top = _git(["rev-parse", "--show-toplevel"], where).strip()
+    top = (_git(["rev-parse", "--show-toplevel"], where) or "").strip()
     if not top or Path(top).resolve() != where.resolve().parent:
         return base
-    commit = _git(["rev-parse", "--short", "HEAD"], where).strip()
+    commit = (_git(["rev-parse", "--short", "HEAD"], where) or "").strip()
     if not commit:
         return base
-    diff = _git(["diff", "HEAD", "--", ":(top)*.py"], where)  # every folder, not only where
-    dirty = f".dirty-{hashlib.sha256(diff.encode()).hexdigest()[:12]}" if diff else ""
+    diff = _git(_PLAIN_DIFF, where)
+    new = _git(
+        ["ls-files", "--others", "--exclude-standard", "--full-name", "-z", "--", ":(top)*.py"],
+        where,
+    )
+    if diff is None or new is None:
+        return f"{base}+{commit}.dirty-unknown"  # git answered once, then not: not clean
+    digest = hashlib.sha256(diff.encode())
+    for name in sorted(filter(None, new.split("\0"))):  # Python files not yet added
+        digest.update(f"\nnew file {name}\n".encode())
+        digest.update((Path(top) / name).read_bytes())
+    dirty = f".dirty-{digest.hexdigest()[:12]}" if diff or new else ""
     return f"{base}+{commit}{dirty}"
 
 

@@ -97,6 +97,40 @@ def test_an_edited_python_file_makes_the_code_version_dirty(tmp_path):
     assert provenance.code_version(where) == clean
 
 
+def test_the_dirty_name_ignores_the_users_git_settings_and_sees_new_files(tmp_path):
+    """An external diff tool printed nothing (the edited tree named clean); colours and
+    prefixes changed the digest of one edit; a new module git does not track yet was not
+    seen."""
+    clone = _checkout(tmp_path)
+    if clone is None:
+        pytest.skip("not a git checkout")
+    where = clone / "harness"
+    forward = clone / "baselines" / "architectures.py"
+    forward.write_text(forward.read_text().replace("x - 0.5", "x - 0.3"))
+    edited = provenance.code_version(where)
+    assert ".dirty-" in edited
+    for key, value in (("diff.external", "true"), ("color.ui", "always"),
+                       ("diff.noprefix", "true"), ("diff.mnemonicPrefix", "true")):  # fmt: skip
+        subprocess.run(["git", "-C", str(clone), "config", key, value], check=True)
+    assert provenance.code_version(where) == edited
+    (clone / "harness" / "new_module.py").write_text("X = 1\n")
+    with_new = provenance.code_version(where)
+    assert ".dirty-" in with_new and with_new != edited
+    (clone / "harness" / "new_module.py").write_text("X = 2\n")
+    assert provenance.code_version(where) not in (edited, with_new)
+
+
+def test_a_diff_git_cannot_make_is_not_called_clean(tmp_path, monkeypatch):
+    clone = _checkout(tmp_path)
+    if clone is None:
+        pytest.skip("not a git checkout")
+    real = provenance._git
+    monkeypatch.setattr(
+        provenance, "_git", lambda args, where: None if args[0] == "diff" else real(args, where)
+    )
+    assert provenance.code_version(clone / "harness").endswith(".dirty-unknown")
+
+
 def test_the_provenance_names_numpys_version():
     """numpy computes the CPU draws' uniforms and much of their math and transforms."""
     import numpy
