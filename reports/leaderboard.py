@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from harness.interop.cohen_tsv import is_printed_reading
 from reports import significance as sig
 from reports.columns import Column, Context, board_columns, compared_columns
 from reports.reach import reach, run_draws
@@ -310,26 +311,34 @@ def build_board(
 #: The digits a certify file prints a radius to (Cohen et al.'s ``{:.3}``; ``smoothbench
 #: export`` the same, rounded down).
 PRINTED_DIGITS = 3
+#: How far below the radius it stands for a printed radius can be read, in units of its
+#: last printed digit: half a unit from rounding to the nearest and half from reading the
+#: smallest value printed so (Cohen et al.'s files), or one unit from rounding down and
+#: half from that reading (a file of ``smoothbench export`` read without its index).
+PRINTED_UNITS_BELOW = 1.5
 
 
-def within_printed_rounding(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Whether radii ``a`` and ``b`` differ by at most one unit of the last of the
-    ``PRINTED_DIGITS`` significant digits of the larger: what printing one of them to
-    those digits (rounded to the nearest or down) and reading it back as the smallest
-    value printed so can move it."""
-    larger = np.maximum(np.abs(a), np.abs(b))
-    with np.errstate(divide="ignore"):
-        exponent = np.floor(np.log10(np.where(larger > 0, larger, 1.0)))
-    unit = np.where(larger > 0, 10.0 ** (exponent - (PRINTED_DIGITS - 1)), 0.0)
-    return np.abs(a - b) <= unit * (1.0 + 1e-9)
+def within_printed_rounding(read: np.ndarray, radius: np.ndarray) -> np.ndarray:
+    """Whether each radius ``read`` from a printed file can be ``radius`` printed to
+    ``PRINTED_DIGITS`` significant digits and read back: equal, or finite and below it by
+    at most ``PRINTED_UNITS_BELOW`` units of its last printed digit (never above: reading
+    a printed radius never raises it)."""
+    read, radius = np.asarray(read, dtype=np.float64), np.asarray(radius, dtype=np.float64)
+    finite = np.isfinite(read) & np.isfinite(radius)
+    exponent = np.floor(np.log10(np.where(finite & (radius > 0), radius, 1.0)))
+    unit = np.where(radius > 0, 10.0 ** (exponent - (PRINTED_DIGITS - 1)), 0.0)
+    below = np.where(finite, radius, 0.0) - np.where(finite, read, 0.0)
+    return (read == radius) | (
+        finite & (below >= 0) & (below <= PRINTED_UNITS_BELOW * unit * (1.0 + 1e-9))
+    )
 
 
 def printed_rounding_notes(board: Board) -> list[str]:
     """A note for each imported row marked against its same-noise reference row whose
-    outcomes it repeats on every image both hold, its radii within the rounding of a
-    printed file (``within_printed_rounding``): its marks there come from that rounding
-    (an imported radius is read as the smallest value that prints as its text), not from
-    its certificates."""
+    outcomes it repeats on every image both hold, each of its radii a reading of a value
+    printed to 3 digits (``harness.interop.cohen_tsv.is_printed_reading``) that can stand
+    for the reference's (``within_printed_rounding``): its marks there come from that
+    rounding, not from its certificates."""
     notes = []
     marked = {
         key for (key, _), mark in board.marks.items() if {sig.MARK_UP, sig.MARK_DOWN} & set(mark)
@@ -342,15 +351,15 @@ def printed_rounding_notes(board: Board) -> list[str]:
         same = (
             images.size > 0
             and np.array_equal(row.correct[i], ref.correct[j])
+            and all(is_printed_reading(float(r)) for r in row.radius[i])
             and bool(within_printed_rounding(row.radius[i], ref.radius[j]).all())
         )
         if same:
             notes.append(
                 f"{row.full_label()} repeats {ref.full_label()} on all {images.size} images "
-                f"both hold, its radii within the {PRINTED_DIGITS} significant digits its "
-                "file prints: its marks against that row come from the printed rounding "
-                "(each radius read as the smallest value printed so), not from its "
-                "certificates"
+                f"both hold, its radii those of the other printed to {PRINTED_DIGITS} "
+                "significant digits and read back: its marks against that row come from "
+                "the printed rounding, not from its certificates"
             )
     return notes
 

@@ -20,7 +20,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
-from decimal import ROUND_FLOOR, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from pathlib import Path
 
 from smoothbench.atomic import write_atomic
@@ -85,6 +85,23 @@ def lowest_radius_printed_as(text: str) -> float:
     if Decimal(out) > low:
         out = math.nextafter(out, 0.0)
     return max(out, 0.0)
+
+
+def is_printed_reading(radius: float) -> bool:
+    """Whether ``radius`` is what reading a radius printed to 3 significant digits gives:
+    the printed value itself (a file of ``smoothbench export``, or one read as printed) or
+    the smallest value that prints as it (Cohen et al.'s files, ``lowest_radius_printed_as``).
+    Zero is both; infinite, negative and NaN radii are neither."""
+    if radius == 0:
+        return True
+    if not (0 < radius < math.inf):
+        return False
+    if float(format(radius, ".3")) == radius:
+        return True
+    exact = Decimal(repr(float(radius)))
+    # the printed value the smallest reading lies just below
+    above = exact.quantize(Decimal(1).scaleb(exact.adjusted() - 2), rounding=ROUND_CEILING)
+    return lowest_radius_printed_as(format(float(above), ".3")) == radius
 
 
 def format_time(seconds: float) -> str:

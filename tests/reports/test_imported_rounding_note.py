@@ -14,7 +14,11 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from harness.certify import certify_store
-from harness.interop.cohen_tsv import format_radius, lowest_radius_printed_as
+from harness.interop.cohen_tsv import (
+    format_radius,
+    is_printed_reading,
+    lowest_radius_printed_as,
+)
 from harness.noise import Gaussian
 from harness.store import ImportedRow
 from reports import significance as sig
@@ -38,16 +42,37 @@ radii = st.floats(1e-6, 1e4, allow_nan=False, allow_infinity=False)
 def test_printing_to_three_digits_and_reading_back_stays_within_the_rounding(r):
     cohens = lowest_radius_printed_as(format(r, ".3"))  # Cohen's code: to the nearest
     ours = float(format_radius(r))  # smoothbench export: down
-    assert within_printed_rounding(np.array([cohens, ours]), np.array([r, r])).all()
+    ours_read_as_cohens = lowest_radius_printed_as(format_radius(r))  # without its index
+    read = np.array([cohens, ours, ours_read_as_cohens])
+    assert within_printed_rounding(read, np.full(3, r)).all()
+    assert all(is_printed_reading(v) for v in read)
 
 
-@given(radii, st.floats(0.011, 0.5))
-def test_a_gap_beyond_one_unit_of_the_third_digit_is_not_rounding(r, gap):
+@given(radii, st.floats(0.016, 0.5))
+def test_a_gap_beyond_one_and_a_half_units_of_the_third_digit_is_not_rounding(r, gap):
     assert not within_printed_rounding(np.array([r * (1 - gap)]), np.array([r])).any()
 
 
+@given(radii, st.floats(1e-9, 0.5))
+def test_a_reading_above_the_radius_is_never_rounding(r, gap):
+    """Reading a printed radius as the smallest value printed so never raises it."""
+    assert not within_printed_rounding(np.array([r * (1 + gap)]), np.array([r])).any()
+
+
+def test_infinite_radii_are_rounding_only_when_equal():
+    inf = float("inf")
+    assert within_printed_rounding(np.array([inf, 0.0]), np.array([inf, 0.0])).all()
+    assert not within_printed_rounding(np.array([1.0, inf]), np.array([inf, 1.0])).any()
+
+
+def test_full_precision_radii_are_not_printed_readings():
+    assert not is_printed_reading(0.123456)
+    assert not is_printed_reading(lowest_radius_printed_as("0.5") * (1 + 1e-12))
+    assert is_printed_reading(0.0) and not is_printed_reading(float("inf"))
+
+
 def _report(tmp_path, lower_one_image_by: float = 0.0, *, printed: bool = True,
-            smoothing_copy: bool = False):  # fmt: skip
+            scale: float = 1.0, smoothing_copy: bool = False):  # fmt: skip
     path = tmp_path / "s.sqlite"
     n_images = 40
     store = new_store(path, n_images, {"m": 0.25})
@@ -65,6 +90,7 @@ def _report(tmp_path, lower_one_image_by: float = 0.0, *, printed: bool = True,
     imported = []
     for image in range(n_images):
         radius = lowest_radius_printed_as(format(run[image], ".3")) if printed else run[image]
+        radius *= scale
         if image == 0:
             radius *= 1 - lower_one_image_by
         imported.append(ImportedRow("synthetic", "m", noise.name, "cohen", "l2", ALPHA, image,
@@ -104,20 +130,28 @@ def test_an_imported_copy_at_full_precision_is_not_marked_and_earns_no_note(tmp_
     assert notes == []
 
 
+def test_full_precision_radii_just_below_or_above_the_runs_earn_no_note(tmp_path):
+    """Within the rounding's width, but not a printed file's readings (or above the run's
+    radii, where no reading of a printed radius lies): the gap is the certificates'."""
+    for scale in (0.9995, 1.0009):
+        marked, notes = _report(tmp_path / str(scale), printed=False, scale=scale)
+        assert marked or scale > 1  # below: marked ▼ on ACR
+        assert notes == []
+
+
 def _rows(correct_imported: np.ndarray) -> SimpleNamespace:
-    """A board of two rows: the run's and an imported one 0.05% below it (as printed)."""
+    """A board of two rows: the run's and an imported one, its radii printed to 3
+    significant digits and read back as Cohen et al.'s files are."""
     images = np.arange(4)
-    radius = np.array([0.5, 0.25, 1.0, 0.0])
+    radius = np.array([0.50043, 0.25021, 1.00117, 0.0])
     right = radius > 0
 
     def row(kind, r, correct):
         return Row("m", "g", ("cohen",), "gaussian", "g", images, r, correct, ~right, r,
                    0.1, 0.0, kind=kind)  # fmt: skip
 
-    run, imported = (
-        row("smoothing", radius, right),
-        row("imported", radius * 0.9995, correct_imported),
-    )
+    printed = np.array([lowest_radius_printed_as(format(r, ".3")) for r in radius])
+    run, imported = row("smoothing", radius, right), row("imported", printed, correct_imported)
     return SimpleNamespace(
         rows=[run, imported],
         refs={imported.key: {sig.SAME_NOISE: run}},
