@@ -18,3 +18,7 @@ def __getattr__(name: str) -> Any:
     if name in __all__:
         return getattr(import_module("harness.sampler"), name)
     raise AttributeError(f"module 'harness' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
