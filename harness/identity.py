@@ -94,8 +94,20 @@ def module_fingerprint(model: torch.nn.Module) -> str:
     for name, tensor in tensors:
         value = tensor.detach()
         digest.update(f"tensor {name} {value.dtype} {tuple(value.shape)}\n".encode())
-        digest.update(value.cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
+        digest.update(_tensor_bytes(value))
     return digest.hexdigest()
+
+
+def _tensor_bytes(value: torch.Tensor) -> bytes:
+    """The bytes of a tensor's values: its memory where it is a plain (strided) tensor,
+    else (sparse, quantized, ...) the text of its dense values."""
+    value = value.cpu()
+    if value.layout == torch.strided and not value.is_quantized:
+        return value.contiguous().reshape(-1).view(torch.uint8).numpy().tobytes()
+    dense = value.to_dense() if value.layout != torch.strided else value
+    if dense.is_quantized:
+        dense = dense.dequantize()
+    return repr(dense.tolist()).encode()
 
 
 def noise_sources(cfg: Config) -> dict[str, str]:

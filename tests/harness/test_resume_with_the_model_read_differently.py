@@ -159,3 +159,24 @@ def test_a_plugin_files_class_is_the_same_wherever_the_file_lies():
     other = model_from("smoothbench_plugin_theirs_0123456789")
     assert module_fingerprint(here) == module_fingerprint(moved)
     assert module_fingerprint(here) != module_fingerprint(other)
+
+
+def test_sparse_and_quantized_buffers_are_fingerprinted_by_their_values():
+    """A buffer that is no plain tensor (sparse, quantized) is read by its values: no
+    crash, and another scale is another model."""
+
+    class Holding(torch.nn.Module):
+        def __init__(self, buffer):
+            super().__init__()
+            self.register_buffer("held", buffer)
+
+    torch.manual_seed(0)
+    x = torch.randn(3, 3)
+    sparse = module_fingerprint(Holding(x.to_sparse()))
+    assert sparse == module_fingerprint(Holding(x.clone().to_sparse()))
+    assert sparse != module_fingerprint(Holding((2 * x).to_sparse()))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch deprecates quantized tensors
+        fine = torch.quantize_per_tensor(x, 0.1, 0, torch.qint8)
+        coarse = torch.quantize_per_tensor(x, 0.2, 0, torch.qint8)
+    assert module_fingerprint(Holding(fine)) != module_fingerprint(Holding(coarse))
