@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from harness.interop.cohen_tsv import is_printed_reading
+from harness.interop.cohen_tsv import PRINTED_DIGITS, is_printed_reading
 from reports import significance as sig
 from reports.columns import Column, Context, board_columns, compared_columns
 from reports.reach import reach, run_draws
@@ -308,9 +308,6 @@ def build_board(
     return board
 
 
-#: The digits a certify file prints a radius to (Cohen et al.'s ``{:.3}``; ``smoothbench
-#: export`` the same, rounded down).
-PRINTED_DIGITS = 3
 #: How far below the radius it stands for a printed radius can be read, in units of its
 #: last printed digit: half a unit from rounding to the nearest and half from reading the
 #: smallest value printed so (Cohen et al.'s files), or one unit from rounding down and

@@ -100,13 +100,14 @@ def load_models(store: Store) -> tuple[list[ModelEntry], Dataset]:
     models = build_models(cfg.models, data, verified_bounds=training_bounds())
     recorded = store.get_manifest("models") or {}
     for m in models:
-        want = (recorded.get(m.name) or {}).get("sha256")
+        entry = recorded.get(m.name) or {}
+        want = entry.get("sha256")
         if want is not None and want != m.sha256:
             raise ValueError(
                 f"model {m.name} rebuilt here has sha256 {m.sha256[:12]}..., the store's was "
                 f"{want[:12]}...: its certificates are not about this model"
             )
-        read = (recorded.get(m.name) or {}).get("module")
+        read = entry.get("module")
         if read is not None and read != module_fingerprint(m.model):
             raise ValueError(
                 f"model {m.name} rebuilt here is read otherwise than the run read it (its "

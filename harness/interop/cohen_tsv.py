@@ -26,6 +26,9 @@ from pathlib import Path
 from smoothbench.atomic import write_atomic
 
 HEADER = ("idx", "label", "predict", "radius", "correct", "time")
+#: The significant digits a radius is printed to (Python's ``{:.3}``, as Cohen et al.'s).
+PRINTED_DIGITS = 3
+_PRINTED = f".{PRINTED_DIGITS}"
 _TIMEDELTA = re.compile(
     r"^(?:(?P<days>-?\d+) days?, )?(?P<h>\d+):(?P<m>\d{2}):(?P<s>\d{2}(?:\.\d{1,6})?)$"
 )
@@ -47,6 +50,11 @@ class TsvRow:
     radius_text: str = field(default="", compare=False)
 
 
+def _last_digit(value: Decimal) -> Decimal:
+    """One unit in the last printed significant digit of ``value``."""
+    return Decimal(1).scaleb(value.adjusted() - (PRINTED_DIGITS - 1))
+
+
 def format_radius(radius: float) -> str:
     """``radius`` rounded down to 3 significant digits, printed as ``{:.3}`` prints it."""
     if math.isinf(radius) and radius > 0:
@@ -56,8 +64,7 @@ def format_radius(radius: float) -> str:
     if radius == 0:
         return "0.0"
     exact = Decimal(repr(float(radius)))
-    quantum = Decimal(1).scaleb(exact.adjusted() - 2)  # the third significant digit
-    return format(float(exact.quantize(quantum, rounding=ROUND_FLOOR)), ".3")
+    return format(float(exact.quantize(_last_digit(exact), rounding=ROUND_FLOOR)), _PRINTED)
 
 
 def significant_digits(text: str) -> int:
@@ -77,7 +84,7 @@ def lowest_radius_printed_as(text: str) -> float:
         raise ValueError(f"a printed radius is a finite number >= 0, got {text!r}")
     if value == 0:
         return 0.0
-    unit = Decimal(1).scaleb(value.adjusted() - 2)  # one unit in the third digit
+    unit = _last_digit(value)
     if value.normalize().as_tuple().digits == (1,):
         unit /= 10  # a power of ten is also what values of the decade below round up to
     low = value - unit / 2
@@ -96,12 +103,12 @@ def is_printed_reading(radius: float) -> bool:
         return True
     if not (0 < radius < math.inf):
         return False
-    if float(format(radius, ".3")) == radius:
+    if float(format(radius, _PRINTED)) == radius:
         return True
     exact = Decimal(repr(float(radius)))
     # the printed value the smallest reading lies just below
-    above = exact.quantize(Decimal(1).scaleb(exact.adjusted() - 2), rounding=ROUND_CEILING)
-    return lowest_radius_printed_as(format(float(above), ".3")) == radius
+    above = exact.quantize(_last_digit(exact), rounding=ROUND_CEILING)
+    return lowest_radius_printed_as(format(float(above), _PRINTED)) == radius
 
 
 def format_time(seconds: float) -> str:

@@ -26,6 +26,7 @@ from baselines.datasets import INPUT_SHAPES
 from certifiers.base import NORMS
 from harness.interop.cohen_layout import COHEN_ALPHA, parse_layout
 from harness.interop.cohen_tsv import (
+    PRINTED_DIGITS,
     TsvRow,
     lowest_radius_printed_as,
     read_tsv,
@@ -167,7 +168,7 @@ def printed_to_three_digits(table: list[TsvRow]) -> bool:
     """Whether every radius of a file is printed with at most 3 significant digits (as
     Cohen et al.'s ``{:.3}`` prints them), at least one of them nonzero."""
     digits = [significant_digits(r.radius_text) for r in table if r.radius_text]
-    return len(digits) == len(table) and 0 < max(digits, default=0) <= 3
+    return len(digits) == len(table) and 0 < max(digits, default=0) <= PRINTED_DIGITS
 
 
 def import_cohen_tsv(
