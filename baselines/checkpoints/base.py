@@ -63,6 +63,19 @@ class CheckpointFile:
             "/code/" in n for n in names
         )
 
+    def damaged_entry(self) -> str | None:
+        """The first entry of a zip archive (torch's format since 1.6, TorchScript's) whose
+        bytes do not match the CRC-32 the archive stores for it, or ``None``: a damaged copy
+        or an interrupted download that ``torch.load``, which does not check the CRCs,
+        would read as other weights. The legacy pickle format has no checksum."""
+        if not zipfile.is_zipfile(self.path):
+            return None
+        try:
+            with zipfile.ZipFile(self.path) as archive:
+                return archive.testzip()
+        except (zipfile.BadZipFile, OSError, EOFError) as err:
+            return f"(the archive cannot be read: {_short(err)})"
+
     def _head(self, size: int = 16) -> bytes:
         with open(self.path, "rb") as f:
             return f.read(size)

@@ -1,0 +1,60 @@
+"""A checkpoint whose bytes were damaged after it was written (a bad copy, a bad disk, an
+interrupted download resumed) is refused, never read as other weights: torch's zip format
+stores a CRC-32 per entry, which ``torch.load`` does not check. Shown independently: the
+damaged file, where torch reads it at all, predicts other logits than the intact one."""
+
+import zipfile
+
+import pytest
+import torch
+
+from baselines.architectures import build
+from baselines.checkpoints import CheckpointError, LoadRequest, load_checkpoint
+from tests.baselines.fake_data import randomize_batch_norm
+from tests.baselines.test_checkpoints import probe, write
+
+
+@pytest.fixture(scope="module")
+def resnet20():
+    torch.manual_seed(0)
+    return randomize_batch_norm(build("cifar_resnet20"), seed=1)
+
+
+def _flip_inside_largest_tensor(path):
+    """XOR 1,024 bytes inside the largest stored tensor of the zip archive at ``path``."""
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as archive:
+        info = max(archive.infolist(), key=lambda i: i.file_size)
+    header = data[info.header_offset : info.header_offset + 30]
+    name, extra = (int.from_bytes(header[k : k + 2], "little") for k in (26, 28))
+    start = info.header_offset + 30 + name + extra + 64
+    for i in range(start, start + 1024):
+        data[i] ^= 0xFF
+    path.write_bytes(bytes(data))
+    return info.filename
+
+
+@pytest.mark.parametrize("fmt", ["cohen", "state_dict", "torchscript"])
+@pytest.mark.parametrize("declared", [False, True], ids=["auto", "declared"])
+def test_a_damaged_archive_is_refused_naming_the_entry(tmp_path, resnet20, fmt, declared):
+    path = write(tmp_path, fmt, resnet20)
+    entry = _flip_inside_largest_tensor(path)
+    # torch itself reads the damaged weights without a word, as other logits
+    if fmt != "torchscript":
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        state = state.get("state_dict", state)
+        assert any(not torch.equal(v, resnet20.state_dict()[k]) for k, v in state.items())
+    request = LoadRequest(arch="cifar_resnet20" if fmt == "state_dict" else None, where="models[2]")
+    with pytest.raises(CheckpointError) as err:
+        load_checkpoint(path, fmt if declared else "auto", request)
+    text = str(err.value)
+    assert "models[2].checkpoint" in text and "damaged" in text and entry in text
+
+
+def test_an_intact_archive_still_loads(tmp_path, resnet20):
+    path = write(tmp_path, "cohen", resnet20)
+    with zipfile.ZipFile(path) as archive:
+        assert archive.testzip() is None
+    loaded = load_checkpoint(path, "auto")
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(probe()), resnet20.eval()(probe()))
