@@ -157,15 +157,32 @@ def load_cifar10(root: str, download: bool = False) -> Dataset:
     try:
         with open(path, "rb") as fh:
             batch = _ArrayUnpickler(fh, encoding="latin1").load()
-        data = np.asarray(batch["data"], dtype=np.uint8).reshape(-1, 3, 32, 32)
-        labels = np.asarray(batch["labels"], dtype=np.int64)
+        data, labels = np.asarray(batch["data"]), np.asarray(batch["labels"])
     except (pickle.UnpicklingError, KeyError, ValueError, TypeError, EOFError) as err:
         raise DatasetError(
             f"config key 'run.data_root': {path} is not a CIFAR-10 python batch "
             f"(a pickled dict with 'data', N x 3072 uint8, and 'labels'): {err}"
         ) from None
-    if len(labels) != len(data) or not ((labels >= 0) & (labels < 10)).all():
+    # another layout (N x 32 x 32 x 3, channels last) or values (floats in [0, 1]) would
+    # reshape and cast without an error into other images
+    if data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3 * 32 * 32:
+        raise DatasetError(
+            f"config key 'run.data_root': {path} holds 'data' of shape {data.shape} and "
+            f"dtype {data.dtype}; a CIFAR-10 python batch holds N x 3072 uint8 (each row "
+            "the red, green and blue planes of one 32 x 32 image)"
+        )
+    if labels.ndim != 1 or labels.dtype.kind not in "iu":
+        raise DatasetError(
+            f"config key 'run.data_root': {path} holds 'labels' of shape {labels.shape} and "
+            f"dtype {labels.dtype}; a CIFAR-10 python batch holds a list of N class indices"
+        )
+    if len(labels) != len(data):
+        raise DatasetError(
+            f"config key 'run.data_root': {path} holds {len(labels)} labels for {len(data)} images"
+        )
+    if not ((labels >= 0) & (labels < 10)).all():
         raise DatasetError(f"config key 'run.data_root': {path} has labels outside 0..9")
+    data, labels = data.reshape(-1, 3, 32, 32), labels.astype(np.int64)
     checksum = _file_md5(path)
     if checksum != CIFAR10_TEST_MD5:
         warnings.warn(

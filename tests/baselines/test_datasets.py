@@ -64,6 +64,37 @@ def test_a_foreign_pickle_in_place_of_the_batch_is_refused_without_running_it(tm
         load_cifar10(str(tmp_path))
 
 
+def _rewrite_batch(root, **changes):
+    import pickle
+
+    path = root / "cifar-10-batches-py" / "test_batch"
+    with open(path, "rb") as fh:
+        batch = pickle.load(fh, encoding="latin1")
+    batch.update(changes)
+    with open(path, "wb") as fh:
+        pickle.dump(batch, fh, protocol=2)
+
+
+@pytest.mark.parametrize(
+    "change,says",
+    [
+        # channels last, as torchvision's CIFAR10(...).data holds them: same values, reshaped
+        (lambda d, y: {"data": d.transpose(0, 2, 3, 1).copy()}, "shape (12, 32, 32, 3)"),
+        (lambda d, y: {"data": d.reshape(12, 3072) / 255.0}, "dtype float64"),
+        (lambda d, y: {"data": d.reshape(12, 3072).astype(np.int16)}, "dtype int16"),
+        (lambda d, y: {"labels": [v + 0.5 for v in y]}, "'labels' of shape (12,) and dtype float"),
+        (lambda d, y: {"labels": list(y[:-1])}, "holds 11 labels for 12 images"),
+    ],
+    ids=["channels-last", "floats", "int16", "float-labels", "a-label-short"],
+)
+def test_a_batch_in_another_layout_is_refused_not_read_as_other_images(tmp_path, change, says):
+    data, labels = write_fake_cifar10(tmp_path, n=12)
+    _rewrite_batch(tmp_path, **change(data, labels))
+    with pytest.raises(DatasetError) as err:
+        load_cifar10(str(tmp_path))
+    assert "run.data_root" in str(err.value) and says in str(err.value)
+
+
 def test_only_cifar10_can_be_downloaded(tmp_path):
     with pytest.raises(DatasetError, match="run.download"):
         load_dataset("imagenet", str(tmp_path), download=True)
