@@ -40,7 +40,7 @@ import re
 import tomllib
 import warnings
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
 
 from baselines.models import TRAININGS, ModelSpec, repeated_name
@@ -444,8 +444,10 @@ def _model_spec(entry: Any, where: str, dataset: str) -> ModelSpec:
 
 def _with_known(table: dict[str, Any], where: str) -> dict[str, Any]:
     """Fill a ``known = NAME`` entry's arch, format and sigma0 from the known checkpoint;
-    values the entry gives must agree with it (sigma0 aside: it may be chosen for a model
-    not trained with Gaussian noise)."""
+    values the entry gives must agree with it (sigma0 is chosen only for a model not
+    trained with Gaussian noise, whose entry holds none), and a checkpoint path that ends
+    in another known checkpoint's release path (``noise_0.50`` under ``noise0.25``, a
+    slip between entries) is refused: the file is the only tie between model and name."""
     from baselines.checkpoints.known import KNOWN_CHECKPOINTS
 
     name = table["known"]
@@ -466,8 +468,22 @@ def _with_known(table: dict[str, Any], where: str) -> dict[str, Any]:
                 f"config key '{where}.{key}' is {given!r}, but {name} is "
                 f"{getattr(known, key)!r}; leave it out"
             )
+    given = table.get("sigma0")
+    if known.sigma0 is not None and given is not None and given != known.sigma0:
+        raise ConfigError(
+            f"config key '{where}.sigma0' is {given!r}, but {name} was trained with "
+            f"sigma0 = {known.sigma0}; leave it out (to smooth it with another noise, give "
+            "that noise 'matched = false' and its own parameters)"
+        )
+    path = "/" + PurePath(str(table["checkpoint"])).as_posix()
+    released = [n for n, k in KNOWN_CHECKPOINTS.items() if path.endswith("/" + k.path)]
+    if released and name not in released:
+        raise ConfigError(
+            f"config key '{where}.checkpoint' is {table['checkpoint']!r}, the release path "
+            f"of {released[0]}, not of {name} ({known.path}); is it the other entry's file?"
+        )
     out = {**table, "arch": known.arch, "format": known.format}
-    if "sigma0" not in table and known.sigma0 is not None:
+    if given is None and known.sigma0 is not None:
         out["sigma0"] = known.sigma0
     return out
 

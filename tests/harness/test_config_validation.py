@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from baselines.checkpoints.known import KNOWN_CHECKPOINTS
 from harness.config import ConfigError, parse
 
 RUN = {"dataset": "digits", "arch": "mlp", "train_sigmas": [0.25], "n_test": 5, "n": 100}
@@ -116,18 +117,43 @@ def test_run_arch_and_run_checkpoint_exclude_each_other():
     assert "'run.checkpoint'" in message
 
 
-def test_a_known_checkpoint_keeps_a_sigma0_the_entry_gives():
-    """docs: a known entry's values must agree with it, sigma0 aside (it may be chosen)."""
-    from baselines.checkpoints.known import KNOWN_CHECKPOINTS
-
-    name, known = next((n, k) for n, k in KNOWN_CHECKPOINTS.items() if k.sigma0 is not None)
+@pytest.mark.parametrize("name", sorted(KNOWN_CHECKPOINTS))
+def test_a_known_checkpoint_holds_the_sigma0_it_was_trained_with(name):
+    """A known entry's sigma0 is its published training sigma: the entry may repeat it,
+    may not contradict it (the row would carry the name of one model and the noises of
+    another); only an entry that holds none (a model not trained with Gaussian noise)
+    takes a chosen one."""
+    known = KNOWN_CHECKPOINTS[name]
     run = {"dataset": known.dataset, "data_root": "x"}
     chosen = 0.37 if known.sigma0 != 0.37 else 0.41
     entry = {"known": name, "checkpoint": "a.tar", "sigma0": chosen}
-    (model,) = parse({"run": run, "models": [entry]}).models
-    assert model.sigma0 == chosen
-    (model,) = parse({"run": run, "models": [{"known": name, "checkpoint": "a.tar"}]}).models
-    assert model.sigma0 == known.sigma0
+    if known.sigma0 is None:
+        (model,) = parse({"run": run, "models": [entry]}).models
+        assert model.sigma0 == chosen
+        return
+    message = refused({"run": run, "models": [entry]}, "'models[0].sigma0'")
+    assert f"trained with sigma0 = {known.sigma0}" in message and "matched = false" in message
+    for repeated in ({}, {"sigma0": known.sigma0}):
+        (model,) = parse(
+            {"run": run, "models": [{"known": name, "checkpoint": "a.tar", **repeated}]}
+        ).models
+        assert model.sigma0 == known.sigma0
+
+
+@pytest.mark.parametrize("name", sorted(KNOWN_CHECKPOINTS))
+def test_a_known_entry_refuses_the_release_path_of_another(name):
+    known = KNOWN_CHECKPOINTS[name]
+    run = {"dataset": known.dataset, "data_root": "x"}
+    sigma0 = {} if known.sigma0 is not None else {"sigma0": 0.25}  # an entry that holds none
+    for other, entry in KNOWN_CHECKPOINTS.items():
+        path = f"/data/{entry.path}"
+        table = {"run": run, "models": [{"known": name, "checkpoint": path, **sigma0}]}
+        if other == name:
+            (model,) = parse(table).models
+            assert model.checkpoint == path
+        else:
+            message = refused(table, "'models[0].checkpoint'")
+            assert other in message and known.path in message
 
 
 def test_a_known_checkpoint_refuses_another_format():
