@@ -223,5 +223,27 @@ def import_cohen_tsv(
                 meta["norm"], float(meta["alpha"]), len(table), lowered,
             )
         )  # fmt: skip
+    _check_labels(store, rows)
     store.put_imported(rows, noises=specs)
     return done
+
+
+def _check_labels(store: Store, rows: list[ImportedRow]) -> None:
+    """Imported rows meet the store's by image index, so an index must name the same image:
+    the label each row gives must be the one the store holds for that index (from its
+    counts, deterministic radii or earlier imports) and the one the other files give. A
+    file made on another order or copy of the test set is refused, not paired image by
+    image with images it never saw."""
+    known: dict[int, tuple[int, str]] = {}
+    for table in ("counts", "deterministic_radii", "imported"):
+        if store.has_table(table):
+            for image, label in store.query(f"SELECT DISTINCT image, label FROM {table}"):
+                known.setdefault(int(image), (int(label), f"the store's {table} rows"))
+    for r in rows:
+        label, where = known.setdefault(r.image, (r.label, f"the rows of {r.source}"))
+        if label != r.label:
+            raise ValueError(
+                f"{r.source} gives image {r.image} label {r.label}, but {where} have "
+                f"label {label} there: the file indexes another order or copy of the test "
+                "set (nothing was imported)"
+            )

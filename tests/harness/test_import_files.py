@@ -168,3 +168,55 @@ def test_models_with_one_folder_name_are_refused(tmp_path):
     with pytest.raises(ValueError, match="would both be written"):
         write_cohen_tsv(store, tmp_path / "out")
     store.close()
+
+
+def _store_with_counts(path, labels: dict[int, int]):
+    import numpy as np
+
+    from harness.store import CountRow
+
+    st = Store(path)
+    st.put_noises({"gaussian(dim=3072,sigma=0.25)": {"family": "gaussian", "params": {}}})
+    est = np.zeros(10, dtype=np.int64)
+    est[0] = 100
+    st.put_counts(
+        [
+            CountRow(
+                "m", "gaussian(dim=3072,sigma=0.25)", i, y, np.eye(10, dtype=np.int64)[0], est, 0.1
+            )
+            for i, y in labels.items()
+        ]
+    )
+    return st
+
+
+@pytest.mark.parametrize("where", ["counts", "earlier-import", "same-import"])
+def test_a_file_whose_labels_disagree_with_the_store_is_refused(tmp_path, where):
+    """Imported rows are paired with the store's by image index: an index whose label
+    differs names another image (another order or copy of the test set), so the import is
+    refused, whole, naming the index and both labels."""
+    other = [(0, 3, -1, 0.0, 15.2), (20, 8, 8, 0.3, 15.0), (40, 4, 4, 0.6, 16.0)]  # 20: 8 not 7
+    first = write_cohen(tmp_path / "a/cifar10/resnet110/noise_0.25/test/sigma_0.25", ROWS)
+    second = write_cohen(tmp_path / "b/cifar10/resnet110/noise_0.50/test/sigma_0.50", other)
+    if where == "counts":
+        st = _store_with_counts(tmp_path / "s.sqlite", {r[0]: r[1] for r in ROWS})
+        files, before = [second], []
+    else:
+        st = Store(tmp_path / "s.sqlite")
+        if where == "earlier-import":
+            import_cohen_tsv(st, [first])
+            files = [second]
+        else:
+            files = [first, second]
+        before = st.imported_rows()
+    with st:
+        with pytest.raises(ValueError) as err:
+            import_cohen_tsv(st, files)
+        text = str(err.value)
+        assert "image 20 label 8" in text and "label 7" in text and "nothing was imported" in text
+        assert st.imported_rows() == before
+        # the same rows with the store's labels import
+        import_cohen_tsv(
+            st, [write_cohen(tmp_path / "c/cifar10/resnet110/noise_1.00/test/sigma_1.00", ROWS)]
+        )
+        assert len(st.imported_rows()) == len(before) + len(ROWS)
