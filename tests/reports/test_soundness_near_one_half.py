@@ -5,11 +5,13 @@ p_A below 0.8)."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from scipy import stats as sps
 
 from certifiers.base import Certifier
 from harness.certify import certify_store
 from harness.noise import Gaussian, Laplace
+from harness.store import CountRow
 from reports.sanity import FAIL, PASS, SanityContext, SanityInputs
 from reports.sanity.soundness import Soundness
 from tests.reports._report_synth import ALPHA, DIM, add_counts, new_store
@@ -76,3 +78,41 @@ def test_a_radius_too_large_only_just_above_one_half_fails(tmp_path, plugins):
 def test_cohen_just_above_one_half_passes(tmp_path):
     gate = Soundness().run(_gaussian_inputs(tmp_path / "s.sqlite", "cohen"), SanityContext())
     assert gate.status == PASS
+
+
+class LaplaceTail(Laplace3):
+    """The Laplace l1 radius, ``factor`` times too large only where p_A > 0.9995."""
+
+    def _radius(self, noise, p, norm):
+        return np.where(p > 0.9995, self.factor, 1.0) * -noise.scale * np.log(2.0 * (1.0 - p))
+
+
+@pytest.mark.parametrize("factor", [1.01, 1.05])
+def test_a_laplace_radius_too_large_only_where_real_runs_put_p_a_fails(tmp_path, plugins, factor):
+    # 100,000 draws, as Cohen et al. take, all but a few for the top class: p_A near
+    # alpha^(1/n) = 0.99993, beyond the reach of the first Monte Carlo estimate
+    plugins.certifier("test-laplace-tail", type("Tail", (LaplaceTail,), {"factor": factor}))
+    plugins.certifier("test-laplace1", type("Exact", (Laplace3,), {"factor": 1.0}))
+    store = new_store(tmp_path / "s.sqlite", 20, {"m": 0.25}, n=100_000)
+    noise = Laplace.matched(0.25, DIM)
+    store.put_noises({noise.name: noise.spec()})
+    rows = []
+    for i in range(20):
+        est = np.zeros(10, dtype=np.int64)
+        est[i % 10], est[(i + 1) % 10] = 100_000 - i, i
+        sel = np.zeros(10, dtype=np.int64)
+        sel[i % 10] = 100
+        rows.append(CountRow("m", noise.name, i, i % 10, sel, est, 0.01))
+    store.put_counts(rows)
+    certify_store(store, ["test-laplace1", "test-laplace-tail"], ["l1"], [ALPHA], progress=False)
+    store.close()
+    inputs = SanityInputs.from_store(tmp_path / "s.sqlite")
+    assert inputs.outcomes["p_lower"].min() > 0.9995
+    # independent of the check: the worst case after an axis shift of the radius at p_A,
+    # in closed form (the set leaves out the shifted atom z_1 >= r first), is below 1/2
+    p = float(inputs.outcomes["p_lower"].max())
+    r = factor * -np.log(2.0 * (1.0 - p))  # in units of the scale
+    assert 1.0 - p > 0.5 * np.exp(-r) and np.exp(-r) / (4.0 * (1.0 - p)) < 0.47
+    gate = Soundness().run(inputs, SanityContext())
+    assert gate.status == FAIL
+    assert {row[5] for row in gate.affected} == {"test-laplace-tail"}
