@@ -84,8 +84,9 @@ LogRatioSampler = Callable[[np.ndarray], np.ndarray]
 class Marginal:
     """A one-dimensional statistic of the samples and its law under the family.
 
-    ``statistic`` maps samples ``z`` of shape ``(n, dim)`` (float64 numpy) to ``n``
-    values; ``cdf`` is their CDF under the stated law."""
+    ``statistic`` maps samples ``z`` of shape ``(n, dim)`` (float64 numpy) to values
+    independent under the stated law (one per row, or several where coordinates are
+    i.i.d.); ``cdf`` is their CDF under that law."""
 
     name: str
     statistic: Callable[[np.ndarray], np.ndarray]

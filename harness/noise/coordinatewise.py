@@ -24,6 +24,8 @@ from harness.noise.batch import Batch
 from harness.noise.coupling import finish
 
 _CHUNK_VALUES = 1 << 22
+#: At most this many values of the pooled coordinates are tested (``marginals``).
+POOLED_VALUES = 1 << 21
 
 
 class SymmetricLaw:
@@ -93,10 +95,20 @@ class CoordinateNoise(Noise):
         return self.coordinate_log_prob(z).sum(dim=-1)
 
     def marginals(self) -> list[Marginal]:
+        """``z_1``, ``z_d``, and the coordinates pooled: i.i.d. under the law, so that a
+        sample of ``n`` rows tests it with up to ``min(d, POOLED_VALUES / n)`` times as
+        many values (a transform 3% too narrow passes ``z_1`` alone at 20,000 rows)."""
         cdf = self.coordinate_law().cdf
         out = [Marginal("coordinate z_1", lambda z: z[:, 0], cdf)]
         if self.dim >= 2:
             out.append(Marginal("coordinate z_d", lambda z: z[:, -1], cdf))
+            out.append(
+                Marginal(
+                    "coordinates pooled",
+                    lambda z: z[:, : max(1, POOLED_VALUES // len(z))].ravel(),
+                    cdf,
+                )
+            )
         return out
 
     def log_ratio_cost(self, delta: np.ndarray) -> int:

@@ -155,3 +155,31 @@ def test_a_registered_family_failing_one_property_alone_fails_check_noise(plugin
     assert failed == {"law"}
     with pytest.raises(AssertionError, match=r"fails 1 conformance property:\n\[law\]"):
         check_noise(noise)
+
+
+class NarrowLaplace(Laplace):
+    """Laplace coordinates drawn at ``factor`` times the stated scale, with the second
+    moment of the draws (so that only the law can tell)."""
+
+    factor = 0.97
+
+    def coordinate_map(self, G):
+        return super().coordinate_map(G) * self.factor
+
+    def second_moment(self):
+        return super().second_moment() * self.factor**2
+
+
+@pytest.mark.parametrize("dim", [64, 3072])
+def test_law_pools_iid_coordinates_against_a_scale_three_percent_off(dim):
+    """One coordinate of 20,000 rows cannot tell a scale 3% off (the KS gap, about 0.01,
+    is under its critical value at p = 1e-4, 0.014); the pooled coordinates can."""
+    from scipy import stats
+
+    narrow = NarrowLaplace(0.5, dim)
+    z = torch.randn(20_000, dim, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    first = narrow.transform(z)[:, 0].numpy()
+    assert stats.kstest(first, narrow.coordinate_law().cdf).pvalue > 1e-4  # z_1 alone passes
+    with pytest.raises(AssertionError, match="coordinates pooled does not follow"):
+        check_law(narrow)
+    check_law(Laplace(0.5, dim))
