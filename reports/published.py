@@ -10,7 +10,9 @@ A record lines up with a reproduced row when it names the model (a known checkpo
 run used under that name), the row's noise family matches the record's, the row's sigma
 equals the record's (where the record states one) and the board's alpha equals the
 record's (where the record states one: a larger alpha certifies larger radii); the
-reference certifier's row is preferred. Where no row lines up, the table says why.
+reference certifier's row is preferred, and a row reproduced here before an imported one
+(which lines up where the store holds no reproduced row: the authors' own certify files
+set beside their paper). Where no row lines up, the table says why.
 """
 
 from __future__ import annotations
@@ -53,10 +55,10 @@ def lined_up_row(board: Board, record: Mapping[str, Any]) -> tuple[Row | None, s
         return None, f"alpha {board.alpha:g} here, {float(alpha):g} in the paper"
     if record.get("noise") == "not stated":
         return None, "the paper does not state its noise"
-    rows = [
-        r
-        for r in board.rows_of(model)
-        if r.family == record.get("noise") and r.n > 0 and r.kind == "smoothing"
+    candidates = [r for r in board.rows_of(model) if r.family == record.get("noise") and r.n > 0]
+    # a row reproduced here first; else one imported (the authors' own certify file, say)
+    rows = [r for r in candidates if r.kind == "smoothing"] or [
+        r for r in candidates if r.kind == "imported"
     ]
     sigma = record.get("sigma")
     if sigma is not None:

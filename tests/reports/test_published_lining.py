@@ -98,3 +98,39 @@ def test_the_table_says_why_a_record_lines_up_with_nothing(report, tmp_path):
     md = next(p for p in written if p.name == "leaderboard.md").read_text()
     assert f"— (alpha {LOOSE:g} here, {ALPHA:g} in the paper)" in md
     assert "(n=100)" in md  # the lined-up row on the alpha = 0.001 board
+
+
+def _imported(store, noise, radii):
+    from harness.store import ImportedRow
+
+    rows = [
+        ImportedRow("synthetic", "m", noise.name, "cohen", "l2", ALPHA, i, i % 10,
+                    i % 10, float(r), True, 1.0, "their_file.tsv")
+        for i, r in enumerate(radii)
+    ]  # fmt: skip
+    store.put_imported(rows, noises={noise.name: noise.spec()})
+
+
+def test_an_imported_row_lines_up_where_none_is_reproduced(tmp_path):
+    """The authors' own certify file, imported alone, is set beside their paper (it was
+    said to be missing: "no gaussian row at sigma = 0.25"); with a reproduced row of that
+    sigma in the store, the reproduced one lines up."""
+    noise = Gaussian(0.25, DIM)
+    radii = np.where(np.arange(100) < 45, 0.5, 0.1)  # 45% certified at 0.25
+    store = new_store(tmp_path / "imported.sqlite", 100, {"m": 0.25})
+    _imported(store, noise, radii)
+    store.close()
+    (board,) = make_report(tmp_path / "imported.sqlite", published=[record()])[0].boards
+    comps = compare_published(board, [record()])
+    assert all(c.row is not None and c.row.kind == "imported" for c in comps)
+    assert comps[0].ours == pytest.approx(0.45) and comps[0].unmatched == ""
+
+    store = new_store(tmp_path / "both.sqlite", 100, {"m": 0.25})
+    _imported(store, noise, radii)
+    labels = np.arange(100) % 10
+    add_counts(store, "m", noise, labels, labels, [995] * 100)
+    certify_store(store, ["cohen"], ["l2"], [ALPHA], progress=False)
+    store.close()
+    (board,) = make_report(tmp_path / "both.sqlite", published=[record()])[0].boards
+    assert {r.kind for r in board.rows} == {"imported", "smoothing"}
+    assert all(c.row.kind == "smoothing" for c in compare_published(board, [record()]))
