@@ -45,6 +45,9 @@ class Dataset:
     labels: torch.Tensor | None = None
     #: A digest of the data files read (CIFAR-10: md5 of the test batch), for the store.
     checksum: str | None = None
+    #: Why results on these data are not comparable with published ones (another copy
+    #: of the test set), or None: recorded in the store, stated beside published numbers.
+    caveat: str | None = None
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
         """Image ``index`` (float32 in [0, 1], shape ``input_shape``) and its label."""
@@ -184,12 +187,13 @@ def load_cifar10(root: str, download: bool = False) -> Dataset:
         raise DatasetError(f"config key 'run.data_root': {path} has labels outside 0..9")
     data, labels = data.reshape(-1, 3, 32, 32), labels.astype(np.int64)
     checksum = _file_md5(path)
+    caveat = None
     if checksum != CIFAR10_TEST_MD5:
-        warnings.warn(
+        caveat = (
             f"{path} is not the official CIFAR-10 test batch (md5 {checksum}, expected "
-            f"{CIFAR10_TEST_MD5}); its results are not comparable with published ones",
-            stacklevel=2,
+            f"{CIFAR10_TEST_MD5}); its results are not comparable with published ones"
         )
+        warnings.warn(caveat, stacklevel=2)
     images = torch.from_numpy(data)
 
     def get(i: int) -> tuple[torch.Tensor, int]:
@@ -197,7 +201,7 @@ def load_cifar10(root: str, download: bool = False) -> Dataset:
 
     return Dataset(
         "cifar10", 10, (3, 32, 32), np.array([], dtype=np.int64), np.arange(len(labels)), get,
-        checksum=f"md5:{checksum}",
+        checksum=f"md5:{checksum}", caveat=caveat,
     )  # fmt: skip
 
 
@@ -233,13 +237,14 @@ def load_imagenet(root: str) -> Dataset:
     if not len(folder):
         raise DatasetError(f"config key 'run.data_root': {val} holds no images: {must_hold}")
 
+    caveat = None
     if len(folder) != IMAGENET_VAL_IMAGES:
-        warnings.warn(
+        caveat = (
             f"{val} holds {len(folder)} images, not the {IMAGENET_VAL_IMAGES:,} of the ImageNet "
             "validation set: image indices, and so every stride-th image of a subset "
-            "(cohen2019: Cohen et al.'s every 100th), then name other images than theirs",
-            stacklevel=2,
+            "(cohen2019: Cohen et al.'s every 100th), then name other images than theirs"
         )
+        warnings.warn(caveat, stacklevel=2)
 
     def get(i: int) -> tuple[torch.Tensor, int]:
         x, y = folder[i]
@@ -247,7 +252,7 @@ def load_imagenet(root: str) -> Dataset:
 
     return Dataset(
         "imagenet", IMAGENET_CLASSES, (3, 224, 224), np.array([], dtype=np.int64),
-        np.arange(len(folder)), get,
+        np.arange(len(folder)), get, caveat=caveat,
     )  # fmt: skip
 
 

@@ -127,6 +127,7 @@ def run(
                     "sampler": options.manifest(),
                     "host_memory": host_memory.host_memory_state(),
                     "base_draws": draw_distance(data.dim),
+                    "data_caveat": data.caveat,
                     "noise_approximations": approximations,
                     "plugins": plugins.with_loaded(store.get_manifest("plugins") or []),
                 },

@@ -39,6 +39,7 @@ from reports.completeness import (
     sampling_warnings,
 )
 from reports.csv_files import write_csvs
+from reports.data_caveat import data_caveat_warnings
 from reports.headline import Headline, headline
 from reports.json_entries import write_json_entries
 from reports.latex import to_latex
@@ -209,6 +210,7 @@ def make_report(
     )
     warnings = (
         missing_plugin_warnings(manifest)
+        + data_caveat_warnings(manifest)
         + sampling_warnings(manifest, progress, counts, stored, missing_groups, shown=outcomes)
         + missing_group_warnings(
             missing_groups, store_path, manifest.get("certification_failures") or []

@@ -20,6 +20,7 @@ import pandas as pd
 from harness.interop.cohen_tsv import PRINTED_DIGITS, is_printed_reading
 from reports import significance as sig
 from reports.columns import Column, Context, board_columns, compared_columns
+from reports.data_caveat import data_caveat
 from reports.reach import reach, run_draws
 from reports.rows import Row, RowKey, build_rows, shared_images
 from reports.sanity import CheckResult, affected_rows, unchecked_rows
@@ -435,6 +436,7 @@ def build_report(
         "sessions": list(manifest.get("sessions") or []),
         "models": {m: v.get("sha256", "")[:12] for m, v in (manifest.get("models") or {}).items()},
         "sigma0": sigma0,
+        "data_caveat": data_caveat(manifest),
         "specs": dict(specs or {}),
         "law_distances": {
             name: float(d)

@@ -184,10 +184,14 @@ def envelope_table(board: Board) -> Table | None:
 
 
 def published_table(
-    board: Board, records: list[dict[str, Any]] | None, level: float = 0.05
+    board: Board,
+    records: list[dict[str, Any]] | None,
+    level: float = 0.05,
+    caveat: str | None = None,
 ) -> Table | None:
     """Published numbers of the board's dataset and norm, beside the lined-up rows (the
-    power of the unpaired test at the report's ``level``)."""
+    power of the unpaired test at the report's ``level``); ``caveat``: why the store's
+    data are not those the papers used (``reports.data_caveat``), said first."""
     from reports.published import PUBLISHED_HEADER, compare_published, published_cells
 
     comps = compare_published(board, records or [], level=level)
@@ -201,6 +205,8 @@ def published_table(
         f"up. Power: that of the unpaired test at level {level:g}, at the paper's n, to "
         "detect the gap seen here."
     )
+    if caveat:
+        caption = f"Not the papers' data, so not the same images: {caveat}. " + caption
     return Table(PUBLISHED_HEADER, [("", rows)], caption)
 
 
@@ -477,7 +483,9 @@ def build_view(
                     _headline_first(board, h, figures.get(board.slug, [])), linked_figures
                 ),  # fmt: skip
                 envelope=envelope_table(board),
-                published=published_table(board, published, report.level),
+                published=published_table(
+                    board, published, report.level, report.footnotes.get("data_caveat")
+                ),
                 notes=list(board.notes),
                 comparisons=comparison_table(board, [sig.SAME_NOISE, sig.GAUSSIAN]),
                 best=comparison_table(board, [sig.BEST]),

@@ -29,6 +29,8 @@ def test_cifar10_reads_torchvisions_python_batch(tmp_path):
         np.testing.assert_array_equal((x * 255).round().to(torch.uint8).numpy(), data[i])
         assert y == labels[i]
     assert ds.checksum.startswith("md5:") and len(ds.checksum) == 36
+    assert "not the official CIFAR-10 test batch" in ds.caveat
+    assert load_dataset("digits").caveat is None
 
 
 def test_cifar10_pixels_are_torchvisions(tmp_path):
@@ -105,6 +107,7 @@ def test_imagenet_val_as_an_image_folder(tmp_path):
     with pytest.warns(UserWarning, match="holds 3 images, not the 50,000 .*cohen2019"):
         ds = load_imagenet(str(tmp_path))
     assert ds.num_classes == 1000 and len(ds.test_indices) == 3
+    assert "holds 3 images, not the 50,000" in ds.caveat  # recorded, for the report
     labels = [ds[i][1] for i in range(3)]
     assert labels == [0, 3, 3]  # sorted wnids give the class indices
     x, _ = ds[1]

@@ -81,6 +81,7 @@ def test_two_checkpoints_two_images_in_one_store(fake_run):
     assert all(r.n == 60 and r.n0 == 10 for r in counts)
     assert manifest["index_set"] == [0, 10]
     assert manifest["data_checksum"].startswith("md5:")
+    assert "not the official CIFAR-10 test batch" in manifest["data_caveat"]
     for name, path in files.items():  # each model's sha256 is its file's
         assert manifest["models"][name]["sha256"] == file_sha256(path)
     outcomes = load_outcomes(store)
@@ -93,6 +94,12 @@ def test_the_report_compares_both_models(fake_run, tmp_path):
     assert main(["report", str(store), "--out", str(tmp_path), "--format", "md", "csv"]) == 0
     text = (tmp_path / "leaderboard.md").read_text()
     assert all(name in text for name in files)
+    # a fake test batch: said among the warnings and before the papers' numbers
+    warnings_part = text[: text.index("## ")]
+    assert "not the official test data" in warnings_part
+    assert "Published numbers" in text
+    published = text[text.index("Published numbers") :]
+    assert published.index("Not the papers' data, so not the same images") < published.index("|")
 
 
 def test_an_imported_cohen_tsv_pairs_with_the_run_by_image(fake_run, tmp_path):
