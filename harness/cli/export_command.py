@@ -28,13 +28,46 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     return p
 
 
+def soundness_of_groups(store) -> dict[tuple[str, str, str, str, float], str]:
+    """The report's soundness gate (``reports.sanity.soundness``) on the store's
+    certificates: per ``(model, noise, certifier, norm, alpha)``, ``"checked"``,
+    ``"unsound: ..."`` (the gate's first reason for that certifier) or ``"unchecked:
+    ..."`` (its noise family not registered here: a plugin not given)."""
+    from reports.sanity import SanityContext, SanityInputs
+    from reports.sanity.soundness import Soundness
+
+    inputs = SanityInputs.from_store(store)
+    if inputs.outcomes.empty:
+        return {}
+    gate = Soundness().run(inputs, SanityContext())
+    reasons = {}
+    for line in gate.details:
+        cert, _, rest = line.partition(": UNSOUND: ")
+        if rest:
+            reasons.setdefault(cert, rest)
+    out = {}
+    for key, _ in inputs.outcomes.groupby(
+        ["dataset", "norm", "alpha", "model", "noise", "certifier"]
+    ):
+        dataset, norm, alpha, model, noise, cert = key
+        row = (str(dataset), str(norm), float(alpha), str(model), str(noise), str(cert))
+        if row in gate.affected:
+            verdict = f"unsound: {reasons.get(cert, gate.summary)}"
+        elif row in gate.unchecked:
+            verdict = f"unchecked: {gate.unchecked[row]}"
+        else:
+            verdict = "checked"
+        out[(str(model), str(noise), str(cert), str(norm), float(alpha))] = verdict
+    return out
+
+
 def main(args: argparse.Namespace) -> int:
     from harness.interop.exporting import write_cohen_tsv
     from harness.store import Store
 
     out = check_output_folder(args.out or Path("out") / f"{args.store.stem}-cohen-tsv")
     with Store.open_existing(args.store, readonly=True) as store:
-        export = write_cohen_tsv(store, out)
+        export = write_cohen_tsv(store, out, soundness=soundness_of_groups(store))
         kept = (
             store.query("SELECT certifier, COUNT(*) FROM deterministic_radii GROUP BY certifier")
             if store.has_table("deterministic_radii")

@@ -12,6 +12,13 @@ Exporting again into the same folder replaces the earlier export: the TSV files 
 in the store) are deleted, so that no file left from an earlier store is read as this
 one's (``Export.removed``). Files the earlier index does not list are left alone.
 
+Soundness: the caller states it per certified group (``soundness``: ``smoothbench export``
+runs the report's soundness gate, ``reports.sanity.soundness``, on the store first); each
+file of index.json records ``soundness`` (``"unsound"``, ``"unchecked"`` with the
+reason, ``"checked"``, or null where nobody checked), and every unsound or unchecked
+certifier gets a warning line, so that radii a plugin certifies falsely never leave the
+store unmarked.
+
 A store of an interrupted run is exported as it is, and says so: index.json holds
 ``complete`` (false when the run's images are not all sampled, a certificate group the run
 makes is missing, or a file lacks images of the run), ``images_planned`` (the run's index
@@ -31,6 +38,7 @@ from __future__ import annotations
 import json
 import re
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -80,10 +88,17 @@ def _earlier_files(out: Path) -> set[Path]:
     return files_listed_below(out, names, {".tsv"})
 
 
-def write_cohen_tsv(store: Store, out: str | Path) -> Export:
+def write_cohen_tsv(
+    store: Store,
+    out: str | Path,
+    soundness: Mapping[tuple[str, str, str, str, float], str] | None = None,
+) -> Export:
     """Write every certificate group of ``store`` under ``out``, and ``index.json`` with
-    the completeness of the export (module docstring)."""
+    the completeness of the export and ``soundness`` (``(model, noise, certifier, norm,
+    alpha)`` to ``"checked"``, ``"unsound: ..."`` or ``"unchecked: ..."``; module
+    docstring)."""
     out = Path(out)
+    soundness = dict(soundness or {})
     earlier = _earlier_files(out)
     dataset = store.get_manifest("dataset")
     specs = store.noise_specs()
@@ -139,12 +154,17 @@ def write_cohen_tsv(store: Store, out: str | Path) -> Export:
             if not complete:
                 short_files.append(rel.as_posix())
             uncertified += len(sampled[(model, noise)] - images)
+        verdict = (
+            soundness.get((model, noise, cert, norm, float(alpha)))
+            if origin == "certified"
+            else None
+        )
         index.append(
             {
                 "file": rel.as_posix(), "origin": origin, "dataset": data, "model": model,
                 "noise": noise, "spec": specs.get(noise), "certifier": cert, "norm": norm,
                 "alpha": alpha, "rows": len(groups[key]), "images": len(images),
-                "complete": complete,
+                "complete": complete, "soundness": verdict,
             }
         )  # fmt: skip
     if uncertified:
@@ -165,6 +185,13 @@ def write_cohen_tsv(store: Store, out: str | Path) -> Export:
         result.warnings.append(f"the store holds {why}: no TSV file is written")
     result.paths = written
     result.complete = not result.warnings
+    flagged: dict[str, set[str]] = defaultdict(set)
+    for (_, _, cert, _, _), verdict in soundness.items():
+        if verdict != "checked":
+            flagged[cert].add(verdict)
+    result.warnings[:0] = [
+        f"certifier {cert}: {'; '.join(sorted(why))}" for cert, why in sorted(flagged.items())
+    ]
     write_atomic(
         out / INDEX_FILE,
         json.dumps(
