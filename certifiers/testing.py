@@ -8,7 +8,7 @@
 Properties (``CERTIFIER_PROPERTIES``; hypothesis drives the probabilities), for every
 (noise, norm) pair the certifier supports, each checked and reported on its own:
 
-- ``abstains``: radius 0 at ``p <= 1/2``;
+- ``abstains``: radius 0 at ``p <= 1/2``, on a dense scan and at random ``p``;
 - ``monotone``: non-decreasing in ``p``, on random pairs and on a dense scan of
   ``(1/2, 1)`` (22,000 points, log-spaced toward 1), where a drop over a narrow window
   shows;
@@ -164,6 +164,17 @@ def supported_pairs(
 
 
 def check_abstains_at_half(c: Certifier, noise: Noise, norm: str, max_examples: int = 50) -> None:
+    """Radius 0 at ``p <= 1/2``: on a dense scan of ``[0, 1/2]`` (5,001 points, and 1/2
+    approached as ``1/2 - 10^-k``), whatever hypothesis draws, then at the ``p`` it draws."""
+    scan = np.unique(np.concatenate([np.linspace(0.0, 0.5, 5_001), 0.5 - np.logspace(-1, -16, 16)]))
+    r = np.asarray(c.radius(noise, scan, norm=norm))
+    if (r != 0.0).any():
+        i = int(np.flatnonzero(r != 0.0)[0])
+        raise AssertionError(
+            f"{c.name}: radius {r[i]} at p={scan[i]!r} <= 1/2 for {noise.name}, {norm} "
+            f"({int((r != 0.0).sum())} of {scan.size} p scanned in [0, 1/2])"
+        )
+
     @_settings(max_examples)
     @given(st.floats(0.0, 0.5))
     def prop(p: float) -> None:
