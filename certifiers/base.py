@@ -166,7 +166,23 @@ class Certifier:
         mask = p > 0.5
         if mask.any():
             with np.errstate(over="ignore"):  # an overflow is refused just below
-                r = np.asarray(self._radius(noise, p[mask], norm), dtype=np.float64)
+                raw = np.asarray(self._radius(noise, p[mask], norm))
+            # one real radius per p: a broadcast, complex or text result would be read as
+            # radii of other probabilities, or cast without a word
+            if raw.shape != (int(mask.sum()),) or raw.dtype.kind not in "fiuO":
+                raise TypeError(
+                    f"certifier {self.name!r} ({type(self).__module__}) returned radii of "
+                    f"shape {raw.shape} and dtype {raw.dtype} for {int(mask.sum())} "
+                    f"probabilities ({noise.name}, {norm}): a certificate returns one real "
+                    "radius per p, an array of p's shape"
+                )
+            try:
+                r = raw.astype(np.float64)
+            except (TypeError, ValueError) as err:
+                raise TypeError(
+                    f"certifier {self.name!r} ({type(self).__module__}) returned radii that "
+                    f"are not real numbers ({noise.name}, {norm}): {err}"
+                ) from None
             bad = np.flatnonzero(np.isnan(r) | (r < 0))
             if bad.size:
                 value, at = float(r[bad[0]]), float(p[mask][bad[0]])
