@@ -13,6 +13,7 @@ never runs a model (the deterministic ones aside, which receive it explicitly).
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
@@ -85,6 +86,13 @@ RadiusFunction = Callable[[Any, Noise, np.ndarray], np.ndarray]
 """``radius(certifier, noise, p)``: radii for a float64 array ``p`` in (1/2, 1]."""
 
 
+_SIGNATURES = {
+    "radius": "certifier, noise, p",
+    "applies": "noise",
+    "spends": "certifier, noise",
+}
+
+
 @dataclass(frozen=True)
 class Certificate:
     """How a certifier certifies one (noise family, norm) pair.
@@ -97,6 +105,28 @@ class Certificate:
     radius: RadiusFunction
     applies: Callable[[Noise], bool] = _always
     spends: Callable[[Any, Noise], float] | None = None
+
+    def __post_init__(self) -> None:
+        """A function that cannot take its arguments is refused where the table is written
+        (at import), not at its first radius."""
+        for what, fn, args in (
+            ("radius", self.radius, 3),
+            ("applies", self.applies, 1),
+            ("spends", self.spends, 2),
+        ):
+            if fn is None:
+                continue
+            if not callable(fn):
+                raise TypeError(f"Certificate.{what} must be callable, got {fn!r}")
+            try:
+                inspect.signature(fn).bind(*range(args))
+            except TypeError as err:
+                raise TypeError(
+                    f"Certificate.{what} {getattr(fn, '__qualname__', fn)!r} must take "
+                    f"{args} positional arguments ({_SIGNATURES[what]}): {err}"
+                ) from None
+            except ValueError:  # a builtin without a signature: it will say at its call
+                continue
 
 
 class Certifier:

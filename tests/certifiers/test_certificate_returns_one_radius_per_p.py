@@ -62,3 +62,24 @@ def test_one_radius_per_p_of_any_real_dtype_is_taken():
         assert r.dtype == np.float64 and r.shape == (3,)
         np.testing.assert_allclose(r, _teng(p), rtol=1e-6)
     assert Returning("one-for-the-batch").radius(NOISE, 0.8, norm="l1") > 0  # one p: fine
+
+
+@pytest.mark.parametrize(
+    "fields,what",
+    [
+        ({"radius": lambda noise, p: p}, "Certificate.radius"),
+        ({"radius": _teng}, "Certificate.radius"),
+        ({"radius": lambda c, nz, p: p, "applies": lambda: True}, "Certificate.applies"),
+        ({"radius": lambda c, nz, p: p, "spends": lambda nz: 0.0}, "Certificate.spends"),
+        ({"radius": 0.5}, "Certificate.radius must be callable"),
+    ],
+    ids=["radius-two", "radius-one", "applies-none", "spends-one", "not-callable"],
+)
+def test_a_table_entry_that_cannot_take_its_arguments_is_refused_when_written(fields, what):
+    with pytest.raises(TypeError, match=what):
+        Certificate(**fields)
+
+
+def test_entries_that_take_their_arguments_are_written():
+    Certificate(lambda c, noise, p, extra=1: p)
+    Certificate(lambda *args: args[-1], applies=lambda noise, **kw: True)
