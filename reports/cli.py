@@ -39,7 +39,7 @@ from reports.completeness import (
     sampling_warnings,
 )
 from reports.csv_files import write_csvs
-from reports.data_caveat import data_caveat_warnings
+from reports.data_caveat import data_caveat_warnings, imported_label_warnings
 from reports.headline import Headline, headline
 from reports.json_entries import write_json_entries
 from reports.latex import to_latex
@@ -211,6 +211,7 @@ def make_report(
     warnings = (
         missing_plugin_warnings(manifest)
         + data_caveat_warnings(manifest)
+        + imported_label_warnings(imported, counts)
         + sampling_warnings(manifest, progress, counts, stored, missing_groups, shown=outcomes)
         + missing_group_warnings(
             missing_groups, store_path, manifest.get("certification_failures") or []

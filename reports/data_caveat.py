@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import pandas as pd
+
 
 def data_caveat(manifest: Mapping[str, Any]) -> str | None:
     """Why the store's results are not comparable with published ones, or None."""
@@ -23,3 +25,25 @@ def data_caveat_warnings(manifest: Mapping[str, Any]) -> list[str]:
     """The report's warning line, where there is a caveat."""
     caveat = data_caveat(manifest)
     return [f"not the official test data: {caveat}"] if caveat else []
+
+
+def imported_label_warnings(imported: pd.DataFrame, counts: pd.DataFrame) -> list[str]:
+    """One line per imported file whose label for an image index differs from the run's:
+    the file indexes another order or copy of the test set, so that its image-by-image
+    comparisons with the run pair different images. ``smoothbench import`` refuses such a
+    file into a store that holds the run; this catches a run made after the import."""
+    if imported.empty or counts.empty:
+        return []
+    ours = counts[["image", "label"]].drop_duplicates("image").rename(columns={"label": "ours"})
+    both = imported[["source", "image", "label"]].merge(ours, on="image")
+    differ = both[both["label"] != both["ours"]]
+    out = []
+    for source, rows in differ.groupby("source", sort=True):
+        first = rows.sort_values("image").iloc[0]
+        out.append(
+            f"imported {source} gives {rows['image'].nunique()} of its images other labels "
+            f"than the run (image {int(first['image'])}: {int(first['label'])} there, "
+            f"{int(first['ours'])} here): it indexes another order or copy of the test set, "
+            "so its comparisons with the run pair different images"
+        )
+    return out
