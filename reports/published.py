@@ -55,10 +55,10 @@ def lined_up_row(board: Board, record: Mapping[str, Any]) -> tuple[Row | None, s
         return None, f"alpha {board.alpha:g} here, {float(alpha):g} in the paper"
     if record.get("noise") == "not stated":
         return None, "the paper does not state its noise"
-    candidates = [r for r in board.rows_of(model) if r.family == record.get("noise") and r.n > 0]
-    # a row reproduced here first; else one imported (the authors' own certify file, say)
-    rows = [r for r in candidates if r.kind == "smoothing"] or [
-        r for r in candidates if r.kind == "imported"
+    rows = [
+        r
+        for r in board.rows_of(model)
+        if r.family == record.get("noise") and r.n > 0 and r.kind in ("smoothing", "imported")
     ]
     sigma = record.get("sigma")
     if sigma is not None:
@@ -67,6 +67,8 @@ def lined_up_row(board: Board, record: Mapping[str, Any]) -> tuple[Row | None, s
             return None, f"no {record.get('noise')} row at sigma = {float(sigma):g}"
     if not rows:
         return None, f"no {record.get('noise')} row"
+    # a row reproduced here first; else one imported (the authors' own certify file, say)
+    rows = [r for r in rows if r.kind == "smoothing"] or rows
     ref = [r for r in rows if board.reference in r.certifiers]
     return (ref or rows)[0], ""
 

@@ -134,3 +134,13 @@ def test_an_imported_row_lines_up_where_none_is_reproduced(tmp_path):
     (board,) = make_report(tmp_path / "both.sqlite", published=[record()])[0].boards
     assert {r.kind for r in board.rows} == {"imported", "smoothing"}
     assert all(c.row.kind == "smoothing" for c in compare_published(board, [record()]))
+
+    # a reproduced row of another sigma does not hide the imported row of the record's
+    store = new_store(tmp_path / "other.sqlite", 100, {"m": 0.25})
+    _imported(store, noise, radii)
+    add_counts(store, "m", Gaussian(0.5, DIM), labels, labels, [995] * 100)
+    certify_store(store, ["cohen"], ["l2"], [ALPHA], progress=False)
+    store.close()
+    (board,) = make_report(tmp_path / "other.sqlite", published=[record()])[0].boards
+    comps = compare_published(board, [record()])
+    assert all(c.unmatched == "" and c.row.kind == "imported" for c in comps)
