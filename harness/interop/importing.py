@@ -235,10 +235,17 @@ def _check_labels(store: Store, rows: list[ImportedRow]) -> None:
     file made on another order or copy of the test set is refused, not paired image by
     image with images it never saw."""
     known: dict[int, tuple[int, str]] = {}
-    for table in ("counts", "deterministic_radii", "imported"):
+    for table in ("counts", "deterministic_radii"):
         if store.has_table(table):
             for image, label in store.query(f"SELECT DISTINCT image, label FROM {table}"):
                 known.setdefault(int(image), (int(label), f"the store's {table} rows"))
+    # earlier imports, but for the groups of a file imported again, which its rows replace
+    replaced = {(r.model, r.noise, r.certifier, r.norm, float(r.alpha), r.source) for r in rows}
+    for image, label, *group in store.query(
+        "SELECT image, label, model, noise, certifier, norm, alpha, source FROM imported"
+    ):
+        if (*group[:4], float(group[4]), group[5]) not in replaced:
+            known.setdefault(int(image), (int(label), "the store's imported rows"))
     for r in rows:
         label, where = known.setdefault(r.image, (r.label, f"the rows of {r.source}"))
         if label != r.label:

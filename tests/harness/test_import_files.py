@@ -220,3 +220,18 @@ def test_a_file_whose_labels_disagree_with_the_store_is_refused(tmp_path, where)
             st, [write_cohen(tmp_path / "c/cifar10/resnet110/noise_1.00/test/sigma_1.00", ROWS)]
         )
         assert len(st.imported_rows()) == len(before) + len(ROWS)
+
+
+def test_a_file_imported_again_is_checked_without_the_rows_it_replaces(tmp_path):
+    """Importing a file again replaces its own rows, so a label fixed in it is taken; its
+    labels are still held to every other file's (review)."""
+    path = tmp_path / "a/cifar10/resnet110/noise_0.25/test/sigma_0.25"
+    typo = [(0, 3, -1, 0.0, 15.2), (20, 8, 8, 0.3, 15.0), (40, 4, 4, 0.6, 16.0)]  # 20: 8
+    with Store(tmp_path / "s.sqlite") as st:
+        import_cohen_tsv(st, [write_cohen(path, typo)])
+        import_cohen_tsv(st, [write_cohen(path, ROWS)])  # fixed in place: image 20 is a 7
+        assert sorted((r.image, r.label) for r in st.imported_rows()) == [(0, 3), (20, 7), (40, 4)]
+        other = write_cohen(tmp_path / "b/cifar10/resnet110/noise_0.50/test/sigma_0.50", ROWS)
+        import_cohen_tsv(st, [other])
+        with pytest.raises(ValueError, match="image 20 label 8"):
+            import_cohen_tsv(st, [write_cohen(path, typo)])  # now the other file disagrees
