@@ -59,7 +59,7 @@ import math
 import pickle
 import warnings
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -86,8 +86,9 @@ _NP_TAIL_EXTRA = (3.3, 8.0)
 #: soundness check fails (beside 4 standard errors): the bias of an estimated cut.
 NP_SLACK = 2e-3
 #: From this p on, a soundness check takes the importance-sampled tail form; the first
-#: form only while at least NP_BEYOND_CUT draws lie beyond its cut (``(1 - p) n``): with
-#: fewer, its estimate is biased low (at ``p = 1 - 10^-8`` no draw of 200,000 lies there).
+#: form runs below it always, and from it on only while at least NP_BEYOND_CUT draws lie
+#: beyond its cut (``(1 - p) n``): with fewer, its estimate is biased low (at ``p = 1 -
+#: 10^-8`` no draw of 200,000 lies there).
 NP_TAIL_FROM = 0.99
 NP_BEYOND_CUT = 1_000
 #: The chance that the tail form's bound falls short (see ``neyman_pearson_tail``).
@@ -324,6 +325,16 @@ def neyman_pearson_lower(
     return estimate, float(contrib.std() / math.sqrt(samples))
 
 
+class TailMass(NamedTuple):
+    """What ``neyman_pearson_tail`` estimates: the least unshifted mass to leave out
+    (``estimate``), an upper bound on it (``bound``), and a lower bound on the mass of the
+    shifted law outside the noise's support (``outside``), each with ``1 - risk``."""
+
+    estimate: float
+    bound: float
+    outside: float
+
+
 def neyman_pearson_tail(
     noise: Noise,
     delta: np.ndarray,
@@ -332,7 +343,7 @@ def neyman_pearson_tail(
     sampler: LogRatioSampler | None = None,
     level: float = 0.5 - NP_SLACK,
     risk: float = NP_TAIL_RISK,
-) -> tuple[float, float]:
+) -> TailMass:
     """Monte Carlo estimate, and an upper bound, of the least unshifted mass ``1 - p`` a
     top-class set must leave out so that after the shift ``delta`` its probability can
     still fall to ``level`` and no lower: a radius ``R(p)`` is sound against ``delta``
@@ -355,7 +366,10 @@ def neyman_pearson_tail(
     with Massart's constant (1990) the empirical distribution function lies within
     ``eps = sqrt(ln(2 / risk) / (2 n))`` of the true one everywhere, so ``Q(u) >=
     Q_n(u - eps)`` and ``q(level)`` is at most the estimate at ``level - eps`` (0.0055
-    at 200,000 draws, ``risk = 10^-5``)."""
+    at 200,000 draws, ``risk = 10^-5``). The same band bounds from below the mass of the
+    shifted law outside the noise's support (``Lambda = +inf``), which costs no unshifted
+    mass to leave out: where it exceeds ``1 - level`` no radius of that size is sound at
+    any ``p``, ``p = 1`` included, where ``1 - p = 0`` leaves the first test nothing."""
     delta = np.asarray(delta, dtype=np.float64)
     if sampler is None:
         sampler = noise.log_ratio_sampler(samples, seed)
@@ -371,7 +385,8 @@ def neyman_pearson_tail(
         m = min(n, math.ceil((1.0 - tau) * n))
         return float(mass[m - 1]) if m > 0 else 0.0
 
-    return at(level), at(level - eps)
+    outside = max(0.0, float(np.isposinf(shifted).mean()) - eps)
+    return TailMass(at(level), at(level - eps), outside)
 
 
 def neyman_pearson_failure(
@@ -382,7 +397,8 @@ def neyman_pearson_failure(
     worst-case top-class probability (``neyman_pearson_lower``, while ``NP_BEYOND_CUT``
     draws lie beyond its cut) more than ``4 se + NP_SLACK`` below 1/2, or, from ``p =
     NP_TAIL_FROM`` on, the upper bound of ``neyman_pearson_tail`` on the unshifted mass
-    the worst set must leave out to keep ``1/2 - NP_SLACK`` below ``1 - p``. ``sampler``
+    the worst set must leave out to keep ``1/2 - NP_SLACK`` below ``1 - p``, or more than
+    ``1/2 + NP_SLACK`` of the shifted law (a lower bound) outside the noise's support. ``sampler``
     is ``noise.log_ratio_sampler(samples, ...)``, the draws of both."""
     if p < NP_TAIL_FROM or (1.0 - p) * samples >= NP_BEYOND_CUT:
         est, se = neyman_pearson_lower(noise, delta, p, sampler=sampler)
@@ -390,11 +406,17 @@ def neyman_pearson_failure(
             return f"can lower the top-class probability to {est:.4f} (+- {se:.4f}) < 1/2"
     if p < NP_TAIL_FROM:
         return None
-    needed, bound = neyman_pearson_tail(noise, delta, sampler=sampler)
-    if bound < 1.0 - p:
+    level = 0.5 - NP_SLACK
+    tail = neyman_pearson_tail(noise, delta, sampler=sampler, level=level)
+    if tail.outside > 1.0 - level:
         return (
-            f"can lower the top-class probability below {0.5 - NP_SLACK} unless 1 - p <= "
-            f"{needed:.4g} (at most {bound:.4g}), and 1 - p = {1.0 - p:.4g}"
+            f"moves more than {tail.outside:.4f} of the noise outside its support, where "
+            f"the top class keeps nothing: below {level} whatever p"
+        )
+    if tail.bound < 1.0 - p:
+        return (
+            f"can lower the top-class probability below {level} unless 1 - p <= "
+            f"{tail.estimate:.4g} (at most {tail.bound:.4g}), and 1 - p = {1.0 - p:.4g}"
         )
     return None
 
