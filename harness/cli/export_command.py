@@ -4,9 +4,11 @@ Cohen et al.'s certify TSVs (one file per model, noise, certifier, norm and alph
 stderr for each gap (images not sampled, certificate groups or images not certified),
 which ``index.json`` records too (``complete``, ``warnings``). Exporting again into a folder
 replaces the earlier export: the TSV files of its ``index.json`` that this store no longer
-holds are deleted. Deterministic certificates (``ibp``, ``crown``) have no noise and no
-alpha, which the format needs: they are not exported, and the command says how many stay
-behind."""
+holds are deleted. The report's soundness gate runs first (unless ``--no-soundness``):
+each file's entry in ``index.json`` says what it found, and an unsound, unchecked or not
+checked certifier is warned about. Deterministic certificates (``ibp``, ``crown``) have
+no noise and no alpha, which the format needs: they are not exported, and the command says
+how many stay behind."""
 
 from __future__ import annotations
 
@@ -25,40 +27,29 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("kind", choices=["cohen-tsv"], help="the file format")
     p.add_argument("store", type=Path)
     p.add_argument("--out", type=Path, help="output folder (default out/<store>-cohen-tsv)")
+    p.add_argument(
+        "--no-soundness",
+        action="store_true",
+        help="skip the soundness gate (index.json then says soundness null, and warns)",
+    )
     return p
 
 
 def soundness_of_groups(store) -> dict[tuple[str, str, str, str, float], str]:
-    """The report's soundness gate (``reports.sanity.soundness``) on the store's
-    certificates: per ``(model, noise, certifier, norm, alpha)``, ``"checked"``,
-    ``"unsound: ..."`` (the gate's first reason for that certifier) or ``"unchecked:
-    ..."`` (its noise family not registered here: a plugin not given)."""
-    from reports.sanity import SanityContext, SanityInputs
-    from reports.sanity.soundness import Soundness
+    """The report's soundness gate (``reports.sanity.soundness.soundness_by_row``) on the
+    store's certificates, per ``(model, noise, certifier, norm, alpha)``, its pieces in
+    parallel with a progress bar."""
+    from reports.parallel import run_all
+    from reports.sanity import SanityInputs
+    from reports.sanity.soundness import soundness_by_row
 
-    inputs = SanityInputs.from_store(store)
-    if inputs.outcomes.empty:
-        return {}
-    gate = Soundness().run(inputs, SanityContext())
-    reasons = {}
-    for line in gate.details:
-        cert, _, rest = line.partition(": UNSOUND: ")
-        if rest:
-            reasons.setdefault(cert, rest)
-    out = {}
-    for key, _ in inputs.outcomes.groupby(
-        ["dataset", "norm", "alpha", "model", "noise", "certifier"]
-    ):
-        dataset, norm, alpha, model, noise, cert = key
-        row = (str(dataset), str(norm), float(alpha), str(model), str(noise), str(cert))
-        if row in gate.affected:
-            verdict = f"unsound: {reasons.get(cert, gate.summary)}"
-        elif row in gate.unchecked:
-            verdict = f"unchecked: {gate.unchecked[row]}"
-        else:
-            verdict = "checked"
-        out[(str(model), str(noise), str(cert), str(norm), float(alpha))] = verdict
-    return out
+    verdicts = soundness_by_row(
+        SanityInputs.from_store(store), run=lambda tasks: run_all(tasks, desc="soundness")
+    )
+    return {
+        (model, noise, cert, norm, alpha): verdict
+        for (_, norm, alpha, model, noise, cert), verdict in verdicts.items()
+    }
 
 
 def main(args: argparse.Namespace) -> int:
@@ -67,7 +58,8 @@ def main(args: argparse.Namespace) -> int:
 
     out = check_output_folder(args.out or Path("out") / f"{args.store.stem}-cohen-tsv")
     with Store.open_existing(args.store, readonly=True) as store:
-        export = write_cohen_tsv(store, out, soundness=soundness_of_groups(store))
+        soundness = None if args.no_soundness else soundness_of_groups(store)
+        export = write_cohen_tsv(store, out, soundness=soundness)
         kept = (
             store.query("SELECT certifier, COUNT(*) FROM deterministic_radii GROUP BY certifier")
             if store.has_table("deterministic_radii")

@@ -13,11 +13,12 @@ in the store) are deleted, so that no file left from an earlier store is read as
 one's (``Export.removed``). Files the earlier index does not list are left alone.
 
 Soundness: the caller states it per certified group (``soundness``: ``smoothbench export``
-runs the report's soundness gate, ``reports.sanity.soundness``, on the store first); each
-file of index.json records ``soundness`` (``"unsound"``, ``"unchecked"`` with the
-reason, ``"checked"``, or null where nobody checked), and every unsound or unchecked
-certifier gets a warning line, so that radii a plugin certifies falsely never leave the
-store unmarked.
+runs the report's soundness gate, ``reports.sanity.soundness.soundness_by_row``, on the
+store first); each certified file of index.json records ``soundness`` (``"checked"``,
+``"unsound: ..."``, ``"unchecked: ..."``, ``"not checked: ..."``, ``"nothing to check:
+..."``, or null where the caller checked nothing, which a warning says), and every
+certifier with an unsound, unchecked or not checked file gets a warning line, so that
+radii a plugin certifies falsely never leave the store unmarked.
 
 A store of an interrupted run is exported as it is, and says so: index.json holds
 ``complete`` (false when the run's images are not all sampled, a certificate group the run
@@ -98,6 +99,7 @@ def write_cohen_tsv(
     alpha)`` to ``"checked"``, ``"unsound: ..."`` or ``"unchecked: ..."``; module
     docstring)."""
     out = Path(out)
+    unchecked = soundness is None
     soundness = dict(soundness or {})
     earlier = _earlier_files(out)
     dataset = store.get_manifest("dataset")
@@ -187,11 +189,17 @@ def write_cohen_tsv(
     result.complete = not result.warnings
     flagged: dict[str, set[str]] = defaultdict(set)
     for (_, _, cert, _, _), verdict in soundness.items():
-        if verdict != "checked":
+        if not verdict.startswith(("checked", "nothing to check")):
             flagged[cert].add(verdict)
     result.warnings[:0] = [
         f"certifier {cert}: {'; '.join(sorted(why))}" for cert, why in sorted(flagged.items())
     ]
+    if unchecked and groups:
+        result.warnings.insert(
+            0,
+            "soundness not checked by this export (each file's soundness is null): "
+            f"`smoothbench report {store.path}` checks it",
+        )
     write_atomic(
         out / INDEX_FILE,
         json.dumps(

@@ -213,6 +213,37 @@ def _check_rows(
                 break  # one line per p_A checked
 
 
+def soundness_by_row(
+    inputs: SanityInputs, run: Callable[[list[Callable[[], Any]]], list[Any]] | None = None
+) -> dict[BoardRow, str]:
+    """The gate's verdict on each row, for outputs that carry it row by row (``smoothbench
+    export``): ``"unsound: ..."`` (its first failure), ``"unchecked: ..."`` (its noise
+    family not registered here, or the check could not run), ``"not checked: ..."`` (every
+    shift beyond the budget), ``"nothing to check: ..."`` (no positive radius), or
+    ``"checked"`` (``"checked; partly: ..."`` where some shifts were beyond the budget).
+    ``run`` runs the per-noise pieces (``reports.parallel.run_all``; in turn by default)."""
+    out = inputs.outcomes
+    if out.empty:
+        return {}
+    pieces = Soundness().parts(inputs, SanityContext())
+    results = run(pieces) if run is not None else [piece() for piece in pieces]
+    verdicts: dict[BoardRow, str] = {}
+    for found in (f for part in results for f in part):
+        beyond = "; ".join(sorted(found.unchecked))
+        if found.failures:
+            verdict = f"unsound: {found.failures[0]}"
+        elif found.unverifiable is not None:
+            verdict = f"unchecked: {found.unverifiable}"
+        elif found.checked:
+            verdict = f"checked; partly: not checked on {beyond}" if beyond else "checked"
+        elif beyond:
+            verdict = f"not checked: {beyond}"
+        else:
+            verdict = "nothing to check: no positive radius"
+        verdicts[board_row(found.key)] = verdict
+    return verdicts
+
+
 @register_check("soundness")
 class Soundness(SanityCheck):
     order = 5

@@ -73,3 +73,61 @@ def test_a_noise_family_not_registered_here_leaves_its_files_unchecked(tmp_path,
     (entry,) = index["files"]
     assert entry["soundness"].startswith("unchecked: ") and "gone_family" in entry["soundness"]
     assert "certifier cohen: unchecked" in capsys.readouterr().err
+
+
+class Absurd(Certifier):
+    """A radius of 1000 noise scales at every p_A > 1/2 (false for any law)."""
+
+    def supports(self, noise, norm):
+        from harness.noise import PowInf
+
+        return isinstance(noise, PowInf) and norm == "l1"
+
+    def _radius(self, noise, p, norm):
+        return 1000.0 * noise.scale * np.ones_like(p)
+
+
+def test_a_file_the_gate_could_not_check_is_not_called_checked(tmp_path, plugins, capsys):
+    """Every shift of a full-dimensional law at d = 4,000 is beyond the gate's budget: its
+    files say "not checked: ..." and the export warns; a store whose radii are all 0 says
+    "nothing to check" without a warning; ``--no-soundness`` leaves null and warns
+    (review: such files said "checked")."""
+    from harness.noise import PowInf
+    from reports.sanity.soundness import MAX_BUDGET, MIN_SAMPLES
+
+    dim = 4_000
+    assert MIN_SAMPLES * dim > MAX_BUDGET
+    plugins.certifier("test-absurd", Absurd)
+    store = new_store(tmp_path / "s.sqlite", 20, {"m": 0.25})
+    labels = np.arange(20) % 10
+    add_counts(store, "m", PowInf.matched(0.25, dim, a=dim + 8.0), labels, labels, np.full(20, 990))
+    certify_store(store, ["test-absurd"], ["l1"], [ALPHA], progress=False)
+    store.close()
+    out = tmp_path / "tsv"
+    assert main(["export", "cohen-tsv", str(tmp_path / "s.sqlite"), "--out", str(out)]) == 0
+    (entry,) = json.loads((out / "index.json").read_text())["files"]
+    assert entry["soundness"].startswith("not checked: ")
+    assert "warning: certifier test-absurd: not checked" in capsys.readouterr().err
+
+    assert (
+        main(
+            ["export", "cohen-tsv", str(tmp_path / "s.sqlite"), "--out", str(out), "--no-soundness"]
+        )
+        == 0
+    )
+    index = json.loads((out / "index.json").read_text())
+    assert index["files"][0]["soundness"] is None
+    assert index["warnings"][0].startswith("soundness not checked by this export")
+
+    store = new_store(tmp_path / "zero.sqlite", 20, {"m": 0.25})
+    add_counts(store, "m", Laplace.matched(0.25, DIM), labels, labels, np.full(20, 400))
+    certify_store(store, ["wulff"], ["l1"], [ALPHA], progress=False)  # p_A < 1/2: all 0
+    store.close()
+    capsys.readouterr()
+    assert (
+        main(["export", "cohen-tsv", str(tmp_path / "zero.sqlite"), "--out", str(tmp_path / "z")])
+        == 0
+    )
+    (entry,) = json.loads((tmp_path / "z" / "index.json").read_text())["files"]
+    assert entry["soundness"] == "nothing to check: no positive radius"
+    assert "certifier wulff" not in capsys.readouterr().err
