@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from smoothbench.names import choices, unknown_name
+from smoothbench.official_data import CIFAR10_TEST_MD5, IMAGENET_VAL_IMAGES
 
 #: The datasets whose training set this package holds in memory, so that a recipe can be
 #: trained here; CIFAR-10 and ImageNet runs take checkpoints.
@@ -91,10 +92,7 @@ INPUT_SHAPES: dict[str, tuple[int, ...]] = {
 
 CIFAR10_FOLDER = "cifar-10-batches-py"
 CIFAR10_TEST_FILE = "test_batch"
-#: md5 of the official test batch, as torchvision checks it.
-CIFAR10_TEST_MD5 = "40351d587109b95175f43aff81a1287e"
 IMAGENET_CLASSES = 1000
-IMAGENET_VAL_IMAGES = 50_000
 #: The first and last WordNet ids of ImageNet-1k's classes, sorted.
 IMAGENET_WNID_ENDS = ("n01440764", "n15075141")
 _WNID = re.compile(r"n\d{8}")
