@@ -109,7 +109,12 @@ def build_model(
     from baselines.training import file_sha256, load_or_train
 
     if spec.checkpoint is not None:
-        from baselines.checkpoints import CheckpointError, LoadRequest, load_checkpoint
+        from baselines.checkpoints import (
+            CheckpointError,
+            DamagedCheckpoint,
+            LoadRequest,
+            load_checkpoint,
+        )
         from baselines.checkpoints.known import known_checkpoint
 
         _check_arch_dataset(spec.arch, data, where)
@@ -125,8 +130,8 @@ def build_model(
                 "nothing is downloaded"
             ) from None
         except CheckpointError as err:
-            if spec.known is None:
-                raise
+            if spec.known is None or isinstance(err, DamagedCheckpoint):
+                raise  # damaged is not "the wrong file"
             raise CheckpointError(
                 f"known = {spec.known!r} is a {spec.arch} in {spec.format} format, and "
                 f"{spec.checkpoint} does not load as one (the wrong file?): {err}"

@@ -22,6 +22,7 @@ from baselines.checkpoints.base import (
     CheckpointError,
     CheckpointFile,
     CheckpointFormat,
+    DamagedCheckpoint,
     LoadRequest,
     NeedsTrust,
     NotThisFormat,
@@ -37,6 +38,7 @@ __all__ = [
     "CHECKPOINT_FORMATS",
     "KNOWN_CHECKPOINTS",
     "CheckpointError",
+    "DamagedCheckpoint",
     "CheckpointFormat",
     "KnownCheckpoint",
     "LoadRequest",
@@ -65,7 +67,7 @@ def load_checkpoint(
         raise FileNotFoundError(f"config key '{where}.checkpoint': no file at {path}{looked}")
     file = CheckpointFile(path)
     if (entry := file.damaged_entry()) is not None:
-        raise CheckpointError(
+        raise DamagedCheckpoint(
             f"config key '{where}.checkpoint': {path} is damaged: its entry {entry} does not "
             "match the checksum the file stores for it (a bad copy, a bad disk or an "
             "interrupted download); fetch the file again"

@@ -26,6 +26,11 @@ class CheckpointError(ValueError):
     """A checkpoint that cannot be loaded; the message names the config key."""
 
 
+class DamagedCheckpoint(CheckpointError):
+    """A file whose bytes do not match the checksums it stores: damaged, not another
+    file (fetch it again)."""
+
+
 class NotThisFormat(Exception):
     """The file is not in the format tried; ``str`` says why (for the error that lists
     every format tried)."""
@@ -73,8 +78,8 @@ class CheckpointFile:
         try:
             with zipfile.ZipFile(self.path) as archive:
                 return archive.testzip()
-        except (zipfile.BadZipFile, OSError, EOFError) as err:
-            return f"(the archive cannot be read: {_short(err)})"
+        except Exception as err:  # zlib.error, an encrypted or unknown-method entry, ...
+            return f"(the archive cannot be read: {type(err).__name__}: {_short(err)})"
 
     def _head(self, size: int = 16) -> bytes:
         with open(self.path, "rb") as f:

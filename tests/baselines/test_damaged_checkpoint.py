@@ -58,3 +58,33 @@ def test_an_intact_archive_still_loads(tmp_path, resnet20):
     loaded = load_checkpoint(path, "auto")
     with torch.no_grad():
         torch.testing.assert_close(loaded(probe()), resnet20.eval()(probe()))
+
+
+def test_a_damaged_known_checkpoint_says_damaged_not_the_wrong_file(tmp_path, resnet20):
+    from baselines.checkpoints import DamagedCheckpoint
+    from baselines.models import build_model
+    from tests.baselines.test_known_checkpoint_errors import cifar10, known_spec
+
+    path = write(tmp_path, "cohen", resnet20)
+    _flip_inside_largest_tensor(path)
+    with pytest.raises(DamagedCheckpoint) as err:
+        build_model(known_spec(path), cifar10(), "models[0]")
+    assert "damaged" in str(err.value) and "wrong file" not in str(err.value)
+
+
+def test_an_archive_whose_deflated_entry_is_broken_is_refused(tmp_path):
+    """zipfile raises zlib.error (not a CRC mismatch) for a deflated entry whose stream is
+    broken: refused as damaged too, not as a bare zlib error (review)."""
+    path = tmp_path / "ckpt.pt"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("archive/data.pkl", bytes(range(256)) * 400)
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as archive:
+        info = archive.infolist()[0]
+    header = data[info.header_offset : info.header_offset + 30]
+    name, extra = (int.from_bytes(header[k : k + 2], "little") for k in (26, 28))
+    start = info.header_offset + 30 + name + extra
+    data[start : start + 8] = b"\xff" * 8  # an invalid deflate block header
+    path.write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match="damaged"):
+        load_checkpoint(path, "auto")
