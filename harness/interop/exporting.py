@@ -96,8 +96,8 @@ def write_cohen_tsv(
 ) -> Export:
     """Write every certificate group of ``store`` under ``out``, and ``index.json`` with
     the completeness of the export and ``soundness`` (``(model, noise, certifier, norm,
-    alpha)`` to ``"checked"``, ``"unsound: ..."`` or ``"unchecked: ..."``; module
-    docstring)."""
+    alpha)`` to the gate's verdict, ``reports.sanity.soundness.soundness_by_row``'s; None:
+    not checked, which a warning says; module docstring)."""
     out = Path(out)
     unchecked = soundness is None
     soundness = dict(soundness or {})

@@ -23,10 +23,11 @@ norm). Plugins are held to it like the built-ins, from their stored rows alone.
    estimate of about 0.487 at p_A = 0.8, and fails; one 2% too large (0.491) lies at the
    edge of what the check can tell there. From p_A = 0.99 on, where real runs put most
    p_A (0.99993 for an image whose 100,000 draws agree, alpha = 0.001) and that estimate
-   rests on the few draws beyond its cut (it is used only while 1,000 lie there), the
-   importance-sampled tail form decides as well (``certifiers.testing.neyman_pearson_tail``:
-   the unshifted mass the worst set must leave out, bounded above with probability
-   1 - 10^-5): a Laplace l1 radius 1% too large fails it at p_A = 0.9999.
+   rests on the few draws beyond its cut (there it is used only while 1,000 lie beyond
+   it), the importance-sampled tail form decides as well
+   (``certifiers.testing.neyman_pearson_tail``: the unshifted mass the worst set must
+   leave out, bounded above with probability 1 - 10^-5): a Laplace l1 radius 1% too
+   large fails it at p_A = 0.9999.
 
 3. **Abstention.** At ``p_A <= 1/2`` the smoothed classifier abstains: a positive radius
    stored there is unsound whatever the noise (a plugin writing rows itself, an imported
