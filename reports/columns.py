@@ -2,6 +2,8 @@
 (Markdown, HTML, LaTeX, CSV, JSON) and by the significance tests, so that a new column is
 one entry here and the formats cannot drift apart.
 
+A plugin file adds one with ``register_column`` (loaded with ``--plugin``).
+
 A record states the column's key, its title, how a row's value is computed, the
 per-image score and the paired test that compares two rows on it (McNemar for a
 per-image yes/no, the paired t-test of the mean difference for a real score), its
@@ -18,6 +20,7 @@ import numpy as np
 
 from reports import stats
 from reports.rows import Row
+from smoothbench.plugins import record_registration
 
 #: The confidence of the false-certificate bound.
 FALSE_CERT_CONFIDENCE = 0.95
@@ -172,6 +175,31 @@ COLUMNS: list[Column] = [
         "sampled with it in one pass (not a per-noise cost)",
     ),
 ]
+
+
+def register_column(column: Column) -> Column:
+    """Add ``column`` to the registry, after the columns already there: what a plugin file
+    does (``--plugin my_column.py``), so that a new column is one file like a noise or a
+    certificate. A key or JSON key another column holds is refused; the same column
+    registered again (a notebook cell run twice: same key, title and JSON key) replaces
+    it. Returns ``column``."""
+    if not isinstance(column, Column):
+        raise TypeError(f"register_column takes a reports.columns.Column, got {column!r}")
+    record_registration(getattr(column.value, "__module__", None) or "")
+    for i, other in enumerate(COLUMNS):
+        same = (other.key, other.title, other.json_key) == (
+            column.key, column.title, column.json_key,
+        )  # fmt: skip
+        if same:
+            COLUMNS[i] = column
+            return column
+        if column.key == other.key or column.json_key == other.json_key:
+            raise ValueError(
+                f"column key {column.key!r} (JSON {column.json_key!r}) is taken by the "
+                f"column {other.title!r} (key {other.key!r}, JSON {other.json_key!r})"
+            )
+    COLUMNS.append(column)
+    return column
 
 
 def board_columns(radii: Sequence[float]) -> list[Column]:

@@ -25,6 +25,7 @@ from smoothbench.registry import registries
 
 _LOADED: dict[str, str] = {}  # plugin as loaded (an absolute path or a module) -> module name
 _RECORDED: list[str] = []  # plugins the runs of the stores opened here loaded
+_OTHER_REGISTRATIONS: set[str] = set()  # modules that registered other than classes
 
 
 #: A plugin file is imported as the module ``smoothbench_plugin_<stem>_<digest of its path>``.
@@ -79,7 +80,8 @@ def load_plugin(plugin: str, relative_to: str | Path | None = None) -> str:
         if not _registers(module):
             warnings.warn(
                 f"plugin file {plugin} registered nothing: no class in it carries a "
-                "registry's decorator (@register, @register_noise, @register_check, ...)",
+                "registry's decorator (@register, @register_noise, @register_check, ...), "
+                "and it adds no report column (register_column)",
                 stacklevel=2,
             )
         _LOADED[key] = name
@@ -108,15 +110,21 @@ def load_plugin(plugin: str, relative_to: str | Path | None = None) -> str:
     return plugin
 
 
+def record_registration(module: str) -> None:
+    """Note that code of ``module`` registered something outside the class registries (a
+    report column: ``reports.columns.register_column``), so that a plugin file doing only
+    that is not said to register nothing."""
+    _OTHER_REGISTRATIONS.add(module)
+
+
 def _registers(module: object, package: bool = False) -> bool:
     """Whether a class defined in ``module`` (with ``package``, or in a module under it)
-    is registered in one of the registries."""
+    is registered in one of the registries, or the module registered something else
+    (``record_registration``)."""
     name = getattr(module, "__name__", None)
-    return any(
-        cls.__module__ == name or (package and cls.__module__.startswith(f"{name}."))
-        for r in registries()
-        for _, cls in r._classes.items()
-    )
+    modules = [cls.__module__ for r in registries() for _, cls in r._classes.items()]
+    modules += _OTHER_REGISTRATIONS
+    return any(m == name or (package and m.startswith(f"{name}.")) for m in modules)
 
 
 def load_plugins(plugins: Iterable[str], relative_to: str | Path | None = None) -> list[str]:
