@@ -12,7 +12,11 @@ from hypothesis import strategies as st
 from reports.stats import mcnemar, mcnemar_pvalues
 from tests.reports._references import mcnemar_midp
 
-TINY = 1e-290  # below it a float's relative precision is gone (subnormals)
+#: Below it scipy's binomial tails (boost's incomplete beta) lose relative precision: 7%
+#: at 1e-254 (measured against the integer reference over n10 < 40, n01 in [900, 2500]),
+#: and the exact p-value underflows to 0 before the mid-p does. Far below any level a
+#: report tests at, so the p-values are held to the reference down to here only.
+TINY = 1e-250
 
 
 def _close(p: float, reference: float) -> bool:
@@ -36,4 +40,5 @@ def test_the_mid_p_is_the_exact_probability(n10, n01):
     assert _close(float(midp[0]), reference), (float(midp[0]), reference)
     one = mcnemar([[0, n10], [n01, 0]])
     assert _close(one.pvalue_midp, reference)
-    assert midp[0] <= exact[0] or n10 + n01 == 0  # the mid-p is the less conservative
+    # the mid-p is the less conservative
+    assert midp[0] <= exact[0] or n10 + n01 == 0 or midp[0] < TINY
