@@ -199,10 +199,11 @@ class Certifier:
                 raw = np.asarray(self._radius(noise, p[mask], norm))
             # one real radius per p: a broadcast, complex or text result would be read as
             # radii of other probabilities, or cast without a word
-            if raw.shape != (int(mask.sum()),) or raw.dtype.kind not in "fiuO":
+            count = int(mask.sum())
+            if raw.shape != (count,) or raw.dtype.kind not in "fiuO":
                 raise TypeError(
                     f"certifier {self.name!r} ({type(self).__module__}) returned radii of "
-                    f"shape {raw.shape} and dtype {raw.dtype} for {int(mask.sum())} "
+                    f"shape {raw.shape} and dtype {raw.dtype} for {count} "
                     f"probabilities ({noise.name}, {norm}): a certificate returns one real "
                     "radius per p, an array of p's shape"
                 )

@@ -124,7 +124,7 @@ def _check_noise(inputs: SanityInputs, noise_name: str) -> list[_Finding]:
     rows = out[out["noise"] == noise_name]
     spec = inputs.specs.get(noise_name)
     noise = rebuild_noise(spec)
-    cache: dict[tuple, tuple[float, float]] = {}
+    cache: dict[tuple, str | None] = {}  # why a shift fails, or None
     samplers: dict[int, object] = {}
     findings = []
     for key, g in rows.groupby(GROUP, sort=True):
@@ -147,7 +147,7 @@ def _check_rows(
     noise: Noise,
     noise_name: str,
     g: pd.DataFrame,
-    cache: dict[tuple, tuple[float, float]],
+    cache: dict[tuple, str | None],
     samplers: dict[int, object],
 ) -> None:
     """One row's certificates: none positive at p_A <= 1/2; above it, against the

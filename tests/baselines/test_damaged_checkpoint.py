@@ -20,14 +20,20 @@ def resnet20():
     return randomize_batch_norm(build("cifar_resnet20"), seed=1)
 
 
+def _data_start(data: bytes, info: zipfile.ZipInfo) -> int:
+    """Where an entry's stored bytes begin: after its local header (30 bytes, then the
+    name and the extra field, whose lengths sit at offsets 26 and 28)."""
+    header = data[info.header_offset : info.header_offset + 30]
+    name, extra = (int.from_bytes(header[k : k + 2], "little") for k in (26, 28))
+    return info.header_offset + 30 + name + extra
+
+
 def _flip_inside_largest_tensor(path):
     """XOR 1,024 bytes inside the largest stored tensor of the zip archive at ``path``."""
     data = bytearray(path.read_bytes())
     with zipfile.ZipFile(path) as archive:
         info = max(archive.infolist(), key=lambda i: i.file_size)
-    header = data[info.header_offset : info.header_offset + 30]
-    name, extra = (int.from_bytes(header[k : k + 2], "little") for k in (26, 28))
-    start = info.header_offset + 30 + name + extra + 64
+    start = _data_start(data, info) + 64
     for i in range(start, start + 1024):
         data[i] ^= 0xFF
     path.write_bytes(bytes(data))
@@ -81,9 +87,7 @@ def test_an_archive_whose_deflated_entry_is_broken_is_refused(tmp_path):
     data = bytearray(path.read_bytes())
     with zipfile.ZipFile(path) as archive:
         info = archive.infolist()[0]
-    header = data[info.header_offset : info.header_offset + 30]
-    name, extra = (int.from_bytes(header[k : k + 2], "little") for k in (26, 28))
-    start = info.header_offset + 30 + name + extra
+    start = _data_start(data, info)
     data[start : start + 8] = b"\xff" * 8  # an invalid deflate block header
     path.write_bytes(bytes(data))
     with pytest.raises(CheckpointError, match="damaged"):
