@@ -200,7 +200,8 @@ class Headline:
         if self.n_unpaired_needed is not None:
             parts.append(f"{self.n_unpaired_needed:,} images per arm (z-test)")
         power = (
-            f"a gap of this size needs {' or '.join(parts)} for 80% power at 0.05"
+            f"a gap of this size needs {' or '.join(parts)} for 80% power at "
+            f"{self.level:g} (one test at the quoted radius, before Holm's adjustment)"
             if parts
             else "no gap at the quoted radius: no sample size would show one"
         )
@@ -291,9 +292,9 @@ def compare_rows(
     acr = stats.paired_difference_test(a.score(), b.score(), confidence=1.0 - level / chosen_from)
     n_paired = n_unpaired = None
     if mc.n10 != mc.n01:
-        n_paired = stats.mcnemar_sample_size(mc.n10 / n, mc.n01 / n).n
+        n_paired = stats.mcnemar_sample_size(mc.n10 / n, mc.n01 / n, alpha=level).n
     if 0 < v < 1 and 0 < ov < 1 and v != ov:
-        n_unpaired = stats.unpaired_sample_size(v, ov).n
+        n_unpaired = stats.unpaired_sample_size(v, ov, alpha=level).n
     return Headline(
         board.title, row, other, relation, float(r), v, ov, n, mc.n10, mc.n01,
         mc.pvalue_midp, mc.pvalue_exact, float(holm[i]), len(per_r), z.pvalue,
