@@ -141,10 +141,35 @@ _PROBE = """<script>
 window.addEventListener("load", function () {
   var t = document.querySelector("table.sortable"), f = document.querySelector("figure img");
   var tr = t.getBoundingClientRect(), fr = f.getBoundingClientRect();
-  var out = document.createElement("pre"); out.id = "probe";
-  out.textContent = JSON.stringify({table: tr.top, figure: fr.top, height: window.innerHeight,
+  var geo = {table: tr.top, figure: fr.top, height: window.innerHeight,
     width: window.innerWidth, scroll: document.documentElement.scrollWidth,
-    clipped: t.parentElement.scrollWidth - t.parentElement.clientWidth});
+    clipped: t.parentElement.scrollWidth - t.parentElement.clientWidth};
+  /* a click on each header of every table sorts its numbers, descending: count the
+     columns that then hold two or more distinct numbers, and those out of order */
+  var sorted = 0, unsorted = [];
+  document.querySelectorAll("table.sortable").forEach(function (table) {
+    table.querySelectorAll("thead th").forEach(function (th, col) {
+      th.click();
+      var values = [];
+      table.querySelectorAll("tbody").forEach(function (body) {
+        var seen = [];
+        Array.prototype.forEach.call(body.rows, function (r) {
+          var c = r.cells[col];
+          if (r.classList.contains("group") || !c) return;
+          var x = parseFloat(c.dataset.sort !== undefined ? c.dataset.sort : c.textContent);
+          if (!isNaN(x)) seen.push(x);
+        });
+        values.push(seen);
+      });
+      if (values.some(function (v) { return new Set(v).size > 1; })) sorted++;
+      var rises = function (v) { return v.some(function (x, i) { return i && v[i - 1] < x; }); };
+      if (values.some(rises))
+        unsorted.push(table.id + ": " + th.textContent.trim());
+    });
+  });
+  geo.sorted = sorted; geo.unsorted = unsorted;
+  var out = document.createElement("pre"); out.id = "probe";
+  out.textContent = JSON.stringify(geo);
   document.body.appendChild(out);
 });
 </script></body>"""
@@ -153,7 +178,7 @@ window.addEventListener("load", function () {
 def test_html_first_screen_in_a_headless_browser(full, tmp_path):
     """The main table and the first plot are in the first screen, the page fits the window,
     the table shows all its columns (no sideways scrolling inside its box), and the headers
-    sort (a click reorders the rows)."""
+    sort (a click on any header puts the numbers of its column in descending order)."""
     browser = next(
         (b for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)), None
     )
@@ -177,6 +202,7 @@ def test_html_first_screen_in_a_headless_browser(full, tmp_path):
     assert 0 <= geo["figure"] < geo["height"], geo
     assert geo["scroll"] <= geo["width"], geo  # nothing wider than the window
     assert geo["clipped"] <= 0, geo
+    assert geo["sorted"] >= 3 and not geo["unsorted"], geo  # a click sorts every column
 
 
 def test_markdown_has_the_sections_and_plots(full):
