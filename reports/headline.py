@@ -31,7 +31,8 @@ and says why it is not the one quoted, and the verdict rests on the radii both r
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import math
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -165,8 +166,8 @@ class Headline:
             else ""
         )
         interval = (
-            f"{100 * (1 - self.level):g}% paired t interval [{_signed(lo, places)}, "
-            f"{_signed(hi, places)}]{chosen}"
+            f"{100 * (1 - self.level):g}% paired t interval [{_signed(lo, places, math.floor)}, "
+            f"{_signed(hi, places, math.ceil)}]{chosen}"
             if np.isfinite(lo) and np.isfinite(hi)
             else "no interval from one image"
             if self.n == 1
@@ -227,9 +228,13 @@ def _places(*values: float) -> int:
     return max(4, int(np.ceil(-np.log10(largest))) + 1)
 
 
-def _signed(value: float, places: int) -> str:
+def _signed(value: float, places: int, rounding: Callable[[float], int] | None = None) -> str:
     """``value`` with a sign and ``places`` decimals; a value that rounds to zero is "0"
-    with its places, never "-0.0000"."""
+    with its places, never "-0.0000". ``rounding`` (``math.floor`` for an interval's lower
+    end, ``math.ceil`` for its upper) rounds it outward, so that the printed interval
+    holds the computed one; otherwise it is rounded to the nearest."""
+    if rounding is not None:
+        value = rounding(value * 10**places) / 10**places
     text = f"{value:+.{places}f}"
     return f"{0.0:.{places}f}" if float(text) == 0.0 else text
 
