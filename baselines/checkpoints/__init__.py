@@ -66,11 +66,10 @@ def load_checkpoint(
         looked = "" if path.is_absolute() else f" (looked at {path.resolve()})"
         raise FileNotFoundError(f"config key '{where}.checkpoint': no file at {path}{looked}")
     file = CheckpointFile(path)
-    if (entry := file.damaged_entry()) is not None:
+    if (damage := file.damage()) is not None:
         raise DamagedCheckpoint(
-            f"config key '{where}.checkpoint': {path} is damaged: its entry {entry} does not "
-            "match the checksum the file stores for it (a bad copy, a bad disk or an "
-            "interrupted download); fetch the file again"
+            f"config key '{where}.checkpoint': {path} is damaged: {damage} (a bad copy, a "
+            "bad disk or an interrupted download); fetch the file again"
         )
     if fmt != AUTO:
         if fmt not in CHECKPOINT_FORMATS:

@@ -68,18 +68,25 @@ class CheckpointFile:
             "/code/" in n for n in names
         )
 
-    def damaged_entry(self) -> str | None:
-        """The first entry of a zip archive (torch's format since 1.6, TorchScript's) whose
-        bytes do not match the CRC-32 the archive stores for it, or ``None``: a damaged copy
+    def damage(self) -> str | None:
+        """What is wrong with a zip archive (torch's format since 1.6, TorchScript's) whose
+        bytes were damaged, or ``None``: its first entry whose bytes do not match the
+        CRC-32 the archive stores for it, or an entry it cannot decompress. A damaged copy
         or an interrupted download that ``torch.load``, which does not check the CRCs,
         would read as other weights. The legacy pickle format has no checksum."""
         if not zipfile.is_zipfile(self.path):
             return None
         try:
             with zipfile.ZipFile(self.path) as archive:
-                return archive.testzip()
+                entry = archive.testzip()
         except Exception as err:  # zlib.error, an encrypted or unknown-method entry, ...
-            return f"(the archive cannot be read: {type(err).__name__}: {_short(err)})"
+            kind = type(err).__name__
+            if type(err).__module__ != "builtins":
+                kind = f"{type(err).__module__}.{kind}"  # zlib.error, not "error"
+            return f"an entry of its archive cannot be read ({kind}: {_short(err)})"
+        if entry is None:
+            return None
+        return f"its entry {entry} does not match the checksum the file stores for it"
 
     def _head(self, size: int = 16) -> bytes:
         with open(self.path, "rb") as f:
