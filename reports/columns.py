@@ -185,20 +185,21 @@ def register_column(column: Column) -> Column:
     it. Returns ``column``."""
     if not isinstance(column, Column):
         raise TypeError(f"register_column takes a reports.columns.Column, got {column!r}")
-    record_registration(getattr(column.value, "__module__", None) or "")
+    place = len(COLUMNS)
     for i, other in enumerate(COLUMNS):
         same = (other.key, other.title, other.json_key) == (
             column.key, column.title, column.json_key,
         )  # fmt: skip
         if same:
-            COLUMNS[i] = column
-            return column
+            place = i
+            break
         if column.key == other.key or column.json_key == other.json_key:
             raise ValueError(
                 f"column key {column.key!r} (JSON {column.json_key!r}) is taken by the "
                 f"column {other.title!r} (key {other.key!r}, JSON {other.json_key!r})"
             )
-    COLUMNS.append(column)
+    record_registration(getattr(column.value, "__module__", None) or "")
+    COLUMNS[place : place + 1] = [column]
     return column
 
 

@@ -16,6 +16,7 @@ import pytest
 from harness.cli import main
 from reports.columns import COLUMNS, Column, register_column
 from reports.tidy import load_outcomes
+from smoothbench import plugins
 from tests.reports._report_synth import winner_store
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "architecture.md"
@@ -49,10 +50,14 @@ def test_the_documented_column_plugin_adds_its_column(tmp_path, clean_registries
 
 
 def test_a_taken_key_is_refused_and_the_same_column_replaces_itself(clean_registries):
+    before = list(COLUMNS)
     with pytest.raises(ValueError, match="column key 'acr'"):
         register_column(Column("acr", "mine", lambda r, c: 0.0, str, "mine", "radius"))
     with pytest.raises(ValueError, match="JSON 'n_test'"):
         register_column(Column("mine", "mine", lambda r, c: 0.0, str, "n_test", "images"))
+    assert COLUMNS == before
+    # a refused column leaves no trace: its module is not said to have registered one
+    assert __name__ not in plugins._OTHER_REGISTRATIONS
     with pytest.raises(TypeError):
         register_column("median")
     column = Column("median_test", "med", lambda r, c: 0.0, str, "median_test", "radius")
