@@ -310,6 +310,13 @@ def _check_path(path: Path, must_exist: bool) -> None:
             break
     if must_exist and not path.is_file():
         raise FileNotFoundError(f"no store at {path}")
+    if path.is_file() and (links := path.stat().st_nlink) > 1:
+        raise StoreError(
+            f"{path} has {links} hard links (names in the file system): SQLite keeps its "
+            "write-ahead log and locks beside each name, so writes through two names can "
+            "overwrite each other and a reader through one misses the other's; use a copy "
+            "(cp) of the store, or remove its other names"
+        )
     if path.is_file() and path.stat().st_size > 0:
         with open(path, "rb") as fh:
             head = fh.read(len(_SQLITE_HEADER))

@@ -5,6 +5,7 @@ refused with an error that says which, never reused or reported silently."""
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 
 import numpy as np
@@ -147,6 +148,29 @@ def test_a_second_writer_through_a_link_or_another_spelling_is_refused(tmp_path)
                 Store(other)
     with Store(tmp_path / "link.sqlite"), pytest.raises(StoreBusyError):
         Store(path)
+
+
+def test_a_store_with_a_second_hard_link_is_refused_under_every_name(tmp_path):
+    """A hard link is a second name of the same file, and SQLite keeps its write-ahead log
+    beside each name: a writer through the link once took its own lock and log, and the
+    log it left replayed over a finished run when the link was next opened (every count
+    gone, ``integrity_check`` ok). So a store with two names is refused under both, for
+    reading too, with what to do; the store itself is untouched."""
+    path = tmp_path / "s.sqlite"
+    _store(path)
+    before = path.read_bytes()
+    (tmp_path / "sub").mkdir()
+    other = tmp_path / "sub" / "s.sqlite"
+    os.link(path, other)
+    for name in (path, other):
+        for readonly in (False, True):
+            with pytest.raises(StoreError, match="2 hard links.*use a copy"):
+                Store(name, readonly=readonly)
+    assert path.read_bytes() == before
+    assert not (tmp_path / "sub" / "s.sqlite-wal").exists()
+    other.unlink()
+    with Store(path, readonly=True) as reader:  # one name again: welcome
+        assert len(reader.count_rows()) == 40
 
 
 @pytest.mark.parametrize(
