@@ -60,7 +60,13 @@ from reports.tidy import (
 from reports.view import build_view
 from smoothbench.atomic import write_atomic
 from smoothbench.names import choices, unknown_name
-from smoothbench.output_folder import check_output_folder, files_listed_below, remove_outputs
+from smoothbench.output_folder import (
+    check_output_folder,
+    files_listed_below,
+    move_in,
+    remove_outputs,
+    staged_output,
+)
 
 FORMATS = ("md", "html", "csv", "latex", "json", "plots")
 _ALIASES = {"markdown": "md", "tex": "latex", "png": "plots", "svg": "plots", "all": "all"}
@@ -250,17 +256,31 @@ def write_report(
     then holds this report only: the files an earlier report there listed in its index
     (``REPORT_INDEX``) and this one did not write again (figures and entries of rows,
     norms or alphas it does not show, a format not asked for) are deleted, and added to
-    ``removed`` when it is given; files no report listed are left alone."""
+    ``removed`` when it is given; files no report listed are left alone. Every file is
+    written to a staging folder first and moved into place once all are written
+    (``staged_output``): a report that fails part-way replaces none of the earlier
+    report's files. While they move (milliseconds), the index lists both reports' files
+    and says ``"complete": false``."""
     out = _out_folder(out)
     earlier = _earlier_report_files(out)
-    written = _write_formats(report, headlines, out, fmts)
-    index = {"files": sorted(p.relative_to(out).as_posix() for p in written)}
-    write_atomic(out / REPORT_INDEX, json.dumps(index, indent=1) + "\n")
+    with staged_output(out) as stage:
+        names = sorted(
+            p.relative_to(stage).as_posix() for p in _write_formats(report, headlines, stage, fmts)
+        )
+        both = sorted({*names, *(p.relative_to(out).as_posix() for p in earlier)})
+        write_atomic(out / REPORT_INDEX, _index_text(both, complete=False))
+        move_in(stage, out)
+    written = [out / name for name in names]
+    write_atomic(out / REPORT_INDEX, _index_text(names, complete=True))
     # after the index that no longer lists them: a crash before leaves it true
     gone = remove_outputs(out, earlier - set(written))
     if removed is not None:
         removed.extend(gone)
     return written
+
+
+def _index_text(names: Sequence[str], complete: bool) -> str:
+    return json.dumps({"files": list(names), "complete": complete}, indent=1) + "\n"
 
 
 def _earlier_report_files(out: Path) -> set[Path]:

@@ -4,13 +4,24 @@ a folder). Found after minutes of work, the same mistake would lose them.
 
 A command that writes such a folder again (``report``, ``export``) lists what it wrote in
 an index there, and deletes what its previous index listed and it did not write again, so
-that the folder holds one result, not this one beside the files of an earlier one.
+that the folder holds one result, not this one beside the files of an earlier one. It
+writes the whole result to a hidden folder inside first (``staged_output``) and moves the
+files into place only once all are written, so that a result that fails part-way (a full
+disk, an error, Ctrl-C) replaces nothing of the earlier one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+import os
+import shutil
+import tempfile
+from collections.abc import Collection, Iterable, Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
+
+#: The name a staging folder begins with, then the writing process's id
+#: (``staged_output``).
+STAGING_PREFIX = ".smoothbench-writing-"
 
 
 def check_output_folder(out: str | Path, option: str = "--out") -> Path:
@@ -55,3 +66,51 @@ def remove_outputs(out: Path, stale: Iterable[Path]) -> list[Path]:
                 break
             folder = folder.parent
     return removed
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):  # another user's process; not a pid at all
+        return True
+    return True
+
+
+def _remove_abandoned(out: Path) -> None:
+    """Staging folders in ``out`` whose process no longer runs (killed while it wrote)."""
+    for folder in out.glob(f"{STAGING_PREFIX}*"):
+        pid = folder.name[len(STAGING_PREFIX) :].split("-", 1)[0]
+        if folder.is_dir() and pid.isdigit() and not _running(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextmanager
+def staged_output(out: Path) -> Iterator[Path]:
+    """A hidden folder inside ``out`` (made where missing) to write a whole result to, in
+    the layout it will have in ``out``; ``move_in`` then moves its files into place. When
+    the block fails (a full disk, an error, Ctrl-C) the folder is removed and ``out``
+    holds what it held. A staging folder left by a process killed while it wrote is
+    removed by the next one made in ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    _remove_abandoned(out)
+    stage = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=out))
+    try:
+        yield stage
+    finally:
+        with suppress(OSError):
+            shutil.rmtree(stage)
+
+
+def move_in(stage: Path, out: Path) -> list[Path]:
+    """Move every file below ``stage`` to the same place below ``out`` (``os.replace``: a
+    rename, which needs no space and replaces a file in one step); returns where they
+    went."""
+    moved = []
+    for path in sorted(p for p in stage.rglob("*") if p.is_file()):
+        target = out / path.relative_to(stage)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(path, target)
+        moved.append(target)
+    return moved

@@ -46,12 +46,12 @@ from typing import Any
 
 from harness.certificate_groups import expected_groups
 from harness.interop.cohen_tsv import TsvRow, write_tsv
-from harness.interop.importing import INDEX_FILE
+from harness.interop.importing import INDEX_FILE, MOVING
 from harness.sampling_progress import sampling_progress
 from harness.store import Store
 from smoothbench.atomic import write_atomic
 from smoothbench.names import first_few
-from smoothbench.output_folder import files_listed_below, remove_outputs
+from smoothbench.output_folder import files_listed_below, move_in, remove_outputs, staged_output
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._=,-]")
 
@@ -97,8 +97,22 @@ def write_cohen_tsv(
     """Write every certificate group of ``store`` under ``out``, and ``index.json`` with
     the completeness of the export and ``soundness`` (``(model, noise, certifier, norm,
     alpha)`` to the gate's verdict, ``reports.sanity.soundness.soundness_by_row``'s; None:
-    not checked, which a warning says; module docstring)."""
+    not checked, which a warning says; module docstring). The files are written to a
+    staging folder first and moved into place once all are written
+    (``staged_output``): an export that fails part-way replaces none of an earlier
+    export's files, and its ``index.json`` stays true. While they move (milliseconds),
+    ``index.json`` lists the earlier export's files and these, and says so (``MOVING``)."""
     out = Path(out)
+    with staged_output(out) as stage:
+        return _export(store, out, stage, soundness)
+
+
+def _export(
+    store: Store,
+    out: Path,
+    stage: Path,
+    soundness: Mapping[tuple[str, str, str, str, float], str] | None,
+) -> Export:
     unchecked = soundness is None
     soundness = dict(soundness or {})
     earlier = _earlier_files(out)
@@ -147,7 +161,8 @@ def write_cohen_tsv(
         rel = Path(origin, safe_name(model), safe_name(noise), name)
         if out / rel in written:
             raise ValueError(f"two groups of certificates would both be written to {rel}")
-        written.append(write_tsv(out / rel, groups[key]))
+        write_tsv(stage / rel, groups[key])
+        written.append(out / rel)
         images = {row.idx for row in groups[key]}
         complete: bool | None = None
         if origin == "certified":
@@ -200,6 +215,10 @@ def write_cohen_tsv(
             "soundness not checked by this export (each file's soundness is null): "
             f"`smoothbench report {store.path}` checks it",
         )
+    both = sorted({p.relative_to(out).as_posix() for p in (*earlier, *written)})
+    interim = {"format": "cohen-tsv", "files": [{"file": f} for f in both], MOVING: True}
+    write_atomic(out / INDEX_FILE, json.dumps(interim, indent=1) + "\n")
+    move_in(stage, out)
     write_atomic(
         out / INDEX_FILE,
         json.dumps(

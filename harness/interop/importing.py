@@ -38,6 +38,9 @@ from harness.store import ImportedRow, Store
 from smoothbench.names import unknown_name
 
 INDEX_FILE = "index.json"
+#: The key of an ``index.json`` written while an export moves its files in: until the
+#: export finishes, the folder's files may be of two exports.
+MOVING = "moving_files_in"
 
 
 @dataclass(frozen=True)
@@ -115,7 +118,13 @@ def _from_index(path: Path) -> dict[str, Any] | None:
         index = folder / INDEX_FILE
         if not index.is_file():
             continue
-        for entry in json.loads(index.read_text()).get("files", []):
+        listing = json.loads(index.read_text())
+        if listing.get(MOVING):
+            raise ValueError(
+                f"{index}: an export into {folder} stopped while it moved its files in, so "
+                "they may be of two exports; run `smoothbench export` into it again"
+            )
+        for entry in listing.get("files", []):
             if (folder / entry["file"]).resolve() == resolved:
                 return entry
     return None

@@ -7,6 +7,7 @@ whatever a damaged or foreign index names outside the folder or of another kind.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from harness.certify import certify_store
@@ -65,3 +66,70 @@ def test_an_index_names_nothing_outside_the_folder_or_of_another_kind(tmp_path):
         assert (out / "leaderboard.md").is_file()
     index = json.loads((out / REPORT_INDEX).read_text())
     assert sorted(index["files"]) == ["appendix.md", "leaderboard.md"]
+
+
+def _digest(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
+    }
+
+
+def test_a_report_that_fails_part_way_replaces_nothing_of_the_earlier_one(
+    tmp_path, monkeypatch, capsys
+):
+    """A full disk while the second report's Markdown is written (after its CSV, LaTeX and
+    plots): each file was written atomically, but not the set, so the folder held the new
+    store's tables beside the earlier store's leaderboard.md and index, with nothing to say
+    so (crash audit). Now the folder is byte for byte the earlier report, and the next
+    report, once there is room, is the report a fresh folder gets."""
+    import errno
+
+    import reports.cli
+
+    small, large = tmp_path / "small.sqlite", tmp_path / "large.sqlite"
+    winner_store(small, n_images=20).close()
+    winner_store(large, n_images=40).close()
+    out, fresh = tmp_path / "out", tmp_path / "fresh"
+    both = ["--format", "md", "csv", "latex", "plots", "json"]
+    assert main(["report", str(small), "--out", str(out), *both]) == 0
+    before = _digest(out)
+    real = reports.cli.write_atomic
+
+    def full_disk_at_the_markdown(path, data, *args, **kwargs):
+        if Path(path).name == "leaderboard.md":
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(path, data, *args, **kwargs)
+
+    monkeypatch.setattr(reports.cli, "write_atomic", full_disk_at_the_markdown)
+    assert main(["report", str(large), "--out", str(out), *both]) != 0
+    assert "No space left on device" in capsys.readouterr().err
+    assert _digest(out) == before  # nothing replaced, nothing left behind
+    monkeypatch.setattr(reports.cli, "write_atomic", real)
+    assert main(["report", str(large), "--out", str(out), *both]) == 0
+    assert main(["report", str(large), "--out", str(fresh), *both]) == 0
+    assert _digest(out).keys() == _digest(fresh).keys()
+    assert json.loads((out / REPORT_INDEX).read_text())["complete"] is True
+
+
+def test_a_staging_folder_of_a_killed_report_is_removed_by_the_next(tmp_path):
+    """A report killed while it wrote leaves its hidden staging folder; the next report
+    into the folder removes it (its process no longer runs), and leaves one of a running
+    process alone."""
+    import subprocess
+    import sys
+
+    from smoothbench.output_folder import STAGING_PREFIX
+
+    store = tmp_path / "s.sqlite"
+    winner_store(store, n_images=20).close()
+    out = tmp_path / "out"
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    dead = out / f"{STAGING_PREFIX}{int(gone.stdout)}-abc"
+    alive = out / f"{STAGING_PREFIX}{os.getppid()}-abc"
+    for folder in (dead, alive):
+        (folder / "plots").mkdir(parents=True)
+        (folder / "plots" / "half.png").write_bytes(b"half")
+    assert main(["report", str(store), "--out", str(out), "--format", "md"]) == 0
+    assert not dead.exists() and (alive / "plots" / "half.png").is_file()
+    assert not [p for p in out.iterdir() if p.name.startswith(STAGING_PREFIX) and p != alive]
