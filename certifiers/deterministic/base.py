@@ -8,15 +8,21 @@ certified when every margin with ``j != y`` is bounded by a positive number. The
 sampling, no alpha and no failure probability: the certificate is a proof about the
 network as read (``certifiers.deterministic.network``) in exact arithmetic, computed in
 float64 (every coefficient too). float64 does not round outward, so a margin counts only
-above ``ROUNDING_SLACK (1 + S(x))`` (``rounding_slack``), ``S(x)`` the largest magnitude
-the float64 forward at ``x`` meets: every operation's input and output, and ``|A| |h|``
-of an affine one ``A h + b``. Rounding scales with those, about 1e-16 of them an
-operation, not with the logits alone: hidden values of 2^40 that cancel to logits of
-order 1 round by 1e-4. At eps > 0 the box's widths add to these magnitudes, but they
-enter a lower bound with a minus sign, so widths large enough for their rounding to
-matter leave the bound far below the slack (an argument, not outward rounding). The model
-itself must predict ``y`` at the input: its float32 forward can round a margin of order
-1e-7 the other way.
+above ``ROUNDING_SLACK (1 + S)`` (``rounding_slack``), ``S`` the largest magnitude the
+bound's computation can meet anywhere in the pixel cube (``box_scale``): the network's
+absolute-value pass from ``|x| <= 1``, ``m -> |A| m + |b|`` through an affine map and
+``m -> m`` through a ReLU, at every operation. A product ``fl(A B)`` is within
+``n 2^-53 |A| |B|`` of ``A B`` (n terms a sum), and every quantity IBP and CROWN compute
+(centres, radii, the backward coefficients ``C A_L D ... A_1`` with relaxation slopes
+``|D| <= 1`` and their intercepts) is such a product met by the box's values ``|x| <=
+1``: its rounding is below ``n L 2^-53 S`` for L operations of at most n terms, under
+``ROUNDING_SLACK S`` while ``n L`` stays below 4 million (a first-order argument, not
+outward rounding). The scale at ``x`` alone (``S(x)``, the forward's magnitudes) missed
+coefficients that cancel: weights of 7e8 at a black image gave a margin bound of 1
+where the exact margin at a corner of the box is -19. The certificate is about the
+network in exact arithmetic; the model itself must predict ``y`` at the input, and a
+float32 model's own forward can differ from exact arithmetic by up to about
+``n L 2^-24 S`` anywhere in the box (``S`` of 1e8 met margins of 0.5 rounded to -7).
 
 The largest certified eps (``certified_radius``) is found by bisection on [0, 1]; it
 only ever reports an eps at which the box was certified, and a certified box contains
@@ -30,6 +36,7 @@ so the count certification of a store skips them; ``deterministic = True`` marks
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
@@ -57,12 +64,23 @@ ROUNDING_SLACK = 1e-9
 
 
 def rounding_slack(scale: Tensor) -> Tensor:
-    """Per input, the least margin bound that certifies: ``ROUNDING_SLACK (1 + S(x))``
-    for the scale ``S(x)`` of ``network.forward_with_scale(x)``: the largest magnitude
-    the network's float64 forward at ``x`` meets (every operation's input and output, and
-    ``|A| |h|`` for an affine one), which bounds the logits and what the rounding of a
-    bound near ``x`` scales with."""
+    """Per input, the least margin bound that certifies: ``ROUNDING_SLACK (1 + S)`` for
+    a scale ``S`` that the rounding of a bound's computation scales with (``box_scale``;
+    module docstring). An infinite or NaN scale (magnitudes that overflow) certifies
+    nothing."""
     return ROUNDING_SLACK * (1.0 + scale)
+
+
+def box_scale(
+    network: Chain, shape: Sequence[int], dtype: torch.dtype, device: torch.device
+) -> Tensor:
+    """The largest magnitude a bound's computation can meet for inputs anywhere in the
+    pixel cube: the network's absolute-value pass (``Op.magnitude_with_scale``) from
+    ``|x| <= 1``, a bound on every ``|A| |h|`` and every value of every box, in every
+    layer. A scalar tensor; ``inf`` where it overflows."""
+    ones = torch.ones((1, *shape), dtype=dtype, device=device)
+    with torch.no_grad():
+        return network.magnitude_with_scale(ones)[1][0]
 
 
 def _certifies(worst: Tensor, slack: Tensor) -> Tensor:
@@ -152,8 +170,10 @@ class DeterministicCertifier(Certifier):
     #: Bumped when a change of the method can change a stored certificate; a store whose
     #: certificates were made by another version certifies again (``harness.
     #: deterministic``). 2: the rounding slack scales with the forward's magnitudes, and
-    #: a bound that overflowed to +inf certifies nothing.
-    method_version: ClassVar[int] = 2
+    #: a bound that overflowed to +inf certifies nothing. 3: the slack scales with the
+    #: magnitudes anywhere in the pixel cube (``box_scale``), and CROWN's ReLU slope no
+    #: longer overflows.
+    method_version: ClassVar[int] = 3
 
     def __init__(
         self, dtype: str = "float64", batch_size: int = 256, bisection_steps: int = 16
@@ -232,9 +252,10 @@ class DeterministicCertifier(Certifier):
         self, model: nn.Module, x: Tensor, y: ArrayLike, eps: float | ArrayLike, norm="linf"
     ) -> MarginCertificate:
         """Whether each input's label ``y`` is certified in its box of radius ``eps``:
-        every margin bounded above 0 over the box, and the model itself predicting ``y``
-        at the input (the bounds are those of the network in float64; a model in float32
-        can round a margin of order 1e-7 the other way)."""
+        every margin bounded above the rounding slack over the box, and the model itself
+        predicting ``y`` at the input (the bounds are those of the network in exact
+        arithmetic; a float32 model's own forward can differ from it: module
+        docstring)."""
         self._check_certifying()
         network = self.read(model)
         x, y, eps = self._inputs(model, x, y, eps, norm)
@@ -324,7 +345,8 @@ class DeterministicCertifier(Certifier):
         self, network: Chain, model: nn.Module, x: Tensor
     ) -> tuple[Tensor, int, Tensor]:
         """The model's predictions, its number of classes and each input's rounding slack
-        (``rounding_slack``), after checking that the model's logits are finite and that
+        (``rounding_slack`` of ``box_scale``, or of the forward's magnitudes at the input
+        where larger), after checking that the model's logits are finite and that
         the network as read reproduces them to ``READING_TOLERANCE`` (a forward the
         reading missed would make the bounds void), at the inputs and at
         ``READING_PROBES`` fixed random points of the pixel cube: a missed ReLU, say,
@@ -354,7 +376,9 @@ class DeterministicCertifier(Certifier):
                 f"the network as read differs from the model's outputs by {gap:.3g}: its "
                 "forward does something the reading missed, so it cannot be certified"
             )
-        return logits[: len(x)].argmax(1), int(read.shape[1]), rounding_slack(magnitude[: len(x)])
+        cube = box_scale(network, x.shape[1:], read.dtype, read.device)
+        slack = rounding_slack(torch.maximum(magnitude[: len(x)], cube))
+        return logits[: len(x)].argmax(1), int(read.shape[1]), slack
 
     def _inputs(
         self, model: nn.Module, x: Tensor, y: ArrayLike, eps: float | ArrayLike, norm: str

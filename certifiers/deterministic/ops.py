@@ -136,6 +136,16 @@ class Op:
         out = self.forward(x)
         return out, largest_magnitude(out)
 
+    def magnitude_with_scale(self, m: Tensor) -> tuple[Tensor, Tensor]:
+        """Given ``|x| <= m`` elementwise, a bound on ``|f(x)|``, and per input the largest
+        magnitude met (``base.box_scale``): the interval of the box ``[-m, m]``, which
+        for an affine map is ``|A| m + |b|`` and for a monotone one ``max(|f(-m)|,
+        |f(m)|)`` (ReLU: ``m``)."""
+        box = Box(-m, m)
+        out = self.interval(box, BoundState(m.dtype, box), None)
+        bound = torch.maximum(out.lower.abs(), out.upper.abs())
+        return bound, largest_magnitude(bound)
+
     def interval(self, box: Box, state: BoundState, prefix: Backward | None) -> Box:
         state.inputs[self.index] = box
         return self._interval(box, state)
@@ -417,8 +427,10 @@ def relu_relaxation(box: Box) -> tuple[Tensor, Tensor, Tensor]:
     lower, upper = box
     active = lower >= 0
     unstable = (lower < 0) & (upper > 0)
-    width = torch.where(unstable, upper - lower, torch.ones_like(upper))
-    slope = torch.where(unstable, upper / width, active.to(upper.dtype))
+    # halves first: u - l overflows to +inf for finite bounds near the float maximum (a
+    # slope of 0 then claimed relu(x) <= 0 on [l, u])
+    half_width = torch.where(unstable, upper * 0.5 - lower * 0.5, torch.ones_like(upper))
+    slope = torch.where(unstable, (upper * 0.5) / half_width, active.to(upper.dtype))
     intercept = torch.where(unstable, -slope * lower, torch.zeros_like(upper))
     alpha = torch.where(unstable, (upper >= -lower).to(upper.dtype), active.to(upper.dtype))
     return alpha, slope, intercept
@@ -489,6 +501,15 @@ class Chain(Op):
             scale = torch.maximum(scale, more)
         return x, scale
 
+    def magnitude_with_scale(self, m: Tensor) -> tuple[Tensor, Tensor]:
+        """Each operation's bound from the last one's (a ReLU's output ``[0, m]`` is
+        taken as ``[-m, m]`` again: the bound holds for inputs of either sign)."""
+        scale = largest_magnitude(m)
+        for op in self.ops:
+            m, more = op.magnitude_with_scale(m)
+            scale = torch.maximum(scale, more)
+        return m, scale
+
     def interval(self, box: Box, state: BoundState, prefix: Backward | None) -> Box:
         state.inputs[self.index] = box
         for op in self.ops:
@@ -534,6 +555,13 @@ class Residual(Op):
         body, in_body = self.body.forward_with_scale(h)
         short, in_short = self.shortcut.forward_with_scale(h)
         out, post = self.post.forward_with_scale(body + short)
+        return out, torch.stack([pre, in_body, in_short, post]).amax(0)
+
+    def magnitude_with_scale(self, m: Tensor) -> tuple[Tensor, Tensor]:
+        h, pre = self.pre.magnitude_with_scale(m)
+        body, in_body = self.body.magnitude_with_scale(h)
+        short, in_short = self.shortcut.magnitude_with_scale(h)
+        out, post = self.post.magnitude_with_scale(body + short)
         return out, torch.stack([pre, in_body, in_short, post]).amax(0)
 
     def _sum_backward(self, lam: Tensor, state: BoundState) -> tuple[Tensor, Tensor | float]:
