@@ -35,6 +35,15 @@ from harness.certify import resolve_certifiers
 from harness.config import Config
 from harness.store import DeterministicRadiusRow, DeterministicRow, Store
 
+#: A rounding slack above this leaves a deterministic certifier few or no certificates
+#: (``DeterministicCertifier.least_certified_margin``): the run says so.
+LARGE_SLACK = 1e-2
+
+
+class DeterministicSlackWarning(UserWarning):
+    """A deterministic certifier's rounding slack on a model is so large (a deep network)
+    that few or no images can certify: said once per model and certifier."""
+
 
 class DeterministicSkipWarning(UserWarning):
     """A deterministic certifier cannot bound a model of the run (an unsupported layer,
@@ -96,6 +105,8 @@ def certify_deterministic(
                     disable=not progress or not todo, mininterval=1.0,
                 )  # fmt: skip
                 try:
+                    if todo:
+                        _warn_of_a_large_slack(entry.name, model, name, certifier, data)
                     for start in range(0, len(todo), certifier.batch_size):
                         images = todo[start : start + certifier.batch_size]
                         _certify_batch(
@@ -114,6 +125,24 @@ def certify_deterministic(
                     bar.close()
     store.put_manifest({"deterministic_skipped": skipped})
     return written
+
+
+def _warn_of_a_large_slack(
+    model_name: str,
+    model: torch.nn.Module,
+    name: str,
+    certifier: DeterministicCertifier,
+    data: Dataset,
+) -> None:
+    slack = certifier.least_certified_margin(model, data.input_shape)
+    if not slack <= LARGE_SLACK:  # NaN and inf too
+        warnings.warn(
+            f"{name} on {model_name}: a margin certifies only above {slack:.3g}, the "
+            "rounding slack of this network (its absolute-value pass grows with every "
+            "layer); expect few or no certificates",
+            DeterministicSlackWarning,
+            stacklevel=3,
+        )
 
 
 def _certify_batch(

@@ -288,6 +288,15 @@ class DeterministicCertifier(Certifier):
                 radii.append(torch.where(prediction == y[sl], radius, 0.0))
         return torch.cat(radii)
 
+    def least_certified_margin(self, model: nn.Module, input_shape: Sequence[int]) -> float:
+        """The rounding slack of ``model`` for inputs of ``input_shape`` (``box_scale``,
+        ``rounding_slack``): no margin bound below it certifies, at any input. Where it is
+        large (a deep network, whose absolute-value pass grows with every layer) few or
+        no inputs certify."""
+        network = self.read(model)
+        scale = box_scale(network, input_shape, DTYPES["float64"], _device_of(model))
+        return float(rounding_slack(scale))
+
     def radius(self, noise: Any, p_lower: ArrayLike, norm: str = "l2") -> float:
         raise UnsupportedError(
             f"{self.name!r} is deterministic: it certifies a model over an input box "

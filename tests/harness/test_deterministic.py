@@ -164,3 +164,40 @@ def test_a_grid_eps_above_one_is_stored_as_radius_one(tmp_path):
     assert {(r[4], r[5]) for r in certs} == {(0.0, 1), (0.5, 1), (1.5, 1)}
     assert {r[2] for r in radii} == {"ibp", "crown"}
     assert [r[6] for r in radii] == [1.0] * 4
+
+
+def test_a_network_whose_rounding_slack_leaves_nothing_to_certify_is_named(tmp_path):
+    """Weights of 1e4 in each of the MLP's three layers: the absolute-value pass reaches
+    about 1e16, so no margin below about 1e7 certifies; the run says so for each
+    deterministic certifier, and certifies none of its images, rather than leave the
+    empty column unexplained."""
+    import torch
+
+    from baselines.architectures import build
+    from harness.deterministic import DeterministicSlackWarning
+
+    model = build("mlp").eval()
+    with torch.no_grad():
+        for layer in model.modules():
+            if isinstance(layer, torch.nn.Linear):
+                layer.weight.mul_(1e4)
+    path = tmp_path / "mlp.pt"
+    torch.save(model.state_dict(), path)
+    cfg = parse(
+        {
+            "run": {"name": "big", "dataset": "digits", "seed": 1, "n_test": 3, "n0": 10,
+                    "n": 100, "batch_size": 100},
+            "models": [{"checkpoint": str(path), "arch": "mlp", "sigma0": 0.25}],
+            "noises": [{"family": "gaussian"}],
+            "certify": {"certifiers": ["cohen", "ibp", "crown"]},
+        }
+    )  # fmt: skip
+    with pytest.warns(DeterministicSlackWarning) as caught:
+        path = runner.run(cfg, tmp_path / "s.sqlite", progress=False)
+    said = sorted(
+        str(w.message).split(" on ")[0] for w in caught if w.category is DeterministicSlackWarning
+    )
+    assert said == ["crown", "ibp"]
+    with Store(path) as st:
+        radii = [row[6] for row in st.table_rows("deterministic_radii")]  # radius column
+    assert len(radii) == 3 * 2 and all(r == 0 for r in radii)
