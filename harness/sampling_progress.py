@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.store import Store
+from harness.store import Store, store_writer
 
 
 @dataclass(frozen=True)
@@ -19,6 +19,9 @@ class SamplingProgress:
 
     planned: int | None
     sampled: dict[str, int]
+    #: The process writing the store now (``process 123``), or None: a gap then is the
+    #: progress of a run, not what a stopped one left.
+    writer: str | None = None
 
     @property
     def short(self) -> dict[str, int]:
@@ -51,6 +54,8 @@ class SamplingProgress:
         summary = self.summary()
         if summary is None:
             return None
+        if self.writer is not None:
+            return f"{summary}; {self.writer} is writing this store now: its results so far"
         return f"{summary}; `smoothbench run` with the same config and store resumes"
 
 
@@ -77,4 +82,5 @@ def sampling_progress(store: Store) -> SamplingProgress:
         )
         images = {int(i) for (i,) in rows}
         sampled[model] = len(images & planned) if planned is not None else len(images)
-    return SamplingProgress(None if planned is None else len(planned), sampled)
+    writer = store_writer(store.path) if store.readonly else None  # our own lock otherwise
+    return SamplingProgress(None if planned is None else len(planned), sampled, writer)

@@ -285,7 +285,11 @@ class StoreError(ValueError):
 
 
 class StoreBusyError(StoreError):
-    """Another process is writing to the store."""
+    """Another process is writing to the store: ``holder`` names it."""
+
+    def __init__(self, message: str, holder: str = "another process") -> None:
+        super().__init__(message)
+        self.holder = holder
 
 
 _SQLITE_HEADER = b"SQLite format 3\x00"
@@ -358,7 +362,8 @@ class _WriterLock:
             fh.close()
             raise StoreBusyError(
                 f"{path} is being written by {holder}; wait for it to finish, or use "
-                "another --store"
+                "another --store",
+                holder,
             ) from None
         fh.seek(0)
         fh.truncate()
@@ -385,6 +390,16 @@ def check_not_busy(path: str | Path) -> None:
     except OSError:  # not StoreBusyError, a ValueError: that one is the answer
         return
     lock.release()
+
+
+def store_writer(path: str | Path) -> str | None:
+    """The process writing the store at ``path`` now (``process 123``, as its lock names
+    it), or None: no writer, no store, or a lock that cannot be taken here."""
+    try:
+        check_not_busy(path)
+    except StoreBusyError as err:
+        return err.holder
+    return None
 
 
 def _file_id(path: Path) -> tuple[int, int] | None:

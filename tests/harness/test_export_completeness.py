@@ -5,6 +5,7 @@ not certified) and records it in ``index.json``; ``certify`` says why it writes 
 when the sampling is unfinished. Synthetic stores (counts written directly) keep it fast."""
 
 import json
+import os
 import sqlite3
 
 import numpy as np
@@ -242,3 +243,19 @@ def test_deterministic_radii_are_left_in_the_store_and_the_export_says_so(tmp_pa
     out, warnings, index = _export(capsys, store, tmp_path / "with")
     assert "not exported: the deterministic radii (2 of crown, 3 of ibp)" in out
     assert warnings == [] and len(index["files"]) == FILES
+
+
+def test_a_store_a_run_writes_now_is_said_to_be_in_progress_not_stopped(tmp_path, capsys):
+    """Exported (or reported) while a run writes the store, its gap is that run's progress:
+    the warning names the writer instead of telling the user to resume a run that was
+    never stopped (crash audit); once the writer is gone, it says how to resume."""
+    from harness.store import Store as Writer
+
+    store = _store(tmp_path / "s.sqlite", images=3)
+    with Writer(store):  # this process's own lock, as a running `smoothbench run` holds it
+        assert main(["export", "cohen-tsv", str(store), "--out", str(tmp_path / "a")]) == 0
+        said = capsys.readouterr().err
+    assert f"process {os.getpid()} is writing this store now: its results so far" in said
+    assert "resumes" not in said
+    assert main(["export", "cohen-tsv", str(store), "--out", str(tmp_path / "b")]) == 0
+    assert "`smoothbench run` with the same config and store resumes" in capsys.readouterr().err
