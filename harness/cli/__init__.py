@@ -135,7 +135,11 @@ def _run_command(argv: list[str] | None) -> int:
         if args.debug:
             raise
         store = getattr(args, "store", None)  # SQLite's messages do not name the file
+        out = getattr(args, "out", None)
         where = f" (store {store})" if isinstance(err, sqlite3.Error) and store else ""
+        if isinstance(err, OSError) and err.filename is None and (out or store):
+            # a write that fails (a full disk) names no file: say where it was writing
+            where = f" (writing under {out})" if out else f" (store {store})"
         print(
             f"smoothbench {args.command}: error ({type(err).__name__}): {_one_line(err)}{where}",
             file=sys.stderr,

@@ -102,7 +102,7 @@ def test_a_report_that_fails_part_way_replaces_nothing_of_the_earlier_one(
 
     monkeypatch.setattr(reports.cli, "write_atomic", full_disk_at_the_markdown)
     assert main(["report", str(large), "--out", str(out), *both]) != 0
-    assert "No space left on device" in capsys.readouterr().err
+    assert f"No space left on device (writing under {out})" in capsys.readouterr().err
     assert _digest(out) == before  # nothing replaced, nothing left behind
     monkeypatch.setattr(reports.cli, "write_atomic", real)
     assert main(["report", str(large), "--out", str(out), *both]) == 0
