@@ -550,19 +550,22 @@ class Residual(Op):
         h = self.pre.forward(x)
         return self.post.forward(self.body.forward(h) + self.shortcut.forward(h))
 
-    def forward_with_scale(self, x: Tensor) -> tuple[Tensor, Tensor]:
-        h, pre = self.pre.forward_with_scale(x)
-        body, in_body = self.body.forward_with_scale(h)
-        short, in_short = self.shortcut.forward_with_scale(h)
-        out, post = self.post.forward_with_scale(body + short)
+    def _through_parts(
+        self, x: Tensor, step: Callable[[Chain, Tensor], tuple[Tensor, Tensor]]
+    ) -> tuple[Tensor, Tensor]:
+        """``step`` (a pass that also returns a scale) through the block's parts, the
+        branches summed; the largest scale of the parts."""
+        h, pre = step(self.pre, x)
+        body, in_body = step(self.body, h)
+        short, in_short = step(self.shortcut, h)
+        out, post = step(self.post, body + short)
         return out, torch.stack([pre, in_body, in_short, post]).amax(0)
 
+    def forward_with_scale(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        return self._through_parts(x, Chain.forward_with_scale)
+
     def magnitude_with_scale(self, m: Tensor) -> tuple[Tensor, Tensor]:
-        h, pre = self.pre.magnitude_with_scale(m)
-        body, in_body = self.body.magnitude_with_scale(h)
-        short, in_short = self.shortcut.magnitude_with_scale(h)
-        out, post = self.post.magnitude_with_scale(body + short)
-        return out, torch.stack([pre, in_body, in_short, post]).amax(0)
+        return self._through_parts(m, Chain.magnitude_with_scale)
 
     def _sum_backward(self, lam: Tensor, state: BoundState) -> tuple[Tensor, Tensor | float]:
         lam_body, bias_body = self.body.backward(lam, state)

@@ -15,12 +15,15 @@ from fractions import Fraction
 
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from torch import nn
 
 import certifiers
 from certifiers.deterministic import CROWN
 from certifiers.deterministic.base import ROUNDING_SLACK, box_scale
 from certifiers.deterministic.network import read_network
+from tests.certifiers.deterministic.networks import build, inputs, net_specs
 
 M1, M2 = 655898541.7749872, -664656892.3292017
 K1, K2 = 844909830.500102, 833776241.7754152
@@ -103,3 +106,21 @@ def test_the_scale_is_the_absolute_value_pass_over_the_cube():
         labels = net(x).argmax(1)
     result = certifiers.get("ibp").certify(net, x, labels, 0.0)
     assert torch.equal(result.certified, result.worst_margin > slack)
+
+
+@settings(max_examples=40, deadline=None)
+@given(spec=net_specs(), seed=st.integers(0, 2**31 - 1))
+def test_the_cube_scale_bounds_what_the_forward_meets_anywhere_in_the_cube(spec, seed):
+    """Networks of every layer type read (convolutions, normalization, batch norm, pooling,
+    residual blocks, dropout, traced arithmetic): the scale of the absolute-value pass is
+    at least the scale of the forward (``forward_with_scale``: every operation's input and
+    output, and ``|A| |h|``) at random points and at vertices of the cube."""
+    network = read_network(build(spec))
+    shape = inputs(spec).shape[1:]
+    cube = float(box_scale(network, shape, torch.float64, torch.device("cpu")))
+    gen = torch.Generator().manual_seed(seed)
+    points = torch.rand((16, *shape), generator=gen, dtype=torch.float64)
+    points[8:] = points[8:].round()  # vertices
+    with torch.no_grad():
+        _, met = network.forward_with_scale(points)
+    assert float(met.max()) <= cube * (1 + 1e-12), (float(met.max()), cube)
