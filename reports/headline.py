@@ -32,8 +32,9 @@ and says why it is not the one quoted, and the verdict rests on the radii both r
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 import numpy as np
 
@@ -166,8 +167,8 @@ class Headline:
             else ""
         )
         interval = (
-            f"{100 * (1 - self.level):g}% paired t interval [{_signed(lo, places, math.floor)}, "
-            f"{_signed(hi, places, math.ceil)}]{chosen}"
+            f"{100 * (1 - self.level):g}% paired t interval [{_signed(lo, places, ROUND_FLOOR)}, "
+            f"{_signed(hi, places, ROUND_CEILING)}]{chosen}"
             if np.isfinite(lo) and np.isfinite(hi)
             else "no interval from one image"
             if self.n == 1
@@ -228,14 +229,16 @@ def _places(*values: float) -> int:
     return max(4, int(np.ceil(-np.log10(largest))) + 1)
 
 
-def _signed(value: float, places: int, rounding: Callable[[float], int] | None = None) -> str:
+def _signed(value: float, places: int, rounding: str | None = None) -> str:
     """``value`` with a sign and ``places`` decimals; a value that rounds to zero is "0"
-    with its places, never "-0.0000". ``rounding`` (``math.floor`` for an interval's lower
-    end, ``math.ceil`` for its upper) rounds it outward, so that the printed interval
-    holds the computed one; otherwise it is rounded to the nearest."""
-    if rounding is not None:
-        value = rounding(value * 10**places) / 10**places
-    text = f"{value:+.{places}f}"
+    with its places, never "-0.0000". ``rounding`` (``decimal.ROUND_FLOOR`` for an
+    interval's lower end, ``decimal.ROUND_CEILING`` for its upper) rounds the float's
+    exact decimal expansion outward, so that the printed interval holds the computed
+    one; otherwise it is rounded to the nearest."""
+    shown: float | Decimal = value
+    if rounding is not None and math.isfinite(value):
+        shown = Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=rounding)
+    text = f"{shown:+.{places}f}"
     return f"{0.0:.{places}f}" if float(text) == 0.0 else text
 
 

@@ -2,6 +2,7 @@
 one the paired t-test inverts, so a printed end of 0 never hides an interval that leaves
 out 0, and a printed interval never looks narrower than the test's."""
 
+import math
 import re
 from types import SimpleNamespace
 
@@ -44,3 +45,21 @@ def test_the_printed_acr_interval_holds_the_computed_one(seed, images, shift, sc
     assert low <= lo and hi <= high, f"printed [{low}, {high}] against computed [{lo}, {hi}]"
     places = len(found.group(1).split(".")[1])
     assert high - low <= (hi - lo) + 2 * 10.0**-places + 1e-12  # outward by under a digit
+
+
+def test_the_printed_ends_hold_the_float_exactly_near_decimal_numbers():
+    """In exact arithmetic (``Fraction``): a float just above a 4-decimal number, whose
+    product with 10^4 rounds to an integer, printed as that number, below the value, when
+    the rounding went through ``ceil(value * 10^4)`` (review: 6,400 of 18,003 values)."""
+    from decimal import ROUND_CEILING, ROUND_FLOOR
+    from fractions import Fraction
+
+    from reports.headline import _signed
+
+    bad = []
+    for k in range(-3000, 3001):
+        for w in (k / 10**4, math.nextafter(k / 10**4, -1), math.nextafter(k / 10**4, 1)):
+            low, high = _signed(w, 4, ROUND_FLOOR), _signed(w, 4, ROUND_CEILING)
+            if not Fraction(low) <= Fraction(w) <= Fraction(high):
+                bad.append((repr(w), low, high))
+    assert not bad, f"{len(bad)} values printed inside out, e.g. {bad[:3]}"
