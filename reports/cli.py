@@ -268,8 +268,9 @@ def write_report(
             p.relative_to(stage).as_posix() for p in _write_formats(report, headlines, stage, fmts)
         )
         both = sorted({*names, *(p.relative_to(out).as_posix() for p in earlier)})
-        write_atomic(out / REPORT_INDEX, _index_text(both, complete=False))
-        move_in(stage, out)
+        move_in(
+            stage, out, lambda: write_atomic(out / REPORT_INDEX, _index_text(both, complete=False))
+        )
     written = [out / name for name in names]
     write_atomic(out / REPORT_INDEX, _index_text(names, complete=True))
     # after the index that no longer lists them: a crash before leaves it true

@@ -12,10 +12,12 @@ disk, an error, Ctrl-C) replaces nothing of the earlier one.
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
+import socket
 import tempfile
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
@@ -78,10 +80,19 @@ def _running(pid: int) -> bool:
     return True
 
 
+def _staging_prefix() -> str:
+    """``STAGING_PREFIX``, this machine's name and this process's id: a folder another
+    machine writes to a shared ``--out`` is never taken for an abandoned one here."""
+    host = "".join(c if c.isalnum() else "_" for c in socket.gethostname()) or "host"
+    return f"{STAGING_PREFIX}{host}-{os.getpid()}-"
+
+
 def _remove_abandoned(out: Path) -> None:
-    """Staging folders in ``out`` whose process no longer runs (killed while it wrote)."""
-    for folder in out.glob(f"{STAGING_PREFIX}*"):
-        pid = folder.name[len(STAGING_PREFIX) :].split("-", 1)[0]
+    """Staging folders this machine left in ``out`` whose process no longer runs (killed
+    while it wrote)."""
+    mine = _staging_prefix().rsplit("-", 2)[0] + "-"
+    for folder in out.glob(f"{mine}*"):
+        pid = folder.name[len(mine) :].split("-", 1)[0]
         if folder.is_dir() and pid.isdigit() and not _running(int(pid)):
             shutil.rmtree(folder, ignore_errors=True)
 
@@ -91,11 +102,11 @@ def staged_output(out: Path) -> Iterator[Path]:
     """A hidden folder inside ``out`` (made where missing) to write a whole result to, in
     the layout it will have in ``out``; ``move_in`` then moves its files into place. When
     the block fails (a full disk, an error, Ctrl-C) the folder is removed and ``out``
-    holds what it held. A staging folder left by a process killed while it wrote is
-    removed by the next one made in ``out``."""
+    holds what it held. A staging folder left by a process of this machine killed while
+    it wrote is removed by the next one made in ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     _remove_abandoned(out)
-    stage = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=out))
+    stage = Path(tempfile.mkdtemp(prefix=_staging_prefix(), dir=out))
     try:
         yield stage
     finally:
@@ -103,14 +114,41 @@ def staged_output(out: Path) -> Iterator[Path]:
             shutil.rmtree(stage)
 
 
-def move_in(stage: Path, out: Path) -> list[Path]:
-    """Move every file below ``stage`` to the same place below ``out`` (``os.replace``: a
-    rename, which needs no space and replaces a file in one step); returns where they
-    went."""
-    moved = []
-    for path in sorted(p for p in stage.rglob("*") if p.is_file()):
-        target = out / path.relative_to(stage)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(path, target)
-        moved.append(target)
-    return moved
+def move_in(
+    stage: Path, out: Path, before_replacing: Callable[[], object] | None = None
+) -> list[Path]:
+    """Move every file below ``stage`` to the same place below ``out``; returns where
+    they went. In two steps, so that a failure (a folder or a file in the way, a subfolder
+    on another file system that is full or read-only) replaces nothing: each file first
+    goes to a hidden name beside its target (renamed there, or copied where the target's
+    folder is on another file system), and only once all are there is each renamed onto
+    its target (``os.replace``: one step, no space needed), after ``before_replacing``
+    (an index that says files are being replaced)."""
+    placed: list[tuple[Path, Path]] = []
+    try:
+        for path in sorted(p for p in stage.rglob("*") if p.is_file()):
+            target = out / path.relative_to(stage)
+            if target.is_dir():
+                raise IsADirectoryError(
+                    errno.EISDIR, "a folder stands where a file of the result goes", str(target)
+                )
+            target.parent.mkdir(parents=True, exist_ok=True)
+            beside = target.with_name(f".{target.name}.{os.getpid()}.moving")
+            try:
+                os.replace(path, beside)
+            except OSError as err:
+                if err.errno != errno.EXDEV:
+                    raise
+                placed.append((beside, target))  # removed on failure, even half-copied
+                shutil.copy2(path, beside)
+                continue
+            placed.append((beside, target))
+        if before_replacing is not None:
+            before_replacing()
+    except BaseException:
+        for beside, _ in placed:
+            beside.unlink(missing_ok=True)
+        raise
+    for beside, target in placed:
+        os.replace(beside, target)
+    return [target for _, target in placed]

@@ -217,8 +217,9 @@ def _export(
         )
     both = sorted({p.relative_to(out).as_posix() for p in (*earlier, *written)})
     interim = {"format": "cohen-tsv", "files": [{"file": f} for f in both], MOVING: True}
-    write_atomic(out / INDEX_FILE, json.dumps(interim, indent=1) + "\n")
-    move_in(stage, out)
+    move_in(
+        stage, out, lambda: write_atomic(out / INDEX_FILE, json.dumps(interim, indent=1) + "\n")
+    )
     write_atomic(
         out / INDEX_FILE,
         json.dumps(

@@ -102,7 +102,7 @@ def test_files_of_an_export_stopped_while_moving_them_in_are_not_imported(
 ):
     """While an export moves its files in, index.json lists the earlier export's files and
     the new ones and says so: an import from a folder an export left in that state (here
-    stopped after moving one file) is refused, not read with the earlier descriptions."""
+    stopped after replacing one file) is refused, not read with the earlier descriptions."""
     import harness.interop.exporting as exporting
     from harness.cli import main
     from harness.interop.importing import MOVING
@@ -112,7 +112,8 @@ def test_files_of_an_export_stopped_while_moving_them_in_are_not_imported(
     _export(capsys, _store(tmp_path / "few.sqlite", images=4), out)
     first = _listed(out)
 
-    def stopped_after_one(stage, out):
+    def stopped_after_one(stage, out, before_replacing):
+        before_replacing()
         moved = sorted(p for p in stage.rglob("*.tsv"))[0]
         target = out / moved.relative_to(stage)
         moved.replace(target)

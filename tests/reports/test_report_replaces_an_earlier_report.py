@@ -113,23 +113,46 @@ def test_a_report_that_fails_part_way_replaces_nothing_of_the_earlier_one(
 
 def test_a_staging_folder_of_a_killed_report_is_removed_by_the_next(tmp_path):
     """A report killed while it wrote leaves its hidden staging folder; the next report
-    into the folder removes it (its process no longer runs), and leaves one of a running
-    process alone."""
+    into the folder removes it (its process no longer runs), and leaves alone one of a
+    running process, and one another machine writes to a shared folder (review)."""
     import subprocess
     import sys
 
-    from smoothbench.output_folder import STAGING_PREFIX
+    from smoothbench.output_folder import STAGING_PREFIX, _staging_prefix
 
     store = tmp_path / "s.sqlite"
     winner_store(store, n_images=20).close()
     out = tmp_path / "out"
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True, check=True)  # fmt: skip
-    dead = out / f"{STAGING_PREFIX}{int(gone.stdout)}-abc"
-    alive = out / f"{STAGING_PREFIX}{os.getppid()}-abc"
-    for folder in (dead, alive):
+    here = _staging_prefix().rsplit("-", 2)[0]
+    dead = out / f"{here}-{int(gone.stdout)}-abc"
+    alive = out / f"{here}-{os.getppid()}-abc"
+    elsewhere = out / f"{STAGING_PREFIX}another_machine-{int(gone.stdout)}-abc"
+    for folder in (dead, alive, elsewhere):
         (folder / "plots").mkdir(parents=True)
         (folder / "plots" / "half.png").write_bytes(b"half")
     assert main(["report", str(store), "--out", str(out), "--format", "md"]) == 0
-    assert not dead.exists() and (alive / "plots" / "half.png").is_file()
-    assert not [p for p in out.iterdir() if p.name.startswith(STAGING_PREFIX) and p != alive]
+    assert not dead.exists()
+    assert (alive / "plots" / "half.png").is_file()
+    assert (elsewhere / "plots" / "half.png").is_file()
+    left = {p for p in out.iterdir() if p.name.startswith(STAGING_PREFIX)}
+    assert left == {alive, elsewhere}
+
+
+def test_a_folder_where_a_file_of_the_report_goes_replaces_nothing(tmp_path, capsys):
+    """``leaderboard.md`` a folder in --out: the report fails before it replaces any file
+    of the earlier one (the files were moved in one by one, and those before the folder
+    had been replaced: review), and names the folder."""
+    small, large = tmp_path / "small.sqlite", tmp_path / "large.sqlite"
+    winner_store(small, n_images=20).close()
+    winner_store(large, n_images=40).close()
+    out = tmp_path / "out"
+    both = ["--format", "md", "csv"]
+    assert main(["report", str(small), "--out", str(out), *both]) == 0
+    (out / "leaderboard.md").unlink()
+    (out / "leaderboard.md").mkdir()
+    before = _digest(out)
+    assert main(["report", str(large), "--out", str(out), *both]) == 1
+    assert "leaderboard.md" in capsys.readouterr().err
+    assert _digest(out) == before
