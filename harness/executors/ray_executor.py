@@ -52,6 +52,13 @@ PROGRESS_EVERY_S = 1.0
 
 
 def _import_ray():
+    # Ray's core worker installs a native handler that turns SIGTERM into a crash dump
+    # (exit 134) in the driver, also while a run starts: this process goes without it (the
+    # variable is read when Ray is imported, and unset again, so that the processes Ray
+    # starts keep theirs)
+    unset = "RAY_DISABLE_FAILURE_SIGNAL_HANDLER" not in os.environ
+    if unset:
+        os.environ["RAY_DISABLE_FAILURE_SIGNAL_HANDLER"] = "1"
     try:
         import ray
     except ImportError as err:  # pragma: no cover - the test environment installs Ray
@@ -59,7 +66,27 @@ def _import_ray():
             "the ray executor needs Ray: python3 -m pip install '.[ray]' in a checkout of "
             "smoothbench (or pip install 'ray[default]')"
         ) from err
+    finally:
+        if unset:
+            os.environ.pop("RAY_DISABLE_FAILURE_SIGNAL_HANDLER", None)
     return ray
+
+
+@contextmanager
+def _ray_keeps_our_sigterm_handler(ray: Any) -> Iterator[None]:
+    """``ray.init`` sets a SIGTERM handler of its own (``sys.exit``) before it connects:
+    inside the block it does not, so that a SIGTERM while Ray starts is deferred like
+    Ctrl-C (``_signals_deferred``) and the run stops cleanly (exit 130)."""
+    utils = getattr(getattr(ray, "_private", None), "utils", None)
+    original = getattr(utils, "set_sigterm_handler", None)
+    if original is None:
+        yield
+        return
+    utils.set_sigterm_handler = lambda handler: None
+    try:
+        yield
+    finally:
+        utils.set_sigterm_handler = original
 
 
 def serialize_model(model: torch.nn.Module) -> tuple[str, bytes]:
@@ -210,7 +237,8 @@ class RayExecutor(Executor):
         if not ray.is_initialized():
             check_reachable(self.address)
             handler = signal.getsignal(signal.SIGTERM)
-            with _signals_deferred() as stopped:  # a start cut half-way leaks Ray's agents
+            with _signals_deferred() as stopped, _ray_keeps_our_sigterm_handler(ray):
+                # deferred: a start cut half-way leaks Ray's agents
                 ray.init(address=self.address, include_dashboard=False, log_to_driver=False)
                 self._started = True
             if stopped:
