@@ -90,9 +90,14 @@ INPUT_SHAPES: dict[str, tuple[int, ...]] = {
     "imagenet": (3, 224, 224),
 }
 
+#: Classes and images of each dataset (the index space of its images): digits' 1797,
+#: CIFAR-10's test batch, ImageNet's validation set.
+CLASSES: dict[str, int] = {"digits": 10, "cifar10": 10, "imagenet": 1000}
+IMAGES: dict[str, int] = {"digits": 1797, "cifar10": 10_000, "imagenet": 50_000}
+
 CIFAR10_FOLDER = "cifar-10-batches-py"
 CIFAR10_TEST_FILE = "test_batch"
-IMAGENET_CLASSES = 1000
+IMAGENET_CLASSES = CLASSES["imagenet"]
 #: The first and last WordNet ids of ImageNet-1k's classes, sorted.
 IMAGENET_WNID_ENDS = ("n01440764", "n15075141")
 _WNID = re.compile(r"n\d{8}")

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from baselines.datasets import INPUT_SHAPES
+from baselines.datasets import CLASSES, IMAGES, INPUT_SHAPES
 from certifiers.base import NORMS
 from harness.interop.cohen_layout import COHEN_ALPHA, parse_layout
 from harness.interop.cohen_tsv import (
@@ -232,9 +232,29 @@ def import_cohen_tsv(
                 meta["norm"], float(meta["alpha"]), len(table), lowered,
             )
         )  # fmt: skip
+    _check_range(rows)
     _check_labels(store, rows)
     store.put_imported(rows, noises=specs)
     return done
+
+
+def _check_range(rows: list[ImportedRow]) -> None:
+    """Every label and prediction a class of the row's dataset, every image index one of
+    its images (``baselines.datasets.CLASSES``, ``IMAGES``): a file of another dataset,
+    imported under this one's name, is refused, not stored beside it."""
+    for r in rows:
+        classes, images = CLASSES.get(r.dataset), IMAGES.get(r.dataset)
+        if classes is not None and not (r.label < classes and r.prediction < classes):
+            raise ValueError(
+                f"{r.source}: image {r.image} has label {r.label} and prediction "
+                f"{r.prediction}, but {r.dataset} has {classes} classes (0 to {classes - 1}): "
+                "a file of another dataset? (nothing was imported)"
+            )
+        if images is not None and r.image >= images:
+            raise ValueError(
+                f"{r.source}: image index {r.image}, but {r.dataset} has {images:,} images "
+                f"(0 to {images - 1}): a file of another dataset? (nothing was imported)"
+            )
 
 
 def _check_labels(store: Store, rows: list[ImportedRow]) -> None:

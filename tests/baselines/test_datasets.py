@@ -197,3 +197,16 @@ def test_an_image_folder_rewritten_in_place_changes_the_content_hash(tmp_path):
     after = load_imagenet(str(tmp_path))
     assert content_sha256(after, [0]) == content_sha256(load_imagenet(str(tmp_path)), [0])
     assert content_sha256(after, [0, 1]) != before
+
+
+def test_the_stated_classes_and_images_are_the_datasets():
+    """``CLASSES`` and ``IMAGES`` bound what an import may say; digits' are read from its
+    loader, ImageNet's images are the validation set the loader checks for."""
+    from baselines.datasets import CLASSES, IMAGENET_CLASSES, IMAGES, INPUT_SHAPES, load_digits
+    from smoothbench.official_data import IMAGENET_VAL_IMAGES
+
+    digits = load_digits()
+    assert IMAGES["digits"] == len(digits.labels) and CLASSES["digits"] == digits.num_classes
+    assert CLASSES["digits"] == len(set(digits.labels.tolist()))
+    assert IMAGES["imagenet"] == IMAGENET_VAL_IMAGES and CLASSES["imagenet"] == IMAGENET_CLASSES
+    assert set(CLASSES) == set(IMAGES) == set(INPUT_SHAPES)

@@ -72,3 +72,33 @@ def test_an_imported_abstention_counts_as_one_in_the_report(tmp_path):
     assert row["abstain"] == abstentions / len(ROWS)
     outcomes = report.outcomes[report.outcomes["kind"] == "imported"]
     assert set(outcomes.loc[outcomes["abstained"], "image"]) == {r[0] for r in ROWS if r[2] == -1}
+
+
+def test_labels_and_indices_the_dataset_cannot_have_are_refused(tmp_path, capsys):
+    """A file of another dataset imported under this one's name (Ray/crash audit: label 99
+    and image 100,000 went into a digits store, exit 0): each dataset's classes and number
+    of images (digits' 1,797 of scikit-learn, CIFAR-10's 10,000 test images, ImageNet's
+    50,000 validation images, 1,000 classes) bound what a row may say. Nothing is stored."""
+    cases = [
+        ("digits", (3, 10, 10, 0.5, 1.0), "digits has 10 classes"),  # label 10
+        ("digits", (3, 4, 12, 0.5, 1.0), "digits has 10 classes"),  # prediction 12
+        ("digits", (1797, 4, 4, 0.5, 1.0), "digits has 1,797 images"),
+        ("cifar10", (10_000, 4, 4, 0.5, 1.0), "cifar10 has 10,000 images"),
+        ("imagenet", (7, 1000, 1000, 0.5, 1.0), "imagenet has 1000 classes"),
+        ("imagenet", (50_000, 4, 4, 0.5, 1.0), "imagenet has 50,000 images"),
+    ]
+    for k, (dataset, bad, said) in enumerate(cases):
+        path = write_cohen(tmp_path / f"f{k}" / "results.tsv", [ROWS[1], bad])
+        store = tmp_path / f"s{k}.sqlite"
+        argv = ["import", "cohen-tsv", str(path), "--store", str(store), "--model", "m",
+                "--noise", "gaussian:sigma=0.5", "--certifier", "cohen", "--norm", "l2",
+                "--alpha", "0.001", "--dataset", dataset]  # fmt: skip
+        assert main(argv) == 2, dataset
+        assert said in capsys.readouterr().err
+        assert not store.exists() or load_imported_outcomes(store).empty
+    last = [(1796, 4, 4, 0.5, 1.0), (0, 9, -1, 0.0, 1.0)]  # the last image; an abstention
+    path = write_cohen(tmp_path / "ok" / "results.tsv", last)
+    argv = ["import", "cohen-tsv", str(path), "--store", str(tmp_path / "ok.sqlite"),
+            "--model", "m", "--noise", "gaussian:sigma=0.5", "--certifier", "cohen",
+            "--norm", "l2", "--alpha", "0.001", "--dataset", "digits"]  # fmt: skip
+    assert main(argv) == 0
