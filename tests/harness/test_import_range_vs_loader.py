@@ -7,7 +7,6 @@ import pickle
 import warnings
 
 import numpy as np
-import pytest
 
 from baselines.datasets import load_cifar10
 from harness.cli import main
