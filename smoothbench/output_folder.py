@@ -24,6 +24,8 @@ from pathlib import Path
 #: The name a staging folder begins with, then the writing process's id
 #: (``staged_output``).
 STAGING_PREFIX = ".smoothbench-writing-"
+#: The end of the hidden name a file of a result waits under beside its target.
+MOVING_SUFFIX = ".smoothbench-moving"
 
 
 def check_output_folder(out: str | Path, option: str = "--out") -> Path:
@@ -80,21 +82,35 @@ def _running(pid: int) -> bool:
     return True
 
 
+def _host() -> str:
+    """This machine's name, letters and digits only."""
+    return "".join(c if c.isalnum() else "_" for c in socket.gethostname()) or "host"
+
+
 def _staging_prefix() -> str:
     """``STAGING_PREFIX``, this machine's name and this process's id: a folder another
     machine writes to a shared ``--out`` is never taken for an abandoned one here."""
-    host = "".join(c if c.isalnum() else "_" for c in socket.gethostname()) or "host"
-    return f"{STAGING_PREFIX}{host}-{os.getpid()}-"
+    return f"{STAGING_PREFIX}{_host()}-{os.getpid()}-"
+
+
+def _moving_suffix() -> str:
+    """The end of the hidden name a file waits under beside its target (``move_in``):
+    this machine's name and this process's id, as a staging folder's."""
+    return f".{_host()}-{os.getpid()}{MOVING_SUFFIX}"
 
 
 def _remove_abandoned(out: Path) -> None:
-    """Staging folders this machine left in ``out`` whose process no longer runs (killed
-    while it wrote)."""
-    mine = _staging_prefix().rsplit("-", 2)[0] + "-"
-    for folder in out.glob(f"{mine}*"):
-        pid = folder.name[len(mine) :].split("-", 1)[0]
+    """Staging folders, and files waiting beside their targets (``move_in``), that this
+    machine left in ``out`` and whose process no longer runs (killed while it wrote)."""
+    host = _host()
+    for folder in out.glob(f"{STAGING_PREFIX}{host}-*"):
+        pid = folder.name[len(f"{STAGING_PREFIX}{host}-") :].split("-", 1)[0]
         if folder.is_dir() and pid.isdigit() and not _running(int(pid)):
             shutil.rmtree(folder, ignore_errors=True)
+    for waiting in out.rglob(f".*.{host}-*{MOVING_SUFFIX}"):
+        pid = waiting.name[: -len(MOVING_SUFFIX)].rsplit("-", 1)[-1]
+        if waiting.is_file() and pid.isdigit() and not _running(int(pid)):
+            waiting.unlink(missing_ok=True)
 
 
 @contextmanager
@@ -102,8 +118,8 @@ def staged_output(out: Path) -> Iterator[Path]:
     """A hidden folder inside ``out`` (made where missing) to write a whole result to, in
     the layout it will have in ``out``; ``move_in`` then moves its files into place. When
     the block fails (a full disk, an error, Ctrl-C) the folder is removed and ``out``
-    holds what it held. A staging folder left by a process of this machine killed while
-    it wrote is removed by the next one made in ``out``."""
+    holds what it held. What a process of this machine killed while it wrote left
+    (``_remove_abandoned``) is removed by the next staging folder made in ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     _remove_abandoned(out)
     stage = Path(tempfile.mkdtemp(prefix=_staging_prefix(), dir=out))
@@ -112,6 +128,18 @@ def staged_output(out: Path) -> Iterator[Path]:
     finally:
         with suppress(OSError):
             shutil.rmtree(stage)
+
+
+def _make_folders(folder: Path) -> list[Path]:
+    """Make ``folder`` and the folders above it that are missing; returns those made,
+    outermost first."""
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for made in reversed(missing):
+        made.mkdir(exist_ok=True)
+    return missing[::-1]
 
 
 def move_in(
@@ -123,8 +151,11 @@ def move_in(
     goes to a hidden name beside its target (renamed there, or copied where the target's
     folder is on another file system), and only once all are there is each renamed onto
     its target (``os.replace``: one step, no space needed), after ``before_replacing``
-    (an index that says files are being replaced)."""
+    (an index that says files are being replaced). A failure in the first step removes
+    what it placed and the folders it made; one in the second (rare: a file locked, a
+    signal) leaves the files not yet renamed nowhere."""
     placed: list[tuple[Path, Path]] = []
+    made: list[Path] = []
     try:
         for path in sorted(p for p in stage.rglob("*") if p.is_file()):
             target = out / path.relative_to(stage)
@@ -132,8 +163,8 @@ def move_in(
                 raise IsADirectoryError(
                     errno.EISDIR, "a folder stands where a file of the result goes", str(target)
                 )
-            target.parent.mkdir(parents=True, exist_ok=True)
-            beside = target.with_name(f".{target.name}.{os.getpid()}.moving")
+            made += _make_folders(target.parent)
+            beside = target.with_name(f".{target.name}{_moving_suffix()}")
             try:
                 os.replace(path, beside)
             except OSError as err:
@@ -148,7 +179,17 @@ def move_in(
     except BaseException:
         for beside, _ in placed:
             beside.unlink(missing_ok=True)
+        for folder in reversed(made):
+            with suppress(OSError):
+                folder.rmdir()  # only an empty one
         raise
-    for beside, target in placed:
-        os.replace(beside, target)
+    done = 0
+    try:
+        for beside, target in placed:
+            os.replace(beside, target)
+            done += 1
+    except BaseException:
+        for beside, _ in placed[done:]:
+            beside.unlink(missing_ok=True)
+        raise
     return [target for _, target in placed]

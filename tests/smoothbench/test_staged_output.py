@@ -93,3 +93,70 @@ def test_nothing_is_replaced_when_the_index_cannot_be_written_first(tmp_path):
         _result(stage)
         move_in(stage, out, index_fails)
     assert _tree(out) == before
+
+
+def test_a_failed_first_step_removes_the_folders_it_made(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "z.json").mkdir()  # a folder where a file goes: found after plots/ was made
+    with pytest.raises(IsADirectoryError), staged_output(out) as stage:
+        _result(stage)
+        move_in(stage, out)
+    assert sorted(p.name for p in out.iterdir()) == ["z.json"]  # no plots/, nothing hidden
+
+
+def test_a_failed_second_step_leaves_no_hidden_file(tmp_path, monkeypatch):
+    """A rename onto a target that fails (a file locked, a signal) part-way through."""
+    out = tmp_path / "out"
+    _earlier(out)
+    real, calls = os.replace, []
+
+    def replace(src, dst):
+        if str(src).endswith(output_folder.MOVING_SUFFIX):
+            calls.append(dst)
+            if len(calls) == 3:
+                raise OSError(errno.EBUSY, "Device or resource busy", str(dst))
+        return real(src, dst)
+
+    monkeypatch.setattr(output_folder.os, "replace", replace)
+    with pytest.raises(OSError, match="busy"), staged_output(out) as stage:
+        _result(stage)
+        move_in(stage, out)
+    assert not [p for p in out.rglob("*") if p.name.startswith(".")]
+
+
+def test_files_waiting_beside_their_targets_name_the_machine_and_are_swept_when_dead(
+    tmp_path, monkeypatch
+):
+    """Two machines writing one shared folder can have the same process id (containers):
+    a file waiting beside its target carries the machine's name too (review), and one
+    that a killed process of this machine left is removed by the next write there, while
+    another machine's is left alone."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "out"
+    seen = []
+    real = os.replace
+
+    def replace(src, dst):
+        seen.append(Path(dst).name)
+        return real(src, dst)
+
+    monkeypatch.setattr(output_folder.os, "replace", replace)
+    with staged_output(out) as stage:
+        _result(stage)
+        move_in(stage, out)
+    host = output_folder._host()
+    waiting = [name for name in seen if name.endswith(output_folder.MOVING_SUFFIX)]
+    assert len(waiting) == 5 and all(f".{host}-{os.getpid()}." in n for n in waiting)
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    dead = out / "plots" / f".c.png.{host}-{int(gone.stdout)}{output_folder.MOVING_SUFFIX}"
+    other = out / "plots" / f".c.png.elsewhere-{int(gone.stdout)}{output_folder.MOVING_SUFFIX}"
+    for leftover in (dead, other):
+        leftover.write_bytes(b"half")
+    with staged_output(out):
+        pass
+    assert not dead.exists() and other.exists()
