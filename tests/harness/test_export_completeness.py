@@ -5,7 +5,6 @@ not certified) and records it in ``index.json``; ``certify`` says why it writes 
 when the sampling is unfinished. Synthetic stores (counts written directly) keep it fast."""
 
 import json
-import os
 import sqlite3
 
 import numpy as np
@@ -248,14 +247,30 @@ def test_deterministic_radii_are_left_in_the_store_and_the_export_says_so(tmp_pa
 def test_a_store_a_run_writes_now_is_said_to_be_in_progress_not_stopped(tmp_path, capsys):
     """Exported (or reported) while a run writes the store, its gap is that run's progress:
     the warning names the writer instead of telling the user to resume a run that was
-    never stopped (crash audit); once the writer is gone, it says how to resume."""
-    from harness.store import Store as Writer
+    never stopped (crash audit); once the writer is gone, it says how to resume. Looking
+    makes no lock file and writes none (review: a report wrote its own pid there)."""
+    import subprocess
+    import sys
 
     store = _store(tmp_path / "s.sqlite", images=3)
-    with Writer(store):  # this process's own lock, as a running `smoothbench run` holds it
-        assert main(["export", "cohen-tsv", str(store), "--out", str(tmp_path / "a")]) == 0
-        said = capsys.readouterr().err
-    assert f"process {os.getpid()} is writing this store now: its results so far" in said
-    assert "resumes" not in said
-    assert main(["export", "cohen-tsv", str(store), "--out", str(tmp_path / "b")]) == 0
+    lock = store.with_name(store.name + ".lock")
+    lock.unlink(missing_ok=True)
+    assert main(["export", "cohen-tsv", str(store), "--out", str(tmp_path / "a")]) == 0
     assert "`smoothbench run` with the same config and store resumes" in capsys.readouterr().err
+    assert not lock.exists()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from harness.store import Store; "
+         "s = Store(sys.argv[1]); print('open', flush=True); time.sleep(60)", str(store)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        written = lock.read_bytes()
+        assert main(["export", "cohen-tsv", str(store), "--out", str(tmp_path / "b")]) == 0
+        said = capsys.readouterr().err
+        assert lock.read_bytes() == written
+    finally:
+        holder.kill()
+        holder.wait()
+    assert f"process {holder.pid} is writing this store now: its results so far" in said
+    assert "resumes" not in said
