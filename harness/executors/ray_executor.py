@@ -54,8 +54,8 @@ PROGRESS_EVERY_S = 1.0
 def _import_ray():
     # Ray's core worker installs a native handler that turns SIGTERM into a crash dump
     # (exit 134) in the driver, also while a run starts: this process goes without it (the
-    # variable is read when Ray is imported, and unset again, so that the processes Ray
-    # starts keep theirs)
+    # variable is read when Ray is first imported, and unset again, so that the processes
+    # Ray starts keep theirs; a process that imported Ray before keeps it too)
     unset = "RAY_DISABLE_FAILURE_SIGNAL_HANDLER" not in os.environ
     if unset:
         os.environ["RAY_DISABLE_FAILURE_SIGNAL_HANDLER"] = "1"
