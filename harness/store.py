@@ -391,7 +391,8 @@ def store_writer(path: str | Path) -> str | None:
     """The process writing the store at ``path`` now (``process 123``, as its lock names
     it), or None: no writer, no lock file, this process, or a lock that cannot be read
     here. It only looks: the lock file is neither made nor written, and the lock is
-    taken shared for an instant (a writer's is exclusive), so no writer is refused."""
+    taken shared, for an instant only (a writer starting in that instant is refused, as
+    it would be beside any other reader of the lock)."""
     try:
         import fcntl
     except ImportError:  # pragma: no cover - Windows: no lock

@@ -21,8 +21,8 @@ from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-#: The name a staging folder begins with, then the writing process's id
-#: (``staged_output``).
+#: The name a staging folder begins with, then the machine's name and the writing
+#: process's id (``staged_output``).
 STAGING_PREFIX = ".smoothbench-writing-"
 #: The end of the hidden name a file of a result waits under beside its target.
 MOVING_SUFFIX = ".smoothbench-moving"
