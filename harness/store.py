@@ -30,6 +30,7 @@ the store whole, or not at all.
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
@@ -324,6 +325,10 @@ def _check_path(path: Path, must_exist: bool) -> None:
             raise StoreError(f"{path} is not a smoothbench store (not an SQLite file)")
 
 
+#: SQLite's words for a disk that cannot take a write (a full one, say): opening a store
+#: there is the machine's trouble (exit 1), not a bad store (exit 2).
+_DISK_ERRORS = frozenset({"disk I/O error", "database or disk is full"})
+
 #: How a reader connects, first to last (``Store._connect_reader``).
 _READER_MODES = (("mode=rw", "PRAGMA query_only=ON"), ("mode=ro", None), ("immutable=1", None))
 
@@ -465,6 +470,12 @@ class Store:
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("PRAGMA foreign_keys=ON")
             return db
+        except sqlite3.OperationalError as err:
+            if str(err) in _DISK_ERRORS:  # the machine's trouble, not a bad store
+                raise OSError(
+                    errno.EIO, f"{self.path} cannot be opened: {err} (is its disk full?)"
+                ) from None
+            raise StoreError(f"{self.path} cannot be opened as a store: {err}") from None
         except sqlite3.DatabaseError as err:
             raise StoreError(f"{self.path} cannot be opened as a store: {err}") from None
 

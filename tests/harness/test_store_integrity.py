@@ -249,3 +249,42 @@ def test_a_wal_that_a_read_only_open_would_ignore_is_refused(tmp_path, monkeypat
     _store(path)  # closed: the log folded in and removed
     with Store(path, readonly=True) as reader:
         assert len(reader.count_rows()) == 40
+
+
+@pytest.mark.parametrize("said", ["disk I/O error", "database or disk is full"])
+def test_a_disk_that_cannot_take_the_store_is_the_machines_trouble(tmp_path, monkeypatch, said):
+    """Opened for writing on a full disk, SQLite fails to make its write-ahead log (Ray and
+    import audit: ``audit`` said "cannot be opened as a store: disk I/O error", exit 2, as
+    for a file that is no store). It is an OSError now, which the command line reports
+    with exit 1; a file that is no store is still a StoreError."""
+    import sqlite3 as real_sqlite
+
+    from harness import store as store_module
+    from harness.cli import main
+
+    path = tmp_path / "s.sqlite"
+    _store(path)
+    real_connect = real_sqlite.connect
+
+    class FullDisk:
+        def __init__(self, db):
+            self._db = db
+
+        def execute(self, sql, *args):
+            if sql.startswith("PRAGMA journal_mode"):
+                raise real_sqlite.OperationalError(said)
+            return self._db.execute(sql, *args)
+
+        def close(self):
+            self._db.close()
+
+    monkeypatch.setattr(
+        store_module.sqlite3, "connect", lambda *a, **k: FullDisk(real_connect(*a, **k))
+    )
+    with pytest.raises(OSError, match="is its disk full"):
+        Store(path)
+    assert main(["certify", str(path)]) == 1
+    monkeypatch.undo()
+    (tmp_path / "text.sqlite").write_text("no store")
+    with pytest.raises(StoreError, match="not an SQLite file"):
+        Store(tmp_path / "text.sqlite")
