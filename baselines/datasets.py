@@ -93,7 +93,7 @@ INPUT_SHAPES: dict[str, tuple[int, ...]] = {
 #: Classes and images of each dataset (the index space of its images): digits' 1797,
 #: CIFAR-10's test batch, ImageNet's validation set.
 CLASSES: dict[str, int] = {"digits": 10, "cifar10": 10, "imagenet": 1000}
-IMAGES: dict[str, int] = {"digits": 1797, "cifar10": 10_000, "imagenet": 50_000}
+IMAGES: dict[str, int] = {"digits": 1797, "cifar10": 10_000, "imagenet": IMAGENET_VAL_IMAGES}
 
 CIFAR10_FOLDER = "cifar-10-batches-py"
 CIFAR10_TEST_FILE = "test_batch"

@@ -86,10 +86,11 @@ RadiusFunction = Callable[[Any, Noise, np.ndarray], np.ndarray]
 """``radius(certifier, noise, p)``: radii for a float64 array ``p`` in (1/2, 1]."""
 
 
+#: The arguments each function of a ``Certificate`` is called with.
 _SIGNATURES = {
-    "radius": "certifier, noise, p",
-    "applies": "noise",
-    "spends": "certifier, noise",
+    "radius": ("certifier", "noise", "p"),
+    "applies": ("noise",),
+    "spends": ("certifier", "noise"),
 }
 
 
@@ -109,21 +110,18 @@ class Certificate:
     def __post_init__(self) -> None:
         """A function that cannot take its arguments is refused where the table is written
         (at import), not at its first radius."""
-        for what, fn, args in (
-            ("radius", self.radius, 3),
-            ("applies", self.applies, 1),
-            ("spends", self.spends, 2),
-        ):
+        for what, names in _SIGNATURES.items():
+            fn = getattr(self, what)
             if fn is None:
                 continue
             if not callable(fn):
                 raise TypeError(f"Certificate.{what} must be callable, got {fn!r}")
             try:
-                inspect.signature(fn).bind(*range(args))
+                inspect.signature(fn).bind(*names)
             except TypeError as err:
                 raise TypeError(
                     f"Certificate.{what} {getattr(fn, '__qualname__', fn)!r} must take "
-                    f"{args} positional arguments ({_SIGNATURES[what]}): {err}"
+                    f"{len(names)} positional arguments ({', '.join(names)}): {err}"
                 ) from None
             except ValueError:  # a builtin without a signature: it will say at its call
                 continue
