@@ -161,7 +161,13 @@ def read_tsv(path: str | Path) -> list[TsvRow]:
     >= -1, a non-negative radius (0 when abstaining), ``correct`` equal to ``predict ==
     label``, each ``idx`` once."""
     path = Path(path)
-    lines = path.read_text().splitlines()
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as err:
+        raise TsvError(
+            f"{path}: not a certify TSV: byte {err.object[err.start]:#04x} at offset "
+            f"{err.start} is not UTF-8 text"
+        ) from None
     if not lines or tuple(lines[0].strip().split("\t")) != HEADER:
         found = lines[0].strip() if lines else "an empty file"
         raise TsvError(

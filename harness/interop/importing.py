@@ -112,13 +112,25 @@ def parse_noise(text: str, dataset: str, store: Store) -> tuple[str, dict[str, A
 
 
 def _from_index(path: Path) -> dict[str, Any] | None:
-    """The entry of ``path`` in an ``index.json`` written by ``smoothbench export``."""
+    """The entry of ``path`` in an ``index.json`` written by ``smoothbench export``, in
+    one of the six folders above it. An ``index.json`` that is JSON but not an export's
+    (no ``"format": "cohen-tsv"``) is passed over; one that is not JSON, or an export's
+    entry of ``path`` that lacks a field, is an error naming it."""
     resolved = path.resolve()
     for folder in list(resolved.parents)[:6]:
         index = folder / INDEX_FILE
         if not index.is_file():
             continue
-        listing = json.loads(index.read_text())
+        try:
+            listing = json.loads(index.read_text(encoding="utf-8"))
+        except ValueError as err:  # JSONDecodeError and UnicodeDecodeError
+            raise ValueError(
+                f"{index}: not readable as the index.json of `smoothbench export` ({err}); "
+                f"import reads the index.json of each folder that holds {path}, six "
+                "levels up: mend or move it"
+            ) from None
+        if not isinstance(listing, dict) or listing.get("format") != "cohen-tsv":
+            continue
         if listing.get(MOVING):
             raise ValueError(
                 f"{index}: an export into {folder} stopped while it moved its files in, so "
@@ -126,8 +138,18 @@ def _from_index(path: Path) -> dict[str, Any] | None:
             )
         for entry in listing.get("files", []):
             if (folder / entry["file"]).resolve() == resolved:
+                lacking = [k for k in _DESCRIBED if k not in entry]
+                if lacking:
+                    raise ValueError(
+                        f"{index}: the entry of {entry['file']} lacks {', '.join(lacking)}; "
+                        "run `smoothbench export` again"
+                    )
                 return entry
     return None
+
+
+#: What an export's index says of each file, and import takes from it.
+_DESCRIBED = ("dataset", "model", "noise", "certifier", "norm", "alpha")
 
 
 def describe(path: Path, options: ImportOptions, store: Store) -> dict[str, Any]:
@@ -136,7 +158,7 @@ def describe(path: Path, options: ImportOptions, store: Store) -> dict[str, Any]
     entry = _from_index(path)
     layout = parse_layout(path)
     if entry is not None:
-        meta = {k: entry[k] for k in ("dataset", "model", "noise", "certifier", "norm", "alpha")}
+        meta = {k: entry[k] for k in _DESCRIBED}
         meta["spec"] = entry.get("spec")
         meta["rounded_down"] = True  # smoothbench export rounds radii down
     elif layout is not None:

@@ -1,0 +1,57 @@
+"""Import names the file it cannot read: a TSV that is not UTF-8 text, an ``index.json``
+above it that is not JSON, or an export's entry that lacks a field; an ``index.json`` of
+someone else (JSON, but not an export's) is passed over."""
+
+import json
+
+import pytest
+
+from harness.interop.cohen_tsv import TsvError
+from harness.interop.importing import ImportOptions, import_cohen_tsv
+from harness.store import Store
+from tests.harness.test_import_files import ROWS, write_cohen
+
+GIVEN = ImportOptions("theirs", "gaussian:sigma=0.25", "cohen", "l2", 0.001, "cifar10")
+
+
+def test_a_tsv_that_is_not_utf8_is_named(tmp_path):
+    path = write_cohen(tmp_path / "run.tsv", ROWS)
+    path.write_bytes(path.read_bytes() + b"60\t1\t1\t0.5\t1\t0:00:01\xff\n")
+    with Store(tmp_path / "s.sqlite") as st:
+        with pytest.raises(TsvError, match=r"run\.tsv: .*byte 0xff at offset \d+ is not UTF-8"):
+            import_cohen_tsv(st, [path], GIVEN)
+        assert st.imported_rows() == []
+
+
+@pytest.mark.parametrize("content", [b"{bad", b"\xff\xfe{}"], ids=["not-json", "not-utf8"])
+def test_an_unreadable_index_above_the_file_is_named(tmp_path, content):
+    path = write_cohen(tmp_path / "a" / "b" / "run.tsv", ROWS)
+    (tmp_path / "a" / "index.json").write_bytes(content)
+    with Store(tmp_path / "s.sqlite") as st:
+        with pytest.raises(ValueError, match=r"a/index\.json: not readable as the index"):
+            import_cohen_tsv(st, [path], GIVEN)
+
+
+@pytest.mark.parametrize(
+    "listing", [[1, 2], {"files": []}, {"format": "html", "files": [{"file": "b/run.tsv"}]}]
+)
+def test_an_index_of_someone_else_is_passed_over(tmp_path, listing):
+    """JSON that is not an export's index says nothing of the file: the options given
+    describe it, as where there is no index."""
+    path = write_cohen(tmp_path / "a" / "b" / "run.tsv", ROWS)
+    (tmp_path / "a" / "index.json").write_text(json.dumps(listing))
+    with Store(tmp_path / "s.sqlite") as st:
+        (done,) = import_cohen_tsv(st, [path], GIVEN)
+        assert (done.model, done.certifier, done.alpha) == ("theirs", "cohen", 0.001)
+        assert len(st.imported_rows()) == len(ROWS)
+
+
+def test_an_export_entry_lacking_a_field_is_named(tmp_path):
+    path = write_cohen(tmp_path / "a" / "b" / "run.tsv", ROWS)
+    entry = {"file": "b/run.tsv", "dataset": "cifar10", "model": "m", "noise": "gaussian"}
+    entry |= {"certifier": "cohen", "norm": "l2"}
+    listing = {"format": "cohen-tsv", "files": [entry]}
+    (tmp_path / "a" / "index.json").write_text(json.dumps(listing))
+    with Store(tmp_path / "s.sqlite") as st:
+        with pytest.raises(ValueError, match=r"index\.json: the entry of b/run\.tsv lacks alpha"):
+            import_cohen_tsv(st, [path])
