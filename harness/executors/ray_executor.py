@@ -189,9 +189,10 @@ def check_reachable(address: str | None, timeout: float = 5.0) -> None:
     if address is None or address == "auto" or "://" in address:
         return
     host, _, port = address.rpartition(":")
-    if not host or not port.isdigit():
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
         raise ValueError(
-            f"--address {address!r}: give HOST:PORT of a Ray head node, auto, or ray://HOST:10001"
+            f"--address {address!r}: give HOST:PORT of a Ray head node (a port from 1 to "
+            "65535), auto, or ray://HOST:10001"
         )
     try:
         socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
