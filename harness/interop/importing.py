@@ -111,16 +111,36 @@ def parse_noise(text: str, dataset: str, store: Store) -> tuple[str, dict[str, A
     return noise.name, noise.spec()
 
 
-def _from_index(path: Path) -> dict[str, Any] | None:
-    """The entry of ``path`` in an ``index.json`` written by ``smoothbench export``, in
-    one of the six folders above it. An ``index.json`` that is JSON but not an export's
-    (no ``"format": "cohen-tsv"``) is passed over; one that is not JSON, or an export's
-    entry of ``path`` that lacks a field, is an error naming it."""
-    resolved = path.resolve()
-    for folder in list(resolved.parents)[:6]:
+class ExportIndexes:
+    """The ``index.json`` files of ``smoothbench export`` that describe the files of one
+    import, each read once: a file's entry is in the index of one of the six folders above
+    it. An ``index.json`` that is JSON but not an export's (no ``"format": "cohen-tsv"``)
+    is passed over; one that is not JSON, or an export's entry that lacks a field, is an
+    error naming it."""
+
+    def __init__(self) -> None:
+        self._listings: dict[Path, dict[Path, dict[str, Any]] | None] = {}
+
+    def entry(self, path: Path) -> dict[str, Any] | None:
+        """The entry of ``path``, or ``None`` where no export's index lists it."""
+        resolved = path.resolve()
+        for folder in list(resolved.parents)[:6]:
+            listing = self._listing(folder, path)
+            if listing is not None and resolved in listing:
+                return listing[resolved]
+        return None
+
+    def _listing(self, folder: Path, path: Path) -> dict[Path, dict[str, Any]] | None:
+        """The entries of ``folder``'s export index by the resolved path of their file."""
+        if folder not in self._listings:
+            self._listings[folder] = self._read(folder, path)
+        return self._listings[folder]
+
+    @staticmethod
+    def _read(folder: Path, path: Path) -> dict[Path, dict[str, Any]] | None:
         index = folder / INDEX_FILE
         if not index.is_file():
-            continue
+            return None
         try:
             listing = json.loads(index.read_text(encoding="utf-8"))
         except ValueError as err:  # JSONDecodeError and UnicodeDecodeError
@@ -130,32 +150,36 @@ def _from_index(path: Path) -> dict[str, Any] | None:
                 "levels up: mend or move it"
             ) from None
         if not isinstance(listing, dict) or listing.get("format") != "cohen-tsv":
-            continue
+            return None
         if listing.get(MOVING):
             raise ValueError(
                 f"{index}: an export into {folder} stopped while it moved its files in, so "
                 "they may be of two exports; run `smoothbench export` into it again"
             )
+        entries: dict[Path, dict[str, Any]] = {}
         for entry in listing.get("files", []):
-            if (folder / entry["file"]).resolve() == resolved:
-                lacking = [k for k in _DESCRIBED if k not in entry]
-                if lacking:
-                    raise ValueError(
-                        f"{index}: the entry of {entry['file']} lacks {', '.join(lacking)}; "
-                        "run `smoothbench export` again"
-                    )
-                return entry
-    return None
+            fields = entry if isinstance(entry, dict) else {}
+            lacking = [k for k in ("file", *_DESCRIBED) if k not in fields]
+            if lacking:
+                raise ValueError(
+                    f"{index}: the entry of {fields.get('file', 'a file')} lacks "
+                    f"{', '.join(lacking)}; run `smoothbench export` again"
+                )
+            entries[(folder / entry["file"]).resolve()] = entry
+        return entries
 
 
 #: What an export's index says of each file, and import takes from it.
 _DESCRIBED = ("dataset", "model", "noise", "certifier", "norm", "alpha")
 
 
-def describe(path: Path, options: ImportOptions, store: Store) -> dict[str, Any]:
-    """Model, noise (name and spec), certifier, norm, alpha and dataset of one file."""
+def describe(
+    path: Path, options: ImportOptions, store: Store, indexes: ExportIndexes | None = None
+) -> dict[str, Any]:
+    """Model, noise (name and spec), certifier, norm, alpha and dataset of one file
+    (``indexes``: the export indexes read so far by this import)."""
     meta: dict[str, Any] = {}
-    entry = _from_index(path)
+    entry = (indexes or ExportIndexes()).entry(path)
     layout = parse_layout(path)
     if entry is not None:
         meta = {k: entry[k] for k in _DESCRIBED}
@@ -216,11 +240,12 @@ def import_cohen_tsv(
     rows: list[ImportedRow] = []
     specs: dict[str, dict[str, Any]] = {}
     groups: dict[tuple, str] = {}
+    indexes = ExportIndexes()
     for raw in paths:
         path = Path(raw)
         if not path.is_file():
             raise FileNotFoundError(f"no file at {path}")
-        meta = describe(path, options, store)
+        meta = describe(path, options, store, indexes)
         if datasets - {meta["dataset"]}:
             raise ValueError(
                 f"{path} holds {meta['dataset']} results, but {store.path} holds "
