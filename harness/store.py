@@ -1021,6 +1021,15 @@ class Store:
         """Read-only access for reports."""
         return self._db.execute(sql, params).fetchall()
 
+    def query_chunks(
+        self, sql: str, params: tuple = (), rows: int = 1 << 16
+    ) -> Iterator[list[tuple]]:
+        """``query``'s rows, ``rows`` at a time: a report reads millions of certificates
+        without holding them all as Python tuples at once."""
+        cursor = self._db.execute(sql, params)
+        while chunk := cursor.fetchmany(rows):
+            yield chunk
+
     def table_rows(self, table: str) -> list[tuple]:
         order = {
             "manifest": "1",

@@ -22,7 +22,6 @@ once for each alpha of the others).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Sequence
 from pathlib import Path
 
@@ -62,28 +61,36 @@ def load_outcomes(
 ) -> pd.DataFrame:
     """Per-image certificates joined with labels and sampling times; those of ``models``
     against ``norm`` only, where given (read as such: a store of a million certificates
-    need not be read whole for two rows)."""
+    need not be read whole for two rows). The rows are read in chunks, and each name
+    (model, noise, certifier, norm) is one string object however many rows hold it, so
+    that the table, not Python's tuples and strings, is what a large store costs."""
     st, owned = _open(store)
     where, params = _where("c.", models, norm)
+    cols = ["model", "noise", "certifier", "norm", "alpha", "image", "label", "prediction",
+            "p_lower", "radius", "correct", "confidence_spent", "seconds"]  # fmt: skip
+    frames = []
+    names: dict[str, str] = {}
     try:
-        rows = st.query(
-            "SELECT c.model, c.noise, n.spec, c.certifier, c.norm, c.alpha, c.image,"
-            " k.label, c.prediction, c.p_lower, c.radius, c.correct, c.confidence_spent,"
-            " k.seconds FROM certificates c"
+        for chunk in st.query_chunks(
+            "SELECT c.model, c.noise, c.certifier, c.norm, c.alpha, c.image, k.label,"
+            " c.prediction, c.p_lower, c.radius, c.correct, c.confidence_spent, k.seconds"
+            " FROM certificates c"
             " JOIN counts k ON k.model = c.model AND k.noise = c.noise AND k.image = c.image"
             " JOIN noises n ON n.noise = c.noise" + where,
             tuple(params),
-        )
+        ):
+            data = dict(zip(cols, zip(*chunk, strict=True), strict=True))
+            for name in _NAMES:
+                data[name] = list(map(names.setdefault, data[name], data[name]))
+            frames.append(pd.DataFrame(data))
+        families = {noise: spec["family"] for noise, spec in st.noise_specs().items()}
         dataset = st.get_manifest("dataset")
     finally:
         if owned:
             st.close()
-    cols = ["model", "noise", "spec", "certifier", "norm", "alpha", "image", "label",
-            "prediction", "p_lower", "radius", "correct", "confidence_spent",
-            "seconds"]  # fmt: skip
-    df = pd.DataFrame(rows, columns=cols)
-    family = {spec: json.loads(spec)["family"] for spec in df["spec"].unique()}  # per noise
-    df["family"] = df["spec"].map(family)
+    df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame([], columns=cols)
+    del frames
+    df["family"] = df["noise"].map(families)
     df["dataset"] = dataset
     df["correct"] = df["correct"].astype(bool)
     df["abstained"] = df["prediction"] < 0
@@ -92,6 +99,10 @@ def load_outcomes(
         .sort_values(["dataset", "norm", "model", "noise", "certifier", "alpha", "image"])
         .reset_index(drop=True)
     )
+
+
+#: The text columns of a certificate, each value one string object per table.
+_NAMES = ("model", "noise", "certifier", "norm")
 
 
 IMPORTED_COLUMNS = [
