@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -312,8 +313,26 @@ def details_table(board: Board) -> Table:
     )
 
 
+#: The images a discordant table lists at most; ``smoothbench compare`` lists them all.
+DISCORDANT_SHOWN = 50
+
+
+def compare_command(board: Board, h: Headline) -> str:
+    """The ``smoothbench compare`` command that lists every image behind a headline's gap."""
+    assert h.row is not None and h.other is not None
+    words = ["smoothbench", "compare", "STORE"]
+    for flag, row in (("first", h.row), ("second", h.other)):
+        words += [f"--{flag}", row.model, row.noise, row.certifiers[0]]
+        if row.kind != "smoothing":
+            words += [f"--{flag}-kind", row.kind]
+    words += ["--norm", board.norm, "--radius", f"{h.radius!r}", "--alpha", f"{board.alpha!r}"]
+    return shlex.join(words)
+
+
 def discordant_table(board: Board, h: Headline) -> Table | None:
-    """The images behind a headline's gap: certified at the quoted radius by one row only."""
+    """The images behind a headline's gap: certified at the quoted radius by one row only
+    (the first ``DISCORDANT_SHOWN`` by index; the caption gives the command that lists
+    them all)."""
     if h.row is None or h.other is None or h.n == 0:
         return None
     images = np.intersect1d(h.row.images, h.other.images)
@@ -322,6 +341,8 @@ def discordant_table(board: Board, h: Headline) -> Table | None:
     idx = np.flatnonzero(x != y)
     if idx.size == 0:  # no gap: the headline says so, and an empty table would say nothing
         return None
+    found = idx.size
+    idx = idx[:DISCORDANT_SHOWN]
     rows = [
         [
             Cell(str(int(images[i])), int(images[i])),
@@ -337,6 +358,11 @@ def discordant_table(board: Board, h: Headline) -> Table | None:
         f"Images certified at r = {h.radius:g} by only one of {h.row.full_label()} (first) and "
         f"{h.other.full_label()} (second)."
     )
+    if found > DISCORDANT_SHOWN:
+        caption += (
+            f" The first {DISCORDANT_SHOWN} of {found} by index; `{compare_command(board, h)}` "
+            "lists them all."
+        )
     return Table(header, [("", rows)], caption)
 
 
