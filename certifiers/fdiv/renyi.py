@@ -63,8 +63,9 @@ class FdivRenyi(Certifier):
     ) -> float | np.ndarray:
         """Multi-class Renyi radius from a lower bound on p_A and an upper bound on p_B.
 
-        ``p_B`` is capped at ``1 - p_A``; the radius is 0 where ``p_A <= p_B``. Shapes
-        broadcast; a scalar pair gives a float.
+        ``p_B`` is capped at ``1 - p_A``; the radius is 0 where ``p_A <= p_B``, and
+        infinite where ``p_A = 1`` (every order's divergence bound is then infinite, as in
+        the binary form). Shapes broadcast; a scalar pair gives a float.
         """
         check_norm(norm)
         if not isinstance(noise, Noise):
@@ -75,8 +76,8 @@ class FdivRenyi(Certifier):
         pb = check_probabilities(p_b_upper, "p_b_upper", bound="upper")
         pa, pb = np.broadcast_arrays(pa, pb)
         pb = np.minimum(pb, 1.0 - pa)
-        out = np.zeros(pa.shape, dtype=np.float64)
-        live = pa > pb
+        out = np.where(pa >= 1.0, np.inf, 0.0)
+        live = (pa > pb) & (pa < 1.0)
         if live.any():
             a_, b_ = pa[live], pb[live]
             best = fd.best_renyi_over_order(

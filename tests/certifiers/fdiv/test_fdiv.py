@@ -200,6 +200,11 @@ def test_renyi_runner_up_form():
         RENYI.radius_with_runner_up(noise, 0.7, 0.9), RENYI.radius(noise, 0.7), rel_tol=1e-9
     )
     assert isinstance(RENYI.radius_with_runner_up(noise, 0.7, 0.2, norm="linf"), float)
+    # at p_A = 1 (p_B capped to 0) as in the binary form: no smaller than just below 1
+    below = RENYI.radius_with_runner_up(noise, math.nextafter(1.0, 0.0), 0.0)
+    for pb_at_one in (0.0, 0.3):
+        at_one = RENYI.radius_with_runner_up(noise, 1.0, pb_at_one)
+        assert at_one == RENYI.radius(noise, 1.0) == math.inf > below
     for bad in ((float("nan"), 0.1), (0.7, -0.1), ("0.7", 0.1), (0.7, 1.5)):
         with pytest.raises((ValueError, TypeError)):
             RENYI.radius_with_runner_up(noise, *bad)
