@@ -1022,7 +1022,7 @@ class Store:
         return self._db.execute(sql, params).fetchall()
 
     def query_chunks(
-        self, sql: str, params: tuple = (), rows: int = 1 << 16
+        self, sql: str, params: tuple = (), rows: int = 1 << 14
     ) -> Iterator[list[tuple]]:
         """``query``'s rows, ``rows`` at a time: a report reads millions of certificates
         without holding them all as Python tuples at once."""

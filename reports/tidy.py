@@ -61,9 +61,11 @@ def load_outcomes(
 ) -> pd.DataFrame:
     """Per-image certificates joined with labels and sampling times; those of ``models``
     against ``norm`` only, where given (read as such: a store of a million certificates
-    need not be read whole for two rows). The rows are read in chunks, and each name
-    (model, noise, certifier, norm) is one string object however many rows hold it, so
-    that the table, not Python's tuples and strings, is what a large store costs."""
+    need not be read whole for two rows). The rows are read in chunks, sorted by SQLite
+    (by norm, model, noise, certifier, alpha, image: its byte order of UTF-8 is Python's
+    order of strings), and each name (model, noise, certifier, norm) is one string object
+    however many rows hold it, so that the table, not Python's tuples and strings, is what
+    a large store costs (``benchmarks/bench_report.py``)."""
     st, owned = _open(store)
     where, params = _where("c.", models, norm)
     cols = ["model", "noise", "certifier", "norm", "alpha", "image", "label", "prediction",
@@ -76,7 +78,8 @@ def load_outcomes(
             " c.prediction, c.p_lower, c.radius, c.correct, c.confidence_spent, k.seconds"
             " FROM certificates c"
             " JOIN counts k ON k.model = c.model AND k.noise = c.noise AND k.image = c.image"
-            " JOIN noises n ON n.noise = c.noise" + where,
+            " JOIN noises n ON n.noise = c.noise" + where + " ORDER BY c.norm, c.model,"
+            " c.noise, c.certifier, c.alpha, c.image",
             tuple(params),
         ):
             data = dict(zip(cols, zip(*chunk, strict=True), strict=True))
@@ -94,11 +97,7 @@ def load_outcomes(
     df["dataset"] = dataset
     df["correct"] = df["correct"].astype(bool)
     df["abstained"] = df["prediction"] < 0
-    return (
-        df[OUTCOME_COLUMNS]
-        .sort_values(["dataset", "norm", "model", "noise", "certifier", "alpha", "image"])
-        .reset_index(drop=True)
-    )
+    return df[OUTCOME_COLUMNS]
 
 
 #: The text columns of a certificate, each value one string object per table.
