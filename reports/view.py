@@ -25,7 +25,7 @@ from reports.headline import Headline, fmt_p
 from reports.leaderboard import Board, Report
 from reports.plots import Figure, model_figure_name
 from reports.reach import MARK as REACH_MARK
-from reports.rows import Row
+from reports.rows import SAME_RADIUS_ATOL, SAME_RADIUS_RTOL, Row
 from reports.sanity import FAIL, INCOMPLETE, PASS, SKIPPED
 
 
@@ -322,9 +322,8 @@ def compare_command(board: Board, h: Headline) -> str:
     assert h.row is not None and h.other is not None
     words = ["smoothbench", "compare", "STORE"]
     for flag, row in (("first", h.row), ("second", h.other)):
-        words += [f"--{flag}", row.model, row.noise, row.certifiers[0]]
-        if row.kind != "smoothing":
-            words += [f"--{flag}-kind", row.kind]
+        # the kind always: an imported row may share a run's row's names
+        words += [f"--{flag}", row.model, row.noise, row.certifiers[0], f"--{flag}-kind", row.kind]
     words += ["--norm", board.norm, "--radius", f"{h.radius!r}", "--alpha", f"{board.alpha!r}"]
     return shlex.join(words)
 
@@ -361,7 +360,16 @@ def discordant_table(board: Board, h: Headline) -> Table | None:
     if found > DISCORDANT_SHOWN:
         caption += (
             f" The first {DISCORDANT_SHOWN} of {found} by index; `{compare_command(board, h)}` "
-            "lists them all."
+            "lists them all"
+        )
+        firsts = sorted({r.certifiers[0] for r in (h.row, h.other) if len(r.certifiers) > 1})
+        caption += (
+            f" (compare takes the radii of {' and '.join(firsts)}, where this table takes the "
+            f"smallest of its row's certifiers, which agree to within {SAME_RADIUS_RTOL:g} "
+            f"relative and {SAME_RADIUS_ATOL:g} absolute: an image at the edge of the radius "
+            "may differ)."
+            if firsts
+            else "."
         )
     return Table(header, [("", rows)], caption)
 
