@@ -86,14 +86,15 @@ def load_outcomes(
             for name in _NAMES:
                 data[name] = list(map(names.setdefault, data[name], data[name]))
             frames.append(pd.DataFrame(data))
-        families = {noise: spec["family"] for noise, spec in st.noise_specs().items()}
+        specs = st.noise_specs()
         dataset = st.get_manifest("dataset")
     finally:
         if owned:
             st.close()
     df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame([], columns=cols)
     del frames
-    df["family"] = df["noise"].map(families)
+    # the family of each certified noise (a spec of another, imported, may lack one)
+    df["family"] = df["noise"].map({nz: specs[nz]["family"] for nz in df["noise"].unique()})
     df["dataset"] = dataset
     df["correct"] = df["correct"].astype(bool)
     df["abstained"] = df["prediction"] < 0

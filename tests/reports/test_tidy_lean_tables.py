@@ -57,3 +57,14 @@ def test_an_empty_store_gives_the_columns(tmp_path):
     Store(path).close()
     got = load_outcomes(path)
     assert got.empty and list(got.columns) == OUTCOME_COLUMNS
+
+
+def test_a_spec_of_an_uncertified_noise_is_not_read(tmp_path):
+    """The family is read from the specs of the certified noises only: an imported
+    noise's spec, taken from an export's index, may lack it (review)."""
+    path = tmp_path / "s.sqlite"
+    store = winner_store(path, n_images=40)
+    store.put_noises({"theirs": {"params": {"sigma": 0.25}}})
+    store.close()
+    got = load_outcomes(path)
+    assert len(got) == 120 and set(got["family"]) == {"gaussian"}
