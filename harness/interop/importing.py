@@ -115,19 +115,27 @@ class ExportIndexes:
     """The ``index.json`` files of ``smoothbench export`` that describe the files of one
     import, each read once: a file's entry is in the index of one of the six folders above
     it. An ``index.json`` that is JSON but not an export's (no ``"format": "cohen-tsv"``)
-    is passed over; one that is not JSON, or an export's entry that lacks a field, is an
-    error naming it."""
+    is passed over; one that is not JSON, or the entry of a file imported that lacks a
+    field, is an error naming it. Of two entries of one file the first counts."""
 
     def __init__(self) -> None:
         self._listings: dict[Path, dict[Path, dict[str, Any]] | None] = {}
 
     def entry(self, path: Path) -> dict[str, Any] | None:
-        """The entry of ``path``, or ``None`` where no export's index lists it."""
+        """The entry of ``path``, or ``None`` where no export's index lists it; an entry
+        lacking a field is an error (the entries of other files are not judged)."""
         resolved = path.resolve()
         for folder in list(resolved.parents)[:6]:
             listing = self._listing(folder, path)
             if listing is not None and resolved in listing:
-                return listing[resolved]
+                entry = listing[resolved]
+                lacking = [k for k in _DESCRIBED if k not in entry]
+                if lacking:
+                    raise ValueError(
+                        f"{folder / INDEX_FILE}: the entry of {entry['file']} lacks "
+                        f"{', '.join(lacking)}; run `smoothbench export` again"
+                    )
+                return entry
         return None
 
     def _listing(self, folder: Path, path: Path) -> dict[Path, dict[str, Any]] | None:
@@ -157,15 +165,11 @@ class ExportIndexes:
                 "they may be of two exports; run `smoothbench export` into it again"
             )
         entries: dict[Path, dict[str, Any]] = {}
-        for entry in listing.get("files", []):
-            fields = entry if isinstance(entry, dict) else {}
-            lacking = [k for k in ("file", *_DESCRIBED) if k not in fields]
-            if lacking:
-                raise ValueError(
-                    f"{index}: the entry of {fields.get('file', 'a file')} lacks "
-                    f"{', '.join(lacking)}; run `smoothbench export` again"
-                )
-            entries[(folder / entry["file"]).resolve()] = entry
+        files = listing.get("files")
+        for entry in files if isinstance(files, list) else []:
+            # an entry that names no file names none of the files imported: passed over
+            if isinstance(entry, dict) and isinstance(entry.get("file"), str):
+                entries.setdefault((folder / entry["file"]).resolve(), entry)  # the first
         return entries
 
 

@@ -83,3 +83,34 @@ def test_an_export_index_is_read_once_per_import(tmp_path, monkeypatch):
     assert [d.model for d in done] == [f"m{i}" for i in range(30)]
     assert reads.count("index.json") == 1
     assert len(resolved) <= 3 * len(paths)  # the files, the entries and the store: not 30 x 30
+
+
+def _entry(file: str, model: str) -> dict:
+    return {"file": file, "dataset": "cifar10", "model": model, "noise": "gaussian",
+            "certifier": "cohen", "norm": "l2", "alpha": 0.001}  # fmt: skip
+
+
+def test_only_the_entry_of_the_file_imported_is_judged(tmp_path):
+    """Another file's entry that lacks a field, is not an object or names no file does
+    not block an import; of two entries of one file the first is taken (review)."""
+    file = "certified/m/g/cohen_l2_alpha0.001.tsv"
+    path = write_cohen(tmp_path / "exp" / file, ROWS)
+    other = _entry("certified/m2/g/x.tsv", "m2")
+    del other["alpha"]
+    entries = [_entry(file, "ok"), other, "junk", {"file": None}, _entry(file, "second")]
+    listing = {"format": "cohen-tsv", "files": entries}
+    (tmp_path / "exp" / "index.json").write_text(json.dumps(listing))
+    with Store(tmp_path / "s.sqlite") as st:
+        (done,) = import_cohen_tsv(st, [path])
+    assert done.model == "ok"
+
+
+def test_an_export_index_that_does_not_list_the_file_does_not_block_it(tmp_path):
+    path = write_cohen(tmp_path / "results" / "cohen" / "run.tsv", ROWS)
+    other = _entry("certified/m2/g/x.tsv", "m2")
+    del other["model"]
+    listing = {"format": "cohen-tsv", "files": [other]}
+    (tmp_path / "results" / "index.json").write_text(json.dumps(listing))
+    with Store(tmp_path / "s.sqlite") as st:
+        (done,) = import_cohen_tsv(st, [path], GIVEN)
+    assert done.model == "theirs"
