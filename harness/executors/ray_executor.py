@@ -189,7 +189,8 @@ def check_reachable(address: str | None, timeout: float = 5.0) -> None:
     if address is None or address == "auto" or "://" in address:
         return
     host, _, port = address.rpartition(":")
-    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+    digits = port.isascii() and port.isdigit()  # not '²' or other Unicode digits
+    if not host.strip(" []:") or host != host.strip() or not digits or not 0 < int(port) < 65536:
         raise ValueError(
             f"--address {address!r}: give HOST:PORT of a Ray head node (a port from 1 to "
             "65535), auto, or ray://HOST:10001"

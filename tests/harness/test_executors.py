@@ -155,7 +155,9 @@ def test_an_address_where_nothing_answers_is_refused_at_once():
         check_reachable(f"127.0.0.1:{port}")  # something answers: left to Ray
     with pytest.raises(ValueError, match=f"no Ray cluster answers at 127.0.0.1:{port}"):
         check_reachable(f"127.0.0.1:{port}", timeout=2.0)
-    for not_host_port in ("headnode", "127.0.0.1:0", "127.0.0.1:65536", "127.0.0.1:99999999999"):
+    not_host_ports = ("headnode", "127.0.0.1:0", "127.0.0.1:65536", "127.0.0.1:99999999999",
+                      "headnode:\u00b2", " headnode:6379", "::1", ":6379")  # fmt: skip
+    for not_host_port in not_host_ports:
         with pytest.raises(ValueError, match="HOST:PORT of a Ray head node"):
             check_reachable(not_host_port, timeout=2.0)
     for left_to_ray in (None, "auto", "ray://headnode:10001"):
