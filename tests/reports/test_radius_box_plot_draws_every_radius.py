@@ -60,8 +60,9 @@ def test_every_certified_radius_lies_within_what_the_box_plot_draws(tmp_path):
 
 
 def test_the_points_beyond_the_whiskers_are_pixels_in_the_svg(tmp_path):
-    """Each point a vector mark made the SVG 2.5 MB at 10,000 images: they are one
-    embedded image, the boxes and whiskers stay vectors."""
+    """Each point a vector mark made the SVG 2.5 MB at 10,000 images: they are pixels
+    (one embedded image per box with points, here one box), the boxes and whiskers stay
+    vectors."""
     store = new_store(tmp_path / "s.sqlite", 400, {"m": 0.25})
     labels = np.arange(400) % N_CLASSES
     tops = np.full(400, 995)
