@@ -185,7 +185,7 @@ class CertificateRow:
     confidence_spent: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ImportedRow:
     """A certificate made elsewhere, without counts (``prediction`` -1: abstained)."""
 
@@ -839,14 +839,14 @@ class Store:
                 "INSERT INTO imported(dataset, model, noise, certifier, norm, alpha, image,"
                 " label, prediction, radius, correct, seconds, source)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
+                (  # one tuple at a time: millions of rows need not be held twice
                     (
                         r.dataset, r.model, r.noise, r.certifier, r.norm, float(r.alpha),
                         int(r.image), int(r.label), int(r.prediction), float(r.radius),
                         int(bool(r.correct)), float(r.seconds), r.source,
                     )
                     for r in rows
-                ],
+                ),
             )  # fmt: skip
         return len(rows)
 
