@@ -14,7 +14,7 @@ import reports.view as view
 from harness.certify import certify_store
 from harness.cli import main
 from harness.noise import Gaussian
-from harness.store import CertificateRow, ImportedRow
+from harness.store import CertificateRow, ImportedRow, Store
 from reports.cli import make_report
 from reports.headline import compare_rows
 from reports.view import DISCORDANT_SHOWN, discordant_table
@@ -59,16 +59,23 @@ def _every_image(board, h, monkeypatch) -> list[int]:
     return [] if table is None else [int(cells[0].text) for cells in table.rows]
 
 
+def _two_models(path, seed: int, lowest_top: int) -> tuple[Store, Gaussian]:
+    """Models ``m`` and ``m2`` on one Gaussian noise, right on every image with varied
+    top counts, certified by Cohen's certifier."""
+    store = new_store(path, N_IMAGES, {"m": 0.25, "m2": 0.25})
+    noise = Gaussian(0.25, DIM)
+    rng = np.random.default_rng(seed)
+    add_counts(store, "m", noise, LABELS, LABELS, rng.integers(600, 1000, N_IMAGES))
+    add_counts(store, "m2", noise, LABELS, LABELS, rng.integers(lowest_top, 1000, N_IMAGES))
+    certify_store(store, ["cohen"], ["l2"], [ALPHA], progress=False)
+    return store, noise
+
+
 def test_a_run_row_beside_an_imported_row_of_the_same_names(tmp_path, capsys, monkeypatch):
     """Imported rows share the run's model and noise names, so the command names each
     row's kind, or compare refuses the run's row as two rows (review of the cap)."""
     path = tmp_path / "s.sqlite"
-    store = new_store(path, N_IMAGES, {"m": 0.25, "m2": 0.25})
-    noise = Gaussian(0.25, DIM)
-    rng = np.random.default_rng(0)
-    add_counts(store, "m", noise, LABELS, LABELS, rng.integers(600, 1000, N_IMAGES))
-    add_counts(store, "m2", noise, LABELS, LABELS, rng.integers(500, 1000, N_IMAGES))
-    certify_store(store, ["cohen"], ["l2"], [ALPHA], progress=False)
+    store, noise = _two_models(path, seed=0, lowest_top=500)
     radius = store.query("SELECT radius FROM certificates WHERE model = 'm' ORDER BY image")
     store.put_imported(
         [
@@ -91,12 +98,7 @@ def test_a_row_of_several_certifiers_says_whose_radii_the_command_takes(
     radii; compare takes the first certifier's. The caption says so, and the two lists
     differ only at images whose two radii lie on both sides of the quoted radius."""
     path = tmp_path / "s.sqlite"
-    store = new_store(path, N_IMAGES, {"m": 0.25, "m2": 0.25})
-    noise = Gaussian(0.25, DIM)
-    rng = np.random.default_rng(1)
-    add_counts(store, "m", noise, LABELS, LABELS, rng.integers(600, 1000, N_IMAGES))
-    add_counts(store, "m2", noise, LABELS, LABELS, rng.integers(600, 1000, N_IMAGES))
-    certify_store(store, ["cohen"], ["l2"], [ALPHA], progress=False)
+    store, _ = _two_models(path, seed=1, lowest_top=600)
     rows = store.query(
         "SELECT model, noise, image, norm, alpha, prediction, p_lower, radius, correct,"
         " confidence_spent FROM certificates WHERE certifier = 'cohen'"
