@@ -549,6 +549,13 @@ def _binomial_range(n: int, p: float, tail: float = _TAIL) -> np.ndarray:
 
 
 def _z_cells(n: int, p1: float, p2: float) -> int:
+    """The (k1, k2) cells ``ztest_power`` enumerates at ``n``: first estimated from the
+    normal widths (scipy's ``binom.ppf`` searches for minutes at ``n`` near 1e18), the
+    exact ranges only where the estimate is near ``_EXACT_Z_CELLS``."""
+    z = sps.norm.isf(_TAIL)
+    estimate = math.prod(2.0 * z * math.sqrt(n * p * (1.0 - p)) + 1.0 for p in (p1, p2))
+    if estimate > 4.0 * _EXACT_Z_CELLS:
+        return math.ceil(estimate)
     return _binomial_range(n, p1).size * _binomial_range(n, p2).size
 
 

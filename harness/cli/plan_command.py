@@ -47,6 +47,12 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     return p
 
 
+def _percent(p: float, gap: float) -> str:
+    """``p`` in percent, with the decimals that tell it from ``p + gap`` (two at least)."""
+    decimals = max(2, math.ceil(-math.log10(100 * abs(gap))) + 1)
+    return f"{100 * p:.{decimals}f}%"
+
+
 def main(args: argparse.Namespace) -> int:
     if args.kind == "images":
         return _images(args)
@@ -81,10 +87,13 @@ def _images(args: argparse.Namespace) -> int:
     paired = stats.mcnemar_sample_size(
         (disc + args.gap) / 2, (disc - args.gap) / 2, args.level, args.power
     )
-    print(f"to detect {100 * p1:.2f}% vs {100 * p2:.2f}% at level {args.level:g}, power "
-          f"{args.power:g}:")  # fmt: skip
     print(
-        f"  paired (McNemar, {100 * disc:.2f}% discordant images): {paired.n:,} test images "
+        f"to detect {_percent(p1, args.gap)} vs {_percent(p2, args.gap)} at level "
+        f"{args.level:g}, power {args.power:g}:"
+    )
+    print(
+        f"  paired (McNemar, {_percent(disc, args.gap)} discordant images): {paired.n:,} test "
+        "images "
         f"({_power_at_n(paired)})"
     )
     print(
