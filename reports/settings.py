@@ -67,6 +67,10 @@ def _radii_option(items: Sequence[float | str]) -> dict[str, tuple[float, ...]]:
             norm = norm.strip()
             if norm not in NORMS:
                 raise ReportSettingsError(f"--radii {text}: {unknown_name('norm', norm, NORMS)}")
+            if norm in per_norm:
+                raise ReportSettingsError(
+                    f"--radii {text}: {norm}'s grid is given twice; give it once, as {norm}=R,R,..."
+                )
             per_norm[norm] = _radius_grid(f"--radii {norm}=", _numbers(text, values.split(",")))
         else:
             common.extend(_numbers(text, [text]))

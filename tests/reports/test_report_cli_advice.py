@@ -76,3 +76,9 @@ def test_negative_radii_name_the_option_not_a_config_key(sampled_store, tmp_path
     err = _report_error(sampled_store, tmp_path / "o", capsys, "--radii", "-1")
     assert "--radii must hold finite radii >= 0, got -1.0" in err
     assert "config key" not in err
+
+
+def test_a_norms_grid_given_twice_is_refused(sampled_store, tmp_path, capsys):
+    """``--radii l2=0.5 l2=1`` kept the last grid only: the 0.5 vanished (CLI audit)."""
+    err = _report_error(sampled_store, tmp_path / "o", capsys, "--radii", "l2=0.5", "l2=1")
+    assert "--radii l2=1: l2's grid is given twice; give it once, as l2=R,R,..." in err
