@@ -114,3 +114,14 @@ def test_an_export_index_that_does_not_list_the_file_does_not_block_it(tmp_path)
     with Store(tmp_path / "s.sqlite") as st:
         (done,) = import_cohen_tsv(st, [path], GIVEN)
     assert done.model == "theirs"
+
+
+def test_a_misspelt_dataset_is_named_before_the_noise(tmp_path):
+    """``--dataset digit`` was blamed on ``--noise`` ("--noise ... is neither a noise of
+    the store nor ...: unknown dataset"), as the noise's dimension comes from it (CLI
+    audit)."""
+    path = write_cohen(tmp_path / "run.tsv", ROWS)
+    options = ImportOptions("m", "gaussian:sigma=0.25", "cohen", "l2", 0.001, "digit")
+    with Store(tmp_path / "s.sqlite") as st:
+        with pytest.raises(ValueError, match=r"^--dataset 'digit': .*did you mean 'digits'"):
+            import_cohen_tsv(st, [path], options)
