@@ -48,13 +48,20 @@ def _pick(
     alpha: float,
     kind: str | None = None,
     known: set[str] | None = None,
+    elsewhere: dict[str, list[str]] | None = None,
 ) -> pd.DataFrame:
     """The row ``sel`` names in ``outcomes``; ``known``: the models of the whole store at
     ``norm`` and ``alpha``, when ``outcomes`` holds only some (for the message of a model
-    it does not hold)."""
+    it does not hold); ``elsewhere``: the norms and alphas of each model's certificates
+    (for the message of a stored model with none at ``norm`` and ``alpha``)."""
     model, noise, cert = sel
     g = outcomes[(outcomes["norm"] == norm) & (outcomes["alpha"] == alpha)]
     if model not in set(g["model"]):
+        if elsewhere and model in elsewhere:
+            raise ValueError(
+                f"model {model!r} has no certificates against {norm} at alpha {alpha:g}; "
+                f"its certificates are against {', '.join(elsewhere[model])}"
+            )
         stored = set(g["model"]) if known is None else known
         raise ValueError(f"unknown model {model!r}; {choices(model, stored, 'stored')}")
     g = g[g["model"] == model]
@@ -139,8 +146,11 @@ def compare_rows_by_image(
         specs = store.noise_specs()
     here = keys[(keys["norm"] == norm) & (keys["alpha"] == alpha)]
     known = set(here["model"])
-    a = _pick(outcomes, first, norm, alpha, kinds[0], known)
-    b = _pick(outcomes, second, norm, alpha, kinds[1], known)
+    elsewhere: dict[str, list[str]] = {}
+    for m, nm, a_ in sorted(zip(keys["model"], keys["norm"], keys["alpha"], strict=True)):
+        elsewhere.setdefault(m, []).append(f"{nm} at alpha {a_:g}")
+    a = _pick(outcomes, first, norm, alpha, kinds[0], known, elsewhere)
+    b = _pick(outcomes, second, norm, alpha, kinds[1], known, elsewhere)
     images = a.index.intersection(b.index)
     if images.empty:
         raise ValueError(

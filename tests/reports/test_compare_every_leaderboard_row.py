@@ -132,3 +132,23 @@ def test_reading_two_rows_only_keeps_the_names_and_alphas_of_the_whole_store(tmp
         path, ("m-det", "none", "crown"), ("m-det", "none", "ibp"), "linf", 0.022
     )
     assert set(table["image"]) == {i for i in range(N_IMAGES) if _eps(i) < 0.022 <= _eps(i) + 0.005}
+
+
+def test_a_stored_model_without_rows_at_the_norm_is_not_called_unknown(tmp_path):
+    """``--first m-det none ibp --norm l2``, where m-det's rows are against linf only, was
+    answered "unknown model 'm-det'; did you mean ..." (CLI audit)."""
+    path = tmp_path / "s.sqlite"
+    store = new_store(path, N_IMAGES, {"m": 0.25})
+    add_counts(store, "m", Gaussian(0.25, DIM), LABELS, LABELS, [990] * N_IMAGES)
+    certify_store(store, ["cohen"], ["l2"], [ALPHA], progress=False)
+    store.put_deterministic(
+        [], [DeterministicRadiusRow("m-det", i, "ibp", "linf", int(y), int(y), 0.01, 0.001)
+             for i, y in enumerate(LABELS)]
+    )  # fmt: skip
+    store.close()
+    with pytest.raises(ValueError) as err:
+        compare_rows_by_image(path, ("m-det", "none", "ibp"), ("m", "gaussian", "cohen"), "l2", 0.1)
+    assert str(err.value) == (
+        f"model 'm-det' has no certificates against l2 at alpha {ALPHA:g}; its certificates "
+        f"are against linf at alpha {ALPHA:g}"
+    )
