@@ -46,6 +46,10 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     return p
 
 
+#: Names a store goes by: a file so named that is not SQLite is no config either.
+_STORE_SUFFIXES = frozenset({".sqlite", ".sqlite3", ".db"})
+
+
 def _is_store(path: Path) -> bool:
     if not path.is_file():
         raise FileNotFoundError(f"no store or config at {path}")
@@ -77,8 +81,14 @@ def _run_config(path: Path, out: Path, quick: bool, progress: bool) -> Path:
 
     from harness.runner import run
 
+    if path.suffix in _STORE_SUFFIXES:
+        raise ValueError(f"{path} is not a smoothbench store (not an SQLite file)")
     try:
-        raw = tomllib.loads(path.read_text())
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ValueError(
+            f"{path} is neither a store (not an SQLite file) nor a TOML config (not UTF-8 text)"
+        ) from None
     except tomllib.TOMLDecodeError as err:
         raise ValueError(f"{path} is neither a store nor a valid TOML config: {err}") from None
     cfg = audit_config(raw, quick, source=str(path))

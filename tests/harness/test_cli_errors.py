@@ -264,3 +264,24 @@ def test_export_and_audit_out_under_a_file(tmp_path, capsys, command):
     _fails(capsys, [*argv, str(tmp_path / "s.sqlite"), "--out", str(tmp_path / "f" / "o")],
            2, f"{tmp_path / 'f'} is a file, so no folder can be made below it")  # fmt: skip
     assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "needle"),
+    [
+        ("corrupt.sqlite", bytes(range(256)) * 4, "is not a smoothbench store (not an SQLite"),
+        ("empty.sqlite", b"", "is not a smoothbench store (not an SQLite"),
+        ("binary.bin", bytes(range(256)) * 4, "is neither a store (not an SQLite file) nor a TOML"),
+    ],
+)
+def test_audit_of_a_file_that_is_neither_a_store_nor_a_config_names_it(
+    tmp_path, capsys, name, content, needle
+):
+    """``audit`` read every file that is not SQLite as a TOML config: random bytes gave
+    "'utf-8' codec can't decode ..." naming no file, an empty store "the [run] section is
+    missing" (CLI audit)."""
+    bad = tmp_path / name
+    bad.write_bytes(content)
+    _fails(
+        capsys, ["audit", str(bad), "--quick", "--out", str(tmp_path / "a")], 2, f"{bad} {needle}"
+    )
