@@ -1,5 +1,5 @@
-"""``smoothbench list``: the registered certifiers and noise families, the architectures,
-the checkpoint formats and the known public checkpoints."""
+"""``smoothbench list``: the registered certifiers, noise families and sanity checks, the
+architectures, the checkpoint formats and the known public checkpoints."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ if TYPE_CHECKING:
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     return sub.add_parser(
-        "list", help="certifiers, noise families, architectures and checkpoint formats"
+        "list",
+        help="certifiers, noise families, sanity checks, architectures and checkpoint formats",
     )
 
 
@@ -22,6 +23,7 @@ def main(args: argparse.Namespace) -> int:
     from baselines.architectures import ARCHITECTURES
     from baselines.checkpoints import KNOWN_CHECKPOINTS, format_names
     from harness.noise import noise_class, noise_families
+    from reports.sanity import SANITY_CHECKS
 
     print("certifiers and what each certifies (noise family: norms; some only for part of")
     print("a family's parameters):")
@@ -36,6 +38,10 @@ def main(args: argparse.Namespace) -> int:
     width = max(map(len, noise_families()))
     for family in noise_families():
         print(f"  {family:<{width}}  {_parameters(noise_class(family))}")
+    print(
+        "sanity checks (every report runs them; `smoothbench report --plugin` adds more):",
+        ", ".join(sorted(name for name, _ in SANITY_CHECKS.items())),
+    )
     print("architectures:", ", ".join(sorted(ARCHITECTURES)))
     print("checkpoint formats:", ", ".join(format_names()))
     print("known checkpoints (files you supply; nothing is downloaded):")

@@ -74,6 +74,29 @@ def test_list_gives_each_noise_familys_parameters_scale_first(capsys):
     assert lines["exp2"] == "scale, k=1, j=0"
 
 
+def test_list_names_every_registered_sanity_check(capsys, tmp_path):
+    """Plugins add checks as they add noises and certifiers; ``list`` named the others
+    only (CLI audit). A check registered here appears too."""
+    from reports.sanity import SANITY_CHECKS, register_check
+    from reports.sanity.base import SanityCheck
+
+    @register_check("listed-by-list")
+    class Listed(SanityCheck):
+        def run(self, inputs, context):  # pragma: no cover - never run here
+            raise AssertionError
+
+    try:
+        assert main(["list"]) == 0
+        line = next(
+            line for line in capsys.readouterr().out.splitlines() if line.startswith("sanity")
+        )
+        names = line.split(": ", 1)[1].split(", ")
+        assert names == sorted(name for name, _ in SANITY_CHECKS.items())
+        assert "listed-by-list" in names and "soundness" in names
+    finally:
+        SANITY_CHECKS.unregister("listed-by-list")
+
+
 def test_plan_draws_writes_a_probability_near_one_by_its_complement(capsys):
     """Phi(8) prints as 1.000000; what it lacks to 1 is 0.5 erfc(8 / sqrt 2) = 6.22e-16."""
     assert main(["plan", "draws", "--sigma", "0.25", "--radius", "2", "--p", "0.9999999"]) == 0
