@@ -33,6 +33,7 @@ class SuggestingParser(argparse.ArgumentParser):
         parsed, extras = self.parse_known_args(args, namespace)
         if extras:
             parser = getattr(parsed, "command_parser", None) or self
+            parser = _innermost(parser, parsed)
             known = [s for a in parser._actions for s in a.option_strings if s.startswith("--")]
             hints = [
                 did_you_mean(e.split("=", 1)[0], known).strip()
@@ -44,3 +45,15 @@ class SuggestingParser(argparse.ArgumentParser):
                 f"unrecognized arguments: {' '.join(extras)}" + (f"; {hint}" if hint else "")
             )
         return parsed
+
+
+def _innermost(
+    parser: argparse.ArgumentParser, parsed: argparse.Namespace
+) -> argparse.ArgumentParser:
+    """The sub-command parser the arguments reached (``plan draws`` within ``plan``)."""
+    for action in parser._actions:  # argparse keeps no public list of them
+        if isinstance(action, argparse._SubParsersAction):
+            chosen = action.choices.get(getattr(parsed, action.dest, None) or "")
+            if chosen is not None:
+                return _innermost(chosen, parsed)
+    return parser

@@ -237,6 +237,10 @@ def test_a_positional_given_as_a_double_dash_is_a_usage_error(argv, capsys):
          "smoothbench report: error: argument --norm: invalid choice: 'lnif'; did you mean "
          "'linf'? choose from: ['l1', 'l2', 'linf']"),
         (["list", "--bogus"], "smoothbench list: error: unrecognized arguments: --bogus"),
+        # an option of a sub-command's sub-command (plan's own parser knew no --alpha)
+        (["plan", "draws", "--sigma", "0.25", "--radius", "0.5", "--p", "0.99", "--alfa", "0.01"],
+         "smoothbench plan draws: error: unrecognized arguments: --alfa 0.01; did you mean "
+         "'--alpha'"),
     ],
 )  # fmt: skip
 def test_a_mistyped_choice_or_option_is_offered_the_closest(argv, last, capsys):
