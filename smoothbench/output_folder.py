@@ -30,13 +30,20 @@ MOVING_SUFFIX = ".smoothbench-moving"
 
 def check_output_folder(out: str | Path, option: str = "--out") -> Path:
     """``out`` as a path; ``ValueError`` (bad input) naming ``option`` when ``out`` is an
-    existing file or lies below one."""
+    existing file or lies below one, ``PermissionError`` when the folder, or the nearest
+    one above it that exists, cannot be written here (checked before the work, not found
+    after it)."""
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise ValueError(f"{option} {out}: an existing file; {option} must be a folder")
     above = next((p for p in out.absolute().parents if p.exists()), None)
     if above is not None and not above.is_dir():
         raise ValueError(f"{option} {out}: {above} is a file, so no folder can be made below it")
+    writable = out if out.exists() else above
+    if writable is not None and not os.access(writable, os.W_OK | os.X_OK):
+        raise PermissionError(
+            f"{option} {out}: {writable} cannot be written here; choose another {option}"
+        )
     return out
 
 
