@@ -362,8 +362,7 @@ class _WriterLock:
             holder = fh.read().strip() or "another process"
             fh.close()
             raise StoreBusyError(
-                f"{path} is being written by {holder}; wait for it to finish, or use "
-                "another --store"
+                f"{path} is being written by {holder}; wait for it to finish, or give another store"
             ) from None
         fh.seek(0)
         fh.truncate()
@@ -595,6 +594,8 @@ class Store:
         """Open a store that must already exist (for certify and report). The plugin files
         it was written with are noted (``smoothbench.plugins.note_recorded``), so that a name
         this process does not know is answered with the file to load."""
+        if Path(path).is_dir():
+            raise StoreError(f"{path} is a directory, not a store file; give a file path")
         if not Path(path).is_file():
             raise FileNotFoundError(f"no store at {path}")
         if Path(path).stat().st_size == 0:  # SQLite would make it a new, empty store

@@ -23,7 +23,10 @@ def _fails(capsys, argv, code, needle):
 
 
 def test_store_paths_that_are_no_store(tmp_path, capsys):
-    _fails(capsys, ["report", str(tmp_path)], 2, "no store at")
+    # a folder is named as one (it was "no store at", as if nothing were there; CLI audit)
+    for command in (["report"], ["certify"], ["export", "cohen-tsv"]):
+        _fails(capsys, [*command, str(tmp_path)], 2, f"{tmp_path} is a directory, not a store")
+    _fails(capsys, ["report", str(tmp_path / "none.sqlite")], 2, "no store at")
     (tmp_path / "file").write_text("x")
     _fails(capsys, ["report", str(tmp_path / "file")], 2, "not an SQLite file")
     foreign = tmp_path / "foreign.sqlite"
