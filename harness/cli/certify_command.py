@@ -49,6 +49,13 @@ def main(args: argparse.Namespace) -> int:
     from harness.sampling_progress import sampling_progress
     from harness.store import Store
 
+    repeatable = {"--alpha": args.alpha, "--certifier": args.certifier, "--norm": args.norm}
+    for option, given in repeatable.items():  # a value given twice, as a config refuses it
+        values = given or []
+        twice = [v for i, v in enumerate(values) if v in values[:i]]
+        if twice:
+            shown = f"{twice[0]:g}" if option == "--alpha" else twice[0]
+            raise ValueError(f"{option} {shown} is given twice")
     with Store.open_existing(args.store) as store:
         names, norms, alphas, options = configured_certification(store)
         names, norms, alphas = args.certifier or names, args.norm or norms, args.alpha or alphas

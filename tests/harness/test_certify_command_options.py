@@ -49,6 +49,24 @@ def test_a_bad_alpha_is_refused_before_writing(tmp_path, capsys, alpha):
     assert _groups(store) == set()
 
 
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        (["--alpha", "0.001", "--alpha", "0.001"], "--alpha 0.001 is given twice"),
+        (["--certifier", "cohen", "--certifier", "cohen"], "--certifier cohen is given twice"),
+        (["--norm", "l2", "--norm", "l1", "--norm", "l2"], "--norm l2 is given twice"),
+    ],
+)
+def test_an_option_value_given_twice_is_refused_as_a_config_refuses_it(
+    tmp_path, capsys, given, message
+):
+    """It was taken, and a group certified twice (CLI audit)."""
+    store = _store(tmp_path / "s.sqlite")
+    assert main(["certify", str(store), "--quiet", *given]) == 2
+    assert capsys.readouterr().err.strip() == f"smoothbench certify: error: {message}"
+    assert _groups(store) == set()
+
+
 def test_quiet_hides_the_bar_and_the_default_shows_it(tmp_path, capsys):
     store = _store(tmp_path / "s.sqlite")
     capsys.readouterr()
