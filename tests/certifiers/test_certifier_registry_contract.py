@@ -40,5 +40,5 @@ def test_an_object_that_does_not_say_is_not_deterministic():
 
 
 def test_unknown_options_are_a_value_error_naming_them():
-    with pytest.raises(ValueError, match=r"'cohen' does not take the options \{'nope': 1\}"):
+    with pytest.raises(ValueError, match=r"'cohen' does not take the option 'nope'"):
         certifiers.get("cohen", nope=1)

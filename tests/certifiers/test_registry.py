@@ -5,6 +5,7 @@ import pytest
 
 import certifiers
 from certifiers.base import Certifier
+from certifiers.cohen import Cohen
 from certifiers.registry import CERTIFIERS
 from harness.noise import Gaussian
 from smoothbench import registry as generic
@@ -31,9 +32,33 @@ def test_unknown_name_is_a_clear_error():
 
 
 def test_unknown_option_is_a_clear_error():
-    with pytest.raises(ValueError, match="does not take the options"):
+    with pytest.raises(
+        ValueError, match="'cohen' does not take the option 'budget'; it takes none"
+    ):
         certifiers.get("cohen", budget=3)
     assert certifiers.get("functional", mc_samples=4000).options()["mc_samples"] == 4000
+
+
+def test_a_misspelt_option_is_answered_with_the_options_taken():
+    """It gave Python's "got an unexpected keyword argument" only (CLI audit)."""
+    with pytest.raises(ValueError) as err:
+        certifiers.get("functional", mc_sampels=4000)
+    assert str(err.value) == (
+        "certifier 'functional' does not take the option 'mc_sampels'; did you mean "
+        "'mc_samples'? it takes: ['mc_alpha', 'mc_grid', 'mc_samples', 'mc_seed']"
+    )
+
+
+def test_a_certifier_taking_any_keyword_is_given_them():
+    @certifiers.register("takes-any-option")
+    class TakesAny(Cohen):
+        def __init__(self, **options):
+            self.given = options
+
+    try:
+        assert certifiers.get("takes-any-option", anything=1).given == {"anything": 1}
+    finally:
+        certifiers.CERTIFIERS.unregister("takes-any-option")
 
 
 def test_entry_point_plugins_register(monkeypatch):
