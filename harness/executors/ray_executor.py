@@ -189,14 +189,18 @@ def check_reachable(address: str | None, timeout: float = 5.0) -> None:
     if address is None or address == "auto" or "://" in address:
         return
     host, _, port = address.rpartition(":")
+    if host.startswith("[") and host.endswith("]"):  # an IPv6 address: [ADDRESS]:PORT
+        host = host[1:-1]
+    elif ":" in host:  # unbracketed IPv6 ('fe80::1' would read as host 'fe80:', port 1)
+        host = ""
     digits = port.isascii() and port.isdigit()  # not '²' or other Unicode digits
-    if not host.strip(" []:") or host != host.strip() or not digits or not 0 < int(port) < 65536:
+    if not host or host != host.strip() or not digits or not 0 < int(port) < 65536:
         raise ValueError(
             f"--address {address!r}: give HOST:PORT of a Ray head node (a port from 1 to "
-            "65535), auto, or ray://HOST:10001"
+            "65535; an IPv6 address in brackets, [ADDRESS]:PORT), auto, or ray://HOST:10001"
         )
     try:
-        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+        socket.create_connection((host, int(port)), timeout=timeout).close()
     except OSError as err:
         raise ValueError(
             f"no Ray cluster answers at {address} ({err}): start one there with "
