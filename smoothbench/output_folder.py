@@ -30,8 +30,8 @@ MOVING_SUFFIX = ".smoothbench-moving"
 
 def check_output_folder(out: str | Path, option: str = "--out") -> Path:
     """``out`` as a path; ``ValueError`` (bad input) naming ``option`` when ``out`` is an
-    existing file or lies below one, ``PermissionError`` when the folder, or the nearest
-    one above it that exists, cannot be written here (checked before the work, not found
+    existing file or lies below one, ``PermissionError`` when no file can be made in the
+    folder, or in the nearest one above it that exists (checked before the work, not found
     after it)."""
     out = Path(out)
     if out.exists() and not out.is_dir():
@@ -40,10 +40,17 @@ def check_output_folder(out: str | Path, option: str = "--out") -> Path:
     if above is not None and not above.is_dir():
         raise ValueError(f"{option} {out}: {above} is a file, so no folder can be made below it")
     writable = out if out.exists() else above
-    if writable is not None and not os.access(writable, os.W_OK | os.X_OK):
-        raise PermissionError(
-            f"{option} {out}: {writable} cannot be written here; choose another {option}"
-        )
+    if writable is not None:
+        # a file made and dropped, not os.access: network and ACL file systems answer
+        # that for the real user and local permission bits only
+        try:
+            with tempfile.TemporaryFile(dir=writable, prefix=".smoothbench-probe-"):
+                pass
+        except OSError as err:
+            raise PermissionError(
+                f"{option} {out}: {writable} cannot be written here ({err.strerror}); "
+                f"choose another {option}"
+            ) from None
     return out
 
 

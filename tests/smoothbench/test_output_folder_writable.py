@@ -1,10 +1,12 @@
 """An output folder that cannot be written is refused before the work: ``audit`` ran its
 attacks and stored its rows, then lost ``audit.txt``; ``report`` failed after its checks
-(CLI audit). Root writes everywhere, so the refusal is shown with ``os.access`` denied."""
+(CLI audit). Root writes everywhere, so the refusal is shown by making the probe file fail;
+the probe leaves nothing behind."""
 
 from __future__ import annotations
 
-import os
+import errno
+import tempfile
 
 import pytest
 
@@ -15,12 +17,15 @@ from smoothbench.output_folder import check_output_folder
 
 
 def _deny(monkeypatch, denied):
-    real = os.access
-    monkeypatch.setattr(
-        output_folder.os,
-        "access",
-        lambda p, mode: False if str(p) == str(denied) else real(p, mode),
-    )
+    """No file can be made in ``denied`` (as ``chmod 555`` does for a user who is not root)."""
+    real = tempfile.TemporaryFile
+
+    def temporary_file(*args, dir=None, **kwargs):
+        if str(dir) == str(denied):
+            raise PermissionError(errno.EACCES, "Permission denied")
+        return real(*args, dir=dir, **kwargs)
+
+    monkeypatch.setattr(output_folder.tempfile, "TemporaryFile", temporary_file)
 
 
 @pytest.mark.parametrize("below", ["", "new/deeper"])
@@ -29,7 +34,8 @@ def test_a_folder_that_cannot_be_written_is_refused(tmp_path, monkeypatch, below
     locked = tmp_path / "locked"
     locked.mkdir()
     out = locked / below if below else locked
-    assert check_output_folder(out) == out  # writable: taken
+    assert check_output_folder(out) == out  # writable: taken, and nothing left there
+    assert list(locked.iterdir()) == []
     _deny(monkeypatch, locked)
     with pytest.raises(PermissionError, match=rf"^--out {out}: {locked} cannot be written here"):
         check_output_folder(out)
