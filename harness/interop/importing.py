@@ -204,10 +204,12 @@ def describe(
     if dataset is None:
         raise ValueError(f"{path}: cannot infer the dataset; give --dataset")
     meta["dataset"] = dataset
-    if dataset not in INPUT_SHAPES:  # before the noise, whose dimension it sets
-        origin = "--dataset" if given.get("dataset") else f"{path}: the dataset"
-        raise ValueError(f"{origin} {dataset!r}: {unknown_name('dataset', dataset, INPUT_SHAPES)}")
     if "noise" in given:
+        if dataset not in INPUT_SHAPES:  # named before the noise, whose dimension it sets
+            origin = "--dataset" if given.get("dataset") else f"{path}: the dataset"
+            raise ValueError(
+                f"{origin} {dataset!r}: {unknown_name('dataset', dataset, INPUT_SHAPES)}"
+            )
         meta["noise"], meta["spec"] = parse_noise(given["noise"], dataset, store)
     for key in ("model", "certifier", "norm", "alpha"):
         if key in given:
