@@ -157,7 +157,7 @@ def make_report(
     sanity checks run on the whole store: the filters choose what the leaderboards show,
     never what the checks see."""
     with Store.open_existing(store_path, readonly=True) as store:
-        sampled = load_outcomes(store)
+        sampled = load_outcomes(store, desc="reading certificates")
         imported = load_imported_outcomes(store)
         deterministic = load_deterministic_outcomes(store)
         counts = load_counts(store)

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from tqdm import tqdm
 
 from certifiers.bounds import DEFAULT_ALPHA
 from harness.store import Store
@@ -57,7 +58,10 @@ def _where(prefix: str, models: Collection[str] | None, norm: str | None) -> tup
 
 
 def load_outcomes(
-    store: Store | str | Path, models: Collection[str] | None = None, norm: str | None = None
+    store: Store | str | Path,
+    models: Collection[str] | None = None,
+    norm: str | None = None,
+    desc: str | None = None,
 ) -> pd.DataFrame:
     """Per-image certificates joined with labels and sampling times; those of ``models``
     against ``norm`` only, where given (read as such: a store of a million certificates
@@ -65,7 +69,9 @@ def load_outcomes(
     (by norm, model, noise, certifier, alpha, image: its byte order of UTF-8 is Python's
     order of strings), and each name (model, noise, certifier, norm) is one string object
     however many rows hold it, so that the table, not Python's tuples and strings, is what
-    a large store costs (``benchmarks/bench_report.py``)."""
+    a large store costs (``benchmarks/bench_report.py``). With ``desc``, a progress bar of
+    the certificates read is shown on a terminal (``tqdm``; nothing where stderr is not
+    one): a store of ten thousand images takes seconds to read."""
     st, owned = _open(store)
     where, params = _where("c.", models, norm)
     cols = ["model", "noise", "certifier", "norm", "alpha", "image", "label", "prediction",
@@ -73,7 +79,12 @@ def load_outcomes(
     frames = []
     names: dict[str, str] = {}
     try:
-        for chunk in st.query_chunks(
+        total = (
+            st.query("SELECT COUNT(*) FROM certificates c" + where, tuple(params))[0][0]
+            if desc
+            else None
+        )
+        chunks = st.query_chunks(
             "SELECT c.model, c.noise, c.certifier, c.norm, c.alpha, c.image, k.label,"
             " c.prediction, c.p_lower, c.radius, c.correct, c.confidence_spent, k.seconds"
             " FROM certificates c"
@@ -81,11 +92,17 @@ def load_outcomes(
             " JOIN noises n ON n.noise = c.noise" + where + " ORDER BY c.norm, c.model,"
             " c.noise, c.certifier, c.alpha, c.image",
             tuple(params),
-        ):
-            data = dict(zip(cols, zip(*chunk, strict=True), strict=True))
-            for name in _NAMES:
-                data[name] = list(map(names.setdefault, data[name], data[name]))
-            frames.append(pd.DataFrame(data))
+        )
+        with tqdm(
+            total=total, desc=desc, unit="certificate", unit_scale=True, leave=False,
+            disable=None if desc else True,
+        ) as bar:  # fmt: skip
+            for chunk in chunks:
+                data = dict(zip(cols, zip(*chunk, strict=True), strict=True))
+                for name in _NAMES:
+                    data[name] = list(map(names.setdefault, data[name], data[name]))
+                frames.append(pd.DataFrame(data))
+                bar.update(len(chunk))
         specs = st.noise_specs()
         dataset = st.get_manifest("dataset")
     finally:
