@@ -19,7 +19,7 @@ from harness.store import Store
 from reports import stats
 from reports.reach import reach, run_draws
 from reports.tidy import leaderboard_keys, load_leaderboard_outcomes
-from smoothbench.names import choices
+from smoothbench.names import choices, did_you_mean
 
 Selector = tuple[str, str, str]  # model, noise (name or a unique part of one), certifier
 KINDS = ("smoothing", "imported", "deterministic")
@@ -74,10 +74,12 @@ def _pick(
         or [n for n in noises if noise in n]
     )
     if not match:
+        families = {split[0] for n in noises if (split := split_noise_text(n)) is not None}
         raise ValueError(
-            f"noise {noise!r} is none of model {model!r}'s stored noises ({noises}); give "
-            "a stored name, its family, some of its parameters (gaussian(sigma=0.25)), or "
-            "a part of it that only one name holds"
+            f"noise {noise!r} is none of model {model!r}'s stored noises ({noises}); "
+            f"{did_you_mean(noise, [*noises, *families])}give a stored name, its family, "
+            "some of its parameters (gaussian(sigma=0.25)), or a part of it that only one "
+            "name holds"
         )
     if len(match) > 1:
         raise ValueError(

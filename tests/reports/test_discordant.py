@@ -77,6 +77,19 @@ def test_every_stored_noise_is_found_by_its_family_and_its_parameters_in_any_ord
 
 
 @pytest.mark.parametrize(
+    "given_name,offered",
+    [
+        ("gausian", "'gaussian'"),
+        ("laplce", "'laplace'"),
+        ("generalised_gaussian", "'generalized_gaussian'"),
+    ],
+)
+def test_a_misspelt_family_is_offered_the_stored_one(given_name, offered):
+    with pytest.raises(ValueError, match=f"is none of .*; did you mean {offered}"):
+        _picked(given_name)
+
+
+@pytest.mark.parametrize(
     "selector,message",
     [
         (("m2", "laplace", "cohen"), "unknown model 'm2'; did you mean 'm'\\? stored: \\['m'\\]"),
