@@ -160,11 +160,13 @@ def canonical_noises(noises: Any) -> list[dict[str, Any]]:
 
 #: ``[run]`` keys that the identity records elsewhere in normal form (the seed, the budgets,
 #: the dataset, the index set and subset) or that decide no count themselves: the run's
-#: name is a label, and the data and checkpoint files are recorded by their digests, not
-#: by where they lie.
+#: name is a label, the data and checkpoint files are recorded by their digests, not by
+#: where they lie, and the plugin files by what they define (a noise family's source,
+#: ``noise_sources``; a model's modules and tensors, ``module_fingerprint``), so that a
+#: plugin named to add a noise extends the run.
 _RUN_KEYS_RECORDED_ELSEWHERE = frozenset(
     ("name", "seed", "n0", "n", "dataset", "n_test", "index_stride", "subset", "data_root",
-     "checkpoint")
+     "checkpoint", "plugins")
 )  # fmt: skip
 #: The defaults of the ``[run]`` keys left, so that a default written out equals its absence.
 _RUN_DEFAULTS = {"autocast": "none", "channels_last": False, "compile": False}
@@ -258,10 +260,59 @@ def read_differently(stored: Any, now: dict[str, Any]) -> list[str]:
     ]
 
 
-def check_resume(store: Store, ident: dict[str, Any]) -> None:
+#: Identity keys a run without such noises leaves out (``noise_couplings``,
+#: ``noise_sources``), compared all the same where the store holds them.
+_ABSENT_WHILE_EMPTY = ("noise_couplings", "noise_sources")
+
+
+def added_to_stored(stored: dict[str, Any], ident: dict[str, Any]) -> tuple[dict, dict]:
+    """``(ident as the stored run's, what it adds)``: where the config holds every stored
+    model (by name) and every stored noise (a table of ``canonical_noises``), the models
+    and noises it adds are taken out of ``ident``, with the coupling versions and plugin
+    sources of families no stored noise has; ``what it adds`` names them (``models``,
+    ``noises``: lists, empty where none). Where a stored model or noise is missing, or
+    ``ident`` is not a run's, ``ident`` is returned whole and nothing is added, so that
+    the comparison names what differs.
+
+    A run extended so samples only the new (model, noise) pairs, on the base draws every
+    model and noise of an image shares (addressed by seed, image, stream and chunk, not by
+    model or noise), so the store ends as a run of the whole config from the start would
+    write it."""
+    added: dict[str, list] = {"models": [], "noises": []}
+    out = dict(ident)
+    models, before = ident.get("models"), stored.get("models")
+    if isinstance(models, dict) and isinstance(before, dict) and set(before) <= set(models):
+        out["models"] = {name: models[name] for name in before}
+        added["models"] = sorted(set(models) - set(before))
+    config = _canonical("sampling_config", ident.get("sampling_config"))
+    held = _canonical("sampling_config", stored.get("sampling_config"))
+    noises = config.get("noises") if isinstance(config, dict) else None
+    kept = held.get("noises") if isinstance(held, dict) else None
+    tables = isinstance(noises, list) and isinstance(kept, list)
+    if (
+        tables
+        and all(isinstance(t, dict) for t in noises + kept)
+        and all(t in noises for t in kept)
+    ):
+        out["sampling_config"] = {**config, "noises": [t for t in noises if t in kept]}
+        added["noises"] = [t for t in noises if t not in kept]
+        families = {t.get("family") for t in kept}
+        for key in _ABSENT_WHILE_EMPTY:
+            if key in ident:
+                value = {f: v for f, v in ident[key].items() if f in families}
+                out.pop(key)
+                if value:
+                    out[key] = value
+    return out, added
+
+
+def check_resume(store: Store, ident: dict[str, Any]) -> dict[str, list]:
     """Refuse to continue a stored run whose identity differs, naming the key and showing
     both values where they differ; and a run on a dataset other than that of the
-    certificates imported into the store (a leaderboard holds one dataset)."""
+    certificates imported into the store (a leaderboard holds one dataset). A config
+    that adds models or noises to the stored ones, all else equal, extends the stored run
+    (``added_to_stored``); returns what it adds (``models``: names, ``noises``: tables;
+    empty for a new store or a plain resumption)."""
     imported = {d for (d,) in store.query("SELECT DISTINCT dataset FROM imported")}
     if imported - {ident.get("dataset")}:
         raise ValueError(
@@ -269,8 +320,14 @@ def check_resume(store: Store, ident: dict[str, Any]) -> None:
             f"but this run samples {ident.get('dataset')}; use a new --store path"
         )
     stored = {k: store.get_manifest(k) for k in ident}
+    nothing = {"models": [], "noises": []}
     if all(v is None for v in stored.values()):
-        return
+        return nothing
+    for key in _ABSENT_WHILE_EMPTY:
+        stored[key] = store.get_manifest(key)
+    ident, added = added_to_stored(stored, ident)
+    for key in _ABSENT_WHILE_EMPTY:  # a stored family's record gone is a difference too
+        ident.setdefault(key, None)
     if stored.get("draw_method") is None and "draw_method" in ident:
         raise ValueError(
             f"{store.path} holds counts sampled with the earlier base draws (float32 "
@@ -306,3 +363,4 @@ def check_resume(store: Store, ident: dict[str, Any]) -> None:
                 f"{store.path} holds a run whose manifest differs in '{key}' ({found}); "
                 "use a new --store path, or delete the old store"
             )
+    return added

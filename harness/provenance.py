@@ -99,13 +99,15 @@ def sessions(
     executor: str,
     counts_stored: int,
     batch_size: int | None = None,
+    added: dict[str, list] | None = None,
 ) -> list[dict]:
     """The manifest's ``sessions``: the earlier sessions' records and this one's, its
     ``provenance`` with the executor, the batch size (``auto`` where the config names
     none), the UTC start and the (model, noise, image) count triples the store held when
-    it began. A resumed run overwrites the top-level provenance fields; this list keeps
-    each session's, so a store sampled in parts by different code, machines or batch
-    sizes says so."""
+    it began, and, for a session that extended the stored run, the models and noises it
+    added (``added``, as ``harness.identity.check_resume`` returns them). A resumed run
+    overwrites the top-level provenance fields; this list keeps each session's, so a store
+    sampled in parts by different code, machines or batch sizes says so."""
     record = {
         **provenance(device),
         "executor": executor,
@@ -113,4 +115,6 @@ def sessions(
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
         "counts_stored_before": counts_stored,
     }
+    if added and any(added.values()):
+        record["added"] = added
     return [*(recorded or []), record]

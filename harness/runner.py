@@ -44,6 +44,20 @@ def _say_training(name: str, path: Path) -> None:
     print(f"training {name} (once: kept in {path.parent})", file=sys.stderr, flush=True)
 
 
+def _say_extending(path: str | Path, added: dict[str, list], stored: int) -> None:
+    """The line a run that adds models or noises to a store prints before sampling."""
+    parts = [f"model {name}" for name in added["models"]]
+    for table in added["noises"]:
+        params = ", ".join(f"{k}={v}" for k, v in sorted(table["params"].items()))
+        parts.append(f"noise {table['family']}" + (f"({params})" if params else ""))
+    print(
+        f"extending {path}: adding {', '.join(parts)}; the {stored:,} (model, noise, image) "
+        "counts stored are kept, and only the new pairs are sampled",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
 def run(
     cfg: Config,
     store_path: str | Path,
@@ -97,10 +111,12 @@ def run(
                 nz.prepare(here)
                 check_perturb(nz, here)
         with Store(store_path) as store:
-            check_resume(store, ident)
+            added = check_resume(store, ident)
             approximations: dict[str, Any] = {}
             specs: dict[str, dict[str, Any]] = {}
             done = store.done_keys()
+            if progress and any(added.values()):
+                _say_extending(store_path, added, len(done))
             for entry in smoothed:
                 noises = model_noises[entry.name]
                 names = [nz.name for nz in noises]  # distinct: ``config.check_noises``
@@ -122,7 +138,12 @@ def run(
                     **provenance(dev),
                     "executor": exe.name,
                     "sessions": sessions(
-                        store.get_manifest("sessions"), dev, exe.name, len(done), cfg.batch_size
+                        store.get_manifest("sessions"),
+                        dev,
+                        exe.name,
+                        len(done),
+                        cfg.batch_size,
+                        added,
                     ),
                     "sampler": options.manifest(),
                     "host_memory": host_memory.host_memory_state(),

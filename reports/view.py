@@ -430,7 +430,7 @@ def sessions_footnote(sessions: list[dict]) -> str | None:
         f"before) code {s.get('code_version')}, device {s.get('device_name')}, python "
         f"{s.get('python')}, numpy {s.get('numpy', 'not recorded')}, elementwise math "
         f"{s.get('elementwise_math')}, batch size "
-        f"{s.get('batch_size', 'not recorded')}"
+        f"{s.get('batch_size', 'not recorded')}{_added_in(s)}"
         for s in sessions
     ]
     text = (
@@ -449,6 +449,14 @@ def sessions_footnote(sessions: list[dict]) -> str | None:
             "another class than in one uninterrupted run"
         )
     return text + "."
+
+
+def _added_in(session: dict) -> str:
+    """``, adding model m2 and 1 noise`` for a session that extended the stored run."""
+    added = session.get("added") or {}
+    models, noises = list(added.get("models") or []), len(added.get("noises") or [])
+    parts = [f"model {m}" for m in models] + ([f"{noises} noise(s)"] if noises else [])
+    return f", adding {' and '.join(parts)}" if parts else ""
 
 
 def p_lower_footnote(distances: dict[str, float]) -> str:

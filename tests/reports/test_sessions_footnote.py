@@ -69,3 +69,11 @@ def test_differing_numpy_versions_are_named():
     line = sessions_footnote([{**session(), "numpy": "2.3.0"}, {**session(), "numpy": "2.4.6"}])
     assert "numpy 2.3.0" in line and "numpy 2.4.6" in line
     assert "numpy not recorded" in sessions_footnote([session(), {**session(), "numpy": "2.4.6"}])
+
+
+def test_a_session_that_extended_the_run_says_what_it_added():
+    added = {"models": ["b"], "noises": [{"family": "laplace"}, {"family": "exp2"}]}
+    extended = {**session(code="1.1+def", before=40), "added": added}
+    line = sessions_footnote([session(), extended])
+    assert "(40 counts stored before)" in line
+    assert line.count("adding") == 1 and "adding model b and 2 noise(s)" in line

@@ -267,3 +267,22 @@ def test_certify_given_the_certifier_plugin_but_not_the_noises_names_the_noises_
     assert f"the store was written with {noise}, not loaded here (--plugin {noise})" in (
         capsys.readouterr().err
     )
+
+
+def test_a_plugin_named_to_add_its_noise_extends_a_stored_run(tmp_path, clean_registries):
+    """The plugin files are recorded by what they define, not by their list in the
+    config: naming one to add its noise to a stored run extends the run."""
+    from harness import runner
+
+    plugin, config, store = _files(tmp_path, "")
+    plain = CONFIG.format(plugins="").replace("file_gaussian", "gaussian")
+    config.write_text(plain.replace('"file-cohen"', '"cohen"'))
+    runner.run(load(config), store, progress=False, certify=False)
+    extended = CONFIG.format(plugins='plugins = ["mine.py"]')
+    config.write_text(extended + '\n[[noises]]\nfamily = "gaussian"\n')
+    runner.run(load(config), store, progress=False, certify=False)
+    with Store(store) as st:
+        noises = {noise for _, noise, _ in st.done_keys()}
+        assert st.get_manifest("noise_sources").keys() == {"file_gaussian"}
+        assert st.get_manifest("sessions")[-1]["added"]["noises"][0]["family"] == "file_gaussian"
+    assert len(noises) == 2 and any(n.startswith("file_gaussian") for n in noises)
