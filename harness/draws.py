@@ -240,6 +240,15 @@ def _cpu_uniforms(sequence: np.random.SeedSequence) -> np.random.Generator:
 class DrawStream:
     """The base-normal rows of one (seed, image index, stream) on one device."""
 
+    @staticmethod
+    def device_bytes(dim: int) -> int:
+        """The most memory a stream's buffers take on a GPU for rows of ``dim`` values,
+        whatever the batch: a super-block's float64 uniforms and its float32 radii and
+        angles, a partial block, and a whole chunk (for rows that start inside one)."""
+        values = block_rows(dim) * dim
+        super_values = max(1, SUPER_VALUES // values) * values
+        return super_values * (8 + 4) + values * 4 + CHUNK_ROWS * dim * 4
+
     def __init__(
         self,
         seed: int,

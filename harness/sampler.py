@@ -111,15 +111,20 @@ def auto_batch_size(
     x: torch.Tensor,
     n: int,
     options: SamplerOptions | None = None,
+    noises: Sequence[Noise] = (),
 ) -> int:
     """A batch size for ``model`` on inputs shaped like ``x``, aligned with the draws'
     chunks (``CHUNK_ROWS``) so that no chunk is cut. On the CPU: one chunk (1000 rows), or
     for large inputs the largest divisor of it with at most ``_CPU_MAX_VALUES`` values
     (100 rows of ImageNet). Larger CPU batches do not pay: the model's activations then
     outgrow what the allocator keeps, and every batch page-faults them back. On a GPU,
-    the largest multiple of the chunk (or divisor of it) whose inputs, noise scratch and
-    activations fit in ``_GPU_MEMORY_SHARE`` of the free memory, measured with a probe
-    batch."""
+    the largest multiple of the chunk (or divisor of it) whose base draws, noisy inputs,
+    noise scratch and activations fit in ``_GPU_MEMORY_SHARE`` of the free memory (less
+    the draws' fixed buffers, ``DrawStream.device_bytes``), the activations and the
+    scratch of ``noises`` (all that the run samples with this model: on a GPU each
+    family keeps whole-batch buffers of its own, and some transforms take float64
+    temporaries, 50 bytes per input value for the mixed l2/l-inf noise) measured with
+    a probe batch (``noise_bytes_per_row``)."""
     device = model_device(model)
     dim = x.numel()
     if device.type != "cuda":
@@ -132,11 +137,43 @@ def auto_batch_size(
     with torch.inference_mode(), _Autocast(device, options):
         model(inputs)
     per_row = (torch.cuda.max_memory_allocated(device) - base) / probe
-    per_row += dim * (4 + 4 + 8 + 8)  # draws, noisy inputs, float64 and float32 scratch
+    del inputs
+    per_row += dim * (4 + 4)  # the base draws and the noisy inputs (float32)
+    per_row += 8 + 8 + 4  # each row's prediction, its count's one and its top logit
+    per_row += noise_bytes_per_row(noises, dim, device, probe)
     free, _ = torch.cuda.mem_get_info(device)
-    rows = int(_GPU_MEMORY_SHARE * free / max(per_row, 1.0))
+    budget = _GPU_MEMORY_SHARE * free - DrawStream.device_bytes(dim)
+    rows = int(max(budget, 0.0) / max(per_row, 1.0))
     rows = rows - rows % CHUNK_ROWS if rows >= CHUNK_ROWS else _chunk_divisor(max(1, rows))
     return max(1, min(n, rows))
+
+
+def noise_bytes_per_row(
+    noises: Sequence[Noise], dim: int, device: torch.device | str, rows: int = 64
+) -> float:
+    """The memory per row that transforming a batch with every one of ``noises`` holds:
+    the scratch buffers they keep in one workspace, as the sampler's loop keeps them (one
+    per family and name), or, on a GPU, the peak the allocator saw while they ran, which
+    also counts their temporaries (whichever is larger). Measured on a probe batch of
+    ``rows`` rows of stand-in draws on ``device``; the noises are prepared there first."""
+    device = torch.device(device)
+    if not noises:
+        return 0.0
+    workspace = Workspace()
+    G = torch.randn(rows, dim, device=device)
+    noisy = torch.empty_like(G)
+    x_flat = torch.zeros(dim, device=device)
+    cuda = device.type == "cuda"
+    if cuda:
+        torch.cuda.synchronize(device)
+        torch.cuda.reset_peak_memory_stats(device)
+        base = torch.cuda.memory_allocated(device)
+    with torch.inference_mode():
+        for noise in noises:
+            noise.prepare(device)
+            noise.perturb(x_flat, Batch(G, workspace), out=noisy)
+    peak = torch.cuda.max_memory_allocated(device) - base if cuda else 0
+    return max(peak, workspace.nbytes()) / rows
 
 
 def span_batches(batch: int, dim: int, n: int) -> int:
@@ -235,7 +272,7 @@ def count_on_device(
         noise.prepare(device)
     model.eval()
     if batch_size is None:
-        batch_size = auto_batch_size(model, x, n, options)
+        batch_size = auto_batch_size(model, x, n, options, noises)
     dim = x.numel()
     dtype = torch.float32
     # from pageable host memory a non-blocking copy is staged before it returns (a blocking

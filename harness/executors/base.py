@@ -79,7 +79,9 @@ def sample_task(
     batch_size = plan.batch_size
     if batch_size is None:
         if task.model not in plan.chosen_batch:
-            plan.chosen_batch[task.model] = auto_batch_size(model, task.x, plan.n, plan.options)
+            plan.chosen_batch[task.model] = auto_batch_size(
+                model, task.x, plan.n, plan.options, list(noises.values())
+            )  # every noise of the model: the first task may sample only some
         batch_size = plan.chosen_batch[task.model]
     start = time.perf_counter()
     try:

@@ -68,6 +68,10 @@ class Workspace:
         view = self._shaped[shaped] = buf[:numel].view(shape)
         return view
 
+    def nbytes(self) -> int:
+        """The bytes of the buffers held (not of the constants: tables of fixed size)."""
+        return sum(b.numel() * b.element_size() for b in self._buffers.values())
+
     def host_view(self, buffer: torch.Tensor, make: Callable[[], Any]) -> Any:
         """A host (numpy) view of a CPU ``buffer`` of this workspace, made once."""
         key = ("host view", buffer.data_ptr(), tuple(buffer.shape), buffer.dtype)

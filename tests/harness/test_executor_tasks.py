@@ -163,10 +163,11 @@ def test_without_a_batch_size_each_model_keeps_the_one_chosen_at_its_first_task(
     asked at every image it could change the batch, and with it the model's rounding,
     from image to image. It is asked once per model; every task of it uses that answer."""
     chosen = iter([500, 250, 125, 100])
-    asked, used = [], []
+    asked, used, budgeted = [], [], []
 
-    def fake_auto(model, x, n, options=None):
+    def fake_auto(model, x, n, options=None, noises=()):
         asked.append(model)
+        budgeted.append(sorted(noise.name for noise in noises))
         return next(chosen)
 
     def fake_counts(model, x, noises, n0, n, *, batch_size, **kwargs):
@@ -175,13 +176,15 @@ def test_without_a_batch_size_each_model_keeps_the_one_chosen_at_its_first_task(
 
     monkeypatch.setattr(base, "auto_batch_size", fake_auto)
     monkeypatch.setattr(base, "certify_counts", fake_counts)
-    noises = {"a": _Noise("a")}
+    noises = {"a": _Noise("a"), "b": _Noise("b")}
     first, second = torch.nn.Identity(), torch.nn.Identity()
     plan = SamplingPlan(seed=0, n0=10, n=1000, batch_size=None, options=SamplerOptions())
     for image in range(3):
         for name, model in (("m1", first), ("m2", second)):
             sample_task(model, noises, ImageTask(name, image, 0, torch.zeros(3), ("a",)), plan)
     assert asked == [first, second]
+    # the memory of every noise of the model, though its first task samples one of them
+    assert budgeted == [["a", "b"], ["a", "b"]]
     assert used == [(first, 500), (second, 250)] * 3
     given = SamplingPlan(seed=0, n0=10, n=1000, batch_size=64, options=SamplerOptions())
     sample_task(first, noises, ImageTask("m1", 0, 0, torch.zeros(3), ("a",)), given)
