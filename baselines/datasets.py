@@ -107,6 +107,15 @@ class DatasetError(ValueError):
     """Data that cannot be read; the message names the config key and what it must hold."""
 
 
+class DownloadError(OSError):
+    """A download that failed (no network, say); the message says how to do without it.
+    Its ``filename`` is the folder it was writing into (so that it is not taken for a
+    write elsewhere), which its text leaves to the message."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
 class _ArrayUnpickler(pickle.Unpickler):
     """Reads the pickled dicts of numpy arrays that CIFAR-10's python files are, and
     nothing else: no other global can be loaded, so reading a data file runs no code."""
@@ -151,7 +160,18 @@ def load_cifar10(root: str, download: bool = False) -> Dataset:
     if download:
         import torchvision
 
-        torchvision.datasets.CIFAR10(root=root, train=False, download=True)
+        try:
+            torchvision.datasets.CIFAR10(root=root, train=False, download=True)
+        except (OSError, RuntimeError) as err:  # no network (URLError), a damaged archive
+            failure = DownloadError(
+                f"downloading CIFAR-10 into {root} failed ({type(err).__name__}: {err}); "
+                "without a network, fetch cifar-10-python.tar.gz on another machine "
+                "(https://www.cs.toronto.edu/~kriz/cifar.html), extract it into "
+                f"{root} (it then holds {CIFAR10_FOLDER}/{CIFAR10_TEST_FILE}) and set "
+                "'run.download = false'"
+            )
+            failure.filename = str(root)
+            raise failure from err
     path = folder / CIFAR10_TEST_FILE
     if not path.is_file():
         raise DatasetError(
