@@ -14,10 +14,13 @@ numpy's ufuncs (``polar_factors_host``) on a CPU where numpy runs them on AVX512
 (``harness.noise.ufuncs``), elsewhere with torch's kernels. The
 uniforms come from the device: one SFC64 stream of numpy per chunk on the CPU, read
 block by block (for each block, its ``u`` then its ``v``), torch's Philox generator on a
-GPU (seeded per super-block of about ``SUPER_VALUES`` values, always drawn whole, so that
-a prefix of a chunk never depends on how much of it was asked for). CPU and GPU streams
-differ; each is a valid stream, and the run identity records the method, its source and
-the device type.
+GPU (seeded per super-block, a chunk cut into as few of at most ``SUPER_VALUES`` values
+as hold it, each always drawn whole, so that a prefix of a chunk never depends on how much of
+it was asked for). CPU and GPU streams differ; each is a valid stream, and the run
+identity records the method, its source and the device type. GPUs of different models
+draw different streams from one seed too: torch's Philox kernels size their grid by the
+GPU's multiprocessor count, and a value's place in the grid decides which random numbers
+it gets (``philox_grid``, which each session records).
 
 **Layout**: a chunk (``rows x dim``, row-major) is cut into blocks of ``block_rows(dim)``
 whole rows (a divisor of ``CHUNK_ROWS``, about ``BLOCK_VALUES`` values); a block holds
@@ -67,8 +70,14 @@ ESTIMATION = 1  # the n draws that bound its probability
 
 #: Values a block of the chunk layout aims at (a block is whole rows: ``block_rows``).
 BLOCK_VALUES = 8192
-#: Values per seeded super-block of a device (GPU) generator (whole blocks).
+#: Values per seeded super-block of a device (GPU) generator (whole blocks), at most
+#: (``superblock_blocks``).
 SUPER_VALUES = 1 << 22
+#: The GPU source's name: ``v2`` cuts each chunk into super-blocks of equal size
+#: (``superblock_blocks``); the first version drew whole ones of ``SUPER_VALUES``
+#: whatever the chunk needed: 65 times the uniforms needed at d = 64, 1.36 times at
+#: d = 3072, about 1.7 times at d = 5,000.
+DEVICE_SOURCE = "torch-philox-v2"
 #: Values per tile of the CPU path (the uniforms and the pairs stay in cache).
 _TILE_VALUES = 1 << 17
 UNIFORM_BITS = 53
@@ -154,8 +163,32 @@ def draw_method(device: torch.device | str) -> str:
     The elementwise math that turns them into normals (numpy's ufuncs or torch's kernels,
     ``harness.noise.ufuncs.math_path``) is recorded apart, as provenance: both paths are
     within the bounds the method states, and their draws differ in last bits only."""
-    source = "numpy-sfc64" if torch.device(device).type == "cpu" else "torch-philox"
+    source = "numpy-sfc64" if torch.device(device).type == "cpu" else DEVICE_SOURCE
     return f"{DRAW_METHOD}/{source}"
+
+
+def superblock_blocks(dim: int) -> int:
+    """Blocks per super-block of the GPU source: a chunk is cut into as few super-blocks
+    of at most ``SUPER_VALUES`` values as hold it, of equal size but the last (at d =
+    64 one super-block of 64,000 values; at d = 150,528, 36 of 28 rows, the last holding
+    the 20 left, drawn whole)."""
+    values = block_rows(dim) * dim
+    per_chunk = CHUNK_ROWS // block_rows(dim)
+    parts = -(-per_chunk * values // SUPER_VALUES)
+    return -(-per_chunk // parts)
+
+
+def philox_grid(device: torch.device | str) -> int | None:
+    """The most thread blocks torch's Philox kernels launch on ``device`` (its
+    multiprocessor count times the 256-thread blocks one holds: ``calc_execution_policy``
+    in ATen's ``DistributionTemplates.h``). A call of more values than the grid's
+    threads spreads them over it, so GPUs with other grids draw other values from one
+    seed. ``None`` off a CUDA device, or where none is visible."""
+    device = torch.device(device)
+    if device.type != "cuda" or not torch.cuda.is_available():
+        return None
+    props = torch.cuda.get_device_properties(device)
+    return int(props.multi_processor_count) * (int(props.max_threads_per_multi_processor) // 256)
 
 
 def draw_distance(dim: int) -> dict[str, Any]:
@@ -246,7 +279,7 @@ class DrawStream:
         whatever the batch: a super-block's float64 uniforms and its float32 radii and
         angles, a partial block, and a whole chunk (for rows that start inside one)."""
         values = block_rows(dim) * dim
-        super_values = max(1, SUPER_VALUES // values) * values
+        super_values = superblock_blocks(dim) * values
         return super_values * (8 + 4) + values * 4 + CHUNK_ROWS * dim * 4
 
     def __init__(
@@ -291,7 +324,7 @@ class DrawStream:
             )
         cpu = self.source == "numpy"
         # blocks per step: a cache-sized tile on the CPU, a seeded super-block on a GPU
-        self._step = max(1, (_TILE_VALUES if cpu else SUPER_VALUES) // values)
+        self._step = max(1, _TILE_VALUES // values) if cpu else superblock_blocks(dim)
         get = self._workspace.get
         shape = (self._step, 2, self._pairs)
         self._uv = get("draws uv", shape, torch.float64, self.device)

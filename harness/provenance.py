@@ -8,10 +8,12 @@ import subprocess
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import Any
 
 import numpy
 import torch
 
+from harness.draws import philox_grid
 from harness.noise import ufuncs
 
 
@@ -80,10 +82,23 @@ def device_name(device: torch.device) -> str:
     return platform.processor() or platform.machine()
 
 
-def provenance(device: torch.device) -> dict[str, str]:
-    """Manifest fields that describe the code and the machine (not part of the identity a
-    resumed run must share)."""
+def fp32_precision() -> dict[str, str]:
+    """What torch does with a float32 forward pass on a GPU: TF32 or full float32 for
+    convolutions (cuDNN) and for matrix products (torch's defaults: TF32 convolutions on
+    Ampere and later GPUs, full float32 products). It decides the model's rounding, as
+    ``autocast`` does, and is recorded for each session."""
     return {
+        "conv": str(torch.backends.cudnn.conv.fp32_precision),
+        "matmul": str(torch.backends.cuda.matmul.fp32_precision),
+    }
+
+
+def provenance(device: torch.device) -> dict[str, Any]:
+    """Manifest fields that describe the code and the machine (not part of the identity a
+    resumed run must share). On a CUDA device, also the grid of torch's random kernels
+    (``harness.draws.philox_grid``: GPUs with other grids draw other base normals from
+    one seed) and the float32 precision of the forward pass (``fp32_precision``)."""
+    record: dict[str, Any] = {
         "code_version": code_version(),
         "device": str(device),
         "device_name": device_name(device),
@@ -91,6 +106,10 @@ def provenance(device: torch.device) -> dict[str, str]:
         "python": platform.python_version(),
         "numpy": numpy.__version__,
     }
+    if device.type == "cuda":
+        record["philox_grid"] = philox_grid(device)
+        record["fp32_precision"] = fp32_precision()
+    return record
 
 
 def sessions(

@@ -416,33 +416,59 @@ def footnotes(report: Report) -> list[str]:
 
 SESSION_FIELDS = (
     "code_version", "device_name", "elementwise_math", "python", "numpy", "batch_size",
+    "philox_grid", "fp32_precision",
 )  # fmt: skip
+
+
+def _differing(sessions: list[dict], key: str) -> bool:
+    return len({json.dumps(s.get(key), sort_keys=True) for s in sessions}) > 1
+
+
+def _on_gpu(session: dict) -> str:
+    """``, random grid 1056, float32 conv tf32, matmul none`` for a session on a GPU."""
+    if session.get("philox_grid") is None and session.get("fp32_precision") is None:
+        return ""
+    precision = session.get("fp32_precision") or {}
+    return (
+        f", random grid {session.get('philox_grid')}, float32 convolutions "
+        f"{precision.get('conv', '?')} and products {precision.get('matmul', '?')}"
+    )
 
 
 def sessions_footnote(sessions: list[dict]) -> str | None:
     """The sessions of a resumed run (the manifest's ``sessions``) where their code,
-    machine or batch size differ; ``None`` where one session, or several alike, sampled
-    the store."""
-    if len({tuple(s.get(k) for k in SESSION_FIELDS) for s in sessions}) <= 1:
+    machine, GPU settings or batch size differ; ``None`` where one session, or several
+    alike, sampled the store."""
+    if not any(_differing(sessions, key) for key in SESSION_FIELDS):
         return None
     parts = [
         f"from {s.get('started', '?')} ({s.get('counts_stored_before', '?')} counts stored "
         f"before) code {s.get('code_version')}, device {s.get('device_name')}, python "
         f"{s.get('python')}, numpy {s.get('numpy', 'not recorded')}, elementwise math "
         f"{s.get('elementwise_math')}, batch size "
-        f"{s.get('batch_size', 'not recorded')}{_added_in(s)}"
+        f"{s.get('batch_size', 'not recorded')}{_on_gpu(s)}{_added_in(s)}"
         for s in sessions
     ]
     text = (
         f"Sampled in {len(sessions)} sessions of differing code, machine or batch size: "
         + "; ".join(parts)
     )
-    if len({s.get("elementwise_math") for s in sessions}) > 1:
+    if _differing(sessions, "elementwise_math"):
         text += (
             "; the elementwise math paths differ, so a draw's last bits may differ from one "
             "uninterrupted run's"
         )
-    if len({s.get("batch_size") for s in sessions}) > 1:
+    if _differing(sessions, "philox_grid"):
+        text += (
+            "; the GPUs' random grids differ, so the images of each session were drawn from "
+            "another (equally valid) stream than one uninterrupted run's"
+        )
+    if _differing(sessions, "fp32_precision"):
+        text += (
+            "; the float32 precision of the forward passes differs (TF32 or full float32), "
+            "so a draw whose top two logits nearly tie may be counted in another class"
+        )
+    if _differing(sessions, "batch_size"):
         text += (
             "; the batch sizes differ, and the model's float rounding can differ with the "
             "batch's shape, so a draw whose top two logits tie within it may be counted in "

@@ -33,12 +33,13 @@ from typing import Any
 import torch
 from tqdm import tqdm
 
+from harness.draws import philox_grid
 from harness.executors.base import Executor, ImageTask, SamplingPlan, sample_task
 from harness.host_memory import keep_freed_memory
 from harness.noise import from_spec
 from harness.noise.batch import Workspace
 from harness.noise.ufuncs import math_path
-from harness.provenance import device_name
+from harness.provenance import device_name, fp32_precision
 from harness.sampler import prepare_model
 from harness.store import Store
 from smoothbench import plugins
@@ -156,9 +157,11 @@ class SamplingWorker:
         """The actor's host, process, device and elementwise math path (the driver's
         ``provenance`` names its own, not the actors'), for the run's record of its
         session."""
+        grid = philox_grid(self.device)
         return (
             f"{os.uname().nodename} (pid {os.getpid()}): {device_name(self.device)}, "
             f"elementwise math {math_path(self.device)}"
+            + (f", random grid {grid}, float32 {fp32_precision()}" if grid is not None else "")
         )
 
 

@@ -77,3 +77,19 @@ def test_a_session_that_extended_the_run_says_what_it_added():
     line = sessions_footnote([session(), extended])
     assert "(40 counts stored before)" in line
     assert line.count("adding") == 1 and "adding model b and 2 noise(s)" in line
+
+
+def gpu_session(grid=1056, conv="tf32", **kwargs):
+    return {**session(**kwargs), "philox_grid": grid,
+            "fp32_precision": {"conv": conv, "matmul": "none"}}  # fmt: skip
+
+
+def test_gpu_sessions_alike_need_no_footnote_and_other_grids_are_said_to_draw_otherwise():
+    assert sessions_footnote([gpu_session(), gpu_session(started="2026-12-02")]) is None
+    line = sessions_footnote([gpu_session(), gpu_session(grid=864, before=40)])
+    assert "random grid 1056" in line and "random grid 864" in line
+    assert "random grids differ" in line and "float32 precision" not in line
+    line = sessions_footnote([gpu_session(), gpu_session(conv="ieee", before=40)])
+    assert "float32 convolutions tf32" in line and "float32 convolutions ieee" in line
+    assert "float32 precision of the forward passes differs" in line
+    assert "random grids differ" not in line

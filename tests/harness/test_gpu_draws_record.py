@@ -1,0 +1,72 @@
+"""The GPU draws: each chunk's uniforms from a super-block no larger than the chunk (the
+first version drew 4,194,304 for every chunk, 65 times what a chunk needs at d = 64), and
+the grid of torch's random kernels, which decides the values a seed gives on a GPU,
+recorded for each session with the float32 precision of the forward pass."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import torch
+
+from harness import provenance
+from harness.draws import CHUNK_ROWS, DEVICE_SOURCE, DrawStream, draw_method, philox_grid
+
+
+@pytest.mark.parametrize("dim", [64, 784, 3072, 5000])
+def test_a_chunk_draws_about_the_uniforms_it_needs(monkeypatch, dim):
+    drawn = []
+    real = DrawStream._device_uniforms
+
+    def counting(self, sequence, superblock):
+        out = real(self, sequence, superblock)
+        drawn.append(out.numel())
+        return out
+
+    monkeypatch.setattr(DrawStream, "_device_uniforms", counting)
+    DrawStream(0, 0, 1, dim, source="torch").fill(torch.empty(2 * CHUNK_ROWS, dim), 0)
+    needed = 2 * CHUNK_ROWS * dim  # two uniforms a pair, two chunks
+    assert needed <= sum(drawn) <= 1.01 * needed
+
+
+def test_a_prefix_of_a_chunk_is_the_start_of_the_whole_chunk():
+    whole, prefix = torch.empty(CHUNK_ROWS, 64), torch.empty(7, 64)
+    DrawStream(0, 5, 1, 64, source="torch").fill(whole, 0)
+    DrawStream(0, 5, 1, 64, source="torch").fill(prefix, 0)
+    assert torch.equal(prefix, whole[:7])
+
+
+def test_the_torch_kernels_grid_depends_on_the_multiprocessors():
+    """The premise of ``philox_grid``, in the torch installed."""
+    header = Path(torch.__file__).parent / "include/ATen/native/cuda/DistributionTemplates.h"
+    if not header.is_file():
+        pytest.skip("this torch ships no ATen headers")
+    text = header.read_text()
+    policy = text[text.index("calc_execution_policy(") :][:900]
+    assert "multiProcessorCount" in policy and "maxThreadsPerMultiProcessor" in policy
+
+
+def _mock_gpu(monkeypatch, sms: int, threads: int) -> None:
+    props = SimpleNamespace(multi_processor_count=sms, max_threads_per_multi_processor=threads)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "get_device_properties", lambda *a, **k: props)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda *a, **k: f"gpu with {sms} SMs")
+
+
+def test_the_grid_and_the_precision_are_recorded_for_a_gpu_session(monkeypatch):
+    assert philox_grid("cpu") is None
+    assert "cpu" not in draw_method("cuda") and draw_method("cuda").endswith(DEVICE_SOURCE)
+    records = []
+    for sms, threads in ((132, 2048), (108, 2048), (58, 1536)):
+        with monkeypatch.context() as m:
+            _mock_gpu(m, sms, threads)
+            assert philox_grid("cuda") == sms * (threads // 256)
+            records.append(provenance.provenance(torch.device("cuda")))
+    assert [r["philox_grid"] for r in records] == [1056, 864, 348]
+    conv = str(torch.backends.cudnn.conv.fp32_precision)
+    assert records[0]["fp32_precision"] == {
+        "conv": conv, "matmul": str(torch.backends.cuda.matmul.fp32_precision)
+    }  # fmt: skip
+    assert "philox_grid" not in provenance.provenance(torch.device("cpu"))
