@@ -142,6 +142,9 @@ def auto_batch_size(
     per_row += 8 + 8 + 4  # each row's prediction, its count's one and its top logit
     per_row += noise_bytes_per_row(noises, dim, device, probe)
     free, _ = torch.cuda.mem_get_info(device)
+    # what torch's allocator keeps cached for reuse (an earlier model's batches, the
+    # probes') is free to this batch too, though the device counts it as taken
+    free += torch.cuda.memory_reserved(device) - torch.cuda.memory_allocated(device)
     budget = _GPU_MEMORY_SHARE * free - DrawStream.device_bytes(dim)
     rows = int(max(budget, 0.0) / max(per_row, 1.0))
     rows = rows - rows % CHUNK_ROWS if rows >= CHUNK_ROWS else _chunk_divisor(max(1, rows))

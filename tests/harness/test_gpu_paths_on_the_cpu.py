@@ -59,7 +59,7 @@ def _mock_cuda(monkeypatch, free_bytes: int) -> None:
     monkeypatch.setattr(sampler, "model_device", lambda model: cuda)
     for name in ("synchronize", "reset_peak_memory_stats"):
         monkeypatch.setattr(torch.cuda, name, lambda *a, **k: None)
-    for name in ("memory_allocated", "max_memory_allocated"):
+    for name in ("memory_allocated", "max_memory_allocated", "memory_reserved"):
         monkeypatch.setattr(torch.cuda, name, lambda *a, **k: 0)
     monkeypatch.setattr(torch.cuda, "mem_get_info", lambda *a, **k: (free_bytes, free_bytes))
     zeros = torch.zeros
@@ -104,3 +104,18 @@ def test_the_draws_fixed_buffers_are_bounded_as_stated():
             chunk.numel() * chunk.element_size() if chunk is not None else 0
         )
         assert held <= DrawStream.device_bytes(dim), dim
+
+
+def test_memory_the_allocator_keeps_cached_counts_as_free(monkeypatch):
+    """An earlier model's batches stay in torch's cache, which the device reports as
+    taken: the batch of the next model may use it."""
+    x = torch.rand(3, 8, 8)
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(DIM, 10))
+    chosen = []
+    for cached in (0, 600 * 2**20):
+        with monkeypatch.context() as cuda:
+            _mock_cuda(cuda, 100 * 2**20)
+            cuda.setattr(torch.cuda, "memory_reserved", lambda *a, _c=cached, **k: _c)
+            chosen.append(sampler.auto_batch_size(model, x, 10**7, None, []))
+    want = int((0.6 * 700 * 2**20 - DrawStream.device_bytes(DIM)) / (8 * DIM + 20))
+    assert chosen[1] == want - want % 1000 and chosen[1] > 5 * chosen[0]
