@@ -44,6 +44,15 @@ def _say_training(name: str, path: Path) -> None:
     print(f"training {name} (once: kept in {path.parent})", file=sys.stderr, flush=True)
 
 
+def _check_stored_run(path: str | Path, ident: dict[str, Any]) -> None:
+    """``check_resume`` against the store at ``path``, where one is (read only)."""
+    path = Path(path)
+    if not path.is_file() or path.stat().st_size == 0:
+        return
+    with Store.open_existing(path, readonly=True) as store:
+        check_resume(store, ident)
+
+
 def _say_extending(path: str | Path, added: dict[str, list], stored: int) -> None:
     """The line a run that adds models or noises to a store prints before sampling."""
     parts = [f"model {name}" for name in added["models"]]
@@ -86,9 +95,18 @@ def run(
         dev = exe.device(device if device is not None else cfg.device)
         here = exe.local_device(dev)  # this process's own work: checks, deterministic rows
         data = load_dataset(cfg.dataset, cfg.data_root, download=cfg.download)
+        index_set = select_indices(data, cfg.index_stride, cfg.n_test)
+        data_sha256 = content_sha256(data, index_set)
+        # a stored run this config cannot continue is refused before any model is built
+        # (training one takes up to a minute): all of the identity but the models here
+        before_models = identity(
+            cfg, data.name, index_set, [], dev, data_checksum=data.checksum,
+            data_sha256=data_sha256,
+        )  # fmt: skip
+        del before_models["models"]
+        _check_stored_run(store_path, before_models)
         said = _say_training if progress else None
         models = build_models(cfg.models, data, verified_bounds=training_bounds(), on_training=said)
-        index_set = select_indices(data, cfg.index_stride, cfg.n_test)
         ident = identity(
             cfg,
             data.name,
@@ -96,7 +114,7 @@ def run(
             models,
             dev,
             data_checksum=data.checksum,
-            data_sha256=content_sha256(data, index_set),
+            data_sha256=data_sha256,
         )
         options = cfg.sampler_options()
         plan = SamplingPlan(
