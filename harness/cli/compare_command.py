@@ -62,5 +62,5 @@ def main(args: argparse.Namespace) -> int:
     )  # fmt: skip
     print(summary)
     if not table.empty:
-        print(table.to_string(index=False))
+        print(table.to_string(index=False, na_rep="-"))  # no p_A: an imported or ibp row
     return 0

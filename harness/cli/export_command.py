@@ -25,7 +25,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         help="write a store's smoothing certificates as Cohen et al.'s TSVs (not ibp or crown)",
     )
     p.add_argument("kind", choices=["cohen-tsv"], help="the file format")
-    p.add_argument("store", type=Path)
+    p.add_argument("store", type=Path, help="SQLite store of a run")
     p.add_argument("--out", type=Path, help="output folder (default out/<store>-cohen-tsv)")
     p.add_argument(
         "--no-soundness",

@@ -10,7 +10,7 @@ from harness.host_memory import add_keep_freed_memory_option
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="leaderboards, statistics and plots from a store")
-    p.add_argument("store", type=Path)
+    p.add_argument("store", type=Path, help="SQLite store of a run (or of imported results)")
     p.add_argument("--out", type=Path, default=Path("out"), help="output folder (default out/)")
     p.add_argument(
         "--reference",

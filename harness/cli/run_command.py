@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import shlex
 import sqlite3
 import sys
 from pathlib import Path
@@ -92,6 +93,8 @@ def main(args: argparse.Namespace) -> int:
         return 1
     what = "counts" if args.no_certify else "counts and certificates"
     print(f"{what} in {path}")
+    step = "certify" if args.no_certify else "report"
+    print(f"next: smoothbench {step} {shlex.quote(str(path))}", file=sys.stderr)
     return 0
 
 

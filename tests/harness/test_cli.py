@@ -20,7 +20,7 @@ def test_help(cmd, capsys):
     assert "usage: smoothbench" in capsys.readouterr().out
 
 
-def test_run_certify_report(tmp_path):
+def test_run_certify_report(tmp_path, capsys):
     cfg = tmp_path / "c.toml"
     cfg.write_text(
         '[run]\nname = "t"\ndataset = "digits"\narch = "mlp"\ntrain_sigmas = [0.5]\n'
@@ -29,6 +29,9 @@ def test_run_certify_report(tmp_path):
     )
     store = tmp_path / "s.sqlite"
     assert main(["run", str(cfg), "--store", str(store), "--quiet"]) == 0
+    done = capsys.readouterr()
+    assert done.out == f"counts and certificates in {store}\n"
+    assert done.err.endswith(f"next: smoothbench report {store}\n")  # what to do now
     with Store(store) as st:  # the CLI keeps freed host memory by default (glibc)
         kept = st.manifest()["host_memory"].startswith("glibc, freed memory kept")
     assert kept or platform.libc_ver()[0] != "glibc"

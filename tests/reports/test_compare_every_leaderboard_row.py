@@ -107,7 +107,12 @@ def test_the_command_line_takes_the_kinds(tmp_path, capsys):
     assert main(argv) == 2
     assert "--first-kind or --second-kind" in capsys.readouterr().err
     assert main([*argv, "--first-kind", "imported", "--second-kind", "smoothing"]) == 0
-    assert f"only the first {N_IMAGES // 2}, only the second 0" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert f"only the first {N_IMAGES // 2}, only the second 0" in out
+    # the imported row has no p_A: a dash, not NaN
+    lines = out.splitlines()[2:]
+    assert len(lines) == N_IMAGES // 2 and "NaN" not in out
+    assert all(line.split()[3] == "-" for line in lines)
 
 
 def test_reading_two_rows_only_keeps_the_names_and_alphas_of_the_whole_store(tmp_path):
