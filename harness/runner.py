@@ -168,6 +168,9 @@ def run(
                     "base_draws": draw_distance(data.dim),
                     "data_caveat": data.caveat,
                     "noise_approximations": approximations,
+                    # what each smoothed model is to be sampled with: a run that extends
+                    # a store plans more noises than some images have counts for
+                    "sampled_noises": {m: [nz.name for nz in n] for m, n in model_noises.items()},
                     "plugins": plugins.with_loaded(store.get_manifest("plugins") or []),
                 },
                 noises=specs,

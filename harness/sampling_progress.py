@@ -1,5 +1,7 @@
 """How far the sampling of a store has come: the images the run planned (its index set)
-and, per sampled model, those with counts under every noise it has. ``smoothbench
+and, per sampled model, those with counts under every noise the run planned for it (the
+manifest's ``sampled_noises``; in a store written before it was recorded, every noise
+the model has counts for). ``smoothbench
 report``, ``certify`` and ``export`` state the gap; a read of the store only, so that
 ``reports`` may use it."""
 
@@ -15,7 +17,7 @@ class SamplingProgress:
     """How far the sampling of a store has come: ``planned``, the images of the run's
     index set (None when the store records none, e.g. one holding imported rows only);
     ``sampled``, per smoothed model, the images of that set with counts under every noise
-    the model has counts for."""
+    the run planned for it (``sampled_noises``; else every noise it has counts for)."""
 
     planned: int | None
     sampled: dict[str, int]
@@ -73,13 +75,22 @@ def sampling_progress(store: Store) -> SamplingProgress:
     for model in noises:
         if model not in models:
             models.append(model)
+    planned_noises = store.get_manifest("sampled_noises") or {}
     sampled: dict[str, int] = {}
     for model in models:
-        rows = store.query(
-            "SELECT image FROM counts WHERE model = ? GROUP BY image"
-            " HAVING COUNT(DISTINCT noise) = ?",
-            (model, noises.get(model, 0)),
-        )
+        names = planned_noises.get(model)
+        if names:  # the run's plan: an extension adds noises some images lack
+            rows = store.query(
+                f"SELECT image FROM counts WHERE model = ? AND noise IN "
+                f"({', '.join('?' * len(names))}) GROUP BY image HAVING COUNT(DISTINCT noise) = ?",
+                (model, *names, len(names)),
+            )
+        else:  # a store written before the plan was recorded: the noises it has counts of
+            rows = store.query(
+                "SELECT image FROM counts WHERE model = ? GROUP BY image"
+                " HAVING COUNT(DISTINCT noise) = ?",
+                (model, noises.get(model, 0)),
+            )
         images = {int(i) for (i,) in rows}
         sampled[model] = len(images & planned) if planned is not None else len(images)
     writer = store_writer(store.path) if store.readonly else None  # our own lock otherwise

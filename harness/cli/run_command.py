@@ -112,13 +112,14 @@ def _stored(store: Path, stop: BaseException | None = None, certify: bool = True
     complete, which later step was unfinished (``certify``: whether the run certifies)."""
     from harness.certificate_groups import missing_deterministic
     from harness.certify import CertificationInterrupted
+    from harness.sampling_progress import sampling_progress
     from harness.store import Store
 
     try:
         with Store.open_existing(store, readonly=True) as st:
-            done = st.done_keys()
             total = len(st.get_manifest("index_set") or [])
             models = st.get_manifest("models") or {}
+            held = sampling_progress(st).sampled  # images under every noise of the plan
             deterministic_unfinished = bool(missing_deterministic(st))
     except (OSError, ValueError, sqlite3.Error):
         return (
@@ -128,7 +129,7 @@ def _stored(store: Path, stop: BaseException | None = None, certify: bool = True
     if not total:
         return f"nothing stored in {store} (the run stopped before recording its plan)"
     smoothed = [m for m, entry in models.items() if entry.get("smoothing", True)]
-    held = {m: len({i for model, _, i in done if model == m}) for m in smoothed}
+    held = {m: held.get(m, 0) for m in smoothed}
     if any(k < total for k in held.values()):
         if len(smoothed) == 1:
             return f"{held[smoothed[0]]} of {total} images stored in {store}"

@@ -120,3 +120,33 @@ def test_a_stored_model_left_out_beside_one_kept_is_refused(tmp_path):
     runner.run(config([MODEL_A, MODEL_B], [GAUSSIAN]), path, progress=False, certify=False)
     with pytest.raises(ValueError, match="'models.b': stored .*, now absent"):
         runner.run(config([MODEL_A], [GAUSSIAN, LAPLACE]), path, progress=False)
+
+
+def test_an_extension_stopped_midway_is_a_gap_in_the_sampling(tmp_path):
+    """The images of a model count as sampled under every noise the run planned for it
+    (the manifest's ``sampled_noises``), not under those it has counts of: an extension
+    stopped after one model took the new noise, and before the other did, is a gap, and
+    so is one stopped after 2 of 5 images (the stopped run's message says so too)."""
+    from harness.cli.run_command import _stored
+    from harness.sampling_progress import sampling_progress
+
+    two = tmp_path / "two.sqlite"
+    runner.run(config([MODEL_A, MODEL_B], [GAUSSIAN]), two, progress=False, certify=False)
+    runner.run(config([MODEL_A, MODEL_B], [GAUSSIAN, LAPLACE]), two, progress=False,
+               stop_after=5, certify=False)  # fmt: skip
+    with Store(two) as st:
+        assert sampling_progress(st).sampled == {"a": 5, "b": 0}
+        planned = st.get_manifest("sampled_noises")
+    assert sorted(planned) == ["a", "b"] and all(len(names) == 2 for names in planned.values())
+    assert _stored(two) == f"5 of 5 images of a, 0 of 5 images of b stored in {two}"
+    one = tmp_path / "one.sqlite"
+    runner.run(config([MODEL_A], [GAUSSIAN]), one, progress=False, certify=False)
+    runner.run(config([MODEL_A], [GAUSSIAN, LAPLACE]), one, progress=False, stop_after=2,
+               certify=False)  # fmt: skip
+    with Store(one) as st:
+        progress = sampling_progress(st)
+    assert progress.gap() == "2 of 5 images"
+    assert _stored(one) == f"2 of 5 images stored in {one}"
+    runner.run(config([MODEL_A], [GAUSSIAN, LAPLACE]), one, progress=False, certify=False)
+    with Store(one) as st:
+        assert sampling_progress(st).gap() is None
