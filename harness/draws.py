@@ -178,6 +178,16 @@ def superblock_blocks(dim: int) -> int:
     return -(-per_chunk // parts)
 
 
+def philox_blocks(grid: int, dim: int) -> int:
+    """The thread blocks torch's Philox kernel launches for the uniforms of one super-block
+    of rows of ``dim`` values on a GPU whose grid is capped at ``grid`` (``philox_grid``):
+    one block of 256 threads per 256 values, at most ``grid``. Two GPUs draw the same
+    values where this is the same (at d = 64 a super-block of 64,000 uniforms takes 250
+    blocks, fewer than any GPU's cap; at d = 3072, 12,000 blocks, more than any)."""
+    uniforms = superblock_blocks(dim) * 2 * (block_rows(dim) * dim // 2)  # u, v a pair
+    return min(int(grid), -(-uniforms // 256))
+
+
 def philox_grid(device: torch.device | str) -> int | None:
     """The most thread blocks torch's Philox kernels launch on ``device`` (its
     multiprocessor count times the 256-thread blocks one holds: ``calc_execution_policy``

@@ -162,8 +162,9 @@ def canonical_noises(noises: Any) -> list[dict[str, Any]]:
 #: the dataset, the index set and subset) or that decide no count themselves: the run's
 #: name is a label, the data and checkpoint files are recorded by their digests, not by
 #: where they lie, and the plugin files by what they define (a noise family's source,
-#: ``noise_sources``; a model's modules and tensors, ``module_fingerprint``), so that a
-#: plugin named to add a noise extends the run.
+#: ``noise_sources``; a model's module classes and tensors, ``module_fingerprint``, which
+#: does not see the code of a class's ``forward``), so that a plugin named to add a noise
+#: extends the run.
 _RUN_KEYS_RECORDED_ELSEWHERE = frozenset(
     ("name", "seed", "n0", "n", "dataset", "n_test", "index_stride", "subset", "data_root",
      "checkpoint", "plugins")

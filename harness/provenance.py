@@ -87,10 +87,14 @@ def fp32_precision() -> dict[str, str]:
     convolutions (cuDNN) and for matrix products (torch's defaults: TF32 convolutions on
     Ampere and later GPUs, full float32 products). It decides the model's rounding, as
     ``autocast`` does, and is recorded for each session."""
-    return {
-        "conv": str(torch.backends.cudnn.conv.fp32_precision),
-        "matmul": str(torch.backends.cuda.matmul.fp32_precision),
-    }
+    conv = getattr(getattr(torch.backends.cudnn, "conv", None), "fp32_precision", None)
+    matmul = getattr(torch.backends.cuda.matmul, "fp32_precision", None)
+    # torch before 2.9 has only the allow_tf32 switches
+    if conv is None:
+        conv = "tf32" if torch.backends.cudnn.allow_tf32 else "ieee"
+    if matmul is None:
+        matmul = "tf32" if torch.backends.cuda.matmul.allow_tf32 else "ieee"
+    return {"conv": str(conv), "matmul": str(matmul)}
 
 
 def provenance(device: torch.device) -> dict[str, Any]:

@@ -434,6 +434,7 @@ def build_report(
         "code_version": manifest.get("code_version"),
         "device": manifest.get("device_name") or manifest.get("device"),
         "sessions": list(manifest.get("sessions") or []),
+        "base_dim": (manifest.get("base_draws") or {}).get("dim"),
         "models": {m: v.get("sha256", "")[:12] for m, v in (manifest.get("models") or {}).items()},
         "sigma0": sigma0,
         "data_caveat": data_caveat(manifest),

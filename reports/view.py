@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from harness.draws import philox_blocks
 from reports import significance as sig
 from reports.columns import Column
 from reports.envelope import envelope
@@ -409,7 +410,7 @@ def footnotes(report: Report) -> list[str]:
         "(McNemar); the two-proportion z-test ignores the pairing and is shown, labelled "
         "unpaired, because papers report it.",
         p_lower_footnote(f.get("law_distances") or {}),
-        *filter(None, [sessions_footnote(f.get("sessions") or [])]),
+        *filter(None, [sessions_footnote(f.get("sessions") or [], f.get("base_dim"))]),
         f"Reference certifier: {report.reference}; significance level {report.level:g}.",
     ]
 
@@ -435,12 +436,18 @@ def _on_gpu(session: dict) -> str:
     )
 
 
-def sessions_footnote(sessions: list[dict]) -> str | None:
+def sessions_footnote(sessions: list[dict], dim: int | None = None) -> str | None:
     """The sessions of a resumed run (the manifest's ``sessions``) where their code,
     machine, GPU settings or batch size differ; ``None`` where one session, or several
-    alike, sampled the store."""
+    alike, sampled the store. ``dim``: the values of an input (the manifest's
+    ``base_draws``), with which GPUs of other random grids may still draw the same
+    values (``harness.draws.philox_blocks``)."""
     if not any(_differing(sessions, key) for key in SESSION_FIELDS):
         return None
+    grids = [
+        philox_blocks(g, dim) if isinstance(g := s.get("philox_grid"), int) and dim else g
+        for s in sessions
+    ]
     parts = [
         f"from {s.get('started', '?')} ({s.get('counts_stored_before', '?')} counts stored "
         f"before) code {s.get('code_version')}, device {s.get('device_name')}, python "
@@ -458,7 +465,7 @@ def sessions_footnote(sessions: list[dict]) -> str | None:
             "; the elementwise math paths differ, so a draw's last bits may differ from one "
             "uninterrupted run's"
         )
-    if _differing(sessions, "philox_grid"):
+    if len({json.dumps(g) for g in grids}) > 1:
         text += (
             "; the GPUs' random grids differ, so the images of each session were drawn from "
             "another (equally valid) stream than one uninterrupted run's"

@@ -70,3 +70,41 @@ def test_the_grid_and_the_precision_are_recorded_for_a_gpu_session(monkeypatch):
         "conv": conv, "matmul": str(torch.backends.cuda.matmul.fp32_precision)
     }  # fmt: skip
     assert "philox_grid" not in provenance.provenance(torch.device("cpu"))
+
+
+def test_the_precision_is_read_on_a_torch_without_the_fp32_precision_switches(monkeypatch):
+    """torch before 2.9 (the floor is 2.4) has only ``allow_tf32``: taken away here."""
+    monkeypatch.delattr(type(torch.backends.cudnn), "conv")
+    matmul = type(torch.backends.cuda.matmul)
+    real = matmul.__getattr__
+
+    def older(self, name):
+        if name == "fp32_precision":
+            raise AttributeError(name)
+        return real(self, name)
+
+    monkeypatch.setattr(matmul, "__getattr__", older)
+    monkeypatch.setattr(torch.backends.cudnn, "allow_tf32", True)
+    assert provenance.fp32_precision()["conv"] == "tf32"
+    assert provenance.fp32_precision()["matmul"] in ("tf32", "ieee")
+
+
+@pytest.mark.parametrize("dim", [64, 784, 3072, 150_528])
+def test_the_blocks_a_super_block_takes_are_its_uniforms_over_256_at_most_the_cap(dim):
+    """Checked against the uniforms one super-block of the torch source draws."""
+    from harness.draws import philox_blocks
+
+    drawn = []
+    real = DrawStream._device_uniforms
+
+    def counting(self, sequence, superblock):
+        out = real(self, sequence, superblock)
+        drawn.append(out.numel())
+        return out
+
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(DrawStream, "_device_uniforms", counting)
+        DrawStream(0, 0, 1, dim, source="torch").fill(torch.empty(1, dim), 0)
+    (uniforms,) = drawn
+    for cap in (348, 1056, 10**6):
+        assert philox_blocks(cap, dim) == min(cap, -(-uniforms // 256))

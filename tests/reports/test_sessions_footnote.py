@@ -89,6 +89,11 @@ def test_gpu_sessions_alike_need_no_footnote_and_other_grids_are_said_to_draw_ot
     line = sessions_footnote([gpu_session(), gpu_session(grid=864, before=40)])
     assert "random grid 1056" in line and "random grid 864" in line
     assert "random grids differ" in line and "float32 precision" not in line
+    two_gpus = [gpu_session(), gpu_session(grid=864, before=40)]
+    # at d = 3072 a super-block's 3,072,000 uniforms take 12,000 blocks, above both caps;
+    # at d = 64 its 64,000 take 250, below both: the two GPUs draw the same values
+    assert "random grids differ" in sessions_footnote(two_gpus, dim=3072)
+    assert "random grids differ" not in sessions_footnote(two_gpus, dim=64)
     line = sessions_footnote([gpu_session(), gpu_session(conv="ieee", before=40)])
     assert "float32 convolutions tf32" in line and "float32 convolutions ieee" in line
     assert "float32 precision of the forward passes differs" in line
