@@ -14,8 +14,8 @@ numpy's ufuncs (``polar_factors_host``) on a CPU where numpy runs them on AVX512
 (``harness.noise.ufuncs``), elsewhere with torch's kernels. The
 uniforms come from the device: one SFC64 stream of numpy per chunk on the CPU, read
 block by block (for each block, its ``u`` then its ``v``), torch's Philox generator on a
-GPU (seeded per super-block, a chunk cut into as few of at most ``SUPER_VALUES`` values
-as hold it, each always drawn whole, so that a prefix of a chunk never depends on how much of
+GPU (seeded per super-block, a chunk cut into equal super-blocks of about
+``SUPER_VALUES`` values or fewer, each always drawn whole, so that a prefix of a chunk never depends on how much of
 it was asked for). CPU and GPU streams differ; each is a valid stream, and the run
 identity records the method, its source and the device type. GPUs of different models
 draw different streams from one seed too: torch's Philox kernels size their grid by the
@@ -70,8 +70,8 @@ ESTIMATION = 1  # the n draws that bound its probability
 
 #: Values a block of the chunk layout aims at (a block is whole rows: ``block_rows``).
 BLOCK_VALUES = 8192
-#: Values per seeded super-block of a device (GPU) generator (whole blocks), at most
-#: (``superblock_blocks``).
+#: Values per seeded super-block of a device (GPU) generator (whole blocks), about: a
+#: chunk's blocks shared out evenly can take a few more (``superblock_blocks``).
 SUPER_VALUES = 1 << 22
 #: The GPU source's name: ``v2`` cuts each chunk into super-blocks of equal size
 #: (``superblock_blocks``); the first version drew whole ones of ``SUPER_VALUES``
@@ -168,8 +168,9 @@ def draw_method(device: torch.device | str) -> str:
 
 
 def superblock_blocks(dim: int) -> int:
-    """Blocks per super-block of the GPU source: a chunk is cut into as few super-blocks
-    of at most ``SUPER_VALUES`` values as hold it, of equal size but the last (at d =
+    """Blocks per super-block of the GPU source: a chunk's blocks shared out evenly over
+    as many super-blocks as its values fill ``SUPER_VALUES`` (rounded up), of equal size
+    but the last, so a super-block may hold a few more values than that (at d =
     64 one super-block of 64,000 values; at d = 150,528, 36 of 28 rows, the last holding
     the 20 left, drawn whole)."""
     values = block_rows(dim) * dim
