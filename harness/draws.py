@@ -15,12 +15,12 @@ numpy's ufuncs (``polar_factors_host``) on a CPU where numpy runs them on AVX512
 uniforms come from the device: one SFC64 stream of numpy per chunk on the CPU, read
 block by block (for each block, its ``u`` then its ``v``), torch's Philox generator on a
 GPU (seeded per super-block, a chunk cut into equal super-blocks of about
-``SUPER_VALUES`` values or fewer, each always drawn whole, so that a prefix of a chunk never depends on how much of
-it was asked for). CPU and GPU streams differ; each is a valid stream, and the run
-identity records the method, its source and the device type. GPUs of different models
-draw different streams from one seed too: torch's Philox kernels size their grid by the
-GPU's multiprocessor count, and a value's place in the grid decides which random numbers
-it gets (``philox_grid``, which each session records).
+``SUPER_VALUES`` values or fewer, each always drawn whole, so that a prefix of a chunk
+never depends on how much of it was asked for). CPU and GPU streams differ; each is a
+valid stream, and the run identity records the method, its source and the device type.
+GPUs of different models draw different streams from one seed too: torch's Philox
+kernels size their grid by the GPU's multiprocessor count, and a value's place in the
+grid decides which random numbers it gets (``philox_grid``, which each session records).
 
 **Layout**: a chunk (``rows x dim``, row-major) is cut into blocks of ``block_rows(dim)``
 whole rows (a divisor of ``CHUNK_ROWS``, about ``BLOCK_VALUES`` values); a block holds
