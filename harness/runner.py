@@ -21,6 +21,7 @@ Its parts live elsewhere: the models (``baselines.models``), the index set
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,20 @@ def _check_stored_run(path: str | Path, ident: dict[str, Any]) -> None:
         return
     with Store.open_existing(path, readonly=True) as store:
         check_resume(store, ident)
+
+
+def _record_chosen_batches(store: Store, chosen: dict[str, int]) -> None:
+    """The batch size each model took in this session where the config names none
+    (``auto_batch_size``; on a GPU it follows the free memory, so sessions may differ),
+    in the session's record (``batch_chosen``). The local executor's only: a Ray actor
+    chooses its own. Written however the sampling ended, unless writing fails too."""
+    sessions = store.get_manifest("sessions") or []
+    if not chosen or not sessions:
+        return
+    try:
+        store.put_manifest({"sessions": [*sessions[:-1], {**sessions[-1], "batch_chosen": chosen}]})
+    except (OSError, sqlite3.Error):  # a full disk, say: the error that stopped the run wins
+        pass
 
 
 def _say_extending(path: str | Path, added: dict[str, list], stored: int) -> None:
@@ -175,7 +190,12 @@ def run(
                 },
                 noises=specs,
             )
-            finished = exe.run(plan, store, device=dev, progress=progress, stop_after=stop_after)
+            try:
+                finished = exe.run(
+                    plan, store, device=dev, progress=progress, stop_after=stop_after
+                )
+            finally:
+                _record_chosen_batches(store, plan.chosen_batch)
             if not finished:
                 return Path(store_path)
             certify_deterministic(store, cfg, models, data, index_set, here, progress=progress)

@@ -417,12 +417,18 @@ def footnotes(report: Report) -> list[str]:
 
 SESSION_FIELDS = (
     "code_version", "device_name", "elementwise_math", "python", "numpy", "batch_size",
-    "philox_grid", "fp32_precision",
+    "philox_grid", "fp32_precision", "batch_chosen",
 )  # fmt: skip
 
 
 def _differing(sessions: list[dict], key: str) -> bool:
     return len({json.dumps(s.get(key), sort_keys=True) for s in sessions}) > 1
+
+
+def _chosen(session: dict) -> str:
+    """`` (chosen: a 1000, b 500)`` for a session whose models' batch was chosen."""
+    chosen = session.get("batch_chosen") or {}
+    return f" (chosen: {', '.join(f'{m} {b}' for m, b in chosen.items())})" if chosen else ""
 
 
 def _on_gpu(session: dict) -> str:
@@ -453,7 +459,7 @@ def sessions_footnote(sessions: list[dict], dim: int | None = None) -> str | Non
         f"before) code {s.get('code_version')}, device {s.get('device_name')}, python "
         f"{s.get('python')}, numpy {s.get('numpy', 'not recorded')}, elementwise math "
         f"{s.get('elementwise_math')}, batch size "
-        f"{s.get('batch_size', 'not recorded')}{_on_gpu(s)}{_added_in(s)}"
+        f"{s.get('batch_size', 'not recorded')}{_chosen(s)}{_on_gpu(s)}{_added_in(s)}"
         for s in sessions
     ]
     text = (
@@ -475,7 +481,7 @@ def sessions_footnote(sessions: list[dict], dim: int | None = None) -> str | Non
             "; the float32 precision of the forward passes differs (TF32 or full float32), "
             "so a draw whose top two logits nearly tie may be counted in another class"
         )
-    if _differing(sessions, "batch_size"):
+    if _differing(sessions, "batch_size") or _differing(sessions, "batch_chosen"):
         text += (
             "; the batch sizes differ, and the model's float rounding can differ with the "
             "batch's shape, so a draw whose top two logits tie within it may be counted in "

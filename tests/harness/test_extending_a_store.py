@@ -150,3 +150,17 @@ def test_an_extension_stopped_midway_is_a_gap_in_the_sampling(tmp_path):
     runner.run(config([MODEL_A], [GAUSSIAN, LAPLACE]), one, progress=False, certify=False)
     with Store(one) as st:
         assert sampling_progress(st).gap() is None
+
+
+def test_each_session_records_the_batch_its_models_took(tmp_path):
+    """Without a batch size in the config, each session records the one every model
+    took (on the CPU one chunk, 1000 rows, at most n), also when it was stopped."""
+    path = tmp_path / "s.sqlite"
+    run = {k: v for k, v in RUN.items() if k != "batch_size"}
+    plain = parse({"run": run, "models": [MODEL_A], "noises": [GAUSSIAN]})
+    runner.run(plain, path, progress=False, stop_after=2, certify=False)
+    with Store(path) as st:
+        assert st.get_manifest("sessions")[-1]["batch_chosen"] == {"a": 400}  # n = 400
+    runner.run(config([MODEL_A], [GAUSSIAN]), path, progress=False, certify=False)
+    with Store(path) as st:
+        assert "batch_chosen" not in st.get_manifest("sessions")[-1]  # given: 200

@@ -98,3 +98,12 @@ def test_gpu_sessions_alike_need_no_footnote_and_other_grids_are_said_to_draw_ot
     assert "float32 convolutions tf32" in line and "float32 convolutions ieee" in line
     assert "float32 precision of the forward passes differs" in line
     assert "random grids differ" not in line
+
+
+def test_sessions_whose_chosen_batches_differ_are_said_to_round_otherwise():
+    first = {**session(), "batch_chosen": {"m": 4000}}
+    second = {**session(before=40), "batch_chosen": {"m": 3000}}
+    line = sessions_footnote([first, second])
+    assert "batch size auto (chosen: m 4000)" in line and "(chosen: m 3000)" in line
+    assert "batch sizes differ" in line
+    assert sessions_footnote([first, {**first, "started": "2026-12-02"}]) is None
