@@ -15,8 +15,8 @@ from harness import provenance
 from harness.draws import CHUNK_ROWS, DEVICE_SOURCE, DrawStream, draw_method, philox_grid
 
 
-@pytest.mark.parametrize("dim", [64, 784, 3072, 5000])
-def test_a_chunk_draws_about_the_uniforms_it_needs(monkeypatch, dim):
+def uniforms_drawn(monkeypatch, dim: int, rows: int) -> list[int]:
+    """The uniforms of each super-block the torch source draws for ``rows`` rows."""
     drawn = []
     real = DrawStream._device_uniforms
 
@@ -26,9 +26,14 @@ def test_a_chunk_draws_about_the_uniforms_it_needs(monkeypatch, dim):
         return out
 
     monkeypatch.setattr(DrawStream, "_device_uniforms", counting)
-    DrawStream(0, 0, 1, dim, source="torch").fill(torch.empty(2 * CHUNK_ROWS, dim), 0)
-    needed = 2 * CHUNK_ROWS * dim  # two uniforms a pair, two chunks
-    assert needed <= sum(drawn) <= 1.01 * needed
+    DrawStream(0, 0, 1, dim, source="torch").fill(torch.empty(rows, dim), 0)
+    return drawn
+
+
+@pytest.mark.parametrize("dim", [64, 784, 3072, 5000])
+def test_a_chunk_draws_about_the_uniforms_it_needs(monkeypatch, dim):
+    needed = 2 * CHUNK_ROWS * dim  # one uniform a value (two a pair), two chunks
+    assert needed <= sum(uniforms_drawn(monkeypatch, dim, 2 * CHUNK_ROWS)) <= 1.01 * needed
 
 
 def test_a_prefix_of_a_chunk_is_the_start_of_the_whole_chunk():
@@ -90,21 +95,10 @@ def test_the_precision_is_read_on_a_torch_without_the_fp32_precision_switches(mo
 
 
 @pytest.mark.parametrize("dim", [64, 784, 3072, 150_528])
-def test_the_blocks_a_super_block_takes_are_its_uniforms_over_256_at_most_the_cap(dim):
+def test_the_blocks_a_super_block_takes_are_its_uniforms_over_256_at_most_the_cap(monkeypatch, dim):
     """Checked against the uniforms one super-block of the torch source draws."""
     from harness.draws import philox_blocks
 
-    drawn = []
-    real = DrawStream._device_uniforms
-
-    def counting(self, sequence, superblock):
-        out = real(self, sequence, superblock)
-        drawn.append(out.numel())
-        return out
-
-    with pytest.MonkeyPatch.context() as m:
-        m.setattr(DrawStream, "_device_uniforms", counting)
-        DrawStream(0, 0, 1, dim, source="torch").fill(torch.empty(1, dim), 0)
-    (uniforms,) = drawn
+    (uniforms,) = uniforms_drawn(monkeypatch, dim, 1)
     for cap in (348, 1056, 10**6):
         assert philox_blocks(cap, dim) == min(cap, -(-uniforms // 256))
