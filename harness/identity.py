@@ -314,7 +314,11 @@ def check_resume(store: Store, ident: dict[str, Any]) -> dict[str, list]:
     that adds models or noises to the stored ones, all else equal, extends the stored run
     (``added_to_stored``); returns what it adds (``models``: names, ``noises``: tables;
     empty for a new store or a plain resumption)."""
-    imported = {d for (d,) in store.query("SELECT DISTINCT dataset FROM imported")}
+    imported = (
+        {d for (d,) in store.query("SELECT DISTINCT dataset FROM imported")}
+        if store.has_table("imported")  # a schema-1 store read before its migration
+        else set()
+    )
     if imported - {ident.get("dataset")}:
         raise ValueError(
             f"{store.path} holds certificates imported for {', '.join(sorted(imported))}, "

@@ -37,7 +37,7 @@ from harness.executors import ImageTask, ModelWork, SamplingPlan, make_executor
 from harness.identity import check_resume, identity
 from harness.noise.preflight import check_perturb
 from harness.provenance import provenance, sessions
-from harness.store import Store, check_not_busy
+from harness.store import Store, StoreError, check_not_busy
 from smoothbench import plugins
 
 
@@ -50,7 +50,11 @@ def _check_stored_run(path: str | Path, ident: dict[str, Any]) -> None:
     path = Path(path)
     if not path.is_file() or path.stat().st_size == 0:
         return
-    with Store.open_existing(path, readonly=True) as store:
+    try:
+        store = Store.open_existing(path, readonly=True)
+    except (StoreError, OSError, sqlite3.Error):
+        return  # the writable open judges it (or makes it a store: an SQLite file with no table)
+    with store:
         check_resume(store, ident)
 
 
@@ -59,12 +63,15 @@ def _record_chosen_batches(store: Store, chosen: dict[str, int]) -> None:
     (``auto_batch_size``; on a GPU it follows the free memory, so sessions may differ),
     in the session's record (``batch_chosen``). The local executor's only: a Ray actor
     chooses its own. Written however the sampling ended, unless writing fails too."""
-    sessions = store.get_manifest("sessions") or []
-    if not chosen or not sessions:
+    if not chosen:
         return
-    try:
-        store.put_manifest({"sessions": [*sessions[:-1], {**sessions[-1], "batch_chosen": chosen}]})
-    except (OSError, sqlite3.Error):  # a full disk, say: the error that stopped the run wins
+    try:  # a full disk, a closed or replaced store: the error that stopped the run wins
+        sessions = store.get_manifest("sessions") or []
+        if sessions:
+            store.put_manifest(
+                {"sessions": [*sessions[:-1], {**sessions[-1], "batch_chosen": chosen}]}
+            )
+    except (OSError, ValueError, sqlite3.Error):
         pass
 
 

@@ -417,8 +417,28 @@ def footnotes(report: Report) -> list[str]:
 
 SESSION_FIELDS = (
     "code_version", "device_name", "elementwise_math", "python", "numpy", "batch_size",
-    "philox_grid", "fp32_precision", "batch_chosen",
+    "philox_grid", "fp32_precision",
 )  # fmt: skip
+
+
+def _batches_differ(sessions: list[dict]) -> bool:
+    """Whether a model took other batch sizes in two sessions: the config's, or where it
+    names none the one the model took (``batch_chosen``, of the models a session sampled;
+    a store written before it was recorded compares ``batch_size`` only)."""
+    if not any(s.get("batch_chosen") for s in sessions):
+        return _differing(sessions, "batch_size")
+    models = {m for s in sessions for m in (s.get("batch_chosen") or {})}
+    for model in models:
+        took = set()
+        for s in sessions:
+            size = s.get("batch_size")
+            if size == "auto":
+                size = (s.get("batch_chosen") or {}).get(model)  # None: it sampled none of it
+            if size is not None:
+                took.add(json.dumps(size))
+        if len(took) > 1:
+            return True
+    return False
 
 
 def _differing(sessions: list[dict], key: str) -> bool:
@@ -432,7 +452,8 @@ def _chosen(session: dict) -> str:
 
 
 def _on_gpu(session: dict) -> str:
-    """``, random grid 1056, float32 conv tf32, matmul none`` for a session on a GPU."""
+    """``, random grid 1056, float32 convolutions tf32 and products none`` for a session
+    on a GPU."""
     if session.get("philox_grid") is None and session.get("fp32_precision") is None:
         return ""
     precision = session.get("fp32_precision") or {}
@@ -448,7 +469,9 @@ def sessions_footnote(sessions: list[dict], dim: int | None = None) -> str | Non
     alike, sampled the store. ``dim``: the values of an input (the manifest's
     ``base_draws``), with which GPUs of other random grids may still draw the same
     values (``harness.draws.philox_blocks``)."""
-    if not any(_differing(sessions, key) for key in SESSION_FIELDS):
+    if not any(_differing(sessions, key) for key in SESSION_FIELDS) and not _batches_differ(
+        sessions
+    ):
         return None
     grids = [
         philox_blocks(g, dim) if isinstance(g := s.get("philox_grid"), int) and dim else g
@@ -481,7 +504,7 @@ def sessions_footnote(sessions: list[dict], dim: int | None = None) -> str | Non
             "; the float32 precision of the forward passes differs (TF32 or full float32), "
             "so a draw whose top two logits nearly tie may be counted in another class"
         )
-    if _differing(sessions, "batch_size") or _differing(sessions, "batch_chosen"):
+    if _batches_differ(sessions):
         text += (
             "; the batch sizes differ, and the model's float rounding can differ with the "
             "batch's shape, so a draw whose top two logits tie within it may be counted in "
