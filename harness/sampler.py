@@ -119,12 +119,13 @@ def auto_batch_size(
     (100 rows of ImageNet). Larger CPU batches do not pay: the model's activations then
     outgrow what the allocator keeps, and every batch page-faults them back. On a GPU,
     the largest multiple of the chunk (or divisor of it) whose base draws, noisy inputs,
-    noise scratch and activations fit in ``_GPU_MEMORY_SHARE`` of the free memory (less
-    the draws' fixed buffers, ``DrawStream.device_bytes``), the activations and the
-    scratch of ``noises`` (all that the run samples with this model: on a GPU each
-    family keeps whole-batch buffers of its own, and some transforms take float64
-    temporaries, 50 bytes per input value for the mixed l2/l-inf noise) measured with
-    a probe batch (``noise_bytes_per_row``)."""
+    model activations and noise scratch fit in ``_GPU_MEMORY_SHARE`` of the free memory
+    (counting what torch's allocator keeps cached as free), less the draws' fixed
+    buffers (``DrawStream.device_bytes``). The activations are measured on a probe
+    batch, and so is the scratch of ``noises`` (every noise the run samples with this
+    model: on a GPU each family keeps whole-batch buffers of its own, and some take
+    float64 temporaries, 50 bytes per input value for the mixed l2/l-inf noise;
+    ``noise_bytes_per_row``)."""
     device = model_device(model)
     dim = x.numel()
     if device.type != "cuda":

@@ -1,9 +1,8 @@
 """How far the sampling of a store has come: the images the run planned (its index set)
 and, per sampled model, those with counts under every noise the run planned for it (the
 manifest's ``sampled_noises``; in a store written before it was recorded, every noise
-the model has counts for). ``smoothbench
-report``, ``certify`` and ``export`` state the gap; a read of the store only, so that
-``reports`` may use it."""
+the model has counts for). ``smoothbench report``, ``certify`` and ``export`` state the
+gap; a read of the store only, so that ``reports`` may use it."""
 
 from __future__ import annotations
 
