@@ -101,7 +101,8 @@ def provenance(device: torch.device) -> dict[str, Any]:
     """Manifest fields that describe the code and the machine (not part of the identity a
     resumed run must share). On a CUDA device, also the grid of torch's random kernels
     (``harness.draws.philox_grid``: GPUs with other grids draw other base normals from
-    one seed) and the float32 precision of the forward pass (``fp32_precision``)."""
+    one seed) and the float32 precision of the forward pass (``fp32_precision``), where
+    this machine has the GPU (a Ray actor's own are in its session's ``workers``)."""
     record: dict[str, Any] = {
         "code_version": code_version(),
         "device": str(device),
@@ -110,8 +111,9 @@ def provenance(device: torch.device) -> dict[str, Any]:
         "python": platform.python_version(),
         "numpy": numpy.__version__,
     }
-    if device.type == "cuda":
-        record["philox_grid"] = philox_grid(device)
+    grid = philox_grid(device)
+    if grid is not None:  # a GPU of this machine (a Ray driver may have none: its actors say)
+        record["philox_grid"] = grid
         record["fp32_precision"] = fp32_precision()
     return record
 

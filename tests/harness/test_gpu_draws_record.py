@@ -102,3 +102,10 @@ def test_the_blocks_a_super_block_takes_are_its_uniforms_over_256_at_most_the_ca
     (uniforms,) = uniforms_drawn(monkeypatch, dim, 1)
     for cap in (348, 1056, 10**6):
         assert philox_blocks(cap, dim) == min(cap, -(-uniforms // 256))
+
+
+def test_a_driver_without_the_gpu_records_no_grid_of_its_own(monkeypatch):
+    """A Ray driver may run a CUDA run with no GPU of its own: its actors record theirs."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    record = provenance.provenance(torch.device("cuda"))
+    assert "philox_grid" not in record and "fp32_precision" not in record
