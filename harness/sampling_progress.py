@@ -77,19 +77,15 @@ def sampling_progress(store: Store) -> SamplingProgress:
     planned_noises = store.get_manifest("sampled_noises") or {}
     sampled: dict[str, int] = {}
     for model in models:
-        names = planned_noises.get(model)
-        if names:  # the run's plan: an extension adds noises some images lack
-            rows = store.query(
-                f"SELECT image FROM counts WHERE model = ? AND noise IN "
-                f"({', '.join('?' * len(names))}) GROUP BY image HAVING COUNT(DISTINCT noise) = ?",
-                (model, *names, len(names)),
-            )
-        else:  # a store written before the plan was recorded: the noises it has counts of
-            rows = store.query(
-                "SELECT image FROM counts WHERE model = ? GROUP BY image"
-                " HAVING COUNT(DISTINCT noise) = ?",
-                (model, noises.get(model, 0)),
-            )
+        # the run's plan (an extension adds noises some images lack); in a store written
+        # before the plan was recorded, the noises the model has counts of
+        names = planned_noises.get(model) or []
+        within = f" AND noise IN ({', '.join('?' * len(names))})" if names else ""
+        rows = store.query(
+            f"SELECT image FROM counts WHERE model = ?{within} GROUP BY image"
+            " HAVING COUNT(DISTINCT noise) = ?",
+            (model, *names, len(names) if names else noises.get(model, 0)),
+        )
         images = {int(i) for (i,) in rows}
         sampled[model] = len(images & planned) if planned is not None else len(images)
     writer = store_writer(store.path) if store.readonly else None  # our own lock otherwise
