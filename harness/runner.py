@@ -61,8 +61,9 @@ def _check_stored_run(path: str | Path, ident: dict[str, Any]) -> None:
 def _record_chosen_batches(store: Store, chosen: dict[str, int]) -> None:
     """The batch size each model took in this session where the config names none
     (``auto_batch_size``; on a GPU it follows the free memory, so sessions may differ),
-    in the session's record (``batch_chosen``). The local executor's only: a Ray actor
-    chooses its own. Written however the sampling ended, unless writing fails too."""
+    in the session's record (``batch_chosen``). The local executor's (the Ray executor
+    records its actors': ``_record_workers``). Written however the sampling ended, unless
+    writing fails too."""
     if not chosen:
         return
     try:  # a full disk, a closed or replaced store: the error that stopped the run wins

@@ -434,7 +434,9 @@ def _batches_differ(sessions: list[dict]) -> bool:
             size = s.get("batch_size")
             if size == "auto":
                 size = (s.get("batch_chosen") or {}).get(model)  # None: it sampled none of it
-            if size is not None:
+            if isinstance(size, list):  # Ray actors of one session chose several
+                took.update(json.dumps(one) for one in size)
+            elif size is not None:
                 took.add(json.dumps(size))
         if len(took) > 1:
             return True
@@ -446,9 +448,14 @@ def _differing(sessions: list[dict], key: str) -> bool:
 
 
 def _chosen(session: dict) -> str:
-    """`` (chosen: a 1000, b 500)`` for a session whose models' batch was chosen."""
+    """`` (chosen: a 1000, b 500)`` for a session whose models' batch was chosen
+    (``b 500 or 1000`` where a Ray run's actors chose several)."""
     chosen = session.get("batch_chosen") or {}
-    return f" (chosen: {', '.join(f'{m} {b}' for m, b in chosen.items())})" if chosen else ""
+
+    def sizes(took: int | list[int]) -> str:  # a list: the sizes a Ray run's actors chose
+        return " or ".join(map(str, took)) if isinstance(took, list) else str(took)
+
+    return f" (chosen: {', '.join(f'{m} {sizes(b)}' for m, b in chosen.items())})" if chosen else ""
 
 
 def _on_gpu(session: dict) -> str:

@@ -109,6 +109,40 @@ def deserialize_model(kind: str, blob: bytes) -> torch.nn.Module:
     return torch.load(buf, map_location="cpu", weights_only=False)
 
 
+def actor_device(device_type: str, gpu_ids: list, visible: str | None) -> torch.device:
+    """The device of an actor given ``gpu_ids`` (``ray.get_gpu_ids()``) and ``visible``
+    (its ``CUDA_VISIBLE_DEVICES``). Ray names a GPU by its entry in the node's
+    ``CUDA_VISIBLE_DEVICES`` (by its index where that is unset) and leaves each actor only
+    its own visible, so the actor's is ``cuda:0``; with
+    ``RAY_EXPERIMENTAL_NOSET_CUDA_VISIBLE_DEVICES`` set it leaves them all, and the actor's
+    is the one its id names: without this every actor would sample on the first GPU."""
+    if device_type != "cuda":
+        return torch.device("cpu")
+    if not gpu_ids:  # Ray gave none (an actor started by hand): the current one
+        return torch.device("cuda", 0)
+    given = str(gpu_ids[0])
+    listed = [] if visible in (None, "", "NoDevFiles") else visible.split(",")
+    if not listed:
+        return torch.device("cuda", int(given))
+    if given not in listed:
+        raise RuntimeError(
+            f"Ray gave this worker GPU {given}, which CUDA_VISIBLE_DEVICES={visible} hides"
+        )
+    return torch.device("cuda", listed.index(given))
+
+
+def this_actors_device(device_type: str) -> torch.device:
+    """``actor_device`` of the actor this runs in, made the current CUDA device (what
+    asks for ``cuda`` alone, such as its free memory, then means it)."""
+    if device_type != "cuda":
+        return torch.device("cpu")
+    device = actor_device(
+        device_type, _import_ray().get_gpu_ids(), os.environ.get("CUDA_VISIBLE_DEVICES")
+    )
+    torch.cuda.set_device(device)
+    return device
+
+
 class SamplingWorker:
     """The state of one actor: the run's models and noises on its device."""
 
@@ -117,7 +151,7 @@ class SamplingWorker:
         load_plugins(setup["plugins"])  # the driver's, by hand: before any noise is built
         if setup["keep_freed_memory"]:
             keep_freed_memory()
-        self.device = torch.device("cuda" if device_type == "cuda" else "cpu")
+        self.device = this_actors_device(device_type)
         self.plan = SamplingPlan(
             setup["seed"], setup["n0"], setup["n"], setup["batch_size"], setup["options"]
         )
@@ -152,6 +186,11 @@ class SamplingWorker:
         if progress is not None and pending[0]:
             progress.add.remote(pending[0])
         return rows
+
+    def chosen_batches(self) -> dict[str, int]:
+        """The batch each model's tasks took on this actor where the run names none
+        (``auto_batch_size``, chosen at its first task here)."""
+        return dict(self.plan.chosen_batch)
 
     def where(self) -> str:
         """The actor's host, process, device and elementwise math path (the driver's
@@ -389,10 +428,10 @@ class RayExecutor(Executor):
                     bar.set_postfix_str("", refresh=False)
                 bar.update(1)
                 if stop_after is not None and processed >= stop_after:
-                    _record_workers(ray, store, where)
+                    _record_workers(ray, store, where, actors)
                     return False
                 submit(which)
-            _record_workers(ray, store, where)
+            _record_workers(ray, store, where, actors)
             return True
         finally:
             bar.close()
@@ -408,17 +447,33 @@ class RayExecutor(Executor):
             self._started = False
 
 
-def _record_workers(ray, store: Store, where: list) -> None:
+def _record_workers(ray, store: Store, where: list, actors: list) -> None:
     """Add the actors' hosts and devices to this session's record in the manifest (its
-    ``provenance`` names the driver's machine, which need not be where the draws ran)."""
+    ``provenance`` names the driver's machine, which need not be where the draws ran),
+    and the batch each model took where the run names none (``batch_chosen``: one size,
+    or the sizes, ascending, where actors on other GPUs chose others)."""
     try:
         workers = ray.get(where, timeout=10)
+        batches = ray.get([a.chosen_batches.remote() for a in actors], timeout=10)
     except (ray.exceptions.RayError, TimeoutError):  # pragma: no cover - a record only
         return
     sessions = store.get_manifest("sessions") or []
     if sessions:
         sessions[-1]["workers"] = workers
+        took = merged_batches(batches)
+        if took:
+            sessions[-1]["batch_chosen"] = took
         store.put_manifest({"sessions": sessions})
+
+
+def merged_batches(per_actor: list[dict[str, int]]) -> dict[str, int | list[int]]:
+    """Each model's batch over the actors that sampled it: the size where they agree,
+    the sizes in ascending order where they do not."""
+    sizes: dict[str, set[int]] = {}
+    for chosen in per_actor:
+        for model, size in chosen.items():
+            sizes.setdefault(model, set()).add(int(size))
+    return {m: next(iter(s)) if len(s) == 1 else sorted(s) for m, s in sizes.items()}
 
 
 def _task_failure(cause: BaseException, task: ImageTask, kept: str) -> Exception:

@@ -296,6 +296,9 @@ def test_a_ray_run_of_two_models_equals_the_local_run(tmp_path, cluster, capsys)
     assert (counts, certificates) == rows(local)[:2]
     (session,) = manifest["sessions"]
     assert len(session["workers"]) == 1  # the one actor asked for
+    # the batch each model took on the actor, as the local run records its own
+    (local_session,) = rows(local)[2]["sessions"]
+    assert session["batch_chosen"] == local_session["batch_chosen"] == {"a": 200, "b": 200}
 
 
 def test_a_gpu_asked_of_a_cluster_without_one_is_refused(cluster):
@@ -361,3 +364,41 @@ def test_a_bracketed_ipv6_address_is_host_port(monkeypatch):
     for address in ("[::]:6379", "[::1]:6380", "headnode:6381", "10.0.0.1:65535"):
         check_reachable(address, timeout=0.1)
     assert tried == [("::", 6379), ("::1", 6380), ("headnode", 6381), ("10.0.0.1", 65535)]
+
+
+@pytest.mark.parametrize(
+    ("gpu_ids", "visible", "index"),
+    [
+        ([0], "0", 0),  # Ray's default: each actor sees only the GPU it was given
+        (["3"], "3", 0),
+        ([2], None, 2),  # RAY_EXPERIMENTAL_NOSET_CUDA_VISIBLE_DEVICES: every GPU visible
+        (["5"], "4,5,6", 1),  # ... of those the node was started with
+        (["GPU-b2"], "GPU-a1,GPU-b2", 1),  # GPUs named by UUID
+    ],
+)
+def test_an_actor_samples_on_the_gpu_ray_gave_it(gpu_ids, visible, index):
+    assert ray_executor.actor_device("cuda", gpu_ids, visible) == torch.device("cuda", index)
+
+
+def test_an_actor_makes_its_gpu_the_current_one(monkeypatch):
+    """What asks for ``cuda`` alone (the free memory ``auto_batch_size`` reads) means the
+    actor's GPU, not the first."""
+    made_current = []
+    monkeypatch.setattr(ray, "get_gpu_ids", lambda: [2])
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    monkeypatch.setattr(torch.cuda, "set_device", made_current.append)
+    assert ray_executor.this_actors_device("cuda") == torch.device("cuda", 2)
+    assert made_current == [torch.device("cuda", 2)]
+    assert ray_executor.this_actors_device("cpu") == torch.device("cpu")
+    assert made_current == [torch.device("cuda", 2)]
+
+
+def test_an_actor_whose_gpu_is_hidden_says_so_and_cpu_actors_use_the_cpu():
+    with pytest.raises(RuntimeError, match="GPU 7.*CUDA_VISIBLE_DEVICES=0,1 hides"):
+        ray_executor.actor_device("cuda", [7], "0,1")
+    assert ray_executor.actor_device("cpu", [], None) == torch.device("cpu")
+
+
+def test_the_batches_of_actors_that_chose_others_are_all_recorded():
+    merged = ray_executor.merged_batches([{"a": 1000, "b": 400}, {"a": 500}, {"a": 1000}])
+    assert merged == {"a": [500, 1000], "b": 400}

@@ -53,3 +53,14 @@ def test_a_model_that_took_another_batch_is_said_to_differ():
     line = sessions_footnote([first, {**base, "batch_chosen": {"b": 200}}])
     assert "batch sizes differ" in line
     assert sessions_footnote([first, {**base, "batch_chosen": {"b": 400}}]) is None
+
+
+def test_actors_of_one_ray_session_that_chose_other_batches_differ():
+    """A Ray session records the sizes its actors chose where they differ (GPUs of other
+    memory); that is other batches, within one session, and the footnote lists them."""
+    base = {"code_version": "1", "batch_size": "auto", "started": "2026-12-01"}
+    one = {**base, "batch_chosen": {"a": [500, 1000]}}
+    line = sessions_footnote([one, {**base, "batch_chosen": {"b": 200}}])
+    assert "batch sizes differ" in line and "a 500 or 1000" in line
+    same = {**base, "batch_chosen": {"a": [1000]}}
+    assert sessions_footnote([same, {**base, "batch_chosen": {"a": 1000}}]) is None
