@@ -19,6 +19,7 @@ import argparse
 import signal
 import sqlite3
 import sys
+import traceback
 import warnings
 from importlib import import_module
 
@@ -128,12 +129,12 @@ def _run_command(argv: list[str] | None) -> int:
         return 0
     except (ValueError, TypeError, FileNotFoundError, KeyError) as err:
         if args.debug:
-            raise
+            return _traceback(2)
         print(f"smoothbench {args.command}: error: {_one_line(err)}", file=sys.stderr)
         return 2
     except (OSError, sqlite3.Error) as err:
         if args.debug:
-            raise
+            return _traceback(1)
         store = getattr(args, "store", None)  # SQLite's messages do not name the file
         out = getattr(args, "out", None)
         where = f" (store {store})" if isinstance(err, sqlite3.Error) and store else ""
@@ -147,7 +148,7 @@ def _run_command(argv: list[str] | None) -> int:
         return 1
     except Exception as err:  # an internal error: one line, the traceback on --debug
         if args.debug:
-            raise
+            return _traceback(1)
         print(
             f"smoothbench {args.command}: internal error ({type(err).__name__}): "
             f"{_one_line(err)}; rerun with --debug for the traceback",
@@ -156,6 +157,13 @@ def _run_command(argv: list[str] | None) -> int:
         return 1
     finally:
         warnings.formatwarning = formatter
+
+
+def _traceback(code: int) -> int:
+    """``--debug``: the traceback of the error being handled instead of its one line,
+    and the exit code the line would have had."""
+    traceback.print_exc()
+    return code
 
 
 if __name__ == "__main__":

@@ -60,12 +60,31 @@ def test_debug_shows_the_traceback(tmp_path):
         [sys.executable, "-m", "harness.cli", "--debug", "report", str(tmp_path / "none")],
         capture_output=True, text=True,
     )  # fmt: skip
-    assert proc.returncode != 0 and "Traceback" in proc.stderr
+    assert proc.returncode == 2 and "Traceback" in proc.stderr  # bad input, as without it
     proc = subprocess.run(
         [sys.executable, "-m", "harness.cli", "report", str(tmp_path / "none")],
         capture_output=True, text=True,
     )  # fmt: skip
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [(RuntimeError("a bug"), 1), (OSError(28, "No space left on device"), 1), (KeyError("k"), 2)],
+)
+def test_debug_keeps_the_exit_code(monkeypatch, capsys, error, code):
+    """``--debug`` swaps the one line for the traceback; the exit code stays what the
+    error's kind gives (scripts that test it behave alike with and without it)."""
+    from harness.cli import list_command
+
+    def fail(args):
+        raise error
+
+    monkeypatch.setattr(list_command, "main", fail)
+    assert main(["--debug", "list"]) == code
+    assert "Traceback" in capsys.readouterr().err
+    assert main(["list"]) == code
+    assert "Traceback" not in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
