@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from reports.code_span import code_span
 from reports.view import Cell, View
 
 
@@ -33,6 +34,7 @@ def _environment(autoescape: bool) -> Environment:
     )
     env.globals["md_table"] = md_table
     env.filters["b64"] = _b64
+    env.filters["code"] = code_span
     return env
 
 

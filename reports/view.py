@@ -20,6 +20,7 @@ import numpy as np
 
 from harness.draws import philox_blocks
 from reports import significance as sig
+from reports.code_span import code_span
 from reports.columns import Column
 from reports.envelope import envelope
 from reports.headline import Headline, fmt_p
@@ -359,10 +360,8 @@ def discordant_table(board: Board, h: Headline) -> Table | None:
         f"{h.other.full_label()} (second)."
     )
     if found > DISCORDANT_SHOWN:
-        caption += (
-            f" The first {DISCORDANT_SHOWN} of {found} by index; `{compare_command(board, h)}` "
-            "lists them all"
-        )
+        command = code_span(compare_command(board, h))
+        caption += f" The first {DISCORDANT_SHOWN} of {found} by index; {command} lists them all"
         firsts = sorted({r.certifiers[0] for r in (h.row, h.other) if len(r.certifiers) > 1})
         caption += (
             f" (compare takes the radii of {' and '.join(firsts)}, where this table takes the "
