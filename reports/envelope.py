@@ -24,6 +24,9 @@ class EnvelopeRow:
     models: list[str]
     sigma0: list[float | None]
     rows: list[Row]
+    #: Rows of the noise and certifier left out for holding other images than the row
+    #: that holds the most (a run stopped part-way): ``(model, images held, that row's)``.
+    left_out: tuple[tuple[str, int, int], ...] = ()
 
     @property
     def reach(self) -> float | None:
@@ -41,7 +44,10 @@ def envelope(board: Board) -> list[EnvelopeRow]:
     """Envelope rows of a board (noises present on at least two models), the largest
     area under the envelope over the board's radii first (a step sum, the grid's proxy
     of ACR); rows of certifiers that failed the soundness check, and rows it could not
-    check here, are left out (the envelope shows no marks)."""
+    check here, are left out (the envelope shows no marks), and so are rows whose images
+    are not those of the row that holds the most (a model sampled on part of them, whose
+    accuracy on those few would be set against the others' on all): every value of an
+    envelope row is on the same images."""
     groups: dict[tuple[str, str], list[Row]] = {}
     for row in board.rows:
         if row.key in board.held_out or row.kind != "smoothing":
@@ -52,6 +58,11 @@ def envelope(board: Board) -> list[EnvelopeRow]:
     for (label, cert), rows in groups.items():
         if len({r.model for r in rows}) < 2:
             continue
+        most = max(rows, key=lambda r: len(r.images)).images
+        short = tuple(
+            (r.model, len(r.images), most.size) for r in rows if not np.array_equal(r.images, most)
+        )
+        rows = [r for r in rows if np.array_equal(r.images, most)]
         values, models, sigmas = [], [], []
         for col in board.columns:
             if col.radius is None:
@@ -60,11 +71,27 @@ def envelope(board: Board) -> list[EnvelopeRow]:
             values.append(col.value(best, ctx))
             models.append(best.model)
             sigmas.append(board.sigma0.get(best.model))
-        out.append(EnvelopeRow(label, cert, values, models, sigmas, rows))
+        out.append(EnvelopeRow(label, cert, values, models, sigmas, rows, short))
     radii = [c.radius for c in board.columns if c.radius is not None]
     weights = np.diff(np.r_[radii, radii[-1]]) if radii else np.zeros(0)
     out.sort(key=lambda e: -float(np.dot(e.values, weights)) if len(weights) else 0.0)
     return out
+
+
+def left_out_note(rows: list[EnvelopeRow]) -> str:
+    """`` Left out ...`` naming the rows ``envelope`` left out of ``rows`` for their
+    images, or ``""``."""
+    named = [
+        f"{model} under {e.label} · {e.certifier} ({held} of {most} images)"
+        for e in rows
+        for model, held, most in e.left_out
+    ]
+    if not named:
+        return ""
+    return (
+        " Left out, for holding other images than the pair's fullest row (a run stopped "
+        f"part-way; paired tests still compare them on the images they share): {'; '.join(named)}."
+    )
 
 
 def envelope_curve(rows: list[Row], grid: np.ndarray) -> np.ndarray:

@@ -32,7 +32,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from reports import stats  # noqa: E402
-from reports.envelope import envelope, envelope_curve  # noqa: E402
+from reports.envelope import envelope, envelope_curve, left_out_note  # noqa: E402
 from reports.leaderboard import Board  # noqa: E402
 from reports.rows import Row  # noqa: E402
 from smoothbench.atomic import atomic_path  # noqa: E402
@@ -250,6 +250,7 @@ def write_plots(board: Board, out: str | Path) -> list[Figure]:
         caption = (
             f"Best certified accuracy over the models' sigma0 ({n} noise-certifier pairs); "
             "triangles: the farthest reach of each pair's rows (none past the last plotted radius)."
+            + left_out_note(envelope(board)[:MAX_CURVES])
         )
         figures.append(Figure(name, *_save(fig, out / name), caption, n))
     fig, n = radius_distribution_figure(board)

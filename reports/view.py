@@ -22,7 +22,7 @@ from harness.draws import philox_blocks
 from reports import significance as sig
 from reports.code_span import code_span
 from reports.columns import Column
-from reports.envelope import envelope
+from reports.envelope import envelope, left_out_note
 from reports.headline import Headline, fmt_p
 from reports.leaderboard import Board, Report
 from reports.plots import Figure, model_figure_name
@@ -177,7 +177,7 @@ def envelope_table(board: Board) -> Table | None:
     caption = (
         "Best certified accuracy (%) over the models' sigma0, "
         "and the sigma0 that achieves it (Cohen et al. 2019, Table 1)."
-    )
+    ) + left_out_note(env)
     if beyond_any:
         caption += (
             f" {REACH_MARK} (grey in the HTML): a radius beyond the reach of every sigma0's row "
