@@ -169,7 +169,8 @@ def make_report(
         det_gap = (
             None if progress.gap() is not None else deterministic_gap(missing_deterministic(store))
         )
-        missing_groups = expected_groups(store) - set(
+        expected = expected_groups(store)
+        missing_groups = expected - set(
             zip(
                 sampled["model"], sampled["noise"], sampled["certifier"], sampled["norm"],
                 sampled["alpha"].astype(float), strict=True,
@@ -218,7 +219,15 @@ def make_report(
         missing_plugin_warnings(manifest)
         + data_caveat_warnings(manifest)
         + imported_label_warnings(imported, counts)
-        + sampling_warnings(manifest, progress, counts, stored, missing_groups, shown=outcomes)
+        + sampling_warnings(
+            manifest,
+            progress,
+            counts,
+            stored,
+            missing_groups,
+            shown=outcomes,
+            certifiable={group[:2] for group in expected},
+        )
         + missing_group_warnings(
             missing_groups, store_path, manifest.get("certification_failures") or []
         )

@@ -84,9 +84,13 @@ def sampling_warnings(
     outcomes: pd.DataFrame,
     missing_groups: Iterable[tuple[str, str, str, str, float]] = (),
     shown: pd.DataFrame | None = None,
+    certifiable: set[tuple[str, str]] | None = None,
 ) -> list[str]:
     """One line per gap: images not sampled (per model: ``progress``, from
-    ``harness.sampling_progress``), images sampled but not certified, and alphas
+    ``harness.sampling_progress``), images sampled but not certified (of the (model,
+    noise) pairs in ``certifiable`` where given: those a certifier of the store's
+    certifies, ``harness.certificate_groups.expected_groups``; a noise none of them
+    certifies is no gap ``smoothbench certify`` could close), and alphas
     other than the config's among those the report shows (``shown``, the outcomes left by
     its filters; all of ``outcomes`` by default). Groups missing whole
     (``missing_groups``) have lines of their own (``missing_group_warnings``, with the
@@ -100,7 +104,11 @@ def sampling_warnings(
         certified = set(map(tuple, outcomes[["model", "noise", "image"]].to_numpy().tolist()))
         pairs = {(m, nz) for m, nz, *_ in certified}
         whole = {(m, nz) for m, nz, *_ in missing_groups} - pairs
-        missing = {t for t in sampled - certified if t[:2] not in whole}
+        missing = {
+            t
+            for t in sampled - certified
+            if t[:2] not in whole and (certifiable is None or t[:2] in certifiable)
+        }
         if missing:
             out.append(
                 f"certification incomplete: {len(missing)} sampled (model, noise, image) "
