@@ -6,7 +6,7 @@ gap; a read of the store only, so that ``reports`` may use it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from harness.store import Store, store_writer
 
@@ -23,6 +23,10 @@ class SamplingProgress:
     #: The process writing the store now (``process 123``), or None: a gap then is the
     #: progress of a run, not what a stopped one left.
     writer: str | None = None
+    #: Per short model whose planned noises are not all short (an extension that adds
+    #: noises, stopped part-way): the noises short of the planned images, so that the
+    #: gap is not read as one of the rows of its complete noises.
+    short_noises: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def short(self) -> dict[str, int]:
@@ -34,14 +38,24 @@ class SamplingProgress:
     def gap(self) -> str | None:
         """``20 of 100 images`` (of the one sampled model), ``a: 20 of 100 images, b: 0 of
         100`` (of each model short of them, where several are sampled), or None when
-        complete (or when the store records no index set)."""
+        complete (or when the store records no index set). A model whose other noises
+        hold every image names the short ones: ``20 of 100 images under laplace(...)
+        (all 100 under its other noises)``."""
         short = self.short
         if not short:
             return None
+
+        def under(model: str) -> str:
+            names = self.short_noises.get(model)
+            if not names:
+                return ""
+            return f" under {', '.join(names)} (all {self.planned} under its other noises)"
+
         if len(self.sampled) == 1:
-            return f"{next(iter(short.values()))} of {self.planned} images"
+            ((model, k),) = short.items()
+            return f"{k} of {self.planned} images{under(model)}"
         return ", ".join(
-            f"{m}: {k} of {self.planned}{' images' if i == 0 else ''}"
+            f"{m}: {k} of {self.planned}{' images' if i == 0 else ''}{under(m)}"
             for i, (m, k) in enumerate(short.items())
         )
 
@@ -76,6 +90,7 @@ def sampling_progress(store: Store) -> SamplingProgress:
             models.append(model)
     planned_noises = store.get_manifest("sampled_noises") or {}
     sampled: dict[str, int] = {}
+    short_noises: dict[str, tuple[str, ...]] = {}
     for model in models:
         # the run's plan (an extension adds noises some images lack); in a store written
         # before the plan was recorded, the noises the model has counts of
@@ -88,5 +103,16 @@ def sampling_progress(store: Store) -> SamplingProgress:
         )
         images = {int(i) for (i,) in rows}
         sampled[model] = len(images & planned) if planned is not None else len(images)
+        if planned is not None and sampled[model] < len(planned) and len(names) > 1:
+            held: dict[str, set[int]] = {name: set() for name in names}
+            for noise, image in store.query(
+                f"SELECT DISTINCT noise, image FROM counts WHERE model = ?{within}",
+                (model, *names),
+            ):
+                held[noise].add(int(image))
+            lacking = tuple(name for name in names if not planned <= held[name])
+            if len(lacking) < len(names):
+                short_noises[model] = lacking
     writer = store_writer(store.path) if store.readonly else None  # our own lock otherwise
-    return SamplingProgress(None if planned is None else len(planned), sampled, writer)
+    planned_count = None if planned is None else len(planned)
+    return SamplingProgress(planned_count, sampled, writer, short_noises)
