@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -300,20 +300,55 @@ def added_to_stored(stored: dict[str, Any], ident: dict[str, Any]) -> tuple[dict
         families = {t.get("family") for t in kept}
         for key in _ABSENT_WHILE_EMPTY:
             if key in ident:
-                value = {f: v for f, v in ident[key].items() if f in families}
+                value = {f: v for f, v in (ident[key] or {}).items() if f in families}
                 out.pop(key)
                 if value:
                     out[key] = value
     return out, added
 
 
-def check_resume(store: Store, ident: dict[str, Any]) -> dict[str, list]:
+def describe_added(added: dict[str, list]) -> str:
+    """``model b, noise laplace(scale=0.5)``: the models and noise tables of
+    ``added_to_stored``'s second value."""
+    parts = [f"model {name}" for name in added["models"]]
+    for table in added["noises"]:
+        params = ", ".join(f"{k}={v}" for k, v in sorted((table.get("params") or {}).items()))
+        parts.append(f"noise {table.get('family')}" + (f"({params})" if params else ""))
+    return ", ".join(parts)
+
+
+def _differs(stored: dict[str, Any], now: dict[str, Any], key: str) -> str | None:
+    """Where the stored value of ``key`` and ``now``'s differ (``difference``): models by
+    their files and settings (how they are read is ``read_differently``'s)."""
+    if key == "models":
+        return difference(
+            _without_fingerprints(stored.get(key)), _without_fingerprints(now.get(key)), key
+        )
+    return difference(_canonical(key, stored.get(key)), _canonical(key, now.get(key)), key)
+
+
+def _held_beyond(stored: dict[str, Any], requested: dict[str, Any]) -> dict[str, list] | None:
+    """What the stored run holds beyond ``requested`` (models, noise tables), where that
+    is all that differs: a config of fewer models or noises than the store (the one it
+    began with, before another session extended it); else None."""
+    reduced, dropped = added_to_stored(requested, stored)
+    if not dropped["models"] and not dropped["noises"]:
+        return None
+    keys = set(requested) | set(reduced)
+    return None if any(_differs(reduced, requested, k) for k in keys) else dropped
+
+
+def check_resume(
+    store: Store, ident: dict[str, Any], model_names: Collection[str] | None = None
+) -> dict[str, list]:
     """Refuse to continue a stored run whose identity differs, naming the key and showing
     both values where they differ; and a run on a dataset other than that of the
     certificates imported into the store (a leaderboard holds one dataset). A config
     that adds models or noises to the stored ones, all else equal, extends the stored run
     (``added_to_stored``); returns what it adds (``models``: names, ``noises``: tables;
-    empty for a new store or a plain resumption)."""
+    empty for a new store or a plain resumption). ``model_names``: the config's models,
+    where ``ident`` leaves them out (a check before they are built), so that a refusal
+    names the stored ones it lacks."""
     imported = (
         {d for (d,) in store.query("SELECT DISTINCT dataset FROM imported")}
         if store.has_table("imported")  # a schema-1 store read before its migration
@@ -330,6 +365,7 @@ def check_resume(store: Store, ident: dict[str, Any]) -> dict[str, list]:
         return nothing
     for key in _ABSENT_WHILE_EMPTY:
         stored[key] = store.get_manifest(key)
+    requested = dict(ident)
     ident, added = added_to_stored(stored, ident)
     for key in _ABSENT_WHILE_EMPTY:  # a stored family's record gone is a difference too
         ident.setdefault(key, None)
@@ -341,11 +377,10 @@ def check_resume(store: Store, ident: dict[str, Any]) -> dict[str, list]:
             "continued: use a new --store path, or delete the old store"
         )
     for key, value in ident.items():
+        # models by their files first: a replaced checkpoint is named by its sha256, not
+        # as a reading
+        found = _differs(stored, ident, key)
         if key == "models":
-            # the files first: a replaced checkpoint is named by its sha256, not as a reading
-            found = difference(
-                _without_fingerprints(stored[key]), _without_fingerprints(value), key
-            )
             if found is None and (names := read_differently(stored[key], value)):
                 raise ValueError(
                     f"{store.path} holds counts of model {names[0]!r} as it was read then, "
@@ -354,8 +389,6 @@ def check_resume(store: Store, ident: dict[str, Any]) -> dict[str, list]:
                     "version of its class), so its counts would mix two classifiers; use a "
                     "new --store path, or read the model as the run began"
                 )
-        else:
-            found = difference(_canonical(key, stored[key]), _canonical(key, value), key)
         if found is not None and key == "noise_sources":
             raise ValueError(
                 f"{store.path} holds a run whose noise plugins' source differs ({found}): "
@@ -363,9 +396,26 @@ def check_resume(store: Store, ident: dict[str, Any]) -> dict[str, list]:
                 "samples, which would be counted under the same noise name; use a new "
                 "--store path, or restore the plugin as it was"
             )
-        if found is not None:
+        if found is not None and (beyond := _held_beyond(stored, requested)) is not None:
+            if "models" not in requested and model_names is not None:
+                held = store.get_manifest("models") or {}
+                beyond = {**beyond, "models": sorted(set(held) - set(model_names))}
             raise ValueError(
-                f"{store.path} holds a run whose manifest differs in '{key}' ({found}); "
-                "use a new --store path, or delete the old store"
+                f"{store.path} holds more than this config asks for: "
+                f"{describe_added(beyond)} as well (a store keeps every model and noise a "
+                "run gave it, those of a session that extended it too); run it with a "
+                "config that names them all (the one that added them resumes it), or use "
+                "a new --store path for this config alone"
+            )
+        if found is not None:
+            extends = (
+                " (a config extends a store only by adding models and noises: every "
+                "stored one stays)"
+                if key in ("models", "sampling_config")
+                else ""
+            )
+            raise ValueError(
+                f"{store.path} holds a run whose manifest differs in '{key}' ({found})"
+                f"{extends}; use a new --store path, or delete the old store"
             )
     return added

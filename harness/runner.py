@@ -34,7 +34,7 @@ from harness.config import Config, build_noise
 from harness.deterministic import certify_deterministic, training_bounds
 from harness.draws import draw_distance
 from harness.executors import ImageTask, ModelWork, SamplingPlan, make_executor
-from harness.identity import check_resume, identity
+from harness.identity import check_resume, describe_added, identity
 from harness.noise.preflight import check_perturb
 from harness.provenance import provenance, sessions
 from harness.store import Store, StoreError, check_not_busy
@@ -45,7 +45,7 @@ def _say_training(name: str, path: Path) -> None:
     print(f"training {name} (once: kept in {path.parent})", file=sys.stderr, flush=True)
 
 
-def _check_stored_run(path: str | Path, ident: dict[str, Any]) -> None:
+def _check_stored_run(path: str | Path, ident: dict[str, Any], model_names: list[str]) -> None:
     """``check_resume`` against the store at ``path``, where one is (read only)."""
     path = Path(path)
     if not path.is_file() or path.stat().st_size == 0:
@@ -55,7 +55,7 @@ def _check_stored_run(path: str | Path, ident: dict[str, Any]) -> None:
     except (StoreError, OSError, sqlite3.Error):
         return  # the writable open judges it (or makes it a store: an SQLite file with no table)
     with store:
-        check_resume(store, ident)
+        check_resume(store, ident, model_names)
 
 
 def _record_chosen_batches(store: Store, chosen: dict[str, int]) -> None:
@@ -78,12 +78,8 @@ def _record_chosen_batches(store: Store, chosen: dict[str, int]) -> None:
 
 def _say_extending(path: str | Path, added: dict[str, list], stored: int) -> None:
     """The line a run that adds models or noises to a store prints before sampling."""
-    parts = [f"model {name}" for name in added["models"]]
-    for table in added["noises"]:
-        params = ", ".join(f"{k}={v}" for k, v in sorted(table["params"].items()))
-        parts.append(f"noise {table['family']}" + (f"({params})" if params else ""))
     print(
-        f"extending {path}: adding {', '.join(parts)}; the {stored:,} (model, noise, image) "
+        f"extending {path}: adding {describe_added(added)}; the {stored:,} (model, noise, image) "
         "counts stored are kept, and only the new pairs are sampled",
         file=sys.stderr,
         flush=True,
@@ -127,7 +123,9 @@ def run(
             data_sha256=data_sha256,
         )  # fmt: skip
         del before_models["models"]
-        _check_stored_run(store_path, before_models)
+        _check_stored_run(
+            store_path, before_models, [m.display_name(data.name) for m in cfg.models]
+        )
         said = _say_training if progress else None
         models = build_models(cfg.models, data, verified_bounds=training_bounds(), on_training=said)
         ident = identity(
