@@ -35,7 +35,7 @@ import json
 import math
 import os
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -811,17 +811,27 @@ class Store:
 
     # imported certificates -------------------------------------------------------
     def put_imported(
-        self, rows: Iterable[ImportedRow], noises: dict[str, dict[str, Any]] | None = None
+        self,
+        rows: Iterable[ImportedRow],
+        noises: dict[str, dict[str, Any]] | None = None,
+        incomplete: Collection[str] = (),
     ) -> int:
         """Write imported rows, and the specs of their ``noises``, atomically. Rows of a
         group (model, noise, certifier, norm, alpha) replace that group's rows from the
         same source file; a group that already holds rows from another file is refused
-        (import it under another model name, or remove the old rows). Returns the rows
-        written."""
+        (import it under another model name, or remove the old rows). ``incomplete``: the
+        sources among the rows' that their export listed as incomplete (the manifest's
+        ``imported_incomplete``, which the report warns of; a source imported again
+        complete leaves it). Returns the rows written."""
         rows = list(rows)
         groups = {(r.model, r.noise, r.certifier, r.norm, float(r.alpha), r.source) for r in rows}
         with self.transaction() as db:
             self._put_noises(noises or {})
+            before = self.get_manifest("imported_incomplete")
+            sources = {g[-1] for g in groups}
+            listed = (set(before or []) - sources) | (set(incomplete) & sources)
+            if listed or before is not None:
+                self._put_manifest("imported_incomplete", sorted(listed))
             for model, noise, certifier, norm, alpha, source in sorted(groups):
                 key = (model, noise, certifier, norm, alpha)
                 where = "model = ? AND noise = ? AND certifier = ? AND norm = ? AND alpha = ?"

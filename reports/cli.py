@@ -34,6 +34,7 @@ from harness.sampling_progress import sampling_progress
 from harness.store import Store
 from reports import render
 from reports.completeness import (
+    imported_incomplete_warnings,
     missing_group_warnings,
     no_certificates_advice,
     sampling_warnings,
@@ -219,6 +220,7 @@ def make_report(
         missing_plugin_warnings(manifest)
         + data_caveat_warnings(manifest)
         + imported_label_warnings(imported, counts)
+        + imported_incomplete_warnings(manifest)
         + sampling_warnings(
             manifest,
             progress,

@@ -128,3 +128,17 @@ def sampling_warnings(
                 "each alpha has its own tables"
             )
     return out
+
+
+def imported_incomplete_warnings(manifest: Mapping[str, Any]) -> list[str]:
+    """One line naming the imported files their export listed as incomplete (the
+    manifest's ``imported_incomplete``: the run that wrote them had not sampled or
+    certified all of its images), whose rows rest on the images they hold."""
+    sources = manifest.get("imported_incomplete") or []
+    if not sources:
+        return []
+    return [
+        f"imported from {len(sources)} file(s) their export listed as incomplete (the run "
+        f"that wrote them had not sampled or certified all of its images): "
+        f"{first_few(sources)}; their rows hold only the images they have"
+    ]

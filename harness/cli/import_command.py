@@ -9,6 +9,7 @@ Model, noise, certifier, norm, alpha and dataset come from the options, else fro
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from certifiers.base import NORMS
@@ -63,6 +64,14 @@ def main(args: argparse.Namespace) -> int:
                 else ""
             )
         )
+    for f in done:
+        if f.incomplete:
+            print(
+                f"smoothbench import: warning: {f.source}: its export listed it as "
+                "incomplete (its run had not sampled or certified all of its images); the "
+                "report says so and compares it on the images it holds",
+                file=sys.stderr,
+            )
     print(
         f"imported {sum(f.rows for f in done)} rows into {args.store} "
         "(no counts: they cannot be recertified)"

@@ -69,6 +69,9 @@ class ImportedFile:
     #: radii read as rounded to the nearest (Cohen et al.'s 3 digits) and stored as the
     #: smallest value each text stands for
     lowered: bool = False
+    #: listed as incomplete by the export that wrote it (``complete: false`` in its
+    #: ``index.json``): its run had not sampled or certified all of its images
+    incomplete: bool = False
 
 
 def _dim(dataset: str) -> int:
@@ -190,6 +193,7 @@ def describe(
         meta = {k: entry[k] for k in _DESCRIBED}
         meta["spec"] = entry.get("spec")
         meta["rounded_down"] = True  # smoothbench export rounds radii down
+        meta["incomplete"] = entry.get("complete") is False
     elif layout is not None:
         if layout.split != "test":
             raise ValueError(
@@ -299,11 +303,12 @@ def import_cohen_tsv(
             ImportedFile(
                 source, meta["dataset"], meta["model"], meta["noise"], meta["certifier"],
                 meta["norm"], float(meta["alpha"]), len(table), lowered,
+                bool(meta.get("incomplete")),
             )
         )  # fmt: skip
     _check_range(store, rows)
     _check_labels(store, rows)
-    store.put_imported(rows, noises=specs)
+    store.put_imported(rows, noises=specs, incomplete=[f.source for f in done if f.incomplete])
     return done
 
 
