@@ -80,7 +80,7 @@ def _say_extending(path: str | Path, added: dict[str, list], stored: int) -> Non
     """The line a run that adds models or noises to a store prints before sampling."""
     print(
         f"extending {path}: adding {describe_added(added)}; the {stored:,} (model, noise, image) "
-        "counts stored are kept, and only the new pairs are sampled",
+        "counts stored are kept, and only those missing are sampled",
         file=sys.stderr,
         flush=True,
     )
