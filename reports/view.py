@@ -405,9 +405,10 @@ def footnotes(report: Report) -> list[str]:
         "every image are one row ('a = b'). Noise labels give the family and its shape; a "
         "noise matched to its model's sigma0 (E||z||^2 = d sigma0^2) shows no scale; full "
         "specs below and in leaderboard.csv.",
-        "All rows certify the same images on the same seeded draws, so comparisons are paired "
-        "(McNemar); the two-proportion z-test ignores the pairing and is shown, labelled "
-        "unpaired, because papers report it.",
+        "The run's rows certify its images on the same seeded draws, so comparisons are "
+        "paired (McNemar, on the images both rows hold: a row short of the run's images, or "
+        "an imported one, is compared on those it shares); the two-proportion z-test "
+        "ignores the pairing and is shown, labelled unpaired, because papers report it.",
         p_lower_footnote(f.get("law_distances") or {}),
         *filter(None, [sessions_footnote(f.get("sessions") or [], f.get("base_dim"))]),
         f"Reference certifier: {report.reference}; significance level {report.level:g}.",
