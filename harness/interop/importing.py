@@ -24,7 +24,6 @@ from typing import Any
 
 from baselines.datasets import CLASSES, IMAGES, INPUT_SHAPES
 from certifiers.base import NORMS
-from harness.config import SAFE_NAME
 from harness.interop.cohen_layout import COHEN_ALPHA, parse_layout
 from harness.interop.cohen_tsv import (
     PRINTED_DIGITS,
@@ -225,12 +224,6 @@ def describe(
             f"{path} does not follow Cohen et al.'s layout (<dataset>/<network>/noise_<s>/"
             f"test/sigma_<s>) and no index.json lists it: give "
             + ", ".join(f"--{k}" for k in missing)
-        )
-    if not SAFE_NAME.fullmatch(str(meta["model"])):  # as a config's: file names, report text
-        raise ValueError(
-            f"{path}: model name {meta['model']!r} must start with a letter or digit and hold "
-            "only letters, digits and . _ + = - (at most 100 characters), as a config's "
-            "names: give --model NAME"
         )
     certifier = str(meta["certifier"])
     if not certifier.strip() or certifier != certifier.strip():  # a registered name's rule
