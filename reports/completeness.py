@@ -90,7 +90,8 @@ def sampling_warnings(
     ``harness.sampling_progress``), images sampled but not certified (of the (model,
     noise) pairs in ``certifiable`` where given: those a certifier of the store's
     certifies, ``harness.certificate_groups.expected_groups``; a noise none of them
-    certifies is no gap ``smoothbench certify`` could close), and alphas
+    certifies is no gap ``smoothbench certify`` could close; and of every pair with a
+    certificate, though its certifier be a plugin this report did not load), and alphas
     other than the config's among those the report shows (``shown``, the outcomes left by
     its filters; all of ``outcomes`` by default). Groups missing whole
     (``missing_groups``) have lines of their own (``missing_group_warnings``, with the
@@ -107,7 +108,8 @@ def sampling_warnings(
         missing = {
             t
             for t in sampled - certified
-            if t[:2] not in whole and (certifiable is None or t[:2] in certifiable)
+            if t[:2] not in whole
+            and (certifiable is None or t[:2] in certifiable or t[:2] in pairs)
         }
         if missing:
             out.append(
