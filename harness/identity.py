@@ -338,6 +338,24 @@ def _held_beyond(stored: dict[str, Any], requested: dict[str, Any]) -> dict[str,
     return None if any(_differs(reduced, requested, k) for k in keys) else dropped
 
 
+def _unsampled_sources_as_now(store: Store, stored: Any, now: Any) -> Any:
+    """The stored ``noise_sources`` with the entries of the families that have no counts
+    in the store taken as ``now``'s: a plugin edited after a run that never sampled its
+    family (an extension that failed on its first image) changed nothing stored, and
+    refusing it would leave no config that resumes the store."""
+    if not isinstance(stored, dict) or not isinstance(now, dict) or stored == now:
+        return stored
+    specs = store.noise_specs()
+    sampled = {
+        (specs.get(name) or {}).get("family")
+        for (name,) in store.query("SELECT DISTINCT noise FROM counts")
+    }
+    return {
+        family: now[family] if family in now and family not in sampled else source
+        for family, source in stored.items()
+    }
+
+
 def check_resume(
     store: Store, ident: dict[str, Any], model_names: Collection[str] | None = None
 ) -> dict[str, list]:
@@ -367,6 +385,9 @@ def check_resume(
         stored[key] = store.get_manifest(key)
     requested = dict(ident)
     ident, added = added_to_stored(stored, ident)
+    stored["noise_sources"] = _unsampled_sources_as_now(
+        store, stored.get("noise_sources"), ident.get("noise_sources")
+    )
     for key in _ABSENT_WHILE_EMPTY:  # a stored family's record gone is a difference too
         ident.setdefault(key, None)
     if stored.get("draw_method") is None and "draw_method" in ident:
