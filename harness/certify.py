@@ -55,7 +55,8 @@ def certify_store(
     larger of the run's record and this code's), so a certificate holds for the stated
     law, not only for the one sampled; the manifest records it per noise
     (``law_distances``). A certifier that fails on a (model, noise) group (an invalid
-    radius from a plugin, say) writes nothing there and the others go on;
+    radius from a plugin, say), or a noise whose family is a plugin this process did not
+    load, writes nothing there and the others go on;
     ``CertificationError`` lists the failures at the end, and the manifest keeps them
     (``certification_failures``, per model, noise and certifier, until a later certify of
     that group succeeds) for the report to tell apart from groups never certified."""
@@ -85,7 +86,11 @@ def certify_store(
     finished = 0
     try:
         for (model, noise_name), rows in bar:
-            noise = from_spec(specs[noise_name])
+            try:  # a plugin's family this process did not load: the other groups go on
+                noise = from_spec(specs[noise_name])
+            except ValueError as err:
+                failures.append(f"noise {noise_name}, model {model}: {err}")
+                continue
             try:
                 distance = noise.sampled_law_distance(sampled)
             except Exception as err:  # a plugin's approximation that states no bound
