@@ -24,9 +24,10 @@ class EnvelopeRow:
     models: list[str]
     sigma0: list[float | None]
     rows: list[Row]
-    #: Rows of the noise and certifier left out for holding other images than the row
-    #: that holds the most (a run stopped part-way): ``(model, images held, that row's)``.
-    left_out: tuple[tuple[str, int, int], ...] = ()
+    #: Rows of the noise and certifier left out for holding other images than the rows
+    #: kept (a run stopped part-way): ``(model, images it holds, images of the rows kept,
+    #: "fewer" | "more" | "other")``: its images among theirs, theirs among its, or neither.
+    left_out: tuple[tuple[str, int, int, str], ...] = ()
 
     @property
     def reach(self) -> float | None:
@@ -44,10 +45,11 @@ def envelope(board: Board) -> list[EnvelopeRow]:
     """Envelope rows of a board (noises present on at least two models), the largest
     area under the envelope over the board's radii first (a step sum, the grid's proxy
     of ACR); rows of certifiers that failed the soundness check, and rows it could not
-    check here, are left out (the envelope shows no marks), and so are rows whose images
-    are not those of the row that holds the most (a model sampled on part of them, whose
-    accuracy on those few would be set against the others' on all): every value of an
-    envelope row is on the same images."""
+    check here, are left out (the envelope shows no marks). So are rows of other images
+    than the rows kept (a model sampled on part of them, whose accuracy on those few
+    would be set against the others' on all; ``reference_images`` says which are kept),
+    so that every value of an envelope row is on the same images: the row may then rest
+    on one model, and ``left_out`` names the others."""
     groups: dict[tuple[str, str], list[Row]] = {}
     for row in board.rows:
         if row.key in board.held_out or row.kind != "smoothing":
@@ -58,11 +60,13 @@ def envelope(board: Board) -> list[EnvelopeRow]:
     for (label, cert), rows in groups.items():
         if len({r.model for r in rows}) < 2:
             continue
-        most = max(rows, key=lambda r: len(r.images)).images
+        kept = reference_images(rows)
         short = tuple(
-            (r.model, len(r.images), most.size) for r in rows if not np.array_equal(r.images, most)
+            (r.model, r.images.size, kept.size, _relation(r.images, kept))
+            for r in rows
+            if not np.array_equal(r.images, kept)
         )
-        rows = [r for r in rows if np.array_equal(r.images, most)]
+        rows = [r for r in rows if np.array_equal(r.images, kept)]
         values, models, sigmas = [], [], []
         for col in board.columns:
             if col.radius is None:
@@ -78,19 +82,46 @@ def envelope(board: Board) -> list[EnvelopeRow]:
     return out
 
 
+def reference_images(rows: list[Row]) -> np.ndarray:
+    """The images of the envelope's rows: the image set the most rows hold, then the
+    largest, then the one of the first model by name (rows of one run hold one set
+    unless a run stopped part-way; Ray runs stop with models' sets that need not nest)."""
+    sets: dict[bytes, list[Row]] = {}
+    for r in rows:
+        sets.setdefault(np.asarray(r.images, dtype=np.int64).tobytes(), []).append(r)
+    best = min(sets.values(), key=lambda s: (-len(s), -s[0].images.size, min(r.model for r in s)))
+    return best[0].images
+
+
+def _relation(images: np.ndarray, kept: np.ndarray) -> str:
+    """``fewer`` where ``images`` lie among ``kept``, ``more`` where they hold them all,
+    else ``other``."""
+    if np.isin(images, kept).all():
+        return "fewer"
+    return "more" if np.isin(kept, images).all() else "other"
+
+
+_HELD = {
+    "fewer": "{held} of the {kept} images",
+    "more": "{held} images, beyond the {kept}",
+    "other": "{held} images, other than the {kept}",
+}
+
+
 def left_out_note(rows: list[EnvelopeRow]) -> str:
     """`` Left out ...`` naming the rows ``envelope`` left out of ``rows`` for their
     images, or ``""``."""
     named = [
-        f"{model} under {e.label} · {e.certifier} ({held} of {most} images)"
+        f"{model} under {e.label} · {e.certifier} ({_HELD[how].format(held=held, kept=kept)}"
+        " of the rows kept)"
         for e in rows
-        for model, held, most in e.left_out
+        for model, held, kept, how in e.left_out
     ]
     if not named:
         return ""
     return (
-        " Left out, for holding other images than the pair's fullest row (a run stopped "
-        f"part-way; paired tests still compare them on the images they share): {'; '.join(named)}."
+        " Left out, for holding other images than the rows kept (a run stopped part-way; "
+        f"paired tests still compare them on the images they share): {'; '.join(named)}."
     )
 
 
