@@ -494,8 +494,9 @@ def sessions_footnote(sessions: list[dict], dim: int | None = None) -> str | Non
     ]
     text = (
         f"Sampled in {len(sessions)} sessions of differing code, machine or batch size: "
-        + "; ".join(parts)
-    )
+        if len(sessions) > 1
+        else "Sampled in one session whose Ray workers chose other batch sizes: "
+    ) + "; ".join(parts)
     if _differing(sessions, "elementwise_math"):
         text += (
             "; the elementwise math paths differ, so a draw's last bits may differ from one "
@@ -515,7 +516,7 @@ def sessions_footnote(sessions: list[dict], dim: int | None = None) -> str | Non
         text += (
             "; the batch sizes differ, and the model's float rounding can differ with the "
             "batch's shape, so a draw whose top two logits tie within it may be counted in "
-            "another class than in one uninterrupted run"
+            "another class than in a run of one batch size"
         )
     return text + "."
 
