@@ -356,6 +356,20 @@ def _unsampled_sources_as_now(store: Store, stored: Any, now: Any) -> Any:
     }
 
 
+def _leaves_out(stored: dict[str, Any], requested: dict[str, Any]) -> bool:
+    """Whether ``requested`` lacks a stored model (by name) or a stored noise table."""
+    models, before = requested.get("models"), stored.get("models")
+    if isinstance(models, dict) and isinstance(before, dict) and set(before) - set(models):
+        return True
+    config = _canonical("sampling_config", requested.get("sampling_config"))
+    held = _canonical("sampling_config", stored.get("sampling_config"))
+    noises = config.get("noises") if isinstance(config, dict) else None
+    kept = held.get("noises") if isinstance(held, dict) else None
+    return (
+        isinstance(noises, list) and isinstance(kept, list) and any(t not in noises for t in kept)
+    )
+
+
 def check_resume(
     store: Store, ident: dict[str, Any], model_names: Collection[str] | None = None
 ) -> dict[str, list]:
@@ -418,21 +432,24 @@ def check_resume(
                 "--store path, or restore the plugin as it was"
             )
         if found is not None and (beyond := _held_beyond(stored, requested)) is not None:
-            if "models" not in requested and model_names is not None:
-                held = store.get_manifest("models") or {}
-                beyond = {**beyond, "models": sorted(set(held) - set(model_names))}
+            later = ""
+            if "models" not in requested:  # the check before the models are built
+                later = " (the models' files and settings are compared once they are built)"
+                if model_names is not None:
+                    held = store.get_manifest("models") or {}
+                    beyond = {**beyond, "models": sorted(set(held) - set(model_names))}
             raise ValueError(
                 f"{store.path} holds more than this config asks for: "
                 f"{describe_added(beyond)} as well (a store keeps every model and noise a "
                 "run gave it, those of a session that extended it too); run it with a "
                 "config that names them all (the one that added them resumes it), or use "
-                "a new --store path for this config alone"
+                f"a new --store path for this config alone{later}"
             )
         if found is not None:
             extends = (
                 " (a config extends a store only by adding models and noises: every "
                 "stored one stays)"
-                if key in ("models", "sampling_config")
+                if _leaves_out(stored, requested)
                 else ""
             )
             raise ValueError(

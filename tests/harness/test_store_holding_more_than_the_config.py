@@ -35,6 +35,7 @@ def test_the_config_an_extension_began_from_is_told_what_the_store_holds_beyond_
     message = _refusal(config([MODEL_A], [GAUSSIAN]), path)
     assert "holds more than this config asks for: model b, noise laplace as well" in message
     assert "the one that added them resumes it" in message
+    assert "compared once they are built" in message  # said before the models are built
     assert "delete" not in message
     # a config short of one of them only names that one
     message = _refusal(config([MODEL_A, MODEL_B], [GAUSSIAN]), path)
@@ -50,3 +51,14 @@ def test_a_config_that_also_changes_something_else_names_that_difference(tmp_pat
     assert "holds more than" not in message and "differs in" in message
     swapped = _refusal(config([MODEL_A], [GAUSSIAN, ADDED_NOISES[0]]), path)  # one swapped
     assert "extends a store only by adding models and noises: every stored one stays" in swapped
+
+
+def test_a_changed_setting_is_not_told_about_adding(tmp_path):
+    """The note on extending goes with a stored model or noise left out, not with a
+    changed run setting or model."""
+    path = tmp_path / "s.sqlite"
+    runner.run(config([MODEL_A], [GAUSSIAN]), path, progress=False, certify=False)
+    message = _refusal(config([MODEL_A], [GAUSSIAN], channels_last=True), path)
+    assert "channels_last" in message and "only by adding" not in message
+    message = _refusal(config([{**MODEL_A, "sigma0": 0.5}], [GAUSSIAN]), path)
+    assert "differs in 'models'" in message and "only by adding" not in message
