@@ -163,9 +163,10 @@ class SamplingWorker:
             self.noises[name] = {nm: from_spec(spec) for nm, spec in setup["noises"][name].items()}
         self.workspaces: dict[str, Workspace] = {}
 
-    def sample(self, task: ImageTask, progress: Any = None) -> list:
-        """The task's count rows; ``progress``, when given, a ``RowsSampled`` actor told
-        the rows sampled about once a second."""
+    def sample(self, task: ImageTask, progress: Any = None) -> tuple[list, int | None]:
+        """The task's count rows, and the batch its model takes on this actor where the
+        run names none (``auto_batch_size``; else None); ``progress``, when given, a
+        ``RowsSampled`` actor told the rows sampled about once a second."""
         workspace = self.workspaces.setdefault(task.model, Workspace())
         pending = [0, time.monotonic()]
 
@@ -185,12 +186,7 @@ class SamplingWorker:
         )
         if progress is not None and pending[0]:
             progress.add.remote(pending[0])
-        return rows
-
-    def chosen_batches(self) -> dict[str, int]:
-        """The batch each model's tasks took on this actor where the run names none
-        (``auto_batch_size``, chosen at its first task here)."""
-        return dict(self.plan.chosen_batch)
+        return rows, self.plan.chosen_batch.get(task.model)
 
     def where(self) -> str:
         """The actor's host, process, device and elementwise math path (the driver's
@@ -393,6 +389,7 @@ class RayExecutor(Executor):
             for _ in range(_IN_FLIGHT):
                 submit(which)
         processed = 0
+        chosen: dict[str, set[int]] = {}  # the batch each model took, on every actor
         bar = tqdm(total=plan.tasks, desc=f"ray x{len(actors)}", unit="img", disable=not progress)
         try:
             while in_flight:
@@ -407,7 +404,7 @@ class RayExecutor(Executor):
                 which, task = in_flight.pop(ref)
                 kept = f"the {processed} image(s) finished in this run are in the store"
                 try:
-                    rows = ray.get(ref)
+                    rows, batch = ray.get(ref)
                 except ray.exceptions.RayTaskError as err:
                     raise _task_failure(err.cause, task, kept) from err
                 except ray.exceptions.RayActorError as err:
@@ -423,18 +420,19 @@ class RayExecutor(Executor):
                 except ray.exceptions.RayError as err:  # a node or its object store died
                     raise _lost(err, kept) from err
                 store.put_counts(rows)
+                if batch is not None:
+                    chosen.setdefault(task.model, set()).add(batch)
                 processed += 1
                 if counter is not None:  # the next poll says what is under way now
                     bar.set_postfix_str("", refresh=False)
                 bar.update(1)
                 if stop_after is not None and processed >= stop_after:
-                    _record_workers(ray, store, where, actors)
                     return False
                 submit(which)
-            _record_workers(ray, store, where, actors)
             return True
         finally:
             bar.close()
+            _record_workers(ray, store, where, chosen)
             for a in actors:
                 ray.kill(a)
             if counter is not None:
@@ -447,33 +445,35 @@ class RayExecutor(Executor):
             self._started = False
 
 
-def _record_workers(ray, store: Store, where: list, actors: list) -> None:
-    """Add the actors' hosts and devices to this session's record in the manifest (its
-    ``provenance`` names the driver's machine, which need not be where the draws ran),
-    and the batch each model took where the run names none (``batch_chosen``: one size,
-    or the sizes, ascending, where actors on other GPUs chose others)."""
+def _record_workers(ray, store: Store, where: list, chosen: dict[str, set[int]]) -> None:
+    """Add to this session's record in the manifest the hosts and devices of the actors
+    that answer within seconds (its ``provenance`` names the driver's machine, which
+    need not be where the draws ran), and the batch each model took where the run names
+    none (``batch_chosen``: one size, or the sizes, ascending, where actors on other GPUs
+    chose others), however the run ended; a record only, so nothing here fails it."""
     try:
-        workers = ray.get(where, timeout=10)
-        batches = ray.get([a.chosen_batches.remote() for a in actors], timeout=10)
-    except (ray.exceptions.RayError, TimeoutError):  # pragma: no cover - a record only
-        return
-    sessions = store.get_manifest("sessions") or []
-    if sessions:
-        sessions[-1]["workers"] = workers
-        took = merged_batches(batches)
-        if took:
-            sessions[-1]["batch_chosen"] = took
-        store.put_manifest({"sessions": sessions})
+        ready, _ = ray.wait(where, num_returns=len(where), timeout=10)
+        workers = []
+        for ref in ready:  # a lost actor's answer is an error: the others are kept
+            try:
+                workers.append(ray.get(ref))
+            except ray.exceptions.RayError:
+                pass
+        sessions = store.get_manifest("sessions") or []
+        if sessions:
+            sessions[-1]["workers"] = workers
+            took = batches_taken(chosen)
+            if took:
+                sessions[-1]["batch_chosen"] = took
+            store.put_manifest({"sessions": sessions})
+    except Exception:  # pragma: no cover - the run's own end (or error) is what counts
+        pass
 
 
-def merged_batches(per_actor: list[dict[str, int]]) -> dict[str, int | list[int]]:
+def batches_taken(chosen: dict[str, set[int]]) -> dict[str, int | list[int]]:
     """Each model's batch over the actors that sampled it: the size where they agree,
     the sizes in ascending order where they do not."""
-    sizes: dict[str, set[int]] = {}
-    for chosen in per_actor:
-        for model, size in chosen.items():
-            sizes.setdefault(model, set()).add(int(size))
-    return {m: next(iter(s)) if len(s) == 1 else sorted(s) for m, s in sizes.items()}
+    return {m: next(iter(b)) if len(b) == 1 else sorted(b) for m, b in chosen.items()}
 
 
 def _task_failure(cause: BaseException, task: ImageTask, kept: str) -> Exception:

@@ -100,6 +100,9 @@ def test_a_lost_ray_worker_is_a_clear_error_and_the_run_resumes(tmp_path, cluste
         patch.setattr(runner, "make_executor", lambda name, **kw: _OneActorDies(workers=2))
         with pytest.raises(ValueError, match="a Ray worker was lost.*run the same command again"):
             runner.run(cfg, path, progress=False, executor="ray", certify=False)
+    with Store(path) as st:  # the failed session still records the actor that lived
+        (failed,) = st.get_manifest("sessions")
+    assert len(failed["workers"]) == 1 and "(pid " in failed["workers"][0]
     runner.run(cfg, path, progress=False, executor="ray")
     local = runner.run(cfg, tmp_path / "local.sqlite", progress=False)
     assert rows(path)[0] == rows(local)[0]
@@ -400,5 +403,5 @@ def test_an_actor_whose_gpu_is_hidden_says_so_and_cpu_actors_use_the_cpu():
 
 
 def test_the_batches_of_actors_that_chose_others_are_all_recorded():
-    merged = ray_executor.merged_batches([{"a": 1000, "b": 400}, {"a": 500}, {"a": 1000}])
-    assert merged == {"a": [500, 1000], "b": 400}
+    taken = ray_executor.batches_taken({"a": {1000, 500}, "b": {400}})
+    assert taken == {"a": [500, 1000], "b": 400}
