@@ -275,10 +275,10 @@ def added_to_stored(stored: dict[str, Any], ident: dict[str, Any]) -> tuple[dict
     ``ident`` is not a run's, ``ident`` is returned whole and nothing is added, so that
     the comparison names what differs.
 
-    A run extended so samples only the new (model, noise) pairs, on the base draws every
-    model and noise of an image shares (addressed by seed, image, stream and chunk, not by
-    model or noise), so the store ends as a run of the whole config from the start would
-    write it."""
+    A run extended so samples only the missing counts (of the new (model, noise) pairs,
+    and any the stored run had not finished), on the base draws every model and noise of
+    an image shares (addressed by seed, image, stream and chunk, not by model or noise),
+    so the store ends as a run of the whole config from the start would write it."""
     added: dict[str, list] = {"models": [], "noises": []}
     out = dict(ident)
     models, before = ident.get("models"), stored.get("models")

@@ -1,7 +1,7 @@
 """A config that adds models or noises to a stored run, all else equal, extends it: only
-the new (model, noise) pairs are sampled, on the base draws every model and noise of an
-image shares, so the store ends as a run of the whole config from the start writes it. A
-stored model or noise left out, or changed, is still refused."""
+the missing counts are sampled (the new (model, noise) pairs'), on the base draws every
+model and noise of an image shares, so the store ends as a run of the whole config from
+the start writes it. A stored model or noise left out, or changed, is still refused."""
 
 from __future__ import annotations
 
