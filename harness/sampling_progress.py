@@ -24,9 +24,9 @@ class SamplingProgress:
     #: progress of a run, not what a stopped one left.
     writer: str | None = None
     #: Per short model whose planned noises are not all short (an extension that adds
-    #: noises, stopped part-way): the noises short of the planned images, so that the
-    #: gap is not read as one of the rows of its complete noises.
-    short_noises: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: noises, stopped part-way): each noise short of the planned images and the planned
+    #: images it has, so that the gap is not read as one of its complete noises' rows.
+    short_noises: dict[str, tuple[tuple[str, int], ...]] = field(default_factory=dict)
 
     @property
     def short(self) -> dict[str, int]:
@@ -39,25 +39,29 @@ class SamplingProgress:
         """``20 of 100 images`` (of the one sampled model), ``a: 20 of 100 images, b: 0 of
         100`` (of each model short of them, where several are sampled), or None when
         complete (or when the store records no index set). A model whose other noises
-        hold every image names the short ones: ``20 of 100 images under laplace(...)
-        (all 100 under its other noises)``."""
+        hold every image names the short ones: ``20 of 100 images under laplace(...), 5
+        of 100 under uniform_ball(...) (all 100 under its other noises)``."""
         short = self.short
         if not short:
             return None
 
-        def under(model: str) -> str:
-            names = self.short_noises.get(model)
-            if not names:
-                return ""
-            return f" under {', '.join(names)} (all {self.planned} under its other noises)"
+        def of(model: str, k: int, first: bool) -> str:
+            images = " images" if first else ""
+            noises = self.short_noises.get(model)
+            if not noises:
+                return f"{k} of {self.planned}{images}"
+            return (
+                ", ".join(
+                    f"{held} of {self.planned}{images if i == 0 else ''} under {noise}"
+                    for i, (noise, held) in enumerate(noises)
+                )
+                + f" (all {self.planned} under its other noises)"
+            )
 
         if len(self.sampled) == 1:
             ((model, k),) = short.items()
-            return f"{k} of {self.planned} images{under(model)}"
-        return ", ".join(
-            f"{m}: {k} of {self.planned}{' images' if i == 0 else ''}{under(m)}"
-            for i, (m, k) in enumerate(short.items())
-        )
+            return of(model, k, True)
+        return ", ".join(f"{m}: {of(m, k, i == 0)}" for i, (m, k) in enumerate(short.items()))
 
     def summary(self) -> str | None:
         """``sampling incomplete: 20 of 100 images (model: 20)``, or None."""
@@ -110,7 +114,9 @@ def sampling_progress(store: Store) -> SamplingProgress:
                 (model, *names),
             ):
                 held[noise].add(int(image))
-            lacking = tuple(name for name in names if not planned <= held[name])
+            lacking = tuple(
+                (name, len(held[name] & planned)) for name in names if not planned <= held[name]
+            )
             if len(lacking) < len(names):
                 short_noises[model] = lacking
     writer = store_writer(store.path) if store.readonly else None  # our own lock otherwise

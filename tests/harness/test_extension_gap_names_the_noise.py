@@ -8,7 +8,14 @@ from __future__ import annotations
 from harness import runner
 from harness.sampling_progress import sampling_progress
 from harness.store import Store
-from tests.harness.test_extending_a_store import GAUSSIAN, LAPLACE, MODEL_A, MODEL_B, config
+from tests.harness.test_extending_a_store import (
+    ADDED_NOISES,
+    GAUSSIAN,
+    LAPLACE,
+    MODEL_A,
+    MODEL_B,
+    config,
+)
 
 
 def _progress(path):
@@ -34,3 +41,21 @@ def test_a_model_short_under_every_noise_names_none(tmp_path):
                stop_after=7, certify=False)  # fmt: skip
     progress, _ = _progress(path)
     assert progress.gap() == "b: 2 of 5 images", progress.gap()
+
+
+def test_each_short_noise_has_its_own_count(tmp_path):
+    """Two extensions stopped part-way: each noise short of the images says how many it
+    has (the images holding both would understate the first)."""
+    path = tmp_path / "s.sqlite"
+    runner.run(config([MODEL_A], [GAUSSIAN]), path, progress=False)
+    runner.run(config([MODEL_A], [GAUSSIAN, LAPLACE]), path, progress=False,
+               stop_after=2, certify=False)  # fmt: skip
+    both = config([MODEL_A], [GAUSSIAN, LAPLACE, ADDED_NOISES[0]])
+    runner.run(both, path, progress=False, stop_after=1, certify=False)
+    progress, noises = _progress(path)
+    by_family = {name.split("(")[0]: (name, held) for name, held in noises.items()}
+    laplace, gg = by_family["laplace"], by_family["generalized_gaussian"]
+    assert (laplace[1], gg[1]) == (2, 1)
+    assert progress.gap() == (
+        f"2 of 5 images under {laplace[0]}, 1 of 5 under {gg[0]} (all 5 under its other noises)"
+    )
