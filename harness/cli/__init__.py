@@ -100,7 +100,7 @@ def _run_command(argv: list[str] | None) -> int:
         args = build_parser().parse_args(argv)
     except KeyboardInterrupt:
         if "--debug" in (sys.argv[1:] if argv is None else argv):
-            raise
+            return _traceback(130)
         print("smoothbench: interrupted", file=sys.stderr)
         return 130
     _check_single_values(args)
@@ -121,7 +121,7 @@ def _run_command(argv: list[str] | None) -> int:
         return code
     except KeyboardInterrupt:
         if args.debug:
-            raise
+            return _traceback(130)
         print(f"smoothbench {args.command}: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # output piped into a program that stopped reading

@@ -109,7 +109,7 @@ def deserialize_model(kind: str, blob: bytes) -> torch.nn.Module:
     return torch.load(buf, map_location="cpu", weights_only=False)
 
 
-def actor_device(device_type: str, gpu_ids: list, visible: str | None) -> torch.device:
+def actor_device(device_type: str, gpu_ids: list[int | str], visible: str | None) -> torch.device:
     """The device of an actor given ``gpu_ids`` (``ray.get_gpu_ids()``) and ``visible``
     (its ``CUDA_VISIBLE_DEVICES``). Ray names a GPU by its entry in the node's
     ``CUDA_VISIBLE_DEVICES`` (by its index where that is unset) and leaves each actor only

@@ -70,7 +70,12 @@ def test_debug_shows_the_traceback(tmp_path):
 
 @pytest.mark.parametrize(
     ("error", "code"),
-    [(RuntimeError("a bug"), 1), (OSError(28, "No space left on device"), 1), (KeyError("k"), 2)],
+    [
+        (RuntimeError("a bug"), 1),
+        (OSError(28, "No space left on device"), 1),
+        (KeyError("k"), 2),
+        (KeyboardInterrupt(), 130),  # Ctrl-C, and SIGTERM, which the command line raises so
+    ],
 )
 def test_debug_keeps_the_exit_code(monkeypatch, capsys, error, code):
     """``--debug`` swaps the one line for the traceback; the exit code stays what the
