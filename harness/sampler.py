@@ -437,7 +437,8 @@ def count_predictions(
         if bad[i, 0]:
             raise ValueError(
                 f"noisy inputs under {noise.name} (image {index}) were non-finite in "
-                f"{bad[i, 0]} batch(es) of its {n} draws: the noise overflows float32"
+                f"{bad[i, 0]} batch(es) of its {n} draws: the noise gave NaN or values "
+                "beyond float32 (a transform's bug, or a scale float32 cannot hold)"
             )
         if bad[i, 1]:
             raise ValueError(

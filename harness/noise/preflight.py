@@ -8,6 +8,9 @@ property) checks more batch sizes, and the rest of the family."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import torch
 
 from harness.noise.base import Noise
@@ -41,7 +44,7 @@ def check_perturb(
     generator = torch.Generator().manual_seed(0)
     G = torch.randn(rows, noise.dim, generator=generator, dtype=dtype).to(device)
     x = torch.rand(noise.dim, generator=generator, dtype=dtype).to(device)
-    expected = noise.transform(G.clone())
+    expected = _named(noise, "transform(G)", lambda: noise.transform(G.clone()), G.shape)
     if not isinstance(expected, torch.Tensor) or tuple(expected.shape) != tuple(G.shape):
         got = tuple(expected.shape) if isinstance(expected, torch.Tensor) else type(expected)
         raise ValueError(
@@ -50,7 +53,7 @@ def check_perturb(
         )
     out = torch.full_like(G, float("nan"))
     draws = Batch(G.clone(), Workspace()) if as_batch else G.clone()
-    got = noise.perturb(x, draws, out=out)
+    got = _named(noise, "perturb(x, G, out)", lambda: noise.perturb(x, draws, out=out), G.shape)
     want = x + expected.to(dtype)
     finite = torch.isfinite(want)  # a non-finite sample is the sampler's to refuse
     problem = None
@@ -69,3 +72,15 @@ def check_perturb(
             f"and return it; {problem}. The sampler reads out: check the family with "
             "harness.noise.testing.check_noise"
         )
+
+
+def _named(noise: Noise, call: str, run: Callable[[], Any], shape: torch.Size) -> Any:
+    """``run()``; an error it raises (a plugin's transform that writes the wrong shape,
+    say) becomes a ``ValueError`` naming the noise and the call."""
+    try:
+        return run()
+    except Exception as err:
+        raise ValueError(
+            f"noise {noise.name}: {call} failed on base draws of shape {tuple(shape)}: "
+            f"{type(err).__name__}: {err}"
+        ) from err

@@ -70,7 +70,7 @@ def test_a_plugin_mended_after_its_extension_failed_resumes_it(tmp_path, clean_r
     with plugins_undone():  # each version of the file loaded afresh, as by a new process
         _plugin(plugin, BROKEN)
         runner.run(config([gaussian], plugin), store, progress=False)
-        with pytest.raises(ValueError, match="non-finite"):
+        with pytest.raises(ValueError, match="non-finite .* the noise gave NaN"):
             runner.run(config([gaussian, added], plugin), store, progress=False)
     with Store(store) as st:
         assert not st.query("SELECT 1 FROM counts WHERE noise LIKE 'mended_noise%'")
@@ -84,3 +84,16 @@ def test_a_plugin_mended_after_its_extension_failed_resumes_it(tmp_path, clean_r
         _plugin(plugin, "return 2 * self.scale * G.to(torch.float64)")
         with pytest.raises(ValueError, match="noise plugins' source differs"):
             runner.run(config([gaussian, added], plugin), store, progress=False)
+
+
+@pytest.mark.filterwarnings("ignore:config key 'noises.1.'")
+def test_a_plugin_transform_of_the_wrong_shape_is_refused_naming_the_noise(tmp_path):
+    """Refused before the store is touched, with the noise named (it was an 'internal
+    error' from the coupling's copy, naming nothing)."""
+    plugin = tmp_path / "mended_noise.py"
+    with plugins_undone():
+        _plugin(plugin, "return (self.scale * G.to(torch.float64))[..., :-1]")
+        with pytest.raises(ValueError, match=r"noise mended_noise\(.*transform\(G\) failed"):
+            runner.run(config([{"family": "gaussian"}, {"family": "mended_noise"}], plugin),
+                       tmp_path / "s.sqlite", progress=False)  # fmt: skip
+    assert not (tmp_path / "s.sqlite").exists()
