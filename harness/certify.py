@@ -70,7 +70,8 @@ def certify_store(
     store.record_certifier_options({name: c.options() for name, c in instances.items()})
     recorded = store.get_manifest("plugins") or []
     if (named := plugins.with_loaded(recorded)) != recorded:  # the files behind the rows
-        store.put_manifest({"plugins": named})
+        registered = plugins.with_registrations(store.get_manifest("plugin_registrations"))
+        store.put_manifest({"plugins": named, "plugin_registrations": registered})
     specs = store.noise_specs()
     distances = dict(store.get_manifest("law_distances") or {})
     groups: dict[tuple[str, str], list[CountRow]] = defaultdict(list)

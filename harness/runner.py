@@ -193,6 +193,9 @@ def run(
                     # a store plans more noises than some images have counts for
                     "sampled_noises": {m: [nz.name for nz in n] for m, n in model_noises.items()},
                     "plugins": plugins.with_loaded(store.get_manifest("plugins") or []),
+                    "plugin_registrations": plugins.with_registrations(
+                        store.get_manifest("plugin_registrations")
+                    ),
                 },
                 noises=specs,
             )

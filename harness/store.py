@@ -602,7 +602,9 @@ class Store:
             raise ValueError(f"{path} is an empty file, not a smoothbench store")
         store = cls(path, readonly=readonly)
         try:
-            plugins.note_recorded(store.get_manifest("plugins") or [])
+            plugins.note_recorded(
+                store.get_manifest("plugins") or [], store.get_manifest("plugin_registrations")
+            )
         except BaseException:
             store.close()
             raise

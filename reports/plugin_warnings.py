@@ -16,5 +16,7 @@ def missing_plugin_warnings(manifest: Mapping[str, Any]) -> list[str]:
     return [
         f"the store was written with the plugin {p}, which this report did not load: rows "
         f"of its noises or certifiers cannot be checked here (give it with --plugin {p})"
-        for p in plugins.not_loaded(manifest.get("plugins") or [])
+        for p in plugins.not_loaded(
+            manifest.get("plugins") or [], manifest.get("plugin_registrations")
+        )
     ]

@@ -18,13 +18,15 @@ import importlib.util
 import re
 import sys
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 from smoothbench.registry import registries
 
 _LOADED: dict[str, str] = {}  # plugin as loaded (an absolute path or a module) -> module name
 _RECORDED: list[str] = []  # plugins the runs of the stores opened here loaded
+_RECORDED_REGISTRATIONS: dict[str, list[str]] = {}  # what each of them registered
 _OTHER_REGISTRATIONS: set[str] = set()  # modules that registered other than classes
 
 
@@ -146,22 +148,58 @@ def with_loaded(recorded: Iterable[str]) -> list[str]:
     return out + [p for p in _LOADED if p not in out]
 
 
-def note_recorded(recorded: Iterable[str]) -> None:
-    """Note the plugins a store was written with (its manifest's ``plugins``)."""
+def registrations(plugin: str) -> list[str]:
+    """What a plugin this process loaded registered, as ``kind:name`` (``certifier:mine``,
+    ``noise family:student_t``): the classes of its module, or of its package's."""
+    module = _LOADED.get(plugin)
+    if module is None:
+        return []
+    return sorted(
+        f"{r.kind}:{name}"
+        for r in registries()
+        for name, cls in r._classes.items()
+        if cls.__module__ == module or cls.__module__.startswith(f"{module}.")
+    )
+
+
+def with_registrations(recorded: Mapping[str, Any] | None) -> dict[str, list[str]]:
+    """A store's record of what its plugins registered (its manifest's
+    ``plugin_registrations``) with this process's plugins' added: so that a plugin file
+    moved or renamed since is not asked for, where what it registered is registered now
+    (``not_loaded``)."""
+    out = {p: list(v) for p, v in (recorded or {}).items() if isinstance(v, list)}
+    return {**out, **{p: registrations(p) for p in _LOADED}}
+
+
+def _registered(entry: str) -> bool:
+    kind, _, name = entry.partition(":")
+    return any(r.kind == kind and name in r._classes for r in registries())
+
+
+def note_recorded(recorded: Iterable[str], registered: Mapping[str, Any] | None = None) -> None:
+    """Note the plugins a store was written with (its manifest's ``plugins``) and what
+    they registered (its ``plugin_registrations``, where recorded)."""
     for plugin in recorded:
         if isinstance(plugin, str) and plugin not in _RECORDED:
             _RECORDED.append(plugin)
+    _RECORDED_REGISTRATIONS.update(with_registrations(registered))
 
 
-def not_loaded(recorded: Iterable[str]) -> list[str]:
+def not_loaded(recorded: Iterable[str], registered: Mapping[str, Any] | None = None) -> list[str]:
     """Those of the ``recorded`` plugins (a manifest's ``plugins``) this process has not
-    loaded."""
-    return [p for p in recorded if p not in _LOADED]
+    loaded, but for those whose every registration (``registered``: the manifest's
+    ``plugin_registrations``) another file or module made here: the same plugin moved."""
+    done = {p: v for p, v in (registered or {}).items() if isinstance(v, list) and v}
+    return [
+        p
+        for p in recorded
+        if p not in _LOADED and not (p in done and all(_registered(e) for e in done[p]))
+    ]
 
 
 def missing() -> list[str]:
     """The plugins the runs of the stores opened here loaded and this process has not."""
-    return not_loaded(_RECORDED)
+    return not_loaded(_RECORDED, _RECORDED_REGISTRATIONS)
 
 
 def missing_hint() -> str:

@@ -24,11 +24,14 @@ def plugins_undone() -> Iterator[None]:
     columns = list(COLUMNS)
     loaded, modules = dict(by_hand._LOADED), set(sys.modules)
     recorded = list(by_hand._RECORDED)
+    registered = dict(by_hand._RECORDED_REGISTRATIONS)
     other = set(by_hand._OTHER_REGISTRATIONS)
     try:
         yield
     finally:
         by_hand._RECORDED[:] = recorded
+        by_hand._RECORDED_REGISTRATIONS.clear()
+        by_hand._RECORDED_REGISTRATIONS.update(registered)
         by_hand._OTHER_REGISTRATIONS.clear()
         by_hand._OTHER_REGISTRATIONS.update(other)
         COLUMNS[:] = columns

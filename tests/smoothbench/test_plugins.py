@@ -286,3 +286,24 @@ def test_a_plugin_named_to_add_its_noise_extends_a_stored_run(tmp_path, clean_re
         assert st.get_manifest("noise_sources").keys() == {"file_gaussian"}
         assert st.get_manifest("sessions")[-1]["added"]["noises"][0]["family"] == "file_gaussian"
     assert len(noises) == 2 and any(n.startswith("file_gaussian") for n in noises)
+
+
+def test_a_plugin_file_moved_since_the_run_is_not_asked_for(tmp_path, clean_registries, capsys):
+    """The store records what each plugin registered; a file moved or renamed since,
+    loaded from where it is now, registers the same, so no command asks for the old
+    path (which no longer exists), and a report without it still does."""
+    plugin, store = _run_then_forget_the_plugin(tmp_path, capsys)
+    moved = tmp_path / "elsewhere" / "renamed.py"
+    moved.parent.mkdir()
+    plugin.rename(moved)
+    argv = ["report", str(store), "--reference", "file-cohen"]
+    assert main([*argv, "--out", str(tmp_path / "r1"), "--plugin", str(moved)]) == 0
+    captured = capsys.readouterr()
+    assert str(plugin.resolve()) not in captured.out + captured.err
+    assert "[PASS] soundness" in captured.out
+    NOISES.unregister("file_gaussian")
+    CERTIFIERS.unregister("file-cohen")
+    plugins._LOADED.clear()
+    assert main([*argv, "--out", str(tmp_path / "r2")]) == 0
+    said = f"WARNING: the store was written with the plugin {plugin.resolve()}"
+    assert said in capsys.readouterr().out
