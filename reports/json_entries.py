@@ -4,21 +4,17 @@ registry (each value under the column's JSON key, with its unit)."""
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from reports import significance as sig
+from reports.file_names import safe_stem, sanitized
 from reports.leaderboard import Report
 from smoothbench.atomic import write_atomic
 
 THREAT = {"l1": "L1", "l2": "L2", "linf": "Linf"}
-
-
-def _safe(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_")
 
 
 def _num(v: Any) -> Any:
@@ -105,8 +101,8 @@ def json_entries(report: Report) -> dict[str, dict]:
                 reported="smoothbench",
             )
             path = (
-                f"{_safe(board.dataset)}/{THREAT.get(board.norm, board.norm)}/a{board.alpha:g}/"
-                f"{_safe(row.model)}__{_safe(row.noise)}__{_safe(row.certifier)}"
+                f"{sanitized(board.dataset)}/{THREAT.get(board.norm, board.norm)}/a{board.alpha:g}/"
+                f"{safe_stem(row.model)}__{sanitized(row.noise)}__{safe_stem(row.certifier)}"
                 # as in the row's key: an imported row beside the run's keeps its own entry
                 f"{'' if row.kind == 'smoothing' else '__' + row.kind}.json"
             )

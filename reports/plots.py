@@ -33,6 +33,7 @@ import numpy as np  # noqa: E402
 
 from reports import stats  # noqa: E402
 from reports.envelope import envelope, envelope_curve, left_out_note  # noqa: E402
+from reports.file_names import safe_stem
 from reports.leaderboard import Board  # noqa: E402
 from reports.rows import Row  # noqa: E402
 from smoothbench.atomic import atomic_path  # noqa: E402
@@ -69,10 +70,6 @@ def _style(i: int) -> dict:
     """Curve ``i``'s colour and line style: no two of the first eight share either
     colour, and line styles vary too, for print in grey."""
     return {"color": _COLOURS[i % len(_COLOURS)], "linestyle": _STYLES[i % len(_STYLES)]}
-
-
-def _safe(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_")
 
 
 def _save(fig: plt.Figure, stem: Path) -> tuple[Path, Path]:
@@ -215,7 +212,7 @@ def radius_distribution_figure(board: Board) -> tuple[plt.Figure, int]:
 
 def model_figure_name(board: Board, model: str) -> str:
     """The name of a model's certified-accuracy figure on a board."""
-    return f"cert_acc_{board.slug}_{_safe(model)}"
+    return f"cert_acc_{board.slug}_{safe_stem(model)}"
 
 
 def write_plots(board: Board, out: str | Path) -> list[Figure]:

@@ -225,12 +225,13 @@ def describe(
             f"test/sigma_<s>) and no index.json lists it: give "
             + ", ".join(f"--{k}" for k in missing)
         )
-    certifier = str(meta["certifier"])
-    if not certifier.strip() or certifier != certifier.strip():  # a registered name's rule
-        raise ValueError(
-            f"{path}: certifier name {certifier!r} is empty or padded with spaces: give "
-            "--certifier NAME"
-        )
+    for key in ("model", "certifier"):  # a registered name's rule, on one line
+        name = str(meta[key])
+        if not name.strip() or name != name.strip() or "\n" in name or "\r" in name:
+            raise ValueError(
+                f"{path}: {key} name {name!r} is empty, padded with spaces or more than "
+                f"one line: give --{key} NAME"
+            )
     if meta["norm"] not in NORMS:
         raise ValueError(f"--norm {meta['norm']!r}: one of {list(NORMS)}")
     if not 0 < float(meta["alpha"]) < 1:

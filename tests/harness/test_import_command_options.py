@@ -104,17 +104,20 @@ def test_labels_and_indices_the_dataset_cannot_have_are_refused(tmp_path, capsys
     assert main(argv) == 0
 
 
-def test_a_certifier_name_follows_the_registrys_rule(tmp_path, capsys):
-    """An imported certifier's name is a registered name's: not empty, not padded (a
-    plugin's may hold a space)."""
+def test_model_and_certifier_names_follow_the_registrys_rule(tmp_path, capsys):
+    """An imported model's or certifier's name is a registered name's: not empty, not
+    padded, one line (a plugin's, or a checkpoint file's, may hold a space)."""
     store = tmp_path / "s.sqlite"
     flat = write_cohen(tmp_path / "flat" / "results.tsv", ROWS)
     base = ["import", "cohen-tsv", str(flat), "--store", str(store), "--noise",
             "gaussian:sigma=0.5", "--norm", "l2", "--alpha", "0.001",
-            "--dataset", "cifar10", "--model", "mine"]  # fmt: skip
-    for name in (" cohen", "cohen ", ""):
-        assert main([*base, "--certifier", name]) == 2
-        err = capsys.readouterr().err
-        assert f"certifier name {name!r}" in err and "give --certifier NAME" in err, err
+            "--dataset", "cifar10"]  # fmt: skip
+    given = {"--model": "mine", "--certifier": "cohen"}
+    for option in given:
+        for name in (" x", "x ", "", "a\nb"):
+            argv = [*base, *(w for k, v in {**given, option: name}.items() for w in (k, v))]
+            assert main(argv) == 2
+            err = capsys.readouterr().err
+            assert f"{option[2:]} name {name!r}" in err and f"give {option} NAME" in err, err
     assert not store.exists()
-    assert main([*base, "--certifier", "my certifier"]) == 0
+    assert main([*base, "--model", "My Net (v2)", "--certifier", "my certifier"]) == 0
