@@ -89,7 +89,7 @@ def certify_store(
         for (model, noise_name), rows in bar:
             try:  # a plugin's family this process did not load: the other groups go on
                 noise = from_spec(specs[noise_name])
-            except ValueError as err:
+            except Exception as err:  # an unknown family, or a plugin's that fails to build
                 failures.append(f"noise {noise_name}, model {model}: {err}")
                 continue
             try:

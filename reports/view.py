@@ -472,8 +472,9 @@ def _on_gpu(session: dict) -> str:
 
 def sessions_footnote(sessions: list[dict], dim: int | None = None) -> str | None:
     """The sessions of a resumed run (the manifest's ``sessions``) where their code,
-    machine, GPU settings or batch size differ; ``None`` where one session, or several
-    alike, sampled the store. ``dim``: the values of an input (the manifest's
+    machine, GPU settings or batch size differ, or one Ray session whose workers chose
+    other batch sizes; ``None`` where one session (its workers alike), or several alike,
+    sampled the store. ``dim``: the values of an input (the manifest's
     ``base_draws``), with which GPUs of other random grids may still draw the same
     values (``harness.draws.philox_blocks``)."""
     if not any(_differing(sessions, key) for key in SESSION_FIELDS) and not _batches_differ(

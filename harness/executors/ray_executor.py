@@ -24,6 +24,7 @@ import io
 import os
 import signal
 import socket
+import sqlite3
 import time
 from collections import deque
 from collections.abc import Iterator
@@ -466,8 +467,8 @@ def _record_workers(ray, store: Store, where: list, chosen: dict[str, set[int]])
             if took:
                 sessions[-1]["batch_chosen"] = took
             store.put_manifest({"sessions": sessions})
-    except Exception:  # pragma: no cover - the run's own end (or error) is what counts
-        pass
+    except (ray.exceptions.RayError, OSError, ValueError, sqlite3.Error):  # pragma: no cover
+        pass  # a record only: the run's own end (or error) is what counts
 
 
 def batches_taken(chosen: dict[str, set[int]]) -> dict[str, int | list[int]]:

@@ -75,10 +75,16 @@ def check_perturb(
 
 
 def _named(noise: Noise, call: str, run: Callable[[], Any], shape: torch.Size) -> Any:
-    """``run()``; an error it raises (a plugin's transform that writes the wrong shape,
-    say) becomes a ``ValueError`` naming the noise and the call."""
+    """``run()``; where the noise's family is a plugin's, an error it raises (a transform
+    that writes the wrong shape, say) becomes a ``ValueError`` naming the noise and the
+    call. A built-in family's error, and running out of memory, stay what they are (an
+    internal error, or the device's)."""
+    if type(noise).__module__.startswith("harness."):
+        return run()
     try:
         return run()
+    except (MemoryError, torch.cuda.OutOfMemoryError):
+        raise
     except Exception as err:
         raise ValueError(
             f"noise {noise.name}: {call} failed on base draws of shape {tuple(shape)}: "

@@ -97,3 +97,17 @@ def test_a_plugin_transform_of_the_wrong_shape_is_refused_naming_the_noise(tmp_p
             runner.run(config([{"family": "gaussian"}, {"family": "mended_noise"}], plugin),
                        tmp_path / "s.sqlite", progress=False)  # fmt: skip
     assert not (tmp_path / "s.sqlite").exists()
+
+
+def test_a_built_in_familys_error_stays_an_internal_error(monkeypatch):
+    """Only a plugin's transform is the user's to mend: a built-in family's error is not
+    turned into bad input (it keeps its kind, so the command line calls it internal)."""
+    from harness.noise import Gaussian
+    from harness.noise.preflight import check_perturb
+
+    def broken(self, G):
+        raise RuntimeError("a bug of ours")
+
+    monkeypatch.setattr(Gaussian, "transform", broken)
+    with pytest.raises(RuntimeError, match="a bug of ours"):
+        check_perturb(Gaussian(0.25, 64))
