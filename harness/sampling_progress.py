@@ -27,6 +27,8 @@ class SamplingProgress:
     #: noises, stopped part-way): each noise short of the planned images and the planned
     #: images it has, so that the gap is not read as one of its complete noises' rows.
     short_noises: dict[str, tuple[tuple[str, int], ...]] = field(default_factory=dict)
+    #: The models of ``short_noises`` whose other planned noises hold every image.
+    others_complete: frozenset[str] = frozenset()
 
     @property
     def short(self) -> dict[str, int]:
@@ -39,8 +41,9 @@ class SamplingProgress:
         """``20 of 100 images`` (of the one sampled model), ``a: 20 of 100 images, b: 0 of
         100`` (of each model short of them, where several are sampled), or None when
         complete (or when the store records no index set). A model whose other noises
-        hold every image names the short ones: ``20 of 100 images under laplace(...), 5
-        of 100 under uniform_ball(...) (all 100 under its other noises)``."""
+        hold every image, or whose noises hold other counts, names the short ones:
+        ``20 of 100 images under laplace(...), 5 of 100 under uniform_ball(...) (all 100
+        under its other noises)``."""
         short = self.short
         if not short:
             return None
@@ -50,13 +53,11 @@ class SamplingProgress:
             noises = self.short_noises.get(model)
             if not noises:
                 return f"{k} of {self.planned}{images}"
-            return (
-                ", ".join(
-                    f"{held} of {self.planned}{images if i == 0 else ''} under {noise}"
-                    for i, (noise, held) in enumerate(noises)
-                )
-                + f" (all {self.planned} under its other noises)"
-            )
+            rest = f" (all {self.planned} under its other noises)"
+            return ", ".join(
+                f"{held} of {self.planned}{images if i == 0 else ''} under {noise}"
+                for i, (noise, held) in enumerate(noises)
+            ) + (rest if model in self.others_complete else "")
 
         if len(self.sampled) == 1:
             ((model, k),) = short.items()
@@ -94,7 +95,8 @@ def sampling_progress(store: Store) -> SamplingProgress:
             models.append(model)
     planned_noises = store.get_manifest("sampled_noises") or {}
     sampled: dict[str, int] = {}
-    short_noises: dict[str, tuple[str, ...]] = {}
+    short_noises: dict[str, tuple[tuple[str, int], ...]] = {}
+    others_complete: set[str] = set()
     for model in models:
         # the run's plan (an extension adds noises some images lack); in a store written
         # before the plan was recorded, the noises the model has counts of
@@ -118,7 +120,11 @@ def sampling_progress(store: Store) -> SamplingProgress:
                 (name, len(held[name] & planned)) for name in names if not planned <= held[name]
             )
             if len(lacking) < len(names):
+                others_complete.add(model)
+            if len(lacking) < len(names) or len({held for _, held in lacking}) > 1:
                 short_noises[model] = lacking
     writer = store_writer(store.path) if store.readonly else None  # our own lock otherwise
     planned_count = None if planned is None else len(planned)
-    return SamplingProgress(planned_count, sampled, writer, short_noises)
+    return SamplingProgress(
+        planned_count, sampled, writer, short_noises, frozenset(others_complete)
+    )

@@ -59,3 +59,17 @@ def test_each_short_noise_has_its_own_count(tmp_path):
     assert progress.gap() == (
         f"2 of 5 images under {laplace[0]}, 1 of 5 under {gg[0]} (all 5 under its other noises)"
     )
+
+
+def test_noises_all_short_of_other_counts_each_have_theirs(tmp_path):
+    """A run stopped part-way, then extended and stopped again: every noise is short,
+    each of another count, and none is said to be complete."""
+    path = tmp_path / "s.sqlite"
+    runner.run(config([MODEL_A], [GAUSSIAN]), path, progress=False, stop_after=3, certify=False)
+    runner.run(config([MODEL_A], [GAUSSIAN, LAPLACE]), path, progress=False,
+               stop_after=1, certify=False)  # fmt: skip
+    progress, noises = _progress(path)
+    by_family = {name.split("(")[0]: (name, held) for name, held in noises.items()}
+    gaussian, laplace = by_family["gaussian"], by_family["laplace"]
+    assert (gaussian[1], laplace[1]) == (3, 1)
+    assert progress.gap() == f"3 of 5 images under {gaussian[0]}, 1 of 5 under {laplace[0]}"
