@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import platform
+import sqlite3
 import subprocess
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -15,6 +16,7 @@ import torch
 
 from harness.draws import philox_grid
 from harness.noise import ufuncs
+from harness.store import Store
 
 
 def package_version() -> str:
@@ -143,3 +145,16 @@ def sessions(
     if added and any(added.values()):
         record["added"] = added
     return [*(recorded or []), record]
+
+
+def add_to_session(store: Store, entries: dict[str, Any]) -> None:
+    """Write ``entries`` into this session's record (the last of the manifest's
+    ``sessions``), where one is: what a session learns as it goes (the batches chosen,
+    Ray's workers). A record only: a full disk, or a closed or replaced store, leaves it
+    unwritten, so that the error that stopped the run is the one said."""
+    try:
+        sessions = store.get_manifest("sessions") or []
+        if sessions:
+            store.put_manifest({"sessions": [*sessions[:-1], {**sessions[-1], **entries}]})
+    except (OSError, ValueError, sqlite3.Error):
+        pass

@@ -36,7 +36,7 @@ from harness.draws import draw_distance
 from harness.executors import ImageTask, ModelWork, SamplingPlan, make_executor
 from harness.identity import check_resume, describe_added, identity
 from harness.noise.preflight import check_perturb
-from harness.provenance import provenance, sessions
+from harness.provenance import add_to_session, provenance, sessions
 from harness.store import Store, StoreError, check_not_busy
 from smoothbench import plugins
 
@@ -56,24 +56,6 @@ def _check_stored_run(path: str | Path, ident: dict[str, Any], model_names: list
         return  # the writable open judges it (or makes it a store: an SQLite file with no table)
     with store:
         check_resume(store, ident, model_names)
-
-
-def _record_chosen_batches(store: Store, chosen: dict[str, int]) -> None:
-    """The batch size each model took in this session where the config names none
-    (``auto_batch_size``; on a GPU it follows the free memory, so sessions may differ),
-    in the session's record (``batch_chosen``). The local executor's (the Ray executor
-    records its actors': ``_record_workers``). Written however the sampling ended, unless
-    writing fails too."""
-    if not chosen:
-        return
-    try:  # a full disk, a closed or replaced store: the error that stopped the run wins
-        sessions = store.get_manifest("sessions") or []
-        if sessions:
-            store.put_manifest(
-                {"sessions": [*sessions[:-1], {**sessions[-1], "batch_chosen": chosen}]}
-            )
-    except (OSError, ValueError, sqlite3.Error):
-        pass
 
 
 def _say_extending(path: str | Path, added: dict[str, list], stored: int) -> None:
@@ -204,7 +186,11 @@ def run(
                     plan, store, device=dev, progress=progress, stop_after=stop_after
                 )
             finally:
-                _record_chosen_batches(store, plan.chosen_batch)
+                # the batch each model took where the config names none (on a GPU it
+                # follows the free memory, so sessions may differ); the Ray executor
+                # records its actors' itself
+                if plan.chosen_batch:
+                    add_to_session(store, {"batch_chosen": plan.chosen_batch})
             if not finished:
                 return Path(store_path)
             certify_deterministic(store, cfg, models, data, index_set, here, progress=progress)

@@ -24,7 +24,6 @@ import io
 import os
 import signal
 import socket
-import sqlite3
 import time
 from collections import deque
 from collections.abc import Iterator
@@ -40,7 +39,7 @@ from harness.host_memory import keep_freed_memory
 from harness.noise import from_spec
 from harness.noise.batch import Workspace
 from harness.noise.ufuncs import math_path
-from harness.provenance import device_name, fp32_precision
+from harness.provenance import add_to_session, device_name, fp32_precision
 from harness.sampler import prepare_model
 from harness.store import Store
 from smoothbench import plugins
@@ -452,23 +451,18 @@ def _record_workers(ray, store: Store, where: list, chosen: dict[str, set[int]])
     need not be where the draws ran), and the batch each model took where the run names
     none (``batch_chosen``: one size, or the sizes, ascending, where actors on other GPUs
     chose others), however the run ended; a record only, so nothing here fails it."""
+    workers = []
     try:
         ready, _ = ray.wait(where, num_returns=len(where), timeout=10)
-        workers = []
         for ref in ready:  # a lost actor's answer is an error: the others are kept
             try:
                 workers.append(ray.get(ref))
             except ray.exceptions.RayError:
                 pass
-        sessions = store.get_manifest("sessions") or []
-        if sessions:
-            sessions[-1]["workers"] = workers
-            took = batches_taken(chosen)
-            if took:
-                sessions[-1]["batch_chosen"] = took
-            store.put_manifest({"sessions": sessions})
-    except (ray.exceptions.RayError, OSError, ValueError, sqlite3.Error):  # pragma: no cover
-        pass  # a record only: the run's own end (or error) is what counts
+    except ray.exceptions.RayError:  # pragma: no cover - a record only
+        pass
+    took = batches_taken(chosen)
+    add_to_session(store, {"workers": workers, **({"batch_chosen": took} if took else {})})
 
 
 def batches_taken(chosen: dict[str, set[int]]) -> dict[str, int | list[int]]:

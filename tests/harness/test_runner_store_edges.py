@@ -1,7 +1,7 @@
 """What a run meets in a store before and after its work: the identity check before the
 models (``runner._check_stored_run``) leaves to the writable open the stores it would
 migrate or make (a schema-1 store, an SQLite file with no table), and the record of the
-chosen batches after the sampling (``runner._record_chosen_batches``, in a ``finally``)
+chosen batches after the sampling (``provenance.add_to_session``, in a ``finally``)
 never hides the error that stopped the run."""
 
 from __future__ import annotations
