@@ -32,7 +32,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from reports import stats  # noqa: E402
-from reports.envelope import envelope, envelope_curve, left_out_note  # noqa: E402
+from reports.envelope import EnvelopeRow, envelope, envelope_curve, left_out_note  # noqa: E402
 from reports.file_names import safe_stem
 from reports.leaderboard import Board  # noqa: E402
 from reports.rows import Row  # noqa: E402
@@ -162,8 +162,12 @@ def certified_accuracy_figure(board: Board, model: str) -> tuple[plt.Figure, int
     return fig, len(rows)
 
 
-def envelope_figure(board: Board) -> tuple[plt.Figure, int] | None:
-    env = envelope(board)[:MAX_CURVES]
+def envelope_figure(
+    board: Board, env: list[EnvelopeRow] | None = None
+) -> tuple[plt.Figure, int] | None:
+    """The best-over-sigma0 curves of the first ``MAX_CURVES`` rows of ``env`` (the
+    board's ``envelope``, computed here where not given)."""
+    env = (envelope(board) if env is None else env)[:MAX_CURVES]
     if not env:
         return None
     rows = [r for e in env for r in e.rows]
@@ -240,14 +244,15 @@ def write_plots(board: Board, out: str | Path) -> list[Figure]:
             f"{n} of its {len(rows)} rows ({chosen}).{reach}"
         )
         figures.append(Figure(name, *_save(fig, out / name), caption, n))
-    made = envelope_figure(board)
+    env = envelope(board)
+    made = envelope_figure(board, env)
     if made is not None:
         fig, n = made
         name = f"envelope_{board.slug}"
         caption = (
             f"Best certified accuracy over the models' sigma0 ({n} noise-certifier pairs); "
             "triangles: the farthest reach of each pair's rows (none past the last plotted radius)."
-            + left_out_note(envelope(board)[:MAX_CURVES])
+            + left_out_note(env[:MAX_CURVES])
         )
         figures.append(Figure(name, *_save(fig, out / name), caption, n))
     fig, n = radius_distribution_figure(board)
