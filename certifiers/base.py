@@ -78,6 +78,60 @@ def check_probabilities(
     return arr
 
 
+def checked_radii(
+    certifier: object, noise: Noise, norm: str, p_lower: np.ndarray, radii: ArrayLike
+) -> np.ndarray:
+    """``radii``, as a float64 array, if they are certificates a certifier may issue at
+    ``p_lower``: one real number per ``p_lower``, none NaN or negative, 0 where
+    ``p_lower <= 1/2`` (the smoothed classifier abstains) and finite where ``p_lower < 1``
+    (only ``p_A = 1`` certifies every radius); else an ``ArithmeticError`` or ``TypeError``
+    naming the certifier. The harness applies it to what every certifier returns before
+    it stores a row, so that a certifier overriding ``Certifier.radius`` is held to the
+    rules that method enforces."""
+    name = getattr(certifier, "name", type(certifier).__name__)
+    who = f"certifier {name!r} ({type(certifier).__module__})"
+    p = np.asarray(p_lower, dtype=np.float64)
+    raw = np.asarray(radii)
+    if raw.shape != p.shape or raw.dtype.kind not in "fiu":
+        raise TypeError(
+            f"{who} returned radii of shape {raw.shape} and dtype {raw.dtype} for "
+            f"{p.size} probabilities ({noise.name}, {norm}): one real radius per p_lower"
+        )
+    r = raw.astype(np.float64)
+    rules = (
+        (np.isnan(r) | (r < 0), "a radius must be >= 0, never NaN"),
+        ((p <= 0.5) & (r != 0), "at p_lower <= 1/2 the smoothed classifier abstains: radius 0"),
+        (np.isinf(r) & (p < 1), "only p_lower = 1 certifies an infinite radius"),
+    )
+    for bad, rule in rules:
+        if bad.any():
+            at = np.flatnonzero(bad)
+            raise ArithmeticError(
+                f"{who} produced an invalid radius {float(r.flat[at[0]])!r} at p_lower = "
+                f"{float(p.flat[at[0]])!r} for {noise.name} against {norm} ({at.size} of "
+                f"{r.size}): {rule}"
+            )
+    return r
+
+
+def checked_confidence_spent(certifier: object, noise: Noise, norm: str, spent: object) -> float:
+    """``spent``, the failure probability a certificate spends beyond alpha, as a float,
+    if it is one: a real number in [0, 1); else a ``ValueError`` naming the certifier."""
+    name = getattr(certifier, "name", type(certifier).__name__)
+    if isinstance(spent, bool | np.bool_) or not isinstance(spent, int | float | np.number):
+        raise TypeError(
+            f"certifier {name!r} ({type(certifier).__module__}) spends {_shown(spent)} beyond "
+            f"alpha on {noise.name} against {norm}: a probability is a real number"
+        )
+    value = float(spent)
+    if not 0.0 <= value < 1.0:
+        raise ValueError(
+            f"certifier {name!r} ({type(certifier).__module__}) spends {value!r} beyond alpha "
+            f"on {noise.name} against {norm}: the confidence spent lies in [0, 1)"
+        )
+    return value
+
+
 def _always(noise: Noise) -> bool:
     return True
 
@@ -162,7 +216,7 @@ class Certifier:
         entry = self.certificate(noise, norm)
         if entry is None or entry.spends is None:
             return 0.0
-        return float(entry.spends(self, noise))
+        return checked_confidence_spent(self, noise, norm, entry.spends(self, noise))
 
     def is_exact(self, noise: Noise, norm: str) -> bool:
         """True when the certificate is a deterministic function of p_A (no extra

@@ -15,7 +15,7 @@ import numpy as np
 from tqdm import tqdm
 
 import certifiers
-from certifiers.base import Certifier, check_norm
+from certifiers.base import Certifier, check_norm, checked_confidence_spent, checked_radii
 from certifiers.bounds import DEFAULT_ALPHA, certify_top_class, check_alpha
 from harness.certificate_groups import failure_entries, recorded_failures
 from harness.noise import Noise, from_spec
@@ -153,8 +153,11 @@ def _certify_group(
                 # a certifier's first call on a noise may build its table: minutes
                 bar.set_postfix_str(f"{noise_name} {cname} {norm}")
                 try:
-                    radius = np.atleast_1d(c.radius(noise, p_lower, norm=norm))
-                    spent = c.confidence_spent(noise, norm)
+                    # held to the rules whether or not it overrides ``radius``
+                    radius = checked_radii(c, noise, norm, p_lower, c.radius(noise, p_lower, norm))
+                    spent = checked_confidence_spent(
+                        c, noise, norm, c.confidence_spent(noise, norm)
+                    )
                 except Exception as err:  # a plugin's bug, or a scale float64 cannot hold
                     errors[cname] = (
                         f"certifier {cname!r} ({type(c).__module__}) on {noise_name} "
