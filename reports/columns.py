@@ -85,6 +85,8 @@ def _false_cert_bound(row: Row, ctx: Context) -> float:
     n_cert = int((~row.abstained).sum())
     if row.kind == "deterministic" or n_cert == 0:  # a proof about the network: never false
         return 0.0
+    if not 0.0 <= row.confidence_spent < 1.0:  # no probability: the soundness check fails it
+        return float("nan")
     # the guarantee is per image (at most alpha each), not per certificate issued
     return float(
         stats.false_certificate_bound(
@@ -140,7 +142,7 @@ COLUMNS: list[Column] = [
         key="false_cert",
         title="false certificates <=",
         value=_false_cert_bound,
-        fmt=lambda v: f"{int(v)}",
+        fmt=lambda v: "n/a" if not np.isfinite(v) else f"{int(v)}",
         json_key="false_certificates_bound_95",
         unit="certificates",
         main=False,

@@ -207,10 +207,15 @@ def _table(
         records.append(rec)
     table = pd.DataFrame.from_records(records)
     if not table.empty:  # ranked by ACR within a model, held-out rows after the others
-        held = np.array([r.key in board.held_out for r in board.rows])
-        score = table["acr"] - np.where(held, table["acr"].max() + 1.0, 0.0)  # ACR >= 0
-        table.insert(9, "rank", score.groupby(table["model"]).rank(ascending=False, method="min"))
-        table["rank"] = table["rank"].astype(int)
+        held = pd.Series([r.key in board.held_out for r in board.rows], index=table.index)
+        # an unsound row's ACR can be anything, infinite included: it ranks among its own
+        among = (
+            table["acr"]
+            .groupby([table["model"], held])
+            .rank(ascending=False, method="min", na_option="bottom")
+        )
+        ahead = (~held).groupby(table["model"]).transform("sum").where(held, 0)
+        table.insert(9, "rank", (among + ahead).astype(int))
         if "n" in table:
             table["n"] = table["n"].astype(int)  # a count of images
     return table

@@ -32,6 +32,9 @@ norm). Plugins are held to it like the built-ins, from their stored rows alone.
 3. **Abstention.** At ``p_A <= 1/2`` the smoothed classifier abstains: a positive radius
    stored there is unsound whatever the noise (a plugin writing rows itself, an imported
    or altered store could hold one).
+4. **Values.** A radius that is NaN or negative, or infinite at ``p_A < 1``, and a
+   confidence spent beyond alpha outside [0, 1), are no certificate whatever the noise
+   (``certify`` refuses them; a store written before it did, or altered, can hold them).
 
 A certifier that fails any part is marked in every row of the report and never enters
 a headline. A row that could not be checked here at all (its noise family is not
@@ -130,6 +133,7 @@ def _check_noise(inputs: SanityInputs, noise_name: str) -> list[_Finding]:
     for key, g in rows.groupby(GROUP, sort=True):
         found = _Finding(key)
         findings.append(found)
+        _check_values(found, noise_name, g)
         if noise is None:
             found.unverifiable = why_no_noise(noise_name, spec)
             found.unchecked.add(found.unverifiable)
@@ -140,6 +144,27 @@ def _check_noise(inputs: SanityInputs, noise_name: str) -> list[_Finding]:
             found.unverifiable = f"the check could not run: {type(err).__name__}: {err}"
             found.unchecked.add(found.unverifiable)
     return findings
+
+
+def _check_values(found: _Finding, noise_name: str, g: pd.DataFrame) -> None:
+    """Values that are no certificate whatever the noise (into ``found``): a radius that
+    is NaN or negative, one infinite at ``p_A < 1`` (only ``p_A = 1`` certifies every
+    radius), a confidence spent beyond alpha outside [0, 1). ``certify`` refuses them;
+    a store written before it did, or altered, can hold them."""
+    where = f"{found.key[3]} | {noise_name} | {found.key[1]}"
+    radius, p, spent = g["radius"], g["p_lower"], g["confidence_spent"]
+    for bad, what in (
+        (~(radius >= 0), "radii that are negative or NaN"),
+        (np.isinf(radius) & (p < 1), "infinite radii at p_A < 1"),
+        (~((spent >= 0) & (spent < 1)), "confidences spent beyond alpha outside [0, 1)"),
+    ):
+        if bad.any():
+            first = g[bad].iloc[0]
+            found.failures.append(
+                f"{where}: {int(bad.sum())} {what}, which are no certificate; at p_A = "
+                f"{first['p_lower']:.6f}: radius {first['radius']:.6g}, confidence spent "
+                f"{first['confidence_spent']:.6g}"
+            )
 
 
 def _check_rows(
