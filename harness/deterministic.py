@@ -34,6 +34,7 @@ from certifiers.registry import is_deterministic
 from harness.certify import resolve_certifiers
 from harness.config import Config
 from harness.store import DeterministicRadiusRow, DeterministicRow, Store
+from smoothbench.names import first_few
 
 #: A rounding slack above this leaves a deterministic certifier few or no certificates
 #: (``DeterministicCertifier.least_certified_margin``): the run says so.
@@ -179,6 +180,13 @@ def _certify_batch(
     t0 = time.perf_counter()
     radius = certifier.certified_radius(model, x, labels, norm=norm).cpu()
     seconds = (time.perf_counter() - t0) / len(images)
+    if radius.shape != (len(images),) or radius.isnan().any() or (radius < 0).any():
+        shown = first_few([f"{float(r):g}" for r in radius.flatten()])
+        raise ValueError(  # a plugin's bug: exit code 2, one line naming it
+            f"deterministic certifier {name!r} ({type(certifier).__module__}) returned radii "
+            f"of shape {tuple(radius.shape)} for {len(images)} images ({shown}): "
+            "one largest certified eps per image, >= 0, never NaN"
+        )
     radius = torch.maximum(radius, best).clamp(max=MAX_EPS)
     radii = [
         DeterministicRadiusRow(model_name, i, name, norm, int(labels[k]), int(prediction[k]),
