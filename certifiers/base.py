@@ -201,9 +201,17 @@ class Certifier:
         if not isinstance(noise, Noise):
             return None
         entry = self.certificates.get((noise.family, norm))
-        if entry is None or not entry.applies(noise):
+        if entry is None:
             return None
-        return entry
+        try:
+            applies = entry.applies(noise)
+        except Exception as err:  # a plugin's condition: name it, wherever it is asked
+            raise ValueError(
+                f"certifier {self.name!r} ({type(self).__module__}): the condition of its "
+                f"certificate for {noise.name} against {norm} failed: "
+                f"{type(err).__name__}: {err}"
+            ) from err
+        return entry if applies else None
 
     def supports(self, noise: Noise, norm: str) -> bool:
         """Whether a certificate exists for this noise against this norm."""

@@ -97,7 +97,7 @@ def certify_store(
             except Exception as err:  # a plugin's approximation that states no bound
                 failures.append(f"noise {noise_name}, model {model}: {type(err).__name__}: {err}")
                 for cname, c in instances.items():
-                    if any(c.supports(noise, norm) for norm in norms):
+                    if any(_may_certify(c, noise, norm) for norm in norms):
                         failed[(model, noise_name, cname)] = f"{type(err).__name__}: {err}"
                 continue
             if distances.get(noise_name) != distance:  # one transaction a change, not a group
@@ -148,11 +148,13 @@ def _certify_group(
         p_lower, prediction = outcome.p_lower, outcome.prediction
         for cname, c in instances.items():
             for norm in norms:
-                if cname in errors or not c.supports(noise, norm):
+                if cname in errors:
                     continue
-                # a certifier's first call on a noise may build its table: minutes
-                bar.set_postfix_str(f"{noise_name} {cname} {norm}")
                 try:
+                    if not c.supports(noise, norm):
+                        continue
+                    # a certifier's first call on a noise may build its table: minutes
+                    bar.set_postfix_str(f"{noise_name} {cname} {norm}")
                     # held to the rules whether or not it overrides ``radius``
                     radius = checked_radii(c, noise, norm, p_lower, c.radius(noise, p_lower, norm))
                     spent = checked_confidence_spent(
@@ -182,6 +184,15 @@ def _certify_group(
                     for i in range(len(rows))
                 )
     return [row for row in out if row.certifier not in errors], errors
+
+
+def _may_certify(c: Certifier, noise: Noise, norm: str) -> bool:
+    """Whether ``c`` certifies ``noise`` against ``norm``; True where it cannot say (a
+    plugin's condition that fails): a group it may certify is one it failed on."""
+    try:
+        return c.supports(noise, norm)
+    except Exception:
+        return True
 
 
 class CertificationInterrupted(KeyboardInterrupt):
