@@ -92,12 +92,19 @@ def checked_radii(
     who = f"certifier {name!r} ({type(certifier).__module__})"
     p = np.asarray(p_lower, dtype=np.float64)
     raw = np.asarray(radii)
-    if raw.shape != p.shape or raw.dtype.kind not in "fiu":
+    if raw.ndim == 0 and p.shape == (1,):  # a scalar for the one image of a group
+        raw = raw.reshape(1)
+    if raw.shape != p.shape or raw.dtype.kind not in "fiuO":
         raise TypeError(
             f"{who} returned radii of shape {raw.shape} and dtype {raw.dtype} for "
             f"{p.size} probabilities ({noise.name}, {norm}): one real radius per p_lower"
         )
-    r = raw.astype(np.float64)
+    try:
+        r = raw.astype(np.float64)
+    except (TypeError, ValueError) as err:
+        raise TypeError(
+            f"{who} returned radii that are not real numbers ({noise.name}, {norm}): {err}"
+        ) from None
     rules = (
         (np.isnan(r) | (r < 0), "a radius must be >= 0, never NaN"),
         ((p <= 0.5) & (r != 0), "at p_lower <= 1/2 the smoothed classifier abstains: radius 0"),
@@ -116,14 +123,18 @@ def checked_radii(
 
 def checked_confidence_spent(certifier: object, noise: Noise, norm: str, spent: object) -> float:
     """``spent``, the failure probability a certificate spends beyond alpha, as a float,
-    if it is one: a real number in [0, 1); else a ``ValueError`` naming the certifier."""
+    if it is one: a real number (anything ``float()`` takes but text and booleans) in
+    [0, 1); else a ``TypeError`` or ``ValueError`` naming the certifier."""
     name = getattr(certifier, "name", type(certifier).__name__)
-    if isinstance(spent, bool | np.bool_) or not isinstance(spent, int | float | np.number):
+    try:
+        if isinstance(spent, bool | np.bool_ | str | bytes):
+            raise TypeError
+        value = float(spent)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
         raise TypeError(
             f"certifier {name!r} ({type(certifier).__module__}) spends {_shown(spent)} beyond "
             f"alpha on {noise.name} against {norm}: a probability is a real number"
-        )
-    value = float(spent)
+        ) from None
     if not 0.0 <= value < 1.0:
         raise ValueError(
             f"certifier {name!r} ({type(certifier).__module__}) spends {value!r} beyond alpha "
@@ -224,7 +235,7 @@ class Certifier:
         entry = self.certificate(noise, norm)
         if entry is None or entry.spends is None:
             return 0.0
-        return checked_confidence_spent(self, noise, norm, entry.spends(self, noise))
+        return float(entry.spends(self, noise))
 
     def is_exact(self, noise: Noise, norm: str) -> bool:
         """True when the certificate is a deterministic function of p_A (no extra
