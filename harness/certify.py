@@ -19,6 +19,7 @@ from certifiers.base import Certifier, check_norm, checked_confidence_spent, che
 from certifiers.bounds import DEFAULT_ALPHA, certify_top_class, check_alpha
 from harness.certificate_groups import failure_entries, recorded_failures
 from harness.noise import Noise, from_spec
+from harness.noise.registry import source_change
 from harness.store import CertificateRow, CountRow, Store
 from smoothbench import plugins
 from smoothbench.names import first_few
@@ -56,7 +57,9 @@ def certify_store(
     law, not only for the one sampled; the manifest records it per noise
     (``law_distances``). A certifier that fails on a (model, noise) group (an invalid
     radius from a plugin, say), or a noise whose family is a plugin this process did not
-    load, writes nothing there and the others go on;
+    load, or a plugin family whose source differs from the one the run recorded when it
+    sampled the counts (``noise_sources``: the same spec may be another law now), writes
+    nothing there and the others go on;
     ``CertificationError`` lists the failures at the end, and the manifest keeps them
     (``certification_failures``, per model, noise and certifier, until a later certify of
     that group succeeds) for the report to tell apart from groups never certified."""
@@ -78,6 +81,7 @@ def certify_store(
     for row in store.count_rows():
         groups[(row.model, row.noise)].append(row)
     sampled = store.get_manifest("noise_approximations")
+    sources = store.get_manifest("noise_sources")
     written = 0
     failures: list[str] = []
     failed = recorded_failures(store.get_manifest("certification_failures"))
@@ -93,8 +97,11 @@ def certify_store(
                 failures.append(f"noise {noise_name}, model {model}: {err}")
                 continue
             try:
+                changed = source_change(noise.family, sources)
+                if changed is not None:  # its certificates would be of another law
+                    raise ValueError(changed)
                 distance = noise.sampled_law_distance(sampled)
-            except Exception as err:  # a plugin's approximation that states no bound
+            except Exception as err:  # or a plugin's approximation that states no bound
                 failures.append(f"noise {noise_name}, model {model}: {type(err).__name__}: {err}")
                 for cname, c in instances.items():
                     if any(_may_certify(c, noise, norm) for norm in norms):

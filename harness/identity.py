@@ -4,10 +4,8 @@ share with the stored one."""
 from __future__ import annotations
 
 import hashlib
-import inspect
 import json
 from collections.abc import Collection, Sequence
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -16,6 +14,8 @@ from baselines.models import ModelEntry
 from harness.config import Config, expand_noise
 from harness.draws import CHUNK_ROWS, LEGACY_CPU_SOURCE, draw_method
 from harness.noise import noise_class
+from harness.noise.registry import family_source
+from harness.noise.source import SOURCE_NOT_FOUND
 from harness.store import Store
 from smoothbench.plugins import stable_module_name
 
@@ -112,19 +112,13 @@ def _tensor_bytes(value: torch.Tensor) -> bytes:
 
 def noise_sources(cfg: Config) -> dict[str, str]:
     """For each noise family of the config defined outside this package (a plugin), the
-    sha256 of the file that defines its class: a plugin edited between a run and its
-    resumption could map the same draws to other samples, under the same noise name (the
-    built-in families state such a change in ``coupling_version``). Absent while every
-    family is built in."""
-    out = {}
-    for family in sorted({e.family for e in cfg.noises}):
-        cls = noise_class(family)
-        if cls.__module__.split(".")[0] == "harness":
-            continue
-        path = inspect.getsourcefile(cls)
-        text = Path(path).read_bytes() if path and Path(path).is_file() else b""
-        out[family] = hashlib.sha256(text).hexdigest() if text else "source not found"
-    return out
+    digest of the code that defines it as it was registered (``family_source``: the sha256
+    of its class's file, and of its bases' in other files of the plugin): a plugin edited
+    between a run and its resumption could map the same draws to other samples, under the
+    same noise name (the built-in families state such a change in ``coupling_version``).
+    Absent while every family is built in."""
+    sources = {family: family_source(family) for family in sorted({e.family for e in cfg.noises})}
+    return {family: digest for family, digest in sources.items() if digest is not None}
 
 
 def noise_couplings(cfg: Config) -> dict[str, int]:
@@ -404,6 +398,18 @@ def check_resume(
     )
     for key in _ABSENT_WHILE_EMPTY:  # a stored family's record gone is a difference too
         ident.setdefault(key, None)
+    unread = sorted(
+        family
+        for family, source in (stored.get("noise_sources") or {}).items()
+        if source == SOURCE_NOT_FOUND
+    )
+    if unread:  # one unknown source equals another: no edit of it could be seen
+        raise ValueError(
+            f"{store.path} holds counts of the noise family {unread[0]!r}, whose source "
+            "could not be read when they were sampled (a class made without a file, by "
+            "exec, say), so a resumed run cannot tell that it samples the same law; define "
+            "the family in a file (a plugin) and use a new --store path"
+        )
     if stored.get("draw_method") is None and "draw_method" in ident:
         raise ValueError(
             f"{store.path} holds counts sampled with the earlier base draws (float32 "

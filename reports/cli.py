@@ -198,6 +198,7 @@ def make_report(
         audit,
         manifest.get("law_distances") or {},
         manifest.get("noise_approximations"),
+        manifest.get("noise_sources"),
     )
     # the warnings speak of the store, whatever the filters show (but for the alphas
     # certified after the run, which they name only where the report shows their tables)

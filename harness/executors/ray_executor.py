@@ -38,6 +38,7 @@ from harness.executors.base import Executor, ImageTask, SamplingPlan, sample_tas
 from harness.host_memory import keep_freed_memory
 from harness.noise import from_spec
 from harness.noise.batch import Workspace
+from harness.noise.registry import family_source
 from harness.noise.ufuncs import math_path
 from harness.provenance import add_to_session, device_name, fp32_precision
 from harness.sampler import prepare_model
@@ -149,6 +150,14 @@ class SamplingWorker:
     def __init__(self, setup: dict[str, Any], device_type: str, threads: int) -> None:
         torch.set_num_threads(threads)
         load_plugins(setup["plugins"])  # the driver's, by hand: before any noise is built
+        for family, source in setup["noise_sources"].items():
+            if (here := family_source(family)) != source:  # another file on this node
+                raise ValueError(
+                    f"the Ray worker on {socket.gethostname()} reads the noise family "
+                    f"{family!r} from another source than the driver (driver {source[:12]}, "
+                    f"worker {str(here)[:12]}): its counts could be of another law; give "
+                    "every node the driver's plugin files"
+                )
         if setup["keep_freed_memory"]:
             keep_freed_memory()
         self.device = this_actors_device(device_type)
@@ -374,6 +383,11 @@ class RayExecutor(Executor):
                 for w in plan.models
             },
             "noises": {w.name: {nm: nz.spec() for nm, nz in w.noises.items()} for w in plan.models},
+            "noise_sources": {
+                family: source
+                for family in sorted({nz.family for w in plan.models for nz in w.noises.values()})
+                if (source := family_source(family)) is not None
+            },
         }
         actors = self._actors(ray, ray.put(setup), device)
         counter = ray.remote(RowsSampled).options(num_cpus=0).remote() if progress else None

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from harness.noise.base import Noise
+from harness.noise.source import is_plugin, remember_source, running_source
 from smoothbench.registry import Registry
 
 ENTRY_POINT_GROUP = "smoothbench.noises"
@@ -36,6 +37,7 @@ def validate_family(cls: type[Noise]) -> None:
     for example in cls.example_params:
         if not isinstance(example, dict) or set(example) - set(params):
             raise TypeError(f"{where}: example_params must be dicts of constructor parameters")
+    remember_source(cls)  # the code that runs, whatever its file holds later
 
 
 NOISES: Registry[Noise] = Registry(
@@ -57,6 +59,28 @@ def noise_families() -> list[str]:
 def noise_class(family: str) -> type[Noise]:
     """The class registered for a noise family."""
     return NOISES.get(family)
+
+
+def family_source(family: str) -> str | None:
+    """The digest of the code of a plugin noise family (``harness.noise.source``); None
+    for a built-in family."""
+    cls = noise_class(family)
+    return running_source(cls) if is_plugin(cls) else None
+
+
+def source_change(family: str, recorded: Mapping[str, Any] | None) -> str | None:
+    """Why counts of ``family`` cannot be taken as drawn by the code registered now: its
+    source differs from the one ``recorded`` (a store's ``noise_sources``) holds for it;
+    None where they agree, the family is built in, or nothing is recorded for it."""
+    now = family_source(family)
+    before = (recorded or {}).get(family)
+    if now is None or before is None or before == now:
+        return None
+    return (
+        f"noise family {family!r}: its plugin's source differs from the one its counts "
+        f"were sampled with (stored {str(before)[:12]}, now {now[:12]}), so the same spec "
+        "may be another law; restore the plugin as it was"
+    )
 
 
 def rebuild_noise(spec: Mapping[str, Any] | None) -> Noise | None:

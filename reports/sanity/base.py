@@ -60,7 +60,8 @@ class SanityInputs:
     options each certifier was run with (so that a recomputation uses the same), the
     summary of the store's last audit (``smoothbench audit``; empty if never audited), the
     law distance certification subtracted from each noise's ``p_lower``, and the noise
-    approximations the run recorded when it sampled (None: no record)."""
+    approximations and plugin sources the run recorded when it sampled (None: no
+    record)."""
 
     outcomes: pd.DataFrame
     counts: pd.DataFrame
@@ -70,6 +71,8 @@ class SanityInputs:
     audit: list[AuditRow] = field(default_factory=list)
     law_distances: Mapping[str, float] = field(default_factory=dict)
     noise_approximations: Mapping[str, Any] | None = None
+    #: the digest of each plugin family's code that sampled the counts (None: no record)
+    noise_sources: Mapping[str, str] | None = None
 
     @classmethod
     def from_store(cls, store: Store | str | Path) -> SanityInputs:
@@ -85,6 +88,7 @@ class SanityInputs:
                 st.audit_rows(),
                 st.get_manifest("law_distances") or {},
                 st.get_manifest("noise_approximations"),
+                st.get_manifest("noise_sources"),
             )
         finally:
             if owned:

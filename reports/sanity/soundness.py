@@ -38,11 +38,12 @@ norm). Plugins are held to it like the built-ins, from their stored rows alone.
 
 A certifier that fails any part is marked in every row of the report and never enters
 a headline. A row that could not be checked here at all (its noise family is not
-registered in this environment) is not taken as sound: the check is ``incomplete``
-rather than ``pass``, lists the row in ``unchecked`` with the reason, and the report marks
-it UNCHECKED and keeps it out of the headlines too. Shifts whose check would cost more
-than the budget (at ImageNet size, for several families) are listed as not fully
-checked, as the necessary check it is; they do not hold a row out.
+registered in this environment, or is a plugin whose source differs from the one that
+sampled the counts, so that the law here may be another) is not taken as sound: the
+check is ``incomplete`` rather than ``pass``, lists the row in ``unchecked`` with the
+reason, and the report marks it UNCHECKED and keeps it out of the headlines too. Shifts
+whose check would cost more than the budget (at ImageNet size, for several families) are
+listed as not fully checked, as the necessary check it is; they do not hold a row out.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ from scipy.special import ndtri
 
 from certifiers.testing import neyman_pearson_failure, shift_directions
 from harness.noise import Noise, SphericalNoise, rebuild_noise
+from harness.noise.registry import source_change
 from reports.sanity.base import (
     FAIL,
     GROUP,
@@ -134,8 +136,9 @@ def _check_noise(inputs: SanityInputs, noise_name: str) -> list[_Finding]:
         found = _Finding(key)
         findings.append(found)
         _check_values(found, noise_name, g)
-        if noise is None:
-            found.unverifiable = why_no_noise(noise_name, spec)
+        changed = None if noise is None else source_change(noise.family, inputs.noise_sources)
+        if noise is None or changed is not None:  # no law here, or not the sampled one
+            found.unverifiable = changed or why_no_noise(noise_name, spec)
             found.unchecked.add(found.unverifiable)
             continue
         try:

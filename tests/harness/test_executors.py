@@ -178,6 +178,29 @@ class _PluginMissingOnTheNodes(RayExecutor):
         return super()._actors(ray_module, ray_module.put(setup), device)
 
 
+def test_a_worker_reading_another_source_of_a_noise_plugin_is_refused(
+    tmp_path, cluster, clean_registries
+):
+    """Ray's workers import the run's plugin files from their own disks: one whose file
+    differs from the code the driver registered (edited after the driver read it, or
+    another copy on another node) would count another law's samples under the noise's
+    name. It refuses to start, naming the family."""
+    plugin = tmp_path / "mine.py"
+    plugin.write_text(PLUGIN)
+    raw = tiny().raw
+    cfg = parse(
+        {
+            **raw,
+            "run": {**raw["run"], "n_test": 2, "plugins": [str(plugin)]},
+            "noises": [{"family": "file_gaussian"}],
+            "certify": {"certifiers": ["file-cohen"], "alpha": [0.001]},
+        }
+    )
+    plugin.write_text(PLUGIN + "\n# edited after the driver imported it\n")
+    with pytest.raises(RuntimeError, match="'file_gaussian' from another source"):
+        runner.run(cfg, tmp_path / "ray.sqlite", progress=False, executor="ray")
+
+
 def test_a_worker_that_cannot_start_says_why_instead_of_lost(tmp_path, cluster, monkeypatch):
     monkeypatch.setattr(runner, "make_executor", lambda name, **kw: _PluginMissingOnTheNodes())
     with pytest.raises(RuntimeError, match="could not start.*plugin_of_the_driver"):

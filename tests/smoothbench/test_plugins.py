@@ -17,6 +17,7 @@ from harness.noise.registry import NOISES
 from harness.store import Store
 from smoothbench import plugins
 from smoothbench.plugins import load_plugin
+from tests.plugin_state import plugins_undone
 
 PLUGIN = textwrap.dedent(
     '''
@@ -149,13 +150,15 @@ def test_a_report_without_the_runs_plugin_says_so_and_checks_nothing_of_it(
 
 
 def test_a_run_refuses_to_resume_after_its_noise_plugin_changed(tmp_path, clean_registries):
-    """The same draws could map to other samples under the same noise name."""
+    """The same draws could map to other samples under the same noise name. (A process
+    imports a plugin file once: the edited file is read by the next process.)"""
     from harness import runner
 
     plugin, config, store = _files(tmp_path, 'plugins = ["mine.py"]')
-    cfg = load(config)
-    runner.run(cfg, store, progress=False, stop_after=1, certify=False)
-    runner.run(cfg, store, progress=False, stop_after=1, certify=False)  # unchanged: resumes
+    with plugins_undone():  # the first process
+        cfg = load(config)
+        runner.run(cfg, store, progress=False, stop_after=1, certify=False)
+        runner.run(cfg, store, progress=False, stop_after=1, certify=False)  # resumes
     with Store(store) as st:
         assert len(st.done_keys()) == 2
         assert set(st.get_manifest("noise_sources")) == {"file_gaussian"}
