@@ -78,6 +78,19 @@ def check_probabilities(
     return arr
 
 
+def _reals(raw: np.ndarray, message: Callable[[str], str]) -> np.ndarray:
+    """``raw`` as float64, refusing what is no real number: text and booleans, which
+    ``astype`` would read as numbers from an object array ("0.7", True)."""
+    if raw.dtype.kind == "O":
+        bad = next((v for v in raw.flat if isinstance(v, str | bytes | bool | np.bool_)), None)
+        if bad is not None:
+            raise TypeError(message(f"{bad!r} is not a number"))
+    try:
+        return raw.astype(np.float64)
+    except (TypeError, ValueError) as err:
+        raise TypeError(message(str(err))) from None
+
+
 def checked_radii(
     certifier: object, noise: Noise, norm: str, p_lower: np.ndarray, radii: ArrayLike
 ) -> np.ndarray:
@@ -99,12 +112,10 @@ def checked_radii(
             f"{who} returned radii of shape {raw.shape} and dtype {raw.dtype} for "
             f"{p.size} probabilities ({noise.name}, {norm}): one real radius per p_lower"
         )
-    try:
-        r = raw.astype(np.float64)
-    except (TypeError, ValueError) as err:
-        raise TypeError(
-            f"{who} returned radii that are not real numbers ({noise.name}, {norm}): {err}"
-        ) from None
+    r = _reals(
+        raw,
+        lambda err: f"{who} returned radii that are not real numbers ({noise.name}, {norm}): {err}",
+    )
     rules = (
         (np.isnan(r) | (r < 0), "a radius must be >= 0, never NaN"),
         ((p <= 0.5) & (r != 0), "at p_lower <= 1/2 the smoothed classifier abstains: radius 0"),
@@ -278,13 +289,13 @@ class Certifier:
                     f"probabilities ({noise.name}, {norm}): a certificate returns one real "
                     "radius per p, an array of p's shape"
                 )
-            try:
-                r = raw.astype(np.float64)
-            except (TypeError, ValueError) as err:
-                raise TypeError(
-                    f"certifier {self.name!r} ({type(self).__module__}) returned radii that "
-                    f"are not real numbers ({noise.name}, {norm}): {err}"
-                ) from None
+            r = _reals(
+                raw,
+                lambda err: (
+                    f"certifier {self.name!r} ({type(self).__module__}) returned "
+                    f"radii that are not real numbers ({noise.name}, {norm}): {err}"
+                ),
+            )
             bad = np.flatnonzero(np.isnan(r) | (r < 0))
             if bad.size:
                 value, at = float(r[bad[0]]), float(p[mask][bad[0]])

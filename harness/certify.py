@@ -58,7 +58,8 @@ def certify_store(
     (``law_distances``). A certifier that fails on a (model, noise) group (an invalid
     radius from a plugin, say), or a noise whose family is a plugin this process did not
     load, or a plugin family whose source differs from the one the run recorded when it
-    sampled the counts (``noise_sources``: the same spec may be another law now), writes
+    sampled the counts (``noise_sources``: the same spec may be another law now; a run's
+    store that records none for it, written before the record, is refused too), writes
     nothing there and the others go on;
     ``CertificationError`` lists the failures at the end, and the manifest keeps them
     (``certification_failures``, per model, noise and certifier, until a later certify of
@@ -82,6 +83,7 @@ def certify_store(
         groups[(row.model, row.noise)].append(row)
     sampled = store.get_manifest("noise_approximations")
     sources = store.get_manifest("noise_sources")
+    run_written = store.get_manifest("sampling_config") is not None  # a run recorded them
     written = 0
     failures: list[str] = []
     failed = recorded_failures(store.get_manifest("certification_failures"))
@@ -97,7 +99,7 @@ def certify_store(
                 failures.append(f"noise {noise_name}, model {model}: {err}")
                 continue
             try:
-                changed = source_change(noise.family, sources)
+                changed = source_change(noise.family, sources, required=run_written)
                 if changed is not None:  # its certificates would be of another law
                     raise ValueError(changed)
                 distance = noise.sampled_law_distance(sampled)

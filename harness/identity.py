@@ -14,8 +14,7 @@ from baselines.models import ModelEntry
 from harness.config import Config, expand_noise
 from harness.draws import CHUNK_ROWS, LEGACY_CPU_SOURCE, draw_method
 from harness.noise import noise_class
-from harness.noise.registry import family_source
-from harness.noise.source import SOURCE_NOT_FOUND
+from harness.noise.registry import family_source, source_change
 from harness.store import Store
 from smoothbench.plugins import stable_module_name
 
@@ -398,18 +397,16 @@ def check_resume(
     )
     for key in _ABSENT_WHILE_EMPTY:  # a stored family's record gone is a difference too
         ident.setdefault(key, None)
-    unread = sorted(
-        family
-        for family, source in (stored.get("noise_sources") or {}).items()
-        if source == SOURCE_NOT_FOUND
-    )
-    if unread:  # one unknown source equals another: no edit of it could be seen
-        raise ValueError(
-            f"{store.path} holds counts of the noise family {unread[0]!r}, whose source "
-            "could not be read when they were sampled (a class made without a file, by "
-            "exec, say), so a resumed run cannot tell that it samples the same law; define "
-            "the family in a file (a plugin) and use a new --store path"
-        )
+    kept, now = stored.get("noise_sources"), ident.get("noise_sources")
+    if isinstance(kept, dict) and isinstance(now, dict):
+        for family in sorted(set(kept) & set(now)):
+            if (reason := source_change(family, kept)) is not None:
+                raise ValueError(
+                    f"{store.path} holds a run whose noise plugins' source differs: {reason}"
+                    " (or use a new --store path)"
+                )
+        # a record of the class's own file alone, as stores kept it, matched: keep it
+        ident["noise_sources"] = {**now, **{f: kept[f] for f in set(kept) & set(now)}}
     if stored.get("draw_method") is None and "draw_method" in ident:
         raise ValueError(
             f"{store.path} holds counts sampled with the earlier base draws (float32 "

@@ -25,6 +25,7 @@ from harness.config import parse
 from harness.deterministic import training_bounds
 from harness.identity import module_fingerprint
 from harness.noise import Noise, from_spec, rebuild_noise
+from harness.noise.registry import source_change
 from harness.sampler import SamplerOptions
 from harness.store import AuditRow, Store
 
@@ -71,6 +72,10 @@ def store_noises(store: Store) -> list[Noise]:
     holds, at their dim and shape parameters, which the audit noises do not reach (a
     family whose plugin is not loaded here is left out)."""
     noises = [rebuild_noise(spec) for _, spec in sorted(store.noise_specs().items())]
+    sources = store.get_manifest("noise_sources")
+    for family in sorted({nz.family for nz in noises if nz is not None}):
+        if (reason := source_change(family, sources)) is not None:  # another law now
+            raise ValueError(f"cannot audit {store.path}: {reason}")
     return [nz for nz in noises if nz is not None and nz.dim <= STORE_DIM_CAP]
 
 

@@ -13,7 +13,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from harness.noise.base import Noise
-from harness.noise.source import is_plugin, remember_source, running_source
+from harness.noise.source import (
+    is_plugin,
+    is_unread,
+    own_file_digest,
+    remember_source,
+    running_source,
+)
 from smoothbench.registry import Registry
 
 ENTRY_POINT_GROUP = "smoothbench.noises"
@@ -68,18 +74,42 @@ def family_source(family: str) -> str | None:
     return running_source(cls) if is_plugin(cls) else None
 
 
-def source_change(family: str, recorded: Mapping[str, Any] | None) -> str | None:
+def source_change(
+    family: str, recorded: Mapping[str, Any] | None, required: bool = False
+) -> str | None:
     """Why counts of ``family`` cannot be taken as drawn by the code registered now: its
-    source differs from the one ``recorded`` (a store's ``noise_sources``) holds for it;
-    None where they agree, the family is built in, or nothing is recorded for it."""
+    source differs from the one ``recorded`` (a store's ``noise_sources``) holds for it
+    (the sha256 of the class's own file, as stores recorded it before bases counted,
+    still matches), or could not be read then or now; with ``required``, also where
+    nothing is recorded for a plugin family. None where they agree, or the family is built
+    in."""
     now = family_source(family)
+    if now is None:
+        return None
     before = (recorded or {}).get(family)
-    if now is None or before is None or before == now:
+    if before is None:
+        if not required:
+            return None
+        return (
+            f"noise family {family!r}: the store does not record the source of the plugin "
+            "its counts were sampled with (written before smoothbench recorded it), so "
+            "they cannot be told to be of this law; sample them again into a new store"
+        )
+    if before == now:
+        return None
+    if is_unread(before) or is_unread(now):
+        when = "when its counts were sampled" if is_unread(before) else "here"
+        return (
+            f"noise family {family!r}: the source of its plugin could not be read {when} (a "
+            "class made without a file, by exec, say), so its counts cannot be told to be "
+            "of this law; define the family in a file (a plugin) and sample it again"
+        )
+    if before == own_file_digest(noise_class(family)):
         return None
     return (
         f"noise family {family!r}: its plugin's source differs from the one its counts "
-        f"were sampled with (stored {str(before)[:12]}, now {now[:12]}), so the same spec "
-        "may be another law; restore the plugin as it was"
+        f"were sampled with (stored {before[:12]}, now {now[:12]}), so the same spec may "
+        "be another law; restore the plugin as it was"
     )
 
 

@@ -64,3 +64,24 @@ def test_a_class_whose_text_is_nowhere_has_no_digest():
 
 class PluginGaussian(Gaussian):
     """A class defined outside the package: a plugin's, for the digest."""
+
+
+def test_a_class_of_a_module_without_a_file_is_read_from_its_methods_cell(monkeypatch):
+    """Jupyter runs cells in ``__main__``, which names no file: the cell is found through
+    the file name its methods were compiled under."""
+    name = "/nonexistent/ipykernel_4242/methods.py"
+    texts = [
+        CELL.format(scale=s) + "\n    def width(self):\n        return self.scale\n" for s in (1, 2)
+    ]
+    digests = []
+    try:
+        for text in texts:
+            linecache.cache[name] = (len(text), None, text.splitlines(True), name)
+            cell = types.ModuleType("filelesscell")  # no __file__
+            cell.Gaussian = Gaussian
+            monkeypatch.setitem(sys.modules, "filelesscell", cell)
+            exec(compile(text, name, "exec"), cell.__dict__)
+            digests.append(source_digest(cell.CellGaussian))
+    finally:
+        linecache.cache.pop(name, None)
+    assert SOURCE_NOT_FOUND not in digests and digests[0] != digests[1]
