@@ -206,12 +206,9 @@ PACKAGE_FAMILY = textwrap.dedent(
 )
 
 
-def test_a_run_refuses_to_resume_after_the_noise_law_changed_in_another_module(
-    tmp_path, monkeypatch, clean_registries
-):
-    """The family's class lies in lawpkg/family.py, its law in its base class in
-    lawpkg/law.py: only the first file is digested, so an edit of the law resumes the run
-    and mixes counts of two laws under one noise name."""
+def law_package(tmp_path, monkeypatch):
+    """The package plugin ``lawpkg`` (its law in ``law.py``, its family in ``family.py``),
+    importable, and a config that names it."""
     monkeypatch.syspath_prepend(str(tmp_path))
     package = tmp_path / "lawpkg"
     package.mkdir()
@@ -220,6 +217,16 @@ def test_a_run_refuses_to_resume_after_the_noise_law_changed_in_another_module(
     (package / "family.py").write_text(PACKAGE_FAMILY)
     config = tmp_path / "p.toml"
     config.write_text(CONFIG.format(plugins='plugins = ["lawpkg"]'))
+    return package, config
+
+
+def test_a_run_refuses_to_resume_after_the_noise_law_changed_in_another_module(
+    tmp_path, monkeypatch, clean_registries
+):
+    """The family's class lies in lawpkg/family.py, its law in its base class in
+    lawpkg/law.py: only the first file is digested, so an edit of the law resumes the run
+    and mixes counts of two laws under one noise name."""
+    package, config = law_package(tmp_path, monkeypatch)
     store = tmp_path / "s.sqlite"
     try:
         runner.run(load(config), store, progress=False, stop_after=2, certify=False)

@@ -24,11 +24,10 @@ from harness.store import Store
 from tests.harness.test_noise_plugin_changed import (
     CONFIG,
     EDITED,
-    PACKAGE_FAMILY,
-    PACKAGE_LAW,
     PLUGIN,
     _forget_plugins,
     _radii,
+    law_package,
 )
 
 
@@ -122,18 +121,6 @@ def test_certify_refuses_counts_of_a_family_whose_source_was_not_found(tmp_path,
 
 
 # 3 -------------------------------------------------------------------------------------
-def _package(tmp_path, monkeypatch):
-    monkeypatch.syspath_prepend(str(tmp_path))
-    package = tmp_path / "lawpkg"
-    package.mkdir()
-    (package / "__init__.py").write_text("from lawpkg import family  # noqa: F401\n")
-    (package / "law.py").write_text(PACKAGE_LAW)
-    (package / "family.py").write_text(PACKAGE_FAMILY)
-    config = tmp_path / "p.toml"
-    config.write_text(CONFIG.format(plugins='plugins = ["lawpkg"]'))
-    return package, config
-
-
 def _as_recorded_before_bases_counted(store, package) -> None:
     """What stores recorded before bases counted: the sha256 of the class's own file."""
     old = hashlib.sha256((package / "family.py").read_bytes()).hexdigest()
@@ -144,7 +131,7 @@ def _as_recorded_before_bases_counted(store, package) -> None:
 def test_a_store_recording_the_class_file_alone_resumes_with_the_package_unchanged(
     tmp_path, monkeypatch, clean_registries
 ):
-    package, config = _package(tmp_path, monkeypatch)
+    package, config = law_package(tmp_path, monkeypatch)
     store = tmp_path / "s.sqlite"
     try:
         runner.run(load(config), store, progress=False, stop_after=2, certify=False)
@@ -158,7 +145,7 @@ def test_a_store_recording_the_class_file_alone_resumes_with_the_package_unchang
 def test_a_store_recording_the_class_file_alone_certifies_with_the_package_unchanged(
     tmp_path, monkeypatch, clean_registries
 ):
-    package, config = _package(tmp_path, monkeypatch)
+    package, config = law_package(tmp_path, monkeypatch)
     store = tmp_path / "s.sqlite"
     try:
         runner.run(load(config), store, progress=False, certify=False)
