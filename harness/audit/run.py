@@ -73,8 +73,9 @@ def store_noises(store: Store) -> list[Noise]:
     family whose plugin is not loaded here is left out)."""
     noises = [rebuild_noise(spec) for _, spec in sorted(store.noise_specs().items())]
     sources = store.get_manifest("noise_sources")
+    required = store.get_manifest("sampling_config") is not None  # a run recorded them
     for family in sorted({nz.family for nz in noises if nz is not None}):
-        if (reason := source_change(family, sources)) is not None:  # another law now
+        if (reason := source_change(family, sources, required)) is not None:  # another law
             raise ValueError(f"cannot audit {store.path}: {reason}")
     return [nz for nz in noises if nz is not None and nz.dim <= STORE_DIM_CAP]
 

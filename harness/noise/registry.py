@@ -101,7 +101,8 @@ def source_change(
         when = "when its counts were sampled" if is_unread(before) else "here"
         return (
             f"noise family {family!r}: the source of its plugin could not be read {when} (a "
-            "class made without a file, by exec, say), so its counts cannot be told to be "
+            "class made without a file, by exec or in a notebook cell with no method of "
+            "its own, say), so its counts cannot be told to be "
             "of this law; define the family in a file (a plugin) and sample it again"
         )
     if before == own_file_digest(noise_class(family)):

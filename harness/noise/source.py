@@ -48,8 +48,14 @@ def _file_of(cls: type) -> str | None:
         if path:
             return path
     for value in vars(cls).values():
-        code = getattr(getattr(value, "__func__", value), "__code__", None)
-        if code is not None:
+        function = inspect.unwrap(getattr(value, "__func__", value))
+        code = getattr(function, "__code__", None)
+        # its own method only: not a function of another module held as an attribute
+        if (
+            code is not None
+            and getattr(function, "__module__", None) == cls.__module__
+            and getattr(function, "__qualname__", "").startswith(f"{cls.__qualname__}.")
+        ):
             return code.co_filename
     return None
 
