@@ -172,16 +172,21 @@ def test_a_radius_given_as_text_in_an_object_array_is_refused():
 
 
 # 5 -------------------------------------------------------------------------------------
+@pytest.mark.parametrize("record", ["kept", "deleted"])
 def test_audit_refuses_a_store_whose_noise_plugin_changed(
-    tmp_path, clean_registries, capsys, monkeypatch
+    tmp_path, clean_registries, capsys, monkeypatch, record
 ):
     """``smoothbench audit`` rebuilds the store's noises from their specs with the edited
-    plugin (``store_noises``, ``smoothed_targets``) and stores audit rows under the old
-    noise name, for a law that never drew those counts."""
+    plugin (``store_noises``, ``smoothed_targets``) and stored audit rows under the old
+    noise name, for a law that never drew those counts; a run's store that records no
+    source is refused too, as ``certify`` refuses it."""
     from harness.cli import main
     from tests.harness.test_noise_plugin_changed import _sampled_then_edited
 
     plugin, _, store = _sampled_then_edited(tmp_path, capsys)
+    if record == "deleted":
+        with sqlite3.connect(store) as db:
+            db.execute("DELETE FROM manifest WHERE key = 'noise_sources'")
     monkeypatch.chdir(tmp_path)  # the stored config names plug.py relative to its folder
     code = main(["audit", str(store), "--plugin", str(plugin), "--quick", "--out",
                  str(tmp_path / "a")])  # fmt: skip

@@ -1,12 +1,10 @@
 """Notebook cells as IPython runs them (``__main__`` has no ``__file__``): a class is
 found through its own methods' file name, never through a function of another module it
-holds (a ``staticmethod`` of a helper, a decorator's wrapper), and ``audit`` refuses a
-run's store that records no source for a plugin family, as ``certify`` does."""
+holds (a ``staticmethod`` of a helper, a decorator's wrapper)."""
 
 from __future__ import annotations
 
 import linecache
-import sqlite3
 import sys
 import textwrap
 import types
@@ -149,25 +147,3 @@ def test_a_cell_subclass_without_methods_of_its_own_is_unreadable_not_misread(no
     )
     assert is_unread(source_digest(noise_class("nb_sub")))
     assert is_unread(family_source("nb_sub"))
-
-
-def test_audit_refuses_a_run_store_that_records_no_source_for_a_plugin(
-    tmp_path, clean_registries, capsys, monkeypatch
-):
-    """certify refuses such a store (``required=`` where ``sampling_config`` is stored);
-    ``store_noises`` calls ``source_change`` without it, so audit rows are stored under
-    the old noise name for the edited law."""
-    from harness.cli import main
-    from harness.store import Store
-    from tests.harness.test_noise_plugin_changed import _sampled_then_edited
-
-    plugin, _, store = _sampled_then_edited(tmp_path, capsys)
-    with sqlite3.connect(store) as db:
-        db.execute("DELETE FROM manifest WHERE key = 'noise_sources'")
-    monkeypatch.chdir(tmp_path)
-    code = main(["audit", str(store), "--plugin", str(plugin), "--quick", "--out",
-                 str(tmp_path / "a")])  # fmt: skip
-    err = capsys.readouterr().err
-    with Store(store) as st:
-        rows = st.audit_rows()
-    assert code != 0 and "source" in err, (code, err[-400:], len(rows))
