@@ -78,19 +78,6 @@ def check_probabilities(
     return arr
 
 
-def _reals(raw: np.ndarray, message: Callable[[str], str]) -> np.ndarray:
-    """``raw`` as float64, refusing what is no real number: text and booleans, which
-    ``astype`` would read as numbers from an object array ("0.7", True)."""
-    if raw.dtype.kind == "O":
-        bad = next((v for v in raw.flat if isinstance(v, str | bytes | bool | np.bool_)), None)
-        if bad is not None:
-            raise TypeError(message(f"{bad!r} is not a number"))
-    try:
-        return raw.astype(np.float64)
-    except (TypeError, ValueError) as err:
-        raise TypeError(message(str(err))) from None
-
-
 def checked_radii(
     certifier: object, noise: Noise, norm: str, p_lower: np.ndarray, radii: ArrayLike
 ) -> np.ndarray:
@@ -105,21 +92,30 @@ def checked_radii(
     who = f"certifier {name!r} ({type(certifier).__module__})"
     p = np.asarray(p_lower, dtype=np.float64)
     raw = np.asarray(radii)
-    if raw.ndim == 0 and p.shape == (1,):  # a scalar for the one image of a group
-        raw = raw.reshape(1)
     if raw.shape != p.shape or raw.dtype.kind not in "fiuO":
         raise TypeError(
             f"{who} returned radii of shape {raw.shape} and dtype {raw.dtype} for "
             f"{p.size} probabilities ({noise.name}, {norm}): one real radius per p_lower"
         )
-    r = _reals(
-        raw,
-        lambda err: f"{who} returned radii that are not real numbers ({noise.name}, {norm}): {err}",
-    )
+    # text and booleans, which ``astype`` reads as numbers from an object array
+    objects = raw.flat if raw.dtype.kind == "O" else ()
+    word = next((v for v in objects if isinstance(v, str | bytes | bool | np.bool_)), None)
+    try:
+        if word is not None:
+            raise TypeError(f"{word!r} is not a number")
+        r = raw.astype(np.float64)
+    except (TypeError, ValueError) as err:
+        raise TypeError(
+            f"{who} returned radii that are not real numbers ({noise.name}, {norm}): {err}"
+        ) from None
     rules = (
         (np.isnan(r) | (r < 0), "a radius must be >= 0, never NaN"),
         ((p <= 0.5) & (r != 0), "at p_lower <= 1/2 the smoothed classifier abstains: radius 0"),
-        (np.isinf(r) & (p < 1), "only p_lower = 1 certifies an infinite radius"),
+        (
+            np.isinf(r) & (p < 1),
+            "overflowed to an infinite radius at p_lower < 1, which only p_lower = 1 "
+            "certifies (the noise's scale may be too large for float64)",
+        ),
     )
     for bad, rule in rules:
         if bad.any():
@@ -278,37 +274,10 @@ class Certifier:
         mask = p > 0.5
         if mask.any():
             with np.errstate(over="ignore"):  # an overflow is refused just below
-                raw = np.asarray(self._radius(noise, p[mask], norm))
-            # one real radius per p: a broadcast, complex or text result would be read as
-            # radii of other probabilities, or cast without a word
-            count = int(mask.sum())
-            if raw.shape != (count,) or raw.dtype.kind not in "fiuO":
-                raise TypeError(
-                    f"certifier {self.name!r} ({type(self).__module__}) returned radii of "
-                    f"shape {raw.shape} and dtype {raw.dtype} for {count} "
-                    f"probabilities ({noise.name}, {norm}): a certificate returns one real "
-                    "radius per p, an array of p's shape"
-                )
-            r = _reals(
-                raw,
-                lambda err: (
-                    f"certifier {self.name!r} ({type(self).__module__}) returned "
-                    f"radii that are not real numbers ({noise.name}, {norm}): {err}"
-                ),
-            )
-            bad = np.flatnonzero(np.isnan(r) | (r < 0))
-            if bad.size:
-                value, at = float(r[bad[0]]), float(p[mask][bad[0]])
-                raise ArithmeticError(
-                    f"certifier {self.name!r} ({type(self).__module__}) produced an invalid "
-                    f"radius {value!r} at p_lower = {at!r} for {noise.name} against {norm} "
-                    f"({bad.size} of {r.size}): a radius must be >= 0, never NaN"
-                )
-            if np.isinf(r[p[mask] < 1.0]).any():  # only p = 1 certifies every radius
-                raise ArithmeticError(
-                    f"{self.name} overflowed to an infinite radius for {noise.name} at "
-                    "p_lower < 1: the noise's scale is too large for float64"
-                )
+                raw = self._radius(noise, p[mask], norm)
+            # one real radius per p (a broadcast, complex or text result would be read as
+            # radii of other probabilities, or cast without a word), >= 0, finite below 1
+            r = checked_radii(self, noise, norm, p[mask], raw)
             r = r * (1.0 - RADIUS_ROUND_DOWN)
             # a subnormal radius was rounded on an absolute grid that the relative round-down
             # cannot move (up to 31% too large at sigma = 1.5e-323): 0 is always sound

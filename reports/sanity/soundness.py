@@ -129,6 +129,12 @@ def _check_noise(inputs: SanityInputs, noise_name: str) -> list[_Finding]:
     rows = out[out["noise"] == noise_name]
     spec = inputs.specs.get(noise_name)
     noise = rebuild_noise(spec)
+    # no law here, or not the one that sampled the counts
+    unverifiable = (
+        why_no_noise(noise_name, spec)
+        if noise is None
+        else source_change(noise.family, inputs.noise_sources)
+    )
     cache: dict[tuple, str | None] = {}  # why a shift fails, or None
     samplers: dict[int, object] = {}
     findings = []
@@ -136,10 +142,9 @@ def _check_noise(inputs: SanityInputs, noise_name: str) -> list[_Finding]:
         found = _Finding(key)
         findings.append(found)
         _check_values(found, noise_name, g)
-        changed = None if noise is None else source_change(noise.family, inputs.noise_sources)
-        if noise is None or changed is not None:  # no law here, or not the sampled one
-            found.unverifiable = changed or why_no_noise(noise_name, spec)
-            found.unchecked.add(found.unverifiable)
+        if unverifiable is not None:
+            found.unverifiable = unverifiable
+            found.unchecked.add(unverifiable)
             continue
         try:
             _check_rows(found, noise, noise_name, g, cache, samplers)
