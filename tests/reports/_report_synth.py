@@ -142,10 +142,16 @@ def cohen_by_hand(p: float, spec: dict, norm: str) -> float:
 
 
 def copy_certificates(
-    store: Store, source: str, target: str, radius_fn, norm: str | None = None
+    store: Store,
+    source: str,
+    target: str,
+    radius_fn,
+    norm: str | None = None,
+    spent: float = 0.0,
 ) -> None:
     """Write rows for certifier ``target`` copying ``source``'s, with
-    ``radius = radius_fn(p_lower, noise_spec, norm)`` where ``p_lower > 1/2``."""
+    ``radius = radius_fn(p_lower, noise_spec, norm)`` where ``p_lower > 1/2`` (0 elsewhere)
+    and the confidence ``spent`` beyond alpha."""
     specs = store.noise_specs()
     rows = store.query(
         "SELECT model, noise, image, norm, alpha, prediction, p_lower, correct"
@@ -158,7 +164,7 @@ def copy_certificates(
             continue
         r = float(radius_fn(p, specs[noise], nm)) if p > 0.5 else 0.0
         out.append(
-            CertificateRow(model, noise, image, target, nm, alpha, pred, p, r, bool(correct), 0.0)
+            CertificateRow(model, noise, image, target, nm, alpha, pred, p, r, bool(correct), spent)
         )
     store.put_certificates(out)
 

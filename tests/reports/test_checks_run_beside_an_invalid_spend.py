@@ -9,9 +9,8 @@ from __future__ import annotations
 import pytest
 
 from certifiers.base import Certificate, Certifier
-from harness.store import CertificateRow
 from reports.sanity import FAIL, SanityInputs, run_checks
-from tests.reports._report_synth import winner_store
+from tests.reports._report_synth import copy_certificates, winner_store
 
 
 def _third_of_cohen(c, noise, p):
@@ -30,14 +29,7 @@ def test_monotone_and_reproducible_still_run(tmp_path, plugins, spent):
     plugins.certifier("bad-plugin", Bad)
     path = tmp_path / "s.sqlite"
     with winner_store(path, n_images=40) as store:
-        rows = store.query(
-            "SELECT model, noise, image, norm, alpha, prediction, p_lower, correct"
-            " FROM certificates WHERE certifier = 'cohen'"
-        )
-        store.put_certificates(
-            CertificateRow(m, nz, img, "bad-plugin", nm, a, pred, p, 0.0, bool(c), spent)
-            for m, nz, img, nm, a, pred, p, c in rows
-        )
+        copy_certificates(store, "cohen", "bad-plugin", lambda p, spec, norm: 0.0, spent=spent)
     results = {r.name: r for r in run_checks(SanityInputs.from_store(path))}
     assert results["soundness"].status == FAIL  # the gate fails the plugin's rows
     for name in ("monotone", "reproducible"):

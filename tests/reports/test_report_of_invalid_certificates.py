@@ -11,8 +11,7 @@ from __future__ import annotations
 import pytest
 
 from harness.cli import main
-from harness.store import CertificateRow
-from tests.reports._report_synth import winner_store
+from tests.reports._report_synth import copy_certificates, winner_store
 
 CASES = {  # (radius where p_A > 1/2, confidence spent)
     "infinite radius": (float("inf"), 0.0),
@@ -28,16 +27,7 @@ def test_the_report_marks_a_row_of_invalid_values_unsound(tmp_path, capsys, case
     radius, spent = CASES[case]
     path = tmp_path / "s.sqlite"
     with winner_store(path, n_images=40) as store:
-        rows = store.query(
-            "SELECT model, noise, image, norm, alpha, prediction, p_lower, correct"
-            " FROM certificates WHERE certifier = 'cohen'"
-        )
-        store.put_certificates(
-            CertificateRow(
-                m, nz, img, "bad-plugin", nm, a, pred, p, radius if p > 0.5 else 0.0, bool(c), spent
-            )
-            for m, nz, img, nm, a, pred, p, c in rows
-        )
+        copy_certificates(store, "cohen", "bad-plugin", lambda p, spec, norm: radius, spent=spent)
     code = main(["report", str(path), "--out", str(tmp_path / "out"), "--format", "md"])
     assert code == 0, capsys.readouterr().err
     board = (tmp_path / "out" / "leaderboard.md").read_text()

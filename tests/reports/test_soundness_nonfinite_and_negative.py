@@ -13,10 +13,9 @@ import pytest
 
 from harness.certify import certify_store
 from harness.noise import Gaussian, Laplace
-from harness.store import CertificateRow
 from reports.sanity import FAIL, SanityContext, SanityInputs
 from reports.sanity.soundness import Soundness, soundness_by_row
-from tests.reports._report_synth import DIM, add_counts, new_store
+from tests.reports._report_synth import DIM, add_counts, copy_certificates, new_store
 
 CONFIG = {"certify": {"certifiers": ["wulff", "cohen"], "norms": ["l1"], "alpha": [0.001]}}
 
@@ -29,24 +28,10 @@ def _store(path, noise, certifier):
     return store
 
 
-def _copy_as(store, source, target, radius):
-    rows = store.query(
-        "SELECT model, noise, image, norm, alpha, prediction, p_lower, correct"
-        " FROM certificates WHERE certifier = ?",
-        (source,),
-    )
-    store.put_certificates(
-        [
-            CertificateRow(m, nz, img, target, nm, a, pred, p, radius, bool(c), 0.0)
-            for m, nz, img, nm, a, pred, p, c in rows
-        ]
-    )
-
-
 def test_an_infinite_radius_on_laplace_noise_fails_the_gate(tmp_path):
     path = tmp_path / "s.sqlite"
     with _store(path, Laplace(0.25 / np.sqrt(2), DIM), "wulff") as store:
-        _copy_as(store, "wulff", "infinite-plugin", float("inf"))
+        copy_certificates(store, "wulff", "infinite-plugin", lambda p, spec, norm: float("inf"))
     inputs = SanityInputs.from_store(path)
     gate = Soundness().run(inputs, SanityContext())
     assert gate.status == FAIL, (gate.status, gate.summary)
@@ -63,7 +48,7 @@ def test_a_negative_radius_is_not_passed_as_sound(tmp_path, family):
     noise = Gaussian(0.25, DIM) if family == "gaussian" else Laplace(0.25 / np.sqrt(2), DIM)
     source = "cohen" if family == "gaussian" else "wulff"
     with _store(path, noise, source) as store:
-        _copy_as(store, source, "negative-plugin", -1.0)
+        copy_certificates(store, source, "negative-plugin", lambda p, spec, norm: -1.0)
     gate = Soundness().run(SanityInputs.from_store(path), SanityContext())
     assert gate.status == FAIL, (gate.status, gate.summary)
     assert "negative-plugin" in {row[5] for row in gate.affected}
