@@ -9,6 +9,7 @@ import copy
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -28,6 +29,7 @@ from harness.noise import Noise, from_spec, rebuild_noise
 from harness.noise.registry import source_change
 from harness.sampler import SamplerOptions
 from harness.store import AuditRow, Store
+from smoothbench import plugins
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,7 @@ def load_models(store: Store) -> tuple[list[ModelEntry], Dataset]:
     raw = store.get_manifest("config")
     if raw is None:
         raise ValueError(f"{store.path} has no config in its manifest: it cannot be audited")
-    cfg = parse(raw, source=f"{store.path} (stored config)")
+    cfg = parse(_with_recorded_plugins(raw, store), source=f"{store.path} (stored config)")
     data = load_dataset(cfg.dataset, cfg.data_root, download=False)
     models = build_models(cfg.models, data, verified_bounds=training_bounds())
     recorded = store.get_manifest("models") or {}
@@ -121,6 +123,28 @@ def load_models(store: Store) -> tuple[list[ModelEntry], Dataset]:
                 "its class): its certificates are not about this model"
             )
     return models, data
+
+
+def _with_recorded_plugins(raw: dict[str, Any], store: Store) -> dict[str, Any]:
+    """The stored config with its ``run.plugins`` replaced by the plugins the store's runs
+    recorded as loaded (absolute paths, module names; ``smoothbench.plugins.with_loaded``)
+    that this process has not loaded and whose registrations are not made here otherwise
+    (``smoothbench.plugins.not_loaded``): a relative plugin file of the config named its
+    folder, which a stored config no longer knows, and a plugin given with ``--plugin``
+    (moved or not) is not loaded a second time. A store without that record keeps its
+    config's list."""
+    recorded = store.get_manifest("plugins")
+    run = raw.get("run")
+    if not isinstance(recorded, list) or not isinstance(run, dict) or "plugins" not in run:
+        return raw
+    wanted = plugins.not_loaded(recorded, store.get_manifest("plugin_registrations"))
+    for plugin in wanted:
+        if Path(plugin).is_absolute() and not Path(plugin).is_file():
+            raise ValueError(
+                f"the run of {store.path} loaded the plugin file {plugin}, not found now: "
+                "give it with --plugin FILE"
+            )
+    return {**raw, "run": {**run, "plugins": wanted}}
 
 
 def smoothed_targets(
