@@ -165,11 +165,16 @@ def envelope_table(board: Board) -> Table | None:
     header = ["noise", "certifier"] + [c.title for c in radii]
     rows = []
     beyond_any = False
+    named_any = False
     for e in env:
         cells = [Cell(e.label), Cell(e.certifier)]
-        for c, v, s in zip(radii, e.values, e.sigma0, strict=True):
+        models = {r.model for r in e.rows}
+        named = len({board.sigma0.get(m) for m in models} - {None}) < len(models)
+        named_any |= named
+        for c, v, s, m in zip(radii, e.values, e.sigma0, e.models, strict=True):
+            achiever = m if named else f"σ0={s:g}"
             # no sigma0 "achieves" a zero: every model ties there
-            text = f"{100 * v:.1f}" + (f" (σ0={s:g})" if s is not None and v > 0 else "")
+            text = f"{100 * v:.1f}" + (f" ({achiever})" if v > 0 else "")
             beyond = e.beyond_reach(c.radius)
             beyond_any |= beyond
             cells.append(_reach_cell(text, v, e.reach if beyond else None, "every sigma0's"))
@@ -178,6 +183,11 @@ def envelope_table(board: Board) -> Table | None:
         "Best certified accuracy (%) over the models' sigma0, "
         "and the sigma0 that achieves it (Cohen et al. 2019, Table 1)."
     ) + left_out_note(env)
+    if named_any:
+        caption += (
+            " Where two of a row's models share a sigma0 (or one has none), the model that "
+            "achieves it is named instead."
+        )
     if beyond_any:
         caption += (
             f" {REACH_MARK} (grey in the HTML): a radius beyond the reach of every sigma0's row "
