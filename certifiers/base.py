@@ -82,7 +82,8 @@ def checked_radii(
     certifier: object, noise: Noise, norm: str, p_lower: np.ndarray, radii: ArrayLike
 ) -> np.ndarray:
     """``radii``, as a float64 array, if they are certificates a certifier may issue at
-    ``p_lower``: one real number per ``p_lower``, none NaN or negative, 0 where
+    ``p_lower``: one real number per ``p_lower`` (a float at least 32 bits wide), none NaN
+    or negative, 0 where
     ``p_lower <= 1/2`` (the smoothed classifier abstains) and finite where ``p_lower < 1``
     (only ``p_A = 1`` certifies every radius); else an ``ArithmeticError`` or ``TypeError``
     naming the certifier. The harness applies it to what every certifier returns before
@@ -92,10 +93,12 @@ def checked_radii(
     who = f"certifier {name!r} ({type(certifier).__module__})"
     p = np.asarray(p_lower, dtype=np.float64)
     raw = np.asarray(radii)
-    if raw.shape != p.shape or raw.dtype.kind not in "fiuO":
+    narrow = raw.dtype.kind == "f" and raw.dtype.itemsize < 4
+    if raw.shape != p.shape or raw.dtype.kind not in "fiuO" or narrow:
         raise TypeError(
             f"{who} returned radii of shape {raw.shape} and dtype {raw.dtype} for "
             f"{p.size} probabilities ({noise.name}, {norm}): one real radius per p_lower"
+            + (" (a float16 radius rounds to nearest, up as often as down)" if narrow else "")
         )
     # text and booleans, which ``astype`` reads as numbers from an object array
     objects = raw.flat if raw.dtype.kind == "O" else ()

@@ -21,7 +21,9 @@ import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import torch
+from torch import Tensor
 from tqdm import tqdm
 
 from baselines.datasets import Dataset
@@ -146,6 +148,59 @@ def _warn_of_a_large_slack(
         )
 
 
+#: What a deterministic certifier returns per image: the dtype kinds allowed (``b`` bool,
+#: ``i`` integer, ``f`` float of at least 32 bits) and the rule its values follow.
+_PER_IMAGE = {
+    "certified": ("b", "a bool per image (certified at this eps)", None),
+    "prediction": ("i", "the model's class per image, an integer", None),
+    "worst_margin": ("f", "the smallest margin bound per image, a float", None),
+    "radii": (
+        "if",
+        "one largest certified eps per image, a real number >= 0, finite and never NaN",
+        lambda t: t.isfinite().all() and (t >= 0).all(),
+    ),
+}
+
+
+def per_image(name: str, certifier: object, what: str, value: object, images: int) -> Tensor:
+    """``value``, what a deterministic certifier returned as its ``what`` (``certified``,
+    ``prediction``, ``worst_margin`` of ``certify``; ``radii`` of ``certified_radius``), as
+    a CPU tensor, if it holds one value of the right kind per image (a tensor, an array or
+    a list; a float at least 32 bits wide: a float16 radius rounds to nearest, up as often
+    as down); else a ``ValueError`` naming the certifier, its module and the rule (a
+    plugin's bug: exit code 2). A bool radius, or an infinite one clamped to the cap, would
+    be stored as a certificate of the whole input cube."""
+    kinds, rule, valid = _PER_IMAGE[what]
+    try:
+        t = (
+            value.detach().cpu()
+            if isinstance(value, Tensor)
+            else torch.from_numpy(np.asarray(value))
+        )
+    except (TypeError, ValueError, RuntimeError):
+        t = None
+    kind = None
+    if t is not None:
+        kind = (
+            "b" if t.dtype == torch.bool
+            else "f" if t.is_floating_point() and t.dtype.itemsize >= 4
+            else "i" if not (t.is_floating_point() or t.is_complex())
+            else None
+        )  # fmt: skip
+    if kind is None or kind not in kinds or t.shape != (images,) or (valid and not valid(t)):
+        got = (
+            f"{type(value).__name__}"
+            if t is None
+            else f"{str(t.dtype).removeprefix('torch.')} of shape {tuple(t.shape)}"
+            + (f" ({first_few([f'{float(v):g}' for v in t.flatten()])})" if kind else "")
+        )
+        raise ValueError(
+            f"deterministic certifier {name!r} ({type(certifier).__module__}) returned {what} "
+            f"as {got} for {images} images: {rule}"
+        )
+    return t
+
+
 def _certify_batch(
     store: Store,
     model_name: str,
@@ -167,10 +222,10 @@ def _certify_batch(
         t0 = time.perf_counter()
         result = certifier.certify(model, x, labels, eps, norm=norm)
         seconds = (time.perf_counter() - t0) / len(images)
-        certified = result.certified.cpu()
-        margin = result.worst_margin.cpu()
+        certified = per_image(name, certifier, "certified", result.certified, len(images))
+        margin = per_image(name, certifier, "worst_margin", result.worst_margin, len(images))
         if prediction is None:
-            prediction = result.prediction.cpu()
+            prediction = per_image(name, certifier, "prediction", result.prediction, len(images))
         best = torch.where(certified, torch.as_tensor(eps, dtype=torch.float64), best)
         rows.extend(
             DeterministicRow(model_name, i, name, norm, eps, bool(certified[k]),
@@ -178,16 +233,10 @@ def _certify_batch(
             for k, i in enumerate(images)
         )  # fmt: skip
     t0 = time.perf_counter()
-    radius = certifier.certified_radius(model, x, labels, norm=norm).cpu()
+    radius = certifier.certified_radius(model, x, labels, norm=norm)
     seconds = (time.perf_counter() - t0) / len(images)
-    if radius.shape != (len(images),) or radius.isnan().any() or (radius < 0).any():
-        shown = first_few([f"{float(r):g}" for r in radius.flatten()])
-        raise ValueError(  # a plugin's bug: exit code 2, one line naming it
-            f"deterministic certifier {name!r} ({type(certifier).__module__}) returned radii "
-            f"of shape {tuple(radius.shape)} for {len(images)} images ({shown}): "
-            "one largest certified eps per image, >= 0, never NaN"
-        )
-    radius = torch.maximum(radius, best).clamp(max=MAX_EPS)
+    radius = per_image(name, certifier, "radii", radius, len(images))
+    radius = torch.maximum(radius.to(torch.float64), best).clamp(max=MAX_EPS)
     radii = [
         DeterministicRadiusRow(model_name, i, name, norm, int(labels[k]), int(prediction[k]),
                                float(radius[k]), seconds)

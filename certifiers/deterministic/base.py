@@ -102,6 +102,11 @@ class MarginCertificate:
     prediction: Tensor
 
 
+def _dtype_shape(t: Tensor) -> str:
+    """``float32 (4, 10)``: a tensor's dtype and shape, for messages."""
+    return f"{str(t.dtype).removeprefix('torch.')} {tuple(t.shape)}"
+
+
 def margin_spec(y: Tensor, classes: int, dtype: torch.dtype) -> Tensor:
     """``C`` of shape ``(B, classes, classes)`` with row ``j`` equal to ``e_y - e_j``, so
     that ``C z`` is the vector of margins ``z_y - z_j``."""
@@ -339,7 +344,27 @@ class DeterministicCertifier(Certifier):
             raise ValueError(f"labels must be below the model's {classes} classes")
         dtype = DTYPES[self.dtype]
         box = input_box(x.to(dtype), eps)
-        return self.bound_margins(network, box, margin_spec(y, classes, dtype))
+        spec = margin_spec(y, classes, dtype)
+        margins = self.bound_margins(network, box, spec)
+        if (
+            not isinstance(margins, Tensor)
+            or margins.dtype != dtype
+            or margins.shape != spec.shape[:2]
+        ):
+            got = (
+                f"a {_dtype_shape(margins)} tensor"
+                if isinstance(margins, Tensor)
+                else type(margins).__name__
+            )
+            # a bound left out (a (B, K - 1) table) would leave a class unchecked: a
+            # certificate against fewer classes than the model has is too large
+            raise ValueError(
+                f"deterministic certifier {self.name!r} ({type(self).__module__}): "
+                f"bound_margins returned {got} for a spec of shape {tuple(spec.shape)}: one "
+                f"lower bound per input and row of the spec, a {dtype} tensor of shape "
+                f"{tuple(spec.shape[:2])}"
+            )
+        return margins
 
     def _classes(self, network: Chain, x: Tensor) -> int:
         with torch.no_grad():
