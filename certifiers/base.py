@@ -21,6 +21,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 from numpy.typing import ArrayLike
 
+from certifiers.radius_values import first_non_number, float64_not_above
 from harness.noise import Noise
 from smoothbench.names import unknown_name
 
@@ -82,8 +83,8 @@ def checked_radii(
     certifier: object, noise: Noise, norm: str, p_lower: np.ndarray, radii: ArrayLike
 ) -> np.ndarray:
     """``radii``, as a float64 array, if they are certificates a certifier may issue at
-    ``p_lower``: one real number per ``p_lower`` (a float at least 32 bits wide), none NaN
-    or negative, 0 where
+    ``p_lower``: one real number per ``p_lower`` (a narrower or wider float than float64
+    read as one not above it: ``float64_not_above``), none NaN or negative, 0 where
     ``p_lower <= 1/2`` (the smoothed classifier abstains) and finite where ``p_lower < 1``
     (only ``p_A = 1`` certifies every radius); else an ``ArithmeticError`` or ``TypeError``
     naming the certifier. The harness applies it to what every certifier returns before
@@ -93,20 +94,16 @@ def checked_radii(
     who = f"certifier {name!r} ({type(certifier).__module__})"
     p = np.asarray(p_lower, dtype=np.float64)
     raw = np.asarray(radii)
-    narrow = raw.dtype.kind == "f" and raw.dtype.itemsize < 4
-    if raw.shape != p.shape or raw.dtype.kind not in "fiuO" or narrow:
+    if raw.shape != p.shape or raw.dtype.kind not in "fiuO":
         raise TypeError(
             f"{who} returned radii of shape {raw.shape} and dtype {raw.dtype} for "
             f"{p.size} probabilities ({noise.name}, {norm}): one real radius per p_lower"
-            + (" (a float16 radius rounds to nearest, up as often as down)" if narrow else "")
         )
-    # text and booleans, which ``astype`` reads as numbers from an object array
-    objects = raw.flat if raw.dtype.kind == "O" else ()
-    word = next((v for v in objects if isinstance(v, str | bytes | bool | np.bool_)), None)
+    word = first_non_number(radii)  # text and booleans, which numpy reads as numbers
     try:
         if word is not None:
             raise TypeError(f"{word!r} is not a number")
-        r = raw.astype(np.float64)
+        r = float64_not_above(raw) if raw.dtype.kind == "f" else raw.astype(np.float64)
     except (TypeError, ValueError) as err:
         raise TypeError(
             f"{who} returned radii that are not real numbers ({noise.name}, {norm}): {err}"

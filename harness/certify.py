@@ -165,7 +165,9 @@ def _certify_group(
                     # a certifier's first call on a noise may build its table: minutes
                     bar.set_postfix_str(f"{noise_name} {cname} {norm}")
                     # held to the rules whether or not it overrides ``radius``
-                    radius = np.atleast_1d(c.radius(noise, p_lower, norm))  # a group of one
+                    radius = c.radius(noise, p_lower, norm)
+                    if np.ndim(radius) == 0:  # a group of one: kept as returned otherwise
+                        radius = np.atleast_1d(radius)
                     radius = checked_radii(c, noise, norm, p_lower, radius)
                     spent = checked_confidence_spent(
                         c, noise, norm, c.confidence_spent(noise, norm)

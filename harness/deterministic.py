@@ -32,6 +32,7 @@ from baselines.models import ModelEntry
 from certifiers.base import UnsupportedError
 from certifiers.deterministic import IBP, DeterministicCertifier
 from certifiers.deterministic.base import MAX_EPS
+from certifiers.radius_values import first_non_number, float64_not_above
 from certifiers.registry import is_deterministic
 from harness.certify import resolve_certifiers
 from harness.config import Config
@@ -149,7 +150,7 @@ def _warn_of_a_large_slack(
 
 
 #: What a deterministic certifier returns per image: the dtype kinds allowed (``b`` bool,
-#: ``i`` integer, ``f`` float of at least 32 bits) and the rule its values follow.
+#: ``i`` integer, ``f`` float) and the rule its values follow.
 _PER_IMAGE = {
     "certified": ("b", "a bool per image (certified at this eps)", None),
     "prediction": ("i", "the model's class per image, an integer", None),
@@ -157,37 +158,59 @@ _PER_IMAGE = {
     "radii": (
         "if",
         "one largest certified eps per image, a real number >= 0, finite and never NaN",
-        lambda t: t.isfinite().all() and (t >= 0).all(),
+        lambda t: bool(t.isfinite().all() and (t >= 0).all()),
     ),
 }
+
+
+def _as_tensor(value: object) -> Tensor | None:
+    """``value`` as a CPU tensor (a float array as float64 values none above its own:
+    ``float64_not_above``), or None where it is no array of numbers."""
+    if isinstance(value, Tensor):
+        t = value.detach().cpu()
+        if t.is_floating_point() and t.dtype != torch.float64:  # rounded to nearest
+            step = (t > 0) & t.isfinite()  # an infinite one stays infinite: refused
+            t = torch.where(step, torch.nextafter(t, torch.zeros_like(t)), t).double()
+        return t
+    if first_non_number(value) is not None:
+        return None
+    try:
+        arr = np.asarray(value)
+        if arr.dtype.kind == "f":
+            arr = float64_not_above(arr)
+        elif arr.dtype.kind in "biu":  # native byte order, for torch
+            arr = arr.astype(arr.dtype.newbyteorder("="), copy=False)
+        else:
+            return None
+        return torch.from_numpy(np.ascontiguousarray(arr))
+    except (TypeError, ValueError, RuntimeError):
+        return None
 
 
 def per_image(name: str, certifier: object, what: str, value: object, images: int) -> Tensor:
     """``value``, what a deterministic certifier returned as its ``what`` (``certified``,
     ``prediction``, ``worst_margin`` of ``certify``; ``radii`` of ``certified_radius``), as
     a CPU tensor, if it holds one value of the right kind per image (a tensor, an array or
-    a list; a float at least 32 bits wide: a float16 radius rounds to nearest, up as often
-    as down); else a ``ValueError`` naming the certifier, its module and the rule (a
-    plugin's bug: exit code 2). A bool radius, or an infinite one clamped to the cap, would
-    be stored as a certificate of the whole input cube."""
+    a list; a float other than float64 read as float64 not above it); else a
+    ``ValueError`` naming the certifier, its module and the rule (a plugin's bug: exit
+    code 2). A bool radius, or an infinite one clamped to the cap, would be stored as a
+    certificate of the whole input cube."""
     kinds, rule, valid = _PER_IMAGE[what]
-    try:
-        t = (
-            value.detach().cpu()
-            if isinstance(value, Tensor)
-            else torch.from_numpy(np.asarray(value))
-        )
-    except (TypeError, ValueError, RuntimeError):
-        t = None
+    t = _as_tensor(value)
     kind = None
     if t is not None:
         kind = (
             "b" if t.dtype == torch.bool
-            else "f" if t.is_floating_point() and t.dtype.itemsize >= 4
-            else "i" if not (t.is_floating_point() or t.is_complex())
+            else "f" if t.is_floating_point()
+            else "i" if not t.is_complex()
             else None
         )  # fmt: skip
-    if kind is None or kind not in kinds or t.shape != (images,) or (valid and not valid(t)):
+    if (
+        kind is None
+        or kind not in kinds
+        or t.shape != (images,)
+        or (valid and not valid(t.double()))
+    ):
         got = (
             f"{type(value).__name__}"
             if t is None

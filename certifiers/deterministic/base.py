@@ -346,9 +346,12 @@ class DeterministicCertifier(Certifier):
         box = input_box(x.to(dtype), eps)
         spec = margin_spec(y, classes, dtype)
         margins = self.bound_margins(network, box, spec)
+        # bounds for training may come in autocast's dtype; bounds that certify, in the
+        # certifier's own (a narrower one rounds to nearest, up as often as down)
         if (
             not isinstance(margins, Tensor)
-            or margins.dtype != dtype
+            or not margins.is_floating_point()
+            or (margins.dtype != dtype and not self.training)
             or margins.shape != spec.shape[:2]
         ):
             got = (
@@ -361,8 +364,8 @@ class DeterministicCertifier(Certifier):
             raise ValueError(
                 f"deterministic certifier {self.name!r} ({type(self).__module__}): "
                 f"bound_margins returned {got} for a spec of shape {tuple(spec.shape)}: one "
-                f"lower bound per input and row of the spec, a {dtype} tensor of shape "
-                f"{tuple(spec.shape[:2])}"
+                f"lower bound per input and row of the spec, a "
+                f"{str(dtype).removeprefix('torch.')} tensor of shape {tuple(spec.shape[:2])}"
             )
         return margins
 

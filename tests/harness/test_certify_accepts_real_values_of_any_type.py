@@ -2,7 +2,9 @@
 real value it stored before the check: a confidence spent as a 0-d array, a 0-d torch
 tensor or a ``fractions.Fraction`` (``float()`` takes each); a scalar radius for a group
 of one image (``np.squeeze`` of the array, say); an object array of real radii, which
-``Certifier.radius`` itself accepts from a table function."""
+``Certifier.radius`` itself accepts from a table function; radii in a narrower or wider
+float than float64, stored not above the radius computed (a float32 radius was widened
+as it was rounded, up as often as down)."""
 
 from __future__ import annotations
 
@@ -80,3 +82,48 @@ def test_an_object_array_of_real_radii_is_stored(tmp_path, plugins):
     plugins.certifier("object-plugin", _overriding(lambda r: r.astype(object)))
     rows = _certify(tmp_path, 4, "object-plugin")
     assert len(rows) == 4 and all(r > 0 for r, _ in rows), rows
+
+
+NARROW = {"float16": np.float16, "float32": np.float32}
+
+
+def _stored_beside_half_cohen(tmp_path, plugins, make) -> tuple[list[float], list[float]]:
+    """The radii the plugin returning ``make`` of ``_half_cohen``'s radii stores, and
+    ``_half_cohen``'s (from cohen's, halved exactly) on 12 images."""
+    plugins.certifier("narrow-plugin", _overriding(make))
+    p = np.linspace(0.9, 0.999, 12)  # radii no float16 or float32 holds exactly
+    store = new_store(tmp_path / "s.sqlite", 12, {"m": 0.25}, config=CONFIG)
+    labels = np.arange(12) % 10
+    add_counts(store, "m", Gaussian(0.25, DIM), labels, labels, np.round(p * 1000).astype(int))
+    try:
+        certify_store(store, ["cohen", "narrow-plugin"], ["l2"], [0.001], progress=False)
+        query = "SELECT radius FROM certificates WHERE certifier = ? ORDER BY image"
+        stored = [r for (r,) in store.query(query, ("narrow-plugin",))]
+        computed = [0.5 * r for (r,) in store.query(query, ("cohen",))]
+    finally:
+        store.close()
+    assert len(stored) == 12 and min(computed) > 0
+    return stored, computed
+
+
+@pytest.mark.parametrize("case", sorted(NARROW))
+def test_radii_of_a_narrower_float_are_stored_not_above_the_radius(tmp_path, plugins, case):
+    stored, computed = _stored_beside_half_cohen(
+        tmp_path, plugins, lambda r: r.astype(NARROW[case])
+    )
+    assert all(s <= c for s, c in zip(stored, computed, strict=True)), (stored, computed)
+    assert stored == pytest.approx(computed, rel=2**-9)
+
+
+def test_radii_of_a_wider_float_are_stored_not_above_the_radius(tmp_path, plugins):
+    """A long double just below a float64 (where the platform's long double is wider)
+    rounds up to it."""
+    below = np.longdouble(1) - np.longdouble(2) ** -60
+
+    def make(r):
+        return r.astype(np.longdouble) * below
+
+    stored, computed = _stored_beside_half_cohen(tmp_path, plugins, make)
+    returned = make(np.asarray(computed))
+    assert all(np.longdouble(s) <= v for s, v in zip(stored, returned, strict=True))
+    assert stored == pytest.approx(computed, rel=2**-50)

@@ -42,7 +42,10 @@ CASES = {
     "abstain": lambda p, r: np.where(p <= 0.5, 0.3, r),  # a radius where it must abstain
     "too_many": lambda p, r: np.concatenate([r, r]),  # was silently truncated
     "one_for_all": lambda p, r: np.zeros(1),  # one radius for every image
-    "float16": lambda p, r: r.astype(np.float16),  # rounded to nearest: up as often as down
+    "inf_float32": lambda p, r: np.where(p > 0.5, np.inf, r).astype(np.float32),
+    "bool_in_a_list": lambda p, r: [
+        True if q > 0.5 else float(x) for q, x in zip(p, r, strict=True)
+    ],
 }
 
 

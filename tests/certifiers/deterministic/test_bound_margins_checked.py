@@ -48,3 +48,20 @@ def test_bounds_of_another_shape_or_dtype_are_refused_naming_the_certifier(case,
     with pytest.raises(ValueError, match="changed-ibp.*bound_margins"):
         getattr(certifier, call)(*args)
     assert IBP().certified_radius(model, x, y).max() > 0  # the honest bounds certify here
+
+
+@pytest.mark.parametrize("name", ["ibp", "crown"])
+def test_bounds_for_training_may_come_in_autocasts_dtype(name):
+    """Verified training under ``torch.autocast`` gets bfloat16 bounds from the built-ins:
+    accepted for training, where nothing is certified."""
+    import certifiers
+
+    model = _model().float()
+    x = torch.rand(6, 1, 4, 4, generator=torch.Generator().manual_seed(1))
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        margins = (
+            type(certifiers.get(name))
+            .for_training()
+            .margin_bounds(model, x, torch.arange(6) % 5, 0.01)
+        )
+    assert margins.shape == (6, 5) and margins.dtype == torch.bfloat16

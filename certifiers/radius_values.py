@@ -1,0 +1,40 @@
+"""Radii as a certifier returns them, read as float64 numbers none above them: a radius
+is a guarantee, so a conversion may round it down, never up."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def float64_not_above(values: np.ndarray) -> np.ndarray:
+    """``values`` (a real float array) as float64, none above the number it stands for.
+    A narrower float (float16, float32) was rounded to nearest from the value computed,
+    up as often as down: a positive one is stepped one unit towards 0 in its own dtype
+    first (then widened exactly). A wider one (``np.longdouble``) is stepped down where
+    float64 rounded it up. Zero, infinite, negative and NaN values are left as they are
+    (the caller refuses the last two, and an infinite radius where it certifies nothing
+    that large)."""
+    raw = np.asarray(values)
+    if raw.dtype.itemsize < 8:
+        step = (raw > 0) & np.isfinite(raw)  # an infinite one stays infinite
+        return np.where(step, np.nextafter(raw, raw.dtype.type(0)), raw).astype(np.float64)
+    out = raw.astype(np.float64)
+    if raw.dtype.itemsize > 8:
+        return np.where(out.astype(raw.dtype) > raw, np.nextafter(out, -np.inf), out)
+    return out
+
+
+def first_non_number(values: object) -> object | None:
+    """The first bool, str or bytes among the elements of ``values`` (a list, tuple or
+    object array), which numpy reads as numbers beside real ones (``[True, 0.25]`` as
+    ``[1.0, 0.25]``); None where there is none, or ``values`` is a typed array or tensor
+    (whose dtype says what it holds)."""
+    if not isinstance(values, list | tuple | np.ndarray):
+        return None
+    if isinstance(values, np.ndarray) and values.dtype.kind != "O":
+        return None
+    try:
+        elements = np.asarray(values, dtype=object).flat
+    except ValueError:  # ragged: refused by its shape
+        return None
+    return next((v for v in elements if isinstance(v, str | bytes | bool | np.bool_)), None)
