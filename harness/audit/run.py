@@ -127,24 +127,36 @@ def load_models(store: Store) -> tuple[list[ModelEntry], Dataset]:
 
 def _with_recorded_plugins(raw: dict[str, Any], store: Store) -> dict[str, Any]:
     """The stored config with its ``run.plugins`` replaced by the plugins the store's runs
-    recorded as loaded (absolute paths, module names; ``smoothbench.plugins.with_loaded``)
-    that this process has not loaded and whose registrations are not made here otherwise
+    recorded as loaded (``smoothbench.plugins.with_loaded``: absolute paths, module names;
+    the config's own list, a ``run --plugin`` and a later ``certify --plugin``) that this
+    process has not loaded and whose registrations are not made here otherwise
     (``smoothbench.plugins.not_loaded``): a relative plugin file of the config named its
     folder, which a stored config no longer knows, and a plugin given with ``--plugin``
-    (moved or not) is not loaded a second time. A store without that record keeps its
-    config's list."""
+    (moved or not) is not loaded a second time. Those still where they were are loaded
+    first (a file recorded at its old and its new path is found at the new); a recorded
+    file gone is an error naming it unless plugins were given with ``--plugin`` (which
+    may stand for it: the config's parse then names a noise or certifier still missing).
+    A store without that record keeps its config's list."""
     recorded = store.get_manifest("plugins")
     run = raw.get("run")
-    if not isinstance(recorded, list) or not isinstance(run, dict) or "plugins" not in run:
+    if not isinstance(recorded, list) or not isinstance(run, dict):
         return raw
-    wanted = plugins.not_loaded(recorded, store.get_manifest("plugin_registrations"))
-    for plugin in wanted:
-        if Path(plugin).is_absolute() and not Path(plugin).is_file():
-            raise ValueError(
-                f"the run of {store.path} loaded the plugin file {plugin}, not found now: "
-                "give it with --plugin FILE"
-            )
-    return {**raw, "run": {**run, "plugins": wanted}}
+    registered = store.get_manifest("plugin_registrations")
+    given = bool(plugins.loaded())
+    present = [p for p in plugins.not_loaded(recorded, registered) if not _gone(p)]
+    plugins.load_plugins(present)
+    gone = [p for p in plugins.not_loaded(recorded, registered) if _gone(p)]
+    if gone and not given:
+        raise ValueError(
+            f"the run of {store.path} loaded the plugin file {gone[0]}, not found now: "
+            "give it with --plugin FILE"
+        )
+    return {**raw, "run": {**run, "plugins": present}}
+
+
+def _gone(plugin: str) -> bool:
+    """Whether ``plugin`` is a file (recorded by its absolute path) no longer there."""
+    return Path(plugin).is_absolute() and not Path(plugin).is_file()
 
 
 def smoothed_targets(

@@ -64,3 +64,39 @@ def test_a_plugin_moved_and_not_given_is_named_with_where_it_was(plugin_store, c
     assert _audit(plugin_store) == 2
     err = capsys.readouterr().err
     assert str(where) in err and "not found" in err and "--plugin" in err
+
+
+def test_a_plugin_the_run_was_given_with_plugin_is_loaded_again(tmp_path, clean_registries, capsys):
+    """The config names no plugin; ``run --plugin FILE`` loaded it, and the manifest
+    records it."""
+    (tmp_path / "plug.py").write_text(PLUGIN)
+    config = tmp_path / "p.toml"
+    config.write_text(CONFIG.format(plugins=""))
+    store = tmp_path / "s.sqlite"
+    run = ["run", str(config), "--store", str(store), "--quiet", "--plugin"]
+    assert main([*run, str(tmp_path / "plug.py")]) == 0
+    _forget_plugins()
+    capsys.readouterr()
+    assert _audit(store) == 0, capsys.readouterr().err
+    assert ("attack", "plug-cohen") in _audited_certifiers(store)
+
+
+def test_a_plugin_recorded_at_its_old_and_new_path_is_found_at_the_new(plugin_store, capsys):
+    """``certify --plugin MOVED`` after the file moved records the new path beside the
+    old one."""
+    moved = (plugin_store.parent / "cfg" / "plug.py").rename(plugin_store.parent / "moved.py")
+    assert main(["certify", str(plugin_store), "--plugin", str(moved), "--quiet"]) == 0
+    _forget_plugins()
+    capsys.readouterr()
+    assert _audit(plugin_store) == 0, capsys.readouterr().err
+    assert ("attack", "plug-cohen") in _audited_certifiers(plugin_store)
+
+
+def test_a_moved_plugin_given_serves_a_store_that_recorded_no_registrations(plugin_store, capsys):
+    """A store written before the manifest kept ``plugin_registrations`` cannot say what
+    the recorded file made: the file given with ``--plugin`` stands for it."""
+    with sqlite3.connect(plugin_store) as db:
+        db.execute("DELETE FROM manifest WHERE key = 'plugin_registrations'")
+    moved = (plugin_store.parent / "cfg" / "plug.py").rename(plugin_store.parent / "moved.py")
+    assert _audit(plugin_store, "--plugin", str(moved)) == 0, capsys.readouterr().err
+    assert ("attack", "plug-cohen") in _audited_certifiers(plugin_store)
