@@ -169,7 +169,9 @@ def envelope_table(board: Board) -> Table | None:
     for e in env:
         cells = [Cell(e.label), Cell(e.certifier)]
         models = {r.model for r in e.rows}
-        named = len({board.sigma0.get(m) for m in models} - {None}) < len(models)
+        # as printed: two sigma0 that print alike do not tell their models apart
+        shown = {f"{board.sigma0[m]:g}" for m in models if board.sigma0.get(m) is not None}
+        named = len(shown) < len(models)
         named_any |= named
         for c, v, s, m in zip(radii, e.values, e.sigma0, e.models, strict=True):
             achiever = m if named else f"σ0={s:g}"

@@ -18,14 +18,15 @@ from reports.view import build_view
 from tests.reports._report_synth import ALPHA, DIM, N, add_counts, missing_first, new_store
 
 
-def _envelope_cells(tmp_path, sigma0: dict[str, float]) -> tuple[list[str], str]:
+def _envelope_cells(tmp_path, sigma0: dict[str, float | None]) -> tuple[list[str], str]:
     """The envelope's cells and caption (markdown) for models ``weak`` (16 of 40 wrong)
-    and ``strong`` (4 wrong), each sampled at its ``sigma0``."""
+    and ``strong`` (4 wrong), each sampled at its ``sigma0`` (0.25 where it has none: a
+    noise not matched to it)."""
     store = new_store(tmp_path / "s.sqlite", 40, sigma0)
     labels = np.arange(40) % 10
     for model, wrong in (("weak", 16), ("strong", 4)):
-        add_counts(store, model, Gaussian(sigma0[model], DIM), labels, missing_first(labels, wrong),
-                   np.full(40, N - 5))  # fmt: skip
+        noise = Gaussian(sigma0[model] or 0.25, DIM)
+        add_counts(store, model, noise, labels, missing_first(labels, wrong), np.full(40, N - 5))
     certify_store(store, ["cohen"], ["l2"], [ALPHA], progress=False)
     report = build_report(load_outcomes(store), manifest=store.manifest(),
                           specs=store.noise_specs(),
@@ -44,8 +45,10 @@ def _envelope_cells(tmp_path, sigma0: dict[str, float]) -> tuple[list[str], str]
     [
         ({"weak": 0.5, "strong": 0.25}, "(σ0=0.25)", False),
         ({"weak": 0.25, "strong": 0.25}, "(strong)", True),
+        ({"weak": 0.25, "strong": 0.2500001}, "(strong)", True),  # both print as 0.25
+        ({"weak": None, "strong": None}, "(strong)", True),  # unmatched noise, one label
     ],
-    ids=["distinct", "shared"],
+    ids=["distinct", "shared", "printed-alike", "none"],
 )
 def test_the_achiever_is_the_sigma0_or_the_model(tmp_path, sigma0, achiever, named):
     cells, caption = _envelope_cells(tmp_path, sigma0)
