@@ -35,7 +35,7 @@ import json
 import math
 import os
 import sqlite3
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -817,6 +817,7 @@ class Store:
         rows: Iterable[ImportedRow],
         noises: dict[str, dict[str, Any]] | None = None,
         incomplete: Collection[str] = (),
+        spent: Mapping[str, float] | None = None,
     ) -> int:
         """Write imported rows, and the specs of their ``noises``, atomically. Rows of a
         group (model, noise, certifier, norm, alpha) replace that group's rows from the
@@ -824,7 +825,10 @@ class Store:
         (import it under another model name, or remove the old rows). ``incomplete``: the
         sources among the rows' that their export listed as incomplete (the manifest's
         ``imported_incomplete``, which the report warns of; a source imported again
-        complete leaves it). Returns the rows written."""
+        complete leaves it). ``spent``: per source among the rows', the failure
+        probability its certificates spend beyond alpha (the manifest's
+        ``imported_confidence_spent``, which holds the sources that spend some). Returns
+        the rows written."""
         rows = list(rows)
         groups = {(r.model, r.noise, r.certifier, r.norm, float(r.alpha), r.source) for r in rows}
         with self.transaction() as db:
@@ -834,6 +838,11 @@ class Store:
             listed = (set(before or []) - sources) | (set(incomplete) & sources)
             if listed or before is not None:
                 self._put_manifest("imported_incomplete", sorted(listed))
+            spending = self.get_manifest("imported_confidence_spent")
+            kept = {k: v for k, v in (spending or {}).items() if k not in sources}
+            kept |= {k: float(v) for k, v in (spent or {}).items() if k in sources and v > 0}
+            if kept or spending is not None:
+                self._put_manifest("imported_confidence_spent", dict(sorted(kept.items())))
             for model, noise, certifier, norm, alpha, source in sorted(groups):
                 key = (model, noise, certifier, norm, alpha)
                 where = "model = ? AND noise = ? AND certifier = ? AND norm = ? AND alpha = ?"

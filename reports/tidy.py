@@ -22,7 +22,7 @@ once for each alpha of the others).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -203,15 +203,19 @@ def load_counts(store: Store | str | Path) -> pd.DataFrame:
     )
 
 
-def imported_as_outcomes(imported: pd.DataFrame, specs: dict) -> pd.DataFrame:
-    """Imported certificates in the outcome table's columns (no p_A: no counts)."""
+def imported_as_outcomes(
+    imported: pd.DataFrame, specs: dict, spent: Mapping[str, float] | None = None
+) -> pd.DataFrame:
+    """Imported certificates in the outcome table's columns (no p_A: no counts);
+    ``spent``: the confidence each source's certificates spend beyond alpha (the
+    manifest's ``imported_confidence_spent``; 0 for a source it does not name)."""
     if imported.empty:
         return imported
     out = imported.copy()
     out["family"] = [(specs.get(nz) or {}).get("family", "imported") for nz in out["noise"]]
     out["p_lower"] = np.nan
     out["abstained"] = out["prediction"] < 0
-    out["confidence_spent"] = 0.0
+    out["confidence_spent"] = out["source"].map(dict(spent or {})).fillna(0.0).astype(float)
     out["kind"] = "imported"
     return out
 
@@ -264,7 +268,7 @@ def leaderboard_outcomes(
     (``imported``) and the deterministic ones (``deterministic``, noise ``none``, at
     ``alphas``: by default those of the others, else the config's)."""
     sampled = sampled.assign(kind="smoothing")
-    imported = imported_as_outcomes(imported, specs)
+    imported = imported_as_outcomes(imported, specs, manifest.get("imported_confidence_spent"))
     if alphas is None:
         alphas = sorted(set(map(float, pd.concat([sampled["alpha"], imported.get("alpha", [])]))))
     det_rows = deterministic_as_outcomes(deterministic, deterministic_alphas(alphas, manifest))

@@ -4,7 +4,9 @@ alpha), so that other codebases' tools read smoothbench's results.
     OUT/certified/<model>/<noise>/<certifier>_<norm>_alpha<alpha>.tsv   rows certified here
     OUT/imported/<model>/<noise>/<certifier>_<norm>_alpha<alpha>.tsv    rows imported earlier
     OUT/index.json   each file with its dataset, model, noise (and spec), certifier, norm,
-                     alpha, origin, rows, images and whether it is complete;
+                     alpha, origin, rows, images, whether it is complete, its soundness
+                     and the confidence its certificates spend beyond alpha (the
+                     largest of the file's; a Monte Carlo certifier's own);
                      ``smoothbench import`` reads it back
 
 Exporting again into the same folder replaces the earlier export: the TSV files its
@@ -127,9 +129,18 @@ def _export(
     for model, noise, cert, norm, alpha, image, label, pred, radius, ok, sec in certified:
         key = ("certified", dataset, model, noise, cert, norm, alpha)
         groups[key].append(TsvRow(image, label, pred, radius, bool(ok), sec))
+    spent: dict[tuple[str, ...], float] = {
+        ("certified", dataset, *group): float(value)
+        for *group, value in store.query(
+            "SELECT model, noise, certifier, norm, alpha, MAX(confidence_spent)"
+            " FROM certificates GROUP BY model, noise, certifier, norm, alpha"
+        )
+    }
+    spent_by_source = store.get_manifest("imported_confidence_spent") or {}
     for r in store.imported_rows():
         key = ("imported", r.dataset, r.model, r.noise, r.certifier, r.norm, r.alpha)
         groups[key].append(TsvRow(r.image, r.label, r.prediction, r.radius, r.correct, r.seconds))
+        spent[key] = max(spent.get(key, 0.0), float(spent_by_source.get(r.source, 0.0)))
     # what a complete file holds: the run's index set, else every image sampled
     index_set = store.get_manifest("index_set")
     planned = None if index_set is None else {int(i) for i in index_set}
@@ -182,6 +193,7 @@ def _export(
                 "noise": noise, "spec": specs.get(noise), "certifier": cert, "norm": norm,
                 "alpha": alpha, "rows": len(groups[key]), "images": len(images),
                 "complete": complete, "soundness": verdict,
+                "confidence_spent": spent.get(key, 0.0),
             }
         )  # fmt: skip
     if uncertified:

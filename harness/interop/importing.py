@@ -7,6 +7,13 @@ runner names it (``gaussian(dim=3072,sigma=0.25)``), and its spec goes to the st
 ``noises`` table, so that imported rows meet the rows of a run on the same images. Rows
 have no counts: they cannot be recertified, and the report says so.
 
+An ``index.json`` entry says more: the confidence the file's certificates spend beyond
+alpha (kept per source in the manifest's ``imported_confidence_spent``, which the report
+reads), and the export's soundness verdict: a file found unsound, or that the export
+could not check, is refused. The embedded digits' files must name test images with their
+labels, and no radius may exceed what the file's certifier issues for its noise at any
+number of draws (``largest_radius``).
+
 Radii: a file whose every radius is printed with at most 3 significant digits, as Cohen
 et al.'s code prints them (rounded to the nearest), is read as rounded: each radius is
 stored as the smallest value that prints as its text (``0.5`` as 0.4995), so that no
@@ -22,7 +29,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from baselines.datasets import CLASSES, IMAGES, INPUT_SHAPES
+import numpy as np
+
+import certifiers
+from baselines.datasets import CLASSES, IMAGES, INPUT_SHAPES, load_digits
 from certifiers.base import NORMS
 from harness.interop.cohen_layout import COHEN_ALPHA, parse_layout
 from harness.interop.cohen_tsv import (
@@ -32,7 +42,7 @@ from harness.interop.cohen_tsv import (
     read_tsv,
     significant_digits,
 )
-from harness.noise import Gaussian, Noise, noise_class
+from harness.noise import Gaussian, Noise, noise_class, rebuild_noise
 from harness.noise.written import split_noise_text
 from harness.store import ImportedRow, Store
 from smoothbench.names import unknown_name
@@ -71,6 +81,9 @@ class ImportedFile:
     #: listed as incomplete by the export that wrote it (``complete: false`` in its
     #: ``index.json``): its run had not sampled or certified all of its images
     incomplete: bool = False
+    #: the failure probability its certificates spend beyond alpha (their export's
+    #: ``confidence_spent``: a Monte Carlo certifier's own; 0 for a file of no export)
+    confidence_spent: float = 0.0
 
 
 def _dim(dataset: str) -> int:
@@ -193,6 +206,8 @@ def describe(
         meta["spec"] = entry.get("spec")
         meta["rounded_down"] = True  # smoothbench export rounds radii down
         meta["incomplete"] = entry.get("complete") is False
+        meta["confidence_spent"] = _spent(path, entry.get("confidence_spent", 0.0))
+        _check_verdict(path, entry.get("soundness"))
     elif layout is not None:
         if layout.split != "test":
             raise ValueError(
@@ -239,6 +254,38 @@ def describe(
     return meta
 
 
+def _spent(path: Path, value: object) -> float:
+    """An index entry's ``confidence_spent``: a probability in [0, 1)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1:
+        raise ValueError(
+            f"{path}: its index.json gives confidence_spent {value!r}: the failure "
+            "probability its certificates spend beyond alpha lies in [0, 1) (nothing was "
+            "imported)"
+        )
+    return float(value)
+
+
+def _check_verdict(path: Path, verdict: object) -> None:
+    """Refuse a file whose export's soundness gate (``reports.sanity.soundness``) found
+    its certifier unsound, or could not check it (its noise family not registered where
+    it was exported, or a plugin changed since the sampling): its rows would join this
+    store's leaderboards unmarked. Files of an export run without the gate (``None``)
+    are taken as a file of no export is."""
+    if not isinstance(verdict, str):
+        return
+    if verdict.startswith("unsound"):
+        raise ValueError(
+            f"{path}: the export's soundness check found its certifier unsound ({verdict}): "
+            "its radii are not certificates (nothing was imported)"
+        )
+    if verdict.startswith("unchecked"):
+        raise ValueError(
+            f"{path}: the export's soundness check could not check it ({verdict}); export "
+            "it again where its noise is registered (`smoothbench export --plugin ...`), "
+            "so that the check runs (nothing was imported)"
+        )
+
+
 def printed_to_three_digits(table: list[TsvRow]) -> bool:
     """Whether every radius of a file is printed with at most 3 significant digits (as
     Cohen et al.'s ``{:.3}`` prints them), at least one of them nonzero."""
@@ -282,7 +329,7 @@ def import_cohen_tsv(
         groups[group] = source
         table = read_tsv(path)
         lowered = not meta.get("rounded_down") and printed_to_three_digits(table)
-        rows += [
+        read = [
             ImportedRow(
                 meta["dataset"], meta["model"], meta["noise"], meta["certifier"],
                 meta["norm"], float(meta["alpha"]), r.idx, r.label, r.predict,
@@ -291,19 +338,99 @@ def import_cohen_tsv(
             )
             for r in table
         ]  # fmt: skip
+        _check_reachable(path, meta, read)
+        rows += read
         if meta.get("spec"):
             specs[meta["noise"]] = meta["spec"]
         done.append(
             ImportedFile(
                 source, meta["dataset"], meta["model"], meta["noise"], meta["certifier"],
                 meta["norm"], float(meta["alpha"]), len(table), lowered,
-                bool(meta.get("incomplete")),
+                bool(meta.get("incomplete")), float(meta.get("confidence_spent", 0.0)),
             )
         )  # fmt: skip
     _check_range(store, rows)
+    _check_embedded(rows)
     _check_labels(store, rows)
-    store.put_imported(rows, noises=specs, incomplete=[f.source for f in done if f.incomplete])
+    store.put_imported(
+        rows,
+        noises=specs,
+        incomplete=[f.source for f in done if f.incomplete],
+        spent={f.source: f.confidence_spent for f in done},
+    )
     return done
+
+
+def _check_embedded(rows: list[ImportedRow]) -> None:
+    """Rows of the embedded digits (known here without a download) name test images, with
+    their labels: a file that certifies a training image, or gives an image another
+    label (another order or split of the digits), is refused."""
+    digits = [r for r in rows if r.dataset == "digits"]
+    if not digits:
+        return
+    data = load_digits()
+    test = {int(i) for i in data.test_indices}
+    for r in digits:
+        if r.image not in test:
+            raise ValueError(
+                f"{r.source}: image {r.image} is not a test image of the digits (its "
+                "stratified split; indices in the order of sklearn.datasets.load_digits): "
+                "only test images join a leaderboard (nothing was imported)"
+            )
+        if r.image < len(data.labels) and int(data.labels[r.image]) != r.label:
+            raise ValueError(
+                f"{r.source}: image {r.image} has label {r.label}, but digit {r.image} is "
+                f"a {int(data.labels[r.image])}: the file indexes another order of the "
+                "digits (nothing was imported)"
+            )
+
+
+#: Slack over a certifier's largest radius before an imported radius is refused: the
+#: largest is computed with the certifier's default options, and a table-based certifier
+#: run with others (``functional``'s Monte Carlo settings) may certify a little farther.
+REACH_SLACK = 0.01
+
+
+def largest_radius(certifier: str, spec: dict[str, Any] | None, norm: str) -> float | None:
+    """The largest radius ``certifier`` (with its default options) issues for the noise
+    of ``spec`` against ``norm`` at any number of draws: its radius at the largest
+    ``p_lower`` below 1 (``p_lower = alpha^(1/n) < 1`` for every finite ``n``; radii grow
+    with ``p_lower``). None where that is not computed here: the certifier or the
+    noise's family is not registered, the certifier does not certify it or fails, or it
+    certifies from a Monte Carlo table (it spends confidence beyond alpha: building the
+    table can take minutes at CIFAR-10's dimension)."""
+    noise = rebuild_noise(spec)
+    if noise is None or certifier not in certifiers.available():
+        return None
+    try:
+        c = certifiers.get(certifier)
+        if getattr(c, "deterministic", False) or not c.supports(noise, norm):
+            return None
+        if c.confidence_spent(noise, norm) > 0:  # a Monte Carlo table: minutes to build
+            return None
+        top = float(np.asarray(c.radius(noise, np.nextafter(1.0, 0.0), norm)).reshape(-1)[0])
+    except (ArithmeticError, ValueError, TypeError, NotImplementedError):
+        return None
+    return top if np.isfinite(top) else None
+
+
+def _check_reachable(path: Path, meta: dict[str, Any], rows: list[ImportedRow]) -> None:
+    """No radius of a file above ``largest_radius`` of its certifier and noise (with
+    ``REACH_SLACK``): such a radius is no certificate of the kind the file claims, and
+    would count as certified at every radius of a leaderboard."""
+    if not rows:
+        return
+    top = largest_radius(str(meta["certifier"]), meta.get("spec"), str(meta["norm"]))
+    if top is None:
+        return
+    worst = max(rows, key=lambda r: r.radius)
+    if worst.radius > top * (1 + REACH_SLACK):
+        raise ValueError(
+            f"{path}: image {worst.image} has radius {worst.radius:g}, but {meta['certifier']} "
+            f"certifies at most {top:.4g} for {meta['noise']} against {meta['norm']} at any "
+            "number of draws (its radius as p_lower approaches 1): not a certificate of the "
+            "kind the file claims; check --certifier, --noise and --norm (nothing was imported)"
+        )
 
 
 def _check_range(store: Store, rows: list[ImportedRow]) -> None:

@@ -3,6 +3,7 @@ is imported."""
 
 from __future__ import annotations
 
+from baselines.datasets import load_digits
 from harness.cli import main
 from reports.tidy import load_imported_outcomes
 from tests.harness.test_interop import ROWS, write_cohen
@@ -96,7 +97,10 @@ def test_labels_and_indices_the_dataset_cannot_have_are_refused(tmp_path, capsys
         assert main(argv) == 2, dataset
         assert said in capsys.readouterr().err
         assert not store.exists() or load_imported_outcomes(store).empty
-    last = [(1796, 4, 4, 0.5, 1.0), (0, 9, -1, 0.0, 1.0)]  # the last image; an abstention
+    digits = load_digits()
+    top, first = int(digits.test_indices[-1]), int(digits.test_indices[0])
+    label = int(digits.labels[top])  # the last test image; an abstention
+    last = [(top, label, label, 0.5, 1.0), (first, int(digits.labels[first]), -1, 0.0, 1.0)]
     path = write_cohen(tmp_path / "ok" / "results.tsv", last)
     argv = ["import", "cohen-tsv", str(path), "--store", str(tmp_path / "ok.sqlite"),
             "--model", "m", "--noise", "gaussian:sigma=0.5", "--certifier", "cohen",

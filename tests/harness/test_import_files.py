@@ -112,11 +112,11 @@ def test_layout_fields_by_hand():
 # the command line's --dataset wins over the layout's (module docstring's order).
 def test_dataset_option_overrides_the_layout(tmp_path):
     path = write_cohen(tmp_path / "cifar10/resnet110/noise_0.25/test/sigma_0.25", ROWS)
-    options = ImportOptions(model="mine", noise="gaussian:sigma=0.25", dataset="digits")
+    options = ImportOptions(model="mine", noise="gaussian:sigma=0.25", dataset="imagenet")
     with Store(tmp_path / "s.sqlite") as st:
         (done,) = import_cohen_tsv(st, [path], options)
-        assert done.dataset == "digits"
-        assert {r.dataset for r in st.imported_rows()} == {"digits"}
+        assert done.dataset == "imagenet"
+        assert {r.dataset for r in st.imported_rows()} == {"imagenet"}
 
 
 # a file whose radii are all zero (every image abstains) is not reported as lowered.
