@@ -3,18 +3,27 @@ is a guarantee, so a conversion may round it down, never up."""
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 
-def float64_not_above(values: np.ndarray) -> np.ndarray:
-    """``values`` (a real float array) as float64, none above the number it stands for.
-    A narrower float (float16, float32) was rounded to nearest from the value computed,
-    up as often as down: a positive one is stepped one unit towards 0 in its own dtype
-    first (then widened exactly). A wider one (``np.longdouble``) is stepped down where
-    float64 rounded it up. Zero, infinite, negative and NaN values are left as they are
-    (the caller refuses the last two, and an infinite radius where it certifies nothing
-    that large)."""
+def float64_not_above(values: object) -> np.ndarray:
+    """``values`` (a real float array, or a list, tuple or object array of real numbers)
+    as float64, none above the number it stands for. A narrower float (float16,
+    float32) was rounded to nearest from the value computed, up as often as down: a
+    positive one is stepped one unit towards 0 in its own dtype first (then widened
+    exactly). A wider one (``np.longdouble``) is stepped down where float64 rounded it
+    up. The elements of a list or object array are read one by one (numpy would widen a
+    float32 among float64 numbers unstepped). Zero, infinite, negative and NaN values
+    are left as they are (the caller refuses the last two, and an infinite radius where
+    it certifies nothing that large). ``TypeError`` for an element that is no real
+    number."""
     raw = np.asarray(values)
+    if isinstance(values, list | tuple) or raw.dtype.kind == "O":
+        elements = np.asarray(values, dtype=object)
+        read = [_element_not_above(v) for v in elements.flat]
+        return np.array(read, dtype=np.float64).reshape(elements.shape)
     if raw.dtype.itemsize < 8:
         step = (raw > 0) & np.isfinite(raw)  # an infinite one stays infinite
         return np.where(step, np.nextafter(raw, raw.dtype.type(0)), raw).astype(np.float64)
@@ -22,6 +31,17 @@ def float64_not_above(values: np.ndarray) -> np.ndarray:
     if raw.dtype.itemsize > 8:
         return np.where(out.astype(raw.dtype) > raw, np.nextafter(out, -np.inf), out)
     return out
+
+
+def _element_not_above(value: object) -> float:
+    if isinstance(value, float | int) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, numbers.Real) and not isinstance(value, np.floating | np.bool_):
+        return float(value)  # a Fraction, a Decimal, a numpy integer
+    one = np.asarray(value)  # a numpy float or 0-d array (or a 0-d tensor) of its dtype
+    if one.ndim != 0 or one.dtype.kind not in "fiu":
+        raise TypeError(f"{value!r} is not a real number")
+    return float(float64_not_above(one)) if one.dtype.kind == "f" else float(one)
 
 
 def first_non_number(values: object) -> object | None:

@@ -176,8 +176,8 @@ def _as_tensor(value: object) -> Tensor | None:
         return None
     try:
         arr = np.asarray(value)
-        if arr.dtype.kind == "f":
-            arr = float64_not_above(arr)
+        if arr.dtype.kind in "fO":  # a list's elements one by one
+            arr = float64_not_above(value)
         elif arr.dtype.kind in "biu":  # native byte order, for torch
             arr = arr.astype(arr.dtype.newbyteorder("="), copy=False)
         else:

@@ -817,7 +817,7 @@ class Store:
         rows: Iterable[ImportedRow],
         noises: dict[str, dict[str, Any]] | None = None,
         incomplete: Collection[str] = (),
-        spent: Mapping[str, float] | None = None,
+        spent: Mapping[tuple[str, str, str, str, float, str], float] | None = None,
     ) -> int:
         """Write imported rows, and the specs of their ``noises``, atomically. Rows of a
         group (model, noise, certifier, norm, alpha) replace that group's rows from the
@@ -825,10 +825,11 @@ class Store:
         (import it under another model name, or remove the old rows). ``incomplete``: the
         sources among the rows' that their export listed as incomplete (the manifest's
         ``imported_incomplete``, which the report warns of; a source imported again
-        complete leaves it). ``spent``: per source among the rows', the failure
-        probability its certificates spend beyond alpha (the manifest's
-        ``imported_confidence_spent``, which holds the sources that spend some). Returns
-        the rows written."""
+        complete leaves it). ``spent``: per group and source of the rows, ``(model,
+        noise, certifier, norm, alpha, source)``, the failure probability its certificates
+        spend beyond alpha (the manifest's ``imported_confidence_spent``: a list of
+        ``[model, noise, certifier, norm, alpha, source, spent]`` for the groups that spend
+        some; the groups written replace theirs). Returns the rows written."""
         rows = list(rows)
         groups = {(r.model, r.noise, r.certifier, r.norm, float(r.alpha), r.source) for r in rows}
         with self.transaction() as db:
@@ -839,10 +840,11 @@ class Store:
             if listed or before is not None:
                 self._put_manifest("imported_incomplete", sorted(listed))
             spending = self.get_manifest("imported_confidence_spent")
-            kept = {k: v for k, v in (spending or {}).items() if k not in sources}
-            kept |= {k: float(v) for k, v in (spent or {}).items() if k in sources and v > 0}
+            kept = {k: v for k, v in imported_spent(spending).items() if k not in groups}
+            kept |= {k: float(v) for k, v in (spent or {}).items() if k in groups and v > 0}
             if kept or spending is not None:
-                self._put_manifest("imported_confidence_spent", dict(sorted(kept.items())))
+                entries = [[*k, v] for k, v in sorted(kept.items(), key=lambda kv: str(kv[0]))]
+                self._put_manifest("imported_confidence_spent", entries)
             for model, noise, certifier, norm, alpha, source in sorted(groups):
                 key = (model, noise, certifier, norm, alpha)
                 where = "model = ? AND noise = ? AND certifier = ? AND norm = ? AND alpha = ?"
@@ -1075,3 +1077,15 @@ def _optional(value: float | None) -> float | None:
 def _deciding(options: Any) -> dict[str, Any]:
     """The options that decide a deterministic certificate (all but ``batch_size``)."""
     return {k: v for k, v in dict(options or {}).items() if k != "batch_size"}
+
+
+def imported_spent(entries: object) -> dict[tuple, float]:
+    """The manifest's ``imported_confidence_spent`` (``Store.put_imported``)
+    as ``(model, noise, certifier, norm, alpha, source) -> spent``."""
+    if not isinstance(entries, list):
+        return {}
+    return {
+        (*e[:4], float(e[4]), e[5]): float(e[6])
+        for e in entries
+        if isinstance(e, list) and len(e) == 7
+    }

@@ -22,7 +22,7 @@ once for each alpha of the others).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +30,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from certifiers.bounds import DEFAULT_ALPHA
-from harness.store import Store
+from harness.store import Store, imported_spent
 
 OUTCOME_COLUMNS = [
     "dataset", "model", "noise", "family", "certifier", "norm", "alpha", "image", "label",
@@ -203,19 +203,20 @@ def load_counts(store: Store | str | Path) -> pd.DataFrame:
     )
 
 
-def imported_as_outcomes(
-    imported: pd.DataFrame, specs: dict, spent: Mapping[str, float] | None = None
-) -> pd.DataFrame:
+def imported_as_outcomes(imported: pd.DataFrame, specs: dict, spent: object = None) -> pd.DataFrame:
     """Imported certificates in the outcome table's columns (no p_A: no counts);
-    ``spent``: the confidence each source's certificates spend beyond alpha (the
-    manifest's ``imported_confidence_spent``; 0 for a source it does not name)."""
+    ``spent``: the manifest's ``imported_confidence_spent``, the confidence each imported
+    group's certificates spend beyond alpha (0 for a group it does not name)."""
     if imported.empty:
         return imported
     out = imported.copy()
     out["family"] = [(specs.get(nz) or {}).get("family", "imported") for nz in out["noise"]]
     out["p_lower"] = np.nan
     out["abstained"] = out["prediction"] < 0
-    out["confidence_spent"] = out["source"].map(dict(spent or {})).fillna(0.0).astype(float)
+    table = imported_spent(spent)
+    keys = zip(out["model"], out["noise"], out["certifier"], out["norm"],
+               out["alpha"].astype(float), out["source"], strict=True)  # fmt: skip
+    out["confidence_spent"] = [table.get(k, 0.0) for k in keys]
     out["kind"] = "imported"
     return out
 

@@ -134,8 +134,9 @@ def _with_recorded_plugins(raw: dict[str, Any], store: Store) -> dict[str, Any]:
     folder, which a stored config no longer knows, and a plugin given with ``--plugin``
     (moved or not) is not loaded a second time. Those still where they were are loaded
     first (a file recorded at its old and its new path is found at the new); a recorded
-    file gone is an error naming it unless plugins were given with ``--plugin`` (which
-    may stand for it: the config's parse then names a noise or certifier still missing).
+    file gone is an error naming it where what it registered is not all registered here,
+    or where the store recorded nothing of it and no ``--plugin`` was given (which may
+    stand for it: the config's parse then names a noise or certifier still missing).
     A store without that record keeps its config's list."""
     recorded = store.get_manifest("plugins")
     run = raw.get("run")
@@ -145,8 +146,15 @@ def _with_recorded_plugins(raw: dict[str, Any], store: Store) -> dict[str, Any]:
     given = bool(plugins.loaded())
     present = [p for p in plugins.not_loaded(recorded, registered) if not _gone(p)]
     plugins.load_plugins(present)
-    gone = [p for p in plugins.not_loaded(recorded, registered) if _gone(p)]
-    if gone and not given:
+    made = registered if isinstance(registered, dict) else {}
+    # a gone file whose recorded registrations are not all made here is missing, whatever
+    # was given; one that recorded none may be what a --plugin stands for
+    gone = [
+        p
+        for p in plugins.not_loaded(recorded, registered)
+        if _gone(p) and (not given or made.get(p))
+    ]
+    if gone:
         raise ValueError(
             f"the run of {store.path} loaded the plugin file {gone[0]}, not found now: "
             "give it with --plugin FILE"

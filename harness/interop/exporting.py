@@ -50,7 +50,7 @@ from harness.certificate_groups import expected_groups
 from harness.interop.cohen_tsv import TsvRow, write_tsv
 from harness.interop.importing import INDEX_FILE, MOVING
 from harness.sampling_progress import sampling_progress
-from harness.store import Store
+from harness.store import Store, imported_spent
 from smoothbench.atomic import write_atomic
 from smoothbench.names import first_few
 from smoothbench.output_folder import files_listed_below, move_in, remove_outputs, staged_output
@@ -136,11 +136,12 @@ def _export(
             " FROM certificates GROUP BY model, noise, certifier, norm, alpha"
         )
     }
-    spent_by_source = store.get_manifest("imported_confidence_spent") or {}
+    imported = imported_spent(store.get_manifest("imported_confidence_spent"))
     for r in store.imported_rows():
         key = ("imported", r.dataset, r.model, r.noise, r.certifier, r.norm, r.alpha)
         groups[key].append(TsvRow(r.image, r.label, r.prediction, r.radius, r.correct, r.seconds))
-        spent[key] = max(spent.get(key, 0.0), float(spent_by_source.get(r.source, 0.0)))
+        of = (r.model, r.noise, r.certifier, r.norm, float(r.alpha), r.source)
+        spent[key] = max(spent.get(key, 0.0), imported.get(of, 0.0))
     # what a complete file holds: the run's index set, else every image sampled
     index_set = store.get_manifest("index_set")
     planned = None if index_set is None else {int(i) for i in index_set}

@@ -8,11 +8,12 @@ runner names it (``gaussian(dim=3072,sigma=0.25)``), and its spec goes to the st
 have no counts: they cannot be recertified, and the report says so.
 
 An ``index.json`` entry says more: the confidence the file's certificates spend beyond
-alpha (kept per source in the manifest's ``imported_confidence_spent``, which the report
-reads), and the export's soundness verdict: a file found unsound, or that the export
-could not check, is refused. The embedded digits' files must name test images with their
-labels, and no radius may exceed what the file's certifier issues for its noise at any
-number of draws (``largest_radius``).
+alpha (kept per imported group in the manifest's ``imported_confidence_spent``, which the
+report reads; for a file no export describes, what its certifier spends on its noise,
+``certificate_claims.declared_spent``), and the export's soundness verdict: a file found
+unsound, or that the export could not check, is refused. The embedded digits' files must
+name test images with their labels, and no radius may exceed what the file's certifier
+issues for its noise at any number of draws (``certificate_claims.largest_radius``).
 
 Radii: a file whose every radius is printed with at most 3 significant digits, as Cohen
 et al.'s code prints them (rounded to the nearest), is read as rounded: each radius is
@@ -29,11 +30,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-import certifiers
 from baselines.datasets import CLASSES, IMAGES, INPUT_SHAPES, load_digits
 from certifiers.base import NORMS
+from harness.interop.certificate_claims import REACH_SLACK, declared_spent, largest_radius
 from harness.interop.cohen_layout import COHEN_ALPHA, parse_layout
 from harness.interop.cohen_tsv import (
     PRINTED_DIGITS,
@@ -42,7 +41,7 @@ from harness.interop.cohen_tsv import (
     read_tsv,
     significant_digits,
 )
-from harness.noise import Gaussian, Noise, noise_class, rebuild_noise
+from harness.noise import Gaussian, Noise, noise_class
 from harness.noise.written import split_noise_text
 from harness.store import ImportedRow, Store
 from smoothbench.names import unknown_name
@@ -82,7 +81,8 @@ class ImportedFile:
     #: ``index.json``): its run had not sampled or certified all of its images
     incomplete: bool = False
     #: the failure probability its certificates spend beyond alpha (their export's
-    #: ``confidence_spent``: a Monte Carlo certifier's own; 0 for a file of no export)
+    #: ``confidence_spent``: a Monte Carlo certifier's own; for a file no export
+    #: describes, what its certifier spends on its noise here, ``declared_spent``)
     confidence_spent: float = 0.0
 
 
@@ -206,7 +206,8 @@ def describe(
         meta["spec"] = entry.get("spec")
         meta["rounded_down"] = True  # smoothbench export rounds radii down
         meta["incomplete"] = entry.get("complete") is False
-        meta["confidence_spent"] = _spent(path, entry.get("confidence_spent", 0.0))
+        if "confidence_spent" in entry:  # an export before it was written: as no export
+            meta["confidence_spent"] = _spent(path, entry["confidence_spent"])
         _check_verdict(path, entry.get("soundness"))
     elif layout is not None:
         if layout.split != "test":
@@ -338,15 +339,20 @@ def import_cohen_tsv(
             )
             for r in table
         ]  # fmt: skip
-        _check_reachable(path, meta, read)
+        # the spec the file states, else that of the stored noise it names
+        spec = meta.get("spec") or store.noise_specs().get(meta["noise"])
+        _check_reachable(path, meta, spec, read)
         rows += read
         if meta.get("spec"):
             specs[meta["noise"]] = meta["spec"]
+        spent = meta.get("confidence_spent")
+        if spent is None:  # no export says: what the certifier spends, where known here
+            spent = declared_spent(str(meta["certifier"]), spec, str(meta["norm"]))
         done.append(
             ImportedFile(
                 source, meta["dataset"], meta["model"], meta["noise"], meta["certifier"],
                 meta["norm"], float(meta["alpha"]), len(table), lowered,
-                bool(meta.get("incomplete")), float(meta.get("confidence_spent", 0.0)),
+                bool(meta.get("incomplete")), spent,
             )
         )  # fmt: skip
     _check_range(store, rows)
@@ -356,7 +362,10 @@ def import_cohen_tsv(
         rows,
         noises=specs,
         incomplete=[f.source for f in done if f.incomplete],
-        spent={f.source: f.confidence_spent for f in done},
+        spent={
+            (f.model, f.noise, f.certifier, f.norm, f.alpha, f.source): f.confidence_spent
+            for f in done
+        },
     )
     return done
 
@@ -385,42 +394,15 @@ def _check_embedded(rows: list[ImportedRow]) -> None:
             )
 
 
-#: Slack over a certifier's largest radius before an imported radius is refused: the
-#: largest is computed with the certifier's default options, and a table-based certifier
-#: run with others (``functional``'s Monte Carlo settings) may certify a little farther.
-REACH_SLACK = 0.01
-
-
-def largest_radius(certifier: str, spec: dict[str, Any] | None, norm: str) -> float | None:
-    """The largest radius ``certifier`` (with its default options) issues for the noise
-    of ``spec`` against ``norm`` at any number of draws: its radius at the largest
-    ``p_lower`` below 1 (``p_lower = alpha^(1/n) < 1`` for every finite ``n``; radii grow
-    with ``p_lower``). None where that is not computed here: the certifier or the
-    noise's family is not registered, the certifier does not certify it or fails, or it
-    certifies from a Monte Carlo table (it spends confidence beyond alpha: building the
-    table can take minutes at CIFAR-10's dimension)."""
-    noise = rebuild_noise(spec)
-    if noise is None or certifier not in certifiers.available():
-        return None
-    try:
-        c = certifiers.get(certifier)
-        if getattr(c, "deterministic", False) or not c.supports(noise, norm):
-            return None
-        if c.confidence_spent(noise, norm) > 0:  # a Monte Carlo table: minutes to build
-            return None
-        top = float(np.asarray(c.radius(noise, np.nextafter(1.0, 0.0), norm)).reshape(-1)[0])
-    except (ArithmeticError, ValueError, TypeError, NotImplementedError):
-        return None
-    return top if np.isfinite(top) else None
-
-
-def _check_reachable(path: Path, meta: dict[str, Any], rows: list[ImportedRow]) -> None:
-    """No radius of a file above ``largest_radius`` of its certifier and noise (with
-    ``REACH_SLACK``): such a radius is no certificate of the kind the file claims, and
-    would count as certified at every radius of a leaderboard."""
+def _check_reachable(
+    path: Path, meta: dict[str, Any], spec: dict[str, Any] | None, rows: list[ImportedRow]
+) -> None:
+    """No radius of a file above ``largest_radius`` of its certifier and the noise of
+    ``spec`` (with ``REACH_SLACK``): such a radius is no certificate of the kind the
+    file claims, and would count as certified at every radius of a leaderboard."""
     if not rows:
         return
-    top = largest_radius(str(meta["certifier"]), meta.get("spec"), str(meta["norm"]))
+    top = largest_radius(str(meta["certifier"]), spec, str(meta["norm"]))
     if top is None:
         return
     worst = max(rows, key=lambda r: r.radius)

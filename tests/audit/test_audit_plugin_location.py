@@ -100,3 +100,20 @@ def test_a_moved_plugin_given_serves_a_store_that_recorded_no_registrations(plug
     moved = (plugin_store.parent / "cfg" / "plug.py").rename(plugin_store.parent / "moved.py")
     assert _audit(plugin_store, "--plugin", str(moved)) == 0, capsys.readouterr().err
     assert ("attack", "plug-cohen") in _audited_certifiers(plugin_store)
+
+
+def test_a_gone_plugin_whose_registrations_no_given_plugin_makes_is_named(
+    plugin_store, capsys, tmp_path
+):
+    """Another plugin given does not stand for a gone one whose recorded registrations it
+    does not make (the store records what each plugin registered)."""
+    other = tmp_path / "other.py"
+    other.write_text(
+        "from certifiers import register\nfrom certifiers.cohen import Cohen\n\n\n"
+        "@register('other-cohen')\nclass OtherCohen(Cohen):\n    pass\n"
+    )
+    where = plugin_store.parent / "cfg" / "plug.py"
+    where.rename(plugin_store.parent / "renamed.py")
+    assert _audit(plugin_store, "--plugin", str(other)) == 2
+    (error,) = [line for line in capsys.readouterr().err.splitlines() if "error:" in line]
+    assert str(where) in error and "not found now" in error

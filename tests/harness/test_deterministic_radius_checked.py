@@ -49,6 +49,8 @@ NARROW = {
     "float16": lambda radius: radius.half(),
     "bfloat16": lambda radius: radius.bfloat16(),
     "numpy_float32": lambda radius: radius.numpy().astype(np.float32),
+    # numpy widens float32 among float64 numbers unstepped: each element is read
+    "float32_in_a_list": lambda radius: [np.float32(r) for r in radius[:-1]] + [0.0],
 }
 
 BAD_CERTIFY = {

@@ -154,7 +154,8 @@ def test_the_largest_radius_is_the_radius_as_p_lower_approaches_one():
     assert top == pytest.approx(SIGMA * ndtri(np.nextafter(1.0, 0.0)), rel=1e-12)
 
 
-@pytest.mark.parametrize(("radius", "imported"), [(2.04, True), (2.1, False), (100.0, False)])
+# read as rounded to 3 digits: 2.05 is stored as 2.045, 2.06 as 2.055 (above 2.0524)
+@pytest.mark.parametrize(("radius", "imported"), [(2.05, True), (2.06, False), (100.0, False)])
 def test_a_radius_no_certificate_reaches_is_refused(tmp_path, radius, imported):
     path = _cohen_layout_file(tmp_path, radius)
     if imported:
@@ -186,3 +187,49 @@ def test_digits_rows_name_test_images_with_their_labels(tmp_path):
         tmp_path, [(image, label, label, 0.1, 0.1), (other, other_label, -1, 0.0, 0.1)]
     )
     assert len(load_leaderboard_outcomes(_import(tmp_path, [path], options))) == 2
+
+
+def test_a_radius_is_bounded_under_a_stored_noise_named_by_its_name(tmp_path):
+    """``--noise`` may name a noise the store holds by its stored name (no spec comes with
+    the file): the stored spec bounds its radii."""
+    path = _import(tmp_path, [_cohen_layout_file(tmp_path, 0.5)])  # stores the noise
+    plain = write_cohen(tmp_path / "plain.tsv", [(0, 3, 3, 100.0, 15.4)])
+    options = ImportOptions(
+        "other", "gaussian(dim=3072,sigma=0.25)", "cohen", "l2", 0.001, "cifar10"
+    )
+    with Store(path) as st, pytest.raises(ValueError, match="certifies at most"):
+        import_cohen_tsv(st, [plain], options)
+
+
+def test_the_spend_is_kept_per_imported_group_not_per_path(tmp_path):
+    """One path imported under two models, first holding a file that spends 0.05, then
+    one that spends nothing: the first model's rows keep their 0.05."""
+    export = _export(tmp_path, certifier="functional", spent=0.05)
+    store = tmp_path / "imported.sqlite"
+    with Store(store) as st:
+        import_cohen_tsv(st, export.paths, ImportOptions(model="first"))
+    (tmp_path / "source.sqlite").unlink()
+    again = _export(tmp_path, certifier="functional", spent=0.0)
+    assert again.paths == export.paths
+    with Store(store) as st:
+        import_cohen_tsv(st, again.paths, ImportOptions(model="second"))
+    rows = load_leaderboard_outcomes(store)
+    spent = rows.groupby("model")["confidence_spent"].unique()
+    assert list(spent["first"]) == [0.05] and list(spent["second"]) == [0.0]
+
+
+def test_a_file_no_export_describes_spends_what_its_certifier_spends(tmp_path):
+    """A plain TSV of a Monte Carlo certifier (``functional`` on the mixed l2/l-inf noise
+    spends its table's ``mc_alpha``) states that spend, not 0."""
+    import certifiers
+    from harness.noise import from_spec
+
+    plain = write_cohen(tmp_path / "plain.tsv", [(0, 3, 3, 0.01, 15.4)])
+    options = ImportOptions("m", "mixed_norm:k=4,sigma=0.25", "functional", "linf", 0.001,
+                            "cifar10")  # fmt: skip
+    path = _import(tmp_path, [plain], options)
+    with Store.open_existing(path, readonly=True) as st:
+        (spec,) = st.noise_specs().values()
+    expected = certifiers.get("functional").confidence_spent(from_spec(spec), "linf")
+    rows = load_leaderboard_outcomes(path)
+    assert expected > 0 and list(rows["confidence_spent"]) == [expected]
