@@ -60,7 +60,8 @@ def certify_store(
     load, or a plugin family whose source differs from the one the run recorded when it
     sampled the counts (``noise_sources``: the same spec may be another law now; a run's
     store that records none for it, written before the record, is refused too), writes
-    nothing there and the others go on;
+    nothing there and the others go on (a certifier's own failure deletes what it stored
+    there before, at the norms and alphas asked: rows of code that now fails);
     ``CertificationError`` lists the failures at the end, and the manifest keeps them
     (``certification_failures``, per model, noise and certifier, until a later certify of
     that group succeeds) for the report to tell apart from groups never certified."""
@@ -87,7 +88,7 @@ def certify_store(
     written = 0
     failures: list[str] = []
     failed = recorded_failures(store.get_manifest("certification_failures"))
-    before = dict(failed)
+    kept = dict(failed)  # as the manifest holds them
     items = sorted(groups.items())
     bar = tqdm(items, desc="certify", unit="group", disable=not progress, mininterval=1.0)
     finished = 0
@@ -115,17 +116,26 @@ def certify_store(
             out, errors = _certify_group(
                 model, noise_name, noise, rows, distance, instances, norms, alphas, bar
             )
+            pending = dict(failed)
             for cname, (line, error) in errors.items():
                 failures.append(line)
-                failed[(model, noise_name, cname)] = error
+                pending[(model, noise_name, cname)] = error
             for cname in {row.certifier for row in out}:
-                failed.pop((model, noise_name, cname), None)  # certified now
-            store.put_certificates(out)
+                pending.pop((model, noise_name, cname), None)  # certified now
+            # the rows, the certificates of a certifier that fails here now, and the
+            # failures, together: an interruption leaves no record that contradicts them
+            dropped = [(model, noise_name, c, nm, float(a)) for c in errors for nm in norms
+                       for a in alphas]  # fmt: skip
+            record = {"certification_failures": failure_entries(pending)}
+            store.put_certificates(out, dropped, None if pending == kept else record)
+            failed, kept = pending, dict(pending)
             written += len(out)
             finished += 1
     except KeyboardInterrupt:
+        if failed != kept:  # the failures of noises that wrote no row
+            store.put_manifest({"certification_failures": failure_entries(failed)})
         raise CertificationInterrupted(finished, len(items), written) from None
-    if failed != before:  # for the report: the groups a certify of their own fails on
+    if failed != kept:  # for the report: the groups a certify of their own fails on
         store.put_manifest({"certification_failures": failure_entries(failed)})
     if failures:
         raise CertificationError(failures, written)

@@ -767,11 +767,25 @@ class Store:
         return out
 
     # certificates ---------------------------------------------------------------
-    def put_certificates(self, rows: Iterable[CertificateRow]) -> None:
+    def put_certificates(
+        self,
+        rows: Iterable[CertificateRow],
+        dropped: Iterable[tuple[str, str, str, str, float]] = (),
+        manifest: Mapping[str, Any] | None = None,
+    ) -> None:
         """Write certificates; the audit summary of a (certifier, norm) whose stored
-        certificates this changes or adds is dropped: it spoke of other certificates."""
+        certificates this changes or adds is dropped: it spoke of other certificates.
+        In the same transaction: the stored certificates of the ``dropped`` groups
+        ``(model, noise, certifier, norm, alpha)`` are deleted first (a certifier that
+        fails on them now: rows of its earlier code would stand beside the failure), and
+        the ``manifest`` entries are written (the failures that go with these rows)."""
         rows = list(rows)
         with self.transaction() as db:
+            for group in sorted(set(dropped)):
+                where = "model = ? AND noise = ? AND certifier = ? AND norm = ? AND alpha = ?"
+                self._drop_certificates(db, where, group)
+            for key, value in (manifest or {}).items():
+                self._put_manifest(key, value)
             changed = set()
             stored: dict[tuple, tuple] = {}  # one query per (model, noise), not per row
             for model, noise in {(r.model, r.noise) for r in rows}:

@@ -1,0 +1,101 @@
+"""The manifest's record of certification failures never contradicts the certificates
+stored beside it: a certify stopped (Ctrl-C) after it certified a group that had failed
+before kept the failure (the report said the group's certificates were missing, beside
+them), and a certifier that now fails on a group kept the certificates of its earlier
+code there, beside the failure."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from certifiers import Certificate, Certifier
+from certifiers.cohen import Cohen
+from harness import runner
+from harness.certify import CertificationError, CertificationInterrupted, certify_store
+from harness.config import parse
+from harness.store import Store
+
+FAILING = {"now": True}
+
+
+def _radius(certifier, noise, p):
+    if FAILING["now"]:
+        return np.full(np.shape(p), np.nan)  # a plugin's bug: refused
+    return Cohen.certificates[("gaussian", "l2")].radius(certifier, noise, p)
+
+
+class Flaky(Certifier):
+    certificates = {("gaussian", "l2"): Certificate(_radius)}
+
+
+@pytest.fixture
+def sampled(tmp_path, plugins, monkeypatch):
+    """A store of 3 digits images under a Gaussian and a Laplace noise, counts only, and
+    the plugin ``flaky`` registered (failing until ``FAILING["now"]`` is False)."""
+    monkeypatch.setitem(FAILING, "now", True)
+    plugins.certifier("flaky", Flaky)
+    cfg = parse({
+        "run": {"name": "t", "dataset": "digits", "seed": 1, "n_test": 3, "n0": 10, "n": 200,
+                "device": "cpu"},
+        "models": [{"recipe": "mlp", "sigma0": 0.25}],
+        "noises": [{"family": "gaussian"}, {"family": "laplace"}],
+        "certify": {"certifiers": ["cohen"], "norms": ["l2"], "alpha": [0.001]},
+    })  # fmt: skip
+    path = tmp_path / "s.sqlite"
+    runner.run(cfg, path, progress=False, certify=False)
+    return path
+
+
+def _certify(path) -> None:
+    with Store(path) as st:
+        certify_store(st, ["flaky"], ["l2"], [0.001], progress=False)
+
+
+def _state(path) -> tuple[int, list]:
+    with Store.open_existing(path, readonly=True) as st:
+        (have,) = st.query("SELECT COUNT(*) FROM certificates WHERE certifier = 'flaky'")[0]
+        return have, st.get_manifest("certification_failures") or []
+
+
+def _stopped_at(monkeypatch, call: int) -> None:
+    """Ctrl-C as ``put_certificates`` is called the ``call``-th time (one per group)."""
+    real, calls = Store.put_certificates, []
+
+    def stopping(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == call:
+            raise KeyboardInterrupt
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Store, "put_certificates", stopping)
+
+
+@pytest.mark.parametrize(("stopped_at", "certified"), [(1, 0), (2, 3)],
+                         ids=["before-the-gaussian-group", "after-it"])  # fmt: skip
+def test_a_stopped_certify_records_the_failures_of_what_it_wrote(
+    sampled, monkeypatch, stopped_at, certified
+):
+    with pytest.raises(CertificationError):
+        _certify(sampled)
+    assert _state(sampled)[0] == 0 and len(_state(sampled)[1]) == 1
+    monkeypatch.setitem(FAILING, "now", False)  # mended
+    _stopped_at(monkeypatch, stopped_at)
+    with pytest.raises(CertificationInterrupted):
+        _certify(sampled)
+    have, failures = _state(sampled)
+    assert have == certified
+    assert bool(failures) == (certified == 0), failures
+
+
+def test_a_certifier_failing_now_leaves_no_rows_of_its_earlier_code(sampled, monkeypatch):
+    monkeypatch.setitem(FAILING, "now", False)
+    _certify(sampled)
+    assert _state(sampled) == (3, [])
+    monkeypatch.setitem(FAILING, "now", True)  # the plugin edited: it fails here now
+    with pytest.raises(CertificationError):
+        _certify(sampled)
+    have, failures = _state(sampled)
+    assert have == 0 and len(failures) == 1, (have, failures)
+    with Store.open_existing(sampled, readonly=True) as st:  # the others' rows stay
+        assert st.query("SELECT COUNT(*) FROM certificates WHERE certifier = 'cohen'") == [(0,)]
