@@ -116,6 +116,7 @@ def sampling_warnings(
                 f"certification incomplete: {len(missing)} sampled (model, noise, image) "
                 "triples have no certificate; `smoothbench certify STORE` completes them"
             )
+        out += partial_group_warnings(outcomes)
     config_alphas = {
         float(a) for a in ((manifest.get("config") or {}).get("certify") or {}).get("alpha", [])
     }
@@ -130,6 +131,35 @@ def sampling_warnings(
                 "each alpha has its own tables"
             )
     return out
+
+
+def partial_group_warnings(outcomes: pd.DataFrame) -> list[str]:
+    """A line for the certificate groups (model, noise, certifier, norm, alpha) of the
+    Monte Carlo rows that hold fewer images than the (model, noise) pair has certified
+    by another group: an alpha or certifier certified on a stopped run's images, the run
+    then resumed (a resumed run certifies its config's groups only), so that its boards
+    would compare rows on part of the images without a word."""
+    keys = ["model", "noise", "certifier", "norm", "alpha"]
+    rows = outcomes[outcomes["kind"] == "smoothing"] if "kind" in outcomes else outcomes
+    if rows.empty or not set(keys) <= set(rows.columns):  # a table of triples only
+        return []
+    held = rows.groupby(keys, sort=True)["image"].nunique()
+    pair = rows.groupby(["model", "noise"])["image"].nunique()
+    short = [(key, int(n), int(pair[key[:2]])) for key, n in held.items() if n < pair[key[:2]]]
+    if not short:
+        return []
+    named = [f"{m} / {nz} / {c} / {nm} / alpha {a:g}: {n} of {of}" for (m, nz, c, nm, a), n, of
+             in short]  # fmt: skip
+    options = sorted(
+        {f"--certifier {c} --norm {nm} --alpha {a:g}" for (_, _, c, nm, a), _, _ in short}
+    )
+    return [
+        f"certification incomplete: {len(short)} certificate groups hold fewer images than "
+        f"their (model, noise) pair has certified ({first_few(named, 2, '; ')}); "
+        f"`smoothbench certify STORE {options[0]}`"
+        + (f" (and {len(options) - 1} more such)" if len(options) > 1 else "")
+        + " completes them"
+    ]
 
 
 def imported_incomplete_warnings(manifest: Mapping[str, Any]) -> list[str]:
