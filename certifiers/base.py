@@ -103,7 +103,7 @@ def checked_radii(
     try:
         if word is not None:
             raise TypeError(f"{word!r} is not a number")
-        r = float64_not_above(radii) if raw.dtype.kind in "fO" else raw.astype(np.float64)
+        r = float64_not_above(radii)
     except (TypeError, ValueError) as err:
         raise TypeError(
             f"{who} returned radii that are not real numbers ({noise.name}, {norm}): {err}"

@@ -60,8 +60,9 @@ def certify_store(
     load, or a plugin family whose source differs from the one the run recorded when it
     sampled the counts (``noise_sources``: the same spec may be another law now; a run's
     store that records none for it, written before the record, is refused too), writes
-    nothing there and the others go on (a certifier's own failure deletes what it stored
-    there before, at the norms and alphas asked: rows of code that now fails);
+    nothing there and the others go on (a certifier's own failure at a norm deletes what
+    it stored there before against that norm, at every alpha: rows of code that now
+    fails; its other norms are written);
     ``CertificationError`` lists the failures at the end, and the manifest keeps them
     (``certification_failures``, per model, noise and certifier, until a later certify of
     that group succeeds) for the report to tell apart from groups never certified."""
@@ -117,15 +118,16 @@ def certify_store(
                 model, noise_name, noise, rows, distance, instances, norms, alphas, bar
             )
             pending = dict(failed)
-            for cname, (line, error) in errors.items():
-                failures.append(line)
-                pending[(model, noise_name, cname)] = error
-            for cname in {row.certifier for row in out}:
+            for cname in {c for c, _ in errors}:
+                failures += [line for (c, _), (line, _) in errors.items() if c == cname]
+                short = [error for (c, _), (_, error) in errors.items() if c == cname]
+                pending[(model, noise_name, cname)] = "; ".join(short)
+            for cname in {row.certifier for row in out} - {c for c, _ in errors}:
                 pending.pop((model, noise_name, cname), None)  # certified now
-            # the rows, the certificates of a certifier that fails here now, and the
-            # failures, together: an interruption leaves no record that contradicts them
-            dropped = [(model, noise_name, c, nm, float(a)) for c in errors for nm in norms
-                       for a in alphas]  # fmt: skip
+            # the rows, the certificates of a certifier at a norm it fails on now (every
+            # alpha), and the failures, together: an interruption leaves no record that
+            # contradicts them
+            dropped = [(model, noise_name, c, nm) for c, nm in errors]
             record = {"certification_failures": failure_entries(pending)}
             store.put_certificates(out, dropped, None if pending == kept else record)
             failed, kept = pending, dict(pending)
@@ -152,22 +154,23 @@ def _certify_group(
     norms: list[str],
     alphas: list[float],
     bar: Any,
-) -> tuple[list[CertificateRow], dict[str, tuple[str, str]]]:
-    """The certificates of one (model, noise) group at every alpha, and for each certifier
-    that failed there (none of whose rows are kept, at any alpha) its error: the line for
-    ``CertificationError`` and the shorter one the manifest keeps."""
+) -> tuple[list[CertificateRow], dict[tuple[str, str], tuple[str, str]]]:
+    """The certificates of one (model, noise) group at every alpha, and for each
+    (certifier, norm) that failed there (none of whose rows are kept, at any alpha; its
+    other norms' are) its error: the line for ``CertificationError`` and the shorter one
+    the manifest keeps."""
     selection = np.stack([r.selection for r in rows])
     estimation = np.stack([r.estimation for r in rows])
     labels = np.array([r.label for r in rows])
     images = [r.image for r in rows]
     out: list[CertificateRow] = []
-    errors: dict[str, tuple[str, str]] = {}
+    errors: dict[tuple[str, str], tuple[str, str]] = {}
     for alpha in alphas:
         outcome = certify_top_class(selection, estimation, alpha, distance)
         p_lower, prediction = outcome.p_lower, outcome.prediction
         for cname, c in instances.items():
             for norm in norms:
-                if cname in errors:
+                if (cname, norm) in errors:
                     continue
                 try:
                     if not c.supports(noise, norm):
@@ -183,7 +186,7 @@ def _certify_group(
                         c, noise, norm, c.confidence_spent(noise, norm)
                     )
                 except Exception as err:  # a plugin's bug, or a scale float64 cannot hold
-                    errors[cname] = (
+                    errors[(cname, norm)] = (
                         f"certifier {cname!r} ({type(c).__module__}) on {noise_name} "
                         f"against {norm}, model {model}: {type(err).__name__}: {err}",
                         f"{type(err).__name__} against {norm}: {err}",
@@ -205,7 +208,7 @@ def _certify_group(
                     )
                     for i in range(len(rows))
                 )
-    return [row for row in out if row.certifier not in errors], errors
+    return [row for row in out if (row.certifier, row.norm) not in errors], errors
 
 
 def _may_certify(c: Certifier, noise: Noise, norm: str) -> bool:

@@ -770,19 +770,20 @@ class Store:
     def put_certificates(
         self,
         rows: Iterable[CertificateRow],
-        dropped: Iterable[tuple[str, str, str, str, float]] = (),
+        dropped: Iterable[tuple[str, str, str, str]] = (),
         manifest: Mapping[str, Any] | None = None,
     ) -> None:
         """Write certificates; the audit summary of a (certifier, norm) whose stored
         certificates this changes or adds is dropped: it spoke of other certificates.
         In the same transaction: the stored certificates of the ``dropped`` groups
-        ``(model, noise, certifier, norm, alpha)`` are deleted first (a certifier that
-        fails on them now: rows of its earlier code would stand beside the failure), and
+        ``(model, noise, certifier, norm)``, at every alpha, are deleted first (a certifier
+        that fails on them now: rows of its earlier code would stand beside the failure),
+        and
         the ``manifest`` entries are written (the failures that go with these rows)."""
         rows = list(rows)
         with self.transaction() as db:
             for group in sorted(set(dropped)):
-                where = "model = ? AND noise = ? AND certifier = ? AND norm = ? AND alpha = ?"
+                where = "model = ? AND noise = ? AND certifier = ? AND norm = ?"
                 self._drop_certificates(db, where, group)
             for key, value in (manifest or {}).items():
                 self._put_manifest(key, value)

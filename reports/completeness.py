@@ -52,15 +52,24 @@ def missing_group_warnings(
     expected_groups``: e.g. a ``smoothbench certify --alpha 0.01`` that was stopped), with
     the command that certifies them; and one line per (model, noise, certifier) whose
     certification failed (the manifest's ``certification_failures``), with its error,
-    instead, since the same command would fail again."""
+    instead, since the same command would fail again (saying whether certificates of it
+    lack there, or those stored there predate the failure: a noise plugin changed since
+    the sampling, whose earlier certificates hold for the law sampled)."""
     failed = recorded_failures(failures)
+    missing = list(missing)
+    lacking = {group[:3] for group in missing}
     by_alpha: dict[float, list[tuple[str, str, str, str, float]]] = defaultdict(list)
     for group in missing:
         if group[:3] not in failed:
             by_alpha[float(group[4])].append(group)
     out = [
-        f"certification failed: {c} on {m} / {nz}: {error}; its certificates there are "
-        "missing, and `smoothbench certify` fails the same way until the certifier (or its "
+        f"certification failed: {c} on {m} / {nz}: {error}; "
+        + (
+            "its certificates there are missing"
+            if (m, nz, c) in lacking
+            else "the certificates stored there were made before it failed"
+        )
+        + ", and `smoothbench certify` fails the same way until the certifier (or its "
         "plugin) is mended"
         for (m, nz, c), error in sorted(failed.items())
     ]

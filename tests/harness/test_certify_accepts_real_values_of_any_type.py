@@ -119,15 +119,24 @@ def test_radii_of_a_narrower_float_are_stored_not_above_the_radius(tmp_path, plu
     assert stored == pytest.approx(computed, rel=2**-9)
 
 
-def test_radii_of_a_wider_float_are_stored_not_above_the_radius(tmp_path, plugins):
-    """A long double just below a float64 (where the platform's long double is wider)
-    rounds up to it."""
-    below = np.longdouble(1) - np.longdouble(2) ** -60
+def _below_as_longdouble(r):
+    return r.astype(np.longdouble) * (np.longdouble(1) - np.longdouble(2) ** -60)
 
-    def make(r):
-        return r.astype(np.longdouble) * below
 
+def _below_as_fractions(r):
+    return [Fraction(float(x)) - Fraction(1, 10**30) for x in r]
+
+
+WIDER = {"longdouble": _below_as_longdouble, "fractions": _below_as_fractions}
+
+
+@pytest.mark.parametrize("case", sorted(WIDER))
+def test_radii_more_precise_than_float64_are_stored_not_above_them(tmp_path, plugins, case):
+    """A long double (where the platform's is wider) or a ``Fraction`` just below a
+    float64 rounds up to it, to nearest."""
+    make = WIDER[case]
     stored, computed = _stored_beside_half_cohen(tmp_path, plugins, make)
     returned = make(np.asarray(computed))
-    assert all(np.longdouble(s) <= v for s, v in zip(stored, returned, strict=True))
+    exact = Fraction if case == "fractions" else np.longdouble  # compared without rounding
+    assert all(exact(s) <= v for s, v in zip(stored, returned, strict=True))
     assert stored == pytest.approx(computed, rel=2**-50)

@@ -15,8 +15,9 @@ from harness import runner
 from harness.certify import CertificationError, CertificationInterrupted, certify_store
 from harness.config import parse
 from harness.store import Store
+from reports.completeness import missing_group_warnings
 
-FAILING = {"now": True}
+FAILING = {"now": True, "linf": False}
 
 
 def _radius(certifier, noise, p):
@@ -25,8 +26,17 @@ def _radius(certifier, noise, p):
     return Cohen.certificates[("gaussian", "l2")].radius(certifier, noise, p)
 
 
+def _linf_radius(certifier, noise, p):
+    if FAILING["linf"]:
+        return np.full(np.shape(p), np.nan)
+    return Cohen.certificates[("gaussian", "linf")].radius(certifier, noise, p)
+
+
 class Flaky(Certifier):
-    certificates = {("gaussian", "l2"): Certificate(_radius)}
+    certificates = {
+        ("gaussian", "l2"): Certificate(_radius),
+        ("gaussian", "linf"): Certificate(_linf_radius),
+    }
 
 
 @pytest.fixture
@@ -34,6 +44,7 @@ def sampled(tmp_path, plugins, monkeypatch):
     """A store of 3 digits images under a Gaussian and a Laplace noise, counts only, and
     the plugin ``flaky`` registered (failing until ``FAILING["now"]`` is False)."""
     monkeypatch.setitem(FAILING, "now", True)
+    monkeypatch.setitem(FAILING, "linf", False)
     plugins.certifier("flaky", Flaky)
     cfg = parse({
         "run": {"name": "t", "dataset": "digits", "seed": 1, "n_test": 3, "n0": 10, "n": 200,
@@ -47,14 +58,15 @@ def sampled(tmp_path, plugins, monkeypatch):
     return path
 
 
-def _certify(path) -> None:
+def _certify(path, norms=("l2",), alphas=(0.001,), names=("flaky",)) -> None:
     with Store(path) as st:
-        certify_store(st, ["flaky"], ["l2"], [0.001], progress=False)
+        certify_store(st, list(names), list(norms), list(alphas), progress=False)
 
 
-def _state(path) -> tuple[int, list]:
+def _state(path, norm: str = "l2") -> tuple[int, list]:
     with Store.open_existing(path, readonly=True) as st:
-        (have,) = st.query("SELECT COUNT(*) FROM certificates WHERE certifier = 'flaky'")[0]
+        query = "SELECT COUNT(*) FROM certificates WHERE certifier = 'flaky' AND norm = ?"
+        (have,) = st.query(query, (norm,))[0]
         return have, st.get_manifest("certification_failures") or []
 
 
@@ -90,12 +102,35 @@ def test_a_stopped_certify_records_the_failures_of_what_it_wrote(
 
 def test_a_certifier_failing_now_leaves_no_rows_of_its_earlier_code(sampled, monkeypatch):
     monkeypatch.setitem(FAILING, "now", False)
-    _certify(sampled)
+    _certify(sampled, names=("flaky", "cohen"))
     assert _state(sampled) == (3, [])
     monkeypatch.setitem(FAILING, "now", True)  # the plugin edited: it fails here now
     with pytest.raises(CertificationError):
-        _certify(sampled)
+        _certify(sampled, names=("flaky", "cohen"))
     have, failures = _state(sampled)
     assert have == 0 and len(failures) == 1, (have, failures)
     with Store.open_existing(sampled, readonly=True) as st:  # the others' rows stay
-        assert st.query("SELECT COUNT(*) FROM certificates WHERE certifier = 'cohen'") == [(0,)]
+        assert st.query("SELECT COUNT(*) FROM certificates WHERE certifier = 'cohen'") == [(3,)]
+
+
+def test_a_failure_at_one_norm_keeps_the_other_norms_rows_and_drops_its_own(sampled, monkeypatch):
+    """Rows of the norm it fails on go at every alpha (the record names no alpha); the
+    norm it certifies keeps its rows, written anew."""
+    monkeypatch.setitem(FAILING, "now", False)
+    _certify(sampled, norms=("l2", "linf"), alphas=(0.01,))
+    _certify(sampled, norms=("l2", "linf"), alphas=(0.001,))
+    assert _state(sampled, "l2")[0] == _state(sampled, "linf")[0] == 6
+    monkeypatch.setitem(FAILING, "linf", True)
+    with pytest.raises(CertificationError, match="against linf"):
+        _certify(sampled, norms=("l2", "linf"), alphas=(0.001,))
+    (have_l2, failures), (have_linf, _) = _state(sampled, "l2"), _state(sampled, "linf")
+    assert have_l2 == 6 and have_linf == 0, (have_l2, have_linf)
+    assert [f["certifier"] for f in failures] == ["flaky"] and "linf" in failures[0]["error"]
+
+
+def test_the_report_says_whether_a_failed_groups_certificates_lack_or_predate_it():
+    failure = [{"model": "m", "noise": "n", "certifier": "c", "error": "ValueError: x"}]
+    lacking = missing_group_warnings([("m", "n", "c", "l2", 0.001)], "s.sqlite", failure)
+    kept = missing_group_warnings([], "s.sqlite", failure)
+    assert "its certificates there are missing" in lacking[0]
+    assert "made before it failed" in kept[0] and "missing" not in kept[0]
