@@ -778,8 +778,7 @@ class Store:
         In the same transaction: the stored certificates of the ``dropped`` groups
         ``(model, noise, certifier, norm)``, at every alpha, are deleted first (a certifier
         that fails on them now: rows of its earlier code would stand beside the failure),
-        and
-        the ``manifest`` entries are written (the failures that go with these rows)."""
+        and the ``manifest`` entries are written (the failures that go with these rows)."""
         rows = list(rows)
         with self.transaction() as db:
             for group in sorted(set(dropped)):
