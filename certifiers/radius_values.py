@@ -20,10 +20,9 @@ def float64_not_above(values: object) -> np.ndarray:
     up. The elements of a list or object array are read one by one (numpy would widen a
     float32 among float64 numbers unstepped; an integer or a ``Fraction`` that float64
     rounds up is stepped down, as are integers of typed arrays from 2^53 on). Zero,
-    infinite, negative and NaN values
-    are left as they are (the caller refuses the last two, and an infinite radius where
-    it certifies nothing that large). ``TypeError`` for an element that is no real
-    number."""
+    infinite, negative and NaN values are left as they are (the caller refuses the last
+    two, and an infinite radius where it certifies nothing that large). ``TypeError``
+    for an element that is no real number."""
     raw = np.asarray(values)
     if isinstance(values, list | tuple) or raw.dtype.kind == "O":
         elements = np.asarray(values, dtype=object)
