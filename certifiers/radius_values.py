@@ -53,7 +53,12 @@ def _element_not_above(value: object) -> float:
             return math.inf if value > 0 else -math.inf
         if not np.isfinite(near):  # NaN refused by the caller; inf where it certifies all
             return near
-        exact = Fraction(int(value)) if isinstance(value, numbers.Integral) else Fraction(value)
+        if isinstance(value, numbers.Integral):
+            exact = Fraction(int(value))
+        elif isinstance(value, numbers.Rational | Decimal):
+            exact = Fraction(value)
+        else:  # another real type (sympy's Float): not known exactly here, so one step down
+            return float(np.nextafter(near, -np.inf)) if near != 0 else near
         return float(np.nextafter(near, -np.inf)) if Fraction(near) > exact else near
     one = np.asarray(value)  # a numpy float or 0-d array (or a 0-d tensor) of its dtype
     if one.ndim != 0 or one.dtype.kind not in "fiu":

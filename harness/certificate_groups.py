@@ -162,14 +162,19 @@ def deterministic_gap(missing: Mapping[tuple[str, str, str], int]) -> str | None
 
 def recorded_failures(
     entries: Iterable[Mapping[str, str]] | None,
-) -> dict[tuple[str, str, str], str]:
-    """The manifest's ``certification_failures`` as ``(model, noise, certifier) -> error``."""
-    return {(f["model"], f["noise"], f["certifier"]): f["error"] for f in entries or []}
+) -> dict[tuple[str, str, str, str], str]:
+    """The manifest's ``certification_failures`` as ``(model, noise, certifier, norm) ->
+    error``; ``norm`` is ``""`` in an entry written before failures were kept per norm
+    (it stands for every norm)."""
+    return {
+        (f["model"], f["noise"], f["certifier"], f.get("norm") or ""): f["error"]
+        for f in entries or []
+    }
 
 
-def failure_entries(failed: Mapping[tuple[str, str, str], str]) -> list[dict[str, str]]:
+def failure_entries(failed: Mapping[tuple[str, str, str, str], str]) -> list[dict[str, str]]:
     """``recorded_failures``'s inverse, sorted: the manifest's ``certification_failures``."""
     return [
-        {"model": m, "noise": nz, "certifier": c, "error": e}
-        for (m, nz, c), e in sorted(failed.items())
+        {"model": m, "noise": nz, "certifier": c, **({"norm": nm} if nm else {}), "error": e}
+        for (m, nz, c, nm), e in sorted(failed.items())
     ]

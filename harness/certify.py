@@ -64,8 +64,9 @@ def certify_store(
     it stored there before against that norm, at every alpha: rows of code that now
     fails; its other norms are written);
     ``CertificationError`` lists the failures at the end, and the manifest keeps them
-    (``certification_failures``, per model, noise and certifier, until a later certify of
-    that group succeeds) for the report to tell apart from groups never certified."""
+    (``certification_failures``, per model, noise, certifier and norm, until a later
+    certify of that norm succeeds there) for the report to tell apart from groups never
+    certified."""
     instances = resolve_certifiers(certifier_names, options)
     norms = list(dict.fromkeys(check_norm(norm) for norm in norms))  # each once
     if not norms:
@@ -108,8 +109,10 @@ def certify_store(
             except Exception as err:  # or a plugin's approximation that states no bound
                 failures.append(f"noise {noise_name}, model {model}: {type(err).__name__}: {err}")
                 for cname, c in instances.items():
-                    if any(_may_certify(c, noise, norm) for norm in norms):
-                        failed[(model, noise_name, cname)] = f"{type(err).__name__}: {err}"
+                    for norm in norms:
+                        if _may_certify(c, noise, norm):
+                            key = (model, noise_name, cname, norm)
+                            failed[key] = f"{type(err).__name__}: {err}"
                 continue
             if distances.get(noise_name) != distance:  # one transaction a change, not a group
                 store.record_law_distance(noise_name, distance)
@@ -118,12 +121,13 @@ def certify_store(
                 model, noise_name, noise, rows, distance, instances, norms, alphas, bar
             )
             pending = dict(failed)
-            for cname in {c for c, _ in errors}:
-                failures += [line for (c, _), (line, _) in errors.items() if c == cname]
-                short = [error for (c, _), (_, error) in errors.items() if c == cname]
-                pending[(model, noise_name, cname)] = "; ".join(short)
+            for (cname, norm), (line, error) in errors.items():
+                failures.append(line)
+                pending[(model, noise_name, cname, norm)] = error
+            for cname, norm in {(row.certifier, row.norm) for row in out}:
+                pending.pop((model, noise_name, cname, norm), None)  # certified now
             for cname in {row.certifier for row in out} - {c for c, _ in errors}:
-                pending.pop((model, noise_name, cname), None)  # certified now
+                pending.pop((model, noise_name, cname, ""), None)  # a record of every norm
             # the rows, the certificates of a certifier at a norm it fails on now (every
             # alpha), and the failures, together: an interruption leaves no record that
             # contradicts them

@@ -232,7 +232,18 @@ def make_report(
             certifiable={group[:2] for group in expected},
         )
         + missing_group_warnings(
-            missing_groups, store_path, manifest.get("certification_failures") or []
+            missing_groups,
+            store_path,
+            manifest.get("certification_failures") or [],
+            stored=set(
+                zip(
+                    sampled["model"],
+                    sampled["noise"],
+                    sampled["certifier"],
+                    sampled["norm"],
+                    strict=True,
+                )
+            ),  # fmt: skip
         )
         + ([det_gap] if det_gap else [])
     )

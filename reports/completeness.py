@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -46,32 +46,49 @@ def missing_group_warnings(
     missing: Iterable[tuple[str, str, str, str, float]],
     store_path: str | Path,
     failures: Iterable[Mapping[str, str]] = (),
+    stored: Collection[tuple[str, str, str, str]] | None = None,
 ) -> list[str]:
     """One line per alpha for the certificate groups ``(model, noise, certifier, norm,
     alpha)`` a complete store would hold and this one lacks (``harness.certificate_groups.
     expected_groups``: e.g. a ``smoothbench certify --alpha 0.01`` that was stopped), with
-    the command that certifies them; and one line per (model, noise, certifier) whose
-    certification failed (the manifest's ``certification_failures``), with its error,
-    instead, since the same command would fail again (saying whether certificates of it
-    lack there, or those stored there predate the failure: a noise plugin changed since
-    the sampling, whose earlier certificates hold for the law sampled)."""
+    the command that certifies them; and one line per (model, noise, certifier, norm)
+    whose certification failed (the manifest's ``certification_failures``), with its
+    error, instead, since the same command would fail again there. Each says whether
+    certificates of it lack there, or those stored there predate the failure (a noise
+    plugin changed since the sampling, whose earlier certificates hold for the law
+    sampled): ``stored``, the (model, noise, certifier, norm) the store holds rows of,
+    tells (where not given, the groups ``missing`` do)."""
     failed = recorded_failures(failures)
     missing = list(missing)
-    lacking = {group[:3] for group in missing}
+    if stored is not None:
+        held = set(stored)
+    else:  # a failed norm holds rows unless one of its groups is missing
+        lacking = {g[:4] for g in missing}
+        held = {k for k in failed if k[3] and k not in lacking}
+        held |= {k for k in failed if not k[3] and not any(g[:3] == k[:3] for g in missing)}
+
+    def _holds(key: tuple[str, str, str, str]) -> bool:
+        if key[3]:
+            return key in held
+        return any(h[:3] == key[:3] for h in held)  # a record of every norm
+
+    def _failed(group: tuple[str, str, str, str, float]) -> bool:
+        return group[:4] in failed or (*group[:3], "") in failed
+
     by_alpha: dict[float, list[tuple[str, str, str, str, float]]] = defaultdict(list)
     for group in missing:
-        if group[:3] not in failed:
+        if not _failed(group):
             by_alpha[float(group[4])].append(group)
     out = [
-        f"certification failed: {c} on {m} / {nz}: {error}; "
+        f"certification failed: {c} on {m} / {nz}{f' against {nm}' if nm else ''}: {error}; "
         + (
-            "its certificates there are missing"
-            if (m, nz, c) in lacking
-            else "the certificates stored there were made before it failed"
+            "the certificates stored there were made before it failed"
+            if _holds((m, nz, c, nm))
+            else "its certificates there are missing"
         )
         + ", and `smoothbench certify` fails the same way until the certifier (or its "
         "plugin) is mended"
-        for (m, nz, c), error in sorted(failed.items())
+        for (m, nz, c, nm), error in sorted(failed.items())
     ]
     for alpha, groups in sorted(by_alpha.items()):
         names = sorted({f"{m} / {nz} / {c} / {nm}" for m, nz, c, nm, _ in groups})

@@ -8,6 +8,7 @@ as it was rounded, up as often as down)."""
 
 from __future__ import annotations
 
+import numbers
 from fractions import Fraction
 
 import numpy as np
@@ -140,3 +141,24 @@ def test_radii_more_precise_than_float64_are_stored_not_above_them(tmp_path, plu
     exact = Fraction if case == "fractions" else np.longdouble  # compared without rounding
     assert all(exact(s) <= v for s, v in zip(stored, returned, strict=True))
     assert stored == pytest.approx(computed, rel=2**-50)
+
+
+class _Real:
+    """A real number of no numeric type numpy or ``fractions`` knows (as sympy's
+    ``Float``): it says only its float."""
+
+    def __init__(self, value: float) -> None:
+        self.value = value
+
+    def __float__(self) -> float:
+        return self.value
+
+
+numbers.Real.register(_Real)
+
+
+def test_a_real_of_another_type_is_stored_one_step_below_its_float(tmp_path, plugins):
+    stored, computed = _stored_beside_half_cohen(
+        tmp_path, plugins, lambda r: [_Real(float(x)) for x in r]
+    )
+    assert stored == [float(np.nextafter(c, -np.inf)) for c in computed]
