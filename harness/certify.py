@@ -113,6 +113,9 @@ def certify_store(
                         if _may_certify(c, noise, norm):
                             key = (model, noise_name, cname, norm)
                             failed[key] = f"{type(err).__name__}: {err}"
+                if failed != kept:  # at once: a stop after a later group's commit loses none
+                    store.put_manifest({"certification_failures": failure_entries(failed)})
+                    kept = dict(failed)
                 continue
             if distances.get(noise_name) != distance:  # one transaction a change, not a group
                 store.record_law_distance(noise_name, distance)
@@ -137,12 +140,8 @@ def certify_store(
             failed, kept = pending, dict(pending)
             written += len(out)
             finished += 1
-    except KeyboardInterrupt:
-        if failed != kept:  # the failures of noises that wrote no row
-            store.put_manifest({"certification_failures": failure_entries(failed)})
+    except KeyboardInterrupt:  # the store holds every group's record as it committed
         raise CertificationInterrupted(finished, len(items), written) from None
-    if failed != kept:  # for the report: the groups a certify of their own fails on
-        store.put_manifest({"certification_failures": failure_entries(failed)})
     if failures:
         raise CertificationError(failures, written)
     return written
@@ -193,7 +192,7 @@ def _certify_group(
                     errors[(cname, norm)] = (
                         f"certifier {cname!r} ({type(c).__module__}) on {noise_name} "
                         f"against {norm}, model {model}: {type(err).__name__}: {err}",
-                        f"{type(err).__name__} against {norm}: {err}",
+                        f"{type(err).__name__}: {err}",  # the record names the norm
                     )
                     continue
                 out.extend(

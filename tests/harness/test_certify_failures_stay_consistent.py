@@ -214,3 +214,44 @@ def test_a_record_of_every_norm_is_cleared_once_the_certifier_certifies(sampled,
         st.put_manifest({"certification_failures": [old]})
     _certify(sampled)
     assert _state(sampled) == (3, [])
+
+
+def test_a_stop_just_after_a_group_is_written_keeps_its_record(tmp_path, flaky, monkeypatch):
+    """Ctrl-C after a group's transaction committed, before the loop took note of it,
+    with a noise-level failure of the group before it pending: the stop wrote the
+    failures as they were before that group, bringing back the failure the group had
+    just cleared, beside its certificates."""
+    import harness.certify
+
+    cfg = parse({
+        "run": {"name": "t", "dataset": "digits", "seed": 1, "n_test": 3, "n0": 10, "n": 200,
+                "device": "cpu"},
+        "models": [{"recipe": "mlp", "sigma0": 0.25}, {"recipe": "mlp", "sigma0": 0.5}],
+        "noises": [{"family": "gaussian"}],
+        "certify": {"certifiers": ["cohen"], "norms": ["l2"], "alpha": [0.001]},
+    })  # fmt: skip
+    path = tmp_path / "s.sqlite"
+    runner.run(cfg, path, progress=False, certify=False)
+    with pytest.raises(CertificationError):
+        _certify(path)  # both models' groups fail
+    assert len(_state(path)[1]) == 2
+    monkeypatch.setitem(FAILING, "now", False)  # mended
+    calls = []
+
+    def first_group_changed(*args, **kwargs):
+        calls.append(1)
+        return "source differs" if len(calls) == 1 else None
+
+    monkeypatch.setattr(harness.certify, "source_change", first_group_changed)
+    real = Store.put_certificates
+
+    def stopping_after(self, *args, **kwargs):
+        real(self, *args, **kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Store, "put_certificates", stopping_after)
+    with pytest.raises(CertificationInterrupted):
+        _certify(path)
+    have, failures = _state(path)
+    assert have == 3
+    assert [f["error"] for f in failures] == ["ValueError: source differs"], failures
