@@ -21,7 +21,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 from numpy.typing import ArrayLike
 
-from certifiers.radius_values import first_non_number, float64_not_above
+from certifiers.radius_values import float64_not_above
 from harness.noise import Noise
 from smoothbench.names import unknown_name
 
@@ -99,10 +99,7 @@ def checked_radii(
             f"{who} returned radii of shape {raw.shape} and dtype {raw.dtype} for "
             f"{p.size} probabilities ({noise.name}, {norm}): one real radius per p_lower"
         )
-    word = first_non_number(radii)  # text and booleans, which numpy reads as numbers
-    try:
-        if word is not None:
-            raise TypeError(f"{word!r} is not a number")
+    try:  # a list's text and booleans (which numpy reads as numbers) refused one by one
         r = float64_not_above(radii)
     except (TypeError, ValueError) as err:
         raise TypeError(

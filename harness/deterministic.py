@@ -172,10 +172,10 @@ def _as_tensor(value: object) -> Tensor | None:
             step = (t > 0) & t.isfinite()  # an infinite one stays infinite: refused
             t = torch.where(step, torch.nextafter(t, torch.zeros_like(t)), t).double()
         return t
-    if first_non_number(value) is not None:
-        return None
     try:
         arr = np.asarray(value)
+        if arr.dtype.kind != "b" and first_non_number(value) is not None:  # [True, 2]
+            return None
         if arr.dtype.kind in "fO":  # a list's elements one by one
             arr = float64_not_above(value)
         elif arr.dtype.kind in "biu":  # native byte order, for torch

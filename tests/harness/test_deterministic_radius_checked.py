@@ -60,6 +60,16 @@ BAD_CERTIFY = {
     "float_prediction": ("prediction", lambda result: result.prediction.double()),
     "integer_margin": ("worst_margin", lambda result: result.worst_margin.long()),
     "one_margin_for_all": ("worst_margin", lambda result: result.worst_margin[:1]),
+    # numpy reads a bool among integers as one
+    "bool_in_a_prediction_list": ("prediction", lambda result: [True, *result.prediction[1:]]),
+}
+
+#: A certify result's values in other types: stored as IBP's own.
+SAME_CERTIFY = {
+    "list_mask": ("certified", lambda result: result.certified.tolist()),
+    "numpy_mask": ("certified", lambda result: result.certified.numpy()),
+    "list_prediction": ("prediction", lambda result: result.prediction.tolist()),
+    "list_margin": ("worst_margin", lambda result: result.worst_margin.tolist()),
 }
 
 
@@ -139,9 +149,8 @@ def test_a_narrower_float_radius_is_stored_below_the_radius_computed(tmp_path, p
     assert stored == pytest.approx(bound, rel=2**-6)  # within bfloat16's two units
 
 
-@pytest.mark.parametrize("case", sorted(BAD_CERTIFY))
-def test_a_certify_result_not_one_value_of_its_kind_per_image_is_refused(tmp_path, plugins, case):
-    field, change = BAD_CERTIFY[case]
+def _certify_plugin(plugins, field: str, change) -> str:
+    """A plugin whose ``certify`` returns ``change`` of IBP's result as its ``field``."""
 
     class Overriding(IBP):
         def certify(self, model, x, y, eps, norm="linf"):
@@ -152,5 +161,28 @@ def test_a_certify_result_not_one_value_of_its_kind_per_image_is_refused(tmp_pat
                                 values["prediction"])  # fmt: skip
 
     plugins.certifier("masking-ibp", Overriding)
-    with pytest.raises(ValueError, match=f"masking-ibp.*{field}"):
-        runner.run(_config("masking-ibp"), tmp_path / "s.sqlite", progress=False)
+    return "masking-ibp"
+
+
+@pytest.mark.parametrize("case", sorted(BAD_CERTIFY))
+def test_a_certify_result_not_one_value_of_its_kind_per_image_is_refused(tmp_path, plugins, case):
+    field, change = BAD_CERTIFY[case]
+    name = _certify_plugin(plugins, field, change)
+    with pytest.raises(ValueError, match=f"{name}.*{field}"):
+        runner.run(_config(name), tmp_path / "s.sqlite", progress=False)
+
+
+@pytest.mark.parametrize("case", sorted(SAME_CERTIFY))
+def test_a_certify_result_of_other_types_is_stored_as_its_values(tmp_path, plugins, case):
+    """A list of bools was refused as no bool per image."""
+    name = _certify_plugin(plugins, *SAME_CERTIFY[case])
+    path = tmp_path / "s.sqlite"
+    runner.run(_config("ibp", name), path, progress=False)
+    with sqlite3.connect(path) as db:
+        query = (
+            "SELECT eps, image, certified, margin FROM deterministic_certificates "
+            "WHERE certifier = ? ORDER BY eps, image"
+        )
+        stored, honest = (db.execute(query, (c,)).fetchall() for c in (name, "ibp"))
+    assert len(stored) == 8 and any(row[2] for row in honest), honest
+    assert stored == honest
