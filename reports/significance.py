@@ -26,10 +26,15 @@ Two rows are compared on the images both have (the number is in each comparison)
 Accuracy columns use McNemar's test on the paired per-image outcomes (certified at r or
 not), exact and mid-p, with the unpaired two-proportion z-test beside it; ACR uses the
 paired t-test of the mean difference of ``radius x correct``. Multiplicity:
-vs-reference comparisons of one kind in one leaderboard form one family (its grid) and
-are Benjamini-Hochberg adjusted; the vs-best comparisons of one column are Holm adjusted
-over every pair of the column's rows (only the best's are kept in the table). Both
-adjusted values are kept in the comparison table.
+vs-reference comparisons of one kind in one leaderboard form one family for the
+accuracy grid and one for ACR, each Benjamini-Hochberg adjusted; the vs-best comparisons
+of one column are Holm adjusted over every pair of the column's rows (only the best's
+are kept in the table). Both adjusted values are kept in the comparison table. The
+vs-reference comparisons of a held-out row (failed or not checked by the soundness
+check), and those against a held-out reference row, are kept apart in families of their
+own and give no marks: their small p-values would lower the adjusted values of the
+sound rows' (BH steps up), and a comparison with values not known to be certificates
+says nothing of a certifier.
 """
 
 from __future__ import annotations
@@ -48,6 +53,8 @@ SAME_NOISE = "same-noise"
 GAUSSIAN = "gaussian"
 BEST = "best"
 _PAIR = "pair"  # two rows of which neither is the best: in the best's Holm family only
+#: Prefix of the family of a vs-reference comparison of, or against, a held-out row.
+HELD_OUT = "held out: "
 
 #: Marks in leaderboard cells.
 MARK_UP, MARK_DOWN = "▲", "▼"  # vs the same-noise reference row (BH-adjusted mid-p)
@@ -206,7 +213,9 @@ def comparisons(
     unsound: Collection[RowKey] = (),
 ) -> pd.DataFrame:
     """The long table of every comparison in one leaderboard, with adjusted p-values;
-    the rows in ``unsound`` are left out of the vs-best comparisons.
+    the rows in ``unsound`` are left out of the vs-best comparisons, and their
+    vs-reference comparisons, and those of a row against one of them as its reference,
+    form families of their own (``HELD_OUT``), which give no marks.
 
     Columns: kind, column, radius, row, other (row keys), value, other_value, diff, n,
     n10 (images only ``row`` certifies), n01 (only ``other``), test, p (mid-p, or the
@@ -257,6 +266,9 @@ def comparisons(
         "best:" + df["column"],
         df["kind"] + np.where(is_acr, ":acr", ":accuracy grid"),
     )
+    # a held-out row's small p-values would lower a sound row's BH-adjusted ones
+    held = df["row"].map(lambda k: k in unsound) | df["other"].map(lambda k: k in unsound)
+    df.loc[held, "family"] = HELD_OUT + df.loc[held, "family"]
     df["p_holm"] = np.nan
     df["p_bh"] = np.nan
     for _, idx in df.groupby("family").groups.items():
@@ -281,6 +293,8 @@ def marks(comps: pd.DataFrame, level: float = 0.05) -> dict[tuple[RowKey, str], 
     if comps.empty:
         return out
     for rec in comps.itertuples(index=False):
+        if rec.family.startswith(HELD_OUT):  # of, or against, values not known to be radii
+            continue
         if rec.kind in (SAME_NOISE, GAUSSIAN) and rec.p_bh < level and rec.diff != 0:
             up = rec.diff > 0
             if rec.kind == SAME_NOISE:

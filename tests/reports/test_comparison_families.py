@@ -145,6 +145,8 @@ def _comps(**columns) -> pd.DataFrame:
     base.update(
         row_beyond_reach=[False] * n, other_beyond_reach=[False] * n, n=[100] * n, **columns
     )
+    if "family" not in columns:  # a family as ``comparisons`` names it
+        base["family"] = [f"{k}:{c}" for k, c in zip(base["kind"], base["column"], strict=True)]
     return pd.DataFrame(base)
 
 

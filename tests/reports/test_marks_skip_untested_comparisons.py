@@ -28,6 +28,7 @@ def test_a_comparison_on_no_shared_image_withholds_the_filled_star_and_marks_no_
         p_bh=[1e-6, np.nan],
         row_beyond_reach=[False, False],
         other_beyond_reach=[False, False],
+        family=["best:clean", "best:clean"],
     )
     marks = sig.marks(pd.DataFrame(base), level=0.05)
     assert marks[(best, "clean")] == sig.MARK_BEST_TIED
@@ -46,6 +47,7 @@ def test_a_mark_needs_an_adjusted_value_strictly_below_the_level():
         kind=[sig.SAME_NOISE], column=["cert@0.5"], row=[a], other=[ref], value=[0.6],
         other_value=[0.5], diff=[0.1], n=[100], p=[0.01], p_bh=[0.05], p_holm=[0.05],
         row_beyond_reach=[False], other_beyond_reach=[False],
+        family=["same-noise:accuracy grid"],
     )  # fmt: skip
     assert sig.marks(pd.DataFrame(base), level=0.05) == {}
     base.update(p_bh=[0.0499])
