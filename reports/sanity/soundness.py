@@ -35,6 +35,14 @@ norm). Plugins are held to it like the built-ins, from their stored rows alone.
 4. **Values.** A radius that is NaN or negative, or infinite at ``p_A < 1``, and a
    confidence spent beyond alpha outside [0, 1), are no certificate whatever the noise
    (``certify`` refuses them; a store written before it did, or altered, can hold them).
+5. **Counts.** Parts 1 and 2 take each row's ``p_A`` as stored: it must come from its
+   draws. A row's ``p_A`` must be at most the Clopper-Pearson bound of the stored counts
+   at its alpha (``certify`` subtracts the noise's law distance from it too, which the
+   ``reproducible`` check sees), its prediction the counts' top class and ``correct``
+   that prediction against the label; an altered store whose ``p_A`` the draws cannot
+   give (above ``alpha^(1/n)``, say) fails here, whatever its radius. A row some of
+   whose images have no counts stored is not checked (nothing shows its ``p_A`` comes
+   from draws): the report marks it UNCHECKED.
 
 A certifier that fails any part is marked in every row of the report and never enters
 a headline. A row that could not be checked here at all (its noise family is not
@@ -73,6 +81,7 @@ from reports.sanity.base import (
     SanityContext,
     SanityInputs,
     board_row,
+    p_lower_from_counts,
     why_no_noise,
 )
 from reports.sanity.registry import register_check
@@ -137,14 +146,17 @@ def _check_noise(inputs: SanityInputs, noise_name: str) -> list[_Finding]:
     )
     cache: dict[tuple, str | None] = {}  # why a shift fails, or None
     samplers: dict[int, object] = {}
+    drawn: dict[float, tuple] = {}  # per (model, alpha): what the counts give
     findings = []
     for key, g in rows.groupby(GROUP, sort=True):
         found = _Finding(key)
         findings.append(found)
         _check_values(found, noise_name, g)
-        if unverifiable is not None:
-            found.unverifiable = unverifiable
-            found.unchecked.add(unverifiable)
+        no_counts = _check_counts(found, inputs, noise_name, g, drawn)
+        why = unverifiable if unverifiable is not None else no_counts
+        if why is not None:
+            found.unverifiable = why
+            found.unchecked.add(why)
             continue
         try:
             _check_rows(found, noise, noise_name, g, cache, samplers)
@@ -173,6 +185,42 @@ def _check_values(found: _Finding, noise_name: str, g: pd.DataFrame) -> None:
                 f"{first['p_lower']:.6f}: radius {first['radius']:.6g}, confidence spent "
                 f"{first['confidence_spent']:.6g}"
             )
+
+
+def _check_counts(
+    found: _Finding, inputs: SanityInputs, noise_name: str, g: pd.DataFrame, drawn: dict
+) -> str | None:
+    """The row's ``p_A``, prediction and correctness against its stored counts (into
+    ``found``); why it cannot be checked where some of its images have no counts."""
+    model, alpha = found.key[3], float(found.key[2])
+    if (model, alpha) not in drawn:  # the law distance left out: a bound above the true one
+        drawn[(model, alpha)] = p_lower_from_counts(inputs.counts, model, noise_name, alpha, 0.0)
+    images, labels, prediction, bound = drawn[(model, alpha)]
+    at = pd.Series(np.arange(len(images)), index=images)
+    known = g["image"].isin(images).to_numpy()
+    if not known.all():
+        return f"no counts stored for {int((~known).sum())} of its images: nothing shows its p_A"
+    pos = at.loc[g["image"]].to_numpy()
+    p = g["p_lower"].to_numpy(np.float64)
+    where = f"{model} | {noise_name} | {found.key[1]}"
+    above = ~(p <= bound[pos] + _ATOL + _RTOL * np.abs(bound[pos]))
+    if above.any():
+        i = int(np.argmax(np.where(above, p - bound[pos], -np.inf)))
+        found.failures.append(
+            f"{where}: {int(above.sum())} p_A above the Clopper-Pearson bound of the stored "
+            f"counts, which the draws cannot give; at image {int(g['image'].iloc[i])}: "
+            f"{p[i]:.6f} > {bound[pos][i]:.6f}"
+        )
+    stated = g["prediction"].to_numpy() != prediction[pos]
+    right = g["correct"].to_numpy(bool) != (prediction[pos] == labels[pos])
+    for bad, what in ((stated, "predictions other than the counts' top class"),
+                      (right, "correctness flags other than the counts' top class against "
+                              "the label")):  # fmt: skip
+        if bad.any():
+            found.failures.append(
+                f"{where}: {int(bad.sum())} {what}; at image {int(g['image'][bad].iloc[0])}"
+            )
+    return None
 
 
 def _check_rows(

@@ -1,0 +1,114 @@
+"""The soundness gate checked each radius at the p_A stored beside it, never whether the
+stored counts can give that p_A: an altered store holding p_A = 0.9999 (and Cohen's
+radius there) for 1,000 draws, where no count certifies above alpha^(1/1000) = 0.99312,
+passed it, and its row led the headline. The bound here is scipy's Clopper-Pearson
+quantile of the counts, independent of the code under test."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import numpy as np
+import pytest
+from scipy.stats import beta, norm
+
+from reports.sanity import FAIL, INCOMPLETE, PASS, SanityContext, SanityInputs
+from reports.sanity.soundness import Soundness
+from tests.reports._report_synth import ALPHA, N, winner_store
+
+
+@pytest.fixture
+def store(tmp_path):
+    path = tmp_path / "s.sqlite"
+    winner_store(path, n_images=40).close()
+    return path
+
+
+def _gate(path):
+    return Soundness().run(SanityInputs.from_store(path), SanityContext())
+
+
+def _a_certified_image(path) -> tuple[int, float, float]:
+    """An image Cohen certifies on m-win: its index, stored p_A and the Clopper-Pearson
+    bound of its estimation counts at its predicted class."""
+    with sqlite3.connect(path) as db:
+        image, prediction, p = db.execute(
+            "SELECT image, prediction, p_lower FROM certificates WHERE model = 'm-win' "
+            "AND correct = 1 AND p_lower > 0.5 ORDER BY image LIMIT 1"
+        ).fetchone()
+        (blob,) = db.execute(
+            "SELECT estimation FROM counts WHERE model = 'm-win' AND image = ?", (image,)
+        ).fetchone()
+    counts = np.array(json.loads(blob))
+    assert counts.sum() == N
+    k = int(counts[prediction])
+    return image, p, float(beta.ppf(ALPHA, k, N - k + 1)) if k < N else ALPHA ** (1 / N)
+
+
+def _alter(path, image: int, assignment: str, *args) -> None:
+    with sqlite3.connect(path) as db:
+        db.execute(
+            f"UPDATE certificates SET {assignment} WHERE model = 'm-win' AND image = ?",
+            (*args, image),
+        )
+
+
+def test_the_unaltered_store_and_a_lower_p_pass(store):
+    assert _gate(store).status == PASS
+    image, p, bound = _a_certified_image(store)
+    assert p == pytest.approx(bound, rel=1e-9)  # the stored p_A is the counts' bound
+    _alter(store, image, "p_lower = ?, radius = ?", p - 0.01, 0.25 * norm.ppf(p - 0.01))
+    assert _gate(store).status == PASS  # conservative: still a certificate
+
+
+def test_a_p_above_what_the_counts_give_is_unsound(store):
+    image, _, bound = _a_certified_image(store)
+    high = 0.9999
+    assert high > ALPHA ** (1 / N) >= bound
+    _alter(store, image, "p_lower = ?, radius = ?", high, 0.25 * norm.ppf(high))
+    gate = _gate(store)
+    assert gate.status == FAIL, gate.line()
+    assert ("m-win", "cohen") in {(row[3], row[5]) for row in gate.affected}
+    assert any("Clopper-Pearson bound of the stored counts" in d for d in gate.details)
+
+
+def test_a_p_just_above_the_counts_bound_is_unsound(store):
+    image, _, bound = _a_certified_image(store)
+    _alter(store, image, "p_lower = ?", bound + 1e-6)  # its radius unchanged: below Cohen's
+    assert _gate(store).status == FAIL
+
+
+#: Changes of a misclassified image's row (label ``image % 10``, counts' top class the
+#: next one): another wrong class, its label claimed as certified, or only the flag.
+CHANGES = {
+    "prediction": "prediction = (image + 2) % 10",
+    "claimed": "prediction = image % 10, correct = 1",
+    "correct": "correct = 1",
+}
+
+
+@pytest.mark.parametrize("change", sorted(CHANGES))
+def test_a_prediction_or_correctness_other_than_the_counts_is_unsound(store, change):
+    with sqlite3.connect(store) as db:
+        image, prediction = db.execute(
+            "SELECT image, prediction FROM certificates WHERE model = 'm-win' AND correct = 0 "
+            "ORDER BY image LIMIT 1"
+        ).fetchone()
+    assert prediction == (image + 1) % 10
+    _alter(store, image, CHANGES[change])
+    gate = _gate(store)
+    assert gate.status == FAIL, gate.line()
+    assert any(f"at image {image}" in d for d in gate.details), gate.details
+
+
+def test_a_row_with_an_image_of_no_counts_is_not_taken_as_sound(store):
+    """(A report reads only the certificates of images with counts; inputs built
+    otherwise can lack some.)"""
+    image, _, _ = _a_certified_image(store)
+    inputs = SanityInputs.from_store(store)
+    counts = inputs.counts
+    inputs.counts = counts[~((counts["model"] == "m-win") & (counts["image"] == image))]
+    gate = Soundness().run(inputs, SanityContext())
+    assert gate.status == INCOMPLETE, gate.line()
+    assert {(row[3], row[5]) for row in gate.unchecked} == {("m-win", "cohen")}
