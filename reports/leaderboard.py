@@ -21,6 +21,7 @@ from harness.interop.cohen_tsv import PRINTED_DIGITS, is_printed_reading
 from reports import significance as sig
 from reports.columns import Column, Context, board_columns, compared_columns
 from reports.data_caveat import data_caveat
+from reports.reach import MARK as REACH_MARK
 from reports.reach import reach, run_draws
 from reports.rows import Row, RowKey, build_rows, shared_images
 from reports.sanity import CheckResult, affected_rows, unchecked_rows
@@ -308,6 +309,13 @@ def build_board(
                 f"{r.full_label()}: {r.n} of the board's {n_all} images; its comparisons use "
                 "the images both rows share (n in each comparison)"
             )
+    unknown = [r.full_label() for r in rows if r.kind == "smoothing" and r.reach is None]
+    if draws and unknown:  # else a missing mark reads as a radius within the row's reach
+        board.notes.append(
+            f"reach not known here for {', '.join(unknown)} (a certifier or noise family "
+            "not loaded here: give its plugin file with --plugin; or one that fails there): "
+            f"their radii beyond that reach are not marked {REACH_MARK}"
+        )
     board.notes += unchecked_notes(board)
     board.notes += printed_rounding_notes(board)
     board.table = _table(rows, board, sanity_fail, sanity_unchecked)
