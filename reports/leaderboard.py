@@ -408,9 +408,13 @@ def build_report(
     # reference compares radii at each row's p_A, which they have none of
     only_deterministic = "kind" in outcomes and bool((outcomes["kind"] == "deterministic").all())
     if settings.reference not in set(outcomes["certifier"]) and not only_deterministic:
+        # a deterministic certifier is refused as the reference of Monte Carlo rows
+        eligible = (
+            outcomes if "kind" not in outcomes else outcomes[outcomes["kind"] != "deterministic"]
+        )
         raise ValueError(
             f"reference certifier {settings.reference!r} has no certificates among those "
-            f"reported; {choices(settings.reference, set(outcomes['certifier']), 'reported')} "
+            f"reported; {choices(settings.reference, set(eligible['certifier']), 'reported')} "
             "(choose one with --reference, or keep it in --certifier)"
         )
     sigma0 = {

@@ -247,3 +247,13 @@ def test_a_headline_among_smoothing_rows_says_it_leaves_the_deterministic_ones_t
     assert "the rows of crown, ibp (which bound the base network itself" in scope
     (l2,) = [h for h in headlines if "l2" in h.board]
     assert "Scope" not in dict(l2.lines())  # no deterministic row on that board
+
+
+def test_an_unknown_reference_beside_monte_carlo_rows_is_offered_only_those(
+    mixed_store, tmp_path, capsys
+):
+    """The deterministic certifiers were offered too, and refused when chosen."""
+    args = ["report", str(mixed_store), "--out", str(tmp_path / "o"), "--format", "md"]
+    assert main([*args, "--reference", "nope"]) == 2
+    err = capsys.readouterr().err
+    assert "reported: ['cohen']" in err and "ibp" not in err and "crown" not in err, err
