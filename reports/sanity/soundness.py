@@ -37,9 +37,11 @@ norm). Plugins are held to it like the built-ins, from their stored rows alone.
    (``certify`` refuses them; a store written before it did, or altered, can hold them).
 5. **Counts.** Parts 1 and 2 take each row's ``p_A`` as stored: it must come from its
    draws. A row's ``p_A`` must be at most the Clopper-Pearson bound of the stored counts
-   at its alpha (``certify`` subtracts the noise's law distance from it too, which the
-   ``reproducible`` check sees), its prediction the counts' top class and ``correct``
-   that prediction against the label; an altered store whose ``p_A`` the draws cannot
+   at its alpha less the law distance certification recorded for the noise (a store
+   certified before it recorded them did not subtract it), its prediction the one
+   ``certify`` makes from the counts (their top class where that bound is above 1/2) or
+   an abstention (which claims nothing), and ``correct`` that prediction against the
+   label; an altered store whose ``p_A`` the draws cannot
    give (above ``alpha^(1/n)``, say) fails here, whatever its radius. A row some of
    whose images have no counts stored is not checked (nothing shows its ``p_A`` comes
    from draws): the report marks it UNCHECKED.
@@ -187,15 +189,34 @@ def _check_values(found: _Finding, noise_name: str, g: pd.DataFrame) -> None:
             )
 
 
+def _recorded_distance(inputs: SanityInputs, noise_name: str) -> float:
+    """The law distance certification recorded for the noise, 0 where none is recorded
+    (or the record is no distance)."""
+    try:
+        distance = float(inputs.law_distances.get(noise_name, 0.0))
+    except (TypeError, ValueError):
+        return 0.0
+    return distance if 0.0 <= distance < 1.0 else 0.0
+
+
 def _check_counts(
-    found: _Finding, inputs: SanityInputs, noise_name: str, g: pd.DataFrame, drawn: dict
+    found: _Finding,
+    inputs: SanityInputs,
+    noise_name: str,
+    g: pd.DataFrame,
+    drawn: dict[tuple[str, float], tuple[np.ndarray, ...]],
 ) -> str | None:
     """The row's ``p_A``, prediction and correctness against its stored counts (into
-    ``found``); why it cannot be checked where some of its images have no counts."""
+    ``found``); why it cannot be checked where some of its images have no counts. The
+    bound is less the law distance certification recorded for the noise (none for a
+    store certified before it recorded one: its ``p_A`` were not lowered by it)."""
     model, alpha = found.key[3], float(found.key[2])
-    if (model, alpha) not in drawn:  # the law distance left out: a bound above the true one
-        drawn[(model, alpha)] = p_lower_from_counts(inputs.counts, model, noise_name, alpha, 0.0)
-    images, labels, prediction, bound = drawn[(model, alpha)]
+    if (model, alpha) not in drawn:
+        distance = _recorded_distance(inputs, noise_name)
+        drawn[(model, alpha)] = p_lower_from_counts(
+            inputs.counts, model, noise_name, alpha, distance
+        )
+    images, labels, top, bound = drawn[(model, alpha)]
     at = pd.Series(np.arange(len(images)), index=images)
     known = g["image"].isin(images).to_numpy()
     if not known.all():
@@ -211,11 +232,14 @@ def _check_counts(
             f"counts, which the draws cannot give; at image {int(g['image'].iloc[i])}: "
             f"{p[i]:.6f} > {bound[pos][i]:.6f}"
         )
-    stated = g["prediction"].to_numpy() != prediction[pos]
-    right = g["correct"].to_numpy(bool) != (prediction[pos] == labels[pos])
-    for bad, what in ((stated, "predictions other than the counts' top class"),
-                      (right, "correctness flags other than the counts' top class against "
-                              "the label")):  # fmt: skip
+    # certify's prediction from the counts (-1 where it abstains), or an abstention, which
+    # claims nothing
+    prediction = g["prediction"].to_numpy()
+    stated = (prediction != top[pos]) & (prediction != -1)
+    right = g["correct"].to_numpy(bool) != (prediction == labels[pos])
+    for bad, what in ((stated, "predictions other than the counts' (nor abstentions)"),
+                      (right, "correctness flags other than the prediction against the "
+                              "label")):  # fmt: skip
         if bad.any():
             found.failures.append(
                 f"{where}: {int(bad.sum())} {what}; at image {int(g['image'][bad].iloc[0])}"
@@ -300,9 +324,10 @@ def soundness_by_row(
 ) -> dict[BoardRow, str]:
     """The gate's verdict on each row, for outputs that carry it row by row (``smoothbench
     export``): ``"unsound: ..."`` (its first failure), ``"unchecked: ..."`` (its noise
-    family not registered here, or the check could not run), ``"not checked: ..."`` (every
-    shift beyond the budget), ``"nothing to check: ..."`` (no positive radius), or
-    ``"checked"`` (``"checked; partly: ..."`` where some shifts were beyond the budget).
+    family not registered here, images of no stored counts, or the check could not
+    run), ``"not checked: ..."`` (every shift beyond the budget), ``"nothing to check:
+    ..."`` (no positive radius), or ``"checked"`` (``"checked; partly: ..."`` where some
+    shifts were beyond the budget).
     ``run`` runs the per-noise pieces (``reports.parallel.run_all``; in turn by default)."""
     out = inputs.outcomes
     if out.empty:

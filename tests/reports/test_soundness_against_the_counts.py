@@ -112,3 +112,69 @@ def test_a_row_with_an_image_of_no_counts_is_not_taken_as_sound(store):
     gate = Soundness().run(inputs, SanityContext())
     assert gate.status == INCOMPLETE, gate.line()
     assert {(row[3], row[5]) for row in gate.unchecked} == {("m-win", "cohen")}
+
+
+TV = 0.02  # a law distance as a sampling table may state: wide enough to fall into
+
+
+def _tabulated_store(path, tops: np.ndarray, recorded: bool = True):
+    """A Gaussian noise whose run recorded a sampling table of total variation ``TV``
+    (``certify`` subtracts it from every p_A), ``tops`` draws of 1,000 on each image's
+    label, certified by Cohen's."""
+    from harness.certify import certify_store
+    from harness.noise import Gaussian
+    from tests.reports._report_synth import DIM, N_CLASSES, add_counts, new_store
+
+    noise = Gaussian(0.25, DIM)
+    table = {noise.name: {"sampling table": {"tv_bound": TV}}}
+    store = new_store(path, len(tops), {"m": 0.25}, noise_approximations=table)
+    labels = np.arange(len(tops)) % N_CLASSES
+    add_counts(store, "m", noise, labels, labels, tops)
+    certify_store(store, ["cohen"], ["l2"], [ALPHA], progress=False)
+    if not recorded:  # as a store certified before law distances were subtracted
+        store.put_manifest({"law_distances": {}})
+    store.close()
+    return noise
+
+
+def test_an_abstention_within_the_law_distance_is_sound(tmp_path):
+    """Images whose Clopper-Pearson bound lies in (1/2, 1/2 + TV]: certify abstains there
+    (its p_A is the bound less TV). Expecting the top class there called Cohen unsound."""
+    tops = np.full(20, 990)
+    tops[:5] = 560
+    assert 0.5 < beta.ppf(ALPHA, 560, N - 560 + 1) <= 0.5 + TV
+    _tabulated_store(tmp_path / "s.sqlite", tops)
+    with sqlite3.connect(tmp_path / "s.sqlite") as db:
+        assert db.execute("SELECT prediction FROM certificates WHERE image = 0").fetchone() == (-1,)
+    assert _gate(tmp_path / "s.sqlite").status == PASS
+
+
+def test_a_p_raised_by_less_than_the_law_distance_is_unsound(tmp_path):
+    path = tmp_path / "s.sqlite"
+    _tabulated_store(path, np.full(20, 990))
+    with sqlite3.connect(path) as db:
+        (p,) = db.execute("SELECT p_lower FROM certificates WHERE image = 3").fetchone()
+        db.execute("UPDATE certificates SET p_lower = ? WHERE image = 3", (p + TV / 2,))
+    assert _gate(path).status == FAIL
+
+
+def test_a_store_certified_before_law_distances_were_recorded_is_held_to_the_bound(tmp_path):
+    """Its p_A are the Clopper-Pearson bounds themselves (nothing was subtracted)."""
+    path = tmp_path / "s.sqlite"
+    _tabulated_store(path, np.full(20, 990), recorded=False)
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE certificates SET p_lower = p_lower + ?", (TV,))
+    assert _gate(path).status == PASS
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE certificates SET p_lower = p_lower + ? WHERE image = 3", (1e-6,))
+    assert _gate(path).status == FAIL
+
+
+def test_a_p_lowered_to_one_half_keeps_its_prediction_and_an_abstention_claims_nothing(store):
+    """Both are conservative: the counts still give the prediction (the radius is 0 there),
+    and an abstention is never counted as certified."""
+    image, _, _ = _a_certified_image(store)
+    _alter(store, image, "p_lower = 0.5, radius = 0")
+    assert _gate(store).status == PASS
+    _alter(store, image, "prediction = -1, correct = 0, radius = 0")
+    assert _gate(store).status == PASS
