@@ -252,9 +252,11 @@ def comparison_table(board: Board, kinds: list[str]) -> Table | None:
             return format(scale * v, spec) if np.isfinite(v) else "n/a"  # n/a: no image shared
 
         discordant = "" if acr or rec["n"] == 0 else f"{int(rec['n10'])} / {int(rec['n01'])}"
+        held = str(rec["family"]).startswith(sig.HELD_OUT)
         rows.append(
             [
-                Cell(rec["kind"]), Cell(titles.get(rec["column"], rec["column"])),
+                Cell(f"{rec['kind']} (held out)" if held else rec["kind"]),
+                Cell(titles.get(rec["column"], rec["column"])),
                 Cell(labels[rec["row"]]), Cell(labels[rec["other"]]),
                 Cell(str(rec["n"]), rec["n"]),
                 _reach_cell(fmt(rec["value"]), rec["value"],
@@ -273,6 +275,12 @@ def comparison_table(board: Board, kinds: list[str]) -> Table | None:
         "mid-p (accuracy) or the paired t-test (ACR); unpaired p: the two-proportion z-test "
         "papers use."
     )
+    if c["family"].astype(str).str.startswith(sig.HELD_OUT).any():
+        caption += (
+            " (held out): a comparison of, or with, a row the soundness check failed or could "
+            "not check; such comparisons are adjusted in families of their own and give no "
+            "mark."
+        )
     if left_out:
         caption += (
             f" {left_out} accuracy comparisons in which both rows certify the same images (no "

@@ -84,3 +84,20 @@ def test_no_mark_against_a_reference_row_that_failed_the_check():
     assert len(against) and (against["p"] < 1e-4).any()  # a gap the tests see
     assert not any(key[0] == ("m", "g", "a") for key in board.marks), board.marks
     assert all(family.startswith(sig.HELD_OUT) for family in against["family"])
+
+
+def test_the_comparison_table_says_which_comparisons_are_held_out():
+    """Their small adjusted p-values stood there with no mark and no word why."""
+    from reports.view import comparison_table
+
+    board = _board(_outcomes(only_a=5, only_u=40), ("lap", "u"))
+    table = comparison_table(board, [sig.SAME_NOISE, sig.GAUSSIAN])
+    (_, rows), labels = table.groups[0], {r.key: r.full_label() for r in board.rows}
+    kinds = {(row[2].text, row[0].text) for row in rows}
+    u = labels[("m", "lap", "u")]
+    assert {kind for label, kind in kinds if label == u} == {
+        "same-noise (held out)",
+        "gaussian (held out)",
+    }
+    assert all("held out" not in kind for label, kind in kinds if label != u)
+    assert "(held out): a comparison of, or with, a row the soundness check" in table.caption
