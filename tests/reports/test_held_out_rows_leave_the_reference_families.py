@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from statsmodels.stats.multitest import multipletests
 
 from reports import significance as sig
@@ -48,16 +49,21 @@ def _outcomes(only_a: int, only_u: int) -> pd.DataFrame:
     return pd.concat([_rows(*part) for part in parts], ignore_index=True)
 
 
-def _board(df: pd.DataFrame, unsound: tuple[str, str]):
-    fail = {("d", "l2", 0.001, "m", *unsound): ["soundness"]}
+def _board(df: pd.DataFrame, unsound: tuple[str, str], unchecked: bool = False):
+    """``unsound``'s row failed the soundness check (``unchecked``: it could not check it)."""
+    row = ("d", "l2", 0.001, "m", *unsound)
+    fail = {} if unchecked else {row: ["soundness"]}
+    why = {row: {"soundness": "noise family not registered"}} if unchecked else {}
     return build_board(
-        df, "d", "l2", 0.001, SETTINGS, specs=SPECS, sigma0={"m": 0.5}, sanity_fail=fail
-    )
+        df, "d", "l2", 0.001, SETTINGS, specs=SPECS, sigma0={"m": 0.5}, sanity_fail=fail,
+        sanity_unchecked=why,
+    )  # fmt: skip
 
 
-def test_an_unsound_rows_p_values_leave_the_sound_rows_adjustment():
-    board = _board(_outcomes(only_a=5, only_u=40), ("lap", "u"))
-    assert ("m", "lap", "u") in board.unsound
+@pytest.mark.parametrize("unchecked", [False, True], ids=["failed", "unchecked"])
+def test_an_unsound_rows_p_values_leave_the_sound_rows_adjustment(unchecked):
+    board = _board(_outcomes(only_a=5, only_u=40), ("lap", "u"), unchecked)
+    assert ("m", "lap", "u") in (board.unchecked if unchecked else board.unsound)
     c = board.comparisons
     reference = c["kind"].isin([sig.SAME_NOISE, sig.GAUSSIAN])
     sound = c[reference & ~c["row"].isin(board.held_out) & ~c["other"].isin(board.held_out)]
