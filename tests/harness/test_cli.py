@@ -450,3 +450,28 @@ def test_a_store_another_process_writes_is_refused_before_the_models(tmp_path, m
     finally:
         held.close()
     assert built == []
+
+
+def test_a_run_stopped_after_it_certified_says_it_had_finished(tmp_path):
+    """A Ctrl-C while a Ray cluster shuts down after certification: the store holds every
+    certificate the config asks for, and the message said certification was unfinished."""
+    import numpy as np
+
+    from harness.certify import certify_store
+    from harness.cli.run_command import _stored
+    from harness.noise import Gaussian
+    from harness.store import Store
+    from tests.reports._report_synth import DIM, add_counts, new_store
+
+    path = tmp_path / "s.sqlite"
+    config = {"certify": {"certifiers": ["cohen"], "norms": ["l2"], "alpha": [0.001, 0.01]}}
+    store = new_store(path, 4, {"a": 0.25}, config=config)
+    labels = np.arange(4) % 10
+    add_counts(store, "a", Gaussian(0.25, DIM), labels, labels, [900] * 4)
+    certify_store(store, ["cohen"], ["l2"], [0.001], progress=False)
+    store.close()
+    whole = f"the counts of all 4 images stored in {path}"
+    assert _stored(path, KeyboardInterrupt()) == f"{whole}; certification is unfinished"
+    with Store(path) as st:
+        certify_store(st, ["cohen"], ["l2"], [0.01], progress=False)
+    assert _stored(path, KeyboardInterrupt()) == f"{whole}; the run had finished its work"
