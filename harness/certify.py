@@ -47,22 +47,22 @@ def certify_store(
 ) -> int:
     """(Re)compute certificates from the stored counts; returns the rows written. The
     options of each certifier are recorded in the manifest (``certifier_options``); the
-    stored certificates of a certifier whose recorded options differ are dropped first,
-    at every alpha (they were made otherwise), as are those of a noise whose recorded law
-    distance differs (``Store.record_certifier_options``, ``record_law_distance``). An
-    unknown certifier or norm, or an alpha outside (0, 1), is refused before anything is
-    written. ``p_lower`` is the Clopper-Pearson bound less the noise's law distance (the
-    total variation its tabulated transform may add; ``Noise.sampled_law_distance``, the
-    larger of the run's record and this code's), so a certificate holds for the stated
-    law, not only for the one sampled; the manifest records it per noise
-    (``law_distances``). A certifier that fails on a (model, noise) group (an invalid
-    radius from a plugin, say), or a noise whose family is a plugin this process did not
-    load, or a plugin family whose source differs from the one the run recorded when it
+    stored certificates of a certifier whose recorded options differ are dropped first, at
+    every alpha (they were made otherwise), as are those of a noise whose recorded law
+    distance differs, none recorded standing for 0 (``Store.record_certifier_options``,
+    ``record_law_distance``). An unknown certifier or norm, or an alpha outside (0, 1), is
+    refused before anything is written. ``p_lower`` is the Clopper-Pearson bound less the
+    noise's law distance (the total variation its tabulated transform may add;
+    ``Noise.sampled_law_distance``, the larger of the run's record and this code's), so a
+    certificate holds for the stated law, not only for the one sampled; the manifest records
+    it per noise (``law_distances``). A certifier that fails on a (model, noise) group (an
+    invalid radius from a plugin, say), or a noise whose family is a plugin this process did
+    not load, or a plugin family whose source differs from the one the run recorded when it
     sampled the counts (``noise_sources``: the same spec may be another law now; a run's
     store that records none for it, written before the record, is refused too), writes
-    nothing there and the others go on (a certifier's own failure at a norm deletes what
-    it stored there before against that norm, at every alpha: rows of code that now
-    fails; its other norms are written);
+    nothing there and the others go on (a certifier's own failure at a norm deletes what it
+    stored there before against that norm, at every alpha: rows of code that now fails; its
+    other norms are written);
     ``CertificationError`` lists the failures at the end, and the manifest keeps them
     (``certification_failures``, per model, noise, certifier and norm, until a later
     certify of that norm succeeds there) for the report to tell apart from groups never

@@ -979,10 +979,12 @@ class Store:
         """Record the law distance ``p_lower`` is lowered by for ``noise``
         (``law_distances``) and, where another was recorded, drop in the same transaction
         the certificates of that noise and the audit rows of their (certifier, norm):
-        they were made with the other distance. Returns whether rows were dropped."""
+        they were made with the other distance. A store with no record for the noise was
+        certified before any was subtracted: its certificates are of distance 0. Returns
+        whether the distance changed (rows, if any, were dropped)."""
         with self.transaction() as db:
             distances = dict(self.get_manifest("law_distances") or {})
-            changed = noise in distances and distances[noise] != distance
+            changed = distances.get(noise, 0.0) != distance
             if changed:
                 self._drop_certificates(db, "noise = ?", (noise,))
             if distances.get(noise) != distance:

@@ -59,7 +59,7 @@ listed as not fully checked, as the necessary check it is; they do not hold a ro
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -148,7 +148,7 @@ def _check_noise(inputs: SanityInputs, noise_name: str) -> list[_Finding]:
     )
     cache: dict[tuple, str | None] = {}  # why a shift fails, or None
     samplers: dict[int, object] = {}
-    drawn: dict[float, tuple] = {}  # per (model, alpha): what the counts give
+    drawn: dict[tuple[str, float], tuple[np.ndarray, ...]] = {}  # what the counts give
     findings = []
     for key, g in rows.groupby(GROUP, sort=True):
         found = _Finding(key)
@@ -189,14 +189,18 @@ def _check_values(found: _Finding, noise_name: str, g: pd.DataFrame) -> None:
             )
 
 
-def _recorded_distance(inputs: SanityInputs, noise_name: str) -> float:
+def _recorded_distance(inputs: SanityInputs, noise_name: str) -> float | None:
     """The law distance certification recorded for the noise, 0 where none is recorded
-    (or the record is no distance)."""
+    (a store certified before any was subtracted); None where the record is no distance
+    in [0, 1), which ``certify`` never writes."""
+    records = inputs.law_distances
+    if not isinstance(records, Mapping):
+        return None
     try:
-        distance = float(inputs.law_distances.get(noise_name, 0.0))
+        distance = float(records.get(noise_name, 0.0))
     except (TypeError, ValueError):
-        return 0.0
-    return distance if 0.0 <= distance < 1.0 else 0.0
+        return None
+    return distance if 0.0 <= distance < 1.0 else None
 
 
 def _check_counts(
@@ -211,8 +215,12 @@ def _check_counts(
     bound is less the law distance certification recorded for the noise (none for a
     store certified before it recorded one: its ``p_A`` were not lowered by it)."""
     model, alpha = found.key[3], float(found.key[2])
+    distance = _recorded_distance(inputs, noise_name)
+    if distance is None:
+        records = inputs.law_distances
+        record = records.get(noise_name) if isinstance(records, Mapping) else records
+        return f"the store's law distance record for the noise is no distance: {record!r}"
     if (model, alpha) not in drawn:
-        distance = _recorded_distance(inputs, noise_name)
         drawn[(model, alpha)] = p_lower_from_counts(
             inputs.counts, model, noise_name, alpha, distance
         )

@@ -178,3 +178,58 @@ def test_a_p_lowered_to_one_half_keeps_its_prediction_and_an_abstention_claims_n
     assert _gate(store).status == PASS
     _alter(store, image, "prediction = -1, correct = 0, radius = 0")
     assert _gate(store).status == PASS
+
+
+def _alphas(path) -> set[float]:
+    with sqlite3.connect(path) as db:
+        return {a for (a,) in db.execute("SELECT DISTINCT alpha FROM certificates")}
+
+
+def test_a_partial_certify_of_an_older_store_drops_rows_of_another_distance(tmp_path):
+    """Certified before law distances were subtracted (p_A the bounds themselves, no
+    record): a certify of another alpha records the distance; the older rows stayed beside
+    it, and the gate held them to it and called their certifier unsound."""
+    from harness.certify import certify_store
+    from harness.store import Store
+
+    path = tmp_path / "s.sqlite"
+    _tabulated_store(path, np.full(20, 990), recorded=False)
+    with sqlite3.connect(path) as db:  # as the older code wrote them
+        db.execute("UPDATE certificates SET p_lower = p_lower + ?", (TV,))
+    assert _gate(path).status == PASS
+    with Store(path) as st:
+        certify_store(st, ["cohen"], ["l2"], [0.01], progress=False)
+    assert _alphas(path) == {0.01}  # made at another distance: dropped, to certify again
+    assert _gate(path).status == PASS
+
+
+def test_a_partial_certify_keeps_the_older_rows_of_an_exact_noise(tmp_path):
+    from harness.certify import certify_store
+    from harness.noise import Gaussian
+    from tests.reports._report_synth import DIM, add_counts, new_store
+
+    path = tmp_path / "s.sqlite"
+    store = new_store(path, 10, {"m": 0.25})
+    labels = np.arange(10) % 10
+    add_counts(store, "m", Gaussian(0.25, DIM), labels, labels, np.full(10, 990))
+    certify_store(store, ["cohen"], ["l2"], [ALPHA], progress=False)
+    store.put_manifest({"law_distances": {}})  # before the record: distance 0 all the same
+    certify_store(store, ["cohen"], ["l2"], [0.01], progress=False)
+    store.close()
+    assert _alphas(path) == {ALPHA, 0.01}
+
+
+@pytest.mark.parametrize("record", [-1.0, 1.5, "x", None])
+def test_a_law_distance_record_certify_never_writes_leaves_the_rows_unchecked(tmp_path, record):
+    """It was read as 0: p_A raised by almost the run's stated distance passed."""
+    path = tmp_path / "s.sqlite"
+    noise = _tabulated_store(path, np.full(20, 990))
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE certificates SET p_lower = p_lower + ?", (0.99 * TV,))
+        records = {noise.name: record} if record is not None else [TV]
+        db.execute(
+            "UPDATE manifest SET value = ? WHERE key = 'law_distances'", (json.dumps(records),)
+        )
+    gate = _gate(path)
+    assert gate.status == INCOMPLETE, gate.line()
+    assert "law distance record" in next(iter(gate.unchecked.values()))
