@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import sqlite3
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ from harness.deterministic import certify_deterministic, training_bounds
 from harness.draws import draw_distance
 from harness.executors import ImageTask, ModelWork, SamplingPlan, make_executor
 from harness.identity import check_resume, describe_added, identity
+from harness.noise.base import approximation_distance
 from harness.noise.preflight import check_perturb
 from harness.provenance import add_to_session, provenance, sessions
 from harness.store import Store, StoreError, check_not_busy
@@ -152,6 +154,9 @@ def run(
                         x, label = data[image]
                         work.tasks.append(ImageTask(entry.name, image, label, x, missing))
                 plan.models.append(work)
+            approximations = _kept_approximations(
+                store.get_manifest("noise_approximations"), approximations
+            )
             store.put_manifest(
                 {
                     **ident,
@@ -206,3 +211,21 @@ def run(
     finally:
         exe.close()
     return Path(store_path)
+
+
+def _kept_approximations(recorded: object, current: dict[str, Any]) -> dict[str, Any]:
+    """The ``noise_approximations`` a session records: this code's for each noise, but an
+    earlier session's where that states the larger law distance (``approximation_distance``;
+    or no valid one, which certify then refuses): the store keeps that session's draws
+    too, and certify takes the record's distance, never less."""
+    out = dict(current)
+    for name, earlier in recorded.items() if isinstance(recorded, Mapping) else ():
+        try:
+            larger = approximation_distance(name, earlier) > approximation_distance(
+                name, out.get(name)
+            )
+        except ValueError:  # no bound stated: kept, for certify to refuse
+            larger = True
+        if larger:
+            out[name] = earlier
+    return out

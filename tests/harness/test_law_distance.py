@@ -259,3 +259,35 @@ def test_a_store_certified_before_law_distances_is_told_to_certify_again(tmp_pat
     assert result.status == "pass", result.line()
     assert "records no law distances" in result.summary
     assert f"up to {noise.law_distance():.2g}" in result.summary
+
+
+def test_a_resumed_run_keeps_the_larger_distance_an_earlier_session_recorded(
+    tmp_path, stated, monkeypatch
+):
+    """The record was overwritten by the resuming session's table: counts drawn through
+    an earlier table that stated more were then certified at this code's smaller distance."""
+    from harness import runner
+    from harness.config import parse
+    from harness.store import Store
+
+    cfg = parse({
+        "run": {"name": "t", "dataset": "digits", "seed": 1, "n_test": 2, "n0": 10, "n": 100},
+        "models": [{"recipe": "mlp", "sigma0": 0.25}],
+        "noises": [{"family": "stated_gaussian"}],
+        "certify": {"certifiers": ["cohen-on-stated"], "norms": ["l2"], "alpha": [0.001]},
+    })  # fmt: skip
+    path = tmp_path / "s.sqlite"
+    runner.run(cfg, path, progress=False, certify=False)
+    with Store(path) as st:
+        (name,) = st.get_manifest("noise_approximations")
+        assert st.get_manifest("noise_approximations")[name] == {"test table": {"tv_bound": 0.02}}
+        earlier = {"earlier table": {"tv_bound": 0.05}}
+        st.put_manifest({"noise_approximations": {name: earlier}})  # its first session's
+    runner.run(cfg, path, progress=False)  # resumed: its draws are in the store
+    with Store(path, readonly=True) as st:
+        assert st.get_manifest("noise_approximations") == {name: earlier}
+        assert st.get_manifest("law_distances") == {name: 0.05}
+    monkeypatch.setattr(StatedGaussian, "stated", {"tv_bound": 0.08})  # a later table: more
+    runner.run(cfg, path, progress=False)
+    with Store(path, readonly=True) as st:
+        assert st.get_manifest("noise_approximations") == {name: {"test table": {"tv_bound": 0.08}}}
