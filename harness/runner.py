@@ -94,6 +94,7 @@ def run(
         host_memory.keep_freed_memory()
     check_not_busy(store_path)  # before the data and the models, not after them
     exe = make_executor(executor, address=address, workers=workers)
+    stored_all = False  # every step's work is in the store (what is left: closing)
     try:
         dev = exe.device(device if device is not None else cfg.device)
         here = exe.local_device(dev)  # this process's own work: checks, deterministic rows
@@ -208,9 +209,23 @@ def run(
                     progress=progress,
                     options=cfg.certifier_options,
                 )
+            stored_all = True
+    except KeyboardInterrupt:
+        if stored_all:  # while the store closed
+            raise StoppedAfterItsWork from None
+        raise
     finally:
-        exe.close()
+        try:
+            exe.close()  # a Ray cluster takes seconds to shut down
+        except KeyboardInterrupt:
+            if stored_all:
+                raise StoppedAfterItsWork from None
+            raise
     return Path(store_path)
+
+
+class StoppedAfterItsWork(KeyboardInterrupt):
+    """A run stopped (Ctrl-C, SIGTERM) once all its work was stored, while it closed."""
 
 
 def _kept_approximations(recorded: object, current: dict[str, Any]) -> dict[str, Any]:

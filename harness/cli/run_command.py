@@ -8,12 +8,8 @@ import shlex
 import sqlite3
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from harness.host_memory import add_keep_freed_memory_option
-
-if TYPE_CHECKING:
-    from harness.store import Store
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -110,25 +106,13 @@ def disk_full(err: BaseException) -> bool:
     return isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
-def _uncertified(st: Store) -> bool:
-    """Whether a certificate group the run asks for is missing (True where a plugin's
-    condition fails to say: the message errs towards work left to do)."""
-    from harness.certificate_groups import expected_groups
-
-    query = "SELECT DISTINCT model, noise, certifier, norm, alpha FROM certificates"
-    try:
-        certified = {(m, nz, c, nm, float(a)) for m, nz, c, nm, a in st.query(query)}
-        return bool(expected_groups(st) - certified)
-    except Exception:  # a message only: never a traceback in its place
-        return True
-
-
 def _stored(store: Path, stop: BaseException | None = None, certify: bool = True) -> str:
     """What the store holds of a run that stopped early, for its messages: the images with
     counts (of each smoothed model when there are several), and, once sampling is
     complete, which later step was unfinished (``certify``: whether the run certifies)."""
     from harness.certificate_groups import missing_deterministic
     from harness.certify import CertificationInterrupted
+    from harness.runner import StoppedAfterItsWork
     from harness.sampling_progress import sampling_progress
     from harness.store import Store
 
@@ -138,7 +122,6 @@ def _stored(store: Path, stop: BaseException | None = None, certify: bool = True
             models = st.get_manifest("models") or {}
             held = sampling_progress(st).sampled  # images under every noise of the plan
             deterministic_unfinished = bool(missing_deterministic(st))
-            uncertified = _uncertified(st)
     except (OSError, ValueError, sqlite3.Error):
         return (
             f"nothing stored in {store} (the run stopped before its plan: reading the data, "
@@ -158,7 +141,7 @@ def _stored(store: Path, stop: BaseException | None = None, certify: bool = True
         return f"{what}; {stop}"
     if deterministic_unfinished:
         return f"{what}; the deterministic certificates (ibp, crown, ...) are unfinished"
-    if not certify or not uncertified:  # stopped after its work, while shutting down (a
-        # Ray cluster takes seconds)
+    if not certify or isinstance(stop, StoppedAfterItsWork):  # while it closed (a Ray
+        # cluster takes seconds to shut down)
         return f"{what}; the run had finished its work"
     return f"{what}; certification is unfinished"

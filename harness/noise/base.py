@@ -44,8 +44,12 @@ def approximation_distance(name: str, stated: Mapping[str, Any] | None) -> float
     """The sum of the ``tv_bound`` of every entry of an ``approximation()`` (``None``: 0),
     for the noise ``name``; an entry without a ``tv_bound`` in [0, 1), or a sum that
     reaches 1, is a clear error, never a silent 0."""
-    if not stated:
+    if stated is None or (isinstance(stated, Mapping) and not stated):
         return 0.0
+    if not isinstance(stated, Mapping):
+        raise ValueError(
+            f"noise {name}: its approximation is no table of stated bounds (got {stated!r})"
+        )
     total = 0.0
     for what, bound in stated.items():
         tv = bound.get("tv_bound") if isinstance(bound, Mapping) else None

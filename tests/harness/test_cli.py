@@ -452,26 +452,45 @@ def test_a_store_another_process_writes_is_refused_before_the_models(tmp_path, m
     assert built == []
 
 
-def test_a_run_stopped_after_it_certified_says_it_had_finished(tmp_path):
-    """A Ctrl-C while a Ray cluster shuts down after certification: the store holds every
-    certificate the config asks for, and the message said certification was unfinished."""
-    import numpy as np
-
-    from harness.certify import certify_store
+def test_a_run_stopped_once_its_work_is_stored_says_it_had_finished(tmp_path, monkeypatch):
+    """A Ctrl-C while the run closes (a Ray cluster shuts down for seconds) after it
+    certified: the message said certification was unfinished. One during certification
+    still says what is unfinished."""
+    from harness import runner
+    from harness.certify import CertificationInterrupted
     from harness.cli.run_command import _stored
-    from harness.noise import Gaussian
+    from harness.config import parse
+    from harness.executors.base import Executor
     from harness.store import Store
-    from tests.reports._report_synth import DIM, add_counts, new_store
 
+    cfg = parse({
+        "run": {"name": "t", "dataset": "digits", "seed": 1, "n_test": 2, "n0": 10, "n": 100},
+        "models": [{"recipe": "mlp", "sigma0": 0.25}],
+        "noises": [{"family": "gaussian"}],
+        "certify": {"certifiers": ["cohen"], "norms": ["l2"], "alpha": [0.001, 0.01]},
+    })  # fmt: skip
     path = tmp_path / "s.sqlite"
-    config = {"certify": {"certifiers": ["cohen"], "norms": ["l2"], "alpha": [0.001, 0.01]}}
-    store = new_store(path, 4, {"a": 0.25}, config=config)
-    labels = np.arange(4) % 10
-    add_counts(store, "a", Gaussian(0.25, DIM), labels, labels, [900] * 4)
-    certify_store(store, ["cohen"], ["l2"], [0.001], progress=False)
-    store.close()
-    whole = f"the counts of all 4 images stored in {path}"
+
+    def stopping(self):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Executor, "close", stopping)
+        with pytest.raises(runner.StoppedAfterItsWork) as stop:
+            runner.run(cfg, path, progress=False)
+    whole = f"the counts of all 2 images stored in {path}"
+    assert _stored(path, stop.value) == f"{whole}; the run had finished its work"
+    with Store(path) as st:  # one alpha's certificates gone, as a stop in certify leaves it
+        st.query("DELETE FROM certificates WHERE alpha = 0.01")
+    real = Store.put_certificates
+
+    def stopped_in_certify(self, *args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Store, "put_certificates", stopped_in_certify)
+    with pytest.raises(CertificationInterrupted) as stop:
+        runner.run(cfg, path, progress=False)
+    assert not isinstance(stop.value, runner.StoppedAfterItsWork)
+    assert "certification stopped after 0 of 1" in _stored(path, stop.value)
+    monkeypatch.setattr(Store, "put_certificates", real)
     assert _stored(path, KeyboardInterrupt()) == f"{whole}; certification is unfinished"
-    with Store(path) as st:
-        certify_store(st, ["cohen"], ["l2"], [0.01], progress=False)
-    assert _stored(path, KeyboardInterrupt()) == f"{whole}; the run had finished its work"

@@ -291,3 +291,18 @@ def test_a_resumed_run_keeps_the_larger_distance_an_earlier_session_recorded(
     runner.run(cfg, path, progress=False)
     with Store(path, readonly=True) as st:
         assert st.get_manifest("noise_approximations") == {name: {"test table": {"tv_bound": 0.08}}}
+
+
+@pytest.mark.parametrize("record", [0.05, "table", ["t"]])
+def test_a_record_that_is_no_table_of_bounds_is_refused_and_kept(tmp_path, stated, record):
+    """It crashed the resume of the run (no ``items``); certify refuses it as it refuses a
+    table without a bound."""
+    from harness.runner import _kept_approximations
+
+    current = {stated.name: {"test table": {"tv_bound": 0.02}}}
+    assert _kept_approximations({stated.name: record}, current) == {stated.name: record}
+    store = _counts_store(tmp_path / "s.sqlite", stated)
+    store.put_manifest({"noise_approximations": {stated.name: record}})
+    with pytest.raises(CertificationError, match="no table of stated bounds"):
+        certify_store(store, ["cohen-on-stated"], ["l2"], [0.001], progress=False)
+    store.close()
