@@ -282,8 +282,8 @@ def write_report(
     ``removed`` when it is given; files no report listed are left alone. Every file is
     written to a staging folder first and moved into place once all are written
     (``staged_output``): a report that fails part-way replaces none of the earlier
-    report's files. While they move (milliseconds), the index lists both reports' files
-    and says ``"complete": false``."""
+    report's files. While they move in and the earlier ones are deleted (milliseconds),
+    the index lists both reports' files and says ``"complete": false``."""
     out = _out_folder(out)
     earlier = _earlier_report_files(out)
     with staged_output(out) as stage:
@@ -295,9 +295,10 @@ def write_report(
             stage, out, lambda: write_atomic(out / REPORT_INDEX, _index_text(both, complete=False))
         )
     written = [out / name for name in names]
-    write_atomic(out / REPORT_INDEX, _index_text(names, complete=True))
-    # after the index that no longer lists them: a crash before leaves it true
+    # while the index (complete: false) lists them: a stop here leaves them for the next
+    # report to delete, not unlisted for good
     gone = remove_outputs(out, earlier - set(written))
+    write_atomic(out / REPORT_INDEX, _index_text(names, complete=True))
     if removed is not None:
         removed.extend(gone)
     return written

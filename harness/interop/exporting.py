@@ -102,8 +102,9 @@ def write_cohen_tsv(
     not checked, which a warning says; module docstring). The files are written to a
     staging folder first and moved into place once all are written
     (``staged_output``): an export that fails part-way replaces none of an earlier
-    export's files, and its ``index.json`` stays true. While they move (milliseconds),
-    ``index.json`` lists the earlier export's files and these, and says so (``MOVING``)."""
+    export's files, and its ``index.json`` stays true. While they move in and the earlier
+    ones are deleted (milliseconds), ``index.json`` lists the earlier export's files and
+    these, and says so (``MOVING``)."""
     out = Path(out)
     with staged_output(out) as stage:
         return _export(store, out, stage, soundness)
@@ -233,6 +234,9 @@ def _export(
     move_in(
         stage, out, lambda: write_atomic(out / INDEX_FILE, json.dumps(interim, indent=1) + "\n")
     )
+    # while the interim index lists them: a stop here leaves them for the next export to
+    # delete, not unlisted for good
+    result.removed.extend(remove_outputs(out, earlier - set(written)))
     write_atomic(
         out / INDEX_FILE,
         json.dumps(
@@ -246,6 +250,4 @@ def _export(
         )
         + "\n",
     )  # fmt: skip
-    # after the index that no longer lists them: a crash before leaves it true
-    result.removed.extend(remove_outputs(out, earlier - set(written)))
     return result

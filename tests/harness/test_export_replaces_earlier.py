@@ -130,3 +130,30 @@ def test_files_of_an_export_stopped_while_moving_them_in_are_not_imported(
     argv = ["import", "cohen-tsv", *map(str, files), "--store", str(tmp_path / "copy.sqlite")]
     assert main(argv) == 2
     assert "stopped while it moved its files in" in capsys.readouterr().err
+
+
+def test_an_export_stopped_while_deleting_the_earlier_files_leaves_them_listed(
+    tmp_path, capsys, monkeypatch
+):
+    """The final index was written before the earlier export's files were deleted: a stop
+    between the two left TSV files of groups the store no longer holds, listed by no
+    index, to be read as the store's."""
+    from harness.interop import exporting
+    from harness.store import Store
+
+    out = tmp_path / "tsv"
+    _export(capsys, _store(tmp_path / "both.sqlite"), out)
+    gauss = _store(tmp_path / "gauss.sqlite", noises=(GAUSS,))
+
+    def stopped(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch, pytest.raises(KeyboardInterrupt):
+        patch.setattr(exporting, "remove_outputs", stopped)
+        with Store.open_existing(gauss, readonly=True) as st:
+            exporting.export_cohen_tsv(st, out)
+    on_disk = {p.relative_to(out).as_posix() for p in out.rglob("*.tsv")}
+    assert on_disk <= _listed(out)
+    _export(capsys, gauss, out)
+    on_disk = {p.relative_to(out).as_posix() for p in out.rglob("*.tsv")}
+    assert on_disk == _listed(out) and not any("laplace" in f for f in on_disk)

@@ -156,3 +156,31 @@ def test_a_folder_where_a_file_of_the_report_goes_replaces_nothing(tmp_path, cap
     assert main(["report", str(large), "--out", str(out), *both]) == 1
     assert "leaderboard.md" in capsys.readouterr().err
     assert _digest(out) == before
+
+
+def test_a_report_stopped_while_deleting_the_earlier_files_leaves_them_listed(
+    tmp_path, monkeypatch, capsys
+):
+    """The final index was written before the earlier report's files were deleted: a
+    stop between the two left them in the folder listed by no index, for good."""
+    import reports.cli
+
+    store = tmp_path / "s.sqlite"
+    with winner_store(store, n_images=40) as st:
+        certify_store(st, ["cohen"], ["l2"], [0.01], progress=False)
+    out, fresh = tmp_path / "out", tmp_path / "fresh"
+    assert main(["report", str(store), "--out", str(out), *FORMATS]) == 0
+    narrower = ["--model", "m-win", "--alpha", "0.001", *FORMATS]
+
+    def stopped(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(reports.cli, "remove_outputs", stopped)
+        assert main(["report", str(store), "--out", str(out), *narrower]) == 130
+    index = json.loads((out / REPORT_INDEX).read_text())
+    assert index["complete"] is False
+    assert _files(out) - {REPORT_INDEX} <= set(index["files"])  # each file listed
+    assert main(["report", str(store), "--out", str(out), *narrower]) == 0
+    assert main(["report", str(store), "--out", str(fresh), *narrower]) == 0
+    assert _files(out) == _files(fresh)
