@@ -4,7 +4,8 @@ is pickled on the way in; results come back pickled. On a terminal a progress ba
 the tasks done.
 
 ``SMOOTHBENCH_WORKERS`` sets the number of processes (default: the CPU count, at most 4;
-1 runs everything in this process). Where ``fork`` is not available (Windows, or a
+1 runs everything in this process). A worker ends itself once this process is gone
+(killed, say). Where ``fork`` is not available (Windows, or a
 platform that only spawns) everything runs in this process.
 """
 
@@ -12,6 +13,8 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import TypeVar
@@ -33,10 +36,20 @@ def workers() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
-def _init() -> None:
+def _init(parent: int) -> None:
     import torch
 
     torch.set_num_threads(1)  # one thread a worker: no OpenMP pool inherited across fork
+    threading.Thread(target=_end_with, args=(parent,), daemon=True).start()
+
+
+def _end_with(parent: int) -> None:
+    """End this worker once the process that forked it is gone (killed: a forked worker
+    holds the task queue's write end too, so it never sees the end of its input, and
+    stayed, with its share of the report's memory, for good)."""
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
 
 
 def _run(i: int) -> object:
@@ -62,7 +75,9 @@ def run_all(tasks: Sequence[Callable[[], T]], desc: str | None = None) -> list[T
         _TASKS = list(tasks)
         try:
             ctx = mp.get_context("fork")
-            with ProcessPoolExecutor(n, mp_context=ctx, initializer=_init) as pool:
+            with ProcessPoolExecutor(
+                n, mp_context=ctx, initializer=_init, initargs=(os.getpid(),)
+            ) as pool:
                 futures = [pool.submit(_run, i) for i in range(len(tasks))]
                 for _ in as_completed(futures):
                     bar.update()
