@@ -41,10 +41,10 @@ norm). Plugins are held to it like the built-ins, from their stored rows alone.
    certified before it recorded them did not subtract it), its prediction the one
    ``certify`` makes from the counts (their top class where that bound is above 1/2) or
    an abstention (which claims nothing), and ``correct`` that prediction against the
-   label; an altered store whose ``p_A`` the draws cannot
-   give (above ``alpha^(1/n)``, say) fails here, whatever its radius. A row some of
-   whose images have no counts stored is not checked (nothing shows its ``p_A`` comes
-   from draws): the report marks it UNCHECKED.
+   label; an altered store whose ``p_A`` the draws cannot give (above ``alpha^(1/n)``,
+   say) fails here, whatever its radius. A row some of whose images have no counts
+   stored, or whose noise's law distance record is no distance, is not checked (nothing
+   shows its ``p_A`` comes from draws): the report marks it UNCHECKED.
 
 A certifier that fails any part is marked in every row of the report and never enters
 a headline. A row that could not be checked here at all (its noise family is not
