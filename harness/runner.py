@@ -214,6 +214,9 @@ def run(
         if stored_all:  # while the store closed
             raise StoppedAfterItsWork from None
         raise
+    except BaseException:  # the store's close failed: its work may be in no file
+        stored_all = False
+        raise
     finally:
         try:
             exe.close()  # a Ray cluster takes seconds to shut down

@@ -8,8 +8,12 @@ import shlex
 import sqlite3
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from harness.host_memory import add_keep_freed_memory_option
+
+if TYPE_CHECKING:
+    from harness.store import Store
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -106,6 +110,24 @@ def disk_full(err: BaseException) -> bool:
     return isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
+def _uncertified(st: Store) -> bool:
+    """Whether a certificate group the run asks for lacks an image that has counts (True
+    where that cannot be told: the message errs towards work left to do)."""
+    from harness.certificate_groups import expected_groups
+
+    try:
+        query = "SELECT model, noise, COUNT(*) FROM counts GROUP BY model, noise"
+        counted = {(m, nz): k for m, nz, k in st.query(query)}
+        query = (
+            "SELECT model, noise, certifier, norm, alpha, COUNT(DISTINCT image) "
+            "FROM certificates GROUP BY model, noise, certifier, norm, alpha"
+        )
+        certified = {(m, nz, c, nm, float(a)): k for m, nz, c, nm, a, k in st.query(query)}
+        return any(certified.get(g, 0) < counted.get(g[:2], 0) for g in expected_groups(st))
+    except Exception:  # a message only: never a traceback in its place
+        return True
+
+
 def _stored(store: Path, stop: BaseException | None = None, certify: bool = True) -> str:
     """What the store holds of a run that stopped early, for its messages: the images with
     counts (of each smoothed model when there are several), and, once sampling is
@@ -122,6 +144,7 @@ def _stored(store: Path, stop: BaseException | None = None, certify: bool = True
             models = st.get_manifest("models") or {}
             held = sampling_progress(st).sampled  # images under every noise of the plan
             deterministic_unfinished = bool(missing_deterministic(st))
+            uncertified = certify and _uncertified(st)
     except (OSError, ValueError, sqlite3.Error):
         return (
             f"nothing stored in {store} (the run stopped before its plan: reading the data, "
@@ -141,7 +164,7 @@ def _stored(store: Path, stop: BaseException | None = None, certify: bool = True
         return f"{what}; {stop}"
     if deterministic_unfinished:
         return f"{what}; the deterministic certificates (ibp, crown, ...) are unfinished"
-    if not certify or isinstance(stop, StoppedAfterItsWork):  # while it closed (a Ray
-        # cluster takes seconds to shut down)
+    if not uncertified or isinstance(stop, StoppedAfterItsWork):  # stopped while it
+        # closed (a Ray cluster takes seconds to shut down), or before it found nothing to do
         return f"{what}; the run had finished its work"
     return f"{what}; certification is unfinished"

@@ -494,3 +494,59 @@ def test_a_run_stopped_once_its_work_is_stored_says_it_had_finished(tmp_path, mo
     assert "certification stopped after 0 of 1" in _stored(path, stop.value)
     monkeypatch.setattr(Store, "put_certificates", real)
     assert _stored(path, KeyboardInterrupt()) == f"{whole}; certification is unfinished"
+
+
+_SMALL_RUN = {
+    "run": {"name": "t", "dataset": "digits", "seed": 1, "n_test": 2, "n0": 10, "n": 100},
+    "models": [{"recipe": "mlp", "sigma0": 0.25}],
+    "noises": [{"family": "gaussian"}],
+    "certify": {"certifiers": ["cohen"], "norms": ["l2"], "alpha": [0.001]},
+}
+
+
+def test_a_store_lost_on_close_is_not_told_as_a_run_that_finished(tmp_path, monkeypatch):
+    """The store's close fails (the file was replaced while the run wrote it), then a
+    Ctrl-C lands while the executor closes: the stop hid the error as work all stored."""
+    from harness import runner
+    from harness.config import parse
+    from harness.executors.base import Executor
+    from harness.store import Store, StoreError
+
+    real_close, failed = Store.close, []
+
+    def close_fails_once(self):
+        real_close(self)
+        if not failed:
+            failed.append(self)
+            raise StoreError(f"{self.path} was deleted or replaced while this command wrote it")
+
+    def stopping(self):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Store, "close", close_fails_once)
+    monkeypatch.setattr(Executor, "close", stopping)
+    with pytest.raises(KeyboardInterrupt) as raised:
+        runner.run(parse(_SMALL_RUN), tmp_path / "s.sqlite", progress=False)
+    assert failed and not isinstance(raised.value, runner.StoppedAfterItsWork)
+
+
+def test_a_stop_while_rerunning_a_finished_run_says_it_had_finished(tmp_path, monkeypatch):
+    """Ctrl-C while a complete store's run rebuilds its models: the message said that
+    certification was unfinished."""
+    from harness import runner
+    from harness.cli.run_command import _stored
+    from harness.config import parse
+
+    path = tmp_path / "s.sqlite"
+    runner.run(parse(_SMALL_RUN), path, progress=False)
+
+    def stopping(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(runner, "build_models", stopping)
+    with pytest.raises(KeyboardInterrupt) as stop:
+        runner.run(parse(_SMALL_RUN), path, progress=False)
+    assert _stored(path, stop.value).endswith("; the run had finished its work")
+    with Store(path) as st:  # an image of a group certified no more
+        st.query("DELETE FROM certificates WHERE image = (SELECT MIN(image) FROM counts)")
+    assert _stored(path, stop.value).endswith("; certification is unfinished")
