@@ -47,8 +47,8 @@ from harness.store import ImportedRow, Store
 from smoothbench.names import unknown_name
 
 INDEX_FILE = "index.json"
-#: The key of an ``index.json`` written while an export moves its files in: until the
-#: export finishes, the folder's files may be of two exports.
+#: The key of an ``index.json`` written while an export moves its files in and deletes
+#: the earlier export's: until it finishes, the folder's files may be of two exports.
 MOVING = "moving_files_in"
 
 
@@ -177,8 +177,9 @@ class ExportIndexes:
             return None
         if listing.get(MOVING):
             raise ValueError(
-                f"{index}: an export into {folder} stopped while it moved its files in, so "
-                "they may be of two exports; run `smoothbench export` into it again"
+                f"{index}: an export into {folder} stopped while it replaced an earlier "
+                "export's files, so they may be of two exports; run `smoothbench export` "
+                "into it again"
             )
         entries: dict[Path, dict[str, Any]] = {}
         files = listing.get("files")

@@ -129,7 +129,7 @@ def test_files_of_an_export_stopped_while_moving_them_in_are_not_imported(
     files = sorted(out.rglob("*.tsv"))
     argv = ["import", "cohen-tsv", *map(str, files), "--store", str(tmp_path / "copy.sqlite")]
     assert main(argv) == 2
-    assert "stopped while it moved its files in" in capsys.readouterr().err
+    assert "stopped while it replaced an earlier export's files" in capsys.readouterr().err
 
 
 def test_an_export_stopped_while_deleting_the_earlier_files_leaves_them_listed(
