@@ -89,8 +89,7 @@ def certify_store(
     run_written = store.get_manifest("sampling_config") is not None  # a run recorded them
     written = 0
     failures: list[str] = []
-    failed = recorded_failures(store.get_manifest("certification_failures"))
-    kept = dict(failed)  # as the manifest holds them
+    failed = recorded_failures(store.get_manifest("certification_failures"))  # as stored
     items = sorted(groups.items())
     bar = tqdm(items, desc="certify", unit="group", disable=not progress, mininterval=1.0)
     finished = 0
@@ -108,14 +107,15 @@ def certify_store(
                 distance = noise.sampled_law_distance(sampled)
             except Exception as err:  # or a plugin's approximation that states no bound
                 failures.append(f"noise {noise_name}, model {model}: {type(err).__name__}: {err}")
+                pending = dict(failed)
                 for cname, c in instances.items():
                     for norm in norms:
                         if _may_certify(c, noise, norm):
                             key = (model, noise_name, cname, norm)
-                            failed[key] = f"{type(err).__name__}: {err}"
-                if failed != kept:  # at once: a stop after a later group's commit loses none
-                    store.put_manifest({"certification_failures": failure_entries(failed)})
-                    kept = dict(failed)
+                            pending[key] = f"{type(err).__name__}: {err}"
+                if pending != failed:  # at once: a stop after a later group's commit loses none
+                    store.put_manifest({"certification_failures": failure_entries(pending)})
+                    failed = pending
                 continue
             if distances.get(noise_name) != distance:  # one transaction a change, not a group
                 store.record_law_distance(noise_name, distance)
@@ -136,8 +136,8 @@ def certify_store(
             # contradicts them
             dropped = [(model, noise_name, c, nm) for c, nm in errors]
             record = {"certification_failures": failure_entries(pending)}
-            store.put_certificates(out, dropped, None if pending == kept else record)
-            failed, kept = pending, dict(pending)
+            store.put_certificates(out, dropped, None if pending == failed else record)
+            failed = pending
             written += len(out)
             finished += 1
     except KeyboardInterrupt:  # the store holds every group's record as it committed
