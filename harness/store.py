@@ -43,6 +43,7 @@ from typing import Any
 
 import numpy as np
 
+from harness.manifest_shapes import manifest_fault
 from smoothbench import plugins
 
 SCHEMA_VERSION = 3  # 2: imported and deterministic certificates; 3: audit
@@ -290,6 +291,7 @@ class StoreBusyError(StoreError):
 
 
 _SQLITE_HEADER = b"SQLite format 3\x00"
+_UNREADABLE = object()
 _OUR_TABLES = {"manifest", "noises", "counts", "certificates"}
 #: schema version -> the step that brings a store of that version to the next one. The
 #: tables added since version 1 (imported and deterministic certificates) are created by
@@ -684,12 +686,29 @@ class Store:
                 self._put_manifest(key, value)
 
     def get_manifest(self, key: str) -> Any:
+        """The manifest's entry ``key`` (None where it has none); an entry without the
+        shape smoothbench writes (``harness.manifest_shapes``) is a ``StoreError``."""
         row = self._db.execute("SELECT value FROM manifest WHERE key = ?", (key,)).fetchone()
-        return None if row is None else json.loads(row[0])
+        return None if row is None else self._checked(key, row[0])
 
     def manifest(self) -> dict[str, Any]:
+        """Every manifest entry, each checked as ``get_manifest`` checks it."""
         rows = self._db.execute("SELECT key, value FROM manifest ORDER BY key").fetchall()
-        return {k: json.loads(v) for k, v in rows}
+        return {k: self._checked(k, v) for k, v in rows}
+
+    def _checked(self, key: str, text: str) -> Any:
+        try:
+            value = json.loads(text)
+        except ValueError:
+            value = _UNREADABLE
+        fault = "it is not JSON" if value is _UNREADABLE else manifest_fault(key, value)
+        if fault is not None:
+            raise StoreError(
+                f"{self.path}: the manifest's {key} is damaged ({fault}); smoothbench never "
+                "writes it so: was the store edited by hand? Use a copy made before, or "
+                "sample a new store"
+            )
+        return value
 
     # noises ---------------------------------------------------------------------
     def put_noises(self, specs: dict[str, dict[str, Any]]) -> None:
@@ -1095,13 +1114,7 @@ def _deciding(options: Any) -> dict[str, Any]:
     return {k: v for k, v in dict(options or {}).items() if k != "batch_size"}
 
 
-def imported_spent(entries: object) -> dict[tuple, float]:
+def imported_spent(entries: list[list] | None) -> dict[tuple, float]:
     """The manifest's ``imported_confidence_spent`` (``Store.put_imported``)
     as ``(model, noise, certifier, norm, alpha, source) -> spent``."""
-    if not isinstance(entries, list):
-        return {}
-    return {
-        (*e[:4], float(e[4]), e[5]): float(e[6])
-        for e in entries
-        if isinstance(e, list) and len(e) == 7
-    }
+    return {(*e[:4], float(e[4]), e[5]): float(e[6]) for e in entries or []}

@@ -203,7 +203,9 @@ def load_counts(store: Store | str | Path) -> pd.DataFrame:
     )
 
 
-def imported_as_outcomes(imported: pd.DataFrame, specs: dict, spent: object = None) -> pd.DataFrame:
+def imported_as_outcomes(
+    imported: pd.DataFrame, specs: dict, spent: list[list] | None = None
+) -> pd.DataFrame:
     """Imported certificates in the outcome table's columns (no p_A: no counts);
     ``spent``: the manifest's ``imported_confidence_spent``, the confidence each imported
     group's certificates spend beyond alpha (0 for a group it does not name)."""

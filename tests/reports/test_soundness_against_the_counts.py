@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from dataclasses import replace
 
 import numpy as np
 import pytest
 from scipy.stats import beta, norm
 
+from harness.store import StoreError
 from reports.sanity import FAIL, INCOMPLETE, PASS, SanityContext, SanityInputs
 from reports.sanity.soundness import Soundness
 from tests.reports._report_synth import ALPHA, N, winner_store
@@ -221,15 +223,21 @@ def test_a_partial_certify_keeps_the_older_rows_of_an_exact_noise(tmp_path):
 
 @pytest.mark.parametrize("record", [-1.0, 1.5, "x", None])
 def test_a_law_distance_record_certify_never_writes_leaves_the_rows_unchecked(tmp_path, record):
-    """It was read as 0: p_A raised by almost the run's stated distance passed."""
+    """It was read as 0: p_A raised by almost the run's stated distance passed. The store
+    refuses to hand such a record out; inputs built without a store leave the rows
+    unchecked."""
     path = tmp_path / "s.sqlite"
     noise = _tabulated_store(path, np.full(20, 990))
     with sqlite3.connect(path) as db:
         db.execute("UPDATE certificates SET p_lower = p_lower + ?", (0.99 * TV,))
-        records = {noise.name: record} if record is not None else [TV]
+    inputs = SanityInputs.from_store(path)
+    records = {noise.name: record} if record is not None else [TV]
+    with sqlite3.connect(path) as db:
         db.execute(
             "UPDATE manifest SET value = ? WHERE key = 'law_distances'", (json.dumps(records),)
         )
-    gate = _gate(path)
+    with pytest.raises(StoreError, match="law_distances is damaged"):
+        SanityInputs.from_store(path)
+    gate = Soundness().run(replace(inputs, law_distances=records), SanityContext())
     assert gate.status == INCOMPLETE, gate.line()
     assert "law distance record" in next(iter(gate.unchecked.values()))
