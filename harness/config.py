@@ -26,7 +26,7 @@ architecture, format and sigma0 from there unless it gives them.
 
 Everything is checked here, before a store is created: budgets within ``LIMITS`` (``n``
 and ``n0`` at most 10^9, ``batch_size`` 10^7), sigmas in (0, ``MAX_SIGMA0``], names that
-become file names (``SAFE_NAME``), ``n0 <= n`` (more selection than estimation draws is
+become file names (``smoothbench.safe_names``), ``n0 <= n`` (more selection than estimation draws is
 refused), non-empty certifier and norm lists, and every noise, built once at the
 dataset's dimension for each model's sigma0 (``check_noises``), a noise given twice
 named. The reference of every key: ``docs/configs.md``.
@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import re
 import tomllib
 import warnings
 from dataclasses import dataclass, field
@@ -51,6 +50,7 @@ from harness.sampler import AUTOCAST_DTYPES, SamplerOptions
 from reports.settings import ReportSettings, ReportSettingsError
 from smoothbench.names import choices, unknown_name
 from smoothbench.plugins import load_plugin
+from smoothbench.safe_names import SAFE_NAME_RULE, is_safe_name
 
 if TYPE_CHECKING:
     from baselines.architectures import Architecture
@@ -107,8 +107,6 @@ MAX_SIGMA0 = 100.0
 #: The largest root mean square per coordinate of a noise: far beyond any image (in
 #: [0, 1]) and still far below float32's 3.4e38, in which the noise is added.
 MAX_NOISE_RMS = 1e30
-#: Names that become file names (``run.name``: ``out/<name>.sqlite``; model names).
-SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+=-]{0,99}")
 
 
 class ConfigError(ValueError):
@@ -228,11 +226,9 @@ def _named_once(key: str, values: tuple) -> None:
 
 def _safe_name(key: str, value: str) -> str:
     """A name that becomes a file name: letters, digits and ``._+=-``, at most 100."""
-    if not SAFE_NAME.fullmatch(value):
+    if not is_safe_name(value):
         raise ConfigError(
-            f"config key '{key}' is {value!r}: a name must start with a letter or digit "
-            "and hold only letters, digits and . _ + = - (at most 100 characters), since "
-            "it becomes a file name"
+            f"config key '{key}' is {value!r}: {SAFE_NAME_RULE}, since it becomes a file name"
         )
     return value
 

@@ -26,6 +26,7 @@ from importlib.metadata import entry_points
 from typing import Generic, TypeVar
 
 from smoothbench.names import unknown_name
+from smoothbench.safe_names import SAFE_NAME_RULE, is_safe_name
 
 T = TypeVar("T")
 _UNSET = object()
@@ -129,8 +130,10 @@ class Registry(Generic[T]):
         self._classes.pop(name, None)
 
     def _check_name(self, name: object) -> None:
-        if not isinstance(name, str) or not name.strip() or name != name.strip():
-            raise ValueError(f"a {self.kind} name is a non-empty string, got {name!r}")
+        """A name typed on command lines and written into every report
+        (``smoothbench.safe_names``)."""
+        if not is_safe_name(name):
+            raise ValueError(f"{self.kind} name {name!r}: {SAFE_NAME_RULE}")
 
     # plugins --------------------------------------------------------------------------
     def load_plugins(self, *, force: bool = False) -> None:

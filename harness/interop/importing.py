@@ -45,6 +45,7 @@ from harness.noise import Gaussian, Noise, noise_class
 from harness.noise.written import split_noise_text
 from harness.store import ImportedRow, Store
 from smoothbench.names import unknown_name
+from smoothbench.safe_names import SAFE_NAME_RULE, is_safe_name
 
 INDEX_FILE = "index.json"
 #: The key of an ``index.json`` written while an export moves its files in and deletes
@@ -242,12 +243,10 @@ def describe(
             f"test/sigma_<s>) and no index.json lists it: give "
             + ", ".join(f"--{k}" for k in missing)
         )
-    for key in ("model", "certifier"):  # a registered name's rule, on one line
-        name = str(meta[key])
-        if not name.strip() or name != name.strip() or "\n" in name or "\r" in name:
+    for key in ("model", "certifier"):  # a configured or registered name's rule
+        if not is_safe_name(meta[key]):
             raise ValueError(
-                f"{path}: {key} name {name!r} is empty, padded with spaces or more than "
-                f"one line: give --{key} NAME"
+                f"{path}: {key} name {meta[key]!r}: {SAFE_NAME_RULE}; give --{key} NAME"
             )
     if meta["norm"] not in NORMS:
         raise ValueError(f"--norm {meta['norm']!r}: one of {list(NORMS)}")

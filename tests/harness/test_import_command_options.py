@@ -109,8 +109,9 @@ def test_labels_and_indices_the_dataset_cannot_have_are_refused(tmp_path, capsys
 
 
 def test_model_and_certifier_names_follow_the_registrys_rule(tmp_path, capsys):
-    """An imported model's or certifier's name is a registered name's: not empty, not
-    padded, one line (a plugin's, or a checkpoint file's, may hold a space)."""
+    """An imported model's or certifier's name follows the rule of a configured or
+    registered one (``smoothbench.safe_names``): reports write it into Markdown tables,
+    HTML, LaTeX and plot labels."""
     store = tmp_path / "s.sqlite"
     flat = write_cohen(tmp_path / "flat" / "results.tsv", ROWS)
     base = ["import", "cohen-tsv", str(flat), "--store", str(store), "--noise",
@@ -118,10 +119,10 @@ def test_model_and_certifier_names_follow_the_registrys_rule(tmp_path, capsys):
             "--dataset", "cifar10"]  # fmt: skip
     given = {"--model": "mine", "--certifier": "cohen"}
     for option in given:
-        for name in (" x", "x ", "", "a\nb"):
+        for name in (" x", "x ", "", "a\nb", "My Net (v2)", "a|b", "$x$", "<b>", "*x*"):
             argv = [*base, *(w for k, v in {**given, option: name}.items() for w in (k, v))]
             assert main(argv) == 2
             err = capsys.readouterr().err
             assert f"{option[2:]} name {name!r}" in err and f"give {option} NAME" in err, err
     assert not store.exists()
-    assert main([*base, "--model", "My Net (v2)", "--certifier", "my certifier"]) == 0
+    assert main([*base, "--model", "My-Net_v2.1", "--certifier", "my+certifier=2"]) == 0

@@ -105,8 +105,8 @@ def test_a_taken_name_is_refused_and_a_rerun_cell_replaces_its_class(monkeypatch
         reg.add("second", again)
     with pytest.raises(TypeError, match="not a subclass of _Base"):
         reg.add("free", type("Free", (), {}))
-    for bad in (" padded", "padded ", "", "  "):
-        with pytest.raises(ValueError, match="non-empty string"):
+    for bad in (" padded", "padded ", "", "  ", "a|b", "$\\x$", "<b>", "*x*", "a\nb", 7):
+        with pytest.raises(ValueError, match="must start with a letter or digit"):
             reg.add(bad, other)
     assert reg.names() == ["gizmo"]
 
