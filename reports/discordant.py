@@ -17,6 +17,7 @@ import pandas as pd
 from harness.noise.written import split_noise_text
 from harness.store import Store
 from reports import stats
+from reports.headline import fmt_p
 from reports.reach import reach, run_draws
 from reports.tidy import leaderboard_keys, load_leaderboard_outcomes
 from smoothbench.names import choices, did_you_mean
@@ -173,7 +174,7 @@ def compare_rows_by_image(
     summary = (
         f"{len(images)} shared images{held}; certified at r = {radius:g}: first {x.sum()}, second "
         f"{y.sum()}; only the first {mc.n10}, only the second {mc.n01}; McNemar mid-p "
-        f"{mc.pvalue_midp:.4g} (exact {mc.pvalue_exact:.4g})"
+        f"{fmt_p(mc.pvalue_midp)} (exact {fmt_p(mc.pvalue_exact)})"
     )
     draws = run_draws(manifest)
     options = manifest.get("certifier_options") or {}

@@ -57,11 +57,23 @@ class BeyondReach:
     gap: tuple[float, float, float, float]
 
 
+#: Below the smallest positive double: where a p-value is computed as 0 (the tails of
+#: ``scipy.stats`` are accurate down to it), that is all the computation shows.
+P_FLOOR = "< 1e-300"
+
+
 def fmt_p(p: float) -> str:
-    """A p-value with four significant digits (0.001565, 2.4e-35)."""
+    """A p-value with four significant digits (0.001565, 2.4e-35); one that underflowed
+    to 0 is ``P_FLOOR``, never a "0" that reads as certainty."""
     if not np.isfinite(p):
         return "n/a"
-    return f"{p:.4g}"
+    return P_FLOOR if p == 0 else f"{p:.4g}"
+
+
+def p_stated(p: float) -> str:
+    """``fmt_p`` after its relation, for a sentence: ``= 0.0016``, ``< 1e-300``."""
+    text = fmt_p(p)
+    return text if text == P_FLOOR else f"= {text}"
 
 
 @dataclass(frozen=True)
@@ -180,20 +192,21 @@ class Headline:
             *filter(None, [self._reach_line()]),
             (
                 "Paired test (McNemar)",
-                f"mid-p = {fmt_p(self.p_midp)} (exact {fmt_p(self.p_exact)}); Holm over the "
+                f"mid-p {p_stated(self.p_midp)} (exact {fmt_p(self.p_exact)}); Holm over the "
                 f"{self.family_size} radii: {fmt_p(self.p_holm)}, "
                 f"{'significant' if self.significant else 'not significant'} at {self.level:g}",
             ),
             (
                 "Unpaired test (z-test, as papers report it)",
-                f"p = {fmt_p(self.p_unpaired)} (ignores that both rows see the same images "
+                f"p {p_stated(self.p_unpaired)} (ignores that both rows see the same images "
                 "and draws)",
             ),
             (
                 "ACR",
                 f"{self.acr:.{places}f} vs {self.other_acr:.{places}f}, difference "
-                f"{_signed(diff, places)}, {interval}; paired t-test p = "
-                f"{fmt_p(self.p_acr)}" + (" (Bonferroni-adjusted)" if self.chosen_from > 1 else ""),
+                f"{_signed(diff, places)}, {interval}; paired t-test p "
+                f"{p_stated(self.p_acr)}"
+                + (" (Bonferroni-adjusted)" if self.chosen_from > 1 else ""),
             ),
         ]
         parts = []
