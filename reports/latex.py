@@ -15,6 +15,8 @@ _SPECIAL = {
     # under the default OT1 font encoding these print as other glyphs (an inverted
     # exclamation mark, an em dash)
     "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}",
+    # an opening quote, where it would print
+    "`": r"\textasciigrave{}",
 }  # fmt: skip
 #: Each mark its own symbol: a filled star for a separated best, the same star in
 #: parentheses for a best that is not separable from every other row.
@@ -54,8 +56,10 @@ LEGEND = (
 
 
 def escape(text: str) -> str:
-    """LaTeX's special characters escaped, the report's marks as symbols."""
-    out = "".join(_SPECIAL.get(ch, ch) for ch in str(text))
+    """LaTeX's special characters escaped, the report's marks as symbols; a hyphen
+    before another is followed by ``{}`` (``--`` would print as an en dash, so
+    ``fdiv--kl`` as another name)."""
+    out = re.sub(r"-(?=-)", "-{}", "".join(_SPECIAL.get(ch, ch) for ch in str(text)))
     for mark, tex in MARKS.items():
         out = out.replace(mark, tex)
     return out
