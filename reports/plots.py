@@ -197,7 +197,9 @@ def radius_distribution_figure(board: Board) -> tuple[plt.Figure, int]:
             labels.append(
                 f"{model} · {row.shown_label} · {row.certifier_short} ({r.size} certified)"
             )
-    height = min(12.0, 0.26 * len(values) + 1.2)
+    # a line of 8-point text a box, however many: at a capped height the labels touched
+    # at about 90 boxes and overlapped past (matplotlib's limit, 2^16 pixels, is at 1,600)
+    height = 0.26 * len(values) + 1.2
     fig, ax = plt.subplots(figsize=(8.4, height), layout="constrained")
     # every image is drawn: the box and whiskers, and each radius beyond them as a point;
     # the points as pixels in the SVG too (one vector mark each made 2.5 MB at 10,000 images)

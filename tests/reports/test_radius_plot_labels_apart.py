@@ -1,0 +1,50 @@
+"""The radius box plot gives every box's label its own line, however many boxes: its
+height stopped at 12 in while the labels stayed at 8 pt, so at 96 boxes each label
+touched the next, and past that overlapped it (15 models with 8 rows each: 119 of 120)."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from harness.certify import certify_store
+from harness.noise import Gaussian
+from reports.leaderboard import build_report
+from reports.plots import radius_distribution_figure
+from reports.tidy import load_outcomes
+from tests.reports._report_synth import ALPHA, DIM, ScaledCohen, add_counts, new_store
+
+FACTORS = (0.3, 0.45, 0.6, 0.75, 0.9)
+MODELS, IMAGES = 16, 30
+
+
+def test_no_label_overlaps_the_next(tmp_path, plugins):
+    names = [f"scaled-{f}" for f in FACTORS]
+    for name, f in zip(names, FACTORS, strict=True):
+        plugins.certifier(name, type("Scaled", (ScaledCohen,), {"factor": f}))
+    models = {f"model-{i:02d}": 0.25 for i in range(MODELS)}
+    config = {"report": {"reference": "cohen"}, "certify": {"certifiers": ["cohen", *names]}}
+    store = new_store(tmp_path / "s.sqlite", IMAGES, models, config=config)
+    labels = np.arange(IMAGES) % 10
+    top = np.random.default_rng(0).integers(900, 1000, IMAGES)
+    for m in models:
+        add_counts(store, m, Gaussian(0.25, DIM), labels, labels, top)
+    certify_store(store, ["cohen", *names], ["l2"], [ALPHA], progress=False)
+    report = build_report(
+        load_outcomes(store), manifest=store.manifest(), specs=store.noise_specs()
+    )
+    store.close()
+    (board,) = report.boards
+    fig, boxes = radius_distribution_figure(board)
+    assert boxes == MODELS * (1 + len(FACTORS))
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    extents = sorted(
+        (t.get_window_extent(renderer) for t in fig.axes[0].get_yticklabels()),
+        key=lambda b: b.y0,
+    )
+    assert len(extents) == boxes
+    # a line spacing of at least 1.2 (text set solid is hard to read; overlapping, unread)
+    crowded = [a for a, b in itertools.pairwise(extents) if b.y0 - a.y1 < 0.2 * a.height]
+    assert not crowded, f"{len(crowded)} of {boxes} labels touch or overlap the next"
