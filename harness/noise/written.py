@@ -13,7 +13,8 @@ _STORED = re.compile(r"(\w+)\((.*)\)")
 def split_noise_text(text: str) -> tuple[str, dict[str, str]] | None:
     """``(family, {key: value})`` as written (keys and values stripped, values not
     parsed), or ``None`` where an item is not ``key=value``. A bare word is a family with
-    no parameters."""
+    no parameters. A parameter given twice is a ``ValueError`` (never the last one's
+    value, a noise the user may not have meant)."""
     text = text.strip()
     stored = _STORED.fullmatch(text)
     family, rest = (stored.group(1), stored.group(2)) if stored else text.partition(":")[::2]
@@ -22,5 +23,7 @@ def split_noise_text(text: str) -> tuple[str, dict[str, str]] | None:
         key, equals, value = item.partition("=")
         if not equals:
             return None
+        if key.strip() in params:
+            raise ValueError(f"noise {text!r}: parameter {key.strip()!r} is given twice")
         params[key.strip()] = value.strip()
     return family.strip(), params

@@ -47,3 +47,27 @@ def test_text_after_the_closing_parenthesis_is_not_read_as_the_stored_form():
 def test_an_unclosed_parenthesis_is_not_the_stored_form():
     got = split_noise_text("gaussian(dim=64,sigma=0.25")
     assert got is None or got[1].get("sigma") != "0.25"
+
+
+@pytest.mark.parametrize(
+    "text", ["gaussian:sigma=0.25,sigma=0.5", "gaussian(dim=64,sigma=0.25, sigma =0.25)"]
+)
+def test_a_parameter_given_twice_is_refused_by_name(text):
+    """The last value won: ``--noise gaussian:sigma=0.25,sigma=0.5`` imported rows as
+    ``gaussian(dim=64,sigma=0.5)``."""
+    with pytest.raises(ValueError, match="parameter 'sigma' is given twice"):
+        split_noise_text(text)
+
+
+def test_import_names_the_repeated_parameter(tmp_path, capsys):
+    from harness.cli import main
+    from tests.harness.test_interop import ROWS, write_cohen
+
+    flat = write_cohen(tmp_path / "results.tsv", ROWS)
+    store = tmp_path / "s.sqlite"
+    argv = ["import", "cohen-tsv", str(flat), "--store", str(store), "--model", "m",
+            "--noise", "gaussian:sigma=0.25,sigma=0.5", "--certifier", "cohen",
+            "--norm", "l2", "--alpha", "0.001", "--dataset", "cifar10"]  # fmt: skip
+    assert main(argv) == 2
+    assert "parameter 'sigma' is given twice" in capsys.readouterr().err
+    assert not store.exists()
