@@ -4,6 +4,7 @@ prediction and a bound."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,13 +19,31 @@ from smoothbench.crossing import crossing
 DEFAULT_ALPHA = 0.001
 
 
+#: The smallest alpha: the smallest normal double. Below it a float has fewer digits than
+#: the bounds' inverse beta and normal functions need (``plan draws`` at 1e-320 gave a 90%
+#: budget below its 50% one).
+SMALLEST_ALPHA = float(np.finfo(np.float64).tiny)
+
+
 def check_alpha(alpha: float) -> float:
-    """``alpha`` as a float, if it is a real number in (0, 1); else a clear error."""
+    """``alpha`` as a float, if it is a real number in [``SMALLEST_ALPHA``, 1); else a
+    clear error."""
     if isinstance(alpha, bool) or not isinstance(alpha, int | float | np.floating):
         raise TypeError(f"alpha must be a real number, got {type(alpha).__name__}")
     if not 0.0 < float(alpha) < 1.0:
         raise ValueError(f"alpha must lie in (0, 1), got {alpha!r}")
+    if float(alpha) < SMALLEST_ALPHA:
+        raise ValueError(
+            f"alpha {alpha!r} is below {SMALLEST_ALPHA:.3g}, the smallest normal double, "
+            "where the bounds lose their precision"
+        )
     return float(alpha)
+
+
+def alpha_printed_alike(alpha: float, others: Iterable[float]) -> float | None:
+    """The first of ``others`` that differs from ``alpha`` but prints as it does
+    (``{:g}``, as report titles and file names print an alpha); None if none does."""
+    return next((o for o in others if o != alpha and f"{o:g}" == f"{alpha:g}"), None)
 
 
 def check_law_distance(distance: float) -> float:

@@ -16,7 +16,12 @@ from tqdm import tqdm
 
 import certifiers
 from certifiers.base import Certifier, check_norm, checked_confidence_spent, checked_radii
-from certifiers.bounds import DEFAULT_ALPHA, certify_top_class, check_alpha
+from certifiers.bounds import (
+    DEFAULT_ALPHA,
+    alpha_printed_alike,
+    certify_top_class,
+    check_alpha,
+)
 from harness.certificate_groups import failure_entries, recorded_failures
 from harness.noise import Noise, from_spec
 from harness.noise.registry import source_change
@@ -74,6 +79,7 @@ def certify_store(
     alphas = list(dict.fromkeys(check_alpha(alpha) for alpha in alphas))
     if not alphas:
         raise ValueError("at least one alpha is needed")
+    _refuse_alphas_printed_alike(store, alphas)
     store.record_certifier_options({name: c.options() for name, c in instances.items()})
     recorded = store.get_manifest("plugins") or []
     if (named := plugins.with_loaded(recorded)) != recorded:  # the files behind the rows
@@ -145,6 +151,24 @@ def certify_store(
     if failures:
         raise CertificationError(failures, written)
     return written
+
+
+def _refuse_alphas_printed_alike(store: Store, alphas: list[float]) -> None:
+    """An alpha that differs from another given or stored but prints as it does (``{:g}``,
+    as report titles and file names print it) is refused: the report would show two
+    tables of one title and write their files over each other."""
+    sql = "SELECT DISTINCT alpha FROM certificates"
+    if store.has_table("imported"):
+        sql += " UNION SELECT DISTINCT alpha FROM imported"
+    stored = [float(a) for (a,) in store.query(sql)]
+    for i, alpha in enumerate(alphas):
+        alike = alpha_printed_alike(alpha, [*alphas[:i], *stored])
+        if alike is not None:
+            raise ValueError(
+                f"alpha {alpha!r} prints as {alpha:g}, as {alike!r} does (given or in the "
+                "store): the report could not tell their tables and files apart; give an "
+                "alpha that differs in its first six digits"
+            )
 
 
 def _certify_group(

@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any
 
 from baselines.models import TRAININGS, ModelSpec, repeated_name
 from certifiers.base import NORMS
-from certifiers.bounds import DEFAULT_ALPHA
+from certifiers.bounds import DEFAULT_ALPHA, alpha_printed_alike, check_alpha
 from harness.noise import Noise, noise_class
 from harness.sampler import AUTOCAST_DTYPES, SamplerOptions
 from reports.settings import ReportSettings, ReportSettingsError
@@ -355,7 +355,16 @@ def _parse_models(
             )
         return (ModelSpec(checkpoint=run["checkpoint"], sigma0=sigmas[0]),), sigmas
     _check_recipe("run.arch", run["arch"], run["dataset"])
-    return tuple(ModelSpec(recipe=run["arch"], sigma0=s) for s in sigmas), sigmas
+    specs = tuple(ModelSpec(recipe=run["arch"], sigma0=s) for s in sigmas)
+    repeated = repeated_name(specs, run["dataset"])
+    if repeated is not None:  # sigmas that differ but print alike, as the names print them
+        i, j, name = repeated
+        raise ConfigError(
+            f"config key 'run.train_sigmas[{i}]' is {sigmas[i]!r}, and train_sigmas[{j}] "
+            f"{sigmas[j]!r}: both models would be named {name!r}; give sigmas that differ "
+            "in their first six digits, or [[models]] entries with a 'name' each"
+        )
+    return specs, sigmas
 
 
 def _known_architecture(key: str, name: Any) -> Architecture:
@@ -627,9 +636,17 @@ def parse(data: dict[str, Any], source: str = "<config>") -> Config:
         _named_once("certify.norms", norms[: i + 1])
     alphas = tuple(certify.get("alpha", [DEFAULT_ALPHA]))
     for i, a in enumerate(alphas):
-        if isinstance(a, bool) or not isinstance(a, int | float) or not 0 < a < 1:
-            raise ConfigError(f"config key 'certify.alpha[{i}]' must lie in (0, 1), got {a!r}")
+        try:
+            check_alpha(a)
+        except (TypeError, ValueError) as err:
+            raise ConfigError(f"config key 'certify.alpha[{i}]': {err}") from None
         _named_once("certify.alpha", alphas[: i + 1])
+        if (alike := alpha_printed_alike(a, alphas[:i])) is not None:
+            raise ConfigError(
+                f"config key 'certify.alpha[{i}]' is {a!r}, and {alike!r} is named before: "
+                f"both print as {a:g}, so the report could not tell their tables and files "
+                "apart; give alphas that differ in their first six digits"
+            )
     if not alphas:
         raise ConfigError("config key 'certify.alpha' is empty")
 
@@ -651,7 +668,8 @@ def parse(data: dict[str, Any], source: str = "<config>") -> Config:
                 f"{list(names)}, so these options are not used",
                 stacklevel=3,
             )
-    _warn_uncertified(where, names, norms, options, smoothed[0] if smoothed else 1.0, dim)
+    if smoothed:  # no smoothed model: no noise is sampled (nothing to do is refused below)
+        _warn_uncertified(where, names, norms, options, smoothed[0], dim)
 
     try:
         report = ReportSettings.from_table(data.get("report"))
@@ -667,6 +685,23 @@ def parse(data: dict[str, Any], source: str = "<config>") -> Config:
             f"config key 'report.reference' is {report.reference!r}, a deterministic "
             "certifier (a bound over an input box, not Monte Carlo counts): the reference "
             f"is the Monte Carlo certifier others are compared with, one of {monte_carlo}"
+        )
+    chosen = certifiers.available() if "all" in names else list(names)
+    smoothing = any(m.smoothing for m in models)
+    monte_carlo = smoothing and not all(certifiers.is_deterministic(n) for n in chosen)
+    given = "reference" in (data.get("report") or {})  # cohen by default: report --reference
+    if given and monte_carlo and report.reference not in chosen:  # else found after the run
+        raise ConfigError(
+            f"config key 'report.reference' is {report.reference!r}, which "
+            f"certify.certifiers {list(names)} leaves out: the report compares every row "
+            "with the reference's; add it to the certifiers, or name one of them"
+        )
+    if not smoothing and not any(certifiers.is_deterministic(n) for n in chosen):
+        raise ConfigError(
+            f"{source}: every model has smoothing = false and none of certify.certifiers "
+            f"{list(names)} is deterministic (a bound over an input box): the run would "
+            "sample and certify nothing; add a smoothed model, or a deterministic certifier "
+            f"({[n for n in certifiers.available() if certifiers.is_deterministic(n)]})"
         )
 
     autocast = run.get("autocast", "none")

@@ -118,15 +118,22 @@ def _power_at_n(plan: PowerPlan) -> str:
 def _draws(args: argparse.Namespace) -> int:
     from scipy.stats import norm
 
-    from certifiers.bounds import DEFAULT_ALPHA, draws_to_certify_with, estimation_draws_needed
+    from certifiers.bounds import (
+        DEFAULT_ALPHA,
+        check_alpha,
+        draws_to_certify_with,
+        estimation_draws_needed,
+    )
 
     alpha = DEFAULT_ALPHA if args.alpha is None else args.alpha
     if not (0 < args.sigma < math.inf and 0 <= args.radius < math.inf):
         raise ValueError("--sigma must be a finite positive number, --radius a finite one >= 0")
     if not 0 < args.p <= 1:
         raise ValueError(f"--p must lie in (0, 1], got {args.p}")
-    if not 0 < alpha < 1:
-        raise ValueError(f"--alpha must lie in (0, 1), got {alpha}")
+    try:
+        check_alpha(alpha)
+    except ValueError as err:
+        raise ValueError(f"--alpha: {err}") from None
     p_needed = float(norm.cdf(args.radius / args.sigma))
     gap = float(norm.sf(args.radius / args.sigma))  # 1 - p_needed, to its own precision
     written = f"1 - {gap:.3g}" if gap < 1e-4 else f"{p_needed:.6f}"
