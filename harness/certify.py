@@ -157,10 +157,7 @@ def _refuse_alphas_printed_alike(store: Store, alphas: list[float]) -> None:
     """An alpha that differs from another given or stored but prints as it does (``{:g}``,
     as report titles and file names print it) is refused: the report would show two
     tables of one title and write their files over each other."""
-    sql = "SELECT DISTINCT alpha FROM certificates"
-    if store.has_table("imported"):
-        sql += " UNION SELECT DISTINCT alpha FROM imported"
-    stored = [float(a) for (a,) in store.query(sql)]
+    stored = store.certificate_alphas()
     for i, alpha in enumerate(alphas):
         alike = alpha_printed_alike(alpha, [*alphas[:i], *stored])
         if alike is not None:

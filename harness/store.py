@@ -591,6 +591,13 @@ class Store:
     def has_table(self, name: str) -> bool:
         return name in self._tables()
 
+    def certificate_alphas(self) -> list[float]:
+        """The alphas of the store's Monte Carlo and imported certificates, sorted."""
+        sql = "SELECT DISTINCT alpha FROM certificates"
+        if self.has_table("imported"):
+            sql += " UNION SELECT DISTINCT alpha FROM imported"
+        return sorted({float(a) for (a,) in self.query(sql)})
+
     @classmethod
     def open_existing(cls, path: str | Path, *, readonly: bool = False) -> Store:
         """Open a store that must already exist (for certify and report). The plugin files

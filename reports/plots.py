@@ -83,6 +83,13 @@ def _save(fig: plt.Figure, stem: Path) -> tuple[Path, Path]:
     return paths[0], paths[1]
 
 
+def plain(text: str) -> str:
+    """``text`` as matplotlib shows it literally: a ``$`` escaped (a model named by its
+    checkpoint file may hold two, which matplotlib reads as math text around an unknown
+    symbol, failing the whole report)."""
+    return text.replace("$", r"\$")
+
+
 def _legend_below(fig: plt.Figure, ax: plt.Axes, curves: int) -> None:
     """Legend in two columns under the axes, in a fixed layout (one draw per save); the
     figure is as tall as its legend needs (3 in of axes, 0.22 in per legend line)."""
@@ -147,7 +154,7 @@ def certified_accuracy_figure(board: Board, model: str) -> tuple[plt.Figure, int
             name += " (UNSOUND)"
         elif row.key in board.unchecked:
             name += " (UNCHECKED)"
-        ax.plot(grid, 100 * k / row.n, lw=1.7, label=name, **style)
+        ax.plot(grid, 100 * k / row.n, lw=1.7, label=plain(name), **style)
         ax.fill_between(grid, 100 * lo, 100 * hi, color=style["color"], alpha=0.08, lw=0)
         _mark_reach(ax, row.reach, grid[-1], style["color"])
     ax.set_xlabel(f"{board.norm} radius")
@@ -157,7 +164,7 @@ def certified_accuracy_figure(board: Board, model: str) -> tuple[plt.Figure, int
     ax.grid(alpha=0.3)
     s0 = board.sigma0.get(model)
     sigma = f", sigma0 = {s0:g}" if s0 is not None else ""
-    ax.set_title(f"{board.dataset}, {board.norm}: {model}{sigma}", fontsize=10)
+    ax.set_title(plain(f"{board.dataset}, {board.norm}: {model}{sigma}"), fontsize=10)
     _legend_below(fig, ax, len(rows))
     return fig, len(rows)
 
@@ -176,14 +183,15 @@ def envelope_figure(
     for i, e in enumerate(env):
         style = _style(i)
         ax.plot(grid, 100 * envelope_curve(e.rows, grid), lw=1.7,
-                label=f"{e.label} · {e.certifier}", **style)  # fmt: skip
+                label=plain(f"{e.label} · {e.certifier}"), **style)  # fmt: skip
         _mark_reach(ax, e.reach, grid[-1], style["color"])
     ax.set_xlabel(f"{board.norm} radius")
     ax.set_ylabel("certified accuracy (%, best over sigma0)")
     ax.set_ylim(0, 102)
     ax.set_xlim(0, grid[-1])
     ax.grid(alpha=0.3)
-    ax.set_title(f"{board.dataset}, {board.norm}: best over the models' sigma0", fontsize=10)
+    title = f"{board.dataset}, {board.norm}: best over the models' sigma0"
+    ax.set_title(plain(title), fontsize=10)
     _legend_below(fig, ax, len(env))
     return fig, len(env)
 
@@ -195,7 +203,7 @@ def radius_distribution_figure(board: Board) -> tuple[plt.Figure, int]:
             r = row.radius[row.counted()]
             values.append(r if r.size else np.array([np.nan]))
             labels.append(
-                f"{model} · {row.shown_label} · {row.certifier_short} ({r.size} certified)"
+                plain(f"{model} · {row.shown_label} · {row.certifier_short} ({r.size} certified)")
             )
     # a line of 8-point text a box, however many: at a capped height the labels touched
     # at about 90 boxes and overlapped past (matplotlib's limit, 2^16 pixels, is at 1,600)
@@ -212,7 +220,7 @@ def radius_distribution_figure(board: Board) -> tuple[plt.Figure, int]:
     ax.invert_yaxis()
     ax.set_xlabel(f"{board.norm} radius of correctly certified images")
     ax.grid(alpha=0.3, axis="x")
-    ax.set_title(f"{board.dataset}, {board.norm}: certified radii", fontsize=10)
+    ax.set_title(plain(f"{board.dataset}, {board.norm}: certified radii"), fontsize=10)
     return fig, len(values)
 
 

@@ -294,21 +294,8 @@ def load_leaderboard_outcomes(
             load_deterministic_outcomes(st, models, norm),
             st.noise_specs(),
             st.manifest(),
-            stored_alphas(st),
+            st.certificate_alphas(),
         )
-    finally:
-        if owned:
-            st.close()
-
-
-def stored_alphas(store: Store | str | Path) -> list[float]:
-    """The alphas of the store's Monte Carlo and imported certificates."""
-    st, owned = _open(store)
-    try:
-        sql = "SELECT DISTINCT alpha FROM certificates"
-        if st.has_table("imported"):
-            sql += " UNION SELECT DISTINCT alpha FROM imported"
-        return sorted({float(a) for (a,) in st.query(sql)})
     finally:
         if owned:
             st.close()
@@ -327,7 +314,7 @@ def leaderboard_keys(store: Store | str | Path) -> pd.DataFrame:
             if st.has_table("deterministic_radii")
             else []
         )
-        alphas = deterministic_alphas(stored_alphas(st), st.manifest())
+        alphas = deterministic_alphas(st.certificate_alphas(), st.manifest())
     finally:
         if owned:
             st.close()

@@ -32,6 +32,7 @@ from typing import Any
 
 from baselines.datasets import CLASSES, IMAGES, INPUT_SHAPES, load_digits
 from certifiers.base import NORMS
+from certifiers.bounds import alpha_printed_alike, check_alpha
 from harness.interop.certificate_claims import REACH_SLACK, declared_spent, largest_radius
 from harness.interop.cohen_layout import COHEN_ALPHA, parse_layout
 from harness.interop.cohen_tsv import (
@@ -243,15 +244,27 @@ def describe(
             f"test/sigma_<s>) and no index.json lists it: give "
             + ", ".join(f"--{k}" for k in missing)
         )
-    for key in ("model", "certifier"):  # a configured or registered name's rule
-        if not is_safe_name(meta[key]):
-            raise ValueError(
-                f"{path}: {key} name {meta[key]!r}: {SAFE_NAME_RULE}; give --{key} NAME"
-            )
+    model = str(meta["model"])  # a run's may be its checkpoint file's name: spaces allowed
+    if not model.strip() or model != model.strip() or "\n" in model or "\r" in model:
+        raise ValueError(
+            f"{path}: model name {model!r} is empty, padded with spaces or more than one "
+            "line: give --model NAME"
+        )
+    if not is_safe_name(meta["certifier"]):  # a registered name's rule
+        raise ValueError(
+            f"{path}: certifier name {meta['certifier']!r}: {SAFE_NAME_RULE}; give --certifier NAME"
+        )
     if meta["norm"] not in NORMS:
         raise ValueError(f"--norm {meta['norm']!r}: one of {list(NORMS)}")
-    if not 0 < float(meta["alpha"]) < 1:
-        raise ValueError(f"--alpha {meta['alpha']}: must lie in (0, 1)")
+    try:
+        alpha = check_alpha(float(meta["alpha"]))
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"--alpha {meta['alpha']}: {err}") from None
+    if (alike := alpha_printed_alike(alpha, store.certificate_alphas())) is not None:
+        raise ValueError(
+            f"--alpha {alpha!r} prints as {alpha:g}, as the store's {alike!r} does: the "
+            "report could not tell their tables and files apart"
+        )
     return meta
 
 

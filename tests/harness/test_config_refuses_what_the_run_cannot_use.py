@@ -93,3 +93,21 @@ def test_an_alpha_below_the_smallest_normal_double_is_refused(capsys):
     argv = ["plan", "draws", "--sigma", "0.25", "--radius", "0.5", "--p", "0.99"]
     assert main([*argv, "--alpha", "1e-320"]) == 2
     assert "--alpha: alpha 1e-320 is below" in capsys.readouterr().err
+
+
+def test_import_refuses_an_alpha_that_prints_as_a_stored_one(tmp_path, capsys):
+    from tests.harness.test_interop import ROWS, write_cohen
+
+    path = tmp_path / "s.sqlite"
+    counts_store(path, images=3)
+    assert main(["certify", str(path), "--certifier", "cohen", "--alpha", "0.001", "--quiet"]) == 0
+    flat = write_cohen(tmp_path / "results.tsv", ROWS)
+    argv = ["import", "cohen-tsv", str(flat), "--store", str(path), "--model", "m2",
+            "--noise", "gaussian:sigma=0.5", "--certifier", "cohen", "--norm", "l2",
+            "--dataset", "digits", "--alpha"]  # fmt: skip
+    assert main([*argv, "0.0010000000000000002"]) == 2
+    assert "prints as 0.001, as the store's 0.001 does" in capsys.readouterr().err
+    assert main([*argv, "1e-320"]) == 2
+    assert "below 2.23e-308" in capsys.readouterr().err
+    with Store(path, readonly=True) as st:
+        assert st.certificate_alphas() == [0.001]

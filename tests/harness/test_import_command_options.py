@@ -109,20 +109,25 @@ def test_labels_and_indices_the_dataset_cannot_have_are_refused(tmp_path, capsys
 
 
 def test_model_and_certifier_names_follow_the_registrys_rule(tmp_path, capsys):
-    """An imported model's or certifier's name follows the rule of a configured or
-    registered one (``smoothbench.safe_names``): reports write it into Markdown tables,
-    HTML, LaTeX and plot labels."""
+    """An imported certifier's name follows a registered one's rule
+    (``smoothbench.safe_names``: reports write it into Markdown tables, HTML, LaTeX and
+    plot labels); a model's, a run's (which may be its checkpoint file's name, spaces and
+    all): not empty, not padded, one line."""
     store = tmp_path / "s.sqlite"
     flat = write_cohen(tmp_path / "flat" / "results.tsv", ROWS)
     base = ["import", "cohen-tsv", str(flat), "--store", str(store), "--noise",
             "gaussian:sigma=0.5", "--norm", "l2", "--alpha", "0.001",
             "--dataset", "cifar10"]  # fmt: skip
     given = {"--model": "mine", "--certifier": "cohen"}
-    for option in given:
-        for name in (" x", "x ", "", "a\nb", "My Net (v2)", "a|b", "$x$", "<b>", "*x*"):
+    refused = {
+        "--model": (" x", "x ", "", "a\nb"),
+        "--certifier": (" x", "x ", "", "a\nb", "my certifier", "a|b", "$x$", "<b>", "*x*"),
+    }
+    for option, names in refused.items():
+        for name in names:
             argv = [*base, *(w for k, v in {**given, option: name}.items() for w in (k, v))]
             assert main(argv) == 2
             err = capsys.readouterr().err
             assert f"{option[2:]} name {name!r}" in err and f"give {option} NAME" in err, err
     assert not store.exists()
-    assert main([*base, "--model", "My-Net_v2.1", "--certifier", "my+certifier=2"]) == 0
+    assert main([*base, "--model", "My Net (v2)", "--certifier", "my+certifier=2"]) == 0
