@@ -386,6 +386,7 @@ def check_not_busy(path: str | Path) -> None:
     taken here (a read-only folder): opening the store says that."""
     if not Path(path).is_file():
         return
+    _check_path(Path(path), must_exist=True)  # a file that is no store: refused, no lock made
     try:
         lock = _WriterLock(Path(path))
     except OSError:  # not StoreBusyError, a ValueError: that one is the answer

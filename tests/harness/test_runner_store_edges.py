@@ -64,3 +64,20 @@ def test_an_sqlite_file_without_tables_is_made_a_store_as_before(tmp_path):
     runner.run(tiny(), path, progress=False, stop_after=1, certify=False)
     with Store(path) as st:
         assert len(st.done_keys()) == 2
+
+
+@pytest.mark.parametrize("content", [b"[run]\nname = 'x'\n", b""])
+def test_a_file_that_is_no_store_is_refused_without_a_lock_beside_it(tmp_path, content):
+    """``run CONFIG --store CONFIG`` (swapped arguments): refused, and nothing is left
+    beside the file (it left ``CONFIG.lock``). An empty file is made a store, as before."""
+    path = tmp_path / "c.toml"
+    path.write_bytes(content)
+    if content:
+        with pytest.raises(StoreError, match="not a smoothbench store"):
+            runner.run(tiny(), path, progress=False, stop_after=1, certify=False)
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["c.toml"]
+        assert path.read_bytes() == content
+    else:
+        runner.run(tiny(), path, progress=False, stop_after=1, certify=False)
+        with Store(path) as st:
+            assert st.done_keys()
