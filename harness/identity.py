@@ -152,7 +152,9 @@ def canonical_noises(noises: Any) -> list[dict[str, Any]]:
 
 
 #: ``[run]`` keys that the identity records elsewhere in normal form (the seed, the budgets,
-#: the dataset, the index set and subset) or that decide no count themselves: the run's
+#: the dataset, the index set and subset; ``train_sigmas``, each model's ``sigma0``, so that
+#: a sigma added extends the run as a ``[[models]]`` entry added does) or that decide no
+#: count themselves: the run's
 #: name is a label, the data and checkpoint files are recorded by their digests, not by
 #: where they lie, and the plugin files by what they define (a noise family's source,
 #: ``noise_sources``; a model's module classes and tensors, ``module_fingerprint``, which
@@ -160,7 +162,7 @@ def canonical_noises(noises: Any) -> list[dict[str, Any]]:
 #: extends the run.
 _RUN_KEYS_RECORDED_ELSEWHERE = frozenset(
     ("name", "seed", "n0", "n", "dataset", "n_test", "index_stride", "subset", "data_root",
-     "checkpoint", "plugins")
+     "checkpoint", "plugins", "train_sigmas")
 )  # fmt: skip
 #: The defaults of the ``[run]`` keys left, so that a default written out equals its absence.
 _RUN_DEFAULTS = {"autocast": "none", "channels_last": False, "compile": False}
@@ -168,7 +170,7 @@ _RUN_DEFAULTS = {"autocast": "none", "channels_last": False, "compile": False}
 
 def canonical_sampling_config(value: Any) -> Any:
     """``sampling_config`` reduced to what decides a count and is recorded nowhere else:
-    the order of noises, grid values and ``train_sigmas`` removed, the ``[run]`` keys of
+    the order of noises and grid values removed, the ``[run]`` keys of
     ``_RUN_KEYS_RECORDED_ELSEWHERE`` dropped and defaults filled in (``_RUN_DEFAULTS``), so
     that renaming a run or writing ``seed = 0`` out does not refuse its resumption."""
     if not isinstance(value, dict):
@@ -177,13 +179,7 @@ def canonical_sampling_config(value: Any) -> Any:
     run = out.get("run")
     if isinstance(run, dict):
         run = {k: v for k, v in run.items() if k not in _RUN_KEYS_RECORDED_ELSEWHERE}
-        run = {**_RUN_DEFAULTS, **run}
-        if isinstance(run.get("train_sigmas"), list):
-            try:
-                run["train_sigmas"] = sorted(run["train_sigmas"])
-            except TypeError:
-                pass
-        out["run"] = run
+        out["run"] = {**_RUN_DEFAULTS, **run}
     out["noises"] = canonical_noises(out.get("noises"))
     return out
 

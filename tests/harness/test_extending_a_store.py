@@ -164,3 +164,30 @@ def test_each_session_records_the_batch_its_models_took(tmp_path):
     runner.run(config([MODEL_A], [GAUSSIAN]), path, progress=False, certify=False)
     with Store(path) as st:
         assert "batch_chosen" not in st.get_manifest("sessions")[-1]  # given: 200
+
+
+def _short(sigmas, **run):
+    run = {**RUN, "arch": "mlp", "train_sigmas": sigmas, **run}
+    return parse({"run": run, "noises": [GAUSSIAN], "certify": {"certifiers": ["cohen"]}})
+
+
+def test_a_training_sigma_added_in_the_short_form_extends_the_store(tmp_path):
+    """``run.arch`` with ``run.train_sigmas``: a sigma added is a model added, as with
+    ``[[models]]`` (it was refused as a changed ``sampling_config``, the advice to delete
+    the store); a stored sigma left out, or another difference beside the addition, is
+    still refused."""
+    path = tmp_path / "s.sqlite"
+    runner.run(_short([0.25]), path, progress=False, certify=False)
+    before = _counts_with_seconds(path)
+    with pytest.raises(ValueError, match="'models.digits-mlp-sigma0.25': stored .*, now absent"):
+        runner.run(_short([0.5]), path, progress=False, certify=False)
+    with pytest.raises(ValueError, match="differs in 'seed'"):
+        runner.run(_short([0.25, 0.5], seed=4), path, progress=False, certify=False)
+    assert _counts_with_seconds(path) == before
+    runner.run(_short([0.25, 0.5]), path, progress=False, certify=False)
+    after = _counts_with_seconds(path)
+    assert len(after) == 2 * len(before) and all(after[k] == row for k, row in before.items())
+    whole = runner.run(
+        _short([0.25, 0.5]), tmp_path / "whole.sqlite", progress=False, certify=False
+    )
+    assert snapshot(whole) == snapshot(path)
