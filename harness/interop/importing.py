@@ -26,10 +26,12 @@ files with more digits.
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import certifiers
 from baselines.datasets import CLASSES, IMAGES, INPUT_SHAPES, load_digits
 from certifiers.base import NORMS
 from certifiers.bounds import alpha_printed_alike, check_alpha
@@ -42,10 +44,10 @@ from harness.interop.cohen_tsv import (
     read_tsv,
     significant_digits,
 )
-from harness.noise import Gaussian, Noise, noise_class
+from harness.noise import Gaussian, Noise, noise_class, rebuild_noise
 from harness.noise.written import split_noise_text
 from harness.store import ImportedRow, Store
-from smoothbench.names import unknown_name
+from smoothbench.names import did_you_mean, unknown_name
 from smoothbench.safe_names import SAFE_NAME_RULE, is_safe_name
 
 INDEX_FILE = "index.json"
@@ -256,6 +258,7 @@ def describe(
         )
     if meta["norm"] not in NORMS:
         raise ValueError(f"--norm {meta['norm']!r}: one of {list(NORMS)}")
+    _check_certifier_named(path, meta["certifier"], meta.get("spec"), meta["norm"])
     try:
         alpha = check_alpha(float(meta["alpha"]))
     except (TypeError, ValueError) as err:
@@ -266,6 +269,40 @@ def describe(
             "report could not tell their tables and files apart"
         )
     return meta
+
+
+def _check_certifier_named(path: Path, name: str, spec: Any, norm: str) -> None:
+    """Imported rows under a registered certifier's name claim its certificates: a
+    deterministic one (a bound over an input box, made by ``run``, with no noise) or one
+    that does not certify the noise against the norm is refused (the leaderboard showed
+    "Gaussian · ibp"). Another name is the rows' own, but one close to a registered name
+    is warned of: the radius check of the registered certifier is then skipped."""
+    if name not in certifiers.available():
+        if close := did_you_mean(name, certifiers.available()):
+            warnings.warn(
+                f"{path}: certifier {name!r} is not registered here, so its radii are not "
+                f"checked against a certifier's largest; {close}(import under the "
+                "registered name to have them checked)",
+                stacklevel=3,
+            )
+        return
+    if certifiers.is_deterministic(name):
+        raise ValueError(
+            f"{path}: {name!r} is a deterministic certifier (a bound over an input box, "
+            "made by `smoothbench run`), not one of a smoothing noise; give --certifier "
+            "the name of the method that made these certificates"
+        )
+    noise = rebuild_noise(spec)
+    try:
+        supported = noise is None or certifiers.get(name).supports(noise, norm)
+    except (ValueError, TypeError, NotImplementedError):
+        supported = True  # it cannot say here: the rows stand under their name
+    if not supported:
+        raise ValueError(
+            f"{path}: the registered certifier {name!r} does not certify {noise.name} "
+            f"against {norm}, so these cannot be its certificates; give --certifier the "
+            "name of the method that made them"
+        )
 
 
 def _spent(path: Path, value: object) -> float:
