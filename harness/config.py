@@ -26,10 +26,11 @@ architecture, format and sigma0 from there unless it gives them.
 
 Everything is checked here, before a store is created: budgets within ``LIMITS`` (``n``
 and ``n0`` at most 10^9, ``batch_size`` 10^7), sigmas in (0, ``MAX_SIGMA0``], names that
-become file names (``smoothbench.safe_names``), ``n0 <= n`` (more selection than estimation draws is
-refused), non-empty certifier and norm lists, and every noise, built once at the
-dataset's dimension for each model's sigma0 (``check_noises``), a noise given twice
-named. The reference of every key: ``docs/configs.md``.
+become file names (``smoothbench.safe_names``), ``n0 <= n`` (more selection than
+estimation draws is refused), non-empty certifier and norm lists, every noise, built
+once at the dataset's dimension for each model's sigma0 (``check_noises``), a noise given
+twice named, and something to sample or certify. The reference of every key:
+``docs/configs.md``.
 """
 
 from __future__ import annotations
@@ -688,9 +689,9 @@ def parse(data: dict[str, Any], source: str = "<config>") -> Config:
         )
     chosen = certifiers.available() if "all" in names else list(names)
     smoothing = any(m.smoothing for m in models)
-    monte_carlo = smoothing and not all(certifiers.is_deterministic(n) for n in chosen)
+    counted = smoothing and not all(certifiers.is_deterministic(n) for n in chosen)
     given = "reference" in (data.get("report") or {})  # cohen by default: report --reference
-    if given and monte_carlo and report.reference not in chosen:  # else found after the run
+    if given and counted and report.reference not in chosen:  # else found after the run
         raise ConfigError(
             f"config key 'report.reference' is {report.reference!r}, which "
             f"certify.certifiers {list(names)} leaves out: the report compares every row "
