@@ -319,8 +319,10 @@ def count_on_device(
                 for start in range(0, s, batch):
                     b = min(batch, s - start)
                     inputs = noisy[start : start + b].view(b, *x.shape)
-                    if channels_last:
-                        inputs = inputs.contiguous(memory_format=torch.channels_last)
+                    if channels_last:  # into a reused buffer of that layout (NHWC)
+                        c, h, w = x.shape
+                        nhwc = workspace.get("sampler channels_last", (b, h, w, c), dtype, device)
+                        inputs = nhwc.permute(0, 3, 1, 2).copy_(inputs)
                     with autocast:
                         logits = _forward(model, inputs)
                     dtype_so_far = None if top is None else top.dtype
