@@ -26,7 +26,7 @@ from importlib.metadata import entry_points
 from typing import Generic, TypeVar
 
 from smoothbench.names import unknown_name
-from smoothbench.safe_names import SAFE_NAME_RULE, is_safe_name
+from smoothbench.safe_names import shown_name_fault
 
 T = TypeVar("T")
 _UNSET = object()
@@ -132,8 +132,8 @@ class Registry(Generic[T]):
     def _check_name(self, name: object) -> None:
         """A name typed on command lines and written into every report
         (``smoothbench.safe_names``)."""
-        if not is_safe_name(name):
-            raise ValueError(f"{self.kind} name {name!r}: {SAFE_NAME_RULE}")
+        if (fault := shown_name_fault(name)) is not None:
+            raise ValueError(f"{self.kind} name {name!r}: {fault}")
 
     # plugins --------------------------------------------------------------------------
     def load_plugins(self, *, force: bool = False) -> None:

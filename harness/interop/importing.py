@@ -48,7 +48,7 @@ from harness.noise import Gaussian, Noise, noise_class, rebuild_noise
 from harness.noise.written import split_noise_text
 from harness.store import ImportedRow, Store
 from smoothbench.names import did_you_mean, unknown_name
-from smoothbench.safe_names import SAFE_NAME_RULE, is_safe_name
+from smoothbench.safe_names import shown_name_fault
 
 INDEX_FILE = "index.json"
 #: The key of an ``index.json`` written while an export moves its files in and deletes
@@ -252,9 +252,9 @@ def describe(
             f"{path}: model name {model!r} is empty, padded with spaces or more than one "
             "line: give --model NAME"
         )
-    if not is_safe_name(meta["certifier"]):  # a registered name's rule
+    if (fault := shown_name_fault(meta["certifier"])) is not None:  # a registered name's rule
         raise ValueError(
-            f"{path}: certifier name {meta['certifier']!r}: {SAFE_NAME_RULE}; give --certifier NAME"
+            f"{path}: certifier name {meta['certifier']!r}: {fault}; give --certifier NAME"
         )
     if meta["norm"] not in NORMS:
         raise ValueError(f"--norm {meta['norm']!r}: one of {list(NORMS)}")

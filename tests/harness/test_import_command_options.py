@@ -111,8 +111,8 @@ def test_labels_and_indices_the_dataset_cannot_have_are_refused(tmp_path, capsys
 def test_model_and_certifier_names_follow_the_registrys_rule(tmp_path, capsys):
     """An imported certifier's name follows a registered one's rule
     (``smoothbench.safe_names``: reports write it into Markdown tables, HTML, LaTeX and
-    plot labels); a model's, a run's (which may be its checkpoint file's name, spaces and
-    all): not empty, not padded, one line."""
+    plot labels, so it holds no markup); a model's, a run's (which may be its checkpoint
+    file's name, spaces and all): not empty, not padded, one line."""
     store = tmp_path / "s.sqlite"
     flat = write_cohen(tmp_path / "flat" / "results.tsv", ROWS)
     base = ["import", "cohen-tsv", str(flat), "--store", str(store), "--noise",
@@ -121,7 +121,7 @@ def test_model_and_certifier_names_follow_the_registrys_rule(tmp_path, capsys):
     given = {"--model": "mine", "--certifier": "cohen"}
     refused = {
         "--model": (" x", "x ", "", "a\nb"),
-        "--certifier": (" x", "x ", "", "a\nb", "my certifier", "a|b", "$x$", "<b>", "*x*"),
+        "--certifier": (" x", "x ", "", "a\nb", "a|b", "$x$", "<b>", "*x*"),
     }
     for option, names in refused.items():
         for name in names:
@@ -130,4 +130,4 @@ def test_model_and_certifier_names_follow_the_registrys_rule(tmp_path, capsys):
             err = capsys.readouterr().err
             assert f"{option[2:]} name {name!r}" in err and f"give {option} NAME" in err, err
     assert not store.exists()
-    assert main([*base, "--model", "My Net (v2)", "--certifier", "my+certifier=2"]) == 0
+    assert main([*base, "--model", "My Net (v2)", "--certifier", "σ-certifier (v2)"]) == 0

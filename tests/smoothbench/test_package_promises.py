@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -105,10 +107,14 @@ def test_a_taken_name_is_refused_and_a_rerun_cell_replaces_its_class(monkeypatch
         reg.add("second", again)
     with pytest.raises(TypeError, match="not a subclass of _Base"):
         reg.add("free", type("Free", (), {}))
-    for bad in (" padded", "padded ", "", "  ", "a|b", "$\\x$", "<b>", "*x*", "a\nb", 7):
-        with pytest.raises(ValueError, match="must start with a letter or digit"):
+    for bad in (" padded", "padded ", "", "  ", "a|b", "$\\x$", "<b>", "*x*", "a\nb", "a\tb", 7):
+        with pytest.raises(ValueError, match=f"gizmo name {re.escape(repr(bad))}: a name"):
             reg.add(bad, other)
     assert reg.names() == ["gizmo"]
+    shown = ("σ-gizmo", "my gizmo", "lévy:v2/b")  # other scripts, spaces: no markup
+    for i, good in enumerate(shown):
+        reg.add(good, type(f"G{i}", (_Base,), {"__module__": "plugin", "__qualname__": f"G{i}"}))
+    assert sorted(reg.names()) == sorted(["gizmo", *shown])
 
 
 def test_two_plugin_files_of_one_name_are_two_modules_each_imported_once(tmp_path, monkeypatch):
