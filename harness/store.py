@@ -709,6 +709,8 @@ class Store:
             value = json.loads(text)
         except ValueError:
             value = _UNREADABLE
+        if key == "imported_confidence_spent" and isinstance(value, dict):
+            value = self._spending_per_group(value)
         fault = "it is not JSON" if value is _UNREADABLE else manifest_fault(key, value)
         if fault is not None:
             raise StoreError(
@@ -717,6 +719,25 @@ class Store:
                 "sample a new store"
             )
         return value
+
+    def _spending_per_group(self, per_source: dict[str, Any]) -> list[list] | dict:
+        """``imported_confidence_spent`` as written before it was kept per group,
+        ``{source: spent}``, in today's form: an entry for each imported group of the
+        source (the groups a source's rows hold are its certificates). Left as it is where
+        a value is no number (the shape check then names it)."""
+        if not all(isinstance(v, int | float) for v in per_source.values()):
+            return per_source
+        sql = "SELECT DISTINCT model, noise, certifier, norm, alpha FROM imported WHERE source = ?"
+        groups = {
+            source: self.query(sql, (source,)) if self.has_table("imported") else []
+            for source in per_source
+        }
+        return [
+            [*group, source, spent]
+            for source, spent in sorted(per_source.items())
+            if spent > 0
+            for group in sorted(groups[source])
+        ]
 
     # noises ---------------------------------------------------------------------
     def put_noises(self, specs: dict[str, dict[str, Any]]) -> None:

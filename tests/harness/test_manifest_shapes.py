@@ -21,7 +21,7 @@ DAMAGED = {
     "n": [0, -3, 2.5, True, "100"],
     "law_distances": [[0.1], {"g": -0.1}, {"g": 1.0}, {"g": "0"}, {"g": None}, {"g": True}],
     "imported_confidence_spent": [
-        {"a": 1},
+        {"a": "0.01"},
         [["m", "g", "c", "l2", 0.001, "f.tsv"]],
         [["m", "g", "c", "l2", 0.001, "f.tsv", "0.01"]],
         [["m", "g", "c", "l2", 0.001, "f.tsv", 1.5]],
@@ -110,3 +110,33 @@ _JSON = st.recursive(
 def test_the_fault_is_a_phrase_or_none(key, value):
     fault = manifest_fault(key, value)
     assert fault is None or (isinstance(fault, str) and fault)
+
+
+def test_the_spending_record_of_an_older_version_is_read_per_group(tmp_path):
+    """Stores written while ``imported_confidence_spent`` was kept per source,
+    ``{source: spent}``, read it as today's entry per group: every imported group of the
+    source spends it (it was refused as damaged, and before that passed over)."""
+    from tests.harness.test_interop import ROWS, write_cohen
+
+    path = tmp_path / "s.sqlite"
+    flat = write_cohen(tmp_path / "results.tsv", ROWS)
+    for norm in ("l2", "linf"):
+        argv = ["import", "cohen-tsv", str(flat), "--store", str(path), "--model", f"m-{norm}",
+                "--noise", "gaussian:sigma=0.5", "--certifier", "mine", "--norm", norm,
+                "--alpha", "0.001", "--dataset", "cifar10"]  # fmt: skip
+        assert main(argv) == 0
+    with Store(path, readonly=True) as store:
+        (source,) = {s for (s,) in store.query("SELECT DISTINCT source FROM imported")}
+    with sqlite3.connect(path) as db:
+        older = json.dumps({source: 0.002, "gone.tsv": 0.5, "spent-nothing.tsv": 0})
+        db.execute("INSERT OR REPLACE INTO manifest VALUES ('imported_confidence_spent', ?)",
+                   (older,))  # fmt: skip
+    with Store(path, readonly=True) as store:
+        entries = store.get_manifest("imported_confidence_spent")
+        spent = store.manifest()["imported_confidence_spent"]
+    assert entries == spent
+    assert sorted((e[0], e[3], e[5], e[6]) for e in entries) == [
+        ("m-l2", "l2", source, 0.002),
+        ("m-linf", "linf", source, 0.002),
+    ]
+    assert manifest_fault("imported_confidence_spent", entries) is None
