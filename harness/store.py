@@ -325,6 +325,32 @@ def _check_path(path: Path, must_exist: bool) -> None:
             head = fh.read(len(_SQLITE_HEADER))
         if head != _SQLITE_HEADER:
             raise StoreError(f"{path} is not a smoothbench store (not an SQLite file)")
+        _refuse_foreign_tables(path)
+
+
+def _refuse_foreign_tables(path: Path) -> None:
+    """Refuse another program's SQLite database before anything is written beside it or
+    into it (a lock file, a write-ahead log, the switch to WAL a writer makes). Read as
+    immutable, which creates no file: tables only in an unfolded WAL go unseen here, and
+    the check after opening sees them."""
+    try:
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?immutable=1", uri=True)
+        try:
+            rows = db.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+        finally:
+            db.close()
+    except sqlite3.DatabaseError:  # damaged: the writable open names it
+        return
+    tables = {name for (name,) in rows}
+    if tables and not (_OUR_TABLES & tables):
+        raise StoreError(_foreign(path, tables))
+
+
+def _foreign(path: Path, tables: set[str]) -> str:
+    return (
+        f"{path} is an SQLite database of something else (tables {sorted(tables)[:5]}), "
+        "not a smoothbench store"
+    )
 
 
 #: SQLite's words for a disk that cannot take a write (a full one, say): opening a store
@@ -547,10 +573,7 @@ class Store:
     def _check_schema(self) -> None:
         tables = self._tables()
         if tables and not (_OUR_TABLES & tables):
-            raise StoreError(
-                f"{self.path} is an SQLite database of something else (tables "
-                f"{sorted(tables)[:5]}), not a smoothbench store"
-            )
+            raise StoreError(_foreign(self.path, tables))
         if self.readonly:
             if "manifest" not in tables:
                 raise StoreError(f"{self.path} is not a smoothbench store (no manifest)")

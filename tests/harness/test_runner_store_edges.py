@@ -81,3 +81,20 @@ def test_a_file_that_is_no_store_is_refused_without_a_lock_beside_it(tmp_path, c
         runner.run(tiny(), path, progress=False, stop_after=1, certify=False)
         with Store(path) as st:
             assert st.done_keys()
+
+
+def test_another_programs_database_is_refused_untouched(tmp_path):
+    """``run CONFIG --store app.db``: refused before a lock file, a write-ahead log or the
+    switch to WAL touch it (all three were made before the refusal)."""
+    path = tmp_path / "app.db"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE users (id INTEGER)")
+    db.close()
+    before = path.read_bytes()
+    with pytest.raises(StoreError, match="an SQLite database of something else"):
+        runner.run(tiny(), path, progress=False, stop_after=1, certify=False)
+    for readonly in (False, True):
+        with pytest.raises(StoreError, match=r"something else \(tables \['users'\]\)"):
+            Store(path, readonly=readonly)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["app.db"]
+    assert path.read_bytes() == before
