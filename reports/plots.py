@@ -205,9 +205,10 @@ def radius_distribution_figure(board: Board) -> tuple[plt.Figure, int]:
             labels.append(
                 plain(f"{model} · {row.shown_label} · {row.certifier_short} ({r.size} certified)")
             )
-    # a line of 8-point text a box, however many: at a capped height the labels touched
-    # at about 90 boxes and overlapped past (matplotlib's limit, 2^16 pixels, is at 1,600)
-    height = 0.26 * len(values) + 1.2
+    # a line of 8-point text a box: capped at 12 in, the labels touched at about 90 boxes
+    # and overlapped past; capped only below matplotlib's limit of 2^16 pixels (at DPI),
+    # about 1,600 boxes (150 models of 10 rows), beyond which no figure is drawn at all
+    height = min(0.26 * len(values) + 1.2, 0.95 * 2**16 / DPI)
     fig, ax = plt.subplots(figsize=(8.4, height), layout="constrained")
     # every image is drawn: the box and whiskers, and each radius beyond them as a point;
     # the points as pixels in the SVG too (one vector mark each made 2.5 MB at 10,000 images)

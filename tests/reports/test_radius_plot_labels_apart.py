@@ -48,3 +48,26 @@ def test_no_label_overlaps_the_next(tmp_path, plugins):
     # a line spacing of at least 1.2 (text set solid is hard to read; overlapping, unread)
     crowded = [a for a, b in itertools.pairwise(extents) if b.y0 - a.y1 < 0.2 * a.height]
     assert not crowded, f"{len(crowded)} of {boxes} labels touch or overlap the next"
+
+
+def test_the_height_stays_below_matplotlibs_pixel_limit(monkeypatch):
+    """Uncapped, 1,700 boxes (170 models) made a figure taller than 2^16 pixels at the
+    PNG's resolution, which matplotlib refuses to draw: the whole report failed."""
+    from types import SimpleNamespace
+
+    from reports import plots
+
+    row = SimpleNamespace(
+        radius=np.array([0.5]),
+        counted=lambda: np.array([True]),
+        shown_label="Gaussian",
+        certifier_short="cohen",
+    )
+    models = [f"m{i}" for i in range(170)]
+    monkeypatch.setattr(plots, "plotted_rows", lambda board, model: [row] * plots.MAX_BOXES)
+    board = SimpleNamespace(models=models, norm="l2", dataset="digits")
+    fig, boxes = radius_distribution_figure(board)
+    height = fig.get_size_inches()[1]
+    plots.plt.close(fig)
+    assert boxes == 1700
+    assert height * plots.DPI < 2**16
