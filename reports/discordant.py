@@ -17,10 +17,10 @@ import pandas as pd
 from harness.noise.written import split_noise_text
 from harness.store import Store
 from reports import stats
-from reports.headline import fmt_p
 from reports.reach import reach, run_draws
 from reports.tidy import leaderboard_keys, load_leaderboard_outcomes
 from smoothbench.names import choices, did_you_mean
+from smoothbench.p_values import fmt_p
 
 Selector = tuple[str, str, str]  # model, noise (name or a unique part of one), certifier
 KINDS = ("smoothing", "imported", "deterministic")

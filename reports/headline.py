@@ -42,6 +42,7 @@ from reports import significance as sig
 from reports import stats
 from reports.leaderboard import Board
 from reports.rows import Row
+from smoothbench.p_values import fmt_p, p_stated
 
 
 @dataclass(frozen=True)
@@ -55,25 +56,6 @@ class BeyondReach:
     draws: int
     alpha: float
     gap: tuple[float, float, float, float]
-
-
-#: Below the smallest positive double: where a p-value is computed as 0 (the tails of
-#: ``scipy.stats`` are accurate down to it), that is all the computation shows.
-P_FLOOR = "< 1e-300"
-
-
-def fmt_p(p: float) -> str:
-    """A p-value with four significant digits (0.001565, 2.4e-35); one that underflowed
-    to 0 is ``P_FLOOR``, never a "0" that reads as certainty."""
-    if not np.isfinite(p):
-        return "n/a"
-    return P_FLOOR if p == 0 else f"{p:.4g}"
-
-
-def p_stated(p: float) -> str:
-    """``fmt_p`` after its relation, for a sentence: ``= 0.0016``, ``< 1e-300``."""
-    text = fmt_p(p)
-    return text if text == P_FLOOR else f"= {text}"
 
 
 @dataclass(frozen=True)

@@ -23,12 +23,13 @@ from reports import significance as sig
 from reports.code_span import code_span
 from reports.columns import Column
 from reports.envelope import envelope, left_out_note
-from reports.headline import Headline, fmt_p
+from reports.headline import Headline
 from reports.leaderboard import Board, Report
 from reports.plots import Figure, model_figure_name
 from reports.reach import MARK as REACH_MARK
 from reports.rows import SAME_RADIUS_ATOL, SAME_RADIUS_RTOL, Row
 from reports.sanity import FAIL, INCOMPLETE, PASS, SKIPPED
+from smoothbench.p_values import fmt_p
 
 
 @dataclass

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from harness.audit.statistical import REJECT
 from harness.store import AuditRow
+from smoothbench.p_values import fmt_p
 
 
 @dataclass
@@ -82,7 +83,7 @@ def table(rows: Iterable[AuditRow]) -> str:
         emp = s.empirical / s.found if s.found else None
         lines.append(
             f"{s.certifier:<18} {s.norm:<4} {s.trials:>7} {s.false:>6} {_num(rate, '.4f'):>7} "
-            f"{_num(bound, '.4g'):>11} {_num(s.p_min if s.trials else None):>9} "
+            f"{_num(bound, '.4g'):>11} {fmt_p(s.p_min) if s.trials else '-':>9} "
             f"{s.images:>6} {s.broken:>6} {_num(cert, '.4f'):>8} {_num(emp, '.4f'):>8} "
             f"{'pass' if s.passed else 'FAIL':>6}"
         )

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from harness.host_memory import add_keep_freed_memory_option
 from smoothbench.atomic import write_atomic
 from smoothbench.output_folder import check_output_folder
+from smoothbench.p_values import p_stated
 
 if TYPE_CHECKING:
     from harness.config import Config
@@ -136,7 +137,7 @@ def main(args: argparse.Namespace) -> int:
         for r in failed:
             print(
                 f"FAIL {r.audit} {r.certifier} {r.noise} {r.norm} {r.model}: "
-                f"{r.failures} of {r.trials} (p = {r.p_value:.3g})"
+                f"{r.failures} of {r.trials} (p {p_stated(r.p_value)})"
             )
         return 3
     return 0

@@ -23,6 +23,7 @@ from reports.sanity.base import (
     board_row,
 )
 from reports.sanity.registry import register_check
+from smoothbench.p_values import fmt_p
 
 NAME, TITLE = "audit", "audit: false certificates and attacks (smoothbench audit)"
 
@@ -39,7 +40,7 @@ def _line(certifier: str, norm: str, rows: list[AuditRow]) -> str:
         rate = f"{false / trials:.4f}" if trials else "n/a"
         parts.append(
             f"{trials} trials, {false} false ({rate} vs the audit's alpha + spent {bound:.4g}, "
-            f"smallest p {p:.3g})"
+            f"smallest p {fmt_p(p)})"
         )
     if att:
         images = sum(r.trials for r in att)

@@ -25,6 +25,7 @@ from reports.sanity.base import (
     registered,
 )
 from reports.sanity.registry import register_check
+from smoothbench.p_values import p_stated
 
 
 def check_matched_variance(
@@ -158,7 +159,7 @@ def _variance_split(
     text = (
         f"{model} | {norm} | alpha={alpha:g}: {gg_name} + {cert} vs {g_name} + {reference}"
         f" (same E||z||^2, {len(both)} images): mean p_A {p_gg.mean():.4f} vs {p_g.mean():.4f}"
-        f" (Wilcoxon p = {pa.wilcoxon_pvalue:.3g}); ACR {score_gg.mean():.4f} vs"
+        f" (Wilcoxon p {p_stated(pa.wilcoxon_pvalue)}); ACR {score_gg.mean():.4f} vs"
         f" {score_g.mean():.4f}"
     )
     if registered(cert):

@@ -52,3 +52,14 @@ def test_the_printed_p_and_the_status_agree():
     line = next(ln for ln in table(rows).splitlines() if ln.startswith("c "))
     p_shown, status = float(line.split()[6]), line.split()[-1]
     assert (p_shown, status) == (5e-4, "FAIL")
+
+
+def test_a_p_value_that_underflows_is_printed_below_the_floor():
+    """Every certificate false: the binomial tail is about 10^-3000, computed as 0; the
+    table's min p read 0, a claim of certainty."""
+    from harness.audit.statistical import p_value
+
+    p = p_value(1000, 1000, 0.001, 0.0)
+    assert p == 0.0
+    line = table([stat("broken", "l2", p, False, trials=1000, false=1000)]).splitlines()[2]
+    assert "< 1e-300" in line, line

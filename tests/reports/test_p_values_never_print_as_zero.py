@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from harness.certify import certify_store
 from harness.cli import main
-from reports.headline import P_FLOOR, fmt_p, p_stated
 from reports.stats import mcnemar_pvalues
+from smoothbench.p_values import P_FLOOR, fmt_p, p_stated
 from tests.reports._report_synth import ALPHA, ScaledCohen, winner_store
 
 
