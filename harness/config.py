@@ -692,10 +692,12 @@ def parse(data: dict[str, Any], source: str = "<config>") -> Config:
     counted = smoothing and not all(certifiers.is_deterministic(n) for n in chosen)
     given = "reference" in (data.get("report") or {})  # cohen by default: report --reference
     if given and counted and report.reference not in chosen:  # else found after the run
-        raise ConfigError(
+        warnings.warn(  # not refused: the store may hold its rows (an earlier certify)
             f"config key 'report.reference' is {report.reference!r}, which "
             f"certify.certifiers {list(names)} leaves out: the report compares every row "
-            "with the reference's; add it to the certifiers, or name one of them"
+            "with the reference's, so it needs them from elsewhere (an earlier session, "
+            f"`smoothbench certify --certifier {report.reference}`, an import)",
+            stacklevel=3,
         )
     if not smoothing and not any(certifiers.is_deterministic(n) for n in chosen):
         raise ConfigError(

@@ -1,9 +1,10 @@
 """What a run would find out only after its work, or never, is refused when the config is
 read: a config with nothing to sample or certify (it ran, stored nothing and said
-"counts and certificates in ..."), a reference the run never certifies with, alphas or
-training sigmas that differ but print alike (two report tables of one title, files
-written over each other; two models of one name), and an alpha below the smallest normal
-double (``plan draws`` at 1e-320 gave a 90% budget below its 50% one)."""
+"counts and certificates in ..."), alphas or training sigmas that differ but print alike
+(two report tables of one title, files written over each other; two models of one name),
+and an alpha below the smallest normal
+double (``plan draws`` at 1e-320 gave a 90% budget below its 50% one). A reference the
+run never certifies with is said at once."""
 
 from __future__ import annotations
 
@@ -40,8 +41,9 @@ def test_a_config_with_nothing_to_do_is_refused():
     parse(_with(models=unsmoothed, certify={"certifiers": ["all"]}))
 
 
-def test_a_reference_the_run_never_certifies_with_is_refused():
-    with pytest.raises(ConfigError, match="'report.reference' is 'functional'"):
+def test_a_reference_the_run_never_certifies_with_is_said():
+    """Said, not refused: the store may hold its rows from an earlier certify."""
+    with pytest.warns(UserWarning, match="'report.reference' is 'functional'.*from elsewhere"):
         parse(_with(report={"reference": "functional"}))
     parse(_with(report={"reference": "functional"}, certify={"certifiers": ["all"]}))
     parse(_with(report={"reference": "wulff"}, certify={"certifiers": ["wulff", "cohen"]}))
@@ -66,6 +68,24 @@ def test_certify_refuses_an_alpha_that_prints_as_a_stored_one(tmp_path, capsys):
         with pytest.raises(ValueError, match="prints as 0.05"):
             certify_store(st, ["cohen"], ["l2"], [0.05, 0.05 + 1e-12], progress=False)
         assert {a for (a,) in st.query("SELECT DISTINCT alpha FROM certificates")} == {0.001}
+
+
+def test_a_store_holding_alphas_printed_alike_is_certified_again_at_either(tmp_path, monkeypatch):
+    """Made before such alphas were refused: certifying one of them again adds no table,
+    so it is not refused (it was, at both)."""
+    from harness import certify
+
+    path = tmp_path / "s.sqlite"
+    counts_store(path, images=3)
+    alike = [0.001, 0.0010000000000000002]
+    with Store(path) as st, monkeypatch.context() as before:
+        before.setattr(certify, "_refuse_alphas_printed_alike", lambda *args: None)
+        certify_store(st, ["cohen"], ["l2"], alike, progress=False)
+    with Store(path) as st:
+        for alpha in alike:
+            assert certify_store(st, ["cohen"], ["l2"], [alpha], progress=False) > 0
+        with pytest.raises(ValueError, match="prints as 0.001"):
+            certify_store(st, ["cohen"], ["l2"], [0.0010000000000000004], progress=False)
 
 
 def test_alphas_printed_alike_against_their_printing():
