@@ -66,7 +66,9 @@ class Registry(Generic[T]):
     ``group`` is the entry-point group for third-party plugins; ``name_attribute`` is the
     class attribute set to the registered name (``name`` for certifiers, ``family`` for
     noises); ``validate`` checks a class before it is registered and raises ``TypeError``
-    naming what it lacks.
+    naming what it lacks; ``name_fault`` says what keeps a name from being registered
+    (``smoothbench.safe_names.shown_name_fault`` unless given: every name is shown in the
+    reports).
     """
 
     def __init__(
@@ -76,8 +78,10 @@ class Registry(Generic[T]):
         group: str,
         name_attribute: str = "name",
         validate: Callable[[type[T]], None] | None = None,
+        name_fault: Callable[[object], str | None] = shown_name_fault,
     ) -> None:
         self.kind = kind
+        self._name_fault = name_fault
         self.base = base
         self.group = group
         self.name_attribute = name_attribute
@@ -130,9 +134,8 @@ class Registry(Generic[T]):
         self._classes.pop(name, None)
 
     def _check_name(self, name: object) -> None:
-        """A name typed on command lines and written into every report
-        (``smoothbench.safe_names``)."""
-        if (fault := shown_name_fault(name)) is not None:
+        """A name typed on command lines and written into every report (``name_fault``)."""
+        if (fault := self._name_fault(name)) is not None:
             raise ValueError(f"{self.kind} name {name!r}: {fault}")
 
     # plugins --------------------------------------------------------------------------

@@ -8,8 +8,9 @@
   included (``σ-cohen``), but none that Markdown, HTML, LaTeX or matplotlib read as markup
   (``MARKUP``: a ``|`` splits a table row, ``*`` or ``<tag>`` renders as emphasis or a
   tag, ``$`` starts matplotlib's math text, where an unknown symbol fails the whole
-  report), no line break (it adds a table row), and no space at either end
-  (``shown_name_fault``)."""
+  report), no ``_`` at a word's edge (emphasis), no line break (it adds a table row), and
+  no space at either end (``shown_name_fault``). A noise family's name is also written in
+  noise texts (``family:key=value``): letters, digits and ``_`` (``family_name_fault``)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,13 @@ SAFE_NAME_RULE = (
 )
 
 #: Characters a shown name may not hold: markup in Markdown, HTML, LaTeX or matplotlib.
-MARKUP = frozenset("|$`*<>\\")
+MARKUP = frozenset("|$`*<>\\~[]")
+#: ``_`` that is not between two letters or digits: Markdown emphasis (``my _fast_ cert``);
+#: within a word (``generalized_gaussian``) it is a letter there.
+_EMPHASIS = re.compile(r"(?<![^\W_])_|_(?![^\W_])")
+#: A noise family's name: written in noise texts, ``family:key=value`` and
+#: ``family(key=value,...)`` (``harness.noise.written``), so letters, digits and ``_``.
+FAMILY_NAME = re.compile(r"[^\W_]\w*")
 
 
 def is_safe_name(name: object) -> bool:
@@ -45,5 +52,20 @@ def shown_name_fault(name: object) -> str | None:
         return (
             f"a name holds none of {' '.join(sorted(MARKUP))} (markup in the reports' "
             f"Markdown, HTML, LaTeX or plots), and this one holds {' '.join(markup)}"
+        )
+    if _EMPHASIS.search(name):
+        return "a name holds _ only between two letters or digits (else Markdown emphasis)"
+    return None
+
+
+def family_name_fault(name: object) -> str | None:
+    """``shown_name_fault`` for a noise family, which is also written in noise texts:
+    letters, digits and ``_``, starting with a letter or digit."""
+    if (fault := shown_name_fault(name)) is not None:
+        return fault
+    if not FAMILY_NAME.fullmatch(str(name)):
+        return (
+            "a noise family's name is written in noise texts (family:key=value, "
+            "family(key=value)), so it holds letters, digits and _ only"
         )
     return None

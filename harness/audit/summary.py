@@ -72,7 +72,7 @@ def table(rows: Iterable[AuditRow]) -> str:
     rows = list(rows)
     head = (
         f"{'certifier':<18} {'norm':<4} {'trials':>7} {'false':>6} {'rate':>7} {'alpha+spent':>11} "
-        f"{'min p':>9} {'images':>6} {'broken':>6} {'cert. r':>8} {'attack r':>8} "
+        f"{'min p':>10} {'images':>6} {'broken':>6} {'cert. r':>8} {'attack r':>8} "
         f"{'status':>6}"
     )
     lines = [head, "-" * len(head)]
@@ -83,7 +83,7 @@ def table(rows: Iterable[AuditRow]) -> str:
         emp = s.empirical / s.found if s.found else None
         lines.append(
             f"{s.certifier:<18} {s.norm:<4} {s.trials:>7} {s.false:>6} {_num(rate, '.4f'):>7} "
-            f"{_num(bound, '.4g'):>11} {fmt_p(s.p_min) if s.trials else '-':>9} "
+            f"{_num(bound, '.4g'):>11} {fmt_p(s.p_min) if s.trials else '-':>10} "
             f"{s.images:>6} {s.broken:>6} {_num(cert, '.4f'):>8} {_num(emp, '.4f'):>8} "
             f"{'pass' if s.passed else 'FAIL':>6}"
         )

@@ -258,7 +258,8 @@ def describe(
         )
     if meta["norm"] not in NORMS:
         raise ValueError(f"--norm {meta['norm']!r}: one of {list(NORMS)}")
-    _check_certifier_named(path, meta["certifier"], meta.get("spec"), meta["norm"])
+    spec = meta.get("spec") or store.noise_specs().get(meta["noise"])  # a stored noise's
+    _check_certifier_named(path, meta["certifier"], spec, meta["norm"])
     try:
         alpha = check_alpha(float(meta["alpha"]))
     except (TypeError, ValueError) as err:

@@ -21,6 +21,7 @@ from harness.noise.source import (
     running_source,
 )
 from smoothbench.registry import Registry
+from smoothbench.safe_names import family_name_fault
 
 ENTRY_POINT_GROUP = "smoothbench.noises"
 
@@ -47,7 +48,12 @@ def validate_family(cls: type[Noise]) -> None:
 
 
 NOISES: Registry[Noise] = Registry(
-    "noise family", Noise, ENTRY_POINT_GROUP, name_attribute="family", validate=validate_family
+    "noise family",
+    Noise,
+    ENTRY_POINT_GROUP,
+    name_attribute="family",
+    validate=validate_family,
+    name_fault=family_name_fault,
 )
 
 

@@ -34,6 +34,15 @@ def test_a_certifier_that_does_not_certify_the_noise_is_refused(tmp_path, capsys
     assert _import(tmp_path, "cohen") == 0
 
 
+def test_a_stored_noise_named_as_stored_is_checked_as_well(tmp_path, capsys):
+    """``--noise 'laplace(dim=3072,scale=0.5)'``, a noise the store holds, comes without a
+    spec of its own: the check was skipped and Cohen's name took Laplace rows."""
+    assert _import(tmp_path, "mine", noise="laplace:scale=0.5", norm="l1") == 0
+    capsys.readouterr()
+    assert _import(tmp_path, "cohen", noise="laplace(dim=3072,scale=0.5)") == 2
+    assert "does not certify laplace" in capsys.readouterr().err
+
+
 def test_a_name_close_to_a_registered_one_is_warned_of(tmp_path):
     with pytest.warns(UserWarning, match="did you mean 'cohen'"):
         assert _import(tmp_path, "cohn") == 0

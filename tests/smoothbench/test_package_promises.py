@@ -107,7 +107,9 @@ def test_a_taken_name_is_refused_and_a_rerun_cell_replaces_its_class(monkeypatch
         reg.add("second", again)
     with pytest.raises(TypeError, match="not a subclass of _Base"):
         reg.add("free", type("Free", (), {}))
-    for bad in (" padded", "padded ", "", "  ", "a|b", "$\\x$", "<b>", "*x*", "a\nb", "a\tb", 7):
+    refused = (" padded", "padded ", "", "  ", "a|b", "$\\x$", "<b>", "*x*", "a\nb", "a\tb", 7)
+    markdown = ("my _fast_ gizmo", "_g", "~~g~~", "[g](https://x.example)", "g\u200b")
+    for bad in (*refused, *markdown):
         with pytest.raises(ValueError, match=f"gizmo name {re.escape(repr(bad))}: a name"):
             reg.add(bad, other)
     assert reg.names() == ["gizmo"]

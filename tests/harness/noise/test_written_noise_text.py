@@ -71,3 +71,18 @@ def test_import_names_the_repeated_parameter(tmp_path, capsys):
     assert main(argv) == 2
     assert "parameter 'sigma' is given twice" in capsys.readouterr().err
     assert not store.exists()
+
+
+def test_a_family_name_that_a_noise_text_cannot_hold_is_refused(plugins):
+    """A family is written in noise texts (``family:key=value``, ``family(key=value)``):
+    ``g:v2`` split as the family ``g``, ``g v2`` and ``g-v2`` missed the stored form."""
+    from harness.noise import Gaussian
+
+    for bad in ("g:v2", "g v2", "g-v2", "g(v2)"):
+        with pytest.raises(ValueError, match="letters, digits and _ only"):
+            plugins.noise(bad, type("G", (Gaussian,), {}))
+    plugins.noise("λ_noise2", type("G", (Gaussian,), {}))
+    assert split_noise_text("λ_noise2(dim=4,sigma=0.5)") == (
+        "λ_noise2",
+        {"dim": "4", "sigma": "0.5"},
+    )
