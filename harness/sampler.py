@@ -124,7 +124,7 @@ def auto_batch_size(
     buffers (``DrawStream.device_bytes``). The activations are measured on a probe
     batch, and so is the scratch of ``noises`` (every noise the run samples with this
     model: on a GPU each family keeps whole-batch buffers of its own, and some take
-    float64 temporaries, 50 bytes per input value for the mixed l2/l-inf noise;
+    float64 temporaries, 25 bytes per input value for the mixed l2/l-inf noise;
     ``noise_bytes_per_row``)."""
     device = model_device(model)
     dim = x.numel()

@@ -240,20 +240,30 @@ SPARSE_SHARE = 0.33
 
 
 def moved_magnitude(
-    g: torch.Tensor, m: torch.Tensor, m_G: torch.Tensor, e_m: torch.Tensor, e_G: torch.Tensor
+    g: torch.Tensor,
+    m: torch.Tensor,
+    m_G: torch.Tensor,
+    e_m: torch.Tensor,
+    e_G: torch.Tensor,
+    out: torch.Tensor | None = None,
+    mask: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """``|z_i| / sigma`` for ``g = |G_i|`` (float64) of a row with ``||G||_inf = m_G`` and
     ``||z||_inf / sigma = m <= m_G``, given ``e_m = erfc(m / sqrt 2)`` and
     ``e_G = erfc(m_G / sqrt 2)`` (all broadcast against ``g``): ``g`` itself where
     ``g <= m``; ``m`` where ``g = m_G`` (the extreme coordinate, and any tied with it);
     between, ``-ndtri(e_m / 2 + v (1 - e_m) / 2)``, ``v = (erfc(g / sqrt 2) - e_G) / (e_m -
-    e_G)``, which lies in ``[0, m]``. See the module docstring."""
+    e_G)``, which lies in ``[0, m]``. See the module docstring. Written into ``out`` (not
+    ``g``: float64 of ``g``'s shape) with ``mask`` (bool, ``g``'s shape) as scratch where
+    given, so that a batch allocates nothing; new tensors otherwise."""
     span = e_m - e_G
-    v = (torch.special.erfc(g * _SQRT_HALF) - e_G) / torch.where(span > 0, span, 1.0)
-    tail = v.clamp_(0.0, 1.0).mul_(1.0 - e_m).add_(e_m).mul_(0.5)  # Phi(-|z_i| / sigma)
-    moved = torch.minimum(torch.special.ndtri(tail).neg_(), m)
-    moved = torch.where(g >= m_G, m, moved)
-    return torch.where(g <= m, g, moved)
+    out = torch.mul(g, _SQRT_HALF, out=out)
+    torch.special.erfc(out, out=out).sub_(e_G).div_(torch.where(span > 0, span, 1.0))
+    out.clamp_(0.0, 1.0).mul_(1.0 - e_m).add_(e_m).mul_(0.5)  # Phi(-|z_i| / sigma)
+    torch.special.ndtri(out, out=out).neg_()
+    torch.minimum(out, m, out=out)
+    torch.where(torch.ge(g, m_G, out=mask), m, out, out=out)
+    return torch.where(torch.le(g, m, out=mask), g, out, out=out)
 
 
 def round_down(values: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
@@ -410,8 +420,10 @@ class MixedNorm(Noise):
         G = batch.G
         for rows in batch.row_tiles():
             n = rows.stop - rows.start
+            g = batch.scratch("mixed g", n, torch.float64).copy_(G[rows]).abs_()
             w = batch.scratch("mixed w", n, torch.float64)
-            w = moved_magnitude(w.copy_(G[rows]).abs_(), *(t[rows, None] for t in tails))
+            mask = batch.scratch("mixed mask", n, torch.bool)
+            moved_magnitude(g, *(t[rows, None] for t in tails), out=w, mask=mask)
             torch.copysign(w, G[rows], out=w)
             if out.dtype == torch.float64:
                 write_scaled(out[rows], w, self.sigma, x)
