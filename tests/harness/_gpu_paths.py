@@ -1,7 +1,7 @@
 """The sampler's GPU code paths, run on the CPU: torch's generator for the base draws,
 whole-batch tiles (a GPU's), torch's elementwise math, and the mixed l2/l-inf noise's
 dense path (which a GPU always takes); and a log of the aten operations a piece of code
-reaches, to tell those that wait for the host on CUDA."""
+reaches, to tell those that wait for the host on CUDA, and of the new tensors it allocates."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from collections import Counter
 import pytest
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._pytree import tree_flatten
 
 import harness.draws as draws
 import harness.sampler as sampler
@@ -78,3 +79,26 @@ class OpLog(TorchDispatchMode):
         if self.boolean_masks:
             found["boolean-mask indexing"] = self.boolean_masks
         return found
+
+
+class FreshTensors(TorchDispatchMode):
+    """The outputs of at least ``at_least`` values that share no storage with an input (a
+    new allocation, not a view, an in-place or an ``out=`` write), by operation."""
+
+    def __init__(self, at_least: int) -> None:
+        super().__init__()
+        self.at_least = at_least
+        self.fresh: Counter[str] = Counter()
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        given = {
+            t.untyped_storage().data_ptr()
+            for t in tree_flatten((args, kwargs))[0]
+            if isinstance(t, torch.Tensor)
+        }
+        for t in tree_flatten(out)[0]:
+            if isinstance(t, torch.Tensor) and t.numel() >= self.at_least:
+                if t.untyped_storage().data_ptr() not in given:
+                    self.fresh[func._schema.name] += 1
+        return out

@@ -6,38 +6,14 @@ from __future__ import annotations
 from collections import Counter
 
 import torch
-from torch.utils._python_dispatch import TorchDispatchMode
-from torch.utils._pytree import tree_flatten
 
 from harness.draws import ESTIMATION
 from harness.noise import Gaussian, Laplace
 from harness.noise.batch import Workspace
 from harness.sampler import SamplerOptions, count_on_device, prepare_model
+from tests.harness._gpu_paths import FreshTensors
 
 C, H, B = 3, 16, 100
-
-
-class FreshTensors(TorchDispatchMode):
-    """The outputs of at least ``at_least`` values that share no storage with an input (a
-    new allocation, not a view, an in-place or an ``out=`` write), by operation."""
-
-    def __init__(self, at_least: int) -> None:
-        super().__init__()
-        self.at_least = at_least
-        self.fresh: Counter[str] = Counter()
-
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        out = func(*args, **(kwargs or {}))
-        given = {
-            t.untyped_storage().data_ptr()
-            for t in tree_flatten((args, kwargs))[0]
-            if isinstance(t, torch.Tensor)
-        }
-        for t in tree_flatten(out)[0]:
-            if isinstance(t, torch.Tensor) and t.numel() >= self.at_least:
-                if t.untyped_storage().data_ptr() not in given:
-                    self.fresh[func._schema.name] += 1
-        return out
 
 
 def _run(options: SamplerOptions | None) -> tuple[torch.Tensor, Counter[str]]:

@@ -6,37 +6,12 @@ CPU's gathering path writes, to float32 rounding (bit for bit what it wrote befo
 from __future__ import annotations
 
 import torch
-from torch.utils._python_dispatch import TorchDispatchMode
-from torch.utils._pytree import tree_flatten
 
 from harness.noise import MixedNorm
 from harness.noise.batch import Batch, Workspace
-from tests.harness._gpu_paths import gpu_paths
+from tests.harness._gpu_paths import FreshTensors, gpu_paths
 
 ROWS, DIM = 200, 3072
-
-
-class _NewLarge(TorchDispatchMode):
-    """Counts outputs of at least ``at_least`` values sharing no storage with an input."""
-
-    def __init__(self, at_least: int) -> None:
-        super().__init__()
-        self.at_least, self.count = at_least, 0
-
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        out = func(*args, **(kwargs or {}))
-        given = {
-            t.untyped_storage().data_ptr()
-            for t in tree_flatten((args, kwargs))[0]
-            if isinstance(t, torch.Tensor)
-        }
-        self.count += sum(
-            isinstance(t, torch.Tensor)
-            and t.numel() >= self.at_least
-            and t.untyped_storage().data_ptr() not in given
-            for t in tree_flatten(out)[0]
-        )
-        return out
 
 
 def _perturbed(noise, G, workspace, x, out=None):
@@ -55,9 +30,9 @@ def test_the_dense_path_allocates_nothing_a_batch_and_writes_what_gathering_writ
     workspace = Workspace()
     _perturbed(noise, G.clone(), workspace, x)  # its buffers, once
     again, dense = G.clone(), torch.empty_like(G)
-    with _NewLarge(ROWS * DIM // 2) as log:
+    with FreshTensors(ROWS * DIM // 2) as log:
         _perturbed(noise, again, workspace, x, out=dense)
-    assert log.count == 0
+    assert not log.fresh, log.fresh
     # the two paths' float64 math (torch's, numpy's) may differ in a last bit of float32
     spacing = 2 * torch.finfo(torch.float32).eps * gathered.abs().clamp_min(1.0)
     assert bool(((dense - gathered).abs() <= spacing).all())
