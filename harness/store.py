@@ -747,8 +747,11 @@ class Store:
         """``imported_confidence_spent`` as written before it was kept per group,
         ``{source: spent}``, in today's form: an entry for each imported group of the
         source (the groups a source's rows hold are its certificates). Left as it is where
-        a value is no number (the shape check then names it)."""
-        if not all(isinstance(v, int | float) for v in per_source.values()):
+        a value is no probability (the shape check then names it)."""
+        if not all(
+            isinstance(v, int | float) and not isinstance(v, bool) and 0 <= v <= 1
+            for v in per_source.values()
+        ):
             return per_source
         sql = "SELECT DISTINCT model, noise, certifier, norm, alpha FROM imported WHERE source = ?"
         groups = {

@@ -22,6 +22,8 @@ DAMAGED = {
     "law_distances": [[0.1], {"g": -0.1}, {"g": 1.0}, {"g": "0"}, {"g": None}, {"g": True}],
     "imported_confidence_spent": [
         {"a": "0.01"},
+        {"a": -0.01},
+        {"a": True},
         [["m", "g", "c", "l2", 0.001, "f.tsv"]],
         [["m", "g", "c", "l2", 0.001, "f.tsv", "0.01"]],
         [["m", "g", "c", "l2", 0.001, "f.tsv", 1.5]],
