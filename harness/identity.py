@@ -154,12 +154,11 @@ def canonical_noises(noises: Any) -> list[dict[str, Any]]:
 #: ``[run]`` keys that the identity records elsewhere in normal form (the seed, the budgets,
 #: the dataset, the index set and subset; ``train_sigmas``, each model's ``sigma0``, so that
 #: a sigma added extends the run as a ``[[models]]`` entry added does) or that decide no
-#: count themselves: the run's
-#: name is a label, the data and checkpoint files are recorded by their digests, not by
-#: where they lie, and the plugin files by what they define (a noise family's source,
-#: ``noise_sources``; a model's module classes and tensors, ``module_fingerprint``, which
-#: does not see the code of a class's ``forward``), so that a plugin named to add a noise
-#: extends the run.
+#: count themselves: the run's name is a label, the data and checkpoint files are recorded
+#: by their digests, not by where they lie, and the plugin files by what they define (a
+#: noise family's source, ``noise_sources``; a model's module classes and tensors,
+#: ``module_fingerprint``, which does not see the code of a class's ``forward``), so that
+#: a plugin named to add a noise extends the run.
 _RUN_KEYS_RECORDED_ELSEWHERE = frozenset(
     ("name", "seed", "n0", "n", "dataset", "n_test", "index_stride", "subset", "data_root",
      "checkpoint", "plugins", "train_sigmas")
