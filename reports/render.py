@@ -4,6 +4,7 @@ over one view (``reports.view``), so that both say the same things."""
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Sequence
 
 import pandas as pd
@@ -12,10 +13,24 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from reports.code_span import code_span
 from reports.view import Cell, View
 
+#: In a cell's text, what Markdown would read as markup: a backslash, a code span, emphasis
+#: (``*``, and ``_`` at a word's edge), a link's or an image's ``](`` (or ``][``, ``]:``),
+#: strikethrough, the cell separator, and ``<`` opening a tag; ``p < 1e-300`` and an
+#: interval's ``[95.7, 99.5]`` are left as they are.
+_MARKUP = re.compile(r"[\\`*~|]|\](?=[(\[:])|(?<![^\W_])_|_(?![^\W_])|<(?=[A-Za-z/!?])")
+
+
+def md_text(text: str) -> str:
+    """``text`` as a Markdown table cell shows it literally: markup backslash-escaped
+    (CommonMark: any ASCII punctuation may be), a line break as a space (it would end the
+    row). Names reach the cells as they were given (a model named by its checkpoint
+    file: ``net*2_<b>``)."""
+    return _MARKUP.sub(lambda m: "\\" + m.group(0), " ".join(text.splitlines()))
+
 
 def md_table(header: Sequence[str], rows: Sequence[Sequence[Cell]]) -> str:
-    """A GitHub-flavoured Markdown table (``|`` in cells escaped)."""
-    frame = pd.DataFrame([[c.text.replace("|", "\\|") for c in r] for r in rows], columns=header)
+    """A GitHub-flavoured Markdown table, each cell's text shown literally (``md_text``)."""
+    frame = pd.DataFrame([[md_text(c.text) for c in r] for r in rows], columns=header)
     return frame.to_markdown(index=False, disable_numparse=True)
 
 

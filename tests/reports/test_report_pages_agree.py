@@ -50,8 +50,11 @@ def certificates_by_row(certs: pd.DataFrame) -> dict[tuple[str, str], pd.DataFra
 
 
 def _cells(line: str) -> list[str]:
-    """A Markdown table line's cells, split on ``|`` not escaped, unescaped."""
-    return [c.strip().replace("\\|", "|") for c in re.split(r"(?<!\\)\|", line)[1:-1]]
+    """A Markdown table line's cells, split on ``|`` not escaped, unescaped (CommonMark's
+    backslash escapes of ASCII punctuation)."""
+    return [
+        re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", c.strip()) for c in re.split(r"(?<!\\)\|", line)[1:-1]
+    ]
 
 
 def md_tables(text: str) -> list[tuple[str, list[str], list[list[str]]]]:
