@@ -688,8 +688,9 @@ def parse(data: dict[str, Any], source: str = "<config>") -> Config:
             f"is the Monte Carlo certifier others are compared with, one of {monte_carlo}"
         )
     chosen = certifiers.available() if "all" in names else list(names)
+    deterministic = [n for n in chosen if certifiers.is_deterministic(n)]
     smoothing = any(m.smoothing for m in models)
-    counted = smoothing and not all(certifiers.is_deterministic(n) for n in chosen)
+    counted = smoothing and len(deterministic) < len(chosen)
     given = "reference" in (data.get("report") or {})  # cohen by default: report --reference
     if given and counted and report.reference not in chosen:  # else found after the run
         warnings.warn(  # not refused: the store may hold its rows (an earlier certify)
@@ -699,7 +700,7 @@ def parse(data: dict[str, Any], source: str = "<config>") -> Config:
             f"`smoothbench certify --certifier {report.reference}`, an import)",
             stacklevel=3,
         )
-    if not smoothing and not any(certifiers.is_deterministic(n) for n in chosen):
+    if not smoothing and not deterministic:
         raise ConfigError(
             f"{source}: every model has smoothing = false and none of certify.certifiers "
             f"{list(names)} is deterministic (a bound over an input box): the run would "
