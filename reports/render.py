@@ -12,12 +12,13 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from reports.code_span import code_span
 from reports.view import Cell, View
+from smoothbench.safe_names import EMPHASIS_UNDERSCORE
 
 #: In a cell's text, what Markdown would read as markup: a backslash, a code span, emphasis
 #: (``*``, and ``_`` at a word's edge), a link's or an image's ``](`` (or ``][``, ``]:``),
 #: strikethrough, the cell separator, and ``<`` opening a tag; ``p < 1e-300`` and an
 #: interval's ``[95.7, 99.5]`` are left as they are.
-_MARKUP = re.compile(r"[\\`*~|]|\](?=[(\[:])|(?<![^\W_])_|_(?![^\W_])|<(?=[A-Za-z/!?])")
+_MARKUP = re.compile(rf"[\\`*~|]|\](?=[(\[:])|{EMPHASIS_UNDERSCORE.pattern}|<(?=[A-Za-z/!?])")
 
 
 def md_text(text: str) -> str:

@@ -28,7 +28,7 @@ SAFE_NAME_RULE = (
 MARKUP = frozenset("|$`*<>\\~[]")
 #: ``_`` that is not between two letters or digits: Markdown emphasis (``my _fast_ cert``);
 #: within a word (``generalized_gaussian``) it is a letter there.
-_EMPHASIS = re.compile(r"(?<![^\W_])_|_(?![^\W_])")
+EMPHASIS_UNDERSCORE = re.compile(r"(?<![^\W_])_|_(?![^\W_])")
 #: A noise family's name: written in noise texts, ``family:key=value`` and
 #: ``family(key=value,...)`` (``harness.noise.written``), so letters, digits and ``_``.
 FAMILY_NAME = re.compile(r"[^\W_]\w*")
@@ -53,7 +53,7 @@ def shown_name_fault(name: object) -> str | None:
             f"a name holds none of {' '.join(sorted(MARKUP))} (markup in the reports' "
             f"Markdown, HTML, LaTeX or plots), and this one holds {' '.join(markup)}"
         )
-    if _EMPHASIS.search(name):
+    if EMPHASIS_UNDERSCORE.search(name):
         return "a name holds _ only between two letters or digits (else Markdown emphasis)"
     return None
 
