@@ -42,8 +42,13 @@ def check_alpha(alpha: float) -> float:
 
 def alpha_printed_alike(alpha: float, others: Iterable[float]) -> float | None:
     """The first of ``others`` that differs from ``alpha`` but prints as it does
-    (``{:g}``, as report titles and file names print an alpha); None if none does."""
-    return next((o for o in others if o != alpha and f"{o:g}" == f"{alpha:g}"), None)
+    (``{:g}``, as report titles and file names print an alpha); None if none does, or if
+    ``alpha`` is among them (it adds no table: a store that holds two alphas printed
+    alike, made before they were refused, is certified or imported into again at either)."""
+    others = list(others)
+    if alpha in others:
+        return None
+    return next((o for o in others if f"{o:g}" == f"{alpha:g}"), None)
 
 
 def check_law_distance(distance: float) -> float:

@@ -159,8 +159,6 @@ def _refuse_alphas_printed_alike(store: Store, alphas: list[float]) -> None:
     tables of one title and write their files over each other."""
     stored = store.certificate_alphas()
     for i, alpha in enumerate(alphas):
-        if alpha in stored:  # already there: certifying it again adds no table
-            continue
         alike = alpha_printed_alike(alpha, [*alphas[:i], *stored])
         if alike is not None:
             raise ValueError(

@@ -88,8 +88,35 @@ def test_a_store_holding_alphas_printed_alike_is_certified_again_at_either(tmp_p
             certify_store(st, ["cohen"], ["l2"], [0.0010000000000000004], progress=False)
 
 
+def test_import_into_a_store_holding_alphas_printed_alike_is_taken_at_either(
+    tmp_path, monkeypatch, capsys
+):
+    """The twin of certify's case: import was refused at an alpha the store holds."""
+    from baselines.datasets import load_digits
+    from harness import certify
+    from tests.harness.test_interop import write_cohen
+
+    path = tmp_path / "s.sqlite"
+    counts_store(path, images=3)
+    alike = [0.001, 0.0010000000000000002]
+    with Store(path) as st, monkeypatch.context() as before:
+        before.setattr(certify, "_refuse_alphas_printed_alike", lambda *args: None)
+        certify_store(st, ["cohen"], ["l2"], alike, progress=False)
+    data = load_digits()
+    rows = [(int(i), int(data.labels[i]), int(data.labels[i]), 0.1, 1.0)
+            for i in data.test_indices[:4]]  # fmt: skip
+    flat = write_cohen(tmp_path / "results.tsv", rows)
+    argv = ["import", "cohen-tsv", str(flat), "--store", str(path), "--model", "m2",
+            "--noise", "gaussian:sigma=0.5", "--certifier", "cohen", "--norm", "l2",
+            "--dataset", "digits", "--alpha"]  # fmt: skip
+    assert main([*argv, "0.0010000000000000004"]) == 2
+    assert "prints as 0.001" in capsys.readouterr().err
+    assert main([*argv, "0.001"]) == 0, capsys.readouterr().err
+
+
 def test_alphas_printed_alike_against_their_printing():
     assert alpha_printed_alike(0.001, [0.01, 0.001]) is None  # equal is not alike
+    assert alpha_printed_alike(0.001, [0.0010000000000000002, 0.001]) is None  # held
     assert alpha_printed_alike(0.001, [0.01, 0.0010000001]) == 0.0010000001
     assert f"{0.001:g}" == f"{0.0010000001:g}"
 
