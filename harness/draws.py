@@ -26,11 +26,13 @@ grid decides which random numbers it gets (``philox_grid``, which each session r
 whole rows (a divisor of ``CHUNK_ROWS``, about ``BLOCK_VALUES`` values); a block holds
 the cosines of its pairs and then their sines, and its uniforms are read in one piece
 (its ``u`` then its ``v``). A prefix of a chunk (its first rows) is generated without the
-rest, and a whole chunk without a partial block. On the CPU a stream remembers where it
-stopped (its chunk's generator and a last, partial block), so that rows asked for next
-continue from there: batches of any size draw each block once. Rows asked for anywhere
-else, and on a GPU rows that start inside a chunk, come from their whole chunk, generated
-again.
+rest, and a whole chunk without a partial block. A stream remembers where it stopped, so
+that rows asked for next continue from there and batches of any size draw each block once:
+on the CPU its chunk's generator and a last, partial block; on a GPU the uniforms of the
+super-block it stopped in, unconsumed beyond the blocks it took, and a last partial block
+(the workspace's tags say what its buffers hold). Rows asked for anywhere else come, on
+the CPU, from their whole chunk, generated again; on a GPU, from the super-block they
+start in, drawn again.
 
 **How exact** (``draw_distance``): given its two uniforms, a pair is the exact Box-Muller
 image, which is N(0, I_2). The uniforms are quantized to cells of ``2^-53`` (on a GPU
@@ -288,10 +290,11 @@ class DrawStream:
     def device_bytes(dim: int) -> int:
         """The most memory a stream's buffers take on a GPU for rows of ``dim`` values,
         whatever the batch: a super-block's float64 uniforms and its float32 radii and
-        angles, a partial block, and a whole chunk (for rows that start inside one)."""
+        angles, and a cut block. (Filling rows that are not contiguous takes a whole chunk
+        more, which the sampler never does.)"""
         values = block_rows(dim) * dim
         super_values = superblock_blocks(dim) * values
-        return super_values * (8 + 4) + values * 4 + CHUNK_ROWS * dim * 4
+        return super_values * (8 + 4) + values * 4
 
     def __init__(
         self,
@@ -373,43 +376,33 @@ class DrawStream:
         numpy's source the chunks' streams are read one after the other into shared tiles,
         so a batch of many small rows costs one pass of Box-Muller; ``rng``, when given, is
         ``first_chunk``'s stream already read up to ``first_block`` (``_continue``). The
-        device source goes chunk by chunk, its super-blocks seeded on their own, and always
-        from a chunk's start."""
+        device source's rows are ``_generate_device``'s."""
+        if self.source != "numpy":
+            self._generate_device(first_chunk, out, first_block * self.block_rows)
+            return
+        self._workspace.tags.pop("draws uv", None)  # numpy's uniforms replace what they held
+        self._workspace.tags.pop("draws tail", None)
         rows = out.shape[0]
         br = self.block_rows
         per_chunk = CHUNK_ROWS // br
         blocks = -(-rows // br)
         full = rows // br
-        if self.source != "numpy" and blocks > per_chunk:
-            for c in range(0, rows, CHUNK_ROWS):
-                self._generate(first_chunk + c // CHUNK_ROWS, out[c : c + CHUNK_ROWS])
-            return
         flat = out.view(-1)
         block_values = 2 * self._pairs
         rng_chunk = first_chunk if rng is not None else -1
-        sequence = (  # the device source seeds super-blocks from it; numpy reads chunk streams
-            None
-            if self.source == "numpy"
-            else chunk_sequence(self.seed, self.index, self.stream, first_chunk)
-        )
         for b0 in range(0, blocks, self._step):
             nb = min(self._step, blocks - b0)
-            if self.source == "numpy":
-                j = b0
-                while j < b0 + nb:  # the blocks of this tile, chunk by chunk
-                    chunk, block = divmod(first_block + j, per_chunk)
-                    chunk += first_chunk
-                    if chunk != rng_chunk:
-                        rng = _cpu_uniforms(
-                            chunk_sequence(self.seed, self.index, self.stream, chunk)
-                        )
-                        rng_chunk = chunk
-                    upto = min(b0 + nb, j + per_chunk - block)
-                    assert rng is not None
-                    rng.random(out=self._uv_host[j - b0 : upto - b0])
-                    j = upto
-            else:
-                self._device_uniforms(sequence, b0 // self._step)
+            j = b0
+            while j < b0 + nb:  # the blocks of this tile, chunk by chunk
+                chunk, block = divmod(first_block + j, per_chunk)
+                chunk += first_chunk
+                if chunk != rng_chunk:
+                    rng = _cpu_uniforms(chunk_sequence(self.seed, self.index, self.stream, chunk))
+                    rng_chunk = chunk
+                upto = min(b0 + nb, j + per_chunk - block)
+                assert rng is not None
+                rng.random(out=self._uv_host[j - b0 : upto - b0])
+                j = upto
             nfull = max(0, min(nb, full - b0))
             if nfull:
                 region = flat[block_values * b0 : block_values * (b0 + nfull)]
@@ -422,8 +415,71 @@ class DrawStream:
                 self._box_muller(nfull, 1, tail[:, 0], tail[:, 1])
                 start = block_values * (b0 + nfull)
                 flat[start:].copy_(tail.view(-1)[: flat.numel() - start])
-        if self.source == "numpy":
-            self._keep_place(first_chunk, first_block + blocks, rng, full < blocks)
+        self._keep_place(first_chunk, first_block + blocks, rng, full < blocks)
+
+    def _generate_device(self, chunk: int, out: torch.Tensor, first_row: int = 0) -> None:
+        """Write ``out`` (contiguous rows) from row ``first_row`` of ``chunk`` on, with the
+        device source. Whole blocks are written in place; a block cut at either end is
+        generated whole in ``draws tail`` and cut from there. A super-block's uniforms are
+        drawn whole, from its own seed, and a block turned into normals consumes its own
+        uniforms only: the workspace's tags record which super-block ``draws uv`` holds,
+        from which block on unconsumed, and which block ``draws tail`` holds, so that rows
+        asked for next (the sampler's next batch) continue from them without drawing
+        anything twice. Rows that start elsewhere draw the super-block they start in."""
+        rows, pos = out.shape[0], 0
+        while pos < rows:
+            take = min(rows - pos, CHUNK_ROWS - first_row)
+            self._device_rows(chunk, out[pos : pos + take], first_row)
+            pos, chunk, first_row = pos + take, chunk + 1, 0
+
+    def _device_rows(self, chunk: int, out: torch.Tensor, first_row: int) -> None:
+        """``_generate_device`` within one chunk (``out`` ends in it)."""
+        br, dim = self.block_rows, self.dim
+        flat = out.view(-1)
+        sequence = chunk_sequence(self.seed, self.index, self.stream, chunk)
+        address = (self.seed, self.index, self.stream, dim, chunk)
+        tags = self._workspace.tags
+        row, end, done = first_row, first_row + out.shape[0], 0
+        while row < end:
+            block, skip = divmod(row, br)
+            if skip or end - row < br:  # a cut block: whole in the tail, then its rows
+                tail = self._workspace.get(
+                    "draws tail", (1, 2, self._pairs), self.dtype, self.device
+                )
+                held = (*address, tail.data_ptr(), block)
+                if tags.get("draws tail") != held:
+                    tags.pop("draws tail", None)
+                    self._device_blocks(sequence, address, block, 1, tail)
+                    tags["draws tail"] = held
+                count = min(br - skip, end - row)
+                flat[done : done + count * dim].copy_(
+                    tail.view(-1)[skip * dim : (skip + count) * dim]
+                )
+            else:  # whole blocks, to the end of the rows or of the super-block
+                count = min((end - row) // br, self._step - block % self._step) * br
+                region = flat[done : done + count * dim].view(count // br, 2, self._pairs)
+                self._device_blocks(sequence, address, block, count // br, region)
+            row, done = row + count, done + count * dim
+
+    def _device_blocks(
+        self,
+        sequence: np.random.SeedSequence,
+        address: tuple[int, ...],
+        block: int,
+        count: int,
+        out: torch.Tensor,
+    ) -> None:
+        """Blocks ``[block, block + count)`` of one super-block of the chunk ``address``
+        names into ``out`` (``(count, 2, pairs)``), drawing the super-block's uniforms
+        unless ``draws uv`` holds them unconsumed (its tag)."""
+        superblock, at = divmod(block, self._step)
+        holds = (*address, self._uv.data_ptr(), superblock)
+        tag = self._workspace.tags.get("draws uv")
+        if not (isinstance(tag, tuple) and tag[0] == holds and tag[1] <= at):
+            self._workspace.tags.pop("draws uv", None)
+            self._device_uniforms(sequence, superblock)
+        self._workspace.tags["draws uv"] = (holds, at + count)  # consumed up to there
+        self._box_muller(at, count, out[:, 0], out[:, 1])
 
     def _keep_place(
         self, first_chunk: int, end_block: int, rng: np.random.Generator | None, partial: bool
@@ -516,6 +572,9 @@ class DrawStream:
             )
         rows = out.shape[0]
         chunk, offset = divmod(start, CHUNK_ROWS)
+        if self.source != "numpy" and out.is_contiguous():
+            self._generate_device(chunk, out, offset)
+            return out
         if offset and out.is_contiguous() and self._continue(out, chunk, offset):
             return out
         pos = 0

@@ -35,6 +35,10 @@ class Workspace:
         self._shaped: dict[tuple[object, ...], torch.Tensor] = {}
         self._constants: dict[object, torch.Tensor] = {}
         self._views: dict[object, Any] = {}
+        #: What some buffers hold, by name, for callers that reuse their contents from one
+        #: call to the next: whoever writes a tagged buffer sets or drops its tag, and a new
+        #: allocation under a name drops it.
+        self.tags: dict[str, object] = {}
 
     def constant(self, key: object, build: Callable[[], torch.Tensor]) -> torch.Tensor:
         """A tensor built once by ``build`` and kept under ``key``."""
@@ -60,6 +64,7 @@ class Workspace:
         if buf is None or buf.numel() < numel:
             buf = torch.empty(max(numel, 1), dtype=dtype, device=device)
             self._buffers[key] = buf
+            self.tags.pop(name, None)
             stale = [
                 k for k, v in self._shaped.items() if k[:2] == key[:2] and v.device == buf.device
             ]

@@ -21,6 +21,7 @@ from harness.draws import (
     polar_factors_host,
 )
 from harness.noise import ufuncs
+from harness.noise.batch import Workspace
 
 
 @given(
@@ -66,6 +67,59 @@ def test_the_device_source_cuts_the_same_way(start, length):
     whole = DrawStream(7, 3, 1, dim=300, source="torch").rows(0, start + length)
     piece = DrawStream(7, 3, 1, dim=300, source="torch").rows(start, start + length)
     assert torch.equal(whole[start:], piece)
+
+
+@given(
+    data=st.data(),
+    steps=st.lists(
+        st.tuples(
+            st.integers(0, 3),  # which stream of the shared workspace
+            st.integers(1, CHUNK_ROWS + 300),
+            st.integers(-600, 600) | st.just(0),
+        ),
+        min_size=1,
+        max_size=10,
+    ),
+)
+def test_device_streams_sharing_a_workspace_give_their_own_rows(data, steps):
+    """The GPU path (run on the CPU) keeps a super-block's unconsumed uniforms and a cut
+    block in the workspace for a stream's next rows: streams that share the workspace (the
+    selection and estimation streams of an image, another image, another dimension, a
+    numpy stream) filled in turn, batch after batch or with jumps, each get the rows of
+    their whole stream."""
+    workspace = Workspace()
+    dims = data.draw(st.lists(st.sampled_from([5, 64, 300, 8192]), min_size=4, max_size=4))
+    addresses = [(11, 2, 1), (11, 2, 0), (11, 3, 1), (12, 2, 1)]
+    sources = ["torch", "torch", "torch", data.draw(st.sampled_from(["torch", "numpy"]))]
+    streams = [
+        DrawStream(*a, dim=d, workspace=workspace, source=src)
+        for a, d, src in zip(addresses, dims, sources, strict=True)
+    ]
+    starts = [0] * 4
+    for which, length, jump in steps:
+        stream = streams[which]
+        if stream.dim == 8192:
+            length = min(length, 600)
+        start = max(0, starts[which] + jump)
+        got = stream.rows(start, start + length)
+        alone = DrawStream(*addresses[which], dim=stream.dim, source=sources[which])
+        assert torch.equal(got, alone.rows(0, start + length)[start:]), (which, start, length)
+        starts[which] = start + length
+
+
+def test_a_numpy_stream_writing_the_shared_buffers_ends_what_a_device_stream_kept():
+    """A device stream keeps its super-block's unconsumed uniforms and a cut block in the
+    workspace; a numpy stream of the same workspace writes the same buffers, so the device
+    stream's next rows must not be read from them."""
+    workspace = Workspace()
+    device = DrawStream(11, 2, 1, dim=300, workspace=workspace, source="torch")
+    cpu = DrawStream(11, 5, 1, dim=300, workspace=workspace, source="numpy")
+    whole = DrawStream(11, 2, 1, dim=300, source="torch").rows(0, 800)
+    assert torch.equal(device.rows(0, 100), whole[:100])  # 4 blocks of 25 rows
+    cpu.rows(0, 500)  # writes the uniforms of 20 blocks
+    assert torch.equal(device.rows(100, 410), whole[100:410])  # 12 blocks and 10 rows
+    cpu.rows(500, 510)  # writes the tail with 10 rows of its own
+    assert torch.equal(device.rows(410, 800), whole[410:])
 
 
 def test_the_device_source_draws_standard_normals():

@@ -15,8 +15,9 @@ from harness import provenance
 from harness.draws import CHUNK_ROWS, DEVICE_SOURCE, DrawStream, draw_method, philox_grid
 
 
-def uniforms_drawn(monkeypatch, dim: int, rows: int) -> list[int]:
-    """The uniforms of each super-block the torch source draws for ``rows`` rows."""
+def uniforms_drawn(monkeypatch, dim: int, rows: int, batch: int | None = None) -> list[int]:
+    """The uniforms of each super-block the torch source draws for ``rows`` rows, filled in
+    batches of ``batch`` rows one after the other (all at once when ``None``)."""
     drawn = []
     real = DrawStream._device_uniforms
 
@@ -26,7 +27,11 @@ def uniforms_drawn(monkeypatch, dim: int, rows: int) -> list[int]:
         return out
 
     monkeypatch.setattr(DrawStream, "_device_uniforms", counting)
-    DrawStream(0, 0, 1, dim, source="torch").fill(torch.empty(rows, dim), 0)
+    stream = DrawStream(0, 0, 1, dim, source="torch")
+    batch = batch or rows
+    out = torch.empty(batch, dim)
+    for first in range(0, rows, batch):
+        stream.fill(out[: min(batch, rows - first)], first)
     return drawn
 
 
@@ -34,6 +39,17 @@ def uniforms_drawn(monkeypatch, dim: int, rows: int) -> list[int]:
 def test_a_chunk_draws_about_the_uniforms_it_needs(monkeypatch, dim):
     needed = 2 * CHUNK_ROWS * dim  # one uniform a value (two a pair), two chunks
     assert needed <= sum(uniforms_drawn(monkeypatch, dim, 2 * CHUNK_ROWS)) <= 1.01 * needed
+
+
+@pytest.mark.parametrize("dim", [64, 3072, 8192])
+@pytest.mark.parametrize("batch", [300, 500, 1300])
+def test_batches_that_cut_chunks_draw_each_uniform_once(monkeypatch, dim, batch):
+    """The sampler's batches on a GPU need not divide a chunk (``auto_batch_size`` picks
+    500 where fewer than 1,000 rows fit): a batch that starts inside a chunk continues
+    from the uniforms the one before left unconsumed. Each batch drew its chunk whole
+    again before: twice the uniforms at d = 64 and 3072, 1.5 times at 150,528."""
+    needed = 3 * CHUNK_ROWS * dim
+    assert needed <= sum(uniforms_drawn(monkeypatch, dim, 3 * CHUNK_ROWS, batch)) <= 1.01 * needed
 
 
 def test_a_prefix_of_a_chunk_is_the_start_of_the_whole_chunk():

@@ -44,3 +44,15 @@ def test_workspace_views_alias_one_allocation_as_it_grows(sizes):
         view = workspace.get("s", (size, 3), torch.float64, "cpu")
         assert view.shape == (size, 3) and view.data_ptr() == whole.data_ptr()
     assert workspace.get("s", (1, 3), torch.float32, "cpu").dtype == torch.float32
+
+
+def test_a_new_allocation_drops_the_tag_of_what_its_buffer_held():
+    """Tags say what a buffer holds for callers that reuse its contents; a buffer grown
+    into a new allocation holds nothing of it."""
+    workspace = Workspace()
+    workspace.get("held", (10,), torch.float64, torch.device("cpu"))
+    workspace.tags["held"] = "chunk 3"
+    workspace.get("held", (4,), torch.float64, torch.device("cpu"))  # a view of the same
+    assert workspace.tags["held"] == "chunk 3"
+    workspace.get("held", (11,), torch.float64, torch.device("cpu"))
+    assert "held" not in workspace.tags
