@@ -30,11 +30,12 @@ Laplace density, ``k = 0``, where ``Lambda = +-eps/b`` with probability 1/2 and
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+from scipy import special, stats
 
 from certifiers.bounds import check_law_distance, clopper_pearson_lower
 
@@ -67,10 +68,18 @@ class MCSettings:
 def lower_median_rank(n: int, alpha: float, level: float = 0.5) -> int:
     """0-based rank ``j - 1`` of the order statistic that lies at or below the ``level``
     quantile (the median by default) with probability at least ``1 - alpha``: the largest
-    ``x`` with ``P(Bin(n, level) <= x) <= alpha``."""
-    x = int(stats.binom.ppf(alpha, n, level))  # smallest x with cdf(x) >= alpha
-    while x >= 0 and stats.binom.cdf(x, n, level) > alpha:
+    ``x`` with ``P(Bin(n, level) <= x) <= alpha``. The probabilities are Cephes'
+    (``scipy.special.bdtr``): Boost's, behind ``scipy.stats.binom``, are 0 in places where
+    they are as large as 1e-252 (``reports.stats._half_cdf``), so that at a tiny alpha
+    its quantile is only where the search starts."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # Boost giving up at a tiny alpha
+        x = int(np.nan_to_num(stats.binom.ppf(alpha, n, level)))
+    x = min(max(x, -1), n)
+    while x >= 0 and special.bdtr(x, n, level) > alpha:
         x -= 1
+    while x + 1 < n and special.bdtr(x + 1, n, level) <= alpha:
+        x += 1
     if x < 0:
         raise ValueError(f"{n} samples are too few for confidence {alpha}")
     return x
