@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import gc
 import math
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
+from scipy import special
 from scipy import stats as sps
 from scipy.optimize import brentq
 from statsmodels.stats.contingency_tables import mcnemar as _sm_mcnemar
@@ -210,6 +212,16 @@ def _pairs_table(arr: np.ndarray) -> np.ndarray:
     )
 
 
+def _half_cdf(k: ArrayLike, n: ArrayLike) -> np.ndarray:
+    """``P(Bin(n, 1/2) <= k)`` (0 for ``k < 0``), from Cephes' binomial distribution
+    (``scipy.special.bdtr``). Boost's incomplete beta function, behind
+    ``scipy.stats.binom.cdf``, returns 0 for ``n`` from about 1,075 to 1,240 and ``k`` up to
+    about 38, where the value is as large as 1e-252 (n = 1,075, k = 38: 3.9e-254): a
+    McNemar p-value printed as below 1e-300."""
+    k, n = np.asarray(k, dtype=np.int64), np.asarray(n, dtype=np.int64)
+    return np.where(k < 0, 0.0, special.bdtr(np.clip(k, 0, n), n, 0.5))
+
+
 def mcnemar(table_or_pairs: ArrayLike | Sequence[ArrayLike], mid_p: bool = True) -> McNemarResult:
     """McNemar's test, exact conditional and mid-p.
 
@@ -221,28 +233,27 @@ def mcnemar(table_or_pairs: ArrayLike | Sequence[ArrayLike], mid_p: bool = True)
     Conditional on the ``N = n10 + n01`` discordant pairs, ``n10 ~ Bin(N, 1/2)`` under
     the null. With ``k = min(n10, n01)`` and ``X ~ Bin(N, 1/2)``:
 
-    - exact: ``p = min(1, 2 P(X <= k))`` (statsmodels ``mcnemar(table, exact=True)``);
+    - exact: ``p = min(1, 2 P(X <= k))`` (statsmodels ``mcnemar(table, exact=True)``
+      gives the statistic, ``k``; the p-value is taken from ``_half_cdf``, whose tail
+      scipy's binomial loses for some ``N`` near 1,100);
     - mid-p: ``p = 2 [P(X <= k) - P(X = k) / 2] = 2 P(X < k) + P(X = k)``, capped at 1
       (Fagerland, Lydersen and Laake 2013, "The McNemar test for binary matched-pairs
       data: mid-p and asymptotic are better than exact conditional", BMC Med. Res.
-      Methodol. 13:91), from ``scipy.stats.binom``; statsmodels has no mid-p. Taken as
-      the sum, not as ``2 P(X <= k) - P(X = k)``, whose two tiny terms cancel: at
-      ``n10 = 1068, n01 = 7`` the difference came out negative (-8e-307).
+      Methodol. 13:91), ``P(X = k)`` from ``scipy.stats.binom``; statsmodels has no mid-p.
+      Taken as the sum, not as ``2 P(X <= k) - P(X = k)``, whose two tiny terms cancel:
+      at ``n10 = 1068, n01 = 7`` the difference came out negative (-8e-307).
     """
     table = _as_table(table_or_pairs)
     n10, n01 = int(table[0, 1]), int(table[1, 0])
-    exact = _sm_mcnemar(table, exact=True)
-    k = min(n10, n01)
-    n_disc = n10 + n01
-    midp = 2.0 * sps.binom.cdf(k - 1, n_disc, 0.5) + sps.binom.pmf(k, n_disc, 0.5)
+    exact, midp = mcnemar_pvalues(n10, n01)
     return McNemarResult(
         n11=int(table[0, 0]),
         n10=n10,
         n01=n01,
         n00=int(table[1, 1]),
-        statistic=float(exact.statistic),
-        pvalue_exact=float(min(1.0, exact.pvalue)),
-        pvalue_midp=float(min(1.0, midp)),
+        statistic=float(_sm_mcnemar(table, exact=True).statistic),
+        pvalue_exact=float(exact),
+        pvalue_midp=float(midp),
         mid_p=bool(mid_p),
     )
 
@@ -254,8 +265,8 @@ def mcnemar_pvalues(n10: ArrayLike, n01: ArrayLike) -> tuple[np.ndarray, np.ndar
     b = np.asarray(n10, dtype=np.int64)
     c = np.asarray(n01, dtype=np.int64)
     k, n = np.minimum(b, c), b + c
-    exact = np.minimum(1.0, 2.0 * sps.binom.cdf(k, n, 0.5))
-    midp = np.minimum(1.0, 2.0 * sps.binom.cdf(k - 1, n, 0.5) + sps.binom.pmf(k, n, 0.5))
+    exact = np.minimum(1.0, 2.0 * _half_cdf(k, n))
+    midp = np.minimum(1.0, 2.0 * _half_cdf(k - 1, n) + sps.binom.pmf(k, n, 0.5))
     return np.where(n == 0, 1.0, exact), np.where(n == 0, 1.0, midp)
 
 
@@ -606,20 +617,27 @@ def _check_discordance(p10: float, p01: float) -> None:
 def _mcnemar_rejection_bound(d: np.ndarray, alpha: float, mid_p: bool) -> np.ndarray:
     """For each number of discordant pairs ``d``: the largest ``k`` whose two-sided
     (exact or mid-p) McNemar p-value, ``min(n10, n01) = k``, is ``<= alpha`` (-1: none)."""
-    cdf = sps.binom.cdf
-    pmf = sps.binom.pmf
 
     def pval(k: np.ndarray) -> np.ndarray:
-        p = 2.0 * cdf(k, d, 0.5)
-        return p - pmf(k, d, 0.5) if mid_p else p
+        if mid_p:  # 2 P(X < k) + P(X = k), as ``mcnemar``
+            return 2.0 * _half_cdf(k - 1, d) + sps.binom.pmf(k, d, 0.5)
+        return 2.0 * _half_cdf(k, d)
 
-    k = sps.binom.ppf(alpha / 2.0, d, 0.5)  # smallest k with cdf >= alpha/2
-    k = np.where(np.isnan(k), -1, k) + 1
-    # walk down until the p-value is <= alpha (at most a few steps), then cap below d/2
-    for _ in range(4):
-        k = np.where((k >= 0) & (pval(k) > alpha), k - 1, k)
-    k = np.minimum(k, np.ceil(d / 2.0) - 1)
-    return k.astype(np.int64)
+    with warnings.catch_warnings():
+        # at tiny levels Boost's quantile search gives up (at 1e-300 for d from 1,124 to
+        # 1,240), warns and returns its best guess, elsewhere it can be one below the
+        # quantile: the walks below make any start exact
+        warnings.simplefilter("ignore", RuntimeWarning)
+        k = sps.binom.ppf(alpha / 2.0, d, 0.5)  # smallest k with cdf >= alpha/2
+    cap = np.ceil(d / 2.0) - 1
+    k = np.minimum(np.where(np.isnan(k), -1, k) + 1, cap)
+    # the p-value grows with k below d/2: each k moves one way only, and stops
+    while True:
+        up = (k < cap) & (pval(k + 1) <= alpha)
+        down = (k >= 0) & (pval(k) > alpha)
+        if not (up.any() or down.any()):
+            return k.astype(np.int64)
+        k = k + up - down
 
 
 def mcnemar_power(

@@ -63,3 +63,13 @@ def test_a_larger_alpha_needs_fewer_draws(capsys):
     text = capsys.readouterr().out
     assert "alpha = 0.05" in text
     assert _draws(text) < default
+
+
+def test_a_tiny_level_plans_without_the_quantile_searchs_warning(capsys):
+    """At level 1e-300 scipy's binomial quantile (Boost) gives up for some numbers of
+    discordant pairs and warns; the planner corrects its start anyway, and the user saw
+    Boost's message (with its unfilled ``%1%``) as a warning of the plan."""
+    assert main(["plan", "images", "--base", "0.6", "--gap", "0.02", "--level", "1e-300"]) == 0
+    captured = capsys.readouterr()
+    assert "test images" in captured.out
+    assert captured.err == ""

@@ -12,11 +12,11 @@ from hypothesis import strategies as st
 from reports.stats import mcnemar, mcnemar_pvalues
 from tests.reports._references import mcnemar_midp
 
-#: Below it scipy's binomial tails (boost's incomplete beta) lose relative precision: 7%
-#: at 1e-254 (measured against the integer reference over n10 < 40, n01 in [900, 2500]),
-#: and the exact p-value underflows to 0 before the mid-p does. Far below any level a
-#: report tests at, so the p-values are held to the reference down to here only.
-TINY = 1e-250
+#: Where the report prints "< 1e-300" (``smoothbench.p_values``), and down to which the
+#: p-values are held to the reference. scipy's binomial cdf (Boost's incomplete beta)
+#: returned 0 for N = n10 + n01 from about 1,075 to 1,240 and values up to 1e-252, and
+#: lost 7% at 1e-254 elsewhere; the tails are Cephes' now (``reports.stats._half_cdf``).
+TINY = 1e-300
 
 
 def _close(p: float, reference: float) -> bool:
@@ -42,3 +42,11 @@ def test_the_mid_p_is_the_exact_probability(n10, n01):
     assert _close(one.pvalue_midp, reference)
     # the mid-p is the less conservative
     assert midp[0] <= exact[0] or n10 + n01 == 0 or midp[0] < TINY
+
+
+def test_a_p_value_far_in_the_tail_is_not_printed_as_below_1e_300():
+    """N = 1,075, min = 38: 2 P(B <= 38) = 7.9e-254, which scipy's binomial cdf gave as 0."""
+    exact, midp = mcnemar_pvalues([1037], [38])
+    reference = mcnemar_midp(1037, 38)
+    assert 1e-254 < reference < 1e-252
+    assert _close(float(midp[0]), reference) and float(exact[0]) > float(midp[0])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -488,3 +489,40 @@ def test_false_certificate_bound_spends_a_shared_failure_once():
     assert binom.sf(k - 1, n, alpha) > 0.05 - shared
     assert k >= stats.false_certificate_bound(n, alpha, 0.95)
     assert stats.false_certificate_bound(n, alpha, 0.95, shared=0.06) == n  # nothing left
+
+
+def _exact_mcnemar_bound(d: int, alpha: float, mid_p: bool) -> tuple[int, list[Fraction]]:
+    """The largest k below d/2 whose two-sided McNemar p-value (exact or mid-p) is at most
+    alpha, in integer arithmetic (-1: none), with the p-values of 0..ceil(d/2)-1."""
+    total, cdf, pvals = 2**d, 0, []
+    for k in range(-(-d // 2)):
+        pmf = math.comb(d, k)
+        cdf += pmf
+        pvals.append(Fraction(2 * cdf - (pmf if mid_p else 0), total))
+    level = Fraction(alpha)
+    return max((k for k, p in enumerate(pvals) if p <= level), default=-1), pvals
+
+
+@given(
+    d=st.integers(1, 2500),
+    exponent=st.floats(-300.0, math.log10(0.5)),
+    mid_p=st.booleans(),
+)
+@settings(max_examples=60, deadline=None)
+def test_the_mcnemar_rejection_bound_is_the_exact_one_at_any_level(d, exponent, mid_p):
+    """Against integer arithmetic, down to level 1e-300, where scipy's quantile search
+    starts one below the quantile (d near 1,000) or gives up (d from 1,124 to 1,240)."""
+    alpha = 10.0**exponent
+    (got,) = stats._mcnemar_rejection_bound(np.array([float(d)]), alpha, mid_p).tolist()
+    want, pvals = _exact_mcnemar_bound(d, alpha, mid_p)
+    if got != want:  # only where the floating p-value ties the level to rounding
+        near = pvals[min(got, want) + 1]
+        assert abs(near - Fraction(alpha)) <= 1e-12 * Fraction(alpha), (got, want)
+
+
+@pytest.mark.parametrize("d", [998, 1000, 1119, 1124, 1180, 1240])
+@pytest.mark.parametrize("mid_p", [False, True])
+def test_the_mcnemar_rejection_bound_where_the_quantile_search_fails(d, mid_p):
+    assert stats._mcnemar_rejection_bound(np.array([float(d)]), 1e-300, mid_p).tolist() == [
+        _exact_mcnemar_bound(d, 1e-300, mid_p)[0]
+    ]
