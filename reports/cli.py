@@ -91,26 +91,62 @@ def resolve_formats(requested: Sequence[str] | None) -> list[str]:
 
 
 def _filter(outcomes: pd.DataFrame, settings: ReportSettings) -> pd.DataFrame:
-    for column, wanted, option in (
-        ("certifier", settings.certifiers, "--certifier"),
-        ("model", settings.models, "--model"),
-        ("norm", settings.norms, "--norm"),
-    ):
-        if wanted:
-            present = sorted(set(outcomes[column]))
-            missing = [w for w in wanted if w not in present]
-            if missing:
-                raise ValueError(
-                    f"{option} {missing[0]!r} is not in the store; "
-                    f"{choices(missing[0], present, 'stored')}"
-                )
-            outcomes = outcomes[outcomes[column].isin(wanted)]
-    if settings.alpha is not None:
-        present = sorted(set(map(float, outcomes["alpha"])))
-        if settings.alpha not in present:
-            raise ValueError(f"--alpha {settings.alpha:g} is not in the store; stored: {present}")
-        outcomes = outcomes[outcomes["alpha"] == settings.alpha]
-    return outcomes.reset_index(drop=True)
+    """The certificates the filters (``--certifier``, ``--model``, ``--norm``, ``--alpha``)
+    keep. A value the store does not hold is refused, with what it holds; values each
+    stored but never together are refused with what each filter could be, given the
+    others."""
+    filters = [
+        (column, option, list(wanted))
+        for column, wanted, option in (
+            ("certifier", settings.certifiers, "--certifier"),
+            ("model", settings.models, "--model"),
+            ("norm", settings.norms, "--norm"),
+            ("alpha", [] if settings.alpha is None else [settings.alpha], "--alpha"),
+        )
+        if wanted
+    ]
+    for column, option, wanted in filters:
+        present = sorted(set(outcomes[column]))
+        missing = [w for w in wanted if w not in present]
+        if missing and column == "alpha":
+            stored = ", ".join(map(_shown_alpha, present))
+            raise ValueError(
+                f"--alpha {_shown_alpha(missing[0])} is not in the store; stored: {stored}"
+            )
+        if missing:
+            listed = choices(missing[0], present, "stored")
+            raise ValueError(f"{option} {missing[0]!r} is not in the store; {listed}")
+    keep = {option: outcomes[column].isin(wanted) for column, option, wanted in filters}
+    chosen = pd.Series(True, index=outcomes.index)
+    for mask in keep.values():
+        chosen &= mask
+    if filters and not chosen.any():
+        given = {option: f"{option} {_shown(column, wanted)}" for column, option, wanted in filters}
+        held = []
+        for column, option, _ in filters:
+            others = pd.Series(True, index=outcomes.index)
+            for other, mask in keep.items():
+                if other != option:
+                    others &= mask
+            values = _shown(column, sorted(set(outcomes.loc[others, column])))
+            rest = " and ".join(text for other, text in given.items() if other != option)
+            held.append(f"with {rest} it holds {option} {values}")
+        raise ValueError(
+            f"no certificate in the store has {' and '.join(given.values())} together (each "
+            f"is stored); {'; '.join(held)}"
+        )
+    return outcomes[chosen].reset_index(drop=True)
+
+
+def _shown_alpha(alpha: float) -> str:
+    return f"{float(alpha):g}"
+
+
+def _shown(column: str, values: list) -> str:
+    """Filter values as an error names them (alphas as numbers, names quoted)."""
+    if not values:
+        return "(none)"
+    return ", ".join(_shown_alpha(v) if column == "alpha" else repr(v) for v in values)
 
 
 def _is_deterministic(name: str, deterministic: set[str]) -> bool:
