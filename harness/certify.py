@@ -81,18 +81,25 @@ def certify_store(
         raise ValueError("at least one alpha is needed")
     _refuse_alphas_printed_alike(store, alphas)
     store.record_certifier_options({name: c.options() for name, c in instances.items()})
+    specs = store.noise_specs()
+    sources = store.get_manifest("noise_sources")
+    run_written = store.get_manifest("sampling_config") is not None  # a run recorded them
+    # the files behind the rows: not a plugin whose noise family the counts refuse (another
+    # source), which certifies nothing here and would be asked for beside the right one
+    refused = {
+        f"noise family:{family}"
+        for family in {str(spec.get("family")) for spec in specs.values()}
+        if _source_refused(family, sources, run_written)
+    }
     recorded = store.get_manifest("plugins") or []
-    if (named := plugins.with_loaded(recorded)) != recorded:  # the files behind the rows
+    if (named := plugins.with_loaded(recorded, but=refused)) != recorded:
         registered = plugins.with_registrations(store.get_manifest("plugin_registrations"))
         store.put_manifest({"plugins": named, "plugin_registrations": registered})
-    specs = store.noise_specs()
     distances = dict(store.get_manifest("law_distances") or {})
     groups: dict[tuple[str, str], list[CountRow]] = defaultdict(list)
     for row in store.count_rows():
         groups[(row.model, row.noise)].append(row)
     sampled = store.get_manifest("noise_approximations")
-    sources = store.get_manifest("noise_sources")
-    run_written = store.get_manifest("sampling_config") is not None  # a run recorded them
     written = 0
     failures: list[str] = []
     failed = recorded_failures(store.get_manifest("certification_failures"))  # as stored
@@ -233,6 +240,15 @@ def _certify_group(
                     for i in range(len(rows))
                 )
     return [row for row in out if (row.certifier, row.norm) not in errors], errors
+
+
+def _source_refused(family: str, sources: Any, required: bool) -> bool:
+    """Whether the counts of ``family`` are refused for its code here (``source_change``);
+    not for a family not registered here, which the group it is in reports."""
+    try:
+        return source_change(family, sources, required=required) is not None
+    except ValueError:
+        return False
 
 
 def _may_certify(c: Certifier, noise: Noise, norm: str) -> bool:

@@ -139,13 +139,15 @@ def loaded() -> list[str]:
     return list(_LOADED)
 
 
-def with_loaded(recorded: Iterable[str]) -> list[str]:
+def with_loaded(recorded: Iterable[str], but: Iterable[str] = ()) -> list[str]:
     """A store's record of its plugins (its manifest's ``plugins``) with those this process
     loaded added after it: what a command that writes to the store records, so that the
     plugins behind every row it holds stay named (a ``certify --plugin`` after the run, a
-    run resumed without a plugin an earlier session used)."""
+    run resumed without a plugin an earlier session used). Not a loaded plugin that
+    registered any of ``but`` (``kind:name``, as ``registrations``)."""
     out = [p for p in recorded if isinstance(p, str)]
-    return out + [p for p in _LOADED if p not in out]
+    leave = set(but)
+    return out + [p for p in _LOADED if p not in out and not leave & set(registrations(p))]
 
 
 def registrations(plugin: str) -> list[str]:
@@ -190,10 +192,17 @@ def not_loaded(recorded: Iterable[str], registered: Mapping[str, Any] | None = N
     loaded, but for those whose every registration (``registered``: the manifest's
     ``plugin_registrations``) another file or module made here: the same plugin moved."""
     done = {p: v for p, v in (registered or {}).items() if isinstance(v, list) and v}
-    return [
+    lost = [
         p
         for p in recorded
         if p not in _LOADED and not (p in done and all(_registered(e) for e in done[p]))
+    ]
+    # one plugin recorded at two places (moved, or copied and edited): loading both is
+    # refused, so only the later one is asked for
+    return [
+        p
+        for i, p in enumerate(lost)
+        if not (p in done and any(set(done[p]) <= set(done.get(q, ())) for q in lost[i + 1 :]))
     ]
 
 

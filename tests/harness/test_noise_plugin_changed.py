@@ -272,3 +272,32 @@ def test_a_noise_family_whose_source_is_not_found_is_not_taken_as_unchanged(
     finally:
         _forget_plugins()
         sys.modules.pop("lawcell", None)
+
+
+def test_an_edited_copy_refused_for_the_counts_is_not_asked_for_afterwards(
+    tmp_path, clean_registries, capsys
+):
+    """A ``certify --plugin`` with an edited copy (another path) is refused for the counts,
+    yet recorded the copy with the store's plugins: every later command without the
+    plugins asked for the original and the copy, and loading both is refused (they
+    register the same names). The copy certified nothing and is not recorded."""
+    plugin = tmp_path / "plug.py"
+    plugin.write_text(PLUGIN)
+    config = tmp_path / "p.toml"
+    config.write_text(CONFIG.format(plugins='plugins = ["plug.py"]'))
+    store = tmp_path / "s.sqlite"
+    assert main(["run", str(config), "--store", str(store), "--quiet"]) == 0
+    _forget_plugins()
+    copy = tmp_path / "copy" / "plug.py"
+    copy.parent.mkdir()
+    copy.write_text(EDITED)
+    assert main(["certify", str(store), "--plugin", str(copy), "--quiet"]) != 0
+    _forget_plugins()
+    with Store(store) as st:
+        assert str(copy) not in st.get_manifest("plugins")
+    capsys.readouterr()
+    assert main(["certify", str(store), "--quiet"]) == 2
+    asked = capsys.readouterr().err
+    assert f"--plugin {plugin}" in asked and str(copy) not in asked
+    _forget_plugins()
+    assert main(["certify", str(store), "--plugin", str(plugin), "--quiet"]) == 0

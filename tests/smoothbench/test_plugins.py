@@ -310,3 +310,13 @@ def test_a_plugin_file_moved_since_the_run_is_not_asked_for(tmp_path, clean_regi
     assert main([*argv, "--out", str(tmp_path / "r2")]) == 0
     said = f"WARNING: the store was written with the plugin {plugin.resolve()}"
     assert said in capsys.readouterr().out
+
+
+def test_one_plugin_recorded_at_two_places_is_asked_for_once(clean_registries):
+    """Loading two files that register the same names is refused, so of a plugin recorded
+    under two paths (moved, or copied) only the later one is asked for; a file that also
+    registers something else is asked for too."""
+    same = {"/a/p.py": ["certifier:x"], "/b/p.py": ["certifier:x"]}
+    assert plugins.not_loaded(["/a/p.py", "/b/p.py"], same) == ["/b/p.py"]
+    more = {"/a/p.py": ["certifier:x", "noise family:y"], "/b/p.py": ["certifier:x"]}
+    assert plugins.not_loaded(["/a/p.py", "/b/p.py"], more) == ["/a/p.py", "/b/p.py"]
