@@ -219,12 +219,27 @@ def certify_probability(n: int, p: float, p_needed: float, alpha: float = DEFAUL
     ``alpha``, and the tail grows with ``q``), so the answer is ``P(K >= k_min)`` for the
     smallest such ``k_min`` (``scipy.stats.binom``)."""
     alpha = check_alpha(alpha)
+    k = _least_count(n, p_needed, alpha)
+    return 0.0 if k > n else float(binom.sf(k - 1, n, p))
+
+
+def _least_count(n: int, p_needed: float, alpha: float) -> int:
+    """The fewest top-class counts of ``n`` draws whose bound reaches ``p_needed``: the
+    smallest ``k`` with ``P(Bin(n, p_needed) >= k) <= alpha`` (``n + 1`` where none)."""
     k = int(binom.isf(alpha, n, p_needed)) + 1  # the tail beyond isf is <= alpha
     while k > 0 and binom.sf(k - 2, n, p_needed) <= alpha:
         k -= 1
     while k <= n and binom.sf(k - 1, n, p_needed) > alpha:
         k += 1
-    return 0.0 if k > n else float(binom.sf(k - 1, n, p))
+    return k
+
+
+def _first_draws_allowing(misses: int, p_needed: float, alpha: float, limit: int) -> int | None:
+    """The fewest draws whose bound reaches ``p_needed`` with ``misses`` of them off the top
+    class: ``P(Bin(n, p_needed) >= n - misses) <= alpha``, which holds from some ``n`` on
+    (the fewest certifying count, ``n`` less the misses it allows, grows by at most one a
+    draw, so the misses allowed grow by at most one too)."""
+    return crossing(misses + 1, lambda n: binom.sf(n - misses - 1, n, p_needed) <= alpha, limit)
 
 
 def draws_to_certify_with(
@@ -250,3 +265,58 @@ def draws_to_certify_with(
         return certify_probability(n, p, p_needed, alpha) >= probability
 
     return crossing(start, enough, limit)
+
+
+#: Stretches past the last one found below the target whose valleys are checked too.
+_VALLEYS_CHECKED = 8
+
+
+def draws_certifying_from_on(
+    probability: float,
+    p: float,
+    p_needed: float,
+    alpha: float = DEFAULT_ALPHA,
+    limit: int = 10**9,
+) -> int | None:
+    """The fewest estimation draws from which on every budget certifies ``p_needed`` with
+    at least ``probability`` (``certify_probability``), for a top class of probability
+    ``p``; None where ``p <= p_needed`` or beyond ``limit``.
+
+    The probability is a saw-tooth in ``n``. With ``f(n)`` the misses (draws off the top
+    class) the fewest certifying count allows, it is ``P(Bin(n, 1 - p) <= f(n))``: over a
+    stretch of budgets allowing the same misses it falls as ``n`` grows, and it rises where
+    one more miss is allowed. Its valleys are the stretches' last budgets, and they rise
+    with ``f``: every budget reaches ``probability`` from the first allowing one miss more
+    than the last stretch whose valley is below it. That stretch is found by doubling and
+    bisection over ``f``, from the one of ``draws_to_certify_with``'s budget; the next
+    ``_VALLEYS_CHECKED`` valleys are checked too (the search goes on past any below)."""
+    first = draws_to_certify_with(probability, p, p_needed, alpha, limit)
+    if first is None:
+        return None
+    alpha = check_alpha(alpha)
+
+    def valley_below(misses: int) -> bool | None:  # None: beyond the limit
+        after = _first_draws_allowing(misses + 1, p_needed, alpha, limit)
+        if after is None:
+            return None
+        last = after - 1  # the stretch's last budget
+        return bool(binom.sf(last - misses - 1, last, p) < probability)
+
+    low = first - _least_count(first, p_needed, alpha) - 1  # its valley is below (first - 1)
+    while True:
+        step, high = 1, low + 1
+        while (below := valley_below(high)) is True:  # doubling to a valley that reaches
+            low, step = high, step * 2
+            high = low + step
+        if below is None:
+            return None
+        while high - low > 1:  # valley(high) reaches, valley(low) does not
+            mid = (low + high) // 2
+            below = valley_below(mid)
+            if below is None:
+                return None
+            low, high = (mid, high) if below else (low, mid)
+        later = [f for f in range(high + 1, high + 1 + _VALLEYS_CHECKED) if valley_below(f)]
+        if not later:
+            return _first_draws_allowing(high, p_needed, alpha, limit)
+        low = later[-1]

@@ -121,6 +121,7 @@ def _draws(args: argparse.Namespace) -> int:
     from certifiers.bounds import (
         DEFAULT_ALPHA,
         check_alpha,
+        draws_certifying_from_on,
         draws_to_certify_with,
         estimation_draws_needed,
     )
@@ -154,14 +155,16 @@ def _draws(args: argparse.Namespace) -> int:
     if n is None:
         print(f"  at p = {args.p:.10g}: more than {LIMIT:,} estimation draws")
         return 0
-    sure = draws_to_certify_with(CERTAIN, args.p, p_needed, alpha, LIMIT)
+    sure = draws_certifying_from_on(CERTAIN, args.p, p_needed, alpha, LIMIT)
+    fewest = draws_to_certify_with(CERTAIN, args.p, p_needed, alpha, LIMIT)
+    if sure is None:
+        said = f"{CERTAIN:.0%} of them need more than {LIMIT:,}"
+    else:
+        said = f"from {sure:,} on, every budget certifies it in at least {CERTAIN:.0%} of them"
+        if fewest is not None and fewest < sure:  # the share zig-zags with n
+            said += " (the share zig-zags with n: some smaller budgets reach it too)"
     print(
         f"  at p = {args.p:.10g}, alpha = {alpha:g}: about {n:,} estimation draws certify it "
-        "in half of the runs (the bound at the expected count reaches it); "
-        + (
-            f"{sure:,} certify it in {CERTAIN:.0%} of them"
-            if sure is not None
-            else f"{CERTAIN:.0%} of them need more than {LIMIT:,}"
-        )
+        f"in half of the runs (the bound at the expected count reaches it); {said}"
     )
     return 0

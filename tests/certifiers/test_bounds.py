@@ -1,10 +1,15 @@
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy.stats import beta, binom
 
-from certifiers.bounds import clopper_pearson_lower, estimation_draws_needed
+from certifiers.bounds import (
+    certify_probability,
+    clopper_pearson_lower,
+    draws_certifying_from_on,
+    estimation_draws_needed,
+)
 
 
 @given(
@@ -141,3 +146,25 @@ def test_a_law_distance_outside_zero_one_is_refused(distance):
 
     with pytest.raises((ValueError, TypeError), match="law distance"):
         certify_top_class(np.array([0, 5]), np.array([1, 9]), 0.01, distance)
+
+
+@given(
+    p_needed=st.floats(0.55, 0.995),
+    gap=st.floats(0.05, 0.9),
+    target=st.sampled_from([0.5, 0.8, 0.9, 0.99]),
+    alpha=st.sampled_from([1e-2, 1e-3, 1e-6]),
+)
+@settings(max_examples=40, deadline=None)
+def test_every_budget_from_the_one_found_on_certifies_as_often_as_asked(
+    p_needed, gap, target, alpha
+):
+    """The share of runs that certify zig-zags with the budget; from the budget found on
+    it stays at or above the target (checked over several teeth of the saw), and the
+    budget before it falls short."""
+    p = p_needed + gap * (1.0 - p_needed)
+    n = draws_certifying_from_on(target, p, p_needed, alpha, limit=30_000)
+    assume(n is not None)
+    assert certify_probability(n - 1, p, p_needed, alpha) < target
+    teeth = int(4 / (1.0 - p_needed)) + 50
+    for m in range(n, n + teeth):
+        assert certify_probability(m, p, p_needed, alpha) >= target, m

@@ -1,7 +1,10 @@
 """``plan draws`` says what its budget means: at the median budget an image certifies in
-about half of the runs, and it gives the budget that certifies in 90% of them, checked
-here against the Clopper-Pearson bound of every count (scipy's beta and binomial
-directly). An answer beyond its search limit is said to be so, not "not above it"."""
+about half of the runs, and from the 90% budget on every budget certifies in 90% of them
+at least, checked here against the Clopper-Pearson bound of every count (scipy's beta and
+binomial directly). The share zig-zags with n: the budget printed before was a crossing
+of 90% past which some budgets fell below (2,010 at p = 0.99, radius 0.5, sigma 0.25,
+where 2,065 certify in 89.87%). An answer beyond its search limit is said to be so, not
+"not above it"."""
 
 from __future__ import annotations
 
@@ -26,18 +29,24 @@ def _budgets(capsys, sigma, radius, p):
     assert main(argv) == 0
     out = capsys.readouterr().out
     found = re.search(r"about ([\d,]+) estimation draws certify it in half of the runs.*; "
-                      r"([\d,]+) certify it in 90% of them", out)  # fmt: skip
+                      r"from ([\d,]+) on, every budget certifies it in at least 90% of them",
+                      out)  # fmt: skip
     assert found, out
     return tuple(int(g.replace(",", "")) for g in found.groups())
 
 
-@pytest.mark.parametrize("sigma,radius,p", [(0.25, 0.5, 0.99), (0.5, 0.5, 0.9), (1, 3, 0.9999)])
-def test_the_budgets_certify_half_and_nine_tenths_of_the_runs(capsys, sigma, radius, p):
+@pytest.mark.parametrize(
+    ("sigma", "radius", "p", "after"),
+    [(0.25, 0.5, 0.99, 400), (0.5, 0.5, 0.9, 400), (1, 3, 0.9999, 0)],
+)
+def test_the_budgets_certify_half_and_nine_tenths_of_the_runs(capsys, sigma, radius, p, after):
+    """``after``: the budgets past the 90% one checked too (several teeth of the saw)."""
     median, sure = _budgets(capsys, sigma, radius, p)
     need = sps.norm.cdf(radius / sigma)
     assert 0.35 <= _certify_probability(median, p, need, 0.001) <= 0.65
-    assert _certify_probability(sure, p, need, 0.001) >= 0.9
     assert _certify_probability(sure - 1, p, need, 0.001) < 0.9
+    for n in range(sure, sure + after + 1):
+        assert _certify_probability(n, p, need, 0.001) >= 0.9, n
     assert sure > median
 
 
