@@ -14,6 +14,7 @@ from pathlib import Path
 from certifiers.base import NORMS
 from certifiers.bounds import check_alpha
 from certifiers.registry import is_deterministic
+from harness.cli.parser import real_number
 from smoothbench.plugins import missing_hint
 
 
@@ -22,7 +23,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("store", type=Path, help="SQLite store holding a run's counts")
     p.add_argument(
         "--alpha",
-        type=float,
+        type=real_number,
         action="append",
         help="each certificate's failure probability; repeatable; default: the run config's",
     )

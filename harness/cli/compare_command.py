@@ -18,6 +18,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from harness.cli.parser import real_number
+
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = sub.add_parser("compare", help="two rows image by image: the discordant images")
@@ -39,9 +41,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     )
     p.add_argument("--norm", choices=("l1", "l2", "linf"), required=True, help="the radii's norm")
     p.add_argument(
-        "--radius", type=float, required=True, help="certified accuracy is compared at it"
+        "--radius", type=real_number, required=True, help="certified accuracy is compared at it"
     )
-    p.add_argument("--alpha", type=float, help="default: the only stored alpha")
+    p.add_argument("--alpha", type=real_number, help="default: the only stored alpha")
     kinds = ("smoothing", "imported", "deterministic")
     for which in ("first", "second"):
         p.add_argument(

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from certifiers.base import NORMS
+from harness.cli.parser import real_number
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -31,7 +32,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     )
     p.add_argument("--certifier", help="certifier name (default: cohen for Cohen's layout)")
     p.add_argument("--norm", choices=NORMS, help="default: l2 for Cohen's layout")
-    p.add_argument("--alpha", type=float, help="default: 0.001 for Cohen's layout")
+    p.add_argument("--alpha", type=real_number, help="default: 0.001 for Cohen's layout")
     p.add_argument("--dataset", help="cifar10, imagenet, digits (default: inferred)")
     return p
 

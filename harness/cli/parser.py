@@ -5,6 +5,8 @@ as Python 3.14's ``suggest_on_error`` does; the names come from ``smoothbench.na
 from __future__ import annotations
 
 import argparse
+import decimal
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -57,3 +59,19 @@ def _innermost(
             if chosen is not None:
                 return _innermost(chosen, parsed)
     return parser
+
+
+def real_number(text: str) -> float:
+    """An argument read as a float (argparse's ``type``), refused where the number written
+    is not the float read: ``1e-400`` reads as 0 and ``1e400`` as infinity, and an alpha
+    of 0 was then refused as "got 0.0", a value nobody gave."""
+    value = float(text)
+    try:
+        written = decimal.Decimal(text.strip())
+    except decimal.InvalidOperation:
+        return value  # inf, nan, or a form float reads and Decimal does not
+    if written.is_finite() and ((value == 0.0 and written != 0) or math.isinf(value)):
+        raise argparse.ArgumentTypeError(
+            f"{text} lies beyond what a double holds (it reads as {value!r})"
+        )
+    return value

@@ -17,6 +17,8 @@ import argparse
 import math
 from typing import TYPE_CHECKING
 
+from harness.cli.parser import real_number
+
 if TYPE_CHECKING:
     from reports.stats import PowerPlan
 
@@ -29,21 +31,23 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = sub.add_parser("plan", help="sample sizes: test images for a gap, draws for a radius")
     kinds = p.add_subparsers(dest="kind", required=True)
     im = kinds.add_parser("images", help="test images needed to detect a gap")
-    im.add_argument("--base", type=float, required=True, help="certified accuracy of one row")
-    im.add_argument("--gap", type=float, required=True, help="difference to detect")
+    im.add_argument("--base", type=real_number, required=True, help="certified accuracy of one row")
+    im.add_argument("--gap", type=real_number, required=True, help="difference to detect")
     im.add_argument(
         "--discordant",
-        type=float,
+        type=real_number,
         help="share of images certified by exactly one of the two rows (default: the gap "
         "itself, the least a gap of that size allows)",
     )
-    im.add_argument("--power", type=float, default=0.8, help="power to reach (default 0.8)")
-    im.add_argument("--level", type=float, default=0.05, help="significance level (default 0.05)")
+    im.add_argument("--power", type=real_number, default=0.8, help="power to reach (default 0.8)")
+    im.add_argument(
+        "--level", type=real_number, default=0.05, help="significance level (default 0.05)"
+    )
     dr = kinds.add_parser("draws", help="Monte Carlo draws needed to certify a radius")
-    dr.add_argument("--sigma", type=float, required=True, help="Gaussian noise sigma")
-    dr.add_argument("--radius", type=float, required=True, help="l2 radius to certify")
-    dr.add_argument("--p", type=float, required=True, help="true top-class probability")
-    dr.add_argument("--alpha", type=float, default=None, help="default 0.001")
+    dr.add_argument("--sigma", type=real_number, required=True, help="Gaussian noise sigma")
+    dr.add_argument("--radius", type=real_number, required=True, help="l2 radius to certify")
+    dr.add_argument("--p", type=real_number, required=True, help="true top-class probability")
+    dr.add_argument("--alpha", type=real_number, default=None, help="default 0.001")
     return p
 
 

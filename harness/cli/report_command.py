@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from harness.cli.parser import real_number
 from harness.host_memory import add_keep_freed_memory_option
 
 
@@ -25,7 +26,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "--radii l2=0.25,0.5,1 linf=0.004,0.008 (default: the config's [report].radii, else "
         "built-in)",
     )
-    p.add_argument("--alpha", type=float, help="only this alpha (default: every stored alpha)")
+    p.add_argument(
+        "--alpha", type=real_number, help="only this alpha (default: every stored alpha)"
+    )
     p.add_argument("--certifier", nargs="+", help="only these certifiers")
     p.add_argument("--model", nargs="+", help="only these models")
     p.add_argument("--norm", nargs="+", choices=("l1", "l2", "linf"), help="only these norms")

@@ -316,3 +316,33 @@ def test_audit_of_a_file_that_is_neither_a_store_nor_a_config_names_it(
     _fails(
         capsys, ["audit", str(bad), "--quick", "--out", str(tmp_path / "a")], 2, f"{bad} {needle}"
     )
+
+
+@pytest.mark.parametrize(
+    ("argv", "option", "written", "read"),
+    [
+        (["certify", "s.sqlite", "--alpha", "1e-400"], "--alpha", "1e-400", "0.0"),
+        (["report", "s.sqlite", "--alpha=-1e-999"], "--alpha", "-1e-999", "-0.0"),
+        (
+            ["plan", "draws", "--sigma", "1e400", "--radius", "1", "--p", "0.9"],
+            "--sigma",
+            "1e400",
+            "inf",
+        ),
+        (
+            ["plan", "images", "--base", "0.5", "--gap", "0.1", "--level", "1e-324"],
+            "--level",
+            "1e-324",
+            "0.0",
+        ),
+    ],
+)
+def test_a_number_no_double_holds_is_named_as_written(argv, option, written, read, capsys):
+    """``--alpha 1e-400`` was read as 0 and refused as "alpha must lie in (0, 1), got 0.0":
+    a value nobody gave."""
+    with pytest.raises(SystemExit) as refused:  # argparse's error
+        main(argv)
+    assert refused.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument {option}: {written} lies beyond what a double holds" in err
+    assert f"(it reads as {read})" in err and "got 0.0" not in err
