@@ -36,7 +36,7 @@ from baselines.datasets import CLASSES, IMAGES, INPUT_SHAPES, load_digits
 from certifiers.base import NORMS
 from certifiers.bounds import alpha_printed_alike, check_alpha
 from harness.interop.certificate_claims import REACH_SLACK, declared_spent, largest_radius
-from harness.interop.cohen_layout import COHEN_ALPHA, parse_layout
+from harness.interop.cohen_layout import COHEN_ALPHA, DATASETS, parse_layout
 from harness.interop.cohen_tsv import (
     PRINTED_DIGITS,
     TsvRow,
@@ -243,8 +243,8 @@ def describe(
     if missing:
         raise ValueError(
             f"{path} does not follow Cohen et al.'s layout (<dataset>/<network>/noise_<s>/"
-            f"test/sigma_<s>) and no index.json lists it: give "
-            + ", ".join(f"--{k}" for k in missing)
+            f"test/sigma_<s>, <dataset> one of {', '.join(DATASETS)}, their datasets) and no "
+            "index.json lists it: give " + ", ".join(f"--{k}" for k in missing)
         )
     model = str(meta["model"])  # a run's may be its checkpoint file's name: spaces allowed
     if not model.strip() or model != model.strip() or "\n" in model or "\r" in model:

@@ -235,3 +235,14 @@ def test_a_file_imported_again_is_checked_without_the_rows_it_replaces(tmp_path)
         import_cohen_tsv(st, [other])
         with pytest.raises(ValueError, match="image 20 label 8"):
             import_cohen_tsv(st, [write_cohen(path, typo)])  # now the other file disagrees
+
+
+# Cohen et al.'s layout holds their datasets only: a digits file laid out the same way is
+# told why its path is not read as the layout, not only that it is not.
+def test_a_layout_of_another_dataset_is_told_which_datasets_the_layout_holds(tmp_path):
+    path = write_cohen(tmp_path / "digits/mlp/noise_0.25/test/sigma_0.25", ROWS)
+    with Store(tmp_path / "s.sqlite") as st, pytest.raises(ValueError) as refused:
+        import_cohen_tsv(st, [path], ImportOptions(dataset="digits"))
+    message = str(refused.value)
+    assert "does not follow Cohen et al.'s layout" in message
+    assert "one of cifar10, imagenet" in message and "--model" in message
