@@ -87,7 +87,8 @@ def _radii(store) -> list[float]:
         return [r for (r,) in db.execute("SELECT radius FROM certificates ORDER BY image")]
 
 
-def _sampled_then_edited(tmp_path, capsys):
+def _sampled(tmp_path):
+    """A run's store of the plugin as first written, and the plugin and config files."""
     plugin = tmp_path / "plug.py"
     plugin.write_text(PLUGIN)
     config = tmp_path / "p.toml"
@@ -95,6 +96,11 @@ def _sampled_then_edited(tmp_path, capsys):
     store = tmp_path / "s.sqlite"
     assert main(["run", str(config), "--store", str(store), "--quiet"]) == 0
     _forget_plugins()
+    return plugin, config, store
+
+
+def _sampled_then_edited(tmp_path, capsys):
+    plugin, config, store = _sampled(tmp_path)
     plugin.write_text(EDITED)
     capsys.readouterr()
     return plugin, config, store
@@ -281,13 +287,7 @@ def test_an_edited_copy_refused_for_the_counts_is_not_asked_for_afterwards(
     yet recorded the copy with the store's plugins: every later command without the
     plugins asked for the original and the copy, and loading both is refused (they
     register the same names). The copy certified nothing and is not recorded."""
-    plugin = tmp_path / "plug.py"
-    plugin.write_text(PLUGIN)
-    config = tmp_path / "p.toml"
-    config.write_text(CONFIG.format(plugins='plugins = ["plug.py"]'))
-    store = tmp_path / "s.sqlite"
-    assert main(["run", str(config), "--store", str(store), "--quiet"]) == 0
-    _forget_plugins()
+    plugin, _, store = _sampled(tmp_path)
     copy = tmp_path / "copy" / "plug.py"
     copy.parent.mkdir()
     copy.write_text(EDITED)
