@@ -454,4 +454,14 @@ def check_resume(
                 f"{store.path} holds a run whose manifest differs in '{key}' ({found})"
                 f"{extends}; use a new --store path, or delete the old store"
             )
+    if "models" not in requested and model_names is not None:  # before they are built
+        held = stored.get("models") or store.get_manifest("models")
+        if isinstance(held, dict) and set(held) - set(model_names):
+            kept = {name: v for name, v in held.items() if name in model_names}
+            found = _differs({"models": held}, {"models": kept}, "models")
+            raise ValueError(
+                f"{store.path} holds a run whose manifest differs in 'models' ({found}) (a "
+                "config extends a store only by adding models and noises: every stored one "
+                "stays); use a new --store path, or delete the old store"
+            )
     return added
