@@ -83,6 +83,7 @@ def clopper_pearson_lower(count: ArrayLike, n: ArrayLike, alpha: float) -> float
         raise ValueError(f"n must be >= 1, got {nn.min()}")
     if ((k < 0) | (k > nn)).any():
         raise ValueError("count must lie in [0, n]")
+    k, nn = np.broadcast_arrays(k, nn)  # counts of one n, or one count of several n
     with warnings.catch_warnings():
         # Boost's root finding warns where it gives up (tiny alpha); the bound is checked
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -96,14 +97,18 @@ def clopper_pearson_lower(count: ArrayLike, n: ArrayLike, alpha: float) -> float
 #: again (relatively): far above the error of either tail computation (about 1e-9 up to a
 #: million draws, 3e-6 at a billion), far below the errors it catches.
 _TAIL_RTOL = 1e-4
-_BISECTIONS = 80
+#: Halvings of the bound's logarithm: from the smallest double up to k / n (a range of
+#: 745 in the logarithm) to adjacent doubles.
+_BISECTIONS = 70
 
 
 def _checked_lower(k: np.ndarray, n: np.ndarray, lower: np.ndarray, alpha: float) -> np.ndarray:
     """``lower`` where the binomial tail at it, ``P(Bin(n, lower) >= k)``, is at most
-    ``alpha (1 + _TAIL_RTOL)``; elsewhere the bound found again by bisection on that tail,
-    between 0 (where it is 0) and ``lower`` or ``k / n`` (above every lower bound),
-    whichever is smaller, keeping the tail at most ``alpha (1 - _TAIL_RTOL)``.
+    ``alpha (1 + _TAIL_RTOL)``; elsewhere the bound found again by bisection on that tail
+    (of the bound's logarithm: bounds of small counts at a tiny alpha lie far below 1e-30),
+    between the smallest double (where the tail is below any alpha allowed, at most
+    ``n 5e-324``) and ``lower`` or ``k / n`` (above every lower bound), whichever is
+    smaller, keeping the tail at most ``alpha (1 - _TAIL_RTOL)``.
 
     The tail comes from Cephes' binomial distribution (``scipy.special.bdtrc``), not from
     Boost's incomplete beta function, which ``scipy.stats.beta.ppf`` inverts: below alpha
@@ -116,12 +121,14 @@ def _checked_lower(k: np.ndarray, n: np.ndarray, lower: np.ndarray, alpha: float
     if not wrong.any():
         return lower
     kk, nn = k[wrong], n[wrong]
-    low, high = np.zeros(kk.shape), np.fmin(lower[wrong], kk / nn)
+    high = np.log(np.fmin(lower[wrong], kk / nn))
+    low = np.full(kk.shape, np.log(np.nextafter(0.0, 1.0)))
     target = alpha * (1.0 - _TAIL_RTOL)
     for _ in range(_BISECTIONS):
         mid = 0.5 * (low + high)
-        holds = special.bdtrc(kk - 1, nn, mid) <= target
+        holds = special.bdtrc(kk - 1, nn, np.exp(mid)) <= target
         low, high = np.where(holds, mid, low), np.where(holds, high, mid)
+    low = np.exp(low)
     fixed = lower.copy()
     fixed[wrong] = low
     return fixed

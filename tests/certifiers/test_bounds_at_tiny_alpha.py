@@ -104,3 +104,22 @@ def test_the_bound_of_many_counts_at_once_is_each_ones():
     assert got[2] == 0.0
     for i in (0, 1, 3):
         assert got[i] == clopper_pearson_lower(int(k[i]), int(n[i]), alpha)
+
+
+def test_counts_of_one_n_and_one_count_of_several_n_are_found_again_each():
+    """Bounds found again are indexed per entry: with one side a scalar the check raised
+    IndexError (the benchmarks pass counts of one n)."""
+    alpha = 1e-280
+    got = clopper_pearson_lower(np.array([99_978, 100_000, 50_000]), 100_000, alpha)
+    assert got.shape == (3,)
+    for k, q in zip([99_978, 100_000, 50_000], got, strict=True):
+        assert q == clopper_pearson_lower(k, 100_000, alpha)
+    assert clopper_pearson_lower(4, np.array([100, 100]), 1e-100).shape == (2,)
+
+
+@pytest.mark.parametrize(
+    ("k", "n", "alpha"), [(3, 5, 2.693295881213142e-116), (2, 1232, 3.1e-226), (1, 10**9, 2.3e-308)]
+)
+def test_a_bound_far_below_1e_30_is_found_to_its_digits(k, n, alpha):
+    """Halving the bound itself from k / n reached about 1e-24 and gave 0 below it."""
+    _assert_sound_and_tight(k, n, alpha)
