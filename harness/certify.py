@@ -84,15 +84,17 @@ def certify_store(
     specs = store.noise_specs()
     sources = store.get_manifest("noise_sources")
     run_written = store.get_manifest("sampling_config") is not None  # a run recorded them
-    # the files behind the rows: not a plugin whose noise family the counts refuse (another
-    # source), which certifies nothing here and would be asked for beside the right one
+    # the files behind the rows, before them: a plugin of a noise family whose counts are
+    # refused (another source) waits for a row of a certifier it registers (it would be
+    # asked for beside the right one, and could not be loaded with it)
     refused = {
         f"noise family:{family}"
         for family in {str(spec.get("family")) for spec in specs.values()}
         if _source_refused(family, sources, run_written)
     }
+    waiting = [p for p in plugins.loaded() if set(plugins.registrations(p)) & refused]
     recorded = store.get_manifest("plugins") or []
-    if (named := plugins.with_loaded(recorded, but=refused)) != recorded:
+    if (named := plugins.with_loaded(recorded, but=waiting)) != recorded:
         registered = plugins.with_registrations(store.get_manifest("plugin_registrations"))
         store.put_manifest({"plugins": named, "plugin_registrations": registered})
     distances = dict(store.get_manifest("law_distances") or {})
@@ -148,8 +150,18 @@ def certify_store(
             # alpha), and the failures, together: an interruption leaves no record that
             # contradicts them
             dropped = [(model, noise_name, c, nm) for c, nm in errors]
-            record = {"certification_failures": failure_entries(pending)}
-            store.put_certificates(out, dropped, None if pending == failed else record)
+            record = (
+                {} if pending == failed else {"certification_failures": failure_entries(pending)}
+            )
+            behind = {f"certifier:{row.certifier}" for row in out}
+            if late := [p for p in waiting if set(plugins.registrations(p)) & behind]:
+                waiting = [p for p in waiting if p not in late]
+                named = [*named, *late]
+                record["plugins"] = named
+                record["plugin_registrations"] = plugins.with_registrations(
+                    store.get_manifest("plugin_registrations")
+                )
+            store.put_certificates(out, dropped, record or None)
             failed = pending
             written += len(out)
             finished += 1

@@ -143,11 +143,11 @@ def with_loaded(recorded: Iterable[str], but: Iterable[str] = ()) -> list[str]:
     """A store's record of its plugins (its manifest's ``plugins``) with those this process
     loaded added after it: what a command that writes to the store records, so that the
     plugins behind every row it holds stay named (a ``certify --plugin`` after the run, a
-    run resumed without a plugin an earlier session used). Not a loaded plugin that
-    registered any of ``but`` (``kind:name``, as ``registrations``)."""
+    run resumed without a plugin an earlier session used). Not the loaded plugins in
+    ``but`` (a command records them once a row of theirs is written)."""
     out = [p for p in recorded if isinstance(p, str)]
     leave = set(but)
-    return out + [p for p in _LOADED if p not in out and not leave & set(registrations(p))]
+    return out + [p for p in _LOADED if p not in out and p not in leave]
 
 
 def registrations(plugin: str) -> list[str]:

@@ -74,7 +74,11 @@ CONFIG = textwrap.dedent(
 
 def _forget_plugins() -> None:
     """What a fresh process would not have: the plugin's classes, modules and record."""
-    for registry, name in ((NOISES, "plug_gauss"), (CERTIFIERS, "plug-cohen")):
+    for registry, name in (
+        (NOISES, "plug_gauss"),
+        (CERTIFIERS, "plug-cohen"),
+        (CERTIFIERS, "extra-cohen"),
+    ):
         if name in registry.names():
             registry.unregister(name)
     plugins._LOADED.clear()
@@ -301,3 +305,40 @@ def test_an_edited_copy_refused_for_the_counts_is_not_asked_for_afterwards(
     assert f"--plugin {plugin}" in asked and str(copy) not in asked
     _forget_plugins()
     assert main(["certify", str(store), "--plugin", str(plugin), "--quiet"]) == 0
+
+
+def test_an_edited_copy_whose_certifier_wrote_rows_stays_recorded(
+    tmp_path, clean_registries, capsys
+):
+    """The copy's noise family is refused for the counts, but a certifier it also
+    registers certifies a built-in noise: those rows are the copy's, and the store names
+    it (found by a reviewer of the rule above)."""
+    plugin = tmp_path / "plug.py"
+    plugin.write_text(PLUGIN)
+    config = tmp_path / "p.toml"
+    both = CONFIG.format(plugins='plugins = ["plug.py"]').replace(
+        "[[noises]]", '[[noises]]\nfamily = "gaussian"\n\n[[noises]]', 1
+    )
+    config.write_text(both)
+    store = tmp_path / "s.sqlite"
+    assert main(["run", str(config), "--store", str(store), "--quiet"]) == 0
+    _forget_plugins()
+    extra = textwrap.dedent(
+        """
+
+        @register("extra-cohen")
+        class ExtraCohen(Cohen):
+            certificates = {("gaussian", "l2"): Cohen.certificates[("gaussian", "l2")]}
+        """
+    )
+    copy = tmp_path / "copy" / "plug.py"
+    copy.parent.mkdir()
+    copy.write_text(EDITED + extra)
+    argv = ["certify", str(store), "--plugin", str(copy), "--certifier", "extra-cohen"]
+    assert main([*argv, "--quiet"]) != 0  # refused for plug_gauss's counts
+    _forget_plugins()
+    with sqlite3.connect(store) as db:
+        (rows,) = db.execute("SELECT COUNT(*) FROM certificates WHERE certifier = 'extra-cohen'")
+    assert rows[0] > 0
+    with Store(store) as st:
+        assert str(copy) in st.get_manifest("plugins")
