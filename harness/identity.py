@@ -358,6 +358,17 @@ def _leaves_out(stored: dict[str, Any], requested: dict[str, Any]) -> bool:
     )
 
 
+def _holds_more(path: object, beyond: dict[str, list], later: str = "") -> ValueError:
+    """The refusal of a config that names less than the store holds (``beyond``): the
+    config a store began with, after another session extended it."""
+    return ValueError(
+        f"{path} holds more than this config asks for: {describe_added(beyond)} as well (a "
+        "store keeps every model and noise a run gave it, those of a session that extended "
+        "it too); run it with a config that names them all (the one that added them resumes "
+        f"it), or use a new --store path for this config alone{later}"
+    )
+
+
 def check_resume(
     store: Store, ident: dict[str, Any], model_names: Collection[str] | None = None
 ) -> dict[str, list]:
@@ -436,13 +447,7 @@ def check_resume(
                 if model_names is not None:
                     held = store.get_manifest("models") or {}
                     beyond = {**beyond, "models": sorted(set(held) - set(model_names))}
-            raise ValueError(
-                f"{store.path} holds more than this config asks for: "
-                f"{describe_added(beyond)} as well (a store keeps every model and noise a "
-                "run gave it, those of a session that extended it too); run it with a "
-                "config that names them all (the one that added them resumes it), or use "
-                f"a new --store path for this config alone{later}"
-            )
+            raise _holds_more(store.path, beyond, later)
         if found is not None:
             extends = (
                 " (a config extends a store only by adding models and noises: every "
@@ -456,7 +461,9 @@ def check_resume(
             )
     if "models" not in requested and model_names is not None:  # before they are built
         held = stored.get("models") or store.get_manifest("models")
-        if isinstance(held, dict) and set(held) - set(model_names):
+        if isinstance(held, dict) and (absent := sorted(set(held) - set(model_names))):
+            if set(model_names) <= set(held) and not added["noises"]:  # fewer, nothing new
+                raise _holds_more(store.path, {"models": absent, "noises": []})
             kept = {name: v for name, v in held.items() if name in model_names}
             found = _differs({"models": held}, {"models": kept}, "models")
             raise ValueError(

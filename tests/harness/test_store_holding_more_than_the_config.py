@@ -62,3 +62,16 @@ def test_a_changed_setting_is_not_told_about_adding(tmp_path):
     assert "channels_last" in message and "only by adding" not in message
     message = _refusal(config([{**MODEL_A, "sigma0": 0.5}], [GAUSSIAN]), path)
     assert "differs in 'models'" in message and "only by adding" not in message
+
+
+def test_the_config_a_store_began_with_after_another_added_a_model_alone(tmp_path, monkeypatch):
+    """Only a model added (no noise): the check before the models are built told the
+    config it differs and to delete the store (found by a reviewer)."""
+    path = tmp_path / "s.sqlite"
+    runner.run(config([MODEL_A], [GAUSSIAN], n_test=2), path, progress=False, certify=False)
+    runner.run(config([MODEL_A, MODEL_B], [GAUSSIAN], n_test=2), path, progress=False,
+               stop_after=0, certify=False)  # fmt: skip
+    monkeypatch.setattr(runner, "build_models", None)  # refused before any is built
+    message = _refusal(config([MODEL_A], [GAUSSIAN], n_test=2), path)
+    assert "holds more than this config asks for: model b as well" in message
+    assert "delete" not in message
