@@ -197,12 +197,12 @@ def not_loaded(recorded: Iterable[str], registered: Mapping[str, Any] | None = N
         for p in recorded
         if p not in _LOADED and not (p in done and all(_registered(e) for e in done[p]))
     ]
-    # one plugin recorded at two places (moved, or copied and edited): loading both is
-    # refused, so only the later one is asked for
+    # one plugin recorded at two places (moved, or copied): the same registrations, which
+    # cannot be loaded twice, so only the later one is asked for
     return [
         p
         for i, p in enumerate(lost)
-        if not (p in done and any(set(done[p]) <= set(done.get(q, ())) for q in lost[i + 1 :]))
+        if not (p in done and any(set(done[p]) == set(done.get(q, ())) for q in lost[i + 1 :]))
     ]
 
 

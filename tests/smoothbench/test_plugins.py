@@ -320,3 +320,7 @@ def test_one_plugin_recorded_at_two_places_is_asked_for_once(clean_registries):
     assert plugins.not_loaded(["/a/p.py", "/b/p.py"], same) == ["/b/p.py"]
     more = {"/a/p.py": ["certifier:x", "noise family:y"], "/b/p.py": ["certifier:x"]}
     assert plugins.not_loaded(["/a/p.py", "/b/p.py"], more) == ["/a/p.py", "/b/p.py"]
+    # a sub-module recorded before its package, whose record holds the sub-module's
+    # classes too: they load together, and both are asked for (found by a reviewer)
+    package = {"pkg.extra": ["certifier:x"], "pkg": ["certifier:x", "certifier:z"]}
+    assert plugins.not_loaded(["pkg.extra", "pkg"], package) == ["pkg.extra", "pkg"]
