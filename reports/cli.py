@@ -139,7 +139,9 @@ def _filter(outcomes: pd.DataFrame, settings: ReportSettings) -> pd.DataFrame:
 
 
 def _shown_alpha(alpha: float) -> str:
-    return f"{float(alpha):g}"
+    """An alpha in full (``repr``): ``{:g}`` shows six digits, and an alpha typed as a
+    report title prints it would be refused as itself."""
+    return repr(float(alpha))
 
 
 def _shown(column: str, values: list) -> str:

@@ -76,3 +76,22 @@ def test_the_filters_keep_what_matches_all_of_them():
         "cohen",
         "ibp",
     }
+
+
+def test_an_alpha_of_more_than_six_digits_is_listed_in_full():
+    """Listed by ``{:g}``, a stored 0.0012345678 read 0.00123457, so the alpha typed from a
+    report title was refused as not stored while the message listed it (found by a
+    reviewer)."""
+    outcomes = pd.DataFrame(
+        {
+            "certifier": ["cohen"] * 2,
+            "model": ["m"] * 2,
+            "norm": ["l2"] * 2,
+            "alpha": [0.0012345678, 0.05],
+        }
+    )
+    settings = dataclasses.replace(ReportSettings(), alpha=0.00123457)
+    with pytest.raises(
+        ValueError, match=r"--alpha 0\.00123457 is not in the store; stored: 0\.0012345678, 0\.05"
+    ):
+        _filter(outcomes, settings)
