@@ -68,9 +68,11 @@ def real_number(text: str) -> float:
     value = float(text)
     try:
         written = decimal.Decimal(text.strip())
-    except decimal.InvalidOperation:
-        return value  # inf, nan, or a form float reads and Decimal does not
-    if written.is_finite() and ((value == 0.0 and written != 0) or math.isinf(value)):
+        nonzero, finite = written.is_finite() and written != 0, written.is_finite()
+    except decimal.InvalidOperation:  # an exponent beyond Decimal's (about 1e18)
+        nonzero = any(c in "123456789" for c in text.strip().lower().split("e")[0])
+        finite = "inf" not in text.lower()
+    if (value == 0.0 and nonzero) or (math.isinf(value) and finite):
         raise argparse.ArgumentTypeError(
             f"{text} lies beyond what a double holds (it reads as {value!r})"
         )
