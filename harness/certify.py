@@ -87,12 +87,14 @@ def certify_store(
     # the files behind the rows, before them: a plugin of a noise family whose counts are
     # refused (another source) waits for a row of a certifier it registers (it would be
     # asked for beside the right one, and could not be loaded with it)
+    made = {p: set(plugins.registrations(p)) for p in plugins.loaded()}
     refused = {
-        f"noise family:{family}"
+        entry
         for family in {str(spec.get("family")) for spec in specs.values()}
-        if _source_refused(family, sources, run_written)
+        if any((entry := f"noise family:{family}") in m for m in made.values())
+        and _source_refused(family, sources, run_written)
     }
-    waiting = [p for p in plugins.loaded() if set(plugins.registrations(p)) & refused]
+    waiting = [p for p, m in made.items() if m & refused]
     recorded = store.get_manifest("plugins") or []
     if (named := plugins.with_loaded(recorded, but=waiting)) != recorded:
         registered = plugins.with_registrations(store.get_manifest("plugin_registrations"))
