@@ -618,10 +618,9 @@ def _mcnemar_rejection_bound(d: np.ndarray, alpha: float, mid_p: bool) -> np.nda
     """For each number of discordant pairs ``d``: the largest ``k`` whose two-sided
     (exact or mid-p) McNemar p-value, ``min(n10, n01) = k``, is ``<= alpha`` (-1: none)."""
 
-    def pval(k: np.ndarray) -> np.ndarray:
-        if mid_p:  # 2 P(X < k) + P(X = k), as ``mcnemar``
-            return 2.0 * _half_cdf(k - 1, d) + sps.binom.pmf(k, d, 0.5)
-        return 2.0 * _half_cdf(k, d)
+    def pval(k: np.ndarray) -> np.ndarray:  # min(n10, n01) = k of d: the test's own
+        exact, midp = mcnemar_pvalues(k, d - k)
+        return midp if mid_p else exact
 
     with warnings.catch_warnings():
         # at tiny levels Boost's quantile search gives up (at 1e-300 for d from 1,124 to
