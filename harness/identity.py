@@ -460,7 +460,7 @@ def check_resume(
                 f"{extends}; use a new --store path, or delete the old store"
             )
     if "models" not in requested and model_names is not None:  # before they are built
-        held = stored.get("models") or store.get_manifest("models")
+        held = store.get_manifest("models")
         if isinstance(held, dict) and (absent := sorted(set(held) - set(model_names))):
             if set(model_names) <= set(held) and not added["noises"]:  # fewer, nothing new
                 raise _holds_more(store.path, {"models": absent, "noises": []})
