@@ -70,9 +70,9 @@ def test_certify_refuses_an_alpha_that_prints_as_a_stored_one(tmp_path, capsys):
         assert {a for (a,) in st.query("SELECT DISTINCT alpha FROM certificates")} == {0.001}
 
 
-def test_a_store_holding_alphas_printed_alike_is_certified_again_at_either(tmp_path, monkeypatch):
-    """Made before such alphas were refused: certifying one of them again adds no table,
-    so it is not refused (it was, at both)."""
+def _store_of_alphas_alike(tmp_path, monkeypatch):
+    """A store certified at two alphas printed alike, as one made before they were
+    refused; its path and the two alphas."""
     from harness import certify
 
     path = tmp_path / "s.sqlite"
@@ -81,6 +81,13 @@ def test_a_store_holding_alphas_printed_alike_is_certified_again_at_either(tmp_p
     with Store(path) as st, monkeypatch.context() as before:
         before.setattr(certify, "_refuse_alphas_printed_alike", lambda *args: None)
         certify_store(st, ["cohen"], ["l2"], alike, progress=False)
+    return path, alike
+
+
+def test_a_store_holding_alphas_printed_alike_is_certified_again_at_either(tmp_path, monkeypatch):
+    """Made before such alphas were refused: certifying one of them again adds no table,
+    so it is not refused (it was, at both)."""
+    path, alike = _store_of_alphas_alike(tmp_path, monkeypatch)
     with Store(path) as st:
         for alpha in alike:
             assert certify_store(st, ["cohen"], ["l2"], [alpha], progress=False) > 0
@@ -93,15 +100,9 @@ def test_import_into_a_store_holding_alphas_printed_alike_is_taken_at_either(
 ):
     """The twin of certify's case: import was refused at an alpha the store holds."""
     from baselines.datasets import load_digits
-    from harness import certify
     from tests.harness.test_interop import write_cohen
 
-    path = tmp_path / "s.sqlite"
-    counts_store(path, images=3)
-    alike = [0.001, 0.0010000000000000002]
-    with Store(path) as st, monkeypatch.context() as before:
-        before.setattr(certify, "_refuse_alphas_printed_alike", lambda *args: None)
-        certify_store(st, ["cohen"], ["l2"], alike, progress=False)
+    path, alike = _store_of_alphas_alike(tmp_path, monkeypatch)
     data = load_digits()
     rows = [(int(i), int(data.labels[i]), int(data.labels[i]), 0.1, 1.0)
             for i in data.test_indices[:4]]  # fmt: skip
