@@ -84,6 +84,13 @@ def _store_of_alphas_alike(tmp_path, monkeypatch):
     return path, alike
 
 
+def _import_at_an_alpha(flat, path) -> list[str]:
+    """``import cohen-tsv`` of ``flat`` into ``path`` as model m2, but for the alpha."""
+    return ["import", "cohen-tsv", str(flat), "--store", str(path), "--model", "m2",
+            "--noise", "gaussian:sigma=0.5", "--certifier", "cohen", "--norm", "l2",
+            "--dataset", "digits", "--alpha"]  # fmt: skip
+
+
 def test_a_store_holding_alphas_printed_alike_is_certified_again_at_either(tmp_path, monkeypatch):
     """Made before such alphas were refused: certifying one of them again adds no table,
     so it is not refused (it was, at both)."""
@@ -107,9 +114,7 @@ def test_import_into_a_store_holding_alphas_printed_alike_is_taken_at_either(
     rows = [(int(i), int(data.labels[i]), int(data.labels[i]), 0.1, 1.0)
             for i in data.test_indices[:4]]  # fmt: skip
     flat = write_cohen(tmp_path / "results.tsv", rows)
-    argv = ["import", "cohen-tsv", str(flat), "--store", str(path), "--model", "m2",
-            "--noise", "gaussian:sigma=0.5", "--certifier", "cohen", "--norm", "l2",
-            "--dataset", "digits", "--alpha"]  # fmt: skip
+    argv = _import_at_an_alpha(flat, path)
     assert main([*argv, "0.0010000000000000004"]) == 2
     assert "prints as 0.001" in capsys.readouterr().err
     assert main([*argv, "0.001"]) == 0, capsys.readouterr().err
@@ -150,9 +155,7 @@ def test_import_refuses_an_alpha_that_prints_as_a_stored_one(tmp_path, capsys):
     counts_store(path, images=3)
     assert main(["certify", str(path), "--certifier", "cohen", "--alpha", "0.001", "--quiet"]) == 0
     flat = write_cohen(tmp_path / "results.tsv", ROWS)
-    argv = ["import", "cohen-tsv", str(flat), "--store", str(path), "--model", "m2",
-            "--noise", "gaussian:sigma=0.5", "--certifier", "cohen", "--norm", "l2",
-            "--dataset", "digits", "--alpha"]  # fmt: skip
+    argv = _import_at_an_alpha(flat, path)
     assert main([*argv, "0.0010000000000000002"]) == 2
     assert "prints as 0.001, as the store's 0.001 does" in capsys.readouterr().err
     assert main([*argv, "1e-320"]) == 2
