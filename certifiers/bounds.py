@@ -4,6 +4,7 @@ prediction and a bound."""
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy import special
-from scipy.stats import beta, binom
+from scipy.stats import binom
 from statsmodels.stats.proportion import proportion_confint
 
 from smoothbench.crossing import crossing
@@ -212,10 +213,37 @@ def estimation_draws_needed(
 
     alpha = check_alpha(alpha)
 
-    def enough(n: int) -> bool:
-        return float(beta.ppf(alpha, p * n, n - p * n + 1)) >= p_needed
+    def enough(n: int) -> bool:  # the bound reaches p_needed iff the tail there is <= alpha
+        return _tail_at_count(p * n, n, p_needed) <= alpha
 
     return crossing(1, enough, limit)
+
+
+#: Below this, Boost's incomplete beta function (``scipy.special.betainc``) loses its
+#: digits: it gave 0 for a tail of 1.2e-299 (a count of 16,778,574 of 16,778,575 draws at
+#: q = 0.99996) and half the tail elsewhere below about 1e-250; above 1e-250 it agrees
+#: with Cephes' binomial tail to 1e-6.
+_BETAINC_TRUSTED = 1e-200
+
+
+def _tail_at_count(count: float, n: int, q: float) -> float:
+    """``P(Bin(n, q) >= count)`` continued to a real-valued ``count`` in [0, n], the
+    regularized incomplete beta function ``I_q(count, n - count + 1)``: from Boost's
+    ``betainc`` where it is at least ``_BETAINC_TRUSTED``, else interpolated log-linearly
+    between Cephes' tails at the integer counts either side (``special.bdtrc``), which
+    keep their digits down to the smallest double."""
+    tail = float(special.betainc(count, n - count + 1, q))
+    if tail >= _BETAINC_TRUSTED:
+        return tail
+    k = math.floor(count)
+    at_k = float(special.bdtrc(k - 1, n, q))
+    share = count - k
+    if share == 0.0:
+        return at_k
+    at_next = float(special.bdtrc(k, n, q))
+    if at_next == 0.0:
+        return 0.0
+    return math.exp((1.0 - share) * math.log(at_k) + share * math.log(at_next))
 
 
 def certify_probability(n: int, p: float, p_needed: float, alpha: float = DEFAULT_ALPHA) -> float:
@@ -232,13 +260,12 @@ def certify_probability(n: int, p: float, p_needed: float, alpha: float = DEFAUL
 
 def _least_count(n: int, p_needed: float, alpha: float) -> int:
     """The fewest top-class counts of ``n`` draws whose bound reaches ``p_needed``: the
-    smallest ``k`` with ``P(Bin(n, p_needed) >= k) <= alpha`` (``n + 1`` where none)."""
-    k = int(binom.isf(alpha, n, p_needed)) + 1  # the tail beyond isf is <= alpha
-    while k > 0 and binom.sf(k - 2, n, p_needed) <= alpha:
-        k -= 1
-    while k <= n and binom.sf(k - 1, n, p_needed) > alpha:
-        k += 1
-    return k
+    smallest ``k`` with ``P(Bin(n, p_needed) >= k) <= alpha`` (``n + 1`` where none),
+    searched from Boost's quantile (``binom.isf``) by ``smoothbench.crossing``, the tail
+    from Cephes (``special.bdtrc``). Boost's tail and quantile lose their digits below
+    about 1e-250 (its quantile was ``n`` at alpha 1e-300, a walk of 963,362 counts)."""
+    guess = min(max(int(binom.isf(alpha, n, p_needed)) + 1, 1), n + 1)
+    return crossing(guess, lambda k: special.bdtrc(k - 1, n, p_needed) <= alpha, n + 1)
 
 
 def _first_draws_allowing(misses: int, p_needed: float, alpha: float, limit: int) -> int | None:
@@ -246,7 +273,11 @@ def _first_draws_allowing(misses: int, p_needed: float, alpha: float, limit: int
     class: ``P(Bin(n, p_needed) >= n - misses) <= alpha``, which holds from some ``n`` on
     (the fewest certifying count, ``n`` less the misses it allows, grows by at most one a
     draw, so the misses allowed grow by at most one too)."""
-    return crossing(misses + 1, lambda n: binom.sf(n - misses - 1, n, p_needed) <= alpha, limit)
+
+    def certifies(n: int) -> bool:
+        return special.bdtrc(n - misses - 1, n, p_needed) <= alpha  # Cephes: see _least_count
+
+    return crossing(misses + 1, certifies, limit)
 
 
 def draws_to_certify_with(
