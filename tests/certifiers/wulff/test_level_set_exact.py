@@ -82,8 +82,7 @@ def _exact_probabilities(k, j, dim, eps, lam):
 
 @pytest.mark.parametrize(("k", "j", "dim"), [(1.0, 0.0, 3), (2.0, 1.0, 5)])
 def test_each_certified_pair_bounds_the_exact_neyman_pearson_probabilities(k, j, dim):
-    fine = ls.Exp2LevelSet(k, j, dim, ls.PANELS)
-    coarse = ls.Exp2LevelSet(k, j, dim, ls.PANELS // 2)
+    fine, coarse = ls.level_set_rules(k, j, dim)
     eps = np.array([0.05, 0.8, 3.0])
     eta = ls.ETAS[0]
     lam = ls._solve_level(fine, eps, 0.5 + eta)

@@ -287,8 +287,7 @@ def test_exp2_k1_level_set_dominates_the_differential_closed_form(dim):
 
 def test_level_set_worst_case_is_monotone_in_the_shift():
     for k, j, dim in [(1.0, 0.0, 3), (0.5, 0.0, 2)]:
-        fine = ls.Exp2LevelSet(k, j, dim, ls.PANELS)
-        coarse = ls.Exp2LevelSet(k, j, dim, ls.PANELS // 2)
+        fine, coarse = ls.level_set_rules(k, j, dim)
         eps = np.geomspace(1e-3, 8.0, 200)
         p = ls._certified_p(fine, coarse, eps, 1e-8)
         ok = ~np.isnan(p)
