@@ -12,7 +12,8 @@ def crossing(start: int, reaches: Callable[[int], bool], limit: int | None = Non
     ``n = 1``), found from ``start >= 1``: where ``start`` reaches, downward by doubling
     steps to a count that does not (or 0); else upward by doubling steps to one that does;
     then by bisection between the two. For a condition that holds from some n on, that n.
-    None where no count up to ``limit`` reaches (no probe beyond it is made)."""
+    None where no count up to ``limit`` reaches (no probe beyond it is made; the limit
+    itself is probed before giving up: a doubling from 1 passes 2^29, not 10^9)."""
     if reaches(start):
         step, hi = 1, start
         while hi - step >= 1 and reaches(hi - step):
@@ -21,12 +22,15 @@ def crossing(start: int, reaches: Callable[[int], bool], limit: int | None = Non
     else:
         step, lo = 1, start
         while True:
-            if limit is not None and lo + step > limit:
-                return None
-            if reaches(lo + step):
+            hi = lo + step
+            if limit is not None and hi > limit:  # the last step ends at the limit
+                if lo >= limit or not reaches(limit):
+                    return None
+                hi = limit
                 break
-            lo, step = lo + step, step * 2
-        hi = lo + step
+            if reaches(hi):
+                break
+            lo, step = hi, step * 2
     while hi - lo > 1:  # reaches(hi); not reaches(lo), or lo = 0
         mid = (lo + hi) // 2
         lo, hi = (lo, mid) if reaches(mid) else (mid, hi)

@@ -43,3 +43,23 @@ def test_a_saw_tooth_gives_a_count_that_reaches_where_the_one_before_does_not():
     for start in range(1, 30):
         n = crossing(start, reaches)
         assert reaches(n) and not reaches(n - 1)
+
+
+@given(st.integers(1, 10**9), st.integers(0, 10**9), st.integers(1, 10**9))
+def test_a_threshold_up_to_the_limit_is_found(threshold, beyond, start):
+    """Up to the limit, not only up to the last doubling step below it: from 1 the steps
+    pass 2^29 = 536,870,912, and a threshold above it under a limit of 10^9 gave None."""
+    limit = threshold + beyond
+    tried = []
+
+    def reaches(n: int) -> bool:
+        tried.append(n)
+        return n >= threshold
+
+    if start <= limit:
+        assert crossing(start, reaches, limit) == threshold
+        assert max(tried) <= limit
+
+
+def test_the_planners_limit_is_reached():
+    assert crossing(1, lambda n: n >= 575_645_986, 10**9) == 575_645_986
