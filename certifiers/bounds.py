@@ -220,30 +220,35 @@ def estimation_draws_needed(
 
 
 #: Below this, Boost's incomplete beta function (``scipy.special.betainc``) loses its
-#: digits: it gave 0 for a tail of 1.2e-299 (a count of 16,778,574 of 16,778,575 draws at
-#: q = 0.99996) and half the tail elsewhere below about 1e-250; above 1e-250 it agrees
-#: with Cephes' binomial tail to 1e-6.
+#: digits: it gave 0 for a tail of 1.2e-299 (16,778,575 draws, the count 0.9999993 of
+#: them, q = 0.99996) and half the tail elsewhere below about 1e-250; above 1e-250 it
+#: agrees with Cephes' binomial tail to 1e-6.
 _BETAINC_TRUSTED = 1e-200
 
 
 def _tail_at_count(count: float, n: int, q: float) -> float:
     """``P(Bin(n, q) >= count)`` continued to a real-valued ``count`` in [0, n], the
     regularized incomplete beta function ``I_q(count, n - count + 1)``: from Boost's
-    ``betainc`` where it is at least ``_BETAINC_TRUSTED``, else interpolated log-linearly
-    between Cephes' tails at the integer counts either side (``special.bdtrc``), which
-    keep their digits down to the smallest double."""
+    ``betainc`` where it is at least ``_BETAINC_TRUSTED``; below, an upper bound from
+    Cephes' tails at the integer counts (``special.bdtrc``), which keep their digits down to
+    the smallest double. The tail is log-concave in the count (the tests check the bound
+    against the integral at 30 digits), so its logarithm lies below
+    the secant through the counts ``k - 1`` and ``k = floor(count)`` continued to
+    ``count`` (the log-linear interpolation between ``k`` and ``k + 1`` lies below the
+    tail: it planned up to 12,319 draws too few). The bound plans up to about 1e-4 more
+    draws than the exact tail would (7,352 above 72,976,229 at alpha 1e-300)."""
     tail = float(special.betainc(count, n - count + 1, q))
     if tail >= _BETAINC_TRUSTED:
         return tail
     k = math.floor(count)
     at_k = float(special.bdtrc(k - 1, n, q))
     share = count - k
-    if share == 0.0:
+    if share == 0.0 or at_k == 0.0:
         return at_k
-    at_next = float(special.bdtrc(k, n, q))
-    if at_next == 0.0:
-        return 0.0
-    return math.exp((1.0 - share) * math.log(at_k) + share * math.log(at_next))
+    if k == 0:
+        return 1.0
+    at_before = float(special.bdtrc(k - 2, n, q))
+    return math.exp(math.log(at_k) + share * (math.log(at_k) - math.log(at_before)))
 
 
 def certify_probability(n: int, p: float, p_needed: float, alpha: float = DEFAULT_ALPHA) -> float:
