@@ -22,10 +22,10 @@ _MARKUP = re.compile(rf"[\\`*~|]|\](?=[(\[:])|{EMPHASIS_UNDERSCORE.pattern}|<(?=
 
 
 def md_text(text: str) -> str:
-    """``text`` as a Markdown table cell shows it literally: markup backslash-escaped
-    (CommonMark: any ASCII punctuation may be), a line break as a space (it would end the
-    row). Names reach the cells as they were given (a model named by its checkpoint
-    file: ``net*2_<b>``)."""
+    """``text`` as a Markdown table cell (or a heading, a headline's line) shows it
+    literally: markup backslash-escaped (CommonMark: any ASCII punctuation may be), a line
+    break as a space (it would end the row). Names reach the cells as they were given (a
+    model named by its checkpoint file: ``net*2_<b>``)."""
     return _MARKUP.sub(lambda m: "\\" + m.group(0), " ".join(text.splitlines()))
 
 
@@ -51,6 +51,7 @@ def _environment(autoescape: bool) -> Environment:
     env.globals["md_table"] = md_table
     env.filters["b64"] = _b64
     env.filters["code"] = code_span
+    env.filters["md"] = md_text  # names in running text, as in a cell: literally
     return env
 
 

@@ -49,22 +49,26 @@ def certificates_by_row(certs: pd.DataFrame) -> dict[tuple[str, str], pd.DataFra
     }
 
 
+def _unescaped(text: str) -> str:
+    """Markdown text as it reads: CommonMark's backslash escapes of ASCII punctuation
+    removed."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", text)
+
+
 def _cells(line: str) -> list[str]:
-    """A Markdown table line's cells, split on ``|`` not escaped, unescaped (CommonMark's
-    backslash escapes of ASCII punctuation)."""
-    return [
-        re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", c.strip()) for c in re.split(r"(?<!\\)\|", line)[1:-1]
-    ]
+    """A Markdown table line's cells, split on ``|`` not escaped, unescaped."""
+    return [_unescaped(c.strip()) for c in re.split(r"(?<!\\)\|", line)[1:-1]]
 
 
 def md_tables(text: str) -> list[tuple[str, list[str], list[list[str]]]]:
-    """Every Markdown table: (the paragraph above it, header, rows); cells split on ``|``
-    not escaped, unescaped."""
+    """Every Markdown table: (the paragraph above it, header, rows), unescaped; cells split
+    on ``|`` not escaped."""
     out, lines = [], text.splitlines()
     i = 0
     while i < len(lines):
         if lines[i].startswith("|") and i + 1 < len(lines) and set(lines[i + 1]) <= set("|:- "):
             above = next((lines[j] for j in range(i - 1, -1, -1) if lines[j].strip()), "")
+            above = _unescaped(above)
             header, rows = _cells(lines[i]), []
             i += 2
             while i < len(lines) and lines[i].startswith("|"):
@@ -103,7 +107,9 @@ def test_markdown_main_table_has_every_row_its_values_and_marks(pages):
             assert cells[3 + len(RADII)] == f"{want['acr']:.4f}" + (
                 f" {acr_mark}" if acr_mark else ""
             )
-    assert "‡" in md.split("**m|<low>")[1]  # Cohen's row at r = 1 lies beyond its reach ...
+    assert (
+        "‡" in _unescaped(md).split("**m|<low>")[1]
+    )  # Cohen's row at r = 1 lies beyond its reach ...
     caption = next(line for line in md.splitlines() if line.startswith("Accuracies in %"))
     assert "‡" in caption  # ... and the caption says what the mark means
 
@@ -254,7 +260,7 @@ def test_the_footnotes_give_each_models_training_sigma(pages):
     """Both pages' footnotes name each model with the sigma0 it was trained at."""
     _, _, md, _, page, _, _ = pages
     for model, sigma0 in MODELS.items():
-        assert f"{model} (sigma0 {sigma0:g}, sha256" in md
+        assert f"{model} (sigma0 {sigma0:g}, sha256" in _unescaped(md)
         assert f"{htmlmod.escape(model, quote=False)} (sigma0 {sigma0:g}, sha256" in page
 
 
