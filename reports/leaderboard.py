@@ -294,6 +294,14 @@ def build_board(
         )
     elif not any(settings.reference in r.certifiers for r in rows):
         notes.append(f"no {settings.reference!r} row in this leaderboard: no reference comparisons")
+    if proofs := sorted({c for r in rows if r.kind == "deterministic" for c in r.certifiers}):
+        notes.append(
+            f"{', '.join(proofs)}: proofs about the network in exact arithmetic (bounds in "
+            "float64, a margin certifying above a rounding slack); a float32 model's own "
+            "forward differs from exact arithmetic by its rounding, so a margin within about "
+            "1e-7 of the network's scale is certified for the exact network only "
+            '(docs/mathematics.md, "Deterministic certifiers")'
+        )
     compared = compared_columns(columns)
     comps = sig.comparisons(rows, compared, refs, ctx, acr, held_out)
     marks = {k: v for k, v in sig.marks(comps, settings.level).items() if k[0] not in held_out}

@@ -257,3 +257,19 @@ def test_an_unknown_reference_beside_monte_carlo_rows_is_offered_only_those(
     assert main([*args, "--reference", "nope"]) == 2
     err = capsys.readouterr().err
     assert "reported: ['cohen']" in err and "ibp" not in err and "crown" not in err, err
+
+
+def test_deterministic_rows_say_their_proofs_are_about_exact_arithmetic(det_store, mixed_store):
+    """An IBP or CROWN radius is a proof about the network in exact arithmetic, not about
+    a float32 model's own rounding (a float32 ``Linear`` certified on the whole cube ties
+    its logits at a quarter of it): a leaderboard with such rows says so, one without does
+    not."""
+    for path in (det_store, mixed_store):
+        report, _ = make_report(path)
+        (note,) = [n for b in report.boards for n in b.notes if "exact arithmetic" in n]
+        assert note.startswith("crown, ibp: proofs about the network in exact arithmetic")
+        assert "float32" in note
+    monte_carlo_only = winner_store(mixed_store.parent / "mc.sqlite", n_images=N_IMAGES)
+    monte_carlo_only.close()
+    report, _ = make_report(mixed_store.parent / "mc.sqlite")
+    assert not any("exact arithmetic" in n for b in report.boards for n in b.notes)
