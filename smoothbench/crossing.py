@@ -14,6 +14,10 @@ def crossing(start: int, reaches: Callable[[int], bool], limit: int | None = Non
     then by bisection between the two. For a condition that holds from some n on, that n.
     None where no count up to ``limit`` reaches (no probe beyond it is made; the limit
     itself is probed before giving up: a doubling from 1 passes 2^29, not 10^9)."""
+    if limit is not None and start > limit:  # no probe beyond the limit, the guess's neither
+        if limit < 1:
+            return None
+        start = limit
     if reaches(start):
         step, hi = 1, start
         while hi - step >= 1 and reaches(hi - step):

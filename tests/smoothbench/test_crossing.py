@@ -63,3 +63,18 @@ def test_a_threshold_up_to_the_limit_is_found(threshold, beyond, start):
 
 def test_the_planners_limit_is_reached():
     assert crossing(1, lambda n: n >= 575_645_986, 10**9) == 575_645_986
+
+
+@given(st.integers(1, 10**6), st.integers(1, 10**6), st.integers(0, 10**6))
+def test_a_guess_beyond_the_limit_probes_nothing_beyond_it(threshold, limit, beyond):
+    """A first guess past the limit starts from the limit (it probed the guess, and
+    returned a count past the limit)."""
+    tried = []
+
+    def reaches(n: int) -> bool:
+        tried.append(n)
+        return n >= threshold
+
+    got = crossing(limit + 1 + beyond, reaches, limit)
+    assert got == (threshold if threshold <= limit else None)
+    assert max(tried, default=0) <= limit
