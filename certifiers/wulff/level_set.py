@@ -76,6 +76,8 @@ SAFETY = 10.0
 EPS_MIN, EPS_RATIO, EPS_MAX_START = 1e-3, 1.008, 12.0
 P_TOP = 1.0 - 1e-13
 _BISECT = 60
+#: The smallest normal double: below it, ``r^2`` keeps few digits.
+_NORMAL = float(np.finfo(np.float64).tiny)
 #: Newton steps refining ``log(T'/T)`` from the Wright omega function (``_log_growth``).
 _NEWTON = 3
 #: Radial quantiles ``T`` below this are left out (their mass counted as error): near the
@@ -164,7 +166,14 @@ class Exp2LevelSet:
         r = T ** (1.0 / self.k)
         growth = self._log_growth(T, sign * lam)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            D = r * r * np.expm1((2.0 / self.k) * growth)
+            power = (2.0 / self.k) * growth
+            D = r * r * np.expm1(power)
+            # where r^2 leaves the normal range or expm1 overflows (T' far above T), the
+            # difference itself: it cancels only where T' is near T, which the product keeps
+            apart = ~np.isfinite(D) | (r * r < _NORMAL)
+            if apart.any():
+                rho2 = np.exp((2.0 / self.k) * np.log(T) + power)
+                D = np.where(apart, rho2 - r * r, D)
             if sign < 0:
                 c = (eps * eps - D) / (2.0 * r * eps)
             else:

@@ -10,6 +10,7 @@ import math
 
 import mpmath as mp
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import special
@@ -67,3 +68,33 @@ def test_a_pair_at_a_large_dimension_keeps_the_class_at_its_level():
     assert np.all(np.abs(c) < 1)  # no kink: the plain panels are the whole rule
     shifted = float(np.sum(special.betainc(fine.b, fine.b, 0.5 * (1 + c)) * fine.weights))
     assert np.isfinite(p[0]) and shifted > 0.5, (p[0], shifted - 0.5)
+
+
+def _exact_cap(k, j, T, eps, lam, sign):
+    """``c1`` (sign = +1) or ``c0`` (sign = -1) at 60 digits, ``ell^{-1}`` by Lambert W."""
+    with mp.workdps(60):
+        k, j, T, eps, lam = (mp.mpf(v) for v in (k, j, T, eps, lam))
+        ratio = k / j
+        y = (j / k) * mp.log(T) + T + sign * lam
+        T_new = mp.re(mp.lambertw(ratio * mp.exp(ratio * y))) / ratio
+        r2, rho2 = T ** (2 / k), T_new ** (2 / k)
+        top = (rho2 - r2 - eps**2) if sign > 0 else (r2 + eps**2 - rho2)
+        return top / (2 * T ** (1 / k) * eps)
+
+
+@pytest.mark.parametrize(
+    ("k", "j", "T", "eps", "lam"),
+    [
+        (1.0, 1.0, 1e-200, 1.0, 400.0),  # r^2 underflows, expm1 overflows: 0 * inf
+        (1.851118275558487, 1.9971911463117353, 4.824623472301245e-286, 1000.0, 38194.83),
+    ],
+)
+def test_a_cap_far_outside_the_sphere_stays_outside(k, j, T, eps, lam):
+    """Where ``T'`` is far above ``T`` (``expm1`` overflows) and ``r^2`` underflows, the
+    product ``r^2 expm1(...)`` was NaN or infinite, read as a cap bound of 0 or 2 (a cap
+    of half the sphere, or all of it, where the exact one is empty): the difference
+    ``rho^2 - r^2`` is taken there instead (no cancellation: ``rho`` far above ``r``)."""
+    rule = ls.Exp2LevelSet(k, j, 3, panels=4)
+    got = float(rule._cap(np.array([T]), np.array([eps]), np.array([lam]), 1.0)[0])
+    want = _exact_cap(k, j, T, eps, lam, +1)
+    assert want < -1 and got <= -1.0, (got, float(want))
