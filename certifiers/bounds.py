@@ -234,14 +234,14 @@ def _tail_at_count(count: float, n: int, q: float) -> float:
     """``P(Bin(n, q) >= count)`` continued to a real-valued ``count`` in [0, n], the
     regularized incomplete beta function ``I_q(count, n - count + 1)``: from Boost's
     ``betainc`` where it is at least ``_BETAINC_TRUSTED``; below, an upper bound from
-    Cephes' tails at the integer counts (``special.bdtrc``), which keep their digits down to
-    the smallest double. The tail is log-concave in the count (the tests check the bound
-    against the integral at 30 digits), so its logarithm lies below
-    the secant through the counts ``k - 1`` and ``k = floor(count)`` continued to
-    ``count`` (the log-linear interpolation between ``k`` and ``k + 1`` lies below the
-    tail: it planned up to 12,319 draws too few); the Cephes tails are raised by their
-    error (``_CEPHES_MARGIN``). The bound plans up to about 1e-4 more draws than the exact
-    tail would (7,352 above 72,976,229 at alpha 1e-300)."""
+    Cephes' tails at the integer counts (``special.bdtrc``), which keep their digits down
+    to the smallest double. The tail is log-concave in the count (the tests check the
+    bound against the integral at 30 digits), so its logarithm lies below the secant
+    through the counts ``k - 1`` and ``k = floor(count)`` continued to ``count`` (the
+    log-linear interpolation between ``k`` and ``k + 1`` lies below the tail: it planned
+    up to 12,319 draws too few); the Cephes tails are raised by their error
+    (``_CEPHES_MARGIN``). The bound plans up to about 1e-4 more draws than the exact tail
+    would (7,352 above 72,976,229 at alpha 1e-300)."""
     tail = float(special.betainc(count, n - count + 1, q))
     if tail >= _BETAINC_TRUSTED:
         return tail

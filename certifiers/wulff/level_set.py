@@ -127,12 +127,6 @@ class Exp2LevelSet:
         with np.errstate(divide="ignore"):
             return (self.j / self.k) * np.log(T) + T
 
-    def _ell_inv(self, y: np.ndarray) -> np.ndarray:
-        if self.j == 0:
-            return np.maximum(y, 0.0)
-        ratio = self.k / self.j
-        return special.wrightomega(ratio * y + math.log(ratio)) / ratio
-
     def _log_growth(self, T: np.ndarray, shift: np.ndarray) -> np.ndarray:
         """``log(T' / T)`` where ``ell(T') = ell(T) + shift``, with ``T'/T - 1`` to its
         relative precision however small the shift is against T (``-inf`` where ``T' =
@@ -142,8 +136,7 @@ class Exp2LevelSet:
         whose ``P_delta(A)`` is ``1/2 - 4.9e-9``. For j > 0, ``u = log(T'/T)`` from the
         Wright omega function is refined by Newton steps on ``(j/k) u + T expm1(u) =
         shift`` (increasing and convex in u: from the omega value, a few steps converge);
-        where omega underflows (``z < -700``), ``log omega(z) = z`` to
-        double precision."""
+        where omega underflows (``z < -700``), ``log omega(z) = z`` to double precision."""
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             ratio = shift / T
             near = np.where(ratio > -1.0, np.log1p(np.maximum(ratio, -1.0)), -np.inf)
