@@ -1,9 +1,10 @@
 """The draw planners (``plan draws``) at a tiny alpha, against binomial tails summed in
-30-digit arithmetic (mpmath). Below about 1e-250 Boost's binomial tail and quantile
-(``scipy.stats.binom``) and its incomplete beta function lose their digits: the least
-certifying count was walked from a quantile of ``n`` (minutes at a hundred million
-draws) and stopped at counts whose tail is 1e-271 for an alpha of 4e-300, and the median
-budget was short by 350,000 draws."""
+30-digit arithmetic (mpmath), and the Beta integral where the count is real-valued.
+Below about 1e-250 Boost's binomial tail and quantile (``scipy.stats.binom``) and its
+incomplete beta function lose their digits: the least certifying count was walked from
+a quantile of ``n`` (minutes at a hundred million draws) and stopped at counts whose
+tail is 1e-271 for an alpha of 4e-300, and the median budget was short by 350,000
+draws."""
 
 from __future__ import annotations
 
