@@ -103,6 +103,13 @@ _TAIL_RTOL = 1e-4
 _BISECTIONS = 70
 
 
+def _at_least(count: ArrayLike, n: ArrayLike, q: ArrayLike) -> np.ndarray:
+    """``P(Bin(n, q) >= count)`` from Cephes' binomial distribution (``special.bdtrc``),
+    which keeps its digits down to the smallest double; Boost's (``scipy.stats.binom``,
+    ``special.betainc``) loses them below about 1e-250."""
+    return special.bdtrc(np.asarray(count) - 1, n, q)
+
+
 def _checked_lower(k: np.ndarray, n: np.ndarray, lower: np.ndarray, alpha: float) -> np.ndarray:
     """``lower`` where the binomial tail at it, ``P(Bin(n, lower) >= k)``, is at most
     ``alpha (1 + _TAIL_RTOL)``; elsewhere the bound found again by bisection on that tail
@@ -117,7 +124,7 @@ def _checked_lower(k: np.ndarray, n: np.ndarray, lower: np.ndarray, alpha: float
     1.2e-267: 0.98955, where the tail is 1.3e-258), and for small counts below about
     1e-100 (n = 100, k = 4 at 1e-100: 7.0e-26 for 2.2e-27). A bound too large is a false
     certificate."""
-    tail = special.bdtrc(k - 1, n, lower)
+    tail = _at_least(k, n, lower)
     wrong = (k > 0) & ~(tail <= alpha * (1.0 + _TAIL_RTOL))
     if not wrong.any():
         return lower
@@ -127,7 +134,7 @@ def _checked_lower(k: np.ndarray, n: np.ndarray, lower: np.ndarray, alpha: float
     target = alpha * (1.0 - _TAIL_RTOL)
     for _ in range(_BISECTIONS):
         mid = 0.5 * (low + high)
-        holds = special.bdtrc(kk - 1, nn, np.exp(mid)) <= target
+        holds = _at_least(kk, nn, np.exp(mid)) <= target
         low, high = np.where(holds, mid, low), np.where(holds, high, mid)
     low = np.exp(low)
     fixed = lower.copy()
@@ -246,13 +253,13 @@ def _tail_at_count(count: float, n: int, q: float) -> float:
     if tail >= _BETAINC_TRUSTED:
         return tail
     k = math.floor(count)
-    at_k = float(special.bdtrc(k - 1, n, q)) * _CEPHES_MARGIN
+    at_k = float(_at_least(k, n, q)) * _CEPHES_MARGIN
     share = count - k
     if share == 0.0 or at_k == 0.0:
         return at_k
     if k == 0:
         return 1.0
-    at_before = float(special.bdtrc(k - 2, n, q)) * _CEPHES_MARGIN
+    at_before = float(_at_least(k - 1, n, q)) * _CEPHES_MARGIN
     return math.exp(math.log(at_k) + share * (math.log(at_k) - math.log(at_before)))
 
 
@@ -275,7 +282,7 @@ def _least_count(n: int, p_needed: float, alpha: float) -> int:
     from Cephes (``special.bdtrc``). Boost's tail and quantile lose their digits below
     about 1e-250 (its quantile was ``n`` at alpha 1e-300, a walk of 963,362 counts)."""
     guess = min(max(int(binom.isf(alpha, n, p_needed)) + 1, 1), n + 1)
-    return crossing(guess, lambda k: special.bdtrc(k - 1, n, p_needed) <= alpha, n + 1)
+    return crossing(guess, lambda k: _at_least(k, n, p_needed) <= alpha, n + 1)
 
 
 def _first_draws_allowing(misses: int, p_needed: float, alpha: float, limit: int) -> int | None:
@@ -283,11 +290,7 @@ def _first_draws_allowing(misses: int, p_needed: float, alpha: float, limit: int
     class: ``P(Bin(n, p_needed) >= n - misses) <= alpha``, which holds from some ``n`` on
     (the fewest certifying count, ``n`` less the misses it allows, grows by at most one a
     draw, so the misses allowed grow by at most one too)."""
-
-    def certifies(n: int) -> bool:
-        return special.bdtrc(n - misses - 1, n, p_needed) <= alpha  # Cephes: see _least_count
-
-    return crossing(misses + 1, certifies, limit)
+    return crossing(misses + 1, lambda n: _at_least(n - misses, n, p_needed) <= alpha, limit)
 
 
 def draws_to_certify_with(
