@@ -97,9 +97,10 @@ def _assert_median_budget_is_the_crossing(p: float, p_needed: float, alpha: floa
     ``p_needed`` (the tail there at most alpha), and a budget shorter by 1e-3 of it (two
     draws at least) does not: below 1e-200 the tail is bounded from above (7,352 draws
     above the exact 72,976,229 at alpha 1e-300, p = 1 - 1e-7, p_needed = 1 - 1e-5).
-    False where a tail is too close to alpha to tell."""
+    False where a tail is too close to alpha to tell, or the budget is beyond the limit."""
     n = estimation_draws_needed(p, p_needed, alpha)
-    assert n is not None
+    if n is None:  # beyond the planner's limit of 10^9 draws: nothing to compare
+        return False
     shorter = n - max(2, math.ceil(1e-3 * n))
     at_n = _tail_at_real_count(n, p * n, p_needed)
     before = _tail_at_real_count(shorter, p * shorter, p_needed)
